@@ -1,0 +1,107 @@
+// One error class per failure class. Each carries a stable machine-readable code; the HTTP
+// status for each class is decided in one place (api/errors.ts), never at the throw site.
+
+export type ErrorKind =
+  | 'invalid'        // the request or spec is wrong: nothing was changed
+  | 'unauthorized'   // no or wrong credentials
+  | 'forbidden'      // credentials fine, action not allowed
+  | 'not-found'
+  | 'conflict'       // clashes with existing state (duplicate name, busy)
+  | 'too-many'       // rate limited
+  | 'capacity'       // does not fit the station (memory, disk, addresses)
+  | 'unavailable'    // an engine this feature needs is missing or not ready
+  | 'engine'         // an external program failed
+  | 'internal';
+
+export class StationError extends Error {
+  readonly kind: ErrorKind;
+  readonly code: string;
+  readonly details: Record<string, unknown> | undefined;
+  constructor(kind: ErrorKind, code: string, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'StationError';
+    this.kind = kind;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export class ValidationError extends StationError {
+  constructor(message: string, code = 'INVALID_REQUEST', details?: Record<string, unknown>) {
+    super('invalid', code, message, details);
+    this.name = 'ValidationError';
+  }
+}
+
+export class UnauthorizedError extends StationError {
+  constructor(message = 'a valid admin token is required for this action') {
+    super('unauthorized', 'UNAUTHORIZED', message);
+    this.name = 'UnauthorizedError';
+  }
+}
+
+export class ForbiddenError extends StationError {
+  constructor(message: string, code = 'FORBIDDEN') {
+    super('forbidden', code, message);
+    this.name = 'ForbiddenError';
+  }
+}
+
+export class NotFoundError extends StationError {
+  constructor(code: string, message: string) {
+    super('not-found', code, message);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ConflictError extends StationError {
+  constructor(code: string, message: string) {
+    super('conflict', code, message);
+    this.name = 'ConflictError';
+  }
+}
+
+export class TooManyRequestsError extends StationError {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number) {
+    super('too-many', 'TOO_MANY_REQUESTS', message, { retryAfterSeconds });
+    this.name = 'TooManyRequestsError';
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export class CapacityError extends StationError {
+  constructor(code: string, message: string) {
+    super('capacity', code, message);
+    this.name = 'CapacityError';
+  }
+}
+
+export class UnavailableError extends StationError {
+  constructor(code: string, message: string) {
+    super('unavailable', code, message);
+    this.name = 'UnavailableError';
+  }
+}
+
+/** An external program failed. Carries argv, exit code and stderr for logs; never sent to clients whole. */
+export class ExecError extends StationError {
+  readonly argv: readonly string[];
+  readonly exitCode: number | null;
+  readonly stderr: string;
+  readonly stdout: string;
+  readonly timedOut: boolean;
+  constructor(argv: readonly string[], exitCode: number | null, stdout: string, stderr: string, timedOut: boolean, cause?: string) {
+    const what = timedOut ? 'timed out' : cause ? `could not start (${cause})` : `exited with ${exitCode}`;
+    const tail = stderr.trim().split('\n').slice(-3).join(' | ');
+    super('engine', 'ENGINE_COMMAND_FAILED', `${argv[0]} ${what}${tail ? `: ${tail}` : ''}`);
+    this.name = 'ExecError';
+    this.argv = argv;
+    this.exitCode = exitCode;
+    this.stdout = stdout;
+    this.stderr = stderr;
+    this.timedOut = timedOut;
+  }
+}
+
+export const isStationError = (e: unknown): e is StationError => e instanceof StationError;

@@ -1,0 +1,52 @@
+// Wraps hardware detection as a subsystem: detection starts with the agent, runs in the
+// background, and announces each new report on the event bus.
+import { HardwareDetector } from '../hardware/detector.ts';
+import { linuxHost } from '../hardware/host.ts';
+import type { HardwareReport } from '../hardware/report.ts';
+import type { Subsystem, SubsystemHealth } from './subsystem.ts';
+import type { EventBus } from './events.ts';
+import type { Logger } from './log.ts';
+import type { Runner } from './exec.ts';
+
+export class HardwareSubsystem implements Subsystem {
+  readonly name = 'hardware';
+  private readonly detector: HardwareDetector;
+  private lastError: string | undefined;
+
+  constructor(deps: { run: Runner; events: EventBus; log: Logger; nodePath: string; refreshSeconds: number }) {
+    this.detector = new HardwareDetector({
+      host: linuxHost((argv) => deps.run(argv, { allowFailure: true, timeoutMs: 10_000 })),
+      nodePath: deps.nodePath,
+      refreshMs: deps.refreshSeconds * 1000,
+      onReport: (report) => {
+        this.lastError = undefined;
+        deps.events.publish('hardware.updated', { detectedAt: report.detectedAt, unavailable: report.capabilities.filter((c) => !c.available).map((c) => c.id) });
+      },
+      onError: (error) => {
+        this.lastError = error.message;
+        deps.log.warn({ err: error }, 'hardware detection failed');
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    this.detector.start();
+  }
+
+  async stop(): Promise<void> {
+    this.detector.stop();
+  }
+
+  report(): HardwareReport | undefined {
+    return this.detector.current();
+  }
+
+  refresh(): Promise<HardwareReport | undefined> {
+    return this.detector.refresh();
+  }
+
+  health(): SubsystemHealth {
+    if (this.lastError) return { state: 'degraded', reason: `hardware detection failed: ${this.lastError}` };
+    return this.detector.current() ? { state: 'ok' } : { state: 'starting', reason: 'detecting hardware' };
+  }
+}

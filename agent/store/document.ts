@@ -1,0 +1,83 @@
+// A durable, versioned JSON document: one per subsystem (nodes.json, mesh.json, ...).
+// Writes are atomic and serialised; a document written by an older agent is migrated forward
+// step by step on load, and one from a newer agent is refused rather than misread.
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic-file.ts';
+import { StationError } from '../errors.ts';
+
+export type Migration = (data: unknown) => unknown;
+
+export interface DocumentOptions<T> {
+  file: string;
+  /** The current schema version. */
+  version: number;
+  /** The content of a document that does not exist yet. */
+  initial: () => T;
+  /** migrations[n] turns version n into version n+1. */
+  migrations?: Record<number, Migration>;
+  mode?: number;
+}
+
+interface Envelope { version: number; savedAt: string; data: unknown }
+
+export class StateDocument<T> {
+  readonly file: string;
+  private readonly options: DocumentOptions<T>;
+  private current: T | undefined;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(options: DocumentOptions<T>) {
+    this.options = options;
+    this.file = options.file;
+  }
+
+  /** Reads the file (migrating it if it is older). Must be called before get/update. */
+  async load(): Promise<T> {
+    let text: string | undefined;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    if (text === undefined) {
+      this.current = this.options.initial();
+      return this.current;
+    }
+    const envelope = JSON.parse(text) as Envelope;
+    if (typeof envelope.version !== 'number') throw new StationError('internal', 'STATE_CORRUPT', `${this.file}: no version field`);
+    if (envelope.version > this.options.version) {
+      throw new StationError('internal', 'STATE_TOO_NEW', `${this.file} was written by a newer agent (version ${envelope.version}, this agent knows ${this.options.version})`);
+    }
+    let data = envelope.data;
+    for (let v = envelope.version; v < this.options.version; v++) {
+      const migrate = this.options.migrations?.[v];
+      if (!migrate) throw new StationError('internal', 'STATE_NO_MIGRATION', `${this.file}: no migration from version ${v}`);
+      data = migrate(data);
+    }
+    this.current = data as T;
+    if (envelope.version !== this.options.version) await this.save();
+    return this.current;
+  }
+
+  get(): T {
+    if (this.current === undefined) throw new Error(`${this.file} used before load()`);
+    return this.current;
+  }
+
+  /** Applies `change` to the document and persists it; writes happen one at a time, in order. */
+  async update(change: (draft: T) => T | void): Promise<T> {
+    const draft = structuredClone(this.get());
+    const next = (change(draft) ?? draft) as T;
+    this.current = next;
+    await this.save();
+    return next;
+  }
+
+  private save(): Promise<void> {
+    const envelope: Envelope = { version: this.options.version, savedAt: new Date().toISOString(), data: this.current };
+    const text = `${JSON.stringify(envelope, null, 2)}\n`;
+    const run = this.writing.then(() => writeFileAtomic(this.file, text, this.options.mode));
+    this.writing = run.catch(() => undefined);
+    return run;
+  }
+}

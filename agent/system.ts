@@ -1,0 +1,76 @@
+// The composition root: builds every subsystem once, in one place, and starts and stops them in
+// order. main.ts and the tests both use it, so tests run the same wiring the station runs.
+import { mkdir, chmod } from 'node:fs/promises';
+import type { Config } from './config/schema.ts';
+import { exec, type Runner } from './exec.ts';
+import { EventBus } from './events.ts';
+import type { Logger } from './log.ts';
+import { MetricsRegistry } from './metrics.ts';
+import { AuthService } from './auth/auth-service.ts';
+import { ensureAdminToken } from './auth/admin-token.ts';
+import { HardwareSubsystem } from './hardware-subsystem.ts';
+import { StatusService } from './status.ts';
+import type { Subsystem } from './subsystem.ts';
+
+export interface SystemDeps {
+  config: Config;
+  log: Logger;
+  /** the command runner; tests may wrap it to observe calls, never to fake engines */
+  run?: Runner;
+}
+
+export class StationSystem {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly run: Runner;
+  readonly events = new EventBus();
+  readonly metrics = new MetricsRegistry();
+  readonly hardware: HardwareSubsystem;
+  readonly status: StatusService;
+  /** in start order; stopped in reverse */
+  readonly subsystems: Subsystem[];
+  private authService: AuthService | undefined;
+  private started = false;
+
+  constructor(deps: SystemDeps) {
+    this.config = deps.config;
+    this.log = deps.log;
+    this.run = deps.run ?? exec;
+    this.hardware = new HardwareSubsystem({ run: this.run, events: this.events, log: this.log.child({ subsystem: 'hardware' }), nodePath: this.config.lxcPath, refreshSeconds: this.config.hardwareRefreshSeconds });
+    this.subsystems = [this.hardware];
+    this.status = new StatusService(this);
+    this.status.registerMetrics(this.metrics);
+  }
+
+  get auth(): AuthService {
+    if (!this.authService) throw new Error('auth used before start()');
+    return this.authService;
+  }
+
+  get isStarted(): boolean {
+    return this.started;
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.config.stateDir, { recursive: true, mode: 0o700 });
+    await chmod(this.config.stateDir, 0o700);
+    this.authService = new AuthService(ensureAdminToken(this.config.stateDir), this.config.authFailureLimit);
+    for (const subsystem of this.subsystems) {
+      await subsystem.start();
+      this.log.debug({ subsystem: subsystem.name }, 'started');
+    }
+    this.started = true;
+    this.events.publish('station.started', { name: this.config.name });
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    for (const subsystem of [...this.subsystems].reverse()) {
+      try {
+        await subsystem.stop();
+      } catch (error) {
+        this.log.error({ err: error, subsystem: subsystem.name }, 'stop failed');
+      }
+    }
+  }
+}

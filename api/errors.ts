@@ -1,0 +1,56 @@
+// The one place where failures become HTTP responses, always in the contract's shape:
+// { "error": { "code", "message" } }. 5xx bodies say only that something failed; details go to the log.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isStationError, type ErrorKind, TooManyRequestsError, ExecError } from '../agent/errors.ts';
+
+export const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  capacity: 409,
+  'too-many': 429,
+  unavailable: 503,
+  engine: 500,
+  internal: 500,
+};
+
+export interface ErrorBody { error: { code: string; message: string; details?: Record<string, unknown> } }
+
+const body = (code: string, message: string, details?: Record<string, unknown>): ErrorBody => ({ error: details ? { code, message, details } : { code, message } });
+
+function fastifyClientError(error: FastifyError): { status: number; body: ErrorBody } | undefined {
+  if (error.validation) {
+    return { status: 400, body: body('INVALID_REQUEST', error.message) };
+  }
+  const status = error.statusCode ?? 500;
+  if (status < 400 || status >= 500) return undefined;
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return { status, body: body('UNSUPPORTED_MEDIA_TYPE', error.message) };
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status, body: body('PAYLOAD_TOO_LARGE', error.message) };
+  if (error.code?.startsWith('FST_ERR_CTP') || error instanceof SyntaxError) return { status: 400, body: body('INVALID_JSON', `the request body is not valid JSON: ${error.message}`) };
+  return { status, body: body('BAD_REQUEST', error.message) };
+}
+
+export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (isStationError(error)) {
+    const status = STATUS_BY_KIND[error.kind];
+    if (error instanceof TooManyRequestsError) reply.header('retry-after', String(error.retryAfterSeconds));
+    if (status >= 500) {
+      request.log.error({ err: error, argv: error instanceof ExecError ? error.argv : undefined, stderr: error instanceof ExecError ? error.stderr : undefined }, 'request failed');
+      const message = error.kind === 'engine'
+        ? `an engine command failed${error instanceof ExecError ? ` (${error.argv[0]})` : ''}; the station log has the details`
+        : error.kind === 'unavailable' ? error.message : 'internal error; the station log has the details';
+      return reply.status(status).send(body(error.code, message));
+    }
+    return reply.status(status).send(body(error.code, error.message, error.details));
+  }
+  const client = fastifyClientError(error);
+  if (client) return reply.status(client.status).send(client.body);
+  request.log.error({ err: error }, 'unexpected error');
+  return reply.status(500).send(body('INTERNAL', 'internal error; the station log has the details'));
+}
+
+export function handleNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return reply.status(404).send(body('ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+}

@@ -1,0 +1,13 @@
+// Every route plugin served under /api/v1. Add a capability's routes here.
+import type { RoutePlugin } from '../types.ts';
+import { healthRoutes } from './health.ts';
+import { statusRoutes } from './status.ts';
+import { eventRoutes } from './events.ts';
+import { metricsRoutes } from './metrics.ts';
+
+export const API_ROUTES: RoutePlugin[] = [
+  healthRoutes,
+  statusRoutes,
+  eventRoutes,
+  metricsRoutes,
+];

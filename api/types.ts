@@ -1,0 +1,17 @@
+import type { FastifyInstance, FastifyBaseLogger, RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { StationSystem } from '../agent/system.ts';
+
+/** The Fastify instance every route plugin receives, typed by the TypeBox schemas. */
+export type StationApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+export interface RouteOptions { system: StationSystem }
+
+export type RoutePlugin = (app: StationApp, options: RouteOptions) => Promise<void>;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** a mutation that authenticates itself (e.g. joining with an invite code) */
+    publicMutation?: boolean;
+  }
+}
