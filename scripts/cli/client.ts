@@ -1,0 +1,64 @@
+// The CLI's connection to the local agent: URL from --url / STATION_URL / the station's config,
+// token from --token / STATION_TOKEN / <stateDir>/admin-token. Errors come back in the contract's shape.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export class CliError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+export interface ClientOptions { url?: string; token?: string }
+
+export class AgentClient {
+  readonly baseUrl: string;
+  private readonly explicitToken: string | undefined;
+
+  constructor(options: ClientOptions = {}) {
+    const port = process.env.STATION_HTTP_PORT ?? '8088';
+    this.baseUrl = (options.url ?? process.env.STATION_URL ?? `http://127.0.0.1:${port}`).replace(/\/$/, '');
+    this.explicitToken = options.token ?? process.env.STATION_TOKEN;
+  }
+
+  token(): string {
+    if (this.explicitToken) return this.explicitToken;
+    const file = join(process.env.STATION_STATE_DIR ?? '/var/lib/station', 'admin-token');
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch (error) {
+      throw new CliError(`cannot read the admin token from ${file} (${(error as NodeJS.ErrnoException).code}); run as root on the station, or pass --token`);
+    }
+  }
+
+  async request<T = unknown>(method: string, path: string, body?: unknown, options: { auth?: boolean; timeoutMs?: number } = {}): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const mutation = method !== 'GET' && method !== 'HEAD';
+    if (options.auth ?? mutation) headers.authorization = `Bearer ${this.token()}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}/api/v1${path}`, {
+        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 120_000),
+      });
+    } catch (error) {
+      throw new CliError(`cannot reach the station agent at ${this.baseUrl} (${(error as Error).cause ? String((error as Error & { cause: Error }).cause.message) : (error as Error).message}); is it running?`);
+    }
+    const text = await response.text();
+    let data: unknown = text;
+    try { data = text ? JSON.parse(text) : undefined; } catch { /* not JSON (metrics) */ }
+    if (!response.ok) {
+      const err = (data as { error?: { code: string; message: string } })?.error;
+      throw new CliError(err ? `${err.message} (${err.code})` : `HTTP ${response.status}: ${text.slice(0, 200)}`);
+    }
+    return data as T;
+  }
+
+  get<T = unknown>(path: string): Promise<T> { return this.request<T>('GET', path); }
+  post<T = unknown>(path: string, body?: unknown, options?: { timeoutMs?: number }): Promise<T> { return this.request<T>('POST', path, body ?? {}, options); }
+  patch<T = unknown>(path: string, body: unknown): Promise<T> { return this.request<T>('PATCH', path, body); }
+  delete<T = unknown>(path: string): Promise<T> { return this.request<T>('DELETE', path); }
+}

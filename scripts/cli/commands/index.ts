@@ -1,0 +1,9 @@
+// Every CLI command. A capability adds its commands here.
+import type { Command } from '../command.ts';
+import { statusCommand, hardwareCommand, tokenCommand } from './station.ts';
+
+export const COMMANDS: Command[] = [
+  statusCommand,
+  hardwareCommand,
+  tokenCommand,
+];

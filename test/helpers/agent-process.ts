@@ -1,0 +1,104 @@
+// Runs the real agent as a child process (optionally inside a test namespace) with its own state
+// directory and port, the way the station runs it, and stops it at cleanup (by pid).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { onCleanup } from './cleanup.ts';
+import { RUN_PREFIX } from './run-prefix.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+export interface AgentHandle {
+  child: ChildProcess;
+  baseUrl: string;
+  stateDir: string;
+  token: string;
+  logs: () => string;
+  /** fetch against the agent; adds the admin token when `auth` is true */
+  api: (path: string, init?: RequestInit & { auth?: boolean; json?: unknown }) => Promise<Response>;
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+}
+
+export interface AgentOptions {
+  env?: Record<string, string>;
+  stateDir?: string;
+  port?: number;
+  /** run inside this network namespace; the API is then reached at `host` inside it */
+  netns?: string;
+  host?: string;
+  /** run the compiled dist/ build (what the station runs) instead of the .ts sources */
+  compiled?: boolean;
+  readyTimeoutMs?: number;
+}
+
+let nextPort = 20000 + Math.floor(Math.random() * 20000);
+
+export async function startAgent(options: AgentOptions = {}): Promise<AgentHandle> {
+  const stateDir = options.stateDir ?? await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-state-`));
+  const port = options.port ?? nextPort++;
+  const host = options.host ?? '127.0.0.1';
+  const entry = options.compiled ? join(ROOT, 'dist/agent/main.js') : join(ROOT, 'agent/main.ts');
+  const argv = options.netns ? ['ip', 'netns', 'exec', options.netns, process.execPath, entry] : [process.execPath, entry];
+  const child = spawn(argv[0]!, argv.slice(1), {
+    env: { ...process.env, STATION_STATE_DIR: stateDir, STATION_HTTP_HOST: host, STATION_HTTP_PORT: String(port), STATION_NAME: options.env?.STATION_NAME ?? 'test-station', STATION_LOG_LEVEL: 'info', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => { output += d; });
+  child.stderr!.on('data', (d) => { output += d; });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    return exited;
+  };
+  onCleanup(`agent pid ${child.pid}`, () => stop('SIGKILL'));
+  const baseUrl = `http://${host}:${port}`;
+  const fetchIn = (url: string, init?: RequestInit) => options.netns ? fetchInNetns(options.netns, url, init) : fetch(url, init);
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 15_000);
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`agent exited with ${child.exitCode} before ready:\n${output}`);
+    try {
+      if ((await fetchIn(`${baseUrl}/api/v1/ready`)).status === 200) break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) throw new Error(`agent not ready after ${options.readyTimeoutMs ?? 15_000} ms:\n${output}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const token = (await readFile(join(stateDir, 'admin-token'), 'utf8')).trim();
+  return {
+    child, baseUrl, stateDir, token, logs: () => output, stop,
+    api: (path, init = {}) => {
+      const headers = new Headers(init.headers);
+      if (init.auth) headers.set('authorization', `Bearer ${token}`);
+      let body = init.body;
+      if (init.json !== undefined) {
+        headers.set('content-type', 'application/json');
+        body = JSON.stringify(init.json);
+      }
+      return fetchIn(`${baseUrl}${path}`, { ...init, headers, body });
+    },
+  };
+}
+
+/**
+ * fetch() from inside a namespace: Node cannot switch namespaces per socket, so the request is made
+ * by curl run in the namespace (real HTTP, same as any client on that network).
+ */
+export async function fetchInNetns(netns: string, url: string, init: RequestInit = {}): Promise<Response> {
+  const { exec } = await import('../../agent/exec.ts');
+  const args = ['curl', '-sS', '-i', '--max-time', '10', '-X', init.method ?? 'GET'];
+  new Headers(init.headers).forEach((v, k) => args.push('-H', `${k}: ${v}`));
+  if (init.body !== undefined && init.body !== null) args.push('--data-binary', '@-');
+  args.push(url);
+  const out = await exec(args, { netns, input: typeof init.body === 'string' ? init.body : undefined, timeoutMs: 15_000 });
+  const text = out.stdout;
+  const split = text.indexOf('\r\n\r\n');
+  const head = text.slice(0, split).split('\r\n');
+  const status = Number(head[0]!.split(' ')[1]);
+  const headers = new Headers();
+  for (const line of head.slice(1)) {
+    const i = line.indexOf(':');
+    if (i > 0) headers.append(line.slice(0, i).trim(), line.slice(i + 1).trim());
+  }
+  return new Response(status === 204 ? null : text.slice(split + 4), { status, headers });
+}
