@@ -85,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const result = config as Config;
   result.stateDir = stateDir;
   if (!result.lxcPath) result.lxcPath = join(stateDir, 'lxc');
+  if (!result.templateCache) result.templateCache = join(stateDir, 'templates');
   if (!result.name) result.name = stationNameFromHost(hostname());
   if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(result.name)) {
     throw new ConfigError(`${origin.name ?? 'STATION_NAME (from the host name)'}: must be a DNS label: lower-case letters, digits and '-' (got ${JSON.stringify(result.name)})`);

@@ -11,6 +11,7 @@ export const ConfigSchema = Type.Object({
   httpHost: Type.String({ minLength: 1, default: '0.0.0.0', description: 'address the API and page listen on' }),
   httpPort: { ...Port, default: 8088 },
   lxcPath: Type.String({ default: '', description: 'LXC container path; empty means <stateDir>/lxc' }),
+  templateCache: Type.String({ default: '', description: 'where built node templates are cached; empty means <stateDir>/templates' }),
   bridge: Type.String({ pattern: '^[a-zA-Z0-9_.-]{1,15}$', default: 'stbr0', description: 'node bridge interface' }),
   nodeSubnet: { ...Cidr4, default: '10.134.0.0/24', description: 'IPv4 subnet for nodes on this station' },
   name: Type.String({ default: '', description: 'station name (DNS label); empty means the host name' }),
