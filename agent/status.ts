@@ -9,6 +9,7 @@ interface StatusSource {
   config: { name: string; domain: string };
   subsystems: Subsystem[];
   isStarted: boolean;
+  isDisabled(name: string): boolean;
   hardware: { report(): HardwareReport | undefined };
 }
 
@@ -34,10 +35,12 @@ export class StatusService {
   }
 
   status(): StationStatus {
-    const subsystems = this.source.subsystems.map((s) => ({ name: s.name, ...s.health() }));
+    const subsystems = this.source.subsystems.map((s) => this.source.isDisabled(s.name)
+      ? { name: s.name, state: 'off' as const, reason: 'disabled by configuration (STATION_DISABLE)' }
+      : { name: s.name, ...s.health() });
     const report = this.source.hardware.report();
     const summaries: Record<string, Record<string, unknown>> = {};
-    for (const s of this.source.subsystems) if (s.summary) summaries[s.name] = s.summary();
+    for (const s of this.source.subsystems) if (s.summary && !this.source.isDisabled(s.name)) summaries[s.name] = s.summary();
     const health = !this.source.isStarted ? 'starting' : subsystems.some((s) => s.state === 'degraded') ? 'degraded' : 'ok';
     return {
       name: this.source.config.name,
@@ -62,7 +65,7 @@ export class StatusService {
       { name: 'station_uptime_seconds', help: 'seconds since the agent started', type: 'gauge', value: (Date.now() - this.startedAt.getTime()) / 1000 },
       { name: 'process_resident_memory_bytes', help: 'resident memory of the agent', type: 'gauge', value: process.memoryUsage.rss() },
       ...this.source.subsystems.map((s) => ({
-        name: 'station_subsystem_up', help: '1 when the subsystem is ok', type: 'gauge' as const, value: s.health().state === 'ok' ? 1 : 0, labels: { subsystem: s.name },
+        name: 'station_subsystem_up', help: '1 when the subsystem is ok', type: 'gauge' as const, value: !this.source.isDisabled(s.name) && s.health().state === 'ok' ? 1 : 0, labels: { subsystem: s.name },
       })),
     ]);
   }

@@ -56,6 +56,7 @@ export class StationSystem {
     await chmod(this.config.stateDir, 0o700);
     this.authService = new AuthService(ensureAdminToken(this.config.stateDir), this.config.authFailureLimit);
     for (const subsystem of this.subsystems) {
+      if (this.isDisabled(subsystem.name)) continue;
       await subsystem.start();
       this.log.debug({ subsystem: subsystem.name }, 'started');
     }
@@ -63,9 +64,15 @@ export class StationSystem {
     this.events.publish('station.started', { name: this.config.name });
   }
 
+  /** Subsystems the owner turned off with STATION_DISABLE: never started, shown as off. */
+  isDisabled(name: string): boolean {
+    return this.config.disable.split(',').map((s) => s.trim()).includes(name);
+  }
+
   async stop(): Promise<void> {
     this.started = false;
     for (const subsystem of [...this.subsystems].reverse()) {
+      if (this.isDisabled(subsystem.name)) continue;
       try {
         await subsystem.stop();
       } catch (error) {

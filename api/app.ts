@@ -47,6 +47,13 @@ export async function buildApp({ system }: AppOptions): Promise<FastifyInstance>
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
 
+  // Document who may call each route: mutations need the bearer token unless they authenticate themselves.
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!methods.some((m) => MUTATING.has(m))) return;
+    route.schema = { ...route.schema, security: route.config?.publicMutation ? [] : [{ bearer: [] }] };
+  });
+
   // Reads are open to the LAN; every change needs the admin token (checked before the body is parsed,
   // so an unauthenticated request learns nothing from validation errors).
   app.addHook('onRequest', async (request) => {

@@ -34,7 +34,7 @@ export interface RawHardware {
 const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
 const unknownSerial = (v: unknown): string | null => {
   const s = text(v);
-  return !s || s === '-' || /^(to be filled|default string|none|0+)$/i.test(s) ? null : s;
+  return !s || s === '-' || /^(to be filled( by o\.e\.m\.)?|default string|none|not specified|system serial number|0+)$/i.test(s) ? null : s;
 };
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 

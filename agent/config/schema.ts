@@ -19,7 +19,23 @@ export const ConfigSchema = Type.Object({
   logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
   hardwareRefreshSeconds: Type.Integer({ minimum: 5, maximum: 86400, default: 300, description: 'how often the hardware report is refreshed' }),
   reconcileSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 10, description: 'period of the node reconcile loop' }),
+  disable: Type.String({ pattern: '^[a-z0-9,\\s-]*$', default: '', description: 'comma-separated subsystems to keep off, e.g. "mesh,wifi"' }),
   authFailureLimit: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'failed token attempts per client per minute before 429' }),
+  // Local discovery, Wi-Fi onboarding, LED and link button (see docs/readme/page.md).
+  mdns: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on', description: 'announce <name>.local and _station._tcp over mDNS' }),
+  wifiInterface: Type.String({ pattern: '^[a-zA-Z0-9_.-]{0,15}$', default: '', description: 'Wi-Fi device for onboarding; empty means the first one NetworkManager lists' }),
+  hotspotSsid: Type.String({ maxLength: 32, default: '', description: 'setup hotspot name; empty means "<name>-setup"' }),
+  hotspotAfterSeconds: Type.Integer({ minimum: 10, maximum: 86400, default: 120, description: 'open the setup hotspot when no network has been up this long' }),
+  gpioSysfsRoot: Type.String({ minLength: 1, default: '/sys/class/gpio', description: 'sysfs GPIO root (the LED and link button)' }),
+  gpioChipLabel: Type.String({ default: '', description: 'label of the GPIO chip carrying the pins; empty means the Raspberry Pi header chip' }),
+  ledPin: Type.Integer({ minimum: -1, maximum: 1023, default: 17, description: 'status LED line on that chip (BCM number on a Pi); -1 for none' }),
+  buttonPin: Type.Integer({ minimum: -1, maximum: 1023, default: 27, description: 'link button line (active low, to ground); -1 for none' }),
+  // Virtual Private Mesh (see docs/readme/mesh.md).
+  meshListenPort: Type.Integer({ minimum: 0, maximum: 65535, default: 4242, description: 'UDP port Nebula listens on (0: any)' }),
+  meshPublicEndpoint: Type.String({ pattern: '^$|^[a-zA-Z0-9.-]+:\\d{1,5}$', default: '', description: 'HOST:PORT where other stations reach this Nebula from the internet (a forwarded port); set it to make this station a lighthouse and relay' }),
+  meshPublicApi: Type.String({ pattern: '^$|^https?://', default: '', description: 'URL where joining stations reach this API (put in invites); empty means the endpoint host with the HTTP port' }),
+  meshTunDev: Type.String({ pattern: '^[a-zA-Z0-9_.-]{0,15}$', default: '', description: 'Nebula tun device; empty means one derived from the station name (unique per host)' }),
+  meshSyncSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 10, description: 'how often members fetch lighthouses and the blocklist from their authority' }),
 }, { additionalProperties: false });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -1,0 +1,42 @@
+// An in-process station for API tests: the real StationSystem and Fastify app on a temp state dir.
+// Only the subsystems named in `enable` start (default: hardware, which only reads the host), so
+// these tests never make bridges, containers or tunnels in the machine's own namespace.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig } from '../../agent/config/load.ts';
+import { createLogger } from '../../agent/log.ts';
+import { StationSystem } from '../../agent/system.ts';
+import { buildApp } from '../../api/app.ts';
+import { RUN_PREFIX } from './run-prefix.ts';
+
+export interface TestStation {
+  system: StationSystem;
+  app: FastifyInstance;
+  token: string;
+  stateDir: string;
+  close(): Promise<void>;
+}
+
+export async function createTestStation(options: { enable?: string[]; env?: Record<string, string> } = {}): Promise<TestStation> {
+  const stateDir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-sys-`));
+  const probe = new StationSystem({ config: loadConfig({ STATION_STATE_DIR: stateDir, STATION_NAME: 'test' }), log: createLogger('silent', false) });
+  const enable = options.enable ?? ['hardware'];
+  const disable = probe.subsystems.map((s) => s.name).filter((n) => !enable.includes(n)).join(',');
+  const config = loadConfig({ STATION_STATE_DIR: stateDir, STATION_NAME: 'test', STATION_DISABLE: disable, ...options.env });
+  const system = new StationSystem({ config, log: createLogger('silent', false) });
+  await system.start();
+  const app = await buildApp({ system });
+  await app.ready();
+  const { readFile } = await import('node:fs/promises');
+  const token = (await readFile(join(stateDir, 'admin-token'), 'utf8')).trim();
+  return {
+    system, app, token, stateDir,
+    async close() {
+      await app.close();
+      await system.stop();
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}

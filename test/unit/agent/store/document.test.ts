@@ -1,0 +1,62 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StateDocument } from '../../../../agent/store/document.ts';
+
+const dir = () => mkdtempSync(join(tmpdir(), 'st-store-'));
+
+test('a new document starts from initial and persists updates with a version', async () => {
+  const file = join(dir(), 'nodes.json');
+  const doc = new StateDocument({ file, version: 1, initial: () => ({ nodes: [] as string[] }) });
+  assert.equal(await doc.load(), { nodes: [] });
+  await doc.update((d) => { d.nodes.push('web'); });
+  const saved = JSON.parse(readFileSync(file, 'utf8'));
+  assert.is(saved.version, 1);
+  assert.equal(saved.data, { nodes: ['web'] });
+  const again = new StateDocument({ file, version: 1, initial: () => ({ nodes: [] as string[] }) });
+  assert.equal(await again.load(), { nodes: ['web'] });
+});
+
+test('concurrent updates are applied in order and none is lost', async () => {
+  const file = join(dir(), 'c.json');
+  const doc = new StateDocument({ file, version: 1, initial: () => ({ n: 0 }) });
+  await doc.load();
+  await Promise.all(Array.from({ length: 50 }, () => doc.update((d) => { d.n++; })));
+  assert.is(JSON.parse(readFileSync(file, 'utf8')).data.n, 50);
+  assert.equal(readdirSync(join(file, '..')).filter((f) => f.endsWith('.tmp')), [], 'no temp files left');
+});
+
+test('older documents are migrated forward and rewritten', async () => {
+  const file = join(dir(), 'm.json');
+  writeFileSync(file, JSON.stringify({ version: 1, savedAt: '', data: { names: ['a'] } }));
+  const doc = new StateDocument({
+    file, version: 2, initial: () => ({ nodes: {} as Record<string, object> }),
+    migrations: { 1: (d) => ({ nodes: Object.fromEntries((d as { names: string[] }).names.map((n) => [n, {}])) }) },
+  });
+  assert.equal(await doc.load(), { nodes: { a: {} } });
+  assert.is(JSON.parse(readFileSync(file, 'utf8')).version, 2);
+});
+
+test('a document from a newer agent is refused, not misread', async () => {
+  const file = join(dir(), 'n.json');
+  writeFileSync(file, JSON.stringify({ version: 7, savedAt: '', data: {} }));
+  const doc = new StateDocument({ file, version: 2, initial: () => ({}) });
+  try {
+    await doc.load();
+    assert.unreachable();
+  } catch (error) {
+    assert.match((error as Error).message, /newer agent/);
+  }
+});
+
+test('mode is applied to secret documents', async () => {
+  const file = join(dir(), 's.json');
+  const doc = new StateDocument({ file, version: 1, initial: () => ({ key: 'x' }), mode: 0o600 });
+  await doc.load();
+  await doc.update(() => ({ key: 'y' }));
+  assert.is(statSync(file).mode & 0o777, 0o600);
+});
+
+test.run();

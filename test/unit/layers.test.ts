@@ -1,0 +1,37 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { findLayerViolations } from '../../scripts/lib/layers.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+function sources(dir: string): { path: string; text: string }[] {
+  const out: { path: string; text: string }[] = [];
+  for (const name of readdirSync(join(ROOT, dir))) {
+    const full = join(ROOT, dir, name);
+    if (name === 'node_modules' || name === 'build' || name === 'web') continue;
+    if (statSync(full).isDirectory()) out.push(...sources(join(dir, name)));
+    else if (/\.(ts|mts|js)$/.test(name)) out.push({ path: relative(ROOT, full), text: readFileSync(full, 'utf8') });
+  }
+  return out;
+}
+
+test('no module imports from a higher layer (api -> agent -> hardware)', () => {
+  const files = ['hardware', 'agent', 'api', 'scripts', 'image'].flatMap((d) => { try { return sources(d); } catch { return []; } });
+  assert.ok(files.length > 20, 'the tree was read');
+  const violations = findLayerViolations(files);
+  assert.equal(violations.map((v) => `${v.file} imports ${v.imports} (${v.from} -> ${v.to})`), []);
+});
+
+test('the checker finds upward imports in every form', () => {
+  const found = findLayerViolations([
+    { path: 'hardware/x.ts', text: "import { a } from '../agent/a.ts';" },
+    { path: 'agent/y.ts', text: "export { b } from '../api/b.ts';\nconst c = await import('../api/c.ts');" },
+    { path: 'agent/z.ts', text: "import type { T } from '../hardware/t.ts';\nimport fastify from 'fastify';" },
+    { path: 'api/w.ts', text: "import '../scripts/lib/s.ts'; import { q } from '../agent/q.ts';" },
+  ]);
+  assert.equal(found.map((v) => `${v.file}:${v.imports}`), ['hardware/x.ts:../agent/a.ts', 'agent/y.ts:../api/b.ts', 'agent/y.ts:../api/c.ts', 'api/w.ts:../scripts/lib/s.ts']);
+});
+
+test.run();
