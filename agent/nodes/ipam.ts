@@ -1,0 +1,82 @@
+// Address management for nodes, pure: the node subnet's first host is the gateway (and the nodes'
+// DNS server); every node gets a static address of its own. A node's address is chosen once
+// (preferring a slot derived from its name, so the same name tends to get the same address even
+// after delete and create) and stored with the node, so it survives restarts and recreate.
+import { CapacityError, ValidationError } from '../errors.ts';
+
+export interface Subnet {
+  /** network address as a 32-bit number */
+  network: number;
+  prefix: number;
+  /** number of addresses, network and broadcast included */
+  size: number;
+}
+
+export function ipToInt(ip: string): number {
+  const parts = ip.split('.');
+  if (parts.length !== 4) throw new ValidationError(`${ip} is not an IPv4 address`);
+  let n = 0;
+  for (const part of parts) {
+    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) throw new ValidationError(`${ip} is not an IPv4 address`);
+    n = n * 256 + Number(part);
+  }
+  return n;
+}
+
+export function intToIp(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+export function parseSubnet(cidr: string): Subnet {
+  const [ip, prefixText] = cidr.split('/');
+  const prefix = Number(prefixText);
+  if (!ip || !Number.isInteger(prefix) || prefix < 8 || prefix > 29) throw new ValidationError(`node subnet ${cidr} must be an IPv4 CIDR with a prefix between /8 and /29`);
+  const size = 2 ** (32 - prefix);
+  const value = ipToInt(ip);
+  const network = value - (value % size);
+  if (network !== value) throw new ValidationError(`node subnet ${cidr} has host bits set (did you mean ${intToIp(network)}/${prefix}?)`);
+  return { network, prefix, size };
+}
+
+/** The gateway: the subnet's first host address (the station's address on the node bridge). */
+export function gatewayOf(subnet: Subnet): string {
+  return intToIp(subnet.network + 1);
+}
+
+export function inSubnet(subnet: Subnet, ip: string): boolean {
+  const n = ipToInt(ip);
+  return n > subnet.network + 1 && n < subnet.network + subnet.size - 1;
+}
+
+/** A stable 32-bit hash of the node's name (FNV-1a). */
+function nameHash(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/**
+ * The address for a new node: its name's preferred slot, else the next free one after it.
+ * Never the network, gateway or broadcast address, never one in `taken`.
+ */
+export function allocateAddress(subnet: Subnet, name: string, taken: Iterable<string>): string {
+  const used = new Set<number>();
+  for (const ip of taken) used.add(ipToInt(ip));
+  const first = subnet.network + 2;
+  const hosts = subnet.size - 3; // minus network, gateway, broadcast
+  const start = nameHash(name) % hosts;
+  for (let i = 0; i < hosts; i++) {
+    const candidate = first + ((start + i) % hosts);
+    if (!used.has(candidate)) return intToIp(candidate);
+  }
+  throw new CapacityError('NO_FREE_ADDRESS', `no free address left in the node subnet ${intToIp(subnet.network)}/${subnet.prefix} (${hosts} nodes at most)`);
+}
+
+/** The network settings the driver needs for one node. */
+export function nodeNetwork(subnet: Subnet, address: string, bridge: string): { bridge: string; address: string; gateway: string; dns: string[] } {
+  const gateway = gatewayOf(subnet);
+  return { bridge, address: `${address}/${subnet.prefix}`, gateway, dns: [gateway] };
+}

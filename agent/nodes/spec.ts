@@ -1,0 +1,172 @@
+// The Disposable Node spec: what a user declares, in one JSON document. The schema (TypeBox) gives
+// the shape; validateSpec adds the checks a schema cannot express (duplicates, path safety, template
+// fit). Both run before anything is created, so a bad spec changes nothing.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { NetworkPolicySchema } from '../network/policy-schema.ts';
+import { ValidationError } from '../errors.ts';
+import type { ModuleSpec, ProfileName, TemplateName } from './driver.ts';
+
+export const NODE_NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
+const Label = Type.String({ pattern: NODE_NAME_PATTERN, description: 'a DNS label: lower-case letters, digits and -' });
+
+// The network policy schema carries an $id for the network routes; inlined here without it, so
+// the same schema can sit inside several route schemas without clashing ids.
+function withoutId<T extends TSchema>(schema: T): T {
+  const copy = { ...schema } as T & { $id?: string };
+  delete copy.$id;
+  return copy;
+}
+
+export const TemplateSchema = Type.Union([Type.Literal('busybox'), Type.Literal('debian')], { description: 'busybox (instant) or debian (bookworm, from the cache)' });
+export const ProfileSchema = Type.Union([Type.Literal('plain'), Type.Literal('nesting'), Type.Literal('microk8s')]);
+
+export const ResourcesSchema = Type.Object({
+  cpus: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 256, description: 'CPU limit in cores (fractions allowed)' })),
+  memoryMB: Type.Optional(Type.Integer({ minimum: 16, maximum: 1_048_576, description: 'memory limit (and reservation) in MiB' })),
+}, { additionalProperties: false });
+
+export const VolumeSchema = Type.Object({
+  name: Label,
+  path: Type.String({ minLength: 1, maxLength: 1024, description: 'absolute path inside the node' }),
+  class: Type.Optional(Type.Union([Type.Literal('private'), Type.Literal('shared'), Type.Literal('public')], { description: 'private (default), shared or public' })),
+}, { additionalProperties: false });
+
+export const ModuleSchema = Type.Object({
+  name: Label,
+  run: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'a supervised command (restarted when it dies)' })),
+  packages: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9+.-]{0,127}$' }), { minItems: 1, maxItems: 128, description: 'Debian packages installed before the commands start (debian template only)' })),
+}, { additionalProperties: false });
+
+const EnvSchema = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' }), Type.String({ maxLength: 8192 }), { additionalProperties: false, maxProperties: 256 });
+const LabelsSchema = Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$' }), Type.String({ maxLength: 256 }), { additionalProperties: false, maxProperties: 64, description: 'free metadata: room, hardware, support contact, ...' });
+
+export const NodeSpecSchema = Type.Object({
+  name: Label,
+  template: Type.Optional(TemplateSchema),
+  profile: Type.Optional(ProfileSchema),
+  resources: Type.Optional(ResourcesSchema),
+  volumes: Type.Optional(Type.Array(VolumeSchema, { maxItems: 32 })),
+  modules: Type.Optional(Type.Array(ModuleSchema, { maxItems: 32 })),
+  env: Type.Optional(EnvSchema),
+  autostart: Type.Optional(Type.Boolean({ description: 'start the node whenever the station starts (default true)' })),
+  labels: Type.Optional(LabelsSchema),
+  network: Type.Optional(withoutId(NetworkPolicySchema)),
+}, { additionalProperties: false });
+
+/** What a user may send. */
+export type NodeSpecInput = Static<typeof NodeSpecSchema>;
+
+/** The spec with every default filled in: what is stored and what the planner sees. */
+export interface NodeSpec {
+  name: string;
+  template: TemplateName;
+  profile: ProfileName;
+  resources: { cpus?: number; memoryMB?: number };
+  volumes: { name: string; path: string; class: 'private' | 'shared' | 'public' }[];
+  modules: ModuleSpec[];
+  env: Record<string, string>;
+  autostart: boolean;
+  labels: Record<string, string>;
+  network?: Static<typeof NetworkPolicySchema>;
+}
+
+/** The fields PATCH may change on an existing node (the rest define what it is). */
+export const NodePatchSchema = Type.Object({
+  resources: Type.Optional(ResourcesSchema),
+  modules: Type.Optional(Type.Array(ModuleSchema, { maxItems: 32 })),
+  env: Type.Optional(EnvSchema),
+  autostart: Type.Optional(Type.Boolean()),
+  labels: Type.Optional(LabelsSchema),
+  network: Type.Optional(withoutId(NetworkPolicySchema)),
+}, { additionalProperties: false, minProperties: 1 });
+export type NodePatch = Static<typeof NodePatchSchema>;
+
+const specCheck = TypeCompiler.Compile(NodeSpecSchema);
+const patchCheck = TypeCompiler.Compile(NodePatchSchema);
+
+// Paths a volume must never cover: the node's own system would break or leak the host's.
+const FORBIDDEN_MOUNTS = ['/', '/proc', '/sys', '/dev', '/run', '/etc', '/bin', '/sbin', '/lib', '/usr'];
+
+function schemaFailure(what: string, errors: Iterable<{ path: string; message: string }>): ValidationError {
+  const first = errors[Symbol.iterator]().next().value;
+  const where = first?.path ? `${what}${first.path.replace(/\//g, '.')}` : what;
+  return new ValidationError(`${where}: ${first?.message ?? 'invalid'}`, 'INVALID_SPEC');
+}
+
+/** Checks a volume's path inside the node: absolute, normalised, and not over a system directory. */
+export function checkVolumePath(path: string): string | undefined {
+  if (!path.startsWith('/')) return 'must be an absolute path';
+  if (FORBIDDEN_MOUNTS.includes(path)) return `must not replace the system directory ${path}`;
+  const parts = path.split('/').slice(1);
+  if (parts.some((p) => p === '..')) return 'must not contain ".."';
+  if (parts.some((p) => p === '.' || p === '')) return 'must be normalised (no "." segments, no "//" or trailing "/")';
+  if (/[\s\\:]/.test(path) || path.includes('\0')) return 'must not contain spaces, backslashes, ":" or NUL';
+  return undefined;
+}
+
+function duplicates(values: string[]): string[] {
+  const seen = new Set<string>();
+  const dup = new Set<string>();
+  for (const v of values) (seen.has(v) ? dup : seen).add(v);
+  return [...dup];
+}
+
+/** Semantic checks shared by create and patch; throws ValidationError naming the first problem. */
+function checkSemantics(spec: NodeSpec): void {
+  const { resources } = spec;
+  if (resources.cpus !== undefined && !(resources.cpus > 0)) throw new ValidationError('resources.cpus must be greater than 0', 'INVALID_SPEC');
+  if (resources.memoryMB !== undefined && !(resources.memoryMB > 0)) throw new ValidationError('resources.memoryMB must be greater than 0', 'INVALID_SPEC');
+  for (const volume of spec.volumes) {
+    const problem = checkVolumePath(volume.path);
+    if (problem) throw new ValidationError(`volumes[${volume.name}].path ${JSON.stringify(volume.path)} ${problem}`, 'INVALID_SPEC');
+  }
+  const dupVolumes = duplicates(spec.volumes.map((v) => v.name));
+  if (dupVolumes.length) throw new ValidationError(`duplicate volume name: ${dupVolumes.join(', ')}`, 'INVALID_SPEC');
+  const dupPaths = duplicates(spec.volumes.map((v) => v.path));
+  if (dupPaths.length) throw new ValidationError(`two volumes mount at the same path: ${dupPaths.join(', ')}`, 'INVALID_SPEC');
+  const dupModules = duplicates(spec.modules.map((m) => m.name));
+  if (dupModules.length) throw new ValidationError(`duplicate module name: ${dupModules.join(', ')}`, 'INVALID_SPEC');
+  for (const module of spec.modules) {
+    if (!module.run && !module.packages) throw new ValidationError(`module ${module.name} needs "run" or "packages"`, 'INVALID_SPEC');
+    if (module.packages && spec.template !== 'debian') throw new ValidationError(`module ${module.name}: packages need the debian template (this node uses ${spec.template})`, 'INVALID_SPEC');
+  }
+}
+
+function normalise(input: NodeSpecInput): NodeSpec {
+  const spec: NodeSpec = {
+    name: input.name,
+    template: input.template ?? 'busybox',
+    profile: input.profile ?? 'plain',
+    resources: { ...input.resources },
+    volumes: (input.volumes ?? []).map((v) => ({ name: v.name, path: v.path, class: v.class ?? 'private' })),
+    modules: (input.modules ?? []).map((m) => ({ name: m.name, ...(m.run !== undefined ? { run: m.run } : {}), ...(m.packages ? { packages: [...m.packages] } : {}) })),
+    env: { ...input.env },
+    autostart: input.autostart ?? true,
+    labels: { ...input.labels },
+  };
+  if (input.network) spec.network = structuredClone(input.network);
+  return spec;
+}
+
+/** Validates a user's spec and fills defaults. Throws ValidationError (nothing is created). */
+export function validateSpec(input: unknown): NodeSpec {
+  if (!specCheck.Check(input)) throw schemaFailure('spec', specCheck.Errors(input));
+  const spec = normalise(input);
+  checkSemantics(spec);
+  return spec;
+}
+
+/** Applies a PATCH to a stored spec; the result is validated like a new spec. */
+export function applyPatch(current: NodeSpec, patch: unknown): NodeSpec {
+  if (!patchCheck.Check(patch)) throw schemaFailure('patch', patchCheck.Errors(patch));
+  const next: NodeSpec = structuredClone(current);
+  if (patch.resources) next.resources = { ...patch.resources };
+  if (patch.modules) next.modules = normalise({ name: current.name, modules: patch.modules }).modules;
+  if (patch.env) next.env = { ...patch.env };
+  if (patch.autostart !== undefined) next.autostart = patch.autostart;
+  if (patch.labels) next.labels = { ...patch.labels };
+  if (patch.network) next.network = structuredClone(patch.network);
+  checkSemantics(next);
+  return next;
+}

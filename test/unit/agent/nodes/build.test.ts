@@ -1,0 +1,31 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { toBuild, buildHash } from '../../../../agent/nodes/build.ts';
+import { validateSpec, applyPatch } from '../../../../agent/nodes/spec.ts';
+import { parseSubnet } from '../../../../agent/nodes/ipam.ts';
+
+const context = { subnet: parseSubnet('198.18.5.0/24'), bridge: 'stbr0', volumesRoot: '/var/lib/station/volumes' };
+
+test('a build carries the address, gateway, DNS, hostname and volume sources', () => {
+  const spec = validateSpec({ name: 'web', volumes: [{ name: 'data', path: '/srv' }], resources: { memoryMB: 64 } });
+  const build = toBuild(spec, '198.18.5.9', context);
+  assert.equal(build.network, { bridge: 'stbr0', address: '198.18.5.9/24', gateway: '198.18.5.1', dns: ['198.18.5.1'] });
+  assert.is(build.hostname, 'web');
+  assert.equal(build.volumes, [{ name: 'data', source: '/var/lib/station/volumes/web/data', path: '/srv' }]);
+  assert.is(build.memoryMB, 64);
+  assert.is(build.cpus, undefined);
+});
+
+test('the build hash changes with what the container is made of, not with labels, autostart or policy', () => {
+  const spec = validateSpec({ name: 'web', labels: { room: 'a' } });
+  const h = buildHash(toBuild(spec, '198.18.5.9', context));
+  assert.is(buildHash(toBuild(validateSpec({ name: 'web', labels: { room: 'a' } }), '198.18.5.9', context)), h, 'stable');
+  assert.is(buildHash(toBuild(applyPatch(spec, { labels: { room: 'b' } }), '198.18.5.9', context)), h);
+  assert.is(buildHash(toBuild(applyPatch(spec, { autostart: false }), '198.18.5.9', context)), h);
+  assert.is(buildHash(toBuild(applyPatch(spec, { network: { ingress: [{ from: 'lan' }] } }), '198.18.5.9', context)), h);
+  assert.is.not(buildHash(toBuild(applyPatch(spec, { resources: { memoryMB: 128 } }), '198.18.5.9', context)), h);
+  assert.is.not(buildHash(toBuild(spec, '198.18.5.10', context)), h);
+  assert.is.not(buildHash(toBuild(applyPatch(spec, { env: { A: '1' } }), '198.18.5.9', context)), h);
+});
+
+test.run();
