@@ -1,7 +1,8 @@
 // A durable, versioned JSON document: one per subsystem (nodes.json, mesh.json, ...).
 // Writes are atomic and serialised; a document written by an older agent is migrated forward
 // step by step on load, and one from a newer agent is refused rather than misread.
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.ts';
 import { StationError } from '../errors.ts';
 
@@ -33,6 +34,7 @@ export class StateDocument<T> {
 
   /** Reads the file (migrating it if it is older). Must be called before get/update. */
   async load(): Promise<T> {
+    await this.removeStaleTempFiles();
     let text: string | undefined;
     try {
       text = await readFile(this.file, 'utf8');
@@ -57,6 +59,18 @@ export class StateDocument<T> {
     this.current = data as T;
     if (envelope.version !== this.options.version) await this.save();
     return this.current;
+  }
+
+  /** Temp files of writes cut short by a crash or power loss: never valid, safe to remove before use. */
+  private async removeStaleTempFiles(): Promise<void> {
+    const prefix = `.${basename(this.file)}.`;
+    let names: string[];
+    try {
+      names = await readdir(dirname(this.file));
+    } catch {
+      return;
+    }
+    await Promise.all(names.filter((n) => n.startsWith(prefix) && n.endsWith('.tmp')).map((n) => rm(join(dirname(this.file), n), { force: true })));
   }
 
   get(): T {
