@@ -1,0 +1,121 @@
+# Boots for image-test: QEMU (the whole disk image, by its own boot loader) and systemd-nspawn (the
+# root file system only, much faster). Every process started here is ended by its pid on exit.
+_pids=()
+_cleanup() {
+  local pid
+  for pid in "${_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  sleep 1
+  for pid in "${_pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  [ -n "${_tmp:-}" ] && rm -rf "$_tmp"
+  return 0
+}
+trap _cleanup EXIT
+_tmp=$(mktemp -d /tmp/station-image-test.XXXXXX)
+
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+now_ms() { date +%s%3N; }
+
+# wait_ready URL-PREFIX-CMD...: polls "$@ /api/v1/ready" until it answers 200; prints seconds waited.
+wait_ready() { # $1 timeout s, $2 start ms, rest: a command that fetches a path given as last arg
+  local timeout_s=$1 start=$2; shift 2
+  while :; do
+    if [ "$("$@" /api/v1/ready 2>/dev/null | head -n1)" = 200 ]; then break; fi
+    if [ $(( ($(now_ms) - $start) / 1000 )) -ge "$timeout_s" ]; then return 1; fi
+    if [ -n "${_guest_pid:-}" ] && ! kill -0 "$_guest_pid" 2>/dev/null; then return 1; fi
+    sleep 1
+  done
+}
+
+# check_status FETCH...: GET /api/v1/status; checks name, version, readiness; prints a summary line.
+check_status() {
+  local out; out=$("$@" /api/v1/status | tail -n +2)
+  echo "$out" > "$_tmp/status.json"
+  local name version ready
+  name=$(jq -r .name "$_tmp/status.json"); version=$(jq -r .version "$_tmp/status.json"); ready=$(jq -r .ready "$_tmp/status.json")
+  [ "$ready" = true ] || die "status says not ready: $out"
+  [[ "$name" =~ ^station-[0-9a-f]{4}$ ]] || die "station name $name is not the first-boot name station-XXXX"
+  [ "$version" = "$(jq -r .version "$IMAGE_ROOT/package.json")" ] || die "agent version $version differs from package.json"
+  note "status: name $name, version $version, health $(jq -r .health "$_tmp/status.json"), subsystems $(jq -r '[.subsystems[] | "\(.name)=\(.state)"] | join(" ")' "$_tmp/status.json")"
+}
+
+# fetch over the forwarded port: prints the status code, then the body
+fetch_host() { curl -s -m 5 -o "$_tmp/body" -w '%{http_code}\n' "http://127.0.0.1:$_port$1" && cat "$_tmp/body"; }
+
+boot_qemu() { # $1 image, $2 timeout s, $3 keep-nodes check
+  local img=$1 timeout_s=$2
+  [ -f "$img" ] || die "no image at $img: run ./scripts/dev image first"
+  command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing (Debian package qemu-system-x86)"
+  steps 4
+  _port=$(free_port)
+  local log="$IMAGE_BUILD/amd64/qemu-serial.log"
+  step "booting $img under QEMU (TCG), port 80 -> 127.0.0.1:$_port; serial log $log"
+  local start; start=$(now_ms)
+  # snapshot=on: writes go to a temporary overlay, the image stays a first boot.
+  # restrict=on: the guest reaches nothing outside (no traffic off the machine); hostfwd still works.
+  qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2 -m 1536 \
+    -drive "file=$img,format=raw,if=virtio,snapshot=on" \
+    -netdev "user,id=lan,restrict=on,hostfwd=tcp:127.0.0.1:$_port-:80" -device virtio-net-pci,netdev=lan \
+    -display none -serial "file:$log" -monitor none -no-reboot &
+  _guest_pid=$!
+  _pids+=("$_guest_pid")
+  step "waiting for /api/v1/ready (up to ${timeout_s}s)"
+  if ! wait_ready "$timeout_s" "$start" fetch_host; then
+    tail -n 40 "$log" | sed 's/^/    | /'
+    die "the station did not become ready within ${timeout_s}s"
+  fi
+  local ready_s; ready_s=$(echo "scale=1; ($(now_ms) - $start) / 1000" | bc)
+  note "ready ${ready_s}s after QEMU started"
+  step "checking /api/v1/status"
+  check_status fetch_host
+  grep -a -m1 'firstboot: this station is' "$log" | sed 's/^.*firstboot:/        first boot:/' || true
+  grep -aq 'Reached target.*Multi-User\|station-[0-9a-f]\{4\} login:' "$log" && note "console shows the login prompt"
+  step "done"
+  echo "boot-to-ready: ${ready_s} s (QEMU TCG, 2 vCPU, 1.5 GiB)"
+  echo "{\"mode\":\"qemu\",\"bootToReadySeconds\":$ready_s,\"image\":\"$img\",\"imageBytes\":$(stat -c %s "$img")}"
+}
+
+# nspawn: a shell in the booted container (all its namespaces)
+in_container() { nsenter -t "$_leader" -a "$@"; }
+fetch_inside() { in_container curl -s -m 5 -o /tmp/.station-test-body -w '%{http_code}\n' "http://127.0.0.1:80$1" && in_container cat /tmp/.station-test-body; }
+
+boot_nspawn() { # $1 rootfs, $2 timeout s, $3 keep-nodes check
+  local root=$1 timeout_s=$2 keep_nodes=$3
+  [ -d "$root/etc/systemd" ] || die "no root file system at $root: run ./scripts/dev image first"
+  steps $(( keep_nodes ? 5 : 4 ))
+  local name="station-test-$$" log="$_tmp/nspawn.log"
+  step "booting $root under systemd-nspawn (private network, volatile overlay)"
+  local start; start=$(now_ms)
+  SYSTEMD_NSPAWN_TMPFS_TMP=0 systemd-nspawn -q -b -D "$root" -M "$name" --register=no --keep-unit --private-network \
+    --volatile=overlay --capability=all --property=DeviceAllow='char-* rwm' >"$log" 2>&1 &
+  _guest_pid=$!
+  _pids+=("$_guest_pid")
+  local tries=0
+  while _leader=$(cat "/proc/$_guest_pid/task/$_guest_pid/children" 2>/dev/null | awk '{print $1}'); [ -z "$_leader" ]; do
+    sleep 0.2; tries=$((tries + 1)); [ $tries -lt 100 ] || { cat "$log"; die "nspawn did not start"; }
+  done
+  step "waiting for /api/v1/ready inside (up to ${timeout_s}s)"
+  if ! wait_ready "$timeout_s" "$start" fetch_inside; then
+    tail -n 40 "$log" | sed 's/^/    | /'
+    in_container journalctl -u station -u station-firstboot --no-pager -n 40 2>/dev/null | sed 's/^/    | /' || true
+    die "the station did not become ready within ${timeout_s}s"
+  fi
+  local ready_s; ready_s=$(echo "scale=1; ($(now_ms) - $start) / 1000" | bc)
+  note "ready ${ready_s}s after nspawn started"
+  step "checking /api/v1/status"
+  check_status fetch_inside
+  local on_disk in_ram
+  on_disk=$(in_container sh -c 'find /var/log/journal -name "*.journal" 2>/dev/null | wc -l')
+  in_ram=$(in_container sh -c 'find /run/log/journal -name "*.journal" 2>/dev/null | wc -l')
+  [ "$on_disk" = 0 ] && [ "$in_ram" -gt 0 ] || die "journald must keep logs in RAM only (on disk: $on_disk, in /run: $in_ram)"
+  note "journal: $in_ram file(s) in /run/log/journal, none on disk (Storage=volatile)"
+  note "admin token: $(in_container stat -c '%a %U %n' /var/lib/station/admin-token)"
+  if [ "$keep_nodes" = 1 ]; then
+    step "restarting the agent keeps nodes running"
+    . "$here/lib/keep-nodes.sh"
+    check_keep_nodes
+  fi
+  step "done"
+  echo "{\"mode\":\"nspawn\",\"bootToReadySeconds\":$ready_s}"
+  in_container systemctl poweroff --no-block >/dev/null 2>&1 || true
+  for _ in $(seq 1 20); do kill -0 "$_guest_pid" 2>/dev/null || break; sleep 0.5; done
+}
