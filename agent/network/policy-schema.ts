@@ -6,7 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 const Proto = Type.Union([Type.Literal('tcp'), Type.Literal('udp')], { default: 'tcp' });
 
-/** lan | mesh | internet | node:NAME | owner:NAME | group:NAME | a CIDR. Checked further by the compiler. */
+/** lan | mesh | internet | station (egress only: the station's own services) | node:NAME | owner:NAME | group:NAME | a CIDR. Checked further by the compiler. */
 export const Peer = Type.String({ minLength: 1, maxLength: 200, description: 'lan, mesh, internet, node:NAME, owner:NAME, group:NAME or an IPv4 CIDR' });
 
 export const EgressRule = Type.Object({
@@ -32,6 +32,8 @@ export const NetworkPolicySchema = Type.Object({
   egress: Type.Optional(Type.Array(EgressRule, { maxItems: 256 })),
   ingress: Type.Optional(Type.Array(IngressRule, { maxItems: 256 })),
   expose: Type.Optional(Type.Array(ExposeRule, { maxItems: 64 })),
+  // Extension: Dynamic Alias names this node claims, served as ALIAS.OWNER.<domain> wherever it runs.
+  aliases: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' }), { maxItems: 16, description: 'aliases ALIAS.OWNER.<domain> that follow this node' })),
 }, { additionalProperties: false, $id: 'NetworkPolicy' });
 
 export type NetworkPolicy = Static<typeof NetworkPolicySchema>;

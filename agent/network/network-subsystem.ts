@@ -1,0 +1,244 @@
+// The Network Node subsystem: keeps `table inet station` equal to what every node's policy says
+// (compile, then one atomic `nft -f`), serves per-node counters, runs the station's resolver
+// (dnsmasq) and the Dynamic Alias registry. The node service calls apply() with its nodes; the
+// mesh code calls setMesh() and setAliasPeers(). Without nft it is off with the reason; without
+// dnsmasq the filter still works and the subsystem is degraded.
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import type { Config } from '../config/schema.ts';
+import type { Runner } from '../exec.ts';
+import type { EventBus } from '../events.ts';
+import type { Logger } from '../log.ts';
+import type { Subsystem, SubsystemHealth } from '../subsystem.ts';
+import { compileRuleset } from './compile-nft.ts';
+import { nodeCounters, type NodeCounters } from './counters.ts';
+import { parseLanFacts } from './lan-facts.ts';
+import { meshFirewallRules, type MeshFirewall, type MeshFirewallOptions } from './nebula-firewall.ts';
+import { NftDriver } from './nft-driver.ts';
+import { intToIpv4, parseCidr } from './peer.ts';
+import { validatePolicies } from './validate.ts';
+import type { CounterInfo, CounterValue, NodeNetwork, PeerDirectory, StationNetworkFacts } from './types.ts';
+import { EMPTY_DIRECTORY } from './types.ts';
+import { AliasRegistry } from './alias/registry.ts';
+import { localRecords, renderHosts, type AliasRecord } from './alias/records.ts';
+import { DnsmasqResolver, upstreamsFromResolvConf } from './alias/dnsmasq.ts';
+import { AliasExchange, type AliasPeer } from './alias/exchange.ts';
+
+/** A node as the node service hands it over: policy not yet validated. */
+export interface NodeNetworkInput { name: string; address: string; policy?: unknown }
+
+export interface MeshNetworkFacts {
+  meshInterface?: string;
+  meshSubnets: string[];
+  directory?: PeerDirectory;
+  /** the owner this station's aliases are published under (ALIAS.OWNER.<domain>) */
+  owner?: string;
+}
+
+export interface ApplyResult { nodes: number; counters: number; ms: number; changed: boolean }
+
+export interface NetworkDeps {
+  config: Config;
+  run: Runner;
+  events: EventBus;
+  log: Logger;
+  /** test hook: where the resolver listens besides the gateway (default 127.0.0.1) */
+  resolverLoopback?: boolean;
+  aliasPullMs?: number;
+}
+
+export class NetworkSubsystem implements Subsystem {
+  readonly name = 'network';
+  readonly aliases: AliasRegistry;
+  private readonly deps: NetworkDeps;
+  private readonly nft: NftDriver;
+  private readonly exchange: AliasExchange;
+  private resolver: DnsmasqResolver | undefined;
+  private state: SubsystemHealth = { state: 'starting' };
+  private resolverError: string | undefined;
+  private nodes: NodeNetwork[] = [];
+  private index: CounterInfo[] = [];
+  private lastText = '';
+  private lastApplyMs = 0;
+  private mesh: MeshNetworkFacts = { meshSubnets: [] };
+  private lan: { lanInterfaces: string[]; lanSubnets: string[] } = { lanInterfaces: [], lanSubnets: [] };
+  private queue: Promise<unknown> = Promise.resolve();
+  private counterCache: { at: number; values: Record<string, CounterValue> } | undefined;
+
+  constructor(deps: NetworkDeps) {
+    this.deps = deps;
+    this.nft = new NftDriver(deps.run);
+    this.aliases = new AliasRegistry(deps.config.domain);
+    this.exchange = new AliasExchange({ registry: this.aliases, log: deps.log, intervalMs: deps.aliasPullMs });
+  }
+
+  get station(): string { return this.deps.config.name; }
+  get domain(): string { return this.deps.config.domain; }
+  /** the gateway on the bridge: nodes' router and resolver (first host of the node subnet) */
+  get gateway(): string {
+    const cidr = parseCidr(this.deps.config.nodeSubnet);
+    return 'problem' in cidr ? '' : intToIpv4(cidr.base + 1);
+  }
+
+  async start(): Promise<void> {
+    const capability = await this.nft.capability();
+    if (!capability.available) {
+      this.state = { state: 'off', reason: capability.reason };
+      this.deps.log.warn({ reason: capability.reason }, 'traffic control is off');
+      return;
+    }
+    await this.refreshLanFacts();
+    await this.startResolver();
+    this.exchange.start();
+    await this.apply(this.nodes.map((n) => ({ ...n })));
+    this.state = this.resolverError ? { state: 'degraded', reason: `resolver: ${this.resolverError}` } : { state: 'ok' };
+  }
+
+  async stop(): Promise<void> {
+    this.exchange.stop();
+    // The table stays: nodes keep running while the agent restarts and must stay fenced.
+    await this.resolver?.stop();
+    this.resolver = undefined;
+  }
+
+  health(): SubsystemHealth {
+    return this.state;
+  }
+
+  summary(): Record<string, unknown> {
+    return { nodes: this.nodes.length, counters: this.index.length, lastApplyMs: this.lastApplyMs, resolver: this.resolver?.running ? this.gateway : null, aliases: this.aliases.resolved().length };
+  }
+
+  get enabled(): boolean {
+    return this.state.state !== 'off';
+  }
+
+  facts(): StationNetworkFacts {
+    const c = this.deps.config;
+    return { bridge: c.bridge, nodeSubnet: c.nodeSubnet, gateway: this.gateway, ...this.lan, meshInterface: this.mesh.meshInterface, meshSubnets: this.mesh.meshSubnets };
+  }
+
+  /** Node names a policy may name: this station's and the mesh's. */
+  knownNodes(extra: string[] = []): string[] {
+    return [...this.nodes.map((n) => n.name), ...Object.keys(this.mesh.directory?.nodes ?? {}), ...extra];
+  }
+
+  /**
+   * Validates policies (400 on the first bad one, nothing applied). The node service calls this on
+   * a create/patch with the policies of ALL its nodes, the candidate included.
+   */
+  validate(policies: Record<string, unknown>, knownNodes: string[] = this.knownNodes(Object.keys(policies))): void {
+    validatePolicies(policies, knownNodes, { reservedPorts: [this.deps.config.httpPort, 53] });
+  }
+
+  /**
+   * Makes the table say what these nodes' policies say (the whole set of running nodes on this
+   * station). Validates first: a bad policy throws ValidationError and nothing changes.
+   */
+  apply(inputs: NodeNetworkInput[]): Promise<ApplyResult> {
+    const run = this.queue.then(() => this.applyNow(inputs));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyNow(inputs: NodeNetworkInput[]): Promise<ApplyResult> {
+    const started = performance.now();
+    const policies = validatePolicies(Object.fromEntries(inputs.map((n) => [n.name, n.policy ?? {}])), this.knownNodes(inputs.map((n) => n.name)), { reservedPorts: [this.deps.config.httpPort, 53] });
+    const nodes: NodeNetwork[] = inputs.map((n) => ({ name: n.name, address: n.address, policy: policies[n.name]! }));
+    this.publishLocalNames(nodes);
+    if (!this.enabled) {
+      this.nodes = nodes;
+      return { nodes: nodes.length, counters: 0, ms: 0, changed: false };
+    }
+    await this.nft.ensureBridgeFiltering(this.deps.config.bridge).catch((error: Error) => this.deps.log.warn({ err: error.message }, 'could not switch on filtering of bridged traffic'));
+    const plain = compileRuleset({ facts: this.facts(), nodes, directory: this.mesh.directory ?? EMPTY_DIRECTORY });
+    if (plain.text === this.lastText) {
+      this.nodes = nodes;
+      return { nodes: nodes.length, counters: plain.counters.length, ms: performance.now() - started, changed: false };
+    }
+    // The table is replaced whole: carry the counts over so totals do not reset on each change.
+    const seed = await this.counterSeed(plain.counters);
+    const compiled = compileRuleset({ facts: this.facts(), nodes, directory: this.mesh.directory ?? EMPTY_DIRECTORY, counterSeed: seed });
+    await this.nft.apply(compiled.text);
+    this.nodes = nodes;
+    this.index = compiled.counters;
+    this.lastText = plain.text;
+    this.counterCache = undefined;
+    this.lastApplyMs = Math.round((performance.now() - started) * 10) / 10;
+    this.deps.events.publish('network.applied', { nodes: nodes.length, counters: compiled.counters.length, ms: this.lastApplyMs });
+    return { nodes: nodes.length, counters: compiled.counters.length, ms: this.lastApplyMs, changed: true };
+  }
+
+  /** Counter values to start from: the current ones of counters that keep their meaning. */
+  private async counterSeed(next: CounterInfo[]): Promise<Record<string, CounterValue>> {
+    if (!this.index.length) return {};
+    const values = await this.nft.readCounters();
+    const before = new Map(this.index.map((c) => [c.name, c.rule]));
+    const seed: Record<string, CounterValue> = {};
+    for (const c of next) if (before.get(c.name) === c.rule && values[c.name]) seed[c.name] = values[c.name]!;
+    return seed;
+  }
+
+  /** Allowed and dropped packets/bytes of one node, for its status; undefined when unknown. */
+  async countersFor(name: string): Promise<NodeCounters | undefined> {
+    if (!this.enabled || !this.nodes.some((n) => n.name === name)) return undefined;
+    // one nft call serves a burst of node status reads (a list of nodes asks for each)
+    if (!this.counterCache || Date.now() - this.counterCache.at > 1000) this.counterCache = { at: Date.now(), values: await this.nft.readCounters() };
+    return nodeCounters(name, this.index, this.counterCache.values);
+  }
+
+  /** The mesh code tells us its interface, subnets and who is who; the table follows. */
+  async setMesh(mesh: MeshNetworkFacts): Promise<void> {
+    this.mesh = { ...mesh };
+    this.publishLocalNames(this.nodes);
+    await this.apply(this.nodes);
+  }
+
+  /** Nebula firewall entries for this station's nodes (the mesh code merges them into its config). */
+  meshFirewall(options: MeshFirewallOptions = {}): MeshFirewall {
+    return meshFirewallRules(this.nodes, this.mesh.directory ?? EMPTY_DIRECTORY, { meshSubnets: this.mesh.meshSubnets, ...options });
+  }
+
+  /** Stations whose alias records we pull (their station-to-station API base URLs). */
+  setAliasPeers(peers: AliasPeer[]): void {
+    this.exchange.setPeers(peers);
+  }
+
+  aliasPeers(): ReturnType<AliasExchange['peerStatus']> {
+    return this.exchange.peerStatus();
+  }
+
+  /** Pulls every peer now (tests, and the mesh code when a peer says it changed). */
+  pullAliases(): Promise<void> {
+    return this.exchange.pullOnce();
+  }
+
+  private publishLocalNames(nodes: NodeNetwork[]): void {
+    const owner = this.mesh.owner || this.station;
+    const records = localRecords(nodes.map((n) => ({ name: n.name, address: n.address, aliases: n.policy.aliases })), this.station, owner, this.domain, this.aliases.localRecords(), Date.now());
+    this.aliases.setLocalRecords(records);
+  }
+
+  private async refreshLanFacts(): Promise<void> {
+    const routes = await this.deps.run(['ip', '-j', '-4', 'route', 'show'], { allowFailure: true });
+    const addrs = await this.deps.run(['ip', '-j', '-4', 'addr', 'show'], { allowFailure: true });
+    this.lan = parseLanFacts(routes.stdout, addrs.stdout, [this.deps.config.bridge, ...(this.mesh.meshInterface ? [this.mesh.meshInterface] : [])]);
+  }
+
+  private async startResolver(): Promise<void> {
+    const upstreams = upstreamsFromResolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
+    const listen = [this.gateway, ...(this.deps.resolverLoopback === false ? [] : ['127.0.0.1'])];
+    this.resolver = new DnsmasqResolver(this.deps.run, { dir: join(this.deps.config.stateDir, 'dns'), listen, domain: this.domain, upstreams });
+    try {
+      await this.resolver.start(renderHosts(this.aliases.resolved()));
+      this.resolverError = undefined;
+      this.aliases.onChange((records: AliasRecord[]) => {
+        this.resolver?.update(renderHosts(records)).catch((error: Error) => this.deps.log.error({ err: error.message }, 'resolver update failed'));
+      });
+    } catch (error) {
+      this.resolverError = (error as Error).message;
+      this.resolver = undefined;
+      this.deps.log.error({ err: this.resolverError }, 'the resolver (dnsmasq) did not start; names are not served');
+    }
+  }
+}

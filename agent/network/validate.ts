@@ -1,0 +1,82 @@
+// Validates every node's network policy before anything is compiled or applied: the shape (the
+// TypeBox schema), the peer words, that named nodes exist, and that no two nodes expose the
+// same station port. The node service calls validatePolicies() on specs; a bad policy is a 400
+// and nothing changes.
+import { Value } from '@sinclair/typebox/value';
+import { ValidationError } from '../errors.ts';
+import { NetworkPolicySchema, type NetworkPolicy } from './policy-schema.ts';
+import { isPeerProblem, parsePeer } from './peer.ts';
+
+export const POLICY_ERROR_CODE = 'INVALID_NETWORK_POLICY';
+
+export interface ValidateOptions {
+  /** station ports that must not be exposed (the API port, DNS) */
+  reservedPorts?: number[];
+}
+
+const EGRESS_KINDS = new Set(['lan', 'mesh', 'internet', 'station', 'node', 'owner', 'group', 'cidr']);
+const INGRESS_KINDS = new Set(['lan', 'mesh', 'node', 'owner', 'group', 'cidr']);
+
+function fail(node: string, where: string, message: string): never {
+  throw new ValidationError(`network policy of node "${node}": ${where}: ${message}`, POLICY_ERROR_CODE, { node, where });
+}
+
+function shapeMessage(path: string, message: string, value: unknown): string {
+  if (/\/ports\/\d+$|\/port$|expose\/\d+\/to$/.test(path) && typeof value === 'number') return `port ${value} is out of range (1 to 65535)`;
+  if (/\/proto$/.test(path)) return `proto must be "tcp" or "udp", not ${JSON.stringify(value)}`;
+  if (/\/on$/.test(path)) return `"on" must be "lan" or "mesh", not ${JSON.stringify(value)}`;
+  return message;
+}
+
+/** Checks one policy's shape; returns it typed (with defaults left implicit). */
+export function checkPolicyShape(node: string, policy: unknown): NetworkPolicy {
+  if (policy === undefined || policy === null) return {};
+  if (!Value.Check(NetworkPolicySchema, policy)) {
+    const first = Value.Errors(NetworkPolicySchema, policy).First();
+    if (!first) fail(node, '/', 'not a valid policy');
+    const extra = first.message.includes('additional') || first.message.includes('Unexpected property');
+    fail(node, first.path || '/', extra ? `unknown field (allowed: egress, ingress, expose, aliases; rules: to/from, ports, proto)` : shapeMessage(first.path, first.message, first.value));
+  }
+  return policy as NetworkPolicy;
+}
+
+/**
+ * Validates all nodes' policies together (node names and exposed ports are checked across nodes).
+ * `knownNodes`: names a policy may refer to with node:NAME (this station's nodes and mesh nodes).
+ * Throws ValidationError (HTTP 400) naming the node and the rule; returns the typed policies.
+ */
+export function validatePolicies(policies: Record<string, unknown>, knownNodes: Iterable<string>, options: ValidateOptions = {}): Record<string, NetworkPolicy> {
+  const known = new Set(knownNodes);
+  for (const name of Object.keys(policies)) known.add(name);
+  const reserved = new Set(options.reservedPorts ?? []);
+  const exposed = new Map<string, string>();
+  const aliases = new Map<string, string>();
+  const out: Record<string, NetworkPolicy> = {};
+  for (const [node, raw] of Object.entries(policies)) {
+    const policy = checkPolicyShape(node, raw);
+    const peers = [
+      ...(policy.egress ?? []).map((rule, i) => ({ text: rule.to, where: `/egress/${i}/to`, kinds: EGRESS_KINDS, dir: 'egress' })),
+      ...(policy.ingress ?? []).map((rule, i) => ({ text: rule.from, where: `/ingress/${i}/from`, kinds: INGRESS_KINDS, dir: 'ingress' })),
+    ];
+    for (const { text, where, kinds, dir } of peers) {
+      const peer = parsePeer(text);
+      if (isPeerProblem(peer)) fail(node, where, peer.problem);
+      if (!kinds.has(peer.kind)) fail(node, where, `"${text}" cannot be used for ${dir} (allowed: ${[...kinds].map((k) => k === 'cidr' ? 'CIDR' : ['node', 'owner', 'group'].includes(k) ? `${k}:NAME` : k).join(', ')})`);
+      if (peer.kind === 'node' && !known.has(peer.name)) fail(node, where, `unknown node "${peer.name}"`);
+    }
+    for (const [i, rule] of (policy.expose ?? []).entries()) {
+      const key = `${rule.on}/${rule.proto ?? 'tcp'}/${rule.port}`;
+      if (reserved.has(rule.port)) fail(node, `/expose/${i}/port`, `station port ${rule.port} is reserved for the station's own services`);
+      const other = exposed.get(key);
+      if (other) fail(node, `/expose/${i}/port`, `station port ${rule.port}/${rule.proto ?? 'tcp'} on ${rule.on} is already exposed by node "${other}"`);
+      exposed.set(key, node);
+    }
+    for (const [i, alias] of (policy.aliases ?? []).entries()) {
+      const other = aliases.get(alias);
+      if (other && other !== node) fail(node, `/aliases/${i}`, `alias "${alias}" is already claimed by node "${other}"`);
+      aliases.set(alias, node);
+    }
+    out[node] = policy;
+  }
+  return out;
+}
