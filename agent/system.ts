@@ -9,6 +9,9 @@ import { MetricsRegistry } from './metrics.ts';
 import { AuthService } from './auth/auth-service.ts';
 import { ensureAdminToken } from './auth/admin-token.ts';
 import { HardwareSubsystem } from './hardware-subsystem.ts';
+import { WifiSubsystem } from './wifi/wifi-subsystem.ts';
+import { DiscoverySubsystem } from './discovery/mdns-subsystem.ts';
+import { IndicatorSubsystem } from './indicator/indicator-subsystem.ts';
 import { StatusService } from './status.ts';
 import type { Subsystem } from './subsystem.ts';
 
@@ -26,6 +29,9 @@ export class StationSystem {
   readonly events = new EventBus();
   readonly metrics = new MetricsRegistry();
   readonly hardware: HardwareSubsystem;
+  readonly wifi: WifiSubsystem;
+  readonly discovery: DiscoverySubsystem;
+  readonly indicator: IndicatorSubsystem;
   readonly status: StatusService;
   /** in start order; stopped in reverse */
   readonly subsystems: Subsystem[];
@@ -38,6 +44,15 @@ export class StationSystem {
     this.run = deps.run ?? exec;
     this.hardware = new HardwareSubsystem({ run: this.run, events: this.events, log: this.log.child({ subsystem: 'hardware' }), nodePath: this.config.lxcPath, refreshSeconds: this.config.hardwareRefreshSeconds });
     this.subsystems = [this.hardware];
+    // What a person sees and touches: Wi-Fi onboarding, mDNS, the LED, link button and pairing window.
+    this.wifi = new WifiSubsystem({ run: this.run, events: this.events, log: this.log.child({ subsystem: 'wifi' }), config: this.config });
+    this.discovery = new DiscoverySubsystem({ config: this.config, events: this.events, log: this.log.child({ subsystem: 'discovery' }) });
+    this.indicator = new IndicatorSubsystem({
+      config: this.config, events: this.events, log: this.log.child({ subsystem: 'indicator' }), auth: () => this.auth,
+      ledInputs: () => ({ started: this.started, health: this.status.status().health, hotspot: this.wifi.hotspotActive }),
+      resetNetwork: () => this.wifi.resetNetwork(),
+    });
+    this.subsystems.push(this.wifi, this.discovery, this.indicator);
     this.status = new StatusService(this);
     this.status.registerMetrics(this.metrics);
   }

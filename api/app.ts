@@ -11,6 +11,7 @@ import { StatusSchema } from './schemas/status.ts';
 import { HardwareSchema } from './schemas/hardware.ts';
 import type { StationApp } from './types.ts';
 import { API_ROUTES } from './routes/index.ts';
+import { pageRoutes } from './routes/page.ts';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -65,6 +66,7 @@ export async function buildApp({ system }: AppOptions): Promise<FastifyInstance>
   });
 
   for (const routes of API_ROUTES) await app.register(routes, { prefix: '/api/v1', system });
+  await app.register(pageRoutes, { system }); // the status page at `/`, outside /api/v1
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app as unknown as FastifyInstance;
 }

@@ -4,6 +4,8 @@ import { healthRoutes } from './health.ts';
 import { statusRoutes } from './status.ts';
 import { eventRoutes } from './events.ts';
 import { metricsRoutes } from './metrics.ts';
+import { pairingRoutes, sessionCheckRoutes } from './pairing.ts';
+import { wifiRoutes } from './wifi.ts';
 
 export const API_ROUTES: RoutePlugin[] = [
   healthRoutes,

@@ -1,0 +1,151 @@
+// The box's own interface: the status LED, the link button and the pairing window. Pairing works
+// without GPIO (the API and `station pair` open the window too); without GPIO lines the LED and
+// button are off with the reason, and the agent runs on.
+import type { Subsystem, SubsystemHealth } from '../subsystem.ts';
+import type { EventBus } from '../events.ts';
+import type { Logger } from '../log.ts';
+import type { AuthService } from '../auth/auth-service.ts';
+import { PairingWindow, type PairingClock, type PairingSession, type PairingState, type PairingTrigger } from './pairing-window.ts';
+import { chooseLedMode, type LedInputs, type LedMode } from './led-patterns.ts';
+import { LedPlayer } from './led-player.ts';
+import { onButtonEdge, onButtonTick, RELEASED, type ButtonAction, type ButtonState } from './link-button.ts';
+import { readGpioChips, resolveGpio } from '../../hardware/gpio/chips.ts';
+import { gpioLines, type GpioLines, type InputLine } from '../../hardware/gpio/lines.ts';
+
+export interface IndicatorDeps {
+  config: { gpioSysfsRoot: string; gpioChipLabel: string; ledPin: number; buttonPin: number };
+  events: EventBus;
+  log: Logger;
+  auth: () => AuthService;
+  ledInputs: () => Omit<LedInputs, 'pairingOpen'>;
+  /** what a 10 s press does (forget Wi-Fi networks, open the setup hotspot) */
+  resetNetwork: () => Promise<void>;
+  clock?: PairingClock;
+  /** tests pass lines over a recorded sysfs tree; default picks onoff on the real one */
+  lines?: (root: string) => GpioLines;
+}
+
+const LED_REFRESH_MS = 1000;
+
+export class IndicatorSubsystem implements Subsystem {
+  readonly name = 'indicator';
+  readonly pairing: PairingWindow;
+  private readonly deps: IndicatorDeps;
+  private gpioReason: string | undefined = 'not started';
+  private led: LedPlayer | undefined;
+  private button: InputLine | undefined;
+  private buttonState: ButtonState = RELEASED;
+  private timers: NodeJS.Timeout[] = [];
+  private pins: Record<string, number> = {};
+
+  constructor(deps: IndicatorDeps) {
+    this.deps = deps;
+    this.pairing = new PairingWindow({
+      clock: deps.clock,
+      onChange: (what, state) => {
+        deps.events.publish(`pairing.${what}`, { ...state });
+        this.refreshLed();
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    this.deps.auth().addVerifier((bearer) => this.pairing.verify(bearer));
+    const { gpioSysfsRoot: root, gpioChipLabel, ledPin, buttonPin } = this.deps.config;
+    if (ledPin < 0 && buttonPin < 0) {
+      this.gpioReason = 'no LED or button pin configured';
+      return;
+    }
+    const found = await readGpioChips(root);
+    if (!found.available) {
+      this.gpioReason = found.reason;
+      this.deps.log.info({ reason: found.reason }, 'LED and link button off');
+      return;
+    }
+    try {
+      const lines = (this.deps.lines ?? gpioLines)(root);
+      if (ledPin >= 0) {
+        const { gpio, chip } = resolveGpio(found.chips, ledPin, gpioChipLabel);
+        this.led = new LedPlayer(await lines.output(gpio));
+        this.pins.led = gpio;
+        this.pins.chipBase = chip.base;
+      }
+      if (buttonPin >= 0) {
+        const { gpio } = resolveGpio(found.chips, buttonPin, gpioChipLabel);
+        this.button = await lines.input(gpio);
+        this.pins.button = gpio;
+        // Wired active low: the pin is pulled up and the button connects it to ground.
+        this.button.watch((level) => this.onButton(level === 0));
+        const tick = setInterval(() => this.handle(onButtonTick(this.buttonState, Date.now())), 250);
+        tick.unref();
+        this.timers.push(tick);
+      }
+      this.gpioReason = undefined;
+    } catch (error) {
+      this.gpioReason = `GPIO lines could not be opened: ${(error as Error).message}`;
+      this.deps.log.warn({ err: error }, 'LED and link button off');
+      return;
+    }
+    const refresh = setInterval(() => this.refreshLed(), LED_REFRESH_MS);
+    refresh.unref();
+    this.timers.push(refresh);
+    this.refreshLed();
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.pairing.stop();
+    await this.led?.stop();
+    await this.button?.release();
+    this.led = undefined;
+    this.button = undefined;
+  }
+
+  health(): SubsystemHealth {
+    // Off, not degraded: a box without GPIO lines is a normal station (pairing still works via the API).
+    return this.gpioReason ? { state: 'off', reason: `${this.gpioReason}; pairing still opens with \`station pair\` or POST /api/v1/pairing/open` } : { state: 'ok' };
+  }
+
+  summary(): Record<string, unknown> {
+    return { led: this.led?.current ?? null, gpio: this.gpioReason ? null : this.pins, pairing: this.pairing.state().open };
+  }
+
+  pairingState(): PairingState {
+    return this.pairing.state();
+  }
+
+  openPairing(trigger: PairingTrigger): PairingState {
+    return this.pairing.open(trigger);
+  }
+
+  createSession(): PairingSession {
+    return this.pairing.createSession();
+  }
+
+  ledMode(): LedMode | undefined {
+    return this.led?.current;
+  }
+
+  private onButton(pressed: boolean): void {
+    this.handle(onButtonEdge(this.buttonState, pressed, Date.now()));
+  }
+
+  private handle(result: { state: ButtonState; action?: ButtonAction }): void {
+    this.buttonState = result.state;
+    if (result.action === 'pair') {
+      this.deps.log.info('link button: pairing window opened');
+      this.openPairing('button');
+    } else if (result.action === 'reset-network') {
+      this.deps.log.warn('link button held 10 s: resetting network settings');
+      this.pairing.revokeAll();
+      this.deps.events.publish('network.reset', { by: 'button' });
+      this.deps.resetNetwork().catch((error) => this.deps.log.error({ err: error }, 'network reset failed'));
+    }
+  }
+
+  private refreshLed(): void {
+    if (!this.led) return;
+    this.led.show(chooseLedMode({ ...this.deps.ledInputs(), pairingOpen: this.pairing.isOpen() }));
+  }
+}

@@ -1,0 +1,209 @@
+// Wi-Fi onboarding: list, connect, forget, and the setup hotspot when no network is up. The
+// decisions come from the pure machine in onboarding.ts; this file observes NetworkManager and
+// carries the machine's actions out. Without nmcli, a running NetworkManager or a Wi-Fi device the
+// feature is off with the reason, and the agent runs on.
+import type { Subsystem, SubsystemHealth } from '../subsystem.ts';
+import type { EventBus } from '../events.ts';
+import type { Logger } from '../log.ts';
+import type { Runner } from '../exec.ts';
+import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors.ts';
+import { Nmcli, HOTSPOT_CONNECTION } from '../../hardware/wifi/nmcli.ts';
+import type { WifiNetwork } from '../../hardware/wifi/nmcli-parse.ts';
+import { initialOnboarding, stepOnboarding, type OnboardingAction, type OnboardingInput, type OnboardingState, type OnboardingTimings, type WifiMode } from './onboarding.ts';
+
+export interface WifiDeps {
+  run: Runner;
+  events: EventBus;
+  log: Logger;
+  config: { name: string; wifiInterface: string; hotspotSsid: string; hotspotAfterSeconds: number };
+  now?: () => number;
+  /** how often NetworkManager is observed (default 10 s) */
+  observeMs?: number;
+}
+
+export interface WifiStatus {
+  available: boolean;
+  reason: string | null;
+  device: string | null;
+  mode: WifiMode | 'off';
+  connection: string | null;
+  hotspotSsid: string;
+  saved: { name: string; lastUsed: string | null }[];
+}
+
+export class WifiSubsystem implements Subsystem {
+  readonly name = 'wifi';
+  private readonly deps: WifiDeps;
+  private readonly nm: Nmcli;
+  private readonly now: () => number;
+  private readonly timings: OnboardingTimings;
+  private device: string | null = null;
+  private offReason: string | null = 'not started';
+  private machine: OnboardingState;
+  private connection: string | null = null;
+  private saved: { name: string; lastUsed: string | null }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private busy: Promise<void> = Promise.resolve();
+
+  constructor(deps: WifiDeps) {
+    this.deps = deps;
+    this.nm = new Nmcli(deps.run);
+    this.now = deps.now ?? Date.now;
+    this.timings = { bootGraceMs: 30_000, lostMs: deps.config.hotspotAfterSeconds * 1000, retryMs: 60_000, connectTimeoutMs: 45_000 };
+    this.machine = initialOnboarding(0);
+  }
+
+  get hotspotSsid(): string {
+    return this.deps.config.hotspotSsid || `${this.deps.config.name}-setup`.slice(0, 32);
+  }
+
+  get hotspotActive(): boolean {
+    return this.offReason === null && this.machine.mode === 'hotspot';
+  }
+
+  async start(): Promise<void> {
+    this.machine = initialOnboarding(this.now());
+    try {
+      const wifi = (await this.nm.devices()).filter((d) => d.type === 'wifi');
+      const wanted = this.deps.config.wifiInterface;
+      const device = wanted ? wifi.find((d) => d.device === wanted) : wifi[0];
+      if (!device) {
+        this.offReason = wanted ? `NetworkManager has no Wi-Fi device ${wanted}` : 'NetworkManager lists no Wi-Fi device: Wi-Fi onboarding is off';
+        return;
+      }
+      this.device = device.device;
+      this.offReason = null;
+    } catch (error) {
+      const message = (error as Error).message;
+      this.offReason = /ENOENT|not found|could not start/i.test(message)
+        ? 'nmcli is not installed (Debian package network-manager): Wi-Fi onboarding is off'
+        : `NetworkManager is not usable (${message}): Wi-Fi onboarding is off`;
+      return;
+    }
+    await this.observe();
+    this.timer = setInterval(() => void this.observe(), this.deps.observeMs ?? 10_000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.busy;
+  }
+
+  health(): SubsystemHealth {
+    if (this.offReason) return { state: 'off', reason: this.offReason };
+    if (this.machine.mode === 'hotspot') return { state: 'ok', reason: `no network: setup hotspot "${this.hotspotSsid}" is open` };
+    return { state: 'ok' };
+  }
+
+  summary(): Record<string, unknown> {
+    return { mode: this.offReason ? 'off' : this.machine.mode, device: this.device, connection: this.connection };
+  }
+
+  status(): WifiStatus {
+    return {
+      available: this.offReason === null, reason: this.offReason, device: this.device,
+      mode: this.offReason ? 'off' : this.machine.mode, connection: this.connection, hotspotSsid: this.hotspotSsid, saved: this.saved,
+    };
+  }
+
+  async networks(rescan: boolean): Promise<WifiNetwork[]> {
+    const device = this.requireDevice();
+    return this.nm.scan(device, rescan);
+  }
+
+  /** Connect to a network the person picked; back to the hotspot if that fails. */
+  async connect(ssid: string, password?: string): Promise<WifiStatus> {
+    this.requireDevice();
+    if (password !== undefined && (password.length < 8 || password.length > 63)) throw new ValidationError('a WPA password has 8 to 63 characters', 'INVALID_WIFI_PASSWORD');
+    await this.feed({ type: 'chosen', now: this.now(), ssid, password });
+    return this.status();
+  }
+
+  async forget(name: string): Promise<WifiStatus> {
+    this.requireDevice();
+    await this.refreshSaved();
+    if (!this.saved.some((s) => s.name === name)) throw new NotFoundError('WIFI_NETWORK_NOT_FOUND', `no saved Wi-Fi network named ${name}`);
+    await this.nm.forget(name);
+    await this.refreshSaved();
+    this.deps.events.publish('wifi.forgotten', { name });
+    return this.status();
+  }
+
+  /** The 10 s link button press: forget every saved Wi-Fi network and open the setup hotspot. */
+  async resetNetwork(): Promise<void> {
+    if (this.offReason) return;
+    await this.feed({ type: 'reset', now: this.now() });
+  }
+
+  private requireDevice(): string {
+    if (this.offReason || !this.device) throw new UnavailableError('WIFI_UNAVAILABLE', this.offReason ?? 'no Wi-Fi device');
+    return this.device;
+  }
+
+  private async refreshSaved(): Promise<void> {
+    const all = await this.nm.connections();
+    this.saved = all.filter((c) => c.type === '802-11-wireless' && c.name !== HOTSPOT_CONNECTION).map((c) => ({ name: c.name, lastUsed: c.lastUsed }));
+  }
+
+  private async observe(): Promise<void> {
+    try {
+      const device = (await this.nm.devices()).find((d) => d.device === this.device);
+      this.connection = device?.connection ?? null;
+      await this.refreshSaved();
+      const connected = device?.state === 'connected' && this.connection !== HOTSPOT_CONNECTION;
+      let savedInRange = false;
+      if (this.machine.mode === 'hotspot' && this.saved.length) {
+        // Most radios can list neighbours while serving an access point; a cached list is enough here.
+        const seen = new Set((await this.nm.scan(this.device!, false).catch(() => [])).map((n) => n.ssid));
+        savedInRange = this.saved.some((s) => seen.has(s.name));
+      }
+      await this.feed({ type: 'observe', now: this.now(), connected, hasSaved: this.saved.length > 0, savedInRange });
+    } catch (error) {
+      this.deps.log.warn({ err: error }, 'Wi-Fi observation failed');
+    }
+  }
+
+  /** Steps the machine and carries out its actions, one input at a time. */
+  private feed(input: OnboardingInput): Promise<void> {
+    const next = this.busy.then(async () => {
+      const before = this.machine.mode;
+      const { state, actions } = stepOnboarding(this.machine, input, this.timings);
+      this.machine = state;
+      for (const action of actions) {
+        try {
+          await this.apply(action);
+        } catch (error) {
+          this.deps.log.warn({ err: error, action: action.type }, 'Wi-Fi action failed');
+          if (action.type === 'connect' || action.type === 'connect-saved') {
+            this.machine = stepOnboarding(this.machine, { type: 'connect-failed', now: this.now() }, this.timings).state;
+            await this.apply({ type: 'open-hotspot' }).catch(() => undefined);
+            if (input.type === 'chosen') throw new ConflictError('WIFI_CONNECT_FAILED', `could not join ${input.ssid}: ${(error as Error).message}; the setup hotspot is open again`);
+          }
+        }
+      }
+      if (this.machine.mode !== before) this.deps.events.publish('wifi.mode', { mode: this.machine.mode, from: before, hotspotSsid: this.hotspotSsid });
+    });
+    this.busy = next.catch(() => undefined);
+    return next;
+  }
+
+  private async apply(action: OnboardingAction): Promise<void> {
+    const device = this.device!;
+    switch (action.type) {
+      case 'open-hotspot': return this.nm.hotspot(device, this.hotspotSsid);
+      case 'close-hotspot': return this.nm.down(HOTSPOT_CONNECTION).catch(() => undefined);
+      case 'connect': return this.nm.connect(device, action.ssid, action.password);
+      case 'connect-saved': {
+        const newest = [...this.saved].sort((a, b) => (b.lastUsed ?? '').localeCompare(a.lastUsed ?? ''))[0];
+        if (newest) await this.nm.up(newest.name);
+        return;
+      }
+      case 'forget-all':
+        for (const s of this.saved) await this.nm.forget(s.name);
+        this.saved = [];
+        return;
+    }
+  }
+}

@@ -1,0 +1,28 @@
+// Wi-Fi onboarding: what the station sees, joining a network, forgetting one.
+import type { RoutePlugin } from '../types.ts';
+import { WifiStatusSchema, WifiNetworksSchema, WifiScanQuerySchema, WifiConnectSchema, WifiNameParamsSchema } from '../schemas/wifi.ts';
+import { responses, MUTATION_ERRORS } from '../schemas/common.ts';
+
+export const wifiRoutes: RoutePlugin = async (app, { system }) => {
+  app.get('/wifi', {
+    schema: { tags: ['wifi'], summary: 'Wi-Fi mode (client, hotspot, ...), device and saved networks', response: responses({ 200: WifiStatusSchema }) },
+  }, async () => system.wifi.status());
+
+  app.get('/wifi/networks', {
+    schema: { tags: ['wifi'], summary: 'networks in range, strongest first (?rescan=yes asks the radio to scan again)', querystring: WifiScanQuerySchema, response: responses({ 200: WifiNetworksSchema }, [503]) },
+  }, async (request) => ({ networks: await system.wifi.networks(request.query.rescan === 'yes') }));
+
+  // On the setup hotspot whoever has joined it is standing next to the box (as with balena's
+  // wifi-connect): picking a network needs no token there. Otherwise it is an ordinary admin change.
+  app.post('/wifi/connect', {
+    config: { publicMutation: true },
+    schema: { tags: ['wifi'], summary: 'join a network (saved for next time); closes the setup hotspot', body: WifiConnectSchema, response: responses({ 200: WifiStatusSchema }, [...MUTATION_ERRORS, 409, 503]) },
+  }, async (request) => {
+    if (!system.wifi.hotspotActive) system.auth.authorizeMutation(request.headers.authorization, request.ip);
+    return system.wifi.connect(request.body.ssid, request.body.password);
+  });
+
+  app.delete('/wifi/networks/:name', {
+    schema: { tags: ['wifi'], summary: 'forget a saved network', params: WifiNameParamsSchema, response: responses({ 200: WifiStatusSchema }, [...MUTATION_ERRORS, 404, 503]) },
+  }, async (request) => system.wifi.forget(request.params.name));
+};

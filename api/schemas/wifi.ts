@@ -1,0 +1,27 @@
+import { Type } from '@sinclair/typebox';
+
+export const WifiStatusSchema = Type.Object({
+  available: Type.Boolean(),
+  reason: Type.Union([Type.String(), Type.Null()], { description: 'why Wi-Fi onboarding is off' }),
+  device: Type.Union([Type.String(), Type.Null()]),
+  mode: Type.Union(['off', 'waiting', 'client', 'hotspot', 'connecting'].map((m) => Type.Literal(m))),
+  connection: Type.Union([Type.String(), Type.Null()]),
+  hotspotSsid: Type.String(),
+  saved: Type.Array(Type.Object({ name: Type.String(), lastUsed: Type.Union([Type.String(), Type.Null()]) })),
+}, { $id: 'WifiStatus' });
+
+export const WifiNetworkSchema = Type.Object({
+  ssid: Type.String(), bssid: Type.String(), signal: Type.Integer({ minimum: 0, maximum: 100 }), security: Type.String(),
+  frequencyMHz: Type.Union([Type.Integer(), Type.Null()]), channel: Type.Union([Type.Integer(), Type.Null()]), inUse: Type.Boolean(),
+});
+
+export const WifiNetworksSchema = Type.Object({ networks: Type.Array(WifiNetworkSchema) });
+
+export const WifiScanQuerySchema = Type.Object({ rescan: Type.Optional(Type.Union([Type.Literal('yes'), Type.Literal('no')])) }, { additionalProperties: false });
+
+export const WifiConnectSchema = Type.Object({
+  ssid: Type.String({ minLength: 1, maxLength: 32 }),
+  password: Type.Optional(Type.String({ minLength: 8, maxLength: 63, description: 'WPA passphrase; omit for an open network' })),
+}, { additionalProperties: false });
+
+export const WifiNameParamsSchema = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });

@@ -1,0 +1,402 @@
+// The station's status page: reads the API, stays live through /api/v1/events (server-sent events,
+// no polling), and lets a signed-in person create, start, stop and destroy nodes and make invites.
+// Plain JS, no build step, no external assets. Text from the station is always set as text, never HTML.
+'use strict';
+
+const API = '/api/v1';
+const TOKEN_KEY = 'station.token';
+const $ = (id) => document.getElementById(id);
+const state = { status: null, hardware: null, nodes: null, nodesError: null, mesh: null, peers: null, meshError: null, pairing: null, events: [], authed: false };
+
+// ---------- small helpers ----------
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+const fmtBytes = (n) => {
+  if (typeof n !== 'number' || !isFinite(n)) return '–';
+  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
+  return `${n >= 100 || i === 0 ? Math.round(n) : n.toFixed(1)} ${u[i]}`;
+};
+const fmtDuration = (s) => {
+  if (typeof s !== 'number') return '–';
+  if (s < 60) return `${Math.round(s)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
+};
+const ago = (iso) => {
+  const s = (Date.now() - new Date(iso).getTime()) / 1000;
+  return s < 5 ? 'just now' : s < 60 ? `${Math.round(s)} s ago` : s < 3600 ? `${Math.round(s / 60)} min ago` : new Date(iso).toLocaleTimeString();
+};
+const pick = (...values) => values.find((v) => v !== undefined && v !== null);
+const list = (body, key) => (Array.isArray(body) ? body : body && Array.isArray(body[key]) ? body[key] : []);
+
+function toast(message, bad) {
+  const t = $('toast');
+  t.textContent = message;
+  t.className = bad ? 'toast bad' : 'toast';
+  t.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { t.hidden = true; }, 3500);
+}
+
+// ---------- API ----------
+const token = () => localStorage.getItem(TOKEN_KEY) || '';
+
+async function api(method, path, body) {
+  const headers = { accept: 'application/json' };
+  if (method !== 'GET') {
+    headers['content-type'] = 'application/json';
+    if (token()) headers.authorization = `Bearer ${token()}`;
+  }
+  const res = await fetch(API + path, { method, headers, body: method === 'GET' ? undefined : JSON.stringify(body || {}) });
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = text; }
+  if (!res.ok) {
+    const err = new Error((data && data.error && data.error.message) || `HTTP ${res.status}`);
+    err.status = res.status;
+    err.code = data && data.error && data.error.code;
+    if (res.status === 401 && method !== 'GET') setAuthed(false);
+    throw err;
+  }
+  return data;
+}
+
+// ---------- rendering ----------
+function renderHeader() {
+  const s = state.status;
+  if (!s) return;
+  document.title = `${s.name} · Station`;
+  $('name').textContent = s.name;
+  const discovered = s.summaries && s.summaries.discovery && s.summaries.discovery.announced;
+  $('sub').textContent = [`v${s.version}`, `up ${fmtDuration(s.uptimeSeconds + (Date.now() - state.statusAt) / 1000)}`, discovered ? `${discovered.hostname}` : `${s.name}.local`].join(' · ');
+  const pill = $('health');
+  pill.dataset.state = s.health;
+  pill.textContent = s.health;
+  $('foot-left').textContent = `${s.name} · Station ${s.version} · started ${new Date(s.startedAt).toLocaleString()}`;
+}
+
+function renderAlerts() {
+  const box = $('alerts');
+  box.replaceChildren();
+  const s = state.status;
+  if (!s) return;
+  for (const sub of s.subsystems.filter((x) => x.state === 'degraded')) {
+    box.append(h('div', { class: 'alert degraded' }, h('span', { class: 'icon' }, '!'), h('div', null, h('b', null, `${sub.name} degraded`), ' — ', sub.reason || 'no reason given')));
+  }
+  const caps = state.hardware ? state.hardware.capabilities.filter((c) => !c.available) : [];
+  if (caps.length) {
+    box.append(h('div', { class: 'alert unavailable' }, h('span', { class: 'icon' }, 'i'),
+      h('div', null, h('b', null, `${caps.length} capabilit${caps.length === 1 ? 'y' : 'ies'} unavailable: `), caps.map((c) => c.id).join(', '), h('span', { class: 'muted' }, ' — see Hardware for why'))));
+  }
+  const wifi = s.summaries && s.summaries.wifi;
+  if (wifi && wifi.mode === 'hotspot') box.append(h('div', { class: 'alert info' }, h('span', { class: 'icon' }, '≈'), h('div', null, h('b', null, 'No network: '), 'the setup hotspot is open. ', h('a', { href: '/setup' }, 'Pick a Wi-Fi network'))));
+}
+
+function renderPairing() {
+  const p = state.pairing;
+  const banner = $('pairing-banner');
+  if (!p || !p.open) { banner.hidden = true; return; }
+  banner.hidden = false;
+  const left = Math.max(0, Math.ceil((new Date(p.closesAt).getTime() - Date.now()) / 1000));
+  banner.replaceChildren(h('span', null, h('b', null, 'Pairing window open'), ` — ${left} s left. Browsers on this network can sign in without the token.`),
+    state.authed ? null : h('button', { class: 'btn primary small', type: 'button', onclick: pair }, 'Pair this browser'));
+}
+
+function renderStation() {
+  const s = state.status;
+  if (!s) return;
+  const facts = $('station-facts');
+  facts.replaceChildren(
+    h('dt', null, 'Health'), h('dd', null, h('span', { class: 'pill', 'data-state': s.health }, s.health)),
+    h('dt', null, 'Domain'), h('dd', { class: 'mono' }, `${s.name}.${s.domain}`),
+    h('dt', null, 'Uptime'), h('dd', null, fmtDuration(s.uptimeSeconds + (Date.now() - state.statusAt) / 1000)),
+  );
+  const mark = { ok: ['✓', 'ok-mark'], degraded: ['!', 'warn-mark'], starting: ['…', 'warn-mark'], off: ['–', 'off-mark'] };
+  $('subsystems').replaceChildren(...s.subsystems.map((x) => {
+    const [m, cls] = mark[x.state] || ['?', 'off-mark'];
+    return h('li', { 'data-subsystem': x.name }, h('span', { class: cls, title: x.state }, m), h('span', null, h('b', null, x.name), ' ', h('span', { class: 'muted' }, x.state)), x.reason ? h('span', { class: 'why' }, x.reason) : null);
+  }));
+}
+
+function renderHardware() {
+  const hw = state.hardware;
+  if (!hw) return;
+  const disk = hw.disks.reduce((a, d) => a + d.sizeBytes, 0);
+  $('hw-facts').replaceChildren(
+    h('dt', null, 'Board'), h('dd', null, `${hw.board.manufacturer ? hw.board.manufacturer + ' ' : ''}${hw.board.model}${hw.board.virtual ? ' (virtual)' : ''}`),
+    h('dt', null, 'CPU'), h('dd', null, `${hw.cpu.brand || hw.cpu.manufacturer} · ${hw.cpu.cores} cores`),
+    h('dt', null, 'Memory'), h('dd', null, `${fmtBytes(hw.memory.availableBytes)} free of ${fmtBytes(hw.memory.totalBytes)}`),
+    h('dt', null, 'Disk'), h('dd', null, disk ? fmtBytes(disk) : '–'),
+    h('dt', null, 'System'), h('dd', null, `${hw.os.distro} ${hw.os.release} · ${hw.os.arch} · Linux ${hw.os.kernel}`),
+    hw.temperatures.mainC !== null ? [h('dt', null, 'Temp'), h('dd', null, `${hw.temperatures.mainC} °C`)] : null,
+  );
+  const caps = [...hw.capabilities].sort((a, b) => Number(a.available) - Number(b.available) || a.id.localeCompare(b.id));
+  $('caps').replaceChildren(...caps.map((c) => h('li', { 'data-capability': c.id, 'data-available': String(c.available) },
+    h('span', { class: c.available ? 'ok-mark' : 'bad-mark' }, c.available ? '✓' : '✕'), h('b', null, c.id), h('span', { class: 'why' }, c.reason))));
+}
+
+// Node fields are read defensively: the node API reports stats and traffic when it has them.
+function nodeView(n) {
+  const stats = n.stats || n.usage || {};
+  const spec = n.spec || {};
+  const address = pick(n.address, n.ipv4, stats.address, '');
+  const cpu = pick(n.cpuPercent, stats.cpuPercent);
+  const mem = pick(n.memoryBytes, stats.memoryBytes);
+  const memLimit = pick(n.memoryLimitBytes, stats.memoryLimitBytes, spec.resources && spec.resources.memoryMB ? spec.resources.memoryMB * 1048576 : undefined);
+  const traffic = n.traffic || stats.traffic || {};
+  const rx = pick(traffic.rxBytes, traffic.ingressBytes, stats.rxBytes);
+  const tx = pick(traffic.txBytes, traffic.egressBytes, stats.txBytes);
+  return { name: n.name, state: n.state || 'unknown', address: String(address).split('/')[0], template: pick(spec.template, n.template), cpu, mem, memLimit, rx, tx, fqdn: n.fqdn };
+}
+
+function meter(label, value, fraction) {
+  const bar = h('i');
+  if (typeof fraction === 'number') bar.style.width = `${Math.min(100, Math.max(2, fraction * 100)).toFixed(1)}%`;
+  return h('div', { class: 'meter' }, label, ' ', h('b', null, value), typeof fraction === 'number' ? h('div', { class: 'bar' }, bar) : null);
+}
+
+function renderNodes() {
+  const box = $('nodes');
+  if (state.nodesError) {
+    box.replaceChildren(h('div', { class: 'empty' }, state.nodesError));
+    $('node-count').textContent = '';
+    return;
+  }
+  if (!state.nodes) return;
+  $('node-count').textContent = state.nodes.length ? String(state.nodes.length) : '';
+  if (!state.nodes.length) {
+    box.replaceChildren(h('div', { class: 'empty' }, 'No nodes yet. ', state.authed ? 'Create one with “New node”.' : 'Sign in to create one.'));
+    return;
+  }
+  const seen = new Set([...box.querySelectorAll('.node')].map((el) => el.dataset.node));
+  box.replaceChildren(...state.nodes.map((raw) => {
+    const n = nodeView(raw);
+    const running = n.state === 'running';
+    const busy = ['starting', 'stopping', 'creating', 'deleting'].includes(n.state);
+    const el = h('article', { class: 'node', 'data-node': n.name, 'data-state': n.state },
+      h('div', { class: 'node-title' }, h('strong', null, n.name), h('span', { class: 'pill', 'data-state': n.state }, n.state), n.template ? h('span', { class: 'muted' }, n.template) : null),
+      h('div', { class: 'node-meta' }, h('span', { class: 'mono' }, n.address || 'no address'), n.fqdn ? h('span', { class: 'mono' }, n.fqdn) : null),
+      h('div', { class: 'node-actions admin-only' },
+        running ? h('button', { class: 'btn small', type: 'button', 'data-action': 'stop', disabled: busy, onclick: () => nodeAction(n.name, 'stop') }, 'Stop')
+          : h('button', { class: 'btn small', type: 'button', 'data-action': 'start', disabled: busy, onclick: () => nodeAction(n.name, 'start') }, 'Start'),
+        h('button', { class: 'btn small danger', type: 'button', 'data-action': 'destroy', disabled: busy, onclick: () => destroyNode(n.name) }, 'Destroy')),
+      h('div', { class: 'meters' },
+        meter('CPU', typeof n.cpu === 'number' ? `${n.cpu.toFixed(1)} %` : '–', typeof n.cpu === 'number' ? n.cpu / 100 : undefined),
+        meter('Memory', n.mem !== undefined ? fmtBytes(n.mem) : '–', n.mem !== undefined && n.memLimit ? n.mem / n.memLimit : undefined),
+        meter('Traffic', n.rx !== undefined || n.tx !== undefined ? `↓ ${fmtBytes(n.rx)} ↑ ${fmtBytes(n.tx)}` : '–')));
+    if (seen.has(n.name)) el.style.animation = 'none';
+    return el;
+  }));
+}
+
+function renderMesh() {
+  const box = $('mesh');
+  if (state.meshError) { box.replaceChildren(h('p', { class: 'muted' }, state.meshError)); return; }
+  const m = state.mesh;
+  if (!m) return;
+  const peers = state.peers || [];
+  const online = peers.filter((p) => p.online === true || p.state === 'online' || p.connected === true);
+  const owner = pick(m.owner && (m.owner.name || m.owner.id), m.ownerName, m.owner, m.authority && m.authority.owner);
+  const joined = pick(m.joined, m.member, m.enabled, !!(m.address || m.meshAddress));
+  box.replaceChildren(
+    h('dl', { class: 'facts' },
+      h('dt', null, 'Owner'), h('dd', null, typeof owner === 'string' ? owner : '–'),
+      h('dt', null, 'Address'), h('dd', { class: 'mono' }, pick(m.address, m.meshAddress, m.ip, '–')),
+      h('dt', null, 'Peers'), h('dd', null, `${online.length} online of ${peers.length}`),
+    ),
+    joined === false && !peers.length ? h('p', { class: 'muted' }, 'Not part of a mesh yet. Create one with station mesh create, or join with an invite.') : null,
+    peers.length ? h('ul', { class: 'peers' }, peers.map((p) => {
+      const on = p.online === true || p.state === 'online' || p.connected === true;
+      const latency = pick(p.latencyMs, p.rttMs, p.latency);
+      return h('li', null, h('span', null, h('span', { class: 'pill', 'data-state': on ? 'online' : 'offline' }, on ? 'online' : 'offline'), ' ', h('b', null, p.name || p.station || p.address || '?')),
+        h('span', { class: 'latency' }, typeof latency === 'number' ? `${latency.toFixed(latency < 10 ? 1 : 0)} ms` : '–'));
+    })) : null);
+}
+
+function describe(e) {
+  const d = e.data || {};
+  if (d.name && d.state) return `${d.name}: ${d.state}`;
+  if (d.name) return String(d.name);
+  if (d.mode) return `mode ${d.mode}`;
+  if (d.unavailable) return `unavailable: ${d.unavailable.join(', ') || 'none'}`;
+  if (e.type.startsWith('pairing.')) return d.open ? `open, ${d.remainingSeconds} s` : 'closed';
+  return '';
+}
+
+function renderEvents() {
+  const box = $('events');
+  if (!state.events.length) return;
+  box.replaceChildren(...state.events.slice(0, 40).map((e) => h('li', { 'data-type': e.type }, h('span', { class: 'type' }, e.type), h('time', { datetime: e.at }, ago(e.at)), describe(e) ? h('span', { class: 'what' }, describe(e)) : null)));
+}
+
+function renderAll() {
+  renderHeader(); renderAlerts(); renderPairing(); renderStation(); renderHardware(); renderNodes(); renderMesh(); renderEvents();
+}
+
+// ---------- loading ----------
+async function loadStatus() { state.status = await api('GET', '/status'); state.statusAt = Date.now(); renderHeader(); renderAlerts(); renderStation(); }
+async function loadHardware() {
+  try { state.hardware = await api('GET', '/hardware'); } catch { /* 503 while detecting: the hardware.updated event brings it */ }
+  renderHardware(); renderAlerts();
+}
+async function loadNodes() {
+  try { state.nodes = list(await api('GET', '/nodes'), 'nodes'); state.nodesError = null; } catch (e) {
+    state.nodesError = e.status === 404 && e.code === 'ROUTE_NOT_FOUND' ? 'This station does not serve nodes (no node API).' : `Nodes unavailable: ${e.message}`;
+  }
+  renderNodes();
+}
+async function loadMesh() {
+  try {
+    const [mesh, peers] = await Promise.all([api('GET', '/mesh'), api('GET', '/mesh/peers').catch(() => [])]);
+    state.mesh = mesh; state.peers = list(peers, 'peers'); state.meshError = null;
+  } catch (e) {
+    state.meshError = e.status === 404 && e.code === 'ROUTE_NOT_FOUND' ? 'This station does not serve the mesh API.' : e.message;
+  }
+  renderMesh();
+}
+async function loadPairing() { try { state.pairing = await api('GET', '/pairing'); } catch { state.pairing = null; } renderPairing(); }
+
+// Coalesces bursts of events into one reload per kind.
+const pending = new Map();
+function reload(kind, fn) {
+  if (pending.has(kind)) return;
+  pending.set(kind, setTimeout(() => { pending.delete(kind); fn().catch(() => undefined); }, 120));
+}
+
+function connectEvents() {
+  const live = $('live');
+  const source = new EventSource(`${API}/events`);
+  source.onopen = () => { live.classList.add('on'); live.lastChild.textContent = 'live'; reload('status', loadStatus); };
+  source.onerror = () => { live.classList.remove('on'); live.lastChild.textContent = 'reconnecting'; };
+  source.onmessage = (m) => onEvent(JSON.parse(m.data));
+  // Typed events (event: node.created, ...) do not reach onmessage: listen for each family.
+  for (const type of EVENT_TYPES) source.addEventListener(type, (m) => onEvent(JSON.parse(m.data)));
+}
+const EVENT_TYPES = ['station.started', 'hardware.updated', 'node.created', 'node.state', 'node.deleted', 'node.updated', 'node.stats', 'node.error',
+  'mesh.created', 'mesh.joined', 'mesh.peer', 'mesh.peers', 'mesh.invite', 'mesh.left', 'pairing.opened', 'pairing.closed', 'pairing.session',
+  'wifi.mode', 'wifi.forgotten', 'discovery.announced', 'network.reset', 'subsystem.health'];
+
+function onEvent(e) {
+  state.events.unshift(e);
+  if (state.events.length > 100) state.events.pop();
+  renderEvents();
+  const family = e.type.split('.')[0];
+  if (family === 'node') {
+    const d = e.data || {};
+    if (state.nodes && e.type === 'node.state' && d.name && d.state) {
+      const n = state.nodes.find((x) => x.name === d.name);
+      if (n) { n.state = d.state; renderNodes(); }
+    }
+    reload('nodes', loadNodes);
+  } else if (family === 'mesh') reload('mesh', loadMesh);
+  else if (family === 'hardware') reload('hardware', loadHardware);
+  else if (family === 'pairing') { state.pairing = e.data; renderPairing(); }
+  reload('status', loadStatus);
+}
+
+// ---------- auth ----------
+function setAuthed(yes) {
+  state.authed = yes;
+  document.body.classList.toggle('authed', yes);
+  const btn = $('auth-btn');
+  btn.textContent = yes ? 'Sign out' : 'Sign in';
+  btn.dataset.authed = String(yes);
+  if (!yes) localStorage.removeItem(TOKEN_KEY);
+  renderNodes(); renderPairing();
+}
+
+async function checkToken() {
+  if (!token()) return setAuthed(false);
+  try { await api('POST', '/session/check'); setAuthed(true); } catch (e) { if (e.status === 401) setAuthed(false); }
+}
+
+async function signInWith(value) {
+  localStorage.setItem(TOKEN_KEY, value);
+  await api('POST', '/session/check');
+  setAuthed(true);
+}
+
+async function pair() {
+  const err = $('auth-error');
+  err.textContent = '';
+  try {
+    const s = await api('POST', '/pairing/session');
+    await signInWith(s.token);
+    $('auth-dialog').close();
+    toast('Paired: this browser can now manage the station');
+  } catch (e) {
+    err.textContent = e.code === 'PAIRING_CLOSED' ? 'No pairing window is open. Press the link button on the station first.' : e.message;
+    if (!$('auth-dialog').open) { $('auth-dialog').showModal(); }
+  }
+}
+
+// ---------- actions ----------
+async function nodeAction(name, action) {
+  try { await api('POST', `/nodes/${encodeURIComponent(name)}/${action}`); toast(`${name}: ${action} done`); } catch (e) { toast(`${name}: ${e.message}`, true); }
+  reload('nodes', loadNodes);
+}
+async function destroyNode(name) {
+  if (!confirm(`Destroy node ${name}? Its volumes are kept.`)) return;
+  try { await api('DELETE', `/nodes/${encodeURIComponent(name)}`); toast(`${name} destroyed`); } catch (e) { toast(`${name}: ${e.message}`, true); }
+  reload('nodes', loadNodes);
+}
+
+function wire() {
+  document.querySelectorAll('[data-close]').forEach((b) => b.addEventListener('click', () => b.closest('dialog').close()));
+  $('auth-btn').addEventListener('click', () => {
+    if (state.authed) { setAuthed(false); toast('Signed out'); return; }
+    $('auth-error').textContent = '';
+    $('auth-dialog').showModal();
+  });
+  $('pair-btn').addEventListener('click', pair);
+  $('auth-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const value = $('token-input').value.trim();
+    if (!value) return;
+    try { await signInWith(value); $('auth-dialog').close(); $('token-input').value = ''; toast('Signed in'); } catch (e) { $('auth-error').textContent = e.status === 401 ? 'That token is not valid.' : e.message; }
+  });
+  $('new-node').addEventListener('click', () => { $('node-error').textContent = ''; $('node-dialog').showModal(); });
+  $('node-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = new FormData(ev.target);
+    const spec = { name: String(f.get('name')).trim(), template: f.get('template') };
+    const mem = Number(f.get('memoryMB'));
+    if (mem) spec.resources = { memoryMB: mem };
+    const run = String(f.get('run') || '').trim();
+    if (run) spec.modules = [{ name: 'main', run }];
+    const submit = ev.target.querySelector('[type=submit]');
+    submit.disabled = true;
+    try { await api('POST', '/nodes', spec); $('node-dialog').close(); ev.target.reset(); toast(`${spec.name} created`); } catch (e) { $('node-error').textContent = e.message; }
+    submit.disabled = false;
+    reload('nodes', loadNodes);
+  });
+  $('invite-btn').addEventListener('click', async () => {
+    $('invite-error').textContent = '';
+    $('invite-code').value = 'making an invite…';
+    $('invite-dialog').showModal();
+    try {
+      const inv = await api('POST', '/mesh/invites', {});
+      $('invite-code').value = typeof inv === 'string' ? inv : pick(inv && inv.code, inv && inv.invite, inv && inv.token, JSON.stringify(inv));
+    } catch (e) { $('invite-code').value = ''; $('invite-error').textContent = e.message; }
+  });
+  $('invite-copy').addEventListener('click', () => { $('invite-code').select(); navigator.clipboard && navigator.clipboard.writeText($('invite-code').value).catch(() => undefined); });
+  // Relative times and the pairing countdown tick locally; the data itself only changes on events.
+  setInterval(() => { renderHeader(); renderPairing(); renderEvents(); }, 1000);
+}
+
+wire();
+setAuthed(!!token());
+Promise.all([loadStatus(), loadHardware(), loadNodes(), loadMesh(), loadPairing(), checkToken()]).finally(() => { document.body.dataset.loaded = 'true'; });
+connectEvents();
