@@ -12,4 +12,7 @@ export const API_ROUTES: RoutePlugin[] = [
   statusRoutes,
   eventRoutes,
   metricsRoutes,
+  pairingRoutes,
+  sessionCheckRoutes,
+  wifiRoutes,
 ];
