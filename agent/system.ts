@@ -12,6 +12,8 @@ import { HardwareSubsystem } from './hardware-subsystem.ts';
 import { WifiSubsystem } from './wifi/wifi-subsystem.ts';
 import { DiscoverySubsystem } from './discovery/mdns-subsystem.ts';
 import { IndicatorSubsystem } from './indicator/indicator-subsystem.ts';
+import { NodesSubsystem } from './nodes/subsystem.ts';
+import { LxcDriver } from './nodes/lxc/driver.ts';
 import { StatusService } from './status.ts';
 import type { Subsystem } from './subsystem.ts';
 
@@ -32,6 +34,7 @@ export class StationSystem {
   readonly wifi: WifiSubsystem;
   readonly discovery: DiscoverySubsystem;
   readonly indicator: IndicatorSubsystem;
+  readonly nodes: NodesSubsystem;
   readonly status: StatusService;
   /** in start order; stopped in reverse */
   readonly subsystems: Subsystem[];
@@ -44,6 +47,9 @@ export class StationSystem {
     this.run = deps.run ?? exec;
     this.hardware = new HardwareSubsystem({ run: this.run, events: this.events, log: this.log.child({ subsystem: 'hardware' }), nodePath: this.config.lxcPath, refreshSeconds: this.config.hardwareRefreshSeconds });
     this.subsystems = [this.hardware];
+    const nodesLog = this.log.child({ subsystem: 'nodes' });
+    this.nodes = new NodesSubsystem({ config: this.config, events: this.events, log: nodesLog, driver: new LxcDriver({ lxcPath: this.config.lxcPath, templateCache: this.config.templateCache, run: this.run, log: nodesLog }) });
+    this.subsystems.push(this.nodes);
     // What a person sees and touches: Wi-Fi onboarding, mDNS, the LED, link button and pairing window.
     this.wifi = new WifiSubsystem({ run: this.run, events: this.events, log: this.log.child({ subsystem: 'wifi' }), config: this.config });
     this.discovery = new DiscoverySubsystem({ config: this.config, events: this.events, log: this.log.child({ subsystem: 'discovery' }) });

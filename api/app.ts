@@ -9,6 +9,7 @@ import { handleError, handleNotFound } from './errors.ts';
 import { ErrorSchema } from './schemas/common.ts';
 import { StatusSchema } from './schemas/status.ts';
 import { HardwareSchema } from './schemas/hardware.ts';
+import { NodeSchema } from './schemas/nodes.ts';
 import type { StationApp } from './types.ts';
 import { API_ROUTES } from './routes/index.ts';
 import { pageRoutes } from './routes/page.ts';
@@ -38,6 +39,7 @@ export async function buildApp({ system }: AppOptions): Promise<FastifyInstance>
   app.addSchema(ErrorSchema);
   app.addSchema(StatusSchema);
   app.addSchema(HardwareSchema);
+  app.addSchema(NodeSchema);
 
   await app.register(swagger, {
     openapi: {

@@ -1,9 +1,11 @@
 // Every CLI command. A capability adds its commands here.
 import type { Command } from '../command.ts';
 import { statusCommand, hardwareCommand, tokenCommand } from './station.ts';
+import { nodeCommands } from './node.ts';
 
 export const COMMANDS: Command[] = [
   statusCommand,
   hardwareCommand,
   tokenCommand,
+  ...nodeCommands,
 ];

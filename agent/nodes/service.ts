@@ -1,0 +1,318 @@
+// The node service: the actions the API and CLI call (create, patch, delete, start, stop, restart,
+// recreate, exec, logs, stats) and the convergence they share with the reconcile loop. Every change
+// updates the desired state first, then converges that one node under its lock through the pure
+// planner and the step runner; the loop later repairs whatever drifts.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import type { EventBus } from '../events.ts';
+import type { Logger } from '../log.ts';
+import type { StateDocument } from '../store/document.ts';
+import type { NodeDriver, NodeExecResult, NodeState, NodeStats, ObservedNode } from './driver.ts';
+import { validateSpec, applyPatch, type NodeSpec } from './spec.ts';
+import { planNode, plan, unmanaged, type DesiredState, type Step } from './planner.ts';
+import { allocateAddress } from './ipam.ts';
+import { checkCapacity } from './capacity.ts';
+import { readHostCapacity } from './host-capacity.ts';
+import { toBuild, buildHash, type BuildContext } from './build.ts';
+import { deleteVolumes } from './volumes.ts';
+import { KeyedLock } from './locks.ts';
+import { StepRunner } from './runner.ts';
+import { toDesired, type NodeRecord, type NodesState } from './store.ts';
+
+export interface NodeView {
+  name: string;
+  /** what LXC reports; missing = no container (yet), deleting = being removed */
+  state: NodeState | 'missing' | 'deleting';
+  desiredState: DesiredState;
+  address: string;
+  hostname: string;
+  fqdn: string;
+  pid: number | null;
+  spec: NodeSpec;
+  createdAt: string;
+  updatedAt: string;
+  /** the last failure converging this node, cleared by the next success */
+  error: string | null;
+  stats?: NodeStats | null;
+}
+
+export interface NodeServiceDeps {
+  driver: NodeDriver;
+  doc: StateDocument<NodesState>;
+  context: BuildContext;
+  events: EventBus;
+  log: Logger;
+  station: { name: string; domain: string; lxcPath: string };
+}
+
+const DEFAULT_STOP_TIMEOUT_S = 10;
+const EXEC_TIMEOUT_MS = 5 * 60_000;
+
+interface Failure { message: string; failures: number; retryAt: number }
+
+export class NodeService {
+  private readonly deps: NodeServiceDeps;
+  private readonly locks = new KeyedLock();
+  private readonly admission = new KeyedLock();
+  private readonly runner: StepRunner;
+  private readonly observed = new Map<string, ObservedNode>();
+  private readonly failures = new Map<string, Failure>();
+  private unmanagedNames: string[] = [];
+
+  constructor(deps: NodeServiceDeps) {
+    this.deps = deps;
+    this.runner = new StepRunner(deps);
+  }
+
+  // ---- reads (from the cache the loop and actions keep fresh; no program runs for a list) ----
+
+  list(): NodeView[] {
+    const nodes = this.deps.doc.get().nodes;
+    return Object.keys(nodes).sort().map((name) => this.view(name, nodes[name]!));
+  }
+
+  async get(name: string, withStats = true): Promise<NodeView> {
+    const record = this.record(name);
+    this.observe(name, (await this.deps.driver.inspect(name)) ?? undefined);
+    const view = this.view(name, record);
+    if (withStats) view.stats = view.state === 'running' ? await this.deps.driver.stats(name).catch(() => null) : null;
+    return view;
+  }
+
+  summary(): Record<string, number> {
+    const views = this.list();
+    const count = (state: string) => views.filter((v) => v.state === state).length;
+    return { total: views.length, running: count('running'), stopped: count('stopped'), failing: views.filter((v) => v.error).length, unmanaged: this.unmanagedNames.length };
+  }
+
+  failing(): string[] {
+    return [...this.failures.entries()].map(([name, f]) => `${name}: ${f.message}`);
+  }
+
+  // ---- actions ----
+
+  async create(input: unknown): Promise<NodeView> {
+    const spec = validateSpec(input);
+    const { name } = spec;
+    const volumesExisted = existsSync(join(this.deps.context.volumesRoot, name));
+    await this.admission.run('admit', async () => {
+      const state = this.deps.doc.get();
+      if (state.nodes[name]) throw new ConflictError('NODE_EXISTS', `node ${name} already exists`);
+      const existing = await this.deps.driver.inspect(name);
+      if (existing && !existing.partial) throw new ConflictError('NODE_EXISTS', `a container named ${name} already exists in the station's LXC path (not made by the station)`);
+      await this.checkFits(spec, name);
+      const address = allocateAddress(this.deps.context.subnet, name, Object.values(state.nodes).map((r) => r.address));
+      const now = new Date().toISOString();
+      await this.deps.doc.update((draft) => {
+        draft.nodes[name] = { spec, address, state: 'running', deleting: false, deleteVolumes: false, builtHash: null, createdAt: now, updatedAt: now };
+      });
+    });
+    try {
+      await this.converge(name);
+    } catch (error) {
+      // The create failed: the runner removed any container; drop the record (and volume
+      // directories this create made) so nothing of the attempt is left.
+      await this.locks.run(name, async () => {
+        if (await this.deps.driver.inspect(name).catch(() => null)) await this.deps.driver.destroy(name).catch(() => undefined);
+        await this.deps.doc.update((draft) => { delete draft.nodes[name]; });
+        if (!volumesExisted) await deleteVolumes(this.deps.context.volumesRoot, name);
+        this.observed.delete(name);
+        this.failures.delete(name);
+      });
+      throw error;
+    }
+    const record = this.record(name);
+    this.deps.events.publish('node.created', { name, address: record.address, template: spec.template, profile: spec.profile });
+    return this.get(name, false);
+  }
+
+  async patch(name: string, patch: unknown): Promise<NodeView> {
+    const record = this.live(name);
+    const next = applyPatch(record.spec, patch);
+    if ((next.resources.memoryMB ?? 0) > (record.spec.resources.memoryMB ?? 0) || (next.resources.cpus ?? 0) > (record.spec.resources.cpus ?? 0)) await this.checkFits(next, name);
+    await this.setRecord(name, { spec: next });
+    await this.converge(name);
+    this.deps.events.publish('node.updated', { name, fields: Object.keys(patch as object) });
+    return this.get(name, false);
+  }
+
+  async remove(name: string, options: { volumes: boolean }): Promise<{ name: string; deleted: true; volumesDeleted: boolean }> {
+    this.record(name);
+    await this.setRecord(name, { deleting: true, deleteVolumes: options.volumes });
+    await this.converge(name);
+    this.observed.delete(name);
+    this.failures.delete(name);
+    this.deps.events.publish('node.deleted', { name, volumesDeleted: options.volumes });
+    return { name, deleted: true, volumesDeleted: options.volumes };
+  }
+
+  async start(name: string): Promise<NodeView> {
+    this.live(name);
+    await this.setRecord(name, { state: 'running' });
+    await this.converge(name);
+    return this.get(name, false);
+  }
+
+  async stop(name: string, options: { timeoutSeconds?: number } = {}): Promise<NodeView> {
+    this.live(name);
+    await this.setRecord(name, { state: 'stopped' });
+    await this.converge(name, options.timeoutSeconds);
+    return this.get(name, false);
+  }
+
+  async restart(name: string, options: { timeoutSeconds?: number } = {}): Promise<NodeView> {
+    this.live(name);
+    await this.setRecord(name, { state: 'running' });
+    await this.locks.run(name, async () => {
+      const observed = await this.deps.driver.inspect(name);
+      const steps: Step[] = [];
+      if (observed?.state === 'running') steps.push({ op: 'stop', name, reason: 'restart' });
+      if (observed && !observed.partial) steps.push({ op: 'start', name, reason: 'restart' });
+      await this.execute(name, steps, options.timeoutSeconds);
+    });
+    await this.converge(name);
+    return this.get(name, false);
+  }
+
+  async recreate(name: string, options: { timeoutSeconds?: number } = {}): Promise<NodeView> {
+    const record = this.live(name);
+    await this.locks.run(name, () => this.execute(name, [{ op: 'recreate', name, start: record.state === 'running', reason: 'recreate requested' }], options.timeoutSeconds));
+    await this.converge(name);
+    return this.get(name, false);
+  }
+
+  async exec(name: string, command: string[], options: { timeoutMs?: number; input?: string } = {}): Promise<NodeExecResult> {
+    this.live(name);
+    if (!command.length || !command[0]) throw new ValidationError('command must be a non-empty argv array');
+    await this.requireRunning(name);
+    return this.deps.driver.exec(name, command, { timeoutMs: options.timeoutMs ?? EXEC_TIMEOUT_MS, ...(options.input !== undefined ? { input: options.input } : {}) });
+  }
+
+  async logs(name: string, lines: number): Promise<string> {
+    this.record(name);
+    return this.deps.driver.logs(name, { lines });
+  }
+
+  async stats(name: string): Promise<{ name: string; state: NodeView['state']; stats: NodeStats | null }> {
+    const view = await this.get(name, true);
+    return { name, state: view.state, stats: view.stats ?? null };
+  }
+
+  // ---- convergence ----
+
+  /** One reconcile pass over every node: the loop calls this at start, periodically and on LXC changes. */
+  async reconcileAll(): Promise<void> {
+    const observedList = await this.deps.driver.list();
+    const seen = new Set(observedList.map((o) => o.name));
+    for (const o of observedList) this.observe(o.name, o);
+    for (const name of [...this.observed.keys()]) if (!seen.has(name)) this.observe(name, undefined);
+    const records = this.deps.doc.get().nodes;
+    const desired = Object.entries(records).map(([name, r]) => toDesired(name, r, this.hashOf(r)));
+    this.unmanagedNames = unmanaged(desired, observedList);
+    for (const name of plan(desired, observedList).keys()) {
+      const failure = this.failures.get(name);
+      if (failure && Date.now() < failure.retryAt) continue;
+      try {
+        await this.converge(name);
+      } catch (error) {
+        this.deps.log.warn({ node: name, err: error }, 'reconcile of node failed; will retry');
+      }
+    }
+  }
+
+  /** Makes one node match its desired state (under its lock); returns the steps it took. */
+  async converge(name: string, stopTimeoutSeconds?: number): Promise<Step[]> {
+    return this.locks.run(name, async () => {
+      const observed = (await this.deps.driver.inspect(name)) ?? undefined;
+      this.observe(name, observed);
+      const record = this.deps.doc.get().nodes[name];
+      const steps = planNode(record && toDesired(name, record, this.hashOf(record)), observed);
+      await this.execute(name, steps, stopTimeoutSeconds);
+      return steps;
+    });
+  }
+
+  private async execute(name: string, steps: Step[], stopTimeoutSeconds = DEFAULT_STOP_TIMEOUT_S): Promise<void> {
+    if (!steps.length) return;
+    try {
+      await this.runner.run(name, steps, { stopTimeoutSeconds });
+      this.failures.delete(name);
+    } catch (error) {
+      const failures = (this.failures.get(name)?.failures ?? 0) + 1;
+      // Back off a failing node (10 s, 20 s, ... 5 min) so a broken build does not spin the loop.
+      this.failures.set(name, { message: (error as Error).message, failures, retryAt: Date.now() + Math.min(300_000, 10_000 * 2 ** (failures - 1)) });
+      this.deps.events.publish('node.error', { name, message: (error as Error).message });
+      throw error;
+    } finally {
+      this.observe(name, (await this.deps.driver.inspect(name).catch(() => null)) ?? undefined);
+    }
+  }
+
+  // ---- helpers ----
+
+  private hashOf(record: NodeRecord): string {
+    return buildHash(toBuild(record.spec, record.address, this.deps.context));
+  }
+
+  /** Updates the observed cache and announces state changes on the event bus. */
+  private observe(name: string, node: ObservedNode | undefined): void {
+    const before = this.observed.get(name)?.state ?? 'missing';
+    if (node) this.observed.set(name, node);
+    else this.observed.delete(name);
+    const after = node?.state ?? 'missing';
+    if (before !== after) this.deps.events.publish('node.state', { name, state: after, previous: before });
+  }
+
+  private view(name: string, record: NodeRecord): NodeView {
+    const observed = this.observed.get(name);
+    const { station } = this.deps;
+    return {
+      name,
+      state: record.deleting ? 'deleting' : observed?.state ?? 'missing',
+      desiredState: record.state,
+      address: record.address,
+      hostname: record.spec.name,
+      fqdn: `${name}.${station.name}.${station.domain}`,
+      pid: observed?.pid ?? null,
+      spec: record.spec,
+      createdAt: record.createdAt,
+      updatedAt: record.updatedAt,
+      error: this.failures.get(name)?.message ?? null,
+    };
+  }
+
+  private record(name: string): NodeRecord {
+    const record = this.deps.doc.get().nodes[name];
+    if (!record) throw new NotFoundError('NODE_NOT_FOUND', `no node named ${name}`);
+    return record;
+  }
+
+  /** A record that is not being deleted. */
+  private live(name: string): NodeRecord {
+    const record = this.record(name);
+    if (record.deleting) throw new ConflictError('NODE_DELETING', `node ${name} is being deleted`);
+    return record;
+  }
+
+  private async requireRunning(name: string): Promise<void> {
+    const observed = await this.deps.driver.inspect(name);
+    this.observe(name, observed ?? undefined);
+    if (observed?.state !== 'running') throw new ConflictError('NODE_NOT_RUNNING', `node ${name} is ${observed?.state ?? 'missing'}; start it first`);
+  }
+
+  private async setRecord(name: string, change: Partial<NodeRecord>): Promise<void> {
+    await this.deps.doc.update((draft) => {
+      const record = draft.nodes[name];
+      if (record) draft.nodes[name] = { ...record, ...change, updatedAt: new Date().toISOString() };
+    });
+  }
+
+  private async checkFits(spec: NodeSpec, name: string): Promise<void> {
+    const host = await readHostCapacity(this.deps.station.lxcPath);
+    const others = Object.entries(this.deps.doc.get().nodes)
+      .filter(([n, r]) => n !== name && !r.deleting)
+      .reduce((sum, [, r]) => sum + (r.spec.resources.memoryMB ?? 0), 0);
+    checkCapacity({ name, template: spec.template, ...spec.resources }, host, others);
+  }
+}

@@ -1,0 +1,172 @@
+// Disposable Nodes as a station subsystem: checks the driver can work here (else `off`, with the
+// reason, and the agent runs on), prepares the host's node network, adopts the nodes that are
+// already running (never restarting them), and runs the reconcile loop: at start, every
+// reconcileSeconds, and promptly when a container appears or disappears in the lxcpath.
+import { watch, type FSWatcher } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from '../config/schema.ts';
+import type { EventBus } from '../events.ts';
+import type { Logger } from '../log.ts';
+import type { StateDocument } from '../store/document.ts';
+import type { HealthState, Subsystem, SubsystemHealth } from '../subsystem.ts';
+import { UnavailableError } from '../errors.ts';
+import type { NodeDriver } from './driver.ts';
+import { parseSubnet, gatewayOf, type Subnet } from './ipam.ts';
+import { openNodesDocument, applyBoot, type NodesState } from './store.ts';
+import { readBootId } from './host-capacity.ts';
+import { NodeService } from './service.ts';
+
+export interface NodesSubsystemDeps {
+  config: Pick<Config, 'stateDir' | 'lxcPath' | 'bridge' | 'nodeSubnet' | 'name' | 'domain' | 'reconcileSeconds'>;
+  driver: NodeDriver;
+  events: EventBus;
+  log: Logger;
+}
+
+// Many inotify events arrive for one lxc-create/lxc-destroy; one pass shortly after is enough.
+const WATCH_DEBOUNCE_MS = 300;
+
+export class NodesSubsystem implements Subsystem {
+  readonly name = 'nodes';
+  private readonly deps: NodesSubsystemDeps;
+  private service: NodeService | undefined;
+  private state: HealthState = 'starting';
+  private reason: string | undefined;
+  private networkReady = false;
+  private networkError: string | undefined;
+  private subnet: Subnet | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private debounce: NodeJS.Timeout | undefined;
+  private watcher: FSWatcher | undefined;
+  private pass: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private passes = 0;
+
+  constructor(deps: NodesSubsystemDeps) {
+    this.deps = deps;
+  }
+
+  async start(): Promise<void> {
+    const { config, driver, log } = this.deps;
+    this.stopped = false;
+    const capability = await driver.capability().catch((error: Error) => ({ available: false, reason: error.message }));
+    if (!capability.available) return this.off(`LXC is not usable here: ${capability.reason}`);
+    try {
+      this.subnet = parseSubnet(config.nodeSubnet);
+    } catch (error) {
+      return this.off(`bad node subnet: ${(error as Error).message}`);
+    }
+    const doc = openNodesDocument(config.stateDir);
+    await doc.load();
+    await this.applyBoot(doc);
+    this.service = new NodeService({
+      driver, doc, events: this.deps.events, log,
+      context: { subnet: this.subnet, bridge: config.bridge, volumesRoot: join(config.stateDir, 'volumes') },
+      station: { name: config.name, domain: config.domain, lxcPath: config.lxcPath },
+    });
+    await this.prepareNetwork();
+    this.state = 'ok';
+    this.trigger();
+    this.timer = setInterval(() => this.trigger(), config.reconcileSeconds * 1000);
+    this.timer.unref();
+    await this.watchLxcPath();
+  }
+
+  async stop(): Promise<void> {
+    // Only the agent's own work ends: nodes keep running and the next agent adopts them.
+    this.stopped = true;
+    clearInterval(this.timer);
+    clearTimeout(this.debounce);
+    this.watcher?.close();
+    if (this.pass) await Promise.race([this.pass, new Promise((r) => setTimeout(r, 5000).unref())]);
+  }
+
+  health(): SubsystemHealth {
+    if (this.state === 'off' || this.state === 'starting') return { state: this.state, ...(this.reason ? { reason: this.reason } : {}) };
+    if (this.networkError) return { state: 'degraded', reason: `node network not ready: ${this.networkError}` };
+    const failing = this.service?.failing() ?? [];
+    if (failing.length) return { state: 'degraded', reason: `nodes failing: ${failing.join('; ').slice(0, 300)}` };
+    return { state: 'ok' };
+  }
+
+  summary(): Record<string, unknown> {
+    if (!this.service) return { available: false };
+    return { ...this.service.summary(), reconcilePasses: this.passes };
+  }
+
+  /** The node actions; 503 (NODES_UNAVAILABLE) when LXC cannot work on this station. */
+  actions(): NodeService {
+    if (!this.service) throw new UnavailableError('NODES_UNAVAILABLE', this.reason ?? 'the node service is starting');
+    return this.service;
+  }
+
+  /** Runs a reconcile pass now (or right after the current one) and resolves when it is done. */
+  reconcileNow(): Promise<void> {
+    this.trigger();
+    return this.pass ?? Promise.resolve();
+  }
+
+  private off(reason: string): void {
+    this.state = 'off';
+    this.reason = reason;
+    this.deps.log.warn({ reason }, 'nodes are off');
+  }
+
+  private async applyBoot(doc: StateDocument<NodesState>): Promise<void> {
+    const { changed, next } = applyBoot(doc.get(), await readBootId());
+    if (next !== doc.get()) await doc.update(() => next);
+    if (changed.length) this.deps.log.info({ nodes: changed }, 'host rebooted: node states set from autostart');
+  }
+
+  private async prepareNetwork(): Promise<void> {
+    const { config, driver, log } = this.deps;
+    const subnet = this.subnet!;
+    try {
+      await driver.prepare({ bridge: config.bridge, gatewayCidr: `${gatewayOf(subnet)}/${subnet.prefix}`, subnet: config.nodeSubnet });
+      this.networkReady = true;
+      this.networkError = undefined;
+    } catch (error) {
+      this.networkError = (error as Error).message;
+      log.error({ err: error }, 'preparing the node network failed; will retry each reconcile pass');
+    }
+  }
+
+  private trigger(): void {
+    if (this.stopped || !this.service) return;
+    if (this.pass) {
+      this.again = true;
+      return;
+    }
+    this.pass = this.runPasses().finally(() => { this.pass = undefined; });
+  }
+
+  private async runPasses(): Promise<void> {
+    do {
+      this.again = false;
+      if (!this.networkReady) await this.prepareNetwork();
+      try {
+        await this.service!.reconcileAll();
+      } catch (error) {
+        this.deps.log.warn({ err: error }, 'reconcile pass failed');
+      }
+      this.passes++;
+    } while (this.again && !this.stopped);
+  }
+
+  /** lxc-destroy or lxc-create behind the agent's back shows up as a directory change in the lxcpath. */
+  private async watchLxcPath(): Promise<void> {
+    const { lxcPath } = this.deps.config;
+    try {
+      await mkdir(lxcPath, { recursive: true });
+      this.watcher = watch(lxcPath, { persistent: false }, () => {
+        clearTimeout(this.debounce);
+        this.debounce = setTimeout(() => this.trigger(), WATCH_DEBOUNCE_MS);
+      });
+      this.watcher.on('error', (error) => this.deps.log.warn({ err: error }, 'watching the lxcpath failed; the periodic pass still runs'));
+    } catch (error) {
+      this.deps.log.warn({ err: error }, 'cannot watch the lxcpath; the periodic pass still runs');
+    }
+  }
+}

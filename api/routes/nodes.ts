@@ -1,0 +1,71 @@
+// Disposable Nodes over HTTP: thin routes, each validates with its schema and calls one action of
+// the node service (agent/nodes/service.ts). 503 NODES_UNAVAILABLE when LXC cannot work here.
+import type { RoutePlugin } from '../types.ts';
+import { responses, MUTATION_ERRORS } from '../schemas/common.ts';
+import {
+  NodeNameParams, NodeListSchema, CreateNodeBody, PatchNodeBody, StopBody, ExecBody, ExecResultSchema,
+  DeleteQuery, DeleteResultSchema, LogsQuery, LogsSchema, StatsResultSchema,
+} from '../schemas/nodes.ts';
+import { Type } from '@sinclair/typebox';
+
+const NodeRef = Type.Ref('Node');
+const tags = ['nodes'];
+const changeErrors = [...MUTATION_ERRORS, 404, 409, 503];
+
+export const nodeRoutes: RoutePlugin = async (app, { system }) => {
+  const nodes = () => system.nodes.actions();
+
+  app.get('/nodes', {
+    schema: { tags, summary: 'every node of this station', response: responses({ 200: NodeListSchema }, [503]) },
+  }, async () => ({ nodes: nodes().list() }));
+
+  app.post('/nodes', {
+    schema: { tags, summary: 'create a node from a spec and start it', body: CreateNodeBody, response: responses({ 201: NodeRef }, [...MUTATION_ERRORS, 409, 503]) },
+  }, async (request, reply) => reply.status(201).send(await nodes().create(request.body)));
+
+  app.get('/nodes/:name', {
+    schema: { tags, summary: 'one node: state, address, spec, stats', params: NodeNameParams, response: responses({ 200: NodeRef }, [404, 503]) },
+  }, async (request) => nodes().get(request.params.name));
+
+  app.patch('/nodes/:name', {
+    schema: { tags, summary: 'change labels, autostart, network, resources, env or modules (recreates the node when its build changes; volumes kept)', params: NodeNameParams, body: PatchNodeBody, response: responses({ 200: NodeRef }, changeErrors) },
+  }, async (request) => nodes().patch(request.params.name, request.body));
+
+  app.delete('/nodes/:name', {
+    schema: { tags, summary: 'destroy a node; its volumes are kept unless ?volumes=delete', params: NodeNameParams, querystring: DeleteQuery, response: responses({ 200: DeleteResultSchema }, changeErrors) },
+  }, async (request) => nodes().remove(request.params.name, { volumes: request.query.volumes === 'delete' }));
+
+  app.post('/nodes/:name/start', {
+    schema: { tags, summary: 'start a node (and keep it running)', params: NodeNameParams, response: responses({ 200: NodeRef }, changeErrors) },
+  }, async (request) => nodes().start(request.params.name));
+
+  app.post('/nodes/:name/stop', {
+    schema: { tags, summary: 'stop a node gracefully, forced after the timeout (and keep it stopped)', params: NodeNameParams, body: Type.Optional(StopBody), response: responses({ 200: NodeRef }, changeErrors) },
+  }, async (request) => nodes().stop(request.params.name, request.body ?? {}));
+
+  app.post('/nodes/:name/restart', {
+    schema: { tags, summary: 'stop and start a node', params: NodeNameParams, body: Type.Optional(StopBody), response: responses({ 200: NodeRef }, changeErrors) },
+  }, async (request) => nodes().restart(request.params.name, request.body ?? {}));
+
+  app.post('/nodes/:name/recreate', {
+    schema: { tags, summary: 'destroy and create the node from its spec; volumes are kept', params: NodeNameParams, body: Type.Optional(StopBody), response: responses({ 200: NodeRef }, changeErrors) },
+  }, async (request) => nodes().recreate(request.params.name, request.body ?? {}));
+
+  app.post('/nodes/:name/exec', {
+    schema: { tags, summary: 'run a command in a running node', params: NodeNameParams, body: ExecBody, response: responses({ 200: ExecResultSchema }, changeErrors) },
+  }, async (request) => {
+    const { command, timeoutSeconds, input } = request.body;
+    return nodes().exec(request.params.name, command, { ...(timeoutSeconds ? { timeoutMs: timeoutSeconds * 1000 } : {}), ...(input !== undefined ? { input } : {}) });
+  });
+
+  app.get('/nodes/:name/logs', {
+    schema: { tags, summary: 'the node\'s recent log lines (modules, init)', params: NodeNameParams, querystring: LogsQuery, response: responses({ 200: LogsSchema }, [404, 503]) },
+  }, async (request) => {
+    const text = await nodes().logs(request.params.name, Math.min(10_000, Number(request.query.lines ?? 200)));
+    return { name: request.params.name, lines: text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1) };
+  });
+
+  app.get('/nodes/:name/stats', {
+    schema: { tags, summary: 'live CPU, memory and process counts from the node\'s cgroups', params: NodeNameParams, response: responses({ 200: StatsResultSchema }, [404, 503]) },
+  }, async (request) => nodes().stats(request.params.name));
+};
