@@ -14,6 +14,7 @@ import { DiscoverySubsystem } from './discovery/mdns-subsystem.ts';
 import { IndicatorSubsystem } from './indicator/indicator-subsystem.ts';
 import { NodesSubsystem } from './nodes/subsystem.ts';
 import { LxcDriver } from './nodes/lxc/driver.ts';
+import { MeshSubsystem } from './mesh/mesh-subsystem.ts';
 import { StatusService } from './status.ts';
 import type { Subsystem } from './subsystem.ts';
 
@@ -35,6 +36,7 @@ export class StationSystem {
   readonly discovery: DiscoverySubsystem;
   readonly indicator: IndicatorSubsystem;
   readonly nodes: NodesSubsystem;
+  readonly mesh: MeshSubsystem;
   readonly status: StatusService;
   /** in start order; stopped in reverse */
   readonly subsystems: Subsystem[];
@@ -47,6 +49,8 @@ export class StationSystem {
     this.run = deps.run ?? exec;
     this.hardware = new HardwareSubsystem({ run: this.run, events: this.events, log: this.log.child({ subsystem: 'hardware' }), nodePath: this.config.lxcPath, refreshSeconds: this.config.hardwareRefreshSeconds });
     this.subsystems = [this.hardware];
+    this.mesh = new MeshSubsystem({ config: this.config, run: this.run, events: this.events, log: this.log.child({ subsystem: 'mesh' }) });
+    this.subsystems.push(this.mesh);
     const nodesLog = this.log.child({ subsystem: 'nodes' });
     this.nodes = new NodesSubsystem({ config: this.config, events: this.events, log: nodesLog, driver: new LxcDriver({ lxcPath: this.config.lxcPath, templateCache: this.config.templateCache, run: this.run, log: nodesLog }) });
     this.subsystems.push(this.nodes);

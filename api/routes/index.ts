@@ -4,6 +4,7 @@ import { healthRoutes } from './health.ts';
 import { statusRoutes } from './status.ts';
 import { eventRoutes } from './events.ts';
 import { metricsRoutes } from './metrics.ts';
+import { meshRoutes } from './mesh.ts';
 import { nodeRoutes } from './nodes.ts';
 import { pairingRoutes, sessionCheckRoutes } from './pairing.ts';
 import { wifiRoutes } from './wifi.ts';
@@ -13,6 +14,7 @@ export const API_ROUTES: RoutePlugin[] = [
   statusRoutes,
   eventRoutes,
   metricsRoutes,
+  meshRoutes,
   nodeRoutes,
   pairingRoutes,
   sessionCheckRoutes,

@@ -1,0 +1,178 @@
+// The owner's authority: its CA (key 0600, never sent anywhere), invites, enrolment of joining
+// stations, revocation and the directory members fetch over the mesh.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import { allocateAddress, MESH_PREFIX_LENGTH, ownerBlock } from './addresses.ts';
+import { encryptCa, type CaExport } from './ca-export.ts';
+import { publicKeyHex } from './cert-info.ts';
+import { Mutex, type MeshContext } from './context.ts';
+import { assertNotExpired, encodeInvite, joinProof, macEqual, replyMac } from './invite-code.ts';
+import { lighthousesOf, type MemberRecord, type MeshState } from './mesh-state.ts';
+
+export const OWNER_PATTERN = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
+const DEFAULT_INVITE_SECONDS = 3600;
+
+export interface EnrolRequest { inviteId: string; name: string; publicKey: string; nonce: string; endpoint: string; apiPort: number; proof: string }
+export interface EnrolReply { payload: string; mac: string }
+/** What a joining station receives (the JSON text inside EnrolReply.payload). */
+export interface EnrolPayload {
+  owner: string;
+  certificate: string;
+  ca: string;
+  caFingerprint: string;
+  authority: { name: string; address: string; apiPort: number };
+  members: MemberRecord[];
+  blocklist: string[];
+}
+
+export interface Directory {
+  owner: string;
+  caFingerprint: string;
+  authority: string;
+  lighthouses: { name: string; address: string; endpoints: string[] }[];
+  members: MemberRecord[];
+  blocklist: string[];
+}
+
+export const groupsFor = (owner: string, lighthouse: boolean): string[] => ['station', `owner-${owner}`, ...(lighthouse ? ['lighthouse'] : [])];
+
+export class MeshAuthority {
+  private readonly ctx: MeshContext;
+  private readonly lock = new Mutex();
+
+  constructor(ctx: MeshContext) {
+    this.ctx = ctx;
+  }
+
+  private state(): MeshState {
+    return this.ctx.doc.get();
+  }
+
+  private assertAuthority(): void {
+    const s = this.state();
+    if (s.role !== 'authority') {
+      throw new ConflictError('MESH_NOT_AUTHORITY', s.role === 'none'
+        ? 'this station is in no mesh; make one with "station mesh create --owner NAME"'
+        : `only the owner's authority (${s.authority?.name ?? 'unknown'}) can do this`);
+    }
+  }
+
+  /** Makes the owner's CA here and the station's own certificate; a lighthouse when it has an endpoint. */
+  async create(owner: string): Promise<void> {
+    if (!OWNER_PATTERN.test(owner)) throw new ValidationError('the owner name must be lower-case letters, digits and "-" (at most 32)', 'MESH_OWNER_INVALID');
+    return this.lock.run(async () => {
+      if (this.state().role !== 'none') throw new ConflictError('MESH_ALREADY_MEMBER', `this station is already in the mesh of ${this.state().owner}; leave it first`);
+      const { paths, cert, config } = this.ctx;
+      await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+      await cert.createCa(`station mesh ${owner}`, paths.caKey, paths.caCrt);
+      const caPem = await readFile(paths.caCrt, 'utf8');
+      const [ca] = await cert.print(paths.caCrt);
+      const block = ownerBlock(ca!.fingerprint);
+      const address = allocateAddress(block, []);
+      const lighthouse = config.meshPublicEndpoint !== '';
+      await cert.keygen(paths.hostKey, paths.hostPub);
+      const certificate = await cert.sign({
+        caKey: paths.caKey, caCrt: paths.caCrt, name: config.name, ip: `${address}/${MESH_PREFIX_LENGTH}`,
+        groups: groupsFor(owner, lighthouse), publicKeyPem: await readFile(paths.hostPub, 'utf8'),
+      });
+      await writeFile(paths.hostCrt, certificate, { mode: 0o600 });
+      const [host] = await cert.print(paths.hostCrt);
+      const now = this.ctx.now().toISOString();
+      await this.ctx.doc.update((s) => {
+        Object.assign(s, {
+          role: 'authority', owner, name: config.name, address, certFingerprint: host!.fingerprint, caFingerprint: ca!.fingerprint, caPem,
+          authority: { name: config.name, address, apiPort: config.httpPort }, block, invites: [], blocklist: [], joinedAt: now, syncedAt: now, revokedAt: null,
+          members: [{ name: config.name, address, owner, fingerprint: host!.fingerprint, lighthouse, endpoints: lighthouse ? [config.meshPublicEndpoint] : [], apiPort: config.httpPort, joinedAt: now }],
+        } satisfies Partial<MeshState>);
+      });
+      this.ctx.events.publish('mesh.created', { owner, address });
+      await this.ctx.apply();
+    });
+  }
+
+  async invite(opts: { expiresInSeconds?: number; api: string[] }): Promise<{ code: string; id: string; expiresAt: string }> {
+    this.assertAuthority();
+    const s = this.state();
+    const now = this.ctx.now();
+    const seconds = opts.expiresInSeconds ?? DEFAULT_INVITE_SECONDS;
+    const expiresAt = new Date(now.getTime() + seconds * 1000).toISOString();
+    const id = randomBytes(6).toString('hex');
+    const secret = randomBytes(32).toString('base64url');
+    const self = s.members.find((m) => m.name === s.name);
+    const code = encodeInvite({ id, secret, owner: s.owner, inviter: s.name, caFingerprint: s.caFingerprint, api: opts.api, nebula: self?.endpoints ?? [], expiresAt });
+    await this.ctx.doc.update((d) => {
+      // Forget secrets of invites that are used or long expired: they can never be accepted again.
+      d.invites = d.invites.filter((i) => Date.parse(i.expiresAt) > now.getTime() - 86_400_000).map((i) => (i.usedAt ? { ...i, secret: '' } : i));
+      d.invites.push({ id, secret, createdAt: now.toISOString(), expiresAt });
+    });
+    return { code, id, expiresAt };
+  }
+
+  /** A joining station proves the invite secret; it gets its certificate, the CA and the members. */
+  async enrol(req: EnrolRequest): Promise<EnrolReply> {
+    return this.lock.run(async () => {
+      this.assertAuthority();
+      const invite = this.state().invites.find((i) => i.id === req.inviteId);
+      if (!invite) throw new ForbiddenError('this invite is not known to the inviting station', 'MESH_INVITE_UNKNOWN');
+      if (invite.usedAt) throw new ConflictError('MESH_INVITE_USED', `this invite was already used (by ${invite.usedBy} at ${invite.usedAt}); ask for a new one with "station mesh invite"`);
+      if (!macEqual(joinProof(invite.secret, req), req.proof)) throw new ForbiddenError('the invite proof does not match: the code is damaged or not this one', 'MESH_INVITE_PROOF');
+      assertNotExpired(invite.expiresAt, this.ctx.now());
+      if (!OWNER_PATTERN.test(req.name) && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(req.name)) throw new ValidationError('the station name must be a DNS label', 'MESH_NAME_INVALID');
+      const s = this.state();
+      if (s.members.some((m) => m.name === req.name && !m.revokedAt)) throw new ConflictError('MESH_NAME_TAKEN', `a station named ${req.name} is already in this mesh; give the new station another STATION_NAME`);
+      publicKeyHex(req.publicKey);
+      const { paths, cert } = this.ctx;
+      // Revoked stations keep their address in the registry, so it is never handed out again.
+      const address = allocateAddress(s.block, s.members.map((m) => m.address));
+      const lighthouse = req.endpoint !== '';
+      const certificate = await cert.sign({ caKey: paths.caKey, caCrt: paths.caCrt, name: req.name, ip: `${address}/${MESH_PREFIX_LENGTH}`, groups: groupsFor(s.owner, lighthouse), publicKeyPem: req.publicKey });
+      const [info] = await cert.inspect(certificate);
+      const now = this.ctx.now().toISOString();
+      const next = await this.ctx.doc.update((d) => {
+        const inv = d.invites.find((i) => i.id === req.inviteId)!;
+        inv.usedAt = now;
+        inv.usedBy = req.name;
+        inv.secret = '';
+        d.members.push({ name: req.name, address, owner: d.owner, fingerprint: info!.fingerprint, lighthouse, endpoints: lighthouse ? [req.endpoint] : [], apiPort: req.apiPort, joinedAt: now });
+      });
+      this.ctx.events.publish('mesh.member.joined', { name: req.name, address });
+      await this.ctx.apply();
+      const payload: EnrolPayload = {
+        owner: next.owner, certificate, ca: next.caPem, caFingerprint: next.caFingerprint, authority: next.authority!,
+        members: next.members, blocklist: next.blocklist,
+      };
+      const text = JSON.stringify(payload);
+      return { payload: text, mac: replyMac(invite.secret, req.nonce, text) };
+    });
+  }
+
+  async revoke(name: string): Promise<MemberRecord> {
+    this.assertAuthority();
+    const s = this.state();
+    const member = s.members.find((m) => m.name === name);
+    if (!member) throw new NotFoundError('MESH_PEER_NOT_FOUND', `no station named ${name} in this mesh`);
+    if (member.name === s.name) throw new ConflictError('MESH_REVOKE_SELF', 'the authority cannot revoke itself');
+    if (member.revokedAt) return member;
+    const now = this.ctx.now().toISOString();
+    const next = await this.ctx.doc.update((d) => {
+      const m = d.members.find((x) => x.name === name)!;
+      m.revokedAt = now;
+      if (!d.blocklist.includes(m.fingerprint)) d.blocklist.push(m.fingerprint);
+    });
+    this.ctx.events.publish('mesh.member.revoked', { name });
+    await this.ctx.apply();
+    return next.members.find((m) => m.name === name)!;
+  }
+
+  directory(): Directory {
+    const s = this.state();
+    return { owner: s.owner, caFingerprint: s.caFingerprint, authority: s.name, lighthouses: lighthousesOf({ ...s, trusted: [] }), members: s.members, blocklist: s.blocklist };
+  }
+
+  async exportCa(passphrase: string): Promise<CaExport> {
+    this.assertAuthority();
+    const { paths } = this.ctx;
+    return encryptCa(this.state().owner, await readFile(paths.caKey, 'utf8'), await readFile(paths.caCrt, 'utf8'), passphrase);
+  }
+}

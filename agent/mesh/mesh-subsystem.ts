@@ -1,0 +1,284 @@
+// The Virtual Private Mesh subsystem: owns mesh.json, the key files and the Nebula process; renders
+// Nebula's config from the state (pure renderer) and keeps Nebula in line with it; members fetch
+// lighthouses and the blocklist from their authority over the mesh every few seconds.
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
+import type { Config } from '../config/schema.ts';
+import { ConflictError, ForbiddenError, UnavailableError, ValidationError } from '../errors.ts';
+import type { EventBus } from '../events.ts';
+import { hasProgram, type Runner } from '../exec.ts';
+import type { Logger } from '../log.ts';
+import type { StateDocument } from '../store/document.ts';
+import type { Subsystem, SubsystemHealth } from '../subsystem.ts';
+import { inCidr, MESH_NETWORK } from './addresses.ts';
+import { MeshAuthority, type Directory, type EnrolReply, type EnrolRequest } from './authority.ts';
+import type { CaExport } from './ca-export.ts';
+import type { MeshContext } from './context.ts';
+import { joinMesh } from './join.ts';
+import { emptyMeshState, lighthousesOf, meshDocument, meshPaths, tunDevFor, type MemberRecord, type MeshPaths, type MeshState, type TrustedCa } from './mesh-state.ts';
+import { NebulaCert } from './nebula-cert.ts';
+import { renderNebulaConfig } from './nebula-config.ts';
+import { NebulaProcess } from './nebula-process.ts';
+import { PeerMonitor, type PeerView } from './peers.ts';
+
+export interface MeshDeps { config: Config; run: Runner; events: EventBus; log: Logger }
+
+export interface MeshInfo {
+  state: 'none' | 'starting' | 'up' | 'down' | 'revoked';
+  role: MeshState['role'];
+  owner: string | null;
+  name: string;
+  address: string | null;
+  caFingerprint: string | null;
+  authority: string | null;
+  lighthouse: boolean;
+  lighthouses: { name: string; address: string; endpoints: string[] }[];
+  trusted: { owner: string; fingerprint: string }[];
+  members: number;
+  joinedAt: string | null;
+  syncedAt: string | null;
+  nebula: { running: boolean; pid: number | null; restarts: number; tunDev: string };
+  caPem: string | null;
+}
+
+export class MeshSubsystem implements Subsystem {
+  readonly name = 'mesh';
+  private readonly deps: MeshDeps;
+  private readonly doc: StateDocument<MeshState>;
+  private readonly paths: MeshPaths;
+  private readonly ctx: MeshContext;
+  private readonly nebula: NebulaProcess;
+  private readonly monitor: PeerMonitor;
+  readonly authority: MeshAuthority;
+  private available = true;
+  private renderedConfig = '';
+  private runningCert = '';
+  private timers: NodeJS.Timeout[] = [];
+  private lastSyncError: string | undefined;
+
+  constructor(deps: MeshDeps) {
+    this.deps = deps;
+    this.doc = meshDocument(deps.config.stateDir);
+    this.paths = meshPaths(deps.config.stateDir);
+    this.ctx = { doc: this.doc, paths: this.paths, cert: new NebulaCert(deps.run), config: deps.config, events: deps.events, apply: () => this.apply(), now: () => new Date() };
+    this.monitor = new PeerMonitor(deps.run);
+    this.nebula = new NebulaProcess({ configFile: this.paths.config, pidFile: this.paths.pid, log: deps.log.child({ engine: 'nebula' }), onEvent: (e) => this.monitor.onNebulaEvent(e) });
+    this.authority = new MeshAuthority(this.ctx);
+  }
+
+  async start(): Promise<void> {
+    this.available = (await hasProgram('nebula')) && (await hasProgram('nebula-cert'));
+    await this.doc.load();
+    NebulaProcess.killStale(this.paths.pid, this.paths.config);
+    if (this.available && this.doc.get().role !== 'none') await this.apply();
+    const sync = setInterval(() => void this.sync(), this.deps.config.meshSyncSeconds * 1000);
+    const probe = setInterval(() => void this.probe(), 5000);
+    this.timers.push(sync, probe);
+    for (const t of this.timers) t.unref();
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.nebula.stop();
+  }
+
+  health(): SubsystemHealth {
+    if (!this.available) return { state: 'off', reason: 'nebula or nebula-cert is not installed' };
+    const s = this.doc.get();
+    if (s.role === 'none') return { state: 'ok', reason: 'in no mesh yet' };
+    if (s.revokedAt) return { state: 'degraded', reason: `the authority revoked this station at ${s.revokedAt}` };
+    if (!this.nebula.running) return { state: 'degraded', reason: `nebula is not running (${this.nebula.lastExit ?? 'starting'})` };
+    if (this.lastSyncError) return { state: 'degraded', reason: this.lastSyncError };
+    return { state: 'ok' };
+  }
+
+  summary(): Record<string, unknown> {
+    const s = this.doc.get();
+    return { role: s.role, owner: s.owner || null, address: s.address || null, members: s.members.filter((m) => !m.revokedAt).length };
+  }
+
+  info(): MeshInfo {
+    const s = this.doc.get();
+    const self = s.members.find((m) => m.name === s.name);
+    const state = s.role === 'none' ? 'none' : s.revokedAt ? 'revoked' : this.nebula.running ? 'up' : 'down';
+    return {
+      state, role: s.role, owner: s.owner || null, name: s.name || this.deps.config.name, address: s.address || null, caFingerprint: s.caFingerprint || null,
+      authority: s.authority?.name ?? null, lighthouse: self?.lighthouse ?? false, lighthouses: lighthousesOf(s),
+      trusted: s.trusted.map((t) => ({ owner: t.owner, fingerprint: t.fingerprint })), members: s.members.filter((m) => !m.revokedAt).length,
+      joinedAt: s.joinedAt, syncedAt: s.syncedAt,
+      nebula: { running: this.nebula.running, pid: this.nebula.pid ?? null, restarts: this.nebula.restarts, tunDev: tunDevFor(this.deps.config.name, this.deps.config.meshTunDev) },
+      caPem: s.caPem || null,
+    };
+  }
+
+  private assertAvailable(): void {
+    if (!this.available) throw new UnavailableError('MESH_UNAVAILABLE', 'the mesh needs nebula and nebula-cert (Debian package "nebula")');
+  }
+
+  async create(owner: string): Promise<MeshInfo> {
+    this.assertAvailable();
+    await this.authority.create(owner);
+    return this.info();
+  }
+
+  async invite(expiresInSeconds?: number): Promise<{ code: string; id: string; expiresAt: string }> {
+    this.assertAvailable();
+    return this.authority.invite({ expiresInSeconds, api: this.publicApiUrls() });
+  }
+
+  async join(code: string): Promise<MeshInfo> {
+    this.assertAvailable();
+    await joinMesh(this.ctx, code);
+    return this.info();
+  }
+
+  enrol(request: EnrolRequest): Promise<EnrolReply> {
+    this.assertAvailable();
+    return this.authority.enrol(request);
+  }
+
+  revoke(name: string): Promise<MemberRecord> {
+    return this.authority.revoke(name);
+  }
+
+  exportCa(passphrase: string): Promise<CaExport> {
+    return this.authority.exportCa(passphrase);
+  }
+
+  peers(): PeerView[] {
+    return this.monitor.view(this.doc.get(), new Date());
+  }
+
+  /**
+   * The station-to-station identity of a caller: Nebula guarantees the source address inside the
+   * tunnel, so a request that arrived on our mesh address from a member's mesh address is that
+   * member. Anything else (LAN, revoked, unknown) is refused.
+   */
+  identify(remoteAddress: string, localAddress: string | undefined): MemberRecord {
+    const s = this.doc.get();
+    const remote = remoteAddress.replace(/^::ffff:/, '');
+    const local = (localAddress ?? '').replace(/^::ffff:/, '');
+    if (s.role === 'none' || local !== s.address || !inCidr(remote, MESH_NETWORK)) {
+      throw new ForbiddenError('this call is only for stations of the mesh, over the mesh', 'MESH_IDENTITY_REQUIRED');
+    }
+    const member = s.members.find((m) => m.address === remote);
+    if (!member || member.revokedAt) throw new ForbiddenError(`${remote} is not a member of this mesh`, 'MESH_NOT_A_MEMBER');
+    return member;
+  }
+
+  directory(remoteAddress: string, localAddress: string | undefined): Directory {
+    this.identify(remoteAddress, localAddress);
+    if (this.doc.get().role !== 'authority') throw new ConflictError('MESH_NOT_AUTHORITY', 'this station is not the authority of its mesh');
+    return this.authority.directory();
+  }
+
+  /** A member announces over the mesh that it leaves: its certificate is blocked like a revocation. */
+  async memberLeaves(remoteAddress: string, localAddress: string | undefined): Promise<MemberRecord> {
+    const member = this.identify(remoteAddress, localAddress);
+    return this.authority.revoke(member.name);
+  }
+
+  async leave(): Promise<MeshInfo> {
+    const s = this.doc.get();
+    if (s.role === 'none') throw new ConflictError('MESH_NOT_MEMBER', 'this station is in no mesh');
+    if (s.role === 'authority' && s.members.some((m) => m.name !== s.name && !m.revokedAt)) {
+      throw new ConflictError('MESH_AUTHORITY_HAS_MEMBERS', 'the authority cannot leave while other stations are members; revoke them first (or export the CA to move it)');
+    }
+    if (s.role === 'member' && s.authority && !s.revokedAt) {
+      // Best effort: the authority blocks our certificate so the old key is worthless.
+      await fetch(`http://${s.authority.address}:${s.authority.apiPort}/api/v1/mesh/members/leave`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+    }
+    await this.nebula.stop();
+    await rm(this.paths.dir, { recursive: true, force: true });
+    await this.doc.update(() => emptyMeshState());
+    this.renderedConfig = '';
+    this.runningCert = '';
+    this.deps.events.publish('mesh.left', { owner: s.owner });
+    return this.info();
+  }
+
+  async trust(input: { owner: string; ca: string; allow: TrustedCa['allow']; lighthouses: TrustedCa['lighthouses'] }): Promise<MeshInfo> {
+    this.assertAvailable();
+    const s = this.doc.get();
+    if (s.role === 'none') throw new ConflictError('MESH_NOT_MEMBER', 'join or create a mesh before trusting other owners');
+    const certs = await this.ctx.cert.inspect(input.ca).catch(() => []);
+    if (certs.length !== 1 || !certs[0]!.isCa) throw new ValidationError('ca must be exactly one Nebula CA certificate (PEM)', 'MESH_CA_INVALID');
+    const fingerprint = certs[0]!.fingerprint;
+    if (fingerprint === s.caFingerprint) throw new ConflictError('MESH_CA_OWN', 'that is this mesh\'s own CA');
+    await this.doc.update((d) => {
+      d.trusted = d.trusted.filter((t) => t.fingerprint !== fingerprint);
+      d.trusted.push({ owner: input.owner, fingerprint, pem: input.ca.trimEnd() + '\n', allow: input.allow, lighthouses: input.lighthouses });
+    });
+    await this.apply();
+    return this.info();
+  }
+
+  /** Brings Nebula in line with the state: writes the CA bundle and config, then reloads or starts. */
+  private async apply(): Promise<void> {
+    const s = this.doc.get();
+    if (s.role === 'none' || !this.available) return;
+    const { config } = this.deps;
+    await mkdir(this.paths.dir, { recursive: true, mode: 0o700 });
+    const bundle = [s.caPem, ...s.trusted.map((t) => t.pem)].map((p) => p.trimEnd()).join('\n') + '\n';
+    const self = s.members.find((m) => m.name === s.name);
+    const text = renderNebulaConfig({
+      caFile: this.paths.caBundle, certFile: this.paths.hostCrt, keyFile: this.paths.hostKey, listenPort: config.meshListenPort,
+      tunDev: tunDevFor(config.name, config.meshTunDev), amLighthouse: self?.lighthouse ?? false, lighthouses: lighthousesOf(s), selfAddress: s.address,
+      blocklist: s.blocklist, ownCaFingerprint: s.caFingerprint, apiPort: config.httpPort,
+      trusted: s.trusted.map((t) => ({ fingerprint: t.fingerprint, allow: t.allow })),
+    });
+    const currentBundle = await readFile(this.paths.caBundle, 'utf8').catch(() => '');
+    if (currentBundle !== bundle) await writeFile(this.paths.caBundle, bundle, { mode: 0o600 });
+    const changed = text !== this.renderedConfig || currentBundle !== bundle;
+    if (changed) await writeFile(this.paths.config, text, { mode: 0o600 });
+    this.renderedConfig = text;
+    if (!this.nebula.running || this.runningCert !== s.certFingerprint) {
+      this.runningCert = s.certFingerprint;
+      await this.nebula.restart();
+    } else if (changed) {
+      this.nebula.reload();
+    }
+  }
+
+  private async sync(): Promise<void> {
+    const s = this.doc.get();
+    if (s.role !== 'member' || !s.authority || s.revokedAt) return;
+    try {
+      const r = await fetch(`http://${s.authority.address}:${s.authority.apiPort}/api/v1/mesh/directory`, { signal: AbortSignal.timeout(5000) });
+      const body = await r.json() as Directory & { error?: { code: string } };
+      if (r.status === 403 && body.error?.code === 'MESH_NOT_A_MEMBER') {
+        await this.doc.update((d) => { d.revokedAt = new Date().toISOString(); });
+        this.deps.events.publish('mesh.revoked', {});
+        return;
+      }
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      const same = JSON.stringify(body.members) === JSON.stringify(s.members) && JSON.stringify(body.blocklist) === JSON.stringify(s.blocklist);
+      await this.doc.update((d) => {
+        d.members = body.members;
+        d.blocklist = body.blocklist;
+        d.syncedAt = new Date().toISOString();
+      });
+      this.lastSyncError = undefined;
+      if (!same) await this.apply();
+    } catch (error) {
+      this.lastSyncError = `cannot reach the authority ${s.authority.name} over the mesh (${(error as Error).message})`;
+    }
+  }
+
+  private async probe(): Promise<void> {
+    const s = this.doc.get();
+    if (s.role === 'none' || !this.nebula.running) return;
+    await this.monitor.probe(s).catch(() => undefined);
+  }
+
+  /** Where a joining station reaches this API: the configured URL, else the endpoint's host, else LAN addresses. */
+  private publicApiUrls(): string[] {
+    const { config } = this.deps;
+    if (config.meshPublicApi) return [config.meshPublicApi];
+    if (config.meshPublicEndpoint) return [`http://${config.meshPublicEndpoint.replace(/:\d+$/, '')}:${config.httpPort}`];
+    const lan = Object.values(networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4' && !a.internal && !inCidr(a.address, MESH_NETWORK));
+    if (!lan.length) throw new UnavailableError('MESH_NO_ENDPOINT', 'this station has no address other stations could reach; set STATION_MESH_PUBLIC_API');
+    return lan.map((a) => `http://${a!.address}:${config.httpPort}`);
+  }
+}

@@ -1,0 +1,71 @@
+// Nebula's config, rendered from the mesh state by a pure function (golden-file tested). Changing
+// what this returns changes every station's mesh, so the shape is pinned by test/fixtures/nebula/.
+import { toYaml, type YamlValue } from './yaml.ts';
+
+export interface FirewallAllow { port: string; proto: 'tcp' | 'udp' | 'icmp' | 'any' }
+
+export interface NebulaConfigInput {
+  /** files: CA bundle (own + trusted), this station's certificate and key */
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  listenPort: number;
+  tunDev: string;
+  /** this station has a reachable endpoint: it serves as lighthouse and relay */
+  amLighthouse: boolean;
+  /** the mesh's lighthouses (this station may be among them; it is left out of its own list) */
+  lighthouses: { address: string; endpoints: string[] }[];
+  selfAddress: string;
+  /** fingerprints of revoked certificates */
+  blocklist: string[];
+  ownCaFingerprint: string;
+  /** the station API's port: other owners may reach it (its public reads) */
+  apiPort: number;
+  /** other owners' CAs this station trusts, and what their stations may reach */
+  trusted: { fingerprint: string; allow: FirewallAllow[] }[];
+}
+
+export function renderNebulaConfig(input: NebulaConfigInput): string {
+  const others = input.lighthouses.filter((l) => l.address !== input.selfAddress);
+  const staticHostMap: { [key: string]: YamlValue } = {};
+  for (const l of others) if (l.endpoints.length) staticHostMap[l.address] = [...l.endpoints];
+  const any = { port: 'any', proto: 'any', host: 'any' };
+  const inbound: YamlValue[] = [
+    // Reachability checks (ping) work across the whole community.
+    { port: 'any', proto: 'icmp', host: 'any' },
+    // The owner's own stations may reach everything: the rule matches only certificates signed by
+    // the owner's CA (ca_sha), so another owner's CA cannot grant itself access with a group name.
+    { ...any, ca_sha: input.ownCaFingerprint },
+    // Everyone else in the community: the station API, whose reads are public; its mutations need
+    // the admin token or the caller's mesh identity.
+    { port: String(input.apiPort), proto: 'tcp', host: 'any' },
+  ];
+  for (const t of input.trusted) {
+    for (const a of t.allow) inbound.push({ port: a.port, proto: a.proto, host: 'any', ca_sha: t.fingerprint });
+  }
+  return toYaml({
+    pki: { ca: input.caFile, cert: input.certFile, key: input.keyFile, blocklist: [...input.blocklist].sort() },
+    static_host_map: staticHostMap,
+    lighthouse: {
+      am_lighthouse: input.amLighthouse,
+      interval: 60,
+      hosts: input.amLighthouse ? [] : others.map((l) => l.address),
+    },
+    listen: { host: '0.0.0.0', port: input.listenPort },
+    // Hole punching behind home NAT: punch back when a peer tries, and keep NAT mappings alive.
+    punchy: { punch: true, respond: true, delay: '1s' },
+    // Stations with a reachable endpoint relay for those behind NAT that cannot punch (double NAT).
+    relay: {
+      am_relay: input.amLighthouse,
+      use_relays: true,
+      relays: others.map((l) => l.address),
+    },
+    tun: { disabled: false, dev: input.tunDev, drop_local_broadcast: true, drop_multicast: true, tx_queue: 500, mtu: 1300 },
+    logging: { level: 'info', format: 'json' },
+    firewall: {
+      conntrack: { tcp_timeout: '12m', udp_timeout: '3m', default_timeout: '10m' },
+      outbound: [any],
+      inbound,
+    },
+  });
+}

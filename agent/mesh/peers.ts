@@ -1,0 +1,68 @@
+// This station's view of its peers: the owner's stations (from the authority's directory), whether
+// each answers over the mesh (a ping through the tunnel every few seconds, giving the latency) and
+// when Nebula last completed a handshake with it (from Nebula's own log).
+import type { Runner } from '../exec.ts';
+import type { MeshState } from './mesh-state.ts';
+import type { NebulaLogEvent } from './nebula-log.ts';
+import { parsePingRtt } from './ping-output.ts';
+
+export interface PeerView {
+  name: string;
+  owner: string;
+  address: string;
+  lighthouse: boolean;
+  online: boolean;
+  lastHandshake: string | null;
+  lastSeen: string | null;
+  latencyMs: number | null;
+  revoked: boolean;
+}
+
+interface Seen { lastSeen?: string; latencyMs?: number; ok: boolean; lastHandshake?: string }
+
+/** a peer that answered within this window is online */
+const ONLINE_WINDOW_MS = 30_000;
+
+export class PeerMonitor {
+  private readonly run: Runner;
+  private readonly seen = new Map<string, Seen>();
+
+  constructor(run: Runner) {
+    this.run = run;
+  }
+
+  onNebulaEvent(event: NebulaLogEvent): void {
+    if (event.kind !== 'handshake' || !event.vpnIp) return;
+    const s = this.seen.get(event.vpnIp) ?? { ok: false };
+    s.lastHandshake = event.at;
+    this.seen.set(event.vpnIp, s);
+  }
+
+  /** Pings every other live member once, in parallel. */
+  async probe(state: MeshState): Promise<void> {
+    const targets = state.members.filter((m) => m.address !== state.address && !m.revokedAt);
+    await Promise.all(targets.map(async (m) => {
+      const r = await this.run(['ping', '-c', '1', '-W', '1', '-n', m.address], { allowFailure: true, timeoutMs: 3000 }).catch(() => undefined);
+      const rtt = r && r.exitCode === 0 ? parsePingRtt(r.stdout) : null;
+      const s = this.seen.get(m.address) ?? { ok: false };
+      s.ok = rtt !== null;
+      if (rtt !== null) {
+        s.lastSeen = new Date().toISOString();
+        s.latencyMs = rtt;
+      }
+      this.seen.set(m.address, s);
+    }));
+  }
+
+  view(state: MeshState, now: Date): PeerView[] {
+    return state.members.filter((m) => m.address !== state.address).map((m) => {
+      const s = this.seen.get(m.address);
+      const fresh = s?.lastSeen !== undefined && now.getTime() - Date.parse(s.lastSeen) < ONLINE_WINDOW_MS;
+      return {
+        name: m.name, owner: m.owner, address: m.address, lighthouse: m.lighthouse, revoked: m.revokedAt !== undefined,
+        online: !m.revokedAt && s?.ok === true && fresh, lastHandshake: s?.lastHandshake ?? null, lastSeen: s?.lastSeen ?? null,
+        latencyMs: s?.latencyMs ?? null,
+      };
+    });
+  }
+}
