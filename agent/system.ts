@@ -13,6 +13,7 @@ import { WifiSubsystem } from './wifi/wifi-subsystem.ts';
 import { DiscoverySubsystem } from './discovery/mdns-subsystem.ts';
 import { IndicatorSubsystem } from './indicator/indicator-subsystem.ts';
 import { NodesSubsystem } from './nodes/subsystem.ts';
+import { NetworkSubsystem } from './network/network-subsystem.ts';
 import { LxcDriver } from './nodes/lxc/driver.ts';
 import { MeshSubsystem } from './mesh/mesh-subsystem.ts';
 import { StatusService } from './status.ts';
@@ -36,6 +37,7 @@ export class StationSystem {
   readonly discovery: DiscoverySubsystem;
   readonly indicator: IndicatorSubsystem;
   readonly nodes: NodesSubsystem;
+  readonly network: NetworkSubsystem;
   readonly mesh: MeshSubsystem;
   readonly status: StatusService;
   /** in start order; stopped in reverse */
@@ -54,6 +56,9 @@ export class StationSystem {
     const nodesLog = this.log.child({ subsystem: 'nodes' });
     this.nodes = new NodesSubsystem({ config: this.config, events: this.events, log: nodesLog, driver: new LxcDriver({ lxcPath: this.config.lxcPath, templateCache: this.config.templateCache, run: this.run, log: nodesLog }) });
     this.subsystems.push(this.nodes);
+    // Traffic control and names for the nodes: the node service hands its nodes to network.apply().
+    this.network = new NetworkSubsystem({ config: this.config, run: this.run, events: this.events, log: this.log.child({ subsystem: 'network' }) });
+    this.subsystems.push(this.network);
     // What a person sees and touches: Wi-Fi onboarding, mDNS, the LED, link button and pairing window.
     this.wifi = new WifiSubsystem({ run: this.run, events: this.events, log: this.log.child({ subsystem: 'wifi' }), config: this.config });
     this.discovery = new DiscoverySubsystem({ config: this.config, events: this.events, log: this.log.child({ subsystem: 'discovery' }) });

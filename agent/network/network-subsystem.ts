@@ -213,6 +213,18 @@ export class NetworkSubsystem implements Subsystem {
     return this.exchange.pullOnce();
   }
 
+  /**
+   * GET /aliases: every name this station answers, where it points and which station runs it.
+   * `local`: only this station's own records (what peers pull).
+   */
+  aliasListing(scope: 'all' | 'local' = 'all'): { station: string; domain: string; resolver: string | null; records: (AliasRecord & { local: boolean })[] } {
+    const records = scope === 'local' ? this.aliases.localRecords() : this.aliases.resolved();
+    return {
+      station: this.station, domain: this.domain, resolver: this.resolver?.running ? this.gateway : null,
+      records: records.map((r) => ({ ...r, local: r.station === this.station })),
+    };
+  }
+
   private publishLocalNames(nodes: NodeNetwork[]): void {
     const owner = this.mesh.owner || this.station;
     const records = localRecords(nodes.map((n) => ({ name: n.name, address: n.address, aliases: n.policy.aliases })), this.station, owner, this.domain, this.aliases.localRecords(), Date.now());

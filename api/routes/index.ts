@@ -5,6 +5,7 @@ import { statusRoutes } from './status.ts';
 import { eventRoutes } from './events.ts';
 import { metricsRoutes } from './metrics.ts';
 import { meshRoutes } from './mesh.ts';
+import { aliasRoutes } from './aliases.ts';
 import { nodeRoutes } from './nodes.ts';
 import { pairingRoutes, sessionCheckRoutes } from './pairing.ts';
 import { wifiRoutes } from './wifi.ts';
@@ -15,6 +16,7 @@ export const API_ROUTES: RoutePlugin[] = [
   eventRoutes,
   metricsRoutes,
   meshRoutes,
+  aliasRoutes,
   nodeRoutes,
   pairingRoutes,
   sessionCheckRoutes,

@@ -1,0 +1,64 @@
+// Golden files: policies in (test/fixtures/network/golden/NAME.input.json), the exact nftables
+// ruleset (NAME.nft) and Nebula firewall entries (NAME.nebula.json) out. Regenerate after a
+// deliberate change with UPDATE_GOLDEN=1 and read the diff before committing it.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { compileRuleset } from '../../../../agent/network/compile-nft.ts';
+import { meshFirewallRules } from '../../../../agent/network/nebula-firewall.ts';
+import type { CompileInput } from '../../../../agent/network/types.ts';
+
+const DIR = new URL('../../../fixtures/network/golden/', import.meta.url).pathname;
+const update = process.env.UPDATE_GOLDEN === '1';
+const cases = readdirSync(DIR).filter((f) => f.endsWith('.input.json')).map((f) => f.replace('.input.json', ''));
+
+function golden(file: string, actual: string): void {
+  if (update) writeFileSync(DIR + file, actual);
+  assert.fixture(actual, readFileSync(DIR + file, 'utf8'));
+}
+
+for (const name of cases) {
+  const input = JSON.parse(readFileSync(`${DIR}${name}.input.json`, 'utf8')) as CompileInput;
+  test(`${name}: the exact nftables ruleset`, () => {
+    golden(`${name}.nft`, compileRuleset(input).text);
+  });
+  test(`${name}: the exact Nebula firewall entries`, () => {
+    const out = meshFirewallRules(input.nodes, input.directory, { meshSubnets: input.facts.meshSubnets });
+    golden(`${name}.nebula.json`, JSON.stringify(out, null, 2) + '\n');
+  });
+}
+
+test('the ruleset only ever names table inet station, and replaces it whole', () => {
+  for (const name of cases) {
+    const { text } = compileRuleset(JSON.parse(readFileSync(`${DIR}${name}.input.json`, 'utf8')) as CompileInput);
+    const tables = [...text.matchAll(/^(?:delete )?table (\S+) (\S+)/gm)].map((m) => `${m[1]} ${m[2]}`);
+    assert.equal([...new Set(tables)], ['inet station']);
+    assert.ok(text.indexOf('delete table inet station') < text.indexOf('table inet station {\n'), 'delete comes before the new table');
+    assert.not.match(text, /flush ruleset/);
+  }
+});
+
+test('every rule that accepts, returns, drops or translates carries a named counter', () => {
+  for (const name of cases) {
+    const { text, counters } = compileRuleset(JSON.parse(readFileSync(`${DIR}${name}.input.json`, 'utf8')) as CompileInput);
+    const verdicts = text.split('\n').filter((l) => /\b(accept|return|drop|dnat ip to|masquerade)$/.test(l.trim()) && !/^\s*(type|ct state related|ct direction|ct state established)/.test(l.trim()));
+    for (const line of verdicts) assert.match(line, /counter name \S+/, line);
+    const declared = [...text.matchAll(/^\tcounter (\S+) \{/gm)].map((m) => m[1]);
+    assert.equal(declared.sort(), counters.map((c) => c.name).sort());
+  }
+});
+
+test('a counter seed is carried into the declarations; other counters start at zero', () => {
+  const input = JSON.parse(readFileSync(`${DIR}fallbacks.input.json`, 'utf8')) as CompileInput;
+  const { text } = compileRuleset(input);
+  assert.match(text, 'counter n.a.eg.0 { packets 7 bytes 700 }');
+  assert.match(text, 'counter n.a.eg.1 { }');
+});
+
+test('the same input gives the same text (applying twice changes nothing)', () => {
+  const input = JSON.parse(readFileSync(`${DIR}basic.input.json`, 'utf8')) as CompileInput;
+  const shuffled = { ...input, nodes: [...input.nodes].reverse() };
+  assert.is(compileRuleset(input).text, compileRuleset(shuffled).text);
+});
+
+test.run();
