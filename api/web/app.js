@@ -6,7 +6,7 @@
 const API = '/api/v1';
 const TOKEN_KEY = 'station.token';
 const $ = (id) => document.getElementById(id);
-const state = { status: null, hardware: null, nodes: null, nodesError: null, mesh: null, peers: null, meshError: null, pairing: null, events: [], authed: false };
+const state = { status: null, hardware: null, nodes: null, nodesError: null, mesh: null, peers: null, meshError: null, pairing: null, events: [], authed: false, stats: {} };
 
 // ---------- small helpers ----------
 function h(tag, attrs, ...children) {
@@ -20,6 +20,8 @@ function h(tag, attrs, ...children) {
   for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
   return el;
 }
+// replaceChildren() would print null as text: drop the empty slots first.
+function fill(el, ...kids) { el.replaceChildren(...kids.flat().filter((k) => k !== null && k !== undefined && k !== false)); }
 const fmtBytes = (n) => {
   if (typeof n !== 'number' || !isFinite(n)) return '–';
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -83,13 +85,13 @@ function renderHeader() {
   $('sub').textContent = [`v${s.version}`, `up ${fmtDuration(s.uptimeSeconds + (Date.now() - state.statusAt) / 1000)}`, discovered ? `${discovered.hostname}` : `${s.name}.local`].join(' · ');
   const pill = $('health');
   pill.dataset.state = s.health;
-  pill.textContent = s.health;
+  pill.textContent = { ok: 'Healthy', degraded: 'Degraded', starting: 'Starting' }[s.health] || s.health;
   $('foot-left').textContent = `${s.name} · Station ${s.version} · started ${new Date(s.startedAt).toLocaleString()}`;
 }
 
 function renderAlerts() {
   const box = $('alerts');
-  box.replaceChildren();
+  fill(box, );
   const s = state.status;
   if (!s) return;
   for (const sub of s.subsystems.filter((x) => x.state === 'degraded')) {
@@ -110,7 +112,7 @@ function renderPairing() {
   if (!p || !p.open) { banner.hidden = true; return; }
   banner.hidden = false;
   const left = Math.max(0, Math.ceil((new Date(p.closesAt).getTime() - Date.now()) / 1000));
-  banner.replaceChildren(h('span', null, h('b', null, 'Pairing window open'), ` — ${left} s left. Browsers on this network can sign in without the token.`),
+  fill(banner, h('span', null, h('b', null, 'Pairing window open'), ` — ${left} s left. Browsers on this network can sign in without the token.`),
     state.authed ? null : h('button', { class: 'btn primary small', type: 'button', onclick: pair }, 'Pair this browser'));
 }
 
@@ -118,13 +120,13 @@ function renderStation() {
   const s = state.status;
   if (!s) return;
   const facts = $('station-facts');
-  facts.replaceChildren(
+  fill(facts, 
     h('dt', null, 'Health'), h('dd', null, h('span', { class: 'pill', 'data-state': s.health }, s.health)),
     h('dt', null, 'Domain'), h('dd', { class: 'mono' }, `${s.name}.${s.domain}`),
     h('dt', null, 'Uptime'), h('dd', null, fmtDuration(s.uptimeSeconds + (Date.now() - state.statusAt) / 1000)),
   );
   const mark = { ok: ['✓', 'ok-mark'], degraded: ['!', 'warn-mark'], starting: ['…', 'warn-mark'], off: ['–', 'off-mark'] };
-  $('subsystems').replaceChildren(...s.subsystems.map((x) => {
+  fill($('subsystems'), ...s.subsystems.map((x) => {
     const [m, cls] = mark[x.state] || ['?', 'off-mark'];
     return h('li', { 'data-subsystem': x.name }, h('span', { class: cls, title: x.state }, m), h('span', null, h('b', null, x.name), ' ', h('span', { class: 'muted' }, x.state)), x.reason ? h('span', { class: 'why' }, x.reason) : null);
   }));
@@ -134,7 +136,7 @@ function renderHardware() {
   const hw = state.hardware;
   if (!hw) return;
   const disk = hw.disks.reduce((a, d) => a + d.sizeBytes, 0);
-  $('hw-facts').replaceChildren(
+  fill($('hw-facts'), 
     h('dt', null, 'Board'), h('dd', null, `${hw.board.manufacturer ? hw.board.manufacturer + ' ' : ''}${hw.board.model}${hw.board.virtual ? ' (virtual)' : ''}`),
     h('dt', null, 'CPU'), h('dd', null, `${hw.cpu.brand || hw.cpu.manufacturer} · ${hw.cpu.cores} cores`),
     h('dt', null, 'Memory'), h('dd', null, `${fmtBytes(hw.memory.availableBytes)} free of ${fmtBytes(hw.memory.totalBytes)}`),
@@ -143,22 +145,23 @@ function renderHardware() {
     hw.temperatures.mainC !== null ? [h('dt', null, 'Temp'), h('dd', null, `${hw.temperatures.mainC} °C`)] : null,
   );
   const caps = [...hw.capabilities].sort((a, b) => Number(a.available) - Number(b.available) || a.id.localeCompare(b.id));
-  $('caps').replaceChildren(...caps.map((c) => h('li', { 'data-capability': c.id, 'data-available': String(c.available) },
+  fill($('caps'), ...caps.map((c) => h('li', { 'data-capability': c.id, 'data-available': String(c.available) },
     h('span', { class: c.available ? 'ok-mark' : 'bad-mark' }, c.available ? '✓' : '✕'), h('b', null, c.id), h('span', { class: 'why' }, c.reason))));
 }
 
 // Node fields are read defensively: the node API reports stats and traffic when it has them.
 function nodeView(n) {
-  const stats = n.stats || n.usage || {};
+  const sample = state.stats[n.name] || {};
+  const stats = n.stats || sample.stats || {};
   const spec = n.spec || {};
-  const address = pick(n.address, n.ipv4, stats.address, '');
-  const cpu = pick(n.cpuPercent, stats.cpuPercent);
+  const address = pick(n.address, n.ipv4, '');
   const mem = pick(n.memoryBytes, stats.memoryBytes);
   const memLimit = pick(n.memoryLimitBytes, stats.memoryLimitBytes, spec.resources && spec.resources.memoryMB ? spec.resources.memoryMB * 1048576 : undefined);
-  const traffic = n.traffic || stats.traffic || {};
-  const rx = pick(traffic.rxBytes, traffic.ingressBytes, stats.rxBytes);
-  const tx = pick(traffic.txBytes, traffic.egressBytes, stats.txBytes);
-  return { name: n.name, state: n.state || 'unknown', address: String(address).split('/')[0], template: pick(spec.template, n.template), cpu, mem, memLimit, rx, tx, fqdn: n.fqdn };
+  const counters = n.counters || n.traffic || stats.traffic || {};
+  const bytes = (x) => (x && typeof x === 'object' ? pick(x.bytes, x.allowed && x.allowed.bytes) : x);
+  const rx = pick(bytes(counters.ingress), counters.rxBytes);
+  const tx = pick(bytes(counters.egress), counters.txBytes);
+  return { name: n.name, state: n.state || 'unknown', address: String(address).split('/')[0], template: pick(spec.template, n.template), cpuPercent: sample.cpuPercent, cpuSeconds: stats.cpuSeconds, mem, memLimit, rx, tx, fqdn: n.fqdn, error: n.error };
 }
 
 function meter(label, value, fraction) {
@@ -170,30 +173,31 @@ function meter(label, value, fraction) {
 function renderNodes() {
   const box = $('nodes');
   if (state.nodesError) {
-    box.replaceChildren(h('div', { class: 'empty' }, state.nodesError));
+    fill(box, h('div', { class: 'empty' }, state.nodesError));
     $('node-count').textContent = '';
     return;
   }
   if (!state.nodes) return;
   $('node-count').textContent = state.nodes.length ? String(state.nodes.length) : '';
   if (!state.nodes.length) {
-    box.replaceChildren(h('div', { class: 'empty' }, 'No nodes yet. ', state.authed ? 'Create one with “New node”.' : 'Sign in to create one.'));
+    fill(box, h('div', { class: 'empty' }, 'No nodes yet. ', state.authed ? 'Create one with “New node”.' : 'Sign in to create one.'));
     return;
   }
   const seen = new Set([...box.querySelectorAll('.node')].map((el) => el.dataset.node));
-  box.replaceChildren(...state.nodes.map((raw) => {
+  fill(box, ...state.nodes.map((raw) => {
     const n = nodeView(raw);
     const running = n.state === 'running';
     const busy = ['starting', 'stopping', 'creating', 'deleting'].includes(n.state);
     const el = h('article', { class: 'node', 'data-node': n.name, 'data-state': n.state },
       h('div', { class: 'node-title' }, h('strong', null, n.name), h('span', { class: 'pill', 'data-state': n.state }, n.state), n.template ? h('span', { class: 'muted' }, n.template) : null),
-      h('div', { class: 'node-meta' }, h('span', { class: 'mono' }, n.address || 'no address'), n.fqdn ? h('span', { class: 'mono' }, n.fqdn) : null),
+      h('div', { class: 'node-meta' }, h('span', { class: 'mono' }, n.address || 'no address'), n.fqdn ? h('span', { class: 'mono' }, n.fqdn) : null, n.error ? h('span', { class: 'error' }, n.error) : null),
       h('div', { class: 'node-actions admin-only' },
         running ? h('button', { class: 'btn small', type: 'button', 'data-action': 'stop', disabled: busy, onclick: () => nodeAction(n.name, 'stop') }, 'Stop')
           : h('button', { class: 'btn small', type: 'button', 'data-action': 'start', disabled: busy, onclick: () => nodeAction(n.name, 'start') }, 'Start'),
         h('button', { class: 'btn small danger', type: 'button', 'data-action': 'destroy', disabled: busy, onclick: () => destroyNode(n.name) }, 'Destroy')),
       h('div', { class: 'meters' },
-        meter('CPU', typeof n.cpu === 'number' ? `${n.cpu.toFixed(1)} %` : '–', typeof n.cpu === 'number' ? n.cpu / 100 : undefined),
+        typeof n.cpuPercent === 'number' ? meter('CPU', `${n.cpuPercent.toFixed(1)} %`, n.cpuPercent / 100)
+          : meter('CPU time', typeof n.cpuSeconds === 'number' ? `${n.cpuSeconds.toFixed(2)} s` : '–'),
         meter('Memory', n.mem !== undefined ? fmtBytes(n.mem) : '–', n.mem !== undefined && n.memLimit ? n.mem / n.memLimit : undefined),
         meter('Traffic', n.rx !== undefined || n.tx !== undefined ? `↓ ${fmtBytes(n.rx)} ↑ ${fmtBytes(n.tx)}` : '–')));
     if (seen.has(n.name)) el.style.animation = 'none';
@@ -203,26 +207,38 @@ function renderNodes() {
 
 function renderMesh() {
   const box = $('mesh');
-  if (state.meshError) { box.replaceChildren(h('p', { class: 'muted' }, state.meshError)); return; }
+  if (state.meshError) { fill(box, h('p', { class: 'muted' }, state.meshError)); $('invite-btn').hidden = true; return; }
   const m = state.mesh;
   if (!m) return;
   const peers = state.peers || [];
-  const online = peers.filter((p) => p.online === true || p.state === 'online' || p.connected === true);
-  const owner = pick(m.owner && (m.owner.name || m.owner.id), m.ownerName, m.owner, m.authority && m.authority.owner);
-  const joined = pick(m.joined, m.member, m.enabled, !!(m.address || m.meshAddress));
-  box.replaceChildren(
+  const inMesh = m.state && m.state !== 'none';
+  $('invite-btn').hidden = !inMesh;
+  if (!inMesh) {
+    fill(box, h('p', { class: 'muted' }, 'This station is in no mesh yet. Start one (you become its owner and authority), or join another with an invite: station mesh join.'),
+      state.authed ? h('form', { class: 'inline-form', id: 'mesh-create', onsubmit: createMesh },
+        h('input', { name: 'owner', placeholder: 'owner name, e.g. alice', required: true, pattern: '[a-z0-9][a-z0-9-]{0,31}', autocomplete: 'off', 'aria-label': 'owner' }),
+        h('button', { class: 'btn primary', type: 'submit' }, 'Start a mesh')) : null);
+    return;
+  }
+  const online = peers.filter((p) => p.online);
+  fill(box,
     h('dl', { class: 'facts' },
-      h('dt', null, 'Owner'), h('dd', null, typeof owner === 'string' ? owner : '–'),
-      h('dt', null, 'Address'), h('dd', { class: 'mono' }, pick(m.address, m.meshAddress, m.ip, '–')),
+      h('dt', null, 'State'), h('dd', null, h('span', { class: 'pill', 'data-state': m.state === 'up' ? 'ok' : m.state }, m.state)),
+      h('dt', null, 'Owner'), h('dd', null, m.owner || '–'),
+      h('dt', null, 'Address'), h('dd', { class: 'mono' }, m.address || '–'),
+      m.authority ? [h('dt', null, 'Authority'), h('dd', null, m.authority)] : null,
       h('dt', null, 'Peers'), h('dd', null, `${online.length} online of ${peers.length}`),
     ),
-    joined === false && !peers.length ? h('p', { class: 'muted' }, 'Not part of a mesh yet. Create one with station mesh create, or join with an invite.') : null,
-    peers.length ? h('ul', { class: 'peers' }, peers.map((p) => {
-      const on = p.online === true || p.state === 'online' || p.connected === true;
-      const latency = pick(p.latencyMs, p.rttMs, p.latency);
-      return h('li', null, h('span', null, h('span', { class: 'pill', 'data-state': on ? 'online' : 'offline' }, on ? 'online' : 'offline'), ' ', h('b', null, p.name || p.station || p.address || '?')),
-        h('span', { class: 'latency' }, typeof latency === 'number' ? `${latency.toFixed(latency < 10 ? 1 : 0)} ms` : '–'));
-    })) : null);
+    peers.length ? h('ul', { class: 'peers' }, peers.map((p) => h('li', { 'data-peer': p.name },
+      h('span', null, h('span', { class: 'pill', 'data-state': p.online ? 'online' : 'offline' }, p.online ? 'online' : 'offline'), ' ', h('b', null, p.name), p.lighthouse ? h('span', { class: 'muted' }, ' lighthouse') : null),
+      h('span', { class: 'latency' }, typeof p.latencyMs === 'number' ? `${p.latencyMs.toFixed(p.latencyMs < 10 ? 1 : 0)} ms` : '–')))) : h('p', { class: 'muted' }, 'No other stations yet: invite one.'));
+}
+
+async function createMesh(ev) {
+  ev.preventDefault();
+  const owner = new FormData(ev.target).get('owner');
+  try { await api('POST', '/mesh', { owner }); toast(`Mesh of ${owner} started`); } catch (e) { toast(e.message, true); }
+  reload('mesh', loadMesh);
 }
 
 function describe(e) {
@@ -238,7 +254,7 @@ function describe(e) {
 function renderEvents() {
   const box = $('events');
   if (!state.events.length) return;
-  box.replaceChildren(...state.events.slice(0, 40).map((e) => h('li', { 'data-type': e.type }, h('span', { class: 'type' }, e.type), h('time', { datetime: e.at }, ago(e.at)), describe(e) ? h('span', { class: 'what' }, describe(e)) : null)));
+  fill(box, ...state.events.slice(0, 40).map((e) => h('li', { 'data-type': e.type }, h('span', { class: 'type' }, e.type), h('time', { datetime: e.at }, ago(e.at)), describe(e) ? h('span', { class: 'what' }, describe(e)) : null)));
 }
 
 function renderAll() {
@@ -252,11 +268,27 @@ async function loadHardware() {
   renderHardware(); renderAlerts();
 }
 async function loadNodes() {
-  try { state.nodes = list(await api('GET', '/nodes'), 'nodes'); state.nodesError = null; } catch (e) {
+  try { state.nodes = list(await api('GET', '/nodes'), 'nodes'); state.nodesError = null; loadStats(); } catch (e) {
     state.nodesError = e.status === 404 && e.code === 'ROUTE_NOT_FOUND' ? 'This station does not serve nodes (no node API).' : `Nodes unavailable: ${e.message}`;
   }
   renderNodes();
 }
+// CPU and memory come from the node's cgroups, read when something about the nodes changes; CPU %
+// is the CPU time used between two such readings.
+async function loadStats() {
+  const running = (state.nodes || []).filter((n) => n.state === 'running' && !n.stats);
+  await Promise.all(running.map(async (n) => {
+    try {
+      const r = await api('GET', `/nodes/${encodeURIComponent(n.name)}/stats`);
+      const prev = state.stats[n.name];
+      const at = Date.now();
+      const cpuPercent = prev && r.stats && prev.stats && at - prev.at > 500 ? Math.max(0, (100 * (r.stats.cpuSeconds - prev.stats.cpuSeconds)) / ((at - prev.at) / 1000)) : undefined;
+      state.stats[n.name] = { at, stats: r.stats, cpuPercent };
+    } catch { /* stats are optional */ }
+  }));
+  if (running.length) renderNodes();
+}
+
 async function loadMesh() {
   try {
     const [mesh, peers] = await Promise.all([api('GET', '/mesh'), api('GET', '/mesh/peers').catch(() => [])]);
