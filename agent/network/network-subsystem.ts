@@ -45,6 +45,8 @@ export interface NetworkDeps {
   /** test hook: where the resolver listens besides the gateway (default 127.0.0.1) */
   resolverLoopback?: boolean;
   aliasPullMs?: number;
+  /** tests: the namespace the resolver daemon is started in (the runner already runs commands there) */
+  netns?: string;
 }
 
 export class NetworkSubsystem implements Subsystem {
@@ -102,6 +104,7 @@ export class NetworkSubsystem implements Subsystem {
   }
 
   health(): SubsystemHealth {
+    if (this.state.state === 'ok' && this.resolver && !this.resolver.running) return { state: 'degraded', reason: `resolver: ${this.resolver.lastExit ?? 'dnsmasq is not running'}` };
     return this.state;
   }
 
@@ -239,18 +242,27 @@ export class NetworkSubsystem implements Subsystem {
 
   private async startResolver(): Promise<void> {
     const upstreams = upstreamsFromResolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
-    const listen = [this.gateway, ...(this.deps.resolverLoopback === false ? [] : ['127.0.0.1'])];
-    this.resolver = new DnsmasqResolver(this.deps.run, { dir: join(this.deps.config.stateDir, 'dns'), listen, domain: this.domain, upstreams });
-    try {
-      await this.resolver.start(renderHosts(this.aliases.resolved()));
-      this.resolverError = undefined;
-      this.aliases.onChange((records: AliasRecord[]) => {
-        this.resolver?.update(renderHosts(records)).catch((error: Error) => this.deps.log.error({ err: error.message }, 'resolver update failed'));
-      });
-    } catch (error) {
-      this.resolverError = (error as Error).message;
-      this.resolver = undefined;
-      this.deps.log.error({ err: this.resolverError }, 'the resolver (dnsmasq) did not start; names are not served');
+    // Loopback too, so the station itself can ask; when another resolver holds 127.0.0.1:53
+    // (common on a host), the gateway alone is enough for the nodes.
+    const listens = this.deps.resolverLoopback === false ? [[this.gateway]] : [[this.gateway, '127.0.0.1'], [this.gateway]];
+    for (const listen of listens) {
+      const resolver = new DnsmasqResolver({ netns: this.deps.netns, dir: join(this.deps.config.stateDir, 'dns'), listen, domain: this.domain, upstreams });
+      try {
+        await resolver.start(renderHosts(this.aliases.resolved()));
+        this.resolver = resolver;
+        this.resolverError = undefined;
+        break;
+      } catch (error) {
+        await resolver.stop();
+        this.resolverError = (error as Error).message;
+      }
     }
+    if (!this.resolver) {
+      this.deps.log.error({ err: this.resolverError }, 'the resolver (dnsmasq) did not start; names are not served');
+      return;
+    }
+    this.aliases.onChange((records: AliasRecord[]) => {
+      this.resolver?.update(renderHosts(records)).catch((error: Error) => this.deps.log.error({ err: error.message }, 'resolver update failed'));
+    });
   }
 }

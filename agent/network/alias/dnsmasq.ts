@@ -3,11 +3,17 @@
 // writes (no /etc/hosts, no /etc/resolv.conf, no config file) and reloads it on SIGHUP, which takes
 // milliseconds. Names under our domain that are not in the file get NXDOMAIN; other names go to
 // the upstream servers when some are given.
+// dnsmasq is a daemon, so it is spawned directly (exec.ts is for programs that finish), in the
+// foreground as the agent's child, under `setpriv --pdeathsig KILL`: if the agent is killed, its
+// resolver goes with it instead of lingering with stale answers.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, rename, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Runner } from '../../exec.ts';
+import { hasProgram } from '../../exec.ts';
 
 export interface DnsmasqOptions {
+  /** run inside this network namespace (tests); the station runs it in the agent's own */
+  netns?: string;
   /** working directory: hosts file, pid file, log */
   dir: string;
   listen: string[];
@@ -16,10 +22,10 @@ export interface DnsmasqOptions {
   port?: number;
 }
 
-/** dnsmasq's argv (pure). Daemon mode: it forks, writes its pid file, and the parent exits 0. */
+/** dnsmasq's argv (pure). */
 export function dnsmasqArgs(o: DnsmasqOptions): string[] {
   return [
-    'dnsmasq',
+    'dnsmasq', '--keep-in-foreground',
     '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--no-poll',
     // bind-dynamic: the gateway address may appear after us (the node engine makes the bridge)
     '--bind-dynamic', ...o.listen.map((a) => `--listen-address=${a}`),
@@ -42,42 +48,70 @@ export function upstreamsFromResolvConf(text: string): string[] {
 }
 
 export class DnsmasqResolver {
-  private readonly run: Runner;
   private readonly options: DnsmasqOptions;
-  private pid: number | null = null;
+  private child: ChildProcess | undefined;
+  private output = '';
+  private wanted = false;
+  /** why it last stopped when it was not asked to */
+  lastExit: string | undefined;
 
-  constructor(run: Runner, options: DnsmasqOptions) {
-    this.run = run;
+  constructor(options: DnsmasqOptions) {
     this.options = options;
   }
 
   get hostsFile(): string { return join(this.options.dir, 'hosts'); }
-  get running(): boolean { return this.pid !== null && alive(this.pid); }
-  get processId(): number | null { return this.pid; }
+  get running(): boolean { return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null; }
+  get processId(): number | null { return this.running ? this.child!.pid ?? null : null; }
 
+  /** Starts dnsmasq and waits until it serves (its pid file appears) or fails. */
   async start(initialHosts: string): Promise<void> {
     await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
     await this.stopStale();
     await writeAtomic(this.hostsFile, initialHosts);
-    await this.run(dnsmasqArgs(this.options), { timeoutMs: 10_000 });
-    this.pid = await readPid(join(this.options.dir, 'dnsmasq.pid'));
-    if (this.pid === null) throw new Error('dnsmasq started but wrote no pid file');
+    const pidFile = join(this.options.dir, 'dnsmasq.pid');
+    await rm(pidFile, { force: true });
+    const guard = await hasProgram('setpriv') ? ['setpriv', '--pdeathsig', 'KILL'] : [];
+    const argv = [...(this.options.netns ? ['ip', 'netns', 'exec', this.options.netns] : []), ...guard, ...dnsmasqArgs(this.options)];
+    this.wanted = true;
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    this.child = child;
+    this.output = '';
+    const collect = (d: Buffer): void => { this.output = (this.output + d.toString()).slice(-2000); };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    child.once('exit', (code, signal) => {
+      if (this.wanted) this.lastExit = `dnsmasq exited (${signal ?? code}): ${this.output.trim().split('\n').slice(-2).join(' | ')}`;
+    });
+    child.once('error', (e) => { this.lastExit = `dnsmasq could not start: ${e.message}`; });
+    for (let i = 0; i < 250; i++) {
+      if (!this.running) throw new Error(this.lastExit ?? `dnsmasq exited: ${this.output.trim()}`);
+      if (await readPid(pidFile) !== null) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error('dnsmasq did not come up within 5 s');
   }
 
   /** Writes the hosts file and tells dnsmasq to re-read it (SIGHUP also clears its cache). */
   async update(hosts: string): Promise<void> {
     await writeAtomic(this.hostsFile, hosts);
-    if (this.pid !== null) process.kill(this.pid, 'SIGHUP');
+    if (this.running) this.child!.kill('SIGHUP');
   }
 
   async stop(): Promise<void> {
-    const pid = this.pid;
-    this.pid = null;
-    if (pid !== null) await terminate(pid);
+    this.wanted = false;
+    const child = this.child;
+    this.child = undefined;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 1000);
+      await exited;
+      clearTimeout(timer);
+    }
     await rm(join(this.options.dir, 'dnsmasq.pid'), { force: true });
   }
 
-  /** A dnsmasq left by a killed agent (same pid file, same hosts file) is ours: end it. */
+  /** A dnsmasq left by an agent that died without setpriv (same pid file) is ours: end it. */
   private async stopStale(): Promise<void> {
     const pidFile = join(this.options.dir, 'dnsmasq.pid');
     const pid = await readPid(pidFile);
