@@ -82,13 +82,14 @@ export interface MeshPaths {
   caBundle: string;
   config: string;
   pid: string;
+  log: string;
 }
 
 export function meshPaths(stateDir: string): MeshPaths {
   const dir = join(stateDir, 'mesh');
   return {
     dir, caKey: join(dir, 'ca.key'), caCrt: join(dir, 'ca.crt'), hostKey: join(dir, 'host.key'), hostPub: join(dir, 'host.pub'),
-    hostCrt: join(dir, 'host.crt'), caBundle: join(dir, 'ca-bundle.crt'), config: join(dir, 'nebula.yml'), pid: join(dir, 'nebula.pid'),
+    hostCrt: join(dir, 'host.crt'), caBundle: join(dir, 'ca-bundle.crt'), config: join(dir, 'nebula.yml'), pid: join(dir, 'nebula.pid'), log: join(dir, 'nebula.log'),
   };
 }
 

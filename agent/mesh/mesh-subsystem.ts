@@ -53,6 +53,7 @@ export class MeshSubsystem implements Subsystem {
   private available = true;
   private renderedConfig = '';
   private runningCert = '';
+  private runningBlocklist = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
   private lastSyncError: string | undefined;
 
@@ -62,7 +63,7 @@ export class MeshSubsystem implements Subsystem {
     this.paths = meshPaths(deps.config.stateDir);
     this.ctx = { doc: this.doc, paths: this.paths, cert: new NebulaCert(deps.run), config: deps.config, events: deps.events, apply: () => this.apply(), now: () => new Date() };
     this.monitor = new PeerMonitor(deps.run);
-    this.nebula = new NebulaProcess({ configFile: this.paths.config, pidFile: this.paths.pid, log: deps.log.child({ engine: 'nebula' }), onEvent: (e) => this.monitor.onNebulaEvent(e) });
+    this.nebula = new NebulaProcess({ configFile: this.paths.config, pidFile: this.paths.pid, logFile: this.paths.log, log: deps.log.child({ engine: 'nebula' }), onEvent: (e) => this.monitor.onNebulaEvent(e) });
     this.authority = new MeshAuthority(this.ctx);
   }
 
@@ -194,6 +195,7 @@ export class MeshSubsystem implements Subsystem {
     await this.doc.update(() => emptyMeshState());
     this.renderedConfig = '';
     this.runningCert = '';
+    this.runningBlocklist = new Set();
     this.deps.events.publish('mesh.left', { owner: s.owner });
     return this.info();
   }
@@ -233,10 +235,16 @@ export class MeshSubsystem implements Subsystem {
     const changed = text !== this.renderedConfig || currentBundle !== bundle;
     if (changed) await writeFile(this.paths.config, text, { mode: 0o600 });
     this.renderedConfig = text;
-    if (!this.nebula.running || this.runningCert !== s.certFingerprint) {
+    // Nebula 1.6 applies a new blocklist to new handshakes only, keeping tunnels already up; a
+    // revocation must cut those too, so a grown blocklist restarts Nebula (tunnels to everyone else
+    // come back within milliseconds). Everything else is a SIGHUP reload that keeps tunnels.
+    const newlyBlocked = s.blocklist.some((f) => !this.runningBlocklist.has(f));
+    if (!this.nebula.running || this.runningCert !== s.certFingerprint || newlyBlocked) {
       this.runningCert = s.certFingerprint;
+      this.runningBlocklist = new Set(s.blocklist);
       await this.nebula.restart();
     } else if (changed) {
+      this.runningBlocklist = new Set(s.blocklist);
       this.nebula.reload();
     }
   }

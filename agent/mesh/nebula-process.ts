@@ -2,7 +2,7 @@
 // reloaded with SIGHUP (Nebula re-reads its config without dropping tunnels). Started directly with
 // spawn rather than exec.ts because it is a daemon: exec.ts is for programs that finish.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Logger } from '../log.ts';
 import { parseNebulaLogLine, type NebulaLogEvent } from './nebula-log.ts';
 
@@ -10,10 +10,13 @@ const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 /** a run this long resets the backoff */
 const STABLE_MS = 10_000;
+const LOG_CAP_BYTES = 1024 * 1024;
 
 export interface NebulaProcessOptions {
   configFile: string;
   pidFile: string;
+  /** Nebula's own log lines are kept here (capped) for people and for diagnosis */
+  logFile: string;
   log: Logger;
   onEvent?: (event: NebulaLogEvent) => void;
 }
@@ -90,6 +93,14 @@ export class NebulaProcess {
     rmSync(pidFile, { force: true });
   }
 
+  private append(line: string): void {
+    try {
+      // Keep the file bounded: start over past 1 MiB (the last 200 lines stay in memory).
+      if ((statSync(this.options.logFile, { throwIfNoEntry: false })?.size ?? 0) > LOG_CAP_BYTES) writeFileSync(this.options.logFile, '');
+      appendFileSync(this.options.logFile, `${line}\n`, { mode: 0o600 });
+    } catch { /* the log file is a convenience; never let it stop the mesh */ }
+  }
+
   private spawnNow(): void {
     const { log } = this.options;
     this.startedAt = Date.now();
@@ -105,6 +116,7 @@ export class NebulaProcess {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         this.recent.push(line);
+        this.append(line);
         if (this.recent.length > 200) this.recent.shift();
         const event = parseNebulaLogLine(line);
         if (event) this.options.onEvent?.(event);

@@ -38,7 +38,8 @@ async function main(argv: string[]): Promise<number> {
       if (!st || dash < 0) { process.stderr.write(`${USAGE}\n`); return 2; }
       const command = rest.slice(dash + 1);
       const root = new URL('../../', import.meta.url).pathname;
-      if (command[0] === 'station') command[0] = join(root, 'scripts/station');
+      // The sources, not dist/: the testbed runs the agent from its sources too.
+      if (command[0] === 'station') command.splice(0, 1, process.execPath, join(root, 'scripts/cli/main.ts'));
       const r = spawnSync('ip', ['netns', 'exec', st.netns, ...command], { stdio: 'inherit', env: { ...process.env, STATION_STATE_DIR: st.stateDir, STATION_URL: st.api } });
       return r.status ?? 1;
     }
