@@ -41,7 +41,7 @@ test('a debian node clones the cached template and boots systemd to running', as
 test('a package module is installed offline before its command starts; systemd restarts it', async () => {
   const build = h.build('dpk', 21, {
     template: 'debian',
-    env: { WHO: 'debian node' },
+    env: { WHO: 'debian "node" $5 100%' },
     modules: [
       { name: 'tools', packages: ['busybox'] },
       { name: 'web', run: 'mkdir -p /srv && echo "hello from $WHO" > /srv/index.html && exec busybox httpd -f -p 80 -h /srv' },
@@ -52,14 +52,14 @@ test('a package module is installed offline before its command starts; systemd r
   assert.ok(progress.some((l) => /installing \d+ packages/.test(l)), progress.join('\n'));
   await h.driver.start(build.name);
   const body = await waitFor('httpd in the debian node', () => curlIn(h.ns, `http://${h.address(21)}/`), 30_000);
-  assert.equal(body.trim(), 'hello from debian node');
+  assert.equal(body.trim(), 'hello from debian "node" $5 100%');
   assert.equal((await h.driver.exec(build.name, ['dpkg-query', '-W', '-f', '${Status}', 'busybox'])).stdout, 'install ok installed');
   const pid = async () => (await h.driver.exec(build.name, ['systemctl', 'show', '-p', 'MainPID', '--value', 'station-module-web.service'])).stdout.trim();
   const before = await pid();
   assert.match(before, /^[1-9]\d*$/);
   await h.driver.exec(build.name, ['kill', '-9', before]);
   await waitFor('the module restarted', async () => { const p = await pid(); return p !== before && p !== '0' ? p : null; }, 15_000);
-  assert.equal((await waitFor('http again', () => curlIn(h.ns, `http://${h.address(21)}/`), 15_000)).trim(), 'hello from debian node');
+  assert.equal((await waitFor('http again', () => curlIn(h.ns, `http://${h.address(21)}/`), 15_000)).trim(), 'hello from debian "node" $5 100%');
   const logs = await h.driver.logs(build.name, { lines: 100 });
   assert.ok((logs.match(/module web starting/g)?.length ?? 0) >= 2, logs);
   await h.driver.destroy(build.name);

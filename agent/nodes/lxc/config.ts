@@ -67,7 +67,8 @@ export function renderContainerConfig(build: NodeBuild, paths: ContainerPaths, h
     `lxc.console.logfile = ${paths.consoleLog}`,
     `lxc.mount.entry = ${noSpace('log dir', paths.logDir)} var/log/station none bind,create=dir 0 0`,
     ...volumes,
-    `lxc.start.auto = ${build.autostart ? 1 : 0}`,
+    // a profile that decides autostart (microk8s) overrides the node's own setting
+    ...(profile.lines.some((l) => l.startsWith('lxc.start.auto')) ? [] : [`lxc.start.auto = ${build.autostart ? 1 : 0}`]),
     ...profile.lines,
     ...renderLimits({ cpus: build.cpus, memoryMB: build.memoryMB }, host),
   ];

@@ -50,7 +50,10 @@ export function busyboxModuleFiles(modules: ModuleSpec[], env: Record<string, st
   return files;
 }
 
-const systemdEscape = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%').replace(/\$/g, '$$$$');
+// Environment=: quotes and backslashes are C-style escapes, % starts a specifier; $ is literal there.
+const envEscape = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%');
+// ExecStart=: the same, and $ starts an environment variable reference, so $$ stands for one $.
+const execEscape = (v: string): string => envEscape(v).replace(/\$/g, '$$$$');
 
 export const unitName = (module: string): string => `station-module-${module}.service`;
 
@@ -59,7 +62,7 @@ export function debianModuleFiles(modules: ModuleSpec[], env: Record<string, str
   for (const module of modules) {
     checkModule(module, env);
     if (module.run === undefined) continue;
-    const environment = Object.entries(env).map(([k, v]) => `Environment="${k}=${systemdEscape(v)}"`);
+    const environment = Object.entries(env).map(([k, v]) => `Environment="${k}=${envEscape(v)}"`);
     files.push({
       path: `/etc/systemd/system/${unitName(module.name)}`,
       mode: 0o644,
@@ -88,7 +91,7 @@ export function debianModuleFiles(modules: ModuleSpec[], env: Record<string, str
 
 // systemd parses ExecStart itself: double quotes group, backslash escapes, % and $ are specifiers.
 function systemdShellArg(command: string): string {
-  return `"${systemdEscape(command)}"`;
+  return `"${execEscape(command)}"`;
 }
 
 /** Symlinks that enable the module units (what `systemctl enable` would make). */
