@@ -29,9 +29,25 @@ export interface StationStatus {
 export class StatusService {
   private readonly source: StatusSource;
   private readonly startedAt = new Date();
+  private cached: { json: string; second: number } | undefined;
 
   constructor(source: StatusSource) {
     this.source = source;
+  }
+
+  /** Forget the cached document; called on every station event, so a change shows at once. */
+  invalidate(): void {
+    this.cached = undefined;
+  }
+
+  /**
+   * The status as JSON text. /status is the most-read route (pages, monitors, peers): the document is
+   * serialized once and reused until an event says something changed or the uptime second ticks.
+   */
+  statusJson(): string {
+    const second = Math.floor(Date.now() / 1000);
+    if (!this.cached || this.cached.second !== second) this.cached = { json: JSON.stringify(this.status()), second };
+    return this.cached.json;
   }
 
   status(): StationStatus {

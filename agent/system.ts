@@ -12,10 +12,13 @@ import { HardwareSubsystem } from './hardware-subsystem.ts';
 import { WifiSubsystem } from './wifi/wifi-subsystem.ts';
 import { DiscoverySubsystem } from './discovery/mdns-subsystem.ts';
 import { IndicatorSubsystem } from './indicator/indicator-subsystem.ts';
+import { MeshSubsystem } from './mesh/mesh-subsystem.ts';
 import { NodesSubsystem } from './nodes/subsystem.ts';
 import { NetworkSubsystem } from './network/network-subsystem.ts';
 import { LxcDriver } from './nodes/lxc/driver.ts';
-import { MeshSubsystem } from './mesh/mesh-subsystem.ts';
+import { FleetSubsystem } from './fleet/fleet-subsystem.ts';
+import { fleetEnvironment } from './fleet/env.ts';
+import { gateDriver, stopAllNodes } from './fleet/gated-driver.ts';
 import { StatusService } from './status.ts';
 import type { Subsystem } from './subsystem.ts';
 
@@ -24,6 +27,8 @@ export interface SystemDeps {
   log: Logger;
   /** the command runner; tests may wrap it to observe calls, never to fake engines */
   run?: Runner;
+  /** where balena's variables are read from (default process.env); the fleet subsystem is on under balena only */
+  env?: NodeJS.ProcessEnv;
 }
 
 export class StationSystem {
@@ -36,9 +41,10 @@ export class StationSystem {
   readonly wifi: WifiSubsystem;
   readonly discovery: DiscoverySubsystem;
   readonly indicator: IndicatorSubsystem;
+  readonly mesh: MeshSubsystem;
   readonly nodes: NodesSubsystem;
   readonly network: NetworkSubsystem;
-  readonly mesh: MeshSubsystem;
+  readonly fleet: FleetSubsystem;
   readonly status: StatusService;
   /** in start order; stopped in reverse */
   readonly subsystems: Subsystem[];
@@ -51,14 +57,19 @@ export class StationSystem {
     this.run = deps.run ?? exec;
     this.hardware = new HardwareSubsystem({ run: this.run, events: this.events, log: this.log.child({ subsystem: 'hardware' }), nodePath: this.config.lxcPath, refreshSeconds: this.config.hardwareRefreshSeconds });
     this.subsystems = [this.hardware];
-    this.mesh = new MeshSubsystem({ config: this.config, run: this.run, events: this.events, log: this.log.child({ subsystem: 'mesh' }) });
-    this.subsystems.push(this.mesh);
     const nodesLog = this.log.child({ subsystem: 'nodes' });
-    this.nodes = new NodesSubsystem({ config: this.config, events: this.events, log: nodesLog, driver: new LxcDriver({ lxcPath: this.config.lxcPath, templateCache: this.config.templateCache, run: this.run, log: nodesLog }) });
+    // Under balena, node changes wait for the fleet's hand-over and hold the update lock (agent/fleet).
+    this.fleet = new FleetSubsystem({ env: fleetEnvironment(deps.env ?? process.env), stateDir: this.config.stateDir, log: this.log.child({ subsystem: 'fleet' }), status: () => this.status.status(), reportSeconds: this.config.fleetReportSeconds });
+    const lxcDriver = new LxcDriver({ lxcPath: this.config.lxcPath, templateCache: this.config.templateCache, run: this.run, log: nodesLog });
+    this.nodes = new NodesSubsystem({ config: this.config, events: this.events, log: nodesLog, driver: gateDriver(lxcDriver, this.fleet) });
+    this.fleet.onRelease(async () => { this.log.info({ nodes: await stopAllNodes(lxcDriver, 20) }, 'fleet: nodes stopped for the next agent'); });
+    this.fleet.onTakeover(() => this.nodes.reconcileNow());
     this.subsystems.push(this.nodes);
     // Traffic control and names for the nodes: the node service hands its nodes to network.apply().
     this.network = new NetworkSubsystem({ config: this.config, run: this.run, events: this.events, log: this.log.child({ subsystem: 'network' }) });
     this.subsystems.push(this.network);
+    this.mesh = new MeshSubsystem({ config: this.config, run: this.run, events: this.events, log: this.log.child({ subsystem: 'mesh' }) });
+    this.subsystems.push(this.mesh);
     // What a person sees and touches: Wi-Fi onboarding, mDNS, the LED, link button and pairing window.
     this.wifi = new WifiSubsystem({ run: this.run, events: this.events, log: this.log.child({ subsystem: 'wifi' }), config: this.config });
     this.discovery = new DiscoverySubsystem({ config: this.config, events: this.events, log: this.log.child({ subsystem: 'discovery' }) });
@@ -68,8 +79,11 @@ export class StationSystem {
       resetNetwork: () => this.wifi.resetNetwork(),
     });
     this.subsystems.push(this.wifi, this.discovery, this.indicator);
+    // Last: under a balena hand-over its start waits until the previous agent has released the nodes.
+    this.subsystems.push(this.fleet);
     this.status = new StatusService(this);
     this.status.registerMetrics(this.metrics);
+    this.events.subscribe(() => this.status.invalidate());
   }
 
   get auth(): AuthService {

@@ -7,7 +7,7 @@ import { UnavailableError } from '../../agent/errors.ts';
 export const statusRoutes: RoutePlugin = async (app, { system }) => {
   app.get('/status', {
     schema: { tags: ['station'], summary: 'name, health, subsystems and summaries', response: responses({ 200: StatusSchema }) },
-  }, async () => system.status.status());
+  }, async (_request, reply) => reply.type('application/json; charset=utf-8').serializer((payload: unknown) => payload as string).send(system.status.statusJson()));
 
   app.get('/hardware', {
     schema: { tags: ['station'], summary: 'the hardware report and capability probes', response: responses({ 200: HardwareSchema }, [503]) },

@@ -42,7 +42,7 @@ agentSuite('first start makes the admin token, mode 0600', async ({ agent }) => 
 agentSuite('status describes this machine with its real hardware', async ({ agent }) => {
   let status: { name: string; hardware: { cpuCores: number } | null; subsystems: { name: string }[] } | undefined;
   for (let i = 0; i < 50 && !status?.hardware; i++) {
-    status = await (await agent.api('/api/v1/status')).json();
+    status = await (await agent.api('/api/v1/status')).json() as typeof status;
     if (!status?.hardware) await new Promise((r) => setTimeout(r, 100));
   }
   assert.is(status!.name, 'test-station');
@@ -53,7 +53,7 @@ agentSuite('status describes this machine with its real hardware', async ({ agen
 agentSuite('mutations need the token; with it they reach the route', async ({ agent }) => {
   const anonymous = await agent.api('/api/v1/nodes', { method: 'POST', json: {} });
   assert.is(anonymous.status, 401);
-  assert.is((await anonymous.json()).error.code, 'UNAUTHORIZED');
+  assert.is(((await anonymous.json()) as { error: { code: string } }).error.code, 'UNAUTHORIZED');
   const withToken = await agent.api('/api/v1/nodes', { method: 'POST', json: { surely: 'invalid' }, auth: true });
   assert.ok(withToken.status === 400 || withToken.status === 404 || withToken.status === 503, `got ${withToken.status}`);
 });

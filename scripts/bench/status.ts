@@ -1,0 +1,122 @@
+// Benchmark: GET /api/v1/status throughput and p99 latency (wrk) against a bare Fastify hello-world
+// started the same way in the same run; agent cold start to /ready; idle memory against bare Node.
+// Everything runs inside a network namespace made here and removed at the end.
+//   node scripts/bench/status.ts            (after ./scripts/dev build; ./scripts/dev bench status does both)
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { exec } from '../../agent/exec.ts';
+import { median, summarise } from './lib/stats.ts';
+import { parseWrk, parseSmapsRollup, type MemoryBreakdown } from './lib/parse.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const AGENT = join(ROOT, 'dist/agent/main.js');
+const NS = `stb${randomBytes(2).toString('hex')}`;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = 10;
+
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+
+function startInNs(argv: string[], env: Record<string, string>): ChildProcess {
+  const child = spawn('ip', ['netns', 'exec', NS, ...argv], { env: { ...process.env, ...env }, stdio: 'ignore' });
+  children.push(child);
+  return child;
+}
+
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if ((await exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', url], { netns: NS, allowFailure: true })).stdout === '200') return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${url} never answered`);
+}
+
+async function load(url: string): Promise<{ rps: number; p99: number }> {
+  const out = await exec(['wrk', '-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', url], { netns: NS, timeoutMs: (SECONDS + 30) * 1000 });
+  const report = parseWrk(out.stdout);
+  if (report.errors) throw new Error(`${url}: ${report.errors} errors`);
+  return { rps: report.requestsPerSecond, p99: report.p99Ms };
+}
+
+async function memory(pid: number): Promise<MemoryBreakdown> {
+  return parseSmapsRollup(await readFile(`/proc/${pid}/smaps_rollup`, 'utf8'));
+}
+
+const mb = (kb: number) => Number((kb / 1024).toFixed(1));
+
+async function main(): Promise<void> {
+  await exec(['ip', 'netns', 'add', NS]);
+  await exec(['ip', '-n', NS, 'link', 'set', 'lo', 'up']);
+  const stateDir = await mkdtemp(join(tmpdir(), `${NS}-`));
+  dirs.push(stateDir);
+  const agentEnv = { STATION_STATE_DIR: stateDir, STATION_HTTP_HOST: '127.0.0.1', STATION_HTTP_PORT: '8088', STATION_LOG_LEVEL: 'warn', STATION_NODE_SUBNET: '198.18.90.0/24' };
+  const agent = startInNs([process.execPath, '--max-semi-space-size=1', AGENT], agentEnv);
+  startInNs([process.execPath, join(ROOT, 'scripts/bench/lib/hello-fastify.mjs')], { PORT: '8099' });
+  // What Node itself costs on this machine: an empty process kept alive, same binary and flags.
+  const bareNode = startInNs([process.execPath, '--max-semi-space-size=1', '-e', 'setInterval(() => {}, 1 << 30)'], {});
+  await waitFor('http://127.0.0.1:8088/api/v1/ready');
+  await waitFor('http://127.0.0.1:8099/hello');
+
+  // Idle RSS: after start-up work (hardware detection) settles, as a station sits most of its life.
+  await new Promise((r) => setTimeout(r, 15_000));
+  const idle = await memory(agent.pid!);
+  const bare = await memory(bareNode.pid!);
+
+  const agentRuns: { rps: number; p99: number }[] = [];
+  const baseRuns: { rps: number; p99: number }[] = [];
+  await load('http://127.0.0.1:8088/api/v1/status'); // warm-up (JIT) for both
+  await load('http://127.0.0.1:8099/hello');
+  for (let i = 0; i < ROUNDS; i++) {
+    agentRuns.push(await load('http://127.0.0.1:8088/api/v1/status'));
+    baseRuns.push(await load('http://127.0.0.1:8099/hello'));
+  }
+  const loaded = await memory(agent.pid!);
+  for (const c of children.splice(0)) c.kill('SIGTERM');
+
+  const cold: { readyMs: number; statusWithHardwareMs: number }[] = [];
+  for (let i = 0; i < 5; i++) {
+    const dir = await mkdtemp(join(tmpdir(), `${NS}-cold-`));
+    dirs.push(dir);
+    const out = await exec([process.execPath, join(ROOT, 'scripts/bench/lib/cold-start.mjs'), AGENT, String(8200 + i), dir], { netns: NS, timeoutMs: 60_000, env: { STATION_NODE_SUBNET: '198.18.90.0/24' } });
+    cold.push(JSON.parse(out.stdout));
+  }
+
+  const agentRps = median(agentRuns.map((r) => r.rps));
+  const baseRps = median(baseRuns.map((r) => r.rps));
+  const result = {
+    benchmark: 'status',
+    connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS,
+    status: { rps: summarise(agentRuns.map((r) => r.rps)), p99Ms: summarise(agentRuns.map((r) => r.p99)) },
+    bareFastify: { rps: summarise(baseRuns.map((r) => r.rps)), p99Ms: summarise(baseRuns.map((r) => r.p99)) },
+    throughputRatio: Number((agentRps / baseRps).toFixed(3)),
+    coldStartReadyMs: summarise(cold.map((c) => c.readyMs)),
+    coldStartStatusWithHardwareMs: summarise(cold.map((c) => c.statusWithHardwareMs)),
+    idleRssMB: mb(idle.rssKb),
+    // RSS counts the pages of Node's own executable it touched (file-backed, shared, reclaimable);
+    // private memory is what the agent itself holds.
+    idleMemoryMB: { rss: mb(idle.rssKb), private: mb(idle.privateKb), sharedCode: mb(idle.sharedCleanKb), pss: mb(idle.pssKb) },
+    bareNodeMemoryMB: { rss: mb(bare.rssKb), private: mb(bare.privateKb), sharedCode: mb(bare.sharedCleanKb) },
+    rssAfterLoadMB: mb(loaded.rssKb),
+    goals: { throughputRatio: '>= 0.8', idleRssMB: '<= 80', statusWithHardwareMs: '<= 2000' },
+  };
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+async function cleanup(): Promise<void> {
+  for (const c of children) c.kill('SIGKILL');
+  await exec(['ip', 'netns', 'pids', NS], { allowFailure: true }).then(async (out) => {
+    for (const pid of out.stdout.split(/\s+/).filter(Boolean)) { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ } }
+  });
+  await exec(['ip', 'netns', 'del', NS], { allowFailure: true });
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+}
+
+main().then(cleanup, async (error) => {
+  await cleanup();
+  process.stderr.write(`${(error as Error).stack}\n`);
+  process.exit(1);
+});
