@@ -9,7 +9,7 @@ const Cidr4 = Type.String({ pattern: '^(\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2}$' });
 export const ConfigSchema = Type.Object({
   stateDir: Type.String({ minLength: 1, default: '/var/lib/station', description: 'durable state, tokens, config.json' }),
   httpHost: Type.String({ minLength: 1, default: '0.0.0.0', description: 'address the API and page listen on' }),
-  httpPort: { ...Port, default: 8088 },
+  httpPort: { ...Port, default: 8088, description: 'port of the API and the page (the image uses 80)' },
   lxcPath: Type.String({ default: '', description: 'LXC container path; empty means <stateDir>/lxc' }),
   templateCache: Type.String({ default: '', description: 'where built node templates are cached; empty means <stateDir>/templates' }),
   bridge: Type.String({ pattern: '^[a-zA-Z0-9_.-]{1,15}$', default: 'stbr0', description: 'node bridge interface' }),
@@ -19,6 +19,7 @@ export const ConfigSchema = Type.Object({
   logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
   hardwareRefreshSeconds: Type.Integer({ minimum: 5, maximum: 86400, default: 300, description: 'how often the hardware report is refreshed' }),
   reconcileSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 10, description: 'period of the node reconcile loop' }),
+  fleetReportSeconds: Type.Integer({ minimum: 10, maximum: 86400, default: 60, description: 'under balena: how often health, version and node counts are written to device tags' }),
   disable: Type.String({ pattern: '^[a-z0-9,\\s-]*$', default: '', description: 'comma-separated subsystems to keep off, e.g. "mesh,wifi"' }),
   authFailureLimit: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'failed token attempts per client per minute before 429' }),
   // Local discovery, Wi-Fi onboarding, LED and link button (see docs/readme/page.md).
