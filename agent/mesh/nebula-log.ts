@@ -9,6 +9,10 @@ export interface NebulaLogEvent {
   at: string;
   /** handshake duration in ms, when nebula reports it */
   durationMs?: number;
+  /** the relay the handshake went through (a station behind NAT nobody can punch to) */
+  relay?: string;
+  /** HOST:PORT the handshake came from or went to, when direct */
+  udpAddr?: string;
   msg: string;
 }
 
@@ -30,5 +34,8 @@ export function parseNebulaLogLine(line: string): NebulaLogEvent | undefined {
   else if (/Close tunnel received|Tunnel status|tearing down|Taking down tunnel/.test(msg)) kind = 'tunnel-closed';
   else if (/relay/i.test(msg)) kind = 'relay';
   if (/blocklist|blocked/i.test(msg) || /blocklist/i.test(String(raw.error ?? ''))) kind = 'blocked';
-  return { kind, vpnIp, certName, at, durationMs, msg };
+  const relay = typeof raw.relay === 'string' ? raw.relay : undefined;
+  const udp = raw.udpAddr as { ip?: string; port?: number } | undefined;
+  const udpAddr = udp?.ip ? `${udp.ip}:${udp.port}` : undefined;
+  return { kind, vpnIp, certName, at, durationMs, msg, relay, udpAddr };
 }

@@ -15,10 +15,12 @@ export interface PeerView {
   lastHandshake: string | null;
   lastSeen: string | null;
   latencyMs: number | null;
+  /** how the last handshake went: through a relay (its mesh address) or direct (null) */
+  via: string | null;
   revoked: boolean;
 }
 
-interface Seen { lastSeen?: string; latencyMs?: number; ok: boolean; lastHandshake?: string }
+interface Seen { lastSeen?: string; latencyMs?: number; ok: boolean; lastHandshake?: string; via?: string | null }
 
 /** a peer that answered within this window is online */
 const ONLINE_WINDOW_MS = 30_000;
@@ -35,6 +37,7 @@ export class PeerMonitor {
     if (event.kind !== 'handshake' || !event.vpnIp) return;
     const s = this.seen.get(event.vpnIp) ?? { ok: false };
     s.lastHandshake = event.at;
+    s.via = event.relay ?? null;
     this.seen.set(event.vpnIp, s);
   }
 
@@ -61,7 +64,7 @@ export class PeerMonitor {
       return {
         name: m.name, owner: m.owner, address: m.address, lighthouse: m.lighthouse, revoked: m.revokedAt !== undefined,
         online: !m.revokedAt && s?.ok === true && fresh, lastHandshake: s?.lastHandshake ?? null, lastSeen: s?.lastSeen ?? null,
-        latencyMs: s?.latencyMs ?? null,
+        latencyMs: s?.latencyMs ?? null, via: s?.via ?? null,
       };
     });
   }

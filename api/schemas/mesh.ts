@@ -31,6 +31,7 @@ export const PeerSchema = Type.Object({
   lastHandshake: Type.Union([Type.String(), Type.Null()], { description: 'last Nebula handshake seen by this station' }),
   lastSeen: Type.Union([Type.String(), Type.Null()]),
   latencyMs: Type.Union([Type.Number(), Type.Null()], { description: 'round trip over the mesh' }),
+  via: Type.Union([Type.String(), Type.Null()], { description: 'mesh address of the relay the tunnel goes through; null when direct' }),
   revoked: Type.Boolean(),
 }, { $id: 'MeshPeer' });
 

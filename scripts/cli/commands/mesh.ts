@@ -62,9 +62,9 @@ export const MESH_COMMANDS: Command[] = [
       const { peers } = await client.get<{ peers: PeerView[] }>('/mesh/peers');
       if (args.json) return json({ peers });
       if (!peers.length) return 'no peers';
-      return table(['NAME', 'OWNER', 'ADDRESS', 'ONLINE', 'LATENCY', 'LAST HANDSHAKE'], peers.map((p) => [
+      return table(['NAME', 'OWNER', 'ADDRESS', 'ONLINE', 'LATENCY', 'PATH', 'LAST HANDSHAKE'], peers.map((p) => [
         p.name + (p.lighthouse ? ' (lighthouse)' : ''), p.owner, p.address, p.revoked ? 'revoked' : p.online ? 'yes' : 'no',
-        p.latencyMs === null ? '-' : `${p.latencyMs.toFixed(1)} ms`, p.lastHandshake ?? '-',
+        p.latencyMs === null ? '-' : `${p.latencyMs.toFixed(1)} ms`, p.via ? `relay ${p.via}` : 'direct', p.lastHandshake ?? '-',
       ]));
     },
   },

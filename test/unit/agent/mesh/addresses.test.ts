@@ -1,0 +1,37 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { allocateAddress, inCidr, ownerBlock, MESH_NETWORK } from '../../../../agent/mesh/addresses.ts';
+import { StationError } from '../../../../agent/errors.ts';
+
+test('an owner block is a /16 inside 100.64.0.0/10, chosen by the CA fingerprint', () => {
+  assert.is(ownerBlock('00ab'), '100.64.0.0/16');
+  assert.is(ownerBlock('3fab'), '100.127.0.0/16');
+  assert.is(ownerBlock('40ab'), '100.64.0.0/16');
+  for (const fp of ['a7', 'c2', 'ff', '13']) assert.ok(inCidr(ownerBlock(fp).split('/')[0]!, MESH_NETWORK));
+});
+
+test('allocation takes the lowest free host and never repeats one in use', () => {
+  const block = '100.90.0.0/16';
+  assert.is(allocateAddress(block, []), '100.90.0.1');
+  assert.is(allocateAddress(block, ['100.90.0.1', '100.90.0.2']), '100.90.0.3');
+  assert.is(allocateAddress(block, ['100.90.0.1', '100.90.0.3']), '100.90.0.2');
+  const used: string[] = [];
+  for (let i = 0; i < 600; i++) used.push(allocateAddress(block, used));
+  assert.is(new Set(used).size, 600, 'no duplicates');
+  assert.not.ok(used.some((a) => a.endsWith('.0') || a.endsWith('.255')), 'skips .0 and .255');
+  assert.ok(used.every((a) => inCidr(a, block)));
+});
+
+test('a full block is a capacity error, not a duplicate', () => {
+  const block = '100.90.0.0/29';
+  const used = ['100.90.0.1', '100.90.0.2', '100.90.0.3', '100.90.0.4', '100.90.0.5', '100.90.0.6'];
+  assert.throws(() => allocateAddress(block, used), (e: unknown) => (e as StationError).code === 'MESH_ADDRESSES_EXHAUSTED');
+});
+
+test('inCidr', () => {
+  assert.ok(inCidr('100.127.255.254', '100.64.0.0/10'));
+  assert.not.ok(inCidr('100.128.0.1', '100.64.0.0/10'));
+  assert.not.ok(inCidr('198.18.0.1', '100.64.0.0/10'));
+});
+
+test.run();
