@@ -8,7 +8,8 @@ run_test_files() { # $1: label, rest: files
   local file out rc total passed skipped start
   for file in "$@"; do
     start=$(date +%s.%N)
-    out=$(timeout --kill-after=10 "${STATION_TEST_FILE_TIMEOUT:-900}" node "$file" 2>&1); rc=$?
+    # (an assignment from a failing command would end the run under set -e: keep going, count it)
+    out=$(timeout --kill-after=10 "${STATION_TEST_FILE_TIMEOUT:-900}" node "$file" 2>&1) && rc=0 || rc=$?
     out=$(printf '%s\n' "$out" | strip_ansi)
     total=$(printf '%s\n' "$out" | awk '/^ *Total:/ {s+=$2} END {print s+0}')
     passed=$(printf '%s\n' "$out" | awk '/^ *Passed:/ {s+=$2} END {print s+0}')
