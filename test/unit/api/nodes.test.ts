@@ -38,7 +38,7 @@ t.before(async (ctx) => {
   const config = loadConfig({
     STATION_STATE_DIR: stateDir, STATION_NAME: 'test', STATION_LXC_PATH: lxcPath, STATION_BRIDGE: runName('br'),
     STATION_NODE_SUBNET: '198.18.41.0/24', STATION_TEMPLATE_CACHE: '/var/cache/station-test/templates', STATION_RECONCILE_SECONDS: '3600',
-    STATION_DISABLE: 'mesh,wifi,discovery,indicator,fleet,network',
+    STATION_DISABLE: 'mesh,wifi,discovery,indicator',
   });
   const system = new StationSystem({ config, log: createLogger('silent', false), run });
   await system.start();

@@ -1,0 +1,224 @@
+// Disposable Nodes through the real agent process, on real LXC, inside a test network namespace:
+// an HTTP module the station reaches at the node's address; stop/start/restart/recreate keep volume
+// data; a node destroyed or stopped behind the agent's back is back within one reconcile period;
+// stopping the agent leaves nodes running and the next agent adopts them; SIGKILL mid-create leaves
+// no half-made node after restart; destroy leaves no container, veth, mount or cgroup.
+//
+// The agent is started with nsenter + a private mount namespace (the driver's netnsArgv) rather
+// than `ip netns exec`, which remounts /sys and hides the cgroup hierarchies LXC needs.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exec } from '../../agent/exec.ts';
+import { netnsArgv, netnsRunner } from '../../agent/nodes/lxc/netns-runner.ts';
+import { vethName } from '../../agent/nodes/lxc/names.ts';
+import { fetchInNetns } from '../helpers/agent-process.ts';
+import { createNetns, type Netns } from '../helpers/netns.ts';
+import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
+import { RUN_PREFIX, runName } from '../helpers/run-prefix.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const RECONCILE_SECONDS = 3;
+const SUBNET = '198.18.43';
+
+interface Agent { pid: number; api: (path: string, init?: { method?: string; json?: unknown }) => Promise<Response>; stop: (signal?: NodeJS.Signals) => Promise<void>; logs: () => string }
+
+let ns: Netns;
+let stateDir: string;
+let lxcPath: string;
+let agent: Agent;
+const port = 30000 + Math.floor(Math.random() * 20000);
+const web = `${RUN_PREFIX}web`;
+
+async function startNodeAgent(): Promise<Agent> {
+  const env = {
+    ...process.env, STATION_STATE_DIR: stateDir, STATION_HTTP_HOST: '127.0.0.1', STATION_HTTP_PORT: String(port), STATION_NAME: 'test-station',
+    STATION_LXC_PATH: lxcPath, STATION_BRIDGE: runName('br'), STATION_NODE_SUBNET: `${SUBNET}.0/24`, STATION_TEMPLATE_CACHE: '/var/cache/station-test/templates',
+    STATION_RECONCILE_SECONDS: String(RECONCILE_SECONDS), STATION_LOG_LEVEL: 'info', STATION_DISABLE: 'mesh,wifi,discovery,indicator',
+  };
+  const argv = netnsArgv(ns.name, [process.execPath, join(ROOT, 'agent/main.ts')]);
+  const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d) => { output += d; });
+  child.stderr!.on('data', (d) => { output += d; });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  onCleanup(`agent pid ${child.pid}`, () => stop('SIGKILL'));
+  const base = `http://127.0.0.1:${port}`;
+  const token = () => readFile(join(stateDir, 'admin-token'), 'utf8').then((t) => t.trim());
+  const api: Agent['api'] = async (path, init = {}) => {
+    const headers: Record<string, string> = {};
+    if (init.method && init.method !== 'GET') headers.authorization = `Bearer ${await token()}`;
+    if (init.json !== undefined) headers['content-type'] = 'application/json';
+    return fetchInNetns(ns.name, `${base}/api/v1${path}`, { method: init.method ?? 'GET', headers, body: init.json === undefined ? undefined : JSON.stringify(init.json) });
+  };
+  await waitFor('agent ready', async () => {
+    if (child.exitCode !== null) throw new Error(`agent exited:\n${output}`);
+    return (await api('/ready').catch(() => null))?.status === 200;
+  }, 20_000);
+  return { pid: child.pid!, api, stop, logs: () => output };
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) { last = error; }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+const curl = async (url: string) => (await exec(['curl', '-sS', '--max-time', '2', url], { netns: ns.name, timeoutMs: 5000, allowFailure: true }));
+const lxc = (argv: string[]) => netnsRunner(ns.name)([argv[0]!, '-P', lxcPath, ...argv.slice(1)], { allowFailure: true, timeoutMs: 60_000 });
+const exists = (path: string) => stat(path).then(() => true, () => false);
+async function getNode(name: string): Promise<{ state: string; pid: number | null; address: string; [k: string]: unknown }> {
+  const res = await agent.api(`/nodes/${name}`);
+  assert.is(res.status, 200, await res.clone().text());
+  return res.json() as never;
+}
+
+const t = suite('nodes through the agent');
+
+t.before(async () => {
+  ns = await createNetns('nag');
+  stateDir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-agent-nodes-`));
+  lxcPath = join(stateDir, 'lxc');
+  onCleanup(`state ${stateDir}`, () => rm(stateDir, { recursive: true, force: true }));
+  onCleanup(`containers in ${lxcPath}`, async () => {
+    for (const name of await readdir(lxcPath).catch(() => [] as string[])) {
+      await lxc(['lxc-stop', '-n', name, '-k']);
+      await lxc(['lxc-destroy', '-n', name]);
+    }
+  });
+  agent = await startNodeAgent();
+});
+t.after(async () => {
+  if (process.env.STATION_TEST_VERBOSE) process.stderr.write(agent?.logs().slice(-20_000) ?? '');
+  await cleanupAll();
+});
+
+t('a busybox node with an httpd module is reachable at its address from the station', async () => {
+  const res = await agent.api('/nodes', {
+    method: 'POST',
+    json: { name: web, resources: { memoryMB: 64 }, volumes: [{ name: 'www', path: '/srv/www' }], modules: [{ name: 'web', run: 'exec httpd -f -p 80 -h /srv/www' }], labels: { room: 'lab' } },
+  });
+  assert.is(res.status, 201, await res.clone().text());
+  const node = await res.json() as { state: string; address: string };
+  assert.is(node.state, 'running');
+  assert.match(node.address, new RegExp(`^${SUBNET.replace(/\./g, '\\.')}\\.\\d+$`));
+  const wrote = await agent.api(`/nodes/${web}/exec`, { method: 'POST', json: { command: ['sh', '-c', 'echo kept > /srv/www/index.html'] } });
+  assert.equal(await wrote.json(), { exitCode: 0, stdout: '', stderr: '' });
+  const body = await waitFor('httpd', async () => { const r = await curl(`http://${node.address}/`); return r.exitCode === 0 && r.stdout; });
+  assert.is(body.trim(), 'kept');
+  assert.ok(await exists(join(stateDir, 'volumes', web, 'www', 'index.html')), 'the volume is a host directory under the state dir');
+});
+
+t('stop, start, restart and recreate keep the volume data and the address', async () => {
+  const { address } = await getNode(web);
+  const served = () => waitFor('httpd', async () => { const r = await curl(`http://${address}/`); return r.exitCode === 0 && r.stdout.trim(); });
+  const stopped = await agent.api(`/nodes/${web}/stop`, { method: 'POST', json: { timeoutSeconds: 1 } });
+  assert.is((await stopped.json() as { state: string }).state, 'stopped');
+  assert.is.not((await curl(`http://${address}/`)).exitCode, 0, 'nothing answers while stopped');
+  await new Promise((r) => setTimeout(r, (RECONCILE_SECONDS + 1) * 1000));
+  assert.is((await getNode(web)).state, 'stopped', 'a stopped node stays stopped (the loop does not fight the user)');
+  assert.is((await (await agent.api(`/nodes/${web}/start`, { method: 'POST', json: {} })).json() as { state: string }).state, 'running');
+  assert.is(await served(), 'kept');
+  for (const action of ['restart', 'recreate']) {
+    const before = await getNode(web);
+    const res = await agent.api(`/nodes/${web}/${action}`, { method: 'POST', json: { timeoutSeconds: 1 } });
+    assert.is(res.status, 200, await res.clone().text());
+    const after = await res.json() as { state: string; pid: number; address: string };
+    assert.is(after.state, 'running', action);
+    assert.is.not(after.pid, before.pid, `${action} gives a new init`);
+    assert.is(after.address, address, `${action} keeps the address`);
+    assert.is(await served(), 'kept', `${action} keeps the volume`);
+  }
+});
+
+t('a node destroyed or stopped behind the agent\'s back is back within one reconcile period', async () => {
+  const { address } = await getNode(web);
+  await lxc(['lxc-stop', '-n', web, '-k']);
+  await lxc(['lxc-destroy', '-n', web]);
+  assert.not.ok(await exists(join(lxcPath, web)));
+  const t0 = Date.now();
+  await waitFor('node re-made', async () => (await getNode(web)).state === 'running', (RECONCILE_SECONDS + 10) * 1000, 200);
+  const back = await waitFor('httpd again', async () => { const r = await curl(`http://${address}/`); return r.exitCode === 0 && r.stdout.trim(); }, 10_000);
+  assert.is(back, 'kept', 'the volume survived lxc-destroy');
+  console.log(`  re-made after lxc-destroy in ${Date.now() - t0} ms`);
+  await lxc(['lxc-stop', '-n', web, '-k']);
+  const t1 = Date.now();
+  await waitFor('node restarted', async () => (await getNode(web)).state === 'running', (RECONCILE_SECONDS + 5) * 1000, 200);
+  assert.ok(Date.now() - t1 <= (RECONCILE_SECONDS + 5) * 1000);
+});
+
+t('stopping the agent leaves nodes running; the next agent adopts them without a restart', async () => {
+  const before = await getNode(web);
+  await agent.stop('SIGTERM');
+  const ls = await lxc(['lxc-ls', '--fancy', '-F', 'name,state,pid', `^${web}$`]);
+  assert.match(ls.stdout, new RegExp(`${web}\\s+RUNNING\\s+${before.pid}`), ls.stdout);
+  assert.is((await curl(`http://${before.address}/`)).stdout.trim(), 'kept', 'still serving without an agent');
+  agent = await startNodeAgent();
+  await new Promise((r) => setTimeout(r, 1000));
+  const after = await getNode(web);
+  assert.is(after.state, 'running');
+  assert.is(after.pid, before.pid, 'adopted, not restarted');
+  const list = await (await agent.api('/nodes')).json() as { nodes: { name: string }[] };
+  assert.equal(list.nodes.map((n) => n.name), [web]);
+});
+
+t('SIGKILL of the agent in the middle of a create: after restart no half-made node, it converges', async () => {
+  const half = `${RUN_PREFIX}half`;
+  const marker = join(lxcPath, half, 'station-partial');
+  const pending = agent.api('/nodes', { method: 'POST', json: { name: half, profile: 'nesting', volumes: [{ name: 'data', path: '/data' }] } }).catch(() => null);
+  // nesting nodes get a full copy of the template: a window long enough to land the kill in
+  const caught = await waitFor('create under way', () => exists(marker), 10_000, 2).catch(() => false);
+  await agent.stop('SIGKILL');
+  await pending;
+  assert.ok(caught, 'the kill landed while the container was half-made');
+  assert.ok(await exists(marker), 'a half-made container is left by the kill');
+  agent = await startNodeAgent();
+  const node = await waitFor('node converged', async () => { const n = await getNode(half); return n.state === 'running' && n; }, 30_000, 200);
+  assert.not.ok(await exists(marker), 'no partial marker after convergence');
+  const ran = await agent.api(`/nodes/${half}/exec`, { method: 'POST', json: { command: ['hostname'] } });
+  assert.is((await ran.json() as { stdout: string }).stdout.trim(), half);
+  assert.match(node.address, new RegExp(`^${SUBNET.replace(/\./g, '\\.')}\\.`));
+});
+
+t('bad specs are 400 and nothing is created', async () => {
+  for (const json of [{ name: 'BAD' }, { name: `${RUN_PREFIX}bad`, volumes: [{ name: 'v', path: '/a/../b' }] }, { name: `${RUN_PREFIX}bad`, template: 'gentoo' }, { name: `${RUN_PREFIX}bad`, resources: { memoryMB: -1 } }]) {
+    const res = await agent.api('/nodes', { method: 'POST', json });
+    assert.is(res.status, 400);
+    assert.match((await res.json() as { error: { code: string } }).error.code, /^INVALID_/);
+  }
+  assert.not.ok(await exists(join(lxcPath, `${RUN_PREFIX}bad`)));
+  assert.not.ok(await exists(join(stateDir, 'volumes', `${RUN_PREFIX}bad`)));
+});
+
+t('destroy leaves no container, veth, mount or cgroup; volumes go only when asked', async () => {
+  for (const [name, volumes] of [[web, false], [`${RUN_PREFIX}half`, true]] as const) {
+    const res = await agent.api(`/nodes/${name}${volumes ? '?volumes=delete' : ''}`, { method: 'DELETE' });
+    assert.is(res.status, 200, await res.clone().text());
+    assert.not.ok(await exists(join(lxcPath, name)), `${name}: container directory gone`);
+    assert.is((await agent.api(`/nodes/${name}`)).status, 404);
+    const links = (await exec(['ip', '-o', 'link'], { netns: ns.name })).stdout;
+    assert.not.ok(links.includes(vethName(name)), `${name}: veth gone`);
+    const mounts = await readFile('/proc/self/mounts', 'utf8');
+    assert.not.ok(mounts.includes(`/${name}/`), `${name}: no mounts left`);
+    const cgroups = (await exec(['find', '/sys/fs/cgroup', '-maxdepth', '4', '-name', `*${name}*`], { allowFailure: true })).stdout.trim();
+    assert.is(cgroups, '', `${name}: no cgroups left`);
+    assert.is(await exists(join(stateDir, 'volumes', name)), !volumes, `${name}: volumes ${volumes ? 'deleted' : 'kept'}`);
+  }
+  assert.equal((await lxc(['lxc-ls', '-1'])).stdout.trim(), '');
+});
+
+t.run();
