@@ -15,6 +15,7 @@ import { parseMounts } from '../../../hardware/parsers/mounts.ts';
 import { parseProcCgroup, parseStats, statFiles } from './cgroup-stats.ts';
 import { renderContainerConfig, type RootfsSpec } from './config.ts';
 import { readHostFacts } from './host-facts.ts';
+import { cgroupMountState, restoreCgroupMounts } from './cgroup-mounts.ts';
 import { assertNodeName } from './names.ts';
 import { fetchPackages, installPackages } from './packages.ts';
 import { observeNodes, parseLxcLsFancy, type ContainerDirEntry } from './parse-ls.ts';
@@ -66,13 +67,15 @@ export class LxcDriver implements NodeDriver {
   async capability(): Promise<{ available: boolean; reason: string }> {
     const version = await this.run(['lxc-start', '--version'], { allowFailure: true }).catch((e: Error) => ({ exitCode: 127, stdout: '', stderr: e.message }));
     if (version.exitCode !== 0) return { available: false, reason: `lxc-start is not usable (${version.stderr.trim() || 'not installed'}): Disposable Nodes are off` };
-    const mounts = parseMounts(await readFile('/proc/self/mounts', 'utf8'));
-    if (!mounts.some((m) => m.type === 'cgroup' || m.type === 'cgroup2')) return { available: false, reason: 'LXC is installed but no cgroup hierarchy is mounted' };
-    return { available: true, reason: `LXC ${version.stdout.trim()} runs nodes under ${this.lxcPath}` };
+    const cgroups = await cgroupMountState();
+    if (cgroups === 'missing') return { available: false, reason: 'LXC is installed but no cgroup hierarchy is mounted: node limits and stats cannot work' };
+    const note = cgroups === 'restorable' ? ' (the cgroup mounts hidden by `ip netns exec` are mounted again in the agent\'s mount namespace at prepare)' : '';
+    return { available: true, reason: `LXC ${version.stdout.trim()} runs nodes under ${this.lxcPath}${note}` };
   }
 
   async prepare(network: NodeNetworkSetup): Promise<void> {
     await mkdir(this.lxcPath, { recursive: true, mode: 0o755 });
+    if ((await restoreCgroupMounts(this.run)) === 'missing') this.log.warn('no cgroup hierarchy is mounted: nodes run without limits and stats');
     const { changed } = await prepareHostNetwork(this.run, network);
     if (changed.length) this.log.info({ changed }, 'node network prepared');
   }
