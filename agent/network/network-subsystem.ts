@@ -45,7 +45,7 @@ export interface NetworkDeps {
   /** test hook: where the resolver listens besides the gateway (default 127.0.0.1) */
   resolverLoopback?: boolean;
   aliasPullMs?: number;
-  /** tests: the namespace the resolver daemon is started in (the runner already runs commands there) */
+  /** the namespace the resolver daemon is started in; default: the one the runner runs commands in */
   netns?: string;
 }
 
@@ -244,9 +244,12 @@ export class NetworkSubsystem implements Subsystem {
     const upstreams = upstreamsFromResolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
     // Loopback too, so the station itself can ask; when another resolver holds 127.0.0.1:53
     // (common on a host), the gateway alone is enough for the nodes.
+    // dnsmasq must live where the runner runs nft and ip (tests wrap the runner to a namespace):
+    // ask the runner which named namespace that is; empty means our own.
+    const netns = this.deps.netns ?? ((await this.deps.run(['ip', 'netns', 'identify'], { allowFailure: true, timeoutMs: 5000 })).stdout.trim() || undefined);
     const listens = this.deps.resolverLoopback === false ? [[this.gateway]] : [[this.gateway, '127.0.0.1'], [this.gateway]];
     for (const listen of listens) {
-      const resolver = new DnsmasqResolver({ netns: this.deps.netns, dir: join(this.deps.config.stateDir, 'dns'), listen, domain: this.domain, upstreams });
+      const resolver = new DnsmasqResolver({ netns, dir: join(this.deps.config.stateDir, 'dns'), listen, domain: this.domain, upstreams });
       try {
         await resolver.start(renderHosts(this.aliases.resolved()));
         this.resolver = resolver;

@@ -43,7 +43,7 @@ test.before(async () => {
   await serve(topo.meshPeer, [7000, 7001, 7002, 7003]);
   await serve(topo.station, [8088]);
   const config = { stateDir: await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-net-`)), bridge: topo.bridge, nodeSubnet: NODE_SUBNET, name: 's1', domain: 'mesh.internal', httpPort: 8088 } as Config;
-  net = new NetworkSubsystem({ config, run: topo.stationRun, netns: topo.station.name, events: new EventBus(), log: pino({ level: 'silent' }) });
+  net = new NetworkSubsystem({ config, run: topo.stationRun, events: new EventBus(), log: pino({ level: 'silent' }) });
   await net.start();
   await net.setMesh({ meshInterface: topo.meshIf, meshSubnets: ['100.64.0.0/24', '198.19.20.0/24'], owner: 'alice', directory: { nodes: { far: [FAR_NODE] }, owners: { alice: [ALICE] }, groups: { ops: [OPS] } } });
   nodes = [{ name: 'a', address: A, policy: policyA }, { name: 'b', address: B, policy: policyB }, { name: 'c', address: C, policy: {} }];
