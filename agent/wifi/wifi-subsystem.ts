@@ -147,7 +147,8 @@ export class WifiSubsystem implements Subsystem {
     this.saved = all.filter((c) => c.type === '802-11-wireless' && c.name !== HOTSPOT_CONNECTION).map((c) => ({ name: c.name, lastUsed: c.lastUsed }));
   }
 
-  private async observe(): Promise<void> {
+  /** One look at NetworkManager, fed to the machine (the timer calls it; tests call it with their clock). */
+  async observe(): Promise<void> {
     try {
       const device = (await this.nm.devices()).find((d) => d.device === this.device);
       this.connection = device?.connection ?? null;

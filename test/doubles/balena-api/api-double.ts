@@ -1,0 +1,106 @@
+// DOUBLE of the balena cloud API (pine/OData v7), the small part the agent and scripts/fleet use.
+// See README.md here for the documented source of each shape. Test-only; 127.0.0.1.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+export interface DoubleDevice { id: number; uuid: string; device_name: string; belongs_to__application: number; is_pinned_on__release: number | null; is_online: boolean }
+export interface DoubleTag { id: number; device: number; tag_key: string; value: string }
+export interface DoubleRelease { id: number; commit: string; belongs_to__application: number; status: string; raw_version: string }
+export interface DoubleApplication { id: number; slug: string; app_name: string; should_be_running__release: number | null; should_track_latest_release: boolean }
+
+export class BalenaApiDouble {
+  readonly keys: Set<string>;
+  readonly devices: DoubleDevice[] = [];
+  readonly tags: DoubleTag[] = [];
+  readonly releases: DoubleRelease[] = [];
+  readonly applications: DoubleApplication[] = [];
+  readonly requests: { method: string; path: string; query: string; body: unknown }[] = [];
+  private nextId = 100;
+  private server: Server | undefined;
+  address = '';
+
+  constructor(keys: string[]) {
+    this.keys = new Set(keys);
+  }
+
+  id(): number { return this.nextId++; }
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res).catch((error: Error) => {
+      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: error.message }));
+    }));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.address = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
+    return this.address;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server ? this.server.close(() => resolve()) : resolve());
+  }
+
+  tagsOf(deviceId: number): Record<string, string> {
+    return Object.fromEntries(this.tags.filter((t) => t.device === deviceId).map((t) => [t.tag_key, t.value]));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://double');
+    let text = '';
+    for await (const chunk of req) text += chunk;
+    const body = text ? JSON.parse(text) as Record<string, unknown> : null;
+    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query: decodeURIComponent(url.search), body });
+    const auth = req.headers.authorization?.replace(/^Bearer /, '') ?? url.searchParams.get('apikey') ?? '';
+    if (!this.keys.has(auth)) return json(res, 401, 'Unauthorized');
+    const route = `${req.method} ${url.pathname}`;
+    const filter = url.searchParams.get('$filter') ?? '';
+
+    if (route === 'GET /v7/device') return json(res, 200, { d: this.matchDevices(filter).map((d) => this.expandDevice(d, url.searchParams.get('$expand') ?? '')) });
+    if (route === 'GET /v7/device_tag') {
+      const m = filter.match(/device eq (\d+)/);
+      return json(res, 200, { d: this.tags.filter((t) => !m || t.device === Number(m[1])).map((t) => ({ ...t, device: { __id: t.device } })) });
+    }
+    if (route === 'POST /v7/device_tag') {
+      const device = Number(body?.device);
+      if (!this.devices.some((d) => d.id === device)) return json(res, 400, 'device not found');
+      if (this.tags.some((t) => t.device === device && t.tag_key === body?.tag_key)) return json(res, 409, '"device" and "tag_key" must be unique.');
+      const tag: DoubleTag = { id: this.id(), device, tag_key: String(body?.tag_key), value: String(body?.value ?? '') };
+      this.tags.push(tag);
+      return json(res, 201, { ...tag, device: { __id: device } });
+    }
+    const patchTag = url.pathname.match(/^\/v7\/device_tag\((\d+)\)$/);
+    if (req.method === 'PATCH' && patchTag) {
+      const tag = this.tags.find((t) => t.id === Number(patchTag[1]));
+      if (!tag) return json(res, 404, 'Not found');
+      tag.value = String(body?.value ?? '');
+      return json(res, 200, 'OK');
+    }
+    return this.handleSdk(req, res, url, body);
+  }
+
+  /** Hook for the SDK's calls (extended in sdk-routes.ts). */
+  protected handleSdk(_req: IncomingMessage, res: ServerResponse, _url: URL, _body: unknown): void {
+    json(res, 404, 'Not found');
+  }
+
+  protected matchDevices(filter: string): DoubleDevice[] {
+    const uuid = filter.match(/uuid eq '([^']+)'/);
+    if (uuid) return this.devices.filter((d) => d.uuid === uuid[1]);
+    const id = filter.match(/^\(?id eq (\d+)\)?$/);
+    if (id) return this.devices.filter((d) => d.id === Number(id[1]));
+    const app = filter.match(/belongs_to__application eq (\d+)/) ?? filter.match(/belongs_to__application\/any\(\w+:\(?\(?\w+\/slug eq '([^']+)'/);
+    if (app) {
+      const appId = /^\d+$/.test(app[1]!) ? Number(app[1]) : this.applications.find((a) => a.slug === app[1])?.id;
+      return this.devices.filter((d) => d.belongs_to__application === appId);
+    }
+    return this.devices;
+  }
+
+  protected expandDevice(device: DoubleDevice, expand: string): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...device, belongs_to__application: { __id: device.belongs_to__application }, is_pinned_on__release: device.is_pinned_on__release === null ? null : { __id: device.is_pinned_on__release } };
+    if (expand.includes('device_tag')) out.device_tag = this.tags.filter((t) => t.device === device.id).map((t) => ({ id: t.id, tag_key: t.tag_key, value: t.value }));
+    if (expand.includes('is_running__release')) out.is_running__release = [];
+    return out;
+  }
+}
+
+export function json(res: ServerResponse, status: number, value: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+}
