@@ -65,8 +65,13 @@ export class StationSystem {
     this.fleet.onRelease(async () => { this.log.info({ nodes: await stopAllNodes(lxcDriver, 20) }, 'fleet: nodes stopped for the next agent'); });
     this.fleet.onTakeover(() => this.nodes.reconcileNow());
     this.subsystems.push(this.nodes);
-    // Traffic control and names for the nodes: the node service hands its nodes to network.apply().
-    this.network = new NetworkSubsystem({ config: this.config, run: this.run, events: this.events, log: this.log.child({ subsystem: 'network' }) });
+    // Traffic control and names for the nodes: follows the node service (node.* events) and the mesh.
+    this.network = new NetworkSubsystem({
+      config: this.config, run: this.run, events: this.events, log: this.log.child({ subsystem: 'network' }),
+      nodeSource: () => this.nodes.actions().list().filter((v) => v.state !== 'deleting').map((v) => ({ name: v.name, address: v.address, policy: v.spec.network })),
+      // peers' APIs over the mesh, for Dynamic Alias (stations serve GET /aliases on the same port)
+      meshSource: () => ({ owner: this.mesh.info().owner, peers: this.mesh.peers().filter((p) => !p.revoked && p.name !== this.config.name).map((p) => ({ station: p.name, url: `http://${p.address}:${this.config.httpPort}` })) }),
+    });
     this.subsystems.push(this.network);
     this.mesh = new MeshSubsystem({ config: this.config, run: this.run, events: this.events, log: this.log.child({ subsystem: 'mesh' }) });
     this.subsystems.push(this.mesh);

@@ -23,6 +23,7 @@ import { AliasRegistry } from './alias/registry.ts';
 import { localRecords, renderHosts, type AliasRecord } from './alias/records.ts';
 import { DnsmasqResolver, upstreamsFromResolvConf } from './alias/dnsmasq.ts';
 import { AliasExchange, type AliasPeer } from './alias/exchange.ts';
+import { NodeSync } from './node-sync.ts';
 
 /** A node as the node service hands it over: policy not yet validated. */
 export interface NodeNetworkInput { name: string; address: string; policy?: unknown }
@@ -45,6 +46,10 @@ export interface NetworkDeps {
   /** test hook: where the resolver listens besides the gateway (default 127.0.0.1) */
   resolverLoopback?: boolean;
   aliasPullMs?: number;
+  /** the station's nodes as the node service has them (undefined while it is not running) */
+  nodeSource?: () => NodeNetworkInput[] | undefined;
+  /** the mesh's view: the owner aliases are published under and the peers to pull names from */
+  meshSource?: () => { owner: string | null; peers: AliasPeer[] } | undefined;
   /** the namespace the resolver daemon is started in; default: the one the runner runs commands in */
   netns?: string;
 }
@@ -66,6 +71,7 @@ export class NetworkSubsystem implements Subsystem {
   private lan: { lanInterfaces: string[]; lanSubnets: string[] } = { lanInterfaces: [], lanSubnets: [] };
   private queue: Promise<unknown> = Promise.resolve();
   private counterCache: { at: number; values: Record<string, CounterValue> } | undefined;
+  private sync: NodeSync | undefined;
 
   constructor(deps: NetworkDeps) {
     this.deps = deps;
@@ -93,10 +99,15 @@ export class NetworkSubsystem implements Subsystem {
     await this.startResolver();
     this.exchange.start();
     await this.apply(this.nodes.map((n) => ({ ...n })));
+    if (this.deps.nodeSource || this.deps.meshSource) {
+      this.sync = new NodeSync({ network: this, events: this.deps.events, log: this.deps.log, nodeSource: this.deps.nodeSource, meshSource: this.deps.meshSource });
+      this.sync.start();
+    }
     this.state = this.resolverError ? { state: 'degraded', reason: `resolver: ${this.resolverError}` } : { state: 'ok' };
   }
 
   async stop(): Promise<void> {
+    this.sync?.stop();
     this.exchange.stop();
     // The table stays: nodes keep running while the agent restarts and must stay fenced.
     await this.resolver?.stop();
@@ -135,19 +146,28 @@ export class NetworkSubsystem implements Subsystem {
   }
 
   /**
+   * Validates one node's new or changed policy against the station's other nodes (names, exposed
+   * ports, aliases): what the node service calls on POST /nodes and PATCH /nodes/:name.
+   */
+  validateCandidate(name: string, policy: unknown): void {
+    const others = Object.fromEntries(this.nodes.filter((n) => n.name !== name).map((n) => [n.name, n.policy]));
+    validatePolicies({ ...others, [name]: policy ?? {} }, this.knownNodes([name]), { reservedPorts: [this.deps.config.httpPort, 53], allowUnknownNodes: false });
+  }
+
+  /**
    * Makes the table say what these nodes' policies say (the whole set of running nodes on this
    * station). Validates first: a bad policy throws ValidationError and nothing changes.
    */
-  apply(inputs: NodeNetworkInput[]): Promise<ApplyResult> {
-    const run = this.queue.then(() => this.applyNow(inputs));
+  apply(inputs: NodeNetworkInput[], options: { allowUnknownNodes?: boolean } = {}): Promise<ApplyResult> {
+    const run = this.queue.then(() => this.applyNow(inputs, options.allowUnknownNodes ?? false));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async applyNow(inputs: NodeNetworkInput[]): Promise<ApplyResult> {
+  private async applyNow(inputs: NodeNetworkInput[], allowUnknownNodes: boolean): Promise<ApplyResult> {
     const started = performance.now();
-    const policies = validatePolicies(Object.fromEntries(inputs.map((n) => [n.name, n.policy ?? {}])), this.knownNodes(inputs.map((n) => n.name)), { reservedPorts: [this.deps.config.httpPort, 53] });
-    const nodes: NodeNetwork[] = inputs.map((n) => ({ name: n.name, address: n.address, policy: policies[n.name]! }));
+    const policies = validatePolicies(Object.fromEntries(inputs.map((n) => [n.name, n.policy ?? {}])), this.knownNodes(inputs.map((n) => n.name)), { reservedPorts: [this.deps.config.httpPort, 53], allowUnknownNodes });
+    const nodes: NodeNetwork[] = inputs.map((n) => ({ name: n.name, address: n.address.split('/')[0]!, policy: policies[n.name]! }));
     this.publishLocalNames(nodes);
     if (!this.enabled) {
       this.nodes = nodes;
@@ -194,7 +214,14 @@ export class NetworkSubsystem implements Subsystem {
   async setMesh(mesh: MeshNetworkFacts): Promise<void> {
     this.mesh = { ...mesh };
     this.publishLocalNames(this.nodes);
-    await this.apply(this.nodes);
+    await this.apply(this.nodes, { allowUnknownNodes: true });
+  }
+
+  /** Only the owner changed (the mesh was created or joined): names follow, the table does not. */
+  setOwner(owner: string | undefined): void {
+    if (owner === this.mesh.owner) return;
+    this.mesh = { ...this.mesh, owner };
+    this.publishLocalNames(this.nodes);
   }
 
   /** Nebula firewall entries for this station's nodes (the mesh code merges them into its config). */

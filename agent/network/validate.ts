@@ -12,6 +12,12 @@ export const POLICY_ERROR_CODE = 'INVALID_NETWORK_POLICY';
 export interface ValidateOptions {
   /** station ports that must not be exposed (the API port, DNS) */
   reservedPorts?: number[];
+  /**
+   * Accept node:NAME for names not known (yet or any more). The node service validates specs
+   * strictly; re-applying the running set must not fail because a referenced node was deleted
+   * (its rules then match nothing).
+   */
+  allowUnknownNodes?: boolean;
 }
 
 const EGRESS_KINDS = new Set(['lan', 'mesh', 'internet', 'station', 'node', 'owner', 'group', 'cidr']);
@@ -62,7 +68,7 @@ export function validatePolicies(policies: Record<string, unknown>, knownNodes: 
       const peer = parsePeer(text);
       if (isPeerProblem(peer)) fail(node, where, peer.problem);
       if (!kinds.has(peer.kind)) fail(node, where, `"${text}" cannot be used for ${dir} (allowed: ${[...kinds].map((k) => k === 'cidr' ? 'CIDR' : ['node', 'owner', 'group'].includes(k) ? `${k}:NAME` : k).join(', ')})`);
-      if (peer.kind === 'node' && !known.has(peer.name)) fail(node, where, `unknown node "${peer.name}"`);
+      if (peer.kind === 'node' && !options.allowUnknownNodes && !known.has(peer.name)) fail(node, where, `unknown node "${peer.name}"`);
     }
     for (const [i, rule] of (policy.expose ?? []).entries()) {
       const key = `${rule.on}/${rule.proto ?? 'tcp'}/${rule.port}`;
