@@ -1,5 +1,6 @@
 // Renders a node's LXC configuration file: template base, rootfs, hostname, network (static
 // address set by LXC before init: no DHCP wait), logs, volumes, profile and limits. Pure.
+import { ValidationError } from '../../errors.ts';
 import type { NodeBuild } from '../driver.ts';
 import { renderLimits, renderProfile } from '../profiles/render.ts';
 import type { HostFacts } from '../profiles/types.ts';
@@ -37,7 +38,7 @@ const DEBIAN_BASE = [
 ];
 
 const noSpace = (what: string, value: string): string => {
-  if (/[\s]/.test(value)) throw new Error(`${what} must not contain whitespace: ${JSON.stringify(value)}`);
+  if (/[\s]/.test(value)) throw new ValidationError(`${what} must not contain whitespace: ${JSON.stringify(value)}`);
   return value;
 };
 
@@ -48,7 +49,7 @@ export function rootfsValue(rootfs: RootfsSpec): string {
 export function renderContainerConfig(build: NodeBuild, paths: ContainerPaths, host: HostFacts): { text: string; warnings: string[] } {
   const profile = renderProfile(build.profile, host);
   const volumes = build.volumes.map((v) => {
-    if (!v.path.startsWith('/') || v.path.split('/').includes('..')) throw new Error(`volume ${v.name}: path must be absolute without '..': ${v.path}`);
+    if (!v.path.startsWith('/') || v.path.split('/').includes('..')) throw new ValidationError(`volume ${v.name}: path must be absolute without '..': ${v.path}`);
     const options = ['bind', 'create=dir', ...(v.readOnly ? ['ro'] : [])].join(',');
     return `lxc.mount.entry = ${noSpace('volume source', v.source)} ${noSpace('volume path', v.path.replace(/^\/+/, ''))} none ${options} 0 0`;
   });

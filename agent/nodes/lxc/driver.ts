@@ -1,9 +1,9 @@
 // LxcDriver: makes Disposable Nodes real with the lxc-* tools, always with `-P lxcPath` (one
 // lxcpath per station). Containers are started daemonized (lxc-start -d: the monitor re-parents
 // to init in its own session), so nodes keep running when the agent stops or is killed.
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile, cp } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConflictError, NotFoundError } from '../../errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import type { Runner } from '../../exec.ts';
 import type { Logger } from '../../log.ts';
 import type { NodeBuild, NodeDriver, NodeExecResult, NodeNetworkSetup, NodeStats, ObservedNode, ProfileName, TemplateName } from '../driver.ts';
@@ -176,7 +176,7 @@ export class LxcDriver implements NodeDriver {
     await writeNodeFiles(build, rootfs, template.rootfs);
     const packages = [...new Set(build.modules.flatMap((m) => m.packages ?? []))];
     if (packages.length) {
-      if (build.template !== 'debian') throw new ConflictError('PACKAGES_NEED_DEBIAN', 'package modules need the debian template');
+      if (build.template !== 'debian') throw new ValidationError('package modules need the debian template', 'PACKAGES_NEED_DEBIAN');
       const debs = await fetchPackages(this.hostRun, template.rootfs, join(this.templateCache, 'debs'), packages, progress);
       progress(`${build.name}: installing ${debs.length} packages`);
       await installPackages(this.run, rootfs, dir, debs);
@@ -231,7 +231,7 @@ export class LxcDriver implements NodeDriver {
   async exec(name: string, command: string[], options: { timeoutMs?: number; input?: string } = {}): Promise<NodeExecResult> {
     const node = await this.mustExist(name);
     if (node.state !== 'running') throw new ConflictError('NODE_NOT_RUNNING', `node ${name} is ${node.state}; start it first`);
-    if (!command.length) throw new Error('exec needs a command');
+    if (!command.length) throw new ValidationError('exec needs a command');
     const argv = ['lxc-attach', ...this.P(), '-n', name, '--clear-env', '-v', `PATH=${CLEAN_PATH}`, '-v', 'HOME=/root', '-v', 'LANG=C.UTF-8', '--', ...command];
     const out = await this.run(argv, { allowFailure: true, timeoutMs: options.timeoutMs ?? 60_000, input: options.input });
     return { exitCode: out.exitCode, stdout: out.stdout, stderr: out.stderr };

@@ -3,6 +3,7 @@
 // directory bind-mounted into the node, so the agent reads it without entering the node).
 //   busybox: a wrapper script per module and an `::respawn:` line in /etc/inittab
 //   debian : a systemd unit per module with Restart=always and Environment= from env
+import { ValidationError } from '../../errors.ts';
 import type { ModuleSpec } from '../driver.ts';
 
 export const MODULE_LOG = '/var/log/station/modules.log';
@@ -13,9 +14,9 @@ const MODULE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function checkModule(module: ModuleSpec, env: Record<string, string>): void {
-  if (!MODULE_NAME.test(module.name)) throw new Error(`invalid module name ${JSON.stringify(module.name)}`);
-  for (const key of Object.keys(env)) if (!ENV_NAME.test(key)) throw new Error(`invalid environment variable name ${JSON.stringify(key)}`);
-  if (module.run !== undefined && (module.run.includes('\n') || !module.run.trim())) throw new Error(`module ${module.name}: run must be one non-empty line`);
+  if (!MODULE_NAME.test(module.name)) throw new ValidationError(`invalid module name ${JSON.stringify(module.name)}`);
+  for (const key of Object.keys(env)) if (!ENV_NAME.test(key)) throw new ValidationError(`invalid environment variable name ${JSON.stringify(key)}`);
+  if (module.run !== undefined && (module.run.includes('\n') || !module.run.trim())) throw new ValidationError(`module ${module.name}: run must be one non-empty line`);
 }
 
 /** POSIX shell single-quoting. */
@@ -26,7 +27,7 @@ export function busyboxModuleFiles(modules: ModuleSpec[], env: Record<string, st
   const files: RootfsFile[] = [];
   for (const module of modules) {
     checkModule(module, env);
-    if (module.packages?.length) throw new Error(`module ${module.name}: packages need the debian template (busybox has no package manager)`);
+    if (module.packages?.length) throw new ValidationError(`module ${module.name}: packages need the debian template (busybox has no package manager)`, 'PACKAGES_NEED_DEBIAN');
   }
   for (const module of runnable) {
     const exports = Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`);

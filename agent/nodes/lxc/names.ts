@@ -1,5 +1,6 @@
 // Host-side names derived from a node's name. Interface names are limited to 15 characters.
 import { createHash } from 'node:crypto';
+import { ValidationError } from '../../errors.ts';
 
 /** The host end of the node's veth: `v-<name>` when it fits, else a prefix of the name plus a short hash. */
 export function vethName(node: string): string {
@@ -13,5 +14,5 @@ const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Node names become directory, cgroup and host names: only DNS labels are accepted. */
 export function assertNodeName(name: string): void {
-  if (!NAME.test(name)) throw new Error(`invalid node name ${JSON.stringify(name)}: a DNS label (a-z, 0-9, -) is required`);
+  if (!NAME.test(name)) throw new ValidationError(`invalid node name ${JSON.stringify(name)}: a DNS label (a-z, 0-9, -) is required`, 'INVALID_NODE_NAME');
 }
