@@ -28,16 +28,20 @@ const ONLINE_WINDOW_MS = 30_000;
 export class PeerMonitor {
   private readonly run: Runner;
   private readonly seen = new Map<string, Seen>();
+  /** the relay Nebula last sent a handshake through, per peer (its completion line names no relay) */
+  private readonly relayFor = new Map<string, string>();
 
   constructor(run: Runner) {
     this.run = run;
   }
 
   onNebulaEvent(event: NebulaLogEvent): void {
-    if (event.kind !== 'handshake' || !event.vpnIp) return;
+    if (!event.vpnIp) return;
+    if (event.kind === 'relay' && event.relay) this.relayFor.set(event.vpnIp, event.relay);
+    if (event.kind !== 'handshake') return;
     const s = this.seen.get(event.vpnIp) ?? { ok: false };
     s.lastHandshake = event.at;
-    s.via = event.relay ?? null;
+    s.via = event.relay ?? (event.udpAddr ? null : this.relayFor.get(event.vpnIp) ?? null);
     this.seen.set(event.vpnIp, s);
   }
 

@@ -49,6 +49,26 @@ test('Nebula log: completed handshakes, direct and through a relay', () => {
   assert.ok(events.some((e) => e.kind === 'relay'));
 });
 
+test('Nebula log, initiator side: the completion has no address; the relay is named on the line before', async () => {
+  const { PeerMonitor } = await import('../../../../agent/mesh/peers.ts');
+  const events = fixture('nebula-log-double-nat-initiator.jsonl').split('\n').map(parseNebulaLogLine).filter((e) => e !== undefined);
+  const s2 = events.find((e) => e.kind === 'handshake' && e.certName === 's2')!;
+  assert.is(s2.udpAddr, undefined);
+  assert.is(s2.relay, undefined);
+  const monitor = new PeerMonitor(async () => { throw new Error('no programs in this test'); });
+  for (const e of events) monitor.onNebulaEvent(e);
+  const lighthouse = events.find((e) => e.kind === 'handshake' && e.certName === 's1')!.vpnIp!;
+  const state = {
+    address: '100.115.0.4',
+    members: ['s1', 's2', 's3', 's4'].map((name, i) => ({ name, address: `100.115.0.${i + 1}`, owner: 'alice', fingerprint: '', lighthouse: i === 0, endpoints: [], apiPort: 8088, joinedAt: '' })),
+  } as unknown as Parameters<typeof monitor.view>[0];
+  const view = monitor.view(state, new Date());
+  assert.is(view.find((p) => p.name === 's1')!.via, null);
+  assert.is(view.find((p) => p.name === 's2')!.via, lighthouse);
+  assert.is(view.find((p) => p.name === 's3')!.via, lighthouse);
+  assert.type(view.find((p) => p.name === 's2')!.lastHandshake, 'string');
+});
+
 test('Nebula log: stage-1 handshake messages and non-JSON lines are not completed handshakes', () => {
   const lines = fixture('nebula-log-lighthouse.jsonl').split('\n');
   const stage1 = lines.find((l) => l.includes('"stage":1'))!;

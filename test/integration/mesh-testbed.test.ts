@@ -1,0 +1,181 @@
+// The mesh in the testbed: real agents and real Nebula in namespaces behind simulated home NATs
+// (198.18.0.0/16 internet, 198.19.x LANs), one station behind a second, carrier-grade NAT.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { exec } from '../../agent/exec.ts';
+import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
+import { RUN_PREFIX } from '../helpers/run-prefix.ts';
+import { createMesh, down, invite, meshPing, restartStation, stationApi, stationOf, up, type Testbed } from '../../scripts/testbed-lib/index.ts';
+
+const mesh = suite<{ tb: Testbed; addr: Record<string, string>; codes: Record<string, string> }>('mesh testbed');
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const reach = (tb: Testbed, from: string, to: string, addr: Record<string, string>) => meshPing(stationOf(tb, from), addr[to]!, 1);
+
+mesh.before(async (ctx) => {
+  onCleanup(`testbed ${RUN_PREFIX}`, () => down(RUN_PREFIX));
+  ctx.tb = await up({ prefix: RUN_PREFIX, stations: 4, doubleNat: 1 });
+  ctx.addr = {};
+  ctx.codes = {};
+});
+mesh.after(cleanupAll);
+
+mesh('the owner makes the mesh: CA key 0600 on the station, a lighthouse at its forwarded endpoint, a config Nebula accepts', async (ctx) => {
+  const s1 = stationOf(ctx.tb, 's1');
+  ctx.addr.s1 = await createMesh(ctx.tb, 's1', 'alice');
+  const info = (await stationApi(s1, 'GET', '/mesh')).body;
+  assert.is(info.role, 'authority');
+  assert.is(info.owner, 'alice');
+  assert.is(info.state, 'up');
+  assert.ok(info.lighthouse);
+  assert.equal(info.lighthouses.map((l: { endpoints: string[] }) => l.endpoints), [['198.18.0.1:4242']]);
+  assert.match(info.address, /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.\d+\.\d+$/);
+  for (const f of ['ca.key', 'host.key', 'host.crt']) assert.is((await stat(join(s1.stateDir, 'mesh', f))).mode & 0o777, 0o600, f);
+  assert.is((await stat(join(s1.stateDir, 'mesh.json'))).mode & 0o777, 0o600);
+  await exec(['nebula', '-test', '-config', join(s1.stateDir, 'mesh', 'nebula.yml')]);
+  const again = await stationApi(s1, 'POST', '/mesh', { owner: 'bob' });
+  assert.is(again.status, 409);
+  assert.is(again.body.error.code, 'MESH_ALREADY_MEMBER');
+});
+
+mesh('three stations behind separate NATs join by invites and every pair pings over the mesh', async (ctx) => {
+  for (const name of ['s2', 's3']) {
+    ctx.codes[name] = await invite(ctx.tb, 's1');
+    const r = await stationApi(stationOf(ctx.tb, name), 'POST', '/mesh/join', { code: ctx.codes[name] });
+    assert.is(r.status, 200, JSON.stringify(r.body));
+    assert.is(r.body.role, 'member');
+    assert.is(r.body.caFingerprint, (await stationApi(stationOf(ctx.tb, 's1'), 'GET', '/mesh')).body.caFingerprint);
+    ctx.addr[name] = r.body.address;
+  }
+  assert.is(new Set(Object.values(ctx.addr)).size, 3, 'addresses never collide');
+  for (const a of ['s1', 's2', 's3']) {
+    for (const b of ['s1', 's2', 's3']) {
+      if (a !== b) await waitFor(`${a} -> ${b} over the mesh`, () => reach(ctx.tb, a, b, ctx.addr), 15_000);
+    }
+  }
+});
+
+mesh('a used invite is refused with a clear error, and the refused station is left unchanged', async (ctx) => {
+  const s4 = stationOf(ctx.tb, 's4');
+  const r = await stationApi(s4, 'POST', '/mesh/join', { code: ctx.codes.s3 });
+  assert.is(r.status, 409);
+  assert.is(r.body.error.code, 'MESH_INVITE_USED');
+  assert.match(r.body.error.message, /already used \(by s3/);
+  assert.is((await stationApi(s4, 'GET', '/mesh')).body.role, 'none');
+  const bad = await stationApi(s4, 'POST', '/mesh/join', { code: 'STN1-garbage-garbage' });
+  assert.is(bad.status, 400);
+  assert.is(bad.body.error.code, 'MESH_INVITE_INVALID');
+});
+
+mesh('a 4th station behind two layers of NAT reaches the others through the relay', async (ctx) => {
+  const s4 = stationOf(ctx.tb, 's4');
+  const r = await stationApi(s4, 'POST', '/mesh/join', { code: await invite(ctx.tb, 's1') });
+  assert.is(r.status, 200, JSON.stringify(r.body));
+  ctx.addr.s4 = r.body.address;
+  for (const other of ['s1', 's2', 's3']) {
+    await waitFor(`s4 -> ${other}`, () => reach(ctx.tb, 's4', other, ctx.addr), 20_000);
+    await waitFor(`${other} -> s4`, () => reach(ctx.tb, other, 's4', ctx.addr), 20_000);
+  }
+  // Nebula's own record of the tunnels: s2 and s3 go through the lighthouse s1 as relay.
+  const peers = await waitFor('s4 peer view', async () => {
+    const p = (await stationApi(s4, 'GET', '/mesh/peers')).body.peers as { name: string; online: boolean; via: string | null }[];
+    return p.length === 3 && p.every((x) => x.online) ? p : undefined;
+  }, 20_000);
+  assert.is(peers.find((p) => p.name === 's1')!.via, null, 'the lighthouse is reached directly');
+  for (const name of ['s2', 's3']) assert.is(peers.find((p) => p.name === name)!.via, ctx.addr.s1, `${name} through the relay`);
+});
+
+mesh('/mesh/peers: name, owner, address, online, last handshake, latency', async (ctx) => {
+  const s2 = stationOf(ctx.tb, 's2');
+  const peers = await waitFor('s2 sees every peer online', async () => {
+    const p = (await stationApi(s2, 'GET', '/mesh/peers')).body.peers as Record<string, unknown>[];
+    return p.length === 3 && p.every((x) => x.online) ? p : undefined;
+  }, 20_000);
+  for (const p of peers) {
+    assert.is(p.owner, 'alice');
+    assert.is(p.address, ctx.addr[p.name as string]);
+    assert.type(p.latencyMs, 'number');
+    assert.type(p.lastHandshake, 'string');
+  }
+  const openapi = JSON.parse((await exec(['curl', '-sS', `${s2.api}/api/openapi.json`], { netns: s2.netns })).stdout);
+  for (const path of ['/api/v1/mesh', '/api/v1/mesh/peers']) assert.ok(openapi.paths[path]?.get?.responses?.['200'], `${path} has a response schema`);
+});
+
+mesh('station-to-station calls are authenticated by the mesh identity, not by where they come from', async (ctx) => {
+  const s1 = stationOf(ctx.tb, 's1');
+  const s2 = stationOf(ctx.tb, 's2');
+  const over = await exec(['curl', '-sS', '-w', '\n%{http_code}', `http://${ctx.addr.s1}:8088/api/v1/mesh/directory`], { netns: s2.netns });
+  assert.match(over.stdout, /\n200$/);
+  assert.is(JSON.parse(over.stdout.replace(/\n200$/, '')).members.length, 4);
+  const lan = await exec(['curl', '-sS', '-w', '\n%{http_code}', `${s1.api}/api/v1/mesh/directory`], { netns: s1.netns });
+  assert.match(lan.stdout, /MESH_IDENTITY_REQUIRED[\s\S]*\n403$/);
+  const internet = await exec(['curl', '-sS', '-w', '\n%{http_code}', 'http://198.18.0.1:8088/api/v1/mesh/directory'], { netns: s2.netns });
+  assert.match(internet.stdout, /\n403$/);
+  const notAuthority = await stationApi(s2, 'POST', '/mesh/peers/s3/revoke', {});
+  assert.is(notAuthority.status, 409);
+  assert.is(notAuthority.body.error.code, 'MESH_NOT_AUTHORITY');
+});
+
+mesh('a restarted station keeps its membership and its address', async (ctx) => {
+  const before = (await stationApi(stationOf(ctx.tb, 's2'), 'GET', '/mesh')).body;
+  const s2 = await restartStation(ctx.tb, 's2');
+  const after = (await stationApi(s2, 'GET', '/mesh')).body;
+  assert.is(after.role, 'member');
+  assert.is(after.address, before.address);
+  assert.is(after.caFingerprint, before.caFingerprint);
+  await waitFor('s2 -> s3 after restart', () => reach(ctx.tb, 's2', 's3', ctx.addr), 20_000);
+  await waitFor('s4 -> s2 after restart', () => reach(ctx.tb, 's4', 's2', ctx.addr), 20_000);
+});
+
+mesh('a revoked station loses reachability within 60 s; the others keep theirs', async (ctx) => {
+  const started = Date.now();
+  const r = await stationApi(stationOf(ctx.tb, 's1'), 'POST', '/mesh/peers/s3/revoke', {});
+  assert.is(r.status, 200);
+  assert.type(r.body.revokedAt, 'string');
+  const cut = async () => {
+    for (const [a, b] of [['s1', 's3'], ['s2', 's3'], ['s4', 's3'], ['s3', 's2'], ['s3', 's4']] as const) {
+      if (await reach(ctx.tb, a, b, ctx.addr)) return false;
+    }
+    return true;
+  };
+  await waitFor('every member to drop s3', cut, 60_000);
+  const seconds = (Date.now() - started) / 1000;
+  assert.ok(seconds < 60, `took ${seconds} s`);
+  process.stdout.write(`  revoked station unreachable after ${seconds.toFixed(1)} s\n`);
+  for (const [a, b] of [['s2', 's4'], ['s4', 's1'], ['s1', 's2']] as const) await waitFor(`${a} -> ${b} still`, () => reach(ctx.tb, a, b, ctx.addr), 20_000);
+  // It stays cut: a fresh handshake is refused too.
+  await new Promise((r2) => setTimeout(r2, 3000));
+  assert.ok(await cut(), 'still unreachable');
+  const peers = (await stationApi(stationOf(ctx.tb, 's2'), 'GET', '/mesh/peers')).body.peers as { name: string; revoked: boolean }[];
+  assert.ok(peers.find((p) => p.name === 's3')!.revoked);
+  // Cut off, the revoked station cannot reach its authority any more; it says so in its health.
+  await waitFor('s3 reports the mesh degraded', async () => {
+    const st = (await stationApi(stationOf(ctx.tb, 's3'), 'GET', '/status')).body as { subsystems: { name: string; state: string; reason?: string }[] };
+    const m = st.subsystems.find((x) => x.name === 'mesh');
+    return m?.state === 'degraded' && /authority/.test(m.reason ?? '') ? m : undefined;
+  }, 30_000);
+});
+
+mesh('a member leaves: its key is deleted and the authority blocks its certificate', async (ctx) => {
+  const s4 = stationOf(ctx.tb, 's4');
+  const r = await stationApi(s4, 'POST', '/mesh/leave', {});
+  assert.is(r.status, 200);
+  assert.is(r.body.role, 'none');
+  const gone = await stat(join(s4.stateDir, 'mesh', 'host.key')).then(() => false, () => true);
+  assert.ok(gone, 'the private key is deleted');
+  const members = (await stationApi(stationOf(ctx.tb, 's1'), 'GET', '/mesh')).body.members;
+  assert.is(members, 2, 'only s1 and s2 remain');
+});
+
+mesh.run();
