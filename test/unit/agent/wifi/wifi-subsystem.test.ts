@@ -18,9 +18,9 @@ const seen: string[] = [];
 events.subscribe((e) => seen.push(`${e.type}:${JSON.stringify(e.data.mode ?? e.data.name ?? '')}`));
 
 const make = () => new WifiSubsystem({ run: exec, events, log: pino({ level: 'silent' }), config: { name: 'den', wifiInterface: '', hotspotSsid: '', hotspotAfterSeconds: 120 }, now: () => now, observeMs: 3_600_000 });
-const expectError = async (p: Promise<unknown>, type: Function) => {
+const expectError = async (p: Promise<unknown>, type: Function): Promise<Error> => {
   try { await p; } catch (error) { assert.instance(error, type); return error as Error; }
-  assert.unreachable('expected an error');
+  throw new assert.Assertion({ message: 'expected an error', operator: 'rejects', expects: type.name, actual: 'resolved', generated: false });
 };
 
 // The world, as nmcli reports it: device state, saved profiles, what the radio sees.
