@@ -1,0 +1,137 @@
+// The Network Node with real LXC nodes through the real agent (inside a test namespace, started
+// like the station starts it): nodes are created over the API with a `network` policy, the agent's
+// network subsystem follows the node service, and packets between the containers show the policy:
+// allowed node-to-node flows pass, their neighbours are dropped in both directions, the admin API
+// is closed to nodes unless a policy opens it, a PATCH takes effect on running nodes, and nodes
+// resolve each other's names through the station's resolver.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { netnsArgv, netnsRunner } from '../../agent/nodes/lxc/netns-runner.ts';
+import { fetchInNetns } from '../helpers/agent-process.ts';
+import { createNetns, type Netns } from '../helpers/netns.ts';
+import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
+import { RUN_PREFIX, runName } from '../helpers/run-prefix.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const SUBNET = '198.18.47';
+const GATEWAY = `${SUBNET}.1`;
+const port = 30000 + Math.floor(Math.random() * 20000);
+const [A, B, C] = ['a', 'b', 'c'].map((s) => `${RUN_PREFIX}${s}`) as [string, string, string];
+
+let ns: Netns;
+let stateDir: string;
+let lxcPath: string;
+let output = '';
+const addresses = new Map<string, string>();
+
+async function api(path: string, init: { method?: string; json?: unknown } = {}): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (init.method && init.method !== 'GET') headers.authorization = `Bearer ${(await readFile(join(stateDir, 'admin-token'), 'utf8')).trim()}`;
+  if (init.json !== undefined) headers['content-type'] = 'application/json';
+  return fetchInNetns(ns.name, `http://${GATEWAY}:${port}/api/v1${path}`, { method: init.method ?? 'GET', headers, body: init.json === undefined ? undefined : JSON.stringify(init.json) });
+}
+
+/** True when `node` gets an HTTP answer from host:p within 2 s (busybox nc inside the container). */
+async function reach(node: string, host: string, p: number): Promise<boolean> {
+  const res = await api(`/nodes/${node}/exec`, { method: 'POST', json: { command: ['sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${host} ${p}`] } });
+  assert.is(res.status, 200, await res.clone().text());
+  return ((await res.json()) as { stdout: string }).stdout.includes('HTTP/1');
+}
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${output.slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function flows(cases: [string, string, string, number, boolean][]): Promise<void> {
+  const got = await Promise.all(cases.map(([, from, host, p]) => reach(from, host, p)));
+  assert.equal(cases.filter((c, i) => got[i] !== c[4]).map(([label, , , , want]) => `${label}: expected ${want ? 'open' : 'dropped'}`), []);
+}
+
+const t = suite('network policy on LXC nodes through the agent');
+
+t.before(async () => {
+  ns = await createNetns('nlx');
+  stateDir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-netlxc-`));
+  lxcPath = join(stateDir, 'lxc');
+  onCleanup(`state ${stateDir}`, () => rm(stateDir, { recursive: true, force: true }));
+  const lxc = (argv: string[]) => netnsRunner(ns.name)([argv[0]!, '-P', lxcPath, ...argv.slice(1)], { allowFailure: true, timeoutMs: 60_000 });
+  onCleanup(`containers in ${lxcPath}`, async () => {
+    for (const name of await readdir(lxcPath).catch(() => [] as string[])) {
+      await lxc(['lxc-stop', '-n', name, '-k']);
+      await lxc(['lxc-destroy', '-n', name]);
+    }
+  });
+  const env = {
+    ...process.env, STATION_STATE_DIR: stateDir, STATION_HTTP_HOST: '0.0.0.0', STATION_HTTP_PORT: String(port), STATION_NAME: 'lab',
+    STATION_LXC_PATH: lxcPath, STATION_BRIDGE: runName('br'), STATION_NODE_SUBNET: `${SUBNET}.0/24`, STATION_TEMPLATE_CACHE: '/var/cache/station-test/templates',
+    STATION_LOG_LEVEL: 'info', STATION_DISABLE: 'mesh,wifi,discovery,indicator',
+  };
+  const argv = netnsArgv(ns.name, [process.execPath, join(ROOT, 'agent/main.ts')]);
+  const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (d) => { output += d; });
+  child.stderr!.on('data', (d) => { output += d; });
+  onCleanup(`agent pid ${child.pid}`, () => { child.kill('SIGKILL'); });
+  await until('agent ready', async () => (await api('/ready').catch(() => null))?.status === 200, 30_000);
+
+  const web = (name: string, policy: unknown, ports = [80]) => ({ name, resources: { memoryMB: 64 }, network: policy,
+    modules: ports.map((p) => ({ name: `web${p}`, run: `exec httpd -f -p ${p} -h /tmp` })) });
+  for (const [name, policy, ports] of [
+    [A, { egress: [{ to: `node:${B}`, ports: [80] }] }, [80]],
+    [B, { ingress: [{ from: `node:${A}`, ports: [80] }] }, [80, 81]],
+    [C, {}, [80]],
+  ] as const) {
+    const res = await api('/nodes', { method: 'POST', json: web(name, policy, [...ports]) });
+    assert.is(res.status, 201, await res.clone().text());
+    addresses.set(name, ((await res.json()) as { address: string }).address.split('/')[0]!);
+  }
+});
+
+t.after(async () => {
+  await cleanupAll();
+});
+
+t('node to node: egress and ingress both needed, default deny both ways', async () => {
+  await until('a reaches b:80', () => reach(A, addresses.get(B)!, 80));
+  await flows([
+    ['a -> b:81 (port not allowed)', A, addresses.get(B)!, 81, false],
+    ['b -> a:80 (reverse direction)', B, addresses.get(A)!, 80, false],
+    ['c -> b:80 (c has no egress)', C, addresses.get(B)!, 80, false],
+    ['c -> a:80', C, addresses.get(A)!, 80, false],
+  ]);
+});
+
+t('nodes cannot reach the admin API unless their policy says so', async () => {
+  await flows([['c -> station API', C, GATEWAY, port, false]]);
+  const res = await api(`/nodes/${C}`, { method: 'PATCH', json: { network: { egress: [{ to: 'station', ports: [port] }, { to: `node:${B}`, ports: [80] }] } } });
+  assert.is(res.status, 200, await res.clone().text());
+  await until('c reaches the station API after the PATCH', () => reach(C, GATEWAY, port));
+  await flows([['c -> b:80 (b does not admit c yet)', C, addresses.get(B)!, 80, false], ['a -> station API', A, GATEWAY, port, false]]);
+});
+
+t('a PATCH on a running node opens a flow without restarting anything', async () => {
+  const before = ((await (await api(`/nodes/${B}`)).json()) as { pid: number }).pid;
+  const res = await api(`/nodes/${B}`, { method: 'PATCH', json: { network: { ingress: [{ from: `node:${A}`, ports: [80] }, { from: `node:${C}`, ports: [80] }] } } });
+  assert.is(res.status, 200, await res.clone().text());
+  await until('c reaches b:80', () => reach(C, addresses.get(B)!, 80));
+  await flows([['a -> b:80 still', A, addresses.get(B)!, 80, true], ['c -> b:81', C, addresses.get(B)!, 81, false]]);
+  const after = ((await (await api(`/nodes/${B}`)).json()) as { pid: number }).pid;
+  assert.is(after, before, 'b kept running (same init pid)');
+});
+
+t('nodes resolve NODE.STATION.<domain> through the station resolver', async () => {
+  const res = await api(`/nodes/${C}/exec`, { method: 'POST', json: { command: ['nslookup', `${A}.lab.mesh.internal`] } });
+  const out = ((await res.json()) as { stdout: string }).stdout;
+  assert.match(out, addresses.get(A)!);
+  const aliases = (await (await api('/aliases')).json()) as { records: { name: string; address: string }[] };
+  assert.ok(aliases.records.some((r) => r.name === `${B}.lab.mesh.internal` && r.address === addresses.get(B)));
+});
+
+t.run();
