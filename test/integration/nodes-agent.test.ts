@@ -123,6 +123,39 @@ t('a busybox node with an httpd module is reachable at its address from the stat
   assert.ok(await exists(join(stateDir, 'volumes', web, 'www', 'index.html')), 'the volume is a host directory under the state dir');
 });
 
+t('changes are announced on /events', async () => {
+  // the bus keeps a short history: ask for everything since event 1, then the stream is cut by --max-time
+  const out = await exec(['curl', '-sN', '--max-time', '1', '-H', 'Last-Event-ID: 1', `http://127.0.0.1:${port}/api/v1/events`], { netns: ns.name, allowFailure: true, timeoutMs: 5000 });
+  const events = out.stdout.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as { type: string; data: { name?: string; state?: string } });
+  assert.ok(events.some((e) => e.type === 'node.created' && e.data.name === web), out.stdout.slice(0, 2000));
+  assert.ok(events.some((e) => e.type === 'node.state' && e.data.name === web && e.data.state === 'running'));
+});
+
+t('the CLI lists, shows and runs commands in nodes', async () => {
+  const station = (...args: string[]) => exec([process.execPath, join(ROOT, 'scripts/cli/main.ts'), ...args], {
+    netns: ns.name, allowFailure: true, timeoutMs: 30_000, env: { STATION_URL: `http://127.0.0.1:${port}`, STATION_STATE_DIR: stateDir },
+  });
+  const ls = await station('node', 'ls');
+  assert.is(ls.exitCode, 0, ls.stderr);
+  assert.match(ls.stdout, /^NAME +STATE +ADDRESS/m);
+  assert.match(ls.stdout, new RegExp(`^${web} +running +${SUBNET.replace(/\./g, '\\.')}\\.\\d+ +busybox +plain +64M`, 'm'));
+  const show = await station('node', 'show', web, '--json');
+  assert.is(JSON.parse(show.stdout).spec.labels.room, 'lab');
+  const human = await station('node', 'show', web);
+  assert.match(human.stdout, /^volumes: +www:\/srv\/www \(private\)$/m);
+  const cat = await station('node', 'exec', web, '--', 'cat', '/srv/www/index.html');
+  assert.is(cat.exitCode, 0, cat.stderr);
+  assert.is(cat.stdout, 'kept\n');
+  const fail = await station('node', 'exec', web, '--', 'sh', '-c', 'exit 3');
+  assert.is(fail.exitCode, 3, 'the command\'s exit code is the CLI\'s');
+  const missing = await station('node', 'show', `${RUN_PREFIX}nope`);
+  assert.is(missing.exitCode, 1);
+  assert.match(missing.stderr, /NODE_NOT_FOUND/);
+  const status = JSON.parse((await station('status', '--json')).stdout);
+  assert.is(status.summaries.nodes.total, 1);
+  assert.is(status.summaries.nodes.running, 1);
+});
+
 t('stop, start, restart and recreate keep the volume data and the address', async () => {
   const { address } = await getNode(web);
   const served = () => waitFor('httpd', async () => { const r = await curl(`http://${address}/`); return r.exitCode === 0 && r.stdout.trim(); });
@@ -143,6 +176,21 @@ t('stop, start, restart and recreate keep the volume data and the address', asyn
     assert.is(after.address, address, `${action} keeps the address`);
     assert.is(await served(), 'kept', `${action} keeps the volume`);
   }
+});
+
+t('PATCH of resources recreates the node with the new limit, keeping its volume', async () => {
+  const before = await getNode(web);
+  const res = await agent.api(`/nodes/${web}`, { method: 'PATCH', json: { resources: { memoryMB: 96 }, labels: { room: 'attic' } } });
+  assert.is(res.status, 200, await res.clone().text());
+  const after = await res.json() as { state: string; pid: number; address: string; spec: { resources: { memoryMB: number } } };
+  assert.is(after.state, 'running');
+  assert.is.not(after.pid, before.pid, 'a new build means a new container');
+  assert.is(after.address, before.address);
+  assert.is(after.spec.resources.memoryMB, 96);
+  const stats = await (await agent.api(`/nodes/${web}/stats`)).json() as { stats: { memoryLimitBytes: number | null; processes: number } };
+  assert.is(stats.stats.memoryLimitBytes, 96 * 1024 * 1024, 'the cgroup enforces the new limit');
+  assert.ok(stats.stats.processes >= 2);
+  assert.is((await curl(`http://${after.address}/`)).stdout.trim() || (await waitFor('httpd', async () => (await curl(`http://${after.address}/`)).stdout.trim())), 'kept');
 });
 
 t('a node destroyed or stopped behind the agent\'s back is back within one reconcile period', async () => {
@@ -192,6 +240,19 @@ t('SIGKILL of the agent in the middle of a create: after restart no half-made no
   const ran = await agent.api(`/nodes/${half}/exec`, { method: 'POST', json: { command: ['hostname'] } });
   assert.is((await ran.json() as { stdout: string }).stdout.trim(), half);
   assert.match(node.address, new RegExp(`^${SUBNET.replace(/\./g, '\\.')}\\.`));
+});
+
+t('a debian node from the template cache boots systemd with its module as a service', async () => {
+  const name = `${RUN_PREFIX}deb`;
+  const res = await agent.api('/nodes', { method: 'POST', json: { name, template: 'debian', modules: [{ name: 'ticker', run: 'while true; do date > /data/tick; sleep 1; done' }], volumes: [{ name: 'data', path: '/data' }] } });
+  assert.is(res.status, 201, await res.clone().text());
+  const up = await agent.api(`/nodes/${name}/exec`, { method: 'POST', json: { command: ['systemctl', 'is-system-running', '--wait'], timeoutSeconds: 60 } });
+  assert.match((await up.json() as { stdout: string }).stdout, /running|degraded/);
+  await waitFor('module output in the volume', () => exists(join(stateDir, 'volumes', name, 'data', 'tick')), 15_000);
+  const del = await agent.api(`/nodes/${name}?volumes=delete`, { method: 'DELETE' });
+  assert.is(del.status, 200);
+  assert.not.ok(await exists(join(lxcPath, name)));
+  assert.not.ok(await exists(join(stateDir, 'volumes', name)));
 });
 
 t('bad specs are 400 and nothing is created', async () => {
