@@ -2,7 +2,7 @@
 // (198.18.0.0/16 internet, 198.19.x LANs), one station behind a second, carrier-grade NAT.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exec } from '../../agent/exec.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
@@ -25,7 +25,8 @@ const reach = (tb: Testbed, from: string, to: string, addr: Record<string, strin
 
 mesh.before(async (ctx) => {
   onCleanup(`testbed ${RUN_PREFIX}`, () => down(RUN_PREFIX));
-  ctx.tb = await up({ prefix: RUN_PREFIX, stations: 4, doubleNat: 1 });
+  // s1 and s2 have a forwarded port (lighthouses and relays); s3 is behind plain NAT; s4 behind two.
+  ctx.tb = await up({ prefix: RUN_PREFIX, stations: 4, doubleNat: 1, publicStations: 2 });
   ctx.addr = {};
   ctx.codes = {};
 });
@@ -50,6 +51,8 @@ mesh('the owner makes the mesh: CA key 0600 on the station, a lighthouse at its 
 });
 
 mesh('three stations behind separate NATs join by invites and every pair pings over the mesh', async (ctx) => {
+  const nebulaOf = async (name: string) => (await stationApi(stationOf(ctx.tb, name), 'GET', '/mesh')).body.nebula as { pid: number; restarts: number };
+  const authorityBefore = await nebulaOf('s1');
   for (const name of ['s2', 's3']) {
     ctx.codes[name] = await invite(ctx.tb, 's1');
     const r = await stationApi(stationOf(ctx.tb, name), 'POST', '/mesh/join', { code: ctx.codes[name] });
@@ -64,6 +67,15 @@ mesh('three stations behind separate NATs join by invites and every pair pings o
       if (a !== b) await waitFor(`${a} -> ${b} over the mesh`, () => reach(ctx.tb, a, b, ctx.addr), 15_000);
     }
   }
+  // s2 joined as a second lighthouse: the authority's config changed and Nebula reloaded it in place.
+  assert.equal(await nebulaOf('s1'), authorityBefore, 'same Nebula process on the authority (reloaded, not restarted)');
+  const s3Before = await nebulaOf('s3');
+  const s3 = stationOf(ctx.tb, 's3');
+  await waitFor('s3 learns the new lighthouse from its authority', async () => (await stationApi(s3, 'GET', '/mesh')).body.lighthouses.length === 2, 20_000);
+  const config = await readFile(join(s3.stateDir, 'mesh', 'nebula.yml'), 'utf8');
+  assert.match(config, new RegExp(`- "${ctx.addr.s2!.replace(/\./g, '\\.')}"`), 's2 among the lighthouse hosts');
+  assert.equal(await nebulaOf('s3'), s3Before, 'reloaded in place');
+  assert.ok(await reach(ctx.tb, 's3', 's1', ctx.addr), 'tunnels kept across the reload');
 });
 
 mesh('a used invite is refused with a clear error, and the refused station is left unchanged', async (ctx) => {
@@ -87,13 +99,14 @@ mesh('a 4th station behind two layers of NAT reaches the others through the rela
     await waitFor(`s4 -> ${other}`, () => reach(ctx.tb, 's4', other, ctx.addr), 20_000);
     await waitFor(`${other} -> s4`, () => reach(ctx.tb, other, 's4', ctx.addr), 20_000);
   }
-  // Nebula's own record of the tunnels: s2 and s3 go through the lighthouse s1 as relay.
+  // Nebula's own record of the tunnels: the lighthouses directly, s3 (behind NAT) through a relay.
   const peers = await waitFor('s4 peer view', async () => {
     const p = (await stationApi(s4, 'GET', '/mesh/peers')).body.peers as { name: string; online: boolean; via: string | null }[];
     return p.length === 3 && p.every((x) => x.online) ? p : undefined;
   }, 20_000);
-  assert.is(peers.find((p) => p.name === 's1')!.via, null, 'the lighthouse is reached directly');
-  for (const name of ['s2', 's3']) assert.is(peers.find((p) => p.name === name)!.via, ctx.addr.s1, `${name} through the relay`);
+  assert.is(peers.find((p) => p.name === 's1')!.via, null, 'a lighthouse is reached directly');
+  assert.is(peers.find((p) => p.name === 's2')!.via, null, 'a lighthouse is reached directly');
+  assert.ok([ctx.addr.s1, ctx.addr.s2].includes(peers.find((p) => p.name === 's3')!.via!), 's3 through a relay');
 });
 
 mesh('/mesh/peers: name, owner, address, online, last handshake, latency', async (ctx) => {
@@ -125,6 +138,18 @@ mesh('station-to-station calls are authenticated by the mesh identity, not by wh
   const notAuthority = await stationApi(s2, 'POST', '/mesh/peers/s3/revoke', {});
   assert.is(notAuthority.status, 409);
   assert.is(notAuthority.body.error.code, 'MESH_NOT_AUTHORITY');
+});
+
+mesh('Nebula is restarted when it dies', async (ctx) => {
+  const s3 = stationOf(ctx.tb, 's3');
+  const before = (await stationApi(s3, 'GET', '/mesh')).body.nebula;
+  process.kill(before.pid, 'SIGKILL');
+  const after = await waitFor('a new Nebula', async () => {
+    const n = (await stationApi(s3, 'GET', '/mesh')).body.nebula;
+    return n.running && n.pid !== before.pid ? n : undefined;
+  }, 15_000);
+  assert.is(after.restarts, before.restarts + 1);
+  await waitFor('s3 -> s1 again', () => reach(ctx.tb, 's3', 's1', ctx.addr), 15_000);
 });
 
 mesh('a restarted station keeps its membership and its address', async (ctx) => {
