@@ -14,6 +14,10 @@ import { startAgent, type AgentHandle } from '../helpers/agent-process.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { runName } from '../helpers/run-prefix.ts';
 
+// Functions passed to page.evaluate run in the browser (the page's CSP forbids evaluating strings).
+declare const window: { marker?: number; innerWidth: number };
+declare const document: { documentElement: { scrollWidth: number }; getElementById(id: string): { value: string; textContent: string | null } | null };
+
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 
 if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
@@ -71,12 +75,12 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
       console.log('node API not available in this tree: skipping the live node check');
       return;
     }
-    await page.evaluate('window.marker = 42');
+    await page.evaluate(() => { window.marker = 42; });
     const created = await agent.api('/api/v1/nodes', { method: 'POST', auth: true, json: { name: web, template: 'busybox', resources: { memoryMB: 64 }, modules: [{ name: 'web', run: 'mkdir -p /www && echo hi > /www/index.html && exec httpd -f -p 80 -h /www' }] } });
     assert.is(created.status, 201, await created.clone().text());
     await page.waitForSelector(`.node[data-node="${web}"]`, { timeout: 30_000 });
     await page.waitForSelector(`.node[data-node="${web}"][data-state="running"]`, { timeout: 60_000 });
-    assert.is(await page.evaluate('window.marker'), 42, 'the page was not reloaded');
+    assert.is(await page.evaluate(() => window.marker), 42, 'the page was not reloaded');
     assert.match((await page.textContent(`.node[data-node="${web}"] .node-meta`)) ?? '', /198\.18\.93\.\d+/);
     assert.match((await page.textContent('#events')) ?? '', /node\.created/);
   });
@@ -111,7 +115,7 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
     await page.waitForSelector('#invite-btn:not([hidden])', { timeout: 30_000 });
     assert.match((await page.textContent('#mesh')) ?? '', /alice/);
     await page.click('#invite-btn');
-    await page.waitForFunction("document.getElementById('invite-code').value.length > 20 || !!document.getElementById('invite-error').textContent");
+    await page.waitForFunction(() => document.getElementById('invite-code')!.value.length > 20 || !!document.getElementById('invite-error')!.textContent);
     const code = await page.inputValue('#invite-code');
     assert.ok(code.length > 20, `no invite code (error: ${await page.textContent('#invite-error')})`);
     await page.click('#invite-dialog [data-close]');
@@ -134,7 +138,7 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
     await phone.waitForSelector('#live.on');
     await phone.waitForTimeout(600);
     // No horizontal scrolling on a phone.
-    assert.ok(await phone.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1'), 'the page is wider than the phone');
+    assert.ok(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'the page is wider than the phone');
     await phone.screenshot({ path: `${SHOTS}page-phone.png` });
     await phone.screenshot({ path: `${SHOTS}page-phone-full.png`, fullPage: true });
     await phone.close();
