@@ -86,6 +86,11 @@ export class NodeService {
     return { total: views.length, running: count('running'), stopped: count('stopped'), failing: views.filter((v) => v.error).length, unmanaged: this.unmanagedNames.length };
   }
 
+  /** Init pids of the nodes last seen running (the subsystem watches them for exits). */
+  runningPids(): number[] {
+    return [...this.observed.values()].filter((o) => o.state === 'running' && o.pid).map((o) => o.pid!);
+  }
+
   failing(): string[] {
     return [...this.failures.entries()].map(([name, f]) => `${name}: ${f.message}`);
   }

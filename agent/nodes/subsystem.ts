@@ -1,7 +1,8 @@
 // Disposable Nodes as a station subsystem: checks the driver can work here (else `off`, with the
 // reason, and the agent runs on), prepares the host's node network, adopts the nodes that are
 // already running (never restarting them), and runs the reconcile loop: at start, every
-// reconcileSeconds, and promptly when a container appears or disappears in the lxcpath.
+// reconcileSeconds, and promptly on LXC state changes it can see cheaply: a container directory
+// appearing or disappearing in the lxcpath (inotify), a running node's init exiting (pid check).
 import { watch, type FSWatcher } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,6 +27,8 @@ export interface NodesSubsystemDeps {
 
 // Many inotify events arrive for one lxc-create/lxc-destroy; one pass shortly after is enough.
 const WATCH_DEBOUNCE_MS = 300;
+// How often running nodes' init pids are checked (a signal-0 kill each: no program runs).
+const PID_CHECK_MS = 1000;
 
 export class NodesSubsystem implements Subsystem {
   readonly name = 'nodes';
@@ -37,6 +40,7 @@ export class NodesSubsystem implements Subsystem {
   private networkError: string | undefined;
   private subnet: Subnet | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private pidTimer: NodeJS.Timeout | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private watcher: FSWatcher | undefined;
   private pass: Promise<void> | undefined;
@@ -71,6 +75,8 @@ export class NodesSubsystem implements Subsystem {
     this.trigger();
     this.timer = setInterval(() => this.trigger(), config.reconcileSeconds * 1000);
     this.timer.unref();
+    this.pidTimer = setInterval(() => this.checkPids(), PID_CHECK_MS);
+    this.pidTimer.unref();
     await this.watchLxcPath();
   }
 
@@ -78,6 +84,7 @@ export class NodesSubsystem implements Subsystem {
     // Only the agent's own work ends: nodes keep running and the next agent adopts them.
     this.stopped = true;
     clearInterval(this.timer);
+    clearInterval(this.pidTimer);
     clearTimeout(this.debounce);
     this.watcher?.close();
     if (this.pass) await Promise.race([this.pass, new Promise((r) => setTimeout(r, 5000).unref())]);
@@ -153,6 +160,21 @@ export class NodesSubsystem implements Subsystem {
       }
       this.passes++;
     } while (this.again && !this.stopped);
+  }
+
+  /** A node stopped behind the agent's back (lxc-stop, its init died): its pid is gone. */
+  private checkPids(): void {
+    if (this.pass || !this.service) return;
+    for (const pid of this.service.runningPids()) {
+      try {
+        process.kill(pid, 0);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ESRCH') {
+          this.trigger();
+          return;
+        }
+      }
+    }
   }
 
   /** lxc-destroy or lxc-create behind the agent's back shows up as a directory change in the lxcpath. */

@@ -206,7 +206,7 @@ t('a node destroyed or stopped behind the agent\'s back is back within one recon
   await lxc(['lxc-stop', '-n', web, '-k']);
   const t1 = Date.now();
   await waitFor('node restarted', async () => (await getNode(web)).state === 'running', (RECONCILE_SECONDS + 5) * 1000, 200);
-  assert.ok(Date.now() - t1 <= (RECONCILE_SECONDS + 5) * 1000);
+  console.log(`  restarted after lxc-stop in ${Date.now() - t1} ms`);
 });
 
 t('stopping the agent leaves nodes running; the next agent adopts them without a restart', async () => {
