@@ -61,7 +61,7 @@ export class StationSystem {
     // Under balena, node changes wait for the fleet's hand-over and hold the update lock (agent/fleet).
     this.fleet = new FleetSubsystem({ env: fleetEnvironment(deps.env ?? process.env), stateDir: this.config.stateDir, log: this.log.child({ subsystem: 'fleet' }), status: () => this.status.status(), reportSeconds: this.config.fleetReportSeconds });
     const lxcDriver = new LxcDriver({ lxcPath: this.config.lxcPath, templateCache: this.config.templateCache, run: this.run, log: nodesLog });
-    this.nodes = new NodesSubsystem({ config: this.config, events: this.events, log: nodesLog, driver: gateDriver(lxcDriver, this.fleet) });
+    this.nodes = new NodesSubsystem({ config: this.config, events: this.events, log: nodesLog, driver: gateDriver(lxcDriver, this.fleet), validatePolicy: (name, policy) => this.network.validateCandidate(name, policy) });
     this.fleet.onRelease(async () => { this.log.info({ nodes: await stopAllNodes(lxcDriver, 20) }, 'fleet: nodes stopped for the next agent'); });
     this.fleet.onTakeover(() => this.nodes.reconcileNow());
     this.subsystems.push(this.nodes);

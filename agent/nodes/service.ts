@@ -44,6 +44,8 @@ export interface NodeServiceDeps {
   events: EventBus;
   log: Logger;
   station: { name: string; domain: string; lxcPath: string };
+  /** the Network Node's check of a new or changed policy (names, ports, aliases); throws ValidationError */
+  validatePolicy?: (name: string, policy: unknown) => void;
 }
 
 const DEFAULT_STOP_TIMEOUT_S = 10;
@@ -100,6 +102,7 @@ export class NodeService {
   async create(input: unknown): Promise<NodeView> {
     const spec = validateSpec(input);
     const { name } = spec;
+    if (spec.network) this.deps.validatePolicy?.(name, spec.network);
     const volumesExisted = existsSync(join(this.deps.context.volumesRoot, name));
     await this.admission.run('admit', async () => {
       const state = this.deps.doc.get();
@@ -135,6 +138,7 @@ export class NodeService {
   async patch(name: string, patch: unknown): Promise<NodeView> {
     const record = this.live(name);
     const next = applyPatch(record.spec, patch);
+    if ((patch as { network?: unknown }).network) this.deps.validatePolicy?.(name, next.network);
     if ((next.resources.memoryMB ?? 0) > (record.spec.resources.memoryMB ?? 0) || (next.resources.cpus ?? 0) > (record.spec.resources.cpus ?? 0)) await this.checkFits(next, name);
     await this.setRecord(name, { spec: next });
     await this.converge(name);

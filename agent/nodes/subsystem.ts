@@ -23,6 +23,8 @@ export interface NodesSubsystemDeps {
   driver: NodeDriver;
   events: EventBus;
   log: Logger;
+  /** checks a node's network policy against the station's other nodes (the Network Node); throws ValidationError */
+  validatePolicy?: (name: string, policy: unknown) => void;
 }
 
 // Many inotify events arrive for one lxc-create/lxc-destroy; one pass shortly after is enough.
@@ -66,7 +68,7 @@ export class NodesSubsystem implements Subsystem {
     await doc.load();
     await this.applyBoot(doc);
     this.service = new NodeService({
-      driver, doc, events: this.deps.events, log,
+      driver, doc, events: this.deps.events, log, ...(this.deps.validatePolicy ? { validatePolicy: this.deps.validatePolicy } : {}),
       context: { subnet: this.subnet, bridge: config.bridge, volumesRoot: join(config.stateDir, 'volumes') },
       station: { name: config.name, domain: config.domain, lxcPath: config.lxcPath },
     });
