@@ -119,6 +119,7 @@ export function compileRuleset(input: CompileInput): CompiledRuleset {
     dns: b.counter({ name: 'dns', node: null, direction: 'shared', verdict: 'allow', rule: "DNS to the station's resolver" }),
     ping: b.counter({ name: 'gateway.ping', node: null, direction: 'shared', verdict: 'allow', rule: 'ping the gateway' }),
     stationDrop: b.counter({ name: 'station.drop', node: null, direction: 'shared', verdict: 'drop', rule: 'unknown source to station services' }),
+    ipv6: b.counter({ name: 'ipv6.drop', node: null, direction: 'shared', verdict: 'drop', rule: 'IPv6 to or from nodes (nodes are IPv4 only)' }),
     masquerade: b.counter({ name: 'nat.masquerade', node: null, direction: 'shared', verdict: 'allow', rule: 'new flows from nodes masqueraded to the LAN' }),
   };
 
@@ -130,6 +131,9 @@ export function compileRuleset(input: CompileInput): CompiledRuleset {
   chains.push('\tchain forward {', '\t\ttype filter hook forward priority filter; policy accept;',
     '\t\tct state related accept',
     '\t\tct direction reply ct state established accept',
+    // Nodes get IPv4 only; IPv6 (link-local appears by itself) would bypass every rule below.
+    `\t\tiifname "${facts.bridge}" meta nfproto ipv6 ${shared.ipv6} drop`,
+    `\t\toifname "${facts.bridge}" meta nfproto ipv6 ${shared.ipv6} drop`,
     `\t\tip saddr ${facts.nodeSubnet} jump egress`,
     `\t\tip daddr ${facts.nodeSubnet} jump ingress`,
     '\t}');

@@ -47,13 +47,14 @@ export class NftDriver {
     const shown = await this.run(['ip', '-j', '-d', 'link', 'show', 'dev', bridge], { allowFailure: true, timeoutMs: 5000 });
     if (shown.exitCode !== 0) return false;
     if (bridgeFiltersCalled(shown.stdout)) return true;
-    await this.run(['ip', 'link', 'set', 'dev', bridge, 'type', 'bridge', 'nf_call_iptables', '1'], { timeoutMs: 5000 });
+    await this.run(['ip', 'link', 'set', 'dev', bridge, 'type', 'bridge', 'nf_call_iptables', '1', 'nf_call_ip6tables', '1'], { timeoutMs: 5000 });
     return true;
   }
 }
 
 /** Pure: reads nf_call_iptables from `ip -j -d link show dev BRIDGE`. */
 export function bridgeFiltersCalled(json: string): boolean {
-  const links = JSON.parse(json) as { linkinfo?: { info_kind?: string; info_data?: { nf_call_iptables?: number } } }[];
-  return links[0]?.linkinfo?.info_data?.nf_call_iptables === 1;
+  const links = JSON.parse(json) as { linkinfo?: { info_kind?: string; info_data?: { nf_call_iptables?: number; nf_call_ip6tables?: number } } }[];
+  const data = links[0]?.linkinfo?.info_data;
+  return data?.nf_call_iptables === 1 && data?.nf_call_ip6tables === 1;
 }

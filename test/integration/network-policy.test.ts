@@ -13,6 +13,7 @@ import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 import { EventBus } from '../../agent/events.ts';
 import type { Config } from '../../agent/config/schema.ts';
 import { ValidationError } from '../../agent/errors.ts';
+import { exec } from '../../agent/exec.ts';
 import { NetworkSubsystem, type NodeNetworkInput } from '../../agent/network/network-subsystem.ts';
 import { buildTopology, serve, tcpOpen, udpEcho, openStream, type Topology, NODE_SUBNET, GATEWAY, STATION_LAN, ROUTER_LAN, INTERNET_HOST, STATION_MESH, ALICE, OPS, FAR_NODE } from '../fixtures/network/topology.ts';
 
@@ -175,6 +176,15 @@ test('a bad policy is refused with a ValidationError and nothing changes', async
   }
   const after = (await topo.stationRun(['nft', 'list', 'table', 'inet', 'station'])).stdout.replace(/packets \d+ bytes \d+/g, '');
   assert.is(after, before);
+});
+
+test('IPv6 between nodes (link-local appears by itself) is dropped: it would bypass the policy', async () => {
+  const shown = await node('b').run(['ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'link']);
+  const ll = /inet6 (fe80::[0-9a-f:]+)\//.exec(shown)?.[1];
+  assert.ok(ll, `b has a link-local address: ${shown}`);
+  const ping = await exec(['ping', '-6', '-c', '1', '-W', '1', `${ll}%eth0`], { netns: node('a').name, allowFailure: true });
+  assert.is.not(ping.exitCode, 0, 'a cannot ping b over IPv6');
+  assert.is(await tcpOpen(node('a'), `${ll}%eth0`, 5432), false, 'a -> b:5432 over IPv6 is dropped although IPv4 is allowed');
 });
 
 test('DNS to the station resolver always works; names of local nodes resolve', async () => {

@@ -38,6 +38,8 @@ test('bridge filtering switch read from ip -d link', () => {
   assert.is(bridgeFiltersCalled(fixture('ip-link-bridge.json')), false);
   const on = JSON.parse(fixture('ip-link-bridge.json'));
   on[0].linkinfo.info_data.nf_call_iptables = 1;
+  assert.is(bridgeFiltersCalled(JSON.stringify(on)), false, 'IPv6 must be filtered too');
+  on[0].linkinfo.info_data.nf_call_ip6tables = 1;
   assert.is(bridgeFiltersCalled(JSON.stringify(on)), true);
 });
 
