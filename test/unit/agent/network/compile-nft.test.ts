@@ -61,4 +61,19 @@ test('the same input gives the same text (applying twice changes nothing)', () =
   assert.is(compileRuleset(input).text, compileRuleset(shuffled).text);
 });
 
+test('Nebula entries: local_cidr per node for newer Nebula, owner groups as the mesh names them', () => {
+  const input = JSON.parse(readFileSync(`${DIR}basic.input.json`, 'utf8')) as CompileInput;
+  const out = meshFirewallRules(input.nodes, input.directory, { meshSubnets: input.facts.meshSubnets, localCidr: true, ownerGroup: (o) => `owner-${o}` });
+  assert.equal(out.inbound, [
+    { port: '22', proto: 'tcp', group: 'owner-alice', local_cidr: '10.134.0.10/32' },
+    { port: '5432', proto: 'tcp', cidr: '10.135.0.20/32', local_cidr: '10.134.0.11/32' },
+  ]);
+});
+
+test('Nebula entries: nothing for local nodes, the LAN or the internet', () => {
+  const out = meshFirewallRules([{ name: 'a', address: '10.134.0.10', policy: { egress: [{ to: 'node:b' }, { to: 'lan' }, { to: 'internet' }, { to: '192.168.0.0/16' }], ingress: [{ from: 'node:b' }, { from: 'lan' }] } },
+    { name: 'b', address: '10.134.0.11', policy: {} }], { nodes: {}, owners: {}, groups: {} }, { meshSubnets: ['100.64.0.0/10'] });
+  assert.equal(out, { inbound: [], outbound: [] });
+});
+
 test.run();
