@@ -6,15 +6,15 @@ import { fixture } from '../../../../fixtures/lxc/golden.ts';
 
 test('/proc/PID/cgroup of a busybox node on this v1 hybrid host', async () => {
   const lines = parseProcCgroup(await fixture('proc-cgroup-busybox.txt'));
-  assert.equal(lines.find((l) => l.controllers.includes('memory'))?.path, '/lxc.payload.st22d5cbb');
+  assert.equal(lines.find((l) => l.controllers.includes('memory'))?.path, '/lxc.payload.stf503cbb');
   assert.equal(lines.find((l) => l.id === '0')?.controllers, []);
 });
 
 test('systemd moves its init into init.scope: the node cgroup is cut at lxc.payload.*', async () => {
   const lines = parseProcCgroup(await fixture('proc-cgroup-debian.txt'));
   const pids = lines.find((l) => l.controllers.includes('pids'))!;
-  assert.equal(pids.path, '/lxc.payload.st22d5cdeb/init.scope');
-  assert.equal(containerCgroupPath(pids.path), '/lxc.payload.st22d5cdeb');
+  assert.equal(pids.path, '/lxc.payload.stf503cdeb/init.scope');
+  assert.equal(containerCgroupPath(pids.path), '/lxc.payload.stf503cdeb');
   assert.equal(containerCgroupPath('/'), '/');
 });
 
@@ -22,10 +22,10 @@ test('v1 hybrid host: stats come from cpuacct, memory and pids hierarchies', asy
   const files = statFiles(parseMounts(await fixture('proc-mounts-host.txt')), parseProcCgroup(await fixture('proc-cgroup-debian.txt')));
   assert.equal(files, {
     layout: 'v1',
-    cpu: '/sys/fs/cgroup/cpuacct/lxc.payload.st22d5cdeb/cpuacct.usage',
-    memory: '/sys/fs/cgroup/memory/lxc.payload.st22d5cdeb/memory.usage_in_bytes',
-    memoryLimit: '/sys/fs/cgroup/memory/lxc.payload.st22d5cdeb/memory.limit_in_bytes',
-    pids: '/sys/fs/cgroup/pids/lxc.payload.st22d5cdeb/pids.current',
+    cpu: '/sys/fs/cgroup/cpuacct/lxc.payload.stf503cdeb/cpuacct.usage',
+    memory: '/sys/fs/cgroup/memory/lxc.payload.stf503cdeb/memory.usage_in_bytes',
+    memoryLimit: '/sys/fs/cgroup/memory/lxc.payload.stf503cdeb/memory.limit_in_bytes',
+    pids: '/sys/fs/cgroup/pids/lxc.payload.stf503cdeb/pids.current',
   });
 });
 

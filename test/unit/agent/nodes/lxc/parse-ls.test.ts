@@ -6,9 +6,9 @@ import { fixture } from '../../../../fixtures/lxc/golden.ts';
 test('lxc-ls --fancy: running nodes with pids, stopped ones without', async () => {
   const rows = parseLxcLsFancy(await fixture('lxc-ls-fancy.txt'));
   assert.equal(rows, [
-    { name: 'st22d5cbb', state: 'running', pid: 28282 },
-    { name: 'st22d5cdeb', state: 'running', pid: 28427 },
-    { name: 'st22d5cidle', state: 'stopped', pid: null },
+    { name: 'stf503cbb', state: 'running', pid: 9503 },
+    { name: 'stf503cdeb', state: 'running', pid: 9568 },
+    { name: 'stf503cidle', state: 'stopped', pid: null },
   ]);
 });
 
@@ -21,7 +21,7 @@ test('an unexpected lxc-ls header is an error, not an empty list', () => {
 });
 
 test('lxc-info: state and pid', async () => {
-  assert.equal(parseLxcInfo(await fixture('lxc-info-running.txt')), { state: 'running', pid: 28282 });
+  assert.equal(parseLxcInfo(await fixture('lxc-info-running.txt')), { state: 'running', pid: 9503 });
   assert.equal(parseLxcInfo(await fixture('lxc-info-stopped.txt')), { state: 'stopped', pid: null });
   assert.equal(parseLxcInfo('garbage'), null);
 });
@@ -34,8 +34,8 @@ test('unknown LXC states map to unknown', () => {
 test('a node directory with a partial marker, or without config, is partial; hidden dirs are ignored', async () => {
   const rows = parseLxcLsFancy(await fixture('lxc-ls-fancy.txt'));
   const nodes = observeNodes(rows, [
-    { name: 'st22d5cbb', hasConfig: true, hasPartialMarker: false },
-    { name: 'st22d5cdeb', hasConfig: true, hasPartialMarker: true },
+    { name: 'stf503cbb', hasConfig: true, hasPartialMarker: false },
+    { name: 'stf503cdeb', hasConfig: true, hasPartialMarker: true },
     { name: 'half', hasConfig: false, hasPartialMarker: true },
     { name: 'bare', hasConfig: false, hasPartialMarker: false },
     { name: '.debian.building', hasConfig: false, hasPartialMarker: false },
@@ -43,9 +43,9 @@ test('a node directory with a partial marker, or without config, is partial; hid
   assert.equal(nodes, [
     { name: 'bare', state: 'stopped', pid: null, partial: true },
     { name: 'half', state: 'stopped', pid: null, partial: true },
-    { name: 'st22d5cbb', state: 'running', pid: 28282, partial: false },
-    { name: 'st22d5cdeb', state: 'running', pid: 28427, partial: true },
-    { name: 'st22d5cidle', state: 'stopped', pid: null, partial: false },
+    { name: 'stf503cbb', state: 'running', pid: 9503, partial: false },
+    { name: 'stf503cdeb', state: 'running', pid: 9568, partial: true },
+    { name: 'stf503cidle', state: 'stopped', pid: null, partial: false },
   ]);
 });
 
