@@ -65,6 +65,7 @@ test('exec runs with a clean environment and returns exit code and output', asyn
   assert.not.match(env.stdout, /LC_ALL|STATION_|npm_/);
   const fail = await h.driver.exec(name, ['sh', '-c', 'echo out; echo err >&2; exit 7']);
   assert.equal(fail, { exitCode: 7, stdout: 'out\n', stderr: 'err\n' });
+  assert.equal((await h.driver.exec(name, ['cat'], { input: 'from stdin' })).stdout, 'from stdin');
   const host = await h.driver.exec(name, ['hostname']);
   assert.equal(host.stdout.trim(), name);
 });

@@ -241,8 +241,11 @@ export class LxcDriver implements NodeDriver {
     const node = await this.mustExist(name);
     if (node.state === 'running') return;
     const logFile = join(this.dir(name), 'lxc.log');
+    // lxc-start -d itself waits until the container is RUNNING (or reports that it failed)
     await this.run(['lxc-start', ...this.P(), '-n', name, '-d', '-o', logFile, '-l', 'WARN'], { timeoutMs: 60_000 });
-    await this.run(['lxc-wait', ...this.P(), '-n', name, '-s', 'RUNNING', '-t', '30'], { timeoutMs: 35_000 });
+    if ((await this.inspect(name))?.state !== 'running') {
+      await this.run(['lxc-wait', ...this.P(), '-n', name, '-s', 'RUNNING', '-t', '30'], { timeoutMs: 35_000 });
+    }
   }
 
   async stop(name: string, options: { timeoutSeconds: number }): Promise<void> {
