@@ -249,8 +249,11 @@ export class NodeService {
       this.failures.delete(name);
     } catch (error) {
       const failures = (this.failures.get(name)?.failures ?? 0) + 1;
-      // Back off a failing node (10 s, 20 s, ... 5 min) so a broken build does not spin the loop.
-      this.failures.set(name, { message: (error as Error).message, failures, retryAt: Date.now() + Math.min(300_000, 10_000 * 2 ** (failures - 1)) });
+      // The first failure is retried by the next pass (it is often a race with someone changing the
+      // container at the same moment); after that back off (5 s, 10 s, ... 5 min) so a broken build
+      // does not spin the loop.
+      const delay = failures === 1 ? 0 : Math.min(300_000, 5_000 * 2 ** (failures - 2));
+      this.failures.set(name, { message: (error as Error).message, failures, retryAt: Date.now() + delay });
       this.deps.events.publish('node.error', { name, message: (error as Error).message });
       throw error;
     } finally {

@@ -4,18 +4,15 @@
 // stopping the agent leaves nodes running and the next agent adopts them; SIGKILL mid-create leaves
 // no half-made node after restart; destroy leaves no container, veth, mount or cgroup.
 //
-// The agent is started with nsenter + a private mount namespace (the driver's netnsArgv) rather
-// than `ip netns exec`, which remounts /sys and hides the cgroup hierarchies LXC needs.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exec } from '../../agent/exec.ts';
-import { netnsArgv, netnsRunner } from '../../agent/nodes/lxc/netns-runner.ts';
+import { netnsRunner } from '../../agent/nodes/lxc/netns-runner.ts';
 import { vethName } from '../../agent/nodes/lxc/names.ts';
-import { fetchInNetns } from '../helpers/agent-process.ts';
+import { startAgent } from '../helpers/agent-process.ts';
 import { createNetns, type Netns } from '../helpers/netns.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { RUN_PREFIX, runName } from '../helpers/run-prefix.ts';
@@ -34,35 +31,15 @@ const port = 30000 + Math.floor(Math.random() * 20000);
 const web = `${RUN_PREFIX}web`;
 
 async function startNodeAgent(): Promise<Agent> {
-  const env = {
-    ...process.env, STATION_STATE_DIR: stateDir, STATION_HTTP_HOST: '127.0.0.1', STATION_HTTP_PORT: String(port), STATION_NAME: 'test-station',
-    STATION_LXC_PATH: lxcPath, STATION_BRIDGE: runName('br'), STATION_NODE_SUBNET: `${SUBNET}.0/24`, STATION_TEMPLATE_CACHE: '/var/cache/station-test/templates',
-    STATION_RECONCILE_SECONDS: String(RECONCILE_SECONDS), STATION_LOG_LEVEL: 'info', STATION_DISABLE: 'mesh,wifi,discovery,indicator',
-  };
-  const argv = netnsArgv(ns.name, [process.execPath, join(ROOT, 'agent/main.ts')]);
-  const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d) => { output += d; });
-  child.stderr!.on('data', (d) => { output += d; });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    await exited;
-  };
-  onCleanup(`agent pid ${child.pid}`, () => stop('SIGKILL'));
-  const base = `http://127.0.0.1:${port}`;
-  const token = () => readFile(join(stateDir, 'admin-token'), 'utf8').then((t) => t.trim());
-  const api: Agent['api'] = async (path, init = {}) => {
-    const headers: Record<string, string> = {};
-    if (init.method && init.method !== 'GET') headers.authorization = `Bearer ${await token()}`;
-    if (init.json !== undefined) headers['content-type'] = 'application/json';
-    return fetchInNetns(ns.name, `${base}/api/v1${path}`, { method: init.method ?? 'GET', headers, body: init.json === undefined ? undefined : JSON.stringify(init.json) });
-  };
-  await waitFor('agent ready', async () => {
-    if (child.exitCode !== null) throw new Error(`agent exited:\n${output}`);
-    return (await api('/ready').catch(() => null))?.status === 200;
-  }, 20_000);
-  return { pid: child.pid!, api, stop, logs: () => output };
+  const handle = await startAgent({
+    netns: ns.name, stateDir, port, readyTimeoutMs: 20_000,
+    env: {
+      STATION_LXC_PATH: lxcPath, STATION_BRIDGE: runName('br'), STATION_NODE_SUBNET: `${SUBNET}.0/24`, STATION_TEMPLATE_CACHE: '/var/cache/station-test/templates',
+      STATION_RECONCILE_SECONDS: String(RECONCILE_SECONDS), STATION_DISABLE: 'mesh,wifi,discovery,indicator',
+    },
+  });
+  const api: Agent['api'] = (path, init = {}) => handle.api(`/api/v1${path}`, { method: init.method ?? 'GET', auth: (init.method ?? 'GET') !== 'GET', ...(init.json !== undefined ? { json: init.json } : {}) });
+  return { pid: handle.child.pid!, api, stop: async (signal) => { await handle.stop(signal); }, logs: handle.logs };
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
@@ -195,8 +172,9 @@ t('PATCH of resources recreates the node with the new limit, keeping its volume'
 
 t('a node destroyed or stopped behind the agent\'s back is back within one reconcile period', async () => {
   const { address } = await getNode(web);
-  await lxc(['lxc-stop', '-n', web, '-k']);
-  await lxc(['lxc-destroy', '-n', web]);
+  // -f: stop and destroy in one go (the agent would notice a plain lxc-stop and restart the node first)
+  const destroyed = await lxc(['lxc-destroy', '-f', '-n', web]);
+  assert.is(destroyed.exitCode, 0, destroyed.stderr);
   assert.not.ok(await exists(join(lxcPath, web)));
   const t0 = Date.now();
   await waitFor('node re-made', async () => (await getNode(web)).state === 'running', (RECONCILE_SECONDS + 10) * 1000, 200);
@@ -246,8 +224,13 @@ t('a debian node from the template cache boots systemd with its module as a serv
   const name = `${RUN_PREFIX}deb`;
   const res = await agent.api('/nodes', { method: 'POST', json: { name, template: 'debian', modules: [{ name: 'ticker', run: 'while true; do date > /data/tick; sleep 1; done' }], volumes: [{ name: 'data', path: '/data' }] } });
   assert.is(res.status, 201, await res.clone().text());
-  const up = await agent.api(`/nodes/${name}/exec`, { method: 'POST', json: { command: ['systemctl', 'is-system-running', '--wait'], timeoutSeconds: 60 } });
-  assert.match((await up.json() as { stdout: string }).stdout, /running|degraded/);
+  // right after start systemd's bus socket may not exist yet ("Failed to connect to bus"): ask again
+  const state = await waitFor('systemd up', async () => {
+    const up = await agent.api(`/nodes/${name}/exec`, { method: 'POST', json: { command: ['systemctl', 'is-system-running', '--wait'], timeoutSeconds: 60 } });
+    const out = await up.json() as { stdout: string };
+    return /running|degraded/.test(out.stdout) && out.stdout;
+  }, 30_000, 200);
+  assert.match(state, /running|degraded/);
   await waitFor('module output in the volume', () => exists(join(stateDir, 'volumes', name, 'data', 'tick')), 15_000);
   const del = await agent.api(`/nodes/${name}?volumes=delete`, { method: 'DELETE' });
   assert.is(del.status, 200);
