@@ -150,8 +150,16 @@ export class NetworkSubsystem implements Subsystem {
    * ports, aliases): what the node service calls on POST /nodes and PATCH /nodes/:name.
    */
   validateCandidate(name: string, policy: unknown): void {
-    const others = Object.fromEntries(this.nodes.filter((n) => n.name !== name).map((n) => [n.name, n.policy]));
-    validatePolicies({ ...others, [name]: policy ?? {} }, this.knownNodes([name]), { reservedPorts: [this.deps.config.httpPort, 53], allowUnknownNodes: false });
+    // The node service's own list is newer than the last applied set (a node made a moment ago).
+    let current: NodeNetworkInput[] = this.nodes;
+    try { current = this.deps.nodeSource?.() ?? this.nodes; } catch { /* node service not up: use what we applied */ }
+    const others = Object.fromEntries(current.filter((n) => n.name !== name).map((n) => [n.name, n.policy ?? {}]));
+    const known = [...new Set([...this.knownNodes([name]), ...Object.keys(others)])];
+    const reservedPorts = [this.deps.config.httpPort, 53];
+    // the candidate strictly; then together with the others for clashes (exposed ports, aliases),
+    // where others' references to nodes deleted since do not count against the candidate
+    validatePolicies({ [name]: policy ?? {} }, known, { reservedPorts });
+    validatePolicies({ ...others, [name]: policy ?? {} }, known, { reservedPorts, allowUnknownNodes: true });
   }
 
   /**

@@ -11,6 +11,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { netnsArgv, netnsRunner } from '../../agent/nodes/lxc/netns-runner.ts';
+import { exec } from '../../agent/exec.ts';
 import { fetchInNetns } from '../helpers/agent-process.ts';
 import { createNetns, type Netns } from '../helpers/netns.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
@@ -58,6 +59,16 @@ async function flows(cases: [string, string, string, number, boolean][]): Promis
 const t = suite('network policy on LXC nodes through the agent');
 
 t.before(async () => {
+  try {
+    await setUp();
+  } catch (error) {
+    // uvu does not report a failing before hook: say why, with the agent's last words
+    process.stderr.write(`set-up failed: ${(error as Error).stack}\n${output.slice(-4000)}\n`);
+    throw error;
+  }
+});
+
+async function setUp(): Promise<void> {
   ns = await createNetns('nlx');
   stateDir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-netlxc-`));
   lxcPath = join(stateDir, 'lxc');
@@ -83,16 +94,21 @@ t.before(async () => {
 
   const web = (name: string, policy: unknown, ports = [80]) => ({ name, resources: { memoryMB: 64 }, network: policy,
     modules: ports.map((p) => ({ name: `web${p}`, run: `exec httpd -f -p ${p} -h /tmp` })) });
+  // b first: a policy may only name nodes that exist (the node service validates through us)
   for (const [name, policy, ports] of [
+    [B, {}, [80, 81]],
     [A, { egress: [{ to: `node:${B}`, ports: [80] }] }, [80]],
-    [B, { ingress: [{ from: `node:${A}`, ports: [80] }] }, [80, 81]],
     [C, {}, [80]],
   ] as const) {
     const res = await api('/nodes', { method: 'POST', json: web(name, policy, [...ports]) });
     assert.is(res.status, 201, await res.clone().text());
     addresses.set(name, ((await res.json()) as { address: string }).address.split('/')[0]!);
   }
-});
+  const patched = await api(`/nodes/${B}`, { method: 'PATCH', json: { network: { ingress: [{ from: `node:${A}`, ports: [80] }] } } });
+  assert.is(patched.status, 200, await patched.clone().text());
+}
+
+const table = async (): Promise<string> => (await exec(['nft', 'list', 'table', 'inet', 'station'], { netns: ns.name })).stdout.replace(/packets \d+ bytes \d+/g, '');
 
 t.after(async () => {
   await cleanupAll();
@@ -124,6 +140,33 @@ t('a PATCH on a running node opens a flow without restarting anything', async ()
   await flows([['a -> b:80 still', A, addresses.get(B)!, 80, true], ['c -> b:81', C, addresses.get(B)!, 81, false]]);
   const after = ((await (await api(`/nodes/${B}`)).json()) as { pid: number }).pid;
   assert.is(after, before, 'b kept running (same init pid)');
+});
+
+t('bad policies: 400 in the error shape, no node made, nothing applied', async () => {
+  const before = await table();
+  const bad: [string, unknown, RegExp][] = [
+    ['unknown node', { egress: [{ to: 'node:ghost' }] }, /unknown node "ghost"/],
+    ['bad CIDR', { egress: [{ to: '10.0.0.0/33' }] }, /prefix must be 0 to 32/],
+    ['port 0', { ingress: [{ from: 'lan', ports: [0] }] }, /./],
+    ['port above 65535', { egress: [{ to: 'internet', ports: [65536] }] }, /./],
+    ['unknown keyword', { egress: [{ to: 'anywhere' }] }, /unknown keyword "anywhere"/],
+  ];
+  const d = `${RUN_PREFIX}d`;
+  for (const [what, network, message] of bad) {
+    const created = await api('/nodes', { method: 'POST', json: { name: d, network } });
+    assert.is(created.status, 400, `${what}: ${await created.clone().text()}`);
+    const body = (await created.json()) as { error: { code: string; message: string } };
+    assert.ok(typeof body.error.code === 'string' && typeof body.error.message === 'string', what);
+    assert.match(body.error.message, message, what);
+    const patched = await api(`/nodes/${A}`, { method: 'PATCH', json: { network } });
+    assert.is(patched.status, 400, `${what} (PATCH)`);
+  }
+  const unknown = (await (await api('/nodes', { method: 'POST', json: { name: d, network: { egress: [{ to: 'node:ghost' }] } } })).json()) as { error: { code: string } };
+  assert.is(unknown.error.code, 'INVALID_NETWORK_POLICY');
+  assert.is((await api(`/nodes/${d}`)).status, 404, 'no node was made');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.is(await table(), before, 'the table did not change');
+  await flows([['a -> b:80 still', A, addresses.get(B)!, 80, true]]);
 });
 
 t('nodes resolve NODE.STATION.<domain> through the station resolver', async () => {
