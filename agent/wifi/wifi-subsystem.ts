@@ -49,7 +49,9 @@ export class WifiSubsystem implements Subsystem {
     this.deps = deps;
     this.nm = new Nmcli(deps.run);
     this.now = deps.now ?? Date.now;
-    this.timings = { bootGraceMs: 30_000, lostMs: deps.config.hotspotAfterSeconds * 1000, retryMs: 60_000, connectTimeoutMs: 45_000 };
+    // At boot NetworkManager gets 30 s (or the configured wait, when shorter) to bring a saved network up.
+    const lostMs = deps.config.hotspotAfterSeconds * 1000;
+    this.timings = { bootGraceMs: Math.min(30_000, lostMs), lostMs, retryMs: 60_000, connectTimeoutMs: 45_000 };
     this.machine = initialOnboarding(0);
   }
 

@@ -10,7 +10,14 @@ async function call(method, path, body) {
   return data;
 }
 
-function bars(signal) { return signal >= 75 ? '▂▄▆█' : signal >= 50 ? '▂▄▆' : signal >= 25 ? '▂▄' : '▂'; }
+function bars(signal) {
+  const meter = document.createElement('span');
+  meter.className = 'signal';
+  meter.title = `${signal}%`;
+  const lit = signal >= 75 ? 4 : signal >= 50 ? 3 : signal >= 25 ? 2 : 1;
+  for (let i = 1; i <= 4; i++) meter.append(Object.assign(document.createElement('i'), { className: i <= lit ? 'on' : '' }));
+  return meter;
+}
 
 async function load(rescan) {
   const box = $('networks');
@@ -18,15 +25,17 @@ async function load(rescan) {
     const { networks } = await call('GET', `/wifi/networks${rescan ? '?rescan=yes' : ''}`);
     box.replaceChildren(...networks.map((n) => {
       const li = document.createElement('li');
+      li.className = 'network';
+      const left = document.createElement('span');
       const name = document.createElement('b');
-      name.textContent = `${n.ssid}${n.security ? ' 🔒' : ''}`;
-      const right = document.createElement('span');
-      right.className = 'latency';
-      right.textContent = `${bars(n.signal)} ${n.signal}%`;
-      li.append(name, right);
+      name.textContent = n.ssid;
+      const sub = document.createElement('small');
+      sub.textContent = `${n.security ? `secured (${n.security})` : 'open'}${n.channel ? ` · channel ${n.channel}` : ''}`;
+      left.append(name, sub);
+      li.append(left, bars(n.signal));
       li.tabIndex = 0;
-      li.style.cursor = 'pointer';
       li.addEventListener('click', () => pick(n));
+      li.addEventListener('keydown', (e) => { if (e.key === 'Enter') pick(n); });
       return li;
     }));
     if (!networks.length) box.replaceChildren(Object.assign(document.createElement('li'), { className: 'muted', textContent: 'No networks found. Scan again.' }));
