@@ -77,6 +77,11 @@ test('stats come from the node cgroups and carry its memory limit', async () => 
   assert.ok(stats.memoryBytes > 0);
   assert.ok(stats.cpuSeconds > 0);
   assert.equal(stats.memoryLimitBytes, 64 * 1024 * 1024);
+  // cpus: 0.5 is enforced by the CFS quota of the node's cgroup
+  const node = await h.driver.inspect(name);
+  const cpuPath = (await readFile(`/proc/${node!.pid}/cgroup`, 'utf8')).match(/^\d+:cpu(?:,cpuacct)?:(\S+)$/m)?.[1];
+  if (cpuPath) assert.equal((await readFile(`/sys/fs/cgroup/cpu${cpuPath}/cpu.cfs_quota_us`, 'utf8')).trim(), '50000');
+  else assert.match(await readFile(`/sys/fs/cgroup${(await readFile(`/proc/${node!.pid}/cgroup`, 'utf8')).match(/^0::(\S+)$/m)![1]}/cpu.max`, 'utf8'), /^50000 100000/);
 });
 
 test('stop, start and restart keep the volume data', async () => {

@@ -35,6 +35,14 @@ test('a debian node clones the cached template and boots systemd to running', as
   assert.match((await h.driver.exec(build.name, ['ip', '-4', 'addr', 'show', 'eth0'])).stdout, new RegExp(`${h.address(20)}/24`));
   assert.match((await h.driver.exec(build.name, ['ip', 'route'])).stdout, new RegExp(`default via ${h.address(1)}`));
   assert.equal((await h.driver.exec(build.name, ['cat', '/etc/resolv.conf'])).stdout, `nameserver ${h.address(1)}\n`);
+  // graceful: systemd shuts down on LXC's halt signal well before the timeout
+  const t1 = Date.now();
+  await h.driver.stop(build.name, { timeoutSeconds: 20 });
+  const stopped = Date.now() - t1;
+  console.log(`debian graceful stop ${stopped} ms`);
+  assert.equal((await h.driver.inspect(build.name))?.state, 'stopped');
+  assert.ok(stopped < 15_000, `graceful stop took ${stopped} ms`);
+  assert.match(await h.driver.logs(build.name, { lines: 200 }), /(Reached target|System is (halting|powering down))/i);
   await h.driver.destroy(build.name);
 });
 

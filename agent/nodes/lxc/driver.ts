@@ -1,9 +1,8 @@
 // LxcDriver: makes Disposable Nodes real with the lxc-* tools, always with `-P lxcPath` (one
 // lxcpath per station). Containers are started daemonized (lxc-start -d: the monitor re-parents
 // to init in its own session), so nodes keep running when the agent stops or is killed.
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { readdirSync, readFileSync } from 'node:fs';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import type { Runner } from '../../exec.ts';
 import type { Logger } from '../../log.ts';
@@ -19,9 +18,9 @@ import { readHostFacts } from './host-facts.ts';
 import { cgroupMountState, restoreCgroupMounts } from './cgroup-mounts.ts';
 import { assertNodeName } from './names.ts';
 import { fetchPackages, installPackages } from './packages.ts';
-import { observeNodes, parseLxcInfo, type ContainerDirEntry, type LsRow } from './parse-ls.ts';
-import { isContainerInit, monitorName, parseChildren } from './monitors.ts';
 import { writeNodeFiles } from './rootfs-files.ts';
+import { readContainerDirs, readNodes } from './observe.ts';
+import type { ContainerDirEntry } from './parse-ls.ts';
 import { tailLines } from './tail.ts';
 
 export interface LxcDriverOptions {
@@ -34,8 +33,9 @@ export interface LxcDriverOptions {
   log: Logger;
 }
 
-/** Present in a node's directory from the first moment of create() until its last step. */
-export const PARTIAL_MARKER = 'station-partial';
+import { PARTIAL_MARKER } from './partial.ts';
+
+export { PARTIAL_MARKER };
 const BUILD_FILE = 'station-build.json';
 const CLEAN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -102,63 +102,8 @@ export class LxcDriver implements NodeDriver {
     return work;
   }
 
-  private async dirEntries(): Promise<ContainerDirEntry[]> {
-    const names = await readdir(this.lxcPath).catch(() => [] as string[]);
-    const entries = await Promise.all(names.map(async (name): Promise<ContainerDirEntry | null> => {
-      const files = await readdir(this.dir(name)).catch(() => null);
-      return files ? { name, hasConfig: files.includes('config'), hasPartialMarker: files.includes(PARTIAL_MARKER) } : null;
-    }));
-    return entries.filter((e): e is ContainerDirEntry => e !== null);
-  }
-
-  /** Running containers of this lxcpath: name -> { monitor, init } from /proc (no program run). */
-  private async monitors(only?: string): Promise<Map<string, { monitor: number; init: number | null }>> {
-    const found = new Map<string, { monitor: number; init: number | null }>();
-    // Synchronous reads: a few hundred tiny /proc files take ~3 ms this way, while as many
-    // async reads queue on libuv's four threads and take several times longer.
-    const monitorPids: { pid: string; name: string }[] = [];
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      let cmdline = '';
-      try { cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { continue; }
-      if (!cmdline.startsWith('[lxc monitor]')) continue;
-      const name = monitorName(cmdline, this.lxcPath);
-      if (name && (!only || name === only)) monitorPids.push({ pid, name });
-    }
-    await Promise.all(monitorPids.map(async ({ pid, name }) => {
-      let init: number | null = null;
-      const children = parseChildren(await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => ''));
-      for (const child of children) {
-        if (isContainerInit(await readFile(`/proc/${child}/cgroup`, 'utf8').catch(() => ''), name)) init = child;
-      }
-      found.set(name, { monitor: Number(pid), init });
-    }));
-    return found;
-  }
-
-  /**
-   * Observed nodes from the disk (whole or partial) and /proc (running, init pid). Only a node
-   * whose monitor is alive without an init (starting or stopping right now) is asked to LXC.
-   */
-  private async observe(dirs: ContainerDirEntry[], only?: string): Promise<ObservedNode[]> {
-    if (!dirs.length) return [];
-    const monitors = await this.monitors(only);
-    const rows: LsRow[] = [];
-    for (const dir of dirs) {
-      const m = monitors.get(dir.name);
-      if (!m) rows.push({ name: dir.name, state: 'stopped', pid: null });
-      else if (m.init) rows.push({ name: dir.name, state: 'running', pid: m.init });
-      else {
-        const info = await this.run(['lxc-info', ...this.P(), '-n', dir.name, '-s', '-p'], { allowFailure: true });
-        const parsed = parseLxcInfo(info.stdout);
-        rows.push({ name: dir.name, state: parsed?.state ?? 'unknown', pid: parsed?.pid ?? null });
-      }
-    }
-    return observeNodes(rows, dirs);
-  }
-
   async list(): Promise<ObservedNode[]> {
-    return this.observe(await this.dirEntries());
+    return readNodes(this.lxcPath, this.run, await readContainerDirs(this.lxcPath));
   }
 
   async inspect(name: string): Promise<ObservedNode | null> {
@@ -167,7 +112,7 @@ export class LxcDriver implements NodeDriver {
     if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) return null;
     const has = (file: string) => stat(join(dir, file)).then(() => true, () => false);
     const entry: ContainerDirEntry = { name, hasConfig: await has('config'), hasPartialMarker: await has(PARTIAL_MARKER) };
-    return (await this.observe([entry], name))[0] ?? null;
+    return (await readNodes(this.lxcPath, this.run, [entry], name))[0] ?? null;
   }
 
   async create(build: NodeBuild, progress: (message: string) => void = () => {}): Promise<void> {
