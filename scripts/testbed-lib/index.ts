@@ -10,7 +10,7 @@ import { buildHome, buildInternet, listNetnsWithPrefix, removeNetns } from './ne
 import { spawnAgent, stationApi, stopAgent, waitReady, type StationRecord } from './stations.ts';
 import { planTestbed, type PlanOptions } from './topology.ts';
 
-export { stationApi, meshPing, waitReady, type StationRecord } from './stations.ts';
+export { stationApi, meshPing, meshPingMany, answeredPings, waitReady, type StationRecord } from './stations.ts';
 export { planTestbed } from './topology.ts';
 
 export const TESTBED_ROOT = process.env.STATION_TESTBED_ROOT ?? '/run/station-testbed';
