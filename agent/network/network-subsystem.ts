@@ -3,8 +3,6 @@
 // (dnsmasq) and the Dynamic Alias registry. The node service calls apply() with its nodes; the
 // mesh code calls setMesh() and setAliasPeers(). Without nft it is off with the reason; without
 // dnsmasq the filter still works and the subsystem is degraded.
-import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/schema.ts';
 import type { Runner } from '../exec.ts';
 import type { EventBus } from '../events.ts';
@@ -21,7 +19,8 @@ import type { CounterInfo, CounterValue, NodeNetwork, PeerDirectory, StationNetw
 import { EMPTY_DIRECTORY } from './types.ts';
 import { AliasRegistry } from './alias/registry.ts';
 import { localRecords, renderHosts, type AliasRecord } from './alias/records.ts';
-import { DnsmasqResolver, upstreamsFromResolvConf } from './alias/dnsmasq.ts';
+import type { DnsmasqResolver } from './alias/dnsmasq.ts';
+import { startStationResolver } from './alias/station-resolver.ts';
 import { AliasExchange, type AliasPeer } from './alias/exchange.ts';
 import { NodeSync } from './node-sync.ts';
 
@@ -276,25 +275,9 @@ export class NetworkSubsystem implements Subsystem {
   }
 
   private async startResolver(): Promise<void> {
-    const upstreams = upstreamsFromResolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
-    // Loopback too, so the station itself can ask; when another resolver holds 127.0.0.1:53
-    // (common on a host), the gateway alone is enough for the nodes.
-    // dnsmasq must live where the runner runs nft and ip (tests wrap the runner to a namespace):
-    // ask the runner which named namespace that is; empty means our own.
-    const netns = this.deps.netns ?? ((await this.deps.run(['ip', 'netns', 'identify'], { allowFailure: true, timeoutMs: 5000 })).stdout.trim() || undefined);
-    const listens = this.deps.resolverLoopback === false ? [[this.gateway]] : [[this.gateway, '127.0.0.1'], [this.gateway]];
-    for (const listen of listens) {
-      const resolver = new DnsmasqResolver({ netns, dir: join(this.deps.config.stateDir, 'dns'), listen, domain: this.domain, upstreams });
-      try {
-        await resolver.start(renderHosts(this.aliases.resolved()));
-        this.resolver = resolver;
-        this.resolverError = undefined;
-        break;
-      } catch (error) {
-        await resolver.stop();
-        this.resolverError = (error as Error).message;
-      }
-    }
+    const started = await startStationResolver({ run: this.deps.run, netns: this.deps.netns, stateDir: this.deps.config.stateDir, gateway: this.gateway, domain: this.domain, loopback: this.deps.resolverLoopback, initialHosts: renderHosts(this.aliases.resolved()) });
+    this.resolver = started.resolver;
+    this.resolverError = started.error;
     if (!this.resolver) {
       this.deps.log.error({ err: this.resolverError }, 'the resolver (dnsmasq) did not start; names are not served');
       return;
