@@ -2,6 +2,7 @@
 // without GPIO (the API and `station pair` open the window too); without GPIO lines the LED and
 // button are off with the reason, and the agent runs on.
 import type { Subsystem, SubsystemHealth } from '../subsystem.ts';
+import { UnavailableError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import type { Logger } from '../log.ts';
 import type { AuthService } from '../auth/auth-service.ts';
@@ -37,6 +38,8 @@ export class IndicatorSubsystem implements Subsystem {
   private buttonState: ButtonState = RELEASED;
   private timers: NodeJS.Timeout[] = [];
   private pins: Record<string, number> = {};
+  /** sessions are accepted only once start() has plugged the window into auth */
+  private verifying = false;
 
   constructor(deps: IndicatorDeps) {
     this.deps = deps;
@@ -50,7 +53,8 @@ export class IndicatorSubsystem implements Subsystem {
   }
 
   async start(): Promise<void> {
-    this.deps.auth().addVerifier((bearer) => this.pairing.verify(bearer));
+    if (!this.verifying) this.deps.auth().addVerifier((bearer) => this.pairing.verify(bearer));
+    this.verifying = true;
     const { gpioSysfsRoot: root, gpioChipLabel, ledPin, buttonPin } = this.deps.config;
     if (ledPin < 0 && buttonPin < 0) {
       this.gpioReason = 'no LED or button pin configured';
@@ -116,11 +120,18 @@ export class IndicatorSubsystem implements Subsystem {
   }
 
   openPairing(trigger: PairingTrigger): PairingState {
+    this.requireStarted();
     return this.pairing.open(trigger);
   }
 
   createSession(): PairingSession {
+    this.requireStarted();
     return this.pairing.createSession();
+  }
+
+  // With the subsystem disabled (STATION_DISABLE=indicator) a session would never be accepted: say so.
+  private requireStarted(): void {
+    if (!this.verifying) throw new UnavailableError('PAIRING_UNAVAILABLE', 'pairing is off: the indicator subsystem is disabled or not started');
   }
 
   ledMode(): LedMode | undefined {

@@ -10,13 +10,13 @@ export const pairingRoutes: RoutePlugin = async (app, { system }) => {
   }, async () => system.indicator.pairingState());
 
   app.post('/pairing/open', {
-    schema: { tags: ['pairing'], summary: 'open a 30 s pairing window (what a short press of the link button does)', body: EmptyBodySchema, response: responses({ 200: PairingStateSchema }, MUTATION_ERRORS) },
+    schema: { tags: ['pairing'], summary: 'open a 30 s pairing window (what a short press of the link button does)', body: EmptyBodySchema, response: responses({ 200: PairingStateSchema }, [...MUTATION_ERRORS, 503]) },
   }, async () => system.indicator.openPairing('api'));
 
   // Authenticates itself: the open window is the credential. 403 PAIRING_CLOSED otherwise.
   app.post('/pairing/session', {
     config: { publicMutation: true },
-    schema: { tags: ['pairing'], summary: 'take an admin session without the token, only while a pairing window is open', body: EmptyBodySchema, response: responses({ 200: PairingSessionSchema }, [403]) },
+    schema: { tags: ['pairing'], summary: 'take an admin session without the token, only while a pairing window is open', body: EmptyBodySchema, response: responses({ 200: PairingSessionSchema }, [403, 503]) },
   }, async () => system.indicator.createSession());
 };
 

@@ -87,4 +87,10 @@ test('without GPIO the feature is off with the reason, and pairing still works t
   await indicator.stop();
 });
 
+test('not started (STATION_DISABLE=indicator): pairing answers 503 instead of handing out sessions nobody accepts', () => {
+  const { indicator } = make('/nonexistent', [], { health: 'ok' });
+  assert.throws(() => indicator.openPairing('api'), /pairing is off/);
+  assert.throws(() => indicator.createSession(), /pairing is off/);
+});
+
 test.run();
