@@ -141,7 +141,15 @@ export class NodeService {
     if ((patch as { network?: unknown }).network) this.deps.validatePolicy?.(name, next.network);
     if ((next.resources.memoryMB ?? 0) > (record.spec.resources.memoryMB ?? 0) || (next.resources.cpus ?? 0) > (record.spec.resources.cpus ?? 0)) await this.checkFits(next, name);
     await this.setRecord(name, { spec: next });
-    await this.converge(name);
+    try {
+      await this.converge(name);
+    } catch (error) {
+      // The new build failed (the runner removed what it made): go back to the spec that worked.
+      await this.setRecord(name, { spec: record.spec });
+      this.failures.delete(name);
+      await this.converge(name).catch((again: Error) => this.deps.log.error({ node: name, err: again }, 'restoring the previous spec failed; the reconcile loop retries'));
+      throw error;
+    }
     this.deps.events.publish('node.updated', { name, fields: Object.keys(patch as object) });
     return this.get(name, false);
   }
