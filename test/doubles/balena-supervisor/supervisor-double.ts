@@ -1,7 +1,7 @@
 // DOUBLE of the balena supervisor's local API (see README.md here for the documented source of
 // every shape). Test-only; listens on 127.0.0.1.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { open, unlink, access, mkdir } from 'node:fs/promises';
+import { open, unlink, access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface ReleaseHooks {
@@ -34,6 +34,8 @@ export class SupervisorDouble {
   private timer: NodeJS.Timeout | undefined;
   private status = 'Idle';
   lastError: string | null = null;
+  /** what the lock file held when an update was deferred (who held it) */
+  lockSeen: string | null = null;
   address = '';
 
   constructor(options: SupervisorDoubleOptions) {
@@ -90,6 +92,7 @@ export class SupervisorDouble {
     const { force } = this.pending;
     this.applying = (async () => {
       if (!force && await this.lockHeld()) {
+        this.lockSeen ??= await readFile(this.lockPath, 'utf8').catch(() => null);
         if (this.status !== 'Updates locked') this.note('deferred-locked');
         this.status = 'Updates locked';
         return;
@@ -157,6 +160,7 @@ export class SupervisorDouble {
     if (req.method === 'POST' && url.pathname === '/v1/update') {
       this.pending = { force: body?.force === true };
       this.note('requested');
+      this.tryApply(); // the lock is checked when the update is asked for, then on every retry
       return void res.writeHead(204).end();
     }
     const restart = url.pathname.match(/^\/v2\/applications\/(\d+)\/restart-service$/);
