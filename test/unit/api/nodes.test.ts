@@ -140,6 +140,21 @@ t('create, then the same name again is 409 NODE_EXISTS; the first node is untouc
   assert.is(shown.address, created.address);
 });
 
+t('applying the same desired state again changes nothing (start twice, a reconcile pass)', async (ctx) => {
+  const name = node('dup');
+  const before = (await ctx.app.inject({ url: `/api/v1/nodes/${name}` })).json();
+  const again = await post(ctx, `/api/v1/nodes/${name}/start`, {});
+  assert.is(again.statusCode, 200, again.body);
+  assert.is(again.json().pid, before.pid, 'start on a running node does not restart it');
+  const saved = await readFile(join(ctx.stateDir, 'nodes.json'), 'utf8');
+  await ctx.system.nodes.reconcileNow();
+  await ctx.system.nodes.reconcileNow();
+  const after = (await ctx.app.inject({ url: `/api/v1/nodes/${name}` })).json();
+  assert.is(after.pid, before.pid);
+  assert.is(after.state, 'running');
+  assert.is(JSON.parse(await readFile(join(ctx.stateDir, 'nodes.json'), 'utf8')).data.nodes[name].builtHash, JSON.parse(saved).data.nodes[name].builtHash);
+});
+
 t('PATCH refuses fields that cannot change and bad values (400), accepts labels', async (ctx) => {
   const name = node('dup');
   const auth = { authorization: `Bearer ${ctx.token}` };
