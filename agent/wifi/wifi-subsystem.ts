@@ -77,9 +77,12 @@ export class WifiSubsystem implements Subsystem {
       this.offReason = null;
     } catch (error) {
       const message = (error as Error).message;
-      this.offReason = /ENOENT|not found|could not start/i.test(message)
+      this.offReason = /ENOENT|could not start/i.test(message)
         ? 'nmcli is not installed (Debian package network-manager): Wi-Fi onboarding is off'
-        : `NetworkManager is not usable (${message}): Wi-Fi onboarding is off`;
+        // nmcli's words when no NetworkManager answers on D-Bus (recorded: test/fixtures/nmcli/no-daemon)
+        : /Could not create NMClient|NetworkManager is not running/i.test(message)
+          ? `NetworkManager is not running (nmcli: ${message}): Wi-Fi onboarding is off`
+          : `NetworkManager is not usable (${message}): Wi-Fi onboarding is off`;
       return;
     }
     await this.observe();

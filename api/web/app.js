@@ -40,6 +40,7 @@ const ago = (iso) => {
   const s = (Date.now() - new Date(iso).getTime()) / 1000;
   return s < 5 ? 'just now' : s < 60 ? `${Math.round(s)} s ago` : s < 3600 ? `${Math.round(s / 60)} min ago` : new Date(iso).toLocaleTimeString();
 };
+const HEALTH_LABEL = { ok: 'Healthy', degraded: 'Degraded', starting: 'Starting' };
 const pick = (...values) => values.find((v) => v !== undefined && v !== null);
 const list = (body, key) => (Array.isArray(body) ? body : body && Array.isArray(body[key]) ? body[key] : []);
 
@@ -85,7 +86,7 @@ function renderHeader() {
   $('sub').textContent = [`v${s.version}`, `up ${fmtDuration(s.uptimeSeconds + (Date.now() - state.statusAt) / 1000)}`, discovered ? `${discovered.hostname}` : `${s.name}.local`].join(' · ');
   const pill = $('health');
   pill.dataset.state = s.health;
-  pill.textContent = { ok: 'Healthy', degraded: 'Degraded', starting: 'Starting' }[s.health] || s.health;
+  pill.textContent = HEALTH_LABEL[s.health] || s.health;
   $('foot-left').textContent = `${s.name} · Station ${s.version} · started ${new Date(s.startedAt).toLocaleString()}`;
 }
 
@@ -121,9 +122,9 @@ function renderStation() {
   if (!s) return;
   const facts = $('station-facts');
   fill(facts, 
-    h('dt', null, 'Health'), h('dd', null, h('span', { class: 'pill', 'data-state': s.health }, s.health)),
+    h('dt', null, 'Health'), h('dd', null, h('span', { class: 'pill', 'data-state': s.health }, HEALTH_LABEL[s.health] || s.health)),
     h('dt', null, 'Domain'), h('dd', { class: 'mono' }, `${s.name}.${s.domain}`),
-    h('dt', null, 'Uptime'), h('dd', null, fmtDuration(s.uptimeSeconds + (Date.now() - state.statusAt) / 1000)),
+    h('dt', null, 'Started'), h('dd', null, new Date(s.startedAt).toLocaleString()),
   );
   const mark = { ok: ['✓', 'ok-mark'], degraded: ['!', 'warn-mark'], starting: ['…', 'warn-mark'], off: ['–', 'off-mark'] };
   fill($('subsystems'), ...s.subsystems.map((x) => {
