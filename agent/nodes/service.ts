@@ -8,9 +8,9 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import type { Logger } from '../log.ts';
 import type { StateDocument } from '../store/document.ts';
-import type { NodeDriver, NodeExecResult, NodeState, NodeStats, ObservedNode } from './driver.ts';
+import type { NodeDriver, NodeExecResult, NodeStats, ObservedNode } from './driver.ts';
 import { validateSpec, applyPatch, type NodeSpec } from './spec.ts';
-import { planNode, plan, unmanaged, type DesiredState, type Step } from './planner.ts';
+import { planNode, plan, unmanaged, type Step } from './planner.ts';
 import { allocateAddress } from './ipam.ts';
 import { checkCapacity } from './capacity.ts';
 import { readHostCapacity } from './host-capacity.ts';
@@ -19,23 +19,9 @@ import { deleteVolumes } from './volumes.ts';
 import { KeyedLock } from './locks.ts';
 import { StepRunner } from './runner.ts';
 import { toDesired, type NodeRecord, type NodesState } from './store.ts';
+import { nodeView, type NodeView } from './view.ts';
 
-export interface NodeView {
-  name: string;
-  /** what LXC reports; missing = no container (yet), deleting = being removed */
-  state: NodeState | 'missing' | 'deleting';
-  desiredState: DesiredState;
-  address: string;
-  hostname: string;
-  fqdn: string;
-  pid: number | null;
-  spec: NodeSpec;
-  createdAt: string;
-  updatedAt: string;
-  /** the last failure converging this node, cleared by the next success */
-  error: string | null;
-  stats?: NodeStats | null;
-}
+export type { NodeView } from './view.ts';
 
 export interface NodeServiceDeps {
   driver: NodeDriver;
@@ -285,21 +271,7 @@ export class NodeService {
   }
 
   private view(name: string, record: NodeRecord): NodeView {
-    const observed = this.observed.get(name);
-    const { station } = this.deps;
-    return {
-      name,
-      state: record.deleting ? 'deleting' : observed?.state ?? 'missing',
-      desiredState: record.state,
-      address: record.address,
-      hostname: record.spec.name,
-      fqdn: `${name}.${station.name}.${station.domain}`,
-      pid: observed?.pid ?? null,
-      spec: record.spec,
-      createdAt: record.createdAt,
-      updatedAt: record.updatedAt,
-      error: this.failures.get(name)?.message ?? null,
-    };
+    return nodeView(name, record, this.observed.get(name), this.failures.get(name)?.message ?? null, this.deps.station);
   }
 
   private record(name: string): NodeRecord {
