@@ -15,6 +15,7 @@ import { IndicatorSubsystem } from './indicator/indicator-subsystem.ts';
 import { MeshSubsystem } from './mesh/mesh-subsystem.ts';
 import { NodesSubsystem } from './nodes/subsystem.ts';
 import { NetworkSubsystem } from './network/network-subsystem.ts';
+import { vethName } from './nodes/lxc/names.ts';
 import { LxcDriver } from './nodes/lxc/driver.ts';
 import { FleetSubsystem } from './fleet/fleet-subsystem.ts';
 import { fleetEnvironment } from './fleet/env.ts';
@@ -68,7 +69,7 @@ export class StationSystem {
     // Traffic control and names for the nodes: follows the node service (node.* events) and the mesh.
     this.network = new NetworkSubsystem({
       config: this.config, run: this.run, events: this.events, log: this.log.child({ subsystem: 'network' }),
-      nodeSource: () => this.nodes.actions().list().filter((v) => v.state !== 'deleting').map((v) => ({ name: v.name, address: v.address, policy: v.spec.network })),
+      nodeSource: () => this.nodes.actions().list().filter((v) => v.state !== 'deleting').map((v) => ({ name: v.name, address: v.address, policy: v.spec.network, port: vethName(v.name) })),
       // peers' APIs over the mesh, for Dynamic Alias (stations serve GET /aliases on the same port)
       meshSource: () => ({ owner: this.mesh.info().owner, peers: this.mesh.peers().filter((p) => !p.revoked && p.name !== this.config.name).map((p) => ({ station: p.name, url: `http://${p.address}:${this.config.httpPort}` })) }),
     });

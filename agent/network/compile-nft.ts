@@ -1,7 +1,8 @@
 // The Network Node compiler: every node's policy plus the station's facts in, ONE nftables
-// ruleset out, for the table the agent owns (`table inet station`). The text first creates and
-// deletes that table (so `nft -f` works whether it exists or not), then declares it whole: one
-// atomic transaction that never touches another table. Pure: golden-file tests pin the output.
+// ruleset out, for the tables the agent owns (`table inet station`, and `table bridge station`
+// binding each node's address to its bridge port). The text first creates and deletes each table
+// (so `nft -f` works whether it exists or not), then declares it whole: one atomic transaction
+// that never touches another table. Pure: golden-file tests pin the output.
 //
 // How a packet is judged (forward hook):
 //  - replies of tracked flows and related ICMP pass; every packet in a flow's ORIGINAL direction is
@@ -105,6 +106,30 @@ function dispatch(name: string, field: 'saddr' | 'daddr', nodes: NodeNetwork[], 
   return [`\tchain ${name} {`, ...(map ? [`\t\t${map}`] : []), `\t\t${dropCounter} drop`, '\t}'];
 }
 
+/**
+ * `table bridge station`: a node may only send from its own address out of its own bridge port
+ * (IPv4 and ARP). Without it a node could borrow a neighbour's address and with it the
+ * neighbour's rights. Nodes whose port is not known are not bound.
+ */
+function antiSpoofTable(nodes: NodeNetwork[]): string[] {
+  const bound = nodes.filter((n) => n.port);
+  const ports = [...new Set(bound.map((n) => `"${n.port}"`))];
+  return [
+    `table bridge ${TABLE} {}`,
+    `delete table bridge ${TABLE}`,
+    `table bridge ${TABLE} {`,
+    '\tset node_ports {', '\t\ttype ifname', ...(ports.length ? [`\t\telements = { ${ports.join(', ')} }`] : []), '\t}',
+    '\tset bound {', '\t\ttype ifname . ipv4_addr', ...(bound.length ? [`\t\telements = { ${bound.map((n) => `"${n.port}" . ${n.address}`).join(', ')} }`] : []), '\t}',
+    '\tcounter spoof.drop { }',
+    '\tchain prerouting {',
+    '\t\ttype filter hook prerouting priority filter; policy accept;',
+    '\t\tiifname @node_ports ether type ip iifname . ip saddr != @bound counter name spoof.drop drop',
+    '\t\tiifname @node_ports ether type arp iifname . arp saddr ip != @bound counter name spoof.drop drop',
+    '\t}',
+    '}',
+  ];
+}
+
 /** Compiles all nodes' (already validated) policies into the ruleset text and its counter index. */
 export function compileRuleset(input: CompileInput): CompiledRuleset {
   const { facts } = input;
@@ -177,6 +202,7 @@ export function compileRuleset(input: CompileInput): CompiledRuleset {
     ...b.declarations(),
     ...chains,
     '}',
+    ...antiSpoofTable(nodes),
     '',
   ].join('\n');
   return { text, counters: b.counters };

@@ -25,7 +25,7 @@ import { AliasExchange, type AliasPeer } from './alias/exchange.ts';
 import { NodeSync } from './node-sync.ts';
 
 /** A node as the node service hands it over: policy not yet validated. */
-export interface NodeNetworkInput { name: string; address: string; policy?: unknown }
+export interface NodeNetworkInput { name: string; address: string; policy?: unknown; /** host-side bridge port (veth) */ port?: string }
 
 export interface MeshNetworkFacts {
   meshInterface?: string;
@@ -174,7 +174,7 @@ export class NetworkSubsystem implements Subsystem {
   private async applyNow(inputs: NodeNetworkInput[], allowUnknownNodes: boolean): Promise<ApplyResult> {
     const started = performance.now();
     const policies = validatePolicies(Object.fromEntries(inputs.map((n) => [n.name, n.policy ?? {}])), this.knownNodes(inputs.map((n) => n.name)), { reservedPorts: [this.deps.config.httpPort, 53], allowUnknownNodes });
-    const nodes: NodeNetwork[] = inputs.map((n) => ({ name: n.name, address: n.address.split('/')[0]!, policy: policies[n.name]! }));
+    const nodes: NodeNetwork[] = inputs.map((n) => ({ name: n.name, address: n.address.split('/')[0]!, policy: policies[n.name]!, ...(n.port ? { port: n.port } : {}) }));
     this.publishLocalNames(nodes);
     if (!this.enabled) {
       this.nodes = nodes;

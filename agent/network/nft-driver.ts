@@ -40,6 +40,7 @@ export class NftDriver {
   /** Removes only our table (used when the feature is switched off, never on agent stop). */
   async removeTable(): Promise<void> {
     await this.run(['nft', 'delete', 'table', 'inet', TABLE], { allowFailure: true, timeoutMs: 5000 });
+    await this.run(['nft', 'delete', 'table', 'bridge', TABLE], { allowFailure: true, timeoutMs: 5000 });
   }
 
   /** Bridged packets between nodes pass the inet forward hook only with this bridge option on. */

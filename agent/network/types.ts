@@ -26,6 +26,8 @@ export interface NodeNetwork {
   /** IPv4 address without prefix */
   address: string;
   policy: NetworkPolicy;
+  /** the node's host-side interface on the bridge (its veth); binds the address to that port */
+  port?: string;
 }
 
 /**

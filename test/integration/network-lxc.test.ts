@@ -124,6 +124,11 @@ t('node to node: egress and ingress both needed, default deny both ways', async 
   ]);
 });
 
+t("each node's address is bound to its own bridge port (no borrowing a neighbour's rights)", async () => {
+  const bound = (await exec(['nft', 'list', 'set', 'bridge', 'station', 'bound'], { netns: ns.name })).stdout;
+  for (const name of [A, B, C]) assert.match(bound, `"v-${name}" . ${addresses.get(name)}`);
+});
+
 t('nodes cannot reach the admin API unless their policy says so', async () => {
   await flows([['c -> station API', C, GATEWAY, port, false]]);
   const res = await api(`/nodes/${C}`, { method: 'PATCH', json: { network: { egress: [{ to: 'station', ports: [port] }, { to: `node:${B}`, ports: [80] }] } } });

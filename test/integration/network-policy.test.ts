@@ -47,7 +47,8 @@ test.before(async () => {
   net = new NetworkSubsystem({ config, run: topo.stationRun, events: new EventBus(), log: pino({ level: 'silent' }) });
   await net.start();
   await net.setMesh({ meshInterface: topo.meshIf, meshSubnets: ['100.64.0.0/24', '198.19.20.0/24'], owner: 'alice', directory: { nodes: { far: [FAR_NODE] }, owners: { alice: [ALICE] }, groups: { ops: [OPS] } } });
-  nodes = [{ name: 'a', address: A, policy: policyA }, { name: 'b', address: B, policy: policyB }, { name: 'c', address: C, policy: {} }];
+  nodes = [{ name: 'a', address: A, policy: policyA }, { name: 'b', address: B, policy: policyB }, { name: 'c', address: C, policy: {} }]
+    .map((n) => ({ ...n, port: topo.ports.get(n.name) }));
   await net.apply(nodes);
 });
 
@@ -185,6 +186,25 @@ test('IPv6 between nodes (link-local appears by itself) is dropped: it would byp
   const ping = await exec(['ping', '-6', '-c', '1', '-W', '1', `${ll}%eth0`], { netns: node('a').name, allowFailure: true });
   assert.is.not(ping.exitCode, 0, 'a cannot ping b over IPv6');
   assert.is(await tcpOpen(node('a'), `${ll}%eth0`, 5432), false, 'a -> b:5432 over IPv6 is dropped although IPv4 is allowed');
+});
+
+test("a node cannot borrow a neighbour's address (and its rights)", async () => {
+  // x sits on the bridge with a's address while a is away: a's rights (a -> b:5432) must not follow.
+  const x = await topo.addNode('x', '198.19.10.99');
+  await net.apply([...nodes, { name: 'x', address: '198.19.10.99', policy: {}, port: topo.ports.get('x') }]);
+  await node('a').run(['ip', 'link', 'set', 'eth0', 'down']);
+  try {
+    await x.run(['ip', 'addr', 'add', `${A}/24`, 'dev', 'eth0']);
+    assert.is(await tcpOpen(x, B, 5432, A), false, 'x posing as a cannot reach b:5432');
+    const spoofed = await topo.stationRun(['nft', 'list', 'counter', 'bridge', 'station', 'spoof.drop']);
+    assert.match(spoofed.stdout, /packets [1-9]/);
+  } finally {
+    await x.run(['ip', 'addr', 'del', `${A}/24`, 'dev', 'eth0']);
+    await node('a').run(['ip', 'link', 'set', 'eth0', 'up']);
+    await node('a').run(['ip', 'route', 'replace', 'default', 'via', GATEWAY]);
+    await net.apply(nodes);
+  }
+  await expectFlows([['a -> b:5432 again', tcpOpen(node('a'), B, 5432), true]]);
 });
 
 test('DNS to the station resolver always works; names of local nodes resolve', async () => {
