@@ -1,14 +1,16 @@
 // NetworkManager through nmcli, run by the agent's one command runner (argv, LC_ALL=C, timeout).
 // node-wifi's linux backend issues the same nmcli commands, but importing it sets LANG/LC_ALL for the
 // whole agent process, so the commands are issued here and parsed by pure functions (nmcli-parse.ts).
-import type { Runner } from '../../agent/exec.ts';
 import { parseWifiList, parseConnections, parseDevices, nmcliError, WIFI_LIST_FIELDS, CONNECTION_FIELDS, DEVICE_FIELDS, type WifiNetwork, type SavedConnection, type NetDevice } from './nmcli-parse.ts';
+
+/** The command runner this needs (the agent passes its exec.ts runner; hardware/ does not import agent/). */
+export type NmcliRunner = (argv: readonly string[], options?: { timeoutMs?: number; allowFailure?: boolean }) => Promise<{ exitCode: number; stdout: string; stderr: string }>;
 
 export const HOTSPOT_CONNECTION = 'station-setup-hotspot';
 
 export class Nmcli {
-  private readonly run: Runner;
-  constructor(run: Runner) {
+  private readonly run: NmcliRunner;
+  constructor(run: NmcliRunner) {
     this.run = run;
   }
 
