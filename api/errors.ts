@@ -37,7 +37,9 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
     const status = STATUS_BY_KIND[error.kind];
     if (error instanceof TooManyRequestsError) reply.header('retry-after', String(error.retryAfterSeconds));
     if (status >= 500) {
-      request.log.error({ err: error, argv: error instanceof ExecError ? error.argv : undefined, stderr: error instanceof ExecError ? error.stderr : undefined }, 'request failed');
+      // A feature that is off (503) is expected and already explained by /status: no stack per request.
+      if (error.kind === 'unavailable') request.log.debug({ code: error.code, url: request.url }, error.message);
+      else request.log.error({ err: error, argv: error instanceof ExecError ? error.argv : undefined, stderr: error instanceof ExecError ? error.stderr : undefined }, 'request failed');
       const message = error.kind === 'engine'
         ? `an engine command failed${error instanceof ExecError ? ` (${error.argv[0]})` : ''}; the station log has the details`
         : error.kind === 'unavailable' ? error.message : 'internal error; the station log has the details';
