@@ -1,5 +1,6 @@
 // The mesh's durable state (mesh.json, mode 0600: it holds unused invite secrets) and the layout of
 // its key and certificate files under <stateDir>/mesh (directory 0700, files 0600).
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { StateDocument } from '../store/document.ts';
 import type { FirewallAllow } from './nebula-config.ts';
@@ -101,10 +102,11 @@ export function lighthousesOf(state: MeshState): { name: string; address: string
   return [...own, ...theirs];
 }
 
-/** A tun device name unique per station name (Nebula needs distinct names across namespaces). */
-export function tunDevFor(stationName: string, configured: string): string {
+/**
+ * A tun device name unique per station on this host: derived from the state directory (two stations
+ * on one machine, e.g. the testbed's, never share one) so Nebula processes never fight over a name.
+ */
+export function tunDevFor(stateDir: string, configured: string): string {
   if (configured) return configured;
-  let h = 0;
-  for (const c of stationName) h = (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0;
-  return `nb${h.toString(36)}`.slice(0, 15);
+  return `nb${createHash('sha256').update(stateDir).digest('hex').slice(0, 10)}`;
 }

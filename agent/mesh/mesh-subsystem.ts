@@ -108,7 +108,7 @@ export class MeshSubsystem implements Subsystem {
       authority: s.authority?.name ?? null, lighthouse: self?.lighthouse ?? false, lighthouses: lighthousesOf(s),
       trusted: s.trusted.map((t) => ({ owner: t.owner, fingerprint: t.fingerprint })), members: s.members.filter((m) => !m.revokedAt).length,
       joinedAt: s.joinedAt, syncedAt: s.syncedAt,
-      nebula: { running: this.nebula.running, pid: this.nebula.pid ?? null, restarts: this.nebula.restarts, tunDev: tunDevFor(this.deps.config.name, this.deps.config.meshTunDev) },
+      nebula: { running: this.nebula.running, pid: this.nebula.pid ?? null, restarts: this.nebula.restarts, tunDev: tunDevFor(this.deps.config.stateDir, this.deps.config.meshTunDev) },
       caPem: s.caPem || null,
     };
   }
@@ -226,7 +226,7 @@ export class MeshSubsystem implements Subsystem {
     const self = s.members.find((m) => m.name === s.name);
     const text = renderNebulaConfig({
       caFile: this.paths.caBundle, certFile: this.paths.hostCrt, keyFile: this.paths.hostKey, listenPort: config.meshListenPort,
-      tunDev: tunDevFor(config.name, config.meshTunDev), amLighthouse: self?.lighthouse ?? false, lighthouses: lighthousesOf(s), selfAddress: s.address,
+      tunDev: tunDevFor(config.stateDir, config.meshTunDev), amLighthouse: self?.lighthouse ?? false, lighthouses: lighthousesOf(s), selfAddress: s.address,
       blocklist: s.blocklist, ownCaFingerprint: s.caFingerprint, apiPort: config.httpPort,
       trusted: s.trusted.map((t) => ({ fingerprint: t.fingerprint, allow: t.allow })),
     });

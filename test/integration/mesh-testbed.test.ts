@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exec } from '../../agent/exec.ts';
+import { decryptCa } from '../../agent/mesh/ca-export.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 import { createMesh, down, invite, meshPing, restartStation, stationApi, stationOf, up, type Testbed } from '../../scripts/testbed-lib/index.ts';
@@ -45,6 +46,11 @@ mesh('the owner makes the mesh: CA key 0600 on the station, a lighthouse at its 
   for (const f of ['ca.key', 'host.key', 'host.crt']) assert.is((await stat(join(s1.stateDir, 'mesh', f))).mode & 0o777, 0o600, f);
   assert.is((await stat(join(s1.stateDir, 'mesh.json'))).mode & 0o777, 0o600);
   await exec(['nebula', '-test', '-config', join(s1.stateDir, 'mesh', 'nebula.yml')]);
+  // The CA key leaves the station only as a passphrase-encrypted backup.
+  const blob = await stationApi(s1, 'POST', '/mesh/authority/export', { passphrase: 'a long test passphrase' });
+  assert.is(blob.status, 200);
+  assert.not.match(JSON.stringify(blob.body), /PRIVATE KEY/);
+  assert.is(decryptCa(blob.body, 'a long test passphrase').caKey, await readFile(join(s1.stateDir, 'mesh', 'ca.key'), 'utf8'));
   const again = await stationApi(s1, 'POST', '/mesh', { owner: 'bob' });
   assert.is(again.status, 409);
   assert.is(again.body.error.code, 'MESH_ALREADY_MEMBER');

@@ -83,14 +83,26 @@ export const MESH_COMMANDS: Command[] = [
     },
   },
   {
-    words: ['mesh', 'trust'], summary: 'trust another owner\'s stations (a community)', usage: 'mesh trust --owner NAME --ca FILE [--allow PORT/PROTO,...]',
+    words: ['mesh', 'trust'], summary: 'trust another owner\'s stations (a community)',
+    usage: 'mesh trust --from URL|FILE [--allow PORT/PROTO,...]  (or --owner NAME --ca FILE)',
     async run(args, client) {
       const allow = typeof args.flags.allow === 'string' ? args.flags.allow.split(',').map((a) => {
         const [port, proto] = a.split('/');
         return { port: port!, proto: (proto ?? 'tcp') as 'tcp' };
       }) : [];
-      const ca = readFileSync(need(args.flags.ca, 'usage: station mesh trust --owner NAME --ca FILE'), 'utf8');
-      const m = await client.post<MeshInfo>('/mesh/trust', { owner: need(args.flags.owner, 'give --owner NAME'), ca, allow });
+      let body: { owner: string; ca: string; lighthouses?: MeshInfo['lighthouses'] };
+      if (typeof args.flags.from === 'string') {
+        // The other owner's station's GET /mesh (public): its owner, CA certificate and lighthouses.
+        const from = args.flags.from;
+        const info = /^https?:\/\//.test(from)
+          ? await (await fetch(`${from.replace(/\/$/, '')}/api/v1/mesh`, { signal: AbortSignal.timeout(10_000) })).json() as MeshInfo
+          : JSON.parse(readFileSync(from, 'utf8')) as MeshInfo;
+        if (!info.owner || !info.caPem) throw new CliError(`${from} does not describe a station in a mesh`);
+        body = { owner: info.owner, ca: info.caPem, lighthouses: info.lighthouses };
+      } else {
+        body = { owner: need(args.flags.owner, 'usage: station mesh trust --from URL|FILE, or --owner NAME --ca FILE'), ca: readFileSync(need(args.flags.ca, 'give --ca FILE'), 'utf8') };
+      }
+      const m = await client.post<MeshInfo>('/mesh/trust', { ...body, allow });
       return args.json ? json(m) : showMesh(m);
     },
   },

@@ -1,0 +1,27 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { emptyMeshState, lighthousesOf, tunDevFor, type MeshState } from '../../../../agent/mesh/mesh-state.ts';
+
+test('tun device names: valid interface names, distinct per station state directory, overridable', () => {
+  const a = tunDevFor('/run/station-testbed/sttb/s1/state', '');
+  const b = tunDevFor('/run/station-testbed/sttc/s1/state', '');
+  assert.is.not(a, b, 'same station name in two testbeds');
+  for (const n of [a, b]) assert.match(n, /^[a-z0-9]{1,15}$/);
+  assert.is(tunDevFor('/var/lib/station', ''), tunDevFor('/var/lib/station', ''), 'stable across restarts');
+  assert.is(tunDevFor('/var/lib/station', 'nebula1'), 'nebula1');
+});
+
+test('lighthouses: live members with an endpoint, then trusted owners\' (no duplicates)', () => {
+  const s: MeshState = {
+    ...emptyMeshState(),
+    members: [
+      { name: 's1', address: '100.90.0.1', owner: 'a', fingerprint: 'f1', lighthouse: true, endpoints: ['198.18.0.1:4242'], apiPort: 8088, joinedAt: '' },
+      { name: 's2', address: '100.90.0.2', owner: 'a', fingerprint: 'f2', lighthouse: false, endpoints: [], apiPort: 8088, joinedAt: '' },
+      { name: 's3', address: '100.90.0.3', owner: 'a', fingerprint: 'f3', lighthouse: true, endpoints: ['198.18.0.3:4242'], apiPort: 8088, joinedAt: '', revokedAt: 'x' },
+    ],
+    trusted: [{ owner: 'b', fingerprint: 'cb', pem: '', allow: [], lighthouses: [{ name: 'b1', address: '100.70.0.1', endpoints: ['198.18.0.9:4242'] }, { name: 'dup', address: '100.90.0.1', endpoints: [] }] }],
+  };
+  assert.equal(lighthousesOf(s).map((l) => l.name), ['s1', 'b1']);
+});
+
+test.run();
