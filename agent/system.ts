@@ -85,7 +85,9 @@ export class StationSystem {
       ledInputs: () => ({ started: this.started, health: this.status.status().health, hotspot: this.wifi.hotspotActive }),
       resetNetwork: () => this.wifi.resetNetwork(),
     });
-    this.subsystems.push(this.wifi, this.discovery, this.indicator);
+    this.subsystems.push(this.wifi, this.discovery);
+    // First to start, last to stop: the LED blinks "booting" while the others start, and goes dark last.
+    this.subsystems.unshift(this.indicator);
     // Last: under a balena hand-over its start waits until the previous agent has released the nodes.
     this.subsystems.push(this.fleet);
     this.status = new StatusService(this);

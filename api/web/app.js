@@ -127,7 +127,10 @@ function renderStation() {
     h('dt', null, 'Started'), h('dd', null, new Date(s.startedAt).toLocaleString()),
   );
   const mark = { ok: ['✓', 'ok-mark'], degraded: ['!', 'warn-mark'], starting: ['…', 'warn-mark'], off: ['–', 'off-mark'] };
-  fill($('subsystems'), ...s.subsystems.map((x) => {
+  // Problems first, what is off last.
+  const rank = { degraded: 0, starting: 1, ok: 2, off: 3 };
+  const ordered = [...s.subsystems].sort((a, b) => (rank[a.state] ?? 1) - (rank[b.state] ?? 1));
+  fill($('subsystems'), ...ordered.map((x) => {
     const [m, cls] = mark[x.state] || ['?', 'off-mark'];
     return h('li', { 'data-subsystem': x.name }, h('span', { class: cls, title: x.state }, m), h('span', null, h('b', null, x.name), ' ', h('span', { class: 'muted' }, x.state)), x.reason ? h('span', { class: 'why' }, x.reason) : null);
   }));
