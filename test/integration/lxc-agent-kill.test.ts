@@ -38,7 +38,7 @@ const exists = (path: string) => stat(path).then(() => true, () => false);
 const killPoints: { label: string; when: (dir: string, lines: string[]) => Promise<boolean> }[] = [
   { label: 'right after the directory appears', when: (dir) => exists(dir) },
   { label: 'during the rootfs copy', when: async (dir) => exists(join(dir, 'rootfs/etc')) },
-  { label: 'after the clone, while packages are fetched', when: async (_dir, lines) => lines.some((l) => /copy clone/.test(l)) },
+  { label: 'after the clone, while packages are fetched', when: async (_dir, lines) => lines.some((l) => /clone of/.test(l)) },
 ];
 
 for (const [i, point] of killPoints.entries()) {

@@ -19,6 +19,7 @@ import { cgroupMountState, restoreCgroupMounts } from './cgroup-mounts.ts';
 import { assertNodeName } from './names.ts';
 import { fetchPackages, installPackages } from './packages.ts';
 import { writeNodeFiles } from './rootfs-files.ts';
+import { cloneRootfs } from './clone.ts';
 import { readContainerDirs, readNodes } from './observe.ts';
 import type { ContainerDirEntry } from './parse-ls.ts';
 import { tailLines } from './tail.ts';
@@ -142,16 +143,16 @@ export class LxcDriver implements NodeDriver {
     const template = templatePaths(this.templateCache, build.template);
     const kind = cloneKind(build.profile);
     let rootfs: RootfsSpec;
+    let method: string = kind;
     const started = Date.now();
     if (kind === 'overlay') {
       rootfs = { kind: 'overlay', lower: template.rootfs, upper: join(dir, 'delta0') };
       await mkdir(rootfs.upper);
     } else {
       rootfs = { kind: 'dir', path: join(dir, 'rootfs') };
-      // --reflink=auto: a copy-on-write clone where the filesystem can (btrfs), a full copy elsewhere
-      await this.run(['cp', '-a', '--reflink=auto', template.rootfs, rootfs.path], { timeoutMs: 600_000 });
+      method = await cloneRootfs(this.run, template.rootfs, rootfs.path);
     }
-    progress(`${build.name}: ${kind} clone of ${build.template} in ${Date.now() - started} ms`);
+    progress(`${build.name}: ${method} clone of ${build.template} in ${Date.now() - started} ms`);
     const logDir = join(dir, 'logs');
     await mkdir(logDir);
     const host = await readHostFacts();
