@@ -71,6 +71,7 @@ export class NetworkSubsystem implements Subsystem {
   private queue: Promise<unknown> = Promise.resolve();
   private counterCache: { at: number; values: Record<string, CounterValue> } | undefined;
   private sync: NodeSync | undefined;
+  private bridgeCheckedAt = 0;
 
   constructor(deps: NetworkDeps) {
     this.deps = deps;
@@ -180,7 +181,11 @@ export class NetworkSubsystem implements Subsystem {
       this.nodes = nodes;
       return { nodes: nodes.length, counters: 0, ms: 0, changed: false };
     }
-    await this.nft.ensureBridgeFiltering(this.deps.config.bridge).catch((error: Error) => this.deps.log.warn({ err: error.message }, 'could not switch on filtering of bridged traffic'));
+    // checked again now and then (the node engine may re-make the bridge), not on every change
+    if (Date.now() - this.bridgeCheckedAt > 10_000) {
+      const on = await this.nft.ensureBridgeFiltering(this.deps.config.bridge).catch((error: Error) => { this.deps.log.warn({ err: error.message }, 'could not switch on filtering of bridged traffic'); return false; });
+      this.bridgeCheckedAt = on ? Date.now() : 0;
+    }
     const plain = compileRuleset({ facts: this.facts(), nodes, directory: this.mesh.directory ?? EMPTY_DIRECTORY });
     if (plain.text === this.lastText) {
       this.nodes = nodes;

@@ -2,7 +2,7 @@
 //  1. time to apply a policy change with 100 nodes (NetworkSubsystem.apply: validate, compile,
 //     read counters for carrying over, one `nft -f`), median and p90 over many changes; goal <= 200 ms;
 //  2. TCP throughput (iperf3) between two nodes on the bridge and from a node to the LAN (routed,
-//     masqueraded), with the station's table vs without any table, alternating in the same run.
+//     masqueraded), with the station's tables (inet + bridge) vs without any, alternating in the same run.
 //   node scripts/bench/network.ts        (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CHANGES to tune)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -50,7 +50,7 @@ function policyOf(i: number, variant = 0): NodeNetworkInput['policy'] {
 
 function nodes(variants: Map<number, number> = new Map()): NodeNetworkInput[] {
   const list: NodeNetworkInput[] = [];
-  for (let i = 0; i < NODES; i++) list.push({ name: `n${i}`, address: addr(i), policy: policyOf(i, variants.get(i) ?? 0) });
+  for (let i = 0; i < NODES; i++) list.push({ name: `n${i}`, address: addr(i), policy: policyOf(i, variants.get(i) ?? 0), port: `${PREFIX}v${i}` });
   // the two traffic nodes: n0 may send to n1 and to the LAN on the iperf port
   list[0]!.policy = { egress: [{ to: 'node:n1', ports: [5201] }, { to: 'lan', ports: [5201] }] };
   list[1]!.policy = { ingress: [{ from: 'node:n0', ports: [5201] }] };
@@ -137,6 +137,7 @@ async function main(): Promise<void> {
       runs.bridgedFiltered.push(await iperf(A, addr(1)));
       runs.routedFiltered.push(await iperf(A, '198.18.60.1'));
       await exec(['nft', 'delete', 'table', 'inet', 'station'], { netns: S });
+      await exec(['nft', 'delete', 'table', 'bridge', 'station'], { netns: S });
       runs.bridgedBare.push(await iperf(A, addr(1)));
       runs.routedBare.push(await iperf(A, '198.18.60.1'));
     }
