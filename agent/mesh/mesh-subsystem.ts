@@ -243,6 +243,8 @@ export class MeshSubsystem implements Subsystem {
       this.runningCert = s.certFingerprint;
       this.runningBlocklist = new Set(s.blocklist);
       await this.nebula.restart();
+      // A first look at the peers soon after (re)starting, rather than at the next 5 s tick.
+      setTimeout(() => void this.probe(), 1500).unref();
     } else if (changed) {
       this.runningBlocklist = new Set(s.blocklist);
       this.nebula.reload();

@@ -35,6 +35,13 @@ mesh.after(cleanupAll);
 
 mesh('the owner makes the mesh: CA key 0600 on the station, a lighthouse at its forwarded endpoint, a config Nebula accepts', async (ctx) => {
   const s1 = stationOf(ctx.tb, 's1');
+  const bad = await stationApi(s1, 'POST', '/mesh', { owner: 'Alice Smith' });
+  assert.is(bad.status, 400);
+  assert.is(bad.body.error.code, 'MESH_OWNER_INVALID');
+  const early = await stationApi(s1, 'POST', '/mesh/invites', {});
+  assert.is(early.status, 409);
+  assert.is(early.body.error.code, 'MESH_NOT_AUTHORITY');
+  assert.is((await stationApi(s1, 'GET', '/mesh')).body.role, 'none', 'nothing changed');
   ctx.addr.s1 = await createMesh(ctx.tb, 's1', 'alice');
   const info = (await stationApi(s1, 'GET', '/mesh')).body;
   assert.is(info.role, 'authority');
