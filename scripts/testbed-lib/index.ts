@@ -3,9 +3,17 @@
 // some behind a second NAT layer, joined by a simulated internet, each running the real agent and
 // Nebula. Its record lives in /run/station-testbed/<prefix>/testbed.json so `down` removes all it
 // made, by pid (agents) and by name (namespaces carrying the prefix).
+//
+// From a test (prefix: the run prefix, 2-8 characters):
+//   onCleanup('testbed', () => down(RUN_PREFIX));
+//   const tb = await up({ prefix: RUN_PREFIX, stations: 3, env: { STATION_DOMAIN: 'mesh.internal' } });
+//   const address = await formMesh(tb, 'alice');          // { s1: '100.x.0.1', s2: ..., s3: ... }
+//   await stationApi(stationOf(tb, 's2'), 'POST', '/nodes', spec);   // admin token added for mutations
+//   await stationExec(stationOf(tb, 's3'), ['ping', '-c1', address.s1!]);
 import { mkdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import { writeFileAtomicSync } from '../../agent/store/atomic-file.ts';
+import { exec } from '../../agent/exec.ts';
 import { buildHome, buildInternet, listNetnsWithPrefix, removeNetns } from './network.ts';
 import { spawnAgent, stationApi, stopAgent, waitReady, type StationRecord } from './stations.ts';
 import { planTestbed, type PlanOptions } from './topology.ts';
@@ -22,6 +30,8 @@ export interface Testbed {
   internet: string;
   namespaces: string[];
   stations: StationRecord[];
+  /** the extra STATION_* environment every agent was started with (kept for restarts) */
+  env: Record<string, string>;
 }
 
 export const testbedDir = (prefix: string): string => joinPath(TESTBED_ROOT, prefix);
@@ -48,7 +58,7 @@ export async function up(options: UpOptions): Promise<Testbed> {
   const plan = planTestbed({ ...options, prefix });
   const dir = testbedDir(prefix);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const tb: Testbed = { prefix, dir, internet: plan.internet, namespaces: [], stations: [] };
+  const tb: Testbed = { prefix, dir, internet: plan.internet, namespaces: [], stations: [], env: options.env ?? {} };
   try {
     await buildInternet(plan, tb.namespaces);
     for (const s of plan.stations) await buildHome(plan, s, tb.namespaces);
@@ -86,7 +96,7 @@ export async function restartStation(tb: Testbed, name: string): Promise<Station
   const old = tb.stations[i]!;
   await stopAgent(old.pid);
   const plan = planTestbed({ prefix: tb.prefix, stations: tb.stations.length, doubleNat: tb.stations.filter((s) => s.doubleNat).length, publicStations: tb.stations.filter((s) => s.public).length, names: tb.stations.map((s) => s.name) });
-  const fresh = spawnAgent(plan.stations[i]!, tb.dir);
+  const fresh = spawnAgent(plan.stations[i]!, tb.dir, tb.env ?? {});
   tb.stations[i] = fresh;
   save(tb);
   await waitReady(fresh, 60_000);
@@ -140,3 +150,8 @@ export async function formMesh(tb: Testbed, owner = 'testbed'): Promise<Record<s
 }
 
 export { station as stationOf };
+
+/** Runs a program inside a station's namespace (e.g. dig, curl, ping); returns its result. */
+export function stationExec(st: StationRecord, argv: string[], options: { allowFailure?: boolean; timeoutMs?: number; input?: string } = {}) {
+  return exec(argv, { ...options, netns: st.netns });
+}
