@@ -16,6 +16,7 @@ import { MeshSubsystem } from './mesh/mesh-subsystem.ts';
 import { NodesSubsystem } from './nodes/subsystem.ts';
 import { NetworkSubsystem } from './network/network-subsystem.ts';
 import { vethName } from './nodes/lxc/names.ts';
+import { meshFactsFrom } from './network/mesh-facts.ts';
 import { LxcDriver } from './nodes/lxc/driver.ts';
 import { FleetSubsystem } from './fleet/fleet-subsystem.ts';
 import { fleetEnvironment } from './fleet/env.ts';
@@ -71,8 +72,8 @@ export class StationSystem {
     this.network = new NetworkSubsystem({
       config: this.config, run: this.run, events: this.events, log: this.log.child({ subsystem: 'network' }),
       nodeSource: () => this.nodes.actions().list().filter((v) => v.state !== 'deleting').map((v) => ({ name: v.name, address: v.address, policy: v.spec.network, port: vethName(v.name) })),
-      // peers' APIs over the mesh, for Dynamic Alias (stations serve GET /aliases on the same port)
-      meshSource: () => ({ owner: this.mesh.info().owner, peers: this.mesh.peers().filter((p) => !p.revoked && p.name !== this.config.name).map((p) => ({ station: p.name, url: `http://${p.address}:${this.config.httpPort}` })) }),
+      // owner, peers' APIs (for Dynamic Alias), the mesh interface and who has which mesh address
+      meshSource: () => meshFactsFrom(this.mesh.info(), this.mesh.peers(), this.config),
     });
     this.subsystems.push(this.network);
     this.mesh = new MeshSubsystem({ config: this.config, run: this.run, events: this.events, log: this.log.child({ subsystem: 'mesh' }) });

@@ -23,6 +23,7 @@ import type { DnsmasqResolver } from './alias/dnsmasq.ts';
 import { startStationResolver } from './alias/station-resolver.ts';
 import { AliasExchange, type AliasPeer } from './alias/exchange.ts';
 import { NodeSync } from './node-sync.ts';
+import { remoteNodeDirectory, type MeshFacts } from './mesh-facts.ts';
 
 /** A node as the node service hands it over: policy not yet validated. */
 export interface NodeNetworkInput { name: string; address: string; policy?: unknown; /** host-side bridge port (veth) */ port?: string }
@@ -48,7 +49,7 @@ export interface NetworkDeps {
   /** the station's nodes as the node service has them (undefined while it is not running) */
   nodeSource?: () => NodeNetworkInput[] | undefined;
   /** the mesh's view: the owner aliases are published under and the peers to pull names from */
-  meshSource?: () => { owner: string | null; peers: AliasPeer[] } | undefined;
+  meshSource?: () => MeshFacts | undefined;
   /** the namespace the resolver daemon is started in; default: the one the runner runs commands in */
   netns?: string;
 }
@@ -80,6 +81,19 @@ export class NetworkSubsystem implements Subsystem {
     this.exchange = new AliasExchange({ registry: this.aliases, log: deps.log, intervalMs: deps.aliasPullMs });
   }
 
+  /** Policies may name nodes of other stations: when where they run changes, the table follows. */
+  private followRemoteNodes(): void {
+    let last = '';
+    this.aliases.onChange(() => {
+      const key = JSON.stringify(remoteNodeDirectory(this.aliases.resolved(), this.station));
+      if (key === last) return;
+      last = key;
+      if (this.nodes.some((n) => [...(n.policy.egress ?? []).map((r) => r.to), ...(n.policy.ingress ?? []).map((r) => r.from)].some((p) => p.startsWith('node:')))) {
+        this.apply(this.nodes, { allowUnknownNodes: true }).catch((error: Error) => this.deps.log.error({ err: error.message }, 're-apply after a mesh node moved failed'));
+      }
+    });
+  }
+
   get station(): string { return this.deps.config.name; }
   get domain(): string { return this.deps.config.domain; }
   /** the gateway on the bridge: nodes' router and resolver (first host of the node subnet) */
@@ -97,6 +111,7 @@ export class NetworkSubsystem implements Subsystem {
     }
     await this.refreshLanFacts();
     await this.startResolver();
+    this.followRemoteNodes();
     this.exchange.start();
     await this.apply(this.nodes.map((n) => ({ ...n })));
     if (this.deps.nodeSource || this.deps.meshSource) {
@@ -134,7 +149,7 @@ export class NetworkSubsystem implements Subsystem {
 
   /** Node names a policy may name: this station's and the mesh's. */
   knownNodes(extra: string[] = []): string[] {
-    return [...this.nodes.map((n) => n.name), ...Object.keys(this.mesh.directory?.nodes ?? {}), ...extra];
+    return [...this.nodes.map((n) => n.name), ...Object.keys(this.directory().nodes), ...extra];
   }
 
   /**
@@ -186,14 +201,14 @@ export class NetworkSubsystem implements Subsystem {
       const on = await this.nft.ensureBridgeFiltering(this.deps.config.bridge).catch((error: Error) => { this.deps.log.warn({ err: error.message }, 'could not switch on filtering of bridged traffic'); return false; });
       this.bridgeCheckedAt = on ? Date.now() : 0;
     }
-    const plain = compileRuleset({ facts: this.facts(), nodes, directory: this.mesh.directory ?? EMPTY_DIRECTORY });
+    const plain = compileRuleset({ facts: this.facts(), nodes, directory: this.directory() });
     if (plain.text === this.lastText) {
       this.nodes = nodes;
       return { nodes: nodes.length, counters: plain.counters.length, ms: performance.now() - started, changed: false };
     }
     // The table is replaced whole: carry the counts over so totals do not reset on each change.
     const seed = await this.counterSeed(plain.counters);
-    const compiled = compileRuleset({ facts: this.facts(), nodes, directory: this.mesh.directory ?? EMPTY_DIRECTORY, counterSeed: seed });
+    const compiled = compileRuleset({ facts: this.facts(), nodes, directory: this.directory(), counterSeed: seed });
     await this.nft.apply(compiled.text);
     this.nodes = nodes;
     this.index = compiled.counters;
@@ -229,6 +244,12 @@ export class NetworkSubsystem implements Subsystem {
     await this.apply(this.nodes, { allowUnknownNodes: true });
   }
 
+  /** Who is who on the mesh: what the mesh told us, plus other stations' nodes from their names. */
+  directory(): PeerDirectory {
+    const given = this.mesh.directory ?? EMPTY_DIRECTORY;
+    return { ...given, nodes: { ...remoteNodeDirectory(this.aliases.resolved(), this.station), ...given.nodes } };
+  }
+
   /** Only the owner changed (the mesh was created or joined): names follow, the table does not. */
   setOwner(owner: string | undefined): void {
     if (owner === this.mesh.owner) return;
@@ -238,7 +259,7 @@ export class NetworkSubsystem implements Subsystem {
 
   /** Nebula firewall entries for this station's nodes (the mesh code merges them into its config). */
   meshFirewall(options: MeshFirewallOptions = {}): MeshFirewall {
-    return meshFirewallRules(this.nodes, this.mesh.directory ?? EMPTY_DIRECTORY, { meshSubnets: this.mesh.meshSubnets, ...options });
+    return meshFirewallRules(this.nodes, this.directory(), { meshSubnets: this.mesh.meshSubnets, ...options });
   }
 
   /** Stations whose alias records we pull (their station-to-station API base URLs). */

@@ -4,7 +4,7 @@
 // mesh's owner and peer list are followed for Dynamic Alias. Applying an unchanged set is a no-op.
 import type { EventBus } from '../events.ts';
 import type { Logger } from '../log.ts';
-import type { AliasPeer } from './alias/exchange.ts';
+import type { MeshFacts } from './mesh-facts.ts';
 import type { NetworkSubsystem, NodeNetworkInput } from './network-subsystem.ts';
 
 const DEBOUNCE_MS = 50;
@@ -16,7 +16,7 @@ export interface NodeSyncDeps {
   events: EventBus;
   log: Logger;
   nodeSource?: () => NodeNetworkInput[] | undefined;
-  meshSource?: () => { owner: string | null; peers: AliasPeer[] } | undefined;
+  meshSource?: () => MeshFacts | undefined;
 }
 
 export class NodeSync {
@@ -26,6 +26,7 @@ export class NodeSync {
   private pending: NodeJS.Timeout | undefined;
   private lastError = '';
   private lastPeers = '';
+  private lastMesh = '';
 
   constructor(deps: NodeSyncDeps) {
     this.deps = deps;
@@ -90,5 +91,11 @@ export class NodeSync {
       this.lastPeers = key;
       this.deps.network.setAliasPeers(mesh.peers);
     }
+    if (!mesh.meshInterface) return;
+    const facts = { meshInterface: mesh.meshInterface, meshSubnets: mesh.meshSubnets ?? [], owner: mesh.owner ?? undefined, directory: { nodes: {}, owners: mesh.owners ?? {}, groups: {} } };
+    const factsKey = JSON.stringify(facts);
+    if (factsKey === this.lastMesh) return;
+    this.lastMesh = factsKey;
+    this.deps.network.setMesh(facts).catch((error: Error) => this.deps.log.error({ err: error.message }, 'applying mesh facts failed'));
   }
 }

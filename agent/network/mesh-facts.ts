@@ -1,0 +1,47 @@
+// What the Network Node needs from the mesh, derived from the mesh subsystem's own views (pure):
+// the owner (aliases are ALIAS.OWNER.<domain>), the peers' APIs (to pull their names), and once the
+// mesh is up its interface, its subnet and which owner has which mesh addresses (for owner:NAME).
+// Names of nodes on other stations come from the alias registry (see remoteNodeDirectory).
+import type { AliasPeer } from './alias/exchange.ts';
+import type { AliasRecord } from './alias/records.ts';
+
+export interface MeshInfoView { state: string; owner: string | null; nebula: { tunDev: string } }
+export interface MeshPeerView { name: string; owner: string; address: string; revoked: boolean }
+
+export interface MeshFacts {
+  owner: string | null;
+  peers: AliasPeer[];
+  meshInterface?: string;
+  meshSubnets?: string[];
+  owners?: Record<string, string[]>;
+}
+
+export const MESH_OVERLAY = '100.64.0.0/10';
+
+export function meshFactsFrom(info: MeshInfoView, peerViews: MeshPeerView[], self: { name: string; httpPort: number }): MeshFacts {
+  const peers = peerViews.filter((p) => !p.revoked && p.name !== self.name);
+  const facts: MeshFacts = { owner: info.owner, peers: peers.map((p) => ({ station: p.name, url: `http://${p.address}:${self.httpPort}` })) };
+  if (info.state !== 'up') return facts;
+  const owners: Record<string, string[]> = {};
+  for (const p of peers) (owners[p.owner] ??= []).push(p.address);
+  for (const list of Object.values(owners)) list.sort();
+  return { ...facts, meshInterface: info.nebula.tunDev, meshSubnets: [MESH_OVERLAY], owners };
+}
+
+/**
+ * Addresses of nodes on other stations, from the names they publish: `NAME.STATION` always, and
+ * plain `NAME` when only one station has a node of that name.
+ */
+export function remoteNodeDirectory(records: AliasRecord[], self: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const byName = new Map<string, Set<string>>();
+  for (const r of records) {
+    if (r.kind !== 'node' || r.station === self) continue;
+    out[`${r.node}.${r.station}`] = [r.address];
+    const set = byName.get(r.node) ?? new Set<string>();
+    set.add(r.address);
+    byName.set(r.node, set);
+  }
+  for (const [name, addresses] of byName) if (addresses.size === 1) out[name] = [...addresses];
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+}

@@ -1,0 +1,32 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { meshFactsFrom, remoteNodeDirectory } from '../../../../agent/network/mesh-facts.ts';
+
+const peers = [
+  { name: 's1', owner: 'alice', address: '100.70.0.1', revoked: false },
+  { name: 's2', owner: 'alice', address: '100.70.0.2', revoked: false },
+  { name: 's3', owner: 'bob', address: '100.80.0.3', revoked: false },
+  { name: 's4', owner: 'bob', address: '100.80.0.4', revoked: true },
+];
+
+test('from the mesh: peers to pull names from (not ourselves, not revoked), owners by mesh address', () => {
+  const facts = meshFactsFrom({ state: 'up', owner: 'alice', nebula: { tunDev: 'nebula1' } }, peers, { name: 's1', httpPort: 8088 });
+  assert.equal(facts.peers, [{ station: 's2', url: 'http://100.70.0.2:8088' }, { station: 's3', url: 'http://100.80.0.3:8088' }]);
+  assert.equal(facts.owners, { alice: ['100.70.0.2'], bob: ['100.80.0.3'] });
+  assert.is(facts.meshInterface, 'nebula1');
+  assert.equal(facts.meshSubnets, ['100.64.0.0/10']);
+});
+
+test('a mesh that is not up gives peers and owner only (no interface to filter on)', () => {
+  const facts = meshFactsFrom({ state: 'down', owner: 'alice', nebula: { tunDev: 'nebula1' } }, peers, { name: 's1', httpPort: 8088 });
+  assert.is(facts.meshInterface, undefined);
+  assert.is(facts.owner, 'alice');
+});
+
+test('nodes of other stations by NAME.STATION, and by NAME while it is unambiguous', () => {
+  const rec = (node: string, station: string, address: string, kind: 'node' | 'alias' = 'node') => ({ name: `${node}.${station}.d`, address, station, node, kind, since: 1 });
+  const dir = remoteNodeDirectory([rec('web', 's2', '10.2.0.5'), rec('db', 's2', '10.2.0.6'), rec('db', 's3', '10.3.0.6'), rec('mine', 's1', '10.1.0.9'), rec('www', 's2', '10.2.0.5', 'alias')], 's1');
+  assert.equal(dir, { 'db.s2': ['10.2.0.6'], 'db.s3': ['10.3.0.6'], web: ['10.2.0.5'], 'web.s2': ['10.2.0.5'] });
+});
+
+test.run();
