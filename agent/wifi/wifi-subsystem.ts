@@ -44,6 +44,9 @@ export class WifiSubsystem implements Subsystem {
   private saved: { name: string; lastUsed: string | null }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private busy: Promise<void> = Promise.resolve();
+  private starting: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private probing = false;
 
   constructor(deps: WifiDeps) {
     this.deps = deps;
@@ -63,8 +66,20 @@ export class WifiSubsystem implements Subsystem {
     return this.offReason === null && this.machine.mode === 'hotspot';
   }
 
+  /** Returns at once: NetworkManager may answer slowly, and readiness must not wait for it. */
   async start(): Promise<void> {
     this.machine = initialOnboarding(this.now());
+    this.offReason = 'asking NetworkManager for a Wi-Fi device';
+    this.probing = true;
+    this.starting = this.probe().finally(() => { this.probing = false; });
+  }
+
+  /** Resolves once the first look at NetworkManager is done (for tests and the CLI's first answer). */
+  settled(): Promise<void> {
+    return this.starting;
+  }
+
+  private async probe(): Promise<void> {
     try {
       const wifi = (await this.nm.devices()).filter((d) => d.type === 'wifi');
       const wanted = this.deps.config.wifiInterface;
@@ -86,17 +101,21 @@ export class WifiSubsystem implements Subsystem {
       return;
     }
     await this.observe();
+    if (this.stopped) return;
     this.timer = setInterval(() => void this.observe(), this.deps.observeMs ?? 10_000);
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    await this.starting;
     clearInterval(this.timer);
     this.timer = undefined;
     await this.busy;
   }
 
   health(): SubsystemHealth {
+    if (this.probing) return { state: 'starting', reason: 'asking NetworkManager for a Wi-Fi device' };
     if (this.offReason) return { state: 'off', reason: this.offReason };
     if (this.machine.mode === 'hotspot') return { state: 'ok', reason: `no network: setup hotspot "${this.hotspotSsid}" is open` };
     return { state: 'ok' };

@@ -43,6 +43,7 @@ test('NetworkManager not running (recorded message): Wi-Fi is off with the reaso
   await nm.scenario([['device status', 'no-daemon']]);
   const wifi = make();
   await wifi.start();
+  await wifi.settled();
   assert.is(wifi.health().state, 'off');
   assert.match(wifi.health().reason!, /Could not create NMClient object/);
   await expectError(wifi.networks(false), UnavailableError);
@@ -53,6 +54,7 @@ test('no Wi-Fi device (recorded device list): off, saying so', async () => {
   await nm.scenario([['device status', 'device-status']]);
   const wifi = make();
   await wifi.start();
+  await wifi.settled();
   assert.equal(wifi.health(), { state: 'off', reason: 'NetworkManager lists no Wi-Fi device: Wi-Fi onboarding is off' });
 });
 
@@ -61,6 +63,7 @@ test('nothing up at boot: after the grace period the setup hotspot opens with th
   await world('device-status-wifi-disconnected');
   const wifi = make();
   await wifi.start();
+  await wifi.settled();
   assert.is(wifi.status().mode, 'waiting');
   now = 30_000;
   await wifi.observe();
@@ -98,6 +101,7 @@ test('list, connect, forget: networks strongest first; a bad password is refused
   await world('device-status-wifi-connected');
   const wifi = make();
   await wifi.start();
+  await wifi.settled();
   assert.is(wifi.status().mode, 'client');
   assert.equal((await wifi.networks(true)).map((n) => n.ssid), ['Home Net', 'Cafe: Guest', 'Neighbours 5G', 'Back\\slash']);
   const before = (await nm.calls()).length;
@@ -125,6 +129,7 @@ test('a reset (10 s button press) forgets saved networks and opens the hotspot',
   await world('device-status-wifi-connected');
   const wifi = make();
   await wifi.start();
+  await wifi.settled();
   await wifi.resetNetwork();
   const calls = (await nm.calls()).map((c) => c.join(' '));
   assert.ok(calls.includes('connection delete id Home Net'));
