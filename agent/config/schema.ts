@@ -30,7 +30,7 @@ export const ConfigSchema = Type.Object({
   gpioSysfsRoot: Type.String({ minLength: 1, default: '/sys/class/gpio', description: 'sysfs GPIO root (the LED and link button)' }),
   gpioChipLabel: Type.String({ default: '', description: 'label of the GPIO chip carrying the pins; empty means the Raspberry Pi header chip' }),
   ledPin: Type.Integer({ minimum: -1, maximum: 1023, default: 17, description: 'status LED line on that chip (BCM number on a Pi); -1 for none' }),
-  buttonPin: Type.Integer({ minimum: -1, maximum: 1023, default: 27, description: 'link button line (active low, to ground); -1 for none' }),
+  buttonPin: Type.Integer({ minimum: -1, maximum: 1023, default: 6, description: 'link button line, wired to ground (active low); BCM 6 because lines 0-8 are pulled up at reset on a Pi, so an idle button reads 1; -1 for none' }),
   // Virtual Private Mesh (see docs/readme/mesh.md).
   meshListenPort: Type.Integer({ minimum: 0, maximum: 65535, default: 4242, description: 'UDP port Nebula listens on (0: any)' }),
   meshPublicEndpoint: Type.String({ pattern: '^$|^[a-zA-Z0-9.-]+:\\d{1,5}$', default: '', description: 'HOST:PORT where other stations reach this Nebula from the internet (a forwarded port); set it to make this station a lighthouse and relay' }),
