@@ -52,6 +52,8 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
   test.after(async () => { await cleanupAll(); });
 
   test('the page shows the station, its health, hardware reasons and alerts, and goes live', async () => {
+    const requested: string[] = [];
+    page.on('request', (r) => requested.push(r.url()));
     const response = await page.goto(agent.baseUrl);
     assert.is(response?.status(), 200);
     await page.waitForSelector('body[data-loaded="true"]');
@@ -66,6 +68,9 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
     assert.match((await page.textContent('#alerts')) ?? '', /unavailable/);
     // Subsystems that are off say why (no GPIO lines on this machine).
     assert.match((await page.textContent('#subsystems li[data-subsystem="indicator"]')) ?? '', /GPIO/);
+    // Works offline: every request the page made went to the station itself.
+    assert.ok(requested.length >= 4);
+    assert.equal(requested.filter((u) => !u.startsWith(`${agent.baseUrl}/`)), []);
     // Signed out: no admin controls.
     assert.is(await page.isVisible('#new-node'), false);
   });
