@@ -125,6 +125,7 @@ function renderStation() {
     h('dt', null, 'Health'), h('dd', null, h('span', { class: 'pill', 'data-state': s.health }, HEALTH_LABEL[s.health] || s.health)),
     h('dt', null, 'Domain'), h('dd', { class: 'mono' }, `${s.name}.${s.domain}`),
     h('dt', null, 'Started'), h('dd', null, new Date(s.startedAt).toLocaleString()),
+    wifiFacts(s.summaries && s.summaries.wifi),
   );
   const mark = { ok: ['✓', 'ok-mark'], degraded: ['!', 'warn-mark'], starting: ['…', 'warn-mark'], off: ['–', 'off-mark'] };
   // Problems first, what is off last.
@@ -134,6 +135,12 @@ function renderStation() {
     const [m, cls] = mark[x.state] || ['?', 'off-mark'];
     return h('li', { 'data-subsystem': x.name }, h('span', { class: cls, title: x.state }, m), h('span', null, h('b', null, x.name), ' ', h('span', { class: 'muted' }, x.state)), x.reason ? h('span', { class: 'why' }, x.reason) : null);
   }));
+}
+
+function wifiFacts(wifi) {
+  if (!wifi || wifi.mode === 'off') return null;
+  const what = wifi.mode === 'client' ? `on ${wifi.connection || 'a network'}` : wifi.mode === 'hotspot' ? 'setup hotspot open' : wifi.mode;
+  return [h('dt', null, 'Wi-Fi'), h('dd', null, `${what} `, h('a', { href: '/setup' }, 'change'))];
 }
 
 function renderHardware() {
