@@ -2,7 +2,7 @@
 // See README.md here for the documented source of each shape. Test-only; 127.0.0.1.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
-export interface DoubleDevice { id: number; uuid: string; device_name: string; belongs_to__application: number; is_pinned_on__release: number | null; is_online: boolean }
+export interface DoubleDevice { id: number; uuid: string; device_name: string; belongs_to__application: number; is_pinned_on__release: number | null; is_online: boolean; is_running__release?: number | null }
 export interface DoubleTag { id: number; device: number; tag_key: string; value: string }
 export interface DoubleRelease { id: number; commit: string; belongs_to__application: number; status: string; raw_version: string }
 export interface DoubleApplication { id: number; slug: string; app_name: string; should_be_running__release: number | null; should_track_latest_release: boolean }
@@ -75,16 +75,54 @@ export class BalenaApiDouble {
     return this.handleSdk(req, res, url, body);
   }
 
-  /** Hook for the SDK's calls (extended in sdk-routes.ts). */
-  protected handleSdk(_req: IncomingMessage, res: ServerResponse, _url: URL, _body: unknown): void {
+  /** The calls balena-sdk makes for scripts/fleet (recorded in sdk-calls.md). */
+  protected handleSdk(req: IncomingMessage, res: ServerResponse, url: URL, body: Record<string, unknown> | null): void {
+    let filter = url.searchParams.get('$filter') ?? '';
+    let path = url.pathname;
+    // resource(id): the same as a filter on id
+    const byId = path.match(/^(\/v7\/\w+)\((\d+)\)$/);
+    if (byId) {
+      path = byId[1]!;
+      filter = filter ? `id eq ${byId[2]} and ${filter}` : `id eq ${byId[2]}`;
+    }
+    const route = `${req.method} ${path}`;
+    if (route === 'GET /v7/application') {
+      const slug = filter.match(/slug eq '([^']+)'/)?.[1];
+      const id = filter.match(/^\(?id eq (\d+)\b/)?.[1];
+      return json(res, 200, { d: this.applications.filter((a) => (slug ? a.slug === slug : id ? a.id === Number(id) : true)).map((a) => ({ ...a, should_be_running__release: a.should_be_running__release === null ? null : { __id: a.should_be_running__release } })) });
+    }
+    if (route === 'GET /v7/release') {
+      const app = Number(filter.match(/belongs_to__application eq (\d+)/)?.[1] ?? NaN);
+      const prefix = filter.match(/startswith\(commit,'([^']+)'\)/)?.[1];
+      const commit = filter.match(/commit eq '([^']+)'/)?.[1];
+      const id = filter.match(/\bid eq (\d+)/)?.[1];
+      const status = filter.match(/status eq '(\w+)'/)?.[1];
+      return json(res, 200, { d: this.releases.filter((r) => (Number.isNaN(app) || r.belongs_to__application === app) && (!status || r.status === status)
+        && (!prefix || r.commit.startsWith(prefix)) && (!commit || r.commit === commit) && (!id || r.id === Number(id)))
+        .map((r) => ({ ...r, belongs_to__application: { __id: r.belongs_to__application } })) });
+    }
+    if (route === 'PATCH /v7/device') {
+      const targets = this.matchDevices(filter);
+      for (const d of targets) if ('is_pinned_on__release' in (body ?? {})) d.is_pinned_on__release = (body!.is_pinned_on__release as number | null) ?? null;
+      return json(res, 200, 'OK');
+    }
+    if (route === 'PATCH /v7/application') {
+      const slug = filter.match(/slug eq '([^']+)'/)?.[1];
+      const id = filter.match(/\bid eq (\d+)/)?.[1];
+      for (const a of this.applications.filter((x) => (slug ? x.slug === slug : id ? x.id === Number(id) : false))) {
+        if ('should_be_running__release' in (body ?? {})) a.should_be_running__release = body!.should_be_running__release as number;
+        if ('should_track_latest_release' in (body ?? {})) a.should_track_latest_release = body!.should_track_latest_release as boolean;
+      }
+      return json(res, 200, 'OK');
+    }
     json(res, 404, 'Not found');
   }
 
   protected matchDevices(filter: string): DoubleDevice[] {
     const uuid = filter.match(/uuid eq '([^']+)'/);
     if (uuid) return this.devices.filter((d) => d.uuid === uuid[1]);
-    const id = filter.match(/^\(?id eq (\d+)\)?$/);
-    if (id) return this.devices.filter((d) => d.id === Number(id[1]));
+    const id = filter.match(/^\(?id eq (\d+)\b/) ?? filter.match(/^\(?id in \(([\d,]+)\)/);
+    if (id) return this.devices.filter((d) => id[1]!.split(',').map(Number).includes(d.id));
     const app = filter.match(/belongs_to__application eq (\d+)/) ?? filter.match(/belongs_to__application\/any\(\w+:\(?\(?\w+\/slug eq '([^']+)'/);
     if (app) {
       const appId = /^\d+$/.test(app[1]!) ? Number(app[1]) : this.applications.find((a) => a.slug === app[1])?.id;
@@ -96,7 +134,7 @@ export class BalenaApiDouble {
   protected expandDevice(device: DoubleDevice, expand: string): Record<string, unknown> {
     const out: Record<string, unknown> = { ...device, belongs_to__application: { __id: device.belongs_to__application }, is_pinned_on__release: device.is_pinned_on__release === null ? null : { __id: device.is_pinned_on__release } };
     if (expand.includes('device_tag')) out.device_tag = this.tags.filter((t) => t.device === device.id).map((t) => ({ id: t.id, tag_key: t.tag_key, value: t.value }));
-    if (expand.includes('is_running__release')) out.is_running__release = [];
+    out.is_running__release = device.is_running__release ? { __id: device.is_running__release } : null;
     return out;
   }
 }
