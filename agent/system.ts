@@ -78,6 +78,8 @@ export class StationSystem {
     this.subsystems.push(this.network);
     this.mesh = new MeshSubsystem({ config: this.config, run: this.run, events: this.events, log: this.log.child({ subsystem: 'mesh' }) });
     this.subsystems.push(this.mesh);
+    // The nodes' mesh-facing policies become Nebula firewall entries (certificates carry owner-NAME groups).
+    this.mesh.setFirewallSource(() => this.network.meshFirewall({ ownerGroup: (owner) => `owner-${owner}` }));
     // What a person sees and touches: Wi-Fi onboarding, mDNS, the LED, link button and pairing window.
     this.wifi = new WifiSubsystem({ run: this.run, events: this.events, log: this.log.child({ subsystem: 'wifi' }), config: this.config });
     this.discovery = new DiscoverySubsystem({ config: this.config, events: this.events, log: this.log.child({ subsystem: 'discovery' }) });

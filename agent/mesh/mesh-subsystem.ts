@@ -17,7 +17,7 @@ import type { MeshContext } from './context.ts';
 import { joinMesh } from './join.ts';
 import { emptyMeshState, lighthousesOf, meshDocument, meshPaths, tunDevFor, type MemberRecord, type MeshPaths, type MeshState, type TrustedCa } from './mesh-state.ts';
 import { NebulaCert } from './nebula-cert.ts';
-import { renderNebulaConfig } from './nebula-config.ts';
+import { renderNebulaConfig, type NebulaConfigInput } from './nebula-config.ts';
 import { NebulaProcess } from './nebula-process.ts';
 import { PeerMonitor, type PeerView } from './peers.ts';
 
@@ -56,6 +56,8 @@ export class MeshSubsystem implements Subsystem {
   private runningBlocklist = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
   private lastSyncError: string | undefined;
+  private firewallSource: (() => NonNullable<NebulaConfigInput['nodes']>) | undefined;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(deps: MeshDeps) {
     this.deps = deps;
@@ -72,13 +74,23 @@ export class MeshSubsystem implements Subsystem {
     await this.doc.load();
     NebulaProcess.killStale(this.paths.pid, this.paths.config);
     if (this.available && this.doc.get().role !== 'none') await this.apply();
+    // Node policies changed: their Nebula firewall entries may have too (apply reloads only on change).
+    this.unsubscribe = this.deps.events.subscribe((e) => {
+      if (e.type === 'network.applied' && this.firewallSource) void this.apply().catch((error: unknown) => this.deps.log.warn({ err: error }, 'mesh firewall update failed'));
+    });
     const sync = setInterval(() => void this.sync(), this.deps.config.meshSyncSeconds * 1000);
     const probe = setInterval(() => void this.probe(), 5000);
     this.timers.push(sync, probe);
     for (const t of this.timers) t.unref();
   }
 
+  /** Where the nodes' Nebula firewall entries come from (the Network Node); wired in system.ts. */
+  setFirewallSource(source: () => NonNullable<NebulaConfigInput['nodes']>): void {
+    this.firewallSource = source;
+  }
+
   async stop(): Promise<void> {
+    this.unsubscribe?.();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     await this.nebula.stop();
@@ -229,6 +241,8 @@ export class MeshSubsystem implements Subsystem {
       tunDev: tunDevFor(config.stateDir, config.meshTunDev), amLighthouse: self?.lighthouse ?? false, lighthouses: lighthousesOf(s), selfAddress: s.address,
       blocklist: s.blocklist, ownCaFingerprint: s.caFingerprint, apiPort: config.httpPort,
       trusted: s.trusted.map((t) => ({ fingerprint: t.fingerprint, allow: t.allow })),
+      nodes: this.nodeFirewall(),
+      ownerCas: Object.fromEntries([[s.owner, s.caFingerprint], ...s.trusted.map((t) => [t.owner, t.fingerprint])]),
     });
     const currentBundle = await readFile(this.paths.caBundle, 'utf8').catch(() => '');
     if (currentBundle !== bundle) await writeFile(this.paths.caBundle, bundle, { mode: 0o600 });
@@ -248,6 +262,17 @@ export class MeshSubsystem implements Subsystem {
     } else if (changed) {
       this.runningBlocklist = new Set(s.blocklist);
       this.nebula.reload();
+    }
+  }
+
+  private nodeFirewall(): NebulaConfigInput['nodes'] {
+    if (!this.firewallSource) return undefined;
+    try {
+      return this.firewallSource();
+    } catch (error) {
+      // Without the nodes' entries the mesh still works for the station itself.
+      this.deps.log.warn({ err: error }, 'node firewall entries unavailable');
+      return undefined;
     }
   }
 

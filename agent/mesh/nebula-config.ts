@@ -23,7 +23,17 @@ export interface NebulaConfigInput {
   apiPort: number;
   /** other owners' CAs this station trusts, and what their stations may reach */
   trusted: { fingerprint: string; allow: FirewallAllow[] }[];
+  /** firewall entries for the station's nodes, from the Network Node (agent/network/nebula-firewall.ts) */
+  nodes?: { inbound: NebulaFirewallEntry[]; outbound: NebulaFirewallEntry[] };
+  /** owner name -> CA fingerprint (this owner and trusted ones), to bind owner-NAME groups to their CA */
+  ownerCas?: Record<string, string>;
 }
+
+/** A Nebula firewall entry as given (port, proto and who: host, group, cidr, local_cidr, ca_sha). */
+export interface NebulaFirewallEntry { port: string; proto: string; host?: string; group?: string; cidr?: string; local_cidr?: string; ca_sha?: string }
+
+const entry = (e: NebulaFirewallEntry): { [key: string]: string } =>
+  Object.fromEntries(Object.entries(e).filter((kv): kv is [string, string] => typeof kv[1] === 'string'));
 
 export function renderNebulaConfig(input: NebulaConfigInput): string {
   const others = input.lighthouses.filter((l) => l.address !== input.selfAddress);
@@ -43,6 +53,18 @@ export function renderNebulaConfig(input: NebulaConfigInput): string {
   for (const t of input.trusted) {
     for (const a of t.allow) inbound.push({ port: a.port, proto: a.proto, host: 'any', ca_sha: t.fingerprint });
   }
+  // The nodes' mesh-facing policies (ingress, ports exposed on the mesh); nftables on the station
+  // narrows each to its node.
+  // A group is only as trustworthy as the CA that signed it: any trusted CA could sign "owner-alice",
+  // so an owner-NAME group is bound to NAME's CA (ca_sha), and dropped when NAME is not trusted.
+  for (const e of input.nodes?.inbound ?? []) {
+    const owner = /^owner-(.+)$/.exec(e.group ?? '')?.[1];
+    if (owner === undefined) inbound.push(entry(e));
+    else if (input.ownerCas?.[owner]) inbound.push({ ...entry(e), ca_sha: input.ownerCas[owner]! });
+  }
+  // Outbound stays open for the station's own traffic (the station API between stations, pings);
+  // the nodes' egress rules are listed too and enforced per node by nftables.
+  const outbound: YamlValue[] = [any, ...(input.nodes?.outbound ?? []).map(entry)];
   return toYaml({
     pki: { ca: input.caFile, cert: input.certFile, key: input.keyFile, blocklist: [...input.blocklist].sort() },
     static_host_map: staticHostMap,
@@ -64,7 +86,7 @@ export function renderNebulaConfig(input: NebulaConfigInput): string {
     logging: { level: 'info', format: 'json' },
     firewall: {
       conntrack: { tcp_timeout: '12m', udp_timeout: '3m', default_timeout: '10m' },
-      outbound: [any],
+      outbound,
       inbound,
     },
   });

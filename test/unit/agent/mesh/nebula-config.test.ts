@@ -45,6 +45,22 @@ test('revoked certificates and trusted owners: blocklist sorted, other CAs limit
   assert.match(text, /port: "80"\n\s+proto: "tcp"\n\s+host: "any"\n\s+ca_sha: "bbbb/);
 });
 
+test('node policies from the Network Node are merged under firewall inbound/outbound', () => {
+  const text = renderNebulaConfig({
+    ...base,
+    nodes: {
+      inbound: [{ port: '80', proto: 'tcp', group: 'owner-alice' }, { port: '81', proto: 'tcp', group: 'owner-mallory' }, { port: '53', proto: 'udp', host: 'any', local_cidr: undefined }],
+      outbound: [{ port: '443', proto: 'tcp', cidr: '100.70.0.0/16' }],
+    },
+    ownerCas: { alice: OWN_CA },
+  });
+  golden('nodes', text);
+  assert.match(text, new RegExp(`- port: "80"\\n\\s+proto: "tcp"\\n\\s+group: "owner-alice"\\n\\s+ca_sha: "${OWN_CA}"`), 'an owner group is bound to that owner\'s CA');
+  assert.not.match(text, /owner-mallory/, 'an owner this station does not trust gets nothing');
+  assert.not.match(text, /local_cidr/, 'undefined keys are left out');
+  assert.match(text, /outbound:\n {4}- port: "any"\n\s+proto: "any"\n\s+host: "any"\n {4}- port: "443"/);
+});
+
 test('rendering is deterministic: the same state gives the same text (no needless reloads)', () => {
   assert.is(renderNebulaConfig(base), renderNebulaConfig(structuredClone(base)));
 });
