@@ -77,7 +77,9 @@ test.before(async () => {
   for (const i of [1, 2, 3]) stations.push(await makeStation(i, lan, lanBridge));
   for (const s of stations) {
     await s.send({ mesh: { meshSubnets: [], owner: 'alice' } });
-    await s.send({ peers: stations.filter((o) => o !== s).map((o) => ({ station: o.name, url: `http://${o.lanAddress}:${PORT}` })) });
+    // plus a peer that never answers (a station that went away): it must not hold back the others
+    const dead = { station: 's9', url: `http://198.18.50.9:${PORT}` };
+    await s.send({ peers: [...stations.filter((o) => o !== s).map((o) => ({ station: o.name, url: `http://${o.lanAddress}:${PORT}` })), dead] });
   }
 });
 

@@ -18,7 +18,8 @@ export class AliasExchange {
   private readonly deps: ExchangeDeps;
   private peers: AliasPeer[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private pulling = false;
+  /** peers with a pull under way: a slow or gone peer must not hold back the others */
+  private readonly inFlight = new Set<string>();
   private readonly failures = new Map<string, string>();
 
   constructor(deps: ExchangeDeps) {
@@ -49,24 +50,22 @@ export class AliasExchange {
 
   /** Pulls every peer once, in parallel; a peer that does not answer keeps its last records. */
   async pullOnce(): Promise<void> {
-    if (this.pulling) return;
-    this.pulling = true;
     const doFetch = this.deps.fetch ?? fetch;
-    try {
-      await Promise.all(this.peers.map(async (peer) => {
-        try {
-          const response = await doFetch(`${peer.url}/api/v1/aliases?scope=local`, { signal: AbortSignal.timeout(2000) });
-          if (!response.ok) throw new Error(`HTTP ${response.status}`);
-          const body = await response.json() as { station?: string; records?: unknown };
-          this.deps.registry.setRemoteRecords(peer.station, body.records);
-          if (this.failures.delete(peer.station)) this.deps.log.info({ peer: peer.station }, 'alias peer reachable again');
-        } catch (error) {
-          if (!this.failures.has(peer.station)) this.deps.log.warn({ peer: peer.station, err: (error as Error).message }, 'alias pull failed');
-          this.failures.set(peer.station, (error as Error).message);
-        }
-      }));
-    } finally {
-      this.pulling = false;
-    }
+    await Promise.all(this.peers.filter((p) => !this.inFlight.has(p.station)).map(async (peer) => {
+      this.inFlight.add(peer.station);
+      try {
+        const response = await doFetch(`${peer.url}/api/v1/aliases?scope=local`, { signal: AbortSignal.timeout(2000) });
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        const body = await response.json() as { station?: string; records?: unknown };
+        // a peer still listed (not forgotten while we waited) gets its records replaced
+        if (this.peers.some((p) => p.station === peer.station)) this.deps.registry.setRemoteRecords(peer.station, body.records);
+        if (this.failures.delete(peer.station)) this.deps.log.info({ peer: peer.station }, 'alias peer reachable again');
+      } catch (error) {
+        if (!this.failures.has(peer.station)) this.deps.log.warn({ peer: peer.station, err: (error as Error).message }, 'alias pull failed');
+        this.failures.set(peer.station, (error as Error).message);
+      } finally {
+        this.inFlight.delete(peer.station);
+      }
+    }));
   }
 }
