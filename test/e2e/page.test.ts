@@ -7,9 +7,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { exec } from '../../agent/exec.ts';
 import type { Browser, Page } from 'playwright-core';
 import { insideTestNetns } from './in-netns.ts';
 import { launchChromium } from './browser.ts';
+import { tempStateDir } from './state-dir.ts';
 import { startAgent, type AgentHandle } from '../helpers/agent-process.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { runName } from '../helpers/run-prefix.ts';
@@ -38,7 +41,18 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
   const nodeState = async (name: string) => ((await (await agent.api(`/api/v1/nodes/${name}`)).json()) as { state: string }).state;
 
   test.before(async () => {
-    agent = await startAgent({ env: { STATION_NAME: 'den', STATION_BRIDGE: runName('br'), STATION_NODE_SUBNET: '198.18.93.0/24' }, readyTimeoutMs: 30_000 });
+    const stateDir = await tempStateDir();
+    // Last resort if the API could not destroy a node: stop and destroy what is left in the lxcpath
+    // (runs after the agent is gone, before its state directory is removed).
+    onCleanup('containers left in the e2e lxcpath', async () => {
+      const lxcPath = join(stateDir, 'lxc');
+      const left = (await exec(['lxc-ls', '-1', '-P', lxcPath], { allowFailure: true })).stdout.split('\n').filter(Boolean);
+      for (const name of left) {
+        await exec(['lxc-stop', '-P', lxcPath, '-n', name, '-k'], { allowFailure: true, timeoutMs: 20_000 }).catch(() => undefined);
+        await exec(['lxc-destroy', '-P', lxcPath, '-n', name], { allowFailure: true, timeoutMs: 60_000 }).catch(() => undefined);
+      }
+    });
+    agent = await startAgent({ stateDir, env: { STATION_NAME: 'den', STATION_BRIDGE: runName('br'), STATION_NODE_SUBNET: '198.18.93.0/24' }, readyTimeoutMs: 30_000 });
     // Nodes keep running when the agent stops: destroy every node this test made before it does.
     onCleanup('nodes of the e2e agent', async () => {
       const list = await agent.api('/api/v1/nodes').then((r) => r.json() as Promise<{ nodes?: { name: string }[] }>).catch(() => ({ nodes: [] }));

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { insideTestNetns } from './in-netns.ts';
 import { launchChromium } from './browser.ts';
+import { tempStateDir } from './state-dir.ts';
 import { startAgent, type AgentHandle } from '../helpers/agent-process.ts';
 import { cleanupAll } from '../helpers/cleanup.ts';
 import { installNmcliDouble, type NmcliDouble } from '../doubles/nmcli-double.ts';
@@ -33,7 +34,7 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'setup')) {
   test.before(async () => {
     nm = await installNmcliDouble(); // on PATH for the agent this test starts
     await radio('device-status-wifi-disconnected');
-    agent = await startAgent({ env: { STATION_NAME: 'den', STATION_DISABLE: 'nodes,network,mesh,fleet', STATION_HOTSPOT_AFTER_SECONDS: '10' } });
+    agent = await startAgent({ stateDir: await tempStateDir(), env: { STATION_NAME: 'den', STATION_DISABLE: 'nodes,network,mesh,fleet', STATION_HOTSPOT_AFTER_SECONDS: '10' } });
     browser = await launchChromium();
   });
   test.after(cleanupAll);

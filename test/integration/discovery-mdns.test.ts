@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { createSocket } from 'node:dgram';
 import { exec } from '../../agent/exec.ts';
+import { tempStateDir } from '../e2e/state-dir.ts';
 import { startAgent, type AgentHandle } from '../helpers/agent-process.ts';
 import { createNetns, type Netns } from '../helpers/netns.ts';
 import { cleanupAll } from '../helpers/cleanup.ts';
@@ -76,7 +77,7 @@ else {
     await exec(['ip', '-n', lan.name, 'link', 'set', runName('br'), 'up']);
     await plug(station, STATION_IP, 's');
     await plug(querier, QUERIER_IP, 'q');
-    agent = await startAgent({ netns: station.name, host: STATION_IP, env: { STATION_NAME: 'den', STATION_DISABLE: 'nodes,network,mesh,fleet' } });
+    agent = await startAgent({ stateDir: await tempStateDir(), netns: station.name, host: STATION_IP, env: { STATION_NAME: 'den', STATION_DISABLE: 'nodes,network,mesh,fleet' } });
   });
   test.after(cleanupAll);
 

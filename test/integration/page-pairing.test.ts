@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { exec } from '../../agent/exec.ts';
 import { insideTestNetns } from '../e2e/in-netns.ts';
+import { tempStateDir } from '../e2e/state-dir.ts';
 import { startAgent, type AgentHandle } from '../helpers/agent-process.ts';
 import { cleanupAll } from '../helpers/cleanup.ts';
 
@@ -22,7 +23,7 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'pair')) {
   const errorCode = async (r: Response) => ((await r.json()) as { error: { code: string } }).error.code;
 
   test.before(async () => {
-    agent = await startAgent({ env: { STATION_NAME: 'den', STATION_DISABLE: 'nodes,network,mesh,fleet' } });
+    agent = await startAgent({ stateDir: await tempStateDir(), env: { STATION_NAME: 'den', STATION_DISABLE: 'nodes,network,mesh,fleet' } });
     stopEvents = new AbortController();
     // Listen to the event stream the page listens to.
     void fetch(`${agent.baseUrl}/api/v1/events`, { signal: stopEvents.signal }).then(async (r) => {
