@@ -214,6 +214,11 @@ mesh('a member leaves: its key is deleted and the authority blocks its certifica
   assert.ok(gone, 'the private key is deleted');
   const members = (await stationApi(stationOf(ctx.tb, 's1'), 'GET', '/mesh')).body.members;
   assert.is(members, 2, 'only s1 and s2 remain');
+  // It may come back with a new invite: a new key, a new address (the old one stays retired).
+  const back = await stationApi(s4, 'POST', '/mesh/join', { code: await invite(ctx.tb, 's1') });
+  assert.is(back.status, 200, JSON.stringify(back.body));
+  assert.ok(!Object.values(ctx.addr).includes(back.body.address), 'a fresh address');
+  await waitFor('s4 back in the mesh', () => meshPing(s4, ctx.addr.s2!, 1), 20_000);
 });
 
 mesh.run();
