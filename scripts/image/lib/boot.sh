@@ -42,10 +42,11 @@ check_status() {
 fetch_host() { curl -s -m 5 -o "$_tmp/body" -w '%{http_code}\n' "http://127.0.0.1:$_port$1" && cat "$_tmp/body"; }
 
 boot_qemu() { # $1 image, $2 timeout s, $3 keep-nodes check
-  local img=$1 timeout_s=$2
+  local img=$1 timeout_s=$2 keep_nodes=$3
   [ -f "$img" ] || die "no image at $img: run ./scripts/dev image first"
   command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing (Debian package qemu-system-x86)"
-  steps 4
+  steps $(( keep_nodes ? 5 : 4 ))
+  _qga="$_tmp/qga.sock"
   _port=$(free_port)
   local log="$IMAGE_BUILD/amd64/qemu-serial.log"
   step "booting $img under QEMU (TCG), port 80 -> 127.0.0.1:$_port; serial log $log"
@@ -55,6 +56,7 @@ boot_qemu() { # $1 image, $2 timeout s, $3 keep-nodes check
   qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2 -m 1536 \
     -drive "file=$img,format=raw,if=virtio,snapshot=on" \
     -netdev "user,id=lan,restrict=on,hostfwd=tcp:127.0.0.1:$_port-:80" -device virtio-net-pci,netdev=lan \
+    -chardev "socket,path=$_qga,server=on,wait=off,id=qga0" -device virtio-serial -device virtserialport,chardev=qga0,name=org.qemu.guest_agent.0 \
     -display none -serial "file:$log" -monitor none -no-reboot &
   _guest_pid=$!
   _pids+=("$_guest_pid")
@@ -69,6 +71,15 @@ boot_qemu() { # $1 image, $2 timeout s, $3 keep-nodes check
   check_status fetch_host
   grep -a -m1 'firstboot: this station is' "$log" | sed 's/^.*firstboot:/        first boot:/' || true
   grep -aq 'Reached target.*Multi-User\|station-[0-9a-f]\{4\} login:' "$log" && note "console shows the login prompt"
+  if [ "$keep_nodes" = 1 ]; then
+    # inside the guest through the QEMU guest agent; the API through the guest's own loopback
+    in_container() { node "$here/lib/qga.ts" "$_qga" "$@"; }
+    fetch_inside() { in_container sh -c "curl -s -m 5 -o /tmp/.station-test-body -w '%{http_code}\n' 'http://127.0.0.1:80$1' && cat /tmp/.station-test-body"; }
+    note "journal: $(in_container sh -c 'find /var/log/journal -name "*.journal" | wc -l') file(s) on disk, $(in_container sh -c 'find /run/log/journal -name "*.journal" | wc -l') in /run (volatile)"
+    step "restarting the agent keeps nodes running (inside the guest, real kernel and cgroups)"
+    . "$here/lib/keep-nodes.sh"
+    check_keep_nodes
+  fi
   step "done"
   echo "boot-to-ready: ${ready_s} s (QEMU TCG, 2 vCPU, 1.5 GiB)"
   echo "{\"mode\":\"qemu\",\"bootToReadySeconds\":$ready_s,\"image\":\"$img\",\"imageBytes\":$(stat -c %s "$img")}"
