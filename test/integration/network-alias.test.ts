@@ -10,7 +10,10 @@ import { createInterface, type Interface } from 'node:readline';
 import { exec } from '../../agent/exec.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { createNetns, type Netns } from '../helpers/netns.ts';
-import { runName } from '../helpers/run-prefix.ts';
+import { RUN_PREFIX, runName } from '../helpers/run-prefix.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const HARNESS = new URL('../fixtures/network/alias-station.ts', import.meta.url).pathname;
 const PORT = 8088;
@@ -37,7 +40,9 @@ async function makeStation(index: number, lan: Netns, lanBridge: string): Promis
   await exec(['ip', '-n', ns.name, 'link', 'set', veth, 'master', bridge, 'up']);
   await exec(['ip', '-n', client.name, 'addr', 'add', `198.19.1${index}.99/24`, 'dev', 'eth0']);
   await exec(['ip', '-n', client.name, 'link', 'set', 'eth0', 'up']);
-  const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, HARNESS, name, bridge, `198.19.1${index}.0/24`, lanAddress, String(PORT)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const stateDir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-alias-${name}-`));
+  onCleanup(`state ${stateDir}`, () => rm(stateDir, { recursive: true, force: true }));
+  const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, HARNESS, name, bridge, `198.19.1${index}.0/24`, lanAddress, String(PORT), stateDir], { stdio: ['pipe', 'pipe', 'inherit'] });
   onCleanup(`alias station ${name} pid ${child.pid}`, () => { child.kill('SIGKILL'); });
   const lines = createInterface({ input: child.stdout! });
   await new Promise<void>((resolve, reject) => {

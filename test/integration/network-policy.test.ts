@@ -4,11 +4,11 @@
 // probes show, per rule kind, an allowed flow passing and its denied neighbour dropped.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { cleanupAll } from '../helpers/cleanup.ts';
+import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 import { EventBus } from '../../agent/events.ts';
 import type { Config } from '../../agent/config/schema.ts';
@@ -43,7 +43,9 @@ test.before(async () => {
   await serve(topo.router, [53, 80, 81, 443, 444]);
   await serve(topo.meshPeer, [7000, 7001, 7002, 7003]);
   await serve(topo.station, [8088]);
-  const config = { stateDir: await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-net-`)), bridge: topo.bridge, nodeSubnet: NODE_SUBNET, name: 's1', domain: 'mesh.internal', httpPort: 8088 } as Config;
+  const stateDir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-net-`));
+  onCleanup(`state ${stateDir}`, () => rm(stateDir, { recursive: true, force: true }));
+  const config = { stateDir, bridge: topo.bridge, nodeSubnet: NODE_SUBNET, name: 's1', domain: 'mesh.internal', httpPort: 8088 } as Config;
   net = new NetworkSubsystem({ config, run: topo.stationRun, events: new EventBus(), log: pino({ level: 'silent' }) });
   await net.start();
   await net.setMesh({ meshInterface: topo.meshIf, meshSubnets: ['100.64.0.0/24', '198.19.20.0/24'], owner: 'alice', directory: { nodes: { far: [FAR_NODE] }, owners: { alice: [ALICE] }, groups: { ops: [OPS] } } });
