@@ -19,7 +19,7 @@ import { deleteVolumes } from './volumes.ts';
 import { KeyedLock } from './locks.ts';
 import { StepRunner } from './runner.ts';
 import { toDesired, type NodeRecord, type NodesState } from './store.ts';
-import { nodeView, type NodeView } from './view.ts';
+import { nodeView, type NodeView, type NodeTraffic } from './view.ts';
 
 export type { NodeView } from './view.ts';
 
@@ -32,6 +32,8 @@ export interface NodeServiceDeps {
   station: { name: string; domain: string; lxcPath: string };
   /** the Network Node's check of a new or changed policy (names, ports, aliases); throws ValidationError */
   validatePolicy?: (name: string, policy: unknown) => void;
+  /** the Network Node's per-node counters (allowed and dropped, both ways) */
+  trafficCounters?: (name: string) => Promise<NodeTraffic | undefined>;
 }
 
 const DEFAULT_STOP_TIMEOUT_S = 10;
@@ -64,7 +66,11 @@ export class NodeService {
     const record = this.record(name);
     this.observe(name, (await this.deps.driver.inspect(name)) ?? undefined);
     const view = this.view(name, record);
-    if (withStats) view.stats = view.state === 'running' ? await this.deps.driver.stats(name).catch(() => null) : null;
+    if (withStats) {
+      view.stats = view.state === 'running' ? await this.deps.driver.stats(name).catch(() => null) : null;
+      const traffic = await this.deps.trafficCounters?.(name).catch(() => undefined);
+      view.traffic = traffic ? { egress: traffic.egress, ingress: traffic.ingress } : null;
+    }
     return view;
   }
 

@@ -13,6 +13,7 @@ import type { StateDocument } from '../store/document.ts';
 import type { HealthState, Subsystem, SubsystemHealth } from '../subsystem.ts';
 import { UnavailableError } from '../errors.ts';
 import type { NodeDriver } from './driver.ts';
+import type { NodeServiceDeps } from './service.ts';
 import { parseSubnet, gatewayOf, type Subnet } from './ipam.ts';
 import { openNodesDocument, applyBoot, type NodesState } from './store.ts';
 import { readBootId } from './host-capacity.ts';
@@ -25,6 +26,7 @@ export interface NodesSubsystemDeps {
   log: Logger;
   /** checks a node's network policy against the station's other nodes (the Network Node); throws ValidationError */
   validatePolicy?: (name: string, policy: unknown) => void;
+  trafficCounters?: NodeServiceDeps['trafficCounters'];
 }
 
 // Many inotify events arrive for one lxc-create/lxc-destroy; one pass shortly after is enough.
@@ -69,6 +71,7 @@ export class NodesSubsystem implements Subsystem {
     await this.applyBoot(doc);
     this.service = new NodeService({
       driver, doc, events: this.deps.events, log, ...(this.deps.validatePolicy ? { validatePolicy: this.deps.validatePolicy } : {}),
+      ...(this.deps.trafficCounters ? { trafficCounters: this.deps.trafficCounters } : {}),
       context: { subnet: this.subnet, bridge: config.bridge, volumesRoot: join(config.stateDir, 'volumes') },
       station: { name: config.name, domain: config.domain, lxcPath: config.lxcPath },
     });

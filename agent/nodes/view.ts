@@ -20,6 +20,14 @@ export interface NodeView {
   /** the last failure converging this node, cleared by the next success */
   error: string | null;
   stats?: NodeStats | null;
+  /** packets and bytes the node's network policy allowed and dropped, from the Network Node */
+  traffic?: NodeTraffic | null;
+}
+
+export interface TrafficCount { packets: number; bytes: number }
+export interface NodeTraffic {
+  egress: { allowed: TrafficCount; dropped: TrafficCount };
+  ingress: { allowed: TrafficCount; dropped: TrafficCount };
 }
 
 export function nodeView(name: string, record: NodeRecord, observed: ObservedNode | undefined, error: string | null, station: { name: string; domain: string }): NodeView {

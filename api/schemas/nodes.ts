@@ -19,6 +19,10 @@ export const NodeStatsSchema = Type.Object({
 });
 
 // The stored spec has every default filled in; it is the request schema's shape.
+const TrafficCountSchema = Type.Object({ packets: Type.Number(), bytes: Type.Number() });
+const TrafficDirectionSchema = Type.Object({ allowed: TrafficCountSchema, dropped: TrafficCountSchema });
+const TrafficSchema = Type.Object({ egress: TrafficDirectionSchema, ingress: TrafficDirectionSchema });
+
 export const NodeSchema = Type.Object({
   name: Type.String(),
   state: NodeStateSchema,
@@ -32,6 +36,7 @@ export const NodeSchema = Type.Object({
   updatedAt: Type.String(),
   error: Type.Union([Type.String(), Type.Null()], { description: 'the last failure converging this node' }),
   stats: Type.Optional(Type.Union([NodeStatsSchema, Type.Null()])),
+  traffic: Type.Optional(Type.Union([TrafficSchema, Type.Null()], { description: 'what the node\'s network policy allowed and dropped (nftables counters)' })),
 }, { $id: 'Node' });
 
 export const NodeListSchema = Type.Object({ nodes: Type.Array(Type.Ref('Node')) });

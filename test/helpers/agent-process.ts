@@ -1,7 +1,7 @@
 // Runs the real agent as a child process (optionally inside a test namespace) with its own state
 // directory and port, the way the station runs it, and stops it at cleanup (by pid).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onCleanup } from './cleanup.ts';
@@ -32,16 +32,27 @@ export interface AgentOptions {
   readyTimeoutMs?: number;
 }
 
+/** True when this process is not inside a named (test) network namespace, i.e. in the machine's own. */
+export async function inMachineNetns(): Promise<boolean> {
+  const { exec } = await import('../../agent/exec.ts');
+  const named = (await exec(['ip', 'netns', 'identify', String(process.pid)], { allowFailure: true })).stdout.trim();
+  return named === '';
+}
+
 let nextPort = 20000 + Math.floor(Math.random() * 20000);
 
 export async function startAgent(options: AgentOptions = {}): Promise<AgentHandle> {
   const stateDir = options.stateDir ?? await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-state-`));
+  if (!options.stateDir) onCleanup(`state dir ${stateDir}`, () => rm(stateDir, { recursive: true, force: true }));
+  // Outside a test namespace, the subsystems that make bridges, NAT, tunnels or announcements stay
+  // off: a test must never change the machine's own network.
+  const hostSafe = options.netns || !(await inMachineNetns()) ? {} : { STATION_DISABLE: 'nodes,network,mesh,discovery,wifi,fleet' };
   const port = options.port ?? nextPort++;
   const host = options.host ?? '127.0.0.1';
   const entry = options.compiled ? join(ROOT, 'dist/agent/main.js') : join(ROOT, 'agent/main.ts');
   const argv = options.netns ? ['ip', 'netns', 'exec', options.netns, process.execPath, entry] : [process.execPath, entry];
   const child = spawn(argv[0]!, argv.slice(1), {
-    env: { ...process.env, STATION_STATE_DIR: stateDir, STATION_HTTP_HOST: host, STATION_HTTP_PORT: String(port), STATION_NAME: options.env?.STATION_NAME ?? 'test-station', STATION_LOG_LEVEL: 'info', ...options.env },
+    env: { ...process.env, STATION_STATE_DIR: stateDir, STATION_HTTP_HOST: host, STATION_HTTP_PORT: String(port), STATION_NAME: options.env?.STATION_NAME ?? 'test-station', STATION_LOG_LEVEL: 'info', ...hostSafe, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

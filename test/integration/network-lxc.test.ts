@@ -124,6 +124,19 @@ t('node to node: egress and ingress both needed, default deny both ways', async 
   ]);
 });
 
+t("a node's status counts what its policy allowed and dropped, both ways", async () => {
+  await new Promise((r) => setTimeout(r, 1100)); // counters are read from nft at most once a second
+  type Traffic = { egress: Record<'allowed' | 'dropped', { packets: number; bytes: number }>; ingress: Record<'allowed' | 'dropped', { packets: number; bytes: number }> };
+  const traffic = async (name: string) => ((await (await api(`/nodes/${name}`)).json()) as { traffic: Traffic | null }).traffic!;
+  const a = await traffic(A);
+  assert.ok(a.egress.allowed.packets > 0 && a.egress.allowed.bytes > 0, 'a -> b:80 was allowed');
+  assert.ok(a.egress.dropped.packets > 0, 'a -> b:81 was dropped');
+  const b = await traffic(B);
+  assert.ok(b.ingress.allowed.packets > 0, 'b let a in on 80');
+  // c may send nothing: its attempts are dropped at its own egress, before they reach b
+  assert.ok((await traffic(C)).egress.dropped.packets > 0, 'c -> b:80 was dropped at c');
+});
+
 t("each node's address is bound to its own bridge port (no borrowing a neighbour's rights)", async () => {
   const bound = (await exec(['nft', 'list', 'set', 'bridge', 'station', 'bound'], { netns: ns.name })).stdout;
   for (const name of [A, B, C]) assert.match(bound, `"v-${name}" . ${addresses.get(name)}`);
