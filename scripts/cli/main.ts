@@ -4,13 +4,17 @@ import { COMMANDS } from './commands/index.ts';
 import { parseArgs, type Command } from './command.ts';
 import { AgentClient, CliError } from './client.ts';
 
+// Usages longer than this get their own line, with the summary indented below it.
+const USAGE_COLUMN = 34;
+
 function help(): string {
-  const width = Math.max(...COMMANDS.map((c) => (c.usage ?? c.words.join(' ')).length));
-  return [
-    'usage: station COMMAND [args] [--json] [--url URL] [--token TOKEN]',
-    '',
-    ...COMMANDS.map((c) => `  ${(c.usage ?? c.words.join(' ')).padEnd(width)}  ${c.summary}`),
-  ].join('\n');
+  const lines = ['usage: station COMMAND [args] [--json] [--url URL] [--token TOKEN]', ''];
+  for (const c of COMMANDS) {
+    const usage = c.usage ?? c.words.join(' ');
+    if (usage.length <= USAGE_COLUMN) lines.push(`  ${usage.padEnd(USAGE_COLUMN)}  ${c.summary}`);
+    else lines.push(`  ${usage}`, `  ${' '.repeat(USAGE_COLUMN)}  ${c.summary}`);
+  }
+  return lines.join('\n');
 }
 
 /** The command whose words are the longest prefix of argv. */

@@ -39,8 +39,8 @@ export const wifiCommands: Command[] = [
   },
   {
     words: ['wifi', 'connect'],
-    summary: 'join a network: station wifi connect SSID [--password P]',
-    usage: 'station wifi connect SSID [--password PASSWORD]',
+    summary: 'join a Wi-Fi network (and leave the setup hotspot)',
+    usage: 'wifi connect SSID [--password PASSWORD]',
     async run(args, client) {
       const ssid = args.positional[0];
       if (!ssid) throw new CliError('usage: station wifi connect SSID [--password PASSWORD]', 2);
