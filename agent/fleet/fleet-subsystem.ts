@@ -69,6 +69,9 @@ export class FleetSubsystem implements Subsystem {
     this.supervisor = env ? new SupervisorClient(env.supervisorAddress, env.supervisorApiKey) : null;
     this.api = env?.apiUrl && env.apiKey && env.deviceUuid ? new BalenaApiClient(env.apiUrl, env.apiKey) : null;
     this.owner = new Promise((resolve) => { this.ownerResolve = resolve; });
+    // Not under balena: no other agent can hold the nodes, so node changes never wait (even when
+    // this subsystem is disabled and never started).
+    if (!env) this.ownerResolve();
   }
 
   /** Runs fn holding balena's update lock (just runs it when not under balena). */

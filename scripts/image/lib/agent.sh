@@ -9,7 +9,9 @@ stage_agent() { # $1 arch, $2 staging dir
   [ -f "$stage/dist/agent/main.js" ] || die "the agent did not compile (npx tsc -p tsconfig.build.json)"
   cp -a "$IMAGE_ROOT/package.json" "$IMAGE_ROOT/package-lock.json" "$stage/"
   [ -d "$IMAGE_ROOT/api/web" ] && { mkdir -p "$stage/api"; cp -a "$IMAGE_ROOT/api/web" "$stage/api/"; }
-  local npm_arch=(); [ "$arch" = arm64 ] && npm_arch=(--cpu=arm64 --os=linux)
+  # Foreign arch: packages for that CPU, install scripts skipped (they would build native addons
+  # for this machine's CPU). Only the GPIO addon (epoll, loaded on demand) is then missing.
+  local npm_arch=(); [ "$arch" != "$(host_arch)" ] && npm_arch=(--cpu="$(arch_node "$arch")" --os=linux --ignore-scripts)
   # npm_config_nodedir (set by ensure_node) points node-gyp at Node 24's own headers.
   (cd "$stage" && npm ci --omit=dev --no-audit --no-fund "${npm_arch[@]}" >npm.log 2>&1) || { cat "$stage/npm.log" >&2; die "npm ci --omit=dev failed"; }
   rm -f "$stage/npm.log"
@@ -22,10 +24,12 @@ stage_agent() { # $1 arch, $2 staging dir
 node_binary() { # $1 arch
   local arch=$1
   if [ "$arch" = "$(host_arch)" ]; then command -v node; return; fi
-  local dir="$IMAGE_BUILD/node-$arch"
-  if [ ! -x "$dir/node_modules/node/bin/node" ] && [ -z "$(ls "$dir"/node_modules/node/node_modules/node-linux-*/bin/node 2>/dev/null)" ]; then
+  # the same Node release for the other CPU: the npm registry's node-linux-<cpu> package
+  local version; version=$(node -p 'process.versions.node')
+  local dir="$IMAGE_BUILD/node-$arch-$version"
+  if [ ! -x "$dir/package/bin/node" ]; then
     mkdir -p "$dir"
-    npm install --no-save --prefix "$dir" --cpu="$arch" --os=linux "node@$(node -p 'process.versions.node')" >/dev/null
+    (cd "$dir" && npm pack --silent "node-linux-$(arch_node "$arch")@$version" >/dev/null && tar -xzf node-linux-*.tgz && rm -f node-linux-*.tgz)
   fi
-  ls "$dir"/node_modules/node/node_modules/node-linux-*/bin/node | head -n1
+  echo "$dir/package/bin/node"
 }

@@ -5,14 +5,14 @@ build_base() { # $1 arch, $2 output dir
   local arch=$1 out=$2 cache="$IMAGE_BUILD/apt-cache/$1" components=main
   [ "$arch" = arm64 ] && components="main,non-free-firmware"
   mkdir -p "$cache"
-  local foreign=()
+  local foreign=() wrap=()
   if [ "$arch" != "$(host_arch)" ]; then
-    # Maintainer scripts of a foreign rootfs run through qemu-user via binfmt_misc.
+    # Maintainer scripts of a foreign rootfs run through qemu-user (lib/foreign.sh).
     foreign=(--architectures="$arch")
-    [ -e "/proc/sys/fs/binfmt_misc/qemu-$(arch_qemu "$arch")" ] || die "cross-building $arch needs qemu-user-static registered in binfmt_misc (see docs/readme/image.md)"
+    wrap=(foreign_run "$arch")
   fi
   rm -rf "$out.tmp"
-  mmdebstrap --variant=minbase --mode=root --format=directory \
+  "${wrap[@]}" mmdebstrap --variant=minbase --mode=root --format=directory \
     --components="$components" "${foreign[@]}" \
     --include="$(recipe_packages "$arch")" \
     --aptopt='APT::Install-Recommends "false"' \

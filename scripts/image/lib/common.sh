@@ -17,6 +17,7 @@ die() { printf 'image: %s\n' "$*" >&2; exit 1; }
 
 # Debian architecture name -> what other tools call it.
 arch_qemu() { case "$1" in amd64) echo x86_64 ;; arm64) echo aarch64 ;; *) die "unknown arch $1" ;; esac; }
+arch_node() { case "$1" in amd64) echo x64 ;; arm64) echo arm64 ;; *) die "unknown arch $1" ;; esac; }
 host_arch() { dpkg --print-architecture; }
 
 # Packages from the recipe lists (comments and blank lines dropped), comma-separated for mmdebstrap.

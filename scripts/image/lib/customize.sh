@@ -27,20 +27,25 @@ SH
   systemctl --root="$root" disable lxc-net.service >/dev/null 2>&1 || true
   systemctl --root="$root" mask apt-daily.timer apt-daily-upgrade.timer >/dev/null 2>&1 || true
   # Root may log in on the console only (no password is set: lock it until the owner sets one).
-  chroot "$root" passwd -l root >/dev/null 2>&1 || true
+  sed -i 's/^root:[^:]*:/root:!*:/' "$root/etc/shadow"
   echo "station image built $(date -u +%Y-%m-%dT%H:%M:%SZ) from $(cd "$IMAGE_ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)" > "$root/etc/station/image-release"
 
-  prebuild_templates "$root"
+  prebuild_templates "$arch" "$root" "${STATION_IMAGE_DEBIAN_TEMPLATE:-1}"
 }
 
-# Node templates the node engine would otherwise build on first use. busybox is instant to make
-# (the busybox-static binary); the debian template needs the engine's own builder and a mirror,
-# so it is built on first use unless STATION_IMAGE_DEBIAN_TEMPLATE=1.
-prebuild_templates() { # $1 rootfs dir
-  local root=$1 cache="$1/var/lib/station-templates"
-  mkdir -p "$cache/busybox"
-  # The busybox template is the busybox-static binary plus its applet links, done by lxc-busybox
-  # at create time; the image only has to carry busybox-static (in the recipe). Record it.
-  [ -x "$root/bin/busybox" ] || die "busybox-static missing from the image"
-  printf 'busybox %s\n' "$(chroot "$root" /bin/busybox 2>&1 | head -n1)" > "$cache/busybox/ready"
+# Node templates, built by the node engine's own builder (lib/templates.ts) into the agent's
+# default cache (<state dir>/templates): busybox always; debian (about 850 MB, a minute from the
+# mirror) unless the image is built with --no-debian-template. Same-arch builds only: the busybox
+# template copies the build machine's busybox-static.
+prebuild_templates() { # $1 arch, $2 rootfs dir, $3 with debian (1/0)
+  local arch=$1 root=$2 debian=$3 cache="$2/var/lib/station/templates"
+  if [ "$arch" != "$(host_arch)" ]; then
+    note "templates: not prebuilt for $arch (built on the station at first use)"
+    return
+  fi
+  mkdir -p "$cache"
+  chmod 0700 "$root/var/lib/station"
+  local list=(busybox); [ "$debian" = 1 ] && list+=(debian)
+  node "$IMAGE_ROOT/scripts/image/lib/templates.ts" "$cache" "${list[@]}"
+  rm -rf "$cache/.unused-lxc"
 }
