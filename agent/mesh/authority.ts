@@ -33,6 +33,8 @@ export interface Directory {
   lighthouses: { name: string; address: string; endpoints: string[] }[];
   members: MemberRecord[];
   blocklist: string[];
+  /** members' addresses the authority reaches over the mesh right now */
+  online: string[];
 }
 
 export const groupsFor = (owner: string, lighthouse: boolean): string[] => ['station', `owner-${owner}`, ...(lighthouse ? ['lighthouse'] : [])];
@@ -165,9 +167,9 @@ export class MeshAuthority {
     return next.members.find((m) => m.name === name)!;
   }
 
-  directory(): Directory {
+  directory(online: string[]): Directory {
     const s = this.state();
-    return { owner: s.owner, caFingerprint: s.caFingerprint, authority: s.name, lighthouses: lighthousesOf({ ...s, trusted: [] }), members: s.members, blocklist: s.blocklist };
+    return { owner: s.owner, caFingerprint: s.caFingerprint, authority: s.name, lighthouses: lighthousesOf({ ...s, trusted: [] }), members: s.members, blocklist: s.blocklist, online };
   }
 
   async exportCa(passphrase: string): Promise<CaExport> {

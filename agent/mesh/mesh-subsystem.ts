@@ -19,7 +19,10 @@ import { emptyMeshState, lighthousesOf, meshDocument, meshPaths, tunDevFor, type
 import { NebulaCert } from './nebula-cert.ts';
 import { renderNebulaConfig, type NebulaConfigInput } from './nebula-config.ts';
 import { NebulaProcess } from './nebula-process.ts';
-import { PeerMonitor, type PeerView } from './peers.ts';
+import { PeerMonitor, stuckPeers, type PeerView } from './peers.ts';
+
+/** at most one stuck-tunnel reset per this long */
+const HEAL_EVERY_MS = 120_000;
 
 export interface MeshDeps { config: Config; run: Runner; events: EventBus; log: Logger }
 
@@ -56,6 +59,10 @@ export class MeshSubsystem implements Subsystem {
   private runningBlocklist = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
   private lastSyncError: string | undefined;
+  /** what the authority reached at the last directory fetch (for stuck-tunnel detection) */
+  private authorityOnline = new Set<string>();
+  private lastHealAt = 0;
+  private startError: string | undefined;
   private firewallSource: (() => NonNullable<NebulaConfigInput['nodes']>) | undefined;
   private unsubscribe: (() => void) | undefined;
 
@@ -73,7 +80,13 @@ export class MeshSubsystem implements Subsystem {
     this.available = (await hasProgram('nebula')) && (await hasProgram('nebula-cert'));
     await this.doc.load();
     NebulaProcess.killStale(this.paths.pid, this.paths.config);
-    if (this.available && this.doc.get().role !== 'none') await this.apply();
+    if (this.available && this.doc.get().role !== 'none') {
+      // A broken mesh must not keep the station from starting: it shows as degraded instead.
+      await this.apply().catch((error: unknown) => {
+        this.startError = (error as Error).message;
+        this.deps.log.error({ err: error }, 'mesh could not start');
+      });
+    }
     // Node policies changed: their Nebula firewall entries may have too (apply reloads only on change).
     this.unsubscribe = this.deps.events.subscribe((e) => {
       if (e.type === 'network.applied' && this.firewallSource) void this.apply().catch((error: unknown) => this.deps.log.warn({ err: error }, 'mesh firewall update failed'));
@@ -101,7 +114,7 @@ export class MeshSubsystem implements Subsystem {
     const s = this.doc.get();
     if (s.role === 'none') return { state: 'ok', reason: 'in no mesh yet' };
     if (s.revokedAt) return { state: 'degraded', reason: `the authority revoked this station at ${s.revokedAt}` };
-    if (!this.nebula.running) return { state: 'degraded', reason: `nebula is not running (${this.nebula.lastExit ?? 'starting'})` };
+    if (!this.nebula.running) return { state: 'degraded', reason: `nebula is not running (${this.startError ?? this.nebula.lastExit ?? 'starting'})` };
     if (this.lastSyncError) return { state: 'degraded', reason: this.lastSyncError };
     return { state: 'ok' };
   }
@@ -183,7 +196,7 @@ export class MeshSubsystem implements Subsystem {
   directory(remoteAddress: string, localAddress: string | undefined): Directory {
     this.identify(remoteAddress, localAddress);
     if (this.doc.get().role !== 'authority') throw new ConflictError('MESH_NOT_AUTHORITY', 'this station is not the authority of its mesh');
-    return this.authority.directory();
+    return this.authority.directory(this.monitor.online());
   }
 
   /** A member announces over the mesh that it leaves: its certificate is blocked like a revocation. */
@@ -294,6 +307,7 @@ export class MeshSubsystem implements Subsystem {
         d.blocklist = body.blocklist;
         d.syncedAt = new Date().toISOString();
       });
+      this.authorityOnline = new Set([...(body.online ?? []), s.authority.address]);
       this.lastSyncError = undefined;
       if (!same) await this.apply();
     } catch (error) {
@@ -305,6 +319,13 @@ export class MeshSubsystem implements Subsystem {
     const s = this.doc.get();
     if (s.role === 'none' || !this.nebula.running) return;
     await this.monitor.probe(s).catch(() => undefined);
+    const stuck = s.role === 'member' ? stuckPeers(this.monitor.failing(), this.authorityOnline, s.address, Date.now()) : [];
+    if (stuck.length && Date.now() - this.lastHealAt > HEAL_EVERY_MS) {
+      this.lastHealAt = Date.now();
+      this.deps.log.warn({ peers: stuck }, 'peers answer the authority but not this station: restarting Nebula to reset its tunnels');
+      this.deps.events.publish('mesh.tunnels.reset', { peers: stuck });
+      await this.nebula.restart();
+    }
   }
 
   /** Where a joining station reaches this API: the configured URL, else the endpoint's host, else LAN addresses. */

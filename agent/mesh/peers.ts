@@ -20,7 +20,7 @@ export interface PeerView {
   revoked: boolean;
 }
 
-interface Seen { lastSeen?: string; latencyMs?: number; ok: boolean; lastHandshake?: string; via?: string | null }
+interface Seen { lastSeen?: string; latencyMs?: number; ok: boolean; lastHandshake?: string; via?: string | null; failingSince?: number }
 
 /** a peer that answered within this window is online */
 const ONLINE_WINDOW_MS = 30_000;
@@ -53,12 +53,24 @@ export class PeerMonitor {
       const rtt = r && r.exitCode === 0 ? parsePingRtt(r.stdout) : null;
       const s = this.seen.get(m.address) ?? { ok: false };
       s.ok = rtt !== null;
+      if (rtt === null) s.failingSince ??= Date.now();
+      else delete s.failingSince;
       if (rtt !== null) {
         s.lastSeen = new Date().toISOString();
         s.latencyMs = rtt;
       }
       this.seen.set(m.address, s);
     }));
+  }
+
+  /** Addresses this station has failed to reach since when (ms), for stuckPeers(). */
+  failing(): Map<string, number> {
+    return new Map([...this.seen].filter(([, s]) => s.failingSince !== undefined).map(([a, s]) => [a, s.failingSince!]));
+  }
+
+  /** Addresses answering now. */
+  online(): string[] {
+    return [...this.seen].filter(([, s]) => s.ok).map(([a]) => a).sort();
   }
 
   view(state: MeshState, now: Date): PeerView[] {
@@ -72,4 +84,18 @@ export class PeerMonitor {
       };
     });
   }
+}
+
+/** how long a peer must fail while the authority reaches it before the tunnel state is called stuck */
+export const STUCK_AFTER_MS = 30_000;
+
+/**
+ * Peers whose tunnel state is stuck here: we have not reached them for a while although the
+ * authority (lighthouse and relay) reaches them now. Nebula 1.6 can wedge a relayed pair when both
+ * ends ask the relay at the same moment; restarting one end's Nebula clears it. Only the end with
+ * the lower address acts, so the two ends do not restart together and race again. Pure.
+ */
+export function stuckPeers(failing: Map<string, number>, reachedByAuthority: Set<string>, self: string, now: number): string[] {
+  const n = (ip: string) => ip.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
+  return [...failing].filter(([address, since]) => now - since >= STUCK_AFTER_MS && reachedByAuthority.has(address) && n(self) < n(address)).map(([a]) => a).sort();
 }

@@ -56,6 +56,7 @@ const Member = Type.Object({
 export const DirectorySchema = Type.Object({
   owner: Type.String(), caFingerprint: Type.String(), authority: Type.String(), lighthouses: Type.Array(Lighthouse),
   members: Type.Array(Member), blocklist: Type.Array(Type.String()),
+  online: Type.Array(Type.String(), { description: 'members the authority reaches over the mesh now' }),
 });
 export const MemberSchema = Member;
 export const PeerNameParams = Type.Object({ name: Type.String({ pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' }) });

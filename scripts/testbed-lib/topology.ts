@@ -59,7 +59,12 @@ export function planTestbed(o: PlanOptions): TestbedPlan {
   return { prefix: o.prefix, internet: `${o.prefix}-inet`, bridge: `${o.prefix}br`, stations };
 }
 
-/** nftables rules of a home router: masquerade out, and port forwards when the station is public. */
+/**
+ * nftables rules of a home router: masquerade out, port forwards when the station is public, and
+ * the usual home-router firewall: unsolicited packets to the router itself are dropped. Dropping
+ * them matters for hole punching: an unanswered inbound punch would otherwise leave a conntrack
+ * entry that clashes with the station's own outbound punch, and the NAT would then pick another port.
+ */
 export function homeRouterRules(s: StationPlan, wan: string): string {
   const forwards = s.public ? [
     `    iifname "${wan}" udp dport ${NEBULA_PORT} dnat to ${s.lanIp}`,
@@ -69,11 +74,17 @@ export function homeRouterRules(s: StationPlan, wan: string): string {
     'table ip testbed {',
     '  chain pre {', '    type nat hook prerouting priority -100;', ...forwards, '  }',
     '  chain post {', '    type nat hook postrouting priority 100;', `    oifname "${wan}" masquerade`, '  }',
+    '  chain in {', '    type filter hook input priority 0;', `    iifname "${wan}" ct state new drop`, '  }',
     '}', '',
   ].join('\n');
 }
 
 /** A carrier-grade NAT: a fresh random port per destination, so hole punching through it fails. */
 export function carrierRules(wan: string): string {
-  return ['table ip testbed {', '  chain post {', '    type nat hook postrouting priority 100;', `    oifname "${wan}" masquerade fully-random`, '  }', '}', ''].join('\n');
+  return [
+    'table ip testbed {',
+    '  chain post {', '    type nat hook postrouting priority 100;', `    oifname "${wan}" masquerade fully-random`, '  }',
+    '  chain in {', '    type filter hook input priority 0;', `    iifname "${wan}" ct state new drop`, '  }',
+    '}', '',
+  ].join('\n');
 }

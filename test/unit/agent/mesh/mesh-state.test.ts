@@ -24,4 +24,15 @@ test('lighthouses: live members with an endpoint, then trusted owners\' (no dupl
   assert.equal(lighthousesOf(s).map((l) => l.name), ['s1', 'b1']);
 });
 
+test('stuck tunnels: failing long enough, reached by the authority, and only the lower address acts', async () => {
+  const { stuckPeers, STUCK_AFTER_MS } = await import('../../../../agent/mesh/peers.ts');
+  const now = 1_000_000;
+  const failing = new Map([['100.90.0.9', now - STUCK_AFTER_MS], ['100.90.0.3', now - STUCK_AFTER_MS - 1], ['100.90.0.7', now - 1000], ['100.90.0.8', now - STUCK_AFTER_MS]]);
+  const authority = new Set(['100.90.0.9', '100.90.0.3', '100.90.0.7']);
+  assert.equal(stuckPeers(failing, authority, '100.90.0.5', now), ['100.90.0.9'], '.3 is lower (it acts), .7 too recent, .8 down for the authority too');
+  assert.equal(stuckPeers(failing, authority, '100.90.0.2', now), ['100.90.0.3', '100.90.0.9']);
+  assert.equal(stuckPeers(new Map(), authority, '100.90.0.2', now), []);
+  assert.equal(stuckPeers(failing, new Set(), '100.90.0.2', now), [], 'a peer that is really down is not a stuck tunnel');
+});
+
 test.run();
