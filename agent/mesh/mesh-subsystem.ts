@@ -255,6 +255,7 @@ export class MeshSubsystem implements Subsystem {
       blocklist: s.blocklist, ownCaFingerprint: s.caFingerprint, apiPort: config.httpPort,
       trusted: s.trusted.map((t) => ({ fingerprint: t.fingerprint, allow: t.allow })),
       nodes: this.nodeFirewall(),
+      unadvertised: [config.nodeSubnet],
       ownerCas: Object.fromEntries([[s.owner, s.caFingerprint], ...s.trusted.map((t) => [t.owner, t.fingerprint])]),
     });
     const currentBundle = await readFile(this.paths.caBundle, 'utf8').catch(() => '');

@@ -25,6 +25,8 @@ export interface NebulaConfigInput {
   trusted: { fingerprint: string; allow: FirewallAllow[] }[];
   /** firewall entries for the station's nodes, from the Network Node (agent/network/nebula-firewall.ts) */
   nodes?: { inbound: NebulaFirewallEntry[]; outbound: NebulaFirewallEntry[] };
+  /** local subnets never advertised to lighthouses (the node bridge: the same default subnet on every station) */
+  unadvertised?: string[];
   /** owner name -> CA fingerprint (this owner and trusted ones), to bind owner-NAME groups to their CA */
   ownerCas?: Record<string, string>;
 }
@@ -65,6 +67,10 @@ export function renderNebulaConfig(input: NebulaConfigInput): string {
   // Outbound stays open for the station's own traffic (the station API between stations, pings);
   // the nodes' egress rules are listed too and enforced per node by nftables.
   const outbound: YamlValue[] = [any, ...(input.nodes?.outbound ?? []).map(entry)];
+  // Peers would otherwise try this station at its node bridge address, which on their side is their
+  // own bridge (every station uses the same default node subnet).
+  const localAllow: { [key: string]: YamlValue } = {};
+  for (const cidr of input.unadvertised ?? []) localAllow[cidr] = false;
   return toYaml({
     pki: { ca: input.caFile, cert: input.certFile, key: input.keyFile, blocklist: [...input.blocklist].sort() },
     static_host_map: staticHostMap,
@@ -72,6 +78,7 @@ export function renderNebulaConfig(input: NebulaConfigInput): string {
       am_lighthouse: input.amLighthouse,
       interval: 60,
       hosts: input.amLighthouse ? [] : others.map((l) => l.address),
+      local_allow_list: localAllow,
     },
     listen: { host: '0.0.0.0', port: input.listenPort },
     // Hole punching behind home NAT: punch back when a peer tries, and keep NAT mappings alive.

@@ -11,6 +11,7 @@ const base: NebulaConfigInput = {
   caFile: '/var/lib/station/mesh/ca-bundle.crt', certFile: '/var/lib/station/mesh/host.crt', keyFile: '/var/lib/station/mesh/host.key',
   listenPort: 4242, tunDev: 'nb2sh', amLighthouse: false, selfAddress: '100.103.0.4',
   lighthouses: [{ address: '100.103.0.1', endpoints: ['198.18.0.1:4242'] }], blocklist: [], ownCaFingerprint: OWN_CA, apiPort: 8088, trusted: [],
+  unadvertised: ['10.134.0.0/24'],
 };
 
 function golden(name: string, text: string): void {
@@ -24,6 +25,7 @@ test('a member behind NAT: lighthouse host, static map, relays through the light
   golden('member', text);
   assert.match(text, /hosts:\n {4}- "100\.103\.0\.1"/);
   assert.match(text, /am_relay: false/);
+  assert.match(text, /local_allow_list:\n {4}"10\.134\.0\.0\/24": false/, 'the node bridge is not advertised');
 });
 
 test('a lighthouse leaves itself out of hosts and relays, and relays for others', () => {
