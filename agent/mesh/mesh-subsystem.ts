@@ -196,7 +196,7 @@ export class MeshSubsystem implements Subsystem {
   directory(remoteAddress: string, localAddress: string | undefined): Directory {
     this.identify(remoteAddress, localAddress);
     if (this.doc.get().role !== 'authority') throw new ConflictError('MESH_NOT_AUTHORITY', 'this station is not the authority of its mesh');
-    return this.authority.directory(this.monitor.online());
+    return this.authority.directory(this.monitor.online(this.doc.get(), new Date()));
   }
 
   /** A member announces over the mesh that it leaves: its certificate is blocked like a revocation. */
@@ -320,7 +320,7 @@ export class MeshSubsystem implements Subsystem {
     const s = this.doc.get();
     if (s.role === 'none' || !this.nebula.running) return;
     await this.monitor.probe(s).catch(() => undefined);
-    const stuck = s.role === 'member' ? stuckPeers(this.monitor.failing(), this.authorityOnline, s.address, Date.now()) : [];
+    const stuck = s.role === 'member' ? stuckPeers(this.monitor.failing(s), this.authorityOnline, s.address, Date.now()) : [];
     if (stuck.length && Date.now() - this.lastHealAt > HEAL_EVERY_MS) {
       this.lastHealAt = Date.now();
       this.deps.log.warn({ peers: stuck }, 'peers answer the authority but not this station: restarting Nebula to reset its tunnels');

@@ -63,14 +63,15 @@ export class PeerMonitor {
     }));
   }
 
-  /** Addresses this station has failed to reach since when (ms), for stuckPeers(). */
-  failing(): Map<string, number> {
-    return new Map([...this.seen].filter(([, s]) => s.failingSince !== undefined).map(([a, s]) => [a, s.failingSince!]));
+  /** Live members this station has failed to reach, and since when (ms), for stuckPeers(). */
+  failing(state: MeshState): Map<string, number> {
+    const live = new Set(state.members.filter((m) => !m.revokedAt).map((m) => m.address));
+    return new Map([...this.seen].filter(([a, s]) => s.failingSince !== undefined && live.has(a)).map(([a, s]) => [a, s.failingSince!]));
   }
 
-  /** Addresses answering now. */
-  online(): string[] {
-    return [...this.seen].filter(([, s]) => s.ok).map(([a]) => a).sort();
+  /** Addresses of live members that answered the last probe, recently. */
+  online(state: MeshState, now: Date): string[] {
+    return this.view(state, now).filter((p) => p.online).map((p) => p.address).sort();
   }
 
   view(state: MeshState, now: Date): PeerView[] {
