@@ -89,12 +89,12 @@ export async function down(prefix = DEFAULT_PREFIX): Promise<{ stopped: number; 
   return { stopped, namespaces: names.size };
 }
 
-/** Restarts one station's agent (same state directory): what a reboot of the station looks like. */
-export async function restartStation(tb: Testbed, name: string): Promise<StationRecord> {
+/** Restarts one station's agent (same state directory); `crash` kills it with SIGKILL first. */
+export async function restartStation(tb: Testbed, name: string, options: { crash?: boolean } = {}): Promise<StationRecord> {
   const i = tb.stations.findIndex((s) => s.name === name);
   if (i < 0) throw new Error(`no station ${name}`);
   const old = tb.stations[i]!;
-  await stopAgent(old.pid);
+  await stopAgent(old.pid, options.crash ? 'SIGKILL' : 'SIGTERM');
   const plan = planTestbed({ prefix: tb.prefix, stations: tb.stations.length, doubleNat: tb.stations.filter((s) => s.doubleNat).length, publicStations: tb.stations.filter((s) => s.public).length, names: tb.stations.map((s) => s.name) });
   const fresh = spawnAgent(plan.stations[i]!, tb.dir, tb.env ?? {});
   tb.stations[i] = fresh;
@@ -150,6 +150,18 @@ export async function formMesh(tb: Testbed, owner = 'testbed'): Promise<Record<s
 }
 
 export { station as stationOf };
+
+/** The pids of Nebula processes running in a station's namespace. */
+export async function nebulaPids(st: StationRecord): Promise<number[]> {
+  const pids = (await exec(['ip', 'netns', 'pids', st.netns], { allowFailure: true })).stdout.split(/\s+/).filter(Boolean).map(Number);
+  return pids.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'nebula';
+    } catch {
+      return false;
+    }
+  });
+}
 
 /** Runs a program inside a station's namespace (e.g. dig, curl, ping); returns its result. */
 export function stationExec(st: StationRecord, argv: string[], options: { allowFailure?: boolean; timeoutMs?: number; input?: string } = {}) {

@@ -52,10 +52,13 @@ export const isAlive = (pid: number): boolean => {
   }
 };
 
-/** Ends the agent by pid (SIGTERM, then SIGKILL after 10 s); Nebula, its child, stops with it. */
-export async function stopAgent(pid: number): Promise<void> {
+/**
+ * Ends the agent by pid (SIGTERM, then SIGKILL after 10 s); Nebula, its child, stops with it.
+ * With SIGKILL (a crash), Nebula is orphaned; the next agent on that state directory ends it.
+ */
+export async function stopAgent(pid: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (!isAlive(pid)) return;
-  try { process.kill(pid, 'SIGTERM'); } catch { return; }
+  try { process.kill(pid, signal); } catch { return; }
   const deadline = Date.now() + 10_000;
   while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   if (isAlive(pid)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }

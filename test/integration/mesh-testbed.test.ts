@@ -8,7 +8,7 @@ import { exec } from '../../agent/exec.ts';
 import { decryptCa } from '../../agent/mesh/ca-export.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
-import { createMesh, down, invite, meshPing, restartStation, stationApi, stationOf, up, type Testbed } from '../../scripts/testbed-lib/index.ts';
+import { createMesh, down, invite, meshPing, nebulaPids, restartStation, stationApi, stationOf, up, type Testbed } from '../../scripts/testbed-lib/index.ts';
 
 const mesh = suite<{ tb: Testbed; addr: Record<string, string>; codes: Record<string, string> }>('mesh testbed');
 
@@ -169,11 +169,22 @@ mesh('a restarted station keeps its membership and its address', async (ctx) => 
   const before = (await stationApi(stationOf(ctx.tb, 's2'), 'GET', '/mesh')).body;
   const s2 = await restartStation(ctx.tb, 's2');
   const after = (await stationApi(s2, 'GET', '/mesh')).body;
+  assert.is(after.state, 'up');
   assert.is(after.role, 'member');
   assert.is(after.address, before.address);
   assert.is(after.caFingerprint, before.caFingerprint);
   await waitFor('s2 -> s3 after restart', () => reach(ctx.tb, 's2', 's3', ctx.addr), 20_000);
   await waitFor('s4 -> s2 after restart', () => reach(ctx.tb, 's4', 's2', ctx.addr), 20_000);
+});
+
+mesh('after an agent crash, the next agent ends the orphaned Nebula and runs its own', async (ctx) => {
+  const orphan = (await stationApi(stationOf(ctx.tb, 's2'), 'GET', '/mesh')).body.nebula.pid as number;
+  const s2 = await restartStation(ctx.tb, 's2', { crash: true });
+  const info = (await stationApi(s2, 'GET', '/mesh')).body;
+  assert.is(info.role, 'member');
+  assert.is.not(info.nebula.pid, orphan);
+  assert.equal(await nebulaPids(s2), [info.nebula.pid], 'exactly one Nebula in the namespace: the new agent\'s');
+  await waitFor('s2 -> s1 after the crash', () => reach(ctx.tb, 's2', 's1', ctx.addr), 20_000);
 });
 
 mesh('a revoked station loses reachability within 60 s; the others keep theirs', async (ctx) => {
