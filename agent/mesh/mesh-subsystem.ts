@@ -2,7 +2,6 @@
 // Nebula's config from the state (pure renderer) and keeps Nebula in line with it; members fetch
 // lighthouses and the blocklist from their authority over the mesh every few seconds.
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { networkInterfaces } from 'node:os';
 import type { Config } from '../config/schema.ts';
 import { ConflictError, ForbiddenError, UnavailableError, ValidationError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
@@ -15,6 +14,7 @@ import { MeshAuthority, type Directory, type EnrolReply, type EnrolRequest } fro
 import type { CaExport } from './ca-export.ts';
 import type { MeshContext } from './context.ts';
 import { joinMesh } from './join.ts';
+import { announceLeave, fetchDirectory, publicApiUrls } from './station-client.ts';
 import { emptyMeshState, lighthousesOf, meshDocument, meshPaths, tunDevFor, type MemberRecord, type MeshPaths, type MeshState, type TrustedCa } from './mesh-state.ts';
 import { NebulaCert } from './nebula-cert.ts';
 import { renderNebulaConfig, type NebulaConfigInput } from './nebula-config.ts';
@@ -150,7 +150,7 @@ export class MeshSubsystem implements Subsystem {
 
   async invite(expiresInSeconds?: number): Promise<{ code: string; id: string; expiresAt: string }> {
     this.assertAvailable();
-    return this.authority.invite({ expiresInSeconds, api: this.publicApiUrls() });
+    return this.authority.invite({ expiresInSeconds, api: publicApiUrls(this.deps.config) });
   }
 
   async join(code: string): Promise<MeshInfo> {
@@ -212,8 +212,7 @@ export class MeshSubsystem implements Subsystem {
       throw new ConflictError('MESH_AUTHORITY_HAS_MEMBERS', 'the authority cannot leave while other stations are members; revoke them first (or export the CA to move it)');
     }
     if (s.role === 'member' && s.authority && !s.revokedAt) {
-      // Best effort: the authority blocks our certificate so the old key is worthless.
-      await fetch(`http://${s.authority.address}:${s.authority.apiPort}/api/v1/mesh/members/leave`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+      await announceLeave(s.authority);
     }
     await this.nebula.stop();
     await rm(this.paths.dir, { recursive: true, force: true });
@@ -294,14 +293,13 @@ export class MeshSubsystem implements Subsystem {
     const s = this.doc.get();
     if (s.role !== 'member' || !s.authority || s.revokedAt) return;
     try {
-      const r = await fetch(`http://${s.authority.address}:${s.authority.apiPort}/api/v1/mesh/directory`, { signal: AbortSignal.timeout(5000) });
-      const body = await r.json() as Directory & { error?: { code: string } };
-      if (r.status === 403 && body.error?.code === 'MESH_NOT_A_MEMBER') {
+      const result = await fetchDirectory(s.authority);
+      if (result === 'revoked') {
         await this.doc.update((d) => { d.revokedAt = new Date().toISOString(); });
         this.deps.events.publish('mesh.revoked', {});
         return;
       }
-      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      const body = result.directory;
       const same = JSON.stringify(body.members) === JSON.stringify(s.members) && JSON.stringify(body.blocklist) === JSON.stringify(s.blocklist);
       await this.doc.update((d) => {
         d.members = body.members;
@@ -327,15 +325,5 @@ export class MeshSubsystem implements Subsystem {
       this.deps.events.publish('mesh.tunnels.reset', { peers: stuck });
       await this.nebula.restart();
     }
-  }
-
-  /** Where a joining station reaches this API: the configured URL, else the endpoint's host, else LAN addresses. */
-  private publicApiUrls(): string[] {
-    const { config } = this.deps;
-    if (config.meshPublicApi) return [config.meshPublicApi];
-    if (config.meshPublicEndpoint) return [`http://${config.meshPublicEndpoint.replace(/:\d+$/, '')}:${config.httpPort}`];
-    const lan = Object.values(networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4' && !a.internal && !inCidr(a.address, MESH_NETWORK));
-    if (!lan.length) throw new UnavailableError('MESH_NO_ENDPOINT', 'this station has no address other stations could reach; set STATION_MESH_PUBLIC_API');
-    return lan.map((a) => `http://${a!.address}:${config.httpPort}`);
   }
 }
