@@ -128,7 +128,8 @@ test.after(async () => {
 });
 
 test('the station reports health, version and node counts as device tags', async () => {
-  const tags = await waitFor('tags', async () => { const t = api.tagsOf(7); return t['station.health'] ? t : null; });
+  // node counts join the tags once the node service has listed the nodes (the next report at the latest)
+  const tags = await waitFor('tags', async () => { const t = api.tagsOf(7); return t['station.health'] && t['station.nodes.total'] ? t : null; });
   assert.equal(tags['station.health'], 'ok');
   assert.equal(tags['station.version'], JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')).version);
   assert.equal(tags['station.name'], 'fleet-test');
