@@ -22,7 +22,7 @@ export const ConfigSchema = Type.Object({
   fleetReportSeconds: Type.Integer({ minimum: 10, maximum: 86400, default: 60, description: 'under balena: how often health, version and node counts are written to device tags' }),
   disable: Type.String({ pattern: '^[a-z0-9,\\s-]*$', default: '', description: 'comma-separated subsystems to keep off, e.g. "mesh,wifi"' }),
   authFailureLimit: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'failed token attempts per client per minute before 429' }),
-  // Local discovery, Wi-Fi onboarding, LED and link button (see docs/readme/page.md).
+  // Local discovery, Wi-Fi onboarding, LED and link button (see docs/page.md).
   mdns: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on', description: 'announce <name>.local and _station._tcp over mDNS' }),
   wifiInterface: Type.String({ pattern: '^[a-zA-Z0-9_.-]{0,15}$', default: '', description: 'Wi-Fi device for onboarding; empty means the first one NetworkManager lists' }),
   hotspotSsid: Type.String({ maxLength: 32, default: '', description: 'setup hotspot name; empty means "<name>-setup"' }),
@@ -31,7 +31,7 @@ export const ConfigSchema = Type.Object({
   gpioChipLabel: Type.String({ default: '', description: 'label of the GPIO chip carrying the pins; empty means the Raspberry Pi header chip' }),
   ledPin: Type.Integer({ minimum: -1, maximum: 1023, default: 17, description: 'status LED line on that chip (BCM number on a Pi); -1 for none' }),
   buttonPin: Type.Integer({ minimum: -1, maximum: 1023, default: 6, description: 'link button line, wired to ground (active low); BCM 6 because lines 0-8 are pulled up at reset on a Pi, so an idle button reads 1; -1 for none' }),
-  // Virtual Private Mesh (see docs/readme/mesh.md).
+  // Virtual Private Mesh (see docs/mesh.md).
   meshListenPort: Type.Integer({ minimum: 0, maximum: 65535, default: 4242, description: 'UDP port Nebula listens on (0: any)' }),
   meshPublicEndpoint: Type.String({ pattern: '^$|^[a-zA-Z0-9.-]+:\\d{1,5}$', default: '', description: 'HOST:PORT where other stations reach this Nebula from the internet (a forwarded port); set it to make this station a lighthouse and relay' }),
   meshPublicApi: Type.String({ pattern: '^$|^https?://', default: '', description: 'URL where joining stations reach this API (put in invites); empty means the endpoint host with the HTTP port' }),
