@@ -26,8 +26,9 @@ exec "\$@"
 SH
   chmod 0755 "$inner"
   unshare --user --mount --pid --fork --propagation private "$inner" "$@" &
-  local pid=$! tries=0
-  while [ ! -e "/proc/$pid/uid_map" ] && [ $tries -lt 50 ]; do sleep 0.05; tries=$((tries + 1)); done
+  local pid=$! tries=0 ours; ours=$(readlink /proc/self/ns/user)
+  # the map can only be written once unshare has entered its new user namespace
+  while [ "$(readlink "/proc/$pid/ns/user" 2>/dev/null)" = "$ours" ] && [ $tries -lt 200 ]; do sleep 0.05; tries=$((tries + 1)); done
   # as root in the parent namespace we may map ids 1:1 without /etc/subuid
   echo "0 0 65536" > "/proc/$pid/uid_map"
   echo "0 0 65536" > "/proc/$pid/gid_map"

@@ -19,6 +19,9 @@ check_keep_nodes() {
     note "container cgroup of its monitor: $(in_container sh -c "grep -m1 systemd /proc/\$(pgrep -f 'lxc monitor.*$name' | head -n1)/cgroup")"
   fi
   local pid_before; pid_before=$(in_container lxc-info -P "$lxcpath" -n "$name" -p -H)
+  # where the node lives: outside station.service's cgroup LXC's own escape protects it; inside,
+  # only KillMode=process does
+  note "node init cgroup: $(in_container sh -c "grep -E '^0::|name=systemd' /proc/$pid_before/cgroup | head -n1"); agent: $(in_container sh -c "grep -E '^0::|name=systemd' /proc/\$(systemctl show -p MainPID --value station)/cgroup | head -n1")"
   local agent_before; agent_before=$(in_container systemctl show -p MainPID --value station)
   note "node $name running, init pid $pid_before; agent pid $agent_before; systemctl restart station"
   in_container systemctl restart station
