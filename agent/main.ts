@@ -45,8 +45,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
-  await system.start();
-  server = await startServer(system);
+  const started = system.start();
+  server = await startServer(system, started);
   log.info({ name: config.name, url: `http://${config.httpHost}:${config.httpPort}/`, stateDir: config.stateDir }, 'station ready');
 }
 
