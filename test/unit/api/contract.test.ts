@@ -38,6 +38,9 @@ api('the contract routes exist and are documented', async ({ station }) => {
 
 api('every mutation without a token, or with a wrong one, is refused with 401', async ({ station }) => {
   const mutations = (await operations(station)).filter((o) => o.method !== 'GET' && o.method !== 'HEAD' && !(Array.isArray(o.security) && o.security.length === 0));
+  for (const route of ['POST /api/v1/nodes', 'DELETE /api/v1/nodes/{name}', 'POST /api/v1/nodes/{name}/exec', 'POST /api/v1/mesh/invites']) {
+    assert.ok(mutations.some((o) => `${o.method} ${o.path}` === route), `${route} is swept`);
+  }
   for (const op of mutations) {
     for (const headers of [{}, { authorization: 'Bearer wrong-token' }, { authorization: `Basic ${station.token}` }]) {
       const res = await station.app.inject({ method: op.method as 'POST', url: op.url, headers: { ...headers, 'content-type': 'application/json' }, payload: '{}', remoteAddress: `198.18.9.${mutations.indexOf(op) % 250}` });
@@ -49,6 +52,7 @@ api('every mutation without a token, or with a wrong one, is refused with 401', 
 
 api('malformed JSON and wrong body types on every route with a body are 400 in the error shape', async ({ station }) => {
   const withBody = (await operations(station)).filter((o) => o.hasBody);
+  assert.ok(withBody.length >= 8, `${withBody.length} routes with a body are swept`);
   for (const op of withBody) {
     const headers = { authorization: `Bearer ${station.token}`, 'content-type': 'application/json' };
     for (const payload of ['{"name": ', '[1,2', '42', '[]', '"text"', '{"surely-unknown-field": true}']) {
