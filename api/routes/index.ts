@@ -4,21 +4,21 @@ import { healthRoutes } from './health.ts';
 import { statusRoutes } from './status.ts';
 import { eventRoutes } from './events.ts';
 import { metricsRoutes } from './metrics.ts';
-import { meshRoutes } from './mesh.ts';
-import { aliasRoutes } from './aliases.ts';
 import { nodeRoutes } from './nodes.ts';
 import { pairingRoutes, sessionCheckRoutes } from './pairing.ts';
 import { wifiRoutes } from './wifi.ts';
+import { meshRoutes } from './mesh.ts';
+import { aliasRoutes } from './aliases.ts';
 
 export const API_ROUTES: RoutePlugin[] = [
   healthRoutes,
   statusRoutes,
   eventRoutes,
   metricsRoutes,
-  meshRoutes,
-  aliasRoutes,
   nodeRoutes,
   pairingRoutes,
   sessionCheckRoutes,
   wifiRoutes,
+  meshRoutes,
+  aliasRoutes,
 ];

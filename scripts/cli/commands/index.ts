@@ -2,8 +2,8 @@
 import type { Command } from '../command.ts';
 import { statusCommand, hardwareCommand, tokenCommand } from './station.ts';
 import { pairCommand, wifiCommands } from './pair.ts';
-import { MESH_COMMANDS } from './mesh.ts';
 import { nodeCommands } from './node.ts';
+import { MESH_COMMANDS } from './mesh.ts';
 
 export const COMMANDS: Command[] = [
   statusCommand,
@@ -11,6 +11,6 @@ export const COMMANDS: Command[] = [
   tokenCommand,
   pairCommand,
   ...wifiCommands,
-  ...MESH_COMMANDS,
   ...nodeCommands,
+  ...MESH_COMMANDS,
 ];
