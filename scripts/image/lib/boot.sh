@@ -51,10 +51,13 @@ boot_qemu() { # $1 image, $2 timeout s, $3 keep-nodes check
   local log="$IMAGE_BUILD/amd64/qemu-serial.log"
   step "booting $img under QEMU (TCG), port 80 -> 127.0.0.1:$_port; serial log $log"
   local start; start=$(now_ms)
-  # snapshot=on: writes go to a temporary overlay, the image stays a first boot.
+  # The guest writes to a temporary overlay 1 GiB larger than the image: the image stays a first
+  # boot, and first boot has room to grow the root partition into (as on a larger SD card).
+  local disk="$_tmp/disk.qcow2" img_bytes; img_bytes=$(stat -c %s "$img")
+  qemu-img create -q -f qcow2 -b "$img" -F raw "$disk" $(( img_bytes + 1024 * 1024 * 1024 ))
   # restrict=on: the guest reaches nothing outside (no traffic off the machine); hostfwd still works.
   qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2 -m 1536 \
-    -drive "file=$img,format=raw,if=virtio,snapshot=on" \
+    -drive "file=$disk,format=qcow2,if=virtio" \
     -netdev "user,id=lan,restrict=on,hostfwd=tcp:127.0.0.1:$_port-:80" -device virtio-net-pci,netdev=lan \
     -chardev "socket,path=$_qga,server=on,wait=off,id=qga0" -device virtio-serial -device virtserialport,chardev=qga0,name=org.qemu.guest_agent.0 \
     -display none -serial "file:$log" -monitor none -no-reboot &
@@ -71,11 +74,19 @@ boot_qemu() { # $1 image, $2 timeout s, $3 keep-nodes check
   check_status fetch_host
   grep -a -m1 'firstboot: this station is' "$log" | sed 's/^.*firstboot:/        first boot:/' || true
   grep -aq 'Reached target.*Multi-User\|station-[0-9a-f]\{4\} login:' "$log" && note "console shows the login prompt"
+  # inside the guest through the QEMU guest agent; the API through the guest's own loopback
+  in_container() { node "$here/lib/qga.ts" "$_qga" "$@"; }
+  fetch_inside() { in_container sh -c "curl -s -m 5 -o /tmp/.station-test-body -w '%{http_code}\n' 'http://127.0.0.1:80$1' && cat /tmp/.station-test-body"; }
+  local on_disk in_ram root_bytes
+  on_disk=$(in_container sh -c 'find /var/log/journal -name "*.journal" 2>/dev/null | wc -l')
+  in_ram=$(in_container sh -c 'find /run/log/journal -name "*.journal" 2>/dev/null | wc -l')
+  [ "$on_disk" = 0 ] && [ "$in_ram" -gt 0 ] || die "journald must keep logs in RAM only (on disk: $on_disk, in /run: $in_ram)"
+  note "journal: $in_ram file(s) in /run/log/journal, none on disk (Storage=volatile)"
+  root_bytes=$(in_container df -B1 --output=size / | tail -n1 | tr -d ' ')
+  [ "$root_bytes" -gt "$img_bytes" ] || die "first boot did not grow the root file system to the disk ($root_bytes bytes on a disk of $((img_bytes + 1073741824)))"
+  note "first boot grew the root file system to $(human_size "$root_bytes") (image $(human_size "$img_bytes"), disk 1 GiB larger)"
+  note "admin token: $(in_container stat -c '%a %U %n' /var/lib/station/admin-token)"
   if [ "$keep_nodes" = 1 ]; then
-    # inside the guest through the QEMU guest agent; the API through the guest's own loopback
-    in_container() { node "$here/lib/qga.ts" "$_qga" "$@"; }
-    fetch_inside() { in_container sh -c "curl -s -m 5 -o /tmp/.station-test-body -w '%{http_code}\n' 'http://127.0.0.1:80$1' && cat /tmp/.station-test-body"; }
-    note "journal: $(in_container sh -c 'find /var/log/journal -name "*.journal" | wc -l') file(s) on disk, $(in_container sh -c 'find /run/log/journal -name "*.journal" | wc -l') in /run (volatile)"
     step "restarting the agent keeps nodes running (inside the guest, real kernel and cgroups)"
     . "$here/lib/keep-nodes.sh"
     check_keep_nodes
