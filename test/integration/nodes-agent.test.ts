@@ -16,6 +16,7 @@ import { startAgent } from '../helpers/agent-process.ts';
 import { createNetns, type Netns } from '../helpers/netns.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { RUN_PREFIX, runName } from '../helpers/run-prefix.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const RECONCILE_SECONDS = 3;
@@ -42,18 +43,6 @@ async function startNodeAgent(): Promise<Agent> {
   return { pid: handle.child.pid!, api, stop: async (signal) => { await handle.stop(signal); }, logs: handle.logs };
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) { last = error; }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 const curl = async (url: string) => (await exec(['curl', '-sS', '--max-time', '2', url], { netns: ns.name, timeoutMs: 5000, allowFailure: true }));
 const lxc = (argv: string[]) => netnsRunner(ns.name)([argv[0]!, '-P', lxcPath, ...argv.slice(1)], { allowFailure: true, timeoutMs: 60_000 });
