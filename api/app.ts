@@ -18,8 +18,6 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export interface AppOptions {
   system: StationSystem;
-  /** pino instance to log with; defaults to the system's */
-  logger?: boolean;
 }
 
 export async function buildApp({ system }: AppOptions): Promise<FastifyInstance> {
