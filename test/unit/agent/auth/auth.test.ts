@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, statSync, chmodSync } from 'node:fs';
+import { mkdtempSync, statSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureAdminToken, tokensEqual, tokenFile } from '../../../../agent/auth/admin-token.ts';
@@ -10,6 +10,14 @@ import { TooManyRequestsError, UnauthorizedError } from '../../../../agent/error
 
 test('the admin token is made once, mode 0600, and kept', () => {
   const d = mkdtempSync(join(tmpdir(), 'st-auth-'));
+  try {
+    checkToken(d);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+function checkToken(d: string): void {
   const first = ensureAdminToken(d);
   assert.ok(first.length >= 40);
   assert.is(statSync(tokenFile(d)).mode & 0o777, 0o600);
@@ -17,7 +25,7 @@ test('the admin token is made once, mode 0600, and kept', () => {
   chmodSync(tokenFile(d), 0o644);
   assert.is(ensureAdminToken(d), first);
   assert.is(statSync(tokenFile(d)).mode & 0o777, 0o600, 'a loosened file is tightened again');
-});
+}
 
 test('token comparison', () => {
   assert.ok(tokensEqual('abc', 'abc'));

@@ -1,11 +1,19 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, envName, stationNameFromHost, ConfigError } from '../../../../agent/config/load.ts';
 
-const dir = () => mkdtempSync(join(tmpdir(), 'st-config-'));
+const made: string[] = [];
+const dir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'st-config-'));
+  made.push(d);
+  return d;
+};
+test.after(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 test('defaults follow the contract', () => {
   const d = dir();

@@ -1,11 +1,19 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateDocument } from '../../../../agent/store/document.ts';
 
-const dir = () => mkdtempSync(join(tmpdir(), 'st-store-'));
+const made: string[] = [];
+const dir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'st-store-'));
+  made.push(d);
+  return d;
+};
+test.after(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 test('a new document starts from initial and persists updates with a version', async () => {
   const file = join(dir(), 'nodes.json');
