@@ -1,19 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, envName, stationNameFromHost, ConfigError } from '../../../../agent/config/load.ts';
+import { tempDir, removeTempDirs } from '../../../helpers/temp-dirs.ts';
 
-const made: string[] = [];
-const dir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'st-config-'));
-  made.push(d);
-  return d;
-};
-test.after(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
+const dir = () => tempDir('st-config-');
+test.after(removeTempDirs);
 
 test('defaults follow the contract', () => {
   const d = dir();

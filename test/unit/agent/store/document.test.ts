@@ -1,19 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateDocument } from '../../../../agent/store/document.ts';
+import { tempDir, removeTempDirs } from '../../../helpers/temp-dirs.ts';
 
-const made: string[] = [];
-const dir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'st-store-'));
-  made.push(d);
-  return d;
-};
-test.after(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
+const dir = () => tempDir('st-store-');
+test.after(removeTempDirs);
 
 test('a new document starts from initial and persists updates with a version', async () => {
   const file = join(dir(), 'nodes.json');
