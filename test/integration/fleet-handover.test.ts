@@ -161,15 +161,22 @@ test('an update is deferred while a node create holds the update lock, and appli
     if (Date.now() - t0 > 30_000) throw new Error(`no update lock during the create: ${await (await creating).text()}\n${logs.get(current)}`);
     await new Promise((r) => setTimeout(r, 2));
   }
-  assert.equal((await supervisorCall('POST', '/v1/update', { force: false })).status, 204);
-  const restart = await supervisorCall('POST', '/v2/applications/1/restart-service', { serviceName: 'station' });
-  assert.equal(restart.status, 423, 'a restart is refused while the lock is held');
-  await waitFor('the supervisor to defer', async () => supervisor.events.some((e) => e.what === 'deferred-locked'), 10_000);
-  const device = (await (await supervisorCall('GET', '/v1/device')).json()) as any;
-  assert.equal(device.update_pending, true);
-  assert.equal(device.status, 'Updates locked');
-  assert.not.ok(supervisor.events.some((e) => e.what === 'new-started'), 'nothing applied while the create runs');
-
+  // A busybox create holds the lock for a few tens of milliseconds; freeze the agent mid-create so
+  // the supervisor's requests below surely land inside the operation (its lxc children run on).
+  current.kill('SIGSTOP');
+  try {
+    assert.ok(await lockExists(), 'the create still holds the lock once the agent is frozen');
+    assert.equal((await supervisorCall('POST', '/v1/update', { force: false })).status, 204);
+    const restart = await supervisorCall('POST', '/v2/applications/1/restart-service', { serviceName: 'station' });
+    assert.equal(restart.status, 423, 'a restart is refused while the lock is held');
+    await waitFor('the supervisor to defer', async () => supervisor.events.some((e) => e.what === 'deferred-locked'), 10_000);
+    const device = (await (await supervisorCall('GET', '/v1/device')).json()) as any;
+    assert.equal(device.update_pending, true);
+    assert.equal(device.status, 'Updates locked');
+    assert.not.ok(supervisor.events.some((e) => e.what === 'new-started'), 'nothing applied while the create runs');
+  } finally {
+    current.kill('SIGCONT');
+  }
   const lockOwner = supervisor.lockSeen;
   assert.ok(lockOwner?.includes('"holder":"station-agent"'), `the lock was the agent's: ${lockOwner}`);
   const created = await creating;
