@@ -13,6 +13,7 @@ import { WifiSubsystem } from './wifi/wifi-subsystem.ts';
 import { DiscoverySubsystem } from './discovery/mdns-subsystem.ts';
 import { IndicatorSubsystem } from './indicator/indicator-subsystem.ts';
 import { MeshSubsystem } from './mesh/mesh-subsystem.ts';
+import { tunDevFor } from './mesh/mesh-state.ts';
 import { NodesSubsystem } from './nodes/subsystem.ts';
 import { NetworkSubsystem } from './network/network-subsystem.ts';
 import { vethName } from './nodes/lxc/names.ts';
@@ -64,7 +65,9 @@ export class StationSystem {
     // with the fleet subsystem turned off nothing would ever grant ownership, so nodes are not gated.
     this.fleet = new FleetSubsystem({ env: fleetEnvironment(deps.env ?? process.env), stateDir: this.config.stateDir, log: this.log.child({ subsystem: 'fleet' }), status: () => this.status.status(), reportSeconds: this.config.fleetReportSeconds });
     const lxcDriver = new LxcDriver({ lxcPath: this.config.lxcPath, templateCache: this.config.templateCache, run: this.run, log: nodesLog });
-    this.nodes = new NodesSubsystem({ config: this.config, events: this.events, log: nodesLog, driver: this.isDisabled('fleet') ? lxcDriver : gateDriver(lxcDriver, this.fleet), validatePolicy: (name, policy) => this.network.validateCandidate(name, policy), trafficCounters: (name) => this.network.countersFor(name) });
+    this.nodes = new NodesSubsystem({ config: this.config, events: this.events, log: nodesLog, driver: this.isDisabled('fleet') ? lxcDriver : gateDriver(lxcDriver, this.fleet), validatePolicy: (name, policy) => this.network.validateCandidate(name, policy), trafficCounters: (name) => this.network.countersFor(name),
+      // node traffic to other stations' nodes keeps its addresses: the mesh routes node subnets
+      routedInterfaces: [tunDevFor(this.config.stateDir, this.config.meshTunDev)] });
     this.fleet.onRelease(async () => { this.log.info({ nodes: await stopAllNodes(lxcDriver, 20) }, 'fleet: nodes stopped for the next agent'); });
     this.fleet.onTakeover(() => this.nodes.reconcileNow());
     this.subsystems.push(this.nodes);
@@ -74,10 +77,17 @@ export class StationSystem {
       nodeSource: () => this.nodes.actions().list().filter((v) => v.state !== 'deleting').map((v) => ({ name: v.name, address: v.address, policy: v.spec.network, port: vethName(v.name) })),
       // owner, peers' APIs (for Dynamic Alias), the mesh interface and who has which mesh address
       meshSource: () => meshFactsFrom(this.mesh.info(), this.mesh.peers(), this.config),
+      nodeSubnetSource: () => this.nodes.subnetCidr(),
     });
     this.subsystems.push(this.network);
     this.mesh = new MeshSubsystem({ config: this.config, run: this.run, events: this.events, log: this.log.child({ subsystem: 'mesh' }) });
     this.subsystems.push(this.mesh);
+    // In a mesh, nodes use the subnet the owner's authority allocated to this station (peers route
+    // it here over Nebula); nodes made before joining move to it, and the resolver and table follow.
+    this.mesh.onNodeSubnet(async (cidr) => {
+      await this.nodes.useSubnet(cidr);
+      await this.network.setNodeSubnet(this.nodes.subnetCidr());
+    });
     // The nodes' mesh-facing policies become Nebula firewall entries (certificates carry owner-NAME groups).
     this.mesh.setFirewallSource(() => this.network.meshFirewall({ ownerGroup: (owner) => `owner-${owner}` }));
     // What a person sees and touches: Wi-Fi onboarding, mDNS, the LED, link button and pairing window.

@@ -36,6 +36,7 @@ export const ConfigSchema = Type.Object({
   meshPublicEndpoint: Type.String({ pattern: '^$|^[a-zA-Z0-9.-]+:\\d{1,5}$', default: '', description: 'HOST:PORT where other stations reach this Nebula from the internet (a forwarded port); set it to make this station a lighthouse and relay' }),
   meshPublicApi: Type.String({ pattern: '^$|^https?://', default: '', description: 'URL where joining stations reach this API (put in invites); empty means the endpoint host with the HTTP port' }),
   meshTunDev: Type.String({ pattern: '^[a-zA-Z0-9_.-]{0,15}$', default: '', description: 'Nebula tun device; empty means one derived from the station name (unique per host)' }),
+  meshNodePool: { ...Cidr4, default: '10.160.0.0/11', description: 'authority only: the range node subnets of its stations come from (a /24 each, inside one /16 per owner chosen from its CA); a station in a mesh uses its allocated subnet instead of nodeSubnet' },
   meshSyncSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 10, description: 'how often members fetch lighthouses and the blocklist from their authority' }),
 }, { additionalProperties: false });
 

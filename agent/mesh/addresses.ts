@@ -41,3 +41,36 @@ export function allocateAddress(block: string, used: Iterable<string>): string {
   }
   throw new CapacityError('MESH_ADDRESSES_EXHAUSTED', `no free mesh address left in ${block}`);
 }
+
+/** Node subnets are /24s: 253 nodes per station, and the third octet names the station at a glance. */
+export const NODE_SUBNET_PREFIX = 24;
+
+/**
+ * The owner's range of node subnets inside `pool`: one /16 chosen from the CA fingerprint when the
+ * pool holds several (so owners who trust each other rarely collide), else the whole pool.
+ */
+export function ownerNodeBlock(pool: string, caFingerprint: string): string {
+  const [base, bitsText] = pool.split('/');
+  const bits = Number(bitsText);
+  if (!Number.isInteger(bits) || bits < 8 || bits > NODE_SUBNET_PREFIX) throw new ValidationError(`the node pool ${pool} must be between /8 and /${NODE_SUBNET_PREFIX}`);
+  const start = ipToInt(base!);
+  if (((start & ((2 ** (32 - bits)) - 1)) >>> 0) !== 0) throw new ValidationError(`the node pool ${pool} has host bits set`);
+  if (bits >= 16) return pool;
+  const byte = parseInt(caFingerprint.slice(0, 2), 16);
+  if (!Number.isInteger(byte)) throw new ValidationError(`not a fingerprint: ${JSON.stringify(caFingerprint)}`);
+  const blocks = 2 ** (16 - bits);
+  return `${intToIp((start + (byte % blocks) * 65536) >>> 0)}/16`;
+}
+
+/** The lowest /24 of `block` that no station has (revoked stations keep theirs: never reused). */
+export function allocateNodeSubnet(block: string, used: Iterable<string>): string {
+  const [base, bits] = block.split('/');
+  const count = 2 ** (NODE_SUBNET_PREFIX - Number(bits));
+  const start = ipToInt(base!);
+  const taken = new Set([...used].map((c) => c.split('/')[0]!));
+  for (let i = 0; i < count; i++) {
+    const candidate = intToIp((start + i * 256) >>> 0);
+    if (!taken.has(candidate)) return `${candidate}/${NODE_SUBNET_PREFIX}`;
+  }
+  throw new CapacityError('MESH_NODE_SUBNETS_EXHAUSTED', `no free node subnet left in ${block}`);
+}

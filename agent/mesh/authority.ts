@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
-import { allocateAddress, MESH_PREFIX_LENGTH, ownerBlock } from './addresses.ts';
+import { allocateAddress, allocateNodeSubnet, MESH_PREFIX_LENGTH, ownerBlock, ownerNodeBlock } from './addresses.ts';
 import { encryptCa, type CaExport } from './ca-export.ts';
 import { publicKeyHex } from './cert-info.ts';
 import { Mutex, type MeshContext } from './context.ts';
@@ -72,11 +72,13 @@ export class MeshAuthority {
       const [ca] = await cert.print(paths.caCrt);
       const block = ownerBlock(ca!.fingerprint);
       const address = allocateAddress(block, []);
+      const nodeBlock = ownerNodeBlock(config.meshNodePool, ca!.fingerprint);
+      const nodeSubnet = allocateNodeSubnet(nodeBlock, []);
       const lighthouse = config.meshPublicEndpoint !== '';
       await cert.keygen(paths.hostKey, paths.hostPub);
       const certificate = await cert.sign({
         caKey: paths.caKey, caCrt: paths.caCrt, name: config.name, ip: `${address}/${MESH_PREFIX_LENGTH}`,
-        groups: groupsFor(owner, lighthouse), publicKeyPem: await readFile(paths.hostPub, 'utf8'),
+        groups: groupsFor(owner, lighthouse), publicKeyPem: await readFile(paths.hostPub, 'utf8'), subnets: [nodeSubnet],
       });
       await writeFile(paths.hostCrt, certificate, { mode: 0o600 });
       const [host] = await cert.print(paths.hostCrt);
@@ -84,8 +86,8 @@ export class MeshAuthority {
       await this.ctx.doc.update((s) => {
         Object.assign(s, {
           role: 'authority', owner, name: config.name, address, certFingerprint: host!.fingerprint, caFingerprint: ca!.fingerprint, caPem,
-          authority: { name: config.name, address, apiPort: config.httpPort }, block, invites: [], blocklist: [], joinedAt: now, syncedAt: now, revokedAt: null,
-          members: [{ name: config.name, address, owner, fingerprint: host!.fingerprint, lighthouse, endpoints: lighthouse ? [config.meshPublicEndpoint] : [], apiPort: config.httpPort, joinedAt: now }],
+          authority: { name: config.name, address, apiPort: config.httpPort }, block, nodeBlock, nodeSubnet, invites: [], blocklist: [], joinedAt: now, syncedAt: now, revokedAt: null,
+          members: [{ name: config.name, address, owner, fingerprint: host!.fingerprint, lighthouse, endpoints: lighthouse ? [config.meshPublicEndpoint] : [], apiPort: config.httpPort, nodeSubnet, joinedAt: now }],
         } satisfies Partial<MeshState>);
       });
       this.ctx.events.publish('mesh.created', { owner, address });
@@ -127,8 +129,12 @@ export class MeshAuthority {
       const { paths, cert } = this.ctx;
       // Revoked stations keep their address in the registry, so it is never handed out again.
       const address = allocateAddress(s.block, s.members.map((m) => m.address));
+      const nodeSubnet = allocateNodeSubnet(this.nodeBlock(), s.members.flatMap((m) => (m.nodeSubnet ? [m.nodeSubnet] : [])));
       const lighthouse = req.endpoint !== '';
-      const certificate = await cert.sign({ caKey: paths.caKey, caCrt: paths.caCrt, name: req.name, ip: `${address}/${MESH_PREFIX_LENGTH}`, groups: groupsFor(s.owner, lighthouse), publicKeyPem: req.publicKey });
+      const certificate = await cert.sign({
+        caKey: paths.caKey, caCrt: paths.caCrt, name: req.name, ip: `${address}/${MESH_PREFIX_LENGTH}`, groups: groupsFor(s.owner, lighthouse),
+        publicKeyPem: req.publicKey, subnets: [nodeSubnet],
+      });
       const [info] = await cert.inspect(certificate);
       const now = this.ctx.now().toISOString();
       const next = await this.ctx.doc.update((d) => {
@@ -136,7 +142,7 @@ export class MeshAuthority {
         inv.usedAt = now;
         inv.usedBy = req.name;
         inv.secret = '';
-        d.members.push({ name: req.name, address, owner: d.owner, fingerprint: info!.fingerprint, lighthouse, endpoints: lighthouse ? [req.endpoint] : [], apiPort: req.apiPort, joinedAt: now });
+        d.members.push({ name: req.name, address, owner: d.owner, fingerprint: info!.fingerprint, lighthouse, endpoints: lighthouse ? [req.endpoint] : [], apiPort: req.apiPort, nodeSubnet, joinedAt: now });
       });
       this.ctx.events.publish('mesh.member.joined', { name: req.name, address });
       await this.ctx.apply();
@@ -147,6 +153,12 @@ export class MeshAuthority {
       const text = JSON.stringify(payload);
       return { payload: text, mac: replyMac(invite.secret, req.nonce, text) };
     });
+  }
+
+  /** The owner's node range: kept in the state, so a later change of the configured pool moves nobody. */
+  private nodeBlock(): string {
+    const s = this.state();
+    return s.nodeBlock || ownerNodeBlock(this.ctx.config.meshNodePool, s.caFingerprint);
   }
 
   async revoke(name: string): Promise<MemberRecord> {

@@ -10,6 +10,8 @@ export interface CertInfo {
   issuer: string;
   /** CIDR, e.g. 100.90.0.2/10 */
   ips: string[];
+  /** networks behind the host it may route for (unsafe routes), e.g. its node subnet */
+  subnets: string[];
   groups: string[];
   notAfter: string;
 }
@@ -23,7 +25,7 @@ export function parseCertPrint(stdout: string): CertInfo[] {
     if (!d || typeof raw.fingerprint !== 'string') throw new ValidationError('not a nebula certificate', 'MESH_CERT_INVALID');
     out.push({
       name: String(d.name), fingerprint: raw.fingerprint, isCa: d.isCa === true, publicKey: String(d.publicKey), issuer: String(d.issuer ?? ''),
-      ips: (d.ips as string[] | undefined) ?? [], groups: (d.groups as string[] | undefined) ?? [], notAfter: String(d.notAfter),
+      ips: (d.ips as string[] | undefined) ?? [], subnets: (d.subnets as string[] | undefined) ?? [], groups: (d.groups as string[] | undefined) ?? [], notAfter: String(d.notAfter),
     });
   }
   return out;

@@ -73,7 +73,7 @@ export async function joinMesh(ctx: MeshContext, code: string): Promise<void> {
     await ctx.doc.update((s) => {
       Object.assign(s, {
         role: 'member', owner: payload.owner, name: mine.name, address: mine.ips[0]!.split('/')[0]!, certFingerprint: mine.fingerprint,
-        caFingerprint: ca.fingerprint, caPem: payload.ca, authority: payload.authority, block: '', members: payload.members,
+        caFingerprint: ca.fingerprint, caPem: payload.ca, authority: payload.authority, block: '', nodeSubnet: mine.subnets[0] ?? '', members: payload.members,
         invites: [], blocklist: payload.blocklist, joinedAt: now, syncedAt: now, revokedAt: null,
       } satisfies Partial<MeshState>);
     });

@@ -17,6 +17,8 @@ export interface MemberRecord {
   /** HOST:PORT of its Nebula, reachable from the internet */
   endpoints: string[];
   apiPort: number;
+  /** its node subnet (in its certificate): peers route it to the station over the mesh */
+  nodeSubnet?: string;
   joinedAt: string;
   revokedAt?: string;
 }
@@ -54,6 +56,10 @@ export interface MeshState {
   authority: { name: string; address: string; apiPort: number } | null;
   /** the authority's allocation block (authority only) */
   block: string;
+  /** the authority's range of node subnets (authority only) */
+  nodeBlock?: string;
+  /** this station's node subnet, from its certificate; '' when it has none (older certificate) */
+  nodeSubnet?: string;
   /** the owner's stations: the authority's registry, or a member's last copy of it */
   members: MemberRecord[];
   invites: InviteRecord[];

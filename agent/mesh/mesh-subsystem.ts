@@ -42,6 +42,7 @@ export interface MeshInfo {
   syncedAt: string | null;
   nebula: { running: boolean; pid: number | null; restarts: number; tunDev: string };
   caPem: string | null;
+  nodeSubnet: string | null;
 }
 
 export class MeshSubsystem implements Subsystem {
@@ -64,6 +65,9 @@ export class MeshSubsystem implements Subsystem {
   private lastHealAt = 0;
   private startError: string | undefined;
   private firewallSource: (() => NonNullable<NebulaConfigInput['nodes']>) | undefined;
+  private nodeSubnetListener: ((cidr: string) => Promise<void>) | undefined;
+  private notifiedSubnet = '';
+  private runningRoutes = '';
   private unsubscribe: (() => void) | undefined;
 
   constructor(deps: MeshDeps) {
@@ -102,6 +106,14 @@ export class MeshSubsystem implements Subsystem {
     this.firewallSource = source;
   }
 
+  /**
+   * Who is told the node subnet the authority allocated to this station (the node service, which
+   * re-addresses nodes made before joining); called at start and whenever it changes.
+   */
+  onNodeSubnet(listener: (cidr: string) => Promise<void>): void {
+    this.nodeSubnetListener = listener;
+  }
+
   async stop(): Promise<void> {
     this.unsubscribe?.();
     for (const t of this.timers) clearInterval(t);
@@ -134,7 +146,7 @@ export class MeshSubsystem implements Subsystem {
       trusted: s.trusted.map((t) => ({ owner: t.owner, fingerprint: t.fingerprint })), members: s.members.filter((m) => !m.revokedAt).length,
       joinedAt: s.joinedAt, syncedAt: s.syncedAt,
       nebula: { running: this.nebula.running, pid: this.nebula.pid ?? null, restarts: this.nebula.restarts, tunDev: tunDevFor(this.deps.config.stateDir, this.deps.config.meshTunDev) },
-      caPem: s.caPem || null,
+      caPem: s.caPem || null, nodeSubnet: s.nodeSubnet || null,
     };
   }
 
@@ -219,6 +231,7 @@ export class MeshSubsystem implements Subsystem {
     await this.doc.update(() => emptyMeshState());
     this.renderedConfig = '';
     this.runningCert = '';
+    this.runningRoutes = '';
     this.runningBlocklist = new Set();
     this.deps.events.publish('mesh.left', { owner: s.owner });
     return this.info();
@@ -248,13 +261,16 @@ export class MeshSubsystem implements Subsystem {
     await mkdir(this.paths.dir, { recursive: true, mode: 0o700 });
     const bundle = [s.caPem, ...s.trusted.map((t) => t.pem)].map((p) => p.trimEnd()).join('\n') + '\n';
     const self = s.members.find((m) => m.name === s.name);
+    // Every other member's node subnet goes through the tunnel to that member.
+    const routes = s.members.filter((m) => m.name !== s.name && !m.revokedAt && m.nodeSubnet).map((m) => ({ route: m.nodeSubnet!, via: m.address }));
     const text = renderNebulaConfig({
       caFile: this.paths.caBundle, certFile: this.paths.hostCrt, keyFile: this.paths.hostKey, listenPort: config.meshListenPort,
       tunDev: tunDevFor(config.stateDir, config.meshTunDev), amLighthouse: self?.lighthouse ?? false, lighthouses: lighthousesOf(s), selfAddress: s.address,
       blocklist: s.blocklist, ownCaFingerprint: s.caFingerprint, apiPort: config.httpPort,
       trusted: s.trusted.map((t) => ({ fingerprint: t.fingerprint, allow: t.allow })),
       nodes: this.nodeFirewall(),
-      unadvertised: [config.nodeSubnet],
+      unadvertised: [...new Set([config.nodeSubnet, ...(s.nodeSubnet ? [s.nodeSubnet] : [])])],
+      unsafeRoutes: routes,
       ownerCas: Object.fromEntries([[s.owner, s.caFingerprint], ...s.trusted.map((t) => [t.owner, t.fingerprint])]),
     });
     const currentBundle = await readFile(this.paths.caBundle, 'utf8').catch(() => '');
@@ -266,8 +282,12 @@ export class MeshSubsystem implements Subsystem {
     // revocation must cut those too, so a grown blocklist restarts Nebula (tunnels to everyone else
     // come back within milliseconds). Everything else is a SIGHUP reload that keeps tunnels.
     const newlyBlocked = s.blocklist.some((f) => !this.runningBlocklist.has(f));
-    if (!this.nebula.running || this.runningCert !== s.certFingerprint || newlyBlocked) {
+    // Nebula 1.6 does not reload tun.unsafe_routes either (1.10 does): a new member's node subnet
+    // needs a restart too. Members join rarely; tunnels come back within a second.
+    const routesKey = JSON.stringify(routes.map((r) => [r.route, r.via]).sort());
+    if (!this.nebula.running || this.runningCert !== s.certFingerprint || newlyBlocked || routesKey !== this.runningRoutes) {
       this.runningCert = s.certFingerprint;
+      this.runningRoutes = routesKey;
       this.runningBlocklist = new Set(s.blocklist);
       await this.nebula.restart();
       // A first look at the peers soon after (re)starting, rather than at the next 5 s tick.
@@ -276,6 +296,16 @@ export class MeshSubsystem implements Subsystem {
       this.runningBlocklist = new Set(s.blocklist);
       this.nebula.reload();
     }
+    await this.announceNodeSubnet(s.nodeSubnet ?? '');
+  }
+
+  private async announceNodeSubnet(cidr: string): Promise<void> {
+    if (!cidr || cidr === this.notifiedSubnet || !this.nodeSubnetListener) return;
+    this.notifiedSubnet = cidr;
+    await this.nodeSubnetListener(cidr).catch((error: unknown) => {
+      this.notifiedSubnet = '';
+      this.deps.log.error({ err: error, nodeSubnet: cidr }, 'moving the nodes to the mesh node subnet failed; retried at the next change');
+    });
   }
 
   private nodeFirewall(): NebulaConfigInput['nodes'] {

@@ -25,12 +25,13 @@ export class NebulaCert {
   }
 
   /** Signs a public key (PEM text) into a certificate; returns the certificate PEM. */
-  async sign(opts: { caKey: string; caCrt: string; name: string; ip: string; groups: string[]; publicKeyPem: string }): Promise<string> {
+  /** `subnets`: the node subnet behind the station, which peers route to it over the mesh. */
+  async sign(opts: { caKey: string; caCrt: string; name: string; ip: string; groups: string[]; publicKeyPem: string; subnets?: string[] }): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), 'station-sign-'));
     try {
       await writeFile(join(dir, 'in.pub'), opts.publicKeyPem, { mode: 0o600 });
       await this.run(['nebula-cert', 'sign', '-ca-key', opts.caKey, '-ca-crt', opts.caCrt, '-name', opts.name, '-ip', opts.ip,
-        '-groups', opts.groups.join(','), '-duration', '8760h', '-in-pub', join(dir, 'in.pub'), '-out-crt', join(dir, 'out.crt')]);
+        '-groups', opts.groups.join(','), ...(opts.subnets?.length ? ['-subnets', opts.subnets.join(',')] : []), '-duration', '8760h', '-in-pub', join(dir, 'in.pub'), '-out-crt', join(dir, 'out.crt')]);
       return await readFile(join(dir, 'out.crt'), 'utf8');
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -27,6 +27,8 @@ export interface NebulaConfigInput {
   nodes?: { inbound: NebulaFirewallEntry[]; outbound: NebulaFirewallEntry[] };
   /** local subnets never advertised to lighthouses (the node bridge: the same default subnet on every station) */
   unadvertised?: string[];
+  /** other stations' node subnets, routed to them through the tunnel (their certificates carry them) */
+  unsafeRoutes?: { route: string; via: string }[];
   /** owner name -> CA fingerprint (this owner and trusted ones), to bind owner-NAME groups to their CA */
   ownerCas?: Record<string, string>;
 }
@@ -67,8 +69,8 @@ export function renderNebulaConfig(input: NebulaConfigInput): string {
   // Outbound stays open for the station's own traffic (the station API between stations, pings);
   // the nodes' egress rules are listed too and enforced per node by nftables.
   const outbound: YamlValue[] = [any, ...(input.nodes?.outbound ?? []).map(entry)];
-  // Peers would otherwise try this station at its node bridge address, which on their side is their
-  // own bridge (every station uses the same default node subnet).
+  // Peers would otherwise try this station at its node bridge address: an inside address, never an
+  // underlay one (and before joining, every station has the same default node subnet).
   const localAllow: { [key: string]: YamlValue } = {};
   for (const cidr of input.unadvertised ?? []) localAllow[cidr] = false;
   return toYaml({
@@ -89,7 +91,10 @@ export function renderNebulaConfig(input: NebulaConfigInput): string {
       use_relays: true,
       relays: others.map((l) => l.address),
     },
-    tun: { disabled: false, dev: input.tunDev, drop_local_broadcast: true, drop_multicast: true, tx_queue: 500, mtu: 1300 },
+    tun: {
+      disabled: false, dev: input.tunDev, drop_local_broadcast: true, drop_multicast: true, tx_queue: 500, mtu: 1300,
+      ...(input.unsafeRoutes?.length ? { unsafe_routes: [...input.unsafeRoutes].sort((a, b) => a.route.localeCompare(b.route)).map((r) => ({ route: r.route, via: r.via })) } : {}),
+    },
     logging: { level: 'info', format: 'json' },
     firewall: {
       conntrack: { tcp_timeout: '12m', udp_timeout: '3m', default_timeout: '10m' },

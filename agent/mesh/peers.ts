@@ -18,6 +18,8 @@ export interface PeerView {
   /** how the last handshake went: through a relay (its mesh address) or direct (null) */
   via: string | null;
   revoked: boolean;
+  /** its node subnet, routed to it over the mesh; null for stations without one */
+  nodeSubnet: string | null;
 }
 
 interface Seen { lastSeen?: string; latencyMs?: number; ok: boolean; lastHandshake?: string; via?: string | null; failingSince?: number }
@@ -81,7 +83,7 @@ export class PeerMonitor {
       return {
         name: m.name, owner: m.owner, address: m.address, lighthouse: m.lighthouse, revoked: m.revokedAt !== undefined,
         online: !m.revokedAt && s?.ok === true && fresh, lastHandshake: s?.lastHandshake ?? null, lastSeen: s?.lastSeen ?? null,
-        latencyMs: s?.latencyMs ?? null, via: s?.via ?? null,
+        latencyMs: s?.latencyMs ?? null, via: s?.via ?? null, nodeSubnet: m.nodeSubnet ?? null,
       };
     });
   }

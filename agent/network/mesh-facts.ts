@@ -6,7 +6,7 @@ import type { AliasPeer } from './alias/exchange.ts';
 import type { AliasRecord } from './alias/records.ts';
 
 export interface MeshInfoView { state: string; owner: string | null; nebula: { tunDev: string } }
-export interface MeshPeerView { name: string; owner: string; address: string; revoked: boolean }
+export interface MeshPeerView { name: string; owner: string; address: string; revoked: boolean; nodeSubnet?: string | null }
 
 export interface MeshFacts {
   owner: string | null;
@@ -22,10 +22,12 @@ export function meshFactsFrom(info: MeshInfoView, peerViews: MeshPeerView[], sel
   const peers = peerViews.filter((p) => !p.revoked && p.name !== self.name);
   const facts: MeshFacts = { owner: info.owner, peers: peers.map((p) => ({ station: p.name, url: `http://${p.address}:${self.httpPort}` })) };
   if (info.state !== 'up') return facts;
+  // An owner's stations are their mesh addresses and the node subnets routed to them.
   const owners: Record<string, string[]> = {};
-  for (const p of peers) (owners[p.owner] ??= []).push(p.address);
+  for (const p of peers) (owners[p.owner] ??= []).push(p.address, ...(p.nodeSubnet ? [p.nodeSubnet] : []));
   for (const list of Object.values(owners)) list.sort();
-  return { ...facts, meshInterface: info.nebula.tunDev, meshSubnets: [MESH_OVERLAY], owners };
+  const nodeSubnets = peers.flatMap((p) => (p.nodeSubnet ? [p.nodeSubnet] : [])).sort();
+  return { ...facts, meshInterface: info.nebula.tunDev, meshSubnets: [MESH_OVERLAY, ...nodeSubnets], owners };
 }
 
 /**

@@ -52,6 +52,8 @@ export interface NetworkDeps {
   meshSource?: () => MeshFacts | undefined;
   /** the namespace the resolver daemon is started in; default: the one the runner runs commands in */
   netns?: string;
+  /** the node subnet in use at start (the mesh may have allocated one); default config.nodeSubnet */
+  nodeSubnetSource?: () => string;
 }
 
 export class NetworkSubsystem implements Subsystem {
@@ -73,9 +75,12 @@ export class NetworkSubsystem implements Subsystem {
   private counterCache: { at: number; values: Record<string, CounterValue> } | undefined;
   private sync: NodeSync | undefined;
   private bridgeCheckedAt = 0;
+  private nodeSubnet: string;
+  private resolverFollowsNames = false;
 
   constructor(deps: NetworkDeps) {
     this.deps = deps;
+    this.nodeSubnet = deps.config.nodeSubnet;
     this.nft = new NftDriver(deps.run);
     this.aliases = new AliasRegistry(deps.config.domain);
     this.exchange = new AliasExchange({ registry: this.aliases, log: deps.log, intervalMs: deps.aliasPullMs });
@@ -98,7 +103,7 @@ export class NetworkSubsystem implements Subsystem {
   get domain(): string { return this.deps.config.domain; }
   /** the gateway on the bridge: nodes' router and resolver (first host of the node subnet) */
   get gateway(): string {
-    const cidr = parseCidr(this.deps.config.nodeSubnet);
+    const cidr = parseCidr(this.nodeSubnet);
     return 'problem' in cidr ? '' : intToIpv4(cidr.base + 1);
   }
 
@@ -109,6 +114,7 @@ export class NetworkSubsystem implements Subsystem {
       this.deps.log.warn({ reason: capability.reason }, 'traffic control is off');
       return;
     }
+    if (this.deps.nodeSubnetSource) this.nodeSubnet = this.deps.nodeSubnetSource();
     await this.refreshLanFacts();
     await this.startResolver();
     this.followRemoteNodes();
@@ -144,7 +150,7 @@ export class NetworkSubsystem implements Subsystem {
 
   facts(): StationNetworkFacts {
     const c = this.deps.config;
-    return { bridge: c.bridge, nodeSubnet: c.nodeSubnet, gateway: this.gateway, ...this.lan, meshInterface: this.mesh.meshInterface, meshSubnets: this.mesh.meshSubnets };
+    return { bridge: c.bridge, nodeSubnet: this.nodeSubnet, gateway: this.gateway, ...this.lan, meshInterface: this.mesh.meshInterface, meshSubnets: this.mesh.meshSubnets };
   }
 
   /** Node names a policy may name: this station's and the mesh's. */
@@ -237,6 +243,21 @@ export class NetworkSubsystem implements Subsystem {
     return nodeCounters(name, this.index, this.counterCache.values);
   }
 
+  /**
+   * The nodes moved to another subnet (the one the mesh allocated; the node engine has already put
+   * the new gateway on the bridge): the resolver moves to the new gateway and the table follows.
+   */
+  async setNodeSubnet(cidr: string): Promise<void> {
+    if (cidr === this.nodeSubnet) return;
+    this.nodeSubnet = cidr;
+    if (!this.enabled) return;
+    await this.resolver?.stop();
+    this.resolver = undefined;
+    await this.startResolver();
+    this.state = this.resolverError ? { state: 'degraded', reason: `resolver: ${this.resolverError}` } : { state: 'ok' };
+    await this.apply(this.nodes, { allowUnknownNodes: true });
+  }
+
   /** The mesh code tells us its interface, subnets and who is who; the table follows. */
   async setMesh(mesh: MeshNetworkFacts): Promise<void> {
     this.mesh = { ...mesh };
@@ -308,6 +329,8 @@ export class NetworkSubsystem implements Subsystem {
       this.deps.log.error({ err: this.resolverError }, 'the resolver (dnsmasq) did not start; names are not served');
       return;
     }
+    if (this.resolverFollowsNames) return;
+    this.resolverFollowsNames = true;
     this.aliases.onChange((records: AliasRecord[]) => {
       this.resolver?.update(renderHosts(records)).catch((error: Error) => this.deps.log.error({ err: error.message }, 'resolver update failed'));
     });

@@ -69,6 +69,8 @@ export interface NodeNetworkSetup {
   gatewayCidr: string;
   /** the node subnet, e.g. 198.18.5.0/24 (NAT source) */
   subnet: string;
+  /** interfaces where nodes keep their own source address (the mesh: peers route node subnets) */
+  routedInterfaces?: string[];
 }
 
 export interface NodeDriver {

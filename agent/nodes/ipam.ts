@@ -80,3 +80,27 @@ export function nodeNetwork(subnet: Subnet, address: string, bridge: string): { 
   const gateway = gatewayOf(subnet);
   return { bridge, address: `${address}/${subnet.prefix}`, gateway, dns: [gateway] };
 }
+
+/**
+ * Addresses for the same nodes in another subnet (the station joined a mesh, which allocated it
+ * one): each keeps its host number where it fits, the rest get free slots. Pure.
+ */
+export function readdress(from: Subnet, to: Subnet, nodes: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const taken: string[] = [];
+  const later: string[] = [];
+  for (const [name, address] of Object.entries(nodes).sort(([a], [b]) => a.localeCompare(b))) {
+    const host = ipToInt(address) - from.network;
+    const candidate = to.network + host;
+    const ip = intToIp(candidate);
+    if (host > 1 && host < to.size - 1 && !taken.includes(ip)) {
+      out[name] = ip;
+      taken.push(ip);
+    } else later.push(name);
+  }
+  for (const name of later) {
+    out[name] = allocateAddress(to, name, taken);
+    taken.push(out[name]!);
+  }
+  return out;
+}

@@ -23,6 +23,8 @@ export interface NodeRecord {
 export interface NodesState {
   /** the kernel boot the desired states were last set in (a new boot applies autostart) */
   bootId: string | null;
+  /** the subnet node addresses are in, when it is not the configured one (the mesh allocated it) */
+  subnet?: string;
   nodes: Record<string, NodeRecord>;
 }
 
@@ -41,7 +43,7 @@ export function toDesired(name: string, record: NodeRecord, buildHash: string): 
  */
 export function applyBoot(state: NodesState, bootId: string): { changed: string[]; next: NodesState } {
   if (state.bootId === bootId) return { changed: [], next: state };
-  const next: NodesState = { bootId, nodes: { ...state.nodes } };
+  const next: NodesState = { ...state, bootId, nodes: { ...state.nodes } };
   const changed: string[] = [];
   if (state.bootId !== null) {
     for (const [name, record] of Object.entries(state.nodes)) {

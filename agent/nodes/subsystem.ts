@@ -14,7 +14,8 @@ import type { HealthState, Subsystem, SubsystemHealth } from '../subsystem.ts';
 import { UnavailableError } from '../errors.ts';
 import type { NodeDriver } from './driver.ts';
 import type { NodeServiceDeps } from './service.ts';
-import { parseSubnet, gatewayOf, type Subnet } from './ipam.ts';
+import { parseSubnet, gatewayOf, intToIp, readdress, type Subnet } from './ipam.ts';
+import type { BuildContext } from './build.ts';
 import { openNodesDocument, applyBoot, type NodesState } from './store.ts';
 import { readBootId } from './host-capacity.ts';
 import { NodeService } from './service.ts';
@@ -27,6 +28,8 @@ export interface NodesSubsystemDeps {
   /** checks a node's network policy against the station's other nodes (the Network Node); throws ValidationError */
   validatePolicy?: (name: string, policy: unknown) => void;
   trafficCounters?: NodeServiceDeps['trafficCounters'];
+  /** interfaces where nodes keep their own addresses (no NAT): the mesh's tun device */
+  routedInterfaces?: string[];
 }
 
 // Many inotify events arrive for one lxc-create/lxc-destroy; one pass shortly after is enough.
@@ -43,6 +46,8 @@ export class NodesSubsystem implements Subsystem {
   private networkReady = false;
   private networkError: string | undefined;
   private subnet: Subnet | undefined;
+  private context: BuildContext | undefined;
+  private doc: StateDocument<NodesState> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private pidTimer: NodeJS.Timeout | undefined;
   private debounce: NodeJS.Timeout | undefined;
@@ -61,18 +66,21 @@ export class NodesSubsystem implements Subsystem {
     this.stopped = false;
     const capability = await driver.capability().catch((error: Error) => ({ available: false, reason: error.message }));
     if (!capability.available) return this.off(`LXC is not usable here: ${capability.reason}`);
+    const doc = openNodesDocument(config.stateDir);
+    await doc.load();
+    this.doc = doc;
     try {
-      this.subnet = parseSubnet(config.nodeSubnet);
+      // A station in a mesh uses the subnet its authority allocated (kept with the nodes).
+      this.subnet = parseSubnet(doc.get().subnet ?? config.nodeSubnet);
     } catch (error) {
       return this.off(`bad node subnet: ${(error as Error).message}`);
     }
-    const doc = openNodesDocument(config.stateDir);
-    await doc.load();
     await this.applyBoot(doc);
+    this.context = { subnet: this.subnet, bridge: config.bridge, volumesRoot: join(config.stateDir, 'volumes') };
     this.service = new NodeService({
       driver, doc, events: this.deps.events, log, ...(this.deps.validatePolicy ? { validatePolicy: this.deps.validatePolicy } : {}),
       ...(this.deps.trafficCounters ? { trafficCounters: this.deps.trafficCounters } : {}),
-      context: { subnet: this.subnet, bridge: config.bridge, volumesRoot: join(config.stateDir, 'volumes') },
+      context: this.context,
       station: { name: config.name, domain: config.domain, lxcPath: config.lxcPath },
     });
     await this.prepareNetwork();
@@ -114,6 +122,37 @@ export class NodesSubsystem implements Subsystem {
     return this.service;
   }
 
+  /** The node subnet in use (CIDR): the configured one, or the one the mesh allocated. */
+  subnetCidr(): string {
+    return this.subnet ? `${intToIp(this.subnet.network)}/${this.subnet.prefix}` : this.deps.config.nodeSubnet;
+  }
+
+  /**
+   * Moves the nodes to another subnet (the one the owner's authority allocated at join, which peers
+   * route to this station over the mesh). Addresses keep their host numbers where they fit; the
+   * bridge gets the new gateway; each node is then recreated by the reconcile loop with its new
+   * address (its build changed), volumes kept. Resolves once the new addresses are stored.
+   */
+  async useSubnet(cidr: string): Promise<void> {
+    const next = parseSubnet(cidr);
+    const doc = this.doc;
+    if (!doc || !this.subnet || !this.context) return; // nodes are off: nothing is addressed
+    const from = this.subnet;
+    if (from.network === next.network && from.prefix === next.prefix) return;
+    const moved = readdress(from, next, Object.fromEntries(Object.entries(doc.get().nodes).map(([n, r]) => [n, r.address])));
+    await doc.update((d) => {
+      d.subnet = cidr;
+      for (const [name, address] of Object.entries(moved)) d.nodes[name]!.address = address;
+    });
+    this.subnet = next;
+    this.context.subnet = next;
+    this.deps.log.info({ from: `${intToIp(from.network)}/${from.prefix}`, to: cidr, nodes: moved }, 'nodes move to the subnet the mesh allocated');
+    this.deps.events.publish('node.subnet', { subnet: cidr, nodes: moved });
+    this.networkReady = false;
+    await this.prepareNetwork();
+    this.trigger();
+  }
+
   /** Runs a reconcile pass now (or right after the current one) and resolves when it is done. */
   reconcileNow(): Promise<void> {
     this.trigger();
@@ -136,7 +175,10 @@ export class NodesSubsystem implements Subsystem {
     const { config, driver, log } = this.deps;
     const subnet = this.subnet!;
     try {
-      await driver.prepare({ bridge: config.bridge, gatewayCidr: `${gatewayOf(subnet)}/${subnet.prefix}`, subnet: config.nodeSubnet });
+      await driver.prepare({
+        bridge: config.bridge, gatewayCidr: `${gatewayOf(subnet)}/${subnet.prefix}`, subnet: this.subnetCidr(),
+        ...(this.deps.routedInterfaces?.length ? { routedInterfaces: this.deps.routedInterfaces } : {}),
+      });
       this.networkReady = true;
       this.networkError = undefined;
     } catch (error) {

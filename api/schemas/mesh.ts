@@ -23,6 +23,7 @@ export const MeshInfoSchema = Type.Object({
   syncedAt: Type.Union([Type.String(), Type.Null()]),
   nebula: Type.Object({ running: Type.Boolean(), pid: Type.Union([Type.Integer(), Type.Null()]), restarts: Type.Integer(), tunDev: Type.String() }),
   caPem: Type.Union([Type.String(), Type.Null()], { description: 'the owner\'s CA certificate (public), for other owners to trust' }),
+  nodeSubnet: Type.Union([Type.String(), Type.Null()], { description: 'the node subnet the owner\'s authority allocated to this station (in its certificate); its nodes use it and peers route it over the mesh' }),
 }, { $id: 'MeshInfo' });
 
 export const PeerSchema = Type.Object({
@@ -33,6 +34,7 @@ export const PeerSchema = Type.Object({
   latencyMs: Type.Union([Type.Number(), Type.Null()], { description: 'round trip over the mesh' }),
   via: Type.Union([Type.String(), Type.Null()], { description: 'mesh address of the relay the tunnel goes through; null when direct' }),
   revoked: Type.Boolean(),
+  nodeSubnet: Type.Union([Type.String(), Type.Null()], { description: 'its node subnet, routed to it over the mesh' }),
 }, { $id: 'MeshPeer' });
 
 export const PeersSchema = Type.Object({ peers: Type.Array(PeerSchema) });
@@ -51,7 +53,7 @@ export const EnrolReplySchema = Type.Object({ payload: Type.String({ description
 
 const Member = Type.Object({
   name: Type.String(), address: Type.String(), owner: Type.String(), fingerprint: Type.String(), lighthouse: Type.Boolean(),
-  endpoints: Type.Array(Type.String()), apiPort: Type.Integer(), joinedAt: Type.String(), revokedAt: Type.Optional(Type.String()),
+  endpoints: Type.Array(Type.String()), apiPort: Type.Integer(), nodeSubnet: Type.Optional(Type.String()), joinedAt: Type.String(), revokedAt: Type.Optional(Type.String()),
 });
 export const DirectorySchema = Type.Object({
   owner: Type.String(), caFingerprint: Type.String(), authority: Type.String(), lighthouses: Type.Array(Lighthouse),

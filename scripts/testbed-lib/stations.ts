@@ -24,6 +24,8 @@ export function stationEnv(s: StationPlan, stateDir: string, extra: Record<strin
   return {
     STATION_STATE_DIR: stateDir, STATION_HTTP_HOST: '0.0.0.0', STATION_HTTP_PORT: String(API_PORT), STATION_NAME: s.name,
     STATION_LOG_LEVEL: 'info', STATION_MDNS: 'off', STATION_MESH_LISTEN_PORT: String(NEBULA_PORT),
+    // test address ranges only: nodes before joining, and the authority's pool of node subnets
+    STATION_NODE_SUBNET: `198.19.${50 + s.index}.0/24`, STATION_MESH_NODE_POOL: '198.19.192.0/18',
     ...(s.public ? { STATION_MESH_PUBLIC_ENDPOINT: `${s.publicIp}:${NEBULA_PORT}` } : {}),
     ...extra,
   };

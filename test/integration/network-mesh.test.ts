@@ -1,14 +1,18 @@
-// Dynamic Alias over the real mesh: the testbed's three stations (real agents, real Nebula, each
-// behind its own home NAT) form one owner's mesh; a node on one station claims an alias; every
-// station's resolver answers its name and the alias (names are pulled over the mesh from the
-// peers' GET /aliases); when the alias moves to a node on another station, all answer the new
-// place within 5 s.
+// Nodes across the real mesh: the testbed's three stations (real agents, real Nebula, each behind
+// its own home NAT) form one owner's mesh.
+//  - Routing: the authority gives each station a node subnet (in its certificate); peers route it
+//    over Nebula, so nodes on different stations exchange packets, as their policies allow. A node
+//    made before its station joined moves into the station's new subnet.
+//  - Dynamic Alias: a node on one station claims an alias; every station's resolver answers its
+//    name and the alias (pulled over the mesh from the peers' GET /aliases); when the alias moves to
+//    a node on another station, all answer the new place within 5 s.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { exec } from '../../agent/exec.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
-import { down, formMesh, stationApi, stationOf, up, type Testbed } from '../../scripts/testbed-lib/index.ts';
+import { down, formMesh, stationApi, stationExec, stationOf, up, type Testbed } from '../../scripts/testbed-lib/index.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const t = suite<{ tb: Testbed }>('dynamic alias over the mesh testbed');
 const STATIONS = ['s1', 's2', 's3'];
@@ -29,15 +33,41 @@ async function untilAll(tb: Testbed, name: string, address: string | null, timeo
   }
 }
 
-async function createNode(tb: Testbed, station: string, name: string, aliases: string[]): Promise<string> {
-  const res = await stationApi<{ address: string }>(stationOf(tb, station), 'POST', '/nodes', { name, resources: { memoryMB: 32 }, network: { aliases } }, 120);
+async function createNode(tb: Testbed, station: string, name: string, aliases: string[], extra: Record<string, unknown> = {}): Promise<string> {
+  const res = await stationApi<{ address: string }>(stationOf(tb, station), 'POST', '/nodes', { name, resources: { memoryMB: 32 }, network: { aliases }, ...extra }, 120);
   assert.is(res.status, 201, JSON.stringify(res.body));
   return res.body.address.split('/')[0]!;
 }
 
+/** A busybox httpd on each port, answering its port number. */
+const webOn = (ports: number[]) => ports.map((p) => ({ name: `web${p}`, run: `mkdir -p /www${p} && echo port-${p} > /www${p}/index.html && exec httpd -f -p ${p} -h /www${p}` }));
+
+/**
+ * An HTTP GET from inside a node (its resolver for names, busybox nc for the request: Debian 12's
+ * busybox-static wget segfaults); the page text, or null when the flow does not get through.
+ */
+async function fetchFrom(tb: Testbed, station: string, node: string, host: string, port = 80): Promise<string | null> {
+  const script = `ip=${host}; case $ip in *[a-z]*) ip=$(nslookup ${host} | sed -n '/^Name:/,$ s/^Address:[[:space:]]*//p' | head -1);; esac; `
+    + `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 "$ip" ${port}`;
+  const r = await stationApi<{ exitCode: number; stdout: string }>(stationOf(tb, station), 'POST', `/nodes/${node}/exec`, { command: ['sh', '-c', script] }, 30);
+  assert.is(r.status, 200, JSON.stringify(r.body));
+  const body = /\r\n\r\n([\s\S]*)$/.exec(r.body.stdout)?.[1];
+  return r.body.exitCode === 0 && body !== undefined ? body.trim() : null;
+}
+
+const inSubnet = (ip: string, cidr: string): boolean => {
+  const [base, bits] = cidr.split('/');
+  const n = (a: string) => a.split('.').reduce((x, o) => x * 256 + Number(o), 0);
+  return Math.floor(n(ip) / 2 ** (32 - Number(bits))) === Math.floor(n(base!) / 2 ** (32 - Number(bits)));
+};
+
 t.before(async (ctx) => {
   onCleanup(`testbed ${RUN_PREFIX}`, () => down(RUN_PREFIX));
   ctx.tb = await up({ prefix: RUN_PREFIX, stations: 3, publicStations: 1 });
+  // made before s3 joins: it must move into the node subnet s3 gets from the authority
+  await createNode(ctx.tb, 's3', 'early', [], { modules: webOn([80, 81]), volumes: [{ name: 'data', path: '/data' }] });
+  const wrote = await stationApi<{ exitCode: number }>(stationOf(ctx.tb, 's3'), 'POST', '/nodes/early/exec', { command: ['sh', '-c', 'echo kept > /data/note'] }, 30);
+  assert.is(wrote.body.exitCode, 0);
   await formMesh(ctx.tb, 'alice');
 });
 t.after(async (ctx) => {
@@ -68,6 +98,45 @@ t('the alias moves to a node on another station: every station answers the new p
   process.stdout.write(`  alias move seen by all 3 stations ${ms} ms after the new node was made (making it: ${made} ms)\n`);
   assert.ok(ms < 5000, `took ${ms} ms`);
   await untilAll(tb, 'web.s1.mesh.internal', null, 5000);
+});
+
+t('each station gets its own node subnet; a node made before joining moves into it, volumes and all', async ({ tb }) => {
+  const subnets: string[] = [];
+  for (const s of STATIONS) {
+    const mesh = await stationApi<{ nodeSubnet: string | null }>(stationOf(tb, s), 'GET', '/mesh');
+    assert.ok(mesh.body.nodeSubnet && inSubnet(mesh.body.nodeSubnet.split('/')[0]!, '198.19.192.0/18'), `${s}: ${JSON.stringify(mesh.body.nodeSubnet)}`);
+    subnets.push(mesh.body.nodeSubnet);
+  }
+  assert.is(new Set(subnets).size, 3, `three different subnets: ${subnets}`);
+  const early = await waitFor('early running in s3\'s mesh subnet', async () => {
+    const v = (await stationApi<{ address: string; state: string }>(stationOf(tb, 's3'), 'GET', '/nodes/early')).body;
+    return v.state === 'running' && inSubnet(v.address.split('/')[0]!, subnets[2]!) ? v : null;
+  }, 60_000);
+  const note = await stationApi<{ stdout: string }>(stationOf(tb, 's3'), 'POST', '/nodes/early/exec', { command: ['cat', '/data/note'] }, 30);
+  assert.is(note.body.stdout.trim(), 'kept', 'the volume came along');
+  // the peers route s3's subnet to it through the tunnel
+  const route = await stationExec(stationOf(tb, 's1'), ['ip', '-j', 'route', 'show', subnets[2]!]);
+  assert.match(route.stdout, new RegExp(`"dev":"${(await stationApi<{ nebula: { tunDev: string } }>(stationOf(tb, 's1'), 'GET', '/mesh')).body.nebula.tunDev}"`));
+});
+
+t('nodes on different stations reach each other over the mesh exactly as their policies say', async ({ tb }) => {
+  const early = (await stationApi<{ address: string }>(stationOf(tb, 's3'), 'GET', '/nodes/early')).body.address.split('/')[0]!;
+  // s1 learns where early runs now (names are pulled from the peers)
+  await untilAll(tb, 'early.s3.mesh.internal', early, 30_000);
+  const client = await createNode(tb, 's1', 'client', [], { network: { egress: [{ to: 'node:early', ports: [80, 81] }] }, modules: webOn([80]) });
+  await untilAll(tb, 'client.s1.mesh.internal', client, 30_000);
+  const patched = await stationApi(stationOf(tb, 's3'), 'PATCH', '/nodes/early', { network: { ingress: [{ from: 'node:client', ports: [80] }] } }, 60);
+  assert.is(patched.status, 200, JSON.stringify(patched.body));
+  // allowed: client -> early:80, by name, across two stations and two NATs (and not masqueraded:
+  // early's ingress rule names client's own address)
+  const page = await waitFor('client -> early:80', () => fetchFrom(tb, 's1', 'client', 'early.s3.mesh.internal'), 30_000);
+  assert.is(page, 'port-80');
+  // the neighbouring denied flows: another port of the same node, and the other direction
+  assert.is(await fetchFrom(tb, 's1', 'client', early, 81), null, 'early:81 is not in early\'s ingress');
+  assert.is(await fetchFrom(tb, 's3', 'early', client), null, 'early has no egress to client');
+  // the denials were counted where they happened
+  const counters = (await stationApi<{ traffic: { ingress: { dropped: { packets: number } } } | null }>(stationOf(tb, 's3'), 'GET', '/nodes/early')).body.traffic;
+  assert.ok((counters?.ingress.dropped.packets ?? 0) > 0, JSON.stringify(counters));
 });
 
 t.run();

@@ -24,12 +24,16 @@ export function renderNatScript(setup: NodeNetworkSetup): string {
   if (!IFNAME.test(setup.bridge)) throw new Error(`invalid bridge name ${JSON.stringify(setup.bridge)}`);
   assertCidr(setup.subnet, 'subnet');
   const chain = natChain(setup.bridge);
+  const routed = setup.routedInterfaces ?? [];
+  for (const name of routed) if (!IFNAME.test(name)) throw new Error(`invalid interface name ${JSON.stringify(name)}`);
+  const keep = [setup.bridge, ...routed].map((n) => `"${n}"`);
   return [
     `add table ip ${NAT_TABLE}`,
     `add chain ip ${NAT_TABLE} ${chain} { type nat hook postrouting priority srcnat; policy accept; }`,
     `flush chain ip ${NAT_TABLE} ${chain}`,
-    // nodes reach beyond the station masqueraded behind it; node-to-node traffic stays on the bridge untouched
-    `add rule ip ${NAT_TABLE} ${chain} ip saddr ${setup.subnet} oifname != "${setup.bridge}" masquerade`,
+    // nodes reach beyond the station masqueraded behind it; node-to-node traffic stays on the bridge
+    // untouched, and so does traffic to other stations' nodes over the mesh (they route our subnet)
+    `add rule ip ${NAT_TABLE} ${chain} ip saddr ${setup.subnet} oifname != ${keep.length > 1 ? `{ ${keep.join(', ')} }` : keep[0]} masquerade`,
     '',
   ].join('\n');
 }

@@ -21,6 +21,12 @@ export async function prepareHostNetwork(run: Runner, setup: NodeNetworkSetup): 
     await run(['ip', 'addr', 'add', setup.gatewayCidr, 'dev', setup.bridge]);
     changed.push(`address ${setup.gatewayCidr}`);
   }
+  // The bridge is the station's own: any other address is a former node subnet's gateway (the
+  // station moved to the subnet its mesh allocated), and would keep routing the old subnet here.
+  for (const old of addresses.filter((a) => a !== setup.gatewayCidr)) {
+    await run(['ip', 'addr', 'del', old, 'dev', setup.bridge]);
+    changed.push(`removed ${old}`);
+  }
   if (!link?.up) {
     await run(['ip', 'link', 'set', setup.bridge, 'up']);
     changed.push('bridge up');

@@ -28,6 +28,13 @@ test('a member behind NAT: lighthouse host, static map, relays through the light
   assert.match(text, /local_allow_list:\n {4}"10\.134\.0\.0\/24": false/, 'the node bridge is not advertised');
 });
 
+test('other members\' node subnets are routed to them through the tunnel (sorted); none, no key', () => {
+  const text = renderNebulaConfig({ ...base, unsafeRoutes: [{ route: '10.170.2.0/24', via: '100.103.0.3' }, { route: '10.170.0.0/24', via: '100.103.0.1' }] });
+  golden('routes', text);
+  assert.match(text, /unsafe_routes:\n {4}- route: "10\.170\.0\.0\/24"\n {6}via: "100\.103\.0\.1"\n {4}- route: "10\.170\.2\.0\/24"\n {6}via: "100\.103\.0\.3"/);
+  assert.not.match(renderNebulaConfig(base), /unsafe_routes/);
+});
+
 test('a lighthouse leaves itself out of hosts and relays, and relays for others', () => {
   const text = renderNebulaConfig({ ...base, amLighthouse: true, selfAddress: '100.103.0.1' });
   golden('lighthouse', text);

@@ -17,6 +17,13 @@ test('from the mesh: peers to pull names from (not ourselves, not revoked), owne
   assert.equal(facts.meshSubnets, ['100.64.0.0/10']);
 });
 
+test('node subnets routed to peers count as the mesh, and as their owner\'s', () => {
+  const routed = [{ ...peers[1]!, nodeSubnet: '10.170.1.0/24' }, { ...peers[2]!, nodeSubnet: '10.180.0.0/24' }, { ...peers[3]!, nodeSubnet: '10.180.1.0/24' }];
+  const facts = meshFactsFrom({ state: 'up', owner: 'alice', nebula: { tunDev: 'nebula1' } }, routed, { name: 's1', httpPort: 8088 });
+  assert.equal(facts.meshSubnets, ['100.64.0.0/10', '10.170.1.0/24', '10.180.0.0/24'], 'not the revoked station\'s');
+  assert.equal(facts.owners, { alice: ['10.170.1.0/24', '100.70.0.2'], bob: ['10.180.0.0/24', '100.80.0.3'] });
+});
+
 test('a mesh that is not up gives peers and owner only (no interface to filter on)', () => {
   const facts = meshFactsFrom({ state: 'down', owner: 'alice', nebula: { tunDev: 'nebula1' } }, peers, { name: 's1', httpPort: 8088 });
   assert.is(facts.meshInterface, undefined);

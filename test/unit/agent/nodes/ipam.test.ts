@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseSubnet, gatewayOf, allocateAddress, nodeNetwork, inSubnet } from '../../../../agent/nodes/ipam.ts';
+import { parseSubnet, gatewayOf, allocateAddress, nodeNetwork, inSubnet, readdress } from '../../../../agent/nodes/ipam.ts';
 import { CapacityError, ValidationError } from '../../../../agent/errors.ts';
 
 test('the gateway is the first host of the subnet', () => {
@@ -42,6 +42,17 @@ test('a taken preferred address moves the node to the next free one', () => {
 
 test('node network: address with prefix, gateway, DNS = gateway', () => {
   assert.equal(nodeNetwork(parseSubnet('198.18.5.0/24'), '198.18.5.20', 'br0'), { bridge: 'br0', address: '198.18.5.20/24', gateway: '198.18.5.1', dns: ['198.18.5.1'] });
+});
+
+test('moving to another subnet keeps host numbers where they fit, else finds free ones', () => {
+  const from = parseSubnet('10.134.0.0/24');
+  assert.equal(readdress(from, parseSubnet('10.170.3.0/24'), { a: '10.134.0.20', b: '10.134.0.200' }), { a: '10.170.3.20', b: '10.170.3.200' });
+  const small = parseSubnet('10.170.3.0/26');
+  const moved = readdress(from, small, { a: '10.134.0.20', b: '10.134.0.200', c: '10.134.0.30' });
+  assert.is(moved.a, '10.170.3.20');
+  assert.is(moved.c, '10.170.3.30');
+  assert.ok(inSubnet(small, moved.b!), `${moved.b} fits the new subnet`);
+  assert.is(new Set(Object.values(moved)).size, 3);
 });
 
 test.run();
