@@ -6,7 +6,7 @@ import type { AliasPeer } from './alias/exchange.ts';
 import type { AliasRecord } from './alias/records.ts';
 
 export interface MeshInfoView { state: string; owner: string | null; nebula: { tunDev: string } }
-export interface MeshPeerView { name: string; owner: string; address: string; revoked: boolean; nodeSubnet?: string | null }
+export interface MeshPeerView { name: string; owner: string; address: string; revoked: boolean; nodeSubnet?: string | null; lighthouse?: boolean }
 
 export interface MeshFacts {
   owner: string | null;
@@ -14,6 +14,8 @@ export interface MeshFacts {
   meshInterface?: string;
   meshSubnets?: string[];
   owners?: Record<string, string[]>;
+  /** certificate groups (station, owner-NAME, lighthouse) -> those stations' addresses and node subnets */
+  groups?: Record<string, string[]>;
 }
 
 export const MESH_OVERLAY = '100.64.0.0/10';
@@ -22,12 +24,18 @@ export function meshFactsFrom(info: MeshInfoView, peerViews: MeshPeerView[], sel
   const peers = peerViews.filter((p) => !p.revoked && p.name !== self.name);
   const facts: MeshFacts = { owner: info.owner, peers: peers.map((p) => ({ station: p.name, url: `http://${p.address}:${self.httpPort}` })) };
   if (info.state !== 'up') return facts;
-  // An owner's stations are their mesh addresses and the node subnets routed to them.
+  // An owner's stations are their mesh addresses and the node subnets routed to them; so are the
+  // members of a certificate group (every station's certificate: station, owner-OWNER, lighthouse).
   const owners: Record<string, string[]> = {};
-  for (const p of peers) (owners[p.owner] ??= []).push(p.address, ...(p.nodeSubnet ? [p.nodeSubnet] : []));
-  for (const list of Object.values(owners)) list.sort();
+  const groups: Record<string, string[]> = {};
+  for (const p of peers) {
+    const where = [p.address, ...(p.nodeSubnet ? [p.nodeSubnet] : [])];
+    (owners[p.owner] ??= []).push(...where);
+    for (const g of ['station', `owner-${p.owner}`, ...(p.lighthouse ? ['lighthouse'] : [])]) (groups[g] ??= []).push(...where);
+  }
+  for (const list of [...Object.values(owners), ...Object.values(groups)]) list.sort();
   const nodeSubnets = peers.flatMap((p) => (p.nodeSubnet ? [p.nodeSubnet] : [])).sort();
-  return { ...facts, meshInterface: info.nebula.tunDev, meshSubnets: [MESH_OVERLAY, ...nodeSubnets], owners };
+  return { ...facts, meshInterface: info.nebula.tunDev, meshSubnets: [MESH_OVERLAY, ...nodeSubnets], owners, groups };
 }
 
 /**

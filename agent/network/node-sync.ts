@@ -92,7 +92,7 @@ export class NodeSync {
       this.deps.network.setAliasPeers(mesh.peers);
     }
     if (!mesh.meshInterface) return;
-    const facts = { meshInterface: mesh.meshInterface, meshSubnets: mesh.meshSubnets ?? [], owner: mesh.owner ?? undefined, directory: { nodes: {}, owners: mesh.owners ?? {}, groups: {} } };
+    const facts = { meshInterface: mesh.meshInterface, meshSubnets: mesh.meshSubnets ?? [], owner: mesh.owner ?? undefined, directory: { nodes: {}, owners: mesh.owners ?? {}, groups: mesh.groups ?? {} } };
     const factsKey = JSON.stringify(facts);
     if (factsKey === this.lastMesh) return;
     this.lastMesh = factsKey;

@@ -24,6 +24,15 @@ test('node subnets routed to peers count as the mesh, and as their owner\'s', ()
   assert.equal(facts.owners, { alice: ['10.170.1.0/24', '100.70.0.2'], bob: ['10.180.0.0/24', '100.80.0.3'] });
 });
 
+test('certificate groups: every station, its owner-NAME group, lighthouses', () => {
+  const views = [{ ...peers[1]!, lighthouse: true, nodeSubnet: '10.170.1.0/24' }, { ...peers[2]!, lighthouse: false }];
+  const facts = meshFactsFrom({ state: 'up', owner: 'alice', nebula: { tunDev: 'nebula1' } }, views, { name: 's1', httpPort: 8088 });
+  assert.equal(facts.groups, {
+    station: ['10.170.1.0/24', '100.70.0.2', '100.80.0.3'], 'owner-alice': ['10.170.1.0/24', '100.70.0.2'], 'owner-bob': ['100.80.0.3'],
+    lighthouse: ['10.170.1.0/24', '100.70.0.2'],
+  });
+});
+
 test('a mesh that is not up gives peers and owner only (no interface to filter on)', () => {
   const facts = meshFactsFrom({ state: 'down', owner: 'alice', nebula: { tunDev: 'nebula1' } }, peers, { name: 's1', httpPort: 8088 });
   assert.is(facts.meshInterface, undefined);
