@@ -1,5 +1,8 @@
 // Benchmark: GET /api/v1/status throughput and p99 latency (wrk) against a bare Fastify hello-world
 // started the same way in the same run; agent cold start to /ready; idle memory against bare Node.
+// The agent is started as every launcher starts it, `node dist/agent/main.js`: it applies its own
+// Node flags and environment (agent/process-settings.ts), so this measures what stations run.
+// Idle memory is the agent's RSS 15 s after it answers /ready, every subsystem on (default config).
 // Everything runs inside a network namespace made here and removed at the end.
 //   node scripts/bench/status.ts            (after ./scripts/dev build; ./scripts/dev bench status does both)
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { exec } from '../../agent/exec.ts';
 import { median, summarise } from './lib/stats.ts';
 import { parseWrk, parseSmapsRollup, type MemoryBreakdown } from './lib/parse.ts';
+import { NODE_FLAGS, NODE_ENV } from '../../agent/process-settings.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const AGENT = join(ROOT, 'dist/agent/main.js');
@@ -54,10 +58,10 @@ async function main(): Promise<void> {
   const stateDir = await mkdtemp(join(tmpdir(), `${NS}-`));
   dirs.push(stateDir);
   const agentEnv = { STATION_STATE_DIR: stateDir, STATION_HTTP_HOST: '127.0.0.1', STATION_HTTP_PORT: '8088', STATION_LOG_LEVEL: 'warn', STATION_NODE_SUBNET: '198.18.90.0/24' };
-  const agent = startInNs([process.execPath, '--max-semi-space-size=1', AGENT], agentEnv);
+  const agent = startInNs([process.execPath, AGENT], agentEnv);
   startInNs([process.execPath, join(ROOT, 'scripts/bench/lib/hello-fastify.mjs')], { PORT: '8099' });
-  // What Node itself costs on this machine: an empty process kept alive, same binary and flags.
-  const bareNode = startInNs([process.execPath, '--max-semi-space-size=1', '-e', 'setInterval(() => {}, 1 << 30)'], {});
+  // What Node itself costs on this machine: an empty process kept alive, same binary, flags and environment.
+  const bareNode = startInNs([process.execPath, ...NODE_FLAGS, '-e', 'setInterval(() => {}, 1 << 30)'], { ...NODE_ENV });
   await waitFor('http://127.0.0.1:8088/api/v1/ready');
   await waitFor('http://127.0.0.1:8099/hello');
 
@@ -96,10 +100,10 @@ async function main(): Promise<void> {
     coldStartReadyMs: summarise(cold.map((c) => c.readyMs)),
     coldStartStatusWithHardwareMs: summarise(cold.map((c) => c.statusWithHardwareMs)),
     idleRssMB: mb(idle.rssKb),
-    // RSS counts the pages of Node's own executable it touched (file-backed, shared, reclaimable);
-    // private memory is what the agent itself holds.
-    idleMemoryMB: { rss: mb(idle.rssKb), private: mb(idle.privateKb), sharedCode: mb(idle.sharedCleanKb), pss: mb(idle.pssKb) },
-    bareNodeMemoryMB: { rss: mb(bare.rssKb), private: mb(bare.privateKb), sharedCode: mb(bare.sharedCleanKb) },
+    // RSS = anonymous memory the process made (V8 heap, malloc, stacks) + file pages it touched (Node's
+    // executable and libraries: clean, reclaimable, shared with any other Node process).
+    idleMemoryMB: { rss: mb(idle.rssKb), anon: mb(idle.anonKb), file: mb(idle.rssKb - idle.anonKb), private: mb(idle.privateKb), pss: mb(idle.pssKb) },
+    bareNodeMemoryMB: { rss: mb(bare.rssKb), anon: mb(bare.anonKb), file: mb(bare.rssKb - bare.anonKb) },
     rssAfterLoadMB: mb(loaded.rssKb),
     goals: { throughputRatio: '>= 0.8', idleRssMB: '<= 80', statusWithHardwareMs: '<= 2000' },
   };

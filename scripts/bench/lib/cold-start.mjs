@@ -1,10 +1,10 @@
 // Runs inside the benchmark's namespace: starts the agent the way the station does and measures the
-// time from process start to /api/v1/ready, and to the first /status that carries the hardware.
+// time from process start (the agent applies its own Node flags, as under every launcher) to /api/v1/ready, and to the first /status that carries the hardware.
 import { spawn } from 'node:child_process';
 
 const [entry, port, stateDir] = process.argv.slice(2);
 const started = performance.now();
-const child = spawn(process.execPath, ['--max-semi-space-size=1', entry], {
+const child = spawn(process.execPath, [entry], {
   env: { ...process.env, STATION_STATE_DIR: stateDir, STATION_HTTP_HOST: '127.0.0.1', STATION_HTTP_PORT: port, STATION_LOG_LEVEL: 'warn' },
   stdio: 'ignore',
 });

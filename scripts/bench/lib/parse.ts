@@ -18,9 +18,10 @@ export function parseWrk(text: string): WrkReport {
   return { requestsPerSecond: Number(rps[1]), p50Ms: latency('50'), p99Ms: latency('99'), requests, errors };
 }
 
-export interface MemoryBreakdown { rssKb: number; privateKb: number; sharedCleanKb: number; pssKb: number }
+/** anonKb is memory the process itself made (heap, stacks); rssKb - anonKb is file pages (Node's executable, libraries) */
+export interface MemoryBreakdown { rssKb: number; anonKb: number; privateKb: number; sharedCleanKb: number; pssKb: number }
 
 export function parseSmapsRollup(text: string): MemoryBreakdown {
   const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
-  return { rssKb: field('Rss'), privateKb: field('Private_Dirty') + field('Private_Clean'), sharedCleanKb: field('Shared_Clean'), pssKb: field('Pss') };
+  return { rssKb: field('Rss'), anonKb: field('Anonymous'), privateKb: field('Private_Dirty') + field('Private_Clean'), sharedCleanKb: field('Shared_Clean'), pssKb: field('Pss') };
 }

@@ -26,6 +26,7 @@ test('smaps_rollup captured from a running process', () => {
   assert.ok(m.rssKb > 0);
   assert.ok(m.privateKb > 0 && m.privateKb <= m.rssKb);
   assert.ok(m.sharedCleanKb <= m.rssKb);
+  assert.is(m.anonKb, 108); // what the process allocated itself; the rest of Rss is file pages
 });
 
 test.run();
