@@ -1,7 +1,7 @@
 // The Virtual Private Mesh subsystem: owns mesh.json, the key files and the Nebula process; renders
 // Nebula's config from the state (pure renderer) and keeps Nebula in line with it; members fetch
 // lighthouses and the blocklist from their authority over the mesh every few seconds.
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type { Config } from '../config/schema.ts';
 import { ConflictError, ForbiddenError, UnavailableError, ValidationError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
@@ -17,7 +17,8 @@ import { joinMesh } from './join.ts';
 import { announceLeave, fetchDirectory, publicApiUrls } from './station-client.ts';
 import { emptyMeshState, lighthousesOf, meshDocument, meshPaths, tunDevFor, type MemberRecord, type MeshPaths, type MeshState, type TrustedCa } from './mesh-state.ts';
 import { NebulaCert } from './nebula-cert.ts';
-import { renderNebulaConfig, type NebulaConfigInput } from './nebula-config.ts';
+import type { NebulaConfigInput } from './nebula-config.ts';
+import { NebulaApplier } from './nebula-apply.ts';
 import { NebulaProcess } from './nebula-process.ts';
 import { PeerMonitor, stuckPeers, type PeerView } from './peers.ts';
 
@@ -55,9 +56,7 @@ export class MeshSubsystem implements Subsystem {
   private readonly monitor: PeerMonitor;
   readonly authority: MeshAuthority;
   private available = true;
-  private renderedConfig = '';
-  private runningCert = '';
-  private runningBlocklist = new Set<string>();
+  private readonly applier: NebulaApplier;
   private timers: NodeJS.Timeout[] = [];
   private lastSyncError: string | undefined;
   /** what the authority reached at the last directory fetch (for stuck-tunnel detection) */
@@ -67,7 +66,6 @@ export class MeshSubsystem implements Subsystem {
   private firewallSource: (() => NonNullable<NebulaConfigInput['nodes']>) | undefined;
   private nodeSubnetListener: ((cidr: string) => Promise<void>) | undefined;
   private notifiedSubnet = '';
-  private runningRoutes = '';
   private unsubscribe: (() => void) | undefined;
 
   constructor(deps: MeshDeps) {
@@ -78,6 +76,7 @@ export class MeshSubsystem implements Subsystem {
     this.monitor = new PeerMonitor(deps.run);
     this.nebula = new NebulaProcess({ configFile: this.paths.config, pidFile: this.paths.pid, logFile: this.paths.log, log: deps.log.child({ engine: 'nebula' }), onEvent: (e) => this.monitor.onNebulaEvent(e) });
     this.authority = new MeshAuthority(this.ctx);
+    this.applier = new NebulaApplier({ config: deps.config, paths: this.paths, nebula: this.nebula, nodeFirewall: () => this.nodeFirewall() });
   }
 
   async start(): Promise<void> {
@@ -229,10 +228,7 @@ export class MeshSubsystem implements Subsystem {
     await this.nebula.stop();
     await rm(this.paths.dir, { recursive: true, force: true });
     await this.doc.update(() => emptyMeshState());
-    this.renderedConfig = '';
-    this.runningCert = '';
-    this.runningRoutes = '';
-    this.runningBlocklist = new Set();
+    this.applier.reset();
     this.deps.events.publish('mesh.left', { owner: s.owner });
     return this.info();
   }
@@ -253,49 +249,12 @@ export class MeshSubsystem implements Subsystem {
     return this.info();
   }
 
-  /** Brings Nebula in line with the state: writes the CA bundle and config, then reloads or starts. */
+  /** Brings Nebula in line with the state (agent/mesh/nebula-apply.ts), then tells the nodes their subnet. */
   private async apply(): Promise<void> {
     const s = this.doc.get();
     if (s.role === 'none' || !this.available) return;
-    const { config } = this.deps;
-    await mkdir(this.paths.dir, { recursive: true, mode: 0o700 });
-    const bundle = [s.caPem, ...s.trusted.map((t) => t.pem)].map((p) => p.trimEnd()).join('\n') + '\n';
-    const self = s.members.find((m) => m.name === s.name);
-    // Every other member's node subnet goes through the tunnel to that member.
-    const routes = s.members.filter((m) => m.name !== s.name && !m.revokedAt && m.nodeSubnet).map((m) => ({ route: m.nodeSubnet!, via: m.address }));
-    const text = renderNebulaConfig({
-      caFile: this.paths.caBundle, certFile: this.paths.hostCrt, keyFile: this.paths.hostKey, listenPort: config.meshListenPort,
-      tunDev: tunDevFor(config.stateDir, config.meshTunDev), amLighthouse: self?.lighthouse ?? false, lighthouses: lighthousesOf(s), selfAddress: s.address,
-      blocklist: s.blocklist, ownCaFingerprint: s.caFingerprint, apiPort: config.httpPort,
-      trusted: s.trusted.map((t) => ({ fingerprint: t.fingerprint, allow: t.allow })),
-      nodes: this.nodeFirewall(),
-      unadvertised: [...new Set([config.nodeSubnet, ...(s.nodeSubnet ? [s.nodeSubnet] : [])])],
-      unsafeRoutes: routes,
-      ownerCas: Object.fromEntries([[s.owner, s.caFingerprint], ...s.trusted.map((t) => [t.owner, t.fingerprint])]),
-    });
-    const currentBundle = await readFile(this.paths.caBundle, 'utf8').catch(() => '');
-    if (currentBundle !== bundle) await writeFile(this.paths.caBundle, bundle, { mode: 0o600 });
-    const changed = text !== this.renderedConfig || currentBundle !== bundle;
-    if (changed) await writeFile(this.paths.config, text, { mode: 0o600 });
-    this.renderedConfig = text;
-    // Nebula 1.6 applies a new blocklist to new handshakes only, keeping tunnels already up; a
-    // revocation must cut those too, so a grown blocklist restarts Nebula (tunnels to everyone else
-    // come back within milliseconds). Everything else is a SIGHUP reload that keeps tunnels.
-    const newlyBlocked = s.blocklist.some((f) => !this.runningBlocklist.has(f));
-    // Nebula 1.6 does not reload tun.unsafe_routes either (1.10 does): a new member's node subnet
-    // needs a restart too. Members join rarely; tunnels come back within a second.
-    const routesKey = JSON.stringify(routes.map((r) => [r.route, r.via]).sort());
-    if (!this.nebula.running || this.runningCert !== s.certFingerprint || newlyBlocked || routesKey !== this.runningRoutes) {
-      this.runningCert = s.certFingerprint;
-      this.runningRoutes = routesKey;
-      this.runningBlocklist = new Set(s.blocklist);
-      await this.nebula.restart();
-      // A first look at the peers soon after (re)starting, rather than at the next 5 s tick.
-      setTimeout(() => void this.probe(), 1500).unref();
-    } else if (changed) {
-      this.runningBlocklist = new Set(s.blocklist);
-      this.nebula.reload();
-    }
+    // A first look at the peers soon after (re)starting, rather than at the next 5 s tick.
+    if ((await this.applier.apply(s)) === 'restarted') setTimeout(() => void this.probe(), 1500).unref();
     await this.announceNodeSubnet(s.nodeSubnet ?? '');
   }
 
