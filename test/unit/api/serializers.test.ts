@@ -1,0 +1,30 @@
+// Response serializers are compiled on a route's first reply (api/lazy-serializers.ts): an idle
+// station holds none it has not used, and every route's schemas still compile.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createTestStation, type TestStation } from '../../helpers/system.ts';
+
+type Serializers = { compiled: () => number; compileAll: () => void };
+const serializers = (station: TestStation) => (station.app as unknown as { serializers: Serializers }).serializers;
+
+const s = suite<{ station: TestStation }>('lazy serializers');
+s.before(async (ctx) => { ctx.station = await createTestStation(); });
+s.after(async (ctx) => { await ctx.station.close(); });
+
+s('none is compiled at start-up; a route compiles its own on first reply, once', async ({ station }) => {
+  assert.is(serializers(station).compiled(), 0);
+  const first = await station.app.inject({ url: '/api/v1/health' });
+  assert.is(first.statusCode, 200);
+  const afterOne = serializers(station).compiled();
+  assert.ok(afterOne >= 1, 'the health reply compiled its serializer');
+  const again = await station.app.inject({ url: '/api/v1/health' });
+  assert.equal(again.json(), first.json());
+  assert.is(serializers(station).compiled(), afterOne);
+});
+
+s('every route\'s response schemas compile', ({ station }) => {
+  serializers(station).compileAll(); // throws on a schema fast-json-stringify rejects
+  assert.ok(serializers(station).compiled() > 20, `${serializers(station).compiled()} serializers`);
+});
+
+s.run();
