@@ -13,7 +13,7 @@ import { NodeSchema } from './schemas/nodes.ts';
 import type { StationApp } from './types.ts';
 import { API_ROUTES } from './routes/index.ts';
 import { pageRoutes } from './routes/page.ts';
-import { lazySerializers } from './lazy-serializers.ts';
+import { lazySerializers, lazyValidators } from './lazy-serializers.ts';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -23,6 +23,7 @@ export interface AppOptions {
 
 export async function buildApp({ system }: AppOptions): Promise<FastifyInstance> {
   const serializers = lazySerializers();
+  const validators = lazyValidators();
   const app = Fastify({
     loggerInstance: system.log.child({ subsystem: 'api' }),
     // Each request is not logged (the status route is polled); errors and mutations are.
@@ -31,8 +32,8 @@ export async function buildApp({ system }: AppOptions): Promise<FastifyInstance>
     // A child logger per request costs a third of the throughput of a small route; requests are not
     // logged one by one, and the error handler and change log name the method and URL themselves.
     childLoggerFactory: (logger) => logger,
-    // Response serializers are compiled on a route's first reply (api/lazy-serializers.ts).
-    schemaController: { compilersFactory: { buildSerializer: serializers.buildSerializer as never } },
+    // Serializers and validators are compiled on a route's first use (api/lazy-serializers.ts).
+    schemaController: { compilersFactory: { buildSerializer: serializers.buildSerializer as never, buildValidator: validators.buildValidator as never } },
     ajv: {
       // A wrong type is an error, not something to guess at; unknown fields are refused, not dropped.
       customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false },
@@ -40,6 +41,7 @@ export async function buildApp({ system }: AppOptions): Promise<FastifyInstance>
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as StationApp;
 
   app.decorate('serializers', { compiled: serializers.compiled, compileAll: serializers.compileAll });
+  app.decorate('validators', { compiled: validators.compiled, compileAll: validators.compileAll });
   app.setErrorHandler(handleError);
   app.addSchema(ErrorSchema);
   app.addSchema(StatusSchema);

@@ -1,9 +1,10 @@
-// Response serializers compiled on a route's first reply instead of all at start-up. Fastify's
+// Response serializers (and request validators) compiled on a route's first use instead of all at start-up. Fastify's
 // default compiles one fast-json-stringify function per route and status code when the app starts
 // (~50 of them here, tens of KB of generated source each); an idle station answers a handful of
 // routes, so the rest would only sit in memory. The compiler is Fastify's own, with the same shared
 // schemas; only the moment changes. A schema the compiler rejects now fails on that route's first
 // reply (500) rather than at start-up: test/unit/api/serializers.test.ts compiles every one.
+// Validators likewise (Fastify's Ajv compiler, same options), on a route's first request.
 import { createRequire } from 'node:module';
 
 type Serialize = (data: unknown) => string;
@@ -14,6 +15,28 @@ type BuildSerializer = (externalSchemas: unknown, options: unknown) => Compile;
 // Fastify's default serializer factory (a dependency of fastify, resolved from it).
 const fromFastify = createRequire(createRequire(import.meta.url).resolve('fastify'));
 const SerializerSelector = fromFastify('@fastify/fast-json-stringify-compiler') as () => BuildSerializer;
+const ValidatorSelector = fromFastify('@fastify/ajv-compiler') as () => BuildValidator;
+
+type Validate = ((data: unknown) => unknown) & { errors?: unknown };
+type BuildValidator = (externalSchemas: unknown, options: unknown) => (args: unknown) => Validate;
+
+/** For Fastify's `schemaController.compilersFactory.buildValidator`; Fastify reads `errors` off the function after a call, as Ajv sets it. */
+export function lazyValidators(): { buildValidator: BuildValidator; compiled: () => number; compileAll: () => void } {
+  const build = ValidatorSelector();
+  let count = 0;
+  const pending = new Set<() => void>();
+  const buildValidator: BuildValidator = (externalSchemas, options) => {
+    const compile = build(externalSchemas, options);
+    return (args) => {
+      let validate: Validate | undefined;
+      const now = () => { if (!validate) { validate = compile(args); count++; pending.delete(now); } return validate; };
+      pending.add(now);
+      const lazy: Validate = (data) => { const fn = now(); const result = fn(data); lazy.errors = fn.errors; return result; };
+      return lazy;
+    };
+  };
+  return { buildValidator, compiled: () => count, compileAll: () => { for (const c of [...pending]) c(); } };
+}
 
 /** For Fastify's `schemaController.compilersFactory.buildSerializer`. `compiled` counts compilations (tests). */
 export function lazySerializers(): { buildSerializer: BuildSerializer; compiled: () => number; compileAll: () => void } {

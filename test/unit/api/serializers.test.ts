@@ -6,6 +6,7 @@ import { createTestStation, type TestStation } from '../../helpers/system.ts';
 
 type Serializers = { compiled: () => number; compileAll: () => void };
 const serializers = (station: TestStation) => (station.app as unknown as { serializers: Serializers }).serializers;
+const validators = (station: TestStation) => (station.app as unknown as { validators: Serializers }).validators;
 
 const s = suite<{ station: TestStation }>('lazy serializers');
 s.before(async (ctx) => { ctx.station = await createTestStation(); });
@@ -25,6 +26,16 @@ s('none is compiled at start-up; a route compiles its own on first reply, once',
 s('every route\'s response schemas compile', ({ station }) => {
   serializers(station).compileAll(); // throws on a schema fast-json-stringify rejects
   assert.ok(serializers(station).compiled() > 20, `${serializers(station).compiled()} serializers`);
+});
+
+s('validators: none at start-up; a bad request is still refused with the validation message', async ({ station }) => {
+  assert.is(validators(station).compiled(), 0);
+  const bad = await station.app.inject({ method: 'POST', url: '/api/v1/nodes', headers: { authorization: `Bearer ${station.token}` }, payload: { name: 42 } });
+  assert.is(bad.statusCode, 400);
+  assert.match(bad.body, /name/);
+  assert.ok(validators(station).compiled() >= 1);
+  validators(station).compileAll();
+  assert.ok(validators(station).compiled() > 5, `${validators(station).compiled()} validators`);
 });
 
 s.run();
