@@ -76,7 +76,10 @@ export class MeshSubsystem implements Subsystem {
     this.monitor = new PeerMonitor(deps.run);
     this.nebula = new NebulaProcess({ configFile: this.paths.config, pidFile: this.paths.pid, logFile: this.paths.log, log: deps.log.child({ engine: 'nebula' }), onEvent: (e) => this.monitor.onNebulaEvent(e) });
     this.authority = new MeshAuthority(this.ctx);
-    this.applier = new NebulaApplier({ config: deps.config, paths: this.paths, nebula: this.nebula, nodeFirewall: () => this.nodeFirewall() });
+    this.applier = new NebulaApplier({
+      config: deps.config, paths: this.paths, nebula: this.nebula, nodeFirewall: () => this.nodeFirewall(),
+      onDeferredRestart: () => setTimeout(() => void this.probe(), 1500).unref(),
+    });
   }
 
   async start(): Promise<void> {
@@ -117,6 +120,7 @@ export class MeshSubsystem implements Subsystem {
     this.unsubscribe?.();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.applier.reset();
     await this.nebula.stop();
   }
 

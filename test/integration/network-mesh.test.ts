@@ -115,8 +115,9 @@ t('each station gets its own node subnet; a node made before joining moves into 
   const note = await stationApi<{ stdout: string }>(stationOf(tb, 's3'), 'POST', '/nodes/early/exec', { command: ['cat', '/data/note'] }, 30);
   assert.is(note.body.stdout.trim(), 'kept', 'the volume came along');
   // the peers route s3's subnet to it through the tunnel
-  const route = await stationExec(stationOf(tb, 's1'), ['ip', '-j', 'route', 'show', subnets[2]!]);
-  assert.match(route.stdout, new RegExp(`"dev":"${(await stationApi<{ nebula: { tunDev: string } }>(stationOf(tb, 's1'), 'GET', '/mesh')).body.nebula.tunDev}"`));
+  // (new routes are taken by a Nebula restart once joins settle, a few seconds)
+  const tunDev = (await stationApi<{ nebula: { tunDev: string } }>(stationOf(tb, 's1'), 'GET', '/mesh')).body.nebula.tunDev;
+  await waitFor(`s1 routes ${subnets[2]} into ${tunDev}`, async () => (await stationExec(stationOf(tb, 's1'), ['ip', '-j', 'route', 'show', subnets[2]!])).stdout.includes(`"dev":"${tunDev}"`), 20_000);
 });
 
 t('nodes on different stations reach each other over the mesh exactly as their policies say', async ({ tb }) => {
