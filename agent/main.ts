@@ -1,11 +1,9 @@
 // The agent process, and nothing else: load config, build the system, start it and the API,
 // stop on SIGTERM/SIGINT within 10 s. This file is the process root, the one place allowed to wire
 // the API (a higher layer) to the system; nothing imports it.
-import { applyProcessSettings, collectStartupGarbage } from './process-settings.ts';
+import { applyProcessSettings } from './process-settings.ts';
 
 const STOP_DEADLINE_MS = 10_000;
-/** after the API listens: long enough for the first hardware probe and the subsystems' start-up work */
-const STARTUP_SETTLED_MS = 10_000;
 
 async function main(): Promise<void> {
   // Before anything is loaded: this may replace the process with a tuned one (agent/process-settings.ts).
@@ -53,12 +51,6 @@ async function main(): Promise<void> {
   const started = system.start();
   server = await startServer(system, started);
   log.info({ name: config.name, url: `http://${config.httpHost}:${config.httpPort}/`, stateDir: config.stateDir }, 'station ready');
-  setTimeout(() => {
-    if (stopping) return;
-    const before = process.memoryUsage().rss;
-    collectStartupGarbage();
-    log.debug({ rssMB: Math.round(before / 2 ** 20), afterMB: Math.round(process.memoryUsage().rss / 2 ** 20) }, 'start-up garbage collected');
-  }, STARTUP_SETTLED_MS).unref();
 }
 
 main().catch((error: unknown) => {

@@ -2,9 +2,6 @@
 // is started in many ways (scripts/dev up, the image's systemd unit, the balena container, tests,
 // testbed, benchmarks); main.ts applies these settings itself, so every one of them runs the same
 // process that the status benchmark measures.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-
 /** V8 flags; they size the heap when the process starts, so they cannot be set later. */
 export const NODE_FLAGS: readonly string[] = [
   // A 1 MB young generation (default 16 MB once grown) saves ~25 MB of idle RSS; the status
@@ -52,22 +49,4 @@ export function applyProcessSettings(): void {
     }
   }
   delete process.env[REEXEC_MARK]; // not inherited by the programs the agent runs
-}
-
-type GcFunction = (options?: { type?: 'major' | 'minor'; flavor?: 'regular' | 'last-resort' }) => void;
-
-/**
- * One full, compacting collection once start-up work is done. With a 1 MB young generation,
- * start-up garbage (compiled schemas, module loading, the first hardware probe) is promoted to the
- * old generation, and an idle agent allocates too little to ever collect it: V8's memory reducer
- * keeps waiting because the last allocation rate it measured is start-up's ("high alloc"). This
- * returns ~15 MB to the system; it blocks the event loop once, for ~0.1–0.3 s.
- */
-export function collectStartupGarbage(): void {
-  // The usual way to reach gc() without exposing it to every context: a new context made while the
-  // flag is set gets it; the flag is then cleared again.
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as GcFunction;
-  setFlagsFromString('--no-expose-gc');
-  gc({ type: 'major', flavor: 'last-resort' });
 }

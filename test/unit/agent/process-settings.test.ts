@@ -1,8 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { runInNewContext } from 'node:vm';
-import { NODE_FLAGS, NODE_ENV, reexecPlan, collectStartupGarbage } from '../../../agent/process-settings.ts';
+import { NODE_FLAGS, NODE_ENV, reexecPlan } from '../../../agent/process-settings.ts';
 
 const NODE = '/usr/bin/node-x';
 const SETTINGS = new URL('../../../agent/process-settings.ts', import.meta.url).pathname;
@@ -49,18 +48,6 @@ test('a real process is replaced in place: same pid, flags and environment appli
   for (const f of NODE_FLAGS) assert.ok(seen.execArgv.includes(f), `${f} in ${seen.execArgv.join(' ')}`);
   for (const [k, v] of Object.entries(NODE_ENV)) assert.is(seen.env[k], v);
   assert.is(seen.env.STATION_PROCESS_SETTINGS, undefined);
-});
-
-test('start-up garbage in the old generation is returned, and gc() stays hidden from code', () => {
-  // Survivors of two young collections are promoted; dropping them leaves old-generation garbage.
-  let keep: unknown[] | null = Array.from({ length: 200_000 }, (_, i) => ({ i, s: `x${i}` }));
-  for (let i = 0; i < 50; i++) Array.from({ length: 10_000 }, () => ({}));
-  keep = null;
-  const before = process.memoryUsage().heapUsed;
-  collectStartupGarbage();
-  assert.ok(process.memoryUsage().heapUsed < before - 5 * 2 ** 20, 'at least 5 MB collected');
-  assert.is(keep, null);
-  assert.is(runInNewContext('typeof gc'), 'undefined');
 });
 
 test.run();
