@@ -43,16 +43,14 @@ async function createNode(tb: Testbed, station: string, name: string, aliases: s
 const webOn = (ports: number[]) => ports.map((p) => ({ name: `web${p}`, run: `mkdir -p /www${p} && echo port-${p} > /www${p}/index.html && exec httpd -f -p ${p} -h /www${p}` }));
 
 /**
- * An HTTP GET from inside a node (its resolver for names, busybox nc for the request: Debian 12's
- * busybox-static wget segfaults); the page text, or null when the flow does not get through.
+ * An HTTP GET from inside a node, by its own resolver; the page text, or null when the flow does not
+ * get through. (busybox `timeout` rather than `wget -T`: Debian 12's busybox is built without wget's
+ * timeout feature, and `-T` makes it segfault.)
  */
 async function fetchFrom(tb: Testbed, station: string, node: string, host: string, port = 80): Promise<string | null> {
-  const script = `ip=${host}; case $ip in *[a-z]*) ip=$(nslookup ${host} | sed -n '/^Name:/,$ s/^Address:[[:space:]]*//p' | head -1);; esac; `
-    + `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 "$ip" ${port}`;
-  const r = await stationApi<{ exitCode: number; stdout: string }>(stationOf(tb, station), 'POST', `/nodes/${node}/exec`, { command: ['sh', '-c', script] }, 30);
+  const r = await stationApi<{ exitCode: number; stdout: string }>(stationOf(tb, station), 'POST', `/nodes/${node}/exec`, { command: ['timeout', '3', 'wget', '-q', '-O', '-', `http://${host}:${port}/`] }, 30);
   assert.is(r.status, 200, JSON.stringify(r.body));
-  const body = /\r\n\r\n([\s\S]*)$/.exec(r.body.stdout)?.[1];
-  return r.body.exitCode === 0 && body !== undefined ? body.trim() : null;
+  return r.body.exitCode === 0 ? r.body.stdout.trim() : null;
 }
 
 const inSubnet = (ip: string, cidr: string): boolean => {
@@ -69,6 +67,15 @@ t.before(async (ctx) => {
   const wrote = await stationApi<{ exitCode: number }>(stationOf(ctx.tb, 's3'), 'POST', '/nodes/early/exec', { command: ['sh', '-c', 'echo kept > /data/note'] }, 30);
   assert.is(wrote.body.exitCode, 0);
   await formMesh(ctx.tb, 'alice');
+  // Let the mesh settle: each station restarts its Nebula once to route the node subnets of the
+  // stations that joined after it (Nebula 1.6 cannot reload routes); the tests start after that.
+  const subnets = await Promise.all(STATIONS.map(async (s) => (await stationApi<{ nodeSubnet: string }>(stationOf(ctx.tb, s), 'GET', '/mesh')).body.nodeSubnet));
+  for (const [i, s] of STATIONS.entries()) {
+    for (const [j, subnet] of subnets.entries()) {
+      if (i === j) continue;
+      await waitFor(`${s} routes ${subnet}`, async () => (await stationExec(stationOf(ctx.tb, s), ['ip', 'route', 'show', subnet])).stdout.includes('dev nb'), 30_000);
+    }
+  }
 });
 t.after(async (ctx) => {
   // nodes first (their containers live in each station's lxcpath), then the testbed
