@@ -13,6 +13,7 @@ function showMesh(m: MeshInfo): string {
     ['mesh', `${m.owner} (${m.state})`],
     ['station', `${m.name} ${m.address}${m.lighthouse ? ' (lighthouse, relay)' : ''}`],
     ['role', m.role === 'authority' ? 'authority (holds the owner\'s CA)' : `member (authority: ${m.authority})`],
+    ['nodes', m.nodeSubnet ? `${m.nodeSubnet} (routed to this station over the mesh)` : 'no node subnet in this station\'s certificate'],
     ['ca', m.caFingerprint],
     ['lighthouses', m.lighthouses.map((l) => `${l.name} ${l.address} ${l.endpoints.join(',')}`).join('; ') || 'none'],
     ['members', m.members],
@@ -62,8 +63,8 @@ export const MESH_COMMANDS: Command[] = [
       const { peers } = await client.get<{ peers: PeerView[] }>('/mesh/peers');
       if (args.json) return json({ peers });
       if (!peers.length) return 'no peers';
-      return table(['NAME', 'OWNER', 'ADDRESS', 'ONLINE', 'LATENCY', 'PATH', 'LAST HANDSHAKE'], peers.map((p) => [
-        p.name + (p.lighthouse ? ' (lighthouse)' : ''), p.owner, p.address, p.revoked ? 'revoked' : p.online ? 'yes' : 'no',
+      return table(['NAME', 'OWNER', 'ADDRESS', 'NODES', 'ONLINE', 'LATENCY', 'PATH', 'LAST HANDSHAKE'], peers.map((p) => [
+        p.name + (p.lighthouse ? ' (lighthouse)' : ''), p.owner, p.address, p.nodeSubnet ?? '-', p.revoked ? 'revoked' : p.online ? 'yes' : 'no',
         p.latencyMs === null ? '-' : `${p.latencyMs.toFixed(1)} ms`, p.via ? `relay ${p.via}` : 'direct', p.lastHandshake ?? '-',
       ]));
     },
