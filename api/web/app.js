@@ -237,6 +237,7 @@ function renderMesh() {
       h('dt', null, 'State'), h('dd', null, h('span', { class: 'pill', 'data-state': m.state === 'up' ? 'ok' : m.state }, m.state)),
       h('dt', null, 'Owner'), h('dd', null, m.owner || '–'),
       h('dt', null, 'Address'), h('dd', { class: 'mono' }, m.address || '–'),
+      m.nodeSubnet ? [h('dt', null, 'Node subnet'), h('dd', { class: 'mono' }, m.nodeSubnet)] : null,
       m.authority ? [h('dt', null, 'Authority'), h('dd', null, m.authority)] : null,
       h('dt', null, 'Peers'), h('dd', null, `${online.length} online of ${peers.length}`),
     ),
