@@ -2,12 +2,14 @@
 // started the same way in the same run; agent cold start to /ready; idle memory against bare Node.
 // The agent is started as every launcher starts it, `node dist/agent/main.js`: it applies its own
 // Node flags and environment (agent/process-settings.ts), so this measures what stations run.
-// Idle memory is the agent's RSS 15 s after it answers /ready, every subsystem on (default config).
+// Idle memory is the agent's RSS 15 s after it answers /ready, every subsystem on (default config), and
+// again 16 s after the throughput load ended: memory that only looks small before the first load
+// does not count as small.
 // Everything runs inside a network namespace made here and removed at the end.
 //   node scripts/bench/status.ts            (after ./scripts/dev build; ./scripts/dev bench status does both)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { exec } from '../../agent/exec.ts';
@@ -21,6 +23,8 @@ const NS = `stb${randomBytes(2).toString('hex')}`;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 10;
+const IDLE_MS = 15_000;
+const IDLE_AFTER_LOAD_MS = 16_000;
 
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -39,7 +43,12 @@ async function waitFor(url: string): Promise<void> {
   throw new Error(`${url} never answered`);
 }
 
+/** 1-minute load averages seen during the run: the machine is shared (2 cores), figures are read against them */
+const loadAverages: number[] = [];
+const noteLoad = () => loadAverages.push(Number(loadavg()[0]!.toFixed(2)));
+
 async function load(url: string): Promise<{ rps: number; p99: number }> {
+  noteLoad();
   const out = await exec(['wrk', '-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', url], { netns: NS, timeoutMs: (SECONDS + 30) * 1000 });
   const report = parseWrk(out.stdout);
   if (report.errors) throw new Error(`${url}: ${report.errors} errors`);
@@ -66,7 +75,7 @@ async function main(): Promise<void> {
   await waitFor('http://127.0.0.1:8099/hello');
 
   // Idle RSS: after start-up work (hardware detection) settles, as a station sits most of its life.
-  await new Promise((r) => setTimeout(r, 15_000));
+  await new Promise((r) => setTimeout(r, IDLE_MS));
   const idle = await memory(agent.pid!);
   const bare = await memory(bareNode.pid!);
 
@@ -79,6 +88,10 @@ async function main(): Promise<void> {
     baseRuns.push(await load('http://127.0.0.1:8099/hello'));
   }
   const loaded = await memory(agent.pid!);
+  noteLoad();
+  // Idle again after the load: what a station holds after each busy spell, for the rest of its day.
+  await new Promise((r) => setTimeout(r, IDLE_AFTER_LOAD_MS));
+  const idleAfter = await memory(agent.pid!);
   for (const c of children.splice(0)) c.kill('SIGTERM');
 
   const cold: { readyMs: number; statusWithHardwareMs: number }[] = [];
@@ -103,8 +116,10 @@ async function main(): Promise<void> {
     // RSS = anonymous memory the process made (V8 heap, malloc, stacks) + file pages it touched (Node's
     // executable and libraries: clean, reclaimable, shared with any other Node process).
     idleMemoryMB: { rss: mb(idle.rssKb), anon: mb(idle.anonKb), file: mb(idle.rssKb - idle.anonKb), private: mb(idle.privateKb), pss: mb(idle.pssKb) },
+    idleAfterLoadMemoryMB: { rss: mb(idleAfter.rssKb), anon: mb(idleAfter.anonKb), file: mb(idleAfter.rssKb - idleAfter.anonKb) },
     bareNodeMemoryMB: { rss: mb(bare.rssKb), anon: mb(bare.anonKb), file: mb(bare.rssKb - bare.anonKb) },
     rssAfterLoadMB: mb(loaded.rssKb),
+    loadAverage1m: summarise(loadAverages),
     goals: { throughputRatio: '>= 0.8', idleRssMB: '<= 80', statusWithHardwareMs: '<= 2000' },
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
