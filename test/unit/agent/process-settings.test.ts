@@ -31,6 +31,12 @@ test('values the person starting the agent chose are kept', () => {
   assert.is(planEnv.env[envName!], '8');
 });
 
+test('a tier switched back on by the person starting the agent stays on', () => {
+  const plan = reexecPlan(NODE, ['--maglev'], [NODE, '/app/main.js'], {});
+  assert.ok(plan);
+  assert.ok(plan.argv.includes('--maglev') && !plan.argv.includes('--no-maglev'));
+});
+
 test('the re-executed process is never re-executed again', () => {
   assert.is(reexecPlan(NODE, [], [NODE, '/app/main.js'], { STATION_PROCESS_SETTINGS: '1' }), null);
 });
