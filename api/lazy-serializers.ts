@@ -20,37 +20,50 @@ const ValidatorSelector = fromFastify('@fastify/ajv-compiler') as () => BuildVal
 type Validate = ((data: unknown) => unknown) & { errors?: unknown };
 type BuildValidator = (externalSchemas: unknown, options: unknown) => (args: unknown) => Validate;
 
+/**
+ * Compile-on-first-use for one kind of compiled function: `defer(compileNow)` gives a handle whose
+ * first call compiles; `compileAll` compiles what is still pending (tests); `compiled` counts.
+ */
+function deferredCompiles<F>(): { defer: (compileNow: () => F) => () => F; compiled: () => number; compileAll: () => void } {
+  let count = 0;
+  const pending = new Set<() => F>();
+  const defer = (compileNow: () => F) => {
+    let fn: F | undefined;
+    const now = (): F => {
+      if (fn === undefined) { fn = compileNow(); count++; pending.delete(now); }
+      return fn;
+    };
+    pending.add(now);
+    return now;
+  };
+  return { defer, compiled: () => count, compileAll: () => { for (const c of [...pending]) c(); } };
+}
+
 /** For Fastify's `schemaController.compilersFactory.buildValidator`; Fastify reads `errors` off the function after a call, as Ajv sets it. */
 export function lazyValidators(): { buildValidator: BuildValidator; compiled: () => number; compileAll: () => void } {
   const build = ValidatorSelector();
-  let count = 0;
-  const pending = new Set<() => void>();
+  const { defer, compiled, compileAll } = deferredCompiles<Validate>();
   const buildValidator: BuildValidator = (externalSchemas, options) => {
     const compile = build(externalSchemas, options);
     return (args) => {
-      let validate: Validate | undefined;
-      const now = () => { if (!validate) { validate = compile(args); count++; pending.delete(now); } return validate; };
-      pending.add(now);
+      const now = defer(() => compile(args));
       const lazy: Validate = (data) => { const fn = now(); const result = fn(data); lazy.errors = fn.errors; return result; };
       return lazy;
     };
   };
-  return { buildValidator, compiled: () => count, compileAll: () => { for (const c of [...pending]) c(); } };
+  return { buildValidator, compiled, compileAll };
 }
 
 /** For Fastify's `schemaController.compilersFactory.buildSerializer`. `compiled` counts compilations (tests). */
 export function lazySerializers(): { buildSerializer: BuildSerializer; compiled: () => number; compileAll: () => void } {
   const build = SerializerSelector();
-  let count = 0;
-  const pending = new Set<() => void>();
+  const { defer, compiled, compileAll } = deferredCompiles<Serialize>();
   const buildSerializer: BuildSerializer = (externalSchemas, options) => {
     const compile = build(externalSchemas, options);
     return (args) => {
-      let serialize: Serialize | undefined;
-      const now = () => { if (!serialize) { serialize = compile(args); count++; pending.delete(now); } return serialize; };
-      pending.add(now);
+      const now = defer(() => compile(args));
       return (data) => now()(data);
     };
   };
-  return { buildSerializer, compiled: () => count, compileAll: () => { for (const c of [...pending]) c(); } };
+  return { buildSerializer, compiled, compileAll };
 }
