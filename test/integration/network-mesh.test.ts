@@ -6,6 +6,7 @@
 //  - Dynamic Alias: a node on one station claims an alias; every station's resolver answers its
 //    name and the alias (pulled over the mesh from the peers' GET /aliases); when the alias moves to
 //    a node on another station, all answer the new place within 5 s.
+import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { exec } from '../../agent/exec.ts';
@@ -23,12 +24,25 @@ async function lookup(tb: Testbed, station: string, name: string): Promise<strin
   return /Name:\s+\S+\s+Address:\s+(\d+\.\d+\.\d+\.\d+)/.exec(r.stdout)?.[1] ?? null;
 }
 
+/** Why a station may answer wrongly: its network subsystem's state, alias peers and resolver log lines. */
+async function resolverReport(tb: Testbed, station: string): Promise<string> {
+  const st = stationOf(tb, station);
+  const status = await stationApi<{ subsystems: { name: string; state: string; reason?: string }[] }>(st, 'GET', '/status').catch((e: Error) => ({ body: { subsystems: [{ name: 'status', state: e.message }] } }));
+  const aliases = await stationApi<{ resolver: string | null; records: { name: string; address: string }[] }>(st, 'GET', '/aliases').catch(() => ({ body: null }));
+  const log = readFileSync(st.logFile, 'utf8').split('\n').filter((l) => /dnsmasq|resolver|alias|subnet/i.test(l)).slice(-8);
+  return [`--- ${station}: ${JSON.stringify(status.body.subsystems?.find((x) => x.name === 'network'))}`,
+    `aliases: ${JSON.stringify(aliases.body)}`, ...log].join('\n');
+}
+
 async function untilAll(tb: Testbed, name: string, address: string | null, timeoutMs = 20_000): Promise<number> {
   const start = Date.now();
   for (;;) {
     const answers = await Promise.all(STATIONS.map((s) => lookup(tb, s, name)));
     if (answers.every((a) => a === address)) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) throw new Error(`${name}: ${JSON.stringify(answers)} after ${timeoutMs} ms, wanted ${address}`);
+    if (Date.now() - start > timeoutMs) {
+      const wrong = STATIONS.filter((_, i) => answers[i] !== address);
+      throw new Error(`${name}: ${JSON.stringify(answers)} after ${timeoutMs} ms, wanted ${address}\n${(await Promise.all(wrong.map((s) => resolverReport(tb, s)))).join('\n')}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -47,13 +47,26 @@ export function upstreamsFromResolvConf(text: string): string[] {
   return text.split('\n').map((l) => /^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/.exec(l)?.[1]).filter((a): a is string => !!a && !a.startsWith('127.'));
 }
 
+/** restart back-off after dnsmasq dies: 1 s, doubling while it keeps failing, at most 30 s */
+const RESTART_FIRST_MS = 1000;
+const RESTART_MAX_MS = 30_000;
+
 export class DnsmasqResolver {
   private readonly options: DnsmasqOptions;
   private child: ChildProcess | undefined;
   private output = '';
   private wanted = false;
+  /** the hosts text dnsmasq serves (what a restart starts with) */
+  private hosts = '';
+  /** the newest text not yet written, and the one write loop that writes it */
+  private pendingHosts: string | undefined;
+  private writing: Promise<void> | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private restartDelayMs = RESTART_FIRST_MS;
   /** why it last stopped when it was not asked to */
   lastExit: string | undefined;
+  /** how often it was started again after dying */
+  restarts = 0;
 
   constructor(options: DnsmasqOptions) {
     this.options = options;
@@ -67,38 +80,27 @@ export class DnsmasqResolver {
   async start(initialHosts: string): Promise<void> {
     await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
     await this.stopStale();
+    this.hosts = initialHosts;
     await writeAtomic(this.hostsFile, initialHosts);
-    const pidFile = join(this.options.dir, 'dnsmasq.pid');
-    await rm(pidFile, { force: true });
-    const guard = await hasProgram('setpriv') ? ['setpriv', '--pdeathsig', 'KILL'] : [];
-    const argv = [...(this.options.netns ? ['ip', 'netns', 'exec', this.options.netns] : []), ...guard, ...dnsmasqArgs(this.options)];
     this.wanted = true;
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-    this.child = child;
-    this.output = '';
-    const collect = (d: Buffer): void => { this.output = (this.output + d.toString()).slice(-2000); };
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
-    child.once('exit', (code, signal) => {
-      if (this.wanted) this.lastExit = `dnsmasq exited (${signal ?? code}): ${this.output.trim().split('\n').slice(-2).join(' | ')}`;
-    });
-    child.once('error', (e) => { this.lastExit = `dnsmasq could not start: ${e.message}`; });
-    for (let i = 0; i < 250; i++) {
-      if (!this.running) throw new Error(this.lastExit ?? `dnsmasq exited: ${this.output.trim()}`);
-      if (await readPid(pidFile) !== null) return;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error('dnsmasq did not come up within 5 s');
+    await this.spawnAndWait();
   }
 
-  /** Writes the hosts file and tells dnsmasq to re-read it (SIGHUP also clears its cache). */
-  async update(hosts: string): Promise<void> {
-    await writeAtomic(this.hostsFile, hosts);
-    if (this.running) this.child!.kill('SIGHUP');
+  /**
+   * Writes the hosts file and tells dnsmasq to re-read it (SIGHUP also clears its cache). Changes
+   * arrive in bursts (peers are pulled in parallel): one write loop writes them in order, and a
+   * change that comes while a write is under way is written right after it, so the file and
+   * dnsmasq always end with the newest names, and every caller's promise settles after that.
+   */
+  update(hosts: string): Promise<void> {
+    this.pendingHosts = hosts;
+    this.writing ??= this.writeLoop();
+    return this.writing;
   }
 
   async stop(): Promise<void> {
     this.wanted = false;
+    clearTimeout(this.restartTimer);
     const child = this.child;
     this.child = undefined;
     if (child && child.exitCode === null && child.signalCode === null) {
@@ -109,6 +111,63 @@ export class DnsmasqResolver {
       clearTimeout(timer);
     }
     await rm(join(this.options.dir, 'dnsmasq.pid'), { force: true });
+  }
+
+  private async writeLoop(): Promise<void> {
+    try {
+      while (this.pendingHosts !== undefined) {
+        const text = this.pendingHosts;
+        this.pendingHosts = undefined;
+        await writeAtomic(this.hostsFile, text);
+        this.hosts = text;
+        if (this.running) this.child!.kill('SIGHUP');
+      }
+    } finally {
+      // no await between the loop's last check and here: a later update() starts a new loop
+      this.writing = undefined;
+    }
+  }
+
+  private async spawnAndWait(): Promise<void> {
+    const pidFile = join(this.options.dir, 'dnsmasq.pid');
+    await rm(pidFile, { force: true });
+    const guard = await hasProgram('setpriv') ? ['setpriv', '--pdeathsig', 'KILL'] : [];
+    const argv = [...(this.options.netns ? ['ip', 'netns', 'exec', this.options.netns] : []), ...guard, ...dnsmasqArgs(this.options)];
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    this.child = child;
+    this.output = '';
+    const collect = (d: Buffer): void => { this.output = (this.output + d.toString()).slice(-2000); };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    child.once('exit', (code, signal) => {
+      if (!this.wanted || child !== this.child) return;
+      this.lastExit = `dnsmasq exited (${signal ?? code}): ${this.output.trim().split('\n').slice(-2).join(' | ')}`;
+      this.scheduleRestart();
+    });
+    child.once('error', (e) => { this.lastExit = `dnsmasq could not start: ${e.message}`; });
+    for (let i = 0; i < 250; i++) {
+      if (!this.running) throw new Error(this.lastExit ?? `dnsmasq exited: ${this.output.trim()}`);
+      if (await readPid(pidFile) !== null) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error('dnsmasq did not come up within 5 s');
+  }
+
+  /** A resolver that died is started again with the names it served, backing off while it keeps failing. */
+  private scheduleRestart(): void {
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      if (!this.wanted) return;
+      this.restarts++;
+      writeAtomic(this.hostsFile, this.hosts).then(() => this.spawnAndWait()).then(
+        () => { this.restartDelayMs = RESTART_FIRST_MS; },
+        (error: Error) => {
+          this.lastExit = error.message;
+          this.restartDelayMs = Math.min(this.restartDelayMs * 2, RESTART_MAX_MS);
+          if (this.wanted && !this.running) this.scheduleRestart();
+        });
+    }, this.restartDelayMs);
+    this.restartTimer.unref();
   }
 
   /** A dnsmasq left by an agent that died without setpriv (same pid file) is ours: end it. */
@@ -142,8 +201,10 @@ async function terminate(pid: number): Promise<void> {
   if (alive(pid)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
 }
 
+let writeSerial = 0;
+
 async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
+  const tmp = `${file}.tmp-${process.pid}-${++writeSerial}`;
   await writeFile(tmp, text, { mode: 0o644 });
   await rename(tmp, file);
 }

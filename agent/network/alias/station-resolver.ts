@@ -1,7 +1,8 @@
 // Starts the station's resolver where the agent works: in the namespace its runner runs nft and ip
 // in (tests wrap the runner to a namespace; `ip netns identify` names it, empty means our own),
-// bound to the gateway and, when free, loopback (another resolver often holds 127.0.0.1:53 on a
-// host; the gateway alone is enough for the nodes), forwarding other names to the host's servers.
+// bound to the gateway and loopback, or to the gateway alone when another resolver holds
+// 127.0.0.1:53 (common on hosts; the gateway is what nodes use), forwarding other names to the
+// host's servers.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Runner } from '../../exec.ts';
@@ -24,13 +25,17 @@ export async function startStationResolver(o: StationResolverOptions): Promise<{
   const listens = o.loopback === false ? [[o.gateway]] : [[o.gateway, '127.0.0.1'], [o.gateway]];
   let error = 'dnsmasq did not start';
   for (const listen of listens) {
-    const resolver = new DnsmasqResolver({ netns, dir: join(o.stateDir, 'dns'), listen, domain: o.domain, upstreams });
-    try {
-      await resolver.start(o.initialHosts);
-      return { resolver };
-    } catch (e) {
-      await resolver.stop();
-      error = (e as Error).message;
+    // a second try for a passing failure (slow start on a busy box); loopback taken: next option
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const resolver = new DnsmasqResolver({ netns, dir: join(o.stateDir, 'dns'), listen, domain: o.domain, upstreams });
+      try {
+        await resolver.start(o.initialHosts);
+        return { resolver };
+      } catch (e) {
+        await resolver.stop();
+        error = (e as Error).message;
+        if (/in use/i.test(error)) break;
+      }
     }
   }
   return { error };
