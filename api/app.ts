@@ -1,7 +1,6 @@
 // The HTTP API as a Fastify plugin: schemas, auth, error shape and routes. The server (listening,
 // signals) lives in server.ts, so tests can inject requests into this app without a socket.
 import Fastify, { LogController, type FastifyInstance, type onRequestHookHandler, type onResponseHookHandler } from 'fastify';
-import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { StationSystem } from '../agent/system.ts';
 import { AGENT_VERSION } from '../agent/version.ts';
@@ -14,6 +13,7 @@ import type { StationApp } from './types.ts';
 import { API_ROUTES } from './routes/index.ts';
 import { pageRoutes } from './routes/page.ts';
 import { lazySerializers, lazyValidators } from './lazy-serializers.ts';
+import { openApiDocumentOnDemand, type NotedRoute } from './openapi.ts';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -48,15 +48,6 @@ export async function buildApp({ system }: AppOptions): Promise<FastifyInstance>
   app.addSchema(HardwareSchema);
   app.addSchema(NodeSchema);
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'Station API', version: AGENT_VERSION, description: 'A home station of a Community Cluster: nodes, mesh, traffic control.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'the admin token (station token)' } } },
-    },
-    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  });
-
   // Reads are open to the LAN; every change needs the admin token, checked before the body is parsed
   // (an unauthenticated caller learns nothing from validation errors). The hooks are attached to
   // mutating routes only, so the reads that pages and monitors poll pay nothing for them.
@@ -82,6 +73,14 @@ export async function buildApp({ system }: AppOptions): Promise<FastifyInstance>
     if (!selfAuthenticating) route.onRequest = [authorize, ...asList(route.onRequest)] as typeof route.onRequest;
     route.onResponse = [logChange, ...asList(route.onResponse)] as typeof route.onResponse;
   });
+  // Every route, as the hook above left it (security included), and the shared schemas of the
+  // plugin it is registered in, for the OpenAPI document.
+  const documented: NotedRoute[] = [];
+  const sharedSchemas: Record<string, unknown> = {};
+  app.addHook('onRoute', function noteRoute(this: FastifyInstance, route) {
+    Object.assign(sharedSchemas, this.getSchemas());
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) documented.push({ method, url: route.url, schema: route.schema as NotedRoute['schema'] });
+  });
   // A mutation to an unknown route still needs the token first (probing for routes counts as failed
   // authentication), then gets 404.
   app.setNotFoundHandler({
@@ -90,6 +89,10 @@ export async function buildApp({ system }: AppOptions): Promise<FastifyInstance>
 
   for (const routes of API_ROUTES) await app.register(routes, { prefix: '/api/v1', system });
   await app.register(pageRoutes, { system }); // the status page at `/`, outside /api/v1
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  const openApi = openApiDocumentOnDemand(documented, sharedSchemas, {
+    info: { title: 'Station API', version: AGENT_VERSION, description: 'A home station of a Community Cluster: nodes, mesh, traffic control.' },
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'the admin token (station token)' } },
+  });
+  app.get('/api/openapi.json', { schema: { hide: true } }, openApi);
   return app as unknown as FastifyInstance;
 }
