@@ -20,9 +20,10 @@ export const NODE_FLAGS: readonly string[] = [
 /** Environment read by the C library when the process starts. */
 export const NODE_ENV: Readonly<Record<string, string>> = {
   // glibc gives each thread that allocates its own malloc arena (up to 8 per core); V8's and libuv's
-  // worker threads each keep freed memory in theirs. Two arenas keep ~1-3 MB less
-  // resident at idle (noisy; one arena saves ~1 MB more, throughput not measured); the status bench ratio stayed at 0.80-0.81.
-  MALLOC_ARENA_MAX: '2',
+  // worker threads each keep freed memory in theirs. One arena: idle RSS ~1 MB below two and ~2-4 MB
+  // below glibc's default; status bench ratio 0.81-0.83 with one vs 0.82 with two (2026-11-25, load
+  // 0.5-0.8): the agent's threads allocate little, so they rarely wait on the shared arena.
+  MALLOC_ARENA_MAX: '1',
 };
 
 /** Set in the re-executed process: re-execute at most once, whatever happens to the flags. */
