@@ -38,6 +38,21 @@ check_status() {
   note "status: name $name, version $version, health $(jq -r .health "$_tmp/status.json"), subsystems $(jq -r '[.subsystems[] | "\(.name)=\(.state)"] | join(" ")' "$_tmp/status.json")"
 }
 
+# The hardware report arrives (detection runs in the background, systeminformation in a child
+# process): GET /api/v1/hardware answers 200 with this machine's CPU, memory and disks.
+check_hardware() { # $@ fetch function
+  local waited=0 code
+  while :; do
+    code=$("$@" /api/v1/hardware > "$_tmp/hardware" && head -n1 "$_tmp/hardware")
+    [ "$code" = 200 ] && break
+    [ "$waited" -ge 180 ] && die "no hardware report after ${waited}s (last: $(tail -n +2 "$_tmp/hardware" | head -c 300))"
+    sleep 2; waited=$((waited + 2))
+  done
+  tail -n +2 "$_tmp/hardware" > "$_tmp/hardware.json"
+  [ "$(jq -r '.cpu.cores' "$_tmp/hardware.json")" -ge 1 ] || die "hardware report without CPU cores: $(head -c 300 "$_tmp/hardware.json")"
+  note "hardware report after ${waited}s more: $(jq -r '"\(.board.model // "?"), \(.cpu.cores) cores, \(.memory.totalBytes / 1048576 | floor) MiB, disks \([.disks[].name] | join(" "))"' "$_tmp/hardware.json")"
+}
+
 # fetch over the forwarded port: prints the status code, then the body
 fetch_host() { curl -s -m 5 -o "$_tmp/body" -w '%{http_code}\n' "http://127.0.0.1:$_port$1" && cat "$_tmp/body"; }
 
@@ -72,6 +87,7 @@ boot_qemu() { # $1 image, $2 timeout s, $3 keep-nodes check
   note "ready ${ready_s}s after QEMU started"
   step "checking /api/v1/status"
   check_status fetch_host
+  check_hardware fetch_host
   grep -a -m1 'firstboot: this station is' "$log" | sed 's/^.*firstboot:/        first boot:/' || true
   grep -aq 'Reached target.*Multi-User\|station-[0-9a-f]\{4\} login:' "$log" && note "console shows the login prompt"
   # inside the guest through the QEMU guest agent; the API through the guest's own loopback
@@ -125,6 +141,7 @@ boot_nspawn() { # $1 rootfs, $2 timeout s, $3 keep-nodes check
   note "ready ${ready_s}s after nspawn started"
   step "checking /api/v1/status"
   check_status fetch_inside
+  check_hardware fetch_inside
   local on_disk in_ram
   on_disk=$(in_container sh -c 'find /var/log/journal -name "*.journal" 2>/dev/null | wc -l')
   in_ram=$(in_container sh -c 'find /run/log/journal -name "*.journal" 2>/dev/null | wc -l')
