@@ -60,6 +60,21 @@ t('a resolver that dies is started again, with the current names', async ({ ns, 
   assert.match(resolver.lastExit ?? '', /SIGKILL/, 'why it stopped is kept for the status');
 });
 
+t('a resolver that cannot start says why and is not retried behind the caller\'s back', async ({ ns, dir }) => {
+  // the suite's resolver holds 127.0.0.1:53 in this namespace
+  const second = new DnsmasqResolver({ netns: ns.name, dir: join(dir, 'second'), listen: ['127.0.0.1'], domain: DOMAIN, upstreams: [] });
+  onCleanup('second resolver', () => second.stop());
+  try {
+    await second.start(hosts(4));
+    assert.unreachable('should have failed');
+  } catch (error) {
+    assert.match((error as Error).message, /Address already in use/);
+  }
+  await new Promise((r) => setTimeout(r, 2500)); // past the first restart delay
+  assert.is(second.processId, null);
+  assert.is(second.restarts, 0);
+});
+
 t('loopback held by another resolver: the station resolver serves the gateway alone', async ({ ns }) => {
   // the test's resolver holds 127.0.0.1:53 in this namespace, as a host's own resolver often does
   await exec(['ip', '-n', ns.name, 'link', 'add', 'gw0', 'type', 'bridge']);

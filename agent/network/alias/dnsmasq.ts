@@ -83,7 +83,14 @@ export class DnsmasqResolver {
     this.hosts = initialHosts;
     await writeAtomic(this.hostsFile, initialHosts);
     this.wanted = true;
-    await this.spawnAndWait();
+    try {
+      await this.spawnAndWait();
+    } catch (error) {
+      // a resolver that never came up is not restarted behind the caller's back
+      this.wanted = false;
+      clearTimeout(this.restartTimer);
+      throw error;
+    }
   }
 
   /**
