@@ -1,6 +1,6 @@
 // Runs detection in the background and keeps the last report. Readiness never waits for it:
 // callers get `undefined` until the first detection finishes, then the cached report.
-import { buildHardwareReport, type HardwareReport, type RawHardware } from './report.ts';
+import { buildHardwareReport, type HardwareReport } from './report.ts';
 import { probeCapabilities } from './capabilities.ts';
 import { readRawInChild } from './raw-reader.ts';
 import type { HostAccess } from './host.ts';
@@ -9,8 +9,6 @@ export interface DetectorOptions {
   host: HostAccess;
   nodePath: string;
   refreshMs: number;
-  /** what systeminformation reads; default: the hardware reader's child process, run with host.run */
-  readRaw?: () => Promise<RawHardware>;
   onReport?: (report: HardwareReport) => void;
   onError?: (error: Error) => void;
 }
@@ -44,7 +42,7 @@ export class HardwareDetector {
   refresh(): Promise<HardwareReport | undefined> {
     this.running ??= (async () => {
       try {
-        const [raw, capabilities] = await Promise.all([this.readRaw(), probeCapabilities({ host: this.options.host, nodePath: this.options.nodePath })]);
+        const [raw, capabilities] = await Promise.all([readRawInChild(this.options.host.run), probeCapabilities({ host: this.options.host, nodePath: this.options.nodePath })]);
         this.report = buildHardwareReport(raw, capabilities);
         this.options.onReport?.(this.report);
         return this.report;
@@ -56,9 +54,5 @@ export class HardwareDetector {
       }
     })();
     return this.running;
-  }
-
-  private readRaw(): Promise<RawHardware> {
-    return this.options.readRaw ? this.options.readRaw() : readRawInChild(this.options.host.run);
   }
 }
