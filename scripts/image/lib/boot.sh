@@ -28,7 +28,8 @@ wait_ready() { # $1 timeout s, $2 start ms, rest: a command that fetches a path 
 
 # check_status FETCH...: GET /api/v1/status; checks name, version, readiness; prints a summary line.
 check_status() {
-  local out; out=$("$@" /api/v1/status | tail -n +2)
+  fetch_answer 60 "$@" /api/v1/status
+  local out; out=$(tail -n +2 "$_tmp/answer")
   echo "$out" > "$_tmp/status.json"
   local name version ready
   name=$(jq -r .name "$_tmp/status.json"); version=$(jq -r .version "$_tmp/status.json"); ready=$(jq -r .ready "$_tmp/status.json")
@@ -38,19 +39,39 @@ check_status() {
   note "status: name $name, version $version, health $(jq -r .health "$_tmp/status.json"), subsystems $(jq -r '[.subsystems[] | "\(.name)=\(.state)"] | join(" ")' "$_tmp/status.json")"
 }
 
-# The hardware report arrives (detection runs in the background, systeminformation in a child
-# process): GET /api/v1/hardware answers 200 with this machine's CPU, memory and disks.
-check_hardware() { # $@ fetch function
-  local waited=0 code
+# fetch_answer SECONDS FETCH... PATH: the first answer of any status within SECONDS, into
+# $_tmp/answer (status line, then body). A slow guest may miss one 5 s request; that is retried,
+# and only a guest that never answers stops the test, saying so.
+fetch_answer() {
+  local limit=$1; shift
+  local path=${*: -1} start; start=$(now_ms)
+  local last=""
   while :; do
-    code=$("$@" /api/v1/hardware > "$_tmp/hardware" && head -n1 "$_tmp/hardware")
-    [ "$code" = 200 ] && break
-    [ "$waited" -ge 180 ] && die "no hardware report after ${waited}s (last: $(tail -n +2 "$_tmp/hardware" | head -c 300))"
-    sleep 2; waited=$((waited + 2))
+    if "$@" > "$_tmp/answer" 2>"$_tmp/answer.err"; then return 0; else last="fetch exited $? ($(head -c 200 "$_tmp/answer.err"))"; fi
+    if [ $(( ($(now_ms) - start) / 1000 )) -ge "$limit" ]; then die "no answer from $path within ${limit}s; last try: $last"; fi
+    sleep 1
   done
-  tail -n +2 "$_tmp/hardware" > "$_tmp/hardware.json"
+}
+
+# The hardware report arrives (detection runs in the background, systeminformation in a child
+# process): GET /api/v1/hardware answers at once, 503 with Retry-After until the first report,
+# then 200 with this machine's CPU, memory and disks. Prints when it arrived.
+check_hardware() { # $@ fetch function
+  local start; start=$(now_ms)
+  local code waited
+  while :; do
+    fetch_answer 60 "$@" /api/v1/hardware
+    code=$(head -n1 "$_tmp/answer")
+    waited=$(echo "scale=1; ($(now_ms) - start) / 1000" | bc)
+    [ "$code" = 200 ] && break
+    [ "$code" = 503 ] || die "GET /api/v1/hardware answered $code: $(tail -n +2 "$_tmp/answer" | head -c 300)"
+    if [ "$(( ($(now_ms) - start) / 1000 ))" -ge 300 ]; then die "no hardware report after ${waited}s (last: $(tail -n +2 "$_tmp/answer" | head -c 300))"; fi
+    sleep 2
+  done
+  tail -n +2 "$_tmp/answer" > "$_tmp/hardware.json"
   [ "$(jq -r '.cpu.cores' "$_tmp/hardware.json")" -ge 1 ] || die "hardware report without CPU cores: $(head -c 300 "$_tmp/hardware.json")"
-  note "hardware report after ${waited}s more: $(jq -r '"\(.board.model // "?"), \(.cpu.cores) cores, \(.memory.totalBytes / 1048576 | floor) MiB, disks \([.disks[].name] | join(" "))"' "$_tmp/hardware.json")"
+  note "hardware report arrived ${waited}s after the status check ($(jq -r 'if .partial then "partial: \(.partialReasons | join("; "))" else "complete" end' "$_tmp/hardware.json")): $(jq -r '"\(.board.model // "?"), \(.cpu.cores) cores, \(.memory.totalBytes / 1048576 | floor) MiB, disks \([.disks[].name] | join(" "))"' "$_tmp/hardware.json")"
+  echo "hardware-report-seconds: $waited"
 }
 
 # fetch over the forwarded port: prints the status code, then the body

@@ -11,7 +11,7 @@ _step=0
 _steps=1
 _t0=$(date +%s)
 steps() { _steps=$1; }
-step() { _step=$((_step + 1)); printf '[%d/%d %4ss] %s\n' "$_step" "$_steps" "$(( $(date +%s) - _t0 ))" "$*"; }
+step() { _step=$((_step + 1)); station_step "$*"; printf '[%d/%d %4ss] %s\n' "$_step" "$_steps" "$(( $(date +%s) - _t0 ))" "$*"; }
 note() { printf '        %s\n' "$*"; }
 die() { printf 'image: %s\n' "$*" >&2; exit 1; }
 
