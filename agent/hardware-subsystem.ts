@@ -8,6 +8,13 @@ import type { EventBus } from './events.ts';
 import type { Logger } from './log.ts';
 import type { Runner } from './exec.ts';
 
+/**
+ * How long one probe program (and the reader child, whose readings have their own 30 s budgets)
+ * may run. A PC answers in well under a second; an emulated or busy Raspberry Pi has been seen to
+ * need more than 10 s for the reader alone.
+ */
+const PROBE_TIMEOUT_MS = 90_000;
+
 export class HardwareSubsystem implements Subsystem {
   readonly name = 'hardware';
   private readonly detector: HardwareDetector;
@@ -15,7 +22,7 @@ export class HardwareSubsystem implements Subsystem {
 
   constructor(deps: { run: Runner; events: EventBus; log: Logger; nodePath: string; refreshSeconds: number }) {
     this.detector = new HardwareDetector({
-      host: linuxHost((argv) => deps.run(argv, { allowFailure: true, timeoutMs: 10_000 })),
+      host: linuxHost((argv) => deps.run(argv, { allowFailure: true, timeoutMs: PROBE_TIMEOUT_MS })),
       nodePath: deps.nodePath,
       refreshMs: deps.refreshSeconds * 1000,
       onReport: (report) => {
@@ -45,8 +52,15 @@ export class HardwareSubsystem implements Subsystem {
     return this.detector.refresh();
   }
 
+  /** Why there is no report yet: detection still running, or the last one failed. */
+  pendingReason(): string {
+    return this.lastError ? `hardware detection failed (${this.lastError}); it is tried again` : 'hardware detection is still running';
+  }
+
   health(): SubsystemHealth {
     if (this.lastError) return { state: 'degraded', reason: `hardware detection failed: ${this.lastError}` };
+    const partial = this.detector.current()?.partialReasons ?? [];
+    if (partial.length) return { state: 'ok', reason: `partial report: ${partial.join('; ')}` };
     return this.detector.current() ? { state: 'ok' } : { state: 'starting', reason: 'detecting hardware' };
   }
 }

@@ -9,7 +9,14 @@ import type { RawHardware } from './report.ts';
 /** The reader next to this file: read-raw-main.ts when running from source, .js when built. */
 const READER = fileURLToPath(new URL(`./read-raw-main${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
-/** Pure: the reader's stdout as RawHardware, or a clear error when it is not that. */
+const OBJECT_PARTS = ['system', 'cpu', 'mem', 'osInfo', 'cpuTemperature'] as const;
+const LIST_PARTS = ['blockDevices', 'fsSize', 'wifiInterfaces'] as const;
+
+/**
+ * Pure: the reader's stdout as RawHardware, or a clear error when it is not that. A reading the
+ * reader could not make is left out by it and listed in `missing`; here it becomes empty, so the
+ * report is built from what did arrive (and says it is partial).
+ */
 export function parseRawHardware(stdout: string): RawHardware {
   let value: unknown;
   try {
@@ -17,11 +24,26 @@ export function parseRawHardware(stdout: string): RawHardware {
   } catch {
     throw new Error(`hardware reader gave no JSON: ${stdout.slice(0, 120) || '(nothing)'}`);
   }
-  const raw = value as Partial<RawHardware> | null;
-  if (!raw || typeof raw !== 'object' || typeof raw.system !== 'object' || typeof raw.cpu !== 'object' || typeof raw.mem !== 'object' || !Array.isArray(raw.fsSize)) {
-    throw new Error('hardware reader answer lacks system, cpu, mem or fsSize');
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('hardware reader answer is not an object');
+  const raw = { ...(value as Record<string, unknown>) };
+  const missing = Array.isArray(raw.missing) ? raw.missing.filter((m): m is string => typeof m === 'string') : [];
+  const listed = (part: string) => missing.some((m) => m.startsWith(`${part}:`));
+  for (const part of OBJECT_PARTS) {
+    if (raw[part] && typeof raw[part] === 'object' && !Array.isArray(raw[part])) continue;
+    if (!listed(part)) missing.push(`${part}: not in the reader's answer`);
+    raw[part] = {};
   }
-  return raw as RawHardware;
+  for (const part of LIST_PARTS) {
+    if (Array.isArray(raw[part])) continue;
+    if (!listed(part)) missing.push(`${part}: not in the reader's answer`);
+    raw[part] = [];
+  }
+  if (raw.networkInterfaces === undefined) {
+    if (!listed('networkInterfaces')) missing.push('networkInterfaces: not in the reader\'s answer');
+    raw.networkInterfaces = [];
+  }
+  if (!OBJECT_PARTS.some((p) => Object.keys(raw[p] as object).length > 0)) throw new Error(`hardware reader answered without any reading (${missing.join('; ')})`);
+  return { ...(raw as unknown as RawHardware), missing };
 }
 
 export async function readRawInChild(run: ProbeRunner): Promise<RawHardware> {

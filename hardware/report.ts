@@ -14,6 +14,10 @@ export interface HardwareReport {
   wifi: { name: string; model: string; vendor: string; mac: string }[];
   temperatures: { mainC: number | null; coresC: number[]; maxC: number | null };
   capabilities: Capability[];
+  /** true when some readings did not arrive (a slow or odd box): the rest of the report stands */
+  partial: boolean;
+  /** one line per missing reading: `cpuTemperature: no answer within 30 s` */
+  partialReasons: string[];
 }
 
 /** The subset of systeminformation's answers the report is made from. */
@@ -29,6 +33,8 @@ export interface RawHardware {
   networkInterfaces: Record<string, any>[] | Record<string, any>;
   wifiInterfaces: Record<string, any>[];
   cpuTemperature: Record<string, any>;
+  /** readings that failed or did not finish in time (see within.ts) */
+  missing?: string[];
 }
 
 const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
@@ -67,5 +73,7 @@ export function buildHardwareReport(raw: RawHardware, capabilities: Capability[]
     wifi: raw.wifiInterfaces.map((w) => ({ name: text(w.iface), model: text(w.model), vendor: text(w.vendor), mac: text(w.mac) })),
     temperatures: { mainC: num(raw.cpuTemperature.main), coresC: cores, maxC: num(raw.cpuTemperature.max) },
     capabilities,
+    partial: (raw.missing ?? []).length > 0,
+    partialReasons: raw.missing ?? [],
   };
 }

@@ -4,12 +4,17 @@
 // every few minutes.
 import si from 'systeminformation';
 import type { RawHardware } from './report.ts';
+import { collectWithin } from './within.ts';
 
-export async function readRaw(): Promise<RawHardware> {
+/** How long one reading may take. About 150 ms on a PC; an emulated or loaded Pi can take 100× that. */
+export const READING_BUDGET_MS = 30_000;
+
+export async function readRaw(budgetMs = READING_BUDGET_MS): Promise<RawHardware> {
   // Targeted calls instead of getStaticData(): together they take ~150 ms instead of ~1 s.
-  const [system, baseboard, cpu, mem, osInfo, blockDevices, diskLayout, fsSize, networkInterfaces, wifiInterfaces, cpuTemperature] = await Promise.all([
-    si.system(), si.baseboard(), si.cpu(), si.mem(), si.osInfo(), si.blockDevices(), si.diskLayout(), si.fsSize(),
-    si.networkInterfaces(), si.wifiInterfaces(), si.cpuTemperature(),
-  ]);
-  return { system, baseboard, cpu, mem, osInfo, blockDevices, diskLayout, fsSize, networkInterfaces, wifiInterfaces, cpuTemperature } as unknown as RawHardware;
+  const { values, missing } = await collectWithin({
+    system: () => si.system(), baseboard: () => si.baseboard(), cpu: () => si.cpu(), mem: () => si.mem(), osInfo: () => si.osInfo(),
+    blockDevices: () => si.blockDevices(), diskLayout: () => si.diskLayout(), fsSize: () => si.fsSize(),
+    networkInterfaces: () => si.networkInterfaces(), wifiInterfaces: () => si.wifiInterfaces(), cpuTemperature: () => si.cpuTemperature(),
+  }, budgetMs);
+  return { ...(values as unknown as RawHardware), missing };
 }

@@ -25,4 +25,6 @@ export const HardwareSchema = Type.Object({
   wifi: Type.Array(Type.Object({ name: Type.String(), model: Type.String(), vendor: Type.String(), mac: Type.String() })),
   temperatures: Type.Object({ mainC: Nullable(Type.Number()), coresC: Type.Array(Type.Number()), maxC: Nullable(Type.Number()) }),
   capabilities: Type.Array(CapabilitySchema),
+  partial: Type.Boolean({ description: 'some readings did not arrive (a slow or unusual box); the rest of the report stands' }),
+  partialReasons: Type.Array(Type.String(), { description: 'one line per missing reading' }),
 }, { $id: 'Hardware' });
