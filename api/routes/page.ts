@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { RoutePlugin } from '../types.ts';
+import { rootMetricsRoute } from './metrics.ts';
 
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8',
@@ -48,6 +49,8 @@ export const pageRoutes: RoutePlugin = async (app, { system }) => {
   };
   const hide = { schema: { hide: true } };
   app.get('/', hide, serve('index.html'));
+  // Prometheus scrapes /metrics by default; the same text as /api/v1/metrics.
+  await app.register(rootMetricsRoute, { system });
   app.get('/setup', hide, serve('setup.html'));
   for (const file of assets.keys()) if (!file.endsWith('.html')) app.get(`/${file}`, hide, serve(file));
 
