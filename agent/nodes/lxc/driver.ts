@@ -22,7 +22,8 @@ import { writeNodeFiles } from './rootfs-files.ts';
 import { cloneRootfs } from './clone.ts';
 import { readContainerDirs, readNodes } from './observe.ts';
 import type { ContainerDirEntry } from './parse-ls.ts';
-import { tailLines } from './tail.ts';
+import { printableLog, tailLines } from './tail.ts';
+import { readUntrustedTail } from './untrusted-file.ts';
 
 export interface LxcDriverOptions {
   lxcPath: string;
@@ -240,17 +241,22 @@ export class LxcDriver implements NodeDriver {
   }
 
   async logs(name: string, options: { lines: number }): Promise<string> {
+    assertNodeName(name);
     const dir = this.dir(name);
     if (!(await stat(dir).then(() => true, () => false))) throw new NotFoundError('NODE_NOT_FOUND', `node ${name} does not exist on this station`);
-    const read = (path: string) => readFile(path, 'utf8').catch(() => '');
-    const sections: string[] = [];
-    const modules = tailLines(await read(join(dir, 'logs', 'modules.log')), options.lines);
-    const init = tailLines(await read(join(dir, 'console.log')), options.lines);
-    const lxc = tailLines(await read(join(dir, 'lxc.log')), Math.min(options.lines, 20));
-    if (init) sections.push(`== init ==\n${init}`);
-    if (modules) sections.push(`== modules ==\n${modules}`);
-    if (lxc) sections.push(`== lxc ==\n${lxc}`);
-    return sections.join('\n');
+    // logs/ is the node's own (mounted into it, see untrusted-file.ts); console.log (what the node
+    // printed) and lxc.log are written by LXC on the host, but are read the same bounded way
+    const section = async (title: string, file: string, lines: number): Promise<string> => {
+      const read = await readUntrustedTail(dir, file);
+      if (read.kind === 'missing') return '';
+      const text = read.kind === 'refused' ? `[station] ${file} not shown: ${read.reason}` : tailLines(printableLog(read.data), lines);
+      return text ? `== ${title} ==\n${text}` : '';
+    };
+    const sections = [
+      await section('init', 'console.log', options.lines),
+      await section('modules', 'logs/modules.log', options.lines),
+      await section('lxc', 'lxc.log', Math.min(options.lines, 20)),
+    ];
+    return sections.filter(Boolean).join('\n');
   }
 }
-
