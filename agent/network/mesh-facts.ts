@@ -1,5 +1,6 @@
 // What the Network Node needs from the mesh, derived from the mesh subsystem's own views (pure):
-// the owner (aliases are ALIAS.OWNER.<domain>), the peers' APIs (to pull their names), and once the
+// the owner (aliases are ALIAS.OWNER.<domain>), the peers' APIs and owners (to pull their names and
+// know which owner's aliases each may publish), and once the
 // mesh is up its interface, its subnet and which owner has which mesh addresses (for owner:NAME).
 // Names of nodes on other stations come from the alias registry (see remoteNodeDirectory).
 import type { AliasPeer } from './alias/exchange.ts';
@@ -22,7 +23,7 @@ export const MESH_OVERLAY = '100.64.0.0/10';
 
 export function meshFactsFrom(info: MeshInfoView, peerViews: MeshPeerView[], self: { name: string; httpPort: number }): MeshFacts {
   const peers = peerViews.filter((p) => !p.revoked && p.name !== self.name);
-  const facts: MeshFacts = { owner: info.owner, peers: peers.map((p) => ({ station: p.name, url: `http://${p.address}:${self.httpPort}` })) };
+  const facts: MeshFacts = { owner: info.owner, peers: peers.map((p) => ({ station: p.name, url: `http://${p.address}:${self.httpPort}`, owner: p.owner })) };
   if (info.state !== 'up') return facts;
   // An owner's stations are their mesh addresses and the node subnets routed to them; so are the
   // members of a certificate group (every station's certificate: station, owner-OWNER, lighthouse).

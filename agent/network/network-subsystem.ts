@@ -82,7 +82,7 @@ export class NetworkSubsystem implements Subsystem {
     this.deps = deps;
     this.nodeSubnet = deps.config.nodeSubnet;
     this.nft = new NftDriver(deps.run);
-    this.aliases = new AliasRegistry(deps.config.domain);
+    this.aliases = new AliasRegistry(deps.config.domain, { station: deps.config.name });
     this.exchange = new AliasExchange({ registry: this.aliases, log: deps.log, intervalMs: deps.aliasPullMs });
   }
 

@@ -3,6 +3,7 @@
 // real GET /api/v1/aliases route) with a client "node" namespace on its bridge that asks the
 // station's resolver, as nodes do. The stations reach each other over a shared LAN namespace
 // standing in for the mesh (the mesh code will call setAliasPeers with its peers' mesh addresses).
+// A fourth peer, s8 of another owner, publishes forged records (issue 11, finding 8).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -56,6 +57,33 @@ async function makeStation(index: number, lan: Netns, lanBridge: string): Promis
   return { name, ns, client, lanAddress, subnet: index, child, lines, send };
 }
 
+const ROGUE_ADDRESS = '198.18.50.8';
+const FAR_FUTURE = 8_000_000_000_000_000;
+/** What s8 (owner mallory) answers: another station's node name and alice's alias, "from the future", and one name of its own. */
+const ROGUE_RECORDS = [
+  { name: 'web.s1.mesh.internal', address: '198.19.99.99', node: 'web', kind: 'node', since: FAR_FUTURE },
+  { name: 'www.alice.mesh.internal', address: '198.19.99.99', node: 'web', kind: 'alias', since: FAR_FUTURE },
+  { name: 'evil.s8.mesh.internal', address: '198.19.99.98', node: 'evil', kind: 'node', since: 1 },
+];
+
+/** A peer station that lies: a plain HTTP server on the LAN answering the alias pull with ROGUE_RECORDS. */
+async function makeRogue(lan: Netns, lanBridge: string): Promise<void> {
+  const ns = await createNetns('a8');
+  const up = runName('u8');
+  await exec(['ip', 'link', 'add', up, 'netns', ns.name, 'type', 'veth', 'peer', 'name', `${up}p`, 'netns', lan.name]);
+  await exec(['ip', '-n', lan.name, 'link', 'set', `${up}p`, 'master', lanBridge, 'up']);
+  await exec(['ip', '-n', ns.name, 'addr', 'add', `${ROGUE_ADDRESS}/24`, 'dev', up]);
+  await exec(['ip', '-n', ns.name, 'link', 'set', up, 'up']);
+  const body = JSON.stringify({ station: 's8', records: ROGUE_RECORDS });
+  const script = `require('node:http').createServer((q, r) => { r.setHeader('content-type', 'application/json'); r.end(${JSON.stringify(body)}); }).listen(${PORT}, '${ROGUE_ADDRESS}', () => console.log('ready'));`;
+  const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  onCleanup(`rogue peer pid ${child.pid}`, () => { child.kill('SIGKILL'); });
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', (l) => l === 'ready' ? resolve() : reject(new Error(l)));
+    child.once('exit', (code) => reject(new Error(`rogue peer exited ${code}`)));
+  });
+}
+
 /** What a node on this station gets for a name from its resolver (the gateway): an address or null. */
 async function lookup(s: Station, name: string): Promise<string | null> {
   const r = await exec(['busybox', 'nslookup', name, `198.19.1${s.subnet}.1`], { netns: s.client.name, allowFailure: true, timeoutMs: 5000 });
@@ -80,11 +108,13 @@ test.before(async () => {
   await exec(['ip', '-n', lan.name, 'link', 'add', lanBridge, 'type', 'bridge']);
   await exec(['ip', '-n', lan.name, 'link', 'set', lanBridge, 'up']);
   for (const i of [1, 2, 3]) stations.push(await makeStation(i, lan, lanBridge));
+  await makeRogue(lan, lanBridge);
   for (const s of stations) {
     await s.send({ mesh: { meshSubnets: [], owner: 'alice' } });
     // plus a peer that never answers (a station that went away): it must not hold back the others
-    const dead = { station: 's9', url: `http://198.18.50.9:${PORT}` };
-    await s.send({ peers: [...stations.filter((o) => o !== s).map((o) => ({ station: o.name, url: `http://${o.lanAddress}:${PORT}` })), dead] });
+    const dead = { station: 's9', url: `http://198.18.50.9:${PORT}`, owner: 'alice' };
+    const rogue = { station: 's8', url: `http://${ROGUE_ADDRESS}:${PORT}`, owner: 'mallory' };
+    await s.send({ peers: [...stations.filter((o) => o !== s).map((o) => ({ station: o.name, url: `http://${o.lanAddress}:${PORT}`, owner: 'alice' })), dead, rogue] });
   }
 });
 
@@ -100,6 +130,14 @@ test('node names and aliases resolve on every station', async () => {
   await untilAll('www.alice.mesh.internal', '198.19.11.10');
   await untilAll('db.s2.mesh.internal', '198.19.12.20');
   assert.is(await lookup(stations[2]!, 'nothing.s1.mesh.internal'), null);
+});
+
+test("a peer publishing another station's node name or another owner's alias moves neither", async () => {
+  await untilAll('evil.s8.mesh.internal', '198.19.99.98'); // its own name: its records are pulled
+  for (const s of stations) {
+    assert.is(await lookup(s, 'web.s1.mesh.internal'), '198.19.11.10', `${s.name}: web.s1 stays on s1`);
+    assert.is(await lookup(s, 'www.alice.mesh.internal'), '198.19.11.10', `${s.name}: alice's alias stays with alice's node`);
+  }
 });
 
 test('GET /api/v1/aliases lists names -> addresses -> stations', async () => {

@@ -60,17 +60,65 @@ export function renderHosts(records: AliasRecord[]): string {
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
-/** Keeps only well-formed records from a peer (names under our domain, IPv4 addresses). */
-export function sanitizeRemote(records: unknown, station: string, domain: string): AliasRecord[] {
-  if (!Array.isArray(records)) return [];
-  const out: AliasRecord[] = [];
-  for (const r of records as Partial<AliasRecord>[]) {
-    if (!r || typeof r.name !== 'string' || typeof r.address !== 'string' || typeof r.node !== 'string') continue;
-    const name = r.name.toLowerCase();
-    if (!name.endsWith(`.${domain}`) || !name.slice(0, -domain.length - 1).split('.').every((l) => LABEL.test(l))) continue;
-    const m = IPV4.exec(r.address);
-    if (!m || m.slice(1).some((x) => Number(x) > 255)) continue;
-    out.push({ name, address: r.address, station, node: r.node, kind: r.kind === 'alias' ? 'alias' : 'node', since: typeof r.since === 'number' ? r.since : 0 });
+/** At most this many records from one peer: a station's nodes (a /24) with a few aliases each. */
+export const MAX_RECORDS_PER_PEER = 2048;
+/** A DNS name is at most 253 characters. */
+const MAX_NAME_LENGTH = 253;
+
+/** Who we pulled the records from: its station name and, when the mesh says, its owner. */
+export interface RemotePeer { station: string; owner?: string }
+export interface RefusedRecord { name: string; reason: string }
+export interface RemoteRecords { records: AliasRecord[]; refused: RefusedRecord[] }
+
+/**
+ * Keeps only the records a peer may publish (issue 11, finding 8): its own node names
+ * NODE.PEER.<domain> and aliases of its own owner ALIAS.OWNER.<domain> (of its own label while
+ * its owner is unknown), with IPv4 addresses, at most MAX_RECORDS_PER_PEER. A `since` is the
+ * peer's word, so it is bounded: never later than now, and for a claim we already had from this
+ * peer (same name, address and node) never later than what we gave it then. A peer can therefore
+ * not win a name forever by stamping it with the future or with "now" on every pull.
+ */
+export function sanitizeRemote(records: unknown, peer: RemotePeer, domain: string, now: number, previous: AliasRecord[]): RemoteRecords {
+  const out: RemoteRecords = { records: [], refused: [] };
+  if (!Array.isArray(records)) return out;
+  const before = new Map(previous.map((r) => [r.name, r]));
+  const station = peer.station.toLowerCase();
+  const owner = (peer.owner ?? peer.station).toLowerCase();
+  const seen = new Set<string>();
+  for (const [i, raw] of records.entries()) {
+    const r = (raw && typeof raw === 'object' ? raw : {}) as Partial<AliasRecord>;
+    const shownName = typeof r.name === 'string' ? r.name.slice(0, 80) : `#${i}`;
+    if (out.records.length >= MAX_RECORDS_PER_PEER) {
+      out.refused.push({ name: shownName, reason: `over the cap of ${MAX_RECORDS_PER_PEER} records per station` });
+      continue;
+    }
+    const problem = recordProblem(r, station, owner, domain);
+    if (problem) {
+      out.refused.push({ name: shownName, reason: problem });
+      continue;
+    }
+    const name = (r.name as string).toLowerCase();
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const claimed = typeof r.since === 'number' && Number.isFinite(r.since) ? r.since : 0;
+    const old = before.get(name);
+    const known = old && old.address === r.address && old.node === r.node ? old.since : Infinity;
+    out.records.push({ name, address: r.address as string, station: peer.station, node: r.node as string, kind: r.kind as AliasRecord['kind'], since: Math.min(claimed, now, known) });
   }
   return out;
+}
+
+/** Why a peer may not publish this record; undefined when it may. */
+function recordProblem(r: Partial<AliasRecord>, station: string, owner: string, domain: string): string | undefined {
+  if (typeof r.name !== 'string' || typeof r.address !== 'string' || typeof r.node !== 'string') return 'not a record (name, address, node)';
+  if (r.name.length > MAX_NAME_LENGTH) return `name longer than ${MAX_NAME_LENGTH} characters`;
+  if (!LABEL.test(r.node)) return 'node is not a DNS label';
+  const m = IPV4.exec(r.address);
+  if (!m || m.slice(1).some((x) => Number(x) > 255)) return 'address is not IPv4';
+  const name = r.name.toLowerCase();
+  if (r.kind === 'node') return name === nodeName(r.node, station, domain) ? undefined : `a node record must be NODE.${station}.${domain} for its own node`;
+  if (r.kind !== 'alias') return 'kind is neither node nor alias';
+  const suffix = `.${owner}.${domain}`;
+  if (!name.endsWith(suffix) || !LABEL.test(name.slice(0, -suffix.length))) return `an alias must be ALIAS.${owner}.${domain} (its own owner's)`;
+  return undefined;
 }

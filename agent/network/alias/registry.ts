@@ -1,17 +1,26 @@
 // The alias registry: this station's own records plus those learned from other stations over the
 // mesh. Whoever feeds it (the network subsystem for local nodes, the exchange or the mesh code for
 // peers) calls set*; listeners (the resolver) hear about every change that alters an answer.
-import { resolveRecords, sanitizeRemote, type AliasRecord } from './records.ts';
+import { resolveRecords, sanitizeRemote, type AliasRecord, type RefusedRecord } from './records.ts';
+
+export interface AliasRegistryOptions {
+  /** this station: a "peer" of the same name is refused whole (our names are ours to publish) */
+  station?: string;
+  /** the clock peers' claims are bounded by (tests move it) */
+  now?: () => number;
+}
 
 export class AliasRegistry {
   private readonly domain: string;
+  private readonly options: AliasRegistryOptions;
   private local: AliasRecord[] = [];
   private readonly remote = new Map<string, AliasRecord[]>();
   private readonly listeners: ((records: AliasRecord[]) => void)[] = [];
   private lastAnswer = '';
 
-  constructor(domain: string) {
+  constructor(domain: string, options: AliasRegistryOptions = {}) {
     this.domain = domain;
+    this.options = options;
   }
 
   onChange(listener: (records: AliasRecord[]) => void): void {
@@ -23,10 +32,20 @@ export class AliasRegistry {
     this.changed();
   }
 
-  /** What a peer station publishes for its own nodes; replaces what we knew from it. */
-  setRemoteRecords(station: string, records: unknown): void {
-    this.remote.set(station, sanitizeRemote(records, station, this.domain));
+  /**
+   * What a peer station publishes for its own nodes; replaces what we knew from it. Only what the
+   * peer may publish is kept (its own node names, its owner's aliases: see sanitizeRemote); the
+   * rest is returned so the caller can say so.
+   */
+  setRemoteRecords(station: string, records: unknown, owner?: string): RefusedRecord[] {
+    if (this.options.station !== undefined && station.toLowerCase() === this.options.station.toLowerCase()) {
+      return [{ name: '*', reason: 'a peer with this station\'s own name' }];
+    }
+    const now = this.options.now?.() ?? Date.now();
+    const sane = sanitizeRemote(records, owner === undefined ? { station } : { station, owner }, this.domain, now, this.remote.get(station) ?? []);
+    this.remote.set(station, sane.records);
     this.changed();
+    return sane.refused;
   }
 
   forgetStation(station: string): void {

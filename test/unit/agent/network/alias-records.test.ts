@@ -24,7 +24,7 @@ test('the newest claim of a name wins (the replica that became Active last)', ()
 });
 
 test('records from peers: only names under our domain with IPv4 addresses', () => {
-  const got = sanitizeRemote([{ name: 'x.s2.mesh.internal', address: '10.2.0.7', node: 'x', kind: 'node', since: 5 }, { name: 'evil.example.com', address: '1.2.3.4', node: 'x' }, { name: 'y.s2.mesh.internal', address: '10.2.0.999', node: 'y' }, { name: 'bad label.mesh.internal', address: '1.1.1.1', node: 'z' }, null], 's2', 'mesh.internal');
+  const got = sanitizeRemote([{ name: 'x.s2.mesh.internal', address: '10.2.0.7', node: 'x', kind: 'node', since: 5, station: 's1' }, { name: 'evil.example.com', address: '1.2.3.4', node: 'x' }, { name: 'y.s2.mesh.internal', address: '10.2.0.999', node: 'y' }, { name: 'bad label.mesh.internal', address: '1.1.1.1', node: 'z' }, null], { station: 's2' }, 'mesh.internal', 1000, []).records;
   assert.equal(got.map((r) => r.name), ['x.s2.mesh.internal']);
   assert.is(got[0]!.station, 's2', 'the station is who we pulled from, not what the record says');
 });
@@ -33,9 +33,9 @@ test('the registry tells the resolver only when an answer changes', () => {
   const registry = new AliasRegistry('mesh.internal');
   const seen: string[][] = [];
   registry.onChange((records) => seen.push(records.map((r) => `${r.name}=${r.address}`)));
-  registry.setRemoteRecords('s2', [{ name: 'www.o.mesh.internal', address: '10.2.0.7', node: 'web', kind: 'alias', since: 1 }]);
-  registry.setRemoteRecords('s2', [{ name: 'www.o.mesh.internal', address: '10.2.0.7', node: 'web', kind: 'alias', since: 1 }]);
-  registry.setRemoteRecords('s3', [{ name: 'www.o.mesh.internal', address: '10.3.0.7', node: 'web', kind: 'alias', since: 2 }]);
+  registry.setRemoteRecords('s2', [{ name: 'www.o.mesh.internal', address: '10.2.0.7', node: 'web', kind: 'alias', since: 1 }], 'o');
+  registry.setRemoteRecords('s2', [{ name: 'www.o.mesh.internal', address: '10.2.0.7', node: 'web', kind: 'alias', since: 1 }], 'o');
+  registry.setRemoteRecords('s3', [{ name: 'www.o.mesh.internal', address: '10.3.0.7', node: 'web', kind: 'alias', since: 2 }], 'o');
   registry.forgetStation('s3');
   assert.equal(seen, [['www.o.mesh.internal=10.2.0.7'], ['www.o.mesh.internal=10.3.0.7'], ['www.o.mesh.internal=10.2.0.7']]);
 });

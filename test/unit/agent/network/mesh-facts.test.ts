@@ -9,9 +9,9 @@ const peers = [
   { name: 's4', owner: 'bob', address: '100.80.0.4', revoked: true },
 ];
 
-test('from the mesh: peers to pull names from (not ourselves, not revoked), owners by mesh address', () => {
+test('from the mesh: peers to pull names from (not ourselves, not revoked) with their owners, owners by mesh address', () => {
   const facts = meshFactsFrom({ state: 'up', owner: 'alice', nebula: { tunDev: 'nebula1' } }, peers, { name: 's1', httpPort: 8088 });
-  assert.equal(facts.peers, [{ station: 's2', url: 'http://100.70.0.2:8088' }, { station: 's3', url: 'http://100.80.0.3:8088' }]);
+  assert.equal(facts.peers, [{ station: 's2', url: 'http://100.70.0.2:8088', owner: 'alice' }, { station: 's3', url: 'http://100.80.0.3:8088', owner: 'bob' }]);
   assert.equal(facts.owners, { alice: ['100.70.0.2'], bob: ['100.80.0.3'] });
   assert.is(facts.meshInterface, 'nebula1');
   assert.equal(facts.meshSubnets, ['100.64.0.0/10']);
