@@ -13,9 +13,16 @@ _station_fail_loudly() {
   # Report once, in the shell that stops: a failure inside $(…) or ( … ) also fails the command
   # around it, and the parent reports that with its own step and line.
   if [ "${BASH_SUBSHELL:-0}" -gt 0 ]; then return "$status"; fi
-  local where="${BASH_SOURCE[1]:-$0}:${BASH_LINENO[0]:-?}"
-  printf '%s: FAILED%s: `%s` exited with status %d (%s)\n' \
-    "$(basename "$0")" "${STATION_STEP:+ in step \"$STATION_STEP\"}" "$command" "$status" "$where" >&2
+  local where="${BASH_SOURCE[1]:-$0}:${BASH_LINENO[0]:-?}" verb="exited with"
+  # `return 1` says little: show the line that called the function that gave up (the function has
+  # printed its reason before).
+  local file=${BASH_SOURCE[1]:-} line=${BASH_LINENO[0]:-0}
+  if [[ $command == return* ]] && [ -f "$file" ]; then
+    command=$(sed -n "${line}{s/^[[:space:]]*//;s/[[:space:]]*$//;p}" "$file" 2>/dev/null || true)
+    verb="returned"
+  fi
+  printf '%s: FAILED%s: `%s` %s status %d (%s)\n' \
+    "$(basename "$0")" "${STATION_STEP:+ in step \"$STATION_STEP\"}" "$command" "$verb" "$status" "$where" >&2
   return "$status"
 }
 trap _station_fail_loudly ERR

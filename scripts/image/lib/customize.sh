@@ -4,6 +4,8 @@
 customize_rootfs() { # $1 arch, $2 rootfs dir, $3 staged agent dir
   local arch=$1 root=$2 stage=$3
   cp -a "$IMAGE_OVERLAY/." "$root/"
+  # The station's own shell scripts (first boot, grow-root) report failures the same way as ours.
+  install -m 0644 "$IMAGE_ROOT/scripts/lib/fail-loudly.sh" "$root/usr/lib/station/fail-loudly.sh"
   mkdir -p "$root/opt/station/node/bin"
   rm -rf "$root/opt/station/app"
   cp -a "$stage" "$root/opt/station/app"
