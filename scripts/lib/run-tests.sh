@@ -19,6 +19,10 @@ run_test_files() { # $1: label, rest: files
     TESTS_PASSED=$((TESTS_PASSED + passed)); TESTS_FAILED=$((TESTS_FAILED + failed)); TESTS_SKIPPED=$((TESTS_SKIPPED + skipped))
     printf '%-11s %-60s %3d passed %3d failed %6.1fs\n' "$label" "$file" "$passed" "$failed" "$(echo "$(date +%s.%N) - $start" | bc)"
     if [ $failed -ne 0 ]; then
+      # Under load a failure must still say where it came from: the exit status (124/137: the file's
+      # time limit), the machine's load then, and the file's own last lines (assertion, engine output).
+      printf '    exit status %d; load average %s; %s\n' "$rc" "$(cut -d' ' -f1-3 /proc/loadavg)" \
+        "$([ "$rc" = 124 ] || [ "$rc" = 137 ] && echo "killed at the ${STATION_TEST_FILE_TIMEOUT:-900} s limit" || echo "last lines:")"
       printf '%s\n' "$out" | sed 's/^/    | /' | tail -n 80
       FAILED_FILES+=("$file")
     fi
