@@ -105,6 +105,19 @@ export function checkVolumePath(path: string): string | undefined {
   return undefined;
 }
 
+// Env values and module commands are written into a unit file or a shell script inside the node,
+// one per line: a newline (or CR, which systemd also ends a line on) would start a directive of
+// its own. Tab is the one control character with a use there.
+const CONTROL = /[^\P{Cc}\t]/u;
+
+/** Why `value` cannot be written as one line of a unit or script, or undefined when it can. */
+export function controlCharacterProblem(what: string, value: string): string | undefined {
+  const found = CONTROL.exec(value);
+  if (!found) return undefined;
+  const code = found[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+  return `${what} must not contain control characters (only tab is allowed): U+${code} at position ${found.index}`;
+}
+
 function duplicates(values: string[]): string[] {
   const seen = new Set<string>();
   const dup = new Set<string>();
@@ -127,7 +140,13 @@ function checkSemantics(spec: NodeSpec): void {
   if (dupPaths.length) throw new ValidationError(`two volumes mount at the same path: ${dupPaths.join(', ')}`, 'INVALID_SPEC');
   const dupModules = duplicates(spec.modules.map((m) => m.name));
   if (dupModules.length) throw new ValidationError(`duplicate module name: ${dupModules.join(', ')}`, 'INVALID_SPEC');
+  for (const [key, value] of Object.entries(spec.env)) {
+    const problem = controlCharacterProblem(`env.${key}`, value);
+    if (problem) throw new ValidationError(problem, 'INVALID_SPEC');
+  }
   for (const module of spec.modules) {
+    const problem = module.run === undefined ? undefined : controlCharacterProblem(`modules[${module.name}].run`, module.run);
+    if (problem) throw new ValidationError(problem, 'INVALID_SPEC');
     if (!module.run && !module.packages) throw new ValidationError(`module ${module.name} needs "run" or "packages"`, 'INVALID_SPEC');
     if (module.packages && spec.template !== 'debian') throw new ValidationError(`module ${module.name}: packages need the debian template (this node uses ${spec.template})`, 'INVALID_SPEC');
   }

@@ -5,6 +5,7 @@
 //   debian : a systemd unit per module with Restart=always and Environment= from env
 import { ValidationError } from '../../errors.ts';
 import type { ModuleSpec } from '../driver.ts';
+import { controlCharacterProblem } from '../spec.ts';
 
 export const MODULE_LOG = '/var/log/station/modules.log';
 
@@ -15,8 +16,15 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function checkModule(module: ModuleSpec, env: Record<string, string>): void {
   if (!MODULE_NAME.test(module.name)) throw new ValidationError(`invalid module name ${JSON.stringify(module.name)}`);
-  for (const key of Object.keys(env)) if (!ENV_NAME.test(key)) throw new ValidationError(`invalid environment variable name ${JSON.stringify(key)}`);
+  for (const [key, value] of Object.entries(env)) {
+    if (!ENV_NAME.test(key)) throw new ValidationError(`invalid environment variable name ${JSON.stringify(key)}`);
+    // checked again here (validateSpec refuses it first): a spec stored by an older agent may hold one
+    const problem = controlCharacterProblem(key, value);
+    if (problem) throw new ValidationError(problem);
+  }
   if (module.run !== undefined && (module.run.includes('\n') || !module.run.trim())) throw new ValidationError(`module ${module.name}: run must be one non-empty line`);
+  const runProblem = module.run === undefined ? undefined : controlCharacterProblem(`module ${module.name}: run`, module.run);
+  if (runProblem) throw new ValidationError(runProblem);
 }
 
 /** POSIX shell single-quoting. */

@@ -86,6 +86,19 @@ test('env and label keys are checked', () => {
   refused({ name: 'a', labels: { room: 5 } }, /labels/);
 });
 
+test('env values and module commands with control characters are refused before anything is made', () => {
+  // a newline would end the line of the unit file or script the value is written into
+  for (const bad of ['x\ny', 'x\ry', 'x\u0000y', 'x\u001b[31m', 'x\u007fy', 'x\u0085y']) {
+    refused({ name: 'a', env: { A: bad } }, /env\.A must not contain control characters \(only tab is allowed\): /);
+  }
+  refused({ name: 'a', modules: [{ name: 'm', run: 'echo a\necho b' }] }, /modules\[m\]\.run must not contain control characters/);
+  const spec = validateSpec({ name: 'web' });
+  assert.throws(() => applyPatch(spec, { env: { A: 'a\nExecStartPre=/bin/true' } }), /env\.A must not contain control characters/);
+  // tab and every printable character are fine
+  const ok = validateSpec({ name: 'a', env: { A: 'tab\there "quoted" \\ back $HOME 100% ünï ✓' }, modules: [{ name: 'm', run: 'printf "%s\\n" "$A"' }] });
+  assert.is(ok.env.A, 'tab\there "quoted" \\ back $HOME 100% ünï ✓');
+});
+
 test('a patch changes the allowed fields and is validated like a spec', () => {
   const spec = validateSpec({ name: 'web', labels: { room: 'hall' } });
   const next = applyPatch(spec, { labels: { room: 'attic' }, resources: { memoryMB: 128 }, autostart: false });

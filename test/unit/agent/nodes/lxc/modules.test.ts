@@ -1,5 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { busyboxModuleFiles, debianModuleFiles, debianModuleLinks, shellQuote } from '../../../../../agent/nodes/lxc/modules.ts';
 import { fixBusyboxRcS } from '../../../../../agent/nodes/templates/busybox.ts';
 import { golden } from '../../../../fixtures/lxc/golden.ts';
@@ -34,6 +38,39 @@ test('debian modules: a systemd unit per module with Restart=always and Environm
   const out = files(debianModuleFiles(modules, { GREETING: 'say "hi" 100%', PRICE: '$5' }));
   assert.fixture(out, await golden('modules-debian.txt', out));
   assert.equal(debianModuleLinks(modules).map((l) => l.path), ['/etc/systemd/system/multi-user.target.wants/station-module-web.service', '/etc/systemd/system/multi-user.target.wants/station-module-cost.service']);
+});
+
+// values that are hard to quote but allowed: every one must reach the module exactly as given
+const TRICKY = { QUOTES: `it's "here"`, BACKSLASH: 'a\\b\\nc', PERCENT: '100% %n %%', DOLLAR: '$HOME ${PATH} $$', TAB: 'a\tb', SPACES: '  lead and trail  ', UNICODE: 'ünï ✓', EMPTY: '' };
+
+test('an env value with a newline cannot add lines to a unit or a wrapper script', () => {
+  const evil = { EVIL: 'x\nExecStartPre=/bin/touch /pwned' };
+  assert.throws(() => debianModuleFiles([{ name: 'm', run: 'true' }], evil), /EVIL must not contain control characters/);
+  assert.throws(() => busyboxModuleFiles([{ name: 'm', run: 'true' }], evil, INITTAB), /EVIL must not contain control characters/);
+  assert.throws(() => debianModuleFiles([{ name: 'm', run: 'true' }], { CR: 'x\ry' }), /control characters/);
+});
+
+test('busybox wrapper: every allowed env value reaches the module as given (real sh)', () => {
+  const wrapper = busyboxModuleFiles([{ name: 'm', run: 'true' }], TRICKY, INITTAB).find((f) => f.path === '/etc/station/modules/m')!.content;
+  const exports = wrapper.split('\n').filter((l) => l.startsWith('export ')).join('\n');
+  const names = Object.keys(TRICKY);
+  const out = execFileSync('/bin/sh', ['-c', `${exports}\nprintf '%s\\0' ${names.map((n) => `"$${n}"`).join(' ')}`], { encoding: 'utf8' });
+  assert.equal(out.split('\0').slice(0, -1), Object.values(TRICKY));
+});
+
+test('debian unit with hard-to-quote env values passes systemd\'s own parser without a warning', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'unit-'));
+  try {
+    const unit = debianModuleFiles([{ name: 'm', run: 'echo "$QUOTES" 100%' }], TRICKY)[0]!;
+    const file = join(dir, basename(unit.path));
+    writeFileSync(file, unit.content);
+    const verify = spawnSync('systemd-analyze', ['verify', '--man=no', file], { encoding: 'utf8' });
+    assert.is(verify.status, 0, verify.stderr);
+    assert.is(verify.stderr.trim(), '', verify.stderr);
+    assert.is(unit.content.split('\n').filter((l) => l.startsWith('Environment=')).length, Object.keys(TRICKY).length);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('shell quoting survives single quotes', () => {
