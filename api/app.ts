@@ -14,8 +14,11 @@ import { API_ROUTES } from './routes/index.ts';
 import { pageRoutes } from './routes/page.ts';
 import { lazySerializers, lazyValidators } from './lazy-serializers.ts';
 import { openApiDocumentOnDemand, type NotedRoute } from './openapi.ts';
+import { HostGuard, stationHostNames } from '../agent/auth/host-guard.ts';
+import { ForbiddenError } from '../agent/errors.ts';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const HEALTH_URL = '/api/v1/health';
 
 export interface AppOptions {
   system: StationSystem;
@@ -48,6 +51,30 @@ export async function buildApp({ system }: AppOptions): Promise<FastifyInstance>
   app.addSchema(HardwareSchema);
   app.addSchema(NodeSchema);
 
+  // DNS rebinding: only requests meant for this station's own names and addresses are answered
+  // (agent/auth/host-guard.ts), before anything else runs; the health check stays open to monitors.
+  // A browser's state-changing request must also come from a page of the station: a foreign page
+  // cannot post to it even where it can reach it. Requests without Origin (curl, the CLI) pass.
+  const hosts = new HostGuard({
+    names: stationHostNames(system.config),
+    dynamicNames: [
+      () => system.mesh.summary().address as string | null,
+      () => (system.discovery.summary().announced as { hostname?: string } | null)?.hostname,
+    ],
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!hosts.allowsHost(request.headers.host) && !(request.routeOptions.url === HEALTH_URL && !MUTATING.has(request.method))) {
+      reply.status(421).send({ error: { code: 'HOST_NOT_ALLOWED', message: 'this station does not answer to that Host name; use its own name or address (or add it to STATION_HTTP_ALLOWED_HOSTS)' } });
+      return;
+    }
+    const origin = request.headers.origin;
+    if (origin !== undefined && MUTATING.has(request.method) && !hosts.allowsOrigin(origin)) {
+      done(new ForbiddenError('changes are accepted only from the station\'s own page (the Origin header names another site)', 'ORIGIN_NOT_ALLOWED'));
+      return;
+    }
+    done();
+  });
+
   // Reads are open to the LAN; every change needs the admin token, checked before the body is parsed
   // (an unauthenticated caller learns nothing from validation errors). The hooks are attached to
   // mutating routes only, so the reads that pages and monitors poll pay nothing for them.
@@ -66,6 +93,12 @@ export async function buildApp({ system }: AppOptions): Promise<FastifyInstance>
   const asList = <T>(hooks: T | T[] | undefined): T[] => (hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]);
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (route.config?.tokenRequired === true) {
+      // A read that shows what only an admin may see (node logs).
+      route.schema = { ...route.schema, security: [{ bearer: [] }] };
+      route.onRequest = [authorize, ...asList(route.onRequest)] as typeof route.onRequest;
+      return;
+    }
     if (!methods.some((m) => MUTATING.has(m))) return;
     const selfAuthenticating = route.config?.publicMutation === true;
     // Documented in OpenAPI: who may call it.

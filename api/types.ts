@@ -13,5 +13,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** a mutation that authenticates itself (e.g. joining with an invite code) */
     publicMutation?: boolean;
+    /** a read that needs the admin token (it shows what only an admin may see, e.g. node logs) */
+    tokenRequired?: boolean;
   }
 }

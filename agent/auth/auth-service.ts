@@ -23,6 +23,21 @@ export class AuthService {
     this.verifiers.push(verifier);
   }
 
+  /**
+   * For reads that show an admin more (env values, pairing events): true when the bearer is valid.
+   * A wrong bearer counts as a failed attempt, so reads are no way around the guessing limit; no
+   * Authorization header at all is simply an anonymous reader.
+   */
+  isAdmin(authorization: string | undefined, client: string): boolean {
+    if (authorization === undefined) return false;
+    try {
+      this.authorizeMutation(authorization, client);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Throws UnauthorizedError or TooManyRequestsError; returns normally when the caller may mutate. */
   authorizeMutation(authorization: string | undefined, client: string): void {
     const wait = this.limiter.retryAfter(client);

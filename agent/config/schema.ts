@@ -10,6 +10,7 @@ export const ConfigSchema = Type.Object({
   stateDir: Type.String({ minLength: 1, default: '/var/lib/station', description: 'durable state, tokens, config.json' }),
   httpHost: Type.String({ minLength: 1, default: '0.0.0.0', description: 'address the API and page listen on' }),
   httpPort: { ...Port, default: 8088, description: 'port of the API and the page (the image uses 80)' },
+  httpAllowedHosts: Type.String({ pattern: '^[a-zA-Z0-9.*:,\\[\\]\\s_-]*$', default: '', description: 'extra names the API answers to besides its own (name, name.local, name.<domain>, localhost, its addresses), comma-separated; *.example.org for every name under it. Other Host headers get 421 (DNS rebinding)' }),
   lxcPath: Type.String({ default: '', description: 'LXC container path; empty means <stateDir>/lxc' }),
   templateCache: Type.String({ default: '', description: 'where built node templates are cached; empty means <stateDir>/templates' }),
   bridge: Type.String({ pattern: '^[a-zA-Z0-9_.-]{1,15}$', default: 'stbr0', description: 'node bridge interface' }),

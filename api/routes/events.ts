@@ -3,6 +3,7 @@
 import type { RoutePlugin } from '../types.ts';
 import type { StationEvent } from '../../agent/events.ts';
 import type { ServerResponse } from 'node:http';
+import { isAdminOnlyEvent } from '../../agent/auth/secrets.ts';
 
 const HEARTBEAT_MS = 15_000;
 
@@ -18,7 +19,13 @@ export const eventRoutes: RoutePlugin = async (app, { system }) => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    const send = (event: StationEvent) => res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    // Some events are for token holders only (a pairing window); EventSource cannot send headers, so
+    // the page sees the public stream and CLI watchers send Authorization.
+    const admin = system.auth.isAdmin(request.headers.authorization, request.ip);
+    const send = (event: StationEvent) => {
+      if (!admin && isAdminOnlyEvent(event.type)) return;
+      res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    };
     res.write('retry: 2000\n: connected\n\n');
     const lastId = Number(request.headers['last-event-id']);
     if (Number.isInteger(lastId) && lastId > 0) for (const event of system.events.since(lastId)) send(event);

@@ -7,6 +7,8 @@ import {
   DeleteQuery, DeleteResultSchema, LogsQuery, LogsSchema, StatsResultSchema,
 } from '../schemas/nodes.ts';
 import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import { withoutSecrets } from '../../agent/auth/secrets.ts';
 
 const NodeRef = Type.Ref('Node');
 const tags = ['nodes'];
@@ -14,18 +16,26 @@ const changeErrors = [...MUTATION_ERRORS, 404, 409, 503];
 
 export const nodeRoutes: RoutePlugin = async (app, { system }) => {
   const nodes = () => system.nodes.actions();
+  // Reads are open, but env values are secrets: shown to token holders only (agent/auth/secrets.ts).
+  const isAdmin = (request: FastifyRequest) => system.auth.isAdmin(request.headers.authorization, request.ip);
 
   app.get('/nodes', {
-    schema: { tags, summary: 'every node of this station', response: responses({ 200: NodeListSchema }, [503]) },
-  }, async () => ({ nodes: nodes().list() }));
+    schema: { tags, summary: 'every node of this station (env values only with the token)', response: responses({ 200: NodeListSchema }, [503]) },
+  }, async (request) => {
+    const list = nodes().list();
+    return { nodes: isAdmin(request) ? list : list.map(withoutSecrets) };
+  });
 
   app.post('/nodes', {
     schema: { tags, summary: 'create a node from a spec and start it', body: CreateNodeBody, response: responses({ 201: NodeRef }, [...MUTATION_ERRORS, 409, 503]) },
   }, async (request, reply) => reply.status(201).send(await nodes().create(request.body)));
 
   app.get('/nodes/:name', {
-    schema: { tags, summary: 'one node: state, address, spec, stats', params: NodeNameParams, response: responses({ 200: NodeRef }, [404, 503]) },
-  }, async (request) => nodes().get(request.params.name));
+    schema: { tags, summary: 'one node: state, address, spec, stats (env values only with the token)', params: NodeNameParams, response: responses({ 200: NodeRef }, [404, 503]) },
+  }, async (request) => {
+    const view = await nodes().get(request.params.name);
+    return isAdmin(request) ? view : withoutSecrets(view);
+  });
 
   app.patch('/nodes/:name', {
     schema: { tags, summary: 'change labels, autostart, network, resources, env or modules (recreates the node when its build changes; volumes kept)', params: NodeNameParams, body: PatchNodeBody, response: responses({ 200: NodeRef }, changeErrors) },
@@ -58,8 +68,10 @@ export const nodeRoutes: RoutePlugin = async (app, { system }) => {
     return nodes().exec(request.params.name, command, { ...(timeoutSeconds ? { timeoutMs: timeoutSeconds * 1000 } : {}), ...(input !== undefined ? { input } : {}) });
   });
 
+  // Logs may carry whatever the node's programs print (tokens, passwords): admins only.
   app.get('/nodes/:name/logs', {
-    schema: { tags, summary: 'the node\'s recent log lines (modules, init)', params: NodeNameParams, querystring: LogsQuery, response: responses({ 200: LogsSchema }, [404, 503]) },
+    config: { tokenRequired: true },
+    schema: { tags, summary: 'the node\'s recent log lines (modules, init); needs the token', params: NodeNameParams, querystring: LogsQuery, response: responses({ 200: LogsSchema }, [...MUTATION_ERRORS, 404, 503]) },
   }, async (request) => {
     const text = await nodes().logs(request.params.name, Math.min(10_000, Number(request.query.lines ?? 200)));
     return { name: request.params.name, lines: text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1) };

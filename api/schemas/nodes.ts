@@ -34,9 +34,11 @@ export const NodeSchema = Type.Object({
   spec: NodeSpecSchema,
   createdAt: Type.String(),
   updatedAt: Type.String(),
+  danglingReferences: Type.Optional(Type.Array(Type.String(), { description: 'node:NAME references of spec.network that name no node yet: accepted, they take effect when that node appears' })),
   error: Type.Union([Type.String(), Type.Null()], { description: 'the last failure converging this node' }),
   stats: Type.Optional(Type.Union([NodeStatsSchema, Type.Null()])),
   traffic: Type.Optional(Type.Union([TrafficSchema, Type.Null()], { description: 'what the node\'s network policy allowed and dropped (nftables counters)' })),
+  redacted: Type.Optional(Type.Array(Type.String(), { description: 'fields hidden from a caller without the token, e.g. spec.env (names shown, values "(hidden)")' })),
 }, { $id: 'Node' });
 
 export const NodeListSchema = Type.Object({ nodes: Type.Array(Type.Ref('Node')) });

@@ -438,6 +438,9 @@ function wire() {
   $('invite-copy').addEventListener('click', () => { $('invite-code').select(); navigator.clipboard && navigator.clipboard.writeText($('invite-code').value).catch(() => undefined); });
   // Relative times and the pairing countdown tick locally; the data itself only changes on events.
   setInterval(() => { renderHeader(); renderPairing(); renderEvents(); }, 1000);
+  // Pairing events go to token holders only, and EventSource sends no token: ask for the window's
+  // state instead, while the page is on screen (a press of the link button shows within 3 s).
+  setInterval(() => { if (!document.hidden) loadPairing(); }, 3000);
 }
 
 wire();

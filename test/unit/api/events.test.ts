@@ -47,4 +47,23 @@ events('Last-Event-ID resumes after the last event seen', async ({ station, url 
   assert.match(text, /"type":"test\.b"/);
 });
 
+events('pairing events go to token holders only; the rest of the stream is the same for everyone', async ({ station, url }) => {
+  const before = station.system.events.publish('test.before');
+  const anonymous = await fetch(`${url}/api/v1/events`, { headers: { 'last-event-id': String(before.id) } });
+  const admin = await fetch(`${url}/api/v1/events`, { headers: { 'last-event-id': String(before.id), authorization: `Bearer ${station.token}` } });
+  const wrong = await fetch(`${url}/api/v1/events`, { headers: { 'last-event-id': String(before.id), authorization: 'Bearer wrong' } });
+  station.system.events.publish('pairing.opened', { open: true, remainingSeconds: 30 });
+  station.system.events.publish('test.after');
+  const seen = await Promise.all([anonymous, admin, wrong].map((res) => readUntil(res, (t) => t.includes('test.after'))));
+  assert.not.match(seen[0]!, /pairing\.opened/, 'an anonymous client does not learn a pairing window opened');
+  assert.match(seen[1]!, /event: pairing\.opened/, 'the admin does');
+  assert.not.match(seen[2]!, /pairing\.opened/, 'a wrong token is anonymous');
+  // Replayed history (Last-Event-ID) is filtered the same way.
+  const replay = await fetch(`${url}/api/v1/events`, { headers: { 'last-event-id': String(before.id) } });
+  station.system.events.publish('test.marker');
+  const replayed = await readUntil(replay, (t) => t.includes('test.marker'));
+  assert.match(replayed, /test\.after/);
+  assert.not.match(replayed, /pairing\.opened/);
+});
+
 events.run();

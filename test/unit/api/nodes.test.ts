@@ -99,7 +99,7 @@ t('unknown nodes are 404 NODE_NOT_FOUND on every node route', async (ctx) => {
   const name = node('ghost');
   const calls = [
     ctx.app.inject({ url: `/api/v1/nodes/${name}` }),
-    ctx.app.inject({ url: `/api/v1/nodes/${name}/logs` }),
+    ctx.app.inject({ url: `/api/v1/nodes/${name}/logs`, headers: { authorization: `Bearer ${ctx.token}` } }),
     ctx.app.inject({ url: `/api/v1/nodes/${name}/stats` }),
     ctx.app.inject({ method: 'DELETE', url: `/api/v1/nodes/${name}`, headers: { authorization: `Bearer ${ctx.token}` } }),
     ctx.app.inject({ method: 'PATCH', url: `/api/v1/nodes/${name}`, payload: { labels: { a: 'b' } }, headers: { authorization: `Bearer ${ctx.token}` } }),
@@ -138,6 +138,29 @@ t('create, then the same name again is 409 NODE_EXISTS; the first node is untouc
   assert.equal(shown.spec.labels, { room: 'hall' });
   assert.is(shown.pid, created.pid, 'not restarted');
   assert.is(shown.address, created.address);
+});
+
+t('without the token a node shows its env names but not their values, and its logs are refused', async (ctx) => {
+  const name = node('env');
+  const created = await post(ctx, '/api/v1/nodes', { name, env: { API_KEY: 'hunter2-secret', MODE: 'quiet' } });
+  assert.is(created.statusCode, 201, created.body);
+  assert.equal(created.json().spec.env, { API_KEY: 'hunter2-secret', MODE: 'quiet' }, 'the admin who made it sees the values');
+  for (const headers of [{}, { authorization: 'Bearer wrong-token' }]) {
+    const one = await ctx.app.inject({ url: `/api/v1/nodes/${name}`, headers });
+    assert.is(one.statusCode, 200, one.body);
+    assert.equal(Object.keys(one.json().spec.env).sort(), ['API_KEY', 'MODE']);
+    assert.not.match(one.body, /hunter2|quiet/, `GET /nodes/${name} ${JSON.stringify(headers)} shows no value`);
+    const list = await ctx.app.inject({ url: '/api/v1/nodes', headers });
+    assert.not.match(list.body, /hunter2|quiet/, 'nor does the list');
+    const logs = await ctx.app.inject({ url: `/api/v1/nodes/${name}/logs`, headers });
+    assert.is(logs.statusCode, 401, logs.body);
+    assert.is(logs.json().error.code, 'UNAUTHORIZED');
+  }
+  const admin = { authorization: `Bearer ${ctx.token}` };
+  assert.equal((await ctx.app.inject({ url: `/api/v1/nodes/${name}`, headers: admin })).json().spec.env, { API_KEY: 'hunter2-secret', MODE: 'quiet' });
+  assert.match((await ctx.app.inject({ url: '/api/v1/nodes', headers: admin })).body, /hunter2-secret/);
+  assert.is((await ctx.app.inject({ url: `/api/v1/nodes/${name}/logs`, headers: admin })).statusCode, 200);
+  assert.is((await ctx.app.inject({ method: 'DELETE', url: `/api/v1/nodes/${name}?volumes=delete`, headers: admin })).statusCode, 200);
 });
 
 t('applying the same desired state again changes nothing (start twice, a reconcile pass)', async (ctx) => {
