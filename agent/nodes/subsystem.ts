@@ -28,6 +28,7 @@ export interface NodesSubsystemDeps {
   /** checks a node's network policy against the station's other nodes (the Network Node); throws ValidationError */
   validatePolicy?: (name: string, policy: unknown) => void;
   trafficCounters?: NodeServiceDeps['trafficCounters'];
+  danglingReferences?: NodeServiceDeps['danglingReferences'];
   /** interfaces where nodes keep their own addresses (no NAT): the mesh's tun device */
   routedInterfaces?: string[];
 }
@@ -80,6 +81,7 @@ export class NodesSubsystem implements Subsystem {
     this.service = new NodeService({
       driver, doc, events: this.deps.events, log, ...(this.deps.validatePolicy ? { validatePolicy: this.deps.validatePolicy } : {}),
       ...(this.deps.trafficCounters ? { trafficCounters: this.deps.trafficCounters } : {}),
+      ...(this.deps.danglingReferences ? { danglingReferences: this.deps.danglingReferences } : {}),
       context: this.context,
       station: { name: config.name, domain: config.domain, lxcPath: config.lxcPath },
     });
@@ -142,7 +144,8 @@ export class NodesSubsystem implements Subsystem {
     const moved = readdress(from, next, Object.fromEntries(Object.entries(doc.get().nodes).map(([n, r]) => [n, r.address])));
     await doc.update((d) => {
       d.subnet = cidr;
-      for (const [name, address] of Object.entries(moved)) d.nodes[name]!.address = address;
+      // the change runs after earlier queued updates: a node deleted meanwhile is skipped
+      for (const [name, address] of Object.entries(moved)) if (d.nodes[name]) d.nodes[name].address = address;
     });
     this.subnet = next;
     this.context.subnet = next;

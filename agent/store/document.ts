@@ -1,6 +1,7 @@
 // A durable, versioned JSON document: one per subsystem (nodes.json, mesh.json, ...).
-// Writes are atomic and serialised; a document written by an older agent is migrated forward
-// step by step on load, and one from a newer agent is refused rather than misread.
+// Writes are atomic and serialised, and memory follows only a write that succeeded; a document
+// written by an older agent is migrated forward step by step on load, and one from a newer agent
+// is refused rather than misread.
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.ts';
@@ -78,20 +79,32 @@ export class StateDocument<T> {
     return this.current;
   }
 
-  /** Applies `change` to the document and persists it; writes happen one at a time, in order. */
-  async update(change: (draft: T) => T | void): Promise<T> {
-    const draft = structuredClone(this.get());
-    const next = (change(draft) ?? draft) as T;
-    this.current = next;
-    await this.save();
-    return next;
+  /**
+   * Applies `change` to the document and persists it. Updates run one at a time, in call order:
+   * each `change` sees what the previous update wrote, and memory takes the new value only once it
+   * is on disk, so a failed write (full disk, I/O error) rejects and leaves memory and disk alike.
+   */
+  update(change: (draft: T) => T | void): Promise<T> {
+    this.get(); // used before load(): fail now, not in the queue
+    const run = this.writing.then(async () => {
+      const draft = structuredClone(this.get());
+      const next = (change(draft) ?? draft) as T;
+      await this.write(next);
+      this.current = next;
+      return next;
+    });
+    this.writing = run.then(() => undefined, () => undefined);
+    return run;
   }
 
   private save(): Promise<void> {
-    const envelope: Envelope = { version: this.options.version, savedAt: new Date().toISOString(), data: this.current };
-    const text = `${JSON.stringify(envelope, null, 2)}\n`;
-    const run = this.writing.then(() => writeFileAtomic(this.file, text, this.options.mode));
+    const run = this.writing.then(() => this.write(this.get()));
     this.writing = run.catch(() => undefined);
     return run;
+  }
+
+  private write(data: T): Promise<void> {
+    const envelope: Envelope = { version: this.options.version, savedAt: new Date().toISOString(), data };
+    return writeFileAtomic(this.file, `${JSON.stringify(envelope, null, 2)}\n`, this.options.mode);
   }
 }

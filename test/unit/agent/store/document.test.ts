@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateDocument } from '../../../../agent/store/document.ts';
 import { tempDir, removeTempDirs } from '../../../helpers/temp-dirs.ts';
@@ -27,6 +27,40 @@ test('concurrent updates are applied in order and none is lost', async () => {
   await Promise.all(Array.from({ length: 50 }, () => doc.update((d) => { d.n++; })));
   assert.is(JSON.parse(readFileSync(file, 'utf8')).data.n, 50);
   assert.equal(readdirSync(join(file, '..')).filter((f) => f.endsWith('.tmp')), [], 'no temp files left');
+});
+
+test('a write that fails leaves memory as it was on disk, and a later update works', async () => {
+  const file = join(dir(), 'w.json');
+  const doc = new StateDocument({ file, version: 1, initial: () => ({ nodes: ['a'] }) });
+  await doc.load();
+  await doc.update((d) => { d.nodes.push('b'); });
+  // a directory where the file goes: the rename of the finished temp file fails for real (EISDIR)
+  rmSync(file);
+  mkdirSync(file);
+  let failure: Error | undefined;
+  await doc.update((d) => { d.nodes.push('lost'); }).catch((e: Error) => { failure = e; });
+  assert.match(String(failure), /EISDIR|directory/);
+  assert.equal(doc.get(), { nodes: ['a', 'b'] }, 'memory still holds what was last written');
+  rmdirSync(file);
+  await doc.update((d) => { d.nodes.push('c'); });
+  assert.equal(doc.get(), { nodes: ['a', 'b', 'c'] });
+  assert.equal(JSON.parse(readFileSync(file, 'utf8')).data, { nodes: ['a', 'b', 'c'] });
+});
+
+test('queued updates: one that fails in the middle is dropped, the ones around it are kept in order', async () => {
+  const file = join(dir(), 'q.json');
+  const doc = new StateDocument({ file, version: 1, initial: () => ({ log: [] as string[] }) });
+  await doc.load();
+  await doc.update((d) => { d.log.push('start'); });
+  const results = await Promise.allSettled([
+    doc.update((d) => { d.log.push('first'); }),
+    // this one breaks its own write: the file's place is taken by a directory while it runs
+    doc.update((d) => { rmSync(file); mkdirSync(file); d.log.push('failed'); }),
+    doc.update((d) => { rmdirSync(file); d.log.push('third'); }),
+  ]);
+  assert.equal(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+  assert.equal(doc.get().log, ['start', 'first', 'third'], 'the failed change is not in memory, and the next one built on what was written');
+  assert.equal(JSON.parse(readFileSync(file, 'utf8')).data.log, ['start', 'first', 'third'], 'memory and disk agree');
 });
 
 test('older documents are migrated forward and rewritten', async () => {
