@@ -1,6 +1,8 @@
 // The one way this project runs an external program: argv only (no shell), LC_ALL=C so output
 // parsers see stable text, a timeout, and a typed ExecError carrying argv, exit code and stderr.
 // Parsing the output is the caller's job, done by pure functions that are tested on captured output.
+// Secrets stay in: a child gets the agent's environment without its secret variables (balena keys,
+// tokens, passwords), and strings the caller names as secrets are blanked out of what is reported.
 import { spawn } from 'node:child_process';
 import { ExecError } from './errors.ts';
 
@@ -19,6 +21,11 @@ export interface ExecOptions {
   /** Called with each chunk of stdout, for progress reporting. */
   onStdout?: (chunk: string) => void;
   onStderr?: (chunk: string) => void;
+  /** Strings to blank out (as ***) of the ExecError (message, argv, stdout, stderr) and the result's
+   * argv, stdout and stderr: a password fed on stdin or echoed back by the program. */
+  secrets?: readonly string[];
+  /** Inherited secret variables this program does need (by name); none pass unless named here. */
+  passSecretEnv?: readonly string[];
 }
 
 export interface ExecResult {
@@ -31,6 +38,28 @@ export interface ExecResult {
 export type Runner = (argv: readonly string[], options?: ExecOptions) => Promise<ExecResult>;
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+
+// Variables a child never inherits: balena's device and supervisor keys (and their old RESIN_ names),
+// and anything named like a credential. A deny-list, so the ordinary environment (PATH, proxies, CA
+// bundles, the test doubles' settings) still reaches tools that need it.
+const SECRET_VARIABLE = /^(BALENA|RESIN)_|TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|PRIVATE_?KEY|CREDENTIAL/i;
+
+/** The environment a child process starts from: `base` without secret variables (except those named). */
+export function childEnvironment(base: NodeJS.ProcessEnv = process.env, pass: readonly string[] = []): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(base)) {
+    if (value !== undefined && (!SECRET_VARIABLE.test(name) || pass.includes(name))) env[name] = value;
+  }
+  return env;
+}
+
+/** Replaces every occurrence of each secret (empty ones ignored) with ***. */
+export function redact(text: string, secrets: readonly string[] | undefined): string {
+  if (!secrets) return text;
+  let out = text;
+  for (const secret of secrets) if (secret) out = out.split(secret).join('***');
+  return out;
+}
 // Output beyond this is dropped from the buffers (still streamed to callbacks): a runaway
 // program must not grow the agent's memory without bound.
 const MAX_BUFFER = 16 * 1024 * 1024;
@@ -42,7 +71,7 @@ export const exec: Runner = (argvIn, options = {}) => {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env, LC_ALL: 'C', LANG: 'C' },
+      env: { ...childEnvironment(process.env, options.passSecretEnv), ...options.env, LC_ALL: 'C', LANG: 'C' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -62,18 +91,21 @@ export const exec: Runner = (argvIn, options = {}) => {
     });
     child.stdin.on('error', () => { /* the program may exit before reading its input */ });
     child.stdin.end(options.input ?? '');
+    // What is reported (errors end up in logs and API bodies) never carries the named secrets.
+    const hide = (text: string) => redact(text, options.secrets);
+    const shownArgv = argv.map(hide);
     child.on('error', (error) => {
       clearTimeout(timer);
-      reject(new ExecError(argv, null, stdout, stderr, false, error.message));
+      reject(new ExecError(shownArgv, null, hide(stdout), hide(stderr), false, hide(error.message)));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const exitCode = code ?? (signal ? 128 : 1);
       if (timedOut || (exitCode !== 0 && !options.allowFailure)) {
-        reject(new ExecError(argv, code, stdout, stderr, timedOut));
+        reject(new ExecError(shownArgv, code, hide(stdout), hide(stderr), timedOut));
         return;
       }
-      resolve({ argv, exitCode, stdout, stderr });
+      resolve({ argv: shownArgv, exitCode, stdout: hide(stdout), stderr: hide(stderr) });
     });
   });
 };

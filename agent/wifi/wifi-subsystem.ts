@@ -7,7 +7,7 @@ import type { EventBus } from '../events.ts';
 import type { Logger } from '../log.ts';
 import type { Runner } from '../exec.ts';
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors.ts';
-import { Nmcli, HOTSPOT_CONNECTION } from '../../hardware/wifi/nmcli.ts';
+import { Nmcli, HOTSPOT_CONNECTION, type KeyManagement } from '../../hardware/wifi/nmcli.ts';
 import type { WifiNetwork } from '../../hardware/wifi/nmcli-parse.ts';
 import { initialOnboarding, stepOnboarding, type OnboardingAction, type OnboardingInput, type OnboardingState, type OnboardingTimings, type WifiMode } from './onboarding.ts';
 
@@ -140,7 +140,8 @@ export class WifiSubsystem implements Subsystem {
   /** Connect to a network the person picked; back to the hotspot if that fails. */
   async connect(ssid: string, password?: string): Promise<WifiStatus> {
     this.requireDevice();
-    if (password !== undefined && (password.length < 8 || password.length > 63)) throw new ValidationError('a WPA password has 8 to 63 characters', 'INVALID_WIFI_PASSWORD');
+    // What WPA accepts as a passphrase (IEEE 802.11i): 8 to 63 printable ASCII characters.
+    if (password !== undefined && !/^[\x20-\x7e]{8,63}$/.test(password)) throw new ValidationError('a WPA password has 8 to 63 printable ASCII characters', 'INVALID_WIFI_PASSWORD');
     await this.feed({ type: 'chosen', now: this.now(), ssid, password });
     return this.status();
   }
@@ -159,6 +160,12 @@ export class WifiSubsystem implements Subsystem {
   async resetNetwork(): Promise<void> {
     if (this.offReason) return;
     await this.feed({ type: 'reset', now: this.now() });
+  }
+
+  /** WPA3-only networks need SAE; everything else with a password takes WPA/WPA2 personal. */
+  private async keyManagementFor(ssid: string): Promise<KeyManagement> {
+    const seen = (await this.nm.scan(this.device!, false).catch(() => [])).find((n) => n.ssid === ssid);
+    return seen && /WPA3/.test(seen.security) && !/WPA[12]/.test(seen.security) ? 'sae' : 'wpa-psk';
   }
 
   private requireDevice(): string {
@@ -219,7 +226,7 @@ export class WifiSubsystem implements Subsystem {
     switch (action.type) {
       case 'open-hotspot': return this.nm.hotspot(device, this.hotspotSsid);
       case 'close-hotspot': return this.nm.down(HOTSPOT_CONNECTION).catch(() => undefined);
-      case 'connect': return this.nm.connect(device, action.ssid, action.password);
+      case 'connect': return this.nm.connect(device, action.ssid, action.password, action.password ? await this.keyManagementFor(action.ssid) : undefined);
       case 'connect-saved': {
         const newest = [...this.saved].sort((a, b) => (b.lastUsed ?? '').localeCompare(a.lastUsed ?? ''))[0];
         if (newest) await this.nm.up(newest.name);

@@ -83,6 +83,18 @@ export function parseDevices(stdout: string): NetDevice[] {
   return parseTerse(stdout, DEVICE_FIELDS).map((r) => ({ device: r.DEVICE!, type: r.TYPE!, state: r.STATE!, connection: r.CONNECTION && r.CONNECTION !== '--' ? r.CONNECTION : null }));
 }
 
+/** `connection add`'s answer "Connection 'NAME' (UUID) successfully added." -> UUID (recorded: wifi-add-wpa-psk). */
+export function parseAddedUuid(stdout: string): string {
+  const uuid = /\(([0-9a-f-]{36})\) successfully added/.exec(stdout)?.[1];
+  if (!uuid) throw new Error(`nmcli did not say which connection it added: ${stdout.trim().slice(0, 200)}`);
+  return uuid;
+}
+
+/** `nmcli -t -f IP4.ADDRESS device show IFACE`: `IP4.ADDRESS[1]:10.42.0.1/24` lines -> CIDRs (recorded: device-show-ip4). */
+export function parseIp4Addresses(stdout: string): string[] {
+  return parseTerse(stdout, ['FIELD', 'VALUE']).filter((r) => /^IP4\.ADDRESS\[\d+\]$/.test(r.FIELD!) && /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(r.VALUE!)).map((r) => r.VALUE!);
+}
+
 /** The first line of nmcli's stderr, for messages such as "Error: NetworkManager is not running." */
 export function nmcliError(stderr: string): string {
   return stderr.trim().split('\n')[0]?.replace(/^Error:\s*/, '') || 'nmcli failed';

@@ -13,6 +13,8 @@ export interface NmcliDouble {
   /** first matching rule answers: [regex on the joined argv, fixture name] */
   scenario(rules: [string, string | { stdout?: string; stderr?: string; exit?: number }][]): Promise<void>;
   calls(): Promise<string[][]>;
+  /** what each `passwd-file` held when nmcli read it, its mode (octal), and the call's argv */
+  passwdFiles(): Promise<{ args: string[]; content: string; mode: string }[]>;
 }
 
 export async function installNmcliDouble(): Promise<NmcliDouble> {
@@ -27,5 +29,6 @@ export async function installNmcliDouble(): Promise<NmcliDouble> {
   return {
     scenario: (rules) => writeFile(scenarioFile, JSON.stringify({ rules: rules.map(([match, reply]) => ({ match, reply })) })),
     calls: async () => (await readFile(log, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]),
+    passwdFiles: async () => (await readFile(`${log}.passwd-files`, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { args: string[]; content: string; mode: string }),
   };
 }

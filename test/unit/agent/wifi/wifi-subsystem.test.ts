@@ -8,6 +8,7 @@ import { WifiSubsystem } from '../../../../agent/wifi/wifi-subsystem.ts';
 import { EventBus } from '../../../../agent/events.ts';
 import { exec } from '../../../../agent/exec.ts';
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../../../../agent/errors.ts';
+import { existsSync } from 'node:fs';
 import { installNmcliDouble, type NmcliDouble } from '../../../doubles/nmcli-double.ts';
 import { cleanupAll } from '../../../helpers/cleanup.ts';
 
@@ -32,7 +33,11 @@ const world = (device: string, wifiList = 'wifi-list', extra: [string, string | 
   ['^connection delete id station-setup-hotspot$', 'connection-delete'],
   ['^connection add type wifi ifname wlan0 con-name station-setup-hotspot ', 'hotspot-add'],
   ['^connection (up|down) id ', { stdout: '' }],
-  ['^device wifi connect ', { stdout: '' }],
+  // Joining: a profile is added (recorded answers), then brought up by its uuid.
+  ['^connection add type wifi ifname wlan0 con-name Home Net autoconnect yes ssid Home Net 802-11-wireless-security.key-mgmt wpa-psk$', 'wifi-add-wpa-psk'],
+  ['^connection add type wifi ifname wlan0 con-name Cafe: Guest autoconnect yes ssid Cafe: Guest$', 'wifi-add-open'],
+  ['^connection up uuid ', { stdout: '' }],
+  ['^connection delete uuid ', 'connection-delete-uuid'],
   ['^connection delete id Home Net$', { stdout: "Connection 'Home Net' (d08d5d5d-1f59-473b-94f8-8573caf99bc1) successfully deleted.\n" }],
 ]);
 
@@ -109,18 +114,64 @@ test('list, connect, forget: networks strongest first; a bad password is refused
   assert.is((await nm.calls()).length, before, 'nothing was run for a refused request');
 
   await wifi.connect('Cafe: Guest');
-  assert.equal((await nm.calls()).at(-1), ['device', 'wifi', 'connect', 'Cafe: Guest', 'ifname', 'wlan0']);
+  const joined = (await nm.calls()).map((c) => c.join(' '));
+  assert.ok(joined.includes('connection add type wifi ifname wlan0 con-name Cafe: Guest autoconnect yes ssid Cafe: Guest'), joined.join('\n'));
+  assert.ok(joined.includes('connection up uuid f1cf5019-a1dc-4783-9a41-f40c53476944'), 'an open network comes up without a passwd-file');
 
   // A join that fails (recorded nmcli error) comes back as 409 with nmcli's reason; the hotspot opens again.
-  await world('device-status-wifi-disconnected', 'wifi-list', [['^device wifi connect ', 'wifi-connect-not-wifi']]);
+  await world('device-status-wifi-disconnected', 'wifi-list', [['^connection up uuid ', 'wifi-up-passwd-file-no-device']]);
   const error = await expectError(wifi.connect('Home Net', 'correct horse battery'), ConflictError);
-  assert.match(error.message, /could not join Home Net: Device 'stpgcapa' is not a Wi-Fi device/);
+  assert.match(error.message, /could not join Home Net: Connection activation failed: No suitable device found/);
   assert.is(wifi.status().mode, 'hotspot');
 
   await world('device-status-wifi-connected');
   await expectError(wifi.forget('Not Saved'), NotFoundError);
   await wifi.forget('Home Net');
   assert.equal((await nm.calls()).at(-2), ['connection', 'delete', 'id', 'Home Net']);
+  await wifi.stop();
+});
+
+test('a Wi-Fi password reaches nmcli in a 0600 passwd-file, never on its command line; the file is gone after; a failed join does not repeat it', async () => {
+  now = 0;
+  await world('device-status-wifi-connected');
+  const wifi = make();
+  await wifi.start();
+  await wifi.settled();
+  const password = 'correct horse battery';
+  await wifi.connect('Home Net', password);
+  const onArgv = (await nm.calls()).filter((c) => c.join(' ').includes(password) || c.join(' ').includes('correct'));
+  assert.equal(onArgv, [], 'no nmcli command line carries the password');
+  const file = (await nm.passwdFiles()).at(-1)!;
+  assert.equal(file.args.slice(0, 4), ['connection', 'up', 'uuid', '41203118-37d1-44c5-9134-ae5b2b2555f1']);
+  // The recorded encoding nmcli 1.42 reads back as the exact password (see passwd-file.test.ts).
+  assert.is(file.content, '802-11-wireless-security.psk:correct\\040horse\\040battery\n');
+  assert.is(file.mode, '600');
+  assert.not.ok(existsSync(file.args.at(-1)!), 'the passwd-file is removed once nmcli returns');
+  // The older profile of that name (the recorded list has Home Net d08d5d5d...) gives way to the new one.
+  assert.ok((await nm.calls()).some((c) => c.join(' ') === 'connection delete uuid d08d5d5d-1f59-473b-94f8-8573caf99bc1'));
+
+  // A failing join: the error names nmcli's reason, not the password, and the half-made profile goes.
+  await world('device-status-wifi-disconnected', 'wifi-list', [['^connection up uuid ', 'wifi-up-passwd-file-no-device']]);
+  const error = await expectError(wifi.connect('Home Net', password), ConflictError);
+  assert.not.match(`${error.message}${JSON.stringify(error)}${error.stack}`, password);
+  const after = (await nm.calls()).map((c) => c.join(' '));
+  const failedUp = after.findLastIndex((c) => c.startsWith('connection up uuid 41203118'));
+  assert.is(after[failedUp + 1], 'connection delete uuid 41203118-37d1-44c5-9134-ae5b2b2555f1');
+  await wifi.stop();
+});
+
+test('a password that is no WPA passphrase (not 8-63 printable ASCII characters) is refused before nmcli runs', async () => {
+  now = 0;
+  await world('device-status-wifi-connected');
+  const wifi = make();
+  await wifi.start();
+  await wifi.settled();
+  const before = (await nm.calls()).length;
+  for (const bad of ['short', 'x'.repeat(64), 'tab\tinside-it', 'naïve-password']) {
+    const error = await expectError(wifi.connect('Home Net', bad), ValidationError);
+    assert.is((error as ValidationError).code, 'INVALID_WIFI_PASSWORD');
+  }
+  assert.is((await nm.calls()).length, before);
   await wifi.stop();
 });
 
