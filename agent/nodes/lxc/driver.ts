@@ -16,7 +16,7 @@ import { parseProcCgroup, parseStats, statFiles } from './cgroup-stats.ts';
 import { renderContainerConfig, type RootfsSpec } from './config.ts';
 import { readHostFacts } from './host-facts.ts';
 import { cgroupMountState, restoreCgroupMounts } from './cgroup-mounts.ts';
-import { assertNodeName } from './names.ts';
+import { assertNodeName, vethName } from './names.ts';
 import { fetchPackages, installPackages } from './packages.ts';
 import { writeNodeFiles } from './rootfs-files.ts';
 import { cloneRootfs } from './clone.ts';
@@ -119,6 +119,7 @@ export class LxcDriver implements NodeDriver {
 
   async create(build: NodeBuild, progress: (message: string) => void = () => {}): Promise<void> {
     assertNodeName(build.name);
+    await this.assertVethFree(build.name);
     await this.ensureTemplate(build.template, progress);
     await mkdir(this.lxcPath, { recursive: true });
     const dir = this.dir(build.name);
@@ -138,6 +139,16 @@ export class LxcDriver implements NodeDriver {
       await rm(dir, { recursive: true, force: true }).catch(() => {});
       throw error;
     }
+  }
+
+  /**
+   * Two hashed veth names can meet (4 hex digits of a hash): a second node on one veth could not
+   * run, and the anti-spoofing rules bind each node's address to its veth, so it is refused.
+   */
+  private async assertVethFree(name: string): Promise<void> {
+    const veth = vethName(name);
+    const other = (await readContainerDirs(this.lxcPath)).find((d) => d.name !== name && vethName(d.name) === veth);
+    if (other) throw new ConflictError('NODE_VETH_TAKEN', `node name ${name} gives the host interface ${veth}, which node ${other.name} already has: choose another name`);
   }
 
   private async assemble(build: NodeBuild, dir: string, progress: (message: string) => void): Promise<void> {
