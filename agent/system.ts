@@ -66,6 +66,7 @@ export class StationSystem {
     this.fleet = new FleetSubsystem({ env: fleetEnvironment(deps.env ?? process.env), stateDir: this.config.stateDir, log: this.log.child({ subsystem: 'fleet' }), status: () => this.status.status(), reportSeconds: this.config.fleetReportSeconds });
     const lxcDriver = new LxcDriver({ lxcPath: this.config.lxcPath, templateCache: this.config.templateCache, run: this.run, log: nodesLog });
     this.nodes = new NodesSubsystem({ config: this.config, events: this.events, log: nodesLog, driver: this.isDisabled('fleet') ? lxcDriver : gateDriver(lxcDriver, this.fleet), validatePolicy: (name, policy) => this.network.validateCandidate(name, policy), trafficCounters: (name) => this.network.countersFor(name),
+      danglingReferences: (name, policy, localNodes) => this.network.danglingReferences(name, policy, localNodes),
       // node traffic to other stations' nodes keeps its addresses: the mesh routes node subnets
       routedInterfaces: [tunDevFor(this.config.stateDir, this.config.meshTunDev)] });
     this.fleet.onRelease(async () => { this.log.info({ nodes: await stopAllNodes(lxcDriver, 20) }, 'fleet: nodes stopped for the next agent'); });

@@ -14,7 +14,7 @@ import { parseLanFacts } from './lan-facts.ts';
 import { meshFirewallRules, type MeshFirewall, type MeshFirewallOptions } from './nebula-firewall.ts';
 import { NftDriver } from './nft-driver.ts';
 import { intToIpv4, parseCidr } from './peer.ts';
-import { validatePolicies } from './validate.ts';
+import { checkPolicyShape, danglingNodeReferences, validatePolicies } from './validate.ts';
 import type { CounterInfo, CounterValue, NodeNetwork, PeerDirectory, StationNetworkFacts } from './types.ts';
 import { EMPTY_DIRECTORY } from './types.ts';
 import { AliasRegistry } from './alias/registry.ts';
@@ -94,7 +94,7 @@ export class NetworkSubsystem implements Subsystem {
       if (key === last) return;
       last = key;
       if (this.nodes.some((n) => [...(n.policy.egress ?? []).map((r) => r.to), ...(n.policy.ingress ?? []).map((r) => r.from)].some((p) => p.startsWith('node:')))) {
-        this.apply(this.nodes, { allowUnknownNodes: true }).catch((error: Error) => this.deps.log.error({ err: error.message }, 're-apply after a mesh node moved failed'));
+        this.apply(this.nodes).catch((error: Error) => this.deps.log.error({ err: error.message }, 're-apply after a mesh node moved failed'));
       }
     });
   }
@@ -153,49 +153,56 @@ export class NetworkSubsystem implements Subsystem {
     return { bridge: c.bridge, nodeSubnet: this.nodeSubnet, gateway: this.gateway, ...this.lan, meshInterface: this.mesh.meshInterface, meshSubnets: this.mesh.meshSubnets };
   }
 
-  /** Node names a policy may name: this station's and the mesh's. */
-  knownNodes(extra: string[] = []): string[] {
-    return [...this.nodes.map((n) => n.name), ...Object.keys(this.directory().nodes), ...extra];
-  }
-
   /**
-   * Validates policies (400 on the first bad one, nothing applied). The node service calls this on
-   * a create/patch with the policies of ALL its nodes, the candidate included.
+   * Validates policies (400 on the first bad one, nothing applied): shape, peer words, exposed
+   * ports and aliases across the nodes. A node:NAME of no node (yet) is accepted (see validate.ts).
    */
-  validate(policies: Record<string, unknown>, knownNodes: string[] = this.knownNodes(Object.keys(policies))): void {
-    validatePolicies(policies, knownNodes, { reservedPorts: [this.deps.config.httpPort, 53] });
+  validate(policies: Record<string, unknown>): void {
+    validatePolicies(policies, { reservedPorts: [this.deps.config.httpPort, 53] });
   }
 
   /**
-   * Validates one node's new or changed policy against the station's other nodes (names, exposed
-   * ports, aliases): what the node service calls on POST /nodes and PATCH /nodes/:name.
+   * Validates one node's new or changed policy against the station's other nodes (exposed ports,
+   * aliases): what the node service calls on POST /nodes and PATCH /nodes/:name.
    */
   validateCandidate(name: string, policy: unknown): void {
     // The node service's own list is newer than the last applied set (a node made a moment ago).
     let current: NodeNetworkInput[] = this.nodes;
     try { current = this.deps.nodeSource?.() ?? this.nodes; } catch { /* node service not up: use what we applied */ }
     const others = Object.fromEntries(current.filter((n) => n.name !== name).map((n) => [n.name, n.policy ?? {}]));
-    const known = [...new Set([...this.knownNodes([name]), ...Object.keys(others)])];
     const reservedPorts = [this.deps.config.httpPort, 53];
-    // the candidate strictly; then together with the others for clashes (exposed ports, aliases),
-    // where others' references to nodes deleted since do not count against the candidate
-    validatePolicies({ [name]: policy ?? {} }, known, { reservedPorts });
-    validatePolicies({ ...others, [name]: policy ?? {} }, known, { reservedPorts, allowUnknownNodes: true });
+    // the candidate alone first, so its own mistakes are named before clashes with the others
+    validatePolicies({ [name]: policy ?? {} }, { reservedPorts });
+    validatePolicies({ ...others, [name]: policy ?? {} }, { reservedPorts });
+  }
+
+  /**
+   * The node:NAME references of a node's policy that name no node now: not one of `localNodes`
+   * (the node service passes its own list) nor a node the mesh names. Its rules match nothing
+   * until that node appears; the node's view shows them.
+   */
+  danglingReferences(name: string, policy: unknown, localNodes: string[]): string[] {
+    if (policy === undefined || policy === null) return [];
+    let valid;
+    try { valid = checkPolicyShape(name, policy); } catch { return []; }
+    return danglingNodeReferences(valid, [name, ...localNodes, ...Object.keys(this.directory().nodes)]);
   }
 
   /**
    * Makes the table say what these nodes' policies say (the whole set of running nodes on this
-   * station). Validates first: a bad policy throws ValidationError and nothing changes.
+   * station). Validates first: a bad policy throws ValidationError and nothing changes. A rule
+   * naming a node that is not there has no element in the table; re-applying when the node
+   * appears (the node service's node.* events, a mesh node's name arriving) makes it match.
    */
-  apply(inputs: NodeNetworkInput[], options: { allowUnknownNodes?: boolean } = {}): Promise<ApplyResult> {
-    const run = this.queue.then(() => this.applyNow(inputs, options.allowUnknownNodes ?? false));
+  apply(inputs: NodeNetworkInput[]): Promise<ApplyResult> {
+    const run = this.queue.then(() => this.applyNow(inputs));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async applyNow(inputs: NodeNetworkInput[], allowUnknownNodes: boolean): Promise<ApplyResult> {
+  private async applyNow(inputs: NodeNetworkInput[]): Promise<ApplyResult> {
     const started = performance.now();
-    const policies = validatePolicies(Object.fromEntries(inputs.map((n) => [n.name, n.policy ?? {}])), this.knownNodes(inputs.map((n) => n.name)), { reservedPorts: [this.deps.config.httpPort, 53], allowUnknownNodes });
+    const policies = validatePolicies(Object.fromEntries(inputs.map((n) => [n.name, n.policy ?? {}])), { reservedPorts: [this.deps.config.httpPort, 53] });
     const nodes: NodeNetwork[] = inputs.map((n) => ({ name: n.name, address: n.address.split('/')[0]!, policy: policies[n.name]!, ...(n.port ? { port: n.port } : {}) }));
     this.publishLocalNames(nodes);
     if (!this.enabled) {
@@ -255,14 +262,14 @@ export class NetworkSubsystem implements Subsystem {
     this.resolver = undefined;
     await this.startResolver();
     this.state = this.resolverError ? { state: 'degraded', reason: `resolver: ${this.resolverError}` } : { state: 'ok' };
-    await this.apply(this.nodes, { allowUnknownNodes: true });
+    await this.apply(this.nodes);
   }
 
   /** The mesh code tells us its interface, subnets and who is who; the table follows. */
   async setMesh(mesh: MeshNetworkFacts): Promise<void> {
     this.mesh = { ...mesh };
     this.publishLocalNames(this.nodes);
-    await this.apply(this.nodes, { allowUnknownNodes: true });
+    await this.apply(this.nodes);
   }
 
   /** Who is who on the mesh: what the mesh told us, plus other stations' nodes from their names. */

@@ -67,7 +67,7 @@ export class NodeSync {
     }
     if (!nodes) return;
     try {
-      await this.deps.network.apply(nodes, { allowUnknownNodes: true });
+      await this.deps.network.apply(nodes);
       this.lastError = '';
     } catch (error) {
       const message = (error as Error).message;

@@ -1,7 +1,9 @@
 // Validates every node's network policy before anything is compiled or applied: the shape (the
-// TypeBox schema), the peer words, that named nodes exist, and that no two nodes expose the
-// same station port. The node service calls validatePolicies() on specs; a bad policy is a 400
-// and nothing changes.
+// TypeBox schema), the peer words, and that no two nodes expose the same station port or claim
+// the same alias. The node service calls validatePolicies() on specs; a bad policy is a 400 and
+// nothing changes. A node:NAME that names no node (yet) is no error: like a Kubernetes selector or
+// a Nebula group, the rule takes effect when the node appears, so two nodes that talk to each other
+// can be made in either order; danglingNodeReferences() says which references point nowhere now.
 import { Value } from '@sinclair/typebox/value';
 import { ValidationError } from '../errors.ts';
 import { NetworkPolicySchema, type NetworkPolicy } from './policy-schema.ts';
@@ -12,12 +14,6 @@ export const POLICY_ERROR_CODE = 'INVALID_NETWORK_POLICY';
 export interface ValidateOptions {
   /** station ports that must not be exposed (the API port, DNS) */
   reservedPorts?: number[];
-  /**
-   * Accept node:NAME for names not known (yet or any more). The node service validates specs
-   * strictly; re-applying the running set must not fail because a referenced node was deleted
-   * (its rules then match nothing).
-   */
-  allowUnknownNodes?: boolean;
 }
 
 const EGRESS_KINDS = new Set(['lan', 'mesh', 'internet', 'station', 'node', 'owner', 'group', 'cidr']);
@@ -47,13 +43,10 @@ export function checkPolicyShape(node: string, policy: unknown): NetworkPolicy {
 }
 
 /**
- * Validates all nodes' policies together (node names and exposed ports are checked across nodes).
- * `knownNodes`: names a policy may refer to with node:NAME (this station's nodes and mesh nodes).
+ * Validates all nodes' policies together (aliases and exposed ports are checked across nodes).
  * Throws ValidationError (HTTP 400) naming the node and the rule; returns the typed policies.
  */
-export function validatePolicies(policies: Record<string, unknown>, knownNodes: Iterable<string>, options: ValidateOptions = {}): Record<string, NetworkPolicy> {
-  const known = new Set(knownNodes);
-  for (const name of Object.keys(policies)) known.add(name);
+export function validatePolicies(policies: Record<string, unknown>, options: ValidateOptions = {}): Record<string, NetworkPolicy> {
   const reserved = new Set(options.reservedPorts ?? []);
   const exposed = new Map<string, string>();
   const aliases = new Map<string, string>();
@@ -68,7 +61,6 @@ export function validatePolicies(policies: Record<string, unknown>, knownNodes: 
       const peer = parsePeer(text);
       if (isPeerProblem(peer)) fail(node, where, peer.problem);
       if (!kinds.has(peer.kind)) fail(node, where, `"${text}" cannot be used for ${dir} (allowed: ${[...kinds].map((k) => k === 'cidr' ? 'CIDR' : ['node', 'owner', 'group'].includes(k) ? `${k}:NAME` : k).join(', ')})`);
-      if (peer.kind === 'node' && !options.allowUnknownNodes && !known.has(peer.name)) fail(node, where, `unknown node "${peer.name}"`);
     }
     for (const [i, rule] of (policy.expose ?? []).entries()) {
       const key = `${rule.on}/${rule.proto ?? 'tcp'}/${rule.port}`;
@@ -85,4 +77,19 @@ export function validatePolicies(policies: Record<string, unknown>, knownNodes: 
     out[node] = policy;
   }
   return out;
+}
+
+/**
+ * The node:NAME words of a (valid) policy that name no node in `known` (this station's nodes and
+ * the mesh's: NAME.STATION, or NAME while one station has it), sorted and once each.
+ */
+export function danglingNodeReferences(policy: NetworkPolicy, known: Iterable<string>): string[] {
+  const names = new Set(known);
+  const words = [...(policy.egress ?? []).map((r) => r.to), ...(policy.ingress ?? []).map((r) => r.from)];
+  const out = new Set<string>();
+  for (const word of words) {
+    const peer = parsePeer(word);
+    if (!isPeerProblem(peer) && peer.kind === 'node' && !names.has(peer.name)) out.add(`node:${peer.name}`);
+  }
+  return [...out].sort();
 }

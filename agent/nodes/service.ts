@@ -34,6 +34,8 @@ export interface NodeServiceDeps {
   validatePolicy?: (name: string, policy: unknown) => void;
   /** the Network Node's per-node counters (allowed and dropped, both ways) */
   trafficCounters?: (name: string) => Promise<NodeTraffic | undefined>;
+  /** the Network Node: node:NAME references of a policy that name no node now (given this station's nodes) */
+  danglingReferences?: (name: string, policy: unknown, localNodes: string[]) => string[];
 }
 
 const DEFAULT_STOP_TIMEOUT_S = 10;
@@ -277,7 +279,12 @@ export class NodeService {
   }
 
   private view(name: string, record: NodeRecord): NodeView {
-    return nodeView(name, record, this.observed.get(name), this.failures.get(name)?.message ?? null, this.deps.station);
+    const view = nodeView(name, record, this.observed.get(name), this.failures.get(name)?.message ?? null, this.deps.station);
+    if (this.deps.danglingReferences) {
+      const nodes = this.deps.doc.get().nodes;
+      view.danglingReferences = this.deps.danglingReferences(name, record.spec.network, Object.keys(nodes).filter((n) => !nodes[n]!.deleting));
+    }
+    return view;
   }
 
   private record(name: string): NodeRecord {

@@ -22,6 +22,8 @@ export interface NodeView {
   stats?: NodeStats | null;
   /** packets and bytes the node's network policy allowed and dropped, from the Network Node */
   traffic?: NodeTraffic | null;
+  /** node:NAME references of its policy that name no node yet (they match once that node exists) */
+  danglingReferences?: string[];
 }
 
 export interface TrafficCount { packets: number; bytes: number }

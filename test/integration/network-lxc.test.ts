@@ -94,18 +94,21 @@ async function setUp(): Promise<void> {
 
   const web = (name: string, policy: unknown, ports = [80]) => ({ name, resources: { memoryMB: 64 }, network: policy,
     modules: ports.map((p) => ({ name: `web${p}`, run: `exec httpd -f -p ${p} -h /tmp` })) });
-  // b first: a policy may only name nodes that exist (the node service validates through us)
+  // b first, admitting a before a exists: the reference dangles until a is made, then takes effect
+  const dangling: Record<string, string[] | undefined> = {};
   for (const [name, policy, ports] of [
-    [B, {}, [80, 81]],
+    [B, { ingress: [{ from: `node:${A}`, ports: [80] }] }, [80, 81]],
     [A, { egress: [{ to: `node:${B}`, ports: [80] }] }, [80]],
     [C, {}, [80]],
   ] as const) {
     const res = await api('/nodes', { method: 'POST', json: web(name, policy, [...ports]) });
     assert.is(res.status, 201, await res.clone().text());
-    addresses.set(name, ((await res.json()) as { address: string }).address.split('/')[0]!);
+    const body = (await res.json()) as { address: string; danglingReferences?: string[] };
+    addresses.set(name, body.address.split('/')[0]!);
+    dangling[name] = body.danglingReferences;
   }
-  const patched = await api(`/nodes/${B}`, { method: 'PATCH', json: { network: { ingress: [{ from: `node:${A}`, ports: [80] }] } } });
-  assert.is(patched.status, 200, await patched.clone().text());
+  assert.equal(dangling, { [B]: [`node:${A}`], [A]: [], [C]: [] }, 'b named a before a existed');
+  assert.equal(((await (await api(`/nodes/${B}`)).json()) as { danglingReferences?: string[] }).danglingReferences, [], 'once a exists, nothing dangles');
 }
 
 const table = async (): Promise<string> => (await exec(['nft', 'list', 'table', 'inet', 'station'], { netns: ns.name })).stdout.replace(/packets \d+ bytes \d+/g, '');
@@ -163,7 +166,7 @@ t('a PATCH on a running node opens a flow without restarting anything', async ()
 t('bad policies: 400 in the error shape, no node made, nothing applied', async () => {
   const before = await table();
   const bad: [string, unknown, RegExp][] = [
-    ['unknown node', { egress: [{ to: 'node:ghost' }] }, /unknown node "ghost"/],
+    ['not a node name', { egress: [{ to: 'node:Ghost_1' }] }, /not a valid node name/],
     ['bad CIDR', { egress: [{ to: '10.0.0.0/33' }] }, /prefix must be 0 to 32/],
     ['port 0', { ingress: [{ from: 'lan', ports: [0] }] }, /./],
     ['port above 65535', { egress: [{ to: 'internet', ports: [65536] }] }, /./],
@@ -179,7 +182,7 @@ t('bad policies: 400 in the error shape, no node made, nothing applied', async (
     const patched = await api(`/nodes/${A}`, { method: 'PATCH', json: { network } });
     assert.is(patched.status, 400, `${what} (PATCH)`);
   }
-  const unknown = (await (await api('/nodes', { method: 'POST', json: { name: d, network: { egress: [{ to: 'node:ghost' }] } } })).json()) as { error: { code: string } };
+  const unknown = (await (await api('/nodes', { method: 'POST', json: { name: d, network: { egress: [{ to: 'node:Ghost_1' }] } } })).json()) as { error: { code: string } };
   assert.is(unknown.error.code, 'INVALID_NETWORK_POLICY');
   assert.is((await api(`/nodes/${d}`)).status, 404, 'no node was made');
   await new Promise((r) => setTimeout(r, 300));

@@ -168,9 +168,34 @@ test('counters show allowed and dropped traffic per node', async () => {
   assert.is(await net.countersFor('nobody'), undefined);
 });
 
+test('b may admit node:d before d exists; d reaches b only once d exists, and no more once it is gone', async () => {
+  const D = '198.19.10.13';
+  const d = await topo.addNode('d', D);
+  const policyB2 = { ingress: [...policyB.ingress, { from: 'node:d', ports: [5433] }] };
+  const withB2 = nodes.map((n) => n.name === 'b' ? { ...n, policy: policyB2 } : n);
+  net.validateCandidate('b', policyB2); // what POST/PATCH /nodes calls: no 400 for a node not made yet
+  assert.equal(net.danglingReferences('b', policyB2, ['a', 'b', 'c']), ['node:d']);
+  await net.apply(withB2);
+  const chainOfB = async () => (await topo.stationRun(['nft', 'list', 'chain', 'inet', 'station', 'in.b'])).stdout;
+  assert.not.match(await chainOfB(), D, 'no element for d while d does not exist');
+  await expectFlows([['d -> b:5433 before d exists', tcpOpen(d, B, 5433), false]]);
+  const withD = [...withB2, { name: 'd', address: D, policy: { egress: [{ to: 'node:b', ports: [5432, 5433] }] }, port: topo.ports.get('d') }];
+  assert.equal(net.danglingReferences('b', policyB2, ['a', 'b', 'c', 'd']), []);
+  await net.apply(withD);
+  assert.match(await chainOfB(), D);
+  await expectFlows([
+    ['d -> b:5433 once d exists', tcpOpen(d, B, 5433), true],
+    ['d -> b:5432 (b admits d on 5433 only)', tcpOpen(d, B, 5432), false],
+    ['a -> b:5432 still', tcpOpen(node('a'), B, 5432), true],
+  ]);
+  await net.apply(withB2);
+  await expectFlows([['d -> b:5433 once d is gone again', tcpOpen(d, B, 5433), false]]);
+  await net.apply(nodes);
+});
+
 test('a bad policy is refused with a ValidationError and nothing changes', async () => {
   const before = (await topo.stationRun(['nft', 'list', 'table', 'inet', 'station'])).stdout.replace(/packets \d+ bytes \d+/g, '');
-  for (const bad of [{ egress: [{ to: 'node:ghost' }] }, { egress: [{ to: '10.0.0.0/33' }] }, { ingress: [{ from: 'lan', ports: [0] }] }, { egress: [{ to: 'anywhere' }] }]) {
+  for (const bad of [{ egress: [{ to: 'node:Not_A_Name' }] }, { egress: [{ to: '10.0.0.0/33' }] }, { ingress: [{ from: 'lan', ports: [0] }] }, { egress: [{ to: 'anywhere' }] }]) {
     try {
       await net.apply([...nodes.filter((n) => n.name !== 'c'), { name: 'c', address: C, policy: bad }]);
       assert.unreachable(`accepted ${JSON.stringify(bad)}`);

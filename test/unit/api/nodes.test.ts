@@ -77,7 +77,7 @@ t('bad specs are 400 INVALID_* in the error shape and create nothing', async (ct
     { name, volumes: [{ name: 'v', path: '/srv/../etc' }] }, { name, volumes: [{ name: 'v', path: '/a' }, { name: 'v', path: '/b' }] },
     { name, modules: [{ name: 'm', run: 'a' }, { name: 'm', run: 'b' }] }, { name, colour: 'blue' }, { name, resources: { memoryMB: '64' } },
     { name, modules: [{ name: 'm', packages: ['curl'] }] },
-    { name, network: { egress: [{ to: 'node:no-such-node', ports: [80] }] } }, { name, network: { ingress: [{ from: 'lan', ports: [0] }] } },
+    { name, network: { egress: [{ to: 'node:No_Such_Node', ports: [80] }] } }, { name, network: { ingress: [{ from: 'lan', ports: [0] }] } },
   ];
   for (const spec of bad) {
     const res = await post(ctx, '/api/v1/nodes', spec);
@@ -181,7 +181,7 @@ t('applying the same desired state again changes nothing (start twice, a reconci
 t('PATCH refuses fields that cannot change and bad values (400), accepts labels', async (ctx) => {
   const name = node('dup');
   const auth = { authorization: `Bearer ${ctx.token}` };
-  for (const payload of [{ template: 'debian' }, { name: 'other' }, { resources: { cpus: -1 } }, {}, { network: { egress: [{ to: 'node:ghost' }] } }]) {
+  for (const payload of [{ template: 'debian' }, { name: 'other' }, { resources: { cpus: -1 } }, {}, { network: { egress: [{ to: 'node:Ghost_1' }] } }]) {
     const res = await ctx.app.inject({ method: 'PATCH', url: `/api/v1/nodes/${name}`, payload, headers: auth });
     assert.is(res.statusCode, 400, `${JSON.stringify(payload)} -> ${res.body}`);
   }
