@@ -30,6 +30,13 @@ until curl -sf -m 5 -o /tmp/status.json http://127.0.0.1:8088/api/v1/status; do
 done
 echo "fresh-box: /api/v1/status answered $(( $(date +%s) - started ))s after ./scripts/dev up started: $(head -c 300 /tmp/status.json)"
 
+station_step "no program missing"
+# A subsystem that could not run a program (spawn … ENOENT) means a Debian package the setup lacks.
+if grep -o '[^"]*ENOENT[^"]*' /tmp/status.json; then
+  echo "fresh-box: a program the station runs is missing on a fresh box (above); add its Debian package to scripts/lib/debian-packages.txt" >&2
+  exit 1
+fi
+
 station_step "station status (the PATH link)"
 [ -L /usr/local/bin/station ] || { echo "fresh-box: ./scripts/dev up did not link /usr/local/bin/station" >&2; exit 1; }
 PATH=/usr/local/bin:/usr/bin:/bin station status
