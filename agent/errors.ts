@@ -16,13 +16,18 @@ export type ErrorKind =
 export class StationError extends Error {
   readonly kind: ErrorKind;
   readonly code: string;
-  readonly details: Record<string, unknown> | undefined;
-  constructor(kind: ErrorKind, code: string, message: string, details?: Record<string, unknown>) {
+  /**
+   * Machine-readable facts for the error body's `details`. Not named `details` on the error itself:
+   * uvu's reporter treats an error's `details` as a diff string and dies silently on an object,
+   * which hid failing tests.
+   */
+  readonly facts: Record<string, unknown> | undefined;
+  constructor(kind: ErrorKind, code: string, message: string, facts?: Record<string, unknown>) {
     super(message);
     this.name = 'StationError';
     this.kind = kind;
     this.code = code;
-    this.details = details;
+    this.facts = facts;
   }
 }
 

@@ -45,7 +45,7 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
         : error.kind === 'unavailable' ? error.message : 'internal error; the station log has the details';
       return reply.status(status).send(body(error.code, message));
     }
-    return reply.status(status).send(body(error.code, error.message, error.details));
+    return reply.status(status).send(body(error.code, error.message, error.facts));
   }
   const client = fastifyClientError(error);
   if (client) return reply.status(client.status).send(client.body);
