@@ -4,7 +4,7 @@ import Fastify, { LogController, type FastifyInstance, type onRequestHookHandler
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { StationSystem } from '../agent/system.ts';
 import { AGENT_VERSION } from '../agent/version.ts';
-import { handleError, handleNotFound } from './errors.ts';
+import { handleError, handleNotFound, handleClientError } from './errors.ts';
 import { ErrorSchema } from './schemas/common.ts';
 import { StatusSchema } from './schemas/status.ts';
 import { HardwareSchema } from './schemas/hardware.ts';
@@ -16,18 +16,32 @@ import { lazySerializers, lazyValidators } from './lazy-serializers.ts';
 import { openApiDocumentOnDemand, type NotedRoute } from './openapi.ts';
 import { HostGuard, stationHostNames } from '../agent/auth/host-guard.ts';
 import { ForbiddenError } from '../agent/errors.ts';
+import { HTTP_LIMITS, serverOptions, type HttpLimits } from './http-limits.ts';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const HEALTH_URL = '/api/v1/health';
+/**
+ * Reads that make the station do real work when asked a certain way need the token in that form
+ * (anyone could otherwise keep the radio scanning). Kept here, by URL, so the route files stay
+ * plain reads.
+ */
+const COSTLY_READS: Record<string, (query: unknown) => boolean> = {
+  '/api/v1/wifi/networks': (query) => (query as { rescan?: string } | undefined)?.rescan === 'yes',
+};
 
 export interface AppOptions {
   system: StationSystem;
+  /** tests shorten them; the station runs with HTTP_LIMITS */
+  limits?: Partial<HttpLimits>;
 }
 
-export async function buildApp({ system }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ system, limits: overrides = {} }: AppOptions): Promise<FastifyInstance> {
+  const limits: HttpLimits = { ...HTTP_LIMITS, ...overrides };
   const serializers = lazySerializers();
   const validators = lazyValidators();
   const app = Fastify({
+    ...serverOptions(limits),
+    clientErrorHandler: handleClientError,
     loggerInstance: system.log.child({ subsystem: 'api' }),
     // Each request is not logged (the status route is polled); errors and mutations are.
     logController: new LogController({ disableRequestLogging: true }),
@@ -99,6 +113,12 @@ export async function buildApp({ system }: AppOptions): Promise<FastifyInstance>
       route.onRequest = [authorize, ...asList(route.onRequest)] as typeof route.onRequest;
       return;
     }
+    const costly = COSTLY_READS[route.url];
+    if (costly && !methods.some((m) => MUTATING.has(m))) {
+      const authorizeIfCostly: onRequestHookHandler = (request, reply, done) => (costly(request.query) ? authorize.call(app, request, reply, done) : done());
+      route.onRequest = [authorizeIfCostly, ...asList(route.onRequest)] as typeof route.onRequest;
+      return;
+    }
     if (!methods.some((m) => MUTATING.has(m))) return;
     const selfAuthenticating = route.config?.publicMutation === true;
     // Documented in OpenAPI: who may call it.
@@ -120,7 +140,7 @@ export async function buildApp({ system }: AppOptions): Promise<FastifyInstance>
     preValidation: (request, reply, done) => (MUTATING.has(request.method) ? authorize.call(app, request, reply, done) : done()),
   }, handleNotFound);
 
-  for (const routes of API_ROUTES) await app.register(routes, { prefix: '/api/v1', system });
+  for (const routes of API_ROUTES) await app.register(routes, { prefix: '/api/v1', system, limits });
   await app.register(pageRoutes, { system }); // the status page at `/`, outside /api/v1
   const openApi = openApiDocumentOnDemand(documented, sharedSchemas, {
     info: { title: 'Station API', version: AGENT_VERSION, description: 'A home station of a Community Cluster: nodes, mesh, traffic control.' },

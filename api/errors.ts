@@ -1,6 +1,8 @@
 // The one place where failures become HTTP responses, always in the contract's shape:
 // { "error": { "code", "message" } }. 5xx bodies say only that something failed; details go to the log.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { isStationError, type ErrorKind, TooManyRequestsError, ExecError } from '../agent/errors.ts';
 
 export const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
@@ -55,4 +57,19 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
 
 export function handleNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   return reply.status(404).send(body('ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+}
+
+/**
+ * A request Node refused before Fastify saw it (too slow to arrive, headers too large, not HTTP):
+ * answered in the contract's shape, then the connection is closed (Fastify's default says
+ * {"error":"Request Timeout",...}).
+ */
+export function handleClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'REQUEST_TIMEOUT', 'the request did not arrive in time']
+    : error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'HEADERS_TOO_LARGE', 'the request headers are too large']
+      : [400, 'BAD_REQUEST', 'the request is not valid HTTP'];
+  const text = JSON.stringify(body(code, message));
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+  socket.destroy();
 }

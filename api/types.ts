@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyBaseLogger, RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { StationSystem } from '../agent/system.ts';
+import type { HttpLimits } from './http-limits.ts';
 
 /** The Fastify instance every route plugin receives, typed by the TypeBox schemas. */
 export type StationApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
-export interface RouteOptions { system: StationSystem }
+export interface RouteOptions { system: StationSystem; limits?: HttpLimits }
 
 export type RoutePlugin = (app: StationApp, options: RouteOptions) => Promise<void>;
 

@@ -9,6 +9,8 @@ import {
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { withoutSecrets } from '../../agent/auth/secrets.ts';
+import { Coalescer } from '../../agent/coalesce.ts';
+import type { NodeView } from '../../agent/nodes/service.ts';
 
 const NodeRef = Type.Ref('Node');
 const tags = ['nodes'];
@@ -18,6 +20,15 @@ export const nodeRoutes: RoutePlugin = async (app, { system }) => {
   const nodes = () => system.nodes.actions();
   // Reads are open, but env values are secrets: shown to token holders only (agent/auth/secrets.ts).
   const isAdmin = (request: FastifyRequest) => system.auth.isAdmin(request.headers.authorization, request.ip);
+  // Reading a node observes it (/proc, cgroups, counters): open reads of one node share one
+  // observation a second, and any change the station sees (node.* events) drops it at once.
+  // Admins read fresh.
+  const shared = new Coalescer<NodeView>({ ttlMs: 1000 });
+  const stopForgetting = system.events.subscribe((event) => {
+    if (event.type.startsWith('node.') && typeof event.data.name === 'string') shared.forget(event.data.name);
+  });
+  app.addHook('onClose', async () => stopForgetting());
+  const read = (admin: boolean, name: string) => (admin ? nodes().get(name) : shared.get(name, () => nodes().get(name)));
 
   app.get('/nodes', {
     schema: { tags, summary: 'every node of this station (env values only with the token)', response: responses({ 200: NodeListSchema }, [503]) },
@@ -33,8 +44,9 @@ export const nodeRoutes: RoutePlugin = async (app, { system }) => {
   app.get('/nodes/:name', {
     schema: { tags, summary: 'one node: state, address, spec, stats (env values only with the token)', params: NodeNameParams, response: responses({ 200: NodeRef }, [404, 503]) },
   }, async (request) => {
-    const view = await nodes().get(request.params.name);
-    return isAdmin(request) ? view : withoutSecrets(view);
+    const admin = isAdmin(request);
+    const view = await read(admin, request.params.name);
+    return admin ? view : withoutSecrets(view);
   });
 
   app.patch('/nodes/:name', {
@@ -79,5 +91,8 @@ export const nodeRoutes: RoutePlugin = async (app, { system }) => {
 
   app.get('/nodes/:name/stats', {
     schema: { tags, summary: 'live CPU, memory and process counts from the node\'s cgroups', params: NodeNameParams, response: responses({ 200: StatsResultSchema }, [404, 503]) },
-  }, async (request) => nodes().stats(request.params.name));
+  }, async (request) => {
+    const { name, state, stats } = await read(isAdmin(request), request.params.name);
+    return { name, state, stats: stats ?? null };
+  });
 };

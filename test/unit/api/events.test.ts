@@ -2,6 +2,8 @@
 // reconnecting with Last-Event-ID gets what it missed.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { connect, type Socket } from 'node:net';
+import { once } from 'node:events';
 import { createTestStation, type TestStation } from '../../helpers/system.ts';
 
 const events = suite<{ station: TestStation; url: string }>('events');
@@ -64,6 +66,54 @@ events('pairing events go to token holders only; the rest of the stream is the s
   const replayed = await readUntil(replay, (t) => t.includes('test.marker'));
   assert.match(replayed, /test\.after/);
   assert.not.match(replayed, /pairing\.opened/);
+});
+
+/** A sample of the station's Prometheus metrics (the event stream's gauges and counters). */
+const metric = (station: TestStation, name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(station.system.metrics.render())?.[1] ?? NaN);
+
+/** Waits until the server has noticed every client that went away (its own close events). */
+async function settle(station: TestStation, clients: number): Promise<void> {
+  for (let i = 0; i < 500 && metric(station, 'station_event_clients') !== clients; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.is(metric(station, 'station_event_clients'), clients);
+}
+
+events('at most 32 streams at once: the next is 503 EVENT_STREAMS_FULL until one closes', async ({ station, url }) => {
+  await settle(station, 0);
+  const controllers = Array.from({ length: 32 }, () => new AbortController());
+  const open = await Promise.all(controllers.map((c) => fetch(`${url}/api/v1/events`, { signal: c.signal })));
+  assert.ok(open.every((r) => r.status === 200));
+  assert.is(metric(station, 'station_event_clients'), 32);
+  const refused = await fetch(`${url}/api/v1/events`);
+  assert.is(refused.status, 503);
+  assert.is(((await refused.json()) as { error: { code: string } }).error.code, 'EVENT_STREAMS_FULL');
+  controllers[0]!.abort();
+  await settle(station, 31);
+  const next = new AbortController();
+  assert.is((await fetch(`${url}/api/v1/events`, { signal: next.signal })).status, 200, 'a freed place is taken again');
+  for (const c of [...controllers, next]) c.abort();
+  await settle(station, 0);
+});
+
+events('a client that stops reading is dropped once its backlog passes the limit, instead of growing the agent', async ({ station, url }) => {
+  await settle(station, 0);
+  const { port } = new URL(url);
+  const socket: Socket = connect(Number(port), '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write('GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\n\r\n');
+  await once(socket, 'data'); // the headers and the first line: the stream is open
+  socket.pause(); // and never read again
+  const dropped = metric(station, 'station_event_clients_dropped_total');
+  const big = 'x'.repeat(64 * 1024);
+  let published = 0;
+  // Kernel buffers take a few MB first; the agent itself may hold only the backlog limit.
+  while (metric(station, 'station_event_clients_dropped_total') === dropped && published < 1000) {
+    station.system.events.publish('test.big', { big });
+    published++;
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.is(metric(station, 'station_event_clients_dropped_total'), dropped + 1, `dropped after ${published} events of 64 KiB`);
+  await settle(station, 0);
+  socket.destroy();
 });
 
 events.run();

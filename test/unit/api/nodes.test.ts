@@ -163,6 +163,30 @@ t('without the token a node shows its env names but not their values, and its lo
   assert.is((await ctx.app.inject({ method: 'DELETE', url: `/api/v1/nodes/${name}?volumes=delete`, headers: admin })).statusCode, 200);
 });
 
+t('a burst of anonymous reads of one node observes it once for all of them, not once each', async (ctx) => {
+  // Reading a node's state scans /proc for LXC monitors (synchronously, ~3 ms; lxc-info for a node
+  // that is starting or stopping) and its cgroup files: per request, a flood blocks the agent.
+  const name = node('dup');
+  const service = ctx.system.nodes.actions();
+  const get = service.get.bind(service);
+  let reads = 0;
+  service.get = (...args) => { reads++; return get(...args); }; // watched, not replaced
+  try {
+    const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => ctx.app.inject({ url: `/api/v1/nodes/${name}${i % 2 ? '/stats' : ''}`, remoteAddress: `198.18.9.${i}` })));
+    assert.ok(burst.every((r) => r.statusCode === 200), burst.map((r) => r.statusCode).join(','));
+    assert.ok(burst.every((r) => r.json().state === 'running'));
+    assert.is(reads, 1, `${reads} node reads for 20 requests`);
+    // A change the station sees is shown at once, not after the shared answer's life.
+    const stopped = await post(ctx, `/api/v1/nodes/${name}/stop`, { timeoutSeconds: 0 });
+    assert.is(stopped.statusCode, 200, stopped.body);
+    assert.is((await ctx.app.inject({ url: `/api/v1/nodes/${name}` })).json().state, 'stopped');
+    assert.is((await post(ctx, `/api/v1/nodes/${name}/start`, {})).statusCode, 200);
+    assert.is((await ctx.app.inject({ url: `/api/v1/nodes/${name}` })).json().state, 'running');
+  } finally {
+    service.get = get;
+  }
+});
+
 t('applying the same desired state again changes nothing (start twice, a reconcile pass)', async (ctx) => {
   const name = node('dup');
   const before = (await ctx.app.inject({ url: `/api/v1/nodes/${name}` })).json();
