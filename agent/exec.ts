@@ -4,6 +4,7 @@
 // Secrets stay in: a child gets the agent's environment without its secret variables (balena keys,
 // tokens, passwords), and strings the caller names as secrets are blanked out of what is reported.
 import { spawn } from 'node:child_process';
+import { finished, type Readable, type Writable } from 'node:stream';
 import { ExecError } from './errors.ts';
 
 export interface ExecOptions {
@@ -26,6 +27,12 @@ export interface ExecOptions {
   secrets?: readonly string[];
   /** Inherited secret variables this program does need (by name); none pass unless named here. */
   passSecretEnv?: readonly string[];
+  /** Binary input piped to the program instead of `input` (a btrfs send stream, say). An error on it
+   * kills the program, so a cut-off stream is never taken for a complete one. */
+  stdinStream?: Readable;
+  /** Binary output piped here, unbuffered and left out of the result. Ended when the program exits 0,
+   * destroyed with the error otherwise, so whoever reads it never mistakes a failed stream for a whole one. */
+  stdoutStream?: Writable;
 }
 
 export interface ExecResult {
@@ -81,31 +88,65 @@ export const exec: Runner = (argvIn, options = {}) => {
       timedOut = true;
       child.kill('SIGKILL');
     }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      if (stdout.length < MAX_BUFFER) stdout += chunk;
-      options.onStdout?.(chunk);
-    });
+    const sink = options.stdoutStream;
+    if (sink) {
+      child.stdout.pipe(sink, { end: false });
+      // the reader went away: stop the program rather than let it block on a full pipe until the timeout
+      sink.once('error', () => child.kill('SIGKILL'));
+    } else {
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        if (stdout.length < MAX_BUFFER) stdout += chunk;
+        options.onStdout?.(chunk);
+      });
+    }
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       if (stderr.length < MAX_BUFFER) stderr += chunk;
       options.onStderr?.(chunk);
     });
     child.stdin.on('error', () => { /* the program may exit before reading its input */ });
-    child.stdin.end(options.input ?? '');
+    let inputError: Error | null = null;
+    if (options.stdinStream) {
+      options.stdinStream.once('error', (error) => { inputError = error; child.kill('SIGKILL'); });
+      options.stdinStream.pipe(child.stdin);
+    } else {
+      child.stdin.end(options.input ?? '');
+    }
     // What is reported (errors end up in logs and API bodies) never carries the named secrets.
     const hide = (text: string) => redact(text, options.secrets);
     const shownArgv = argv.map(hide);
+    const fail = (error: ExecError) => {
+      sink?.destroy(error);
+      reject(error);
+    };
     child.on('error', (error) => {
       clearTimeout(timer);
-      reject(new ExecError(shownArgv, null, hide(stdout), hide(stderr), false, hide(error.message)));
+      fail(new ExecError(shownArgv, null, hide(stdout), hide(stderr), false, hide(error.message)));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const exitCode = code ?? (signal ? 128 : 1);
-      if (timedOut || (exitCode !== 0 && !options.allowFailure)) {
-        reject(new ExecError(shownArgv, code, hide(stdout), hide(stderr), timedOut));
+      if (inputError) {
+        const said = `${hide(stderr)}\ninput stream failed: ${hide(inputError.message)}`;
+        fail(new ExecError(shownArgv, code, hide(stdout), said, false));
         return;
       }
-      resolve({ argv: shownArgv, exitCode, stdout: hide(stdout), stderr: hide(stderr) });
+      if (timedOut || (exitCode !== 0 && !options.allowFailure)) {
+        fail(new ExecError(shownArgv, code, hide(stdout), hide(stderr), timedOut));
+        return;
+      }
+      const result = { argv: shownArgv, exitCode, stdout: hide(stdout), stderr: hide(stderr) };
+      if (!sink) return resolve(result);
+      if (exitCode !== 0) {
+        // allowFailure: the caller gets the exit code, the reader a broken stream (never a clean end)
+        sink.destroy(new ExecError(shownArgv, code, '', hide(stderr), false));
+        return resolve(result);
+      }
+      // resolve once the sink has taken every byte (a file flushed, a pipe drained)
+      sink.end();
+      finished(sink, (error) => {
+        if (error) reject(new ExecError(shownArgv, code, '', `output stream failed: ${hide(error.message)}`, false));
+        else resolve(result);
+      });
     });
   });
 };
