@@ -1,6 +1,6 @@
 // The HTTP API as a Fastify plugin: schemas, auth, error shape and routes. The server (listening,
 // signals) lives in server.ts, so tests can inject requests into this app without a socket.
-import Fastify, { LogController, type FastifyInstance, type onRequestHookHandler, type onResponseHookHandler } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type onRequestHookHandler, type onResponseHookHandler, type preValidationHookHandler } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { StationSystem } from '../agent/system.ts';
 import { AGENT_VERSION } from '../agent/version.ts';
@@ -60,6 +60,15 @@ export async function buildApp({ system, limits: overrides = {} }: AppOptions): 
   app.decorate('serializers', { compiled: serializers.compiled, compileAll: serializers.compileAll });
   app.decorate('validators', { compiled: validators.compiled, compileAll: validators.compileAll });
   app.setErrorHandler(handleError);
+  // Many clients send content-type: application/json on every call, body or not: an empty body is
+  // no body (DELETE, a POST without arguments), not malformed JSON. Anything else goes to Fastify's
+  // own parser, which also refuses __proto__ and constructor.prototype keys.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if ((body as string).trim() === '') done(null, undefined);
+    else parseJson(request, body as string, done);
+  });
   app.addSchema(ErrorSchema);
   app.addSchema(StatusSchema);
   app.addSchema(HardwareSchema);
@@ -104,6 +113,10 @@ export async function buildApp({ system, limits: overrides = {} }: AppOptions): 
     request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'change');
     done();
   };
+  const noBodyAsEmpty: preValidationHookHandler = (request, _reply, done) => {
+    if (request.body === undefined) request.body = {};
+    done();
+  };
   const asList = <T>(hooks: T | T[] | undefined): T[] => (hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]);
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
@@ -125,6 +138,9 @@ export async function buildApp({ system, limits: overrides = {} }: AppOptions): 
     route.schema = { ...route.schema, security: selfAuthenticating ? [] : [{ bearer: [] }] };
     if (!selfAuthenticating) route.onRequest = [authorize, ...asList(route.onRequest)] as typeof route.onRequest;
     route.onResponse = [logChange, ...asList(route.onResponse)] as typeof route.onResponse;
+    // A call without a body (or an empty one) to a route whose body is optional or empty means "no
+    // arguments": validated as {} rather than refused as "body must be object".
+    if (route.schema?.body) route.preValidation = [noBodyAsEmpty, ...asList(route.preValidation)] as typeof route.preValidation;
   });
   // Every route, as the hook above left it (security included), and the shared schemas of the
   // plugin it is registered in, for the OpenAPI document.
