@@ -21,6 +21,29 @@ export function inCidr(ip: string, cidr: string): boolean {
   return ((ipToInt(ip) & mask) >>> 0) === ((ipToInt(base!) & mask) >>> 0);
 }
 
+/** [first, last] address of a CIDR, as numbers; refuses what is not an IPv4 CIDR. */
+function bounds(cidr: string): [number, number] {
+  const [base, bitsText] = cidr.split('/');
+  const bits = Number(bitsText);
+  if (!Number.isInteger(bits) || bits < 0 || bits > 32) throw new ValidationError(`not an IPv4 CIDR: ${JSON.stringify(cidr)}`);
+  const size = 2 ** (32 - bits);
+  const first = ipToInt(base!) - (ipToInt(base!) % size);
+  return [first, first + size - 1];
+}
+
+export function cidrsOverlap(a: string, b: string): boolean {
+  const [a0, a1] = bounds(a);
+  const [b0, b1] = bounds(b);
+  return a0 <= b1 && b0 <= a1;
+}
+
+/** True when every address of `inner` lies in `outer`. */
+export function cidrWithin(inner: string, outer: string): boolean {
+  const [i0, i1] = bounds(inner);
+  const [o0, o1] = bounds(outer);
+  return o0 <= i0 && i1 <= o1;
+}
+
 /** The owner's /16 inside 100.64.0.0/10, derived from the CA fingerprint (hex). */
 export function ownerBlock(caFingerprint: string): string {
   const byte = parseInt(caFingerprint.slice(0, 2), 16);
@@ -46,18 +69,20 @@ export function allocateAddress(block: string, used: Iterable<string>): string {
 export const NODE_SUBNET_PREFIX = 24;
 
 /**
- * The owner's range of node subnets inside `pool`: one /16 chosen from the CA fingerprint when the
- * pool holds several (so owners who trust each other rarely collide), else the whole pool.
+ * The owner's range of node subnets inside `pool`: one /16 chosen by `choice` (hex) when the pool
+ * holds several (so owners who trust each other rarely collide), else the whole pool. `choice` is
+ * a random byte for a new CA (its subnets limit names the range, so it is chosen before the CA
+ * exists), the CA fingerprint for meshes made before CAs were limited.
  */
-export function ownerNodeBlock(pool: string, caFingerprint: string): string {
+export function ownerNodeBlock(pool: string, choice: string): string {
   const [base, bitsText] = pool.split('/');
   const bits = Number(bitsText);
   if (!Number.isInteger(bits) || bits < 8 || bits > NODE_SUBNET_PREFIX) throw new ValidationError(`the node pool ${pool} must be between /8 and /${NODE_SUBNET_PREFIX}`);
   const start = ipToInt(base!);
   if (((start & ((2 ** (32 - bits)) - 1)) >>> 0) !== 0) throw new ValidationError(`the node pool ${pool} has host bits set`);
   if (bits >= 16) return pool;
-  const byte = parseInt(caFingerprint.slice(0, 2), 16);
-  if (!Number.isInteger(byte)) throw new ValidationError(`not a fingerprint: ${JSON.stringify(caFingerprint)}`);
+  const byte = parseInt(choice.slice(0, 2), 16);
+  if (!Number.isInteger(byte)) throw new ValidationError(`not a hex choice: ${JSON.stringify(choice)}`);
   const blocks = 2 ** (16 - bits);
   return `${intToIp((start + (byte % blocks) * 65536) >>> 0)}/16`;
 }

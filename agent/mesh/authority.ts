@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
-import { allocateAddress, allocateNodeSubnet, MESH_PREFIX_LENGTH, ownerBlock, ownerNodeBlock } from './addresses.ts';
+import { allocateAddress, allocateNodeSubnet, MESH_NETWORK, MESH_PREFIX_LENGTH, ownerBlock, ownerNodeBlock } from './addresses.ts';
 import { encryptCa, type CaExport } from './ca-export.ts';
 import { publicKeyHex } from './cert-info.ts';
 import { Mutex, type MeshContext } from './context.ts';
@@ -67,12 +67,17 @@ export class MeshAuthority {
       if (this.state().role !== 'none') throw new ConflictError('MESH_ALREADY_MEMBER', `this station is already in the mesh of ${this.state().owner}; leave it first`);
       const { paths, cert, config } = this.ctx;
       await mkdir(paths.dir, { recursive: true, mode: 0o700 });
-      await cert.createCa(`station mesh ${owner}`, paths.caKey, paths.caCrt);
+      // The CA is limited to the mesh and to the owner's node subnets: Nebula refuses any certificate
+      // of it outside them. (It cannot be limited to the owner's /16: Nebula 1.6 also requires a
+      // certificate's netmask to be within the CA's, and certificates carry the whole /10 so that
+      // stations of every owner in a community reach each other. That /16 is bound to the CA by
+      // each station's firewall instead: nebula-config.ts, ca-ranges.ts.)
+      const nodeBlock = ownerNodeBlock(config.meshNodePool, randomBytes(1).toString('hex'));
+      await cert.createCa(`station mesh ${owner}`, paths.caKey, paths.caCrt, { ips: [MESH_NETWORK], subnets: [nodeBlock] });
       const caPem = await readFile(paths.caCrt, 'utf8');
       const [ca] = await cert.print(paths.caCrt);
       const block = ownerBlock(ca!.fingerprint);
       const address = allocateAddress(block, []);
-      const nodeBlock = ownerNodeBlock(config.meshNodePool, ca!.fingerprint);
       const nodeSubnet = allocateNodeSubnet(nodeBlock, []);
       const lighthouse = config.meshPublicEndpoint !== '';
       await cert.keygen(paths.hostKey, paths.hostPub);

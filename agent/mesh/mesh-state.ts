@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { StateDocument } from '../store/document.ts';
+import { ownerBlock } from './addresses.ts';
 import type { FirewallAllow } from './nebula-config.ts';
 
 export interface MemberRecord {
@@ -41,7 +42,15 @@ export interface TrustedCa {
   allow: FirewallAllow[];
   /** that owner's lighthouses, so stations of both owners can find each other */
   lighthouses: { name: string; address: string; endpoints: string[] }[];
+  /**
+   * its node subnets (the CA's subnets limit), checked when it was trusted (ca-ranges.ts); absent
+   * for a CA trusted before CAs were checked: then its stations are admitted from its /16 only
+   */
+  subnets?: string[];
 }
+
+/** The ranges a trusted CA's stations are admitted from: its /16 (from its fingerprint) and subnets. */
+export const trustedRanges = (t: TrustedCa): string[] => [ownerBlock(t.fingerprint), ...(t.subnets ?? [])];
 
 export interface MeshState {
   role: 'none' | 'authority' | 'member';

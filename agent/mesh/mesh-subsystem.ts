@@ -3,19 +3,20 @@
 // lighthouses and the blocklist from their authority over the mesh every few seconds.
 import { rm } from 'node:fs/promises';
 import type { Config } from '../config/schema.ts';
-import { ConflictError, ForbiddenError, UnavailableError, ValidationError } from '../errors.ts';
+import { ConflictError, UnavailableError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import { hasProgram, type Runner } from '../exec.ts';
 import type { Logger } from '../log.ts';
 import type { StateDocument } from '../store/document.ts';
 import type { Subsystem, SubsystemHealth } from '../subsystem.ts';
-import { inCidr, MESH_NETWORK } from './addresses.ts';
 import { MeshAuthority, type Directory, type EnrolReply, type EnrolRequest } from './authority.ts';
 import type { CaExport } from './ca-export.ts';
+import { caWarnings, trustCa, type TrustInput } from './community.ts';
+import { checkDirectory, identifyCaller } from './identity.ts';
 import type { MeshContext } from './context.ts';
 import { joinMesh } from './join.ts';
 import { announceLeave, fetchDirectory, publicApiUrls } from './station-client.ts';
-import { emptyMeshState, lighthousesOf, meshDocument, meshPaths, tunDevFor, type MemberRecord, type MeshPaths, type MeshState, type TrustedCa } from './mesh-state.ts';
+import { emptyMeshState, lighthousesOf, meshDocument, meshPaths, tunDevFor, type MemberRecord, type MeshPaths, type MeshState } from './mesh-state.ts';
 import { NebulaCert } from './nebula-cert.ts';
 import type { NebulaConfigInput } from './nebula-config.ts';
 import { NebulaApplier } from './nebula-apply.ts';
@@ -67,6 +68,8 @@ export class MeshSubsystem implements Subsystem {
   private nodeSubnetListener: ((cidr: string) => Promise<void>) | undefined;
   private notifiedSubnet = '';
   private unsubscribe: (() => void) | undefined;
+  private caWarnings: string[] = [];
+  private casChecked = '';
 
   constructor(deps: MeshDeps) {
     this.deps = deps;
@@ -131,12 +134,12 @@ export class MeshSubsystem implements Subsystem {
     if (s.revokedAt) return { state: 'degraded', reason: `the authority revoked this station at ${s.revokedAt}` };
     if (!this.nebula.running) return { state: 'degraded', reason: `nebula is not running (${this.startError ?? this.nebula.lastExit ?? 'starting'})` };
     if (this.lastSyncError) return { state: 'degraded', reason: this.lastSyncError };
-    return { state: 'ok' };
+    return this.caWarnings.length ? { state: 'ok', reason: this.caWarnings.join('; ') } : { state: 'ok' };
   }
 
   summary(): Record<string, unknown> {
     const s = this.doc.get();
-    return { role: s.role, owner: s.owner || null, address: s.address || null, members: s.members.filter((m) => !m.revokedAt).length };
+    return { role: s.role, owner: s.owner || null, address: s.address || null, members: s.members.filter((m) => !m.revokedAt).length, ...(this.caWarnings.length ? { warnings: this.caWarnings } : {}) };
   }
 
   info(): MeshInfo {
@@ -193,19 +196,11 @@ export class MeshSubsystem implements Subsystem {
 
   /**
    * The station-to-station identity of a caller: Nebula guarantees the source address inside the
-   * tunnel, so a request that arrived on our mesh address from a member's mesh address is that
-   * member. Anything else (LAN, revoked, unknown) is refused.
+   * tunnel and its firewall admits our range only from our CA, so a request that arrived on our mesh
+   * address from a member's address in our range is that member (identity.ts). Anything else is refused.
    */
   identify(remoteAddress: string, localAddress: string | undefined): MemberRecord {
-    const s = this.doc.get();
-    const remote = remoteAddress.replace(/^::ffff:/, '');
-    const local = (localAddress ?? '').replace(/^::ffff:/, '');
-    if (s.role === 'none' || local !== s.address || !inCidr(remote, MESH_NETWORK)) {
-      throw new ForbiddenError('this call is only for stations of the mesh, over the mesh', 'MESH_IDENTITY_REQUIRED');
-    }
-    const member = s.members.find((m) => m.address === remote);
-    if (!member || member.revokedAt) throw new ForbiddenError(`${remote} is not a member of this mesh`, 'MESH_NOT_A_MEMBER');
-    return member;
+    return identifyCaller(this.doc.get(), remoteAddress, localAddress);
   }
 
   directory(remoteAddress: string, localAddress: string | undefined): Directory {
@@ -237,26 +232,26 @@ export class MeshSubsystem implements Subsystem {
     return this.info();
   }
 
-  async trust(input: { owner: string; ca: string; allow: TrustedCa['allow']; lighthouses: TrustedCa['lighthouses'] }): Promise<MeshInfo> {
+  async trust(input: TrustInput): Promise<MeshInfo> {
     this.assertAvailable();
-    const s = this.doc.get();
-    if (s.role === 'none') throw new ConflictError('MESH_NOT_MEMBER', 'join or create a mesh before trusting other owners');
-    const certs = await this.ctx.cert.inspect(input.ca).catch(() => []);
-    if (certs.length !== 1 || !certs[0]!.isCa) throw new ValidationError('ca must be exactly one Nebula CA certificate (PEM)', 'MESH_CA_INVALID');
-    const fingerprint = certs[0]!.fingerprint;
-    if (fingerprint === s.caFingerprint) throw new ConflictError('MESH_CA_OWN', 'that is this mesh\'s own CA');
-    await this.doc.update((d) => {
-      d.trusted = d.trusted.filter((t) => t.fingerprint !== fingerprint);
-      d.trusted.push({ owner: input.owner, fingerprint, pem: input.ca.trimEnd() + '\n', allow: input.allow, lighthouses: input.lighthouses });
-    });
+    await trustCa(this.ctx, input);
     await this.apply();
     return this.info();
+  }
+
+  /** Warnings about CAs made or trusted before CAs were limited (community.ts), worked out once per change. */
+  private async checkCas(s: MeshState): Promise<void> {
+    const key = JSON.stringify([s.caFingerprint, s.trusted.map((t) => [t.fingerprint, t.subnets])]);
+    if (key === this.casChecked) return;
+    this.caWarnings = await caWarnings(this.ctx.cert, s);
+    this.casChecked = key;
   }
 
   /** Brings Nebula in line with the state (agent/mesh/nebula-apply.ts), then tells the nodes their subnet. */
   private async apply(): Promise<void> {
     const s = this.doc.get();
     if (s.role === 'none' || !this.available) return;
+    await this.checkCas(s);
     // A first look at the peers soon after (re)starting, rather than at the next 5 s tick.
     if ((await this.applier.apply(s)) === 'restarted') setTimeout(() => void this.probe(), 1500).unref();
     await this.announceNodeSubnet(s.nodeSubnet ?? '');
@@ -293,6 +288,7 @@ export class MeshSubsystem implements Subsystem {
         return;
       }
       const body = result.directory;
+      checkDirectory(s, body);
       const same = JSON.stringify(body.members) === JSON.stringify(s.members) && JSON.stringify(body.blocklist) === JSON.stringify(s.blocklist);
       await this.doc.update((d) => {
         d.members = body.members;

@@ -2,7 +2,7 @@
 // it and the CA bundle, then reloads in place or, where Nebula 1.6 cannot reload, restarts.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Config } from '../config/schema.ts';
-import { lighthousesOf, tunDevFor, type MeshPaths, type MeshState } from './mesh-state.ts';
+import { lighthousesOf, trustedRanges, tunDevFor, type MeshPaths, type MeshState } from './mesh-state.ts';
 import { renderNebulaConfig, type NebulaConfigInput } from './nebula-config.ts';
 import type { NebulaProcess } from './nebula-process.ts';
 
@@ -62,7 +62,7 @@ export class NebulaApplier {
       caFile: paths.caBundle, certFile: paths.hostCrt, keyFile: paths.hostKey, listenPort: config.meshListenPort,
       tunDev: tunDevFor(config.stateDir, config.meshTunDev), amLighthouse: self?.lighthouse ?? false, lighthouses: lighthousesOf(s), selfAddress: s.address,
       blocklist: s.blocklist, ownCaFingerprint: s.caFingerprint, apiPort: config.httpPort,
-      trusted: s.trusted.map((t) => ({ fingerprint: t.fingerprint, allow: t.allow })),
+      trusted: s.trusted.map((t) => ({ fingerprint: t.fingerprint, allow: t.allow, ranges: trustedRanges(t) })),
       nodes: this.deps.nodeFirewall(),
       unadvertised: [...new Set([config.nodeSubnet, ...(s.nodeSubnet ? [s.nodeSubnet] : [])])],
       unsafeRoutes: routes,

@@ -12,9 +12,13 @@ export class NebulaCert {
     this.run = run;
   }
 
-  async createCa(name: string, keyFile: string, certFile: string): Promise<void> {
+  /**
+   * `limits`: the networks certificates of this CA may carry (ips) and route (subnets); Nebula
+   * refuses, when signing and at every handshake, a certificate of this CA outside them.
+   */
+  async createCa(name: string, keyFile: string, certFile: string, limits: { ips: string[]; subnets: string[] }): Promise<void> {
     // 10 years: the owner's authority outlives stations; host certificates are shorter.
-    await this.run(['nebula-cert', 'ca', '-name', name, '-duration', '87600h', '-out-key', keyFile, '-out-crt', certFile]);
+    await this.run(['nebula-cert', 'ca', '-name', name, '-duration', '87600h', '-ips', limits.ips.join(','), '-subnets', limits.subnets.join(','), '-out-key', keyFile, '-out-crt', certFile]);
     await chmod(keyFile, 0o600);
     await chmod(certFile, 0o600);
   }

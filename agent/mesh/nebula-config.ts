@@ -1,5 +1,6 @@
 // Nebula's config, rendered from the mesh state by a pure function (golden-file tested). Changing
 // what this returns changes every station's mesh, so the shape is pinned by test/fixtures/nebula/.
+import { bindToCas } from './firewall-binding.ts';
 import { toYaml, type YamlValue } from './yaml.ts';
 
 export interface FirewallAllow { port: string; proto: 'tcp' | 'udp' | 'icmp' | 'any' }
@@ -21,8 +22,8 @@ export interface NebulaConfigInput {
   ownCaFingerprint: string;
   /** the station API's port: other owners may reach it (its public reads) */
   apiPort: number;
-  /** other owners' CAs this station trusts, and what their stations may reach */
-  trusted: { fingerprint: string; allow: FirewallAllow[] }[];
+  /** other owners' CAs this station trusts, what their stations may reach, and from where: their ranges (ca-ranges.ts) */
+  trusted: { fingerprint: string; allow: FirewallAllow[]; ranges: string[] }[];
   /** firewall entries for the station's nodes, from the Network Node (agent/network/nebula-firewall.ts) */
   nodes?: { inbound: NebulaFirewallEntry[]; outbound: NebulaFirewallEntry[] };
   /** local subnets never advertised to lighthouses (the node bridge: the same default subnet on every station) */
@@ -43,32 +44,37 @@ export function renderNebulaConfig(input: NebulaConfigInput): string {
   const others = input.lighthouses.filter((l) => l.address !== input.selfAddress);
   const staticHostMap: { [key: string]: YamlValue } = {};
   for (const l of others) if (l.endpoints.length) staticHostMap[l.address] = [...l.endpoints];
-  const any = { port: 'any', proto: 'any', host: 'any' };
+  // Every rule but ping names a CA (ca_sha). Another owner's CA can sign any mesh address (Nebula
+  // 1.6 cannot limit it to its owner's /16), so each rule for it also names its ranges (cidr): a
+  // certificate of it carrying one of our addresses matches nothing (ca-ranges.ts).
+  const own = { port: 'any', proto: 'any', ca_sha: input.ownCaFingerprint };
+  const theirs = (port: string, proto: string): YamlValue[] =>
+    input.trusted.flatMap((t) => t.ranges.map((cidr) => ({ port, proto, cidr, ca_sha: t.fingerprint })));
   const inbound: YamlValue[] = [
-    // Reachability checks (ping) work across the whole community.
+    // Reachability checks (ping) work across the whole community; a ping carries nothing to abuse.
     { port: 'any', proto: 'icmp', host: 'any' },
     // The owner's own stations may reach everything: the rule matches only certificates signed by
-    // the owner's CA (ca_sha), so another owner's CA cannot grant itself access with a group name.
-    { ...any, ca_sha: input.ownCaFingerprint },
-    // Everyone else in the community: the station API, whose reads are public; its mutations need
-    // the admin token or the caller's mesh identity.
-    { port: String(input.apiPort), proto: 'tcp', host: 'any' },
+    // the owner's CA, so another owner's CA cannot grant itself access with a group name.
+    own,
+    // The rest of the community: the station API, whose reads are public; its mutations need the
+    // admin token or the caller's mesh identity (our range only: identity.ts).
+    ...theirs(String(input.apiPort), 'tcp'),
   ];
   for (const t of input.trusted) {
-    for (const a of t.allow) inbound.push({ port: a.port, proto: a.proto, host: 'any', ca_sha: t.fingerprint });
+    for (const a of t.allow) inbound.push(...t.ranges.map((cidr) => ({ port: a.port, proto: a.proto, cidr, ca_sha: t.fingerprint })));
   }
-  // The nodes' mesh-facing policies (ingress, ports exposed on the mesh); nftables on the station
-  // narrows each to its node.
-  // A group is only as trustworthy as the CA that signed it: any trusted CA could sign "owner-alice",
-  // so an owner-NAME group is bound to NAME's CA (ca_sha), and dropped when NAME is not trusted.
-  for (const e of input.nodes?.inbound ?? []) {
-    const owner = /^owner-(.+)$/.exec(e.group ?? '')?.[1];
-    if (owner === undefined) inbound.push(entry(e));
-    else if (input.ownerCas?.[owner]) inbound.push({ ...entry(e), ca_sha: input.ownerCas[owner]! });
-  }
-  // Outbound stays open for the station's own traffic (the station API between stations, pings);
-  // the nodes' egress rules are listed too and enforced per node by nftables.
-  const outbound: YamlValue[] = [any, ...(input.nodes?.outbound ?? []).map(entry)];
+  // The nodes' mesh-facing policies (ingress, ports exposed on the mesh), bound to each trusted CA
+  // and its ranges; nftables on the station narrows each to its node. An owner-NAME group stands
+  // for NAME's CA (any trusted CA could sign the name), and is dropped when NAME is not trusted.
+  const scopes = input.trusted.map((t) => ({ fingerprint: t.fingerprint, ranges: t.ranges }));
+  const bind = (list: NebulaFirewallEntry[] | undefined) => bindToCas(list ?? [], input.ownCaFingerprint, scopes, input.ownerCas ?? {}).map(entry);
+  inbound.push(...bind(input.nodes?.inbound));
+  // Outbound: the station's own traffic (the station API between stations, pings) goes to our own
+  // stations and to other owners' stations at their ranges only, so a tunnel that another owner's
+  // certificate holds for one of our addresses (it answered a handshake or a lighthouse query in
+  // our station's place) carries nothing of ours. The nodes' egress rules are listed too (bound
+  // the same way) and enforced per node by nftables.
+  const outbound: YamlValue[] = [own, ...theirs('any', 'any'), ...bind(input.nodes?.outbound)];
   // Peers would otherwise try this station at its node bridge address: an inside address, never an
   // underlay one (and before joining, every station has the same default node subnet).
   const localAllow: { [key: string]: YamlValue } = {};

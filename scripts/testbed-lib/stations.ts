@@ -25,7 +25,9 @@ export function stationEnv(s: StationPlan, stateDir: string, extra: Record<strin
     STATION_STATE_DIR: stateDir, STATION_HTTP_HOST: '0.0.0.0', STATION_HTTP_PORT: String(API_PORT), STATION_NAME: s.name,
     STATION_LOG_LEVEL: 'info', STATION_MDNS: 'off', STATION_MESH_LISTEN_PORT: String(NEBULA_PORT),
     // test address ranges only: nodes before joining, and the authority's pool of node subnets
-    STATION_NODE_SUBNET: `198.19.${50 + s.index}.0/24`, STATION_MESH_NODE_POOL: '198.19.192.0/18',
+    // (each CA is limited to its own node subnets, and owners who trust each other must not share
+    // any: neighbouring stations, e.g. two owners' authorities, get different halves of the /18)
+    STATION_NODE_SUBNET: `198.19.${50 + s.index}.0/24`, STATION_MESH_NODE_POOL: `198.19.${s.index % 2 ? 192 : 224}.0/19`,
     ...(s.public ? { STATION_MESH_PUBLIC_ENDPOINT: `${s.publicIp}:${NEBULA_PORT}` } : {}),
     ...extra,
   };

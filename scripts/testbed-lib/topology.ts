@@ -2,7 +2,8 @@
 // (NAT), some behind a second, carrier-grade NAT, all joined by a simulated internet.
 //   internet  198.18.0.0/15 bridge: home routers 198.18.0.i, carrier routers 198.18.1.i
 //   station i LAN 198.19.i.0/24 (router .1, station .2); carrier i LAN 198.19.(100+i).0/24
-//   station i nodes 198.19.(50+i).0/24 until it joins a mesh; then a /24 of 198.19.192.0/18
+//   station i nodes 198.19.(50+i).0/24 until it joins a mesh; then a /24 of 198.19.192.0/18 (its
+//   authority's pool: 198.19.192.0/19 on odd stations, 198.19.224.0/19 on even ones)
 // Every name starts with the testbed's prefix, so `down` can find what it made by name too.
 
 export const API_PORT = 8088;

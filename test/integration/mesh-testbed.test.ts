@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exec } from '../../agent/exec.ts';
+import { ownerBlock } from '../../agent/mesh/addresses.ts';
 import { decryptCa } from '../../agent/mesh/ca-export.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
@@ -92,7 +93,11 @@ mesh('three stations behind separate NATs join by invites and every pair pings o
   // A change that leaves the routes alone (here: trusting another owner) is a reload in place:
   // same Nebula process, tunnels kept. (Route changes restart it: Nebula 1.6 cannot reload them.)
   const before = await nebulaOf('s3');
-  const other = await exec(['sh', '-c', 'd=$(mktemp -d) && nebula-cert ca -name other -out-key $d/k -out-crt $d/c >/dev/null && cat $d/c && rm -rf $d']);
+  // Only a CA limited to the mesh and to node subnets of its own is trusted; its /16 (from its
+  // fingerprint) must not be alice's, which 1 CA in 64 would be.
+  const makeCa = () => exec(['sh', '-c', 'd=$(mktemp -d) && nebula-cert ca -name other -ips 100.64.0.0/10 -subnets 10.250.0.0/16 -out-key $d/k -out-crt $d/c >/dev/null && nebula-cert print -json -path $d/c >&2 && cat $d/c && rm -rf $d']);
+  let other = await makeCa();
+  while (ownerBlock(JSON.parse(other.stderr).fingerprint) === `${ctx.addr.s1!.split('.').slice(0, 2).join('.')}.0.0/16`) other = await makeCa();
   const trusted = await stationApi(s3, 'POST', '/mesh/trust', { owner: 'other', ca: other.stdout });
   assert.is(trusted.status, 200, JSON.stringify(trusted.body));
   assert.ok((await readFile(join(s3.stateDir, 'mesh', 'ca-bundle.crt'), 'utf8')).includes(other.stdout.trim()), 'the other CA is in the bundle');

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { allocateAddress, allocateNodeSubnet, inCidr, ownerBlock, ownerNodeBlock, MESH_NETWORK } from '../../../../agent/mesh/addresses.ts';
+import { allocateAddress, allocateNodeSubnet, cidrsOverlap, cidrWithin, inCidr, ownerBlock, ownerNodeBlock, MESH_NETWORK } from '../../../../agent/mesh/addresses.ts';
 import { StationError } from '../../../../agent/errors.ts';
 
 test('an owner block is a /16 inside 100.64.0.0/10, chosen by the CA fingerprint', () => {
@@ -51,6 +51,16 @@ test('inCidr', () => {
   assert.ok(inCidr('100.127.255.254', '100.64.0.0/10'));
   assert.not.ok(inCidr('100.128.0.1', '100.64.0.0/10'));
   assert.not.ok(inCidr('198.18.0.1', '100.64.0.0/10'));
+});
+
+test('CIDR overlap and containment (the ranges CAs are compared by)', () => {
+  assert.ok(cidrsOverlap('100.90.0.0/16', '100.64.0.0/10'));
+  assert.ok(cidrsOverlap('10.170.5.0/24', '10.170.0.0/16'));
+  assert.not.ok(cidrsOverlap('10.170.0.0/16', '10.171.0.0/16'));
+  assert.ok(cidrWithin('100.90.0.0/16', '100.64.0.0/10'));
+  assert.not.ok(cidrWithin('100.64.0.0/10', '100.90.0.0/16'));
+  assert.not.ok(cidrWithin('0.0.0.0/0', '100.64.0.0/10'));
+  assert.throws(() => cidrsOverlap('fd00::/8', '10.0.0.0/8'), /not an IPv4/);
 });
 
 test.run();

@@ -46,12 +46,12 @@ test('a lighthouse leaves itself out of hosts and relays, and relays for others'
 test('revoked certificates and trusted owners: blocklist sorted, other CAs limited to what they are allowed', () => {
   const text = renderNebulaConfig({
     ...base, blocklist: ['ff00', '00aa'],
-    trusted: [{ fingerprint: 'bb'.repeat(32), allow: [{ port: '80', proto: 'tcp' }, { port: '53', proto: 'udp' }] }],
+    trusted: [{ fingerprint: 'bb'.repeat(32), allow: [{ port: '80', proto: 'tcp' }, { port: '53', proto: 'udp' }], ranges: ['100.70.0.0/16'] }],
     lighthouses: [...base.lighthouses, { address: '100.70.0.1', endpoints: ['198.18.0.9:4242'] }],
   });
   golden('community', text);
   assert.ok(text.indexOf('"00aa"') < text.indexOf('"ff00"'));
-  assert.match(text, /port: "80"\n\s+proto: "tcp"\n\s+host: "any"\n\s+ca_sha: "bbbb/);
+  assert.match(text, /port: "80"\n\s+proto: "tcp"\n\s+cidr: "100\.70\.0\.0\/16"\n\s+ca_sha: "bbbb/);
 });
 
 test('node policies from the Network Node are merged under firewall inbound/outbound', () => {
@@ -61,13 +61,15 @@ test('node policies from the Network Node are merged under firewall inbound/outb
       inbound: [{ port: '80', proto: 'tcp', group: 'owner-alice' }, { port: '81', proto: 'tcp', group: 'owner-mallory' }, { port: '53', proto: 'udp', host: 'any', local_cidr: undefined }],
       outbound: [{ port: '443', proto: 'tcp', cidr: '100.70.0.0/16' }],
     },
-    ownerCas: { alice: OWN_CA },
+    trusted: [{ fingerprint: 'bb'.repeat(32), allow: [], ranges: ['100.70.0.0/16'] }],
+    ownerCas: { alice: OWN_CA, bob: 'bb'.repeat(32) },
   });
   golden('nodes', text);
   assert.match(text, new RegExp(`- port: "80"\\n\\s+proto: "tcp"\\n\\s+group: "owner-alice"\\n\\s+ca_sha: "${OWN_CA}"`), 'an owner group is bound to that owner\'s CA');
   assert.not.match(text, /owner-mallory/, 'an owner this station does not trust gets nothing');
   assert.not.match(text, /local_cidr/, 'undefined keys are left out');
-  assert.match(text, /outbound:\n {4}- port: "any"\n\s+proto: "any"\n\s+host: "any"\n {4}- port: "443"/);
+  assert.match(text, /- port: "53"\n\s+proto: "udp"\n\s+cidr: "100\.70\.0\.0\/16"\n\s+ca_sha: "bbbb/, 'a rule for anyone is bound to each trusted CA\'s ranges');
+  assert.match(text, /outbound:\n {4}- port: "any"\n\s+proto: "any"\n\s+ca_sha: "a73a[^\n]+\n {4}- port: "any"\n\s+proto: "any"\n\s+cidr: "100\.70\.0\.0\/16"\n\s+ca_sha: "bbbb[^\n]+\n {4}- port: "443"/);
 });
 
 test('rendering is deterministic: the same state gives the same text (no needless reloads)', () => {
@@ -78,6 +80,66 @@ test('values cannot change the document shape (strings are quoted)', () => {
   const text = renderNebulaConfig({ ...base, tunDev: 'x\n  am_lighthouse: true' });
   assert.match(text, /dev: "x\\n {2}am_lighthouse: true"/);
   assert.is(text.match(/^\s*am_lighthouse:/gm)!.length, 1, 'only the real key');
+});
+
+// Issue 11, finding 3: another owner's CA may sign any mesh address (Nebula 1.6 cannot limit a CA to
+// a /16 of the /10 its certificates carry), so every rule that admits its stations names that CA
+// (ca_sha) AND its ranges (cidr): its /16 and its node subnets. A certificate of Bob's CA carrying
+// one of Alice's addresses matches no rule but ping.
+const BOB = 'bb'.repeat(32);
+const community: NebulaConfigInput = {
+  ...base, trusted: [{ fingerprint: BOB, allow: [{ port: '9000', proto: 'tcp' }], ranges: ['100.70.0.0/16', '10.170.0.0/16'] }],
+  ownerCas: { alice: OWN_CA, bob: BOB },
+};
+/** The firewall entries of a rendered config (the YAML writer's layout: "- key: value" lines). */
+function entries(text: string, direction: 'inbound' | 'outbound'): Record<string, string>[] {
+  const section = text.split(`  ${direction}:\n`)[1]!.split(/\n {2}\S/)[0]!;
+  return section.split(/\n? {4}- /).filter(Boolean).map((chunk) => Object.fromEntries(chunk.split('\n').filter((l) => l.trim()).map((l) => /(\w+): "(.*)"/.exec(l)!.slice(1, 3) as [string, string])));
+}
+
+test('the station API is open to another owner only from its own ranges, bound to its CA', () => {
+  const inbound = entries(renderNebulaConfig(community), 'inbound');
+  assert.equal(inbound.filter((e) => e.host === 'any'), [{ port: 'any', proto: 'icmp', host: 'any' }], 'only ping is open to any certificate of any CA');
+  assert.equal(inbound.filter((e) => e.port === '8088'), [
+    { port: '8088', proto: 'tcp', cidr: '100.70.0.0/16', ca_sha: BOB },
+    { port: '8088', proto: 'tcp', cidr: '10.170.0.0/16', ca_sha: BOB },
+  ]);
+  assert.equal(inbound.filter((e) => e.port === '9000'), [
+    { port: '9000', proto: 'tcp', cidr: '100.70.0.0/16', ca_sha: BOB },
+    { port: '9000', proto: 'tcp', cidr: '10.170.0.0/16', ca_sha: BOB },
+  ]);
+  assert.ok(inbound.every((e) => e.proto === 'icmp' || e.ca_sha), 'every other rule names a CA');
+});
+
+test('outbound: our own CA for everything, another owner\'s CA only at its own ranges (no hijacked tunnel carries our traffic)', () => {
+  assert.equal(entries(renderNebulaConfig(community), 'outbound'), [
+    { port: 'any', proto: 'any', ca_sha: OWN_CA },
+    { port: 'any', proto: 'any', cidr: '100.70.0.0/16', ca_sha: BOB },
+    { port: 'any', proto: 'any', cidr: '10.170.0.0/16', ca_sha: BOB },
+  ]);
+});
+
+test('node rules are bound to each trusted CA and its ranges: "mesh", owners, CIDRs', () => {
+  const text = renderNebulaConfig({
+    ...community,
+    nodes: {
+      inbound: [
+        { port: '80', proto: 'tcp', host: 'any' },
+        { port: '81', proto: 'tcp', group: 'owner-bob' },
+        { port: '82', proto: 'tcp', cidr: '100.90.0.7/32' },
+        { port: '83', proto: 'tcp', cidr: '100.70.3.0/24' },
+        { port: '84', proto: 'tcp', group: 'lighthouse' },
+      ],
+      outbound: [{ port: '443', proto: 'tcp', cidr: '100.64.0.0/10' }],
+    },
+  });
+  const inbound = entries(text, 'inbound');
+  assert.equal(inbound.filter((e) => e.port === '80'), [{ port: '80', proto: 'tcp', cidr: '100.70.0.0/16', ca_sha: BOB }, { port: '80', proto: 'tcp', cidr: '10.170.0.0/16', ca_sha: BOB }]);
+  assert.equal(inbound.filter((e) => e.port === '81'), [{ port: '81', proto: 'tcp', cidr: '100.70.0.0/16', ca_sha: BOB }, { port: '81', proto: 'tcp', cidr: '10.170.0.0/16', ca_sha: BOB }]);
+  assert.equal(inbound.filter((e) => e.port === '82'), [], 'our own address: only our CA (which reaches everything) may use it');
+  assert.equal(inbound.filter((e) => e.port === '83'), [{ port: '83', proto: 'tcp', cidr: '100.70.3.0/24', ca_sha: BOB }]);
+  assert.equal(inbound.filter((e) => e.port === '84'), [{ port: '84', proto: 'tcp', group: 'lighthouse', ca_sha: BOB }]);
+  assert.equal(entries(text, 'outbound').filter((e) => e.port === '443'), [{ port: '443', proto: 'tcp', cidr: '100.70.0.0/16', ca_sha: BOB }]);
 });
 
 test.run();

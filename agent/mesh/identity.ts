@@ -1,0 +1,38 @@
+// Who is calling the station-to-station API, and whether a directory from the authority can be
+// taken. Pure. Nebula guarantees the source address inside the tunnel, and every rule of its
+// firewall binds a CA to its own ranges (ca-ranges.ts, nebula-config.ts); so an address in this
+// owner's /16 comes from a certificate of this owner's CA, and only such an address identifies a
+// member. A member record outside that range (a forged or damaged directory) identifies nobody.
+import { ForbiddenError, ValidationError } from '../errors.ts';
+import { inCidr, MESH_NETWORK, ownerBlock } from './addresses.ts';
+import type { Directory } from './authority.ts';
+import type { MemberRecord, MeshState } from './mesh-state.ts';
+
+/** This owner's /16 of mesh addresses (members keep no `block`: it follows from the CA). */
+export const ownBlockOf = (s: Pick<MeshState, 'block' | 'caFingerprint'>): string => s.block || ownerBlock(s.caFingerprint);
+
+const unmapped = (address: string): string => address.replace(/^::ffff:/, '');
+
+/**
+ * The member calling: the request arrived on our mesh address from an address in our range that
+ * a live member holds. Anything else (LAN, another owner's range, revoked, unknown) is refused.
+ */
+export function identifyCaller(s: MeshState, remoteAddress: string, localAddress: string | undefined): MemberRecord {
+  const remote = unmapped(remoteAddress);
+  const local = unmapped(localAddress ?? '');
+  if (s.role === 'none' || local !== s.address || !inCidr(remote, MESH_NETWORK)) {
+    throw new ForbiddenError('this call is only for stations of the mesh, over the mesh', 'MESH_IDENTITY_REQUIRED');
+  }
+  if (!inCidr(remote, ownBlockOf(s))) throw new ForbiddenError(`${remote} is not in the range of ${s.owner}'s mesh: not a member`, 'MESH_NOT_A_MEMBER');
+  const member = s.members.find((m) => m.address === remote && !m.revokedAt);
+  if (!member) throw new ForbiddenError(`${remote} is not a member of this mesh`, 'MESH_NOT_A_MEMBER');
+  return member;
+}
+
+/** Refuses a directory that is not of this owner's CA or lists a member outside the owner's range. */
+export function checkDirectory(s: MeshState, d: Directory): void {
+  if (d.caFingerprint !== s.caFingerprint) throw new ValidationError(`the directory is for CA ${String(d.caFingerprint).slice(0, 12)}…, not this mesh's`, 'MESH_DIRECTORY_INVALID');
+  const block = ownBlockOf(s);
+  const outside = d.members.find((m) => typeof m.address !== 'string' || !inCidr(m.address, block));
+  if (outside) throw new ValidationError(`the directory lists ${outside.name} at ${outside.address}, outside this mesh's range ${block}`, 'MESH_DIRECTORY_INVALID');
+}
