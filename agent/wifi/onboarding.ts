@@ -6,6 +6,9 @@
 //   connecting       connected -> client;   not within connectTimeoutMs, or failed -> hotspot
 //   any              the person picks a network (captive page / API) -> connecting
 //   any              reset (10 s button press) -> forget everything, hotspot
+// and above all of these: a station with another way out (a connected NetworkManager device other than
+// the onboarding radio, ethernet included, or a default route) never opens the hotspot, and closes it
+// when such a way out appears. A wired box with an idle radio must not offer its LAN over the air.
 
 export type WifiMode = 'waiting' | 'client' | 'hotspot' | 'connecting';
 
@@ -16,10 +19,13 @@ export interface OnboardingState {
   since: number;
   lostSince: number | null;
   lastTry: number | null;
+  /** the last observation saw another way out than the onboarding radio */
+  uplink: boolean;
 }
 
 export type OnboardingInput =
-  | { type: 'observe'; now: number; connected: boolean; hasSaved: boolean; savedInRange: boolean }
+  // connected: any way out, the radio's own client connection included; uplink: another way out
+  | { type: 'observe'; now: number; connected: boolean; uplink: boolean; hasSaved: boolean; savedInRange: boolean }
   | { type: 'chosen'; now: number; ssid: string; password?: string }
   | { type: 'connect-failed'; now: number }
   | { type: 'reset'; now: number };
@@ -31,12 +37,23 @@ export type OnboardingAction =
   | { type: 'connect'; ssid: string; password?: string }
   | { type: 'forget-all' };
 
-export const initialOnboarding = (now: number): OnboardingState => ({ mode: 'waiting', since: now, lostSince: null, lastTry: null });
+export const initialOnboarding = (now: number): OnboardingState => ({ mode: 'waiting', since: now, lostSince: null, lastTry: null, uplink: false });
 
-const to = (mode: WifiMode, now: number, rest: Partial<OnboardingState> = {}): OnboardingState => ({ mode, since: now, lostSince: null, lastTry: null, ...rest });
+type Step = { state: OnboardingState; actions: OnboardingAction[] };
 
-export function stepOnboarding(s: OnboardingState, input: OnboardingInput, t: OnboardingTimings): { state: OnboardingState; actions: OnboardingAction[] } {
+export function stepOnboarding(s: OnboardingState, input: OnboardingInput, t: OnboardingTimings): Step {
+  const seen = input.type === 'observe' ? { ...s, uplink: input.uplink } : s;
+  const next = step(seen, input, t);
+  if (!next.state.uplink || next.state.mode !== 'hotspot') return next;
+  // Another way out: whatever the step wanted, no hotspot (and close one that was open).
+  const actions = next.actions.filter((a) => a.type !== 'open-hotspot');
+  if (s.mode === 'hotspot' && !actions.some((a) => a.type === 'close-hotspot')) actions.unshift({ type: 'close-hotspot' });
+  return { state: { mode: 'client', since: input.now, lostSince: null, lastTry: next.state.lastTry, uplink: true }, actions };
+}
+
+function step(s: OnboardingState, input: OnboardingInput, t: OnboardingTimings): Step {
   const { now } = input;
+  const to = (mode: WifiMode, at: number, rest: Partial<OnboardingState> = {}): OnboardingState => ({ mode, since: at, lostSince: null, lastTry: null, uplink: s.uplink, ...rest });
   switch (input.type) {
     case 'reset':
       return { state: to('hotspot', now), actions: [{ type: 'forget-all' }, { type: 'open-hotspot' }] };
@@ -61,6 +78,7 @@ export function stepOnboarding(s: OnboardingState, input: OnboardingInput, t: On
       if (now - s.lostSince >= t.lostMs) return { state: to('hotspot', now), actions: [{ type: 'open-hotspot' }] };
       return { state: s, actions: [] };
     case 'hotspot':
+      if (input.uplink) return { state: to('client', now), actions: [{ type: 'close-hotspot' }] };
       if (input.hasSaved && input.savedInRange && (s.lastTry === null || now - s.lastTry >= t.retryMs)) {
         return { state: to('connecting', now, { lastTry: now }), actions: [{ type: 'close-hotspot' }, { type: 'connect-saved' }] };
       }

@@ -1,7 +1,10 @@
 // Wi-Fi onboarding: list, connect, forget, and the setup hotspot when no network is up. The
-// decisions come from the pure machine in onboarding.ts; this file observes NetworkManager and
-// carries the machine's actions out. Without nmcli, a running NetworkManager or a Wi-Fi device the
-// feature is off with the reason, and the agent runs on.
+// decisions come from the pure machine in onboarding.ts; this file observes NetworkManager (and the
+// default routes) and carries the machine's actions out. Without nmcli, a running NetworkManager or a
+// Wi-Fi device the feature is off with the reason, and the agent runs on.
+// The hotspot is WPA2 with this box's passphrase (hotspot-passphrase.ts); a station with another way
+// out (uplink.ts) never opens it; picking a network without the token is allowed only to requests
+// that arrive on the hotspot itself (arrivedOnHotspot).
 import type { Subsystem, SubsystemHealth } from '../subsystem.ts';
 import type { EventBus } from '../events.ts';
 import type { Logger } from '../log.ts';
@@ -9,16 +12,22 @@ import type { Runner } from '../exec.ts';
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors.ts';
 import { Nmcli, HOTSPOT_CONNECTION, type KeyManagement } from '../../hardware/wifi/nmcli.ts';
 import type { WifiNetwork } from '../../hardware/wifi/nmcli-parse.ts';
+import { defaultRouteInterfaces } from '../../hardware/wifi/default-route.ts';
+import { ensureHotspotPassphrase, writeConsoleIssue } from './hotspot-passphrase.ts';
+import { isConnected, otherUplink } from './uplink.ts';
+import { sameSubnet4 } from './ipv4.ts';
 import { initialOnboarding, stepOnboarding, type OnboardingAction, type OnboardingInput, type OnboardingState, type OnboardingTimings, type WifiMode } from './onboarding.ts';
 
 export interface WifiDeps {
   run: Runner;
   events: EventBus;
   log: Logger;
-  config: { name: string; wifiInterface: string; hotspotSsid: string; hotspotAfterSeconds: number };
+  config: { name: string; wifiInterface: string; hotspotSsid: string; hotspotAfterSeconds: number; stateDir: string };
   now?: () => number;
   /** how often NetworkManager is observed (default 10 s) */
   observeMs?: number;
+  /** where the routing tables are read (default /proc/net; tests pass recorded ones) */
+  procNetDir?: string;
 }
 
 export interface WifiStatus {
@@ -27,9 +36,13 @@ export interface WifiStatus {
   device: string | null;
   mode: WifiMode | 'off';
   connection: string | null;
+  /** the way out that keeps the hotspot closed: a connected device or a default route's interface */
+  uplink: string | null;
   hotspotSsid: string;
   saved: { name: string; lastUsed: string | null }[];
 }
+
+export interface HotspotCredentials { ssid: string; passphrase: string; security: 'WPA2-PSK' }
 
 export class WifiSubsystem implements Subsystem {
   readonly name = 'wifi';
@@ -41,6 +54,10 @@ export class WifiSubsystem implements Subsystem {
   private offReason: string | null = 'not started';
   private machine: OnboardingState;
   private connection: string | null = null;
+  private uplink: string | null = null;
+  private passphrase: string | null = null;
+  /** the hotspot's addresses (CIDR) as NetworkManager reports them, while it is open */
+  private hotspotCidrs: string[] = [];
   private saved: { name: string; lastUsed: string | null }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private busy: Promise<void> = Promise.resolve();
@@ -89,8 +106,14 @@ export class WifiSubsystem implements Subsystem {
         return;
       }
       this.device = device.device;
+      this.passphrase = await ensureHotspotPassphrase(this.deps.config.stateDir);
+      await writeConsoleIssue(this.deps.config.stateDir, this.hotspotSsid, this.passphrase);
       this.offReason = null;
     } catch (error) {
+      if ((error as { code?: string }).code === 'INVALID_HOTSPOT_PASSPHRASE') {
+        this.offReason = `${(error as Error).message}: Wi-Fi onboarding is off`;
+        return;
+      }
       const message = (error as Error).message;
       this.offReason = /ENOENT|could not start/i.test(message)
         ? 'nmcli is not installed (Debian package network-manager): Wi-Fi onboarding is off'
@@ -122,13 +145,29 @@ export class WifiSubsystem implements Subsystem {
   }
 
   summary(): Record<string, unknown> {
-    return { mode: this.offReason ? 'off' : this.machine.mode, device: this.device, connection: this.connection };
+    return { mode: this.offReason ? 'off' : this.machine.mode, device: this.device, connection: this.connection, uplink: this.uplink };
+  }
+
+  /**
+   * True only for a request that came in over the open hotspot: its local address is one the hotspot
+   * holds and the caller is inside that subnet. Any other path (the LAN, the mesh, a node, a LAN host
+   * routing to the hotspot's address) is not.
+   */
+  arrivedOnHotspot(remote: string | undefined, local: string | undefined): boolean {
+    if (!this.hotspotActive || !remote || !local) return false;
+    return this.hotspotCidrs.some((cidr) => cidr.split('/')[0] === local.replace(/^::ffff:/, '') && sameSubnet4(remote, cidr));
+  }
+
+  /** The hotspot's name and passphrase, for an admin (or a label on the box). */
+  hotspotCredentials(): HotspotCredentials {
+    this.requireDevice();
+    return { ssid: this.hotspotSsid, passphrase: this.passphrase!, security: 'WPA2-PSK' };
   }
 
   status(): WifiStatus {
     return {
       available: this.offReason === null, reason: this.offReason, device: this.device,
-      mode: this.offReason ? 'off' : this.machine.mode, connection: this.connection, hotspotSsid: this.hotspotSsid, saved: this.saved,
+      mode: this.offReason ? 'off' : this.machine.mode, connection: this.connection, uplink: this.uplink, hotspotSsid: this.hotspotSsid, saved: this.saved,
     };
   }
 
@@ -162,6 +201,14 @@ export class WifiSubsystem implements Subsystem {
     await this.feed({ type: 'reset', now: this.now() });
   }
 
+  /** Where the open hotspot can be reached (NetworkManager's shared mode picks 10.42.x.1/24). */
+  private async refreshHotspotAddresses(): Promise<void> {
+    this.hotspotCidrs = await this.nm.addresses(this.device!).catch((error) => {
+      this.deps.log.warn({ err: error }, 'the setup hotspot\'s address is unknown: joining a network needs the token');
+      return [];
+    });
+  }
+
   /** WPA3-only networks need SAE; everything else with a password takes WPA/WPA2 personal. */
   private async keyManagementFor(ssid: string): Promise<KeyManagement> {
     const seen = (await this.nm.scan(this.device!, false).catch(() => [])).find((n) => n.ssid === ssid);
@@ -181,17 +228,23 @@ export class WifiSubsystem implements Subsystem {
   /** One look at NetworkManager, fed to the machine (the timer calls it; tests call it with their clock). */
   async observe(): Promise<void> {
     try {
-      const device = (await this.nm.devices()).find((d) => d.device === this.device);
+      const devices = await this.nm.devices();
+      const device = devices.find((d) => d.device === this.device);
       this.connection = device?.connection ?? null;
       await this.refreshSaved();
-      const connected = device?.state === 'connected' && this.connection !== HOTSPOT_CONNECTION;
+      const radioClient = isConnected(device) && this.connection !== HOTSPOT_CONNECTION;
+      // Another way out keeps (or takes) the hotspot down: ethernet, another device, a default route.
+      const other = otherUplink(devices, this.device, await defaultRouteInterfaces(this.deps.procNetDir));
+      this.uplink = other ?? (radioClient ? this.device : null);
+      const connected = radioClient || other !== null;
+      if (this.machine.mode === 'hotspot' && !this.hotspotCidrs.length) await this.refreshHotspotAddresses();
       let savedInRange = false;
       if (this.machine.mode === 'hotspot' && this.saved.length) {
         // Most radios can list neighbours while serving an access point; a cached list is enough here.
         const seen = new Set((await this.nm.scan(this.device!, false).catch(() => [])).map((n) => n.ssid));
         savedInRange = this.saved.some((s) => seen.has(s.name));
       }
-      await this.feed({ type: 'observe', now: this.now(), connected, hasSaved: this.saved.length > 0, savedInRange });
+      await this.feed({ type: 'observe', now: this.now(), connected, uplink: other !== null, hasSaved: this.saved.length > 0, savedInRange });
     } catch (error) {
       this.deps.log.warn({ err: error }, 'Wi-Fi observation failed');
     }
@@ -215,6 +268,7 @@ export class WifiSubsystem implements Subsystem {
           }
         }
       }
+      if (this.machine.mode !== 'hotspot') this.hotspotCidrs = [];
       if (this.machine.mode !== before) this.deps.events.publish('wifi.mode', { mode: this.machine.mode, from: before, hotspotSsid: this.hotspotSsid });
     });
     this.busy = next.catch(() => undefined);
@@ -224,8 +278,13 @@ export class WifiSubsystem implements Subsystem {
   private async apply(action: OnboardingAction): Promise<void> {
     const device = this.device!;
     switch (action.type) {
-      case 'open-hotspot': return this.nm.hotspot(device, this.hotspotSsid);
-      case 'close-hotspot': return this.nm.down(HOTSPOT_CONNECTION).catch(() => undefined);
+      case 'open-hotspot':
+        await this.nm.hotspot(device, this.hotspotSsid, this.passphrase!);
+        await this.refreshHotspotAddresses();
+        return;
+      case 'close-hotspot':
+        this.hotspotCidrs = [];
+        return this.nm.down(HOTSPOT_CONNECTION).catch(() => undefined);
       case 'connect': return this.nm.connect(device, action.ssid, action.password, action.password ? await this.keyManagementFor(action.ssid) : undefined);
       case 'connect-saved': {
         const newest = [...this.saved].sort((a, b) => (b.lastUsed ?? '').localeCompare(a.lastUsed ?? ''))[0];

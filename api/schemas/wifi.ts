@@ -6,6 +6,7 @@ export const WifiStatusSchema = Type.Object({
   device: Type.Union([Type.String(), Type.Null()]),
   mode: Type.Union(['off', 'waiting', 'client', 'hotspot', 'connecting'].map((m) => Type.Literal(m))),
   connection: Type.Union([Type.String(), Type.Null()]),
+  uplink: Type.Union([Type.String(), Type.Null()], { description: 'the way out that keeps the setup hotspot closed: a connected NetworkManager device (ethernet included) or the interface of a default route' }),
   hotspotSsid: Type.String(),
   saved: Type.Array(Type.Object({ name: Type.String(), lastUsed: Type.Union([Type.String(), Type.Null()]) })),
 }, { $id: 'WifiStatus' });
@@ -23,5 +24,11 @@ export const WifiConnectSchema = Type.Object({
   ssid: Type.String({ minLength: 1, maxLength: 32 }),
   password: Type.Optional(Type.String({ minLength: 8, maxLength: 63, description: 'WPA passphrase; omit for an open network' })),
 }, { additionalProperties: false });
+
+export const HotspotCredentialsSchema = Type.Object({
+  ssid: Type.String(),
+  passphrase: Type.String({ description: "this box's WPA2 passphrase for its setup hotspot (also on the console)" }),
+  security: Type.Literal('WPA2-PSK'),
+}, { $id: 'HotspotCredentials' });
 
 export const WifiNameParamsSchema = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });

@@ -13,6 +13,9 @@ export type NmcliRunner = (argv: readonly string[], options?: { timeoutMs?: numb
 export type KeyManagement = 'wpa-psk' | 'sae';
 
 const PSK = '802-11-wireless-security.psk';
+// WPA2 only (RSN with CCMP), as `nmcli device wifi hotspot` sets it up, minus the password on argv.
+const HOTSPOT_SECURITY = ['802-11-wireless-security.key-mgmt', 'wpa-psk', '802-11-wireless-security.proto', 'rsn',
+  '802-11-wireless-security.pairwise', 'ccmp', '802-11-wireless-security.group', 'ccmp'];
 
 export const HOTSPOT_CONNECTION = 'station-setup-hotspot';
 
@@ -84,11 +87,11 @@ export class Nmcli {
     await this.nmcli(['connection', 'delete', 'id', name]);
   }
 
-  /** An open access point in NetworkManager's shared mode (it runs DHCP and DNS for the clients). */
-  async hotspot(iface: string, ssid: string): Promise<void> {
+  /** A WPA2 access point in NetworkManager's shared mode (it runs DHCP and DNS for the clients). */
+  async hotspot(iface: string, ssid: string, passphrase: string): Promise<void> {
     await this.nmcli(['connection', 'delete', 'id', HOTSPOT_CONNECTION]).catch(() => undefined);
     await this.nmcli(['connection', 'add', 'type', 'wifi', 'ifname', iface, 'con-name', HOTSPOT_CONNECTION, 'autoconnect', 'no', 'ssid', ssid,
-      '802-11-wireless.mode', 'ap', 'ipv4.method', 'shared', 'ipv6.method', 'ignore']);
-    await this.up(HOTSPOT_CONNECTION);
+      '802-11-wireless.mode', 'ap', 'ipv4.method', 'shared', 'ipv6.method', 'ignore', ...HOTSPOT_SECURITY]);
+    await this.upWithSecrets(['id', HOTSPOT_CONNECTION], { [PSK]: passphrase });
   }
 }

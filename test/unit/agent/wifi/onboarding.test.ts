@@ -3,7 +3,9 @@ import * as assert from 'uvu/assert';
 import { initialOnboarding, stepOnboarding, type OnboardingInput, type OnboardingState, type OnboardingAction } from '../../../../agent/wifi/onboarding.ts';
 
 const T = { bootGraceMs: 30_000, lostMs: 120_000, retryMs: 60_000, connectTimeoutMs: 45_000 };
-const observe = (now: number, connected: boolean, savedInRange = false, hasSaved = true): OnboardingInput => ({ type: 'observe', now, connected, hasSaved, savedInRange });
+const observe = (now: number, connected: boolean, savedInRange = false, hasSaved = true, uplink = false): OnboardingInput => ({ type: 'observe', now, connected: connected || uplink, uplink, hasSaved, savedInRange });
+/** A station with another way out (a cable, a default route): connected, and not through its Wi-Fi. */
+const wired = (now: number, yes = true): OnboardingInput => observe(now, yes, false, true, yes);
 
 function run(inputs: OnboardingInput[], start = initialOnboarding(0)): { state: OnboardingState; actions: OnboardingAction['type'][] } {
   let state = start;
@@ -79,6 +81,32 @@ test('reset forgets everything and opens the hotspot from any mode', () => {
   const r = stepOnboarding(client, { type: 'reset', now: 2_000 }, T);
   assert.is(r.state.mode, 'hotspot');
   assert.equal(r.actions.map((a) => a.type), ['forget-all', 'open-hotspot']);
+});
+
+test('a wired station with a radio never opens the hotspot: not at boot, not after a long time, not on reset or a failed join', () => {
+  const inputs: OnboardingInput[] = [wired(0), wired(30_000), wired(200_000), wired(3_600_000)];
+  const r = run(inputs);
+  assert.is(r.state.mode, 'client');
+  assert.equal(r.actions, []);
+  const reset = stepOnboarding(r.state, { type: 'reset', now: 3_700_000 }, T);
+  assert.equal(reset.actions.map((a) => a.type), ['forget-all'], 'the saved Wi-Fi networks go; no hotspot opens');
+  assert.is(reset.state.mode, 'client');
+  const chosen = stepOnboarding(reset.state, { type: 'chosen', now: 3_800_000, ssid: 'Home Net', password: 'correct horse' }, T);
+  const failed = stepOnboarding(chosen.state, { type: 'connect-failed', now: 3_801_000 }, T);
+  assert.equal(failed.actions, []);
+  assert.is(failed.state.mode, 'client');
+  const timedOut = run([wired(3_900_000)], chosen.state);
+  assert.equal(timedOut.actions, []);
+});
+
+test('the cable goes: the hotspot opens after the usual wait; it comes back: the hotspot closes', () => {
+  const client = run([wired(0)]).state;
+  const unplugged = run([wired(10_000, false), wired(129_999, false), wired(130_000, false)], client);
+  assert.is(unplugged.state.mode, 'hotspot');
+  assert.equal(unplugged.actions, ['open-hotspot']);
+  const plugged = run([wired(140_000)], unplugged.state);
+  assert.is(plugged.state.mode, 'client');
+  assert.equal(plugged.actions, ['close-hotspot']);
 });
 
 test.run();

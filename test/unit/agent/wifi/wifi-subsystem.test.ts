@@ -8,9 +8,12 @@ import { WifiSubsystem } from '../../../../agent/wifi/wifi-subsystem.ts';
 import { EventBus } from '../../../../agent/events.ts';
 import { exec } from '../../../../agent/exec.ts';
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../../../../agent/errors.ts';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { installNmcliDouble, type NmcliDouble } from '../../../doubles/nmcli-double.ts';
-import { cleanupAll } from '../../../helpers/cleanup.ts';
+import { cleanupAll, onCleanup } from '../../../helpers/cleanup.ts';
 
 let nm: NmcliDouble;
 let now = 0;
@@ -18,7 +21,17 @@ const events = new EventBus();
 const seen: string[] = [];
 events.subscribe((e) => seen.push(`${e.type}:${JSON.stringify(e.data.mode ?? e.data.name ?? '')}`));
 
-const make = () => new WifiSubsystem({ run: exec, events, log: pino({ level: 'silent' }), config: { name: 'den', wifiInterface: '', hotspotSsid: '', hotspotAfterSeconds: 120 }, now: () => now, observeMs: 3_600_000 });
+// Routing tables recorded in a namespace (test/fixtures/default-route): none, ipv4-default, ipv6-default.
+const procNet = (name: string) => fileURLToPath(new URL(`../../../fixtures/default-route/${name}/`, import.meta.url));
+let stateDir = '';
+const make = (routes = 'none') => {
+  stateDir = mkdtempSync(join(tmpdir(), 'wifi-state-'));
+  onCleanup(`state ${stateDir}`, () => rmSync(stateDir, { recursive: true, force: true }));
+  return new WifiSubsystem({ run: exec, events, log: pino({ level: 'silent' }), config: { name: 'den', wifiInterface: '', hotspotSsid: '', hotspotAfterSeconds: 120, stateDir }, now: () => now, observeMs: 3_600_000, procNetDir: procNet(routes) });
+};
+/** Calls made so far (the double's log spans the whole file), to look only at what came after. */
+const mark = async () => (await nm.calls()).length;
+const hotspotOpened = async (since: number) => (await nm.calls()).slice(since).some((c) => c.join(' ').startsWith('connection add type wifi ifname wlan0 con-name station-setup-hotspot'));
 const expectError = async (p: Promise<unknown>, type: Function): Promise<Error> => {
   try { await p; } catch (error) { assert.instance(error, type); return error as Error; }
   throw new assert.Assertion({ message: 'expected an error', operator: 'rejects', expects: type.name, actual: 'resolved', generated: false });
@@ -31,7 +44,8 @@ const world = (device: string, wifiList = 'wifi-list', extra: [string, string | 
   ['^-t -f NAME,UUID,TYPE,DEVICE,AUTOCONNECT,TIMESTAMP connection show$', 'connection-show'],
   ['^-t -f IN-USE,SSID,BSSID,MODE,CHAN,FREQ,SIGNAL,SECURITY device wifi list ifname wlan0 --rescan (yes|no)$', wifiList],
   ['^connection delete id station-setup-hotspot$', 'connection-delete'],
-  ['^connection add type wifi ifname wlan0 con-name station-setup-hotspot ', 'hotspot-add'],
+  ['^connection add type wifi ifname wlan0 con-name station-setup-hotspot ', 'hotspot-add-wpa2'],
+  ['^-t -f IP4.ADDRESS device show wlan0$', 'device-show-ip4-hotspot'],
   ['^connection (up|down) id ', { stdout: '' }],
   // Joining: a profile is added (recorded answers), then brought up by its uuid.
   ['^connection add type wifi ifname wlan0 con-name Home Net autoconnect yes ssid Home Net 802-11-wireless-security.key-mgmt wpa-psk$', 'wifi-add-wpa-psk'],
@@ -63,7 +77,7 @@ test('no Wi-Fi device (recorded device list): off, saying so', async () => {
   assert.equal(wifi.health(), { state: 'off', reason: 'NetworkManager lists no Wi-Fi device: Wi-Fi onboarding is off' });
 });
 
-test('nothing up at boot: after the grace period the setup hotspot opens with the station name', async () => {
+test('nothing up at boot: after the grace period a WPA2 setup hotspot opens, with the station name and this box\'s passphrase', async () => {
   now = 0;
   await world('device-status-wifi-disconnected');
   const wifi = make();
@@ -75,9 +89,28 @@ test('nothing up at boot: after the grace period the setup hotspot opens with th
   assert.is(wifi.status().mode, 'hotspot');
   assert.ok(wifi.hotspotActive);
   const calls = (await nm.calls()).map((c) => c.join(' '));
-  assert.ok(calls.includes('connection add type wifi ifname wlan0 con-name station-setup-hotspot autoconnect no ssid den-setup 802-11-wireless.mode ap ipv4.method shared ipv6.method ignore'), calls.join('\n'));
-  assert.ok(calls.includes('connection up id station-setup-hotspot'));
+  // The exact command recorded against nmcli 1.42.4 (hotspot-add-wpa2): WPA2 only (RSN, CCMP).
+  assert.ok(calls.includes('connection add type wifi ifname wlan0 con-name station-setup-hotspot autoconnect no ssid den-setup 802-11-wireless.mode ap ipv4.method shared ipv6.method ignore 802-11-wireless-security.key-mgmt wpa-psk 802-11-wireless-security.proto rsn 802-11-wireless-security.pairwise ccmp 802-11-wireless-security.group ccmp'), calls.join('\n'));
+  // Its passphrase: this box's own, kept in the state dir (0600), handed to nmcli in a passwd-file.
+  const file = join(stateDir, 'hotspot-passphrase');
+  assert.is(statSync(file).mode & 0o777, 0o600);
+  const passphrase = readFileSync(file, 'utf8').trim();
+  assert.match(passphrase, /^[a-z2-9]{4}(-[a-z2-9]{4}){3}$/);
+  const up = (await nm.passwdFiles()).find((f) => f.args.join(' ').startsWith('connection up id station-setup-hotspot passwd-file '));
+  assert.is(up?.content, `802-11-wireless-security.psk:${passphrase}\n`);
+  assert.not.ok(calls.some((c) => c.includes(passphrase)), 'the passphrase is on no command line');
+  // Shown on the console: the image links <state dir>/setup-wifi.issue into /etc/issue.d (agetty, as root).
+  const issue = join(stateDir, 'setup-wifi.issue');
+  assert.is(statSync(issue).mode & 0o777, 0o600);
+  assert.match(readFileSync(issue, 'utf8'), new RegExp(`"den-setup".*${passphrase}`));
   assert.ok(seen.includes('wifi.mode:"hotspot"'));
+  // The token-free join is for requests arriving on the hotspot (NetworkManager's 10.42.0.1/24) only.
+  assert.ok(wifi.arrivedOnHotspot('10.42.0.23', '10.42.0.1'));
+  assert.ok(wifi.arrivedOnHotspot('::ffff:10.42.0.23', '::ffff:10.42.0.1'));
+  assert.not.ok(wifi.arrivedOnHotspot('198.18.60.5', '198.18.60.1'), 'a LAN host on the LAN address');
+  assert.not.ok(wifi.arrivedOnHotspot('198.18.60.5', '10.42.0.1'), 'a LAN host routing to the hotspot address');
+  assert.not.ok(wifi.arrivedOnHotspot('127.0.0.1', '127.0.0.1'));
+  assert.not.ok(wifi.arrivedOnHotspot('10.42.0.23', undefined));
 
   // The saved network is not in range: the hotspot stays.
   await world('device-status-wifi-hotspot', 'wifi-list-home-gone');
@@ -98,6 +131,80 @@ test('nothing up at boot: after the grace period the setup hotspot opens with th
   await wifi.observe();
   assert.is(wifi.status().mode, 'client');
   assert.is(wifi.status().connection, 'Home Net');
+  assert.not.ok(wifi.arrivedOnHotspot('10.42.0.23', '10.42.0.1'), 'no hotspot, no token-free join');
+  await wifi.stop();
+});
+
+test('a wired station with an idle radio (recorded: ethernet connected, lo "connected (externally)") never opens the hotspot', async () => {
+  now = 0;
+  const since = await mark();
+  await world('device-status-wired-wifi-idle');
+  const wifi = make('none');
+  await wifi.start();
+  await wifi.settled();
+  for (const t of [30_000, 200_000, 3_600_000]) {
+    now = t;
+    await wifi.observe();
+    assert.is(wifi.status().mode, 'client');
+  }
+  assert.is(wifi.status().uplink, 'h11a');
+  // Not even the 10 s button press opens it on a wired box: the saved networks go, that is all.
+  await wifi.resetNetwork();
+  now = 3_700_000;
+  await wifi.observe();
+  assert.not.ok(wifi.hotspotActive);
+  assert.not.ok(await hotspotOpened(since), 'no hotspot was ever made');
+  assert.not.ok(wifi.arrivedOnHotspot('10.42.0.23', '10.42.0.1'));
+  await wifi.stop();
+});
+
+test('a default route alone is a way out (ethernet not managed by NetworkManager): no hotspot; IPv6 too', async () => {
+  for (const routes of ['ipv4-default', 'ipv6-default']) {
+    now = 0;
+    const since = await mark();
+    await world('device-status-wifi-disconnected');
+    const wifi = make(routes);
+    await wifi.start();
+    await wifi.settled();
+    now = 600_000;
+    await wifi.observe();
+    assert.is(wifi.status().mode, 'client', routes);
+    assert.is(wifi.status().uplink, 'h11a');
+    assert.not.ok(await hotspotOpened(since), routes);
+    await wifi.stop();
+  }
+});
+
+test('loopback "connected (externally)" is no way out: a radio-only box still opens its (WPA2) hotspot', async () => {
+  now = 0;
+  await world('device-status-wifi-idle-lo-external');
+  const wifi = make('none');
+  await wifi.start();
+  await wifi.settled();
+  now = 30_000;
+  await wifi.observe();
+  assert.is(wifi.status().mode, 'hotspot');
+  assert.is(wifi.status().uplink, null);
+  await wifi.stop();
+});
+
+test('a cable plugged in while the hotspot is open closes the hotspot', async () => {
+  now = 0;
+  await world('device-status-wifi-disconnected');
+  const wifi = make('none');
+  await wifi.start();
+  await wifi.settled();
+  now = 30_000;
+  await wifi.observe();
+  assert.ok(wifi.hotspotActive);
+  await world('device-status-wired-wifi-hotspot');
+  const since = await mark();
+  now = 40_000;
+  await wifi.observe();
+  assert.is(wifi.status().mode, 'client');
+  assert.not.ok(wifi.hotspotActive);
+  assert.equal((await nm.calls()).slice(since).map((c) => c.join(' ')).filter((c) => c.startsWith('connection ')), ['connection down id station-setup-hotspot']);
+  assert.not.ok(wifi.arrivedOnHotspot('10.42.0.23', '10.42.0.1'));
   await wifi.stop();
 });
 
@@ -185,7 +292,7 @@ test('a reset (10 s button press) forgets saved networks and opens the hotspot',
   const calls = (await nm.calls()).map((c) => c.join(' '));
   assert.ok(calls.includes('connection delete id Home Net'));
   const forgot = calls.lastIndexOf('connection delete id Home Net');
-  assert.ok(calls.lastIndexOf('connection up id station-setup-hotspot') > forgot, 'the hotspot came up after the networks were forgotten');
+  assert.ok(calls.findLastIndex((c) => c.startsWith('connection up id station-setup-hotspot passwd-file ')) > forgot, 'the hotspot came up after the networks were forgotten');
   assert.is(wifi.status().mode, 'hotspot');
   await wifi.stop();
 });

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { splitTerse, parseTerse, parseWifiList, parseConnections, parseDevices, nmcliError, WIFI_LIST_FIELDS } from '../../../../hardware/wifi/nmcli-parse.ts';
+import { splitTerse, parseTerse, parseWifiList, parseConnections, parseDevices, parseAddedUuid, parseIp4Addresses, nmcliError, WIFI_LIST_FIELDS } from '../../../../hardware/wifi/nmcli-parse.ts';
 
 const fx = (name: string) => readFileSync(new URL(`../../../fixtures/nmcli/${name}`, import.meta.url), 'utf8');
 
@@ -43,6 +43,14 @@ test('a line with the wrong number of fields is refused, not guessed at', () => 
 test('error messages (recorded) lose the "Error: " prefix', () => {
   assert.is(nmcliError(fx('no-daemon.stderr')), 'Could not create NMClient object: Could not connect: No such file or directory.');
   assert.is(nmcliError(fx('connection-delete-unknown.stderr')), "unknown connection 'Nope'.");
+});
+
+test('connection add names the profile it made (recorded); device show gives the IPv4 addresses (recorded)', () => {
+  assert.is(parseAddedUuid(fx('wifi-add-wpa-psk.stdout')), '41203118-37d1-44c5-9134-ae5b2b2555f1');
+  assert.throws(() => parseAddedUuid(''), /did not say which connection/);
+  assert.equal(parseIp4Addresses(fx('device-show-ip4.stdout')), ['198.18.201.1/24']);
+  assert.equal(parseIp4Addresses(fx('constructed/device-show-ip4-hotspot.stdout')), ['10.42.0.1/24']);
+  assert.equal(parseIp4Addresses(''), []);
 });
 
 test.run();
