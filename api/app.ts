@@ -1,6 +1,6 @@
 // The HTTP API as a Fastify plugin: schemas, auth, error shape and routes. The server (listening,
 // signals) lives in server.ts, so tests can inject requests into this app without a socket.
-import Fastify, { LogController, type FastifyInstance, type onRequestHookHandler, type onResponseHookHandler, type preValidationHookHandler } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type onRequestHookHandler, type onResponseHookHandler, type preValidationHookHandler } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { StationSystem } from '../agent/system.ts';
 import { AGENT_VERSION } from '../agent/version.ts';
@@ -20,14 +20,6 @@ import { HTTP_LIMITS, serverOptions, type HttpLimits } from './http-limits.ts';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const HEALTH_URL = '/api/v1/health';
-/**
- * Reads that make the station do real work when asked a certain way need the token in that form
- * (anyone could otherwise keep the radio scanning). Kept here, by URL, so the route files stay
- * plain reads.
- */
-const COSTLY_READS: Record<string, (query: unknown) => boolean> = {
-  '/api/v1/wifi/networks': (query) => (query as { rescan?: string } | undefined)?.rescan === 'yes',
-};
 
 export interface AppOptions {
   system: StationSystem;
@@ -98,6 +90,13 @@ export async function buildApp({ system, limits: overrides = {} }: AppOptions): 
     done();
   });
 
+  // Reads that make the station do real work when asked a certain way need the token in that form
+  // (anyone could otherwise keep the radio scanning), by URL so the route files stay plain reads.
+  // The setup page on the hotspot scans without one, as it joins a network without one.
+  const costlyReads: Record<string, (request: FastifyRequest) => boolean> = {
+    '/api/v1/wifi/networks': (request) => (request.query as { rescan?: string } | undefined)?.rescan === 'yes' && !system.wifi.hotspotActive,
+  };
+
   // Reads are open to the LAN; every change needs the admin token, checked before the body is parsed
   // (an unauthenticated caller learns nothing from validation errors). The hooks are attached to
   // mutating routes only, so the reads that pages and monitors poll pay nothing for them.
@@ -126,9 +125,9 @@ export async function buildApp({ system, limits: overrides = {} }: AppOptions): 
       route.onRequest = [authorize, ...asList(route.onRequest)] as typeof route.onRequest;
       return;
     }
-    const costly = COSTLY_READS[route.url];
+    const costly = costlyReads[route.url];
     if (costly && !methods.some((m) => MUTATING.has(m))) {
-      const authorizeIfCostly: onRequestHookHandler = (request, reply, done) => (costly(request.query) ? authorize.call(app, request, reply, done) : done());
+      const authorizeIfCostly: onRequestHookHandler = (request, reply, done) => (costly(request) ? authorize.call(app, request, reply, done) : done());
       route.onRequest = [authorizeIfCostly, ...asList(route.onRequest)] as typeof route.onRequest;
       return;
     }
