@@ -6,7 +6,7 @@ import { responses, MUTATION_ERRORS } from '../schemas/common.ts';
 export const wifiRoutes: RoutePlugin = async (app, { system }) => {
   app.get('/wifi', {
     schema: { tags: ['wifi'], summary: 'Wi-Fi mode (client, hotspot, ...), device and saved networks', response: responses({ 200: WifiStatusSchema }) },
-  }, async () => system.wifi.status());
+  }, async (request) => ({ ...system.wifi.status(), viaHotspot: system.wifi.arrivedOnHotspot(request.ip, request.socket.localAddress) }));
 
   app.get('/wifi/networks', {
     schema: { tags: ['wifi'], summary: 'networks in range, strongest first (?rescan=yes asks the radio to scan again)', querystring: WifiScanQuerySchema, response: responses({ 200: WifiNetworksSchema }, [503]) },

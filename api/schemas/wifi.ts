@@ -8,6 +8,7 @@ export const WifiStatusSchema = Type.Object({
   connection: Type.Union([Type.String(), Type.Null()]),
   uplink: Type.Union([Type.String(), Type.Null()], { description: 'the way out that keeps the setup hotspot closed: a connected NetworkManager device (ethernet included) or the interface of a default route' }),
   hotspotSsid: Type.String(),
+  viaHotspot: Type.Optional(Type.Boolean({ description: 'GET /wifi only: this request came over the setup hotspot (the setup page offers its network picker only then: a Wi-Fi password typed elsewhere would cross the LAN)' })),
   saved: Type.Array(Type.Object({ name: Type.String(), lastUsed: Type.Union([Type.String(), Type.Null()]) })),
 }, { $id: 'WifiStatus' });
 

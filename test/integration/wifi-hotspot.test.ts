@@ -80,6 +80,11 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'wifi')) {
     assert.is(((await (await fetch(`http://127.0.0.1:${port}/api/v1/wifi`)).json()) as { mode: string }).mode, 'hotspot', 'nothing changed');
   });
 
+  test('the setup page can tell where it was opened: GET /wifi says viaHotspot only over the hotspot', async () => {
+    const via = async (address: string) => ((await (await fetch(`http://${address}:${port}/api/v1/wifi`)).json()) as { viaHotspot?: boolean }).viaHotspot;
+    assert.equal([await via(HOTSPOT), await via(LAN), await via('127.0.0.1')], [true, false, false]);
+  });
+
   test('over the hotspot (its address, from inside its subnet) a network is picked without the token', async () => {
     const r = await join(HOTSPOT);
     assert.is(r.status, 200, await r.clone().text());
