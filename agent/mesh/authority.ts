@@ -37,6 +37,9 @@ export interface Directory {
   online: string[];
 }
 
+/** The newest record of a name (a re-admitted name has older, revoked ones). */
+const latest = (members: MemberRecord[], name: string): MemberRecord | undefined => members.filter((m) => m.name === name).at(-1);
+
 export const groupsFor = (owner: string, lighthouse: boolean): string[] => ['station', `owner-${owner}`, ...(lighthouse ? ['lighthouse'] : [])];
 
 export class MeshAuthority {
@@ -108,7 +111,7 @@ export class MeshAuthority {
     const expiresAt = new Date(now.getTime() + seconds * 1000).toISOString();
     const id = randomBytes(6).toString('hex');
     const secret = randomBytes(32).toString('base64url');
-    const self = s.members.find((m) => m.name === s.name);
+    const self = s.members.find((m) => m.address === s.address);
     const code = encodeInvite({ id, secret, owner: s.owner, inviter: s.name, caFingerprint: s.caFingerprint, api: opts.api, nebula: self?.endpoints ?? [], expiresAt });
     await this.ctx.doc.update((d) => {
       // Forget secrets of invites that are used or long expired: they can never be accepted again.
@@ -130,6 +133,12 @@ export class MeshAuthority {
       if (!OWNER_PATTERN.test(req.name) && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(req.name)) throw new ValidationError('the station name must be a DNS label', 'MESH_NAME_INVALID');
       const s = this.state();
       if (s.members.some((m) => m.name === req.name && !m.revokedAt)) throw new ConflictError('MESH_NAME_TAKEN', `a station named ${req.name} is already in this mesh; give the new station another STATION_NAME`);
+      // A name the owner revoked stays out (whoever holds it now, e.g. a stolen station with a new
+      // key) until the owner re-admits it. A station that left by itself may be invited again.
+      const revoked = s.members.find((m) => m.name === req.name && m.revokedAt && !m.readmittedAt && !m.leftAt);
+      if (revoked) {
+        throw new ConflictError('MESH_NAME_REVOKED', `the station named ${req.name} was revoked at ${revoked.revokedAt}; it cannot join again unless the owner re-admits the name`);
+      }
       publicKeyHex(req.publicKey);
       const { paths, cert } = this.ctx;
       // Revoked stations keep their address in the registry, so it is never handed out again.
@@ -166,22 +175,60 @@ export class MeshAuthority {
     return s.nodeBlock || ownerNodeBlock(this.ctx.config.meshNodePool, s.caFingerprint);
   }
 
-  async revoke(name: string): Promise<MemberRecord> {
-    this.assertAuthority();
-    const s = this.state();
-    const member = s.members.find((m) => m.name === name);
-    if (!member) throw new NotFoundError('MESH_PEER_NOT_FOUND', `no station named ${name} in this mesh`);
-    if (member.name === s.name) throw new ConflictError('MESH_REVOKE_SELF', 'the authority cannot revoke itself');
-    if (member.revokedAt) return member;
-    const now = this.ctx.now().toISOString();
-    const next = await this.ctx.doc.update((d) => {
-      const m = d.members.find((x) => x.name === name)!;
-      m.revokedAt = now;
-      if (!d.blocklist.includes(m.fingerprint)) d.blocklist.push(m.fingerprint);
+  /**
+   * Revokes a name: every certificate ever issued for it is blocked (a re-admitted name has had
+   * several), its live record is marked revoked, and it cannot enrol again until re-admitted.
+   * `left`: the station itself announced it leaves; its certificate is blocked the same way, but
+   * the name may be invited again. Runs under the enrolment lock, so an enrolment under way cannot
+   * slip a certificate past it.
+   */
+  async revoke(name: string, options: { left?: boolean } = {}): Promise<MemberRecord> {
+    return this.lock.run(async () => {
+      this.assertAuthority();
+      const s = this.state();
+      const records = s.members.filter((m) => m.name === name);
+      if (!records.length) throw new NotFoundError('MESH_PEER_NOT_FOUND', `no station named ${name} in this mesh`);
+      if (name === s.name) throw new ConflictError('MESH_REVOKE_SELF', 'the authority cannot revoke itself');
+      const unblocked = records.some((m) => !m.revokedAt || m.readmittedAt || (m.leftAt && !options.left) || !s.blocklist.includes(m.fingerprint));
+      if (unblocked) {
+        const now = this.ctx.now().toISOString();
+        await this.ctx.doc.update((d) => {
+          for (const m of d.members.filter((x) => x.name === name)) {
+            if (options.left) {
+              if (!m.revokedAt) m.leftAt = now;
+            } else {
+              // The owner's revocation overrides a leave or an earlier re-admission.
+              delete m.leftAt;
+              delete m.readmittedAt;
+            }
+            m.revokedAt ??= now;
+            if (!d.blocklist.includes(m.fingerprint)) d.blocklist.push(m.fingerprint);
+          }
+        });
+        this.ctx.events.publish('mesh.member.revoked', { name });
+        await this.ctx.apply();
+      }
+      return latest(this.state().members, name)!;
     });
-    this.ctx.events.publish('mesh.member.revoked', { name });
-    await this.ctx.apply();
-    return next.members.find((m) => m.name === name)!;
+  }
+
+  /**
+   * The owner lets a revoked name join again (with a new invite, a new key and a new address). Its
+   * old certificates stay blocked; revoking it again blocks the new one too.
+   */
+  async readmit(name: string): Promise<MemberRecord> {
+    return this.lock.run(async () => {
+      this.assertAuthority();
+      const records = this.state().members.filter((m) => m.name === name);
+      if (!records.length) throw new NotFoundError('MESH_PEER_NOT_FOUND', `no station named ${name} in this mesh`);
+      if (records.some((m) => !m.revokedAt)) throw new ConflictError('MESH_NAME_NOT_REVOKED', `${name} is a member now: only a revoked name is re-admitted`);
+      const now = this.ctx.now().toISOString();
+      await this.ctx.doc.update((d) => {
+        for (const m of d.members.filter((x) => x.name === name)) m.readmittedAt ??= now;
+      });
+      this.ctx.events.publish('mesh.member.readmitted', { name });
+      return latest(this.state().members, name)!;
+    });
   }
 
   directory(online: string[]): Directory {

@@ -22,6 +22,10 @@ export interface MemberRecord {
   nodeSubnet?: string;
   joinedAt: string;
   revokedAt?: string;
+  /** the owner let this revoked name join again (its certificate stays blocked) */
+  readmittedAt?: string;
+  /** the station left by itself (revokedAt is set too: its certificate is blocked); it may be invited again */
+  leftAt?: string;
 }
 
 export interface InviteRecord {

@@ -144,7 +144,7 @@ export class MeshSubsystem implements Subsystem {
 
   info(): MeshInfo {
     const s = this.doc.get();
-    const self = s.members.find((m) => m.name === s.name);
+    const self = s.members.find((m) => m.address === s.address);
     const state = s.role === 'none' ? 'none' : s.revokedAt ? 'revoked' : this.nebula.running ? 'up' : 'down';
     return {
       state, role: s.role, owner: s.owner || null, name: s.name || this.deps.config.name, address: s.address || null, caFingerprint: s.caFingerprint || null,
@@ -186,6 +186,11 @@ export class MeshSubsystem implements Subsystem {
     return this.authority.revoke(name);
   }
 
+  /** Lets a revoked name enrol again (authority only); its old certificates stay blocked. */
+  readmit(name: string): Promise<MemberRecord> {
+    return this.authority.readmit(name);
+  }
+
   exportCa(passphrase: string): Promise<CaExport> {
     return this.authority.exportCa(passphrase);
   }
@@ -212,13 +217,13 @@ export class MeshSubsystem implements Subsystem {
   /** A member announces over the mesh that it leaves: its certificate is blocked like a revocation. */
   async memberLeaves(remoteAddress: string, localAddress: string | undefined): Promise<MemberRecord> {
     const member = this.identify(remoteAddress, localAddress);
-    return this.authority.revoke(member.name);
+    return this.authority.revoke(member.name, { left: true });
   }
 
   async leave(): Promise<MeshInfo> {
     const s = this.doc.get();
     if (s.role === 'none') throw new ConflictError('MESH_NOT_MEMBER', 'this station is in no mesh');
-    if (s.role === 'authority' && s.members.some((m) => m.name !== s.name && !m.revokedAt)) {
+    if (s.role === 'authority' && s.members.some((m) => m.address !== s.address && !m.revokedAt)) {
       throw new ConflictError('MESH_AUTHORITY_HAS_MEMBERS', 'the authority cannot leave while other stations are members; revoke them first (or export the CA to move it)');
     }
     if (s.role === 'member' && s.authority && !s.revokedAt) {

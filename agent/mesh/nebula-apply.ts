@@ -27,7 +27,7 @@ export const ROUTES_SETTLE_MS = 2000;
 
 /** Every other member's node subnet, routed through the tunnel to that member. */
 export const routesOf = (s: MeshState): { route: string; via: string }[] =>
-  s.members.filter((m) => m.name !== s.name && !m.revokedAt && m.nodeSubnet).map((m) => ({ route: m.nodeSubnet!, via: m.address }));
+  s.members.filter((m) => m.address !== s.address && !m.revokedAt && m.nodeSubnet).map((m) => ({ route: m.nodeSubnet!, via: m.address }));
 
 export class NebulaApplier {
   private readonly deps: NebulaApplyDeps;
@@ -56,7 +56,7 @@ export class NebulaApplier {
     const { config, paths, nebula } = this.deps;
     await mkdir(paths.dir, { recursive: true, mode: 0o700 });
     const bundle = [s.caPem, ...s.trusted.map((t) => t.pem)].map((p) => p.trimEnd()).join('\n') + '\n';
-    const self = s.members.find((m) => m.name === s.name);
+    const self = s.members.find((m) => m.address === s.address);
     const routes = routesOf(s);
     const text = renderNebulaConfig({
       caFile: paths.caBundle, certFile: paths.hostCrt, keyFile: paths.hostKey, listenPort: config.meshListenPort,

@@ -54,4 +54,43 @@ authority('the owner\'s CA is limited to the mesh network and to the owner\'s no
   assert.ok(a2!.ips[0]!.endsWith('/10'), 'members still carry the whole mesh as their network');
 });
 
+// Issue 11, finding 5: a revoked name stays out until the owner re-admits it, and revoking a name
+// blocks every certificate ever issued for it.
+authority('a revoked name cannot enrol again, even with a valid invite; nothing changes', async (ctx) => {
+  await ctx.authority.enrol(await request(ctx, 'a3'));
+  const revoked = await ctx.authority.revoke('a3');
+  const before = structuredClone(ctx.mesh.doc.get().members);
+  assert.is(await refusal(ctx.authority.enrol(await request(ctx, 'a3'))), 'conflict:MESH_NAME_REVOKED');
+  assert.equal(ctx.mesh.doc.get().members, before);
+  assert.ok(ctx.mesh.doc.get().blocklist.includes(revoked.fingerprint));
+});
+
+authority('re-admitted, the name enrols again; revoked again, every certificate it ever had is blocked', async (ctx) => {
+  const old = ctx.mesh.doc.get().members.find((m) => m.name === 'a3')!;
+  assert.is(await refusal(ctx.authority.readmit('a2')), 'conflict:MESH_NAME_NOT_REVOKED', 'only a revoked name is re-admitted');
+  await ctx.authority.readmit('a3');
+  const reply = await ctx.authority.enrol(await request(ctx, 'a3'));
+  const [fresh] = await cert.inspect(JSON.parse(reply.payload).certificate);
+  assert.is.not(fresh!.ips[0], old.address, 'a new address: the revoked one is never handed out again');
+  assert.ok(!ctx.mesh.doc.get().blocklist.includes(fresh!.fingerprint));
+  const record = await ctx.authority.revoke('a3');
+  assert.is(record.fingerprint, fresh!.fingerprint, 'the revocation is of the live certificate');
+  const s = ctx.mesh.doc.get();
+  assert.ok(s.blocklist.includes(fresh!.fingerprint), 'the new certificate is blocked');
+  assert.ok(s.blocklist.includes(old.fingerprint), 'the old one stays blocked');
+  assert.ok(s.members.filter((m) => m.name === 'a3').every((m) => m.revokedAt), 'no live record of the name is left');
+  assert.is(await refusal(ctx.authority.enrol(await request(ctx, 'a3'))), 'conflict:MESH_NAME_REVOKED', 'refused again until re-admitted again');
+});
+
+authority('a station that left by itself may be invited again; its certificate stays blocked; the owner\'s revocation still sticks', async (ctx) => {
+  await ctx.authority.enrol(await request(ctx, 'a4'));
+  const left = await ctx.authority.revoke('a4', { left: true });
+  assert.ok(ctx.mesh.doc.get().blocklist.includes(left.fingerprint));
+  const reply = await ctx.authority.enrol(await request(ctx, 'a4'));
+  const [again] = await cert.inspect(JSON.parse(reply.payload).certificate);
+  await ctx.authority.revoke('a4');
+  assert.ok(ctx.mesh.doc.get().blocklist.includes(again!.fingerprint));
+  assert.is(await refusal(ctx.authority.enrol(await request(ctx, 'a4'))), 'conflict:MESH_NAME_REVOKED');
+});
+
 authority.run();
