@@ -5,6 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { allocateAddress, allocateNodeSubnet, MESH_NETWORK, MESH_PREFIX_LENGTH, ownerBlock, ownerNodeBlock } from './addresses.ts';
 import { encryptCa, type CaExport } from './ca-export.ts';
+import { assertEndpoint, isPort } from './endpoint.ts';
 import { publicKeyHex } from './cert-info.ts';
 import { Mutex, type MeshContext } from './context.ts';
 import { assertNotExpired, encodeInvite, joinProof, macEqual, replyMac } from './invite-code.ts';
@@ -66,6 +67,7 @@ export class MeshAuthority {
   /** Makes the owner's CA here and the station's own certificate; a lighthouse when it has an endpoint. */
   async create(owner: string): Promise<void> {
     if (!OWNER_PATTERN.test(owner)) throw new ValidationError('the owner name must be lower-case letters, digits and "-" (at most 32)', 'MESH_OWNER_INVALID');
+    if (this.ctx.config.meshPublicEndpoint) assertEndpoint(this.ctx.config.meshPublicEndpoint, 'STATION_MESH_PUBLIC_ENDPOINT');
     return this.lock.run(async () => {
       if (this.state().role !== 'none') throw new ConflictError('MESH_ALREADY_MEMBER', `this station is already in the mesh of ${this.state().owner}; leave it first`);
       const { paths, cert, config } = this.ctx;
@@ -129,6 +131,9 @@ export class MeshAuthority {
       if (!invite) throw new ForbiddenError('this invite is not known to the inviting station', 'MESH_INVITE_UNKNOWN');
       if (invite.usedAt) throw new ConflictError('MESH_INVITE_USED', `this invite was already used (by ${invite.usedBy} at ${invite.usedAt}); ask for a new one with "station mesh invite"`);
       if (!macEqual(joinProof(invite.secret, req), req.proof)) throw new ForbiddenError('the invite proof does not match: the code is damaged or not this one', 'MESH_INVITE_PROOF');
+      // What the joiner says about itself reaches every station's nebula.yml and how others call it.
+      if (req.endpoint !== '') assertEndpoint(req.endpoint, 'the joining station\'s endpoint');
+      if (!isPort(req.apiPort)) throw new ValidationError(`the joining station's API port ${JSON.stringify(req.apiPort)} is not 1..65535`, 'MESH_API_PORT_INVALID');
       assertNotExpired(invite.expiresAt, this.ctx.now());
       if (!OWNER_PATTERN.test(req.name) && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(req.name)) throw new ValidationError('the station name must be a DNS label', 'MESH_NAME_INVALID');
       const s = this.state();

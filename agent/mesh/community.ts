@@ -5,6 +5,7 @@
 import { ConflictError, ValidationError } from '../errors.ts';
 import { inCidr, ownerBlock } from './addresses.ts';
 import { assertTrustable, caLimitProblem, type CaRanges } from './ca-ranges.ts';
+import { assertEndpoint, isPort } from './endpoint.ts';
 import type { MeshContext } from './context.ts';
 import { ownBlockOf } from './identity.ts';
 import type { MeshState, TrustedCa } from './mesh-state.ts';
@@ -20,8 +21,17 @@ async function ownRanges(cert: NebulaCert, s: MeshState): Promise<CaRanges> {
 }
 
 /** Checks another owner's CA and records it as trusted (the caller applies the new state). */
+/** A port for Nebula's firewall: "any", a port or a range "a-b", each 1..65535. */
+function isFirewallPort(port: string): boolean {
+  if (port === 'any') return true;
+  const m = /^([1-9]\d{0,4})(?:-([1-9]\d{0,4}))?$/.exec(port);
+  return !!m && isPort(Number(m[1])) && (m[2] === undefined || (isPort(Number(m[2])) && Number(m[2]) >= Number(m[1])));
+}
+
 export async function trustCa(ctx: MeshContext, input: TrustInput): Promise<void> {
   const s = ctx.doc.get();
+  const badAllow = input.allow.find((a) => !isFirewallPort(a.port) || !['tcp', 'udp', 'icmp', 'any'].includes(a.proto));
+  if (badAllow) throw new ValidationError(`allow ${JSON.stringify(badAllow)}: the port must be "any", a port or a range "a-b" of 1..65535, the proto tcp, udp, icmp or any`, 'MESH_ALLOW_INVALID');
   if (s.role === 'none') throw new ConflictError('MESH_NOT_MEMBER', 'join or create a mesh before trusting other owners');
   const certs = await ctx.cert.inspect(input.ca).catch(() => []);
   if (certs.length !== 1 || !certs[0]!.isCa) throw new ValidationError('ca must be exactly one Nebula CA certificate (PEM)', 'MESH_CA_INVALID');
@@ -37,6 +47,7 @@ export async function trustCa(ctx: MeshContext, input: TrustInput): Promise<void
   // taken: its GET /mesh also lists the lighthouses of owners it trusts (maybe ours), and an
   // address of ours mapped to its endpoint would send our stations to its station in our place.
   const lighthouses = input.lighthouses.filter((l) => inCidr(l.address, ranges.block));
+  for (const l of lighthouses) for (const e of l.endpoints) assertEndpoint(e, `the endpoint of ${input.owner}'s lighthouse ${l.name}`);
   await ctx.doc.update((d) => {
     d.trusted = d.trusted.filter((t) => t.fingerprint !== fingerprint);
     d.trusted.push({ owner: input.owner, fingerprint, pem: input.ca.trimEnd() + '\n', allow: input.allow, lighthouses, subnets: ranges.subnets });

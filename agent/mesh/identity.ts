@@ -3,9 +3,11 @@
 // firewall binds a CA to its own ranges (ca-ranges.ts, nebula-config.ts); so an address in this
 // owner's /16 comes from a certificate of this owner's CA, and only such an address identifies a
 // member. A member record outside that range (a forged or damaged directory) identifies nobody.
+import { isIPv4 } from 'node:net';
 import { ForbiddenError, ValidationError } from '../errors.ts';
 import { inCidr, MESH_NETWORK, ownerBlock } from './addresses.ts';
 import type { Directory } from './authority.ts';
+import { isEndpoint, isPort } from './endpoint.ts';
 import type { MemberRecord, MeshState } from './mesh-state.ts';
 
 /** This owner's /16 of mesh addresses (members keep no `block`: it follows from the CA). */
@@ -29,10 +31,23 @@ export function identifyCaller(s: MeshState, remoteAddress: string, localAddress
   return member;
 }
 
-/** Refuses a directory that is not of this owner's CA or lists a member outside the owner's range. */
+/**
+ * Refuses member records (from the authority: a directory or the enrolment reply) with an address
+ * outside this owner's range, an endpoint that is not HOST:PORT or an API port that is not one:
+ * they go into every station's nebula.yml and into how stations call each other.
+ */
+export function checkMembers(members: MemberRecord[], block: string): void {
+  for (const m of members) {
+    if (typeof m.address !== 'string' || !isIPv4(m.address) || !inCidr(m.address, block)) {
+      throw new ValidationError(`the member ${m.name} at ${m.address} is outside this mesh's range ${block}`, 'MESH_DIRECTORY_INVALID');
+    }
+    if (!Array.isArray(m.endpoints) || !m.endpoints.every(isEndpoint)) throw new ValidationError(`the member ${m.name} has an endpoint that is not HOST:PORT`, 'MESH_DIRECTORY_INVALID');
+    if (!isPort(m.apiPort)) throw new ValidationError(`the member ${m.name} has an API port that is not 1..65535`, 'MESH_DIRECTORY_INVALID');
+  }
+}
+
+/** Refuses a directory that is not of this owner's CA or has a member record checkMembers refuses. */
 export function checkDirectory(s: MeshState, d: Directory): void {
   if (d.caFingerprint !== s.caFingerprint) throw new ValidationError(`the directory is for CA ${String(d.caFingerprint).slice(0, 12)}…, not this mesh's`, 'MESH_DIRECTORY_INVALID');
-  const block = ownBlockOf(s);
-  const outside = d.members.find((m) => typeof m.address !== 'string' || !inCidr(m.address, block));
-  if (outside) throw new ValidationError(`the directory lists ${outside.name} at ${outside.address}, outside this mesh's range ${block}`, 'MESH_DIRECTORY_INVALID');
+  checkMembers(d.members, ownBlockOf(s));
 }

@@ -3,11 +3,13 @@
 // A code carries what a new station needs to reach its inviter before it is in the mesh (the
 // inviter's public API and Nebula endpoints), the fingerprint of the owner's CA (the joiner pins
 // the CA it receives to it) and a one-time secret. The joiner proves it knows the secret with an
-// HMAC over its request (name, public key, nonce), so the secret never crosses the wire; the inviter
+// HMAC over its whole request (name, public key, nonce, Nebula endpoint, API port), so the secret
+// never crosses the wire and nothing in the request can be changed on the way; the inviter
 // answers with an HMAC over its reply (bound to the joiner's nonce), so a man in the middle can
 // neither use the code nor hand the joiner a different CA or certificate.
 import { createHmac, timingSafeEqual, createHash } from 'node:crypto';
 import { ConflictError, ValidationError } from '../errors.ts';
+import { isEndpoint } from './endpoint.ts';
 
 export const INVITE_PREFIX = 'STN1-';
 
@@ -51,7 +53,7 @@ export function decodeInvite(code: string): InvitePayload {
   if (!strings.every((s) => typeof s === 'string' && s.length > 0)) throw invalid('a field is missing');
   if (!/^[0-9a-f]{64}$/.test(caFingerprint as string)) throw invalid('bad CA fingerprint');
   if (!Array.isArray(api) || !api.length || !api.every((u) => typeof u === 'string' && /^https?:\/\//.test(u))) throw invalid('no API address');
-  if (!Array.isArray(nebula) || !nebula.every((u) => typeof u === 'string')) throw invalid('bad Nebula endpoints');
+  if (!Array.isArray(nebula) || !nebula.every((u) => typeof u === 'string' && isEndpoint(u))) throw invalid('bad Nebula endpoints');
   if (Number.isNaN(Date.parse(expiresAt as string))) throw invalid('bad expiry');
   return { id, secret, owner, inviter, caFingerprint, api, nebula, expiresAt } as InvitePayload;
 }
@@ -63,12 +65,13 @@ export function assertNotExpired(expiresAt: string, now: Date): void {
   }
 }
 
-export interface JoinRequestFields { inviteId: string; name: string; publicKey: string; nonce: string; endpoint: string }
+export interface JoinRequestFields { inviteId: string; name: string; publicKey: string; nonce: string; endpoint: string; apiPort: number }
 
 const hmac = (secret: string, text: string): string => createHmac('sha256', Buffer.from(secret, 'base64url')).update(text).digest('base64url');
 
+/** v2 covers the API port too (v1 left it out, so it could be changed on the way). */
 export const joinProof = (secret: string, f: JoinRequestFields): string =>
-  hmac(secret, ['station-mesh-join/v1', f.inviteId, f.name, f.publicKey, f.nonce, f.endpoint].join('\n'));
+  hmac(secret, ['station-mesh-join/v2', f.inviteId, f.name, f.publicKey, f.nonce, f.endpoint, String(f.apiPort)].join('\n'));
 
 /** The inviter's reply is a JSON text; the MAC covers that exact text and the joiner's nonce. */
 export const replyMac = (secret: string, nonce: string, payloadText: string): string =>

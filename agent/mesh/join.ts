@@ -7,6 +7,9 @@ import { ConflictError, ForbiddenError, StationError, UnavailableError, Validati
 import type { EnrolPayload, EnrolReply, EnrolRequest } from './authority.ts';
 import { publicKeyHex, splitPem } from './cert-info.ts';
 import type { MeshContext } from './context.ts';
+import { ownerBlock } from './addresses.ts';
+import { assertEndpoint } from './endpoint.ts';
+import { checkMembers } from './identity.ts';
 import { assertNotExpired, decodeInvite, joinProof, macEqual, replyMac } from './invite-code.ts';
 import type { MeshState } from './mesh-state.ts';
 
@@ -28,14 +31,15 @@ export async function joinMesh(ctx: MeshContext, code: string): Promise<void> {
   assertNotExpired(invite.expiresAt, ctx.now());
   if (ctx.doc.get().role !== 'none') throw new ConflictError('MESH_ALREADY_MEMBER', `this station is already in the mesh of ${ctx.doc.get().owner}; leave it first`);
   const { paths, cert, config } = ctx;
+  if (config.meshPublicEndpoint) assertEndpoint(config.meshPublicEndpoint, 'STATION_MESH_PUBLIC_ENDPOINT');
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
   const newKey = `${paths.hostKey}.new`;
   const newPub = `${paths.hostPub}.new`;
   await cert.keygen(newKey, newPub);
   try {
     const publicKey = await readFile(newPub, 'utf8');
-    const fields = { inviteId: invite.id, name: config.name, publicKey, nonce: randomBytes(16).toString('base64url'), endpoint: config.meshPublicEndpoint };
-    const request: EnrolRequest = { ...fields, apiPort: config.httpPort, proof: joinProof(invite.secret, fields) };
+    const fields = { inviteId: invite.id, name: config.name, publicKey, nonce: randomBytes(16).toString('base64url'), endpoint: config.meshPublicEndpoint, apiPort: config.httpPort };
+    const request: EnrolRequest = { ...fields, proof: joinProof(invite.secret, fields) };
     let reply: EnrolReply | undefined;
     const failures: string[] = [];
     for (const api of invite.api) {
@@ -62,6 +66,8 @@ export async function joinMesh(ctx: MeshContext, code: string): Promise<void> {
     const cas = await cert.inspect(payload.ca);
     const ca = cas.find((c) => c.isCa && c.fingerprint === invite.caFingerprint);
     if (!ca || splitPem(payload.ca).length !== 1) throw new ForbiddenError('the CA received does not match the fingerprint in the invite code', 'MESH_CA_MISMATCH');
+    // The members' records go into nebula.yml: only well-formed ones in the owner's range.
+    checkMembers(payload.members, ownerBlock(ca.fingerprint));
     const [mine] = await cert.inspect(payload.certificate);
     if (!mine || mine.publicKey !== publicKeyHex(publicKey) || mine.name !== config.name || !(await cert.verify(payload.ca, payload.certificate))) {
       throw new ForbiddenError('the certificate received is not for this station\'s key or not signed by the CA', 'MESH_CERT_MISMATCH');

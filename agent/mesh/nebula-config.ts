@@ -1,5 +1,8 @@
 // Nebula's config, rendered from the mesh state by a pure function (golden-file tested). Changing
 // what this returns changes every station's mesh, so the shape is pinned by test/fixtures/nebula/.
+import { isIPv4 } from 'node:net';
+import { inCidr, MESH_NETWORK } from './addresses.ts';
+import { isEndpoint } from './endpoint.ts';
 import { bindToCas } from './firewall-binding.ts';
 import { toYaml, type YamlValue } from './yaml.ts';
 
@@ -40,8 +43,14 @@ export interface NebulaFirewallEntry { port: string; proto: string; host?: strin
 const entry = (e: NebulaFirewallEntry): { [key: string]: string } =>
   Object.fromEntries(Object.entries(e).filter((kv): kv is [string, string] => typeof kv[1] === 'string'));
 
+/** A lighthouse address Nebula can use: an IPv4 address in the mesh (it is a key of the host map). */
+const isMeshAddress = (address: string): boolean => isIPv4(address) && inCidr(address, MESH_NETWORK);
+
 export function renderNebulaConfig(input: NebulaConfigInput): string {
-  const others = input.lighthouses.filter((l) => l.address !== input.selfAddress);
+  // Lighthouses and their endpoints come from other stations: whatever reached the state, only
+  // well-formed ones reach Nebula (the entry points refuse the rest with a clear error).
+  const others = input.lighthouses.filter((l) => l.address !== input.selfAddress && isMeshAddress(l.address))
+    .map((l) => ({ address: l.address, endpoints: l.endpoints.filter(isEndpoint) }));
   const staticHostMap: { [key: string]: YamlValue } = {};
   for (const l of others) if (l.endpoints.length) staticHostMap[l.address] = [...l.endpoints];
   // Every rule but ping names a CA (ca_sha). Another owner's CA can sign any mesh address (Nebula

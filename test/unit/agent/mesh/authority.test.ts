@@ -93,4 +93,22 @@ authority('a station that left by itself may be invited again; its certificate s
   assert.is(await refusal(ctx.authority.enrol(await request(ctx, 'a4'))), 'conflict:MESH_NAME_REVOKED');
 });
 
+// Issue 11, finding 11: what a joining station says about itself goes into every station's
+// nebula.yml and into how others call it, so it is checked and covered by the invite proof.
+authority('an enrolment with an endpoint that is not HOST:PORT (1..65535) is refused; nothing changes', async (ctx) => {
+  const before = structuredClone(ctx.mesh.doc.get().members);
+  for (const endpoint of ['198.18.0.9:99999', '198.18.0.9:4242\n  am_lighthouse: true', '198.18.0.9']) {
+    assert.is(await refusal(ctx.authority.enrol(await request(ctx, 'a5', { endpoint }))), 'invalid:MESH_ENDPOINT_INVALID', endpoint);
+  }
+  assert.equal(ctx.mesh.doc.get().members, before);
+});
+
+authority('the API port is covered by the invite proof: changed on the way, the enrolment is refused', async (ctx) => {
+  const honest = await request(ctx, 'a5');
+  assert.is(await refusal(ctx.authority.enrol({ ...honest, apiPort: 22 })), 'forbidden:MESH_INVITE_PROOF');
+  assert.is(await refusal(ctx.authority.enrol(await request(ctx, 'a5', { apiPort: 70000 }))), 'invalid:MESH_API_PORT_INVALID');
+  await ctx.authority.enrol(honest);
+  assert.is(ctx.mesh.doc.get().members.find((m) => m.name === 'a5')!.apiPort, 8088);
+});
+
 authority.run();

@@ -71,6 +71,17 @@ community('a limited CA of its own ranges is trusted; of its lighthouses only th
   assert.is(ctx.mesh.doc.get().trusted.length, 1);
 });
 
+community('a lighthouse endpoint that is not HOST:PORT is refused and nothing changes (issue 11, finding 11)', async (ctx) => {
+  const dave = await makeCa(ctx, ['-ips', '100.64.0.0/10', '-subnets', '10.251.0.0/16']);
+  const before = structuredClone(ctx.mesh.doc.get().trusted);
+  const lighthouse = { name: 'd1', address: dave.block.replace(/0\/16$/, '1'), endpoints: ['198.18.0.4:99999'] };
+  assert.is(await refusal(trustCa(ctx.mesh, { owner: 'dave', ca: dave.pem, allow: [], lighthouses: [lighthouse] })), 'invalid:MESH_ENDPOINT_INVALID');
+  for (const port of ['99999', '0', '90-80', '1-70000']) {
+    assert.is(await refusal(trustCa(ctx.mesh, { owner: 'dave', ca: dave.pem, allow: [{ port, proto: 'tcp' }], lighthouses: [] })), 'invalid:MESH_ALLOW_INVALID', port);
+  }
+  assert.equal(ctx.mesh.doc.get().trusted, before);
+});
+
 community('a CA trusted before the checks keeps working, with a warning', async (ctx) => {
   const legacy = await makeCa(ctx, []);
   await ctx.mesh.doc.update((d) => { d.trusted.push({ owner: 'old', fingerprint: legacy.fingerprint, pem: legacy.pem, allow: [], lighthouses: [] }); });

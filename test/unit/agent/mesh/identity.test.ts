@@ -52,4 +52,10 @@ test('a member takes a directory only for its own CA, with every member in its o
   assert.throws(() => checkDirectory(state, directory({ members: [member('a1', '100.90.0.1'), member('b9', '100.127.0.9')] })), /100\.127\.0\.9/);
 });
 
+test('a member refuses a directory with an endpoint or API port that is not one (issue 11, finding 11)', () => {
+  for (const bad of [{ endpoints: ['198.18.0.1:99999'] }, { endpoints: ['198.18.0.1:4242\n  am_lighthouse: true'] }, { apiPort: 0 }, { apiPort: 65536 }]) {
+    assert.throws(() => checkDirectory(state, directory({ members: [member('a1', '100.90.0.1', { lighthouse: true, ...bad })] })), /endpoint|API port/, JSON.stringify(bad));
+  }
+});
+
 test.run();

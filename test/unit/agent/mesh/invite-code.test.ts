@@ -32,6 +32,12 @@ test('damaged or foreign codes are refused with a clear error', () => {
   }
 });
 
+test('a code whose Nebula endpoints are not HOST:PORT is refused', () => {
+  for (const nebula of [['198.18.0.1:99999'], ['198.18.0.1:4242\n  am_lighthouse: true']]) {
+    assert.throws(() => decodeInvite(encodeInvite({ ...payload, nebula })), (e: unknown) => code(e) === 'MESH_INVITE_INVALID');
+  }
+});
+
 test('a code with a bad fingerprint is refused', () => {
   const text = encodeInvite({ ...payload, caFingerprint: 'not-hex' });
   assert.throws(() => decodeInvite(text), (e: unknown) => code(e) === 'MESH_INVITE_INVALID');
@@ -48,11 +54,11 @@ test('expiry: valid until the instant, refused from then on', () => {
   }
 });
 
-test('the join proof binds the secret to the name, key, nonce and endpoint', () => {
-  const f = { inviteId: payload.id, name: 's2', publicKey: 'PEM', nonce: 'n1', endpoint: '' };
+test('the join proof binds the secret to the name, key, nonce, endpoint and API port', () => {
+  const f = { inviteId: payload.id, name: 's2', publicKey: 'PEM', nonce: 'n1', endpoint: '', apiPort: 8088 };
   const proof = joinProof(payload.secret, f);
   assert.ok(macEqual(proof, joinProof(payload.secret, { ...f })));
-  for (const changed of [{ ...f, name: 's3' }, { ...f, publicKey: 'OTHER' }, { ...f, nonce: 'n2' }, { ...f, endpoint: '1.2.3.4:1' }]) {
+  for (const changed of [{ ...f, name: 's3' }, { ...f, publicKey: 'OTHER' }, { ...f, nonce: 'n2' }, { ...f, endpoint: '1.2.3.4:1' }, { ...f, apiPort: 8089 }]) {
     assert.not.ok(macEqual(proof, joinProof(payload.secret, changed)));
   }
   assert.not.ok(macEqual(proof, joinProof(randomBytes(32).toString('base64url'), f)), 'another secret');

@@ -82,6 +82,30 @@ test('values cannot change the document shape (strings are quoted)', () => {
   assert.is(text.match(/^\s*am_lighthouse:/gm)!.length, 1, 'only the real key');
 });
 
+// Issue 11, finding 11: endpoints and lighthouse addresses come from other stations; the renderer
+// is the last line: whatever reached the state, only well-formed entries reach nebula.yml, and every
+// string is a YAML double-quoted scalar with everything beyond printable ASCII escaped (go-yaml, a
+// YAML 1.1 reader, takes U+0085/U+2028 for line breaks and refuses C1 control characters).
+test('a lighthouse with a malformed endpoint or address never reaches the config', () => {
+  const text = renderNebulaConfig({
+    ...base,
+    lighthouses: [
+      { address: '100.103.0.1', endpoints: ['198.18.0.1:4242', '198.18.0.7:99999', '198.18.0.8:4242"\n  am_lighthouse: true'] },
+      { address: '100.103.0.9\n  am_lighthouse: true', endpoints: ['198.18.0.9:4242'] },
+      { address: '10.0.0.1', endpoints: ['198.18.0.10:4242'] },
+    ],
+  });
+  assert.match(text, /static_host_map:\n {2}"100\.103\.0\.1":\n {4}- "198\.18\.0\.1:4242"\nlighthouse:/, 'only the well-formed endpoint of the well-formed lighthouse');
+  assert.match(text, /hosts:\n {4}- "100\.103\.0\.1"\n {2}local/);
+  assert.is(text.match(/am_lighthouse/g)!.length, 1);
+});
+
+test('YAML strings escape everything beyond printable ASCII', () => {
+  const text = renderNebulaConfig({ ...base, tunDev: 'x\u0085y\u2028z\u007f\u00e9\u{1F600}' });
+  assert.ok(text.includes('dev: "x\\u0085y\\u2028z\\u007F\\u00E9\\U0001F600"'), text.split('\n').find((l) => l.includes('dev:')));
+  assert.ok(/^[\x20-\x7e\n]*$/.test(text), 'the whole document is printable ASCII');
+});
+
 // Issue 11, finding 3: another owner's CA may sign any mesh address (Nebula 1.6 cannot limit a CA to
 // a /16 of the /10 its certificates carry), so every rule that admits its stations names that CA
 // (ca_sha) AND its ranges (cidr): its /16 and its node subnets. A certificate of Bob's CA carrying
