@@ -1,10 +1,10 @@
 // The HTTP API as a Fastify plugin: schemas, auth, error shape and routes. The server (listening,
 // signals) lives in server.ts, so tests can inject requests into this app without a socket.
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type onRequestHookHandler, type onResponseHookHandler, type preValidationHookHandler } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type onRequestHookHandler, type onResponseHookHandler, type preValidationHookHandler } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { StationSystem } from '../agent/system.ts';
 import { AGENT_VERSION } from '../agent/version.ts';
-import { handleError, handleNotFound, handleClientError } from './errors.ts';
+import { handleError, handleNotFound, handleClientError, routerError, HOST_NOT_ALLOWED } from './errors.ts';
 import { ErrorSchema } from './schemas/common.ts';
 import { StatusSchema } from './schemas/status.ts';
 import { HardwareSchema } from './schemas/hardware.ts';
@@ -29,11 +29,27 @@ export interface AppOptions {
 
 export async function buildApp({ system, limits: overrides = {} }: AppOptions): Promise<FastifyInstance> {
   const limits: HttpLimits = { ...HTTP_LIMITS, ...overrides };
+  // DNS rebinding: only requests meant for this station's own names and addresses are answered
+  // (agent/auth/host-guard.ts), before anything else runs; the health check stays open to monitors.
+  // A browser's state-changing request must also come from a page of the station: a foreign page
+  // cannot post to it even where it can reach it. Requests without Origin (curl, the CLI) pass.
+  const hosts = new HostGuard({
+    names: stationHostNames(system.config),
+    dynamicNames: [
+      () => system.mesh.summary().address as string | null,
+      () => (system.discovery.summary().announced as { hostname?: string } | null)?.hostname,
+    ],
+  });
   const serializers = lazySerializers();
   const validators = lazyValidators();
   const app = Fastify({
     ...serverOptions(limits),
     clientErrorHandler: handleClientError,
+    // URLs the router refuses itself never reach the hooks: the Host check is made here too.
+    frameworkErrors: (error, request, reply) => {
+      const refused = hosts.allowsHost(request.headers.host) ? routerError(error as { code?: string }) : { status: 421, body: HOST_NOT_ALLOWED };
+      (reply as unknown as FastifyReply).status(refused.status).send(refused.body);
+    },
     loggerInstance: system.log.child({ subsystem: 'api' }),
     // Each request is not logged (the status route is polled); errors and mutations are.
     logController: new LogController({ disableRequestLogging: true }),
@@ -66,20 +82,9 @@ export async function buildApp({ system, limits: overrides = {} }: AppOptions): 
   app.addSchema(HardwareSchema);
   app.addSchema(NodeSchema);
 
-  // DNS rebinding: only requests meant for this station's own names and addresses are answered
-  // (agent/auth/host-guard.ts), before anything else runs; the health check stays open to monitors.
-  // A browser's state-changing request must also come from a page of the station: a foreign page
-  // cannot post to it even where it can reach it. Requests without Origin (curl, the CLI) pass.
-  const hosts = new HostGuard({
-    names: stationHostNames(system.config),
-    dynamicNames: [
-      () => system.mesh.summary().address as string | null,
-      () => (system.discovery.summary().announced as { hostname?: string } | null)?.hostname,
-    ],
-  });
   app.addHook('onRequest', (request, reply, done) => {
     if (!hosts.allowsHost(request.headers.host) && !(request.routeOptions.url === HEALTH_URL && !MUTATING.has(request.method))) {
-      reply.status(421).send({ error: { code: 'HOST_NOT_ALLOWED', message: 'this station does not answer to that Host name; use its own name or address (or add it to STATION_HTTP_ALLOWED_HOSTS)' } });
+      reply.status(421).send(HOST_NOT_ALLOWED);
       return;
     }
     const origin = request.headers.origin;

@@ -73,3 +73,13 @@ export function handleClientError(error: NodeJS.ErrnoException, socket: Socket):
   if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
   socket.destroy();
 }
+
+/** A URL Fastify's router refused before any route or hook (bad percent-encoding, an over-long path parameter), in the contract's shape without echoing the URL. */
+export function routerError(error: { code?: string }): { status: number; body: ErrorBody } {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return { status: 414, body: body('URI_TOO_LONG', 'a path parameter is too long') };
+  if (error.code === 'FST_ERR_BAD_URL') return { status: 400, body: body('BAD_URL', 'the URL is not valid (malformed percent-encoding)') };
+  return { status: 400, body: body('BAD_REQUEST', 'the request could not be routed') };
+}
+
+/** Refusal of a request for a name or address that is not the station's (DNS rebinding). */
+export const HOST_NOT_ALLOWED: ErrorBody = body('HOST_NOT_ALLOWED', 'this station does not answer to that Host name; use its own name or address (or add it to STATION_HTTP_ALLOWED_HOSTS)');

@@ -59,6 +59,18 @@ t('a foreign Host gets 421 HOST_NOT_ALLOWED on every route but the health check'
   assert.is(unknown.statusCode, 421, 'unknown routes too');
 });
 
+t('URLs the router refuses itself (bad percent-encoding, an over-long parameter) get 421 for a foreign Host, else the error shape', async ({ station }) => {
+  for (const url of ['/api/v1/nodes/%zz', `/api/v1/nodes/${'a'.repeat(150)}`]) {
+    const foreign = await station.app.inject({ url, headers: { host: 'evil.example' } });
+    assert.is(foreign.statusCode, 421, `${url} -> ${foreign.body}`);
+    assert.ok(isErrorShape(foreign.json(), 'HOST_NOT_ALLOWED'), foreign.body);
+    const own = await station.app.inject({ url });
+    assert.ok(own.statusCode === 400 || own.statusCode === 414, `${url} -> ${own.statusCode}`);
+    assert.ok(isErrorShape(own.json(), own.statusCode === 400 ? 'BAD_URL' : 'URI_TOO_LONG'), own.body);
+    assert.not.match(own.body, /aaaaaaaaaa|%zz/, 'the URL is not echoed');
+  }
+});
+
 t('the station\'s own names and addresses are accepted, with any port', async ({ station }) => {
   const hosts = ['test', 'test.local', 'TEST.LOCAL.', 'test.mesh.internal:8088', 'localhost', 'localhost:8088', '127.0.0.1:8088', '[::1]:8088'];
   for (const a of Object.values(networkInterfaces()).flat()) if (a) hosts.push(a.family === 'IPv6' ? `[${a.address}]:80` : `${a.address}:80`);
