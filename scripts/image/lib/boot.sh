@@ -19,7 +19,8 @@ now_ms() { date +%s%3N; }
 wait_ready() { # $1 timeout s, $2 start ms, rest: a command that fetches a path given as last arg
   local timeout_s=$1 start=$2; shift 2
   while :; do
-    if [ "$("$@" /api/v1/ready 2>/dev/null | head -n1)" = 200 ]; then break; fi
+    # the last answer is kept: when the wait ends without ready, it says which subsystem held it up
+    if "$@" /api/v1/ready > "$_tmp/ready" 2>/dev/null && [ "$(head -n1 "$_tmp/ready")" = 200 ]; then break; fi
     if [ $(( ($(now_ms) - $start) / 1000 )) -ge "$timeout_s" ]; then return 1; fi
     if [ -n "${_guest_pid:-}" ] && ! kill -0 "$_guest_pid" 2>/dev/null; then return 1; fi
     sleep 1
@@ -51,6 +52,14 @@ fetch_answer() {
     if [ $(( ($(now_ms) - start) / 1000 )) -ge "$limit" ]; then die "no answer from $path within ${limit}s; last try: $last"; fi
     sleep 1
   done
+}
+
+# After a wait for ready that ran out: what the station said last, and its own log, so a failure
+# under load says which subsystem held it up (best effort: the guest may not answer at all).
+explain_not_ready() {
+  if [ -s "$_tmp/ready" ]; then note "last answer of /api/v1/ready: $(tr '\n' ' ' < "$_tmp/ready" | head -c 600)"; else note "/api/v1/ready never answered"; fi
+  note "the station's journal (last 30 lines):"
+  in_container journalctl -u station -u station-firstboot --no-pager -n 30 2>&1 | sed 's/^/    | /' || note "(the guest did not answer for its journal)"
 }
 
 # The hardware report arrives (detection runs in the background, systeminformation in a child
@@ -100,9 +109,13 @@ boot_qemu() { # $1 image, $2 timeout s, $3 keep-nodes check
   _guest_pid=$!
   _pids+=("$_guest_pid")
   step "waiting for /api/v1/ready (up to ${timeout_s}s)"
+  # inside the guest through the QEMU guest agent; the API through the guest's own loopback
+  in_container() { node "$here/lib/qga.ts" "$_qga" "$@"; }
+  fetch_inside() { in_container sh -c "curl -s -m 5 -o /tmp/.station-test-body -w '%{http_code}\n' 'http://127.0.0.1:80$1' && cat /tmp/.station-test-body"; }
   if ! wait_ready "$timeout_s" "$start" fetch_host; then
     tail -n 40 "$log" | sed 's/^/    | /'
-    die "the station did not become ready within ${timeout_s}s"
+    explain_not_ready
+    die "the station did not become ready within ${timeout_s}s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
   fi
   local ready_s; ready_s=$(echo "scale=1; ($(now_ms) - $start) / 1000" | bc)
   note "ready ${ready_s}s after QEMU started"
@@ -111,9 +124,6 @@ boot_qemu() { # $1 image, $2 timeout s, $3 keep-nodes check
   check_hardware fetch_host
   grep -a -m1 'firstboot: this station is' "$log" | sed 's/^.*firstboot:/        first boot:/' || true
   grep -aq 'Reached target.*Multi-User\|station-[0-9a-f]\{4\} login:' "$log" && note "console shows the login prompt"
-  # inside the guest through the QEMU guest agent; the API through the guest's own loopback
-  in_container() { node "$here/lib/qga.ts" "$_qga" "$@"; }
-  fetch_inside() { in_container sh -c "curl -s -m 5 -o /tmp/.station-test-body -w '%{http_code}\n' 'http://127.0.0.1:80$1' && cat /tmp/.station-test-body"; }
   local on_disk in_ram root_bytes
   on_disk=$(in_container sh -c 'find /var/log/journal -name "*.journal" 2>/dev/null | wc -l')
   in_ram=$(in_container sh -c 'find /run/log/journal -name "*.journal" 2>/dev/null | wc -l')
@@ -155,8 +165,8 @@ boot_nspawn() { # $1 rootfs, $2 timeout s, $3 keep-nodes check
   step "waiting for /api/v1/ready inside (up to ${timeout_s}s)"
   if ! wait_ready "$timeout_s" "$start" fetch_inside; then
     tail -n 40 "$log" | sed 's/^/    | /'
-    in_container journalctl -u station -u station-firstboot --no-pager -n 40 2>/dev/null | sed 's/^/    | /' || true
-    die "the station did not become ready within ${timeout_s}s"
+    explain_not_ready
+    die "the station did not become ready within ${timeout_s}s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
   fi
   local ready_s; ready_s=$(echo "scale=1; ($(now_ms) - $start) / 1000" | bc)
   note "ready ${ready_s}s after nspawn started"
