@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, rename, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { hasProgram } from '../../exec.ts';
+import { childEnvironment, hasProgram } from '../../exec.ts';
 
 export interface DnsmasqOptions {
   /** run inside this network namespace (tests); the station runs it in the agent's own */
@@ -140,7 +140,7 @@ export class DnsmasqResolver {
     await rm(pidFile, { force: true });
     const guard = await hasProgram('setpriv') ? ['setpriv', '--pdeathsig', 'KILL'] : [];
     const argv = [...(this.options.netns ? ['ip', 'netns', 'exec', this.options.netns] : []), ...guard, ...dnsmasqArgs(this.options)];
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...childEnvironment(), LC_ALL: 'C' } });
     this.child = child;
     this.output = '';
     const collect = (d: Buffer): void => { this.output = (this.output + d.toString()).slice(-2000); };
