@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,7 +127,9 @@ function shellScripts(): string[] {
     for (const name of readdirSync(join(ROOT, dir))) {
       const rel = join(dir, name);
       if (['node_modules', 'build'].includes(name)) continue;
-      if (statSync(join(ROOT, rel)).isDirectory()) walk(rel);
+      const stats = lstatSync(join(ROOT, rel));
+      if (stats.isSymbolicLink()) continue; // e.g. the image's links into /var/lib/station, dangling here
+      if (stats.isDirectory()) walk(rel);
       else if (/^#!.*\b(ba)?sh\b/.test(readFileSync(join(ROOT, rel), 'utf8').split('\n', 1)[0]!)) found.push(rel);
     }
   };
