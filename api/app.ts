@@ -97,9 +97,11 @@ export async function buildApp({ system, limits: overrides = {} }: AppOptions): 
 
   // Reads that make the station do real work when asked a certain way need the token in that form
   // (anyone could otherwise keep the radio scanning), by URL so the route files stay plain reads.
-  // The setup page on the hotspot scans without one, as it joins a network without one.
+  // The setup page scans without one when the request came over the hotspot, as it joins a network
+  // without one there; from the LAN a rescan needs the token even while the hotspot is up.
   const costlyReads: Record<string, (request: FastifyRequest) => boolean> = {
-    '/api/v1/wifi/networks': (request) => (request.query as { rescan?: string } | undefined)?.rescan === 'yes' && !system.wifi.hotspotActive,
+    '/api/v1/wifi/networks': (request) => (request.query as { rescan?: string } | undefined)?.rescan === 'yes'
+      && !system.wifi.arrivedOnHotspot(request.ip, request.socket.localAddress),
   };
 
   // Reads are open to the LAN; every change needs the admin token, checked before the body is parsed

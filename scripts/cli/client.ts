@@ -33,10 +33,22 @@ export class AgentClient {
     }
   }
 
+  /** The token when one is at hand (given, or readable: root on the station), else nothing. */
+  private tokenIfAny(): string | undefined {
+    try {
+      return this.token();
+    } catch {
+      return undefined;
+    }
+  }
+
   async request<T = unknown>(method: string, path: string, body?: unknown, options: { auth?: boolean; timeoutMs?: number } = {}): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     const mutation = method !== 'GET' && method !== 'HEAD';
-    if (options.auth ?? mutation) headers.authorization = `Bearer ${this.token()}`;
+    // Changes always need the token; reads send it when there is one, so the owner sees what only
+    // token holders see (node env values, logs) and anyone else still gets the open reads.
+    const token = (options.auth ?? mutation) ? this.token() : this.tokenIfAny();
+    if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     try {

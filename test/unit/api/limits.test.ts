@@ -86,14 +86,18 @@ t('?rescan=yes (the radio scans, seconds of work) needs the token; the cached li
   assert.not.equal(withToken.statusCode, 401, withToken.body);
   const cached = await station.app.inject({ url: '/api/v1/wifi/networks' });
   assert.not.equal(cached.statusCode, 401, cached.body);
-  // While the setup hotspot is open the setup page scans without a token (as it joins without one).
-  // Double: no Wi-Fi radio here to open a real hotspot, so the subsystem's flag is set.
-  Object.defineProperty(station.system.wifi, 'hotspotActive', { get: () => true, configurable: true });
+  // The setup page scans without a token when its request came over the hotspot (as it joins
+  // without one there); a LAN caller still needs the token while the hotspot is open.
+  // Double: no Wi-Fi radio here to open a real hotspot, so the subsystem's answer is set.
+  const overHotspot = '198.18.77.20';
+  Object.defineProperty(station.system.wifi, 'arrivedOnHotspot', { value: (remote: string | undefined) => remote === overHotspot, configurable: true });
   try {
-    const onHotspot = await station.app.inject({ url: '/api/v1/wifi/networks?rescan=yes' });
+    const onHotspot = await station.app.inject({ url: '/api/v1/wifi/networks?rescan=yes', remoteAddress: overHotspot });
     assert.not.equal(onHotspot.statusCode, 401, onHotspot.body);
+    const fromLan = await station.app.inject({ url: '/api/v1/wifi/networks?rescan=yes', remoteAddress: '198.18.5.5' });
+    assert.is(fromLan.statusCode, 401, 'a LAN caller while the hotspot is open');
   } finally {
-    delete (station.system.wifi as { hotspotActive?: boolean }).hotspotActive;
+    delete (station.system.wifi as { arrivedOnHotspot?: unknown }).arrivedOnHotspot;
   }
   assert.is((await station.app.inject({ url: '/api/v1/wifi/networks?rescan=yes' })).statusCode, 401);
 });
