@@ -4,15 +4,10 @@
 import { applyProcessSettings } from './process-settings.ts';
 
 const STOP_DEADLINE_MS = 10_000;
-/** start-up garbage is collected this long after the subsystems have started (agent/startup-memory.ts) */
-const STARTUP_SETTLE_MS = 3000;
 
 async function main(): Promise<void> {
   // Before anything is loaded: this may replace the process with a tuned one (agent/process-settings.ts).
   applyProcessSettings();
-  // Before anything queues a tick: the guard that makes the start-up collection below safe.
-  const { keepTickObjectClasses, collectGarbage } = await import('./startup-memory.ts');
-  keepTickObjectClasses();
   const { loadConfig, ConfigError } = await import('./config/load.ts');
   const { createLogger } = await import('./log.ts');
   const { StationSystem } = await import('./system.ts');
@@ -55,8 +50,6 @@ async function main(): Promise<void> {
 
   const started = system.start();
   server = await startServer(system, started);
-  // Start-up garbage back to the system, once, when start-up work has settled.
-  started.then(() => setTimeout(collectGarbage, STARTUP_SETTLE_MS).unref(), () => undefined);
   log.info({ name: config.name, url: `http://${config.httpHost}:${config.httpPort}/`, stateDir: config.stateDir }, 'station ready');
 }
 

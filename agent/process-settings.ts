@@ -2,27 +2,25 @@
 // is started in many ways (scripts/dev up, the image's systemd unit, the balena container, tests,
 // testbed, benchmarks); main.ts applies these settings itself, so every one of them runs the same
 // process that the status benchmark measures.
-/** V8 flags; they size the heap when the process starts, so they cannot be set later. */
+/**
+ * V8 flags; they size the heap when the process starts, so they cannot be set later. Each trades a
+ * little peak speed for memory on a box that idles most of its life; the measurements behind them
+ * are in docs/benchmarks.md.
+ */
 export const NODE_FLAGS: readonly string[] = [
-  // A 1 MB young generation (default 16 MB once grown) saves ~25 MB of idle RSS (132 -> 106 MB
-  // measured before lazy schema compilation); 2 MB saves the same, 4 MB ~2 MB less than that.
+  // A small young generation: the agent's garbage is short-lived and small, and the default lets it
+  // grow to 16 MB of resident memory that an idle station never needs.
   '--max-semi-space-size=1',
-  // No Maglev (the mid-tier compiler; TurboFan stays): idle RSS -1 to -2 MB, and 16 s after a status
-  // load 95-102 MB instead of 110-112 (its code and compile garbage); status bench ratio 0.77-0.80
-  // with it off vs 0.79-0.80 on (2026-11-25, load 0.6: within the run-to-run noise).
+  // No Maglev and no Sparkplug (the mid-tier and baseline compilers): their code and compile garbage
+  // stay resident; hot code still reaches TurboFan, so request throughput does not measurably change.
   '--no-maglev',
-  // No Sparkplug (the baseline compiler between the interpreter and TurboFan): idle RSS 84.5-84.9 MB
-  // instead of 87.3, 16 s after a status load 91-93 instead of 99; status bench ratio 0.79-0.81 vs
-  // 0.80, ready +25 ms (2026-11-25, load 0.5-0.7). Hot code still reaches TurboFan.
   '--no-sparkplug',
 ];
 
 /** Environment read by the C library when the process starts. */
 export const NODE_ENV: Readonly<Record<string, string>> = {
-  // glibc gives each thread that allocates its own malloc arena (up to 8 per core); V8's and libuv's
-  // worker threads each keep freed memory in theirs. One arena: idle RSS ~1 MB below two and ~2-4 MB
-  // below glibc's default; status bench ratio 0.81-0.83 with one vs 0.82 with two (2026-11-25, load
-  // 0.5-0.8): the agent's threads allocate little, so they rarely wait on the shared arena.
+  // glibc gives each allocating thread its own malloc arena, where freed memory stays; V8's and
+  // libuv's worker threads allocate little, so one shared arena costs them nothing measurable.
   MALLOC_ARENA_MAX: '1',
 };
 
