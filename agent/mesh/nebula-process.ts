@@ -3,6 +3,7 @@
 // spawn rather than exec.ts because it is a daemon: exec.ts is for programs that finish.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { childEnvironment } from '../exec.ts';
 import type { Logger } from '../log.ts';
 import { parseNebulaLogLine, type NebulaLogEvent } from './nebula-log.ts';
 
@@ -104,7 +105,7 @@ export class NebulaProcess {
   private spawnNow(): void {
     const { log } = this.options;
     this.startedAt = Date.now();
-    const child = spawn('nebula', ['-config', this.options.configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawn('nebula', ['-config', this.options.configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...childEnvironment(), LC_ALL: 'C' } });
     this.child = child;
     child.on('error', (error) => log.error({ err: error }, 'nebula could not start'));
     if (child.pid) writeFileSync(this.options.pidFile, `${child.pid}\n`);

@@ -49,6 +49,10 @@ export const meshRoutes: RoutePlugin = async (app, { system }) => {
     schema: { tags, summary: 'block a station\'s certificate; every member drops it within a minute (authority only)', params: PeerNameParams, body: EmptyBody, response: responses({ 200: MemberSchema }, [...MUTATION_ERRORS, 404, 409]) },
   }, async (request) => mesh.revoke(request.params.name));
 
+  app.post('/mesh/peers/:name/readmit', {
+    schema: { tags, summary: 'let a revoked name join again with a new invite; its old certificates stay blocked (authority only)', params: PeerNameParams, body: EmptyBody, response: responses({ 200: MemberSchema }, [...MUTATION_ERRORS, 404, 409]) },
+  }, async (request) => mesh.readmit(request.params.name));
+
   app.post('/mesh/leave', {
     schema: { tags, summary: 'leave the mesh: stop Nebula and delete this station\'s key and certificate', body: EmptyBody, response: responses({ 200: MeshInfoSchema }, [...MUTATION_ERRORS, 409]) },
   }, async () => mesh.leave());

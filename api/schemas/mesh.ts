@@ -53,7 +53,7 @@ export const EnrolReplySchema = Type.Object({ payload: Type.String({ description
 
 const Member = Type.Object({
   name: Type.String(), address: Type.String(), owner: Type.String(), fingerprint: Type.String(), lighthouse: Type.Boolean(),
-  endpoints: Type.Array(Type.String()), apiPort: Type.Integer(), nodeSubnet: Type.Optional(Type.String()), joinedAt: Type.String(), revokedAt: Type.Optional(Type.String()),
+  endpoints: Type.Array(Type.String()), apiPort: Type.Integer(), nodeSubnet: Type.Optional(Type.String()), joinedAt: Type.String(), revokedAt: Type.Optional(Type.String()), readmittedAt: Type.Optional(Type.String()),
 });
 export const DirectorySchema = Type.Object({
   owner: Type.String(), caFingerprint: Type.String(), authority: Type.String(), lighthouses: Type.Array(Lighthouse),

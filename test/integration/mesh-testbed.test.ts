@@ -233,6 +233,11 @@ mesh('a revoked station loses reachability within 60 s; the others keep theirs',
     const m = st.subsystems.find((x) => x.name === 'mesh');
     return m?.state === 'degraded' && /authority/.test(m.reason ?? '') ? m : undefined;
   }, 30_000);
+  // Only the owner lets the name back in (with a new invite); an unknown name is 404.
+  const readmitted = await stationApi(stationOf(ctx.tb, 's1'), 'POST', '/mesh/peers/s3/readmit', {});
+  assert.is(readmitted.status, 200, JSON.stringify(readmitted.body));
+  assert.type(readmitted.body.readmittedAt, 'string');
+  assert.is((await stationApi(stationOf(ctx.tb, 's1'), 'POST', '/mesh/peers/nobody/readmit', {})).status, 404);
 });
 
 mesh('a member leaves: its key is deleted and the authority blocks its certificate', async (ctx) => {

@@ -77,6 +77,13 @@ export const MESH_COMMANDS: Command[] = [
     },
   },
   {
+    words: ['mesh', 'readmit'], summary: 'let a revoked station join again with a new invite (authority)', usage: 'mesh readmit NAME',
+    async run(args, client) {
+      const r = await client.post(`/mesh/peers/${encodeURIComponent(need(args.positional[0], 'usage: station mesh readmit NAME'))}/readmit`, {});
+      return args.json ? json(r) : 'readmitted; invite it again to let it join (its old certificates stay blocked)';
+    },
+  },
+  {
     words: ['mesh', 'leave'], summary: 'leave the mesh and delete this station\'s mesh key', usage: 'mesh leave',
     async run(args, client) {
       const m = await client.post<MeshInfo>('/mesh/leave', {});
