@@ -1,7 +1,10 @@
-// Renders a node's LXC configuration file: template base, rootfs, hostname, network (static
-// address set by LXC before init: no DHCP wait), logs, volumes, profile and limits. Pure.
+// Renders a node's LXC configuration file: template base, confinement (seccomp policy, dropped
+// capabilities, devices), rootfs, hostname, network (static address set by LXC before init: no
+// DHCP wait), logs, volumes, profile and limits; and the node's seccomp policy. Pure.
+import { join } from 'node:path';
 import { ValidationError } from '../../errors.ts';
 import type { NodeBuild } from '../driver.ts';
+import { renderConfinement, seccompPolicy, SECCOMP_POLICY_FILE } from '../profiles/confinement.ts';
 import { renderLimits, renderProfile } from '../profiles/render.ts';
 import type { HostFacts } from '../profiles/types.ts';
 import { vethName } from './names.ts';
@@ -18,14 +21,14 @@ export interface ContainerPaths {
   consoleLog: string;
 }
 
-// What `lxc-create -t busybox` writes (less network and apparmor, which this file sets itself).
+// What `lxc-create -t busybox` writes (less network and apparmor, which this file sets itself, and
+// its lxc.cap.drop, which the confinement lines replace with a longer list).
 const BUSYBOX_BASE = [
   'lxc.signal.halt = SIGUSR1',
   'lxc.signal.reboot = SIGTERM',
   'lxc.autodev = 1',
   'lxc.tty.max = 1',
   'lxc.pty.max = 1',
-  'lxc.cap.drop = sys_module mac_admin mac_override sys_time',
   'lxc.mount.auto = cgroup:mixed proc:mixed sys:ro',
   'lxc.mount.entry = shm dev/shm tmpfs defaults,create=dir 0 0',
   'lxc.mount.entry = mqueue dev/mqueue mqueue defaults,optional,create=dir 0 0',
@@ -46,7 +49,10 @@ export function rootfsValue(rootfs: RootfsSpec): string {
   return rootfs.kind === 'dir' ? `dir:${rootfs.path}` : `overlay:${rootfs.lower}:${rootfs.upper}`;
 }
 
-export function renderContainerConfig(build: NodeBuild, paths: ContainerPaths, host: HostFacts): { text: string; warnings: string[] } {
+/** The node's seccomp policy file, referenced by its config (written next to it by the driver). */
+export const seccompPolicyPath = (paths: ContainerPaths): string => join(paths.dir, SECCOMP_POLICY_FILE);
+
+export function renderContainerConfig(build: NodeBuild, paths: ContainerPaths, host: HostFacts): { text: string; seccomp: string; warnings: string[] } {
   const profile = renderProfile(build.profile, host);
   const volumes = build.volumes.map((v) => {
     if (!v.path.startsWith('/') || v.path.split('/').includes('..')) throw new ValidationError(`volume ${v.name}: path must be absolute without '..': ${v.path}`);
@@ -56,6 +62,7 @@ export function renderContainerConfig(build: NodeBuild, paths: ContainerPaths, h
   const lines = [
     `# Station node ${build.name}: written by the station agent; changes are lost on recreate.`,
     ...(build.template === 'debian' ? DEBIAN_BASE : BUSYBOX_BASE),
+    ...renderConfinement(build.template, build.profile, host, seccompPolicyPath(paths)),
     `lxc.rootfs.path = ${rootfsValue(paths.rootfs)}`,
     `lxc.uts.name = ${build.hostname}`,
     'lxc.net.0.type = veth',
@@ -73,5 +80,5 @@ export function renderContainerConfig(build: NodeBuild, paths: ContainerPaths, h
     ...profile.lines,
     ...renderLimits({ cpus: build.cpus, memoryMB: build.memoryMB }, host),
   ];
-  return { text: `${lines.join('\n')}\n`, warnings: profile.warnings };
+  return { text: `${lines.join('\n')}\n`, seccomp: seccompPolicy(build.profile), warnings: profile.warnings };
 }

@@ -13,7 +13,7 @@ import { buildBusybox } from '../templates/busybox.ts';
 import { buildDebian } from '../templates/debian.ts';
 import { parseMounts } from '../../../hardware/parsers/mounts.ts';
 import { parseProcCgroup, parseStats, statFiles } from './cgroup-stats.ts';
-import { renderContainerConfig, type RootfsSpec } from './config.ts';
+import { renderContainerConfig, seccompPolicyPath, type RootfsSpec } from './config.ts';
 import { readHostFacts } from './host-facts.ts';
 import { cgroupMountState, restoreCgroupMounts } from './cgroup-mounts.ts';
 import { assertNodeName, vethName } from './names.ts';
@@ -168,7 +168,8 @@ export class LxcDriver implements NodeDriver {
     const logDir = join(dir, 'logs');
     await mkdir(logDir);
     const host = await readHostFacts();
-    const config = renderContainerConfig(build, { dir, rootfs, logDir, consoleLog: join(dir, 'console.log') }, host);
+    const paths = { dir, rootfs, logDir, consoleLog: join(dir, 'console.log') };
+    const config = renderContainerConfig(build, paths, host);
     for (const warning of config.warnings) {
       progress(`${build.name}: ${warning}`);
       this.log.warn({ node: build.name }, warning);
@@ -184,6 +185,8 @@ export class LxcDriver implements NodeDriver {
       await rm(join(dir, 'olwork-install'), { recursive: true, force: true });
     }
     await writeFile(join(dir, BUILD_FILE), `${JSON.stringify(build, null, 2)}\n`);
+    // the config names the node's seccomp policy: LXC refuses to start the node without it
+    await writeFile(seccompPolicyPath(paths), config.seccomp);
     await writeFile(join(dir, 'config.tmp'), config.text);
     await rename(join(dir, 'config.tmp'), join(dir, 'config'));
   }

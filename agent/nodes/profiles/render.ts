@@ -1,5 +1,6 @@
 // Profiles as LXC configuration: pure functions from a profile (and host facts) to config lines.
-//   plain    : nothing beyond the template's base configuration
+// What each profile may not do to the host (seccomp, capabilities, devices) is in confinement.ts.
+//   plain    : nothing beyond the template's base configuration and the strictest confinement
 //   nesting  : the node can run containers (LXC, Docker, K3s, Nomad) inside itself
 //   microk8s : the canonical MicroK8s LXD profile translated to LXC keys
 import { ValidationError } from '../../errors.ts';

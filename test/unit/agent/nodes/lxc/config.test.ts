@@ -35,6 +35,17 @@ test('the network is static: LXC sets address and gateway, the veth has a recogn
   assert.ok(text.includes('lxc.net.0.link = stbr0\n'));
 });
 
+test('every node names its own seccomp policy, which refuses open_by_handle_at (the "shocker" escape)', () => {
+  for (const template of ['busybox', 'debian'] as const) {
+    for (const profile of ['plain', 'nesting', 'microk8s'] as const) {
+      const { text, seccomp } = renderContainerConfig({ ...build, template, profile }, overlay, HOST);
+      // the last seccomp line wins in LXC: it must be ours, after debian's common.conf include
+      assert.equal(text.split('\n').filter((l) => l.startsWith('lxc.seccomp.profile')).pop(), `lxc.seccomp.profile = ${dir}/seccomp.policy`);
+      assert.match(seccomp, /^open_by_handle_at errno 1$/m);
+    }
+  }
+});
+
 test('volume paths with .. or whitespace are refused', () => {
   assert.throws(() => renderContainerConfig({ ...build, volumes: [{ name: 'x', source: '/v', path: '/data/../etc' }] }, overlay, HOST), /without '\.\.'/);
   assert.throws(() => renderContainerConfig({ ...build, volumes: [{ name: 'x', source: '/v w', path: '/data' }] }, overlay, HOST), /whitespace/);
