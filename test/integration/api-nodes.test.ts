@@ -8,15 +8,15 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig } from '../../../agent/config/load.ts';
-import { createLogger } from '../../../agent/log.ts';
-import { StationSystem } from '../../../agent/system.ts';
-import { exec } from '../../../agent/exec.ts';
-import { netnsRunner } from '../../../agent/nodes/lxc/netns-runner.ts';
-import { buildApp } from '../../../api/app.ts';
-import { createNetns } from '../../helpers/netns.ts';
-import { onCleanup, cleanupAll } from '../../helpers/cleanup.ts';
-import { RUN_PREFIX, runName } from '../../helpers/run-prefix.ts';
+import { loadConfig } from '../../agent/config/load.ts';
+import { createLogger } from '../../agent/log.ts';
+import { StationSystem } from '../../agent/system.ts';
+import { exec } from '../../agent/exec.ts';
+import { netnsRunner } from '../../agent/nodes/lxc/netns-runner.ts';
+import { buildApp } from '../../api/app.ts';
+import { createNetns } from '../helpers/netns.ts';
+import { onCleanup, cleanupAll } from '../helpers/cleanup.ts';
+import { RUN_PREFIX, runName } from '../helpers/run-prefix.ts';
 
 interface Ctx { system: StationSystem; app: FastifyInstance; token: string; stateDir: string; lxcPath: string; ns: string }
 const t = suite<Ctx>('node routes');
