@@ -1,11 +1,16 @@
 // The status page: a few plain files from api/web served at `/` (outside /api/v1), gzipped once at
 // start and revalidated by ETag. No build step, no external assets: the page works offline on a LAN.
-// While the setup hotspot is open, the captive-portal probes phones make are sent to /setup so the
-// phone pops up the network picker by itself.
+// The setup page (/setup, the Wi-Fi network picker) is for the setup hotspot only: the home Wi-Fi
+// password typed there must cross the hotspot's WPA2 link, never the LAN in clear, and only requests
+// that arrive on the hotspot may join a network without the token. So /setup is served, and the
+// captive-portal probes phones make are sent to it, only for a request that arrived on the hotspot
+// (system.wifi.arrivedOnHotspot: its local address is the hotspot's, its caller inside that subnet);
+// from anywhere else /setup sends the browser to the status page and the probes answer as online.
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RoutePlugin } from '../types.ts';
 import { rootMetricsRoute } from './metrics.ts';
 
@@ -38,7 +43,7 @@ const CAPTIVE_PROBES = ['/generate_204', '/gen_204', '/hotspot-detect.html', '/l
 
 export const pageRoutes: RoutePlugin = async (app, { system }) => {
   const assets = loadAssets(webRoot());
-  const serve = (file: string) => async (request: { headers: Record<string, string | string[] | undefined> }, reply: import('fastify').FastifyReply) => {
+  const serve = (file: string) => async (request: { headers: Record<string, string | string[] | undefined> }, reply: FastifyReply) => {
     const asset = assets.get(file)!;
     reply.header('etag', asset.etag).header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff').header('vary', 'accept-encoding');
     if (file.endsWith('.html')) reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'");
@@ -51,13 +56,15 @@ export const pageRoutes: RoutePlugin = async (app, { system }) => {
   app.get('/', hide, serve('index.html'));
   // Prometheus scrapes /metrics by default; the same text as /api/v1/metrics.
   await app.register(rootMetricsRoute, { system });
-  app.get('/setup', hide, serve('setup.html'));
+  const viaHotspot = (request: FastifyRequest) => system.wifi.arrivedOnHotspot(request.ip, request.socket.localAddress);
+  const setupPage = serve('setup.html');
+  app.get('/setup', hide, async (request, reply) => (viaHotspot(request) ? setupPage(request, reply) : reply.redirect('/', 302)));
   for (const file of assets.keys()) if (!file.endsWith('.html')) app.get(`/${file}`, hide, serve(file));
 
   for (const probe of CAPTIVE_PROBES) {
     app.get(probe, hide, async (request, reply) => {
-      if (system.wifi.hotspotActive) return reply.redirect(`http://${request.headers.host ?? `${system.config.name}.local`}/setup`, 302);
-      // Online: answer as the real endpoints do, so a phone on the LAN does not think it is captive.
+      if (viaHotspot(request)) return reply.redirect(`http://${request.headers.host ?? `${system.config.name}.local`}/setup`, 302);
+      // Online, or asked from the LAN: answer as the real endpoints do, so a phone there does not think it is captive.
       if (probe.endsWith('204')) return reply.status(204).send();
       return reply.type('text/plain').send('success');
     });

@@ -1,4 +1,8 @@
 // The captive setup page: shown on the station's setup hotspot; lists networks, joins one.
+// The picker is offered only when GET /wifi says this browser came over the hotspot (viaHotspot):
+// the home Wi-Fi password typed here must cross the hotspot's WPA2 link, and a join without the
+// token is accepted only there. Anywhere else (the LAN, or once the hotspot has closed) the page says
+// so instead of asking for a password.
 'use strict';
 const $ = (id) => document.getElementById(id);
 let chosen = null;
@@ -8,6 +12,24 @@ async function call(method, path, body) {
   const data = await res.json().catch(() => null);
   if (!res.ok) throw new Error((data && data.error && data.error.message) || `HTTP ${res.status}`);
   return data;
+}
+
+/** True when this browser reaches the station over the open setup hotspot; otherwise explains why not. */
+async function overHotspot() {
+  let wifi = null;
+  try { wifi = await call('GET', '/wifi'); } catch { /* said below */ }
+  if (wifi && wifi.viaHotspot) {
+    $('elsewhere').hidden = true;
+    $('picker').hidden = false;
+    return true;
+  }
+  $('picker').hidden = true;
+  $('elsewhere').hidden = false;
+  $('sub').textContent = 'Only over the setup hotspot';
+  $('elsewhere-how').textContent = !wifi ? 'The station did not answer: try again in a moment.'
+    : wifi.mode === 'hotspot' ? `Join the Wi-Fi “${wifi.hotspotSsid}” (its passphrase is shown on the station's screen), then open this page again.`
+      : `The setup hotspot is closed${wifi.mode === 'client' && wifi.connection ? `: the station is on ${wifi.connection}` : ''}. To change its network from here, sign in on the status page.`;
+  return false;
 }
 
 function bars(signal) {
@@ -20,6 +42,7 @@ function bars(signal) {
 }
 
 async function load(rescan) {
+  if (!(await overHotspot())) return;
   const box = $('networks');
   try {
     const { networks } = await call('GET', `/wifi/networks${rescan ? '?rescan=yes' : ''}`);
@@ -60,6 +83,7 @@ $('join-form').addEventListener('submit', async (ev) => {
   try {
     await call('POST', '/wifi/connect', body);
     $('join-dialog').close();
+    $('pw').value = '';
     $('result').textContent = `Connected to ${chosen.ssid}. The setup hotspot closes; find the station at its name .local on that network.`;
   } catch (e) { $('join-error').textContent = e.message; }
 });
