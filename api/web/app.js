@@ -6,7 +6,7 @@
 const API = '/api/v1';
 const TOKEN_KEY = 'station.token';
 const $ = (id) => document.getElementById(id);
-const state = { status: null, hardware: null, nodes: null, nodesError: null, mesh: null, peers: null, meshError: null, pairing: null, events: [], authed: false, stats: {} };
+const state = { status: null, hardware: null, nodes: null, nodesError: null, mesh: null, peers: null, meshError: null, pairing: null, wifi: null, events: [], authed: false, stats: {} };
 
 // ---------- small helpers ----------
 function h(tag, attrs, ...children) {
@@ -56,12 +56,12 @@ function toast(message, bad) {
 // ---------- API ----------
 const token = () => localStorage.getItem(TOKEN_KEY) || '';
 
-async function api(method, path, body) {
+// Reads go without the token unless a read needs it (`withToken`): a stale or wrong bearer counts as
+// a failed attempt, and too many lock this browser's address out for a minute.
+async function api(method, path, body, { withToken = false } = {}) {
   const headers = { accept: 'application/json' };
-  if (method !== 'GET') {
-    headers['content-type'] = 'application/json';
-    if (token()) headers.authorization = `Bearer ${token()}`;
-  }
+  if (method !== 'GET') headers['content-type'] = 'application/json';
+  if ((method !== 'GET' || withToken) && token()) headers.authorization = `Bearer ${token()}`;
   const res = await fetch(API + path, { method, headers, body: method === 'GET' ? undefined : JSON.stringify(body || {}) });
   const text = await res.text();
   let data = null;
@@ -70,7 +70,7 @@ async function api(method, path, body) {
     const err = new Error((data && data.error && data.error.message) || `HTTP ${res.status}`);
     err.status = res.status;
     err.code = data && data.error && data.error.code;
-    if (res.status === 401 && method !== 'GET') setAuthed(false);
+    if (res.status === 401 && (method !== 'GET' || withToken)) setAuthed(false);
     throw err;
   }
   return data;
@@ -104,17 +104,23 @@ function renderAlerts() {
       h('div', null, h('b', null, `${caps.length} capabilit${caps.length === 1 ? 'y' : 'ies'} unavailable: `), caps.map((c) => c.id).join(', '), h('span', { class: 'muted' }, ' — see Hardware for why'))));
   }
   const wifi = s.summaries && s.summaries.wifi;
-  if (wifi && wifi.mode === 'hotspot') box.append(h('div', { class: 'alert info' }, h('span', { class: 'icon' }, '≈'), h('div', null, h('b', null, 'No network: '), 'the setup hotspot is open. ', h('a', { href: '/setup' }, 'Pick a Wi-Fi network'))));
+  // The network picker (/setup) works only over the hotspot itself; from the LAN, say how to get there.
+  if (wifi && wifi.mode === 'hotspot') {
+    const how = state.wifi && state.wifi.viaHotspot ? h('a', { href: '/setup' }, 'Pick a Wi-Fi network')
+      : `To pick a Wi-Fi network, join “${(state.wifi && state.wifi.hotspotSsid) || 'the setup hotspot'}” from a phone (its passphrase is shown on the station's screen).`;
+    box.append(h('div', { class: 'alert info' }, h('span', { class: 'icon' }, '≈'), h('div', null, h('b', null, 'No network: '), 'the setup hotspot is open. ', how)));
+  }
 }
 
+// Only a signed-in person learns that a window is open (whoever hears of it first could take its
+// one session); everyone else pairs from the sign-in dialog.
 function renderPairing() {
   const p = state.pairing;
   const banner = $('pairing-banner');
-  if (!p || !p.open) { banner.hidden = true; return; }
+  if (!state.authed || !p || !p.open) { banner.hidden = true; return; }
   banner.hidden = false;
   const left = Math.max(0, Math.ceil((new Date(p.closesAt).getTime() - Date.now()) / 1000));
-  fill(banner, h('span', null, h('b', null, 'Pairing window open'), ` — ${left} s left. Browsers on this network can sign in without the token.`),
-    state.authed ? null : h('button', { class: 'btn primary small', type: 'button', onclick: pair }, 'Pair this browser'));
+  fill(banner, h('span', null, h('b', null, 'Pairing window open'), ` — ${left} s left. The next browser on this network to tap Pair signs in without the token.`));
 }
 
 function renderStation() {
@@ -140,7 +146,7 @@ function renderStation() {
 function wifiFacts(wifi) {
   if (!wifi || wifi.mode === 'off') return null;
   const what = wifi.mode === 'client' ? `on ${wifi.connection || 'a network'}` : wifi.mode === 'hotspot' ? 'setup hotspot open' : wifi.mode;
-  return [h('dt', null, 'Wi-Fi'), h('dd', null, `${what} `, h('a', { href: '/setup' }, 'change'))];
+  return [h('dt', null, 'Wi-Fi'), h('dd', null, `${what} `, state.wifi && state.wifi.viaHotspot ? h('a', { href: '/setup' }, 'change') : null)];
 }
 
 function renderHardware() {
@@ -310,7 +316,19 @@ async function loadMesh() {
   }
   renderMesh();
 }
-async function loadPairing() { try { state.pairing = await api('GET', '/pairing'); } catch { state.pairing = null; } renderPairing(); }
+// The window's state is for token holders: asked only when signed in, with the token.
+async function loadPairing() {
+  if (!state.authed) { state.pairing = null; renderPairing(); return; }
+  try { state.pairing = await api('GET', '/pairing', undefined, { withToken: true }); } catch { state.pairing = null; }
+  renderPairing();
+}
+// Whether this browser came over the setup hotspot (only then is the network picker offered).
+async function loadWifi() {
+  const summary = state.status && state.status.summaries && state.status.summaries.wifi;
+  if (!summary || summary.mode === 'off') { state.wifi = null; return; }
+  try { state.wifi = await api('GET', '/wifi'); } catch { state.wifi = null; }
+  renderAlerts(); renderStation();
+}
 
 // Coalesces bursts of events into one reload per kind.
 const pending = new Map();
@@ -346,6 +364,7 @@ function onEvent(e) {
     reload('nodes', loadNodes);
   } else if (family === 'mesh') reload('mesh', loadMesh);
   else if (family === 'hardware') reload('hardware', loadHardware);
+  else if (family === 'wifi') reload('wifi', () => loadStatus().then(loadWifi));
   else if (family === 'pairing') { state.pairing = e.data; renderPairing(); }
   reload('status', loadStatus);
 }
@@ -363,13 +382,14 @@ function setAuthed(yes) {
 
 async function checkToken() {
   if (!token()) return setAuthed(false);
-  try { await api('POST', '/session/check'); setAuthed(true); } catch (e) { if (e.status === 401) setAuthed(false); }
+  try { await api('POST', '/session/check'); setAuthed(true); loadPairing(); } catch (e) { if (e.status === 401) setAuthed(false); }
 }
 
 async function signInWith(value) {
   localStorage.setItem(TOKEN_KEY, value);
   await api('POST', '/session/check');
   setAuthed(true);
+  loadPairing();
 }
 
 async function pair() {
@@ -381,7 +401,8 @@ async function pair() {
     $('auth-dialog').close();
     toast('Paired: this browser can now manage the station');
   } catch (e) {
-    err.textContent = e.code === 'PAIRING_CLOSED' ? 'No pairing window is open. Press the link button on the station first.' : e.message;
+    // Each press of the link button pairs one browser: a second one in the same window finds it closed.
+    err.textContent = e.code === 'PAIRING_CLOSED' ? 'No pairing window is open (each press of the link button pairs one browser). Press the link button on the station, then tap Pair.' : e.message;
     if (!$('auth-dialog').open) { $('auth-dialog').showModal(); }
   }
 }
@@ -438,14 +459,15 @@ function wire() {
   $('invite-copy').addEventListener('click', () => { $('invite-code').select(); navigator.clipboard && navigator.clipboard.writeText($('invite-code').value).catch(() => undefined); });
   // Relative times and the pairing countdown tick locally; the data itself only changes on events.
   setInterval(() => { renderHeader(); renderPairing(); renderEvents(); }, 1000);
-  // Pairing events go to token holders only, and EventSource sends no token: ask for the window's
-  // state instead, while the page is on screen (a press of the link button shows within 3 s).
-  setInterval(() => { if (!document.hidden) loadPairing(); }, 3000);
+  // Pairing events go to token holders only, and EventSource sends no token: a signed-in page asks
+  // for the window's state instead, while on screen (a press of the link button shows within 3 s).
+  // A page that is not signed in never asks: it would only be refused.
+  setInterval(() => { if (!document.hidden && state.authed) loadPairing(); }, 3000);
 }
 
 wire();
 setAuthed(!!token());
-Promise.all([loadStatus(), loadHardware(), loadNodes(), loadMesh(), loadPairing(), checkToken()]).finally(() => {
+Promise.all([loadStatus().then(loadWifi), loadHardware(), loadNodes(), loadMesh(), checkToken()]).finally(() => {
   document.body.dataset.loaded = 'true';
   // for scripts/bench/page.ts: when the station's data is on screen
   if (performance.mark) performance.mark('station-data-rendered');

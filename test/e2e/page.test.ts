@@ -2,7 +2,9 @@
 // inside a test network namespace: the page renders the station, hardware reasons and alerts; a
 // node created through the API appears without a reload (server-sent events); a signed-in person
 // stops, starts and destroys a node from the page; an anonymous browser is refused until a pairing
-// window opens; screenshots at desktop and phone width go to docs/screenshots/.
+// window opens, then the one guest who taps Pair gets a session and a second guest is refused (one
+// session per window); the console stays free of errors (an anonymous page never asks for what
+// needs the token); screenshots at desktop and phone width go to docs/screenshots/.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +22,7 @@ import { runName } from '../helpers/run-prefix.ts';
 // Functions passed to page.evaluate run in the browser (the page's CSP forbids evaluating strings).
 declare const window: { marker?: number; innerWidth: number };
 declare const document: { documentElement: { scrollWidth: number }; getElementById(id: string): { value: string; textContent: string | null } | null };
+declare const localStorage: { getItem(key: string): string | null };
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 
@@ -27,6 +30,7 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
   let agent: AgentHandle;
   let browser: Browser;
   let page: Page;
+  let pageErrors: string[] = [];
   const web = runName('web');
   const cache = runName('cache');
   const nodesAvailable = { yes: false };
@@ -37,6 +41,22 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  };
+  /** console errors and uncaught exceptions of a page, with the URL each is about */
+  const watchErrors = (p: Page) => {
+    const errors: string[] = [];
+    p.on('console', (m) => { if (m.type() === 'error') errors.push(`${m.text()} (${m.location().url})`); });
+    p.on('pageerror', (e) => errors.push(e.message));
+    return errors;
+  };
+  /** a fresh browser (its own storage: no token) on the page, phone-sized */
+  const guestBrowser = async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const guest = await context.newPage();
+    const errors = watchErrors(guest);
+    await guest.goto(agent.baseUrl);
+    await guest.waitForSelector('body[data-loaded="true"]');
+    return { context, guest, errors };
   };
   const nodeState = async (name: string) => ((await (await agent.api(`/api/v1/nodes/${name}`)).json()) as { state: string }).state;
 
@@ -61,6 +81,7 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
     nodesAvailable.yes = (await agent.api('/api/v1/nodes')).status === 200;
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    pageErrors = watchErrors(page);
     await mkdir(SHOTS, { recursive: true });
   });
   test.after(async () => { await cleanupAll(); });
@@ -85,8 +106,10 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
     // Works offline: every request the page made went to the station itself.
     assert.ok(requested.length >= 4);
     assert.equal(requested.filter((u) => !u.startsWith(`${agent.baseUrl}/`)), []);
-    // Signed out: no admin controls.
+    // Signed out: no admin controls, no pairing banner, and nothing refused or thrown.
     assert.is(await page.isVisible('#new-node'), false);
+    assert.is(await page.isVisible('#pairing-banner'), false);
+    assert.equal(pageErrors, []);
   });
 
   test('a node created through the API appears on the open page without a reload', async () => {
@@ -116,6 +139,10 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
     await page.click('#token-save');
     await page.waitForSelector('body.authed');
     assert.is(await page.isVisible('#new-node'), true);
+    // The one error in the console: the wrong token, refused.
+    assert.equal(pageErrors.map((e) => e.replace(/ \(http.*\)$/, '').replace(/^.*status of /, '')), ['401 (Unauthorized)']);
+    assert.match(pageErrors[0]!, /\/api\/v1\/session\/check\)$/);
+    pageErrors.length = 0;
     if (!nodesAvailable.yes) return;
     await page.click(`.node[data-node="${web}"] [data-action="stop"]`);
     await page.waitForSelector(`.node[data-node="${web}"][data-state="stopped"]`, { timeout: 60_000 });
@@ -152,6 +179,7 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
     await page.waitForTimeout(600); // the appear animation
     await page.screenshot({ path: `${SHOTS}page-desktop.png`, fullPage: false });
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const phoneErrors = watchErrors(phone);
     await phone.goto(agent.baseUrl);
     await phone.waitForSelector('body[data-loaded="true"]');
     await phone.waitForSelector('#live.on');
@@ -160,25 +188,45 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
     assert.ok(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'the page is wider than the phone');
     await phone.screenshot({ path: `${SHOTS}page-phone.png` });
     await phone.screenshot({ path: `${SHOTS}page-phone-full.png`, fullPage: true });
+    assert.equal(phoneErrors, []);
     await phone.close();
+    assert.equal(pageErrors, [], 'the signed-in page: no errors');
   });
 
-  test('pairing: refused while closed; inside an open window a fresh browser gets a working session', async () => {
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-    const guest = await context.newPage();
-    await guest.goto(agent.baseUrl);
-    await guest.waitForSelector('body[data-loaded="true"]');
+  test('pairing: refused while closed; in an open window the guest who taps Pair gets a working session, a second guest is refused', async () => {
+    const { context, guest, errors } = await guestBrowser();
     await guest.click('#auth-btn');
     await guest.click('#pair-btn');
     await guest.waitForSelector('#auth-error:not(:empty)');
-    assert.match((await guest.textContent('#auth-error')) ?? '', /No pairing window/);
-    await guest.click('#auth-dialog [data-close]');
+    assert.match((await guest.textContent('#auth-error')) ?? '', /No pairing window is open/);
     // What a short press of the link button does; here an admin opens it through the API.
     const opened = await agent.api('/api/v1/pairing/open', { method: 'POST', auth: true, json: {} });
     assert.is(opened.status, 200);
-    await guest.waitForSelector('#pairing-banner:not([hidden])');
-    await guest.click('#pairing-banner button');
+    // The signed-in admin's page shows the open window; an anonymous page is not told (whoever
+    // hears of it first could take the session): the person at the box taps Pair.
+    await page.waitForSelector('#pairing-banner:not([hidden])');
+    assert.is(await guest.isVisible('#pairing-banner'), false);
+    await guest.click('#pair-btn');
     await guest.waitForSelector('body.authed');
+    assert.is(await guest.isVisible('#new-node'), true);
+    // Taking the session closed the window: the admin's banner goes, one session is live.
+    await page.waitForSelector('#pairing-banner', { state: 'hidden' });
+    const after = (await (await agent.api('/api/v1/pairing', { auth: true })).json()) as { open: boolean; activeSessions: number };
+    assert.equal([after.open, after.activeSessions], [false, 1]);
+
+    // A second browser in the same window: refused, and not signed in.
+    const second = await guestBrowser();
+    await second.guest.click('#auth-btn');
+    await second.guest.click('#pair-btn');
+    await second.guest.waitForSelector('#auth-error:not(:empty)');
+    assert.match((await second.guest.textContent('#auth-error')) ?? '', /No pairing window is open \(each press of the link button pairs one browser\)/);
+    assert.is(await second.guest.$('body.authed'), null);
+    assert.is(await second.guest.isVisible('#new-node'), false);
+    // In each guest's console, only the refused session request (403); nothing asked for anonymously.
+    assert.equal(second.errors.map((e) => /status of (\d+).*\/api\/v1\/pairing\/session\)$/.exec(e)?.[1] ?? e), ['403']);
+    await second.context.close();
+
+    // The first guest's session is a working one.
     if (nodesAvailable.yes) {
       await guest.click(`.node[data-node="${cache}"] [data-action="stop"]`);
       await guest.waitForSelector(`.node[data-node="${cache}"][data-state="stopped"]`, { timeout: 60_000 });
@@ -186,8 +234,13 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
       await guest.click(`.node[data-node="${cache}"] [data-action="destroy"]`);
       await guest.waitForSelector(`.node[data-node="${cache}"]`, { state: 'detached', timeout: 60_000 });
       assert.is((await agent.api(`/api/v1/nodes/${cache}`)).status, 404);
+    } else {
+      const check = await guest.evaluate(async () => (await fetch('/api/v1/session/check', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${localStorage.getItem('station.token')}` }, body: '{}' })).status);
+      assert.is(check, 200);
     }
+    assert.equal(errors.map((e) => /status of (\d+).*\/api\/v1\/pairing\/session\)$/.exec(e)?.[1] ?? e), ['403']);
     await context.close();
+    assert.equal(pageErrors, [], 'the admin page: no errors');
   });
 
   test.run();
