@@ -28,7 +28,8 @@ export interface ExecOptions {
   /** Inherited secret variables this program does need (by name); none pass unless named here. */
   passSecretEnv?: readonly string[];
   /** Binary input piped to the program instead of `input` (a btrfs send stream, say). An error on it
-   * kills the program, so a cut-off stream is never taken for a complete one. */
+   * kills the program, so a cut-off stream is never taken for a complete one; what the program
+   * leaves unread when it exits is dropped (the stream is destroyed). */
   stdinStream?: Readable;
   /** Binary output piped here, unbuffered and left out of the result. Ended when the program exits 0,
    * destroyed with the error otherwise, so whoever reads it never mistakes a failed stream for a whole one. */
@@ -91,8 +92,10 @@ export const exec: Runner = (argvIn, options = {}) => {
     const sink = options.stdoutStream;
     if (sink) {
       child.stdout.pipe(sink, { end: false });
-      // the reader went away: stop the program rather than let it block on a full pipe until the timeout
+      // the reader went away (an error, or closed before the end): stop the program rather than let
+      // it block on a full pipe until the timeout
       sink.once('error', () => child.kill('SIGKILL'));
+      sink.once('close', () => child.kill('SIGKILL'));
     } else {
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
         if (stdout.length < MAX_BUFFER) stdout += chunk;
@@ -124,6 +127,9 @@ export const exec: Runner = (argvIn, options = {}) => {
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      // the program was the input's only reader: what it left unread goes nowhere, and a sender
+      // feeding the input learns that its reader is gone
+      if (options.stdinStream && !options.stdinStream.readableEnded) options.stdinStream.destroy();
       const exitCode = code ?? (signal ? 128 : 1);
       if (inputError) {
         const said = `${hide(stderr)}\ninput stream failed: ${hide(inputError.message)}`;

@@ -220,7 +220,8 @@ export class BtrfsVolumeDriver implements VolumeDriver {
     const own = (await this.tool.show(path)).path;
     const nested = (await this.tool.listSubvolumes(this.layout.root)).filter((s) => s.path.startsWith(`${own}/`));
     if (!nested.length) throw first;
-    for (const sub of nested.sort((a, b) => b.path.length - a.path.length)) await this.tool.deleteSubvolumeById(sub.id, this.layout.root);
+    // --subvolid wants any subvolume of the file system as its path: the volume itself is one
+    for (const sub of nested.sort((a, b) => b.path.length - a.path.length)) await this.tool.deleteSubvolumeById(sub.id, path);
     await this.tool.deleteSubvolume(path);
   }
 

@@ -34,9 +34,9 @@ export class BtrfsTool {
     await this.run(['btrfs', 'subvolume', 'delete', path], { timeoutMs: QUICK_MS });
   }
 
-  /** By id, relative to a path on the same file system: no path inside a node's volume is followed. */
-  async deleteSubvolumeById(id: number, fsPath: string): Promise<void> {
-    await this.run(['btrfs', 'subvolume', 'delete', '--subvolid', String(id), fsPath], { timeoutMs: QUICK_MS });
+  /** By id (no path inside a node's volume is followed); `subvolume` is any subvolume of the same file system. */
+  async deleteSubvolumeById(id: number, subvolume: string): Promise<void> {
+    await this.run(['btrfs', 'subvolume', 'delete', '--subvolid', String(id), subvolume], { timeoutMs: QUICK_MS });
   }
 
   async show(path: string): Promise<SubvolumeShow> {

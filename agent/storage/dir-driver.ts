@@ -7,6 +7,7 @@
 // nor cheap, doubles the space used, and could not be kept read-only against root. Offering it under
 // the name "snapshot" would promise what Infinite Disk needs and not deliver it; the btrfs driver does.
 import { mkdir, rm } from 'node:fs/promises';
+import type { Readable, Writable } from 'node:stream';
 import { ConflictError, NotFoundError, UnavailableError } from '../errors.ts';
 import { exec, type Runner } from '../exec.ts';
 import type {
@@ -117,13 +118,13 @@ export class DirVolumeDriver implements VolumeDriver {
 
   // ---- send/receive: not offered ----
 
-  async sendSnapshot(ref: VolumeRef, name: string): Promise<void> {
+  async sendSnapshot(ref: VolumeRef, name: string, _to: Writable): Promise<void> {
     checkRef(ref);
     checkSnapshotName(name);
     throw unsupported('STORAGE_TRANSFER_UNSUPPORTED', `send/receive: ${BTRFS_HINT} it`);
   }
 
-  async receiveSnapshot(ref: VolumeRef): Promise<{ snapshot: string }> {
+  async receiveSnapshot(ref: VolumeRef, _from: Readable): Promise<{ snapshot: string }> {
     checkRef(ref);
     throw unsupported('STORAGE_TRANSFER_UNSUPPORTED', `send/receive: ${BTRFS_HINT} it`);
   }

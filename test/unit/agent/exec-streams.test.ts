@@ -66,6 +66,24 @@ test('a reader that goes away stops the program (it does not wait for the timeou
   assert.ok(Date.now() - started < 60_000, 'ended by the reader error, not by the 120 s timeout');
 });
 
+test('a reader that closes the stream early (no error) stops the program too', async () => {
+  const sink = new PassThrough();
+  sink.once('data', () => sink.destroy());
+  const error = await exec(['sh', '-c', 'while :; do printf xxxxxxxxxxxxxxxx; done'], { stdoutStream: sink, timeoutMs: 120_000 }).catch((e: unknown) => e);
+  assert.instance(error, ExecError, 'killed, so not a success');
+});
+
+test('a program that exits without reading all its input: the input stream is destroyed, so its sender learns', async () => {
+  const input = new PassThrough();
+  let closed = false;
+  input.on('close', () => { closed = true; });
+  input.write(Buffer.alloc(1024 * 1024));
+  const result = await exec(['sh', '-c', 'head -c 10 >/dev/null; exit 1'], { stdinStream: input, allowFailure: true });
+  assert.is(result.exitCode, 1);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.ok(closed, 'the input was closed');
+});
+
 test('a program that cannot start destroys the output stream too', async () => {
   const out = collector();
   const error = await exec(['/nonexistent/btrfs', 'send'], { stdoutStream: out.sink }).catch((e: unknown) => e);
