@@ -47,7 +47,7 @@ function who(peer: Peer, locals: Set<string>, directory: PeerDirectory, options:
     case 'group': return [{ group: peer.name }];
     case 'node': {
       if (locals.has(peer.name)) return null; // same station: never crosses the mesh
-      const addresses = directory.nodes[peer.name] ?? [];
+      const addresses = Object.hasOwn(directory.nodes, peer.name) ? directory.nodes[peer.name]! : [];
       return addresses.length ? addresses.map((a) => ({ cidr: a.includes('/') ? a : `${a}/32` })) : null;
     }
     case 'cidr': return (options.meshSubnets ?? []).some((m) => cidrsOverlap(m, peer.cidr)) ? [{ cidr: peer.cidr }] : null;

@@ -46,7 +46,7 @@ export function peerAddresses(peer: Peer, localNodes: Map<string, string>, direc
   switch (peer.kind) {
     case 'node': {
       const local = localNodes.get(peer.name);
-      return local ? [local] : directory.nodes[peer.name] ?? [];
+      return local ? [local] : (Object.hasOwn(directory.nodes, peer.name) ? directory.nodes[peer.name]! : []);
     }
     case 'owner': return directory.owners[peer.name] ?? [];
     case 'group': return directory.groups[peer.name] ?? [];

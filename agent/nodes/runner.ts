@@ -4,7 +4,7 @@
 import type { NodeDriver } from './driver.ts';
 import type { Step } from './planner.ts';
 import type { StateDocument } from '../store/document.ts';
-import type { NodesState } from './store.ts';
+import { recordOf, type NodesState } from './store.ts';
 import type { EventBus } from '../events.ts';
 import type { Logger } from '../log.ts';
 import { toBuild, buildHash, type BuildContext } from './build.ts';
@@ -82,7 +82,7 @@ export class StepRunner {
 
   private async create(name: string): Promise<void> {
     const { driver, doc, context, events } = this.deps;
-    const record = doc.get().nodes[name];
+    const record = recordOf(doc.get(), name);
     if (!record) throw new Error(`node ${name} has no record`);
     const build = toBuild(record.spec, record.address, context);
     await ensureVolumes(context.volumesRoot, record.spec);
@@ -99,15 +99,15 @@ export class StepRunner {
   }
 
   private async setBuilt(name: string, hash: string | null): Promise<void> {
-    if (!this.deps.doc.get().nodes[name]) return;
+    if (!recordOf(this.deps.doc.get(), name)) return;
     await this.deps.doc.update((draft) => {
-      const record = draft.nodes[name];
+      const record = recordOf(draft, name);
       if (record) record.builtHash = hash;
     });
   }
 
   private async forget(name: string): Promise<void> {
-    const record = this.deps.doc.get().nodes[name];
+    const record = recordOf(this.deps.doc.get(), name);
     if (!record) return;
     if (record.deleteVolumes) await deleteVolumes(this.deps.context.volumesRoot, name);
     await this.deps.doc.update((draft) => { delete draft.nodes[name]; });

@@ -18,7 +18,7 @@ import { toBuild, buildHash, type BuildContext } from './build.ts';
 import { deleteVolumes } from './volumes.ts';
 import { KeyedLock } from './locks.ts';
 import { StepRunner } from './runner.ts';
-import { toDesired, type NodeRecord, type NodesState } from './store.ts';
+import { recordOf, toDesired, type NodeRecord, type NodesState } from './store.ts';
 import { nodeView, type NodeView, type NodeTraffic } from './view.ts';
 
 export type { NodeView } from './view.ts';
@@ -100,7 +100,7 @@ export class NodeService {
     const volumesExisted = existsSync(join(this.deps.context.volumesRoot, name));
     await this.admission.run('admit', async () => {
       const state = this.deps.doc.get();
-      if (state.nodes[name]) throw new ConflictError('NODE_EXISTS', `node ${name} already exists`);
+      if (recordOf(state, name)) throw new ConflictError('NODE_EXISTS', `node ${name} already exists`);
       const existing = await this.deps.driver.inspect(name);
       if (existing && !existing.partial) throw new ConflictError('NODE_EXISTS', `a container named ${name} already exists in the station's LXC path (not made by the station)`);
       await this.checkFits(spec, name);
@@ -237,7 +237,7 @@ export class NodeService {
     return this.locks.run(name, async () => {
       const observed = (await this.deps.driver.inspect(name)) ?? undefined;
       this.observe(name, observed);
-      const record = this.deps.doc.get().nodes[name];
+      const record = recordOf(this.deps.doc.get(), name);
       const steps = planNode(record && toDesired(name, record, this.hashOf(record)), observed);
       await this.execute(name, steps, stopTimeoutSeconds);
       return steps;
@@ -288,7 +288,7 @@ export class NodeService {
   }
 
   private record(name: string): NodeRecord {
-    const record = this.deps.doc.get().nodes[name];
+    const record = recordOf(this.deps.doc.get(), name);
     if (!record) throw new NotFoundError('NODE_NOT_FOUND', `no node named ${name}`);
     return record;
   }
@@ -308,7 +308,7 @@ export class NodeService {
 
   private async setRecord(name: string, change: Partial<NodeRecord>): Promise<void> {
     await this.deps.doc.update((draft) => {
-      const record = draft.nodes[name];
+      const record = recordOf(draft, name);
       if (record) draft.nodes[name] = { ...record, ...change, updatedAt: new Date().toISOString() };
     });
   }

@@ -28,6 +28,14 @@ export interface NodesState {
   nodes: Record<string, NodeRecord>;
 }
 
+/**
+ * The record of `name`, looked up as an own property only: node names are DNS labels, and one of them
+ * ("constructor") is also a property every plain object inherits.
+ */
+export function recordOf(state: Pick<NodesState, 'nodes'>, name: string): NodeRecord | undefined {
+  return Object.hasOwn(state.nodes, name) ? state.nodes[name] : undefined;
+}
+
 export function openNodesDocument(stateDir: string): StateDocument<NodesState> {
   return new StateDocument<NodesState>({ file: join(stateDir, 'nodes.json'), version: 1, initial: () => ({ bootId: null, nodes: {} }), mode: 0o600 });
 }

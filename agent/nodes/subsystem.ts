@@ -16,7 +16,7 @@ import type { NodeDriver } from './driver.ts';
 import type { NodeServiceDeps } from './service.ts';
 import { parseSubnet, gatewayOf, intToIp, readdress, type Subnet } from './ipam.ts';
 import type { BuildContext } from './build.ts';
-import { openNodesDocument, applyBoot, type NodesState } from './store.ts';
+import { openNodesDocument, applyBoot, recordOf, type NodesState } from './store.ts';
 import { readBootId } from './host-capacity.ts';
 import { NodeService } from './service.ts';
 
@@ -145,7 +145,7 @@ export class NodesSubsystem implements Subsystem {
     await doc.update((d) => {
       d.subnet = cidr;
       // the change runs after earlier queued updates: a node deleted meanwhile is skipped
-      for (const [name, address] of Object.entries(moved)) if (d.nodes[name]) d.nodes[name].address = address;
+      for (const [name, address] of Object.entries(moved)) { const record = recordOf(d, name); if (record) record.address = address; }
     });
     this.subnet = next;
     this.context.subnet = next;

@@ -4,6 +4,7 @@
 //   GET  /mesh/directory        members fetch lighthouses and the blocklist: mesh identity
 //   POST /mesh/members/leave    a member leaving: mesh identity, publicMutation
 import type { RoutePlugin } from '../types.ts';
+import { UnavailableError } from '../../agent/errors.ts';
 import { responses, MUTATION_ERRORS } from '../schemas/common.ts';
 import {
   MeshInfoSchema, PeersSchema, CreateMeshBody, InviteBody, InviteSchema, JoinBody, EnrolBody, EnrolReplySchema, DirectorySchema,
@@ -14,6 +15,10 @@ export const meshRoutes: RoutePlugin = async (app, { system }) => {
   app.addSchema(MeshInfoSchema);
   const mesh = system.mesh;
   const tags = ['mesh'];
+  // Turned off by the owner (STATION_DISABLE=mesh): the mesh's state was never loaded; say so.
+  app.addHook('onRequest', async () => {
+    if (system.isDisabled('mesh')) throw new UnavailableError('MESH_UNAVAILABLE', 'the mesh is turned off on this station (STATION_DISABLE)');
+  });
 
   app.get('/mesh', { schema: { tags, summary: 'this station\'s mesh: owner, address, CA fingerprint, lighthouses, state', response: responses({ 200: MeshInfoSchema }) } }, async () => mesh.info());
 

@@ -20,29 +20,10 @@ export interface KnownFailure {
   matches: (op: Operation, req: FuzzRequest, violation: Violation, res: Answer, station: StationShape) => boolean;
 }
 
-export const KNOWN_FAILURES: KnownFailure[] = [
-  {
-    id: 'mesh-routes-500-when-mesh-disabled',
-    repro: { station: 'default', method: 'GET', url: '/api/v1/mesh' },
-    area: 'agent/mesh/mesh-subsystem.ts: with the mesh subsystem off (STATION_DISABLE=mesh) its state document is never '
-      + 'loaded, so GET /mesh, /mesh/peers, /mesh/directory and POST /mesh/leave, /mesh/peers/NAME/revoke, /mesh/authority/export '
-      + 'throw "mesh.json used before load()": 500 INTERNAL instead of 503 MESH_UNAVAILABLE',
-    matches: (op, _req, v, res, station) => station.disabled.includes('mesh') && op.group === 'mesh' && v.kind === 'server-error'
-      && res.statusCode === 500 && /"code":"INTERNAL"/.test(res.body),
-  },
-  {
-    id: 'node-named-constructor',
-    // (the read: POST /api/v1/nodes/constructor/stop with the token shows the rest, but breaks the station it runs on)
-    repro: { station: 'live', method: 'GET', url: '/api/v1/nodes/constructor' },
-    area: 'agent/nodes/service.ts (and the other lookups of node records by name): records live in a plain object, so the '
-      + 'name "constructor" (a valid DNS label) finds Object.prototype.constructor. GET /nodes/constructor and /stats answer '
-      + '500 without a token; POST /nodes {"name":"constructor"} says 409 NODE_EXISTS; with the token, POST '
-      + '/nodes/constructor/stop (or start, DELETE) answers 500 AND saves a broken "constructor" record in nodes.json, after '
-      + 'which GET /nodes, GET /status and every node list answer 500, across restarts, until the file is edited by hand',
-    matches: (op, req, v, _res, station) => (v.kind === 'server-error' || v.kind === 'state-changed')
-      && ((op.group === 'nodes' && /\/nodes\/constructor(\/|$|\?)/.test(req.url)) || /"constructor"\s*:/.test(station.stateFile('nodes.json'))),
-  },
-];
+// Found by the fuzzer and fixed since (each now has its own test): the mesh routes answered 500
+// with the mesh turned off (test/unit/api/mesh-off.test.ts); a node named "constructor" found
+// Object.prototype.constructor and a stop saved a broken record (test/integration/api-nodes.test.ts).
+export const KNOWN_FAILURES: KnownFailure[] = [];
 
 /** Replays a known failure's request; true when it still fails as listed. */
 export async function reproduces(known: KnownFailure, target: FuzzTarget): Promise<boolean> {
