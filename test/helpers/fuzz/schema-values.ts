@@ -13,7 +13,23 @@ export interface SchemaOptions {
   hostility?: number;
   /** only values the schema accepts (bounds included), so the code behind validation is reached */
   strict?: boolean;
+  /** the property the value is for: some free strings have a meaning the schema does not say (HINTS) */
+  key?: string;
 }
+
+/**
+ * Values with meaning for free-form strings, by property name: policy peers, endpoints, paths,
+ * commands. Random text would almost never be one, and the code that interprets them (the policy
+ * compiler, the Nebula config writer) would go unfuzzed.
+ */
+const HINTS: Record<string, string[]> = {
+  to: ['lan', 'mesh', 'internet', 'node:web', 'node:a', 'node:constructor', 'node:__proto__', 'node:', 'owner:alice', 'owner:constructor', 'group:x', '198.18.0.0/15', '0.0.0.0/0', '10.0.0.1/32', '1.2.3.4/33', '300.1.1.1/8', 'LAN', ' lan'],
+  from: ['lan', 'mesh', 'internet', 'node:web', 'node:a', 'node:constructor', 'owner:alice', 'group:x', '198.18.0.0/15', '0.0.0.0/0', '100.64.0.0/10', '::/0'],
+  endpoint: ['198.18.0.1:4242', '198.18.0.1:0', '198.18.0.1:99999', 'evil.example:4242', '[::1]:4242', 'a:b', ':4242', '198.18.0.1', 'x'.repeat(250) + ':1'],
+  path: ['/data', '/', '/var/lib/app', '/../../etc', '/proc', '/dev/zero', 'relative/path', '/a\nb', '/' + 'a'.repeat(1000)],
+  run: ['sleep 1', 'echo hi', 'true', '$(id)', 'a\nb'],
+  address: ['100.64.0.1', '198.18.0.1', 'not-an-address', '100.64.0.1/10'],
+};
 
 const MAX_ITEMS = 4;
 
@@ -57,15 +73,17 @@ function objectValue(s: JsonSchema, options: SchemaOptions, depth: number): fc.A
   const props = (s.properties ?? {}) as Record<string, JsonSchema>;
   const required = new Set(Array.isArray(s.required) ? s.required as string[] : []);
   const entries = Object.entries(props).map(([key, sub]) => {
-    const value = valueFor(sub, options, depth + 1);
+    const value = valueFor(sub, { ...options, key }, depth + 1);
     // An optional property is left out half the time; a required one now and then (it must be refused).
     const presence = required.has(key) && options.strict ? fc.constant(true) : required.has(key) ? fc.oneof({ weight: 9, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }) : fc.boolean();
     return fc.tuple(fc.constant(key), presence, value);
   });
-  const noExtra = options.strict ? fc.constant({}) : undefined;
-  const extra = noExtra ?? (s.additionalProperties && typeof s.additionalProperties === 'object'
-    ? fc.dictionary(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'PATH', 'LD_PRELOAD', 'A=B', '')), valueFor(s.additionalProperties as JsonSchema, options, depth + 1), { maxKeys: MAX_ITEMS })
-    : fc.oneof({ weight: 9, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: fc.dictionary(fc.string({ maxLength: 8 }), wrongValue, { maxKeys: 2 }) }));
+  // Free-form maps (env, labels): ordinary keys and the ones that break naive code.
+  const mapKey = fc.oneof(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,11}$/), fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'toString', 'PATH', 'LD_PRELOAD', 'A=B', 'A B', ''));
+  const extra = s.additionalProperties && typeof s.additionalProperties === 'object'
+    ? fc.dictionary(mapKey, valueFor(s.additionalProperties as JsonSchema, options, depth + 1), { maxKeys: MAX_ITEMS })
+    : options.strict ? fc.constant({})
+      : fc.oneof({ weight: 9, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: fc.dictionary(fc.string({ maxLength: 8 }), wrongValue, { maxKeys: 2 }) });
   return fc.tuple(fc.tuple(...entries), extra).map(([picked, more]) => {
     const out: Record<string, unknown> = {};
     for (const [key, present, value] of picked) if (present) out[key] = value;
@@ -77,6 +95,8 @@ function objectValue(s: JsonSchema, options: SchemaOptions, depth: number): fc.A
 
 function validLooking(schema: JsonSchema, options: SchemaOptions, depth: number): fc.Arbitrary<unknown> {
   const s = resolve(schema, options);
+  const hints = options.key !== undefined && s.type === 'string' ? HINTS[options.key] : undefined;
+  if (hints) return fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...hints) }, { weight: 1, arbitrary: stringValue(s, options.strict === true) });
   if (Array.isArray(s.enum)) return fc.constantFrom(...(s.enum as unknown[]));
   if ('const' in s) return fc.constant(s.const);
   const alternatives = (s.anyOf ?? s.oneOf) as JsonSchema[] | undefined;

@@ -74,9 +74,25 @@ export async function snapshot(system: StationSystem, stateDir: string): Promise
   return out;
 }
 
+/**
+ * A pairing window that reached its end while the request ran closed by its own timer: the
+ * window and the indicator's summary of it are compared as if it had closed before.
+ */
+function closedByClock(before: Snapshot, now: number): Snapshot {
+  let pairing: { open?: boolean; closesAt?: string | null };
+  try { pairing = JSON.parse(before.pairing ?? '{}') as typeof pairing; } catch { return before; }
+  if (!pairing.open || !pairing.closesAt || Date.parse(pairing.closesAt) > now + 500) return before;
+  return {
+    ...before,
+    pairing: JSON.stringify({ ...pairing, open: false, closesAt: null, openedBy: null }),
+    status: (before.status ?? '').replace('"pairing":true', '"pairing":false'),
+  };
+}
+
 /** The keys whose values differ, with both values (cut), or [] when nothing changed. */
-export function differences(before: Snapshot, after: Snapshot): string[] {
-  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+export function differences(before: Snapshot, after: Snapshot, now = Date.now()): string[] {
+  const base = before.pairing !== after.pairing ? closedByClock(before, now) : before;
+  const keys = new Set([...Object.keys(base), ...Object.keys(after)]);
   const cut = (s: string | undefined) => (s === undefined ? '(absent)' : s.length > 200 ? `${s.slice(0, 200)}…` : s);
-  return [...keys].filter((k) => before[k] !== after[k]).map((k) => `${k}: ${cut(before[k])} -> ${cut(after[k])}`);
+  return [...keys].filter((k) => base[k] !== after[k]).map((k) => `${k}: ${cut(base[k])} -> ${cut(after[k])}`);
 }

@@ -81,6 +81,11 @@ t('the invariants catch a 500, a stack, a foreign Host served, the token, a bad 
   writeFileSync(join(d.station.stateDir, 'fuzz-probe', 'x'), 'changed');
   assert.ok(differences(before, await snapshot(d.station.system, d.station.stateDir)).some((line) => line.startsWith('file:fuzz-probe/x')));
   rmSync(join(d.station.stateDir, 'fuzz-probe'), { recursive: true });
+  // A pairing window its own timer closed during the request is not a change the request made; one closed early is.
+  const open = (closesAt: string) => ({ pairing: JSON.stringify({ open: true, closesAt, openedBy: 'api', activeSessions: 0 }), status: '{"pairing":true}' });
+  const closed = { pairing: JSON.stringify({ open: false, closesAt: null, openedBy: null, activeSessions: 0 }), status: '{"pairing":false}' };
+  assert.equal(differences(open(new Date(Date.now() - 10).toISOString()), closed), []);
+  assert.equal(differences(open(new Date(Date.now() + 20_000).toISOString()), closed).length, 2);
 });
 
 // Strict: a known failure that no longer happens fails here, so the list never hides a fixed (or
