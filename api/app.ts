@@ -83,7 +83,11 @@ export async function buildApp({ system, limits: overrides = {} }: AppOptions): 
   app.addSchema(NodeSchema);
 
   app.addHook('onRequest', (request, reply, done) => {
-    if (!hosts.allowsHost(request.headers.host) && !(request.routeOptions.url === HEALTH_URL && !MUTATING.has(request.method))) {
+    // A phone on the setup hotspot asks its captive-portal probe under the probe's own name
+    // (connectivitycheck.gstatic.com, captive.apple.com): over the hotspot no other site can reach
+    // the station, so there the Host is not a rebinding sign.
+    if (!hosts.allowsHost(request.headers.host) && !(request.routeOptions.url === HEALTH_URL && !MUTATING.has(request.method))
+      && !system.wifi.arrivedOnHotspot(request.ip, request.socket.localAddress)) {
       reply.status(421).send(HOST_NOT_ALLOWED);
       return;
     }

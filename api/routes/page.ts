@@ -38,6 +38,12 @@ function loadAssets(dir: string): Map<string, Asset> {
   return assets;
 }
 
+/** An address as the host part of a URL (IPv6 in brackets, IPv4-mapped IPv6 as IPv4). */
+const urlHost = (address: string | undefined): string => {
+  const plain = (address ?? '').replace(/^::ffff:/, '');
+  return plain.includes(':') ? `[${plain}]` : plain;
+};
+
 // Probes from Android, Apple, Windows and Firefox that decide "is there a login page?".
 const CAPTIVE_PROBES = ['/generate_204', '/gen_204', '/hotspot-detect.html', '/library/test/success.html', '/ncsi.txt', '/connecttest.txt', '/success.txt', '/canonical.html'];
 
@@ -63,7 +69,11 @@ export const pageRoutes: RoutePlugin = async (app, { system }) => {
 
   for (const probe of CAPTIVE_PROBES) {
     app.get(probe, hide, async (request, reply) => {
-      if (viaHotspot(request)) return reply.redirect(`http://${request.headers.host ?? `${system.config.name}.local`}/setup`, 302);
+      // To the address the phone reached: the probe's Host is a foreign name (captive.apple.com).
+      if (viaHotspot(request)) {
+        const port = request.socket.localPort;
+        return reply.redirect(`http://${urlHost(request.socket.localAddress)}${port && port !== 80 ? `:${port}` : ''}/setup`, 302);
+      }
       // Online, or asked from the LAN: answer as the real endpoints do, so a phone there does not think it is captive.
       if (probe.endsWith('204')) return reply.status(204).send();
       return reply.type('text/plain').send('success');

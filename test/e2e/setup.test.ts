@@ -9,6 +9,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
+import { request as httpRequest } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { exec } from '../../agent/exec.ts';
 import { insideTestNetns } from './in-netns.ts';
@@ -83,6 +84,16 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'setup')) {
   });
   test.after(cleanupAll);
 
+  /** A GET with a Host header of our choosing (fetch does not let a caller set Host). */
+  const requestWithHost = (url: string, host: string) => new Promise<{ status: number; location: string | undefined }>((resolve, reject) => {
+    const req = httpRequest(url, { headers: { host } }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, location: res.headers.location });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+
   test('no network at boot (no default route in this namespace): the WPA2 setup hotspot opens and serves', async () => {
     // Wait on the agent's own signals: each event (wifi.mode once NetworkManager, the double, has
     // brought the hotspot up and said its address) or heartbeat on /events is a cue to ask, over the
@@ -134,6 +145,14 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'setup')) {
     const errors = watchErrors(phone);
     await phone.goto(`${at(HOTSPOT)}/generate_204`);
     assert.is(phone.url(), `${at(HOTSPOT)}/setup`);
+    // A phone asks its probe under the probe's own name (its DNS may point every name at the
+    // station): over the hotspot that Host is answered, and the redirect names the hotspot address.
+    for (const [path, host] of [['/generate_204', 'connectivitycheck.gstatic.com'], ['/hotspot-detect.html', 'captive.apple.com']]) {
+      const probe = await requestWithHost(`${at(HOTSPOT)}${path}`, host!);
+      assert.equal([probe.status, probe.location], [302, `${at(HOTSPOT)}/setup`], `${host}${path}`);
+    }
+    const fromLan = await requestWithHost(`${at(LAN)}/generate_204`, 'connectivitycheck.gstatic.com');
+    assert.is(fromLan.status, 421, 'the same foreign Host from the LAN is a rebinding sign');
     await phone.waitForSelector('#networks li b');
     assert.is(await phone.isVisible('#elsewhere'), false);
     const names = await phone.$$eval('#networks li b', (els) => els.map((e) => e.textContent));
