@@ -9,6 +9,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestStation, type TestStation } from '../system.ts';
 import { RUN_PREFIX } from '../run-prefix.ts';
+import { onCleanup } from '../cleanup.ts';
 import { HTTP_LIMITS } from '../../../api/http-limits.ts';
 import type { FuzzTarget } from './fuzzer.ts';
 import type { OpenApiDoc } from './operations.ts';
@@ -50,6 +51,7 @@ export interface DefaultStation { station: TestStation; target: FuzzTarget; clos
 
 export async function defaultStation(): Promise<DefaultStation> {
   const gpio = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-fuzz-gpio-`)); // no chips: no LED, no button
+  onCleanup(`fuzz gpio dir ${gpio}`, () => rm(gpio, { recursive: true, force: true }));
   const station = await createTestStation({ enable: ['hardware', 'indicator'], env: { STATION_GPIO_SYSFS_ROOT: gpio } });
   const doc = (await station.app.inject({ url: '/api/openapi.json' })).json() as OpenApiDoc;
   const target: FuzzTarget = {
