@@ -3,7 +3,10 @@
 import type { Readable, Writable } from 'node:stream';
 import { ExecError, UnavailableError } from '../errors.ts';
 import type { Runner } from '../exec.ts';
-import { parseBtrfsVersion, parseQgroupShow, parseSubvolumeList, parseSubvolumeShow, quotasDisabled, type QgroupRow, type SubvolumeShow } from './parsers.ts';
+import {
+  parseBtrfsVersion, parseQgroupShow, parseSubvolumeList, parseSubvolumeShow, quotasDisabled,
+  type QgroupRow, type SubvolumeListEntry, type SubvolumeShow,
+} from './parsers.ts';
 
 // deleting or snapshotting is metadata work, quick even on a big volume; a rescan reads all metadata
 const QUICK_MS = 120_000;
@@ -43,9 +46,9 @@ export class BtrfsTool {
     return parseSubvolumeShow((await this.run(['btrfs', 'subvolume', 'show', path])).stdout);
   }
 
-  /** Every subvolume of the file system: id and top-level-relative path (`btrfs subvolume list`). */
-  async listSubvolumes(path: string): Promise<{ id: number; path: string }[]> {
-    return parseSubvolumeList((await this.run(['btrfs', 'subvolume', 'list', path])).stdout);
+  /** Every subvolume of the file system: id, top-level-relative path, UUIDs (`btrfs subvolume list -u -q -R`). */
+  async listSubvolumes(path: string): Promise<SubvolumeListEntry[]> {
+    return parseSubvolumeList((await this.run(['btrfs', 'subvolume', 'list', '-u', '-q', '-R', path])).stdout);
   }
 
   /** Quotas on for the file system holding `path`; a no-op where they are on already. */

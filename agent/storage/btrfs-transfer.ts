@@ -3,9 +3,10 @@
 // snapshots. A received stream comes from another station, so it is confined (--chroot) to the
 // volume's snapshot directory, and what it made is checked before it counts: exactly one entry, a
 // snapshot name we accept, read-only with a received UUID (btrfs sets both only once the whole
-// stream arrived). Anything else, and any failure or cut-off stream, is deleted again.
+// stream arrived), and for an incremental stream a parent that is one of this volume's snapshots.
+// Anything else, and any failure or cut-off stream, is deleted again.
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ConflictError, ExecError, NotFoundError, ValidationError } from '../errors.ts';
 import type { SendOptions, VolumeRef } from './driver.ts';
@@ -68,7 +69,7 @@ export class SnapshotReceiver {
     const name = made[0];
     const problem = made.length !== 1 ? `the stream made ${made.length} entries, not one snapshot`
       : !isSnapshotName(name!) ? `the stream's snapshot name ${JSON.stringify(name)} is not one this station accepts`
-      : await this.incomplete(join(dir, name!));
+      : await this.problemWith(ref, join(dir, name!));
     if (problem) {
       await this.remove(dir, made);
       throw new ValidationError(`received stream for ${describe(ref)} rejected: ${problem}`, 'INVALID_SNAPSHOT_STREAM');
@@ -76,10 +77,17 @@ export class SnapshotReceiver {
     return { snapshot: name! };
   }
 
-  private async incomplete(path: string): Promise<string | null> {
+  private async problemWith(ref: VolumeRef, path: string): Promise<string | null> {
     if (!(await isBtrfsSubvolume(path))) return 'what arrived is not a subvolume';
     const info = await this.tool.show(path);
-    return info.readonly && info.receivedUuid ? null : 'the snapshot is not complete (not read-only, no received UUID)';
+    if (!info.readonly || !info.receivedUuid) return 'the snapshot is not complete (not read-only, no received UUID)';
+    if (!info.parentUuid) return null; // a whole stream
+    // btrfs finds an incremental stream's parent by UUID anywhere on the pool: it must be one of this
+    // volume's snapshots, or the stream would copy another volume's data into this one
+    const here = dirname(info.path);
+    const siblings = (await this.tool.listSubvolumes(path)).filter((s) => dirname(s.path) === here && s.path !== info.path);
+    if (siblings.some((s) => s.uuid === info.parentUuid)) return null;
+    return `its parent ${info.parentUuid} is not a snapshot of ${describe(ref)}`;
   }
 
   private async remove(dir: string, entries: string[]): Promise<void> {

@@ -101,12 +101,32 @@ export function parseSubvolumeShow(text: string): SubvolumeShow {
   };
 }
 
-/** `btrfs subvolume list PATH`: "ID 257 gen 10 top level 5 path volumes/n1/data", paths from the top level. */
-export function parseSubvolumeList(text: string): { id: number; path: string }[] {
+export interface SubvolumeListEntry {
+  id: number;
+  /** relative to the file system's top level */
+  path: string;
+  /** with -u, -q, -R: the subvolume's UUID, the one it was snapshotted from, the one it was received as (null: none) */
+  uuid?: string | null;
+  parentUuid?: string | null;
+  receivedUuid?: string | null;
+}
+
+const LIST_UUIDS: Record<string, 'uuid' | 'parentUuid' | 'receivedUuid'> = { uuid: 'uuid', parent_uuid: 'parentUuid', received_uuid: 'receivedUuid' };
+
+/** `btrfs subvolume list [-u] [-q] [-R] PATH`: "ID 257 gen 10 top level 5 [parent_uuid U] [received_uuid U] [uuid U] path P". */
+export function parseSubvolumeList(text: string): SubvolumeListEntry[] {
   return text.split('\n').filter(Boolean).map((line) => {
-    const m = /^ID (\d+) gen \d+ top level \d+ path (.+)$/.exec(line);
+    const m = /^ID (\d+) gen \d+ top level \d+ (.*?)\s*path (.+)$/.exec(line);
     if (!m) throw new Error(`btrfs subvolume list: unexpected ${JSON.stringify(line)}`);
-    return { id: Number(m[1]), path: m[2]! };
+    const entry: SubvolumeListEntry = { id: Number(m[1]), path: m[3]! };
+    const tokens = m[2]!.split(/\s+/).filter(Boolean);
+    for (let i = 0; i < tokens.length; i += 2) {
+      const field = LIST_UUIDS[tokens[i]!];
+      const value = tokens[i + 1];
+      if (!field || value === undefined) throw new Error(`btrfs subvolume list: unexpected ${JSON.stringify(line)}`);
+      entry[field] = value === '-' ? null : value;
+    }
+    return entry;
   });
 }
 

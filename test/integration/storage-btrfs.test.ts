@@ -1,25 +1,27 @@
-// The btrfs volume driver and the loop-backed pool on the real engine: two pools (sparse files,
-// loop devices, btrfs with quotas) made by LoopPool in a per-run temp directory, unmounted,
-// detached and removed even when a test fails. Pool b plays another station receiving streams.
+// The btrfs volume driver on the real engine: two pools (sparse files, loop devices, btrfs with
+// quotas) made by LoopPool in a per-run temp directory, unmounted, detached and removed even when
+// a test fails. Pool b plays another station receiving streams. The pool itself: storage-pool.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, stat, statfs } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Transform } from 'node:stream';
 import { exec, type Runner } from '../../agent/exec.ts';
 import { StationError } from '../../agent/errors.ts';
 import { BtrfsVolumeDriver } from '../../agent/storage/btrfs-driver.ts';
-import { LoopPool } from '../../agent/storage/pool.ts';
+import type { LoopPool } from '../../agent/storage/pool.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
+import { testPool } from '../helpers/loop-pool.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 let dir: string;
 let poolA: LoopPool;
+let poolB: LoopPool;
 let a: BtrfsVolumeDriver;
 let b: BtrfsVolumeDriver;
 
@@ -28,25 +30,14 @@ async function rejection(promise: Promise<unknown>): Promise<StationError> {
   throw new assert.Assertion({ message: 'expected a StationError', operator: 'rejects', expects: 'StationError', actual: 'resolved', generated: false });
 }
 
-function makePool(name: string, sizeBytes: number): LoopPool {
-  const pool = new LoopPool({ file: join(dir, `${name}.img`), mountPoint: join(dir, name), sizeBytes, label: `${RUN_PREFIX}-${name}` });
-  onCleanup(`pool ${name}`, async () => {
-    // a lazy unmount when something still holds the pool, so the loop device goes once it lets go
-    if ((await exec(['umount', pool.mountPoint], { allowFailure: true })).exitCode !== 0) await exec(['umount', '-l', pool.mountPoint], { allowFailure: true });
-    const listed = await exec(['losetup', '-j', pool.file], { allowFailure: true });
-    for (const line of listed.stdout.split('\n').filter(Boolean)) await exec(['losetup', '-d', line.split(':')[0]!], { allowFailure: true });
-  });
-  return pool;
-}
-
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const sync = (path: string) => exec(['btrfs', 'filesystem', 'sync', path]);
 
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-storage-`));
   onCleanup(`dir ${dir}`, () => exec(['rm', '-rf', dir]));
-  poolA = makePool('a', 1 * GiB);
-  const poolB = makePool('b', 1 * GiB);
+  poolA = testPool(dir, 'a', 1 * GiB);
+  poolB = testPool(dir, 'b', 1 * GiB);
   await poolA.ensure();
   await poolB.ensure();
   a = new BtrfsVolumeDriver({ root: join(poolA.mountPoint, 'volumes') });
@@ -55,47 +46,6 @@ test.before(async () => {
   await b.prepare();
 });
 test.after(async () => { await cleanupAll(); });
-
-test('the pool: a sparse file mounted as btrfs with quotas; ensure again reuses it; it grows, never shrinks', async () => {
-  const first = await poolA.status();
-  assert.ok(first.mounted && first.device?.startsWith('/dev/loop'), `mounted from ${first.device}`);
-  assert.is(first.sizeBytes, 1 * GiB);
-  assert.ok((await stat(poolA.file)).blocks * 512 < 100 * MiB, 'the file takes only what is written');
-  const again = await poolA.ensure();
-  assert.is(again.created, false);
-  assert.is(again.device, first.device, 'the same loop device: reused, not mounted twice');
-  const before = (await statfs(poolA.mountPoint)).blocks * (await statfs(poolA.mountPoint)).bsize;
-  await poolA.grow(1.5 * GiB);
-  const fs = await statfs(poolA.mountPoint);
-  assert.ok(fs.blocks * fs.bsize > before + 400 * MiB, `the file system grew from ${before} to ${fs.blocks * fs.bsize}`);
-  assert.is((await rejection(poolA.grow(1 * GiB))).code, 'POOL_SHRINK');
-  const tiny = new LoopPool({ file: join(dir, 'tiny.img'), mountPoint: join(dir, 'tiny'), sizeBytes: 10 * MiB });
-  assert.is((await rejection(tiny.ensure())).code, 'INVALID_POOL_SIZE');
-  assert.not.ok((await readdir(dir)).some((f) => f.startsWith('tiny')), 'a bad size makes nothing');
-});
-
-test('the pool after a restart: an existing pool file is mounted as it is (data kept, no mkfs); a foreign mount is left alone', async () => {
-  const pool = makePool('c', 256 * MiB);
-  assert.is((await pool.ensure()).created, true);
-  writeFileSync(join(pool.mountPoint, 'kept'), 'still here');
-  await pool.unmount();
-  assert.is((await pool.status()).mounted, false);
-  const again = await pool.ensure();
-  assert.is(again.created, false);
-  assert.is(readFileSync(join(pool.mountPoint, 'kept'), 'utf8'), 'still here');
-  await pool.unmount();
-  // something else mounted at the mount point: refused, nothing made or unmounted
-  const busy = join(dir, 'busy');
-  await mkdir(busy);
-  await exec(['mount', '-t', 'tmpfs', '-o', 'size=1m', `${RUN_PREFIX}-tmpfs`, busy]);
-  onCleanup(`tmpfs ${busy}`, () => exec(['umount', busy], { allowFailure: true }));
-  const foreign = new LoopPool({ file: join(dir, 'foreign.img'), mountPoint: busy, sizeBytes: 256 * MiB });
-  const error = await rejection(foreign.ensure());
-  assert.is(error.code, 'POOL_MOUNT_POINT_BUSY');
-  assert.match(error.message, /tmpfs/);
-  assert.not.ok((await readdir(dir)).includes('foreign.img'), 'no pool file was made');
-  await exec(['umount', busy]);
-});
 
 test('a volume with a quota: a write beyond it fails with EDQUOT/ENOSPC while the pool has room; usage is reported', async () => {
   const ref = { node: 'web', volume: 'data' };
@@ -230,6 +180,28 @@ test('a cut-off stream or a missing parent: a clear error and nothing left behin
   const missing = await rejection(b.receiveSnapshot(ref, await streamOf(a, ref, 's2', 's1')));
   assert.is(missing.code, 'SNAPSHOT_PARENT_MISSING');
   assert.equal(await b.listSnapshots(ref), []);
+});
+
+test('a stream that names another volume\'s snapshot as its parent is refused and leaves nothing', async () => {
+  // pool b holds another owner's volume (received from a); a peer knows its snapshot's UUID and sends
+  // "the changes since that snapshot" for its own volume: received as is, b would copy the other
+  // volume's data into the peer's volume, to be opened or sent back to the peer later.
+  const secret = { node: 'secret', volume: 'v' };
+  const mine = { node: 'mine', volume: 'v' };
+  await a.createVolume(secret);
+  writeFileSync(join(a.mountSource(secret), 'diary'), 'not for the neighbours');
+  await a.createSnapshot(secret, 's1');
+  await b.receiveSnapshot(secret, await streamOf(a, secret, 's1'));
+  await a.createVolume(mine);
+  await a.createSnapshot(mine, 'm1');
+  const crafted = new PassThrough();
+  const snapshots = join(poolA.mountPoint, 'volumes', '.snapshots');
+  void exec(['btrfs', 'send', '-q', '-p', join(snapshots, 'secret', 'v', 's1'), join(snapshots, 'mine', 'v', 'm1')], { stdoutStream: crafted }).catch(() => {});
+  const error = await rejection(b.receiveSnapshot(mine, crafted));
+  assert.is(error.code, 'INVALID_SNAPSHOT_STREAM');
+  assert.match(error.message, /parent .* not a snapshot of mine\/v/);
+  assert.equal(await b.listSnapshots(mine), []);
+  assert.equal(await readdir(join(poolB.mountPoint, 'volumes', '.snapshots', 'mine', 'v')), [], 'nothing of it is left');
 });
 
 test('deleting a volume removes its snapshots and subvolumes a node made inside it', async () => {

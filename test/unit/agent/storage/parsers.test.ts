@@ -43,8 +43,8 @@ test('quotas off is recognised from btrfs\'s own words', () => {
 test('subvolume show: path, ids, UUIDs, creation time as ISO, read-only flag', () => {
   const volume = parseSubvolumeShow(fixture('subvolume-show-volume.txt'));
   assert.equal(volume, {
-    path: 'volumes/n1/data', name: 'data', uuid: '66191234-4442-f746-9768-f412911e1b85', parentUuid: null, receivedUuid: null,
-    id: 256, createdAt: '2026-12-04T14:48:29.000Z', readonly: false,
+    path: 'volumes/n1/data', name: 'data', uuid: 'ccfda038-0dc7-aa49-9f1e-1b666a495815', parentUuid: null, receivedUuid: null,
+    id: 256, createdAt: '2026-12-04T15:39:49.000Z', readonly: false,
   });
   const snapshot = parseSubvolumeShow(fixture('subvolume-show-snapshot.txt'));
   assert.is(snapshot.readonly, true);
@@ -74,6 +74,19 @@ test('subvolume list: id and path per subvolume', () => {
   assert.throws(() => parseSubvolumeList('something else\n'), /unexpected/);
 });
 
+test('subvolume list -u -q -R: the UUIDs that tie a received incremental snapshot to its parent', () => {
+  const [s1, s2] = parseSubvolumeList(fixture('subvolume-list-uuids.txt'));
+  assert.equal(s1, {
+    id: 256, path: 'volumes/.snapshots/n1/data/s1', parentUuid: null,
+    receivedUuid: '53f0177b-3740-7d44-a137-89c2126e4ff1', uuid: '6dde0ed6-db6d-0347-8b2d-32183bef1d14',
+  });
+  assert.is(s2!.parentUuid, s1!.uuid, 'the incremental s2 was made as a snapshot of the local s1');
+  const shown = parseSubvolumeShow(fixture('subvolume-show-received-incremental.txt'));
+  assert.is(shown.parentUuid, s1!.uuid, 'subvolume show says the same');
+  assert.is(shown.uuid, s2!.uuid);
+  assert.throws(() => parseSubvolumeList('ID 1 gen 2 top level 5 colour blue path x\n'), /unexpected/);
+});
+
 test('btrfs --version', () => {
   assert.is(parseBtrfsVersion(fixture('btrfs-version.txt')), '6.2');
   assert.throws(() => parseBtrfsVersion('sh: btrfs: not found'), /unexpected/);
@@ -86,7 +99,7 @@ test('receive failures the agent explains: snapshot already there, parent missin
 });
 
 test('losetup --json: the loop devices backing a file; none is an empty list', () => {
-  assert.equal(parseLoopDevices(fixture('losetup-json.txt')), [{ name: '/dev/loop1', backFile: '/var/lib/station/storage/a.img' }]);
+  assert.equal(parseLoopDevices(fixture('losetup-json.txt')), [{ name: '/dev/loop0', backFile: '/var/lib/station/storage/a.img' }]);
   assert.equal(parseLoopDevices(fixture('losetup-json-none.txt')), []);
   assert.equal(parseLoopDevices(''), []);
   assert.throws(() => parseLoopDevices('{"loopdevices":[{"name":1}]}'), /unexpected entry/);
