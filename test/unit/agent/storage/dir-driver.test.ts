@@ -3,15 +3,13 @@
 // snapshots, send/receive) is a clear UnavailableError, and bad names change nothing.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { DirVolumeDriver } from '../../../../agent/storage/dir-driver.ts';
 import { deleteNodeVolumes } from '../../../../agent/storage/driver.ts';
 import { LABEL } from '../../../../agent/storage/layout.ts';
-import { volumeSource } from '../../../../agent/nodes/build.ts';
-import { ensureVolumes } from '../../../../agent/nodes/volumes.ts';
-import { NODE_NAME_PATTERN, validateSpec } from '../../../../agent/nodes/spec.ts';
+import { NODE_NAME_PATTERN } from '../../../../agent/nodes/spec.ts';
 import { StationError } from '../../../../agent/errors.ts';
 import { removeTempDirs, tempDir } from '../../../helpers/temp-dirs.ts';
 
@@ -34,16 +32,22 @@ async function rejection(promise: Promise<unknown> | (() => unknown)): Promise<S
   throw new assert.Assertion({ message: 'expected a StationError', operator: 'rejects', expects: 'StationError', actual: 'resolved', generated: false });
 }
 
+// What agent/nodes/build.ts (volumeSource) and nodes/volumes.ts (ensureVolumes) did before the storage
+// room (commit fefa1ed): stateDir/volumes/<node> made 0700, then stateDir/volumes/<node>/<volume>.
+function oldEnsureVolumes(root: string, node: string, volumes: string[]): void {
+  mkdirSync(join(root, node), { recursive: true, mode: 0o700 });
+  for (const volume of volumes) mkdirSync(join(root, node, volume), { recursive: true });
+}
+
 test('the mount source is exactly the path nodes computed before the storage room', async () => {
   const { root, driver } = await fresh();
-  assert.is(driver.mountSource({ node: 'web', volume: 'data' }), volumeSource(root, 'web', 'data'));
   assert.is(driver.mountSource({ node: 'web', volume: 'data' }), join(root, 'web', 'data'));
   assert.is(LABEL.source, NODE_NAME_PATTERN, 'storage accepts exactly the node spec\'s names');
 });
 
-test('volumes made by the old code (nodes/volumes.ts) are found, listed, measured and deleted', async () => {
+test('volumes made by the old code are found, listed, measured and deleted', async () => {
   const { root, driver } = await fresh();
-  await ensureVolumes(root, validateSpec({ name: 'web', volumes: [{ name: 'data', path: '/srv' }, { name: 'logs', path: '/var/log/app' }] }));
+  oldEnsureVolumes(root, 'web', ['data', 'logs']);
   writeFileSync(join(root, 'web', 'data', 'blob'), Buffer.alloc(1024 * 1024, 7));
   assert.ok(await driver.volumeExists({ node: 'web', volume: 'data' }));
   assert.equal(await driver.listVolumes(), [{ node: 'web', volume: 'data' }, { node: 'web', volume: 'logs' }]);
