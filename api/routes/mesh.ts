@@ -15,8 +15,9 @@ export const meshRoutes: RoutePlugin = async (app, { system }) => {
   app.addSchema(MeshInfoSchema);
   const mesh = system.mesh;
   const tags = ['mesh'];
-  // Turned off by the owner (STATION_DISABLE=mesh): the mesh's state was never loaded; say so.
-  app.addHook('onRequest', async () => {
+  // Turned off by the owner (STATION_DISABLE=mesh): the mesh's state was never loaded; say so. After
+  // the token and body checks (preHandler), so a caller learns nothing before authenticating.
+  app.addHook('preHandler', async () => {
     if (system.isDisabled('mesh')) throw new UnavailableError('MESH_UNAVAILABLE', 'the mesh is turned off on this station (STATION_DISABLE)');
   });
 

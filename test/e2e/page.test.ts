@@ -72,7 +72,7 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
         await exec(['lxc-destroy', '-P', lxcPath, '-n', name], { allowFailure: true, timeoutMs: 60_000 }).catch(() => undefined);
       }
     });
-    agent = await startAgent({ stateDir, env: { STATION_NAME: 'den', STATION_BRIDGE: runName('br'), STATION_NODE_SUBNET: '198.18.93.0/24' }, readyTimeoutMs: 30_000 });
+    agent = await startAgent({ stateDir, env: { STATION_NAME: 'den', STATION_BRIDGE: runName('br'), STATION_NODE_SUBNET: '198.18.93.0/24' } });
     // Nodes keep running when the agent stops: destroy every node this test made before it does.
     onCleanup('nodes of the e2e agent', async () => {
       const list = await agent.api('/api/v1/nodes').then((r) => r.json() as Promise<{ nodes?: { name: string }[] }>).catch(() => ({ nodes: [] }));

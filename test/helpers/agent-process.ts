@@ -1,6 +1,7 @@
 // Runs the real agent as a child process (optionally inside a test namespace) with its own state
 // directory and port, the way the station runs it, and stops it at cleanup (by pid).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,8 @@ export async function inMachineNetns(): Promise<boolean> {
   return named === '';
 }
 
+const loadAverage = () => { try { return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '); } catch { return '?'; } };
+
 let nextPort = 20000 + Math.floor(Math.random() * 20000);
 
 export async function startAgent(options: AgentOptions = {}): Promise<AgentHandle> {
@@ -66,13 +69,17 @@ export async function startAgent(options: AgentOptions = {}): Promise<AgentHandl
   onCleanup(`agent pid ${child.pid}`, () => stop('SIGKILL'));
   const baseUrl = `http://${host}:${port}`;
   const fetchIn = (url: string, init?: RequestInit) => options.netns ? fetchInNetns(options.netns, url, init) : fetch(url, init);
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 15_000);
+  // Wait for the agent's own signal (/ready answers 200) while it runs; an agent that exits fails at
+  // once. The ceiling is only a safety net: on a loaded 2-core machine loading the sources alone
+  // has taken more than 15 s.
+  const readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
+  const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`agent exited with ${child.exitCode} before ready:\n${output}`);
     try {
       if ((await fetchIn(`${baseUrl}/api/v1/ready`)).status === 200) break;
     } catch { /* not listening yet */ }
-    if (Date.now() > deadline) throw new Error(`agent not ready after ${options.readyTimeoutMs ?? 15_000} ms:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`agent not ready after ${readyTimeoutMs} ms (load average ${loadAverage()}):\n${output}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   const token = (await readFile(join(stateDir, 'admin-token'), 'utf8')).trim();

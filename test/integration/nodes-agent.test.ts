@@ -33,7 +33,7 @@ const web = `${RUN_PREFIX}web`;
 
 async function startNodeAgent(): Promise<Agent> {
   const handle = await startAgent({
-    netns: ns.name, stateDir, port, readyTimeoutMs: 20_000,
+    netns: ns.name, stateDir, port,
     env: {
       STATION_LXC_PATH: lxcPath, STATION_BRIDGE: runName('br'), STATION_NODE_SUBNET: `${SUBNET}.0/24`, STATION_TEMPLATE_CACHE: '/var/cache/station-test/templates',
       STATION_RECONCILE_SECONDS: String(RECONCILE_SECONDS), STATION_DISABLE: 'mesh,wifi,discovery,indicator',
