@@ -2,6 +2,7 @@
 // own short-lived process (raw-reader.ts), never in the agent: the library and the garbage of its
 // ~20 programs and parsers cost the long-running agent ~3 MB of resident memory for a report made
 // every few minutes.
+import os from 'node:os';
 import si from 'systeminformation';
 import type { RawHardware } from './report.ts';
 import { collectWithin } from './within.ts';
@@ -16,5 +17,27 @@ export async function readRaw(budgetMs = READING_BUDGET_MS): Promise<RawHardware
     blockDevices: () => si.blockDevices(), diskLayout: () => si.diskLayout(), fsSize: () => si.fsSize(),
     networkInterfaces: () => si.networkInterfaces(), wifiInterfaces: () => si.wifiInterfaces(), cpuTemperature: () => si.cpuTemperature(),
   }, budgetMs);
-  return { ...(values as unknown as RawHardware), missing };
+  return withKernelFallbacks({ ...(values as unknown as RawHardware), missing });
+}
+
+/**
+ * On a slow or overloaded box the readings that matter most can miss their budget (seen under QEMU
+ * at load 12: cpu and osInfo). The kernel knows the basics without any program: CPU count and
+ * model, memory, kernel release, architecture, host name. The report stays partial, and says so.
+ */
+export function withKernelFallbacks(raw: RawHardware): RawHardware {
+  let missing = raw.missing ?? [];
+  const out: RawHardware = { ...raw };
+  const fill = (part: string, what: string, value: () => Record<string, unknown>) => {
+    if (!missing.some((m) => m.startsWith(`${part}:`))) return;
+    (out as unknown as Record<string, unknown>)[part] = value();
+    missing = missing.map((m) => (m.startsWith(`${part}:`) ? `${m} (${what} from the kernel)` : m));
+  };
+  fill('cpu', 'cores and model', () => {
+    const cpus = os.cpus();
+    return { manufacturer: '', brand: cpus[0]?.model ?? '', cores: os.availableParallelism(), physicalCores: 0, speed: cpus[0]?.speed ? cpus[0].speed / 1000 : null };
+  });
+  fill('mem', 'total and free memory', () => ({ total: os.totalmem(), available: os.freemem() }));
+  fill('osInfo', 'kernel, architecture and host name', () => ({ distro: '', release: '', kernel: os.release(), arch: os.arch(), hostname: os.hostname() }));
+  return { ...out, missing };
 }
