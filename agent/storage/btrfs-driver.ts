@@ -51,7 +51,9 @@ export class BtrfsVolumeDriver implements VolumeDriver {
       return { available: false, reason: `${why}: no volume quotas, snapshots or send/receive` };
     }
     const on = await nearestExisting(this.layout.root);
-    if (!(await isBtrfs(on))) return { available: false, reason: `${this.layout.root} is not on a btrfs file system (${on} is not): a loop-backed pool is needed` };
+    if (!(await isBtrfs(on))) {
+      return { available: false, reason: `${this.layout.root} is not on a btrfs file system (${on} is not): a loop-backed pool is needed` };
+    }
     return { available: true, reason: `btrfs-progs ${version}: volumes are subvolumes under ${this.layout.root}, limits are qgroups` };
   }
 
@@ -199,7 +201,9 @@ export class BtrfsVolumeDriver implements VolumeDriver {
     checkRef(ref);
     const path = this.layout.volumePath(ref);
     if (await isBtrfsSubvolume(path)) return path;
-    if (await this.layout.exists(ref)) throw new ConflictError('VOLUME_NOT_SUBVOLUME', `volume ${describe(ref)} is a plain directory (made by the dir driver): move it into a subvolume first`);
+    if (await this.layout.exists(ref)) {
+      throw new ConflictError('VOLUME_NOT_SUBVOLUME', `volume ${describe(ref)} is a plain directory (made by the dir driver): move it into a subvolume first`);
+    }
     throw notFound(ref);
   }
 

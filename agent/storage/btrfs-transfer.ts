@@ -21,7 +21,9 @@ export async function requireSnapshot(layout: VolumeLayout, ref: VolumeRef, name
   return path;
 }
 
-export async function sendSnapshot(tool: BtrfsTool, layout: VolumeLayout, ref: VolumeRef, name: string, to: Writable, options: SendOptions = {}): Promise<void> {
+export async function sendSnapshot(
+  tool: BtrfsTool, layout: VolumeLayout, ref: VolumeRef, name: string, to: Writable, options: SendOptions = {},
+): Promise<void> {
   checkRef(ref);
   checkSnapshotName(name);
   if (options.parent !== undefined) checkSnapshotName(options.parent);

@@ -64,7 +64,9 @@ export class LoopPool {
     let created = false;
     if (!(await this.ourDevice())) {
       const other = await this.mountAt();
-      if (other) throw new ConflictError('POOL_MOUNT_POINT_BUSY', `${this.mountPoint} already has ${other.type} from ${other.source} mounted, not the pool ${this.file}`);
+      if (other) {
+        throw new ConflictError('POOL_MOUNT_POINT_BUSY', `${this.mountPoint} already has ${other.type} from ${other.source} mounted, not the pool ${this.file}`);
+      }
       if (!(await stat(this.file).catch(() => null))) {
         await this.makeFile();
         created = true;

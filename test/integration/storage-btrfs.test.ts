@@ -65,7 +65,8 @@ test('a volume with a quota: a write beyond it fails with EDQUOT/ENOSPC while th
     closeSync(fd);
   }
   const free = await statfs(poolA.mountPoint);
-  console.log(`  quota 64 MiB: the write stopped after ${written / MiB} MiB with ${failure?.code} (errno ${failure?.errno}); pool free ${Math.round(free.bavail * free.bsize / MiB)} MiB`);
+  const freeMiB = Math.round((free.bavail * free.bsize) / MiB);
+  console.log(`  quota 64 MiB: the write stopped after ${written / MiB} MiB with ${failure?.code} (errno ${failure?.errno}); pool free ${freeMiB} MiB`);
   // libuv has no name for EDQUOT: Node reports it as code UNKNOWN with errno -122 (EDQUOT on Linux)
   const edquot = failure?.code === 'EDQUOT' || failure?.errno === -122;
   assert.ok(failure && (edquot || failure.code === 'ENOSPC'), `the write failed with ${failure?.code} ${failure?.errno}`);

@@ -12,9 +12,13 @@ const MiB = 1024 * 1024;
 
 test('qgroup show: every row with bytes, limits (none -> null), and the path from the top level', () => {
   const rows = parseQgroupShow(fixture('qgroup-show.txt'));
-  assert.equal(rows.map((r) => r.path), ['<toplevel>', 'volumes/n1/data', 'volumes/n1/cache', 'volumes/.snapshots/n1/data/s1', 'volumes/.snapshots/n1/data/s2', '<stale>']);
+  assert.equal(rows.map((r) => r.path), [
+    '<toplevel>', 'volumes/n1/data', 'volumes/n1/cache', 'volumes/.snapshots/n1/data/s1', 'volumes/.snapshots/n1/data/s2', '<stale>',
+  ]);
   const data = rows[1]!;
-  assert.equal(data, { qgroupid: '0/256', level: 0, id: 256, referenced: 10502144, exclusive: 16384, maxReferenced: 64 * MiB, maxExclusive: null, path: 'volumes/n1/data' });
+  assert.equal(data, {
+    qgroupid: '0/256', level: 0, id: 256, referenced: 10502144, exclusive: 16384, maxReferenced: 64 * MiB, maxExclusive: null, path: 'volumes/n1/data',
+  });
   assert.is(rows[2]!.maxReferenced, null, 'a volume without a limit');
   // the snapshot shares the volume's 10 MiB: all referenced, almost nothing exclusive
   assert.is(rows[3]!.referenced, 10502144);
