@@ -4,7 +4,7 @@
 // The supervisor itself takes the same file before it kills us, so a failed exclusive create
 // means an update is under way: operations must not start then.
 // Several of our operations may overlap: the file is created by the first and removed by the last.
-import { open, readFile, unlink, mkdir } from 'node:fs/promises';
+import { link, open, readFile, unlink, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ConflictError } from '../errors.ts';
 
@@ -57,15 +57,22 @@ export class UpdateLock {
   private async create(): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
     const owner: LockOwner = { holder: 'station-agent', instance: this.instance, pid: process.pid, since: new Date().toISOString() };
+    // The lock appears with its owner already in it: written to a temporary name first, then linked
+    // into place (link fails if the lock exists, like O_EXCL). Created empty and filled after, a
+    // supervisor reading it in between saw a lock without an owner (seen under load).
+    const temp = `${this.path}.${process.pid}.${this.instance}.tmp`;
     try {
-      const handle = await open(this.path, 'wx', 0o644);
+      const handle = await open(temp, 'w', 0o644);
       await handle.writeFile(`${JSON.stringify(owner)}\n`);
       await handle.close();
+      await link(temp, this.path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new ConflictError('UPDATE_IN_PROGRESS', 'an update of this station is being applied; try again when it has finished');
       }
       throw error;
+    } finally {
+      await unlink(temp).catch(() => undefined);
     }
   }
 

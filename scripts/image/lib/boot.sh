@@ -71,7 +71,7 @@ check_hardware() { # $@ fetch function
   while :; do
     fetch_answer 60 "$@" /api/v1/hardware
     code=$(head -n1 "$_tmp/answer")
-    waited=$(echo "scale=1; ($(now_ms) - start) / 1000" | bc)
+    waited=$(echo "scale=1; ($(now_ms) - $start) / 1000" | bc)
     [ "$code" = 200 ] && break
     [ "$code" = 503 ] || die "GET /api/v1/hardware answered $code: $(tail -n +2 "$_tmp/answer" | head -c 300)"
     if [ "$(( ($(now_ms) - start) / 1000 ))" -ge 300 ]; then die "no hardware report after ${waited}s (last: $(tail -n +2 "$_tmp/answer" | head -c 300))"; fi
