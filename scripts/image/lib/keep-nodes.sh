@@ -26,7 +26,8 @@ check_keep_nodes() {
   note "node $name running, init pid $pid_before; agent pid $agent_before; systemctl restart station"
   in_container systemctl restart station
   local start; start=$(now_ms)
-  wait_ready 60 "$start" fetch_inside || die "the agent did not come back after a restart"
+  # As long as a first boot may take (the caller's timeout): a slow or loaded box restarts slowly too.
+  wait_ready "${timeout_s:-420}" "$start" fetch_inside || { explain_not_ready; die "the agent did not come back within ${timeout_s:-420}s after a restart (load average $(cut -d" " -f1-3 /proc/loadavg))"; }
   local agent_after; agent_after=$(in_container systemctl show -p MainPID --value station)
   [ "$agent_after" != "$agent_before" ] || die "the agent was not restarted (pid $agent_after)"
   local pid_after; pid_after=$(in_container lxc-info -P "$lxcpath" -n "$name" -p -H)
