@@ -39,7 +39,9 @@ async function startNodeAgent(): Promise<Agent> {
       STATION_RECONCILE_SECONDS: String(RECONCILE_SECONDS), STATION_DISABLE: 'mesh,wifi,discovery,indicator',
     },
   });
-  const api: Agent['api'] = (path, init = {}) => handle.api(`/api/v1${path}`, { method: init.method ?? 'GET', auth: (init.method ?? 'GET') !== 'GET', ...(init.json !== undefined ? { json: init.json } : {}) });
+  // Reads too with the token: the owner's view is always fresh (anonymous reads of a node share one
+  // observation a second, so a wait on them could pass on a state from before an lxc-stop).
+  const api: Agent['api'] = (path, init = {}) => handle.api(`/api/v1${path}`, { method: init.method ?? 'GET', auth: true, ...(init.json !== undefined ? { json: init.json } : {}) });
   return { pid: handle.child.pid!, api, stop: async (signal) => { await handle.stop(signal); }, logs: handle.logs };
 }
 
