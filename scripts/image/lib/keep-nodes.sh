@@ -34,7 +34,7 @@ check_keep_nodes() {
   [ "$pid_after" = "$pid_before" ] || die "the node's init changed across the agent restart ($pid_before -> ${pid_after:-gone}): it was killed"
   if [ $via = api ]; then
     local state
-    state=$(in_container curl -s -m 10 -H "authorization: Bearer $token" "$api/nodes/keep" | jq -r '.state // .observed.state // empty')
+    state=$(in_container curl -s -m 60 -H "authorization: Bearer $token" "$api/nodes/keep" | jq -r '.state // .observed.state // empty')
     [ "$state" = running ] || die "the restarted agent reports node keep as '$state', not running"
     note "after restart: agent pid $agent_after, node init pid $pid_after (unchanged), the agent reports it $state"
     in_container curl -s -m 60 -X DELETE -H "authorization: Bearer $token" "$api/nodes/keep?volumes=delete" >/dev/null || true
