@@ -94,8 +94,10 @@ export const exec: Runner = (argvIn, options = {}) => {
       child.stdout.pipe(sink, { end: false });
       // the reader went away (an error, or closed before the end): stop the program rather than let
       // it block on a full pipe until the timeout
-      sink.once('error', () => child.kill('SIGKILL'));
-      sink.once('close', () => child.kill('SIGKILL'));
+      // (its output pipe is dropped too: paused behind a gone reader, it would keep this process alive)
+      const stop = () => { child.stdout.unpipe(sink); child.stdout.destroy(); child.kill('SIGKILL'); };
+      sink.once('error', stop);
+      sink.once('close', stop);
     } else {
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
         if (stdout.length < MAX_BUFFER) stdout += chunk;
