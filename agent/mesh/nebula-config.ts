@@ -93,7 +93,12 @@ export function renderNebulaConfig(input: NebulaConfigInput): string {
     static_host_map: staticHostMap,
     lighthouse: {
       am_lighthouse: input.amLighthouse,
-      interval: 60,
+      // Seconds between this station's reports (its addresses and its relays) to the lighthouses.
+      // A lighthouse that restarts has forgotten every station until its next report, and every
+      // join restarts every lighthouse (new routes: Nebula 1.6 cannot reload them); until then a
+      // station behind NAT cannot be found through a relay. Nebula's own default, 10 s, keeps that
+      // short (the example config's 60 s kept a relayed pair apart for up to a minute per join).
+      interval: 10,
       hosts: input.amLighthouse ? [] : others.map((l) => l.address),
       local_allow_list: localAllow,
     },

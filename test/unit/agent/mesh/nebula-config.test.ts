@@ -28,6 +28,13 @@ test('a member behind NAT: lighthouse host, static map, relays through the light
   assert.match(text, /local_allow_list:\n {4}"10\.134\.0\.0\/24": false/, 'the node bridge is not advertised');
 });
 
+test('stations report to the lighthouses every 10 s, so a lighthouse restarted for a new member\'s routes soon knows them and their relays again', () => {
+  // A restarted lighthouse has forgotten every station until that station's next report; with
+  // 60 s, a station behind double NAT could not be found through a relay for up to a minute after
+  // each join (the join restarts every lighthouse: Nebula 1.6 cannot reload routes).
+  assert.match(renderNebulaConfig(base), /\nlighthouse:\n(?: {2}.*\n)*? {2}interval: 10\n/);
+});
+
 test('other members\' node subnets are routed to them through the tunnel (sorted); none, no key', () => {
   const text = renderNebulaConfig({ ...base, unsafeRoutes: [{ route: '10.170.2.0/24', via: '100.103.0.3' }, { route: '10.170.0.0/24', via: '100.103.0.1' }] });
   golden('routes', text);
