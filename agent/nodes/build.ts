@@ -1,21 +1,16 @@
 // From a stored node (spec + its address) to what the driver builds, pure. The build's hash tells
 // the planner whether an existing container still matches its spec (else it is recreated).
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import type { NodeBuild } from './driver.ts';
 import type { NodeSpec } from './spec.ts';
 import { nodeNetwork, type Subnet } from './ipam.ts';
+import type { VolumeDriver } from '../storage/driver.ts';
 
 export interface BuildContext {
   subnet: Subnet;
   bridge: string;
-  /** stateDir/volumes */
-  volumesRoot: string;
-}
-
-/** The host directory of one volume: stateDir/volumes/<node>/<volume> (names are DNS labels). */
-export function volumeSource(volumesRoot: string, node: string, volume: string): string {
-  return join(volumesRoot, node, volume);
+  /** where volumes live: nodes ask it for mount sources */
+  storage: VolumeDriver;
 }
 
 export function toBuild(spec: NodeSpec, address: string, context: BuildContext): NodeBuild {
@@ -25,7 +20,7 @@ export function toBuild(spec: NodeSpec, address: string, context: BuildContext):
     template: spec.template,
     profile: spec.profile,
     network: nodeNetwork(context.subnet, address, context.bridge),
-    volumes: spec.volumes.map((v) => ({ name: v.name, source: volumeSource(context.volumesRoot, spec.name, v.name), path: v.path })),
+    volumes: spec.volumes.map((v) => ({ name: v.name, source: context.storage.mountSource({ node: spec.name, volume: v.name }), path: v.path })),
     env: { ...spec.env },
     modules: spec.modules.map((m) => ({ ...m })),
     autostart: spec.autostart,

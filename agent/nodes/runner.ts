@@ -8,7 +8,8 @@ import { recordOf, type NodesState } from './store.ts';
 import type { EventBus } from '../events.ts';
 import type { Logger } from '../log.ts';
 import { toBuild, buildHash, type BuildContext } from './build.ts';
-import { ensureVolumes, deleteVolumes } from './volumes.ts';
+import { ensureVolumes } from './volumes.ts';
+import { deleteNodeVolumes } from '../storage/driver.ts';
 
 export interface RunnerDeps {
   driver: NodeDriver;
@@ -85,7 +86,7 @@ export class StepRunner {
     const record = recordOf(doc.get(), name);
     if (!record) throw new Error(`node ${name} has no record`);
     const build = toBuild(record.spec, record.address, context);
-    await ensureVolumes(context.volumesRoot, record.spec);
+    await ensureVolumes(context.storage, record.spec);
     let last = 0;
     const progress = (message: string) => {
       const now = Date.now();
@@ -109,7 +110,7 @@ export class StepRunner {
   private async forget(name: string): Promise<void> {
     const record = recordOf(this.deps.doc.get(), name);
     if (!record) return;
-    if (record.deleteVolumes) await deleteVolumes(this.deps.context.volumesRoot, name);
+    if (record.deleteVolumes) await deleteNodeVolumes(this.deps.context.storage, name);
     await this.deps.doc.update((draft) => { delete draft.nodes[name]; });
   }
 }

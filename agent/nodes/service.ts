@@ -2,8 +2,6 @@
 // recreate, exec, logs, stats) and the convergence they share with the reconcile loop. Every change
 // updates the desired state first, then converges that one node under its lock through the pure
 // planner and the step runner; the loop later repairs whatever drifts.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import type { Logger } from '../log.ts';
@@ -15,7 +13,7 @@ import { allocateAddress } from './ipam.ts';
 import { checkCapacity } from './capacity.ts';
 import { readHostCapacity } from './host-capacity.ts';
 import { toBuild, buildHash, type BuildContext } from './build.ts';
-import { deleteVolumes } from './volumes.ts';
+import { deleteNodeVolumes } from '../storage/driver.ts';
 import { KeyedLock } from './locks.ts';
 import { StepRunner } from './runner.ts';
 import { recordOf, toDesired, type NodeRecord, type NodesState } from './store.ts';
@@ -97,7 +95,7 @@ export class NodeService {
     const spec = validateSpec(input);
     const { name } = spec;
     if (spec.network) this.deps.validatePolicy?.(name, spec.network);
-    const volumesExisted = existsSync(join(this.deps.context.volumesRoot, name));
+    const volumesExisted = (await this.deps.context.storage.listVolumes(name)).length > 0;
     await this.admission.run('admit', async () => {
       const state = this.deps.doc.get();
       if (recordOf(state, name)) throw new ConflictError('NODE_EXISTS', `node ${name} already exists`);
@@ -118,7 +116,7 @@ export class NodeService {
       await this.locks.run(name, async () => {
         if (await this.deps.driver.inspect(name).catch(() => null)) await this.deps.driver.destroy(name).catch(() => undefined);
         await this.deps.doc.update((draft) => { delete draft.nodes[name]; });
-        if (!volumesExisted) await deleteVolumes(this.deps.context.volumesRoot, name);
+        if (!volumesExisted) await deleteNodeVolumes(this.deps.context.storage, name);
         this.observed.delete(name);
         this.failures.delete(name);
       });

@@ -19,6 +19,7 @@ import type { BuildContext } from './build.ts';
 import { openNodesDocument, applyBoot, recordOf, type NodesState } from './store.ts';
 import { readBootId } from './host-capacity.ts';
 import { NodeService } from './service.ts';
+import { DirVolumeDriver } from '../storage/dir-driver.ts';
 
 export interface NodesSubsystemDeps {
   config: Pick<Config, 'stateDir' | 'lxcPath' | 'bridge' | 'nodeSubnet' | 'name' | 'domain' | 'reconcileSeconds'>;
@@ -77,7 +78,9 @@ export class NodesSubsystem implements Subsystem {
       return this.off(`bad node subnet: ${(error as Error).message}`);
     }
     await this.applyBoot(doc);
-    this.context = { subnet: this.subnet, bridge: config.bridge, volumesRoot: join(config.stateDir, 'volumes') };
+    const storage = new DirVolumeDriver({ root: join(config.stateDir, 'volumes') });
+    await storage.prepare();
+    this.context = { subnet: this.subnet, bridge: config.bridge, storage };
     this.service = new NodeService({
       driver, doc, events: this.deps.events, log, ...(this.deps.validatePolicy ? { validatePolicy: this.deps.validatePolicy } : {}),
       ...(this.deps.trafficCounters ? { trafficCounters: this.deps.trafficCounters } : {}),

@@ -1,6 +1,6 @@
 // What kind of file system a path is on, and the two btrfs moves the node templates use: a rootfs
 // made a subvolume (where the parent is btrfs) so that a node's full clone is a snapshot in tens of
-// milliseconds instead of a copy. Carried over from agent/nodes/lxc/clone.ts, which will import it.
+// milliseconds instead of a copy. Carried over from the former agent/nodes/lxc/clone.ts.
 import { stat, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Runner } from '../exec.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { exec } from '../../agent/exec.ts';
 import { LxcDriver } from '../../agent/nodes/lxc/driver.ts';
-import { isBtrfsSubvolume } from '../../agent/nodes/lxc/clone.ts';
+import { isBtrfsSubvolume } from '../../agent/storage/btrfs-fs.ts';
 import { netnsRunner } from '../../agent/nodes/lxc/netns-runner.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';

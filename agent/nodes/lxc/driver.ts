@@ -19,7 +19,7 @@ import { cgroupMountState, restoreCgroupMounts } from './cgroup-mounts.ts';
 import { assertNodeName, vethName } from './names.ts';
 import { fetchPackages, installPackages } from './packages.ts';
 import { writeNodeFiles } from './rootfs-files.ts';
-import { cloneRootfs } from './clone.ts';
+import { cloneTree } from '../../storage/btrfs-fs.ts';
 import { readContainerDirs, readNodes } from './observe.ts';
 import type { ContainerDirEntry } from './parse-ls.ts';
 import { printableLog, tailLines } from './tail.ts';
@@ -162,7 +162,7 @@ export class LxcDriver implements NodeDriver {
       await mkdir(rootfs.upper);
     } else {
       rootfs = { kind: 'dir', path: join(dir, 'rootfs') };
-      method = await cloneRootfs(this.run, template.rootfs, rootfs.path);
+      method = await cloneTree(this.run, template.rootfs, rootfs.path);
     }
     progress(`${build.name}: ${method} clone of ${build.template} in ${Date.now() - started} ms`);
     const logDir = join(dir, 'logs');

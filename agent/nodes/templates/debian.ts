@@ -6,7 +6,7 @@
 import { mkdir, writeFile, symlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Runner } from '../../exec.ts';
-import { makeRootfsDir } from '../lxc/clone.ts';
+import { makeSubvolumeOrDirectory } from '../../storage/btrfs-fs.ts';
 
 export const DEBIAN_SUITE = 'bookworm';
 export const DEBIAN_MIRROR = 'http://deb.debian.org/debian';
@@ -25,7 +25,7 @@ const MASKED_UNITS = ['systemd-udevd.service', 'systemd-udev-trigger.service', '
 export async function buildDebian(staging: string, run: Runner, progress: (line: string) => void): Promise<{ packages: string[] }> {
   const rootfs = join(staging, 'rootfs');
   // on btrfs the rootfs is a subvolume, so nodes that need a full clone get a snapshot instead
-  if ((await makeRootfsDir(run, rootfs)) === 'subvolume') progress('debian: root filesystem is a btrfs subvolume');
+  if ((await makeSubvolumeOrDirectory(run, rootfs)) === 'subvolume') progress('debian: root filesystem is a btrfs subvolume');
   const lines = (chunk: string) => chunk.split('\n').map((l) => l.trim()).filter(Boolean).forEach((l) => progress(`debian: ${l}`));
   await run(mmdebstrapArgv(rootfs), { timeoutMs: 30 * 60_000, onStderr: lines, onStdout: lines });
   await mkdir(join(rootfs, 'etc/network'), { recursive: true });
