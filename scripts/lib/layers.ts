@@ -31,3 +31,50 @@ export function findLayerViolations(files: { path: string; text: string }[]): La
   }
   return violations;
 }
+
+/** Every relative import of `path` in `text`, as tree paths (type-only imports too: a circle of types is still a knot to read). */
+export function importsOf(path: string, text: string): string[] {
+  const out: string[] = [];
+  for (const match of text.matchAll(IMPORT)) {
+    const spec = match[1] ?? match[2]!;
+    if (spec.startsWith('.')) out.push(normalize(relative('.', join(dirname(path), spec))));
+  }
+  return out;
+}
+
+/** The import circles among `files`: each a list of files that reach one another (Tarjan's strongly connected components). */
+export function findImportCycles(files: { path: string; text: string }[]): string[][] {
+  const known = new Set(files.map((f) => f.path));
+  const edges = new Map(files.map((f) => [f.path, importsOf(f.path, f.text).filter((t) => known.has(t) && t !== f.path)]));
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  let next = 0;
+  const visit = (file: string): void => {
+    index.set(file, next);
+    low.set(file, next++);
+    stack.push(file);
+    onStack.add(file);
+    for (const target of edges.get(file) ?? []) {
+      if (!index.has(target)) {
+        visit(target);
+        low.set(file, Math.min(low.get(file)!, low.get(target)!));
+      } else if (onStack.has(target)) {
+        low.set(file, Math.min(low.get(file)!, index.get(target)!));
+      }
+    }
+    if (low.get(file) !== index.get(file)) return;
+    const component: string[] = [];
+    let member: string;
+    do {
+      member = stack.pop()!;
+      onStack.delete(member);
+      component.push(member);
+    } while (member !== file);
+    if (component.length > 1) cycles.push(component.sort());
+  };
+  for (const file of [...known].sort()) if (!index.has(file)) visit(file);
+  return cycles;
+}

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { findLayerViolations } from '../../scripts/lib/layers.ts';
+import { findImportCycles, findLayerViolations } from '../../scripts/lib/layers.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -32,6 +32,24 @@ test('the checker finds upward imports in every form', () => {
     { path: 'api/w.ts', text: "import '../scripts/lib/s.ts'; import { q } from '../agent/q.ts';" },
   ]);
   assert.equal(found.map((v) => `${v.file}:${v.imports}`), ['hardware/x.ts:../agent/a.ts', 'agent/y.ts:../api/b.ts', 'agent/y.ts:../api/c.ts', 'api/w.ts:../scripts/lib/s.ts']);
+});
+
+test('no import circle between files (type-only imports count: a circle of types is still a knot to read)', () => {
+  const files = ['hardware', 'agent', 'api', 'scripts', 'image', 'test'].flatMap((d) => { try { return sources(d); } catch { return []; } });
+  assert.equal(findImportCycles(files), []);
+});
+
+test('the circle finder finds direct and longer circles, and not shared imports', () => {
+  const cycles = findImportCycles([
+    { path: 'agent/a.ts', text: "import { b } from './b.ts';" },
+    { path: 'agent/b.ts', text: "import type { A } from './a.ts';" },
+    { path: 'agent/x/c.ts', text: "export { d } from '../d.ts';" },
+    { path: 'agent/d.ts', text: "const e = await import('./e.ts');" },
+    { path: 'agent/e.ts', text: "import './x/c.ts'; import { shared } from './shared.ts';" },
+    { path: 'agent/f.ts', text: "import { shared } from './shared.ts'; import { b } from './b.ts';" },
+    { path: 'agent/shared.ts', text: "import { readFileSync } from 'node:fs';" },
+  ]);
+  assert.equal(cycles.map((c) => c.join(' ')).sort(), ['agent/a.ts agent/b.ts', 'agent/d.ts agent/e.ts agent/x/c.ts']);
 });
 
 test.run();

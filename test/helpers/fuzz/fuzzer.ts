@@ -4,29 +4,17 @@
 // recorded, and the run goes on with the next seed until the group's request budget is spent, so
 // one run reports every distinct finding (route x kind), not just the first.
 import fc from 'fast-check';
-import type { FastifyInstance } from 'fastify';
 import type { Operation } from './operations.ts';
-import { requestFor, describe, type FuzzRequest, type StationFacts } from './requests.ts';
+import { requestFor, describe, type FuzzRequest } from './requests.ts';
 import { checkAnswer, type Answer, type Violation, type CheckContext } from './invariants.ts';
 import { snapshot, differences } from './snapshot.ts';
 import { send, wireForm, pathOf } from './send.ts';
 import { knownFailure, type StationShape } from './known-failures.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StationSystem } from '../../../agent/system.ts';
 
-export interface FuzzTarget {
-  app: FastifyInstance;
-  system: StationSystem;
-  token: string;
-  stateDir: string;
-  facts: StationFacts;
-  /** secrets besides the admin token that a caller without it must never see */
-  secrets: () => string[];
-  rootPath: string;
-  /** subsystems this station runs without (known failures may depend on it) */
-  disabled: string[];
-}
+export type { FuzzTarget };
+import type { FuzzTarget } from './target.ts';
 
 export interface Finding {
   group: string;

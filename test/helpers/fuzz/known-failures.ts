@@ -6,7 +6,7 @@ import type { FuzzRequest } from './requests.ts';
 import { checkAnswer, type Answer, type Violation } from './invariants.ts';
 import { groupOf, type Operation } from './operations.ts';
 import { send, pathOf } from './send.ts';
-import type { FuzzTarget } from './fuzzer.ts';
+import type { FuzzTarget } from './target.ts';
 
 /** What a known failure may depend on besides the request: the subsystems this station runs without, its state files. */
 export interface StationShape { disabled: string[]; stateFile: (name: string) => string }
