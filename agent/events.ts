@@ -1,13 +1,10 @@
 // The station's event bus: subsystems publish what changed; /api/v1/events streams it (SSE) and
 // the status page renders it live. A short history lets a reconnecting client catch up.
+// Names and payloads are typed by the one event map (agent/event-map.ts).
 import { EventEmitter } from 'node:events';
+import type { EventName, StationEvent, StationEvents } from './event-map.ts';
 
-export interface StationEvent {
-  id: number;
-  type: string;          // e.g. node.created, node.state, hardware.updated, mesh.peer
-  at: string;            // ISO time
-  data: Record<string, unknown>;
-}
+export type { EventName, StationEvent, StationEvents } from './event-map.ts';
 
 const HISTORY = 200;
 
@@ -21,8 +18,9 @@ export class EventBus {
     this.emitter.setMaxListeners(0);
   }
 
-  publish(type: string, data: Record<string, unknown> = {}): StationEvent {
-    const event: StationEvent = { id: this.nextId++, type, at: new Date().toISOString(), data };
+  publish<K extends EventName>(type: K, data: StationEvents[K]): StationEvent & { type: K } {
+    // TypeScript cannot tie `type` to `data` inside a generic body; the signature does it for callers.
+    const event = { id: this.nextId++, type, at: new Date().toISOString(), data } as StationEvent & { type: K };
     this.history.push(event);
     if (this.history.length > HISTORY) this.history.shift();
     this.emitter.emit('event', event);

@@ -70,9 +70,14 @@ export class IndicatorSubsystem implements Subsystem {
     };
     this.pairing = new PairingWindow({
       clock: deps.clock,
-      onChange: (what, state, detail) => {
+      onChange: (what, state, detail = {}) => {
         // pairing.* events go to token holders only (agent/auth/secrets.ts isAdminOnlyEvent).
-        deps.events.publish(`pairing.${what}`, { ...state, ...detail });
+        // Each name written out: the event map's test finds every published name in the source.
+        const { events } = deps;
+        if (what === 'opened') events.publish('pairing.opened', state);
+        else if (what === 'closed') events.publish('pairing.closed', state);
+        else if (what === 'session') events.publish('pairing.session', { ...state, id: detail.id ?? '', client: detail.client ?? '' });
+        else events.publish('pairing.revoked', { ...state, ids: detail.ids ?? [] });
         this.refreshLed();
       },
     });

@@ -44,13 +44,15 @@ export interface SessionInfo { id: string; createdAt: string; expiresAt: string;
 export interface SessionRequest { client: string; userAgent?: string }
 
 export type PairingChange = 'opened' | 'closed' | 'session' | 'revoked';
+/** session: the new session's id and client; revoked: the ids */
+export interface PairingDetail { id?: string; client?: string; ids?: string[] }
 
 export interface PairingWindowOptions {
   windowMs?: number;
   sessionMs?: number;
   clock?: PairingClock;
   /** told when the window opens or closes, when a session is handed out (its id) or revoked (the ids) */
-  onChange?: (event: PairingChange, state: PairingState, detail?: Record<string, unknown>) => void;
+  onChange?: (event: PairingChange, state: PairingState, detail?: PairingDetail) => void;
 }
 
 /** Live sessions at most; beyond this the owner revokes some before pairing another browser. */

@@ -2,7 +2,9 @@
 // browser that reconnects gets what it missed (while it is still in the bus's short history).
 // Streams are bounded in number and backlog (api/event-streams.ts).
 import type { RoutePlugin } from '../types.ts';
+import { Type } from '@sinclair/typebox';
 import type { StationEvent } from '../../agent/events.ts';
+import { EVENT_NAMES, StationEventSchema } from '../../agent/event-map.ts';
 import { isAdminOnlyEvent } from '../../agent/auth/secrets.ts';
 import { UnavailableError } from '../../agent/errors.ts';
 import { EventStreams } from '../event-streams.ts';
@@ -14,9 +16,17 @@ export const eventRoutes: RoutePlugin = async (app, { system, limits = HTTP_LIMI
   const streams = new EventStreams(limits);
   system.metrics.register(() => streams.samples());
   app.addHook('preClose', async () => streams.closeAll());
+  // For the OpenAPI document: every event's name and payload (agent/event-map.ts); never compiled
+  // (the route writes the stream itself).
+  app.addSchema(StationEventSchema);
 
   app.get('/events', {
-    schema: { tags: ['station'], summary: 'server-sent events (text/event-stream): each data line is a JSON event { id, type, at, data }; at most 32 streams at once (503 beyond)' },
+    schema: {
+      tags: ['station'],
+      summary: 'server-sent events (text/event-stream): each data line is a JSON event { id, type, at, data }; at most 32 streams at once (503 beyond)',
+      description: `Each message has \`event: TYPE\` and \`data: JSON\` (see the StationEvent schema). Types: ${EVENT_NAMES.join(', ')}. pairing.* reach token holders only.`,
+      response: { 200: { description: 'the event stream', content: { 'text/event-stream': { schema: Type.Ref('StationEvent') } } } },
+    },
   }, (request, reply) => {
     const res = reply.raw;
     if (!streams.admit(res)) {

@@ -25,7 +25,7 @@ export const nodeRoutes: RoutePlugin = async (app, { system }) => {
   // Admins read fresh.
   const shared = new Coalescer<NodeView>({ ttlMs: 1000 });
   const stopForgetting = system.events.subscribe((event) => {
-    if (event.type.startsWith('node.') && typeof event.data.name === 'string') shared.forget(event.data.name);
+    if (event.type.startsWith('node.') && 'name' in event.data) shared.forget(event.data.name);
   });
   app.addHook('onClose', async () => stopForgetting());
   const read = (admin: boolean, name: string) => (admin ? nodes().get(name) : shared.get(name, () => nodes().get(name)));

@@ -6,7 +6,7 @@
 const API = '/api/v1';
 const TOKEN_KEY = 'station.token';
 const $ = (id) => document.getElementById(id);
-const state = { status: null, hardware: null, nodes: null, nodesError: null, mesh: null, peers: null, meshError: null, pairing: null, wifi: null, events: [], authed: false, stats: {} };
+const state = { status: null, hardware: null, nodes: null, nodesError: null, mesh: null, peers: null, meshError: null, pairing: null, wifi: null, events: [], authed: false, stats: {}, progress: {} };
 
 // ---------- small helpers ----------
 function h(tag, attrs, ...children) {
@@ -166,19 +166,21 @@ function renderHardware() {
     h('span', { class: c.available ? 'ok-mark' : 'bad-mark' }, c.available ? '✓' : '✕'), h('b', null, c.id), h('span', { class: 'why' }, c.reason))));
 }
 
-// Node fields are read defensively: the node API reports stats and traffic when it has them.
+// A node as the API sends it (api/schemas/nodes.ts): the list has no stats or traffic; those come
+// from GET /nodes/NAME (loadStats) for running nodes.
 function nodeView(n) {
   const sample = state.stats[n.name] || {};
   const stats = n.stats || sample.stats || {};
+  const traffic = n.traffic || sample.traffic;
   const spec = n.spec || {};
-  const address = pick(n.address, n.ipv4, '');
-  const mem = pick(n.memoryBytes, stats.memoryBytes);
-  const memLimit = pick(n.memoryLimitBytes, stats.memoryLimitBytes, spec.resources && spec.resources.memoryMB ? spec.resources.memoryMB * 1048576 : undefined);
-  const counters = n.counters || n.traffic || stats.traffic || {};
-  const bytes = (x) => (x && typeof x === 'object' ? pick(x.bytes, x.allowed && x.allowed.bytes) : x);
-  const rx = pick(bytes(counters.ingress), counters.rxBytes);
-  const tx = pick(bytes(counters.egress), counters.txBytes);
-  return { name: n.name, state: n.state || 'unknown', address: String(address).split('/')[0], template: pick(spec.template, n.template), cpuPercent: sample.cpuPercent, cpuSeconds: stats.cpuSeconds, mem, memLimit, rx, tx, fqdn: n.fqdn, error: n.error };
+  const memoryMB = spec.resources && spec.resources.memoryMB;
+  const memLimit = pick(stats.memoryLimitBytes, memoryMB ? memoryMB * 1048576 : undefined);
+  return {
+    name: n.name, state: n.state || 'unknown', address: n.address || '', template: spec.template, cpuPercent: sample.cpuPercent,
+    cpuSeconds: stats.cpuSeconds, mem: stats.memoryBytes, memLimit, fqdn: n.fqdn, error: n.error,
+    rx: traffic ? traffic.ingress.allowed.bytes : undefined, tx: traffic ? traffic.egress.allowed.bytes : undefined,
+    progress: state.progress[n.name],
+  };
 }
 
 function meter(label, value, fraction) {
@@ -206,8 +208,10 @@ function renderNodes() {
     const running = n.state === 'running';
     const busy = ['starting', 'stopping', 'creating', 'deleting'].includes(n.state);
     const el = h('article', { class: 'node', 'data-node': n.name, 'data-state': n.state },
-      h('div', { class: 'node-title' }, h('strong', null, n.name), h('span', { class: 'pill', 'data-state': n.state }, n.state), n.template ? h('span', { class: 'muted' }, n.template) : null),
+      h('div', { class: 'node-title' }, h('strong', null, n.name), h('span', { class: 'pill', 'data-state': n.state }, n.progress && n.state === 'missing' ? 'building' : n.state), n.template ? h('span', { class: 'muted' }, n.template) : null),
       h('div', { class: 'node-meta' }, h('span', { class: 'mono' }, n.address || 'no address'), n.fqdn ? h('span', { class: 'mono' }, n.fqdn) : null, n.error ? h('span', { class: 'error' }, n.error) : null),
+      // the last node.progress line while it is being built (template build, clone, packages)
+      n.progress ? h('div', { class: 'node-progress mono', 'data-progress': '' }, n.progress) : null,
       h('div', { class: 'node-actions admin-only' },
         running ? h('button', { class: 'btn small', type: 'button', 'data-action': 'stop', disabled: busy, onclick: () => nodeAction(n.name, 'stop') }, 'Stop')
           : h('button', { class: 'btn small', type: 'button', 'data-action': 'start', disabled: busy, onclick: () => nodeAction(n.name, 'start') }, 'Start'),
@@ -238,6 +242,7 @@ function renderMesh() {
     return;
   }
   const online = peers.filter((p) => p.online);
+  const current = peers.filter((p) => !p.revoked);
   fill(box,
     h('dl', { class: 'facts' },
       h('dt', null, 'State'), h('dd', null, h('span', { class: 'pill', 'data-state': m.state === 'up' ? 'ok' : m.state }, m.state)),
@@ -245,11 +250,14 @@ function renderMesh() {
       h('dt', null, 'Address'), h('dd', { class: 'mono' }, m.address || '–'),
       m.nodeSubnet ? [h('dt', null, 'Node subnet'), h('dd', { class: 'mono' }, m.nodeSubnet)] : null,
       m.authority ? [h('dt', null, 'Authority'), h('dd', null, m.authority)] : null,
-      h('dt', null, 'Peers'), h('dd', null, `${online.length} online of ${peers.length}`),
+      h('dt', null, 'Peers'), h('dd', null, `${online.length} online of ${current.length}`),
     ),
-    peers.length ? h('ul', { class: 'peers' }, peers.map((p) => h('li', { 'data-peer': p.name },
-      h('span', null, h('span', { class: 'pill', 'data-state': p.online ? 'online' : 'offline' }, p.online ? 'online' : 'offline'), ' ', h('b', null, p.name), p.lighthouse ? h('span', { class: 'muted' }, ' lighthouse') : null),
-      h('span', { class: 'latency' }, typeof p.latencyMs === 'number' ? `${p.latencyMs.toFixed(p.latencyMs < 10 ? 1 : 0)} ms` : '–')))) : h('p', { class: 'muted' }, 'No other stations yet: invite one.'));
+    peers.length ? h('ul', { class: 'peers' }, peers.map((p) => {
+      const seen = p.revoked ? 'revoked' : p.online ? 'online' : 'offline';
+      return h('li', { 'data-peer': p.name, 'data-peer-state': seen },
+      h('span', null, h('span', { class: 'pill', 'data-state': seen }, seen), ' ', h('b', null, p.name), p.lighthouse ? h('span', { class: 'muted' }, ' lighthouse') : null),
+      h('span', { class: 'latency' }, typeof p.latencyMs === 'number' ? `${p.latencyMs.toFixed(p.latencyMs < 10 ? 1 : 0)} ms` : '–'));
+    })) : h('p', { class: 'muted' }, 'No other stations yet: invite one.'));
 }
 
 async function createMesh(ev) {
@@ -262,6 +270,9 @@ async function createMesh(ev) {
 function describe(e) {
   const d = e.data || {};
   if (d.name && d.state) return `${d.name}: ${d.state}`;
+  if (d.name && d.message) return `${d.name}: ${d.message}`;
+  if (Array.isArray(d.peers)) return d.peers.join(', ') || 'none';
+  if (d.subnet) return String(d.subnet);
   if (d.name) return String(d.name);
   if (d.mode) return `mode ${d.mode}`;
   if (d.unavailable) return `unavailable: ${d.unavailable.join(', ') || 'none'}`;
@@ -291,17 +302,18 @@ async function loadNodes() {
   }
   renderNodes();
 }
-// CPU and memory come from the node's cgroups, read when something about the nodes changes; CPU %
-// is the CPU time used between two such readings.
+// CPU and memory come from the node's cgroups and traffic from the Network Node's counters (GET
+// /nodes/NAME), read when something about the nodes changes; CPU % is the CPU time used between
+// two such readings.
 async function loadStats() {
   const running = (state.nodes || []).filter((n) => n.state === 'running' && !n.stats);
   await Promise.all(running.map(async (n) => {
     try {
-      const r = await api('GET', `/nodes/${encodeURIComponent(n.name)}/stats`);
+      const r = await api('GET', `/nodes/${encodeURIComponent(n.name)}`);
       const prev = state.stats[n.name];
       const at = Date.now();
       const cpuPercent = prev && r.stats && prev.stats && at - prev.at > 500 ? Math.max(0, (100 * (r.stats.cpuSeconds - prev.stats.cpuSeconds)) / ((at - prev.at) / 1000)) : undefined;
-      state.stats[n.name] = { at, stats: r.stats, cpuPercent };
+      state.stats[n.name] = { at, stats: r.stats || undefined, traffic: r.traffic || undefined, cpuPercent };
     } catch { /* stats are optional */ }
   }));
   if (running.length) renderNodes();
@@ -346,27 +358,44 @@ function connectEvents() {
   // Typed events (event: node.created, ...) do not reach onmessage: listen for each family.
   for (const type of EVENT_TYPES) source.addEventListener(type, (m) => onEvent(JSON.parse(m.data)));
 }
-const EVENT_TYPES = ['station.started', 'hardware.updated', 'node.created', 'node.state', 'node.deleted', 'node.updated', 'node.stats', 'node.error',
-  'mesh.created', 'mesh.joined', 'mesh.peer', 'mesh.peers', 'mesh.invite', 'mesh.left', 'pairing.opened', 'pairing.closed', 'pairing.session',
-  'wifi.mode', 'wifi.forgotten', 'discovery.announced', 'network.reset', 'subsystem.health'];
+// Every event of the station's event map (agent/event-map.ts); test/unit/agent/event-map.test.ts
+// checks this list against it. pairing.* reach this page only when it sends the token (it does not).
+const EVENT_TYPES = ['station.started', 'hardware.updated',
+  'node.created', 'node.updated', 'node.deleted', 'node.error', 'node.state', 'node.progress', 'node.subnet',
+  'mesh.created', 'mesh.joined', 'mesh.left', 'mesh.revoked', 'mesh.tunnels.reset', 'mesh.peers', 'mesh.member.joined', 'mesh.member.revoked', 'mesh.member.readmitted',
+  'network.applied', 'network.reset', 'wifi.mode', 'wifi.forgotten', 'discovery.announced',
+  'pairing.opened', 'pairing.closed', 'pairing.session', 'pairing.revoked'];
 
+// Progress lines go on the node's card, not into the activity list (a template build sends hundreds).
+const BUILD_ENDS = new Set(['node.created', 'node.error', 'node.deleted']);
 function onEvent(e) {
+  const d = e.data || {};
+  if (e.type === 'node.progress') { onProgress(d); return; }
   state.events.unshift(e);
   if (state.events.length > 100) state.events.pop();
   renderEvents();
   const family = e.type.split('.')[0];
   if (family === 'node') {
-    const d = e.data || {};
+    if (BUILD_ENDS.has(e.type) || (e.type === 'node.state' && d.state === 'running')) delete state.progress[d.name];
     if (state.nodes && e.type === 'node.state' && d.name && d.state) {
       const n = state.nodes.find((x) => x.name === d.name);
       if (n) { n.state = d.state; renderNodes(); }
     }
     reload('nodes', loadNodes);
-  } else if (family === 'mesh') reload('mesh', loadMesh);
+  } else if (family === 'mesh') reload('mesh', loadMesh); // peers joined, revoked or readmitted; this station's own state
+  else if (e.type === 'network.applied') reload('stats', loadStats); // the traffic counters were re-read
   else if (family === 'hardware') reload('hardware', loadHardware);
   else if (family === 'wifi') reload('wifi', () => loadStatus().then(loadWifi));
   else if (family === 'pairing') { state.pairing = e.data; renderPairing(); }
   reload('status', loadStatus);
+}
+
+function onProgress(d) {
+  if (!d.name) return;
+  state.progress[d.name] = d.message;
+  // The node's record exists from the start of the build: a card not on screen yet comes with the list.
+  if (state.nodes && state.nodes.some((n) => n.name === d.name)) renderNodes();
+  else reload('nodes', loadNodes);
 }
 
 // ---------- auth ----------

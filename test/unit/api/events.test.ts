@@ -31,38 +31,39 @@ events('a subscriber receives published events live', async ({ station, url }) =
   const controller = new AbortController();
   const res = await fetch(`${url}/api/v1/events`, { signal: controller.signal });
   assert.match(res.headers.get('content-type')!, /text\/event-stream/);
-  setTimeout(() => station.system.events.publish('test.ping', { n: 1 }), 50);
-  const text = await readUntil(res, (t) => t.includes('test.ping'));
-  const data = text.split('\n').find((l) => l.startsWith('data: ') && l.includes('test.ping'))!;
+  setTimeout(() => station.system.events.publish('wifi.forgotten', { name: 'ping' }), 50);
+  const text = await readUntil(res, (t) => t.includes('wifi.forgotten'));
+  assert.match(text, /^event: wifi\.forgotten$/m, 'a typed SSE event: the page listens by name');
+  const data = text.split('\n').find((l) => l.startsWith('data: ') && l.includes('wifi.forgotten'))!;
   const event = JSON.parse(data.slice(6));
-  assert.is(event.type, 'test.ping');
-  assert.equal(event.data, { n: 1 });
+  assert.is(event.type, 'wifi.forgotten');
+  assert.equal(event.data, { name: 'ping' });
   controller.abort();
 });
 
 events('Last-Event-ID resumes after the last event seen', async ({ station, url }) => {
-  const first = station.system.events.publish('test.a');
-  station.system.events.publish('test.b');
+  const first = station.system.events.publish('wifi.forgotten', { name: 'test.a' });
+  station.system.events.publish('wifi.forgotten', { name: 'test.b' });
   const res = await fetch(`${url}/api/v1/events`, { headers: { 'last-event-id': String(first.id) } });
-  const text = await readUntil(res, (t) => t.includes('test.b'));
-  assert.not.match(text, /"type":"test\.a"/);
-  assert.match(text, /"type":"test\.b"/);
+  const text = await readUntil(res, (t) => t.includes('"test.b"'));
+  assert.not.match(text, /"name":"test\.a"/);
+  assert.match(text, /"name":"test\.b"/);
 });
 
 events('pairing events go to token holders only; the rest of the stream is the same for everyone', async ({ station, url }) => {
-  const before = station.system.events.publish('test.before');
+  const before = station.system.events.publish('wifi.forgotten', { name: 'test.before' });
   const anonymous = await fetch(`${url}/api/v1/events`, { headers: { 'last-event-id': String(before.id) } });
   const admin = await fetch(`${url}/api/v1/events`, { headers: { 'last-event-id': String(before.id), authorization: `Bearer ${station.token}` } });
   const wrong = await fetch(`${url}/api/v1/events`, { headers: { 'last-event-id': String(before.id), authorization: 'Bearer wrong' } });
-  station.system.events.publish('pairing.opened', { open: true, remainingSeconds: 30 });
-  station.system.events.publish('test.after');
+  station.system.events.publish('pairing.opened', { open: true, closesAt: new Date(Date.now() + 30_000).toISOString(), remainingSeconds: 30, openedBy: 'api', activeSessions: 0 });
+  station.system.events.publish('wifi.forgotten', { name: 'test.after' });
   const seen = await Promise.all([anonymous, admin, wrong].map((res) => readUntil(res, (t) => t.includes('test.after'))));
   assert.not.match(seen[0]!, /pairing\.opened/, 'an anonymous client does not learn a pairing window opened');
   assert.match(seen[1]!, /event: pairing\.opened/, 'the admin does');
   assert.not.match(seen[2]!, /pairing\.opened/, 'a wrong token is anonymous');
   // Replayed history (Last-Event-ID) is filtered the same way.
   const replay = await fetch(`${url}/api/v1/events`, { headers: { 'last-event-id': String(before.id) } });
-  station.system.events.publish('test.marker');
+  station.system.events.publish('wifi.forgotten', { name: 'test.marker' });
   const replayed = await readUntil(replay, (t) => t.includes('test.marker'));
   assert.match(replayed, /test\.after/);
   assert.not.match(replayed, /pairing\.opened/);
@@ -107,7 +108,7 @@ events('a client that stops reading is dropped once its backlog passes the limit
   let published = 0;
   // Kernel buffers take a few MB first; the agent itself may hold only the backlog limit.
   while (metric(station, 'station_event_clients_dropped_total') === dropped && published < 1000) {
-    station.system.events.publish('test.big', { big });
+    station.system.events.publish('node.progress', { name: 'big', template: 'busybox', message: big });
     published++;
     await new Promise((r) => setImmediate(r));
   }

@@ -65,7 +65,7 @@ t('an event stream outlives the request timeout', async ({ station, port }) => {
   const reader = res.body!.getReader();
   await reader.read();
   await stall(port, 'GET /api/v1/status HTTP/1.1\r\nHost: loc'); // the timeout checker has run past the stream's deadline
-  station.system.events.publish('test.still-here');
+  station.system.events.publish('wifi.forgotten', { name: 'test.still-here' });
   let text = '';
   while (!text.includes('test.still-here')) {
     const chunk = await reader.read();

@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { Type } from '@sinclair/typebox';
 import { openApiDocumentOnDemand, renderOpenApi, type NotedRoute } from '../../../api/openapi.ts';
 import { createTestStation } from '../../helpers/system.ts';
+import { EVENT_NAMES } from '../../../agent/event-map.ts';
 
 const INFO = { info: { title: 'T', version: '1' }, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } };
 const Thing = Type.Object({ name: Type.String() }, { $id: 'Thing', description: 'a thing' });
@@ -62,6 +63,13 @@ test('the station\'s own document: every API route, every reference resolves, mu
     assert.ok(Object.keys(doc.paths).length >= 30);
     assert.equal(doc.paths['/api/v1/nodes']!.post.security, [{ bearer: [] }]);
     assert.is(doc.paths['/api/v1/status']!.get.security, undefined, 'reads are open');
+    // The event stream: every event of the map, with its payload, one variant each.
+    const stream = doc.paths['/api/v1/events']!.get.responses['200'].content['text/event-stream'].schema;
+    assert.equal(stream, { $ref: '#/components/schemas/StationEvent' });
+    const variants = doc.components.schemas.StationEvent.anyOf as { properties: { type: { enum: string[] }; data: { properties: Record<string, unknown> } } }[];
+    assert.equal(variants.map((v) => v.properties.type.enum[0]), EVENT_NAMES);
+    const progress = variants.find((v) => v.properties.type.enum[0] === 'node.progress')!;
+    assert.equal(Object.keys(progress.properties.data.properties), ['name', 'template', 'message']);
   } finally {
     await station.close();
   }

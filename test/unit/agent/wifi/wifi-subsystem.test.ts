@@ -19,7 +19,7 @@ let nm: NmcliDouble;
 let now = 0;
 const events = new EventBus();
 const seen: string[] = [];
-events.subscribe((e) => seen.push(`${e.type}:${JSON.stringify(e.data.mode ?? e.data.name ?? '')}`));
+events.subscribe((e) => seen.push(`${e.type}:${JSON.stringify('mode' in e.data ? e.data.mode : 'name' in e.data ? e.data.name : '')}`));
 
 // Routing tables recorded in a namespace (test/fixtures/default-route): none, ipv4-default, ipv6-default.
 const procNet = (name: string) => fileURLToPath(new URL(`../../../fixtures/default-route/${name}/`, import.meta.url));
