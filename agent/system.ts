@@ -90,7 +90,7 @@ export class StationSystem {
       await this.network.setNodeSubnet(this.nodes.subnetCidr());
     });
     // The nodes' mesh-facing policies become Nebula firewall entries (certificates carry owner-NAME groups).
-    this.mesh.setFirewallSource(() => this.network.meshFirewall({ ownerGroup: (owner) => `owner-${owner}` }));
+    this.mesh.setFirewallSource(() => this.network.meshFirewall());
     // What a person sees and touches: Wi-Fi onboarding, mDNS, the LED, link button and pairing window.
     this.wifi = new WifiSubsystem({ run: this.run, events: this.events, log: this.log.child({ subsystem: 'wifi' }), config: this.config });
     this.discovery = new DiscoverySubsystem({ config: this.config, events: this.events, log: this.log.child({ subsystem: 'discovery' }) });

@@ -3,32 +3,32 @@
 // its own /16 (chosen from its CA fingerprint) so the stations of owners who trust each other do not
 // collide by accident; inside that block the authority alone allocates, so addresses never repeat.
 import { CapacityError, ValidationError } from '../errors.ts';
+import { cidrBounds, intToIpv4, ipv4ToInt } from '../lib/ipv4.ts';
 
 export const MESH_NETWORK = '100.64.0.0/10';
 export const MESH_PREFIX_LENGTH = 10;
 
-export function ipToInt(ip: string): number {
-  const parts = ip.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new ValidationError(`not an IPv4 address: ${JSON.stringify(ip)}`);
-  return ((parts[0]! << 24) >>> 0) + (parts[1]! << 16) + (parts[2]! << 8) + parts[3]!;
+/** An address as a number; refuses what is not IPv4 (400, like every bad input). */
+function ipToInt(ip: string): number {
+  const n = ipv4ToInt(ip);
+  if (n === null) throw new ValidationError(`not an IPv4 address: ${JSON.stringify(ip)}`);
+  return n;
 }
 
-export const intToIp = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-
-export function inCidr(ip: string, cidr: string): boolean {
-  const [base, bits] = cidr.split('/');
-  const mask = Number(bits) === 0 ? 0 : (~0 << (32 - Number(bits))) >>> 0;
-  return ((ipToInt(ip) & mask) >>> 0) === ((ipToInt(base!) & mask) >>> 0);
-}
+const intToIp = intToIpv4;
 
 /** [first, last] address of a CIDR, as numbers; refuses what is not an IPv4 CIDR. */
 function bounds(cidr: string): [number, number] {
-  const [base, bitsText] = cidr.split('/');
-  const bits = Number(bitsText);
-  if (!Number.isInteger(bits) || bits < 0 || bits > 32) throw new ValidationError(`not an IPv4 CIDR: ${JSON.stringify(cidr)}`);
-  const size = 2 ** (32 - bits);
-  const first = ipToInt(base!) - (ipToInt(base!) % size);
-  return [first, first + size - 1];
+  ipToInt(cidr.split('/')[0]!);
+  const range = cidrBounds(cidr);
+  if (!range) throw new ValidationError(`not an IPv4 CIDR: ${JSON.stringify(cidr)}`);
+  return range;
+}
+
+export function inCidr(ip: string, cidr: string): boolean {
+  const [first, last] = bounds(cidr);
+  const n = ipToInt(ip);
+  return first <= n && n <= last;
 }
 
 export function cidrsOverlap(a: string, b: string): boolean {

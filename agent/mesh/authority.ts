@@ -7,7 +7,9 @@ import { allocateAddress, allocateNodeSubnet, MESH_NETWORK, MESH_PREFIX_LENGTH, 
 import { encryptCa, type CaExport } from './ca-export.ts';
 import { assertEndpoint, isPort } from './endpoint.ts';
 import { publicKeyHex } from './cert-info.ts';
-import { Mutex, type MeshContext } from './context.ts';
+import type { MeshContext } from './context.ts';
+import { SerialQueue } from '../lib/serial-queue.ts';
+import { groupsFor } from '../lib/cert-groups.ts';
 import { assertNotExpired, encodeInvite, joinProof, macEqual, replyMac } from './invite-code.ts';
 import { lighthousesOf, type MemberRecord, type MeshState } from './mesh-state.ts';
 
@@ -41,11 +43,10 @@ export interface Directory {
 /** The newest record of a name (a re-admitted name has older, revoked ones). */
 const latest = (members: MemberRecord[], name: string): MemberRecord | undefined => members.filter((m) => m.name === name).at(-1);
 
-export const groupsFor = (owner: string, lighthouse: boolean): string[] => ['station', `owner-${owner}`, ...(lighthouse ? ['lighthouse'] : [])];
 
 export class MeshAuthority {
   private readonly ctx: MeshContext;
-  private readonly lock = new Mutex();
+  private readonly lock = new SerialQueue();
 
   constructor(ctx: MeshContext) {
     this.ctx = ctx;

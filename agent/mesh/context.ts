@@ -16,13 +16,3 @@ export interface MeshContext {
   apply(): Promise<void>;
   now(): Date;
 }
-
-/** Runs tasks one at a time (enrolments must not race for the same invite or address). */
-export class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(task, task);
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
-}

@@ -9,6 +9,7 @@
 // already admits its certificates to everything.
 import { cidrsOverlap, cidrWithin } from './addresses.ts';
 import type { NebulaFirewallEntry } from './nebula-config.ts';
+import { ownerOfGroup } from '../lib/cert-groups.ts';
 
 export interface CaScope { fingerprint: string; ranges: string[] }
 
@@ -36,7 +37,7 @@ export function bindToCas(entries: NebulaFirewallEntry[], own: string, trusted: 
       out.push(e);
       continue;
     }
-    const owner = /^owner-(.+)$/.exec(e.group ?? '')?.[1];
+    const owner = ownerOfGroup(e.group ?? '');
     if (owner !== undefined) {
       const fingerprint = owners[owner];
       const ca = trusted.find((t) => t.fingerprint === fingerprint);

@@ -5,6 +5,7 @@ import type { Runner } from '../exec.ts';
 import type { MeshState } from './mesh-state.ts';
 import type { NebulaLogEvent } from './nebula-log.ts';
 import { parsePingRtt } from './ping-output.ts';
+import { ipv4ToInt } from '../lib/ipv4.ts';
 
 export interface PeerView {
   name: string;
@@ -99,6 +100,6 @@ export const STUCK_AFTER_MS = 30_000;
  * the lower address acts, so the two ends do not restart together and race again. Pure.
  */
 export function stuckPeers(failing: Map<string, number>, reachedByAuthority: Set<string>, self: string, now: number): string[] {
-  const n = (ip: string) => ip.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
+  const n = (ip: string): number => ipv4ToInt(ip) ?? 0;
   return [...failing].filter(([address, since]) => now - since >= STUCK_AFTER_MS && reachedByAuthority.has(address) && n(self) < n(address)).map(([a]) => a).sort();
 }

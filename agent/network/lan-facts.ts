@@ -1,7 +1,7 @@
 // Finds the station's LAN side from the routing table: the interfaces that carry a default route
 // and the subnets on them. Pure parser over `ip -j -4 route show` and `ip -j -4 addr show`.
 import { mergeCidrs } from './nft-match.ts';
-import { intToIpv4, ipv4ToInt } from './peer.ts';
+import { intToIpv4, ipv4ToInt } from '../lib/ipv4.ts';
 
 export interface LanFacts { lanInterfaces: string[]; lanSubnets: string[] }
 

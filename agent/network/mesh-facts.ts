@@ -5,6 +5,8 @@
 // Names of nodes on other stations come from the alias registry (see remoteNodeDirectory).
 import type { AliasPeer } from './alias/exchange.ts';
 import type { AliasRecord } from './alias/records.ts';
+import { groupsFor } from '../lib/cert-groups.ts';
+import { MESH_NETWORK } from '../mesh/addresses.ts';
 
 export interface MeshInfoView { state: string; owner: string | null; nebula: { tunDev: string } }
 export interface MeshPeerView { name: string; owner: string; address: string; revoked: boolean; nodeSubnet?: string | null; lighthouse?: boolean }
@@ -19,8 +21,6 @@ export interface MeshFacts {
   groups?: Record<string, string[]>;
 }
 
-export const MESH_OVERLAY = '100.64.0.0/10';
-
 export function meshFactsFrom(info: MeshInfoView, peerViews: MeshPeerView[], self: { name: string; httpPort: number }): MeshFacts {
   const peers = peerViews.filter((p) => !p.revoked && p.name !== self.name);
   const facts: MeshFacts = { owner: info.owner, peers: peers.map((p) => ({ station: p.name, url: `http://${p.address}:${self.httpPort}`, owner: p.owner })) };
@@ -32,11 +32,11 @@ export function meshFactsFrom(info: MeshInfoView, peerViews: MeshPeerView[], sel
   for (const p of peers) {
     const where = [p.address, ...(p.nodeSubnet ? [p.nodeSubnet] : [])];
     (owners[p.owner] ??= []).push(...where);
-    for (const g of ['station', `owner-${p.owner}`, ...(p.lighthouse ? ['lighthouse'] : [])]) (groups[g] ??= []).push(...where);
+    for (const g of groupsFor(p.owner, p.lighthouse === true)) (groups[g] ??= []).push(...where);
   }
   for (const list of [...Object.values(owners), ...Object.values(groups)]) list.sort();
   const nodeSubnets = peers.flatMap((p) => (p.nodeSubnet ? [p.nodeSubnet] : [])).sort();
-  return { ...facts, meshInterface: info.nebula.tunDev, meshSubnets: [MESH_OVERLAY, ...nodeSubnets], owners, groups };
+  return { ...facts, meshInterface: info.nebula.tunDev, meshSubnets: [MESH_NETWORK, ...nodeSubnets], owners, groups };
 }
 
 /**

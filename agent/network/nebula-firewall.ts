@@ -9,7 +9,9 @@
 // Nebula) entries also name the node address they are for.
 import type { NodeNetwork, PeerDirectory } from './types.ts';
 import { EMPTY_DIRECTORY } from './types.ts';
-import { parsePeer, cidrsOverlap, type Peer } from './peer.ts';
+import { parsePeer, type Peer } from './peer.ts';
+import { cidrsOverlap } from '../lib/ipv4.ts';
+import { ownerGroup } from '../lib/cert-groups.ts';
 import type { PortRule } from './nft-match.ts';
 
 export interface NebulaRule {
@@ -24,8 +26,6 @@ export interface NebulaRule {
 export interface MeshFirewallOptions {
   /** add local_cidr (Nebula >= 1.7) so an inbound entry is for one node only */
   localCidr?: boolean;
-  /** the Nebula certificate group standing for an owner (default "owner:NAME") */
-  ownerGroup?: (owner: string) => string;
   /** mesh subnets: CIDR peers inside them are mesh traffic */
   meshSubnets?: string[];
   /** the station's own mesh address, the target of ports exposed on the mesh */
@@ -43,7 +43,7 @@ function ports(rule: PortRule): { port: string; proto: NebulaRule['proto'] }[] {
 function who(peer: Peer, locals: Set<string>, directory: PeerDirectory, options: MeshFirewallOptions): Pick<NebulaRule, 'host' | 'group' | 'cidr'>[] | null {
   switch (peer.kind) {
     case 'mesh': return [{ host: 'any' }];
-    case 'owner': return [{ group: (options.ownerGroup ?? ((o) => `owner:${o}`))(peer.name) }];
+    case 'owner': return [{ group: ownerGroup(peer.name) }];
     case 'group': return [{ group: peer.name }];
     case 'node': {
       if (locals.has(peer.name)) return null; // same station: never crosses the mesh

@@ -13,7 +13,8 @@ import { nodeCounters, type NodeCounters } from './counters.ts';
 import { parseLanFacts } from './lan-facts.ts';
 import { meshFirewallRules, type MeshFirewall, type MeshFirewallOptions } from './nebula-firewall.ts';
 import { NftDriver } from './nft-driver.ts';
-import { intToIpv4, parseCidr } from './peer.ts';
+import { intToIpv4, parseCidr } from '../lib/ipv4.ts';
+import { SerialQueue } from '../lib/serial-queue.ts';
 import { checkPolicyShape, danglingNodeReferences, validatePolicies } from './validate.ts';
 import type { CounterInfo, CounterValue, NodeNetwork, PeerDirectory, StationNetworkFacts } from './types.ts';
 import { EMPTY_DIRECTORY } from './types.ts';
@@ -71,7 +72,7 @@ export class NetworkSubsystem implements Subsystem {
   private lastApplyMs = 0;
   private mesh: MeshNetworkFacts = { meshSubnets: [] };
   private lan: { lanInterfaces: string[]; lanSubnets: string[] } = { lanInterfaces: [], lanSubnets: [] };
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private counterCache: { at: number; values: Record<string, CounterValue> } | undefined;
   private sync: NodeSync | undefined;
   private bridgeCheckedAt = 0;
@@ -195,9 +196,7 @@ export class NetworkSubsystem implements Subsystem {
    * appears (the node service's node.* events, a mesh node's name arriving) makes it match.
    */
   apply(inputs: NodeNetworkInput[]): Promise<ApplyResult> {
-    const run = this.queue.then(() => this.applyNow(inputs));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(() => this.applyNow(inputs));
   }
 
   private async applyNow(inputs: NodeNetworkInput[]): Promise<ApplyResult> {

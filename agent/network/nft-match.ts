@@ -1,6 +1,7 @@
 // Small pure helpers that turn policy pieces into nftables match expressions.
 import type { PeerDirectory } from './types.ts';
-import { type Peer, parseCidr, ipv4ToInt } from './peer.ts';
+import type { Peer } from './peer.ts';
+import { ipv4ToInt, parseCidr, type ParsedCidr } from '../lib/ipv4.ts';
 
 export interface PortRule { ports?: number[]; proto?: 'tcp' | 'udp' }
 
@@ -25,7 +26,7 @@ export function addressSet(addresses: string[]): string | null {
 
 /** Canonical, sorted, without entries contained in others (CIDRs never partly overlap). */
 export function mergeCidrs(items: string[]): string[] {
-  const parsed = items.map((item) => parseCidr(item)).filter((p) => !('problem' in p)) as { cidr: string; base: number; prefix: number }[];
+  const parsed = items.map((item) => parseCidr(item)).filter((p) => !('problem' in p)) as ParsedCidr[];
   parsed.sort((a, b) => a.prefix - b.prefix || a.base - b.base);
   const kept: { base: number; prefix: number }[] = [];
   for (const p of parsed) {

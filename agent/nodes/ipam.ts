@@ -3,6 +3,7 @@
 // (preferring a slot derived from its name, so the same name tends to get the same address even
 // after delete and create) and stored with the node, so it survives restarts and recreate.
 import { CapacityError, ValidationError } from '../errors.ts';
+import { intToIpv4, ipv4ToInt } from '../lib/ipv4.ts';
 
 export interface Subnet {
   /** network address as a 32-bit number */
@@ -13,19 +14,12 @@ export interface Subnet {
 }
 
 export function ipToInt(ip: string): number {
-  const parts = ip.split('.');
-  if (parts.length !== 4) throw new ValidationError(`${ip} is not an IPv4 address`);
-  let n = 0;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) throw new ValidationError(`${ip} is not an IPv4 address`);
-    n = n * 256 + Number(part);
-  }
+  const n = ipv4ToInt(ip);
+  if (n === null) throw new ValidationError(`${ip} is not an IPv4 address`);
   return n;
 }
 
-export function intToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
+export const intToIp = intToIpv4;
 
 export function parseSubnet(cidr: string): Subnet {
   const [ip, prefixText] = cidr.split('/');

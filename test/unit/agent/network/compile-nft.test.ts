@@ -65,7 +65,7 @@ test('the same input gives the same text (applying twice changes nothing)', () =
 
 test('Nebula entries: local_cidr per node for newer Nebula, owner groups as the mesh names them', () => {
   const input = JSON.parse(readFileSync(`${DIR}basic.input.json`, 'utf8')) as CompileInput;
-  const out = meshFirewallRules(input.nodes, input.directory, { meshSubnets: input.facts.meshSubnets, localCidr: true, ownerGroup: (o) => `owner-${o}` });
+  const out = meshFirewallRules(input.nodes, input.directory, { meshSubnets: input.facts.meshSubnets, localCidr: true });
   assert.equal(out.inbound, [
     { port: '22', proto: 'tcp', group: 'owner-alice', local_cidr: '10.134.0.10/32' },
     { port: '5432', proto: 'tcp', cidr: '10.135.0.20/32', local_cidr: '10.134.0.11/32' },
