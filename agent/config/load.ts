@@ -86,6 +86,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   result.stateDir = stateDir;
   if (!result.lxcPath) result.lxcPath = join(stateDir, 'lxc');
   if (!result.templateCache) result.templateCache = join(stateDir, 'templates');
+  if (!result.storagePoolFile) result.storagePoolFile = join(stateDir, 'storage', 'pool.img');
+  // mkfs.btrfs needs about 110 MiB per device; 0 is "derived" (half the free space)
+  if (result.storagePoolSizeMB > 0 && result.storagePoolSizeMB < 128) {
+    throw new ConfigError(`${origin.storagePoolSizeMB ?? 'storagePoolSizeMB'}: must be 0 (derived) or at least 128 MiB (got ${result.storagePoolSizeMB})`);
+  }
   if (!result.name) result.name = stationNameFromHost(hostname());
   if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(result.name)) {
     throw new ConfigError(`${origin.name ?? 'STATION_NAME (from the host name)'}: must be a DNS label: lower-case letters, digits and '-' (got ${JSON.stringify(result.name)})`);

@@ -15,6 +15,7 @@ import { readHostCapacity } from './host-capacity.ts';
 import { toBuild, buildHash, type BuildContext } from './build.ts';
 import { deleteNodeVolumes } from '../storage/driver.ts';
 import { KeyedLock } from './locks.ts';
+import { RetryBook, type NodeRetry } from './retries.ts';
 import { StepRunner } from './runner.ts';
 import { recordOf, toDesired, type NodeRecord, type NodesState } from './store.ts';
 import { nodeView, type NodeView, type NodeTraffic } from './view.ts';
@@ -34,12 +35,12 @@ export interface NodeServiceDeps {
   trafficCounters?: (name: string) => Promise<NodeTraffic | undefined>;
   /** the Network Node: node:NAME references of a policy that name no node now (given this station's nodes) */
   danglingReferences?: (name: string, policy: unknown, localNodes: string[]) => string[];
+  /** the first pause before retrying a node whose change failed twice (default 5 s); it doubles up to 5 min */
+  retryBaseMs?: number;
 }
 
 const DEFAULT_STOP_TIMEOUT_S = 10;
 const EXEC_TIMEOUT_MS = 5 * 60_000;
-
-interface Failure { message: string; failures: number; retryAt: number }
 
 export class NodeService {
   private readonly deps: NodeServiceDeps;
@@ -47,12 +48,13 @@ export class NodeService {
   private readonly admission = new KeyedLock();
   private readonly runner: StepRunner;
   private readonly observed = new Map<string, ObservedNode>();
-  private readonly failures = new Map<string, Failure>();
+  private readonly failures: RetryBook;
   private unmanagedNames: string[] = [];
 
   constructor(deps: NodeServiceDeps) {
     this.deps = deps;
     this.runner = new StepRunner(deps);
+    this.failures = new RetryBook(deps.retryBaseMs);
   }
 
   // ---- reads (from the cache the loop and actions keep fresh; no program runs for a list) ----
@@ -86,7 +88,12 @@ export class NodeService {
   }
 
   failing(): string[] {
-    return [...this.failures.entries()].map(([name, f]) => `${name}: ${f.message}`);
+    return this.failures.list();
+  }
+
+  /** The node's failure streak, or null while its last change succeeded. */
+  retryState(name: string): NodeRetry | null {
+    return this.failures.get(name);
   }
 
   // ---- actions ----
@@ -118,7 +125,7 @@ export class NodeService {
         await this.deps.doc.update((draft) => { delete draft.nodes[name]; });
         if (!volumesExisted) await deleteNodeVolumes(this.deps.context.storage, name);
         this.observed.delete(name);
-        this.failures.delete(name);
+        this.failures.clear(name);
       });
       throw error;
     }
@@ -138,7 +145,7 @@ export class NodeService {
     } catch (error) {
       // The new build failed (the runner removed what it made): go back to the spec that worked.
       await this.setRecord(name, { spec: record.spec });
-      this.failures.delete(name);
+      this.failures.clear(name);
       await this.converge(name).catch((again: Error) => this.deps.log.error({ node: name, err: again }, 'restoring the previous spec failed; the reconcile loop retries'));
       throw error;
     }
@@ -151,7 +158,7 @@ export class NodeService {
     await this.setRecord(name, { deleting: true, deleteVolumes: options.volumes });
     await this.converge(name);
     this.observed.delete(name);
-    this.failures.delete(name);
+    this.failures.clear(name);
     this.deps.events.publish('node.deleted', { name, volumesDeleted: options.volumes });
     return { name, deleted: true, volumesDeleted: options.volumes };
   }
@@ -220,8 +227,7 @@ export class NodeService {
     const desired = Object.entries(records).map(([name, r]) => toDesired(name, r, this.hashOf(r)));
     this.unmanagedNames = unmanaged(desired, observedList);
     for (const name of plan(desired, observedList).keys()) {
-      const failure = this.failures.get(name);
-      if (failure && Date.now() < failure.retryAt) continue;
+      if (!this.failures.due(name)) continue;
       try {
         await this.converge(name);
       } catch (error) {
@@ -246,14 +252,10 @@ export class NodeService {
     if (!steps.length) return;
     try {
       await this.runner.run(name, steps, { stopTimeoutSeconds });
-      this.failures.delete(name);
+      this.failures.clear(name);
     } catch (error) {
-      const failures = (this.failures.get(name)?.failures ?? 0) + 1;
-      // The first failure is retried by the next pass (it is often a race with someone changing the
-      // container at the same moment); after that back off (5 s, 10 s, ... 5 min) so a broken build
-      // does not spin the loop.
-      const delay = failures === 1 ? 0 : Math.min(300_000, 5_000 * 2 ** (failures - 2));
-      this.failures.set(name, { message: (error as Error).message, failures, retryAt: Date.now() + delay });
+      // the loop skips the node until its pause is over (retries.ts)
+      this.failures.failed(name, (error as Error).message);
       this.deps.events.publish('node.error', { name, message: (error as Error).message });
       throw error;
     } finally {
@@ -277,7 +279,7 @@ export class NodeService {
   }
 
   private view(name: string, record: NodeRecord): NodeView {
-    const view = nodeView(name, record, this.observed.get(name), this.failures.get(name)?.message ?? null, this.deps.station);
+    const view = nodeView(name, record, this.observed.get(name), this.failures.message(name), this.deps.station);
     if (this.deps.danglingReferences) {
       const nodes = this.deps.doc.get().nodes;
       view.danglingReferences = this.deps.danglingReferences(name, record.spec.network, Object.keys(nodes).filter((n) => !nodes[n]!.deleting));

@@ -5,7 +5,6 @@
 // appearing or disappearing in the lxcpath (inotify), a running node's init exiting (pid check).
 import { watch, type FSWatcher } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import type { EventBus } from '../events.ts';
 import type { Logger } from '../log.ts';
@@ -19,10 +18,10 @@ import type { BuildContext } from './build.ts';
 import { openNodesDocument, applyBoot, recordOf, type NodesState } from './store.ts';
 import { readBootId } from './host-capacity.ts';
 import { NodeService } from './service.ts';
-import { DirVolumeDriver } from '../storage/dir-driver.ts';
+import { openStorage, type OpenedStorage } from '../storage/select.ts';
 
 export interface NodesSubsystemDeps {
-  config: Pick<Config, 'stateDir' | 'lxcPath' | 'bridge' | 'nodeSubnet' | 'name' | 'domain' | 'reconcileSeconds'>;
+  config: Pick<Config, 'stateDir' | 'lxcPath' | 'bridge' | 'nodeSubnet' | 'name' | 'domain' | 'reconcileSeconds' | 'storageDriver' | 'storagePoolFile' | 'storagePoolSizeMB'>;
   driver: NodeDriver;
   events: EventBus;
   log: Logger;
@@ -49,6 +48,7 @@ export class NodesSubsystem implements Subsystem {
   private networkError: string | undefined;
   private subnet: Subnet | undefined;
   private context: BuildContext | undefined;
+  private storage: OpenedStorage | undefined;
   private doc: StateDocument<NodesState> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private pidTimer: NodeJS.Timeout | undefined;
@@ -78,14 +78,20 @@ export class NodesSubsystem implements Subsystem {
       return this.off(`bad node subnet: ${(error as Error).message}`);
     }
     await this.applyBoot(doc);
-    const storage = new DirVolumeDriver({ root: join(config.stateDir, 'volumes') });
-    await storage.prepare();
-    this.context = { subnet: this.subnet, bridge: config.bridge, storage };
+    try {
+      this.storage = await openStorage(config);
+    } catch (error) {
+      return this.off(`node volumes cannot be stored: ${(error as Error).message}`);
+    }
+    log.info({ driver: this.storage.driver.name, reason: this.storage.reason }, 'node volumes');
+    this.context = { subnet: this.subnet, bridge: config.bridge, storage: this.storage.driver };
     this.service = new NodeService({
       driver, doc, events: this.deps.events, log, ...(this.deps.validatePolicy ? { validatePolicy: this.deps.validatePolicy } : {}),
       ...(this.deps.trafficCounters ? { trafficCounters: this.deps.trafficCounters } : {}),
       ...(this.deps.danglingReferences ? { danglingReferences: this.deps.danglingReferences } : {}),
       context: this.context,
+      // a failed node is retried after half a reconcile period (5 s by default), then doubling
+      retryBaseMs: config.reconcileSeconds * 500,
       station: { name: config.name, domain: config.domain, lxcPath: config.lxcPath },
     });
     await this.prepareNetwork();
@@ -118,7 +124,7 @@ export class NodesSubsystem implements Subsystem {
 
   summary(): Record<string, unknown> {
     if (!this.service) return { available: false };
-    return { ...this.service.summary(), reconcilePasses: this.passes };
+    return { ...this.service.summary(), reconcilePasses: this.passes, storageDriver: this.storage?.driver.name ?? null };
   }
 
   /** The node actions; 503 (NODES_UNAVAILABLE) when LXC cannot work on this station. */
