@@ -88,8 +88,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!result.templateCache) result.templateCache = join(stateDir, 'templates');
   if (!result.storagePoolFile) result.storagePoolFile = join(stateDir, 'storage', 'pool.img');
   // mkfs.btrfs needs about 110 MiB per device; 0 is "derived" (half the free space)
-  if (result.storagePoolSizeMB > 0 && result.storagePoolSizeMB < 128) {
-    throw new ConfigError(`${origin.storagePoolSizeMB ?? 'storagePoolSizeMB'}: must be 0 (derived) or at least 128 MiB (got ${result.storagePoolSizeMB})`);
+  if (result.storagePoolSizeMb > 0 && result.storagePoolSizeMb < 128) {
+    throw new ConfigError(`${origin.storagePoolSizeMb ?? 'storagePoolSizeMb'}: must be 0 (derived) or at least 128 MiB (got ${result.storagePoolSizeMb})`);
   }
   if (!result.name) result.name = stationNameFromHost(hostname());
   if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(result.name)) {

@@ -21,7 +21,7 @@ import { NodeService } from './service.ts';
 import { openStorage, type OpenedStorage } from '../storage/select.ts';
 
 export interface NodesSubsystemDeps {
-  config: Pick<Config, 'stateDir' | 'lxcPath' | 'bridge' | 'nodeSubnet' | 'name' | 'domain' | 'reconcileSeconds' | 'storageDriver' | 'storagePoolFile' | 'storagePoolSizeMB'>;
+  config: Pick<Config, 'stateDir' | 'lxcPath' | 'bridge' | 'nodeSubnet' | 'name' | 'domain' | 'reconcileSeconds' | 'storageDriver' | 'storagePoolFile' | 'storagePoolSizeMb'>;
   driver: NodeDriver;
   events: EventBus;
   log: Logger;

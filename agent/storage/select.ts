@@ -27,7 +27,7 @@ export interface StorageSettings {
   /** the loop pool's file (config load fills in stateDir/storage/pool.img) */
   storagePoolFile: string;
   /** size of a new pool file; 0: half the free space where it goes, at least 128 MiB */
-  storagePoolSizeMB: number;
+  storagePoolSizeMb: number;
 }
 
 export interface OpenedStorage {
@@ -86,7 +86,7 @@ async function openPool(settings: StorageSettings, oldRoot: string, run: Runner)
       + `(${found.slice(0, 3).map((r) => `${r.node}/${r.volume}`).join(', ')}${found.length > 3 ? ', ...' : ''}) are at ${oldRoot} and would not be `
       + 'found on the pool: keep storageDriver dir (or auto) until they are moved');
   }
-  const sizeMB = settings.storagePoolSizeMB || (await derivedPoolSizeMB(settings.storagePoolFile));
+  const sizeMB = settings.storagePoolSizeMb || (await derivedPoolSizeMB(settings.storagePoolFile));
   const mountPoint = poolMountPoint(settings.stateDir);
   const pool = new LoopPool({ file: settings.storagePoolFile, mountPoint, sizeBytes: sizeMB * MiB, run });
   try {

@@ -48,7 +48,7 @@ function startNodes(): Promise<void> {
   nodes = new NodesSubsystem({
     config: {
       stateDir: dir, lxcPath, bridge: runName('nbr'), nodeSubnet: `${SUBNET}.0/24`, name: 'test', domain: 'mesh.internal',
-      reconcileSeconds: RECONCILE_SECONDS, storageDriver: 'btrfs', storagePoolFile: pool.file, storagePoolSizeMB: POOL_MB,
+      reconcileSeconds: RECONCILE_SECONDS, storageDriver: 'btrfs', storagePoolFile: pool.file, storagePoolSizeMb: POOL_MB,
     },
     driver, events, log: pino({ level: 'silent' }),
   });
