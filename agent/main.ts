@@ -2,6 +2,7 @@
 // stop on SIGTERM/SIGINT within 10 s. This file is the process root, the one place allowed to wire
 // the API (a higher layer) to the system; nothing imports it.
 import { applyProcessSettings } from './process-settings.ts';
+import type { Config } from './config/schema.ts';
 
 const STOP_DEADLINE_MS = 10_000;
 
@@ -12,7 +13,7 @@ async function main(): Promise<void> {
   const { createLogger } = await import('./log.ts');
   const { StationSystem } = await import('./system.ts');
   const { startServer } = await import('../api/server.ts');
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (error) {

@@ -22,17 +22,17 @@ export interface HardwareReport {
 
 /** The subset of systeminformation's answers the report is made from. */
 export interface RawHardware {
-  system: Record<string, any>;
-  baseboard?: Record<string, any>;
-  cpu: Record<string, any>;
-  mem: Record<string, any>;
-  osInfo: Record<string, any>;
-  blockDevices: Record<string, any>[];
-  diskLayout?: Record<string, any>[];
-  fsSize: Record<string, any>[];
-  networkInterfaces: Record<string, any>[] | Record<string, any>;
-  wifiInterfaces: Record<string, any>[];
-  cpuTemperature: Record<string, any>;
+  system: Record<string, unknown>;
+  baseboard?: Record<string, unknown>;
+  cpu: Record<string, unknown>;
+  mem: Record<string, unknown>;
+  osInfo: Record<string, unknown>;
+  blockDevices: Record<string, unknown>[];
+  diskLayout?: Record<string, unknown>[];
+  fsSize: Record<string, unknown>[];
+  networkInterfaces: Record<string, unknown>[] | Record<string, unknown>;
+  wifiInterfaces: Record<string, unknown>[];
+  cpuTemperature: Record<string, unknown>;
   /** readings that failed or did not finish in time (see within.ts) */
   missing?: string[];
 }

@@ -23,7 +23,7 @@ export interface FleetEnvironment {
 
 export const DEFAULT_LOCK_PATH = '/tmp/balena/updates.lock';
 
-const text = (value: string | undefined): string | null => (value && value.trim() ? value.trim() : null);
+const text = (value: string | undefined): string | null => (value?.trim() ? value.trim() : null);
 
 /** null when not running under a balena supervisor (the subsystem is then off). */
 export function fleetEnvironment(env: NodeJS.ProcessEnv): FleetEnvironment | null {

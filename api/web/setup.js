@@ -10,7 +10,7 @@ let chosen = null;
 async function call(method, path, body) {
   const res = await fetch(`/api/v1${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
   const data = await res.json().catch(() => null);
-  if (!res.ok) throw new Error((data && data.error && data.error.message) || `HTTP ${res.status}`);
+  if (!res.ok) throw new Error((data?.error?.message) || `HTTP ${res.status}`);
   return data;
 }
 
@@ -18,7 +18,7 @@ async function call(method, path, body) {
 async function overHotspot() {
   let wifi = null;
   try { wifi = await call('GET', '/wifi'); } catch { /* said below */ }
-  if (wifi && wifi.viaHotspot) {
+  if (wifi?.viaHotspot) {
     $('elsewhere').hidden = true;
     $('picker').hidden = false;
     return true;
@@ -87,6 +87,8 @@ $('join-form').addEventListener('submit', async (ev) => {
     $('result').textContent = `Connected to ${chosen.ssid}. The setup hotspot closes; find the station at its name .local on that network.`;
   } catch (e) { $('join-error').textContent = e.message; }
 });
-document.querySelectorAll('[data-close]').forEach((b) => b.addEventListener('click', () => b.closest('dialog').close()));
+document.querySelectorAll('[data-close]').forEach((b) => {
+  b.addEventListener('click', () => b.closest('dialog').close());
+});
 $('rescan').addEventListener('click', () => load(true));
 load(false);

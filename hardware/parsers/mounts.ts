@@ -2,12 +2,12 @@
 // node's limits are written and whether nested containers need cgroup:rw:force.
 export interface MountEntry { source: string; target: string; type: string; options: string[] }
 
-const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+const unescapeOctal = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 
 export function parseMounts(text: string): MountEntry[] {
   return text.split('\n').filter(Boolean).map((line) => {
     const [source = '', target = '', type = '', options = ''] = line.split(' ');
-    return { source: unescape(source), target: unescape(target), type, options: options.split(',') };
+    return { source: unescapeOctal(source), target: unescapeOctal(target), type, options: options.split(',') };
   });
 }
 

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   } finally {
     await d.close();
   }
-  let liveSkipped: string | undefined = LIVE ? await liveUnavailable() : 'FUZZ_LIVE=0';
+  const liveSkipped: string | undefined = LIVE ? await liveUnavailable() : 'FUZZ_LIVE=0';
   if (!liveSkipped) {
     // Generous: the live station answers slower (LXC, nft and Nebula commands run for real).
     const live = await runLive({ requestsPerGroup: REQUESTS, seed: SEED, timeoutMs: Math.max(600_000, REQUESTS * 8 * 200), log, ...(GROUPS ? { groups: GROUPS } : {}) });

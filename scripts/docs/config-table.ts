@@ -9,4 +9,4 @@ const rows = Object.entries(ConfigSchema.properties).map(([key, schema]) => {
   const range = s.anyOf ? s.anyOf.map((a) => a.const).join(' \\| ') : s.minimum !== undefined ? `${s.minimum}–${s.maximum}` : '';
   return `| \`${envName(key)}\` | \`${key}\` | ${def} | ${[s.description ?? '', range].filter(Boolean).join('; ')} |`;
 });
-process.stdout.write(['| environment | config.json | default | meaning |', '|---|---|---|---|', ...rows].join('\n') + '\n');
+process.stdout.write(`${['| environment | config.json | default | meaning |', '|---|---|---|---|', ...rows].join('\n')}\n`);

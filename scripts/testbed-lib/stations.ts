@@ -71,6 +71,7 @@ export async function stopAgent(pid: number, signal: NodeJS.Signals = 'SIGTERM')
 export interface ApiResult<T = unknown> { status: number; body: T }
 
 /** An HTTP call to a station's API from inside its namespace (curl: Node cannot switch namespaces). */
+// biome-ignore lint/suspicious/noExplicitAny: callers (tests, the testbed CLI) read the answers as untyped JSON
 export async function stationApi<T = any>(st: StationRecord, method: string, path: string, body?: unknown, timeoutS = 30): Promise<ApiResult<T>> {
   const args = ['curl', '-sS', '--max-time', String(timeoutS), '-o', '-', '-w', '\n%{http_code}', '-X', method];
   if (method !== 'GET') {

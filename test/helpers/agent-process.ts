@@ -105,7 +105,9 @@ export async function startAgent(options: AgentOptions = {}): Promise<AgentHandl
 export async function fetchInNetns(netns: string, url: string, init: RequestInit = {}): Promise<Response> {
   const { exec } = await import('../../agent/exec.ts');
   const args = ['curl', '-sS', '-i', '--max-time', '10', '-X', init.method ?? 'GET'];
-  new Headers(init.headers).forEach((v, k) => args.push('-H', `${k}: ${v}`));
+  new Headers(init.headers).forEach((v, k) => {
+    args.push('-H', `${k}: ${v}`);
+  });
   if (init.body !== undefined && init.body !== null) args.push('--data-binary', '@-');
   args.push(url);
   const out = await exec(args, { netns, input: typeof init.body === 'string' ? init.body : undefined, timeoutMs: 15_000 });

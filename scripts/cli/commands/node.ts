@@ -66,7 +66,7 @@ async function withProgress<T>(client: AgentClient, node: string, work: Promise<
         const { value, done } = await reader.read();
         if (done) return;
         buffer += value;
-        let i;
+        let i: number;
         while ((i = buffer.indexOf('\n\n')) !== -1) {
           const frame = buffer.slice(0, i);
           buffer = buffer.slice(i + 2);

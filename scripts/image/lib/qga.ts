@@ -16,7 +16,7 @@ const waiting: ((value: Record<string, unknown>) => void)[] = [];
 socket.setEncoding('utf8');
 socket.on('data', (chunk: string) => {
   buffer += chunk;
-  let nl;
+  let nl: number;
   while ((nl = buffer.indexOf('\n')) >= 0) {
     const line = buffer.slice(0, nl).replace(/^\xff/, '').trim();
     buffer = buffer.slice(nl + 1);

@@ -89,7 +89,8 @@ export class BalenaApiDouble {
     if (route === 'GET /v7/application') {
       const slug = filter.match(/slug eq '([^']+)'/)?.[1];
       const id = filter.match(/^\(?id eq (\d+)\b/)?.[1];
-      return json(res, 200, { d: this.applications.filter((a) => (slug ? a.slug === slug : id ? a.id === Number(id) : true)).map((a) => ({ ...a, should_be_running__release: a.should_be_running__release === null ? null : { __id: a.should_be_running__release } })) });
+      json(res, 200, { d: this.applications.filter((a) => (slug ? a.slug === slug : id ? a.id === Number(id) : true)).map((a) => ({ ...a, should_be_running__release: a.should_be_running__release === null ? null : { __id: a.should_be_running__release } })) });
+      return;
     }
     if (route === 'GET /v7/release') {
       const app = Number(filter.match(/belongs_to__application eq (\d+)/)?.[1] ?? NaN);
@@ -97,14 +98,16 @@ export class BalenaApiDouble {
       const commit = filter.match(/commit eq '([^']+)'/)?.[1];
       const id = filter.match(/\bid eq (\d+)/)?.[1];
       const status = filter.match(/status eq '(\w+)'/)?.[1];
-      return json(res, 200, { d: this.releases.filter((r) => (Number.isNaN(app) || r.belongs_to__application === app) && (!status || r.status === status)
+      json(res, 200, { d: this.releases.filter((r) => (Number.isNaN(app) || r.belongs_to__application === app) && (!status || r.status === status)
         && (!prefix || r.commit.startsWith(prefix)) && (!commit || r.commit === commit) && (!id || r.id === Number(id)))
         .map((r) => ({ ...r, belongs_to__application: { __id: r.belongs_to__application } })) });
+      return;
     }
     if (route === 'PATCH /v7/device') {
       const targets = this.matchDevices(filter);
       for (const d of targets) if ('is_pinned_on__release' in (body ?? {})) d.is_pinned_on__release = (body!.is_pinned_on__release as number | null) ?? null;
-      return json(res, 200, 'OK');
+      json(res, 200, 'OK');
+      return;
     }
     if (route === 'PATCH /v7/application') {
       const slug = filter.match(/slug eq '([^']+)'/)?.[1];
@@ -113,7 +116,8 @@ export class BalenaApiDouble {
         if ('should_be_running__release' in (body ?? {})) a.should_be_running__release = body!.should_be_running__release as number;
         if ('should_track_latest_release' in (body ?? {})) a.should_track_latest_release = body!.should_track_latest_release as boolean;
       }
-      return json(res, 200, 'OK');
+      json(res, 200, 'OK');
+      return;
     }
     json(res, 404, 'Not found');
   }

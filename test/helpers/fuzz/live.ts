@@ -20,7 +20,7 @@ export interface LiveRun { subsystems: string[]; reproduced: Record<string, bool
 export async function liveUnavailable(): Promise<string | undefined> {
   if (process.getuid?.() !== 0) return 'the live station needs root (network namespace, tmpfs mount)';
   const ip = await exec(['ip', 'netns', 'list'], { allowFailure: true }).catch(() => undefined);
-  if (!ip || ip.exitCode !== 0) return '`ip netns` is not usable here';
+  if (ip?.exitCode !== 0) return '`ip netns` is not usable here';
   return undefined;
 }
 

@@ -25,8 +25,8 @@ export interface SchemaOptions {
 const HINTS: Record<string, string[]> = {
   to: ['lan', 'mesh', 'internet', 'node:web', 'node:a', 'node:constructor', 'node:__proto__', 'node:', 'owner:alice', 'owner:constructor', 'group:x', '198.18.0.0/15', '0.0.0.0/0', '10.0.0.1/32', '1.2.3.4/33', '300.1.1.1/8', 'LAN', ' lan'],
   from: ['lan', 'mesh', 'internet', 'node:web', 'node:a', 'node:constructor', 'owner:alice', 'group:x', '198.18.0.0/15', '0.0.0.0/0', '100.64.0.0/10', '::/0'],
-  endpoint: ['198.18.0.1:4242', '198.18.0.1:0', '198.18.0.1:99999', 'evil.example:4242', '[::1]:4242', 'a:b', ':4242', '198.18.0.1', 'x'.repeat(250) + ':1'],
-  path: ['/data', '/', '/var/lib/app', '/../../etc', '/proc', '/dev/zero', 'relative/path', '/a\nb', '/' + 'a'.repeat(1000)],
+  endpoint: ['198.18.0.1:4242', '198.18.0.1:0', '198.18.0.1:99999', 'evil.example:4242', '[::1]:4242', 'a:b', ':4242', '198.18.0.1', `${'x'.repeat(250)}:1`],
+  path: ['/data', '/', '/var/lib/app', '/../../etc', '/proc', '/dev/zero', 'relative/path', '/a\nb', `/${'a'.repeat(1000)}`],
   run: ['sleep 1', 'echo hi', 'true', '$(id)', 'a\nb'],
   address: ['100.64.0.1', '198.18.0.1', 'not-an-address', '100.64.0.1/10'],
 };

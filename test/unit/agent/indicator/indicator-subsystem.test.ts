@@ -102,7 +102,7 @@ test('not started (STATION_DISABLE=indicator): pairing answers 503 instead of ha
   assert.throws(() => indicator.createSession(LAN_CALLER), /pairing is off/);
 });
 
-const expectCode = (fn: () => unknown, type: Function, code: string) => {
+const expectCode = (fn: () => unknown, type: abstract new (...args: any[]) => Error, code: string) => {
   try { fn(); } catch (error) { assert.instance(error, type); assert.is((error as { code: string }).code, code); return; }
   assert.unreachable(`expected ${code}`);
 };

@@ -32,7 +32,7 @@ const make = (routes = 'none') => {
 /** Calls made so far (the double's log spans the whole file), to look only at what came after. */
 const mark = async () => (await nm.calls()).length;
 const hotspotOpened = async (since: number) => (await nm.calls()).slice(since).some((c) => c.join(' ').startsWith('connection add type wifi ifname wlan0 con-name station-setup-hotspot'));
-const expectError = async (p: Promise<unknown>, type: Function): Promise<Error> => {
+const expectError = async (p: Promise<unknown>, type: abstract new (...args: any[]) => Error): Promise<Error> => {
   try { await p; } catch (error) { assert.instance(error, type); return error as Error; }
   throw new assert.Assertion({ message: 'expected an error', operator: 'rejects', expects: type.name, actual: 'resolved', generated: false });
 };
