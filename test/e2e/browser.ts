@@ -1,13 +1,32 @@
 // Debian's Chromium driven by playwright-core, headless, with the flags that keep it from
 // reaching anything on its own (no background networking, component updates, sync or QUIC).
 // Each launch gets a fresh temporary profile (user-data-dir) from Playwright, removed on close.
+// With `netns`, Chromium runs in that network namespace (a testbed station's): Playwright talks to
+// it over a pipe, which crosses namespaces; only its network is the station's.
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { onCleanup } from '../helpers/cleanup.ts';
+import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic', '--disable-dev-shm-usage'];
+const CHROMIUM = '/usr/bin/chromium';
 
-export async function launchChromium(): Promise<Browser> {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
+/** A launcher script that enters `netns` (its network only) and execs Chromium with Playwright's arguments. */
+async function chromiumIn(netns: string): Promise<string> {
+  if (!/^[A-Za-z0-9_.-]+$/.test(netns)) throw new Error(`invalid network namespace name ${JSON.stringify(netns)}`);
+  const dir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-chromium-`));
+  onCleanup(`chromium launcher ${dir}`, () => rm(dir, { recursive: true, force: true }));
+  const script = join(dir, 'chromium');
+  await writeFile(script, `#!/bin/sh\nexec nsenter --net=/run/netns/${netns} ${CHROMIUM} "$@"\n`);
+  await chmod(script, 0o700);
+  return script;
+}
+
+export async function launchChromium(options: { netns?: string } = {}): Promise<Browser> {
+  const executablePath = options.netns ? await chromiumIn(options.netns) : CHROMIUM;
+  const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
   onCleanup('chromium', () => browser.close());
   return browser;
 }
