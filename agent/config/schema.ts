@@ -42,7 +42,7 @@ export const ConfigSchema = Type.Object({
   // Where node volumes live (see docs/storage.md).
   storageDriver: Type.Union([Type.Literal('auto'), Type.Literal('dir'), Type.Literal('btrfs')], { default: 'auto', description: 'node volumes: dir (plain directories), btrfs (subvolumes, with quotas and snapshots; on a loop-backed pool file where the state directory is not on btrfs), auto (btrfs where the state directory is on btrfs, else dir)' }),
   storagePoolFile: Type.String({ default: '', description: 'btrfs driver only, where the state directory is not on btrfs: the pool file; empty means <stateDir>/storage/pool.img (mounted at <stateDir>/storage/pool)' }),
-  storagePoolSizeMb: Type.Integer({ minimum: 0, maximum: 2 ** 32, default: 0, description: 'size of a new pool file in MiB (sparse: it takes only what is written; an existing one keeps its size); 0 means half the free space of its file system, at least 128' }),
+  storagePoolSizeMb: Type.Integer({ minimum: 0, maximum: 16_777_216, default: 0, description: 'size of a new pool file in MiB (sparse: it takes only what is written; an existing one keeps its size); 0 means half the free space of its file system, at least 128' }),
 }, { additionalProperties: false });
 
 export type Config = Static<typeof ConfigSchema>;
