@@ -40,9 +40,23 @@ export const ConfigSchema = Type.Object({
   meshNodePool: { ...Cidr4, default: '10.160.0.0/11', description: 'authority only: the range node subnets of its stations come from (a /24 each, inside one /16 per owner chosen from its CA); a station in a mesh uses its allocated subnet instead of nodeSubnet' },
   meshSyncSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 10, description: 'how often members fetch lighthouses and the blocklist from their authority' }),
   // Where node volumes live (see docs/storage.md).
-  storageDriver: Type.Union([Type.Literal('auto'), Type.Literal('dir'), Type.Literal('btrfs')], { default: 'auto', description: 'node volumes: dir (plain directories), btrfs (subvolumes, with quotas and snapshots; on a loop-backed pool file where the state directory is not on btrfs), auto (btrfs where the state directory is on btrfs, else dir)' }),
-  storagePoolFile: Type.String({ default: '', description: 'btrfs driver only, where the state directory is not on btrfs: the pool file; empty means <stateDir>/storage/pool.img (mounted at <stateDir>/storage/pool)' }),
-  storagePoolSizeMb: Type.Integer({ minimum: 0, maximum: 16_777_216, default: 0, description: 'size of a new pool file in MiB (sparse: it takes only what is written; an existing one keeps its size); 0 means half the free space of its file system, at least 128' }),
+  storageDriver: Type.Union([Type.Literal('auto'), Type.Literal('dir'), Type.Literal('btrfs')], {
+    default: 'auto',
+    description: 'node volumes: dir (plain directories), btrfs (subvolumes, with quotas and snapshots; on a loop-backed pool file '
+      + 'where the state directory is not on btrfs), auto (btrfs where the state directory is on btrfs, else dir)',
+  }),
+  storagePoolFile: Type.String({
+    default: '',
+    description: 'btrfs driver only, where the state directory is not on btrfs: the pool file; '
+      + 'empty means <stateDir>/storage/pool.img (mounted at <stateDir>/storage/pool)',
+  }),
+  storagePoolSizeMb: Type.Integer({
+    minimum: 0,
+    maximum: 16_777_216,
+    default: 0,
+    description: 'size of a new pool file in MiB (sparse: it takes only what is written; an existing one keeps its size); '
+      + '0 means half the free space of its file system, at least 128',
+  }),
 }, { additionalProperties: false });
 
 export type Config = Static<typeof ConfigSchema>;

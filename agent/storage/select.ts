@@ -82,9 +82,9 @@ async function whyNot(driver: BtrfsVolumeDriver): Promise<string | null> {
 async function openPool(settings: StorageSettings, oldRoot: string, run: Runner): Promise<OpenedStorage> {
   const found = await new DirVolumeDriver({ root: oldRoot }).listVolumes();
   if (found.length) {
+    const named = found.slice(0, 3).map((r) => `${r.node}/${r.volume}`).join(', ') + (found.length > 3 ? ', ...' : '');
     throw new UnavailableError('STORAGE_DIR_VOLUMES', `storageDriver is btrfs on a pool file, but ${found.length} directory volumes `
-      + `(${found.slice(0, 3).map((r) => `${r.node}/${r.volume}`).join(', ')}${found.length > 3 ? ', ...' : ''}) are at ${oldRoot} and would not be `
-      + 'found on the pool: keep storageDriver dir (or auto) until they are moved');
+      + `(${named}) are at ${oldRoot} and would not be found on the pool: keep storageDriver dir (or auto) until they are moved`);
   }
   const sizeMB = settings.storagePoolSizeMb || (await derivedPoolSizeMB(settings.storagePoolFile));
   const mountPoint = poolMountPoint(settings.stateDir);
@@ -92,7 +92,8 @@ async function openPool(settings: StorageSettings, oldRoot: string, run: Runner)
   try {
     await pool.ensure();
   } catch (error) {
-    throw new UnavailableError('STORAGE_UNAVAILABLE', `the btrfs pool ${settings.storagePoolFile} cannot be used: ${(error as Error).message}`);
+    const why = (error as Error).message;
+    throw new UnavailableError('STORAGE_UNAVAILABLE', `the btrfs pool ${settings.storagePoolFile} cannot be used: ${why}`);
   }
   const root = join(mountPoint, 'volumes');
   const driver = new BtrfsVolumeDriver({ root, run });

@@ -74,7 +74,8 @@ async function fillPool(where: string): Promise<void> {
   await exec(['fallocate', '-l', String(fs.bavail * fs.bsize - 8 * MiB), join(where, 'fill0')], { timeoutMs: 120_000 });
   const dd = await exec(['dd', 'if=/dev/zero', `of=${join(where, 'fill')}`, 'bs=64K', 'status=none'], { allowFailure: true, timeoutMs: 120_000 });
   assert.match(dd.stderr, /No space left on device/, dd.stderr);
-  await exec(['sh', '-c', `i=0; while [ $i -lt 2000 ] && echo crumbs > "$1/crumb$i" 2>/dev/null; do i=$((i+1)); done`, 'fill', where], { timeoutMs: 120_000 });
+  const crumbs = 'i=0; while [ $i -lt 2000 ] && echo crumbs > "$1/crumb$i" 2>/dev/null; do i=$((i+1)); done';
+  await exec(['sh', '-c', crumbs, 'fill', where], { timeoutMs: 120_000 });
   await exec(['btrfs', 'filesystem', 'sync', where]);
 }
 
@@ -162,11 +163,12 @@ t('a node that cannot be rebuilt on a full pool is retried with growing pauses, 
   assert.equal(five.map((r) => r.failures), [1, 2, 3, 4, 5], 'one failure per attempt, counted');
   const pauses = five.map((r) => Date.parse(r.retryAt) - Date.parse(r.failedAt));
   assert.equal(pauses, [0, BASE_MS, 2 * BASE_MS, 4 * BASE_MS, 8 * BASE_MS], `pauses ${pauses.join(', ')} ms`);
+  const apart = five.map((r, i) => (i ? Date.parse(r.failedAt) - Date.parse(five[i - 1]!.failedAt) : 0));
   for (let i = 1; i < five.length; i++) {
-    const waited = Date.parse(five[i]!.failedAt) - Date.parse(five[i - 1]!.failedAt);
-    assert.ok(Date.parse(five[i]!.failedAt) >= Date.parse(five[i - 1]!.retryAt), `attempt ${i + 1} came ${waited} ms after attempt ${i}, before its pause of ${pauses[i - 1]} ms was over`);
+    const early = `attempt ${i + 1} came ${apart[i]} ms after attempt ${i}, before its pause of ${pauses[i - 1]} ms was over`;
+    assert.ok(Date.parse(five[i]!.failedAt) >= Date.parse(five[i - 1]!.retryAt), early);
   }
-  console.log(`retries on a full pool: attempts ${five.map((r, i) => (i ? Date.parse(r.failedAt) - Date.parse(five[i - 1]!.failedAt) : 0)).join(', ')} ms apart; pauses ${pauses.join(', ')} ms`);
+  console.log(`retries on a full pool: attempts ${apart.join(', ')} ms apart; pauses ${pauses.join(', ')} ms`);
 
   // the owner frees space: the next retry rebuilds the node with its volume as it was
   await exec(['sh', '-c', 'rm -f "$1"/fill0 "$1"/fill "$1"/crumb*', 'free', volume]);

@@ -62,6 +62,7 @@ test('btrfs on a state directory not on btrfs: refused while directory volumes a
   const state = await stateDir();
   if (await isBtrfs(state)) return;
   const old = await oldVolume(state);
+  testPool(join(state, 'storage'), 'pool', 256 * MiB); // only so that a pool made by mistake goes at cleanup
   let error: unknown;
   await openStorage(settings(state, 'btrfs')).catch((e: unknown) => { error = e; });
   assert.instance(error, StationError);
@@ -71,7 +72,7 @@ test('btrfs on a state directory not on btrfs: refused while directory volumes a
   assert.is(await readFile(join(old, 'kept'), 'utf8'), 'from before');
 });
 
-test('btrfs on a state directory not on btrfs: a loop-backed pool is made, mounted and reused; volumes are subvolumes with quotas', async () => {
+test('btrfs elsewhere: a loop-backed pool is made, mounted and reused; volumes are subvolumes with quotas', async () => {
   const state = await stateDir();
   if (await isBtrfs(state)) return;
   const pool = testPool(join(state, 'storage'), 'pool', 256 * MiB); // the same file and mount point: its cleanup
