@@ -104,13 +104,15 @@ export async function startAgent(options: AgentOptions = {}): Promise<AgentHandl
  */
 export async function fetchInNetns(netns: string, url: string, init: RequestInit = {}): Promise<Response> {
   const { exec } = await import('../../agent/exec.ts');
-  const args = ['curl', '-sS', '-i', '--max-time', '10', '-X', init.method ?? 'GET'];
+  // A node create answers when the node is built (a Debian template with packages: tens of seconds on
+  // a loaded 2-core machine), so a request may take as long as a user's curl would wait for it.
+  const args = ['curl', '-sS', '-i', '--max-time', '180', '-X', init.method ?? 'GET'];
   new Headers(init.headers).forEach((v, k) => {
     args.push('-H', `${k}: ${v}`);
   });
   if (init.body !== undefined && init.body !== null) args.push('--data-binary', '@-');
   args.push(url);
-  const out = await exec(args, { netns, input: typeof init.body === 'string' ? init.body : undefined, timeoutMs: 15_000 });
+  const out = await exec(args, { netns, input: typeof init.body === 'string' ? init.body : undefined, timeoutMs: 190_000 });
   const text = out.stdout;
   const split = text.indexOf('\r\n\r\n');
   const head = text.slice(0, split).split('\r\n');
