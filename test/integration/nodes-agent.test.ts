@@ -122,6 +122,8 @@ t('the CLI lists, shows and runs commands in nodes', async () => {
   const status = JSON.parse((await station('status', '--json')).stdout);
   assert.is(status.summaries.nodes.total, 1);
   assert.is(status.summaries.nodes.running, 1);
+  // the default storage on a state directory not on btrfs: plain directories, where volumes always were
+  if ((await exec(['stat', '-f', '-c', '%T', stateDir])).stdout.trim() !== 'btrfs') assert.is(status.summaries.nodes.storageDriver, 'dir');
 });
 
 t('stop, start, restart and recreate keep the volume data and the address', async () => {

@@ -112,7 +112,7 @@ t('a PATCH whose build fails is rolled back: the same spec, running, built from 
   await service.create({ name: web, template: 'debian', volumes: [{ name: 'data', path: '/data' }], resources: { memoryMB: 256 }, modules });
   const volume = join(pool.mountPoint, 'volumes', web, 'data');
   assert.is((await exec(['stat', '-c', '%i', volume])).stdout.trim(), '256', 'the volume is a btrfs subvolume on the pool (inode 256)');
-  assert.is((await waitFor('exec in the node', () => nodes.actions().exec(web, ['sh', '-c', `echo "${marker}" > /data/marker`]).catch(() => null), 60_000)).exitCode, 0);
+  assert.is((await waitFor('exec in the node', () => nodes.actions().exec(web, ['sh', '-c', `echo "${marker}" > /data/marker`]).catch(() => null), 120_000)).exitCode, 0);
   assert.is(await readMarker(), marker);
   const before = await service.get(web, false);
   const buildBefore = await readFile(join(lxcPath, web, 'station-build.json'), 'utf8');
@@ -131,7 +131,7 @@ t('a PATCH whose build fails is rolled back: the same spec, running, built from 
   assert.is(after.address, before.address);
   assert.is(after.error, null, 'the roll-back succeeded: no failure is left on the node');
   assert.is(await readFile(join(lxcPath, web, 'station-build.json'), 'utf8'), buildBefore, 'the container is built from the old spec');
-  assert.is(await waitFor('the node answering again', readMarker, 60_000), marker, 'the volume data is there');
+  assert.is(await waitFor('the node answering again', readMarker, 120_000), marker, 'the volume data is there');
   assert.equal(nodes.health(), { state: 'ok' });
   assert.ok(seen.some((e) => e.type === 'node.error'), 'the failure was announced');
   assert.not.ok(seen.some((e) => e.type === 'node.updated'), 'no update was announced');
@@ -173,12 +173,12 @@ t('a node that cannot be rebuilt on a full pool is retried with growing pauses, 
   // the owner frees space: the next retry rebuilds the node with its volume as it was
   await exec(['sh', '-c', 'rm -f "$1"/fill0 "$1"/fill "$1"/crumb*', 'free', volume]);
   await exec(['btrfs', 'filesystem', 'sync', volume]);
-  await waitFor('the node running again (its node.state event)', async () => back, 60_000);
+  await waitFor('the node running again (its node.state event)', async () => back, 180_000);
   assert.is(nodes.actions().retryState(web), null, 'the streak ended');
   const again = await nodes.actions().get(web, false);
   assert.is(again.error, null);
   assert.is(again.state, 'running');
-  assert.is(await waitFor('the node answering again', readMarker, 60_000), marker, 'the volume data is there');
+  assert.is(await waitFor('the node answering again', readMarker, 120_000), marker, 'the volume data is there');
   await waitFor('the subsystem ok again', async () => nodes.health().state === 'ok');
 });
 
