@@ -1,13 +1,18 @@
 // Which volume driver a station runs (storageDriver), on the real file systems: volumes made before
 // the storage room are found where they were; auto picks btrfs only where the state directory is on
 // btrfs; an explicit btrfs on another file system makes and mounts a loop-backed pool (and reuses
-// it at the next start), but refuses while directory volumes would be left behind.
+// it at the next start), but refuses while directory volumes would be left behind: the nodes subsystem
+// is then off with that reason and the agent runs on.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { exec } from '../../agent/exec.ts';
+import { EventBus } from '../../agent/events.ts';
+import { LxcDriver } from '../../agent/nodes/lxc/driver.ts';
+import { NodesSubsystem } from '../../agent/nodes/subsystem.ts';
 import { StationError } from '../../agent/errors.ts';
 import { isBtrfs, isBtrfsSubvolume } from '../../agent/storage/btrfs-fs.ts';
 import { openStorage, type StorageSettings } from '../../agent/storage/select.ts';
@@ -70,6 +75,30 @@ test('btrfs on a state directory not on btrfs: refused while directory volumes a
   assert.match((error as Error).message, /web\/data/);
   assert.equal((await readdir(state)).sort(), ['volumes'], 'no pool file was made');
   assert.is(await readFile(join(old, 'kept'), 'utf8'), 'from before');
+});
+
+test('the nodes subsystem with a storage choice that cannot work is off with the reason (the agent runs on)', async () => {
+  const state = await stateDir();
+  if (await isBtrfs(state)) return;
+  await oldVolume(state);
+  testPool(join(state, 'storage'), 'pool', 256 * MiB); // only so that a pool made by mistake goes at cleanup
+  const log = pino({ level: 'silent' });
+  const lxcPath = join(state, 'lxc');
+  const nodes = new NodesSubsystem({
+    config: {
+      stateDir: state, lxcPath, bridge: 'stnobr0', nodeSubnet: '198.18.62.0/24', name: 'test', domain: 'mesh.internal', reconcileSeconds: 10,
+      ...settings(state, 'btrfs'),
+    },
+    driver: new LxcDriver({ lxcPath, templateCache: join(state, 'templates'), run: exec, log }), events: new EventBus(), log,
+  });
+  await nodes.start();
+  const health = nodes.health();
+  assert.is(health.state, 'off');
+  assert.match(health.reason ?? '', /node volumes cannot be stored: .*web\/data.*keep storageDriver dir/);
+  let code = '';
+  try { nodes.actions(); } catch (error) { code = (error as StationError).code; }
+  assert.is(code, 'NODES_UNAVAILABLE', 'the node routes answer 503');
+  await nodes.stop();
 });
 
 test('btrfs elsewhere: a loop-backed pool is made, mounted and reused; volumes are subvolumes with quotas', async () => {
