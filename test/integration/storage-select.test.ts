@@ -86,7 +86,7 @@ test('the nodes subsystem with a storage choice that cannot work is off with the
   const lxcPath = join(state, 'lxc');
   const nodes = new NodesSubsystem({
     config: {
-      stateDir: state, lxcPath, bridge: 'stnobr0', nodeSubnet: '198.18.62.0/24', name: 'test', domain: 'mesh.internal', reconcileSeconds: 10,
+      lxcPath, bridge: 'stnobr0', nodeSubnet: '198.18.62.0/24', name: 'test', domain: 'mesh.internal', reconcileSeconds: 10,
       ...settings(state, 'btrfs'),
     },
     driver: new LxcDriver({ lxcPath, templateCache: join(state, 'templates'), run: exec, log }), events: new EventBus(), log,
