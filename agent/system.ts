@@ -15,9 +15,11 @@ import { IndicatorSubsystem } from './indicator/indicator-subsystem.ts';
 import { MeshSubsystem } from './mesh/mesh-subsystem.ts';
 import { tunDevFor } from './mesh/mesh-state.ts';
 import { NodesSubsystem } from './nodes/subsystem.ts';
-import { NetworkSubsystem } from './network/network-subsystem.ts';
+import { NetworkSubsystem, type NodeNetworkInput } from './network/network-subsystem.ts';
+import type { NodeInventory } from './network/node-sync.ts';
+import type { MeshView } from './network/mesh-follow.ts';
 import { vethName } from './nodes/lxc/names.ts';
-import { meshFactsFrom } from './network/mesh-facts.ts';
+import { meshFactsFrom, type MeshFacts } from './network/mesh-facts.ts';
 import { LxcDriver } from './nodes/lxc/driver.ts';
 import { FleetSubsystem } from './fleet/fleet-subsystem.ts';
 import { fleetEnvironment } from './fleet/env.ts';
@@ -34,79 +36,113 @@ export interface SystemDeps {
   env?: NodeJS.ProcessEnv;
 }
 
-export class StationSystem {
+/**
+ * The composition root. Subsystems are built in the order of what they consult (each gets the
+ * narrow interfaces it uses, never a setter), and started in the order of the list at the end.
+ * The one cycle is the network's: the nodes and the mesh consult it (policy checks, counters, the
+ * nodes' Nebula firewall entries), and it follows them. It is built first and reads them through
+ * this system (nodeInputs, nodeSubnet, meshFacts), as the status service reads the subsystems:
+ * only once started, on their events.
+ */
+export class StationSystem implements NodeInventory, MeshView {
   readonly config: Config;
   readonly log: Logger;
   readonly run: Runner;
   readonly events = new EventBus();
   readonly metrics = new MetricsRegistry();
+  readonly status: StatusService;
   readonly hardware: HardwareSubsystem;
+  readonly fleet: FleetSubsystem;
+  readonly network: NetworkSubsystem;
+  readonly nodes: NodesSubsystem;
+  readonly mesh: MeshSubsystem;
   readonly wifi: WifiSubsystem;
   readonly discovery: DiscoverySubsystem;
   readonly indicator: IndicatorSubsystem;
-  readonly mesh: MeshSubsystem;
-  readonly nodes: NodesSubsystem;
-  readonly network: NetworkSubsystem;
-  readonly fleet: FleetSubsystem;
-  readonly status: StatusService;
   /** in start order; stopped in reverse */
   readonly subsystems: Subsystem[];
   private authService: AuthService | undefined;
   private started = false;
 
   constructor(deps: SystemDeps) {
-    this.config = deps.config;
+    const config = (this.config = deps.config);
     this.log = deps.log;
-    this.run = deps.run ?? exec;
-    this.hardware = new HardwareSubsystem({ run: this.run, events: this.events, log: this.log.child({ subsystem: 'hardware' }), nodePath: this.config.lxcPath, refreshSeconds: this.config.hardwareRefreshSeconds });
-    this.subsystems = [this.hardware];
-    const nodesLog = this.log.child({ subsystem: 'nodes' });
-    // Under balena, node changes wait for the fleet's hand-over and hold the update lock (agent/fleet);
-    // with the fleet subsystem turned off nothing would ever grant ownership, so nodes are not gated.
-    this.fleet = new FleetSubsystem({ env: fleetEnvironment(deps.env ?? process.env), stateDir: this.config.stateDir, log: this.log.child({ subsystem: 'fleet' }), status: () => this.status.status(), reportSeconds: this.config.fleetReportSeconds });
-    const lxcDriver = new LxcDriver({ lxcPath: this.config.lxcPath, templateCache: this.config.templateCache, run: this.run, log: nodesLog });
-    this.nodes = new NodesSubsystem({ config: this.config, events: this.events, log: nodesLog, driver: this.isDisabled('fleet') ? lxcDriver : gateDriver(lxcDriver, this.fleet), validatePolicy: (name, policy) => this.network.validateCandidate(name, policy), trafficCounters: (name) => this.network.countersFor(name),
-      danglingReferences: (name, policy, localNodes) => this.network.danglingReferences(name, policy, localNodes),
-      // node traffic to other stations' nodes keeps its addresses: the mesh routes node subnets
-      routedInterfaces: [tunDevFor(this.config.stateDir, this.config.meshTunDev)] });
-    this.fleet.onRelease(async () => { this.log.info({ nodes: await stopAllNodes(lxcDriver, 20) }, 'fleet: nodes stopped for the next agent'); });
-    this.fleet.onTakeover(() => this.nodes.reconcileNow());
-    this.subsystems.push(this.nodes);
-    // Traffic control and names for the nodes: follows the node service (node.* events) and the mesh.
-    this.network = new NetworkSubsystem({
-      config: this.config, run: this.run, events: this.events, log: this.log.child({ subsystem: 'network' }),
-      nodeSource: () => this.nodes.actions().list().filter((v) => v.state !== 'deleting').map((v) => ({ name: v.name, address: v.address, policy: v.spec.network, port: vethName(v.name) })),
-      // owner, peers' APIs (for Dynamic Alias), the mesh interface and who has which mesh address
-      meshSource: () => meshFactsFrom(this.mesh.info(), this.mesh.peers(), this.config),
-      nodeSubnetSource: () => this.nodes.subnetCidr(),
-    });
-    this.subsystems.push(this.network);
-    this.mesh = new MeshSubsystem({ config: this.config, run: this.run, events: this.events, log: this.log.child({ subsystem: 'mesh' }) });
-    this.subsystems.push(this.mesh);
-    // In a mesh, nodes use the subnet the owner's authority allocated to this station (peers route
-    // it here over Nebula); nodes made before joining move to it, and the resolver and table follow.
-    this.mesh.onNodeSubnet(async (cidr) => {
-      await this.nodes.useSubnet(cidr);
-      await this.network.setNodeSubnet(this.nodes.subnetCidr());
-    });
-    // The nodes' mesh-facing policies become Nebula firewall entries (certificates carry owner-NAME groups).
-    this.mesh.setFirewallSource(() => this.network.meshFirewall());
-    // What a person sees and touches: Wi-Fi onboarding, mDNS, the LED, link button and pairing window.
-    this.wifi = new WifiSubsystem({ run: this.run, events: this.events, log: this.log.child({ subsystem: 'wifi' }), config: this.config });
-    this.discovery = new DiscoverySubsystem({ config: this.config, events: this.events, log: this.log.child({ subsystem: 'discovery' }) });
-    this.indicator = new IndicatorSubsystem({
-      config: this.config, events: this.events, log: this.log.child({ subsystem: 'indicator' }), auth: () => this.auth,
-      ledInputs: () => ({ started: this.started, health: this.status.status().health, hotspot: this.wifi.hotspotActive }),
-      resetNetwork: () => this.wifi.resetNetwork(),
-    });
-    this.subsystems.push(this.wifi, this.discovery);
-    // First to start, last to stop: the LED blinks "booting" while the others start, and goes dark last.
-    this.subsystems.unshift(this.indicator);
-    // Last: under a balena hand-over its start waits until the previous agent has released the nodes.
-    this.subsystems.push(this.fleet);
+    const run = (this.run = deps.run ?? exec);
+    const events = this.events;
+    const log = (subsystem: string): Logger => deps.log.child({ subsystem });
     this.status = new StatusService(this);
     this.status.registerMetrics(this.metrics);
     this.events.subscribe(() => this.status.invalidate());
+
+    this.hardware = new HardwareSubsystem({ run, events, log: log('hardware'), nodePath: config.lxcPath, refreshSeconds: config.hardwareRefreshSeconds });
+    const status = this.status;
+    const fleet = (this.fleet = new FleetSubsystem({
+      env: fleetEnvironment(deps.env ?? process.env), stateDir: config.stateDir, log: log('fleet'),
+      status: () => status.status(), reportSeconds: config.fleetReportSeconds,
+    }));
+    // Traffic control and names for the nodes: follows the node service (node.* events) and the mesh (mesh.*).
+    const network = (this.network = new NetworkSubsystem({ config, run, events, log: log('network'), nodes: this, mesh: this }));
+
+    const nodesLog = log('nodes');
+    const lxc = new LxcDriver({ lxcPath: config.lxcPath, templateCache: config.templateCache, run, log: nodesLog });
+    const nodes = (this.nodes = new NodesSubsystem({
+      config, events, log: nodesLog,
+      // Under balena, node changes wait for the fleet's hand-over and hold the update lock (agent/fleet);
+      // with the fleet subsystem turned off nothing would ever grant ownership, so nodes are not gated.
+      driver: this.isDisabled('fleet') ? lxc : gateDriver(lxc, fleet),
+      validatePolicy: (name, policy) => network.validateCandidate(name, policy),
+      trafficCounters: (name) => network.countersFor(name),
+      danglingReferences: (name, policy, localNodes) => network.danglingReferences(name, policy, localNodes),
+      // node traffic to other stations' nodes keeps its addresses: the mesh routes node subnets
+      routedInterfaces: [tunDevFor(config.stateDir, config.meshTunDev)],
+    }));
+    fleet.onRelease(async () => { deps.log.info({ nodes: await stopAllNodes(lxc, 20) }, 'fleet: nodes stopped for the next agent'); });
+    fleet.onTakeover(() => nodes.reconcileNow());
+
+    this.mesh = new MeshSubsystem({
+      config, run, events, log: log('mesh'),
+      // The nodes' mesh-facing policies become Nebula firewall entries (certificates carry owner-NAME groups).
+      nodeFirewall: network,
+      // In a mesh, nodes use the subnet the owner's authority allocated to this station (peers route
+      // it here over Nebula); nodes made before joining move to it, and the resolver and table follow.
+      nodeSubnet: { useSubnet: async (cidr) => { await nodes.useSubnet(cidr); await network.setNodeSubnet(nodes.subnetCidr()); } },
+    });
+    // What a person sees and touches: Wi-Fi onboarding, mDNS, the LED, link button and pairing window.
+    const wifi = (this.wifi = new WifiSubsystem({ run, events, log: log('wifi'), config }));
+    this.discovery = new DiscoverySubsystem({ config, events, log: log('discovery') });
+    this.indicator = new IndicatorSubsystem({
+      config, events, log: log('indicator'), auth: () => this.auth,
+      ledInputs: () => ({ started: this.started, health: status.status().health, hotspot: wifi.hotspotActive }),
+      resetNetwork: () => wifi.resetNetwork(),
+    });
+
+    this.subsystems = [
+      // First to start, last to stop: the LED blinks "booting" while the others start, and goes dark last.
+      this.indicator,
+      this.hardware,
+      this.nodes,
+      this.network,
+      this.mesh,
+      this.wifi,
+      this.discovery,
+      // Last: under a balena hand-over its start waits until the previous agent has released the nodes.
+      this.fleet,
+    ];
+  }
+
+  /** The network's view of the nodes (NodeInventory): every node not being deleted, with its bridge port. */
+  nodeInputs(): NodeNetworkInput[] {
+    const views = this.nodes.actions().list().filter((v) => v.state !== 'deleting');
+    return views.map((v) => ({ name: v.name, address: v.address, policy: v.spec.network, port: vethName(v.name) }));
+  }
+
+  nodeSubnet(): string {
+    return this.nodes.subnetCidr();
+  }
+
+  /** The network's view of the mesh (MeshView): owner, peers' APIs (for Dynamic Alias), interface, who has which address. */
+  meshFacts(): MeshFacts {
+    return meshFactsFrom(this.mesh.info(), this.mesh.peers(), this.config);
   }
 
   get auth(): AuthService {

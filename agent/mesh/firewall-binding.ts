@@ -8,8 +8,10 @@
 // ranges, narrowed to what the entry names) plus `ca_sha`. Our own CA needs none: a separate rule
 // already admits its certificates to everything.
 import { cidrsOverlap, cidrWithin } from './addresses.ts';
-import type { NebulaFirewallEntry } from './nebula-config.ts';
 import { ownerOfGroup } from '../lib/cert-groups.ts';
+
+/** One Nebula firewall rule as the config file has it (nebula-config.ts renders them). */
+export interface NebulaFirewallEntry { port: string; proto: string; host?: string; group?: string; cidr?: string; local_cidr?: string; ca_sha?: string }
 
 export interface CaScope { fingerprint: string; ranges: string[] }
 

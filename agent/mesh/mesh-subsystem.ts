@@ -26,7 +26,20 @@ import { PeerMonitor, stuckPeers, type PeerView } from './peers.ts';
 /** at most one stuck-tunnel reset per this long */
 const HEAL_EVERY_MS = 120_000;
 
-export interface MeshDeps { config: Config; run: Runner; events: EventBus; log: Logger }
+/** The nodes' Nebula firewall entries (the Network Node): read at each apply and on network.applied. */
+export interface NodeFirewallSource { meshFirewall(): NonNullable<NebulaConfigInput['nodes']> }
+
+/** Who moves the nodes into the subnet the authority allocated to this station (awaited at each apply). */
+export interface NodeSubnetUser { useSubnet(cidr: string): Promise<void> }
+
+export interface MeshDeps {
+  config: Config;
+  run: Runner;
+  events: EventBus;
+  log: Logger;
+  nodeFirewall?: NodeFirewallSource;
+  nodeSubnet?: NodeSubnetUser;
+}
 
 export interface MeshInfo {
   state: 'none' | 'starting' | 'up' | 'down' | 'revoked';
@@ -64,9 +77,9 @@ export class MeshSubsystem implements Subsystem {
   private authorityOnline = new Set<string>();
   private lastHealAt = 0;
   private startError: string | undefined;
-  private firewallSource: (() => NonNullable<NebulaConfigInput['nodes']>) | undefined;
-  private nodeSubnetListener: ((cidr: string) => Promise<void>) | undefined;
   private notifiedSubnet = '';
+  /** what mesh.peers last said (undefined: nothing yet, so the first look is always published) */
+  private announcedPeers: string | undefined;
   private unsubscribe: (() => void) | undefined;
   private caWarnings: string[] = [];
   private casChecked = '';
@@ -98,25 +111,13 @@ export class MeshSubsystem implements Subsystem {
     }
     // Node policies changed: their Nebula firewall entries may have too (apply reloads only on change).
     this.unsubscribe = this.deps.events.subscribe((e) => {
-      if (e.type === 'network.applied' && this.firewallSource) void this.apply().catch((error: unknown) => this.deps.log.warn({ err: error }, 'mesh firewall update failed'));
+      if (e.type === 'network.applied' && this.deps.nodeFirewall) void this.apply().catch((error: unknown) => this.deps.log.warn({ err: error }, 'mesh firewall update failed'));
     });
     const sync = setInterval(() => void this.sync(), this.deps.config.meshSyncSeconds * 1000);
     const probe = setInterval(() => void this.probe(), 5000);
     this.timers.push(sync, probe);
     for (const t of this.timers) t.unref();
-  }
-
-  /** Where the nodes' Nebula firewall entries come from (the Network Node); wired in system.ts. */
-  setFirewallSource(source: () => NonNullable<NebulaConfigInput['nodes']>): void {
-    this.firewallSource = source;
-  }
-
-  /**
-   * Who is told the node subnet the authority allocated to this station (the node service, which
-   * re-addresses nodes made before joining); called at start and whenever it changes.
-   */
-  onNodeSubnet(listener: (cidr: string) => Promise<void>): void {
-    this.nodeSubnetListener = listener;
+    this.announcePeers();
   }
 
   async stop(): Promise<void> {
@@ -183,12 +184,19 @@ export class MeshSubsystem implements Subsystem {
   }
 
   revoke(name: string): Promise<MemberRecord> {
-    return this.authority.revoke(name);
+    return this.afterwards(this.authority.revoke(name));
   }
 
   /** Lets a revoked name enrol again (authority only); its old certificates stay blocked. */
   readmit(name: string): Promise<MemberRecord> {
-    return this.authority.readmit(name);
+    return this.afterwards(this.authority.readmit(name));
+  }
+
+  /** A change the authority made without a Nebula apply is still announced (mesh.peers). */
+  private async afterwards<T>(change: Promise<T>): Promise<T> {
+    const result = await change;
+    this.announcePeers();
+    return result;
   }
 
   exportCa(passphrase: string): Promise<CaExport> {
@@ -217,7 +225,7 @@ export class MeshSubsystem implements Subsystem {
   /** A member announces over the mesh that it leaves: its certificate is blocked like a revocation. */
   async memberLeaves(remoteAddress: string, localAddress: string | undefined): Promise<MemberRecord> {
     const member = this.identify(remoteAddress, localAddress);
-    return this.authority.revoke(member.name, { left: true });
+    return this.afterwards(this.authority.revoke(member.name, { left: true }));
   }
 
   async leave(): Promise<MeshInfo> {
@@ -234,6 +242,7 @@ export class MeshSubsystem implements Subsystem {
     await this.doc.update(() => emptyMeshState());
     this.applier.reset();
     this.deps.events.publish('mesh.left', { owner: s.owner });
+    this.announcePeers();
     return this.info();
   }
 
@@ -259,22 +268,38 @@ export class MeshSubsystem implements Subsystem {
     await this.checkCas(s);
     // A first look at the peers soon after (re)starting, rather than at the next 5 s tick.
     if ((await this.applier.apply(s)) === 'restarted') setTimeout(() => void this.probe(), 1500).unref();
+    // Before the nodes move: the network's reaction to the peers is then queued ahead of the move's
+    // re-apply, which this apply awaits, so a create or join answers with the table already updated.
+    this.announcePeers();
     await this.announceNodeSubnet(s.nodeSubnet ?? '');
   }
 
+  /**
+   * mesh.peers, with the peers' names: published when what this station knows of its peers changes
+   * (who they are, their owners, addresses, node subnets, lighthouse roles) or its own Nebula comes
+   * up or goes away, so followers (the Network Node) read peers() and info() again instead of polling.
+   */
+  private announcePeers(): void {
+    const live = this.peers().filter((p) => !p.revoked);
+    const key = JSON.stringify([this.info().state, this.doc.get().owner, live.map((p) => [p.name, p.owner, p.address, p.nodeSubnet, p.lighthouse])]);
+    if (key === this.announcedPeers) return;
+    this.announcedPeers = key;
+    this.deps.events.publish('mesh.peers', { peers: live.map((p) => p.name).sort() });
+  }
+
   private async announceNodeSubnet(cidr: string): Promise<void> {
-    if (!cidr || cidr === this.notifiedSubnet || !this.nodeSubnetListener) return;
+    if (!cidr || cidr === this.notifiedSubnet || !this.deps.nodeSubnet) return;
     this.notifiedSubnet = cidr;
-    await this.nodeSubnetListener(cidr).catch((error: unknown) => {
+    await this.deps.nodeSubnet.useSubnet(cidr).catch((error: unknown) => {
       this.notifiedSubnet = '';
       this.deps.log.error({ err: error, nodeSubnet: cidr }, 'moving the nodes to the mesh node subnet failed; retried at the next change');
     });
   }
 
   private nodeFirewall(): NebulaConfigInput['nodes'] {
-    if (!this.firewallSource) return undefined;
+    if (!this.deps.nodeFirewall) return undefined;
     try {
-      return this.firewallSource();
+      return this.deps.nodeFirewall.meshFirewall();
     } catch (error) {
       // Without the nodes' entries the mesh still works for the station itself.
       this.deps.log.warn({ err: error }, 'node firewall entries unavailable');
@@ -290,6 +315,7 @@ export class MeshSubsystem implements Subsystem {
       if (result === 'revoked') {
         await this.doc.update((d) => { d.revokedAt = new Date().toISOString(); });
         this.deps.events.publish('mesh.revoked', {});
+        this.announcePeers();
         return;
       }
       const body = result.directory;

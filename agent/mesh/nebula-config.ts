@@ -3,7 +3,7 @@
 import { isIPv4 } from 'node:net';
 import { inCidr, MESH_NETWORK } from './addresses.ts';
 import { isEndpoint } from './endpoint.ts';
-import { bindToCas } from './firewall-binding.ts';
+import { bindToCas, type NebulaFirewallEntry } from './firewall-binding.ts';
 import { toYaml, type YamlValue } from './yaml.ts';
 
 export interface FirewallAllow { port: string; proto: 'tcp' | 'udp' | 'icmp' | 'any' }
@@ -38,7 +38,7 @@ export interface NebulaConfigInput {
 }
 
 /** A Nebula firewall entry as given (port, proto and who: host, group, cidr, local_cidr, ca_sha). */
-export interface NebulaFirewallEntry { port: string; proto: string; host?: string; group?: string; cidr?: string; local_cidr?: string; ca_sha?: string }
+export type { NebulaFirewallEntry } from './firewall-binding.ts';
 
 const entry = (e: NebulaFirewallEntry): { [key: string]: string } =>
   Object.fromEntries(Object.entries(e).filter((kv): kv is [string, string] => typeof kv[1] === 'string'));

@@ -1,55 +1,51 @@
-// Keeps the Network Node in step with the node service and the mesh without either calling us:
-// any node.* event (created, updated, deleted, state) re-applies the station's nodes shortly after
-// (changes in a burst are applied once), a slow periodic pass catches anything missed, and the
-// mesh's owner and peer list are followed for Dynamic Alias. Applying an unchanged set is a no-op.
+// Keeps the Network Node in step with the node service without it calling us: any node.* event
+// (created, updated, deleted, state) re-applies the station's nodes shortly after (changes in a
+// burst are applied once), and a slow periodic pass catches anything missed (a node that changed
+// behind the agent's back). Applying an unchanged set is a no-op.
 import type { EventBus } from '../events.ts';
 import type { Logger } from '../log.ts';
-import type { MeshFacts } from './mesh-facts.ts';
-import type { NetworkSubsystem, NodeNetworkInput } from './network-subsystem.ts';
+import type { ApplyResult, NodeNetworkInput } from './types.ts';
 
 const DEBOUNCE_MS = 50;
 const PERIOD_MS = 15_000;
-const MESH_PERIOD_MS = 3_000;
+
+/** The station's nodes as the network needs them (the node service's list, read on its events). */
+export interface NodeInventory {
+  /** every node that is not being deleted, with its bridge port; undefined while the node service is off */
+  nodeInputs(): NodeNetworkInput[] | undefined;
+  /** the node subnet in use (the configured one, or the one the mesh allocated) */
+  nodeSubnet(): string;
+}
 
 export interface NodeSyncDeps {
-  network: NetworkSubsystem;
+  apply(nodes: NodeNetworkInput[]): Promise<ApplyResult>;
+  nodes: NodeInventory;
   events: EventBus;
   log: Logger;
-  nodeSource?: () => NodeNetworkInput[] | undefined;
-  meshSource?: () => MeshFacts | undefined;
 }
 
 export class NodeSync {
   private readonly deps: NodeSyncDeps;
   private unsubscribe: (() => void) | undefined;
-  private timers: NodeJS.Timeout[] = [];
+  private timer: NodeJS.Timeout | undefined;
   private pending: NodeJS.Timeout | undefined;
   private lastError = '';
-  private lastPeers = '';
-  private lastMesh = '';
 
   constructor(deps: NodeSyncDeps) {
     this.deps = deps;
   }
 
   start(): void {
-    if (this.deps.nodeSource) {
-      this.unsubscribe = this.deps.events.subscribe((event) => { if (event.type.startsWith('node.')) this.soon(); });
-      this.timers.push(setInterval(() => this.soon(), PERIOD_MS));
-      this.soon();
-    }
-    if (this.deps.meshSource) {
-      this.timers.push(setInterval(() => this.followMesh(), MESH_PERIOD_MS));
-      this.followMesh();
-    }
-    for (const t of this.timers) t.unref();
+    this.unsubscribe = this.deps.events.subscribe((event) => { if (event.type.startsWith('node.')) this.soon(); });
+    this.timer = setInterval(() => this.soon(), PERIOD_MS);
+    this.timer.unref();
+    this.soon();
   }
 
   stop(): void {
     this.unsubscribe?.();
-    for (const t of this.timers) clearInterval(t);
+    clearInterval(this.timer);
     clearTimeout(this.pending);
-    this.timers = [];
   }
 
   private soon(): void {
@@ -61,13 +57,13 @@ export class NodeSync {
   private async syncNodes(): Promise<void> {
     let nodes: NodeNetworkInput[] | undefined;
     try {
-      nodes = this.deps.nodeSource!();
+      nodes = this.deps.nodes.nodeInputs();
     } catch {
       return; // the node service is not up (yet): nothing to follow
     }
     if (!nodes) return;
     try {
-      await this.deps.network.apply(nodes);
+      await this.deps.apply(nodes);
       this.lastError = '';
     } catch (error) {
       const message = (error as Error).message;
@@ -75,27 +71,5 @@ export class NodeSync {
       if (message !== this.lastError) this.deps.log.error({ err: message }, 'node policies not applied; the previous rules stay');
       this.lastError = message;
     }
-  }
-
-  private followMesh(): void {
-    let mesh: ReturnType<NonNullable<NodeSyncDeps['meshSource']>>;
-    try {
-      mesh = this.deps.meshSource!();
-    } catch {
-      return;
-    }
-    if (!mesh) return;
-    this.deps.network.setOwner(mesh.owner ?? undefined);
-    const key = JSON.stringify(mesh.peers);
-    if (key !== this.lastPeers) {
-      this.lastPeers = key;
-      this.deps.network.setAliasPeers(mesh.peers);
-    }
-    if (!mesh.meshInterface) return;
-    const facts = { meshInterface: mesh.meshInterface, meshSubnets: mesh.meshSubnets ?? [], owner: mesh.owner ?? undefined, directory: { nodes: {}, owners: mesh.owners ?? {}, groups: mesh.groups ?? {} } };
-    const factsKey = JSON.stringify(facts);
-    if (factsKey === this.lastMesh) return;
-    this.lastMesh = factsKey;
-    this.deps.network.setMesh(facts).catch((error: Error) => this.deps.log.error({ err: error.message }, 'applying mesh facts failed'));
   }
 }

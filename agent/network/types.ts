@@ -70,3 +70,17 @@ export interface CompiledRuleset {
   text: string;
   counters: CounterInfo[];
 }
+
+/** A node as the node service hands it over: policy not yet validated. */
+export interface NodeNetworkInput { name: string; address: string; policy?: unknown; /** host-side bridge port (veth) */ port?: string }
+
+/** What the network knows of the mesh once it is up (the table and the Nebula entries follow it). */
+export interface MeshNetworkFacts {
+  meshInterface?: string;
+  meshSubnets: string[];
+  directory?: PeerDirectory;
+  /** the owner this station's aliases are published under (ALIAS.OWNER.<domain>) */
+  owner?: string;
+}
+
+export interface ApplyResult { nodes: number; counters: number; ms: number; changed: boolean }

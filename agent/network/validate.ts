@@ -93,3 +93,20 @@ export function danglingNodeReferences(policy: NetworkPolicy, known: Iterable<st
   }
   return [...out].sort();
 }
+
+/**
+ * One node's new or changed policy against the station's other nodes (exposed ports, aliases):
+ * the candidate alone first, so its own mistakes are named before clashes with the others.
+ */
+export function validateCandidate(name: string, policy: unknown, others: Record<string, unknown>, options: ValidateOptions = {}): void {
+  validatePolicies({ [name]: policy ?? {} }, options);
+  validatePolicies({ ...others, [name]: policy ?? {} }, options);
+}
+
+/** The node:NAME references of a policy that name none of `known` now; none for a policy that is not valid. */
+export function danglingReferences(name: string, policy: unknown, known: string[]): string[] {
+  if (policy === undefined || policy === null) return [];
+  let valid: NetworkPolicy;
+  try { valid = checkPolicyShape(name, policy); } catch { return []; }
+  return danglingNodeReferences(valid, [name, ...known]);
+}

@@ -53,7 +53,7 @@ test('a reference that is not a node name is still refused (400)', () => {
 function subsystem(nodes: NodeNetworkInput[]): NetworkSubsystem {
   const config = { stateDir: '/nonexistent', bridge: 'stbr0', nodeSubnet: '10.134.0.0/24', name: 's1', domain: 'mesh.internal', httpPort: 8088 } as Config;
   const run = (): never => { throw new Error('no program runs in this test'); };
-  return new NetworkSubsystem({ config, run, events: new EventBus(), log: pino({ level: 'silent' }), nodeSource: () => nodes });
+  return new NetworkSubsystem({ config, run, events: new EventBus(), log: pino({ level: 'silent' }), nodes: { nodeInputs: () => nodes, nodeSubnet: () => config.nodeSubnet } });
 }
 
 test('the node service may create b (ingress from node:a) before a, and sees which references dangle', () => {
