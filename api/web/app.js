@@ -166,6 +166,18 @@ function renderHardware() {
     h('span', { class: c.available ? 'ok-mark' : 'bad-mark' }, c.available ? '✓' : '✕'), h('b', null, c.id), h('span', { class: 'why' }, c.reason))));
 }
 
+// The last node.progress line of a node while it is built: until its build ends (node.created,
+// node.error, node.deleted, node.state running), and once it has a container at most
+// PROGRESS_FRESH_MS after the last line (a rebuild, e.g. onto a new subnet, may end without any of
+// those events; a first build has no container until its last steps).
+const PROGRESS_FRESH_MS = 10_000;
+function buildLine(n) {
+  const p = state.progress[n.name];
+  if (!p) return undefined;
+  if (n.state !== 'missing' && Date.now() - p.at > PROGRESS_FRESH_MS) { delete state.progress[n.name]; return undefined; }
+  return p.message;
+}
+
 // A node as the API sends it (api/schemas/nodes.ts): the list has no stats or traffic; those come
 // from GET /nodes/NAME (loadStats) for running nodes.
 function nodeView(n) {
@@ -179,7 +191,7 @@ function nodeView(n) {
     name: n.name, state: n.state || 'unknown', address: n.address || '', template: spec.template, cpuPercent: sample.cpuPercent,
     cpuSeconds: stats.cpuSeconds, mem: stats.memoryBytes, memLimit, fqdn: n.fqdn, error: n.error,
     rx: traffic ? traffic.ingress.allowed.bytes : undefined, tx: traffic ? traffic.egress.allowed.bytes : undefined,
-    progress: state.progress[n.name],
+    progress: buildLine(n),
   };
 }
 
@@ -392,7 +404,7 @@ function onEvent(e) {
 
 function onProgress(d) {
   if (!d.name) return;
-  state.progress[d.name] = d.message;
+  state.progress[d.name] = { message: d.message, at: Date.now() };
   // The node's record exists from the start of the build: a card not on screen yet comes with the list.
   if (state.nodes && state.nodes.some((n) => n.name === d.name)) renderNodes();
   else reload('nodes', loadNodes);
@@ -487,7 +499,7 @@ function wire() {
   });
   $('invite-copy').addEventListener('click', () => { $('invite-code').select(); navigator.clipboard && navigator.clipboard.writeText($('invite-code').value).catch(() => undefined); });
   // Relative times and the pairing countdown tick locally; the data itself only changes on events.
-  setInterval(() => { renderHeader(); renderPairing(); renderEvents(); }, 1000);
+  setInterval(() => { renderHeader(); renderPairing(); renderEvents(); if (Object.keys(state.progress).length) renderNodes(); }, 1000);
   // Pairing events go to token holders only, and EventSource sends no token: a signed-in page asks
   // for the window's state instead, while on screen (a press of the link button shows within 3 s).
   // A page that is not signed in never asks: it would only be refused.
