@@ -1,6 +1,6 @@
 // The Virtual Private Mesh subsystem: owns mesh.json, the key files and the Nebula process; renders
 // Nebula's config from the state (pure renderer) and keeps Nebula in line with it; members fetch
-// lighthouses and the blocklist from their authority over the mesh every few seconds.
+// lighthouses and the blocklist from their authority over the mesh every few seconds (upkeep.ts).
 import { rm } from 'node:fs/promises';
 import type { Config } from '../config/schema.ts';
 import { ConflictError, UnavailableError } from '../errors.ts';
@@ -12,19 +12,18 @@ import type { Subsystem, SubsystemHealth } from '../subsystem.ts';
 import { MeshAuthority, type Directory, type EnrolReply, type EnrolRequest } from './authority.ts';
 import type { CaExport } from './ca-export.ts';
 import { caWarnings, trustCa, type TrustInput } from './community.ts';
-import { checkDirectory, identifyCaller } from './identity.ts';
+import { identifyCaller } from './identity.ts';
+import { MeshUpkeep } from './upkeep.ts';
+import { meshInfo, type MeshInfo } from './mesh-info.ts';
 import type { MeshContext } from './context.ts';
 import { joinMesh } from './join.ts';
-import { announceLeave, fetchDirectory, publicApiUrls } from './station-client.ts';
-import { emptyMeshState, lighthousesOf, meshDocument, meshPaths, tunDevFor, type MemberRecord, type MeshPaths, type MeshState } from './mesh-state.ts';
+import { announceLeave, publicApiUrls } from './station-client.ts';
+import { emptyMeshState, meshDocument, meshPaths, tunDevFor, type MemberRecord, type MeshPaths, type MeshState } from './mesh-state.ts';
 import { NebulaCert } from './nebula-cert.ts';
 import type { NebulaConfigInput } from './nebula-config.ts';
 import { NebulaApplier } from './nebula-apply.ts';
 import { NebulaProcess } from './nebula-process.ts';
-import { PeerMonitor, stuckPeers, type PeerView } from './peers.ts';
-
-/** at most one stuck-tunnel reset per this long */
-const HEAL_EVERY_MS = 120_000;
+import { PeerMonitor, type PeerView } from './peers.ts';
 
 /** The nodes' Nebula firewall entries (the Network Node): read at each apply and on network.applied. */
 export interface NodeFirewallSource { meshFirewall(): NonNullable<NebulaConfigInput['nodes']> }
@@ -41,24 +40,7 @@ export interface MeshDeps {
   nodeSubnet?: NodeSubnetUser;
 }
 
-export interface MeshInfo {
-  state: 'none' | 'starting' | 'up' | 'down' | 'revoked';
-  role: MeshState['role'];
-  owner: string | null;
-  name: string;
-  address: string | null;
-  caFingerprint: string | null;
-  authority: string | null;
-  lighthouse: boolean;
-  lighthouses: { name: string; address: string; endpoints: string[] }[];
-  trusted: { owner: string; fingerprint: string }[];
-  members: number;
-  joinedAt: string | null;
-  syncedAt: string | null;
-  nebula: { running: boolean; pid: number | null; restarts: number; tunDev: string };
-  caPem: string | null;
-  nodeSubnet: string | null;
-}
+export type { MeshInfo } from './mesh-info.ts';
 
 export class MeshSubsystem implements Subsystem {
   readonly name = 'mesh';
@@ -71,11 +53,7 @@ export class MeshSubsystem implements Subsystem {
   readonly authority: MeshAuthority;
   private available = true;
   private readonly applier: NebulaApplier;
-  private timers: NodeJS.Timeout[] = [];
-  private lastSyncError: string | undefined;
-  /** what the authority reached at the last directory fetch (for stuck-tunnel detection) */
-  private authorityOnline = new Set<string>();
-  private lastHealAt = 0;
+  private readonly upkeep: MeshUpkeep;
   private startError: string | undefined;
   private notifiedSubnet = '';
   /** what mesh.peers last said (undefined: nothing yet, so the first look is always published) */
@@ -94,7 +72,11 @@ export class MeshSubsystem implements Subsystem {
     this.authority = new MeshAuthority(this.ctx);
     this.applier = new NebulaApplier({
       config: deps.config, paths: this.paths, nebula: this.nebula, nodeFirewall: () => this.nodeFirewall(),
-      onDeferredRestart: () => setTimeout(() => void this.probe(), 1500).unref(),
+      onDeferredRestart: () => this.upkeep.probeSoon(),
+    });
+    this.upkeep = new MeshUpkeep({
+      doc: this.doc, monitor: this.monitor, nebula: this.nebula, events: deps.events, log: deps.log, syncSeconds: deps.config.meshSyncSeconds,
+      apply: () => this.apply(), changed: () => this.announcePeers(),
     });
   }
 
@@ -113,17 +95,13 @@ export class MeshSubsystem implements Subsystem {
     this.unsubscribe = this.deps.events.subscribe((e) => {
       if (e.type === 'network.applied' && this.deps.nodeFirewall) void this.apply().catch((error: unknown) => this.deps.log.warn({ err: error }, 'mesh firewall update failed'));
     });
-    const sync = setInterval(() => void this.sync(), this.deps.config.meshSyncSeconds * 1000);
-    const probe = setInterval(() => void this.probe(), 5000);
-    this.timers.push(sync, probe);
-    for (const t of this.timers) t.unref();
+    this.upkeep.start();
     this.announcePeers();
   }
 
   async stop(): Promise<void> {
     this.unsubscribe?.();
-    for (const t of this.timers) clearInterval(t);
-    this.timers = [];
+    this.upkeep.stop();
     this.applier.reset();
     await this.nebula.stop();
   }
@@ -134,7 +112,7 @@ export class MeshSubsystem implements Subsystem {
     if (s.role === 'none') return { state: 'ok', reason: 'in no mesh yet' };
     if (s.revokedAt) return { state: 'degraded', reason: `the authority revoked this station at ${s.revokedAt}` };
     if (!this.nebula.running) return { state: 'degraded', reason: `nebula is not running (${this.startError ?? this.nebula.lastExit ?? 'starting'})` };
-    if (this.lastSyncError) return { state: 'degraded', reason: this.lastSyncError };
+    if (this.upkeep.syncError) return { state: 'degraded', reason: this.upkeep.syncError };
     return this.caWarnings.length ? { state: 'ok', reason: this.caWarnings.join('; ') } : { state: 'ok' };
   }
 
@@ -144,17 +122,8 @@ export class MeshSubsystem implements Subsystem {
   }
 
   info(): MeshInfo {
-    const s = this.doc.get();
-    const self = s.members.find((m) => m.address === s.address);
-    const state = s.role === 'none' ? 'none' : s.revokedAt ? 'revoked' : this.nebula.running ? 'up' : 'down';
-    return {
-      state, role: s.role, owner: s.owner || null, name: s.name || this.deps.config.name, address: s.address || null, caFingerprint: s.caFingerprint || null,
-      authority: s.authority?.name ?? null, lighthouse: self?.lighthouse ?? false, lighthouses: lighthousesOf(s),
-      trusted: s.trusted.map((t) => ({ owner: t.owner, fingerprint: t.fingerprint })), members: s.members.filter((m) => !m.revokedAt).length,
-      joinedAt: s.joinedAt, syncedAt: s.syncedAt,
-      nebula: { running: this.nebula.running, pid: this.nebula.pid ?? null, restarts: this.nebula.restarts, tunDev: tunDevFor(this.deps.config.stateDir, this.deps.config.meshTunDev) },
-      caPem: s.caPem || null, nodeSubnet: s.nodeSubnet || null,
-    };
+    const n = this.nebula;
+    return meshInfo(this.doc.get(), { running: n.running, pid: n.pid ?? null, restarts: n.restarts, tunDev: tunDevFor(this.deps.config.stateDir, this.deps.config.meshTunDev) }, this.deps.config.name);
   }
 
   private assertAvailable(): void {
@@ -267,7 +236,7 @@ export class MeshSubsystem implements Subsystem {
     if (s.role === 'none' || !this.available) return;
     await this.checkCas(s);
     // A first look at the peers soon after (re)starting, rather than at the next 5 s tick.
-    if ((await this.applier.apply(s)) === 'restarted') setTimeout(() => void this.probe(), 1500).unref();
+    if ((await this.applier.apply(s)) === 'restarted') this.upkeep.probeSoon();
     // Before the nodes move: the network's reaction to the peers is then queued ahead of the move's
     // re-apply, which this apply awaits, so a create or join answers with the table already updated.
     this.announcePeers();
@@ -304,46 +273,6 @@ export class MeshSubsystem implements Subsystem {
       // Without the nodes' entries the mesh still works for the station itself.
       this.deps.log.warn({ err: error }, 'node firewall entries unavailable');
       return undefined;
-    }
-  }
-
-  private async sync(): Promise<void> {
-    const s = this.doc.get();
-    if (s.role !== 'member' || !s.authority || s.revokedAt) return;
-    try {
-      const result = await fetchDirectory(s.authority);
-      if (result === 'revoked') {
-        await this.doc.update((d) => { d.revokedAt = new Date().toISOString(); });
-        this.deps.events.publish('mesh.revoked', {});
-        this.announcePeers();
-        return;
-      }
-      const body = result.directory;
-      checkDirectory(s, body);
-      const same = JSON.stringify(body.members) === JSON.stringify(s.members) && JSON.stringify(body.blocklist) === JSON.stringify(s.blocklist);
-      await this.doc.update((d) => {
-        d.members = body.members;
-        d.blocklist = body.blocklist;
-        d.syncedAt = new Date().toISOString();
-      });
-      this.authorityOnline = new Set([...(body.online ?? []), s.authority.address]);
-      this.lastSyncError = undefined;
-      if (!same) await this.apply();
-    } catch (error) {
-      this.lastSyncError = `cannot reach the authority ${s.authority.name} over the mesh (${(error as Error).message})`;
-    }
-  }
-
-  private async probe(): Promise<void> {
-    const s = this.doc.get();
-    if (s.role === 'none' || !this.nebula.running) return;
-    await this.monitor.probe(s).catch(() => undefined);
-    const stuck = s.role === 'member' ? stuckPeers(this.monitor.failing(s), this.authorityOnline, s.address, Date.now()) : [];
-    if (stuck.length && Date.now() - this.lastHealAt > HEAL_EVERY_MS) {
-      this.lastHealAt = Date.now();
-      this.deps.log.warn({ peers: stuck }, 'peers answer the authority but not this station: restarting Nebula to reset its tunnels');
-      this.deps.events.publish('mesh.tunnels.reset', { peers: stuck });
-      await this.nebula.restart();
     }
   }
 }

@@ -15,12 +15,10 @@ export interface AliasListing { station: string; domain: string; resolver: strin
 export class StationNames {
   readonly registry: AliasRegistry;
   private readonly exchange: AliasExchange;
-  private readonly station: string;
-  private readonly domain: string;
+  private readonly deps: NamesDeps;
 
   constructor(deps: NamesDeps) {
-    this.station = deps.station;
-    this.domain = deps.domain;
+    this.deps = deps;
     this.registry = new AliasRegistry(deps.domain, { station: deps.station });
     this.exchange = new AliasExchange({ registry: this.registry, log: deps.log, intervalMs: deps.pullMs });
   }
@@ -35,13 +33,14 @@ export class StationNames {
 
   /** Publishes this station's nodes under `owner` (the station's name until it is in a mesh). */
   setLocal(nodes: NodeNetwork[], owner: string | undefined): void {
+    const { station, domain } = this.deps;
     const entries = nodes.map((n) => ({ name: n.name, address: n.address, aliases: n.policy.aliases }));
-    this.registry.setLocalRecords(localRecords(entries, this.station, owner || this.station, this.domain, this.registry.localRecords(), Date.now()));
+    this.registry.setLocalRecords(localRecords(entries, station, owner || station, domain, this.registry.localRecords(), Date.now()));
   }
 
   /** Addresses of other stations' nodes (NAME.STATION, and NAME where only one station has it). */
   remoteNodes(): Record<string, string[]> {
-    return remoteNodeDirectory(this.registry.resolved(), this.station);
+    return remoteNodeDirectory(this.registry.resolved(), this.deps.station);
   }
 
   /** Calls `listener` when where other stations' nodes run changes (not on every record change). */
@@ -60,17 +59,10 @@ export class StationNames {
     this.exchange.setPeers(peers);
   }
 
-  peerStatus(): ReturnType<AliasExchange['peerStatus']> {
-    return this.exchange.peerStatus();
-  }
-
-  pullOnce(): Promise<void> {
-    return this.exchange.pullOnce();
-  }
-
   /** Every name this station answers (`local`: only its own records, what peers pull). */
   listing(scope: 'all' | 'local', resolver: string | null): AliasListing {
     const records = scope === 'local' ? this.registry.localRecords() : this.registry.resolved();
-    return { station: this.station, domain: this.domain, resolver, records: records.map((r) => ({ ...r, local: r.station === this.station })) };
+    const { station, domain } = this.deps;
+    return { station, domain, resolver, records: records.map((r) => ({ ...r, local: r.station === station })) };
   }
 }

@@ -223,15 +223,6 @@ export class NetworkSubsystem implements Subsystem {
     this.names.setPeers(peers);
   }
 
-  aliasPeers(): ReturnType<StationNames['peerStatus']> {
-    return this.names.peerStatus();
-  }
-
-  /** Pulls every peer now (tests). */
-  pullAliases(): Promise<void> {
-    return this.names.pullOnce();
-  }
-
   /** Who is who on the mesh: what the mesh told us, plus other stations' nodes from their names. */
   directory(): PeerDirectory {
     const given = this.mesh.directory ?? EMPTY_DIRECTORY;
