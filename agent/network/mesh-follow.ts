@@ -59,7 +59,8 @@ export class MeshFollow {
     }
     // Until Nebula is up the table keeps what it had (a restart of Nebula changes nothing here).
     if (!mesh.meshInterface) return;
-    const facts = { meshInterface: mesh.meshInterface, meshSubnets: mesh.meshSubnets ?? [], owner: mesh.owner ?? undefined, directory: { nodes: {}, owners: mesh.owners ?? {}, groups: mesh.groups ?? {} } };
+    const directory = { nodes: {}, owners: mesh.owners ?? {}, groups: mesh.groups ?? {} };
+    const facts = { meshInterface: mesh.meshInterface, meshSubnets: mesh.meshSubnets ?? [], owner: mesh.owner ?? undefined, directory };
     const factsKey = JSON.stringify(facts);
     if (factsKey === this.lastMesh) return;
     this.lastMesh = factsKey;

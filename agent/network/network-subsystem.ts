@@ -23,7 +23,8 @@ import { StationNames, type AliasListing } from './names.ts';
 import { StationResolver } from './resolver.ts';
 import { NodeTable } from './table.ts';
 import { danglingReferences, validateCandidate, validatePolicies } from './validate.ts';
-import { EMPTY_DIRECTORY, type ApplyResult, type MeshNetworkFacts, type NodeNetwork, type NodeNetworkInput, type PeerDirectory, type StationNetworkFacts } from './types.ts';
+import { EMPTY_DIRECTORY, type ApplyResult, type MeshNetworkFacts, type NodeNetwork, type NodeNetworkInput } from './types.ts';
+import type { PeerDirectory, StationNetworkFacts } from './types.ts';
 
 export type { ApplyResult, MeshNetworkFacts, NodeNetworkInput } from './types.ts';
 
@@ -65,7 +66,10 @@ export class NetworkSubsystem implements Subsystem {
     this.nft = new NftDriver(deps.run);
     this.table = new NodeTable(this.nft, deps.log);
     this.names = new StationNames({ station: deps.config.name, domain: deps.config.domain, log: deps.log, pullMs: deps.aliasPullMs });
-    this.resolver = new StationResolver({ run: deps.run, log: deps.log, stateDir: deps.config.stateDir, domain: deps.config.domain, aliases: this.names.registry, netns: deps.netns, loopback: deps.resolverLoopback });
+    this.resolver = new StationResolver({
+      run: deps.run, log: deps.log, stateDir: deps.config.stateDir, domain: deps.config.domain, aliases: this.names.registry,
+      netns: deps.netns, loopback: deps.resolverLoopback,
+    });
     if (deps.nodes) this.followers.push(new NodeSync({ apply: (nodes) => this.apply(nodes), nodes: deps.nodes, events: deps.events, log: deps.log }));
     if (deps.mesh) {
       this.followers.push(new MeshFollow({
@@ -125,12 +129,14 @@ export class NetworkSubsystem implements Subsystem {
   }
 
   summary(): Record<string, unknown> {
-    return { nodes: this.nodes.length, counters: this.table.counters, lastApplyMs: this.lastApplyMs, resolver: this.resolverAddress(), aliases: this.names.registry.resolved().length };
+    const aliases = this.names.registry.resolved().length;
+    return { nodes: this.nodes.length, counters: this.table.counters, lastApplyMs: this.lastApplyMs, resolver: this.resolverAddress(), aliases };
   }
 
   facts(): StationNetworkFacts {
     const c = this.deps.config;
-    return { bridge: c.bridge, nodeSubnet: this.nodeSubnet, gateway: this.gateway, ...this.lan, meshInterface: this.mesh.meshInterface, meshSubnets: this.mesh.meshSubnets };
+    const { meshInterface, meshSubnets } = this.mesh;
+    return { bridge: c.bridge, nodeSubnet: this.nodeSubnet, gateway: this.gateway, ...this.lan, meshInterface, meshSubnets };
   }
 
   /** Validates policies (400 on the first bad one, nothing applied). */
@@ -172,7 +178,9 @@ export class NetworkSubsystem implements Subsystem {
   private async applyNow(inputs: NodeNetworkInput[]): Promise<ApplyResult> {
     const started = performance.now();
     const policies = validatePolicies(Object.fromEntries(inputs.map((n) => [n.name, n.policy ?? {}])), this.policyOptions());
-    const nodes: NodeNetwork[] = inputs.map((n) => ({ name: n.name, address: n.address.split('/')[0]!, policy: policies[n.name]!, ...(n.port ? { port: n.port } : {}) }));
+    const nodes: NodeNetwork[] = inputs.map((n) => ({
+      name: n.name, address: n.address.split('/')[0]!, policy: policies[n.name]!, ...(n.port ? { port: n.port } : {}),
+    }));
     this.names.setLocal(nodes, this.mesh.owner);
     if (!this.enabled) {
       this.nodes = nodes;

@@ -35,7 +35,10 @@ export class StationResolver {
   async start(gateway: string): Promise<void> {
     await this.stop();
     const d = this.deps;
-    const started = await startStationResolver({ run: d.run, netns: d.netns, stateDir: d.stateDir, gateway, domain: d.domain, loopback: d.loopback, initialHosts: renderHosts(d.aliases.resolved()) });
+    const initialHosts = renderHosts(d.aliases.resolved());
+    const started = await startStationResolver({
+      run: d.run, netns: d.netns, stateDir: d.stateDir, gateway, domain: d.domain, loopback: d.loopback, initialHosts,
+    });
     this.resolver = started.resolver;
     this.error = started.error;
     if (!this.resolver) {

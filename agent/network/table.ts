@@ -52,7 +52,9 @@ export class NodeTable {
   /** Allowed and dropped packets/bytes of one node; undefined for a node the table does not know. */
   async countersFor(name: string): Promise<NodeCounters | undefined> {
     if (!this.names.has(name)) return undefined;
-    if (!this.counterCache || Date.now() - this.counterCache.at > COUNTERS_FRESH_MS) this.counterCache = { at: Date.now(), values: await this.nft.readCounters() };
+    if (!this.counterCache || Date.now() - this.counterCache.at > COUNTERS_FRESH_MS) {
+      this.counterCache = { at: Date.now(), values: await this.nft.readCounters() };
+    }
     return nodeCounters(name, this.index, this.counterCache.values);
   }
 

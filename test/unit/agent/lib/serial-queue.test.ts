@@ -8,7 +8,12 @@ test('tasks run one at a time in the order given; a failure does not stop the ne
   const queue = new SerialQueue();
   const log: string[] = [];
   let release!: () => void;
-  const first = queue.run(async () => { log.push('a start'); await new Promise<void>((r) => { release = r; }); log.push('a end'); throw new Error('a failed'); });
+  const first = queue.run(async () => {
+    log.push('a start');
+    await new Promise<void>((r) => { release = r; });
+    log.push('a end');
+    throw new Error('a failed');
+  });
   const second = queue.run(async () => { log.push('b'); return 2; });
   await tick();
   assert.equal(log, ['a start'], 'b waits while a runs');
