@@ -36,7 +36,7 @@ export const EVENT_PAYLOADS = {
   'mesh.left': payload('this station left its mesh', { owner: Type.String() }),
   'mesh.revoked': payload('the authority revoked this station (seen at its next directory sync)', {}),
   'mesh.tunnels.reset': payload('Nebula restarted to clear tunnels stuck to these peers', { peers: Type.Array(Type.String(), { description: 'mesh addresses' }) }),
-  'mesh.peers': payload('the set of peer stations this station knows changed', { peers: Type.Array(Type.String(), { description: 'station names, sorted' }) }),
+  'mesh.peers': payload('what this station knows of its peers changed (who, their addresses, owners, node subnets, lighthouse roles), or its Nebula came up', { peers: Type.Array(Type.String(), { description: 'station names, sorted' }) }),
   'mesh.member.joined': payload('authority: a station enrolled in the mesh', { name, address: Type.String() }),
   'mesh.member.revoked': payload('authority: a station was revoked', { name }),
   'mesh.member.readmitted': payload('authority: a revoked name may enrol again', { name }),

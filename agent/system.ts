@@ -21,7 +21,7 @@ import type { MeshView } from './network/mesh-follow.ts';
 import { vethName } from './nodes/lxc/names.ts';
 import { meshFactsFrom, type MeshFacts } from './network/mesh-facts.ts';
 import { LxcDriver } from './nodes/lxc/driver.ts';
-import { FleetSubsystem } from './fleet/fleet-subsystem.ts';
+import { FleetSubsystem, type NodeHandOver } from './fleet/fleet-subsystem.ts';
 import { fleetEnvironment } from './fleet/env.ts';
 import { gateDriver, stopAllNodes } from './fleet/gated-driver.ts';
 import { StatusService } from './status.ts';
@@ -44,7 +44,7 @@ export interface SystemDeps {
  * this system (nodeInputs, nodeSubnet, meshFacts), as the status service reads the subsystems:
  * only once started, on their events.
  */
-export class StationSystem implements NodeInventory, MeshView {
+export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
   readonly config: Config;
   readonly log: Logger;
   readonly run: Runner;
@@ -63,6 +63,8 @@ export class StationSystem implements NodeInventory, MeshView {
   readonly subsystems: Subsystem[];
   private authService: AuthService | undefined;
   private started = false;
+  /** the nodes' engine itself, not gated by the fleet: a hand-over stops nodes through it */
+  private readonly lxc: LxcDriver;
 
   constructor(deps: SystemDeps) {
     const config = (this.config = deps.config);
@@ -78,13 +80,13 @@ export class StationSystem implements NodeInventory, MeshView {
     const status = this.status;
     const fleet = (this.fleet = new FleetSubsystem({
       env: fleetEnvironment(deps.env ?? process.env), stateDir: config.stateDir, log: log('fleet'),
-      status: () => status.status(), reportSeconds: config.fleetReportSeconds,
+      status: () => status.status(), reportSeconds: config.fleetReportSeconds, nodes: this,
     }));
     // Traffic control and names for the nodes: follows the node service (node.* events) and the mesh (mesh.*).
     const network = (this.network = new NetworkSubsystem({ config, run, events, log: log('network'), nodes: this, mesh: this }));
 
     const nodesLog = log('nodes');
-    const lxc = new LxcDriver({ lxcPath: config.lxcPath, templateCache: config.templateCache, run, log: nodesLog });
+    const lxc = (this.lxc = new LxcDriver({ lxcPath: config.lxcPath, templateCache: config.templateCache, run, log: nodesLog }));
     const nodes = (this.nodes = new NodesSubsystem({
       config, events, log: nodesLog,
       // Under balena, node changes wait for the fleet's hand-over and hold the update lock (agent/fleet);
@@ -96,8 +98,6 @@ export class StationSystem implements NodeInventory, MeshView {
       // node traffic to other stations' nodes keeps its addresses: the mesh routes node subnets
       routedInterfaces: [tunDevFor(config.stateDir, config.meshTunDev)],
     }));
-    fleet.onRelease(async () => { deps.log.info({ nodes: await stopAllNodes(lxc, 20) }, 'fleet: nodes stopped for the next agent'); });
-    fleet.onTakeover(() => nodes.reconcileNow());
 
     this.mesh = new MeshSubsystem({
       config, run, events, log: log('mesh'),
@@ -138,6 +138,15 @@ export class StationSystem implements NodeInventory, MeshView {
 
   nodeSubnet(): string {
     return this.nodes.subnetCidr();
+  }
+
+  /** The fleet's hand-over (NodeHandOver): the old agent stops the nodes, the new one starts them again. */
+  async releaseNodes(): Promise<void> {
+    this.log.info({ nodes: await stopAllNodes(this.lxc, 20) }, 'fleet: nodes stopped for the next agent');
+  }
+
+  resumeNodes(): Promise<void> {
+    return this.nodes.reconcileNow();
   }
 
   /** The network's view of the mesh (MeshView): owner, peers' APIs (for Dynamic Alias), interface, who has which address. */

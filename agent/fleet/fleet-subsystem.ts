@@ -21,7 +21,13 @@ import { SupervisorClient } from './supervisor-client.ts';
 import { nodeCounts, stationTags } from './tags.ts';
 import { UpdateLock } from './update-lock.ts';
 
-type Hook = () => Promise<void>;
+/** What a balena hand-over does to the nodes: the station gives the fleet this when it builds it. */
+export interface NodeHandOver {
+  /** on stop, before the lease is released: stop the nodes gracefully for the next agent */
+  releaseNodes(): Promise<void>;
+  /** once the lease is ours after a hand-over: start the nodes the old agent stopped */
+  resumeNodes(): Promise<void>;
+}
 
 export interface FleetDeps {
   /** null: not under balena, the subsystem is off */
@@ -31,6 +37,7 @@ export interface FleetDeps {
   /** the station's status (for health tags and the readiness of the other subsystems) */
   status: () => StationStatus;
   reportSeconds: number;
+  nodes: NodeHandOver;
 }
 
 export interface FleetSummary {
@@ -50,8 +57,6 @@ export class FleetSubsystem implements Subsystem {
   private readonly lease: OwnerLease;
   private readonly supervisor: SupervisorClient | null;
   private readonly api: BalenaApiClient | null;
-  private readonly releaseHooks: Hook[] = [];
-  private readonly takeoverHooks: Hook[] = [];
   private ownerResolve: () => void = () => undefined;
   private readonly owner: Promise<void>;
   private state: SubsystemHealth = { state: 'starting' };
@@ -84,16 +89,6 @@ export class FleetSubsystem implements Subsystem {
     return this.owner;
   }
 
-  /** Called on stop, before the lease is released: stop nodes gracefully. */
-  onRelease(hook: Hook): void {
-    this.releaseHooks.push(hook);
-  }
-
-  /** Called once the lease is ours after a hand-over: start the nodes the old agent stopped. */
-  onTakeover(hook: Hook): void {
-    this.takeoverHooks.push(hook);
-  }
-
   async start(): Promise<void> {
     const env = this.deps.env;
     if (!env) {
@@ -116,9 +111,9 @@ export class FleetSubsystem implements Subsystem {
       this.takeoverWaitMs = await this.lease.acquire({ signal: this.abort.signal });
       await unlink(env.handoverPath).catch(() => undefined);
       log.info({ waitedMs: this.takeoverWaitMs }, 'hand-over: the previous agent released the nodes; taking over');
-      // Owner first: the take-over hooks start nodes through the gated driver, which waits for it.
+      // Owner first: resuming starts nodes through the gated driver, which waits for it.
       this.ownerResolve();
-      for (const hook of this.takeoverHooks) await hook().catch((error: unknown) => log.error({ err: error }, 'take-over hook failed'));
+      await this.deps.nodes.resumeNodes().catch((error: unknown) => log.error({ err: error }, 'hand-over: resuming the nodes failed'));
     } else {
       // Alone: a file left by an earlier hand-over would end the next one before its agent is ready.
       await unlink(env.handoverPath).catch(() => undefined);
@@ -138,7 +133,7 @@ export class FleetSubsystem implements Subsystem {
     if (!this.deps.env || !this.lease.isOwner) return;
     // Under balena the container goes away with this process, and the nodes with it: stop them
     // cleanly first, then let the next agent have them.
-    for (const hook of this.releaseHooks) await hook().catch((error: unknown) => this.deps.log.error({ err: error }, 'release hook failed'));
+    await this.deps.nodes.releaseNodes().catch((error: unknown) => this.deps.log.error({ err: error }, 'hand-over: stopping the nodes failed'));
     await this.lease.release();
   }
 

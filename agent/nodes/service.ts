@@ -14,7 +14,7 @@ import { checkCapacity } from './capacity.ts';
 import { readHostCapacity } from './host-capacity.ts';
 import { toBuild, buildHash, type BuildContext } from './build.ts';
 import { deleteNodeVolumes } from '../storage/driver.ts';
-import { KeyedLock } from './locks.ts';
+import { KeyedSerialQueue } from '../lib/serial-queue.ts';
 import { RetryBook, type NodeRetry } from './retries.ts';
 import { StepRunner } from './runner.ts';
 import { recordOf, toDesired, type NodeRecord, type NodesState } from './store.ts';
@@ -44,8 +44,8 @@ const EXEC_TIMEOUT_MS = 5 * 60_000;
 
 export class NodeService {
   private readonly deps: NodeServiceDeps;
-  private readonly locks = new KeyedLock();
-  private readonly admission = new KeyedLock();
+  private readonly locks = new KeyedSerialQueue();
+  private readonly admission = new KeyedSerialQueue();
   private readonly runner: StepRunner;
   private readonly observed = new Map<string, ObservedNode>();
   private readonly failures: RetryBook;

@@ -37,7 +37,7 @@ test('changes wait until the agent owns the nodes; create and destroy hold the u
 });
 
 test('not under balena, the fleet gate never waits', async () => {
-  const fleet = new FleetSubsystem({ env: null, stateDir: '/nonexistent', log: createLogger('silent', false), status: () => { throw new Error('unused'); }, reportSeconds: 60 });
+  const fleet = new FleetSubsystem({ env: null, stateDir: '/nonexistent', log: createLogger('silent', false), status: () => { throw new Error('unused'); }, reportSeconds: 60, nodes: { releaseNodes: async () => {}, resumeNodes: async () => {} } });
   const calls: string[] = [];
   const driver = gateDriver(recordingDriver(calls), fleet);
   await driver.start('a');

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { applyBoot, toDesired, type NodeRecord, type NodesState } from '../../../../agent/nodes/store.ts';
-import { KeyedLock } from '../../../../agent/nodes/locks.ts';
+import { KeyedSerialQueue } from '../../../../agent/lib/serial-queue.ts';
 import { validateSpec } from '../../../../agent/nodes/spec.ts';
 
 const record = (name: string, autostart: boolean, state: 'running' | 'stopped', deleting = false): NodeRecord => ({
@@ -38,7 +38,7 @@ test('toDesired carries what the planner needs', () => {
 });
 
 test('the keyed lock runs work for one key one at a time, other keys in parallel', async () => {
-  const lock = new KeyedLock();
+  const lock = new KeyedSerialQueue();
   const order: string[] = [];
   const slow = (key: string, label: string, ms: number) => lock.run(key, async () => {
     order.push(`${label}+`);
