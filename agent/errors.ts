@@ -1,5 +1,6 @@
 // One error class per failure class. Each carries a stable machine-readable code; the HTTP
 // status for each class is decided in one place (api/errors.ts), never at the throw site.
+// Every constructor takes (code, message, facts?) in that order, as StationError does.
 
 export type ErrorKind =
   | 'invalid'        // the request or spec is wrong: nothing was changed
@@ -32,8 +33,8 @@ export class StationError extends Error {
 }
 
 export class ValidationError extends StationError {
-  constructor(message: string, code = 'INVALID_REQUEST', details?: Record<string, unknown>) {
-    super('invalid', code, message, details);
+  constructor(code: string, message: string, facts?: Record<string, unknown>) {
+    super('invalid', code, message, facts);
     this.name = 'ValidationError';
   }
 }
@@ -46,7 +47,7 @@ export class UnauthorizedError extends StationError {
 }
 
 export class ForbiddenError extends StationError {
-  constructor(message: string, code = 'FORBIDDEN') {
+  constructor(code: string, message: string) {
     super('forbidden', code, message);
     this.name = 'ForbiddenError';
   }

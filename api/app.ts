@@ -93,7 +93,7 @@ export async function buildApp({ system, limits: overrides = {} }: AppOptions): 
     }
     const origin = request.headers.origin;
     if (origin !== undefined && MUTATING.has(request.method) && !hosts.allowsOrigin(origin)) {
-      done(new ForbiddenError('changes are accepted only from the station\'s own page (the Origin header names another site)', 'ORIGIN_NOT_ALLOWED'));
+      done(new ForbiddenError('ORIGIN_NOT_ALLOWED', 'changes are accepted only from the station\'s own page (the Origin header names another site)'));
       return;
     }
     done();

@@ -15,7 +15,7 @@ export const envName = (key: string): string => `STATION_${key.replace(/[A-Z]/g,
 
 export class ConfigError extends ValidationError {
   constructor(message: string) {
-    super(message, 'INVALID_CONFIG');
+    super('INVALID_CONFIG', message);
     this.name = 'ConfigError';
   }
 }

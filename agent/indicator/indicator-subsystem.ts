@@ -172,7 +172,7 @@ export class IndicatorSubsystem implements Subsystem {
     if (wait > 0) throw new TooManyRequestsError(`too many pairing attempts from ${caller.client}; try again in ${wait} s`, wait);
     try {
       const refusal = pairingRefusal(caller.client, caller.local, this.origin);
-      if (refusal) throw new ForbiddenError(refusal, 'PAIRING_NOT_FROM_LAN');
+      if (refusal) throw new ForbiddenError('PAIRING_NOT_FROM_LAN', refusal);
       const session = this.pairing.createSession({ client: caller.client, userAgent: caller.userAgent });
       this.deps.log.warn({ client: caller.client, session: session.id }, 'pairing: an admin session was handed out');
       return session;
@@ -204,7 +204,7 @@ export class IndicatorSubsystem implements Subsystem {
   /** A valid bearer that is not a pairing session: the admin token. */
   private requireAdminToken(caller: Caller): void {
     this.deps.auth().authorizeMutation(caller.authorization, caller.client);
-    if (this.pairing.sessionIdOf(bearerOf(caller))) throw new ForbiddenError('a pairing session cannot do this: it needs the admin token (or the link button on the station)', 'PAIRING_NEEDS_ADMIN_TOKEN');
+    if (this.pairing.sessionIdOf(bearerOf(caller))) throw new ForbiddenError('PAIRING_NEEDS_ADMIN_TOKEN', 'a pairing session cannot do this: it needs the admin token (or the link button on the station)');
   }
 
   // With the subsystem disabled (STATION_DISABLE=indicator) a session would never be accepted: say so.

@@ -104,7 +104,7 @@ export class PairingWindow {
   /** The window's one admin session; refused (403) unless the window is open right now. Taking it closes the window. */
   createSession(request: SessionRequest): PairingSession {
     if (!this.isOpen() || !this.openedBy) {
-      throw new ForbiddenError('no pairing window is open: press the link button on the station (or ask an admin to open one), then try within 30 s', 'PAIRING_CLOSED');
+      throw new ForbiddenError('PAIRING_CLOSED', 'no pairing window is open: press the link button on the station (or ask an admin to open one), then try within 30 s');
     }
     this.prune();
     if (this.sessions.size >= MAX_SESSIONS) {

@@ -11,7 +11,7 @@ export const MESH_PREFIX_LENGTH = 10;
 /** An address as a number; refuses what is not IPv4 (400, like every bad input). */
 function ipToInt(ip: string): number {
   const n = ipv4ToInt(ip);
-  if (n === null) throw new ValidationError(`not an IPv4 address: ${JSON.stringify(ip)}`);
+  if (n === null) throw new ValidationError('INVALID_REQUEST', `not an IPv4 address: ${JSON.stringify(ip)}`);
   return n;
 }
 
@@ -21,7 +21,7 @@ const intToIp = intToIpv4;
 function bounds(cidr: string): [number, number] {
   ipToInt(cidr.split('/')[0]!);
   const range = cidrBounds(cidr);
-  if (!range) throw new ValidationError(`not an IPv4 CIDR: ${JSON.stringify(cidr)}`);
+  if (!range) throw new ValidationError('INVALID_REQUEST', `not an IPv4 CIDR: ${JSON.stringify(cidr)}`);
   return range;
 }
 
@@ -47,7 +47,7 @@ export function cidrWithin(inner: string, outer: string): boolean {
 /** The owner's /16 inside 100.64.0.0/10, derived from the CA fingerprint (hex). */
 export function ownerBlock(caFingerprint: string): string {
   const byte = parseInt(caFingerprint.slice(0, 2), 16);
-  if (!Number.isInteger(byte)) throw new ValidationError(`not a fingerprint: ${JSON.stringify(caFingerprint)}`);
+  if (!Number.isInteger(byte)) throw new ValidationError('INVALID_REQUEST', `not a fingerprint: ${JSON.stringify(caFingerprint)}`);
   return `100.${64 + (byte % 64)}.0.0/16`;
 }
 
@@ -77,12 +77,12 @@ export const NODE_SUBNET_PREFIX = 24;
 export function ownerNodeBlock(pool: string, choice: string): string {
   const [base, bitsText] = pool.split('/');
   const bits = Number(bitsText);
-  if (!Number.isInteger(bits) || bits < 8 || bits > NODE_SUBNET_PREFIX) throw new ValidationError(`the node pool ${pool} must be between /8 and /${NODE_SUBNET_PREFIX}`);
+  if (!Number.isInteger(bits) || bits < 8 || bits > NODE_SUBNET_PREFIX) throw new ValidationError('INVALID_REQUEST', `the node pool ${pool} must be between /8 and /${NODE_SUBNET_PREFIX}`);
   const start = ipToInt(base!);
-  if (((start & ((2 ** (32 - bits)) - 1)) >>> 0) !== 0) throw new ValidationError(`the node pool ${pool} has host bits set`);
+  if (((start & ((2 ** (32 - bits)) - 1)) >>> 0) !== 0) throw new ValidationError('INVALID_REQUEST', `the node pool ${pool} has host bits set`);
   if (bits >= 16) return pool;
   const byte = parseInt(choice.slice(0, 2), 16);
-  if (!Number.isInteger(byte)) throw new ValidationError(`not a hex choice: ${JSON.stringify(choice)}`);
+  if (!Number.isInteger(byte)) throw new ValidationError('INVALID_REQUEST', `not a hex choice: ${JSON.stringify(choice)}`);
   const blocks = 2 ** (16 - bits);
   return `${intToIp((start + (byte % blocks) * 65536) >>> 0)}/16`;
 }

@@ -67,7 +67,7 @@ export class MeshAuthority {
 
   /** Makes the owner's CA here and the station's own certificate; a lighthouse when it has an endpoint. */
   async create(owner: string): Promise<void> {
-    if (!OWNER_PATTERN.test(owner)) throw new ValidationError('the owner name must be lower-case letters, digits and "-" (at most 32)', 'MESH_OWNER_INVALID');
+    if (!OWNER_PATTERN.test(owner)) throw new ValidationError('MESH_OWNER_INVALID', 'the owner name must be lower-case letters, digits and "-" (at most 32)');
     if (this.ctx.config.meshPublicEndpoint) assertEndpoint(this.ctx.config.meshPublicEndpoint, 'STATION_MESH_PUBLIC_ENDPOINT');
     return this.lock.run(async () => {
       if (this.state().role !== 'none') throw new ConflictError('MESH_ALREADY_MEMBER', `this station is already in the mesh of ${this.state().owner}; leave it first`);
@@ -129,14 +129,14 @@ export class MeshAuthority {
     return this.lock.run(async () => {
       this.assertAuthority();
       const invite = this.state().invites.find((i) => i.id === req.inviteId);
-      if (!invite) throw new ForbiddenError('this invite is not known to the inviting station', 'MESH_INVITE_UNKNOWN');
+      if (!invite) throw new ForbiddenError('MESH_INVITE_UNKNOWN', 'this invite is not known to the inviting station');
       if (invite.usedAt) throw new ConflictError('MESH_INVITE_USED', `this invite was already used (by ${invite.usedBy} at ${invite.usedAt}); ask for a new one with "station mesh invite"`);
-      if (!macEqual(joinProof(invite.secret, req), req.proof)) throw new ForbiddenError('the invite proof does not match: the code is damaged or not this one', 'MESH_INVITE_PROOF');
+      if (!macEqual(joinProof(invite.secret, req), req.proof)) throw new ForbiddenError('MESH_INVITE_PROOF', 'the invite proof does not match: the code is damaged or not this one');
       // What the joiner says about itself reaches every station's nebula.yml and how others call it.
       if (req.endpoint !== '') assertEndpoint(req.endpoint, 'the joining station\'s endpoint');
-      if (!isPort(req.apiPort)) throw new ValidationError(`the joining station's API port ${JSON.stringify(req.apiPort)} is not 1..65535`, 'MESH_API_PORT_INVALID');
+      if (!isPort(req.apiPort)) throw new ValidationError('MESH_API_PORT_INVALID', `the joining station's API port ${JSON.stringify(req.apiPort)} is not 1..65535`);
       assertNotExpired(invite.expiresAt, this.ctx.now());
-      if (!OWNER_PATTERN.test(req.name) && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(req.name)) throw new ValidationError('the station name must be a DNS label', 'MESH_NAME_INVALID');
+      if (!OWNER_PATTERN.test(req.name) && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(req.name)) throw new ValidationError('MESH_NAME_INVALID', 'the station name must be a DNS label');
       const s = this.state();
       if (s.members.some((m) => m.name === req.name && !m.revokedAt)) throw new ConflictError('MESH_NAME_TAKEN', `a station named ${req.name} is already in this mesh; give the new station another STATION_NAME`);
       // A name the owner revoked stays out (whoever holds it now, e.g. a stolen station with a new

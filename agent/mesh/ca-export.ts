@@ -22,7 +22,7 @@ const derive = (passphrase: string, salt: Buffer, n: number, r: number, p: numbe
   scryptSync(passphrase, salt, 32, { N: n, r, p, maxmem: 128 * n * r * 2 });
 
 export function encryptCa(owner: string, caKeyPem: string, caCrtPem: string, passphrase: string): CaExport {
-  if (passphrase.length < MIN_PASSPHRASE) throw new ValidationError(`the passphrase must have at least ${MIN_PASSPHRASE} characters`, 'MESH_PASSPHRASE_WEAK');
+  if (passphrase.length < MIN_PASSPHRASE) throw new ValidationError('MESH_PASSPHRASE_WEAK', `the passphrase must have at least ${MIN_PASSPHRASE} characters`);
   const salt = randomBytes(16);
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', derive(passphrase, salt, N, R, P), iv);
@@ -35,13 +35,13 @@ export function encryptCa(owner: string, caKeyPem: string, caCrtPem: string, pas
 }
 
 export function decryptCa(blob: CaExport, passphrase: string): { owner: string; caKey: string; caCrt: string } {
-  if (blob.format !== 'station-mesh-ca/v1') throw new ValidationError('not a station CA export', 'MESH_EXPORT_INVALID');
+  if (blob.format !== 'station-mesh-ca/v1') throw new ValidationError('MESH_EXPORT_INVALID', 'not a station CA export');
   const key = derive(passphrase, Buffer.from(blob.kdf.salt, 'base64'), blob.kdf.N, blob.kdf.r, blob.kdf.p);
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(blob.iv, 'base64'));
   decipher.setAuthTag(Buffer.from(blob.tag, 'base64'));
   try {
     return JSON.parse(Buffer.concat([decipher.update(Buffer.from(blob.ciphertext, 'base64')), decipher.final()]).toString('utf8'));
   } catch {
-    throw new ForbiddenError('the passphrase is wrong or the export is damaged', 'MESH_EXPORT_PASSPHRASE');
+    throw new ForbiddenError('MESH_EXPORT_PASSPHRASE', 'the passphrase is wrong or the export is damaged');
   }
 }

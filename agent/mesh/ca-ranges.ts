@@ -41,10 +41,10 @@ export function caLimitProblem(ca: CertInfo): string | null {
  * what it may reach) is compared with the others only.
  */
 export function assertTrustable(ca: CertInfo, owner: string, own: CaRanges, trusted: CaRanges[]): CaRanges {
-  if (!ca.isCa) throw new ValidationError('ca must be exactly one Nebula CA certificate (PEM)', 'MESH_CA_INVALID');
+  if (!ca.isCa) throw new ValidationError('MESH_CA_INVALID', 'ca must be exactly one Nebula CA certificate (PEM)');
   const problem = caLimitProblem(ca);
   if (problem) {
-    throw new ValidationError(`the CA of ${owner} cannot be trusted: ${problem}. Its owner makes a limited CA by updating the station software and making the mesh anew`, 'MESH_CA_UNLIMITED');
+    throw new ValidationError('MESH_CA_UNLIMITED', `the CA of ${owner} cannot be trusted: ${problem}. Its owner makes a limited CA by updating the station software and making the mesh anew`);
   }
   const theirs: CaRanges = { owner, fingerprint: ca.fingerprint, block: ownerBlock(ca.fingerprint), subnets: [...ca.subnets] };
   for (const other of [own, ...trusted.filter((t) => t.fingerprint !== ca.fingerprint)]) {

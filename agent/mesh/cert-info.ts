@@ -22,7 +22,7 @@ export function parseCertPrint(stdout: string): CertInfo[] {
   for (const line of stdout.split('\n').map((l) => l.trim()).filter(Boolean)) {
     const raw = JSON.parse(line) as { details?: Record<string, unknown>; fingerprint?: unknown };
     const d = raw.details;
-    if (!d || typeof raw.fingerprint !== 'string') throw new ValidationError('not a nebula certificate', 'MESH_CERT_INVALID');
+    if (!d || typeof raw.fingerprint !== 'string') throw new ValidationError('MESH_CERT_INVALID', 'not a nebula certificate');
     out.push({
       name: String(d.name), fingerprint: raw.fingerprint, isCa: d.isCa === true, publicKey: String(d.publicKey), issuer: String(d.issuer ?? ''),
       ips: (d.ips as string[] | undefined) ?? [], subnets: (d.subnets as string[] | undefined) ?? [], groups: (d.groups as string[] | undefined) ?? [], notAfter: String(d.notAfter),
@@ -34,9 +34,9 @@ export function parseCertPrint(stdout: string): CertInfo[] {
 /** The raw key inside a `NEBULA X25519 PUBLIC KEY` PEM, as hex (the form nebula-cert print uses). */
 export function publicKeyHex(pem: string): string {
   const m = /-----BEGIN NEBULA X25519 PUBLIC KEY-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END NEBULA X25519 PUBLIC KEY-----/.exec(pem);
-  if (!m) throw new ValidationError('the public key is not a Nebula X25519 public key PEM', 'MESH_KEY_INVALID');
+  if (!m) throw new ValidationError('MESH_KEY_INVALID', 'the public key is not a Nebula X25519 public key PEM');
   const key = Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
-  if (key.length !== 32) throw new ValidationError('the public key has the wrong length', 'MESH_KEY_INVALID');
+  if (key.length !== 32) throw new ValidationError('MESH_KEY_INVALID', 'the public key has the wrong length');
   return key.toString('hex');
 }
 

@@ -31,10 +31,10 @@ function isFirewallPort(port: string): boolean {
 export async function trustCa(ctx: MeshContext, input: TrustInput): Promise<void> {
   const s = ctx.doc.get();
   const badAllow = input.allow.find((a) => !isFirewallPort(a.port) || !['tcp', 'udp', 'icmp', 'any'].includes(a.proto));
-  if (badAllow) throw new ValidationError(`allow ${JSON.stringify(badAllow)}: the port must be "any", a port or a range "a-b" of 1..65535, the proto tcp, udp, icmp or any`, 'MESH_ALLOW_INVALID');
+  if (badAllow) throw new ValidationError('MESH_ALLOW_INVALID', `allow ${JSON.stringify(badAllow)}: the port must be "any", a port or a range "a-b" of 1..65535, the proto tcp, udp, icmp or any`);
   if (s.role === 'none') throw new ConflictError('MESH_NOT_MEMBER', 'join or create a mesh before trusting other owners');
   const certs = await ctx.cert.inspect(input.ca).catch(() => []);
-  if (certs.length !== 1 || !certs[0]!.isCa) throw new ValidationError('ca must be exactly one Nebula CA certificate (PEM)', 'MESH_CA_INVALID');
+  if (certs.length !== 1 || !certs[0]!.isCa) throw new ValidationError('MESH_CA_INVALID', 'ca must be exactly one Nebula CA certificate (PEM)');
   const fingerprint = certs[0]!.fingerprint;
   if (fingerprint === s.caFingerprint) throw new ConflictError('MESH_CA_OWN', 'that is this mesh\'s own CA');
   // An owner name stands for one CA (owner-NAME groups are bound to it): never ours, never two CAs.

@@ -23,11 +23,11 @@ export function identifyCaller(s: MeshState, remoteAddress: string, localAddress
   const remote = unmapped(remoteAddress);
   const local = unmapped(localAddress ?? '');
   if (s.role === 'none' || local !== s.address || !inCidr(remote, MESH_NETWORK)) {
-    throw new ForbiddenError('this call is only for stations of the mesh, over the mesh', 'MESH_IDENTITY_REQUIRED');
+    throw new ForbiddenError('MESH_IDENTITY_REQUIRED', 'this call is only for stations of the mesh, over the mesh');
   }
-  if (!inCidr(remote, ownBlockOf(s))) throw new ForbiddenError(`${remote} is not in the range of ${s.owner}'s mesh: not a member`, 'MESH_NOT_A_MEMBER');
+  if (!inCidr(remote, ownBlockOf(s))) throw new ForbiddenError('MESH_NOT_A_MEMBER', `${remote} is not in the range of ${s.owner}'s mesh: not a member`);
   const member = s.members.find((m) => m.address === remote && !m.revokedAt);
-  if (!member) throw new ForbiddenError(`${remote} is not a member of this mesh`, 'MESH_NOT_A_MEMBER');
+  if (!member) throw new ForbiddenError('MESH_NOT_A_MEMBER', `${remote} is not a member of this mesh`);
   return member;
 }
 
@@ -39,15 +39,15 @@ export function identifyCaller(s: MeshState, remoteAddress: string, localAddress
 export function checkMembers(members: MemberRecord[], block: string): void {
   for (const m of members) {
     if (typeof m.address !== 'string' || !isIPv4(m.address) || !inCidr(m.address, block)) {
-      throw new ValidationError(`the member ${m.name} at ${m.address} is outside this mesh's range ${block}`, 'MESH_DIRECTORY_INVALID');
+      throw new ValidationError('MESH_DIRECTORY_INVALID', `the member ${m.name} at ${m.address} is outside this mesh's range ${block}`);
     }
-    if (!Array.isArray(m.endpoints) || !m.endpoints.every(isEndpoint)) throw new ValidationError(`the member ${m.name} has an endpoint that is not HOST:PORT`, 'MESH_DIRECTORY_INVALID');
-    if (!isPort(m.apiPort)) throw new ValidationError(`the member ${m.name} has an API port that is not 1..65535`, 'MESH_DIRECTORY_INVALID');
+    if (!Array.isArray(m.endpoints) || !m.endpoints.every(isEndpoint)) throw new ValidationError('MESH_DIRECTORY_INVALID', `the member ${m.name} has an endpoint that is not HOST:PORT`);
+    if (!isPort(m.apiPort)) throw new ValidationError('MESH_DIRECTORY_INVALID', `the member ${m.name} has an API port that is not 1..65535`);
   }
 }
 
 /** Refuses a directory that is not of this owner's CA or has a member record checkMembers refuses. */
 export function checkDirectory(s: MeshState, d: Directory): void {
-  if (d.caFingerprint !== s.caFingerprint) throw new ValidationError(`the directory is for CA ${String(d.caFingerprint).slice(0, 12)}…, not this mesh's`, 'MESH_DIRECTORY_INVALID');
+  if (d.caFingerprint !== s.caFingerprint) throw new ValidationError('MESH_DIRECTORY_INVALID', `the directory is for CA ${String(d.caFingerprint).slice(0, 12)}…, not this mesh's`);
   checkMembers(d.members, ownBlockOf(s));
 }

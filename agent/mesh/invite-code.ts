@@ -36,7 +36,7 @@ export function encodeInvite(payload: InvitePayload): string {
   return INVITE_PREFIX + Buffer.from(JSON.stringify(compact)).toString('base64url');
 }
 
-const invalid = (why: string) => new ValidationError(`this is not a valid invite code (${why}); copy the whole code printed by "station mesh invite"`, 'MESH_INVITE_INVALID');
+const invalid = (why: string) => new ValidationError('MESH_INVITE_INVALID', `this is not a valid invite code (${why}); copy the whole code printed by "station mesh invite"`);
 
 export function decodeInvite(code: string): InvitePayload {
   const text = code.trim();

@@ -21,8 +21,8 @@ function remoteError(status: number, body: unknown): StationError {
   const code = err?.code ?? 'MESH_JOIN_FAILED';
   const message = `the inviting station refused: ${err?.message ?? `HTTP ${status}`}`;
   if (status === 409) return new ConflictError(code, message);
-  if (status === 403 || status === 401) return new ForbiddenError(message, code);
-  if (status === 400) return new ValidationError(message, code);
+  if (status === 403 || status === 401) return new ForbiddenError(code, message);
+  if (status === 400) return new ValidationError(code, message);
   return new UnavailableError(code, message);
 }
 
@@ -59,18 +59,18 @@ export async function joinMesh(ctx: MeshContext, code: string): Promise<void> {
     }
     if (!reply) throw new UnavailableError('MESH_INVITER_UNREACHABLE', `cannot reach the inviting station (${failures.join('; ')})`);
     if (typeof reply.payload !== 'string' || typeof reply.mac !== 'string' || !macEqual(replyMac(invite.secret, fields.nonce, reply.payload), reply.mac)) {
-      throw new ForbiddenError('the reply is not authenticated by the invite secret: not the inviting station', 'MESH_REPLY_FORGED');
+      throw new ForbiddenError('MESH_REPLY_FORGED', 'the reply is not authenticated by the invite secret: not the inviting station');
     }
     const payload = JSON.parse(reply.payload) as EnrolPayload;
     // Pin the CA to the fingerprint in the code, and check the certificate is ours and signed by it.
     const cas = await cert.inspect(payload.ca);
     const ca = cas.find((c) => c.isCa && c.fingerprint === invite.caFingerprint);
-    if (!ca || splitPem(payload.ca).length !== 1) throw new ForbiddenError('the CA received does not match the fingerprint in the invite code', 'MESH_CA_MISMATCH');
+    if (!ca || splitPem(payload.ca).length !== 1) throw new ForbiddenError('MESH_CA_MISMATCH', 'the CA received does not match the fingerprint in the invite code');
     // The members' records go into nebula.yml: only well-formed ones in the owner's range.
     checkMembers(payload.members, ownerBlock(ca.fingerprint));
     const [mine] = await cert.inspect(payload.certificate);
     if (!mine || mine.publicKey !== publicKeyHex(publicKey) || mine.name !== config.name || !(await cert.verify(payload.ca, payload.certificate))) {
-      throw new ForbiddenError('the certificate received is not for this station\'s key or not signed by the CA', 'MESH_CERT_MISMATCH');
+      throw new ForbiddenError('MESH_CERT_MISMATCH', 'the certificate received is not for this station\'s key or not signed by the CA');
     }
     await writeFile(paths.hostCrt, payload.certificate, { mode: 0o600 });
     await rename(newKey, paths.hostKey);

@@ -20,7 +20,7 @@ const EGRESS_KINDS = new Set(['lan', 'mesh', 'internet', 'station', 'node', 'own
 const INGRESS_KINDS = new Set(['lan', 'mesh', 'node', 'owner', 'group', 'cidr']);
 
 function fail(node: string, where: string, message: string): never {
-  throw new ValidationError(`network policy of node "${node}": ${where}: ${message}`, POLICY_ERROR_CODE, { node, where });
+  throw new ValidationError(POLICY_ERROR_CODE, `network policy of node "${node}": ${where}: ${message}`, { node, where });
 }
 
 function shapeMessage(path: string, message: string, value: unknown): string {

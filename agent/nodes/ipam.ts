@@ -15,7 +15,7 @@ export interface Subnet {
 
 export function ipToInt(ip: string): number {
   const n = ipv4ToInt(ip);
-  if (n === null) throw new ValidationError(`${ip} is not an IPv4 address`);
+  if (n === null) throw new ValidationError('INVALID_REQUEST', `${ip} is not an IPv4 address`);
   return n;
 }
 
@@ -24,11 +24,11 @@ export const intToIp = intToIpv4;
 export function parseSubnet(cidr: string): Subnet {
   const [ip, prefixText] = cidr.split('/');
   const prefix = Number(prefixText);
-  if (!ip || !Number.isInteger(prefix) || prefix < 8 || prefix > 29) throw new ValidationError(`node subnet ${cidr} must be an IPv4 CIDR with a prefix between /8 and /29`);
+  if (!ip || !Number.isInteger(prefix) || prefix < 8 || prefix > 29) throw new ValidationError('INVALID_REQUEST', `node subnet ${cidr} must be an IPv4 CIDR with a prefix between /8 and /29`);
   const size = 2 ** (32 - prefix);
   const value = ipToInt(ip);
   const network = value - (value % size);
-  if (network !== value) throw new ValidationError(`node subnet ${cidr} has host bits set (did you mean ${intToIp(network)}/${prefix}?)`);
+  if (network !== value) throw new ValidationError('INVALID_REQUEST', `node subnet ${cidr} has host bits set (did you mean ${intToIp(network)}/${prefix}?)`);
   return { network, prefix, size };
 }
 

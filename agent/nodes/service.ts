@@ -200,7 +200,7 @@ export class NodeService {
 
   async exec(name: string, command: string[], options: { timeoutMs?: number; input?: string } = {}): Promise<NodeExecResult> {
     this.live(name);
-    if (!command.length || !command[0]) throw new ValidationError('command must be a non-empty argv array');
+    if (!command.length || !command[0]) throw new ValidationError('INVALID_REQUEST', 'command must be a non-empty argv array');
     await this.requireRunning(name);
     return this.deps.driver.exec(name, command, { timeoutMs: options.timeoutMs ?? EXEC_TIMEOUT_MS, ...(options.input !== undefined ? { input: options.input } : {}) });
   }

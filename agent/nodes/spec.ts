@@ -91,7 +91,7 @@ const FORBIDDEN_MOUNTS = ['/', '/proc', '/sys', '/dev', '/run', '/etc', '/bin', 
 function schemaFailure(what: string, errors: Iterable<{ path: string; message: string }>): ValidationError {
   const first = errors[Symbol.iterator]().next().value;
   const where = first?.path ? `${what}${first.path.replace(/\//g, '.')}` : what;
-  return new ValidationError(`${where}: ${first?.message ?? 'invalid'}`, 'INVALID_SPEC');
+  return new ValidationError('INVALID_SPEC', `${where}: ${first?.message ?? 'invalid'}`);
 }
 
 /** Checks a volume's path inside the node: absolute, normalised, and not over a system directory. */
@@ -128,27 +128,27 @@ function duplicates(values: string[]): string[] {
 /** Semantic checks shared by create and patch; throws ValidationError naming the first problem. */
 function checkSemantics(spec: NodeSpec): void {
   const { resources } = spec;
-  if (resources.cpus !== undefined && !(resources.cpus > 0)) throw new ValidationError('resources.cpus must be greater than 0', 'INVALID_SPEC');
-  if (resources.memoryMB !== undefined && !(resources.memoryMB > 0)) throw new ValidationError('resources.memoryMB must be greater than 0', 'INVALID_SPEC');
+  if (resources.cpus !== undefined && !(resources.cpus > 0)) throw new ValidationError('INVALID_SPEC', 'resources.cpus must be greater than 0');
+  if (resources.memoryMB !== undefined && !(resources.memoryMB > 0)) throw new ValidationError('INVALID_SPEC', 'resources.memoryMB must be greater than 0');
   for (const volume of spec.volumes) {
     const problem = checkVolumePath(volume.path);
-    if (problem) throw new ValidationError(`volumes[${volume.name}].path ${JSON.stringify(volume.path)} ${problem}`, 'INVALID_SPEC');
+    if (problem) throw new ValidationError('INVALID_SPEC', `volumes[${volume.name}].path ${JSON.stringify(volume.path)} ${problem}`);
   }
   const dupVolumes = duplicates(spec.volumes.map((v) => v.name));
-  if (dupVolumes.length) throw new ValidationError(`duplicate volume name: ${dupVolumes.join(', ')}`, 'INVALID_SPEC');
+  if (dupVolumes.length) throw new ValidationError('INVALID_SPEC', `duplicate volume name: ${dupVolumes.join(', ')}`);
   const dupPaths = duplicates(spec.volumes.map((v) => v.path));
-  if (dupPaths.length) throw new ValidationError(`two volumes mount at the same path: ${dupPaths.join(', ')}`, 'INVALID_SPEC');
+  if (dupPaths.length) throw new ValidationError('INVALID_SPEC', `two volumes mount at the same path: ${dupPaths.join(', ')}`);
   const dupModules = duplicates(spec.modules.map((m) => m.name));
-  if (dupModules.length) throw new ValidationError(`duplicate module name: ${dupModules.join(', ')}`, 'INVALID_SPEC');
+  if (dupModules.length) throw new ValidationError('INVALID_SPEC', `duplicate module name: ${dupModules.join(', ')}`);
   for (const [key, value] of Object.entries(spec.env)) {
     const problem = controlCharacterProblem(`env.${key}`, value);
-    if (problem) throw new ValidationError(problem, 'INVALID_SPEC');
+    if (problem) throw new ValidationError('INVALID_SPEC', problem);
   }
   for (const module of spec.modules) {
     const problem = module.run === undefined ? undefined : controlCharacterProblem(`modules[${module.name}].run`, module.run);
-    if (problem) throw new ValidationError(problem, 'INVALID_SPEC');
-    if (!module.run && !module.packages) throw new ValidationError(`module ${module.name} needs "run" or "packages"`, 'INVALID_SPEC');
-    if (module.packages && spec.template !== 'debian') throw new ValidationError(`module ${module.name}: packages need the debian template (this node uses ${spec.template})`, 'INVALID_SPEC');
+    if (problem) throw new ValidationError('INVALID_SPEC', problem);
+    if (!module.run && !module.packages) throw new ValidationError('INVALID_SPEC', `module ${module.name} needs "run" or "packages"`);
+    if (module.packages && spec.template !== 'debian') throw new ValidationError('INVALID_SPEC', `module ${module.name}: packages need the debian template (this node uses ${spec.template})`);
   }
 }
 

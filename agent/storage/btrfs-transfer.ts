@@ -74,7 +74,7 @@ export class SnapshotReceiver {
       : await this.problemWith(ref, join(dir, name!));
     if (problem) {
       await this.remove(dir, made);
-      throw new ValidationError(`received stream for ${describe(ref)} rejected: ${problem}`, 'INVALID_SNAPSHOT_STREAM');
+      throw new ValidationError('INVALID_SNAPSHOT_STREAM', `received stream for ${describe(ref)} rejected: ${problem}`);
     }
     return { snapshot: name! };
   }

@@ -19,16 +19,16 @@ const MIN_QUOTA = 1024 * 1024;
 
 export function checkRef(ref: VolumeRef): void {
   if (!ref || typeof ref.node !== 'string' || !LABEL.test(ref.node)) {
-    throw new ValidationError(`node name ${JSON.stringify(ref?.node)} is not a DNS label (a-z, 0-9, -)`, 'INVALID_VOLUME_NAME');
+    throw new ValidationError('INVALID_VOLUME_NAME', `node name ${JSON.stringify(ref?.node)} is not a DNS label (a-z, 0-9, -)`);
   }
   if (typeof ref.volume !== 'string' || !LABEL.test(ref.volume)) {
-    throw new ValidationError(`volume name ${JSON.stringify(ref.volume)} is not a DNS label (a-z, 0-9, -)`, 'INVALID_VOLUME_NAME');
+    throw new ValidationError('INVALID_VOLUME_NAME', `volume name ${JSON.stringify(ref.volume)} is not a DNS label (a-z, 0-9, -)`);
   }
 }
 
 export function checkSnapshotName(name: string): void {
   if (typeof name !== 'string' || !SNAPSHOT_NAME.test(name)) {
-    throw new ValidationError(`snapshot name ${JSON.stringify(name)} must be 1-100 of A-Z a-z 0-9 . _ - and not start with . _ or -`, 'INVALID_SNAPSHOT_NAME');
+    throw new ValidationError('INVALID_SNAPSHOT_NAME', `snapshot name ${JSON.stringify(name)} must be 1-100 of A-Z a-z 0-9 . _ - and not start with . _ or -`);
   }
 }
 
@@ -36,7 +36,7 @@ export const isSnapshotName = (name: string): boolean => SNAPSHOT_NAME.test(name
 
 export function checkQuota(bytes: number): void {
   if (!Number.isSafeInteger(bytes) || bytes < MIN_QUOTA || bytes > MAX_QUOTA) {
-    throw new ValidationError(`quota ${bytes} must be a whole number of bytes from 1 MiB to 1 EiB`, 'INVALID_QUOTA');
+    throw new ValidationError('INVALID_QUOTA', `quota ${bytes} must be a whole number of bytes from 1 MiB to 1 EiB`);
   }
 }
 

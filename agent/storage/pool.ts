@@ -84,7 +84,7 @@ export class LoopPool {
     const device = await this.ourDevice();
     if (!device) throw new UnavailableError('POOL_NOT_MOUNTED', `the pool ${this.file} is not mounted at ${this.mountPoint}`);
     const { size } = await stat(this.file);
-    if (sizeBytes < size) throw new ValidationError(`the pool is ${size} bytes; it can grow, not shrink to ${sizeBytes}`, 'POOL_SHRINK');
+    if (sizeBytes < size) throw new ValidationError('POOL_SHRINK', `the pool is ${size} bytes; it can grow, not shrink to ${sizeBytes}`);
     if (sizeBytes === size) return;
     await this.run(['truncate', '-s', String(sizeBytes), this.file]);
     // the loop device keeps its old size until told to look again; then btrfs takes the new space
@@ -139,6 +139,6 @@ export class LoopPool {
 
 function checkSize(bytes: number): void {
   if (!Number.isSafeInteger(bytes) || bytes < MIN_POOL_BYTES) {
-    throw new ValidationError(`pool size ${bytes} must be a whole number of bytes, at least ${MIN_POOL_BYTES} (128 MiB)`, 'INVALID_POOL_SIZE');
+    throw new ValidationError('INVALID_POOL_SIZE', `pool size ${bytes} must be a whole number of bytes, at least ${MIN_POOL_BYTES} (128 MiB)`);
   }
 }

@@ -180,7 +180,7 @@ export class WifiSubsystem implements Subsystem {
   async connect(ssid: string, password?: string): Promise<WifiStatus> {
     this.requireDevice();
     // What WPA accepts as a passphrase (IEEE 802.11i): 8 to 63 printable ASCII characters.
-    if (password !== undefined && !/^[\x20-\x7e]{8,63}$/.test(password)) throw new ValidationError('a WPA password has 8 to 63 printable ASCII characters', 'INVALID_WIFI_PASSWORD');
+    if (password !== undefined && !/^[\x20-\x7e]{8,63}$/.test(password)) throw new ValidationError('INVALID_WIFI_PASSWORD', 'a WPA password has 8 to 63 printable ASCII characters');
     await this.feed({ type: 'chosen', now: this.now(), ssid, password });
     return this.status();
   }

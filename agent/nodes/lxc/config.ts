@@ -41,7 +41,7 @@ const DEBIAN_BASE = [
 ];
 
 const noSpace = (what: string, value: string): string => {
-  if (/[\s]/.test(value)) throw new ValidationError(`${what} must not contain whitespace: ${JSON.stringify(value)}`);
+  if (/[\s]/.test(value)) throw new ValidationError('INVALID_REQUEST', `${what} must not contain whitespace: ${JSON.stringify(value)}`);
   return value;
 };
 
@@ -55,7 +55,7 @@ export const seccompPolicyPath = (paths: ContainerPaths): string => join(paths.d
 export function renderContainerConfig(build: NodeBuild, paths: ContainerPaths, host: HostFacts): { text: string; seccomp: string; warnings: string[] } {
   const profile = renderProfile(build.profile, host);
   const volumes = build.volumes.map((v) => {
-    if (!v.path.startsWith('/') || v.path.split('/').includes('..')) throw new ValidationError(`volume ${v.name}: path must be absolute without '..': ${v.path}`);
+    if (!v.path.startsWith('/') || v.path.split('/').includes('..')) throw new ValidationError('INVALID_REQUEST', `volume ${v.name}: path must be absolute without '..': ${v.path}`);
     const options = ['bind', 'create=dir', ...(v.readOnly ? ['ro'] : [])].join(',');
     return `lxc.mount.entry = ${noSpace('volume source', v.source)} ${noSpace('volume path', v.path.replace(/^\/+/, ''))} none ${options} 0 0`;
   });

@@ -177,7 +177,7 @@ export class LxcDriver implements NodeDriver {
     await writeNodeFiles(build, rootfs, template.rootfs);
     const packages = [...new Set(build.modules.flatMap((m) => m.packages ?? []))];
     if (packages.length) {
-      if (build.template !== 'debian') throw new ValidationError('package modules need the debian template', 'PACKAGES_NEED_DEBIAN');
+      if (build.template !== 'debian') throw new ValidationError('PACKAGES_NEED_DEBIAN', 'package modules need the debian template');
       const debs = await fetchPackages(this.hostRun, template.rootfs, join(this.templateCache, 'debs'), packages, progress);
       progress(`${build.name}: installing ${debs.length} packages`);
       await installPackages(this.run, rootfs, dir, debs);
@@ -237,7 +237,7 @@ export class LxcDriver implements NodeDriver {
   async exec(name: string, command: string[], options: { timeoutMs?: number; input?: string } = {}): Promise<NodeExecResult> {
     const node = await this.mustExist(name);
     if (node.state !== 'running') throw new ConflictError('NODE_NOT_RUNNING', `node ${name} is ${node.state}; start it first`);
-    if (!command.length) throw new ValidationError('exec needs a command');
+    if (!command.length) throw new ValidationError('INVALID_REQUEST', 'exec needs a command');
     const argv = ['lxc-attach', ...this.P(), '-n', name, '--clear-env', '-v', `PATH=${CLEAN_PATH}`, '-v', 'HOME=/root', '-v', 'LANG=C.UTF-8', '--', ...command];
     const out = await this.run(argv, { allowFailure: true, timeoutMs: options.timeoutMs ?? 60_000, input: options.input });
     return { exitCode: out.exitCode, stdout: out.stdout, stderr: out.stderr };

@@ -15,16 +15,16 @@ const MODULE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function checkModule(module: ModuleSpec, env: Record<string, string>): void {
-  if (!MODULE_NAME.test(module.name)) throw new ValidationError(`invalid module name ${JSON.stringify(module.name)}`);
+  if (!MODULE_NAME.test(module.name)) throw new ValidationError('INVALID_REQUEST', `invalid module name ${JSON.stringify(module.name)}`);
   for (const [key, value] of Object.entries(env)) {
-    if (!ENV_NAME.test(key)) throw new ValidationError(`invalid environment variable name ${JSON.stringify(key)}`);
+    if (!ENV_NAME.test(key)) throw new ValidationError('INVALID_REQUEST', `invalid environment variable name ${JSON.stringify(key)}`);
     // checked again here (validateSpec refuses it first): a spec stored by an older agent may hold one
     const problem = controlCharacterProblem(key, value);
-    if (problem) throw new ValidationError(problem);
+    if (problem) throw new ValidationError('INVALID_REQUEST', problem);
   }
-  if (module.run !== undefined && (module.run.includes('\n') || !module.run.trim())) throw new ValidationError(`module ${module.name}: run must be one non-empty line`);
+  if (module.run !== undefined && (module.run.includes('\n') || !module.run.trim())) throw new ValidationError('INVALID_REQUEST', `module ${module.name}: run must be one non-empty line`);
   const runProblem = module.run === undefined ? undefined : controlCharacterProblem(`module ${module.name}: run`, module.run);
-  if (runProblem) throw new ValidationError(runProblem);
+  if (runProblem) throw new ValidationError('INVALID_REQUEST', runProblem);
 }
 
 /** POSIX shell single-quoting. */
@@ -35,7 +35,7 @@ export function busyboxModuleFiles(modules: ModuleSpec[], env: Record<string, st
   const files: RootfsFile[] = [];
   for (const module of modules) {
     checkModule(module, env);
-    if (module.packages?.length) throw new ValidationError(`module ${module.name}: packages need the debian template (busybox has no package manager)`, 'PACKAGES_NEED_DEBIAN');
+    if (module.packages?.length) throw new ValidationError('PACKAGES_NEED_DEBIAN', `module ${module.name}: packages need the debian template (busybox has no package manager)`);
   }
   for (const module of runnable) {
     const exports = Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`);

@@ -23,5 +23,5 @@ const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Node names become directory, cgroup and host names: only DNS labels are accepted. */
 export function assertNodeName(name: string): void {
-  if (!NAME.test(name)) throw new ValidationError(`invalid node name ${JSON.stringify(name)}: a DNS label (a-z, 0-9, -) is required`, 'INVALID_NODE_NAME');
+  if (!NAME.test(name)) throw new ValidationError('INVALID_NODE_NAME', `invalid node name ${JSON.stringify(name)}: a DNS label (a-z, 0-9, -) is required`);
 }

@@ -36,7 +36,7 @@ function aptOptions(templateRootfs: string, cacheDir: string): string[] {
 /** Resolves and downloads `packages` (with dependencies the template lacks); returns the .deb paths. */
 export async function fetchPackages(hostRun: Runner, templateRootfs: string, cacheDir: string, packages: string[], progress: (line: string) => void): Promise<string[]> {
   const bad = packages.filter((p) => !PACKAGE_NAME.test(p));
-  if (bad.length) throw new ValidationError(`invalid package names: ${bad.join(', ')}`, 'INVALID_PACKAGE');
+  if (bad.length) throw new ValidationError('INVALID_PACKAGE', `invalid package names: ${bad.join(', ')}`);
   for (const dir of ['lists/partial', 'apt-cache', 'archives/partial']) await mkdir(join(cacheDir, dir), { recursive: true });
   const options = aptOptions(templateRootfs, cacheDir);
   const fresh = await stat(join(cacheDir, 'lists', 'updated')).then((s) => Date.now() - s.mtimeMs < LISTS_MAX_AGE_MS, () => false);
@@ -48,7 +48,7 @@ export async function fetchPackages(hostRun: Runner, templateRootfs: string, cac
   const simulated = await hostRun(['apt-get', ...options, '-s', 'install', ...packages], { allowFailure: true, timeoutMs: 120_000 });
   if (simulated.exitCode !== 0) {
     const unknown = parseAptUnknownPackages(simulated.stderr);
-    if (unknown.length) throw new ValidationError(`unknown Debian packages: ${unknown.join(', ')}`, 'UNKNOWN_PACKAGE', { packages: unknown });
+    if (unknown.length) throw new ValidationError('UNKNOWN_PACKAGE', `unknown Debian packages: ${unknown.join(', ')}`, { packages: unknown });
     throw new ExecError(simulated.argv, simulated.exitCode, simulated.stdout, simulated.stderr, false);
   }
   const planned = parseAptSimulation(simulated.stdout);

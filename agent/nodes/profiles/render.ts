@@ -68,7 +68,7 @@ export function renderProfile(profile: ProfileName, host: HostFacts): RenderedPr
       return { lines, warnings };
     }
     default:
-      throw new ValidationError(`unknown profile ${String(profile)}`, 'UNKNOWN_PROFILE');
+      throw new ValidationError('UNKNOWN_PROFILE', `unknown profile ${String(profile)}`);
   }
 }
 
@@ -78,13 +78,13 @@ const CFS_PERIOD_US = 100_000;
 export function renderLimits(limits: { cpus?: number; memoryMB?: number }, host: HostFacts): string[] {
   const lines: string[] = [];
   if (limits.cpus !== undefined) {
-    if (!(limits.cpus > 0)) throw new ValidationError(`cpus must be positive, got ${limits.cpus}`);
+    if (!(limits.cpus > 0)) throw new ValidationError('INVALID_REQUEST', `cpus must be positive, got ${limits.cpus}`);
     const quota = Math.round(limits.cpus * CFS_PERIOD_US);
     if (v1(host, 'cpu')) lines.push(`lxc.cgroup.cpu.cfs_period_us = ${CFS_PERIOD_US}`, `lxc.cgroup.cpu.cfs_quota_us = ${quota}`);
     else lines.push(`lxc.cgroup2.cpu.max = ${quota} ${CFS_PERIOD_US}`);
   }
   if (limits.memoryMB !== undefined) {
-    if (!(limits.memoryMB > 0)) throw new ValidationError(`memoryMB must be positive, got ${limits.memoryMB}`);
+    if (!(limits.memoryMB > 0)) throw new ValidationError('INVALID_REQUEST', `memoryMB must be positive, got ${limits.memoryMB}`);
     const bytes = Math.round(limits.memoryMB * 1024 * 1024);
     if (v1(host, 'memory')) lines.push(`lxc.cgroup.memory.limit_in_bytes = ${bytes}`);
     else lines.push(`lxc.cgroup2.memory.max = ${bytes}`);

@@ -18,7 +18,7 @@ test('a StationError thrown in a test is reported as a failure, with its message
 });
 
 test('the facts still reach the error body (api/errors.ts reads them)', () => {
-  assert.equal(new ValidationError('x', 'INVALID_POLICY', { at: 'ingress[0]' }).facts, { at: 'ingress[0]' });
+  assert.equal(new ValidationError('INVALID_POLICY', 'x', { at: 'ingress[0]' }).facts, { at: 'ingress[0]' });
 });
 
 test.run();
