@@ -12,7 +12,10 @@ export interface CoalescerOptions {
   now?: () => number;
 }
 
-interface Entry<V> { promise: Promise<V>; settledAt: number | undefined }
+interface Entry<V> {
+  promise: Promise<V>;
+  settledAt: number | undefined;
+}
 
 export class Coalescer<V> {
   private readonly entries = new Map<string, Entry<V>>();
@@ -26,7 +29,9 @@ export class Coalescer<V> {
     this.now = options.now ?? Date.now;
   }
 
-  get size(): number { return this.entries.size; }
+  get size(): number {
+    return this.entries.size;
+  }
 
   /** The answer for `key`: the one in flight, one younger than ttlMs, or a new run of `load`. */
   get(key: string, load: () => Promise<V>): Promise<V> {
@@ -35,8 +40,12 @@ export class Coalescer<V> {
     if (current) this.entries.delete(key);
     const entry: Entry<V> = { promise: load(), settledAt: undefined };
     entry.promise.then(
-      () => { if (this.entries.get(key) === entry) entry.settledAt = this.now(); },
-      () => { if (this.entries.get(key) === entry) this.entries.delete(key); },
+      () => {
+        if (this.entries.get(key) === entry) entry.settledAt = this.now();
+      },
+      () => {
+        if (this.entries.get(key) === entry) this.entries.delete(key);
+      },
     );
     this.entries.set(key, entry);
     while (this.entries.size > this.maxKeys) this.entries.delete(this.entries.keys().next().value!);

@@ -3,15 +3,15 @@
 // Every constructor takes (code, message, facts?) in that order, as StationError does.
 
 export type ErrorKind =
-  | 'invalid'        // the request or spec is wrong: nothing was changed
-  | 'unauthorized'   // no or wrong credentials
-  | 'forbidden'      // credentials fine, action not allowed
+  | 'invalid' // the request or spec is wrong: nothing was changed
+  | 'unauthorized' // no or wrong credentials
+  | 'forbidden' // credentials fine, action not allowed
   | 'not-found'
-  | 'conflict'       // clashes with existing state (duplicate name, busy)
-  | 'too-many'       // rate limited
-  | 'capacity'       // does not fit the station (memory, disk, addresses)
-  | 'unavailable'    // an engine this feature needs is missing or not ready
-  | 'engine'         // an external program failed
+  | 'conflict' // clashes with existing state (duplicate name, busy)
+  | 'too-many' // rate limited
+  | 'capacity' // does not fit the station (memory, disk, addresses)
+  | 'unavailable' // an engine this feature needs is missing or not ready
+  | 'engine' // an external program failed
   | 'internal';
 
 export class StationError extends Error {

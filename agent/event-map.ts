@@ -17,35 +17,69 @@ const pairing = {
 };
 
 /** An event's payload schema, described (the description goes to the OpenAPI document and docs). */
-const payload = <P extends Record<string, TSchema>>(description: string, properties: P) => Type.Object(properties, { description, additionalProperties: false });
+const payload = <P extends Record<string, TSchema>>(description: string, properties: P) =>
+  Type.Object(properties, { description, additionalProperties: false });
 
 export const EVENT_PAYLOADS = {
   'station.started': payload('the agent started', { name }),
-  'hardware.updated': payload('a hardware detection finished', { detectedAt: Type.String(), unavailable: Type.Array(Type.String(), { description: 'capabilities this box lacks' }) }),
+  'hardware.updated': payload('a hardware detection finished', {
+    detectedAt: Type.String(),
+    unavailable: Type.Array(Type.String(), { description: 'capabilities this box lacks' }),
+  }),
 
-  'node.created': payload('a node was made and converged', { name, address: Type.String(), template: Type.String(), profile: Type.String() }),
-  'node.updated': payload('a node\'s spec was patched', { name, fields: Type.Array(Type.String(), { description: 'the top-level spec fields the patch named' }) }),
+  'node.created': payload('a node was made and converged', {
+    name,
+    address: Type.String(),
+    template: Type.String(),
+    profile: Type.String(),
+  }),
+  'node.updated': payload("a node's spec was patched", {
+    name,
+    fields: Type.Array(Type.String(), { description: 'the top-level spec fields the patch named' }),
+  }),
   'node.deleted': payload('a node was destroyed', { name, volumesDeleted: Type.Boolean() }),
   'node.error': payload('converging a node failed (retried with back-off)', { name, message: Type.String() }),
   'node.state': payload('LXC reported a new state for a node', { name, state: NodeStateName, previous: NodeStateName }),
-  'node.progress': payload('a line of progress while a node is built (template build, clone, packages)', { name, template: Type.String(), message: Type.String() }),
-  'node.subnet': payload('the nodes moved to the subnet the mesh allocated', { subnet: Type.String(), nodes: Type.Record(Type.String(), Type.String(), { description: 'node name -> new address' }) }),
+  'node.progress': payload('a line of progress while a node is built (template build, clone, packages)', {
+    name,
+    template: Type.String(),
+    message: Type.String(),
+  }),
+  'node.subnet': payload('the nodes moved to the subnet the mesh allocated', {
+    subnet: Type.String(),
+    nodes: Type.Record(Type.String(), Type.String(), { description: 'node name -> new address' }),
+  }),
 
-  'mesh.created': payload('this station started a mesh (it is the owner\'s authority)', { owner: Type.String(), address: Type.String() }),
-  'mesh.joined': payload('this station joined a mesh by invite', { owner: Type.String(), address: Type.Optional(Type.String({ description: 'its mesh address with prefix' })) }),
+  'mesh.created': payload("this station started a mesh (it is the owner's authority)", { owner: Type.String(), address: Type.String() }),
+  'mesh.joined': payload('this station joined a mesh by invite', {
+    owner: Type.String(),
+    address: Type.Optional(Type.String({ description: 'its mesh address with prefix' })),
+  }),
   'mesh.left': payload('this station left its mesh', { owner: Type.String() }),
   'mesh.revoked': payload('the authority revoked this station (seen at its next directory sync)', {}),
-  'mesh.tunnels.reset': payload('Nebula restarted to clear tunnels stuck to these peers', { peers: Type.Array(Type.String(), { description: 'mesh addresses' }) }),
-  'mesh.peers': payload('what this station knows of its peers changed (who, their addresses, owners, node subnets, lighthouse roles), or its Nebula came up', { peers: Type.Array(Type.String(), { description: 'station names, sorted' }) }),
+  'mesh.tunnels.reset': payload('Nebula restarted to clear tunnels stuck to these peers', {
+    peers: Type.Array(Type.String(), { description: 'mesh addresses' }),
+  }),
+  'mesh.peers': payload('what this station knows of its peers changed (who, their addresses, owners, node subnets, lighthouse roles), or its Nebula came up', {
+    peers: Type.Array(Type.String(), { description: 'station names, sorted' }),
+  }),
   'mesh.member.joined': payload('authority: a station enrolled in the mesh', { name, address: Type.String() }),
   'mesh.member.revoked': payload('authority: a station was revoked', { name }),
   'mesh.member.readmitted': payload('authority: a revoked name may enrol again', { name }),
 
-  'network.applied': payload('the Network Node replaced its nftables table', { nodes: Type.Integer(), counters: Type.Integer(), ms: Type.Number() }),
+  'network.applied': payload('the Network Node replaced its nftables table', {
+    nodes: Type.Integer(),
+    counters: Type.Integer(),
+    ms: Type.Number(),
+  }),
   'network.reset': payload('network settings were reset (a long press of the link button)', { by: Type.Literal('button') }),
   'wifi.mode': payload('Wi-Fi onboarding changed mode', { mode: Type.String(), from: Type.String(), hotspotSsid: Type.String() }),
   'wifi.forgotten': payload('a saved Wi-Fi network was forgotten', { name }),
-  'discovery.announced': payload('the station is announced on the LAN (mDNS)', { hostname: Type.String(), service: Type.String(), port: Type.Integer() }),
+  'discovery.announced': payload('the station is announced on the LAN (mDNS)', {
+    hostname: Type.String(),
+    service: Type.String(),
+    port: Type.Integer(),
+  }),
 
   // token holders only on /events (agent/auth/secrets.ts isAdminOnlyEvent)
   'pairing.opened': payload('a pairing window opened', pairing),
@@ -65,6 +99,17 @@ export const EVENT_NAMES = Object.keys(EVENT_PAYLOADS) as EventName[];
 export type StationEvent = { [K in EventName]: { id: number; type: K; at: string; data: StationEvents[K] } }[EventName];
 
 /** The JSON schema of one /events message (every event as one of its variants), for the OpenAPI document. */
-export const StationEventSchema = Type.Union(EVENT_NAMES.map((type) => Type.Object({
-  id: Type.Integer(), type: Type.Literal(type), at: Type.String({ description: 'ISO time' }), data: EVENT_PAYLOADS[type],
-}, { description: EVENT_PAYLOADS[type].description })), { $id: 'StationEvent', description: 'one server-sent event: `event:` is its type, `data:` this JSON' });
+export const StationEventSchema = Type.Union(
+  EVENT_NAMES.map((type) =>
+    Type.Object(
+      {
+        id: Type.Integer(),
+        type: Type.Literal(type),
+        at: Type.String({ description: 'ISO time' }),
+        data: EVENT_PAYLOADS[type],
+      },
+      { description: EVENT_PAYLOADS[type].description },
+    ),
+  ),
+  { $id: 'StationEvent', description: 'one server-sent event: `event:` is its type, `data:` this JSON' },
+);

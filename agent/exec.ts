@@ -95,7 +95,11 @@ export const exec: Runner = (argvIn, options = {}) => {
       // the reader went away (an error, or closed before the end): stop the program rather than let
       // it block on a full pipe until the timeout
       // (its output pipe is dropped too: paused behind a gone reader, it would keep this process alive)
-      const stop = () => { child.stdout.unpipe(sink); child.stdout.destroy(); child.kill('SIGKILL'); };
+      const stop = () => {
+        child.stdout.unpipe(sink);
+        child.stdout.destroy();
+        child.kill('SIGKILL');
+      };
       sink.once('error', stop);
       sink.once('close', stop);
     } else {
@@ -108,10 +112,15 @@ export const exec: Runner = (argvIn, options = {}) => {
       if (stderr.length < MAX_BUFFER) stderr += chunk;
       options.onStderr?.(chunk);
     });
-    child.stdin.on('error', () => { /* the program may exit before reading its input */ });
+    child.stdin.on('error', () => {
+      /* the program may exit before reading its input */
+    });
     let inputError: Error | null = null;
     if (options.stdinStream) {
-      options.stdinStream.once('error', (error) => { inputError = error; child.kill('SIGKILL'); });
+      options.stdinStream.once('error', (error) => {
+        inputError = error;
+        child.kill('SIGKILL');
+      });
       options.stdinStream.pipe(child.stdin);
     } else {
       child.stdin.end(options.input ?? '');
@@ -167,7 +176,9 @@ export async function hasProgram(program: string): Promise<boolean> {
     try {
       await access(`${dir}/${program}`, constants.X_OK);
       return true;
-    } catch { /* try the next directory */ }
+    } catch {
+      /* try the next directory */
+    }
   }
   return false;
 }

@@ -27,7 +27,10 @@ export class HardwareSubsystem implements Subsystem {
       refreshMs: deps.refreshSeconds * 1000,
       onReport: (report) => {
         this.lastError = undefined;
-        deps.events.publish('hardware.updated', { detectedAt: report.detectedAt, unavailable: report.capabilities.filter((c) => !c.available).map((c) => c.id) });
+        deps.events.publish('hardware.updated', {
+          detectedAt: report.detectedAt,
+          unavailable: report.capabilities.filter((c) => !c.available).map((c) => c.id),
+        });
       },
       onError: (error) => {
         this.lastError = error.message;

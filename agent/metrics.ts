@@ -1,6 +1,12 @@
 // Prometheus text exposition. Subsystems register collectors that return samples on demand,
 // so a scrape reads current state and nothing is kept in between.
-export interface Sample { name: string; help: string; type: 'gauge' | 'counter'; value: number; labels?: Record<string, string> }
+export interface Sample {
+  name: string;
+  help: string;
+  type: 'gauge' | 'counter';
+  value: number;
+  labels?: Record<string, string>;
+}
 export type Collector = () => Sample[];
 
 const escapeLabel = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
@@ -25,9 +31,12 @@ export class MetricsRegistry {
     for (const [name, samples] of byName) {
       lines.push(`# HELP ${name} ${samples[0]!.help}`, `# TYPE ${name} ${samples[0]!.type}`);
       for (const s of samples) {
-        const labels = s.labels && Object.keys(s.labels).length
-          ? `{${Object.entries(s.labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`
-          : '';
+        const labels =
+          s.labels && Object.keys(s.labels).length
+            ? `{${Object.entries(s.labels)
+                .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+                .join(',')}}`
+            : '';
         lines.push(`${name}${labels} ${Number.isFinite(s.value) ? s.value : 0}`);
       }
     }

@@ -34,7 +34,12 @@ const flagName = (flag: string) => flag.split('=')[0]!.replace(/^--no-/, '--');
  * The argv and environment to re-execute this process with, or null when it already runs with the
  * settings. A flag or variable the person starting the agent set (to any value) is theirs and kept.
  */
-export function reexecPlan(execPath: string, execArgv: readonly string[], argv: readonly string[], env: NodeJS.ProcessEnv): { argv: string[]; env: NodeJS.ProcessEnv } | null {
+export function reexecPlan(
+  execPath: string,
+  execArgv: readonly string[],
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): { argv: string[]; env: NodeJS.ProcessEnv } | null {
   if (env[REEXEC_MARK]) return null;
   const given = new Set([...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].filter(Boolean).map(flagName));
   const flags = NODE_FLAGS.filter((f) => !given.has(flagName(f)));

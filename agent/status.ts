@@ -51,9 +51,11 @@ export class StatusService {
   }
 
   status(): StationStatus {
-    const subsystems = this.source.subsystems.map((s) => this.source.isDisabled(s.name)
-      ? { name: s.name, state: 'off' as const, reason: 'disabled by configuration (STATION_DISABLE)' }
-      : { name: s.name, ...s.health() });
+    const subsystems = this.source.subsystems.map((s) =>
+      this.source.isDisabled(s.name)
+        ? { name: s.name, state: 'off' as const, reason: 'disabled by configuration (STATION_DISABLE)' }
+        : { name: s.name, ...s.health() },
+    );
     const report = this.source.hardware.report();
     const summaries: Record<string, Record<string, unknown>> = {};
     for (const s of this.source.subsystems) if (s.summary && !this.source.isDisabled(s.name)) summaries[s.name] = s.summary();
@@ -67,21 +69,42 @@ export class StatusService {
       ready: this.source.isStarted,
       health,
       subsystems,
-      hardware: report ? {
-        model: report.board.model, arch: report.os.arch, cpuCores: report.cpu.cores, memoryBytes: report.memory.totalBytes,
-        detectedAt: report.detectedAt, unavailable: report.capabilities.filter((c) => !c.available).map((c) => c.id),
-      } : null,
+      hardware: report
+        ? {
+            model: report.board.model,
+            arch: report.os.arch,
+            cpuCores: report.cpu.cores,
+            memoryBytes: report.memory.totalBytes,
+            detectedAt: report.detectedAt,
+            unavailable: report.capabilities.filter((c) => !c.available).map((c) => c.id),
+          }
+        : null,
       summaries,
     };
   }
 
   registerMetrics(metrics: MetricsRegistry): void {
     metrics.register(() => [
-      { name: 'station_info', help: 'station identity', type: 'gauge', value: 1, labels: { name: this.source.config.name, version: AGENT_VERSION } },
-      { name: 'station_uptime_seconds', help: 'seconds since the agent started', type: 'gauge', value: (Date.now() - this.startedAt.getTime()) / 1000 },
+      {
+        name: 'station_info',
+        help: 'station identity',
+        type: 'gauge',
+        value: 1,
+        labels: { name: this.source.config.name, version: AGENT_VERSION },
+      },
+      {
+        name: 'station_uptime_seconds',
+        help: 'seconds since the agent started',
+        type: 'gauge',
+        value: (Date.now() - this.startedAt.getTime()) / 1000,
+      },
       { name: 'process_resident_memory_bytes', help: 'resident memory of the agent', type: 'gauge', value: process.memoryUsage.rss() },
       ...this.source.subsystems.map((s) => ({
-        name: 'station_subsystem_up', help: '1 when the subsystem is ok', type: 'gauge' as const, value: !this.source.isDisabled(s.name) && s.health().state === 'ok' ? 1 : 0, labels: { subsystem: s.name },
+        name: 'station_subsystem_up',
+        help: '1 when the subsystem is ok',
+        type: 'gauge' as const,
+        value: !this.source.isDisabled(s.name) && s.health().state === 'ok' ? 1 : 0,
+        labels: { subsystem: s.name },
       })),
     ]);
   }

@@ -76,11 +76,21 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
     this.status.registerMetrics(this.metrics);
     this.events.subscribe(() => this.status.invalidate());
 
-    this.hardware = new HardwareSubsystem({ run, events, log: log('hardware'), nodePath: config.lxcPath, refreshSeconds: config.hardwareRefreshSeconds });
+    this.hardware = new HardwareSubsystem({
+      run,
+      events,
+      log: log('hardware'),
+      nodePath: config.lxcPath,
+      refreshSeconds: config.hardwareRefreshSeconds,
+    });
     const status = this.status;
     const fleet = (this.fleet = new FleetSubsystem({
-      env: fleetEnvironment(deps.env ?? process.env), stateDir: config.stateDir, log: log('fleet'),
-      status: () => status.status(), reportSeconds: config.fleetReportSeconds, nodes: this,
+      env: fleetEnvironment(deps.env ?? process.env),
+      stateDir: config.stateDir,
+      log: log('fleet'),
+      status: () => status.status(),
+      reportSeconds: config.fleetReportSeconds,
+      nodes: this,
     }));
     // Traffic control and names for the nodes: follows the node service (node.* events) and the mesh (mesh.*).
     const network = (this.network = new NetworkSubsystem({ config, run, events, log: log('network'), nodes: this, mesh: this }));
@@ -88,7 +98,9 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
     const nodesLog = log('nodes');
     const lxc = (this.lxc = new LxcDriver({ lxcPath: config.lxcPath, templateCache: config.templateCache, run, log: nodesLog }));
     const nodes = (this.nodes = new NodesSubsystem({
-      config, events, log: nodesLog,
+      config,
+      events,
+      log: nodesLog,
       // Under balena, node changes wait for the fleet's hand-over and hold the update lock (agent/fleet);
       // with the fleet subsystem turned off nothing would ever grant ownership, so nodes are not gated.
       driver: this.isDisabled('fleet') ? lxc : gateDriver(lxc, fleet),
@@ -100,18 +112,29 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
     }));
 
     this.mesh = new MeshSubsystem({
-      config, run, events, log: log('mesh'),
+      config,
+      run,
+      events,
+      log: log('mesh'),
       // The nodes' mesh-facing policies become Nebula firewall entries (certificates carry owner-NAME groups).
       nodeFirewall: network,
       // In a mesh, nodes use the subnet the owner's authority allocated to this station (peers route
       // it here over Nebula); nodes made before joining move to it, and the resolver and table follow.
-      nodeSubnet: { useSubnet: async (cidr) => { await nodes.useSubnet(cidr); await network.setNodeSubnet(nodes.subnetCidr()); } },
+      nodeSubnet: {
+        useSubnet: async (cidr) => {
+          await nodes.useSubnet(cidr);
+          await network.setNodeSubnet(nodes.subnetCidr());
+        },
+      },
     });
     // What a person sees and touches: Wi-Fi onboarding, mDNS, the LED, link button and pairing window.
     const wifi = (this.wifi = new WifiSubsystem({ run, events, log: log('wifi'), config }));
     this.discovery = new DiscoverySubsystem({ config, events, log: log('discovery') });
     this.indicator = new IndicatorSubsystem({
-      config, events, log: log('indicator'), auth: () => this.auth,
+      config,
+      events,
+      log: log('indicator'),
+      auth: () => this.auth,
       ledInputs: () => ({ started: this.started, health: status.status().health, hotspot: wifi.hotspotActive }),
       resetNetwork: () => wifi.resetNetwork(),
     });
@@ -132,7 +155,10 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
 
   /** The network's view of the nodes (NodeInventory): every node not being deleted, with its bridge port. */
   nodeInputs(): NodeNetworkInput[] {
-    const views = this.nodes.actions().list().filter((v) => v.state !== 'deleting');
+    const views = this.nodes
+      .actions()
+      .list()
+      .filter((v) => v.state !== 'deleting');
     return views.map((v) => ({ name: v.name, address: v.address, policy: v.spec.network, port: vethName(v.name) }));
   }
 
@@ -178,7 +204,10 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
 
   /** Subsystems the owner turned off with STATION_DISABLE: never started, shown as off. */
   isDisabled(name: string): boolean {
-    return this.config.disable.split(',').map((s) => s.trim()).includes(name);
+    return this.config.disable
+      .split(',')
+      .map((s) => s.trim())
+      .includes(name);
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,14 @@
 // The HTTP API as a Fastify plugin: schemas, auth, error shape and routes. The server (listening,
 // signals) lives in server.ts, so tests can inject requests into this app without a socket.
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type onRequestHookHandler, type onResponseHookHandler, type preValidationHookHandler } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type onRequestHookHandler,
+  type onResponseHookHandler,
+  type preValidationHookHandler,
+} from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { StationSystem } from '../agent/system.ts';
 import { AGENT_VERSION } from '../agent/version.ts';
@@ -58,7 +66,9 @@ export async function buildApp({ system, limits: overrides = {} }: AppOptions): 
     // logged one by one, and the error handler and change log name the method and URL themselves.
     childLoggerFactory: (logger) => logger,
     // Serializers and validators are compiled on a route's first use (api/lazy-serializers.ts).
-    schemaController: { compilersFactory: { buildSerializer: serializers.buildSerializer as never, buildValidator: validators.buildValidator as never } },
+    schemaController: {
+      compilersFactory: { buildSerializer: serializers.buildSerializer as never, buildValidator: validators.buildValidator as never },
+    },
     ajv: {
       // A wrong type is an error, not something to guess at; unknown fields are refused, not dropped.
       customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false },
@@ -86,14 +96,17 @@ export async function buildApp({ system, limits: overrides = {} }: AppOptions): 
     // A phone on the setup hotspot asks its captive-portal probe under the probe's own name
     // (connectivitycheck.gstatic.com, captive.apple.com): over the hotspot no other site can reach
     // the station, so there the Host is not a rebinding sign.
-    if (!hosts.allowsHost(request.headers.host) && !(request.routeOptions.url === HEALTH_URL && !MUTATING.has(request.method))
-      && !system.wifi.arrivedOnHotspot(request.ip, request.socket.localAddress)) {
+    if (
+      !hosts.allowsHost(request.headers.host) &&
+      !(request.routeOptions.url === HEALTH_URL && !MUTATING.has(request.method)) &&
+      !system.wifi.arrivedOnHotspot(request.ip, request.socket.localAddress)
+    ) {
       reply.status(421).send(HOST_NOT_ALLOWED);
       return;
     }
     const origin = request.headers.origin;
     if (origin !== undefined && MUTATING.has(request.method) && !hosts.allowsOrigin(origin)) {
-      done(new ForbiddenError('ORIGIN_NOT_ALLOWED', 'changes are accepted only from the station\'s own page (the Origin header names another site)'));
+      done(new ForbiddenError('ORIGIN_NOT_ALLOWED', "changes are accepted only from the station's own page (the Origin header names another site)"));
       return;
     }
     done();
@@ -104,8 +117,8 @@ export async function buildApp({ system, limits: overrides = {} }: AppOptions): 
   // The setup page scans without one when the request came over the hotspot, as it joins a network
   // without one there; from the LAN a rescan needs the token even while the hotspot is up.
   const costlyReads: Record<string, (request: FastifyRequest) => boolean> = {
-    '/api/v1/wifi/networks': (request) => (request.query as { rescan?: string } | undefined)?.rescan === 'yes'
-      && !system.wifi.arrivedOnHotspot(request.ip, request.socket.localAddress),
+    '/api/v1/wifi/networks': (request) =>
+      (request.query as { rescan?: string } | undefined)?.rescan === 'yes' && !system.wifi.arrivedOnHotspot(request.ip, request.socket.localAddress),
   };
 
   // Reads are open to the LAN; every change needs the admin token, checked before the body is parsed
@@ -158,18 +171,26 @@ export async function buildApp({ system, limits: overrides = {} }: AppOptions): 
   const sharedSchemas: Record<string, unknown> = {};
   app.addHook('onRoute', function noteRoute(this: FastifyInstance, route) {
     Object.assign(sharedSchemas, this.getSchemas());
-    for (const method of Array.isArray(route.method) ? route.method : [route.method]) documented.push({ method, url: route.url, schema: route.schema as NotedRoute['schema'] });
+    for (const method of Array.isArray(route.method) ? route.method : [route.method])
+      documented.push({ method, url: route.url, schema: route.schema as NotedRoute['schema'] });
   });
   // A mutation to an unknown route still needs the token first (probing for routes counts as failed
   // authentication), then gets 404.
-  app.setNotFoundHandler({
-    preValidation: (request, reply, done) => (MUTATING.has(request.method) ? authorize.call(app, request, reply, done) : done()),
-  }, handleNotFound);
+  app.setNotFoundHandler(
+    {
+      preValidation: (request, reply, done) => (MUTATING.has(request.method) ? authorize.call(app, request, reply, done) : done()),
+    },
+    handleNotFound,
+  );
 
   for (const routes of API_ROUTES) await app.register(routes, { prefix: '/api/v1', system, limits });
   await app.register(pageRoutes, { system }); // the status page at `/`, outside /api/v1
   const openApi = openApiDocumentOnDemand(documented, sharedSchemas, {
-    info: { title: 'Station API', version: AGENT_VERSION, description: 'A home station of a Community Cluster: nodes, mesh, traffic control.' },
+    info: {
+      title: 'Station API',
+      version: AGENT_VERSION,
+      description: 'A home station of a Community Cluster: nodes, mesh, traffic control.',
+    },
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'the admin token (station token)' } },
   });
   app.get('/api/openapi.json', { schema: { hide: true } }, openApi);

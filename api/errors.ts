@@ -18,9 +18,13 @@ export const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   internal: 500,
 };
 
-export interface ErrorBody { error: { code: string; message: string; details?: Record<string, unknown> } }
+export interface ErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
 
-const body = (code: string, message: string, details?: Record<string, unknown>): ErrorBody => ({ error: details ? { code, message, details } : { code, message } });
+const body = (code: string, message: string, details?: Record<string, unknown>): ErrorBody => ({
+  error: details ? { code, message, details } : { code, message },
+});
 
 function fastifyClientError(error: FastifyError): { status: number; body: ErrorBody } | undefined {
   if (error.validation) {
@@ -30,7 +34,8 @@ function fastifyClientError(error: FastifyError): { status: number; body: ErrorB
   if (status < 400 || status >= 500) return undefined;
   if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return { status, body: body('UNSUPPORTED_MEDIA_TYPE', error.message) };
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status, body: body('PAYLOAD_TOO_LARGE', error.message) };
-  if (error.code?.startsWith('FST_ERR_CTP') || error instanceof SyntaxError) return { status: 400, body: body('INVALID_JSON', `the request body is not valid JSON: ${error.message}`) };
+  if (error.code?.startsWith('FST_ERR_CTP') || error instanceof SyntaxError)
+    return { status: 400, body: body('INVALID_JSON', `the request body is not valid JSON: ${error.message}`) };
   return { status, body: body('BAD_REQUEST', error.message) };
 }
 
@@ -41,10 +46,21 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
     if (status >= 500) {
       // A feature that is off (503) is expected and already explained by /status: no stack per request.
       if (error.kind === 'unavailable') request.log.debug({ code: error.code, url: request.url }, error.message);
-      else request.log.error({ err: error, argv: error instanceof ExecError ? error.argv : undefined, stderr: error instanceof ExecError ? error.stderr : undefined }, 'request failed');
-      const message = error.kind === 'engine'
-        ? `an engine command failed${error instanceof ExecError ? ` (${error.argv[0]})` : ''}; the station log has the details`
-        : error.kind === 'unavailable' ? error.message : 'internal error; the station log has the details';
+      else
+        request.log.error(
+          {
+            err: error,
+            argv: error instanceof ExecError ? error.argv : undefined,
+            stderr: error instanceof ExecError ? error.stderr : undefined,
+          },
+          'request failed',
+        );
+      const message =
+        error.kind === 'engine'
+          ? `an engine command failed${error instanceof ExecError ? ` (${error.argv[0]})` : ''}; the station log has the details`
+          : error.kind === 'unavailable'
+            ? error.message
+            : 'internal error; the station log has the details';
       return reply.status(status).send(body(error.code, message));
     }
     return reply.status(status).send(body(error.code, error.message, error.facts));
@@ -66,15 +82,25 @@ export function handleNotFound(request: FastifyRequest, reply: FastifyReply): Fa
  */
 export function handleClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, code, message] = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'REQUEST_TIMEOUT', 'the request did not arrive in time']
-    : error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'HEADERS_TOO_LARGE', 'the request headers are too large']
-      : [400, 'BAD_REQUEST', 'the request is not valid HTTP'];
+  const [status, code, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'REQUEST_TIMEOUT', 'the request did not arrive in time']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'HEADERS_TOO_LARGE', 'the request headers are too large']
+        : [400, 'BAD_REQUEST', 'the request is not valid HTTP'];
   const text = JSON.stringify(body(code, message));
-  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ` +
+        `${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,
+    );
   socket.destroy();
 }
 
-/** A URL Fastify's router refused before any route or hook (bad percent-encoding, an over-long path parameter), in the contract's shape without echoing the URL. */
+/**
+ * A URL Fastify's router refused before any route or hook (bad percent-encoding, an over-long path parameter), in the contract's
+ * shape without echoing the URL.
+ */
 export function routerError(error: { code?: string }): { status: number; body: ErrorBody } {
   if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return { status: 414, body: body('URI_TOO_LONG', 'a path parameter is too long') };
   if (error.code === 'FST_ERR_BAD_URL') return { status: 400, body: body('BAD_URL', 'the URL is not valid (malformed percent-encoding)') };
@@ -82,4 +108,7 @@ export function routerError(error: { code?: string }): { status: number; body: E
 }
 
 /** Refusal of a request for a name or address that is not the station's (DNS rebinding). */
-export const HOST_NOT_ALLOWED: ErrorBody = body('HOST_NOT_ALLOWED', 'this station does not answer to that Host name; use its own name or address (or add it to STATION_HTTP_ALLOWED_HOSTS)');
+export const HOST_NOT_ALLOWED: ErrorBody = body(
+  'HOST_NOT_ALLOWED',
+  'this station does not answer to that Host name; use its own name or address (or add it to STATION_HTTP_ALLOWED_HOSTS)',
+);

@@ -48,8 +48,18 @@ export class EventStreams {
   samples(): Sample[] {
     return [
       { name: 'station_event_clients', help: 'open /events streams', type: 'gauge', value: this.open.size },
-      { name: 'station_event_clients_refused_total', help: '/events streams refused because every place was taken', type: 'counter', value: this.refusedTotal },
-      { name: 'station_event_clients_dropped_total', help: '/events clients dropped because they stopped reading', type: 'counter', value: this.droppedTotal },
+      {
+        name: 'station_event_clients_refused_total',
+        help: '/events streams refused because every place was taken',
+        type: 'counter',
+        value: this.refusedTotal,
+      },
+      {
+        name: 'station_event_clients_dropped_total',
+        help: '/events clients dropped because they stopped reading',
+        type: 'counter',
+        value: this.droppedTotal,
+      },
     ];
   }
 }

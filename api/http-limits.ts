@@ -37,6 +37,10 @@ export function serverOptions(limits: HttpLimits): Record<string, unknown> {
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     connectionTimeout: 0,
     bodyLimit: limits.bodyLimitBytes,
-    http: { requestTimeout: limits.requestTimeoutMs, headersTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: limits.checkIntervalMs },
+    http: {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      connectionsCheckingInterval: limits.checkIntervalMs,
+    },
   };
 }

@@ -30,13 +30,23 @@ function deferredCompiles<F>(): { defer: (compileNow: () => F) => () => F; compi
   const defer = (compileNow: () => F) => {
     let fn: F | undefined;
     const now = (): F => {
-      if (fn === undefined) { fn = compileNow(); count++; pending.delete(now); }
+      if (fn === undefined) {
+        fn = compileNow();
+        count++;
+        pending.delete(now);
+      }
       return fn;
     };
     pending.add(now);
     return now;
   };
-  return { defer, compiled: () => count, compileAll: () => { for (const c of [...pending]) c(); } };
+  return {
+    defer,
+    compiled: () => count,
+    compileAll: () => {
+      for (const c of [...pending]) c();
+    },
+  };
 }
 
 /** For Fastify's `schemaController.compilersFactory.buildValidator`; Fastify reads `errors` off the function after a call, as Ajv sets it. */
@@ -47,7 +57,12 @@ export function lazyValidators(): { buildValidator: BuildValidator; compiled: ()
     const compile = build(externalSchemas, options);
     return (args) => {
       const now = defer(() => compile(args));
-      const lazy: Validate = (data) => { const fn = now(); const result = fn(data); lazy.errors = fn.errors; return result; };
+      const lazy: Validate = (data) => {
+        const fn = now();
+        const result = fn(data);
+        lazy.errors = fn.errors;
+        return result;
+      };
       return lazy;
     };
   };

@@ -21,7 +21,11 @@ declare module 'fastify' {
   }
 }
 
-export interface NotedRoute { method: string; url: string; schema?: Record<string, unknown> }
+export interface NotedRoute {
+  method: string;
+  url: string;
+  schema?: Record<string, unknown>;
+}
 
 export interface DocumentInfo {
   info: { title: string; version: string; description?: string };
@@ -32,7 +36,11 @@ export interface DocumentInfo {
 const UNDOCUMENTED_METHODS = new Set(['HEAD']);
 
 /** Renders the document for these routes and shared schemas (keyed by $id) with @fastify/swagger. */
-export async function renderOpenApi(routes: readonly NotedRoute[], sharedSchemas: Record<string, unknown>, info: DocumentInfo): Promise<Record<string, unknown>> {
+export async function renderOpenApi(
+  routes: readonly NotedRoute[],
+  sharedSchemas: Record<string, unknown>,
+  info: DocumentInfo,
+): Promise<Record<string, unknown>> {
   const { default: swagger } = await import('@fastify/swagger');
   const doc = Fastify({ exposeHeadRoutes: false });
   try {
@@ -57,7 +65,11 @@ export async function renderOpenApi(routes: readonly NotedRoute[], sharedSchemas
 }
 
 /** The document, rendered once on first use (the routes do not change after the app is built). */
-export function openApiDocumentOnDemand(routes: readonly NotedRoute[], sharedSchemas: Record<string, unknown>, info: DocumentInfo): () => Promise<Record<string, unknown>> {
+export function openApiDocumentOnDemand(
+  routes: readonly NotedRoute[],
+  sharedSchemas: Record<string, unknown>,
+  info: DocumentInfo,
+): () => Promise<Record<string, unknown>> {
   let rendered: Promise<Record<string, unknown>> | undefined;
   return () => {
     rendered ??= renderOpenApi(routes, sharedSchemas, info).catch((error: unknown) => {

@@ -6,7 +6,10 @@ import type { HttpLimits } from './http-limits.ts';
 /** The Fastify instance every route plugin receives, typed by the TypeBox schemas. */
 export type StationApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
-export interface RouteOptions { system: StationSystem; limits?: HttpLimits }
+export interface RouteOptions {
+  system: StationSystem;
+  limits?: HttpLimits;
+}
 
 export type RoutePlugin = (app: StationApp, options: RouteOptions) => Promise<void>;
 

@@ -20,7 +20,11 @@ export interface ProbeContext {
   minNodeDiskBytes?: number;
 }
 
-interface Shared { config: ReturnType<typeof parseKernelConfig> | undefined; cgroups: CgroupLayout; evidence: ModuleEvidence }
+interface Shared {
+  config: ReturnType<typeof parseKernelConfig> | undefined;
+  cgroups: CgroupLayout;
+  evidence: ModuleEvidence;
+}
 
 async function gatherShared(host: HostAccess): Promise<Shared> {
   const release = (await host.readText('/proc/sys/kernel/osrelease'))?.trim() ?? '';
@@ -56,15 +60,24 @@ const probes: Record<string, Probe> = {
   async cgroups(_ctx, { cgroups }) {
     const ok = cgroups.version !== 'none' && (cgroups.version === 'v2' || ['cpu', 'memory'].every((c) => cgroups.v1Controllers.includes(c)));
     return {
-      id: 'cgroups', available: ok,
-      reason: ok ? `cgroup ${cgroups.version} layout: node CPU and memory limits can be enforced` : `no usable cgroup mounts (${cgroups.version}): node limits cannot be enforced`,
+      id: 'cgroups',
+      available: ok,
+      reason: ok
+        ? `cgroup ${cgroups.version} layout: node CPU and memory limits can be enforced`
+        : `no usable cgroup mounts (${cgroups.version}): node limits cannot be enforced`,
       details: { ...cgroups },
     };
   },
   async lxc({ host }, { cgroups }) {
     const lxc = await tool(host, ['lxc-start', '--version']);
     if (!lxc.ok) return { id: 'lxc', available: false, reason: `lxc-start is not usable (${lxc.error || 'not installed'}): Disposable Nodes are off` };
-    if (cgroups.version === 'none') return { id: 'lxc', available: false, reason: 'LXC is installed but no cgroup hierarchy is mounted', details: { version: lxc.version } };
+    if (cgroups.version === 'none')
+      return {
+        id: 'lxc',
+        available: false,
+        reason: 'LXC is installed but no cgroup hierarchy is mounted',
+        details: { version: lxc.version },
+      };
     return { id: 'lxc', available: true, reason: `LXC ${lxc.version} can run Disposable Nodes`, details: { version: lxc.version } };
   },
   async nesting(_ctx, { config, cgroups }) {
@@ -73,8 +86,11 @@ const probes: Record<string, Probe> = {
     if (cgroups.version === 'none') return { id: 'nesting', available: false, reason: 'no cgroup hierarchy: nested containers cannot be limited' };
     const needsForce = cgroups.version !== 'v2';
     return {
-      id: 'nesting', available: true,
-      reason: needsForce ? `nodes can run containers inside them; on this cgroup ${cgroups.version} host the nesting profile mounts cgroups with cgroup:rw:force` : 'nodes can run containers inside them',
+      id: 'nesting',
+      available: true,
+      reason: needsForce
+        ? `nodes can run containers inside them; on this cgroup ${cgroups.version} host the nesting profile mounts cgroups with cgroup:rw:force`
+        : 'nodes can run containers inside them',
       details: { cgroupForce: needsForce },
     };
   },
@@ -85,27 +101,70 @@ const probes: Record<string, Probe> = {
       : { id: 'tun', available: false, reason: '/dev/net/tun is missing: the mesh cannot start' };
   },
   async nftables({ host }, { config }) {
-    if (config?.get('CONFIG_NF_TABLES') === 'n') return { id: 'nftables', available: false, reason: 'the kernel has no nftables: node traffic cannot be controlled' };
+    if (config?.get('CONFIG_NF_TABLES') === 'n')
+      return { id: 'nftables', available: false, reason: 'the kernel has no nftables: node traffic cannot be controlled' };
     const nft = await tool(host, ['nft', '--version']);
     return nft.ok
-      ? { id: 'nftables', available: true, reason: `nftables ${nft.version} can enforce node ingress and egress`, details: { version: nft.version } }
-      : { id: 'nftables', available: false, reason: `nft is not usable (${nft.error || 'not installed'}): node traffic cannot be controlled` };
+      ? {
+          id: 'nftables',
+          available: true,
+          reason: `nftables ${nft.version} can enforce node ingress and egress`,
+          details: { version: nft.version },
+        }
+      : {
+          id: 'nftables',
+          available: false,
+          reason: `nft is not usable (${nft.error || 'not installed'}): node traffic cannot be controlled`,
+        };
   },
   async kvm({ host }) {
     const dev = await host.kind('/dev/kvm');
     const flags = (await host.readText('/proc/cpuinfo')) ?? '';
     const hw = /\b(vmx|svm)\b/.exec(flags)?.[1] ?? null;
-    if (dev !== 'char') return { id: 'kvm', available: false, reason: '/dev/kvm is missing: virtual machines would run under software emulation only', details: { cpuVirtualization: hw } };
-    if (!hw) return { id: 'kvm', available: false, reason: '/dev/kvm exists but the CPU shows no vmx/svm (paravirtual host): virtual machines run under software emulation', details: { cpuVirtualization: null } };
+    if (dev !== 'char')
+      return {
+        id: 'kvm',
+        available: false,
+        reason: '/dev/kvm is missing: virtual machines would run under software emulation only',
+        details: { cpuVirtualization: hw },
+      };
+    if (!hw)
+      return {
+        id: 'kvm',
+        available: false,
+        reason: '/dev/kvm exists but the CPU shows no vmx/svm (paravirtual host): virtual machines run under software emulation',
+        details: { cpuVirtualization: null },
+      };
     return { id: 'kvm', available: true, reason: `hardware virtualisation (${hw}) through /dev/kvm`, details: { cpuVirtualization: hw } };
   },
   async 'microk8s-kernel'(_ctx, { evidence }) {
     const modules = Object.fromEntries(Object.keys(MICROK8S_KERNEL_MODULES).map((m) => [m, moduleAvailability(m, evidence)]));
-    const missing = Object.entries(modules).filter(([, state]) => state === 'missing').map(([m]) => m);
-    const unknown = Object.entries(modules).filter(([, state]) => state === 'unknown').map(([m]) => m);
-    if (missing.length) return { id: 'microk8s-kernel', available: false, reason: `the kernel lacks ${missing.join(', ')}: MicroK8s nodes start, but kube-proxy's IPVS mode and features using these are unavailable`, details: { modules, missing } };
-    if (unknown.length) return { id: 'microk8s-kernel', available: true, reason: `could not verify ${unknown.join(', ')} (no kernel config or module list)`, details: { modules, missing } };
-    return { id: 'microk8s-kernel', available: true, reason: 'every kernel module MicroK8s needs is present', details: { modules, missing } };
+    const missing = Object.entries(modules)
+      .filter(([, state]) => state === 'missing')
+      .map(([m]) => m);
+    const unknown = Object.entries(modules)
+      .filter(([, state]) => state === 'unknown')
+      .map(([m]) => m);
+    if (missing.length)
+      return {
+        id: 'microk8s-kernel',
+        available: false,
+        reason: `the kernel lacks ${missing.join(', ')}: MicroK8s nodes start, but kube-proxy's IPVS mode and features using these are unavailable`,
+        details: { modules, missing },
+      };
+    if (unknown.length)
+      return {
+        id: 'microk8s-kernel',
+        available: true,
+        reason: `could not verify ${unknown.join(', ')} (no kernel config or module list)`,
+        details: { modules, missing },
+      };
+    return {
+      id: 'microk8s-kernel',
+      available: true,
+      reason: 'every kernel module MicroK8s needs is present',
+      details: { modules, missing },
+    };
   },
   async 'node-disk'({ host, nodePath, minNodeDiskBytes = 1024 ** 3 }) {
     const space = await host.freeSpace(nodePath);
@@ -118,20 +177,35 @@ const probes: Record<string, Probe> = {
   async gpio({ host }, { config }) {
     const sysfs = await host.kind('/sys/class/gpio');
     const chip = await host.kind('/dev/gpiochip0');
-    if (sysfs === 'dir' || chip === 'char') return { id: 'gpio', available: true, reason: 'GPIO lines are available for the LED and link button', details: { sysfs: sysfs === 'dir', chardev: chip === 'char' } };
+    if (sysfs === 'dir' || chip === 'char')
+      return {
+        id: 'gpio',
+        available: true,
+        reason: 'GPIO lines are available for the LED and link button',
+        details: { sysfs: sysfs === 'dir', chardev: chip === 'char' },
+      };
     const why = config?.get('CONFIG_GPIOLIB') === 'n' ? 'the kernel has no GPIO support (GPIOLIB)' : 'no GPIO controller is present';
     return { id: 'gpio', available: false, reason: `${why}: the LED and link button are off; use the page or CLI instead` };
   },
   async nebula({ host }) {
     const nebula = await tool(host, ['nebula', '-version']);
     return nebula.ok
-      ? { id: 'nebula', available: true, reason: `Nebula ${nebula.version} can join this station to the mesh`, details: { version: nebula.version } }
+      ? {
+          id: 'nebula',
+          available: true,
+          reason: `Nebula ${nebula.version} can join this station to the mesh`,
+          details: { version: nebula.version },
+        }
       : { id: 'nebula', available: false, reason: `nebula is not usable (${nebula.error || 'not installed'}): the mesh is off` };
   },
   async btrfs(_ctx, { config }) {
     const v = config?.get('CONFIG_BTRFS_FS');
     const ok = v === 'y' || v === 'm';
-    return { id: 'btrfs', available: ok, reason: ok ? 'btrfs is available for node volumes and snapshots' : 'the kernel has no btrfs: volumes fall back to plain directories, no snapshots' };
+    return {
+      id: 'btrfs',
+      available: ok,
+      reason: ok ? 'btrfs is available for node volumes and snapshots' : 'the kernel has no btrfs: volumes fall back to plain directories, no snapshots',
+    };
   },
 };
 
@@ -139,11 +213,13 @@ export const CAPABILITY_IDS = Object.keys(probes);
 
 export async function probeCapabilities(ctx: ProbeContext): Promise<Capability[]> {
   const shared = await gatherShared(ctx.host);
-  return Promise.all(Object.entries(probes).map(async ([id, probe]) => {
-    try {
-      return await probe(ctx, shared);
-    } catch (error) {
-      return { id, available: false, reason: `probe failed: ${(error as Error).message}` };
-    }
-  }));
+  return Promise.all(
+    Object.entries(probes).map(async ([id, probe]) => {
+      try {
+        return await probe(ctx, shared);
+      } catch (error) {
+        return { id, available: false, reason: `probe failed: ${(error as Error).message}` };
+      }
+    }),
+  );
 }

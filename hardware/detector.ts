@@ -42,7 +42,10 @@ export class HardwareDetector {
   refresh(): Promise<HardwareReport | undefined> {
     this.running ??= (async () => {
       try {
-        const [raw, capabilities] = await Promise.all([readRawInChild(this.options.host.run), probeCapabilities({ host: this.options.host, nodePath: this.options.nodePath })]);
+        const [raw, capabilities] = await Promise.all([
+          readRawInChild(this.options.host.run),
+          probeCapabilities({ host: this.options.host, nodePath: this.options.nodePath }),
+        ]);
         this.report = buildHardwareReport(raw, capabilities);
         this.options.onReport?.(this.report);
         return this.report;

@@ -2,7 +2,11 @@
 // functions of this interface, so unit tests give them captured real files and command output.
 import { readFile, stat, statfs } from 'node:fs/promises';
 
-export interface CommandOutput { exitCode: number; stdout: string; stderr: string }
+export interface CommandOutput {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
 /** Runs a program; never throws for a non-zero exit. Injected by the agent (its one command runner). */
 export type ProbeRunner = (argv: readonly string[]) => Promise<CommandOutput>;
 
@@ -37,11 +41,13 @@ export function linuxHost(run: ProbeRunner): HostAccess {
     },
     async freeSpace(path) {
       // The node path may not exist yet on first start: measure the nearest existing parent.
-      for (let p = path; p; p = p.slice(0, Math.max(p.lastIndexOf('/'), 0)) ) {
+      for (let p = path; p; p = p.slice(0, Math.max(p.lastIndexOf('/'), 0))) {
         try {
           const s = await statfs(p);
           return { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
-        } catch { /* go up */ }
+        } catch {
+          /* go up */
+        }
         if (p === '/') break;
       }
       try {

@@ -39,10 +39,11 @@ export function parseRawHardware(stdout: string): RawHardware {
     raw[part] = [];
   }
   if (raw.networkInterfaces === undefined) {
-    if (!listed('networkInterfaces')) missing.push('networkInterfaces: not in the reader\'s answer');
+    if (!listed('networkInterfaces')) missing.push("networkInterfaces: not in the reader's answer");
     raw.networkInterfaces = [];
   }
-  if (!OBJECT_PARTS.some((p) => Object.keys(raw[p] as object).length > 0)) throw new Error(`hardware reader answered without any reading (${missing.join('; ')})`);
+  if (!OBJECT_PARTS.some((p) => Object.keys(raw[p] as object).length > 0))
+    throw new Error(`hardware reader answered without any reading (${missing.join('; ')})`);
   return { ...(raw as unknown as RawHardware), missing };
 }
 

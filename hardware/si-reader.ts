@@ -12,11 +12,22 @@ export const READING_BUDGET_MS = 30_000;
 
 export async function readRaw(budgetMs = READING_BUDGET_MS): Promise<RawHardware> {
   // Targeted calls instead of getStaticData(): together they take ~150 ms instead of ~1 s.
-  const { values, missing } = await collectWithin({
-    system: () => si.system(), baseboard: () => si.baseboard(), cpu: () => si.cpu(), mem: () => si.mem(), osInfo: () => si.osInfo(),
-    blockDevices: () => si.blockDevices(), diskLayout: () => si.diskLayout(), fsSize: () => si.fsSize(),
-    networkInterfaces: () => si.networkInterfaces(), wifiInterfaces: () => si.wifiInterfaces(), cpuTemperature: () => si.cpuTemperature(),
-  }, budgetMs);
+  const { values, missing } = await collectWithin(
+    {
+      system: () => si.system(),
+      baseboard: () => si.baseboard(),
+      cpu: () => si.cpu(),
+      mem: () => si.mem(),
+      osInfo: () => si.osInfo(),
+      blockDevices: () => si.blockDevices(),
+      diskLayout: () => si.diskLayout(),
+      fsSize: () => si.fsSize(),
+      networkInterfaces: () => si.networkInterfaces(),
+      wifiInterfaces: () => si.wifiInterfaces(),
+      cpuTemperature: () => si.cpuTemperature(),
+    },
+    budgetMs,
+  );
   return withKernelFallbacks({ ...(values as unknown as RawHardware), missing });
 }
 
@@ -35,9 +46,21 @@ export function withKernelFallbacks(raw: RawHardware): RawHardware {
   };
   fill('cpu', 'cores and model', () => {
     const cpus = os.cpus();
-    return { manufacturer: '', brand: cpus[0]?.model ?? '', cores: os.availableParallelism(), physicalCores: 0, speed: cpus[0]?.speed ? cpus[0].speed / 1000 : null };
+    return {
+      manufacturer: '',
+      brand: cpus[0]?.model ?? '',
+      cores: os.availableParallelism(),
+      physicalCores: 0,
+      speed: cpus[0]?.speed ? cpus[0].speed / 1000 : null,
+    };
   });
   fill('mem', 'total and free memory', () => ({ total: os.totalmem(), available: os.freemem() }));
-  fill('osInfo', 'kernel, architecture and host name', () => ({ distro: '', release: '', kernel: os.release(), arch: os.arch(), hostname: os.hostname() }));
+  fill('osInfo', 'kernel, architecture and host name', () => ({
+    distro: '',
+    release: '',
+    kernel: os.release(),
+    arch: os.arch(),
+    hostname: os.hostname(),
+  }));
   return { ...out, missing };
 }

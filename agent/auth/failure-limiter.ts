@@ -36,5 +36,7 @@ export class FailureLimiter {
     }
   }
 
-  get totalTracked(): number { return this.failures.size; }
+  get totalTracked(): number {
+    return this.failures.size;
+  }
 }

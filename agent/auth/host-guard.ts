@@ -45,14 +45,26 @@ export function stationHostNames(config: HostNameConfig, machineHostname: string
   const names = new Set<string>(['localhost', config.name, `${config.name}.local`, `${config.name}.${config.domain}`]);
   const machine = parseHost(machineHostname);
   if (machine) names.add(machine).add(`${machine.split('.')[0]}.local`);
-  if (!WILDCARD_LISTEN.has(config.httpHost.trim())) names.add(config.httpHost.trim().toLowerCase().replace(/^\[|\]$/g, ''));
+  if (!WILDCARD_LISTEN.has(config.httpHost.trim()))
+    names.add(
+      config.httpHost
+        .trim()
+        .toLowerCase()
+        .replace(/^\[|\]$/g, ''),
+    );
   for (const extra of config.httpAllowedHosts.split(',')) {
     const entry = extra.trim().toLowerCase();
     if (entry.startsWith('*.')) names.add(`*.${parseHost(entry.slice(2)) ?? ''}`);
     else if (entry) names.add(parseHost(entry) ?? entry);
   }
   // Joining stations call the URLs put in invites: the public API's and the endpoint's names.
-  if (config.meshPublicApi) { try { names.add(parseHost(new URL(config.meshPublicApi).host) ?? ''); } catch { /* validated by the config schema */ } }
+  if (config.meshPublicApi) {
+    try {
+      names.add(parseHost(new URL(config.meshPublicApi).host) ?? '');
+    } catch {
+      /* validated by the config schema */
+    }
+  }
   if (config.meshPublicEndpoint) names.add(parseHost(config.meshPublicEndpoint) ?? '');
   names.delete('');
   names.delete('*.');
@@ -138,7 +150,9 @@ export class HostGuard {
     for (const source of this.options.dynamicNames ?? []) {
       try {
         add(source());
-      } catch { /* a subsystem that cannot say (not started): its name is simply not added this time */ }
+      } catch {
+        /* a subsystem that cannot say (not started): its name is simply not added this time */
+      }
     }
     for (const list of Object.values((this.options.interfaces ?? networkInterfaces)())) {
       for (const address of list ?? []) add(address.address.replace(/%.*$/, ''));

@@ -5,7 +5,9 @@
 /** Shown instead of an env value to a caller without the token; the names stay visible. */
 export const HIDDEN_VALUE = '(hidden)';
 
-interface WithEnv { spec: { env: Record<string, string> } }
+interface WithEnv {
+  spec: { env: Record<string, string> };
+}
 
 /** A copy of a node's view with its env values hidden, saying so in `redacted`. */
 export function withoutSecrets<T extends WithEnv>(view: T): T & { redacted: string[] } {

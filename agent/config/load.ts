@@ -93,13 +93,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (!result.name) result.name = stationNameFromHost(hostname());
   if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(result.name)) {
-    throw new ConfigError(`${origin.name ?? 'STATION_NAME (from the host name)'}: must be a DNS label: lower-case letters, digits and '-' (got ${JSON.stringify(result.name)})`);
+    throw new ConfigError(
+      `${origin.name ?? 'STATION_NAME (from the host name)'}: must be a DNS label: lower-case letters, digits and '-' (got ${JSON.stringify(result.name)})`,
+    );
   }
   return result;
 }
 
 /** Host names may carry dots and capitals; a station name is one lower-case DNS label. */
 export function stationNameFromHost(host: string): string {
-  const label = host.split('.')[0]!.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '');
+  const label = host
+    .split('.')[0]!
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .replace(/^-+|-+$/g, '');
   return label.slice(0, 63) || 'station';
 }

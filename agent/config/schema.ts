@@ -6,58 +6,141 @@ const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 const DnsLabel = Type.String({ pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' });
 const Cidr4 = Type.String({ pattern: '^(\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2}$' });
 
-export const ConfigSchema = Type.Object({
-  stateDir: Type.String({ minLength: 1, default: '/var/lib/station', description: 'durable state, tokens, config.json' }),
-  httpHost: Type.String({ minLength: 1, default: '0.0.0.0', description: 'address the API and page listen on' }),
-  httpPort: { ...Port, default: 8088, description: 'port of the API and the page (the image uses 80)' },
-  httpAllowedHosts: Type.String({ pattern: '^[a-zA-Z0-9.*:,\\[\\]\\s_-]*$', default: '', description: 'extra names the API answers to besides its own (name, name.local, name.<domain>, localhost, its addresses), comma-separated; *.example.org for every name under it. Other Host headers get 421 (DNS rebinding)' }),
-  lxcPath: Type.String({ default: '', description: 'LXC container path; empty means <stateDir>/lxc' }),
-  templateCache: Type.String({ default: '', description: 'where built node templates are cached; empty means <stateDir>/templates' }),
-  bridge: Type.String({ pattern: '^[a-zA-Z0-9_.-]{1,15}$', default: 'stbr0', description: 'node bridge interface' }),
-  nodeSubnet: { ...Cidr4, default: '10.134.0.0/24', description: 'IPv4 subnet for nodes on this station' },
-  name: Type.String({ default: '', description: 'station name (DNS label); empty means the host name' }),
-  domain: Type.String({ pattern: '^[a-z0-9.-]+$', default: 'mesh.internal', description: 'nodes are NODE.STATION.<domain>' }),
-  logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
-  hardwareRefreshSeconds: Type.Integer({ minimum: 5, maximum: 86400, default: 300, description: 'how often the hardware report is refreshed' }),
-  reconcileSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 10, description: 'period of the node reconcile loop' }),
-  fleetReportSeconds: Type.Integer({ minimum: 10, maximum: 86400, default: 60, description: 'under balena: how often health, version and node counts are written to device tags' }),
-  disable: Type.String({ pattern: '^[a-z0-9,\\s-]*$', default: '', description: 'comma-separated subsystems to keep off, e.g. "mesh,wifi"' }),
-  authFailureLimit: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'failed token attempts per client per minute before 429' }),
-  // Local discovery, Wi-Fi onboarding, LED and link button (see docs/page.md).
-  mdns: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on', description: 'announce <name>.local and _station._tcp over mDNS' }),
-  wifiInterface: Type.String({ pattern: '^[a-zA-Z0-9_.-]{0,15}$', default: '', description: 'Wi-Fi device for onboarding; empty means the first one NetworkManager lists' }),
-  hotspotSsid: Type.String({ maxLength: 32, default: '', description: 'setup hotspot name; empty means "<name>-setup"' }),
-  hotspotAfterSeconds: Type.Integer({ minimum: 10, maximum: 86400, default: 120, description: 'open the setup hotspot when no network has been up this long' }),
-  gpioSysfsRoot: Type.String({ minLength: 1, default: '/sys/class/gpio', description: 'sysfs GPIO root (the LED and link button)' }),
-  gpioChipLabel: Type.String({ default: '', description: 'label of the GPIO chip carrying the pins; empty means the Raspberry Pi header chip' }),
-  ledPin: Type.Integer({ minimum: -1, maximum: 1023, default: 17, description: 'status LED line on that chip (BCM number on a Pi); -1 for none' }),
-  buttonPin: Type.Integer({ minimum: -1, maximum: 1023, default: 6, description: 'link button line, wired to ground (active low); BCM 6 because lines 0-8 are pulled up at reset on a Pi, so an idle button reads 1; -1 for none' }),
-  // Virtual Private Mesh (see docs/mesh.md).
-  meshListenPort: Type.Integer({ minimum: 0, maximum: 65535, default: 4242, description: 'UDP port Nebula listens on (0: any)' }),
-  meshPublicEndpoint: Type.String({ pattern: '^$|^[a-zA-Z0-9.-]+:\\d{1,5}$', default: '', description: 'HOST:PORT where other stations reach this Nebula from the internet (a forwarded port); set it to make this station a lighthouse and relay' }),
-  meshPublicApi: Type.String({ pattern: '^$|^https?://', default: '', description: 'URL where joining stations reach this API (put in invites); empty means the endpoint host with the HTTP port' }),
-  meshTunDev: Type.String({ pattern: '^[a-zA-Z0-9_.-]{0,15}$', default: '', description: 'Nebula tun device; empty means one derived from the station name (unique per host)' }),
-  meshNodePool: { ...Cidr4, default: '10.160.0.0/11', description: 'authority only: the range node subnets of its stations come from (a /24 each, inside one /16 per owner chosen from its CA); a station in a mesh uses its allocated subnet instead of nodeSubnet' },
-  meshSyncSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 10, description: 'how often members fetch lighthouses and the blocklist from their authority' }),
-  // Where node volumes live (see docs/storage.md).
-  storageDriver: Type.Union([Type.Literal('auto'), Type.Literal('dir'), Type.Literal('btrfs')], {
-    default: 'auto',
-    description: 'node volumes: dir (plain directories), btrfs (subvolumes, with quotas and snapshots; on a loop-backed pool file '
-      + 'where the state directory is not on btrfs), auto (btrfs where the state directory is on btrfs, else dir)',
-  }),
-  storagePoolFile: Type.String({
-    default: '',
-    description: 'btrfs driver only, where the state directory is not on btrfs: the pool file; '
-      + 'empty means <stateDir>/storage/pool.img (mounted at <stateDir>/storage/pool)',
-  }),
-  storagePoolSizeMb: Type.Integer({
-    minimum: 0,
-    maximum: 16_777_216,
-    default: 0,
-    description: 'size of a new pool file in MiB (sparse: it takes only what is written; an existing one keeps its size); '
-      + '0 means half the free space of its file system, at least 128',
-  }),
-}, { additionalProperties: false });
+export const ConfigSchema = Type.Object(
+  {
+    stateDir: Type.String({ minLength: 1, default: '/var/lib/station', description: 'durable state, tokens, config.json' }),
+    httpHost: Type.String({ minLength: 1, default: '0.0.0.0', description: 'address the API and page listen on' }),
+    httpPort: { ...Port, default: 8088, description: 'port of the API and the page (the image uses 80)' },
+    httpAllowedHosts: Type.String({
+      pattern: '^[a-zA-Z0-9.*:,\\[\\]\\s_-]*$',
+      default: '',
+      description:
+        'extra names the API answers to besides its own (name, name.local, name.<domain>, localhost, its addresses), comma-separated; *.example.org for ' +
+        'every name under it. Other Host headers get 421 (DNS rebinding)',
+    }),
+    lxcPath: Type.String({ default: '', description: 'LXC container path; empty means <stateDir>/lxc' }),
+    templateCache: Type.String({ default: '', description: 'where built node templates are cached; empty means <stateDir>/templates' }),
+    bridge: Type.String({ pattern: '^[a-zA-Z0-9_.-]{1,15}$', default: 'stbr0', description: 'node bridge interface' }),
+    nodeSubnet: { ...Cidr4, default: '10.134.0.0/24', description: 'IPv4 subnet for nodes on this station' },
+    name: Type.String({ default: '', description: 'station name (DNS label); empty means the host name' }),
+    domain: Type.String({ pattern: '^[a-z0-9.-]+$', default: 'mesh.internal', description: 'nodes are NODE.STATION.<domain>' }),
+    logLevel: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { default: 'info' },
+    ),
+    hardwareRefreshSeconds: Type.Integer({
+      minimum: 5,
+      maximum: 86400,
+      default: 300,
+      description: 'how often the hardware report is refreshed',
+    }),
+    reconcileSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 10, description: 'period of the node reconcile loop' }),
+    fleetReportSeconds: Type.Integer({
+      minimum: 10,
+      maximum: 86400,
+      default: 60,
+      description: 'under balena: how often health, version and node counts are written to device tags',
+    }),
+    disable: Type.String({
+      pattern: '^[a-z0-9,\\s-]*$',
+      default: '',
+      description: 'comma-separated subsystems to keep off, e.g. "mesh,wifi"',
+    }),
+    authFailureLimit: Type.Integer({
+      minimum: 1,
+      maximum: 1000,
+      default: 10,
+      description: 'failed token attempts per client per minute before 429',
+    }),
+    // Local discovery, Wi-Fi onboarding, LED and link button (see docs/page.md).
+    mdns: Type.Union([Type.Literal('on'), Type.Literal('off')], {
+      default: 'on',
+      description: 'announce <name>.local and _station._tcp over mDNS',
+    }),
+    wifiInterface: Type.String({
+      pattern: '^[a-zA-Z0-9_.-]{0,15}$',
+      default: '',
+      description: 'Wi-Fi device for onboarding; empty means the first one NetworkManager lists',
+    }),
+    hotspotSsid: Type.String({ maxLength: 32, default: '', description: 'setup hotspot name; empty means "<name>-setup"' }),
+    hotspotAfterSeconds: Type.Integer({
+      minimum: 10,
+      maximum: 86400,
+      default: 120,
+      description: 'open the setup hotspot when no network has been up this long',
+    }),
+    gpioSysfsRoot: Type.String({ minLength: 1, default: '/sys/class/gpio', description: 'sysfs GPIO root (the LED and link button)' }),
+    gpioChipLabel: Type.String({
+      default: '',
+      description: 'label of the GPIO chip carrying the pins; empty means the Raspberry Pi header chip',
+    }),
+    ledPin: Type.Integer({
+      minimum: -1,
+      maximum: 1023,
+      default: 17,
+      description: 'status LED line on that chip (BCM number on a Pi); -1 for none',
+    }),
+    buttonPin: Type.Integer({
+      minimum: -1,
+      maximum: 1023,
+      default: 6,
+      description:
+        'link button line, wired to ground (active low); BCM 6 because lines 0-8 are pulled up at reset on a Pi, so an idle button reads 1; -1 for none',
+    }),
+    // Virtual Private Mesh (see docs/mesh.md).
+    meshListenPort: Type.Integer({ minimum: 0, maximum: 65535, default: 4242, description: 'UDP port Nebula listens on (0: any)' }),
+    meshPublicEndpoint: Type.String({
+      pattern: '^$|^[a-zA-Z0-9.-]+:\\d{1,5}$',
+      default: '',
+      description: 'HOST:PORT where other stations reach this Nebula from the internet (a forwarded port); set it to make this station a lighthouse and relay',
+    }),
+    meshPublicApi: Type.String({
+      pattern: '^$|^https?://',
+      default: '',
+      description: 'URL where joining stations reach this API (put in invites); empty means the endpoint host with the HTTP port',
+    }),
+    meshTunDev: Type.String({
+      pattern: '^[a-zA-Z0-9_.-]{0,15}$',
+      default: '',
+      description: 'Nebula tun device; empty means one derived from the station name (unique per host)',
+    }),
+    meshNodePool: {
+      ...Cidr4,
+      default: '10.160.0.0/11',
+      description:
+        'authority only: the range node subnets of its stations come from (a /24 each, inside one /16 per owner chosen from its CA); a station in a mesh ' +
+        'uses its allocated subnet instead of nodeSubnet',
+    },
+    meshSyncSeconds: Type.Integer({
+      minimum: 1,
+      maximum: 3600,
+      default: 10,
+      description: 'how often members fetch lighthouses and the blocklist from their authority',
+    }),
+    // Where node volumes live (see docs/storage.md).
+    storageDriver: Type.Union([Type.Literal('auto'), Type.Literal('dir'), Type.Literal('btrfs')], {
+      default: 'auto',
+      description:
+        'node volumes: dir (plain directories), btrfs (subvolumes, with quotas and snapshots; on a loop-backed pool file ' +
+        'where the state directory is not on btrfs), auto (btrfs where the state directory is on btrfs, else dir)',
+    }),
+    storagePoolFile: Type.String({
+      default: '',
+      description:
+        'btrfs driver only, where the state directory is not on btrfs: the pool file; ' +
+        'empty means <stateDir>/storage/pool.img (mounted at <stateDir>/storage/pool)',
+    }),
+    storagePoolSizeMb: Type.Integer({
+      minimum: 0,
+      maximum: 16_777_216,
+      default: 0,
+      description:
+        'size of a new pool file in MiB (sparse: it takes only what is written; an existing one keeps its size); ' +
+        '0 means half the free space of its file system, at least 128',
+    }),
+  },
+  { additionalProperties: false },
+);
 
 export type Config = Static<typeof ConfigSchema>;
 

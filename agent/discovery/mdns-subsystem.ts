@@ -21,7 +21,8 @@ export const SERVICE_TYPE = 'station';
  */
 export function announcePlan(httpHost: string): { announce: false; reason: string } | { announce: true; restrictTo?: string[] } {
   const host = httpHost.trim().toLowerCase();
-  if (host === 'localhost' || host === '::1' || host.startsWith('127.')) return { announce: false, reason: `the API listens on ${httpHost} only, which nothing on the LAN can reach: not announcing` };
+  if (host === 'localhost' || host === '::1' || host.startsWith('127.'))
+    return { announce: false, reason: `the API listens on ${httpHost} only, which nothing on the LAN can reach: not announcing` };
   if (host === '0.0.0.0' || host === '::' || host === '') return { announce: true };
   return { announce: true, restrictTo: [httpHost] };
 }
@@ -68,22 +69,38 @@ export class DiscoverySubsystem implements Subsystem {
       return;
     }
     try {
-      const ciao = (await import('@homebridge/ciao')) as unknown as { getResponder: (o?: Record<string, unknown>) => ResponderLike; default?: { getResponder: (o?: Record<string, unknown>) => ResponderLike } };
+      const ciao = (await import('@homebridge/ciao')) as unknown as {
+        getResponder: (o?: Record<string, unknown>) => ResponderLike;
+        default?: { getResponder: (o?: Record<string, unknown>) => ResponderLike };
+      };
       const getResponder = ciao.getResponder ?? ciao.default!.getResponder;
       this.responder = getResponder(plan.restrictTo ? { interface: plan.restrictTo } : undefined);
-      this.service = this.responder.createService({ name, type: SERVICE_TYPE, port: httpPort, hostname: name, txt: serviceTxt(name), ...(plan.restrictTo ? { restrictedAddresses: plan.restrictTo } : {}) });
+      this.service = this.responder.createService({
+        name,
+        type: SERVICE_TYPE,
+        port: httpPort,
+        hostname: name,
+        txt: serviceTxt(name),
+        ...(plan.restrictTo ? { restrictedAddresses: plan.restrictTo } : {}),
+      });
       // A second station with the same name on the LAN makes ciao pick "name (2)": say so.
       this.service.on('name-change', (value) => this.deps.log.warn({ name: value }, 'mDNS name taken on the LAN; announcing under another'));
       this.service.on('hostname-change', (value) => this.deps.log.warn({ hostname: value }, 'mDNS host name taken on the LAN'));
       // Probing takes about a second; readiness must not wait for it.
-      void this.service.advertise().then(() => {
-        this.announced = { hostname: this.service!.getHostname().replace(/\.$/, ''), service: this.service!.getFQDN().replace(/\.$/, '') };
-        this.state = { state: 'ok' };
-        this.deps.events.publish('discovery.announced', { ...this.announced, port: httpPort });
-      }, (error: Error) => {
-        this.state = { state: 'degraded', reason: `mDNS announcement failed: ${error.message}` };
-        this.deps.log.warn({ err: error }, 'mDNS announcement failed');
-      });
+      void this.service.advertise().then(
+        () => {
+          this.announced = {
+            hostname: this.service!.getHostname().replace(/\.$/, ''),
+            service: this.service!.getFQDN().replace(/\.$/, ''),
+          };
+          this.state = { state: 'ok' };
+          this.deps.events.publish('discovery.announced', { ...this.announced, port: httpPort });
+        },
+        (error: Error) => {
+          this.state = { state: 'degraded', reason: `mDNS announcement failed: ${error.message}` };
+          this.deps.log.warn({ err: error }, 'mDNS announcement failed');
+        },
+      );
     } catch (error) {
       this.state = { state: 'degraded', reason: `mDNS could not start: ${(error as Error).message}` };
     }

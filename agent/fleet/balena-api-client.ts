@@ -5,8 +5,14 @@
 // and https://docs.balena.io/reference/api/resources/device/
 import { UnavailableError } from '../errors.ts';
 
-interface ODataList<T> { d: T[] }
-interface DeviceTag { id: number; tag_key: string; value: string }
+interface ODataList<T> {
+  d: T[];
+}
+interface DeviceTag {
+  id: number;
+  tag_key: string;
+  value: string;
+}
 
 export class BalenaApiClient {
   private readonly apiUrl: string;
@@ -32,7 +38,7 @@ export class BalenaApiClient {
     }
     if (!response.ok) throw new UnavailableError('BALENA_API_ERROR', `${method} ${path.split('?')[0]} answered ${response.status}`);
     const text = await response.text();
-    return text ? JSON.parse(text) as T : null;
+    return text ? (JSON.parse(text) as T) : null;
   }
 
   /** The device's numeric id, looked up once by its uuid. */
@@ -49,7 +55,10 @@ export class BalenaApiClient {
   /** Sets tags (creates or updates each key); unchanged values are not written again. */
   async setTags(uuid: string, tags: Record<string, string>): Promise<number> {
     const device = await this.resolveDevice(uuid);
-    const existing = await this.call<ODataList<DeviceTag>>('GET', `/v7/device_tag?$select=id,tag_key,value&$filter=${encodeURIComponent(`device eq ${device}`)}`);
+    const existing = await this.call<ODataList<DeviceTag>>(
+      'GET',
+      `/v7/device_tag?$select=id,tag_key,value&$filter=${encodeURIComponent(`device eq ${device}`)}`,
+    );
     const byKey = new Map((existing?.d ?? []).map((t) => [t.tag_key, t]));
     let written = 0;
     for (const [key, value] of Object.entries(tags)) {

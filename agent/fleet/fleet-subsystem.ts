@@ -73,7 +73,9 @@ export class FleetSubsystem implements Subsystem {
     this.lease = new OwnerLease(join(deps.stateDir, 'fleet', 'owner.json'), this.instance, AGENT_VERSION);
     this.supervisor = env ? new SupervisorClient(env.supervisorAddress, env.supervisorApiKey) : null;
     this.api = env?.apiUrl && env.apiKey && env.deviceUuid ? new BalenaApiClient(env.apiUrl, env.apiKey) : null;
-    this.owner = new Promise((resolve) => { this.ownerResolve = resolve; });
+    this.owner = new Promise((resolve) => {
+      this.ownerResolve = resolve;
+    });
     // Not under balena: no other agent can hold the nodes, so node changes never wait (even when
     // this subsystem is disabled and never started).
     if (!env) this.ownerResolve();
@@ -150,9 +152,16 @@ export class FleetSubsystem implements Subsystem {
         return;
       }
       try {
-        await this.api.setTags(env.deviceUuid, stationTags({
-          name: status.name, version: status.version, health: status.health, nodes: nodeCounts(status.summaries), owner: this.lease.isOwner,
-        }));
+        await this.api.setTags(
+          env.deviceUuid,
+          stationTags({
+            name: status.name,
+            version: status.version,
+            health: status.health,
+            nodes: nodeCounts(status.summaries),
+            owner: this.lease.isOwner,
+          }),
+        );
         this.lastReportAt = new Date().toISOString();
       } catch (error) {
         reason ??= (error as Error).message;

@@ -56,7 +56,7 @@ export class SupervisorClient {
   async device(): Promise<SupervisorDevice> {
     const response = await this.call('GET', 'v1/device');
     if (!response.ok) throw new UnavailableError('SUPERVISOR_ERROR', `GET /v1/device answered ${response.status}`);
-    return await response.json() as SupervisorDevice;
+    return (await response.json()) as SupervisorDevice;
   }
 
   /** POST /v1/update: asks the supervisor to check for and apply an update (deferred while locked unless force). */

@@ -38,7 +38,13 @@ export function parseStationTags(tags: { tag_key: string; value: string }[]): St
     const v = get(key);
     return v !== null && /^\d+$/.test(v) ? Number(v) : null;
   };
-  return { name: get('name'), version: get('version'), health: get('health'), nodesRunning: num('nodes.running'), nodesTotal: num('nodes.total') };
+  return {
+    name: get('name'),
+    version: get('version'),
+    health: get('health'),
+    nodesRunning: num('nodes.running'),
+    nodesTotal: num('nodes.total'),
+  };
 }
 
 /** Pure: node counts from the status summaries, whatever shape the node subsystem reports. */

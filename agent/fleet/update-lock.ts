@@ -9,7 +9,12 @@ import { dirname } from 'node:path';
 import { ConflictError } from '../errors.ts';
 
 /** What we write into the lock file, so a lock left by a crashed agent can be recognised. */
-export interface LockOwner { holder: 'station-agent'; instance: string; pid: number; since: string }
+export interface LockOwner {
+  holder: 'station-agent';
+  instance: string;
+  pid: number;
+  since: string;
+}
 
 export class UpdateLock {
   readonly path: string;

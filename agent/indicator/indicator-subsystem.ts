@@ -23,10 +23,25 @@ import { readGpioChips, resolveGpio } from '../../hardware/gpio/chips.ts';
 import { gpioLines, type GpioLines, type InputLine } from '../../hardware/gpio/lines.ts';
 
 /** Who is asking: the Authorization header and the socket's addresses. */
-export interface Caller { authorization?: string | undefined; client: string; local?: string | undefined; userAgent?: string | undefined }
+export interface Caller {
+  authorization?: string | undefined;
+  client: string;
+  local?: string | undefined;
+  userAgent?: string | undefined;
+}
 
 export interface IndicatorDeps {
-  config: { gpioSysfsRoot: string; gpioChipLabel: string; ledPin: number; buttonPin: number; bridge: string; nodeSubnet: string; meshNodePool: string; stateDir: string; meshTunDev: string };
+  config: {
+    gpioSysfsRoot: string;
+    gpioChipLabel: string;
+    ledPin: number;
+    buttonPin: number;
+    bridge: string;
+    nodeSubnet: string;
+    meshNodePool: string;
+    stateDir: string;
+    meshTunDev: string;
+  };
   /** the station's interfaces (default os.networkInterfaces), to tell the LAN from the rest */
   interfaces?: OriginRules['interfaces'];
   events: EventBus;
@@ -65,7 +80,9 @@ export class IndicatorSubsystem implements Subsystem {
     this.attempts = new FailureLimiter(ATTEMPTS_PER_MINUTE, 60_000, deps.clock ? () => deps.clock!.now() : Date.now);
     const { config } = deps;
     this.origin = {
-      interfaces: deps.interfaces ?? networkInterfaces, bridge: config.bridge, meshTun: tunDevFor(config.stateDir, config.meshTunDev),
+      interfaces: deps.interfaces ?? networkInterfaces,
+      bridge: config.bridge,
+      meshTun: tunDevFor(config.stateDir, config.meshTunDev),
       nodeNetworks: [config.nodeSubnet, config.meshNodePool],
     };
     this.pairing = new PairingWindow({
@@ -139,7 +156,9 @@ export class IndicatorSubsystem implements Subsystem {
 
   health(): SubsystemHealth {
     // Off, not degraded: a box without GPIO lines is a normal station (pairing still works via the API).
-    return this.gpioReason ? { state: 'off', reason: `${this.gpioReason}; pairing still opens with \`station pair\` or POST /api/v1/pairing/open` } : { state: 'ok' };
+    return this.gpioReason
+      ? { state: 'off', reason: `${this.gpioReason}; pairing still opens with \`station pair\` or POST /api/v1/pairing/open` }
+      : { state: 'ok' };
   }
 
   summary(): Record<string, unknown> {
@@ -204,7 +223,8 @@ export class IndicatorSubsystem implements Subsystem {
   /** A valid bearer that is not a pairing session: the admin token. */
   private requireAdminToken(caller: Caller): void {
     this.deps.auth().authorizeMutation(caller.authorization, caller.client);
-    if (this.pairing.sessionIdOf(bearerOf(caller))) throw new ForbiddenError('PAIRING_NEEDS_ADMIN_TOKEN', 'a pairing session cannot do this: it needs the admin token (or the link button on the station)');
+    if (this.pairing.sessionIdOf(bearerOf(caller)))
+      throw new ForbiddenError('PAIRING_NEEDS_ADMIN_TOKEN', 'a pairing session cannot do this: it needs the admin token (or the link button on the station)');
   }
 
   // With the subsystem disabled (STATION_DISABLE=indicator) a session would never be accepted: say so.

@@ -8,11 +8,25 @@ export type LedMode = 'booting' | 'ok' | 'degraded' | 'pairing' | 'hotspot';
 export type LedPattern = readonly (readonly [0 | 1, number])[];
 
 export const LED_PATTERNS: Readonly<Record<LedMode, LedPattern>> = {
-  booting: [[1, 500], [0, 500]],
+  booting: [
+    [1, 500],
+    [0, 500],
+  ],
   ok: [[1, 1000]],
-  degraded: [[1, 150], [0, 150], [1, 150], [0, 1050]],
-  pairing: [[1, 100], [0, 100]],
-  hotspot: [[1, 1500], [0, 500]],
+  degraded: [
+    [1, 150],
+    [0, 150],
+    [1, 150],
+    [0, 1050],
+  ],
+  pairing: [
+    [1, 100],
+    [0, 100],
+  ],
+  hotspot: [
+    [1, 1500],
+    [0, 500],
+  ],
 };
 
 export interface LedInputs {

@@ -5,14 +5,25 @@
 
 export type ButtonAction = 'pair' | 'reset-network';
 
-export interface ButtonTimings { minPressMs: number; longPressMs: number }
+export interface ButtonTimings {
+  minPressMs: number;
+  longPressMs: number;
+}
 export const DEFAULT_BUTTON_TIMINGS: ButtonTimings = { minPressMs: 50, longPressMs: 10_000 };
 
-export interface ButtonState { pressedAt: number | null; longFired: boolean }
+export interface ButtonState {
+  pressedAt: number | null;
+  longFired: boolean;
+}
 export const RELEASED: ButtonState = { pressedAt: null, longFired: false };
 
 /** A level change: `pressed` is the logical state (active-low wiring already undone). */
-export function onButtonEdge(state: ButtonState, pressed: boolean, now: number, t: ButtonTimings = DEFAULT_BUTTON_TIMINGS): { state: ButtonState; action?: ButtonAction } {
+export function onButtonEdge(
+  state: ButtonState,
+  pressed: boolean,
+  now: number,
+  t: ButtonTimings = DEFAULT_BUTTON_TIMINGS,
+): { state: ButtonState; action?: ButtonAction } {
   if (pressed) return state.pressedAt === null ? { state: { pressedAt: now, longFired: false } } : { state };
   if (state.pressedAt === null) return { state };
   const held = now - state.pressedAt;

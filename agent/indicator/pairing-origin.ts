@@ -37,19 +37,22 @@ export function pairingRefusal(remote: string, local: string | undefined, rules:
   const from = plain(remote);
   const to = plain(local ?? '');
   const type = family(from);
-  if (!type) return 'the caller\'s address is unknown';
+  if (!type) return "the caller's address is unknown";
   const loopback = blockList(['127.0.0.0/8', '::1/128']);
   if (loopback.check(from, type)) return null;
   const mesh = blockList([MESH_NETWORK]);
-  if (mesh.check(from, type) || (family(to) && mesh.check(to, family(to)!))) return 'pairing is not offered over the mesh: press the link button and pair from a browser on this station\'s LAN';
+  if (mesh.check(from, type) || (family(to) && mesh.check(to, family(to)!)))
+    return "pairing is not offered over the mesh: press the link button and pair from a browser on this station's LAN";
   const nodes = blockList(rules.nodeNetworks);
-  if (nodes.check(from, type) || (family(to) && nodes.check(to, family(to)!))) return 'pairing is not offered to nodes: pair from a browser on this station\'s LAN';
-  if (type === 'ipv6' && blockList(['fe80::/10']).check(from, 'ipv6')) return 'the caller is not on this station\'s LAN (an IPv6 link-local address: use the station\'s IPv4 or global address)';
+  if (nodes.check(from, type) || (family(to) && nodes.check(to, family(to)!)))
+    return "pairing is not offered to nodes: pair from a browser on this station's LAN";
+  if (type === 'ipv6' && blockList(['fe80::/10']).check(from, 'ipv6'))
+    return "the caller is not on this station's LAN (an IPv6 link-local address: use the station's IPv4 or global address)";
   const lans: string[] = [];
   for (const [name, addresses] of Object.entries(rules.interfaces())) {
     if (name === rules.bridge || name === rules.meshTun || AGENT_INTERFACES.test(name)) continue;
     for (const a of addresses ?? []) if (!a.internal && a.cidr) lans.push(a.cidr);
   }
-  if (!blockList(lans).check(from, type)) return 'the caller is not on this station\'s LAN: pairing is for a browser on the same network as the station';
+  if (!blockList(lans).check(from, type)) return "the caller is not on this station's LAN: pairing is for a browser on the same network as the station";
   return null;
 }

@@ -36,16 +36,34 @@ export interface PairingState {
   activeSessions: number;
 }
 
-export interface PairingSession { id: string; token: string; expiresAt: string }
+export interface PairingSession {
+  id: string;
+  token: string;
+  expiresAt: string;
+}
 
 /** What the owner sees of a session (never its token). */
-export interface SessionInfo { id: string; createdAt: string; expiresAt: string; client: string; userAgent: string | null; openedBy: PairingTrigger }
+export interface SessionInfo {
+  id: string;
+  createdAt: string;
+  expiresAt: string;
+  client: string;
+  userAgent: string | null;
+  openedBy: PairingTrigger;
+}
 
-export interface SessionRequest { client: string; userAgent?: string }
+export interface SessionRequest {
+  client: string;
+  userAgent?: string;
+}
 
 export type PairingChange = 'opened' | 'closed' | 'session' | 'revoked';
 /** session: the new session's id and client; revoked: the ids */
-export interface PairingDetail { id?: string; client?: string; ids?: string[] }
+export interface PairingDetail {
+  id?: string;
+  client?: string;
+  ids?: string[];
+}
 
 export interface PairingWindowOptions {
   windowMs?: number;
@@ -58,7 +76,10 @@ export interface PairingWindowOptions {
 /** Live sessions at most; beyond this the owner revokes some before pairing another browser. */
 export const MAX_SESSIONS = 16;
 
-interface Session extends SessionInfo { token: string; expires: number }
+interface Session extends SessionInfo {
+  token: string;
+  expires: number;
+}
 
 export class PairingWindow {
   private readonly windowMs: number;
@@ -104,18 +125,30 @@ export class PairingWindow {
   /** The window's one admin session; refused (403) unless the window is open right now. Taking it closes the window. */
   createSession(request: SessionRequest): PairingSession {
     if (!this.isOpen() || !this.openedBy) {
-      throw new ForbiddenError('PAIRING_CLOSED', 'no pairing window is open: press the link button on the station (or ask an admin to open one), then try within 30 s');
+      throw new ForbiddenError(
+        'PAIRING_CLOSED',
+        'no pairing window is open: press the link button on the station (or ask an admin to open one), then try within 30 s',
+      );
     }
     this.prune();
     if (this.sessions.size >= MAX_SESSIONS) {
-      throw new ConflictError('PAIRING_SESSIONS_FULL', `${MAX_SESSIONS} pairing sessions are live: revoke one (DELETE /api/v1/pairing/sessions/ID, with the admin token) before pairing another browser`);
+      throw new ConflictError(
+        'PAIRING_SESSIONS_FULL',
+        `${MAX_SESSIONS} pairing sessions are live: revoke one (DELETE /api/v1/pairing/sessions/ID, with the admin token) before pairing another browser`,
+      );
     }
     const token = `ps_${randomBytes(24).toString('base64url')}`;
     const id = `s_${randomBytes(6).toString('hex')}`;
     const now = this.clock.now();
     const session: Session = {
-      id, token, expires: now + this.sessionMs, createdAt: new Date(now).toISOString(), expiresAt: new Date(now + this.sessionMs).toISOString(),
-      client: request.client, userAgent: request.userAgent?.slice(0, 200) || null, openedBy: this.openedBy,
+      id,
+      token,
+      expires: now + this.sessionMs,
+      createdAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + this.sessionMs).toISOString(),
+      client: request.client,
+      userAgent: request.userAgent?.slice(0, 200) || null,
+      openedBy: this.openedBy,
     };
     this.sessions.set(id, session);
     this.onChange?.('session', this.state(), { id, client: session.client });
@@ -145,7 +178,14 @@ export class PairingWindow {
 
   listSessions(): SessionInfo[] {
     this.prune();
-    return [...this.sessions.values()].map(({ id, createdAt, expiresAt, client, userAgent, openedBy }) => ({ id, createdAt, expiresAt, client, userAgent, openedBy }));
+    return [...this.sessions.values()].map(({ id, createdAt, expiresAt, client, userAgent, openedBy }) => ({
+      id,
+      createdAt,
+      expiresAt,
+      client,
+      userAgent,
+      openedBy,
+    }));
   }
 
   /** Ends one session; false when there is none with that id. */

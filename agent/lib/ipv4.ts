@@ -2,8 +2,14 @@
 // subnets, policy peers, LAN facts). Pure and non-throwing: each caller turns a null or a problem
 // into its own error, so the words people see and the error codes stay what each room promised.
 
-export interface Ipv4Problem { problem: string }
-export interface ParsedCidr { cidr: string; base: number; prefix: number }
+export interface Ipv4Problem {
+  problem: string;
+}
+export interface ParsedCidr {
+  cidr: string;
+  base: number;
+  prefix: number;
+}
 
 /** An IPv4 address (four decimal parts of 0-255) as a 32-bit number, or null. */
 export function ipv4ToInt(text: string): number | null {
@@ -35,7 +41,7 @@ export function parseCidr(text: string): ParsedCidr | Ipv4Problem {
   const prefix = prefixText === undefined ? 32 : /^\d{1,2}$/.test(prefixText) ? Number(prefixText) : NaN;
   if (!(prefix >= 0 && prefix <= 32)) return { problem: `"${text}" is not an IPv4 CIDR (prefix must be 0 to 32)` };
   const mask = prefixMask(prefix);
-  if (((base & mask) >>> 0) !== base) return { problem: `"${text}" has host bits set; did you mean ${intToIpv4((base & mask) >>> 0)}/${prefix}?` };
+  if ((base & mask) >>> 0 !== base) return { problem: `"${text}" has host bits set; did you mean ${intToIpv4((base & mask) >>> 0)}/${prefix}?` };
   return { cidr: `${address}/${prefix}`, base, prefix };
 }
 

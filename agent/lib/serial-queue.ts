@@ -8,7 +8,9 @@ export class SerialQueue {
 
   run<T>(task: () => Promise<T>): Promise<T> {
     this.waiting++;
-    const next = this.tail.then(task, task).finally(() => { this.waiting--; });
+    const next = this.tail.then(task, task).finally(() => {
+      this.waiting--;
+    });
     this.tail = next.catch(() => undefined);
     return next;
   }
@@ -26,7 +28,9 @@ export class KeyedSerialQueue {
   run<T>(key: string, task: () => Promise<T>): Promise<T> {
     let queue = this.queues.get(key);
     if (!queue) this.queues.set(key, (queue = new SerialQueue()));
-    const done = (): void => { if (!queue.busy && this.queues.get(key) === queue) this.queues.delete(key); };
+    const done = (): void => {
+      if (!queue.busy && this.queues.get(key) === queue) this.queues.delete(key);
+    };
     return queue.run(task).finally(done);
   }
 

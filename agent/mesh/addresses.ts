@@ -77,9 +77,10 @@ export const NODE_SUBNET_PREFIX = 24;
 export function ownerNodeBlock(pool: string, choice: string): string {
   const [base, bitsText] = pool.split('/');
   const bits = Number(bitsText);
-  if (!Number.isInteger(bits) || bits < 8 || bits > NODE_SUBNET_PREFIX) throw new ValidationError('INVALID_REQUEST', `the node pool ${pool} must be between /8 and /${NODE_SUBNET_PREFIX}`);
+  if (!Number.isInteger(bits) || bits < 8 || bits > NODE_SUBNET_PREFIX)
+    throw new ValidationError('INVALID_REQUEST', `the node pool ${pool} must be between /8 and /${NODE_SUBNET_PREFIX}`);
   const start = ipToInt(base!);
-  if (((start & ((2 ** (32 - bits)) - 1)) >>> 0) !== 0) throw new ValidationError('INVALID_REQUEST', `the node pool ${pool} has host bits set`);
+  if ((start & (2 ** (32 - bits) - 1)) >>> 0 !== 0) throw new ValidationError('INVALID_REQUEST', `the node pool ${pool} has host bits set`);
   if (bits >= 16) return pool;
   const byte = parseInt(choice.slice(0, 2), 16);
   if (!Number.isInteger(byte)) throw new ValidationError('INVALID_REQUEST', `not a hex choice: ${JSON.stringify(choice)}`);

@@ -16,8 +16,19 @@ import { lighthousesOf, type MemberRecord, type MeshState } from './mesh-state.t
 export const OWNER_PATTERN = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
 const DEFAULT_INVITE_SECONDS = 3600;
 
-export interface EnrolRequest { inviteId: string; name: string; publicKey: string; nonce: string; endpoint: string; apiPort: number; proof: string }
-export interface EnrolReply { payload: string; mac: string }
+export interface EnrolRequest {
+  inviteId: string;
+  name: string;
+  publicKey: string;
+  nonce: string;
+  endpoint: string;
+  apiPort: number;
+  proof: string;
+}
+export interface EnrolReply {
+  payload: string;
+  mac: string;
+}
 /** What a joining station receives (the JSON text inside EnrolReply.payload). */
 export interface EnrolPayload {
   owner: string;
@@ -43,7 +54,6 @@ export interface Directory {
 /** The newest record of a name (a re-admitted name has older, revoked ones). */
 const latest = (members: MemberRecord[], name: string): MemberRecord | undefined => members.filter((m) => m.name === name).at(-1);
 
-
 export class MeshAuthority {
   private readonly ctx: MeshContext;
   private readonly lock = new SerialQueue();
@@ -59,9 +69,12 @@ export class MeshAuthority {
   private assertAuthority(): void {
     const s = this.state();
     if (s.role !== 'authority') {
-      throw new ConflictError('MESH_NOT_AUTHORITY', s.role === 'none'
-        ? 'this station is in no mesh; make one with "station mesh create --owner NAME"'
-        : `only the owner's authority (${s.authority?.name ?? 'unknown'}) can do this`);
+      throw new ConflictError(
+        'MESH_NOT_AUTHORITY',
+        s.role === 'none'
+          ? 'this station is in no mesh; make one with "station mesh create --owner NAME"'
+          : `only the owner's authority (${s.authority?.name ?? 'unknown'}) can do this`,
+      );
     }
   }
 
@@ -70,7 +83,8 @@ export class MeshAuthority {
     if (!OWNER_PATTERN.test(owner)) throw new ValidationError('MESH_OWNER_INVALID', 'the owner name must be lower-case letters, digits and "-" (at most 32)');
     if (this.ctx.config.meshPublicEndpoint) assertEndpoint(this.ctx.config.meshPublicEndpoint, 'STATION_MESH_PUBLIC_ENDPOINT');
     return this.lock.run(async () => {
-      if (this.state().role !== 'none') throw new ConflictError('MESH_ALREADY_MEMBER', `this station is already in the mesh of ${this.state().owner}; leave it first`);
+      if (this.state().role !== 'none')
+        throw new ConflictError('MESH_ALREADY_MEMBER', `this station is already in the mesh of ${this.state().owner}; leave it first`);
       const { paths, cert, config } = this.ctx;
       await mkdir(paths.dir, { recursive: true, mode: 0o700 });
       // The CA is limited to the mesh and to the owner's node subnets: Nebula refuses any certificate
@@ -88,17 +102,48 @@ export class MeshAuthority {
       const lighthouse = config.meshPublicEndpoint !== '';
       await cert.keygen(paths.hostKey, paths.hostPub);
       const certificate = await cert.sign({
-        caKey: paths.caKey, caCrt: paths.caCrt, name: config.name, ip: `${address}/${MESH_PREFIX_LENGTH}`,
-        groups: groupsFor(owner, lighthouse), publicKeyPem: await readFile(paths.hostPub, 'utf8'), subnets: [nodeSubnet],
+        caKey: paths.caKey,
+        caCrt: paths.caCrt,
+        name: config.name,
+        ip: `${address}/${MESH_PREFIX_LENGTH}`,
+        groups: groupsFor(owner, lighthouse),
+        publicKeyPem: await readFile(paths.hostPub, 'utf8'),
+        subnets: [nodeSubnet],
       });
       await writeFile(paths.hostCrt, certificate, { mode: 0o600 });
       const [host] = await cert.print(paths.hostCrt);
       const now = this.ctx.now().toISOString();
       await this.ctx.doc.update((s) => {
         Object.assign(s, {
-          role: 'authority', owner, name: config.name, address, certFingerprint: host!.fingerprint, caFingerprint: ca!.fingerprint, caPem,
-          authority: { name: config.name, address, apiPort: config.httpPort }, block, nodeBlock, nodeSubnet, invites: [], blocklist: [], joinedAt: now, syncedAt: now, revokedAt: null,
-          members: [{ name: config.name, address, owner, fingerprint: host!.fingerprint, lighthouse, endpoints: lighthouse ? [config.meshPublicEndpoint] : [], apiPort: config.httpPort, nodeSubnet, joinedAt: now }],
+          role: 'authority',
+          owner,
+          name: config.name,
+          address,
+          certFingerprint: host!.fingerprint,
+          caFingerprint: ca!.fingerprint,
+          caPem,
+          authority: { name: config.name, address, apiPort: config.httpPort },
+          block,
+          nodeBlock,
+          nodeSubnet,
+          invites: [],
+          blocklist: [],
+          joinedAt: now,
+          syncedAt: now,
+          revokedAt: null,
+          members: [
+            {
+              name: config.name,
+              address,
+              owner,
+              fingerprint: host!.fingerprint,
+              lighthouse,
+              endpoints: lighthouse ? [config.meshPublicEndpoint] : [],
+              apiPort: config.httpPort,
+              nodeSubnet,
+              joinedAt: now,
+            },
+          ],
         } satisfies Partial<MeshState>);
       });
       this.ctx.events.publish('mesh.created', { owner, address });
@@ -115,7 +160,16 @@ export class MeshAuthority {
     const id = randomBytes(6).toString('hex');
     const secret = randomBytes(32).toString('base64url');
     const self = s.members.find((m) => m.address === s.address);
-    const code = encodeInvite({ id, secret, owner: s.owner, inviter: s.name, caFingerprint: s.caFingerprint, api: opts.api, nebula: self?.endpoints ?? [], expiresAt });
+    const code = encodeInvite({
+      id,
+      secret,
+      owner: s.owner,
+      inviter: s.name,
+      caFingerprint: s.caFingerprint,
+      api: opts.api,
+      nebula: self?.endpoints ?? [],
+      expiresAt,
+    });
     await this.ctx.doc.update((d) => {
       // Forget secrets of invites that are used or long expired: they can never be accepted again.
       d.invites = d.invites.filter((i) => Date.parse(i.expiresAt) > now.getTime() - 86_400_000).map((i) => (i.usedAt ? { ...i, secret: '' } : i));
@@ -130,30 +184,52 @@ export class MeshAuthority {
       this.assertAuthority();
       const invite = this.state().invites.find((i) => i.id === req.inviteId);
       if (!invite) throw new ForbiddenError('MESH_INVITE_UNKNOWN', 'this invite is not known to the inviting station');
-      if (invite.usedAt) throw new ConflictError('MESH_INVITE_USED', `this invite was already used (by ${invite.usedBy} at ${invite.usedAt}); ask for a new one with "station mesh invite"`);
-      if (!macEqual(joinProof(invite.secret, req), req.proof)) throw new ForbiddenError('MESH_INVITE_PROOF', 'the invite proof does not match: the code is damaged or not this one');
+      if (invite.usedAt)
+        throw new ConflictError(
+          'MESH_INVITE_USED',
+          `this invite was already used (by ${invite.usedBy} at ${invite.usedAt}); ask for a new one with "station mesh invite"`,
+        );
+      if (!macEqual(joinProof(invite.secret, req), req.proof))
+        throw new ForbiddenError('MESH_INVITE_PROOF', 'the invite proof does not match: the code is damaged or not this one');
       // What the joiner says about itself reaches every station's nebula.yml and how others call it.
-      if (req.endpoint !== '') assertEndpoint(req.endpoint, 'the joining station\'s endpoint');
-      if (!isPort(req.apiPort)) throw new ValidationError('MESH_API_PORT_INVALID', `the joining station's API port ${JSON.stringify(req.apiPort)} is not 1..65535`);
+      if (req.endpoint !== '') assertEndpoint(req.endpoint, "the joining station's endpoint");
+      if (!isPort(req.apiPort))
+        throw new ValidationError('MESH_API_PORT_INVALID', `the joining station's API port ${JSON.stringify(req.apiPort)} is not 1..65535`);
       assertNotExpired(invite.expiresAt, this.ctx.now());
-      if (!OWNER_PATTERN.test(req.name) && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(req.name)) throw new ValidationError('MESH_NAME_INVALID', 'the station name must be a DNS label');
+      if (!OWNER_PATTERN.test(req.name) && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(req.name))
+        throw new ValidationError('MESH_NAME_INVALID', 'the station name must be a DNS label');
       const s = this.state();
-      if (s.members.some((m) => m.name === req.name && !m.revokedAt)) throw new ConflictError('MESH_NAME_TAKEN', `a station named ${req.name} is already in this mesh; give the new station another STATION_NAME`);
+      if (s.members.some((m) => m.name === req.name && !m.revokedAt))
+        throw new ConflictError('MESH_NAME_TAKEN', `a station named ${req.name} is already in this mesh; give the new station another STATION_NAME`);
       // A name the owner revoked stays out (whoever holds it now, e.g. a stolen station with a new
       // key) until the owner re-admits it. A station that left by itself may be invited again.
       const revoked = s.members.find((m) => m.name === req.name && m.revokedAt && !m.readmittedAt && !m.leftAt);
       if (revoked) {
-        throw new ConflictError('MESH_NAME_REVOKED', `the station named ${req.name} was revoked at ${revoked.revokedAt}; it cannot join again unless the owner re-admits the name`);
+        throw new ConflictError(
+          'MESH_NAME_REVOKED',
+          `the station named ${req.name} was revoked at ${revoked.revokedAt}; it cannot join again unless the owner re-admits the name`,
+        );
       }
       publicKeyHex(req.publicKey);
       const { paths, cert } = this.ctx;
       // Revoked stations keep their address in the registry, so it is never handed out again.
-      const address = allocateAddress(s.block, s.members.map((m) => m.address));
-      const nodeSubnet = allocateNodeSubnet(this.nodeBlock(), s.members.flatMap((m) => (m.nodeSubnet ? [m.nodeSubnet] : [])));
+      const address = allocateAddress(
+        s.block,
+        s.members.map((m) => m.address),
+      );
+      const nodeSubnet = allocateNodeSubnet(
+        this.nodeBlock(),
+        s.members.flatMap((m) => (m.nodeSubnet ? [m.nodeSubnet] : [])),
+      );
       const lighthouse = req.endpoint !== '';
       const certificate = await cert.sign({
-        caKey: paths.caKey, caCrt: paths.caCrt, name: req.name, ip: `${address}/${MESH_PREFIX_LENGTH}`, groups: groupsFor(s.owner, lighthouse),
-        publicKeyPem: req.publicKey, subnets: [nodeSubnet],
+        caKey: paths.caKey,
+        caCrt: paths.caCrt,
+        name: req.name,
+        ip: `${address}/${MESH_PREFIX_LENGTH}`,
+        groups: groupsFor(s.owner, lighthouse),
+        publicKeyPem: req.publicKey,
+        subnets: [nodeSubnet],
       });
       const [info] = await cert.inspect(certificate);
       const now = this.ctx.now().toISOString();
@@ -162,13 +238,28 @@ export class MeshAuthority {
         inv.usedAt = now;
         inv.usedBy = req.name;
         inv.secret = '';
-        d.members.push({ name: req.name, address, owner: d.owner, fingerprint: info!.fingerprint, lighthouse, endpoints: lighthouse ? [req.endpoint] : [], apiPort: req.apiPort, nodeSubnet, joinedAt: now });
+        d.members.push({
+          name: req.name,
+          address,
+          owner: d.owner,
+          fingerprint: info!.fingerprint,
+          lighthouse,
+          endpoints: lighthouse ? [req.endpoint] : [],
+          apiPort: req.apiPort,
+          nodeSubnet,
+          joinedAt: now,
+        });
       });
       this.ctx.events.publish('mesh.member.joined', { name: req.name, address });
       await this.ctx.apply();
       const payload: EnrolPayload = {
-        owner: next.owner, certificate, ca: next.caPem, caFingerprint: next.caFingerprint, authority: next.authority!,
-        members: next.members, blocklist: next.blocklist,
+        owner: next.owner,
+        certificate,
+        ca: next.caPem,
+        caFingerprint: next.caFingerprint,
+        authority: next.authority!,
+        members: next.members,
+        blocklist: next.blocklist,
       };
       const text = JSON.stringify(payload);
       return { payload: text, mac: replyMac(invite.secret, req.nonce, text) };
@@ -239,7 +330,15 @@ export class MeshAuthority {
 
   directory(online: string[]): Directory {
     const s = this.state();
-    return { owner: s.owner, caFingerprint: s.caFingerprint, authority: s.name, lighthouses: lighthousesOf({ ...s, trusted: [] }), members: s.members, blocklist: s.blocklist, online };
+    return {
+      owner: s.owner,
+      caFingerprint: s.caFingerprint,
+      authority: s.name,
+      lighthouses: lighthousesOf({ ...s, trusted: [] }),
+      members: s.members,
+      blocklist: s.blocklist,
+      online,
+    };
   }
 
   async exportCa(passphrase: string): Promise<CaExport> {

@@ -29,8 +29,12 @@ export function encryptCa(owner: string, caKeyPem: string, caCrtPem: string, pas
   const plain = Buffer.from(JSON.stringify({ owner, caKey: caKeyPem, caCrt: caCrtPem }));
   const ciphertext = Buffer.concat([cipher.update(plain), cipher.final()]);
   return {
-    format: 'station-mesh-ca/v1', owner, kdf: { name: 'scrypt', N, r: R, p: P, salt: salt.toString('base64') },
-    iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ciphertext: ciphertext.toString('base64'),
+    format: 'station-mesh-ca/v1',
+    owner,
+    kdf: { name: 'scrypt', N, r: R, p: P, salt: salt.toString('base64') },
+    iv: iv.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+    ciphertext: ciphertext.toString('base64'),
   };
 }
 

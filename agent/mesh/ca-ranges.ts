@@ -44,15 +44,22 @@ export function assertTrustable(ca: CertInfo, owner: string, own: CaRanges, trus
   if (!ca.isCa) throw new ValidationError('MESH_CA_INVALID', 'ca must be exactly one Nebula CA certificate (PEM)');
   const problem = caLimitProblem(ca);
   if (problem) {
-    throw new ValidationError('MESH_CA_UNLIMITED', `the CA of ${owner} cannot be trusted: ${problem}. Its owner makes a limited CA by updating the station software and making the mesh anew`);
+    throw new ValidationError(
+      'MESH_CA_UNLIMITED',
+      `the CA of ${owner} cannot be trusted: ${problem}. Its owner makes a limited CA by updating the station software and making the mesh anew`,
+    );
   }
   const theirs: CaRanges = { owner, fingerprint: ca.fingerprint, block: ownerBlock(ca.fingerprint), subnets: [...ca.subnets] };
   for (const other of [own, ...trusted.filter((t) => t.fingerprint !== ca.fingerprint)]) {
     for (const mine of rangesOf(theirs)) {
       const clash = rangesOf(other).find((r) => cidrsOverlap(r, mine));
       if (clash) {
-        throw new ConflictError('MESH_CA_OVERLAP', `the CA of ${owner} covers ${mine}, which overlaps ${clash} of ${other.owner === own.owner && other.fingerprint === own.fingerprint ? `this mesh (${own.owner})` : other.owner}: `
-          + 'an address must name one owner. One of the two owners makes a new CA (a new mesh) to get other ranges');
+        throw new ConflictError(
+          'MESH_CA_OVERLAP',
+          `the CA of ${owner} covers ${mine}, which overlaps ${clash} of ` +
+            `${other.owner === own.owner && other.fingerprint === own.fingerprint ? `this mesh (${own.owner})` : other.owner}: ` +
+            'an address must name one owner. One of the two owners makes a new CA (a new mesh) to get other ranges',
+        );
       }
     }
   }

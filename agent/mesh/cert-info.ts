@@ -19,13 +19,23 @@ export interface CertInfo {
 /** `nebula-cert print -json -path FILE`: one JSON object per certificate in the file. */
 export function parseCertPrint(stdout: string): CertInfo[] {
   const out: CertInfo[] = [];
-  for (const line of stdout.split('\n').map((l) => l.trim()).filter(Boolean)) {
+  for (const line of stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)) {
     const raw = JSON.parse(line) as { details?: Record<string, unknown>; fingerprint?: unknown };
     const d = raw.details;
     if (!d || typeof raw.fingerprint !== 'string') throw new ValidationError('MESH_CERT_INVALID', 'not a nebula certificate');
     out.push({
-      name: String(d.name), fingerprint: raw.fingerprint, isCa: d.isCa === true, publicKey: String(d.publicKey), issuer: String(d.issuer ?? ''),
-      ips: (d.ips as string[] | undefined) ?? [], subnets: (d.subnets as string[] | undefined) ?? [], groups: (d.groups as string[] | undefined) ?? [], notAfter: String(d.notAfter),
+      name: String(d.name),
+      fingerprint: raw.fingerprint,
+      isCa: d.isCa === true,
+      publicKey: String(d.publicKey),
+      issuer: String(d.issuer ?? ''),
+      ips: (d.ips as string[] | undefined) ?? [],
+      subnets: (d.subnets as string[] | undefined) ?? [],
+      groups: (d.groups as string[] | undefined) ?? [],
+      notAfter: String(d.notAfter),
     });
   }
   return out;
@@ -41,4 +51,5 @@ export function publicKeyHex(pem: string): string {
 }
 
 /** Splits a file of concatenated PEM certificates. */
-export const splitPem = (text: string): string[] => text.match(/-----BEGIN NEBULA CERTIFICATE-----[\s\S]+?-----END NEBULA CERTIFICATE-----\n?/g)?.map((p) => p.trimEnd() + '\n') ?? [];
+export const splitPem = (text: string): string[] =>
+  text.match(/-----BEGIN NEBULA CERTIFICATE-----[\s\S]+?-----END NEBULA CERTIFICATE-----\n?/g)?.map((p) => `${p.trimEnd()}\n`) ?? [];

@@ -11,7 +11,12 @@ import { ownBlockOf } from './identity.ts';
 import type { MeshState, TrustedCa } from './mesh-state.ts';
 import type { NebulaCert } from './nebula-cert.ts';
 
-export interface TrustInput { owner: string; ca: string; allow: TrustedCa['allow']; lighthouses: TrustedCa['lighthouses'] }
+export interface TrustInput {
+  owner: string;
+  ca: string;
+  allow: TrustedCa['allow'];
+  lighthouses: TrustedCa['lighthouses'];
+}
 
 /** This owner's ranges: its /16 and its node subnets (the CA's limit; for older CAs, what is known). */
 async function ownRanges(cert: NebulaCert, s: MeshState): Promise<CaRanges> {
@@ -31,17 +36,26 @@ function isFirewallPort(port: string): boolean {
 export async function trustCa(ctx: MeshContext, input: TrustInput): Promise<void> {
   const s = ctx.doc.get();
   const badAllow = input.allow.find((a) => !isFirewallPort(a.port) || !['tcp', 'udp', 'icmp', 'any'].includes(a.proto));
-  if (badAllow) throw new ValidationError('MESH_ALLOW_INVALID', `allow ${JSON.stringify(badAllow)}: the port must be "any", a port or a range "a-b" of 1..65535, the proto tcp, udp, icmp or any`);
+  if (badAllow)
+    throw new ValidationError(
+      'MESH_ALLOW_INVALID',
+      `allow ${JSON.stringify(badAllow)}: the port must be "any", a port or a range "a-b" of 1..65535, the proto tcp, udp, icmp or any`,
+    );
   if (s.role === 'none') throw new ConflictError('MESH_NOT_MEMBER', 'join or create a mesh before trusting other owners');
   const certs = await ctx.cert.inspect(input.ca).catch(() => []);
   if (certs.length !== 1 || !certs[0]!.isCa) throw new ValidationError('MESH_CA_INVALID', 'ca must be exactly one Nebula CA certificate (PEM)');
   const fingerprint = certs[0]!.fingerprint;
-  if (fingerprint === s.caFingerprint) throw new ConflictError('MESH_CA_OWN', 'that is this mesh\'s own CA');
+  if (fingerprint === s.caFingerprint) throw new ConflictError('MESH_CA_OWN', "that is this mesh's own CA");
   // An owner name stands for one CA (owner-NAME groups are bound to it): never ours, never two CAs.
   if (input.owner === s.owner || s.trusted.some((t) => t.owner === input.owner && t.fingerprint !== fingerprint)) {
     throw new ConflictError('MESH_OWNER_TAKEN', `the owner name ${input.owner} already stands for another CA here; give this one another name`);
   }
-  const trusted = s.trusted.map((t) => ({ owner: t.owner, fingerprint: t.fingerprint, block: ownerBlock(t.fingerprint), subnets: t.subnets ?? [] }));
+  const trusted = s.trusted.map((t) => ({
+    owner: t.owner,
+    fingerprint: t.fingerprint,
+    block: ownerBlock(t.fingerprint),
+    subnets: t.subnets ?? [],
+  }));
   const ranges = assertTrustable(certs[0]!, input.owner, await ownRanges(ctx.cert, s), trusted);
   // Its lighthouses go into every station's static host map, so only those in its own range are
   // taken: its GET /mesh also lists the lighthouses of owners it trusts (maybe ours), and an
@@ -50,7 +64,14 @@ export async function trustCa(ctx: MeshContext, input: TrustInput): Promise<void
   for (const l of lighthouses) for (const e of l.endpoints) assertEndpoint(e, `the endpoint of ${input.owner}'s lighthouse ${l.name}`);
   await ctx.doc.update((d) => {
     d.trusted = d.trusted.filter((t) => t.fingerprint !== fingerprint);
-    d.trusted.push({ owner: input.owner, fingerprint, pem: input.ca.trimEnd() + '\n', allow: input.allow, lighthouses, subnets: ranges.subnets });
+    d.trusted.push({
+      owner: input.owner,
+      fingerprint,
+      pem: `${input.ca.trimEnd()}\n`,
+      allow: input.allow,
+      lighthouses,
+      subnets: ranges.subnets,
+    });
   });
 }
 
@@ -64,7 +85,13 @@ export async function caWarnings(cert: NebulaCert, s: MeshState): Promise<string
   const warnings: string[] = [];
   const [ca] = await cert.inspect(s.caPem).catch(() => []);
   const problem = ca ? caLimitProblem(ca) : null;
-  if (problem) warnings.push(`this mesh's CA was made before CAs were limited (${problem}): other owners' stations refuse to trust it; making the mesh anew gives a limited CA`);
-  for (const t of s.trusted.filter((x) => !x.subnets)) warnings.push(`the CA of ${t.owner} was trusted before CAs were checked: its stations are admitted from ${ownerBlock(t.fingerprint)} only; trust it again to check it`);
+  if (problem)
+    warnings.push(
+      `this mesh's CA was made before CAs were limited (${problem}): other owners' stations refuse to trust it; making the mesh anew gives a limited CA`,
+    );
+  for (const t of s.trusted.filter((x) => !x.subnets))
+    warnings.push(
+      `the CA of ${t.owner} was trusted before CAs were checked: its stations are admitted from ${ownerBlock(t.fingerprint)} only; trust it again to check it`,
+    );
   return warnings;
 }

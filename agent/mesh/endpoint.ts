@@ -27,7 +27,11 @@ export const isEndpoint = (text: string): boolean => problem(text) === null;
 /** Refuses (400 MESH_ENDPOINT_INVALID) an endpoint that is not HOST:PORT; `what` says whose it is. */
 export function assertEndpoint(text: string, what: string): void {
   const why = problem(text);
-  if (why) throw new ValidationError('MESH_ENDPOINT_INVALID', `${what} ${JSON.stringify(text).slice(0, 300)} is not a Nebula endpoint: ${why} (e.g. 203.0.113.7:4242)`);
+  if (why)
+    throw new ValidationError(
+      'MESH_ENDPOINT_INVALID',
+      `${what} ${JSON.stringify(text).slice(0, 300)} is not a Nebula endpoint: ${why} (e.g. 203.0.113.7:4242)`,
+    );
 }
 
 export const isPort = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 65535;

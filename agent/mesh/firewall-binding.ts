@@ -11,9 +11,20 @@ import { cidrsOverlap, cidrWithin } from './addresses.ts';
 import { ownerOfGroup } from '../lib/cert-groups.ts';
 
 /** One Nebula firewall rule as the config file has it (nebula-config.ts renders them). */
-export interface NebulaFirewallEntry { port: string; proto: string; host?: string; group?: string; cidr?: string; local_cidr?: string; ca_sha?: string }
+export interface NebulaFirewallEntry {
+  port: string;
+  proto: string;
+  host?: string;
+  group?: string;
+  cidr?: string;
+  local_cidr?: string;
+  ca_sha?: string;
+}
 
-export interface CaScope { fingerprint: string; ranges: string[] }
+export interface CaScope {
+  fingerprint: string;
+  ranges: string[];
+}
 
 /** The smaller of two overlapping CIDRs (CIDRs that overlap always nest). */
 const narrower = (a: string, b: string): string => (cidrWithin(a, b) ? a : b);

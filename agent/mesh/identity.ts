@@ -41,13 +41,15 @@ export function checkMembers(members: MemberRecord[], block: string): void {
     if (typeof m.address !== 'string' || !isIPv4(m.address) || !inCidr(m.address, block)) {
       throw new ValidationError('MESH_DIRECTORY_INVALID', `the member ${m.name} at ${m.address} is outside this mesh's range ${block}`);
     }
-    if (!Array.isArray(m.endpoints) || !m.endpoints.every(isEndpoint)) throw new ValidationError('MESH_DIRECTORY_INVALID', `the member ${m.name} has an endpoint that is not HOST:PORT`);
+    if (!Array.isArray(m.endpoints) || !m.endpoints.every(isEndpoint))
+      throw new ValidationError('MESH_DIRECTORY_INVALID', `the member ${m.name} has an endpoint that is not HOST:PORT`);
     if (!isPort(m.apiPort)) throw new ValidationError('MESH_DIRECTORY_INVALID', `the member ${m.name} has an API port that is not 1..65535`);
   }
 }
 
 /** Refuses a directory that is not of this owner's CA or has a member record checkMembers refuses. */
 export function checkDirectory(s: MeshState, d: Directory): void {
-  if (d.caFingerprint !== s.caFingerprint) throw new ValidationError('MESH_DIRECTORY_INVALID', `the directory is for CA ${String(d.caFingerprint).slice(0, 12)}…, not this mesh's`);
+  if (d.caFingerprint !== s.caFingerprint)
+    throw new ValidationError('MESH_DIRECTORY_INVALID', `the directory is for CA ${String(d.caFingerprint).slice(0, 12)}…, not this mesh's`);
   checkMembers(d.members, ownBlockOf(s));
 }

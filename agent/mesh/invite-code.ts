@@ -36,7 +36,8 @@ export function encodeInvite(payload: InvitePayload): string {
   return INVITE_PREFIX + Buffer.from(JSON.stringify(compact)).toString('base64url');
 }
 
-const invalid = (why: string) => new ValidationError('MESH_INVITE_INVALID', `this is not a valid invite code (${why}); copy the whole code printed by "station mesh invite"`);
+const invalid = (why: string) =>
+  new ValidationError('MESH_INVITE_INVALID', `this is not a valid invite code (${why}); copy the whole code printed by "station mesh invite"`);
 
 export function decodeInvite(code: string): InvitePayload {
   const text = code.trim();
@@ -65,7 +66,14 @@ export function assertNotExpired(expiresAt: string, now: Date): void {
   }
 }
 
-export interface JoinRequestFields { inviteId: string; name: string; publicKey: string; nonce: string; endpoint: string; apiPort: number }
+export interface JoinRequestFields {
+  inviteId: string;
+  name: string;
+  publicKey: string;
+  nonce: string;
+  endpoint: string;
+  apiPort: number;
+}
 
 const hmac = (secret: string, text: string): string => createHmac('sha256', Buffer.from(secret, 'base64url')).update(text).digest('base64url');
 

@@ -3,7 +3,7 @@
 // CA whose fingerprint is the one in the code, else nothing is kept.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { ConflictError, ForbiddenError, StationError, UnavailableError, ValidationError } from '../errors.ts';
+import { ConflictError, ForbiddenError, type StationError, UnavailableError, ValidationError } from '../errors.ts';
 import type { EnrolPayload, EnrolReply, EnrolRequest } from './authority.ts';
 import { publicKeyHex, splitPem } from './cert-info.ts';
 import type { MeshContext } from './context.ts';
@@ -29,7 +29,8 @@ function remoteError(status: number, body: unknown): StationError {
 export async function joinMesh(ctx: MeshContext, code: string): Promise<void> {
   const invite = decodeInvite(code);
   assertNotExpired(invite.expiresAt, ctx.now());
-  if (ctx.doc.get().role !== 'none') throw new ConflictError('MESH_ALREADY_MEMBER', `this station is already in the mesh of ${ctx.doc.get().owner}; leave it first`);
+  if (ctx.doc.get().role !== 'none')
+    throw new ConflictError('MESH_ALREADY_MEMBER', `this station is already in the mesh of ${ctx.doc.get().owner}; leave it first`);
   const { paths, cert, config } = ctx;
   if (config.meshPublicEndpoint) assertEndpoint(config.meshPublicEndpoint, 'STATION_MESH_PUBLIC_ENDPOINT');
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
@@ -38,7 +39,14 @@ export async function joinMesh(ctx: MeshContext, code: string): Promise<void> {
   await cert.keygen(newKey, newPub);
   try {
     const publicKey = await readFile(newPub, 'utf8');
-    const fields = { inviteId: invite.id, name: config.name, publicKey, nonce: randomBytes(16).toString('base64url'), endpoint: config.meshPublicEndpoint, apiPort: config.httpPort };
+    const fields = {
+      inviteId: invite.id,
+      name: config.name,
+      publicKey,
+      nonce: randomBytes(16).toString('base64url'),
+      endpoint: config.meshPublicEndpoint,
+      apiPort: config.httpPort,
+    };
     const request: EnrolRequest = { ...fields, proof: joinProof(invite.secret, fields) };
     let reply: EnrolReply | undefined;
     const failures: string[] = [];
@@ -46,7 +54,10 @@ export async function joinMesh(ctx: MeshContext, code: string): Promise<void> {
       let response: Response;
       try {
         response = await fetch(`${api.replace(/\/$/, '')}/api/v1/mesh/enrol`, {
-          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request), signal: AbortSignal.timeout(ENROL_TIMEOUT_MS),
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(request),
+          signal: AbortSignal.timeout(ENROL_TIMEOUT_MS),
         });
       } catch (error) {
         failures.push(`${api}: ${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message}`);
@@ -65,12 +76,13 @@ export async function joinMesh(ctx: MeshContext, code: string): Promise<void> {
     // Pin the CA to the fingerprint in the code, and check the certificate is ours and signed by it.
     const cas = await cert.inspect(payload.ca);
     const ca = cas.find((c) => c.isCa && c.fingerprint === invite.caFingerprint);
-    if (!ca || splitPem(payload.ca).length !== 1) throw new ForbiddenError('MESH_CA_MISMATCH', 'the CA received does not match the fingerprint in the invite code');
+    if (!ca || splitPem(payload.ca).length !== 1)
+      throw new ForbiddenError('MESH_CA_MISMATCH', 'the CA received does not match the fingerprint in the invite code');
     // The members' records go into nebula.yml: only well-formed ones in the owner's range.
     checkMembers(payload.members, ownerBlock(ca.fingerprint));
     const [mine] = await cert.inspect(payload.certificate);
     if (!mine || mine.publicKey !== publicKeyHex(publicKey) || mine.name !== config.name || !(await cert.verify(payload.ca, payload.certificate))) {
-      throw new ForbiddenError('MESH_CERT_MISMATCH', 'the certificate received is not for this station\'s key or not signed by the CA');
+      throw new ForbiddenError('MESH_CERT_MISMATCH', "the certificate received is not for this station's key or not signed by the CA");
     }
     await writeFile(paths.hostCrt, payload.certificate, { mode: 0o600 });
     await rename(newKey, paths.hostKey);
@@ -78,9 +90,22 @@ export async function joinMesh(ctx: MeshContext, code: string): Promise<void> {
     const now = ctx.now().toISOString();
     await ctx.doc.update((s) => {
       Object.assign(s, {
-        role: 'member', owner: payload.owner, name: mine.name, address: mine.ips[0]!.split('/')[0]!, certFingerprint: mine.fingerprint,
-        caFingerprint: ca.fingerprint, caPem: payload.ca, authority: payload.authority, block: '', nodeSubnet: mine.subnets[0] ?? '', members: payload.members,
-        invites: [], blocklist: payload.blocklist, joinedAt: now, syncedAt: now, revokedAt: null,
+        role: 'member',
+        owner: payload.owner,
+        name: mine.name,
+        address: mine.ips[0]!.split('/')[0]!,
+        certFingerprint: mine.fingerprint,
+        caFingerprint: ca.fingerprint,
+        caPem: payload.ca,
+        authority: payload.authority,
+        block: '',
+        nodeSubnet: mine.subnets[0] ?? '',
+        members: payload.members,
+        invites: [],
+        blocklist: payload.blocklist,
+        joinedAt: now,
+        syncedAt: now,
+        revokedAt: null,
       } satisfies Partial<MeshState>);
     });
     ctx.events.publish('mesh.joined', { owner: payload.owner, address: mine.ips[0] });

@@ -24,9 +24,21 @@ export function meshInfo(s: MeshState, nebula: MeshInfo['nebula'], stationName: 
   const self = s.members.find((m) => m.address === s.address);
   const state = s.role === 'none' ? 'none' : s.revokedAt ? 'revoked' : nebula.running ? 'up' : 'down';
   return {
-    state, role: s.role, owner: s.owner || null, name: s.name || stationName, address: s.address || null, caFingerprint: s.caFingerprint || null,
-    authority: s.authority?.name ?? null, lighthouse: self?.lighthouse ?? false, lighthouses: lighthousesOf(s),
-    trusted: s.trusted.map((t) => ({ owner: t.owner, fingerprint: t.fingerprint })), members: s.members.filter((m) => !m.revokedAt).length,
-    joinedAt: s.joinedAt, syncedAt: s.syncedAt, nebula, caPem: s.caPem || null, nodeSubnet: s.nodeSubnet || null,
+    state,
+    role: s.role,
+    owner: s.owner || null,
+    name: s.name || stationName,
+    address: s.address || null,
+    caFingerprint: s.caFingerprint || null,
+    authority: s.authority?.name ?? null,
+    lighthouse: self?.lighthouse ?? false,
+    lighthouses: lighthousesOf(s),
+    trusted: s.trusted.map((t) => ({ owner: t.owner, fingerprint: t.fingerprint })),
+    members: s.members.filter((m) => !m.revokedAt).length,
+    joinedAt: s.joinedAt,
+    syncedAt: s.syncedAt,
+    nebula,
+    caPem: s.caPem || null,
+    nodeSubnet: s.nodeSubnet || null,
   };
 }

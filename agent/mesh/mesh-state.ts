@@ -85,8 +85,22 @@ export interface MeshState {
 }
 
 export const emptyMeshState = (): MeshState => ({
-  role: 'none', owner: '', name: '', address: '', certFingerprint: '', caFingerprint: '', caPem: '', authority: null, block: '',
-  members: [], invites: [], blocklist: [], trusted: [], joinedAt: null, syncedAt: null, revokedAt: null,
+  role: 'none',
+  owner: '',
+  name: '',
+  address: '',
+  certFingerprint: '',
+  caFingerprint: '',
+  caPem: '',
+  authority: null,
+  block: '',
+  members: [],
+  invites: [],
+  blocklist: [],
+  trusted: [],
+  joinedAt: null,
+  syncedAt: null,
+  revokedAt: null,
 });
 
 export const meshDocument = (stateDir: string): StateDocument<MeshState> =>
@@ -108,14 +122,24 @@ export interface MeshPaths {
 export function meshPaths(stateDir: string): MeshPaths {
   const dir = join(stateDir, 'mesh');
   return {
-    dir, caKey: join(dir, 'ca.key'), caCrt: join(dir, 'ca.crt'), hostKey: join(dir, 'host.key'), hostPub: join(dir, 'host.pub'),
-    hostCrt: join(dir, 'host.crt'), caBundle: join(dir, 'ca-bundle.crt'), config: join(dir, 'nebula.yml'), pid: join(dir, 'nebula.pid'), log: join(dir, 'nebula.log'),
+    dir,
+    caKey: join(dir, 'ca.key'),
+    caCrt: join(dir, 'ca.crt'),
+    hostKey: join(dir, 'host.key'),
+    hostPub: join(dir, 'host.pub'),
+    hostCrt: join(dir, 'host.crt'),
+    caBundle: join(dir, 'ca-bundle.crt'),
+    config: join(dir, 'nebula.yml'),
+    pid: join(dir, 'nebula.pid'),
+    log: join(dir, 'nebula.log'),
   };
 }
 
 /** Lighthouses of the owner's mesh plus those of trusted owners. */
 export function lighthousesOf(state: MeshState): { name: string; address: string; endpoints: string[] }[] {
-  const own = state.members.filter((m) => m.lighthouse && !m.revokedAt && m.endpoints.length).map((m) => ({ name: m.name, address: m.address, endpoints: m.endpoints }));
+  const own = state.members
+    .filter((m) => m.lighthouse && !m.revokedAt && m.endpoints.length)
+    .map((m) => ({ name: m.name, address: m.address, endpoints: m.endpoints }));
   const seen = new Set(own.map((l) => l.address));
   const theirs = state.trusted.flatMap((t) => t.lighthouses).filter((l) => !seen.has(l.address));
   return [...own, ...theirs];

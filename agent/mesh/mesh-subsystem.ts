@@ -26,10 +26,14 @@ import { NebulaProcess } from './nebula-process.ts';
 import { PeerMonitor, type PeerView } from './peers.ts';
 
 /** The nodes' Nebula firewall entries (the Network Node): read at each apply and on network.applied. */
-export interface NodeFirewallSource { meshFirewall(): NonNullable<NebulaConfigInput['nodes']> }
+export interface NodeFirewallSource {
+  meshFirewall(): NonNullable<NebulaConfigInput['nodes']>;
+}
 
 /** Who moves the nodes into the subnet the authority allocated to this station (awaited at each apply). */
-export interface NodeSubnetUser { useSubnet(cidr: string): Promise<void> }
+export interface NodeSubnetUser {
+  useSubnet(cidr: string): Promise<void>;
+}
 
 export interface MeshDeps {
   config: Config;
@@ -66,17 +70,40 @@ export class MeshSubsystem implements Subsystem {
     this.deps = deps;
     this.doc = meshDocument(deps.config.stateDir);
     this.paths = meshPaths(deps.config.stateDir);
-    this.ctx = { doc: this.doc, paths: this.paths, cert: new NebulaCert(deps.run), config: deps.config, events: deps.events, apply: () => this.apply(), now: () => new Date() };
+    this.ctx = {
+      doc: this.doc,
+      paths: this.paths,
+      cert: new NebulaCert(deps.run),
+      config: deps.config,
+      events: deps.events,
+      apply: () => this.apply(),
+      now: () => new Date(),
+    };
     this.monitor = new PeerMonitor(deps.run);
-    this.nebula = new NebulaProcess({ configFile: this.paths.config, pidFile: this.paths.pid, logFile: this.paths.log, log: deps.log.child({ engine: 'nebula' }), onEvent: (e) => this.monitor.onNebulaEvent(e) });
+    this.nebula = new NebulaProcess({
+      configFile: this.paths.config,
+      pidFile: this.paths.pid,
+      logFile: this.paths.log,
+      log: deps.log.child({ engine: 'nebula' }),
+      onEvent: (e) => this.monitor.onNebulaEvent(e),
+    });
     this.authority = new MeshAuthority(this.ctx);
     this.applier = new NebulaApplier({
-      config: deps.config, paths: this.paths, nebula: this.nebula, nodeFirewall: () => this.nodeFirewall(),
+      config: deps.config,
+      paths: this.paths,
+      nebula: this.nebula,
+      nodeFirewall: () => this.nodeFirewall(),
       onDeferredRestart: () => this.upkeep.probeSoon(),
     });
     this.upkeep = new MeshUpkeep({
-      doc: this.doc, monitor: this.monitor, nebula: this.nebula, events: deps.events, log: deps.log, syncSeconds: deps.config.meshSyncSeconds,
-      apply: () => this.apply(), changed: () => this.announcePeers(),
+      doc: this.doc,
+      monitor: this.monitor,
+      nebula: this.nebula,
+      events: deps.events,
+      log: deps.log,
+      syncSeconds: deps.config.meshSyncSeconds,
+      apply: () => this.apply(),
+      changed: () => this.announcePeers(),
     });
   }
 
@@ -93,7 +120,8 @@ export class MeshSubsystem implements Subsystem {
     }
     // Node policies changed: their Nebula firewall entries may have too (apply reloads only on change).
     this.unsubscribe = this.deps.events.subscribe((e) => {
-      if (e.type === 'network.applied' && this.deps.nodeFirewall) void this.apply().catch((error: unknown) => this.deps.log.warn({ err: error }, 'mesh firewall update failed'));
+      if (e.type === 'network.applied' && this.deps.nodeFirewall)
+        void this.apply().catch((error: unknown) => this.deps.log.warn({ err: error }, 'mesh firewall update failed'));
     });
     this.upkeep.start();
     this.announcePeers();
@@ -118,12 +146,27 @@ export class MeshSubsystem implements Subsystem {
 
   summary(): Record<string, unknown> {
     const s = this.doc.get();
-    return { role: s.role, owner: s.owner || null, address: s.address || null, members: s.members.filter((m) => !m.revokedAt).length, ...(this.caWarnings.length ? { warnings: this.caWarnings } : {}) };
+    return {
+      role: s.role,
+      owner: s.owner || null,
+      address: s.address || null,
+      members: s.members.filter((m) => !m.revokedAt).length,
+      ...(this.caWarnings.length ? { warnings: this.caWarnings } : {}),
+    };
   }
 
   info(): MeshInfo {
     const n = this.nebula;
-    return meshInfo(this.doc.get(), { running: n.running, pid: n.pid ?? null, restarts: n.restarts, tunDev: tunDevFor(this.deps.config.stateDir, this.deps.config.meshTunDev) }, this.deps.config.name);
+    return meshInfo(
+      this.doc.get(),
+      {
+        running: n.running,
+        pid: n.pid ?? null,
+        restarts: n.restarts,
+        tunDev: tunDevFor(this.deps.config.stateDir, this.deps.config.meshTunDev),
+      },
+      this.deps.config.name,
+    );
   }
 
   private assertAvailable(): void {
@@ -201,7 +244,10 @@ export class MeshSubsystem implements Subsystem {
     const s = this.doc.get();
     if (s.role === 'none') throw new ConflictError('MESH_NOT_MEMBER', 'this station is in no mesh');
     if (s.role === 'authority' && s.members.some((m) => m.address !== s.address && !m.revokedAt)) {
-      throw new ConflictError('MESH_AUTHORITY_HAS_MEMBERS', 'the authority cannot leave while other stations are members; revoke them first (or export the CA to move it)');
+      throw new ConflictError(
+        'MESH_AUTHORITY_HAS_MEMBERS',
+        'the authority cannot leave while other stations are members; revoke them first (or export the CA to move it)',
+      );
     }
     if (s.role === 'member' && s.authority && !s.revokedAt) {
       await announceLeave(s.authority);

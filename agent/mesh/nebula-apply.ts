@@ -55,13 +55,21 @@ export class NebulaApplier {
   async apply(s: MeshState): Promise<'restarted' | 'reloaded' | 'unchanged'> {
     const { config, paths, nebula } = this.deps;
     await mkdir(paths.dir, { recursive: true, mode: 0o700 });
-    const bundle = [s.caPem, ...s.trusted.map((t) => t.pem)].map((p) => p.trimEnd()).join('\n') + '\n';
+    const bundle = `${[s.caPem, ...s.trusted.map((t) => t.pem)].map((p) => p.trimEnd()).join('\n')}\n`;
     const self = s.members.find((m) => m.address === s.address);
     const routes = routesOf(s);
     const text = renderNebulaConfig({
-      caFile: paths.caBundle, certFile: paths.hostCrt, keyFile: paths.hostKey, listenPort: config.meshListenPort,
-      tunDev: tunDevFor(config.stateDir, config.meshTunDev), amLighthouse: self?.lighthouse ?? false, lighthouses: lighthousesOf(s), selfAddress: s.address,
-      blocklist: s.blocklist, ownCaFingerprint: s.caFingerprint, apiPort: config.httpPort,
+      caFile: paths.caBundle,
+      certFile: paths.hostCrt,
+      keyFile: paths.hostKey,
+      listenPort: config.meshListenPort,
+      tunDev: tunDevFor(config.stateDir, config.meshTunDev),
+      amLighthouse: self?.lighthouse ?? false,
+      lighthouses: lighthousesOf(s),
+      selfAddress: s.address,
+      blocklist: s.blocklist,
+      ownCaFingerprint: s.caFingerprint,
+      apiPort: config.httpPort,
       trusted: s.trusted.map((t) => ({ fingerprint: t.fingerprint, allow: t.allow, ranges: trustedRanges(t) })),
       nodes: this.deps.nodeFirewall(),
       unadvertised: [...new Set([config.nodeSubnet, ...(s.nodeSubnet ? [s.nodeSubnet] : [])])],
@@ -101,7 +109,10 @@ export class NebulaApplier {
     this.routesTimer = setTimeout(() => {
       if (!this.deps.nebula.running || this.pendingRoutes === this.runningRoutes) return;
       this.runningRoutes = this.pendingRoutes;
-      void this.deps.nebula.restart().then(() => this.deps.onDeferredRestart?.(), () => undefined);
+      void this.deps.nebula.restart().then(
+        () => this.deps.onDeferredRestart?.(),
+        () => undefined,
+      );
     }, this.deps.routesSettleMs ?? ROUTES_SETTLE_MS);
     this.routesTimer.unref();
   }

@@ -18,7 +18,22 @@ export class NebulaCert {
    */
   async createCa(name: string, keyFile: string, certFile: string, limits: { ips: string[]; subnets: string[] }): Promise<void> {
     // 10 years: the owner's authority outlives stations; host certificates are shorter.
-    await this.run(['nebula-cert', 'ca', '-name', name, '-duration', '87600h', '-ips', limits.ips.join(','), '-subnets', limits.subnets.join(','), '-out-key', keyFile, '-out-crt', certFile]);
+    await this.run([
+      'nebula-cert',
+      'ca',
+      '-name',
+      name,
+      '-duration',
+      '87600h',
+      '-ips',
+      limits.ips.join(','),
+      '-subnets',
+      limits.subnets.join(','),
+      '-out-key',
+      keyFile,
+      '-out-crt',
+      certFile,
+    ]);
     await chmod(keyFile, 0o600);
     await chmod(certFile, 0o600);
   }
@@ -34,8 +49,27 @@ export class NebulaCert {
     const dir = await mkdtemp(join(tmpdir(), 'station-sign-'));
     try {
       await writeFile(join(dir, 'in.pub'), opts.publicKeyPem, { mode: 0o600 });
-      await this.run(['nebula-cert', 'sign', '-ca-key', opts.caKey, '-ca-crt', opts.caCrt, '-name', opts.name, '-ip', opts.ip,
-        '-groups', opts.groups.join(','), ...(opts.subnets?.length ? ['-subnets', opts.subnets.join(',')] : []), '-duration', '8760h', '-in-pub', join(dir, 'in.pub'), '-out-crt', join(dir, 'out.crt')]);
+      await this.run([
+        'nebula-cert',
+        'sign',
+        '-ca-key',
+        opts.caKey,
+        '-ca-crt',
+        opts.caCrt,
+        '-name',
+        opts.name,
+        '-ip',
+        opts.ip,
+        '-groups',
+        opts.groups.join(','),
+        ...(opts.subnets?.length ? ['-subnets', opts.subnets.join(',')] : []),
+        '-duration',
+        '8760h',
+        '-in-pub',
+        join(dir, 'in.pub'),
+        '-out-crt',
+        join(dir, 'out.crt'),
+      ]);
       return await readFile(join(dir, 'out.crt'), 'utf8');
     } finally {
       await rm(dir, { recursive: true, force: true });

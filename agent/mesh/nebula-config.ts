@@ -6,7 +6,10 @@ import { isEndpoint } from './endpoint.ts';
 import { bindToCas, type NebulaFirewallEntry } from './firewall-binding.ts';
 import { toYaml, type YamlValue } from './yaml.ts';
 
-export interface FirewallAllow { port: string; proto: 'tcp' | 'udp' | 'icmp' | 'any' }
+export interface FirewallAllow {
+  port: string;
+  proto: 'tcp' | 'udp' | 'icmp' | 'any';
+}
 
 export interface NebulaConfigInput {
   /** files: CA bundle (own + trusted), this station's certificate and key */
@@ -49,7 +52,8 @@ const isMeshAddress = (address: string): boolean => isIPv4(address) && inCidr(ad
 export function renderNebulaConfig(input: NebulaConfigInput): string {
   // Lighthouses and their endpoints come from other stations: whatever reached the state, only
   // well-formed ones reach Nebula (the entry points refuse the rest with a clear error).
-  const others = input.lighthouses.filter((l) => l.address !== input.selfAddress && isMeshAddress(l.address))
+  const others = input.lighthouses
+    .filter((l) => l.address !== input.selfAddress && isMeshAddress(l.address))
     .map((l) => ({ address: l.address, endpoints: l.endpoints.filter(isEndpoint) }));
   const staticHostMap: { [key: string]: YamlValue } = {};
   for (const l of others) if (l.endpoints.length) staticHostMap[l.address] = [...l.endpoints];
@@ -112,8 +116,17 @@ export function renderNebulaConfig(input: NebulaConfigInput): string {
       relays: others.map((l) => l.address),
     },
     tun: {
-      disabled: false, dev: input.tunDev, drop_local_broadcast: true, drop_multicast: true, tx_queue: 500, mtu: 1300,
-      ...(input.unsafeRoutes?.length ? { unsafe_routes: [...input.unsafeRoutes].sort((a, b) => a.route.localeCompare(b.route)).map((r) => ({ route: r.route, via: r.via })) } : {}),
+      disabled: false,
+      dev: input.tunDev,
+      drop_local_broadcast: true,
+      drop_multicast: true,
+      tx_queue: 500,
+      mtu: 1300,
+      ...(input.unsafeRoutes?.length
+        ? {
+            unsafe_routes: [...input.unsafeRoutes].sort((a, b) => a.route.localeCompare(b.route)).map((r) => ({ route: r.route, via: r.via })),
+          }
+        : {}),
     },
     logging: { level: 'info', format: 'json' },
     firewall: {

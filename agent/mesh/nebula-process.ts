@@ -90,7 +90,9 @@ export class NebulaProcess {
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       if (cmdline.some((a) => a.endsWith('nebula')) && cmdline.includes(configFile)) process.kill(pid, 'SIGKILL');
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
     rmSync(pidFile, { force: true });
   }
 
@@ -99,13 +101,18 @@ export class NebulaProcess {
       // Keep the file bounded: start over past 1 MiB (the last 200 lines stay in memory).
       if ((statSync(this.options.logFile, { throwIfNoEntry: false })?.size ?? 0) > LOG_CAP_BYTES) writeFileSync(this.options.logFile, '');
       appendFileSync(this.options.logFile, `${line}\n`, { mode: 0o600 });
-    } catch { /* the log file is a convenience; never let it stop the mesh */ }
+    } catch {
+      /* the log file is a convenience; never let it stop the mesh */
+    }
   }
 
   private spawnNow(): void {
     const { log } = this.options;
     this.startedAt = Date.now();
-    const child = spawn('nebula', ['-config', this.options.configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...childEnvironment(), LC_ALL: 'C' } });
+    const child = spawn('nebula', ['-config', this.options.configFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...childEnvironment(), LC_ALL: 'C' },
+    });
     this.child = child;
     child.on('error', (error) => log.error({ err: error }, 'nebula could not start'));
     if (child.pid) writeFileSync(this.options.pidFile, `${child.pid}\n`);

@@ -23,7 +23,14 @@ export interface PeerView {
   nodeSubnet: string | null;
 }
 
-interface Seen { lastSeen?: string; latencyMs?: number; ok: boolean; lastHandshake?: string; via?: string | null; failingSince?: number }
+interface Seen {
+  lastSeen?: string;
+  latencyMs?: number;
+  ok: boolean;
+  lastHandshake?: string;
+  via?: string | null;
+  failingSince?: number;
+}
 
 /** a peer that answered within this window is online */
 const ONLINE_WINDOW_MS = 30_000;
@@ -44,26 +51,28 @@ export class PeerMonitor {
     if (event.kind !== 'handshake') return;
     const s = this.seen.get(event.vpnIp) ?? { ok: false };
     s.lastHandshake = event.at;
-    s.via = event.relay ?? (event.udpAddr ? null : this.relayFor.get(event.vpnIp) ?? null);
+    s.via = event.relay ?? (event.udpAddr ? null : (this.relayFor.get(event.vpnIp) ?? null));
     this.seen.set(event.vpnIp, s);
   }
 
   /** Pings every other live member once, in parallel. */
   async probe(state: MeshState): Promise<void> {
     const targets = state.members.filter((m) => m.address !== state.address && !m.revokedAt);
-    await Promise.all(targets.map(async (m) => {
-      const r = await this.run(['ping', '-c', '1', '-W', '1', '-n', m.address], { allowFailure: true, timeoutMs: 3000 }).catch(() => undefined);
-      const rtt = r && r.exitCode === 0 ? parsePingRtt(r.stdout) : null;
-      const s = this.seen.get(m.address) ?? { ok: false };
-      s.ok = rtt !== null;
-      if (rtt === null) s.failingSince ??= Date.now();
-      else delete s.failingSince;
-      if (rtt !== null) {
-        s.lastSeen = new Date().toISOString();
-        s.latencyMs = rtt;
-      }
-      this.seen.set(m.address, s);
-    }));
+    await Promise.all(
+      targets.map(async (m) => {
+        const r = await this.run(['ping', '-c', '1', '-W', '1', '-n', m.address], { allowFailure: true, timeoutMs: 3000 }).catch(() => undefined);
+        const rtt = r && r.exitCode === 0 ? parsePingRtt(r.stdout) : null;
+        const s = this.seen.get(m.address) ?? { ok: false };
+        s.ok = rtt !== null;
+        if (rtt === null) s.failingSince ??= Date.now();
+        else delete s.failingSince;
+        if (rtt !== null) {
+          s.lastSeen = new Date().toISOString();
+          s.latencyMs = rtt;
+        }
+        this.seen.set(m.address, s);
+      }),
+    );
   }
 
   /** Live members this station has failed to reach, and since when (ms), for stuckPeers(). */
@@ -74,19 +83,32 @@ export class PeerMonitor {
 
   /** Addresses of live members that answered the last probe, recently. */
   online(state: MeshState, now: Date): string[] {
-    return this.view(state, now).filter((p) => p.online).map((p) => p.address).sort();
+    return this.view(state, now)
+      .filter((p) => p.online)
+      .map((p) => p.address)
+      .sort();
   }
 
   view(state: MeshState, now: Date): PeerView[] {
-    return state.members.filter((m) => m.address !== state.address).map((m) => {
-      const s = this.seen.get(m.address);
-      const fresh = s?.lastSeen !== undefined && now.getTime() - Date.parse(s.lastSeen) < ONLINE_WINDOW_MS;
-      return {
-        name: m.name, owner: m.owner, address: m.address, lighthouse: m.lighthouse, revoked: m.revokedAt !== undefined,
-        online: !m.revokedAt && s?.ok === true && fresh, lastHandshake: s?.lastHandshake ?? null, lastSeen: s?.lastSeen ?? null,
-        latencyMs: s?.latencyMs ?? null, via: s?.via ?? null, nodeSubnet: m.nodeSubnet ?? null,
-      };
-    });
+    return state.members
+      .filter((m) => m.address !== state.address)
+      .map((m) => {
+        const s = this.seen.get(m.address);
+        const fresh = s?.lastSeen !== undefined && now.getTime() - Date.parse(s.lastSeen) < ONLINE_WINDOW_MS;
+        return {
+          name: m.name,
+          owner: m.owner,
+          address: m.address,
+          lighthouse: m.lighthouse,
+          revoked: m.revokedAt !== undefined,
+          online: !m.revokedAt && s?.ok === true && fresh,
+          lastHandshake: s?.lastHandshake ?? null,
+          lastSeen: s?.lastSeen ?? null,
+          latencyMs: s?.latencyMs ?? null,
+          via: s?.via ?? null,
+          nodeSubnet: m.nodeSubnet ?? null,
+        };
+      });
   }
 }
 
@@ -101,5 +123,8 @@ export const STUCK_AFTER_MS = 30_000;
  */
 export function stuckPeers(failing: Map<string, number>, reachedByAuthority: Set<string>, self: string, now: number): string[] {
   const n = (ip: string): number => ipv4ToInt(ip) ?? 0;
-  return [...failing].filter(([address, since]) => now - since >= STUCK_AFTER_MS && reachedByAuthority.has(address) && n(self) < n(address)).map(([a]) => a).sort();
+  return [...failing]
+    .filter(([address, since]) => now - since >= STUCK_AFTER_MS && reachedByAuthority.has(address) && n(self) < n(address))
+    .map(([a]) => a)
+    .sort();
 }

@@ -12,7 +12,7 @@ const base = (a: AuthorityRef): string => `http://${a.address}:${a.apiPort}/api/
 /** The authority's directory, or `revoked` when it no longer counts this station as a member. */
 export async function fetchDirectory(authority: AuthorityRef): Promise<{ directory: Directory } | 'revoked'> {
   const r = await fetch(`${base(authority)}/directory`, { signal: AbortSignal.timeout(5000) });
-  const body = await r.json() as Directory & { error?: { code: string } };
+  const body = (await r.json()) as Directory & { error?: { code: string } };
   if (r.status === 403 && body.error?.code === 'MESH_NOT_A_MEMBER') return 'revoked';
   if (!r.ok) throw new Error(`HTTP ${r.status}${body.error ? ` ${body.error.code}` : ''}`);
   return { directory: body };
@@ -20,14 +20,21 @@ export async function fetchDirectory(authority: AuthorityRef): Promise<{ directo
 
 /** Best effort: tells the authority this station leaves (it blocks the certificate). */
 export async function announceLeave(authority: AuthorityRef): Promise<void> {
-  await fetch(`${base(authority)}/members/leave`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+  await fetch(`${base(authority)}/members/leave`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+    signal: AbortSignal.timeout(5000),
+  }).catch(() => undefined);
 }
 
 /** Where a joining station reaches this API: the configured URL, else the endpoint's host, else LAN addresses. */
 export function publicApiUrls(config: Config): string[] {
   if (config.meshPublicApi) return [config.meshPublicApi];
   if (config.meshPublicEndpoint) return [`http://${config.meshPublicEndpoint.replace(/:\d+$/, '')}:${config.httpPort}`];
-  const lan = Object.values(networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4' && !a.internal && !inCidr(a.address, MESH_NETWORK));
+  const lan = Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a && a.family === 'IPv4' && !a.internal && !inCidr(a.address, MESH_NETWORK));
   if (!lan.length) throw new UnavailableError('MESH_NO_ENDPOINT', 'this station has no address other stations could reach; set STATION_MESH_PUBLIC_API');
   return lan.map((a) => `http://${a!.address}:${config.httpPort}`);
 }

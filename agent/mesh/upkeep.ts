@@ -45,7 +45,10 @@ export class MeshUpkeep {
   }
 
   start(): void {
-    this.timers.push(setInterval(() => void this.sync(), this.deps.syncSeconds * 1000), setInterval(() => void this.probe(), PROBE_EVERY_MS));
+    this.timers.push(
+      setInterval(() => void this.sync(), this.deps.syncSeconds * 1000),
+      setInterval(() => void this.probe(), PROBE_EVERY_MS),
+    );
     for (const t of this.timers) t.unref();
   }
 
@@ -66,7 +69,9 @@ export class MeshUpkeep {
     try {
       const result = await fetchDirectory(s.authority);
       if (result === 'revoked') {
-        await doc.update((d) => { d.revokedAt = new Date().toISOString(); });
+        await doc.update((d) => {
+          d.revokedAt = new Date().toISOString();
+        });
         events.publish('mesh.revoked', {});
         this.deps.changed();
         return;

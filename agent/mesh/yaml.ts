@@ -12,7 +12,8 @@ function quoted(text: string): string {
     if (ch === '"' || ch === '\\') out += `\\${ch}`;
     else if (ch === '\n') out += '\\n';
     else if (cp >= 0x20 && cp <= 0x7e) out += ch;
-    else if (cp >= 0xd800 && cp <= 0xdfff) out += '\\uFFFD'; // a lone surrogate is no character
+    else if (cp >= 0xd800 && cp <= 0xdfff)
+      out += '\\uFFFD'; // a lone surrogate is no character
     else out += cp <= 0xffff ? `\\u${cp.toString(16).toUpperCase().padStart(4, '0')}` : `\\U${cp.toString(16).toUpperCase().padStart(8, '0')}`;
   }
   return `${out}"`;

@@ -21,7 +21,16 @@ import { addressMatch, lanInterfaceMatch, mergeCidrs, portMatch, portWords } fro
 export const TABLE = 'station';
 
 /** Never "internet": private, shared, loopback, link-local and multicast ranges. */
-export const NOT_INTERNET_BASE = ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16', '224.0.0.0/3'];
+export const NOT_INTERNET_BASE = [
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '224.0.0.0/3',
+];
 
 class Builder {
   readonly counters: CounterInfo[] = [];
@@ -54,7 +63,13 @@ function egressChain(b: Builder, node: NodeNetwork, locals: Map<string, string>,
   for (const [i, rule] of (node.policy.egress ?? []).entries()) {
     const peer = parsePeer(rule.to) as Peer;
     if (peer.kind === 'station') continue; // judged in the input chain
-    const counter = b.counter({ name: `n.${node.name}.eg.${i}`, node: node.name, direction: 'egress', verdict: 'allow', rule: `to ${rule.to} ${portWords(rule)}` });
+    const counter = b.counter({
+      name: `n.${node.name}.eg.${i}`,
+      node: node.name,
+      direction: 'egress',
+      verdict: 'allow',
+      rule: `to ${rule.to} ${portWords(rule)}`,
+    });
     const addr = addressMatch(peer, 'daddr', locals, input.directory ?? EMPTY_DIRECTORY);
     if (addr === null) lines.push(`\t\t# to ${rule.to}: no known address yet`);
     else lines.push(`\t\t${join(addr, portMatch(rule), counter, 'return')}`);
@@ -67,16 +82,34 @@ function ingressChain(b: Builder, node: NodeNetwork, locals: Map<string, string>
   const { facts } = input;
   const lines = [`\tchain in.${node.name} {`];
   for (const [i, rule] of (node.policy.expose ?? []).entries()) {
-    const iface = rule.on === 'lan'
-      ? lanInterfaceMatch('iifname', facts.lanInterfaces, [facts.bridge, ...(facts.meshInterface ? [facts.meshInterface] : [])])
-      : facts.meshInterface ? `iifname "${facts.meshInterface}"` : null;
-    const counter = b.counter({ name: `n.${node.name}.ex.${i}`, node: node.name, direction: 'expose', verdict: 'allow', rule: `exposed on ${rule.on} port ${rule.port} -> ${rule.to}/${rule.proto ?? 'tcp'}` });
+    const iface =
+      rule.on === 'lan'
+        ? lanInterfaceMatch('iifname', facts.lanInterfaces, [facts.bridge, ...(facts.meshInterface ? [facts.meshInterface] : [])])
+        : facts.meshInterface
+          ? `iifname "${facts.meshInterface}"`
+          : null;
+    const counter = b.counter({
+      name: `n.${node.name}.ex.${i}`,
+      node: node.name,
+      direction: 'expose',
+      verdict: 'allow',
+      rule: `exposed on ${rule.on} port ${rule.port} -> ${rule.to}/${rule.proto ?? 'tcp'}`,
+    });
     if (iface === null) lines.push(`\t\t# expose on mesh port ${rule.port}: the station has no mesh interface`);
-    else lines.push(`\t\t${join('ct status dnat', iface, `meta l4proto ${rule.proto ?? 'tcp'} th dport ${rule.to} ct original proto-dst ${rule.port}`, counter, 'accept')}`);
+    else
+      lines.push(
+        `\t\t${join('ct status dnat', iface, `meta l4proto ${rule.proto ?? 'tcp'} th dport ${rule.to} ct original proto-dst ${rule.port}`, counter, 'accept')}`,
+      );
   }
   for (const [i, rule] of (node.policy.ingress ?? []).entries()) {
     const peer = parsePeer(rule.from) as Peer;
-    const counter = b.counter({ name: `n.${node.name}.in.${i}`, node: node.name, direction: 'ingress', verdict: 'allow', rule: `from ${rule.from} ${portWords(rule)}` });
+    const counter = b.counter({
+      name: `n.${node.name}.in.${i}`,
+      node: node.name,
+      direction: 'ingress',
+      verdict: 'allow',
+      rule: `from ${rule.from} ${portWords(rule)}`,
+    });
     const addr = addressMatch(peer, 'saddr', locals, input.directory ?? EMPTY_DIRECTORY);
     if (addr === null) lines.push(`\t\t# from ${rule.from}: no known address yet`);
     else lines.push(`\t\t${join(addr, portMatch(rule), counter, 'accept')}`);
@@ -89,10 +122,19 @@ function stationChain(b: Builder, node: NodeNetwork): string[] {
   const lines = [`\tchain st.${node.name} {`];
   for (const [i, rule] of (node.policy.egress ?? []).entries()) {
     if (rule.to !== 'station') continue;
-    const counter = b.counter({ name: `n.${node.name}.st.${i}`, node: node.name, direction: 'station', verdict: 'allow', rule: `to station ${portWords(rule)}` });
+    const counter = b.counter({
+      name: `n.${node.name}.st.${i}`,
+      node: node.name,
+      direction: 'station',
+      verdict: 'allow',
+      rule: `to station ${portWords(rule)}`,
+    });
     lines.push(`\t\t${join(portMatch(rule), counter, 'accept')}`);
   }
-  lines.push(`\t\t${b.counter({ name: `n.${node.name}.st.drop`, node: node.name, direction: 'station', verdict: 'drop', rule: 'station services: default deny' })} drop`, '\t}');
+  lines.push(
+    `\t\t${b.counter({ name: `n.${node.name}.st.drop`, node: node.name, direction: 'station', verdict: 'drop', rule: 'station services: default deny' })} drop`,
+    '\t}',
+  );
   return lines;
 }
 
@@ -118,8 +160,14 @@ function antiSpoofTable(nodes: NodeNetwork[]): string[] {
     `table bridge ${TABLE} {}`,
     `delete table bridge ${TABLE}`,
     `table bridge ${TABLE} {`,
-    '\tset node_ports {', '\t\ttype ifname', ...(ports.length ? [`\t\telements = { ${ports.join(', ')} }`] : []), '\t}',
-    '\tset bound {', '\t\ttype ifname . ipv4_addr', ...(bound.length ? [`\t\telements = { ${bound.map((n) => `"${n.port}" . ${n.address}`).join(', ')} }`] : []), '\t}',
+    '\tset node_ports {',
+    '\t\ttype ifname',
+    ...(ports.length ? [`\t\telements = { ${ports.join(', ')} }`] : []),
+    '\t}',
+    '\tset bound {',
+    '\t\ttype ifname . ipv4_addr',
+    ...(bound.length ? [`\t\telements = { ${bound.map((n) => `"${n.port}" . ${n.address}`).join(', ')} }`] : []),
+    '\t}',
     '\tcounter spoof.drop { }',
     '\tchain prerouting {',
     '\t\ttype filter hook prerouting priority filter; policy accept;',
@@ -139,13 +187,43 @@ export function compileRuleset(input: CompileInput): CompiledRuleset {
   const meshIf = facts.meshInterface ? [facts.meshInterface] : [];
 
   const shared = {
-    unknownSrc: b.counter({ name: 'unknown.src.drop', node: null, direction: 'shared', verdict: 'drop', rule: 'from an address of the node subnet that is no node' }),
-    unknownDst: b.counter({ name: 'unknown.dst.drop', node: null, direction: 'shared', verdict: 'drop', rule: 'to an address of the node subnet that is no node' }),
+    unknownSrc: b.counter({
+      name: 'unknown.src.drop',
+      node: null,
+      direction: 'shared',
+      verdict: 'drop',
+      rule: 'from an address of the node subnet that is no node',
+    }),
+    unknownDst: b.counter({
+      name: 'unknown.dst.drop',
+      node: null,
+      direction: 'shared',
+      verdict: 'drop',
+      rule: 'to an address of the node subnet that is no node',
+    }),
     dns: b.counter({ name: 'dns', node: null, direction: 'shared', verdict: 'allow', rule: "DNS to the station's resolver" }),
     ping: b.counter({ name: 'gateway.ping', node: null, direction: 'shared', verdict: 'allow', rule: 'ping the gateway' }),
-    stationDrop: b.counter({ name: 'station.drop', node: null, direction: 'shared', verdict: 'drop', rule: 'unknown source to station services' }),
-    ipv6: b.counter({ name: 'ipv6.drop', node: null, direction: 'shared', verdict: 'drop', rule: 'IPv6 to or from nodes (nodes are IPv4 only)' }),
-    masquerade: b.counter({ name: 'nat.masquerade', node: null, direction: 'shared', verdict: 'allow', rule: 'new flows from nodes masqueraded to the LAN' }),
+    stationDrop: b.counter({
+      name: 'station.drop',
+      node: null,
+      direction: 'shared',
+      verdict: 'drop',
+      rule: 'unknown source to station services',
+    }),
+    ipv6: b.counter({
+      name: 'ipv6.drop',
+      node: null,
+      direction: 'shared',
+      verdict: 'drop',
+      rule: 'IPv6 to or from nodes (nodes are IPv4 only)',
+    }),
+    masquerade: b.counter({
+      name: 'nat.masquerade',
+      node: null,
+      direction: 'shared',
+      verdict: 'allow',
+      rule: 'new flows from nodes masqueraded to the LAN',
+    }),
   };
 
   const body: string[] = [];
@@ -153,7 +231,9 @@ export function compileRuleset(input: CompileInput): CompiledRuleset {
   body.push(...setDecl('not_internet', [...NOT_INTERNET_BASE, facts.nodeSubnet, ...facts.lanSubnets, ...facts.meshSubnets]));
 
   const chains: string[] = [];
-  chains.push('\tchain forward {', '\t\ttype filter hook forward priority filter; policy accept;',
+  chains.push(
+    '\tchain forward {',
+    '\t\ttype filter hook forward priority filter; policy accept;',
     '\t\tct state related accept',
     '\t\tct direction reply ct state established accept',
     // Nodes get IPv4 only; IPv6 (link-local appears by itself) would bypass every rule below.
@@ -161,37 +241,56 @@ export function compileRuleset(input: CompileInput): CompiledRuleset {
     `\t\toifname "${facts.bridge}" meta nfproto ipv6 ${shared.ipv6} drop`,
     `\t\tip saddr ${facts.nodeSubnet} jump egress`,
     `\t\tip daddr ${facts.nodeSubnet} jump ingress`,
-    '\t}');
+    '\t}',
+  );
   chains.push(...dispatch('egress', 'saddr', nodes, 'eg', shared.unknownSrc));
   chains.push(...dispatch('ingress', 'daddr', nodes, 'in', shared.unknownDst));
   for (const node of nodes) chains.push(...egressChain(b, node, locals, input), ...ingressChain(b, node, locals, input));
 
   chains.push('\tchain input {', '\t\ttype filter hook input priority filter; policy accept;', `\t\tiifname "${facts.bridge}" jump from_nodes`, '\t}');
   const stationMap = vmap('saddr', nodes, 'st');
-  chains.push('\tchain from_nodes {',
+  chains.push(
+    '\tchain from_nodes {',
     '\t\tct state established,related accept',
     `\t\tip daddr ${facts.gateway} meta l4proto { tcp, udp } th dport 53 ${shared.dns} accept`,
     `\t\tip daddr ${facts.gateway} icmp type echo-request ${shared.ping} accept`,
     ...(stationMap ? [`\t\t${stationMap}`] : []),
-    `\t\t${shared.stationDrop} drop`, '\t}');
+    `\t\t${shared.stationDrop} drop`,
+    '\t}',
+  );
   for (const node of nodes) chains.push(...stationChain(b, node));
 
   // Exposed ports: DNAT a station port to the node; the node's ingress chain admits the flow.
   const dnat: string[] = [];
   for (const node of nodes) {
     for (const [i, rule] of (node.policy.expose ?? []).entries()) {
-      const iface = rule.on === 'lan' ? lanInterfaceMatch('iifname', facts.lanInterfaces, [facts.bridge, ...meshIf]) : facts.meshInterface ? `iifname "${facts.meshInterface}"` : null;
+      const iface =
+        rule.on === 'lan'
+          ? lanInterfaceMatch('iifname', facts.lanInterfaces, [facts.bridge, ...meshIf])
+          : facts.meshInterface
+            ? `iifname "${facts.meshInterface}"`
+            : null;
       if (iface === null) continue;
-      const counter = b.counter({ name: `n.${node.name}.ex.${i}.conn`, node: node.name, direction: 'expose', verdict: 'allow', rule: `new connections to ${rule.on} port ${rule.port}` });
+      const counter = b.counter({
+        name: `n.${node.name}.ex.${i}.conn`,
+        node: node.name,
+        direction: 'expose',
+        verdict: 'allow',
+        rule: `new connections to ${rule.on} port ${rule.port}`,
+      });
       dnat.push(`\t\t${join(iface, `meta l4proto ${rule.proto ?? 'tcp'} th dport ${rule.port}`, counter, `dnat ip to ${node.address}:${rule.to}`)}`);
     }
   }
   chains.push('\tchain prerouting {', '\t\ttype nat hook prerouting priority dstnat; policy accept;', ...dnat, '\t}');
   // Masquerade what the policy let out towards the LAN (and the internet behind it). Mesh traffic
   // keeps node addresses: other stations route node subnets over the mesh.
-  chains.push('\tchain postrouting {', '\t\ttype nat hook postrouting priority srcnat; policy accept;',
-    `\t\tip saddr ${facts.nodeSubnet} ip daddr != ${facts.nodeSubnet} ${lanInterfaceMatch('oifname', facts.lanInterfaces, [facts.bridge, ...meshIf])} ${shared.masquerade} masquerade`,
-    '\t}');
+  chains.push(
+    '\tchain postrouting {',
+    '\t\ttype nat hook postrouting priority srcnat; policy accept;',
+    `\t\tip saddr ${facts.nodeSubnet} ip daddr != ${facts.nodeSubnet} ${lanInterfaceMatch('oifname', facts.lanInterfaces, [facts.bridge, ...meshIf])} ` +
+      `${shared.masquerade} masquerade`,
+    '\t}',
+  );
 
   const text = [
     '# Generated by the Station agent (agent/network/compile-nft.ts); replaced whole on every change.',
@@ -207,4 +306,3 @@ export function compileRuleset(input: CompileInput): CompiledRuleset {
   ].join('\n');
   return { text, counters: b.counters };
 }
-

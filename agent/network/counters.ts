@@ -4,7 +4,9 @@ import type { CounterInfo, CounterValue } from './types.ts';
 
 /** name -> value, from nft's JSON output; only counters of our table. */
 export function parseNftCounters(json: string, table = 'station'): Record<string, CounterValue> {
-  const doc = JSON.parse(json) as { nftables?: { counter?: { family: string; table: string; name: string; packets: number; bytes: number } }[] };
+  const doc = JSON.parse(json) as {
+    nftables?: { counter?: { family: string; table: string; name: string; packets: number; bytes: number } }[];
+  };
   const out: Record<string, CounterValue> = {};
   for (const item of doc.nftables ?? []) {
     const c = item.counter;
@@ -13,7 +15,10 @@ export function parseNftCounters(json: string, table = 'station'): Record<string
   return out;
 }
 
-export interface DirectionCounters { allowed: CounterValue; dropped: CounterValue }
+export interface DirectionCounters {
+  allowed: CounterValue;
+  dropped: CounterValue;
+}
 
 export interface NodeCounters {
   node: string;
@@ -24,7 +29,10 @@ export interface NodeCounters {
 }
 
 const zero = (): CounterValue => ({ packets: 0, bytes: 0 });
-const add = (a: CounterValue, b: CounterValue): void => { a.packets += b.packets; a.bytes += b.bytes; };
+const add = (a: CounterValue, b: CounterValue): void => {
+  a.packets += b.packets;
+  a.bytes += b.bytes;
+};
 
 /**
  * One node's counters. Egress: its rules to other places, to the station, and their drops.
@@ -32,7 +40,12 @@ const add = (a: CounterValue, b: CounterValue): void => { a.packets += b.packets
  * packets, so they are listed but not summed).
  */
 export function nodeCounters(node: string, index: CounterInfo[], values: Record<string, CounterValue>): NodeCounters {
-  const result: NodeCounters = { node, egress: { allowed: zero(), dropped: zero() }, ingress: { allowed: zero(), dropped: zero() }, rules: [] };
+  const result: NodeCounters = {
+    node,
+    egress: { allowed: zero(), dropped: zero() },
+    ingress: { allowed: zero(), dropped: zero() },
+    rules: [],
+  };
   for (const info of index) {
     if (info.node !== node) continue;
     const value = values[info.name] ?? zero();

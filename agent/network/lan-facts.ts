@@ -3,10 +3,19 @@
 import { mergeCidrs } from './nft-match.ts';
 import { intToIpv4, ipv4ToInt } from '../lib/ipv4.ts';
 
-export interface LanFacts { lanInterfaces: string[]; lanSubnets: string[] }
+export interface LanFacts {
+  lanInterfaces: string[];
+  lanSubnets: string[];
+}
 
-interface RouteEntry { dst?: string; dev?: string }
-interface AddrEntry { ifname?: string; addr_info?: { family?: string; local?: string; prefixlen?: number }[] }
+interface RouteEntry {
+  dst?: string;
+  dev?: string;
+}
+interface AddrEntry {
+  ifname?: string;
+  addr_info?: { family?: string; local?: string; prefixlen?: number }[];
+}
 
 export function parseLanFacts(routeJson: string, addrJson: string, exclude: string[]): LanFacts {
   const routes = JSON.parse(routeJson || '[]') as RouteEntry[];

@@ -8,8 +8,19 @@ import type { AliasRecord } from './alias/records.ts';
 import { groupsFor } from '../lib/cert-groups.ts';
 import { MESH_NETWORK } from '../mesh/addresses.ts';
 
-export interface MeshInfoView { state: string; owner: string | null; nebula: { tunDev: string } }
-export interface MeshPeerView { name: string; owner: string; address: string; revoked: boolean; nodeSubnet?: string | null; lighthouse?: boolean }
+export interface MeshInfoView {
+  state: string;
+  owner: string | null;
+  nebula: { tunDev: string };
+}
+export interface MeshPeerView {
+  name: string;
+  owner: string;
+  address: string;
+  revoked: boolean;
+  nodeSubnet?: string | null;
+  lighthouse?: boolean;
+}
 
 export interface MeshFacts {
   owner: string | null;
@@ -23,7 +34,10 @@ export interface MeshFacts {
 
 export function meshFactsFrom(info: MeshInfoView, peerViews: MeshPeerView[], self: { name: string; httpPort: number }): MeshFacts {
   const peers = peerViews.filter((p) => !p.revoked && p.name !== self.name);
-  const facts: MeshFacts = { owner: info.owner, peers: peers.map((p) => ({ station: p.name, url: `http://${p.address}:${self.httpPort}`, owner: p.owner })) };
+  const facts: MeshFacts = {
+    owner: info.owner,
+    peers: peers.map((p) => ({ station: p.name, url: `http://${p.address}:${self.httpPort}`, owner: p.owner })),
+  };
   if (info.state !== 'up') return facts;
   // An owner's stations are their mesh addresses and the node subnets routed to them; so are the
   // members of a certificate group (every station's certificate: station, owner-OWNER, lighthouse).

@@ -35,7 +35,9 @@ export class MeshFollow {
   }
 
   start(): void {
-    this.unsubscribe = this.deps.events.subscribe((event) => { if (event.type.startsWith('mesh.')) this.follow(); });
+    this.unsubscribe = this.deps.events.subscribe((event) => {
+      if (event.type.startsWith('mesh.')) this.follow();
+    });
     this.follow();
   }
 

@@ -8,9 +8,19 @@ import { AliasRegistry } from './alias/registry.ts';
 import { remoteNodeDirectory } from './mesh-facts.ts';
 import type { NodeNetwork } from './types.ts';
 
-export interface NamesDeps { station: string; domain: string; log: Logger; pullMs?: number }
+export interface NamesDeps {
+  station: string;
+  domain: string;
+  log: Logger;
+  pullMs?: number;
+}
 
-export interface AliasListing { station: string; domain: string; resolver: string | null; records: (AliasRecord & { local: boolean })[] }
+export interface AliasListing {
+  station: string;
+  domain: string;
+  resolver: string | null;
+  records: (AliasRecord & { local: boolean })[];
+}
 
 export class StationNames {
   readonly registry: AliasRegistry;

@@ -32,7 +32,10 @@ export interface MeshFirewallOptions {
   stationMeshAddress?: string;
 }
 
-export interface MeshFirewall { inbound: NebulaRule[]; outbound: NebulaRule[] }
+export interface MeshFirewall {
+  inbound: NebulaRule[];
+  outbound: NebulaRule[];
+}
 
 function ports(rule: PortRule): { port: string; proto: NebulaRule['proto'] }[] {
   if (!rule.ports?.length) return [{ port: 'any', proto: rule.proto ?? 'any' }];
@@ -42,16 +45,21 @@ function ports(rule: PortRule): { port: string; proto: NebulaRule['proto'] }[] {
 /** Who the entry admits, in Nebula's words; null when the peer is not reached over the mesh. */
 function who(peer: Peer, locals: Set<string>, directory: PeerDirectory, options: MeshFirewallOptions): Pick<NebulaRule, 'host' | 'group' | 'cidr'>[] | null {
   switch (peer.kind) {
-    case 'mesh': return [{ host: 'any' }];
-    case 'owner': return [{ group: ownerGroup(peer.name) }];
-    case 'group': return [{ group: peer.name }];
+    case 'mesh':
+      return [{ host: 'any' }];
+    case 'owner':
+      return [{ group: ownerGroup(peer.name) }];
+    case 'group':
+      return [{ group: peer.name }];
     case 'node': {
       if (locals.has(peer.name)) return null; // same station: never crosses the mesh
       const addresses = Object.hasOwn(directory.nodes, peer.name) ? directory.nodes[peer.name]! : [];
       return addresses.length ? addresses.map((a) => ({ cidr: a.includes('/') ? a : `${a}/32` })) : null;
     }
-    case 'cidr': return (options.meshSubnets ?? []).some((m) => cidrsOverlap(m, peer.cidr)) ? [{ cidr: peer.cidr }] : null;
-    default: return null;
+    case 'cidr':
+      return (options.meshSubnets ?? []).some((m) => cidrsOverlap(m, peer.cidr)) ? [{ cidr: peer.cidr }] : null;
+    default:
+      return null;
   }
 }
 

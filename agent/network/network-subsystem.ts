@@ -67,15 +67,26 @@ export class NetworkSubsystem implements Subsystem {
     this.table = new NodeTable(this.nft, deps.log);
     this.names = new StationNames({ station: deps.config.name, domain: deps.config.domain, log: deps.log, pullMs: deps.aliasPullMs });
     this.resolver = new StationResolver({
-      run: deps.run, log: deps.log, stateDir: deps.config.stateDir, domain: deps.config.domain, aliases: this.names.registry,
-      netns: deps.netns, loopback: deps.resolverLoopback,
+      run: deps.run,
+      log: deps.log,
+      stateDir: deps.config.stateDir,
+      domain: deps.config.domain,
+      aliases: this.names.registry,
+      netns: deps.netns,
+      loopback: deps.resolverLoopback,
     });
     if (deps.nodes) this.followers.push(new NodeSync({ apply: (nodes) => this.apply(nodes), nodes: deps.nodes, events: deps.events, log: deps.log }));
     if (deps.mesh) {
-      this.followers.push(new MeshFollow({
-        mesh: deps.mesh, events: deps.events, log: deps.log,
-        setOwner: (owner) => this.setOwner(owner), setAliasPeers: (peers) => this.setAliasPeers(peers), setMesh: (facts) => this.setMesh(facts),
-      }));
+      this.followers.push(
+        new MeshFollow({
+          mesh: deps.mesh,
+          events: deps.events,
+          log: deps.log,
+          setOwner: (owner) => this.setOwner(owner),
+          setAliasPeers: (peers) => this.setAliasPeers(peers),
+          setMesh: (facts) => this.setMesh(facts),
+        }),
+      );
     }
   }
 
@@ -130,7 +141,13 @@ export class NetworkSubsystem implements Subsystem {
 
   summary(): Record<string, unknown> {
     const aliases = this.names.registry.resolved().length;
-    return { nodes: this.nodes.length, counters: this.table.counters, lastApplyMs: this.lastApplyMs, resolver: this.resolverAddress(), aliases };
+    return {
+      nodes: this.nodes.length,
+      counters: this.table.counters,
+      lastApplyMs: this.lastApplyMs,
+      resolver: this.resolverAddress(),
+      aliases,
+    };
   }
 
   facts(): StationNetworkFacts {
@@ -152,7 +169,11 @@ export class NetworkSubsystem implements Subsystem {
   validateCandidate(name: string, policy: unknown): void {
     // The node service's own list is newer than the last applied set (a node made a moment ago).
     let current: NodeNetworkInput[] = this.nodes;
-    try { current = this.deps.nodes?.nodeInputs() ?? this.nodes; } catch { /* node service not up: use what we applied */ }
+    try {
+      current = this.deps.nodes?.nodeInputs() ?? this.nodes;
+    } catch {
+      /* node service not up: use what we applied */
+    }
     const others = Object.fromEntries(current.filter((n) => n.name !== name).map((n) => [n.name, n.policy ?? {}]));
     validateCandidate(name, policy, others, this.policyOptions());
   }
@@ -179,7 +200,10 @@ export class NetworkSubsystem implements Subsystem {
     const started = performance.now();
     const policies = validatePolicies(Object.fromEntries(inputs.map((n) => [n.name, n.policy ?? {}])), this.policyOptions());
     const nodes: NodeNetwork[] = inputs.map((n) => ({
-      name: n.name, address: n.address.split('/')[0]!, policy: policies[n.name]!, ...(n.port ? { port: n.port } : {}),
+      name: n.name,
+      address: n.address.split('/')[0]!,
+      policy: policies[n.name]!,
+      ...(n.port ? { port: n.port } : {}),
     }));
     this.names.setLocal(nodes, this.mesh.owner);
     if (!this.enabled) {

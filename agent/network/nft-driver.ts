@@ -6,7 +6,10 @@ import type { CounterValue } from './types.ts';
 import { parseNftCounters } from './counters.ts';
 import { TABLE } from './compile-nft.ts';
 
-export interface NftCapability { available: boolean; reason: string }
+export interface NftCapability {
+  available: boolean;
+  reason: string;
+}
 
 export class NftDriver {
   private readonly run: Runner;
@@ -20,7 +23,10 @@ export class NftDriver {
     } catch (error) {
       return { available: false, reason: `nft is not installed (${(error as Error).message})` };
     }
-    const listed = await this.run(['nft', 'list', 'tables'], { timeoutMs: 5000, allowFailure: true }).catch((e: Error) => ({ exitCode: 1, stderr: e.message }));
+    const listed = await this.run(['nft', 'list', 'tables'], { timeoutMs: 5000, allowFailure: true }).catch((e: Error) => ({
+      exitCode: 1,
+      stderr: e.message,
+    }));
     if (listed.exitCode !== 0) return { available: false, reason: `nftables does not work here: ${listed.stderr.trim()}` };
     return { available: true, reason: 'nft works' };
   }
@@ -48,14 +54,18 @@ export class NftDriver {
     const shown = await this.run(['ip', '-j', '-d', 'link', 'show', 'dev', bridge], { allowFailure: true, timeoutMs: 5000 });
     if (shown.exitCode !== 0) return false;
     if (bridgeFiltersCalled(shown.stdout)) return true;
-    await this.run(['ip', 'link', 'set', 'dev', bridge, 'type', 'bridge', 'nf_call_iptables', '1', 'nf_call_ip6tables', '1'], { timeoutMs: 5000 });
+    await this.run(['ip', 'link', 'set', 'dev', bridge, 'type', 'bridge', 'nf_call_iptables', '1', 'nf_call_ip6tables', '1'], {
+      timeoutMs: 5000,
+    });
     return true;
   }
 }
 
 /** Pure: reads nf_call_iptables from `ip -j -d link show dev BRIDGE`. */
 export function bridgeFiltersCalled(json: string): boolean {
-  const links = JSON.parse(json) as { linkinfo?: { info_kind?: string; info_data?: { nf_call_iptables?: number; nf_call_ip6tables?: number } } }[];
+  const links = JSON.parse(json) as {
+    linkinfo?: { info_kind?: string; info_data?: { nf_call_iptables?: number; nf_call_ip6tables?: number } };
+  }[];
   const data = links[0]?.linkinfo?.info_data;
   return data?.nf_call_iptables === 1 && data?.nf_call_ip6tables === 1;
 }

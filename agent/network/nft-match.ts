@@ -3,7 +3,10 @@ import type { PeerDirectory } from './types.ts';
 import type { Peer } from './peer.ts';
 import { ipv4ToInt, parseCidr, type ParsedCidr } from '../lib/ipv4.ts';
 
-export interface PortRule { ports?: number[]; proto?: 'tcp' | 'udp' }
+export interface PortRule {
+  ports?: number[];
+  proto?: 'tcp' | 'udp';
+}
 
 /** `meta l4proto tcp th dport { 80, 443 }`; a rule without ports or proto matches every protocol. */
 export function portMatch(rule: PortRule): string {
@@ -32,12 +35,12 @@ export function mergeCidrs(items: string[]): string[] {
   for (const p of parsed) {
     const inside = kept.some((k) => {
       const mask = k.prefix === 0 ? 0 : (0xffffffff << (32 - k.prefix)) >>> 0;
-      return ((p.base & mask) >>> 0) === k.base;
+      return (p.base & mask) >>> 0 === k.base;
     });
     if (!inside) kept.push(p);
   }
   kept.sort((a, b) => a.base - b.base || a.prefix - b.prefix);
-  return kept.map((k) => k.prefix === 32 ? intToText(k.base) : `${intToText(k.base)}/${k.prefix}`);
+  return kept.map((k) => (k.prefix === 32 ? intToText(k.base) : `${intToText(k.base)}/${k.prefix}`));
 }
 
 const intToText = (v: number): string => [24, 16, 8, 0].map((s) => (v >>> s) & 255).join('.');
@@ -47,12 +50,16 @@ export function peerAddresses(peer: Peer, localNodes: Map<string, string>, direc
   switch (peer.kind) {
     case 'node': {
       const local = localNodes.get(peer.name);
-      return local ? [local] : (Object.hasOwn(directory.nodes, peer.name) ? directory.nodes[peer.name]! : []);
+      return local ? [local] : Object.hasOwn(directory.nodes, peer.name) ? directory.nodes[peer.name]! : [];
     }
-    case 'owner': return directory.owners[peer.name] ?? [];
-    case 'group': return directory.groups[peer.name] ?? [];
-    case 'cidr': return [peer.cidr];
-    default: return [];
+    case 'owner':
+      return directory.owners[peer.name] ?? [];
+    case 'group':
+      return directory.groups[peer.name] ?? [];
+    case 'cidr':
+      return [peer.cidr];
+    default:
+      return [];
   }
 }
 
@@ -62,10 +69,14 @@ export function peerAddresses(peer: Peer, localNodes: Map<string, string>, direc
  */
 export function addressMatch(peer: Peer, field: 'saddr' | 'daddr', localNodes: Map<string, string>, directory: PeerDirectory): string | null {
   switch (peer.kind) {
-    case 'lan': return `ip ${field} @lan`;
-    case 'mesh': return `ip ${field} @mesh`;
-    case 'internet': return `ip ${field} != @not_internet`;
-    case 'station': return null;
+    case 'lan':
+      return `ip ${field} @lan`;
+    case 'mesh':
+      return `ip ${field} @mesh`;
+    case 'internet':
+      return `ip ${field} != @not_internet`;
+    case 'station':
+      return null;
     default: {
       const set = addressSet(peerAddresses(peer, localNodes, directory));
       return set === null ? null : `ip ${field} ${set}`;

@@ -36,7 +36,9 @@ export class NodeSync {
   }
 
   start(): void {
-    this.unsubscribe = this.deps.events.subscribe((event) => { if (event.type.startsWith('node.')) this.soon(); });
+    this.unsubscribe = this.deps.events.subscribe((event) => {
+      if (event.type.startsWith('node.')) this.soon();
+    });
     this.timer = setInterval(() => this.soon(), PERIOD_MS);
     this.timer.unref();
     this.soon();

@@ -33,7 +33,9 @@ export function parsePeer(text: string): Peer | PeerProblem {
     const cidr = parseCidr(text);
     return 'problem' in cidr ? cidr : { kind: 'cidr', cidr: cidr.cidr };
   }
-  return { problem: `unknown keyword "${text}" (expected lan, mesh, internet, station, node:NAME, owner:NAME, group:NAME or an IPv4 CIDR)` };
+  return {
+    problem: `unknown keyword "${text}" (expected lan, mesh, internet, station, node:NAME, owner:NAME, group:NAME or an IPv4 CIDR)`,
+  };
 }
 
 export const isPeerProblem = (p: Peer | PeerProblem): p is PeerProblem => 'problem' in p;

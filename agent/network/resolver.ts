@@ -37,7 +37,13 @@ export class StationResolver {
     const d = this.deps;
     const initialHosts = renderHosts(d.aliases.resolved());
     const started = await startStationResolver({
-      run: d.run, netns: d.netns, stateDir: d.stateDir, gateway, domain: d.domain, loopback: d.loopback, initialHosts,
+      run: d.run,
+      netns: d.netns,
+      stateDir: d.stateDir,
+      gateway,
+      domain: d.domain,
+      loopback: d.loopback,
+      initialHosts,
     });
     this.resolver = started.resolver;
     this.error = started.error;
@@ -64,7 +70,6 @@ export class StationResolver {
   /** Why names are not served, or undefined while dnsmasq runs (or was never asked to). */
   problem(): string | undefined {
     if (!this.resolver) return this.error;
-    return this.resolver.running ? undefined : this.resolver.lastExit ?? 'dnsmasq is not running';
+    return this.resolver.running ? undefined : (this.resolver.lastExit ?? 'dnsmasq is not running');
   }
-
 }

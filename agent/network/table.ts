@@ -12,7 +12,11 @@ const COUNTERS_FRESH_MS = 1000;
 /** the node engine may re-make the bridge: filtering of bridged traffic is checked this often */
 const BRIDGE_CHECK_MS = 10_000;
 
-export interface TableInput { facts: StationNetworkFacts; nodes: NodeNetwork[]; directory: PeerDirectory }
+export interface TableInput {
+  facts: StationNetworkFacts;
+  nodes: NodeNetwork[];
+  directory: PeerDirectory;
+}
 
 export class NodeTable {
   private readonly nft: NftDriver;

@@ -55,7 +55,10 @@ export interface CounterInfo {
   rule: string;
 }
 
-export interface CounterValue { packets: number; bytes: number }
+export interface CounterValue {
+  packets: number;
+  bytes: number;
+}
 
 export interface CompileInput {
   facts: StationNetworkFacts;
@@ -72,7 +75,12 @@ export interface CompiledRuleset {
 }
 
 /** A node as the node service hands it over: policy not yet validated. */
-export interface NodeNetworkInput { name: string; address: string; policy?: unknown; /** host-side bridge port (veth) */ port?: string }
+export interface NodeNetworkInput {
+  name: string;
+  address: string;
+  policy?: unknown /** host-side bridge port (veth) */;
+  port?: string;
+}
 
 /** What the network knows of the mesh once it is up (the table and the Nebula entries follow it). */
 export interface MeshNetworkFacts {
@@ -83,4 +91,9 @@ export interface MeshNetworkFacts {
   owner?: string;
 }
 
-export interface ApplyResult { nodes: number; counters: number; ms: number; changed: boolean }
+export interface ApplyResult {
+  nodes: number;
+  counters: number;
+  ms: number;
+  changed: boolean;
+}

@@ -37,7 +37,11 @@ export function checkPolicyShape(node: string, policy: unknown): NetworkPolicy {
     const first = Value.Errors(NetworkPolicySchema, policy).First();
     if (!first) fail(node, '/', 'not a valid policy');
     const extra = first.message.includes('additional') || first.message.includes('Unexpected property');
-    fail(node, first.path || '/', extra ? `unknown field (allowed: egress, ingress, expose, aliases; rules: to/from, ports, proto)` : shapeMessage(first.path, first.message, first.value));
+    fail(
+      node,
+      first.path || '/',
+      extra ? `unknown field (allowed: egress, ingress, expose, aliases; rules: to/from, ports, proto)` : shapeMessage(first.path, first.message, first.value),
+    );
   }
   return policy as NetworkPolicy;
 }
@@ -60,7 +64,13 @@ export function validatePolicies(policies: Record<string, unknown>, options: Val
     for (const { text, where, kinds, dir } of peers) {
       const peer = parsePeer(text);
       if (isPeerProblem(peer)) fail(node, where, peer.problem);
-      if (!kinds.has(peer.kind)) fail(node, where, `"${text}" cannot be used for ${dir} (allowed: ${[...kinds].map((k) => k === 'cidr' ? 'CIDR' : ['node', 'owner', 'group'].includes(k) ? `${k}:NAME` : k).join(', ')})`);
+      if (!kinds.has(peer.kind))
+        fail(
+          node,
+          where,
+          `"${text}" cannot be used for ${dir} (allowed: ` +
+            `${[...kinds].map((k) => (k === 'cidr' ? 'CIDR' : ['node', 'owner', 'group'].includes(k) ? `${k}:NAME` : k)).join(', ')})`,
+        );
     }
     for (const [i, rule] of (policy.expose ?? []).entries()) {
       const key = `${rule.on}/${rule.proto ?? 'tcp'}/${rule.port}`;
@@ -107,6 +117,10 @@ export function validateCandidate(name: string, policy: unknown, others: Record<
 export function danglingReferences(name: string, policy: unknown, known: string[]): string[] {
   if (policy === undefined || policy === null) return [];
   let valid: NetworkPolicy;
-  try { valid = checkPolicyShape(name, policy); } catch { return []; }
+  try {
+    valid = checkPolicyShape(name, policy);
+  } catch {
+    return [];
+  }
   return danglingNodeReferences(valid, [name, ...known]);
 }

@@ -20,7 +20,11 @@ export function toBuild(spec: NodeSpec, address: string, context: BuildContext):
     template: spec.template,
     profile: spec.profile,
     network: nodeNetwork(context.subnet, address, context.bridge),
-    volumes: spec.volumes.map((v) => ({ name: v.name, source: context.storage.mountSource({ node: spec.name, volume: v.name }), path: v.path })),
+    volumes: spec.volumes.map((v) => ({
+      name: v.name,
+      source: context.storage.mountSource({ node: spec.name, volume: v.name }),
+      path: v.path,
+    })),
     env: { ...spec.env },
     modules: spec.modules.map((m) => ({ ...m })),
     autostart: spec.autostart,
@@ -33,7 +37,11 @@ export function toBuild(spec: NodeSpec, address: string, context: BuildContext):
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }
@@ -44,5 +52,8 @@ function canonical(value: unknown): unknown {
  */
 export function buildHash(build: NodeBuild): string {
   const { autostart: _ignored, ...rest } = build;
-  return createHash('sha256').update(JSON.stringify(canonical(rest))).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(rest)))
+    .digest('hex')
+    .slice(0, 16);
 }

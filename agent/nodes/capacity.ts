@@ -41,13 +41,20 @@ export function checkCapacity(need: NodeNeed, host: HostCapacity, otherReservati
     const unreservedMB = totalMB - HOST_MEMORY_RESERVE_MB - otherReservationsMB;
     const fits = Math.min(availableMB, unreservedMB);
     if (need.memoryMB > fits) {
-      throw new CapacityError('INSUFFICIENT_MEMORY', `node ${need.name} needs ${need.memoryMB} MiB of memory; the station can give ${Math.max(0, fits)} MiB (${Math.max(0, availableMB)} MiB available, ${otherReservationsMB} MiB reserved by other nodes)`);
+      throw new CapacityError(
+        'INSUFFICIENT_MEMORY',
+        `node ${need.name} needs ${need.memoryMB} MiB of memory; the station can give ${Math.max(0, fits)} MiB (${Math.max(0, availableMB)} MiB ` +
+          `available, ${otherReservationsMB} MiB reserved by other nodes)`,
+      );
     }
   }
   const diskMB = Math.floor(host.diskFreeBytes / MiB) - HOST_DISK_RESERVE_MB;
   const needDisk = TEMPLATE_DISK_MB[need.template];
   if (needDisk > diskMB) {
-    throw new CapacityError('INSUFFICIENT_DISK', `node ${need.name} (${need.template}) needs ${needDisk} MiB of disk; the station has ${Math.max(0, diskMB)} MiB free`);
+    throw new CapacityError(
+      'INSUFFICIENT_DISK',
+      `node ${need.name} (${need.template}) needs ${needDisk} MiB of disk; the station has ${Math.max(0, diskMB)} MiB free`,
+    );
   }
 }
 

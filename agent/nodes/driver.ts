@@ -61,7 +61,11 @@ export interface NodeStats {
   processes: number;
 }
 
-export interface NodeExecResult { exitCode: number; stdout: string; stderr: string }
+export interface NodeExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
 
 export interface NodeNetworkSetup {
   bridge: string;

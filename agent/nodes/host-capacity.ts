@@ -7,7 +7,12 @@ export async function readHostCapacity(diskPath: string): Promise<HostCapacity> 
   const memory = parseMeminfo(await readFile('/proc/meminfo', 'utf8'));
   await mkdir(diskPath, { recursive: true });
   const fs = await statfs(diskPath);
-  return { memoryTotalBytes: memory.totalBytes, memoryAvailableBytes: memory.availableBytes, diskFreeBytes: fs.bavail * fs.bsize, cpus: availableParallelism() };
+  return {
+    memoryTotalBytes: memory.totalBytes,
+    memoryAvailableBytes: memory.availableBytes,
+    diskFreeBytes: fs.bavail * fs.bsize,
+    cpus: availableParallelism(),
+  };
 }
 
 /** The kernel's id for this boot: a change means the host restarted since the last agent run. */

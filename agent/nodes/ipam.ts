@@ -24,7 +24,8 @@ export const intToIp = intToIpv4;
 export function parseSubnet(cidr: string): Subnet {
   const [ip, prefixText] = cidr.split('/');
   const prefix = Number(prefixText);
-  if (!ip || !Number.isInteger(prefix) || prefix < 8 || prefix > 29) throw new ValidationError('INVALID_REQUEST', `node subnet ${cidr} must be an IPv4 CIDR with a prefix between /8 and /29`);
+  if (!ip || !Number.isInteger(prefix) || prefix < 8 || prefix > 29)
+    throw new ValidationError('INVALID_REQUEST', `node subnet ${cidr} must be an IPv4 CIDR with a prefix between /8 and /29`);
   const size = 2 ** (32 - prefix);
   const value = ipToInt(ip);
   const network = value - (value % size);

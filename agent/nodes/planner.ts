@@ -47,7 +47,10 @@ export function planNode(desired: DesiredNode | undefined, observed: ObservedNod
   const { name } = desired;
   if (desired.deleting) {
     if (!observed) return [{ op: 'forget', name, reason: 'deleted' }];
-    return [{ op: 'destroy', name, reason: 'deleted' }, { op: 'forget', name, reason: 'deleted' }];
+    return [
+      { op: 'destroy', name, reason: 'deleted' },
+      { op: 'forget', name, reason: 'deleted' },
+    ];
   }
   if (!observed) return makeAndMaybeStart(desired, 'missing');
   if (observed.partial) return [{ op: 'destroyPartial', name, reason: 'create was interrupted' }, ...makeAndMaybeStart(desired, 'create was interrupted')];

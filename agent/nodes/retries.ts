@@ -8,9 +8,19 @@ export const RETRY_BASE_MS = 5_000;
 export const RETRY_MAX_MS = 300_000;
 
 /** Why a node's last change failed, how often in a row, and when the reconcile loop tries it again. */
-export interface NodeRetry { message: string; failures: number; failedAt: string; retryAt: string }
+export interface NodeRetry {
+  message: string;
+  failures: number;
+  failedAt: string;
+  retryAt: string;
+}
 
-interface Failure { message: string; failures: number; failedAt: number; retryAt: number }
+interface Failure {
+  message: string;
+  failures: number;
+  failedAt: number;
+  retryAt: number;
+}
 
 /** The pause after the `failures`-th failure in a row. */
 export function retryDelayMs(failures: number, baseMs = RETRY_BASE_MS): number {
@@ -47,7 +57,12 @@ export class RetryBook {
   get(name: string): NodeRetry | null {
     const f = this.failures.get(name);
     if (!f) return null;
-    return { message: f.message, failures: f.failures, failedAt: new Date(f.failedAt).toISOString(), retryAt: new Date(f.retryAt).toISOString() };
+    return {
+      message: f.message,
+      failures: f.failures,
+      failedAt: new Date(f.failedAt).toISOString(),
+      retryAt: new Date(f.retryAt).toISOString(),
+    };
   }
 
   /** "name: message" of every failing node (the subsystem's health reason). */

@@ -19,7 +19,9 @@ export interface RunnerDeps {
   log: Logger;
 }
 
-export interface RunOptions { stopTimeoutSeconds: number }
+export interface RunOptions {
+  stopTimeoutSeconds: number;
+}
 
 const PROGRESS_EVERY_MS = 200;
 
@@ -111,6 +113,8 @@ export class StepRunner {
     const record = recordOf(this.deps.doc.get(), name);
     if (!record) return;
     if (record.deleteVolumes) await deleteNodeVolumes(this.deps.context.storage, name);
-    await this.deps.doc.update((draft) => { delete draft.nodes[name]; });
+    await this.deps.doc.update((draft) => {
+      delete draft.nodes[name];
+    });
   }
 }

@@ -61,7 +61,9 @@ export class NodeService {
 
   list(): NodeView[] {
     const nodes = this.deps.doc.get().nodes;
-    return Object.keys(nodes).sort().map((name) => this.view(name, nodes[name]!));
+    return Object.keys(nodes)
+      .sort()
+      .map((name) => this.view(name, nodes[name]!));
   }
 
   async get(name: string, withStats = true): Promise<NodeView> {
@@ -79,7 +81,13 @@ export class NodeService {
   summary(): Record<string, number> {
     const views = this.list();
     const count = (state: string) => views.filter((v) => v.state === state).length;
-    return { total: views.length, running: count('running'), stopped: count('stopped'), failing: views.filter((v) => v.error).length, unmanaged: this.unmanagedNames.length };
+    return {
+      total: views.length,
+      running: count('running'),
+      stopped: count('stopped'),
+      failing: views.filter((v) => v.error).length,
+      unmanaged: this.unmanagedNames.length,
+    };
   }
 
   /** Init pids of the nodes last seen running (the subsystem watches them for exits). */
@@ -107,12 +115,26 @@ export class NodeService {
       const state = this.deps.doc.get();
       if (recordOf(state, name)) throw new ConflictError('NODE_EXISTS', `node ${name} already exists`);
       const existing = await this.deps.driver.inspect(name);
-      if (existing && !existing.partial) throw new ConflictError('NODE_EXISTS', `a container named ${name} already exists in the station's LXC path (not made by the station)`);
+      if (existing && !existing.partial)
+        throw new ConflictError('NODE_EXISTS', `a container named ${name} already exists in the station's LXC path (not made by the station)`);
       await this.checkFits(spec, name);
-      const address = allocateAddress(this.deps.context.subnet, name, Object.values(state.nodes).map((r) => r.address));
+      const address = allocateAddress(
+        this.deps.context.subnet,
+        name,
+        Object.values(state.nodes).map((r) => r.address),
+      );
       const now = new Date().toISOString();
       await this.deps.doc.update((draft) => {
-        draft.nodes[name] = { spec, address, state: 'running', deleting: false, deleteVolumes: false, builtHash: null, createdAt: now, updatedAt: now };
+        draft.nodes[name] = {
+          spec,
+          address,
+          state: 'running',
+          deleting: false,
+          deleteVolumes: false,
+          builtHash: null,
+          createdAt: now,
+          updatedAt: now,
+        };
       });
     });
     try {
@@ -122,7 +144,9 @@ export class NodeService {
       // directories this create made) so nothing of the attempt is left.
       await this.locks.run(name, async () => {
         if (await this.deps.driver.inspect(name).catch(() => null)) await this.deps.driver.destroy(name).catch(() => undefined);
-        await this.deps.doc.update((draft) => { delete draft.nodes[name]; });
+        await this.deps.doc.update((draft) => {
+          delete draft.nodes[name];
+        });
         if (!volumesExisted) await deleteNodeVolumes(this.deps.context.storage, name);
         this.observed.delete(name);
         this.failures.clear(name);
@@ -138,7 +162,8 @@ export class NodeService {
     const record = this.live(name);
     const next = applyPatch(record.spec, patch);
     if ((patch as { network?: unknown }).network) this.deps.validatePolicy?.(name, next.network);
-    if ((next.resources.memoryMB ?? 0) > (record.spec.resources.memoryMB ?? 0) || (next.resources.cpus ?? 0) > (record.spec.resources.cpus ?? 0)) await this.checkFits(next, name);
+    if ((next.resources.memoryMB ?? 0) > (record.spec.resources.memoryMB ?? 0) || (next.resources.cpus ?? 0) > (record.spec.resources.cpus ?? 0))
+      await this.checkFits(next, name);
     await this.setRecord(name, { spec: next });
     try {
       await this.converge(name);
@@ -146,7 +171,9 @@ export class NodeService {
       // The new build failed (the runner removed what it made): go back to the spec that worked.
       await this.setRecord(name, { spec: record.spec });
       this.failures.clear(name);
-      await this.converge(name).catch((again: Error) => this.deps.log.error({ node: name, err: again }, 'restoring the previous spec failed; the reconcile loop retries'));
+      await this.converge(name).catch((again: Error) =>
+        this.deps.log.error({ node: name, err: again }, 'restoring the previous spec failed; the reconcile loop retries'),
+      );
       throw error;
     }
     this.deps.events.publish('node.updated', { name, fields: Object.keys(patch as object) });
@@ -193,7 +220,9 @@ export class NodeService {
 
   async recreate(name: string, options: { timeoutSeconds?: number } = {}): Promise<NodeView> {
     const record = this.live(name);
-    await this.locks.run(name, () => this.execute(name, [{ op: 'recreate', name, start: record.state === 'running', reason: 'recreate requested' }], options.timeoutSeconds));
+    await this.locks.run(name, () =>
+      this.execute(name, [{ op: 'recreate', name, start: record.state === 'running', reason: 'recreate requested' }], options.timeoutSeconds),
+    );
     await this.converge(name);
     return this.get(name, false);
   }
@@ -202,7 +231,10 @@ export class NodeService {
     this.live(name);
     if (!command.length || !command[0]) throw new ValidationError('INVALID_REQUEST', 'command must be a non-empty argv array');
     await this.requireRunning(name);
-    return this.deps.driver.exec(name, command, { timeoutMs: options.timeoutMs ?? EXEC_TIMEOUT_MS, ...(options.input !== undefined ? { input: options.input } : {}) });
+    return this.deps.driver.exec(name, command, {
+      timeoutMs: options.timeoutMs ?? EXEC_TIMEOUT_MS,
+      ...(options.input !== undefined ? { input: options.input } : {}),
+    });
   }
 
   async logs(name: string, lines: number): Promise<string> {
@@ -282,7 +314,11 @@ export class NodeService {
     const view = nodeView(name, record, this.observed.get(name), this.failures.message(name), this.deps.station);
     if (this.deps.danglingReferences) {
       const nodes = this.deps.doc.get().nodes;
-      view.danglingReferences = this.deps.danglingReferences(name, record.spec.network, Object.keys(nodes).filter((n) => !nodes[n]!.deleting));
+      view.danglingReferences = this.deps.danglingReferences(
+        name,
+        record.spec.network,
+        Object.keys(nodes).filter((n) => !nodes[n]!.deleting),
+      );
     }
     return view;
   }

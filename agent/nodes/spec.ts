@@ -18,41 +18,72 @@ function withoutId<T extends TSchema>(schema: T): T {
   return copy;
 }
 
-export const TemplateSchema = Type.Union([Type.Literal('busybox'), Type.Literal('debian')], { description: 'busybox (instant) or debian (bookworm, from the cache)' });
+export const TemplateSchema = Type.Union([Type.Literal('busybox'), Type.Literal('debian')], {
+  description: 'busybox (instant) or debian (bookworm, from the cache)',
+});
 export const ProfileSchema = Type.Union([Type.Literal('plain'), Type.Literal('nesting'), Type.Literal('microk8s')]);
 
-export const ResourcesSchema = Type.Object({
-  cpus: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 256, description: 'CPU limit in cores (fractions allowed)' })),
-  memoryMB: Type.Optional(Type.Integer({ minimum: 16, maximum: 1_048_576, description: 'memory limit (and reservation) in MiB' })),
-}, { additionalProperties: false });
+export const ResourcesSchema = Type.Object(
+  {
+    cpus: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 256, description: 'CPU limit in cores (fractions allowed)' })),
+    memoryMB: Type.Optional(Type.Integer({ minimum: 16, maximum: 1_048_576, description: 'memory limit (and reservation) in MiB' })),
+  },
+  { additionalProperties: false },
+);
 
-export const VolumeSchema = Type.Object({
-  name: Label,
-  path: Type.String({ minLength: 1, maxLength: 1024, description: 'absolute path inside the node' }),
-  class: Type.Optional(Type.Union([Type.Literal('private'), Type.Literal('shared'), Type.Literal('public')], { description: 'private (default), shared or public' })),
-}, { additionalProperties: false });
+export const VolumeSchema = Type.Object(
+  {
+    name: Label,
+    path: Type.String({ minLength: 1, maxLength: 1024, description: 'absolute path inside the node' }),
+    class: Type.Optional(
+      Type.Union([Type.Literal('private'), Type.Literal('shared'), Type.Literal('public')], {
+        description: 'private (default), shared or public',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
-export const ModuleSchema = Type.Object({
-  name: Label,
-  run: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'a supervised command (restarted when it dies)' })),
-  packages: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9+.-]{0,127}$' }), { minItems: 1, maxItems: 128, description: 'Debian packages installed before the commands start (debian template only)' })),
-}, { additionalProperties: false });
+export const ModuleSchema = Type.Object(
+  {
+    name: Label,
+    run: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'a supervised command (restarted when it dies)' })),
+    packages: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9+.-]{0,127}$' }), {
+        minItems: 1,
+        maxItems: 128,
+        description: 'Debian packages installed before the commands start (debian template only)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
-const EnvSchema = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' }), Type.String({ maxLength: 8192 }), { additionalProperties: false, maxProperties: 256 });
-const LabelsSchema = Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$' }), Type.String({ maxLength: 256 }), { additionalProperties: false, maxProperties: 64, description: 'free metadata: room, hardware, support contact, ...' });
+const EnvSchema = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' }), Type.String({ maxLength: 8192 }), {
+  additionalProperties: false,
+  maxProperties: 256,
+});
+const LabelsSchema = Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$' }), Type.String({ maxLength: 256 }), {
+  additionalProperties: false,
+  maxProperties: 64,
+  description: 'free metadata: room, hardware, support contact, ...',
+});
 
-export const NodeSpecSchema = Type.Object({
-  name: Label,
-  template: Type.Optional(TemplateSchema),
-  profile: Type.Optional(ProfileSchema),
-  resources: Type.Optional(ResourcesSchema),
-  volumes: Type.Optional(Type.Array(VolumeSchema, { maxItems: 32 })),
-  modules: Type.Optional(Type.Array(ModuleSchema, { maxItems: 32 })),
-  env: Type.Optional(EnvSchema),
-  autostart: Type.Optional(Type.Boolean({ description: 'start the node whenever the station starts (default true)' })),
-  labels: Type.Optional(LabelsSchema),
-  network: Type.Optional(withoutId(NetworkPolicySchema)),
-}, { additionalProperties: false });
+export const NodeSpecSchema = Type.Object(
+  {
+    name: Label,
+    template: Type.Optional(TemplateSchema),
+    profile: Type.Optional(ProfileSchema),
+    resources: Type.Optional(ResourcesSchema),
+    volumes: Type.Optional(Type.Array(VolumeSchema, { maxItems: 32 })),
+    modules: Type.Optional(Type.Array(ModuleSchema, { maxItems: 32 })),
+    env: Type.Optional(EnvSchema),
+    autostart: Type.Optional(Type.Boolean({ description: 'start the node whenever the station starts (default true)' })),
+    labels: Type.Optional(LabelsSchema),
+    network: Type.Optional(withoutId(NetworkPolicySchema)),
+  },
+  { additionalProperties: false },
+);
 
 /** What a user may send. */
 export type NodeSpecInput = Static<typeof NodeSpecSchema>;
@@ -72,14 +103,17 @@ export interface NodeSpec {
 }
 
 /** The fields PATCH may change on an existing node (the rest define what it is). */
-export const NodePatchSchema = Type.Object({
-  resources: Type.Optional(ResourcesSchema),
-  modules: Type.Optional(Type.Array(ModuleSchema, { maxItems: 32 })),
-  env: Type.Optional(EnvSchema),
-  autostart: Type.Optional(Type.Boolean()),
-  labels: Type.Optional(LabelsSchema),
-  network: Type.Optional(withoutId(NetworkPolicySchema)),
-}, { additionalProperties: false, minProperties: 1 });
+export const NodePatchSchema = Type.Object(
+  {
+    resources: Type.Optional(ResourcesSchema),
+    modules: Type.Optional(Type.Array(ModuleSchema, { maxItems: 32 })),
+    env: Type.Optional(EnvSchema),
+    autostart: Type.Optional(Type.Boolean()),
+    labels: Type.Optional(LabelsSchema),
+    network: Type.Optional(withoutId(NetworkPolicySchema)),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
 export type NodePatch = Static<typeof NodePatchSchema>;
 
 const specCheck = TypeCompiler.Compile(NodeSpecSchema);
@@ -148,7 +182,8 @@ function checkSemantics(spec: NodeSpec): void {
     const problem = module.run === undefined ? undefined : controlCharacterProblem(`modules[${module.name}].run`, module.run);
     if (problem) throw new ValidationError('INVALID_SPEC', problem);
     if (!module.run && !module.packages) throw new ValidationError('INVALID_SPEC', `module ${module.name} needs "run" or "packages"`);
-    if (module.packages && spec.template !== 'debian') throw new ValidationError('INVALID_SPEC', `module ${module.name}: packages need the debian template (this node uses ${spec.template})`);
+    if (module.packages && spec.template !== 'debian')
+      throw new ValidationError('INVALID_SPEC', `module ${module.name}: packages need the debian template (this node uses ${spec.template})`);
   }
 }
 
@@ -159,7 +194,11 @@ function normalise(input: NodeSpecInput): NodeSpec {
     profile: input.profile ?? 'plain',
     resources: { ...input.resources },
     volumes: (input.volumes ?? []).map((v) => ({ name: v.name, path: v.path, class: v.class ?? 'private' })),
-    modules: (input.modules ?? []).map((m) => ({ name: m.name, ...(m.run !== undefined ? { run: m.run } : {}), ...(m.packages ? { packages: [...m.packages] } : {}) })),
+    modules: (input.modules ?? []).map((m) => ({
+      name: m.name,
+      ...(m.run !== undefined ? { run: m.run } : {}),
+      ...(m.packages ? { packages: [...m.packages] } : {}),
+    })),
     env: { ...input.env },
     autostart: input.autostart ?? true,
     labels: { ...input.labels },

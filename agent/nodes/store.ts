@@ -37,7 +37,12 @@ export function recordOf(state: Pick<NodesState, 'nodes'>, name: string): NodeRe
 }
 
 export function openNodesDocument(stateDir: string): StateDocument<NodesState> {
-  return new StateDocument<NodesState>({ file: join(stateDir, 'nodes.json'), version: 1, initial: () => ({ bootId: null, nodes: {} }), mode: 0o600 });
+  return new StateDocument<NodesState>({
+    file: join(stateDir, 'nodes.json'),
+    version: 1,
+    initial: () => ({ bootId: null, nodes: {} }),
+    mode: 0o600,
+  });
 }
 
 /** The planner's view of a record, given the hash its current spec builds to. */

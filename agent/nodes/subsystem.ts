@@ -21,7 +21,10 @@ import { NodeService } from './service.ts';
 import { openStorage, type OpenedStorage } from '../storage/select.ts';
 
 export interface NodesSubsystemDeps {
-  config: Pick<Config, 'stateDir' | 'lxcPath' | 'bridge' | 'nodeSubnet' | 'name' | 'domain' | 'reconcileSeconds' | 'storageDriver' | 'storagePoolFile' | 'storagePoolSizeMb'>;
+  config: Pick<
+    Config,
+    'stateDir' | 'lxcPath' | 'bridge' | 'nodeSubnet' | 'name' | 'domain' | 'reconcileSeconds' | 'storageDriver' | 'storagePoolFile' | 'storagePoolSizeMb'
+  >;
   driver: NodeDriver;
   events: EventBus;
   log: Logger;
@@ -86,7 +89,11 @@ export class NodesSubsystem implements Subsystem {
     log.info({ driver: this.storage.driver.name, reason: this.storage.reason }, 'node volumes');
     this.context = { subnet: this.subnet, bridge: config.bridge, storage: this.storage.driver };
     this.service = new NodeService({
-      driver, doc, events: this.deps.events, log, ...(this.deps.validatePolicy ? { validatePolicy: this.deps.validatePolicy } : {}),
+      driver,
+      doc,
+      events: this.deps.events,
+      log,
+      ...(this.deps.validatePolicy ? { validatePolicy: this.deps.validatePolicy } : {}),
       ...(this.deps.trafficCounters ? { trafficCounters: this.deps.trafficCounters } : {}),
       ...(this.deps.danglingReferences ? { danglingReferences: this.deps.danglingReferences } : {}),
       context: this.context,
@@ -154,7 +161,10 @@ export class NodesSubsystem implements Subsystem {
     await doc.update((d) => {
       d.subnet = cidr;
       // the change runs after earlier queued updates: a node deleted meanwhile is skipped
-      for (const [name, address] of Object.entries(moved)) { const record = recordOf(d, name); if (record) record.address = address; }
+      for (const [name, address] of Object.entries(moved)) {
+        const record = recordOf(d, name);
+        if (record) record.address = address;
+      }
     });
     this.subnet = next;
     this.context.subnet = next;
@@ -188,7 +198,9 @@ export class NodesSubsystem implements Subsystem {
     const subnet = this.subnet!;
     try {
       await driver.prepare({
-        bridge: config.bridge, gatewayCidr: `${gatewayOf(subnet)}/${subnet.prefix}`, subnet: this.subnetCidr(),
+        bridge: config.bridge,
+        gatewayCidr: `${gatewayOf(subnet)}/${subnet.prefix}`,
+        subnet: this.subnetCidr(),
         ...(this.deps.routedInterfaces?.length ? { routedInterfaces: this.deps.routedInterfaces } : {}),
       });
       this.networkReady = true;
@@ -205,7 +217,9 @@ export class NodesSubsystem implements Subsystem {
       this.again = true;
       return;
     }
-    this.pass = this.runPasses().finally(() => { this.pass = undefined; });
+    this.pass = this.runPasses().finally(() => {
+      this.pass = undefined;
+    });
   }
 
   private async runPasses(): Promise<void> {

@@ -26,16 +26,25 @@ export interface NodeView {
   danglingReferences?: string[];
 }
 
-export interface TrafficCount { packets: number; bytes: number }
+export interface TrafficCount {
+  packets: number;
+  bytes: number;
+}
 export interface NodeTraffic {
   egress: { allowed: TrafficCount; dropped: TrafficCount };
   ingress: { allowed: TrafficCount; dropped: TrafficCount };
 }
 
-export function nodeView(name: string, record: NodeRecord, observed: ObservedNode | undefined, error: string | null, station: { name: string; domain: string }): NodeView {
+export function nodeView(
+  name: string,
+  record: NodeRecord,
+  observed: ObservedNode | undefined,
+  error: string | null,
+  station: { name: string; domain: string },
+): NodeView {
   return {
     name,
-    state: record.deleting ? 'deleting' : observed?.state ?? 'missing',
+    state: record.deleting ? 'deleting' : (observed?.state ?? 'missing'),
     desiredState: record.state,
     address: record.address,
     hostname: record.spec.name,

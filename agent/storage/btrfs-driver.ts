@@ -8,9 +8,7 @@ import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ConflictError, ExecError, NotFoundError, UnavailableError } from '../errors.ts';
 import { exec, type Runner } from '../exec.ts';
-import type {
-  CreateVolumeOptions, DriverCapability, OpenSnapshotOptions, SendOptions, SnapshotInfo, VolumeDriver, VolumeRef, VolumeUsage,
-} from './driver.ts';
+import type { CreateVolumeOptions, DriverCapability, OpenSnapshotOptions, SendOptions, SnapshotInfo, VolumeDriver, VolumeRef, VolumeUsage } from './driver.ts';
 import { isBtrfs, isBtrfsSubvolume, nearestExisting } from './btrfs-fs.ts';
 import { BtrfsTool } from './btrfs-tool.ts';
 import { requireSnapshot, sendSnapshot, SnapshotReceiver } from './btrfs-transfer.ts';
@@ -219,7 +217,10 @@ export class BtrfsVolumeDriver implements VolumeDriver {
 
   /** Deletes a subvolume and any a node made inside it (by id, so no path inside the volume is followed). */
   private async deleteTree(path: string): Promise<void> {
-    const first = await this.tool.deleteSubvolume(path).then(() => null, (error: unknown) => error);
+    const first = await this.tool.deleteSubvolume(path).then(
+      () => null,
+      (error: unknown) => error,
+    );
     if (!first) return;
     const own = (await this.tool.show(path)).path;
     const nested = (await this.tool.listSubvolumes(this.layout.root)).filter((s) => s.path.startsWith(`${own}/`));

@@ -4,8 +4,14 @@ import type { Readable, Writable } from 'node:stream';
 import { ExecError, UnavailableError } from '../errors.ts';
 import type { Runner } from '../exec.ts';
 import {
-  parseBtrfsVersion, parseQgroupShow, parseSubvolumeList, parseSubvolumeShow, quotasDisabled,
-  type QgroupRow, type SubvolumeListEntry, type SubvolumeShow,
+  parseBtrfsVersion,
+  parseQgroupShow,
+  parseSubvolumeList,
+  parseSubvolumeShow,
+  quotasDisabled,
+  type QgroupRow,
+  type SubvolumeListEntry,
+  type SubvolumeShow,
 } from './parsers.ts';
 
 // deleting or snapshotting is metadata work, quick even on a big volume; a rescan reads all metadata
@@ -84,7 +90,10 @@ export class BtrfsTool {
 
   async send(snapshot: string, to: Writable, parent?: string): Promise<void> {
     // -q: the "At subvol" line is noise on stderr; the stream itself goes to `to`
-    await this.run(['btrfs', 'send', '-q', ...(parent ? ['-p', parent] : []), snapshot], { stdoutStream: to, timeoutMs: this.streamTimeoutMs });
+    await this.run(['btrfs', 'send', '-q', ...(parent ? ['-p', parent] : []), snapshot], {
+      stdoutStream: to,
+      timeoutMs: this.streamTimeoutMs,
+    });
   }
 
   /**

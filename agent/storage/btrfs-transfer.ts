@@ -22,7 +22,12 @@ export async function requireSnapshot(layout: VolumeLayout, ref: VolumeRef, name
 }
 
 export async function sendSnapshot(
-  tool: BtrfsTool, layout: VolumeLayout, ref: VolumeRef, name: string, to: Writable, options: SendOptions = {},
+  tool: BtrfsTool,
+  layout: VolumeLayout,
+  ref: VolumeRef,
+  name: string,
+  to: Writable,
+  options: SendOptions = {},
 ): Promise<void> {
   checkRef(ref);
   checkSnapshotName(name);
@@ -69,9 +74,12 @@ export class SnapshotReceiver {
     }
     const made = await added();
     const name = made[0];
-    const problem = made.length !== 1 ? `the stream made ${made.length} entries, not one snapshot`
-      : !isSnapshotName(name!) ? `the stream's snapshot name ${JSON.stringify(name)} is not one this station accepts`
-      : await this.problemWith(ref, join(dir, name!));
+    const problem =
+      made.length !== 1
+        ? `the stream made ${made.length} entries, not one snapshot`
+        : !isSnapshotName(name!)
+          ? `the stream's snapshot name ${JSON.stringify(name)} is not one this station accepts`
+          : await this.problemWith(ref, join(dir, name!));
     if (problem) {
       await this.remove(dir, made);
       throw new ValidationError('INVALID_SNAPSHOT_STREAM', `received stream for ${describe(ref)} rejected: ${problem}`);

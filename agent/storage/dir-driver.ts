@@ -10,9 +10,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { ConflictError, NotFoundError, UnavailableError } from '../errors.ts';
 import { exec, type Runner } from '../exec.ts';
-import type {
-  CreateVolumeOptions, DriverCapability, SnapshotInfo, VolumeDriver, VolumeRef, VolumeUsage,
-} from './driver.ts';
+import type { CreateVolumeOptions, DriverCapability, SnapshotInfo, VolumeDriver, VolumeRef, VolumeUsage } from './driver.ts';
 import { checkRef, checkSnapshotName, describe, VolumeLayout } from './layout.ts';
 import { parseDuBytes } from './parsers.ts';
 

@@ -46,7 +46,10 @@ const isDirectory = async (path: string): Promise<boolean> => (await stat(path).
 
 async function labelDirs(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isDirectory() && LABEL.test(e.name)).map((e) => e.name).sort();
+  return entries
+    .filter((e) => e.isDirectory() && LABEL.test(e.name))
+    .map((e) => e.name)
+    .sort();
 }
 
 export class VolumeLayout {
@@ -85,12 +88,18 @@ export class VolumeLayout {
   /** Snapshot names present on disk (entries with other names are not ours and are skipped). */
   async snapshotNames(ref: VolumeRef): Promise<string[]> {
     const entries = await readdir(this.snapshotDir(ref), { withFileTypes: true }).catch(() => []);
-    return entries.filter((e) => e.isDirectory() && SNAPSHOT_NAME.test(e.name)).map((e) => e.name).sort();
+    return entries
+      .filter((e) => e.isDirectory() && SNAPSHOT_NAME.test(e.name))
+      .map((e) => e.name)
+      .sort();
   }
 
   /** After a volume went: drops its snapshot directory and the node's directories once empty. */
   async pruneEmpty(ref: VolumeRef): Promise<void> {
     const dirs = [this.snapshotDir(ref), join(this.root, SNAPSHOTS_DIR, ref.node), join(this.root, SNAPSHOTS_DIR), this.nodeDir(ref.node)];
-    for (const dir of dirs) await rmdir(dir).catch(() => { /* not empty or not there: keep it */ });
+    for (const dir of dirs)
+      await rmdir(dir).catch(() => {
+        /* not empty or not there: keep it */
+      });
   }
 }

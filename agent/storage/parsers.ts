@@ -19,8 +19,12 @@ export interface QgroupRow {
 }
 
 const FIELD_OF: Record<string, keyof QgroupRow> = {
-  Qgroupid: 'qgroupid', Referenced: 'referenced', Exclusive: 'exclusive',
-  'Max referenced': 'maxReferenced', 'Max exclusive': 'maxExclusive', Path: 'path',
+  Qgroupid: 'qgroupid',
+  Referenced: 'referenced',
+  Exclusive: 'exclusive',
+  'Max referenced': 'maxReferenced',
+  'Max exclusive': 'maxExclusive',
+  Path: 'path',
 };
 
 function bytes(value: string, line: string): number {
@@ -33,16 +37,28 @@ export function parseQgroupShow(text: string): QgroupRow[] {
   const lines = text.split('\n').filter((l) => l.trim());
   const header = lines[0];
   if (!header?.startsWith('Qgroupid')) throw new Error(`btrfs qgroup show: no header in ${JSON.stringify(text.slice(0, 200))}`);
-  const fields = header.trim().split(/\s{2,}/).map((name) => FIELD_OF[name]);
+  const fields = header
+    .trim()
+    .split(/\s{2,}/)
+    .map((name) => FIELD_OF[name]);
   if (fields.some((f) => f === undefined)) throw new Error(`btrfs qgroup show: unknown column in ${JSON.stringify(header)}`);
   const rows: QgroupRow[] = [];
   for (const line of lines.slice(1)) {
     if (/^[-\s]+$/.test(line)) continue;
     const tokens = line.trim().split(/\s+/);
-    const row: QgroupRow = { qgroupid: '', level: 0, id: 0, referenced: 0, exclusive: 0, maxReferenced: null, maxExclusive: null, path: '' };
+    const row: QgroupRow = {
+      qgroupid: '',
+      level: 0,
+      id: 0,
+      referenced: 0,
+      exclusive: 0,
+      maxReferenced: null,
+      maxExclusive: null,
+      path: '',
+    };
     fields.forEach((field, i) => {
       // the path is last and may hold spaces: it takes what is left
-      const value = field === 'path' ? tokens.slice(i).join(' ') : tokens[i] ?? '';
+      const value = field === 'path' ? tokens.slice(i).join(' ') : (tokens[i] ?? '');
       if (field === 'qgroupid') row.qgroupid = value;
       else if (field === 'path') row.path = value;
       else if (field === 'maxReferenced' || field === 'maxExclusive') row[field] = value === 'none' ? null : bytes(value, line);
@@ -97,7 +113,9 @@ export function parseSubvolumeShow(text: string): SubvolumeShow {
     receivedUuid: uuidOrNull(need('Received UUID')),
     id: Number(need('Subvolume ID')),
     createdAt: new Date(`${created[1]}T${created[2]}${created[3]}:${created[4]}`).toISOString(),
-    readonly: need('Flags').split(/[\s,]+/).includes('readonly'),
+    readonly: need('Flags')
+      .split(/[\s,]+/)
+      .includes('readonly'),
   };
 }
 
@@ -111,23 +129,30 @@ export interface SubvolumeListEntry {
   receivedUuid?: string | null;
 }
 
-const LIST_UUIDS: Record<string, 'uuid' | 'parentUuid' | 'receivedUuid'> = { uuid: 'uuid', parent_uuid: 'parentUuid', received_uuid: 'receivedUuid' };
+const LIST_UUIDS: Record<string, 'uuid' | 'parentUuid' | 'receivedUuid'> = {
+  uuid: 'uuid',
+  parent_uuid: 'parentUuid',
+  received_uuid: 'receivedUuid',
+};
 
 /** `btrfs subvolume list [-u] [-q] [-R] PATH`: "ID 257 gen 10 top level 5 [parent_uuid U] [received_uuid U] [uuid U] path P". */
 export function parseSubvolumeList(text: string): SubvolumeListEntry[] {
-  return text.split('\n').filter(Boolean).map((line) => {
-    const m = /^ID (\d+) gen \d+ top level \d+ (.*?)\s*path (.+)$/.exec(line);
-    if (!m) throw new Error(`btrfs subvolume list: unexpected ${JSON.stringify(line)}`);
-    const entry: SubvolumeListEntry = { id: Number(m[1]), path: m[3]! };
-    const tokens = m[2]!.split(/\s+/).filter(Boolean);
-    for (let i = 0; i < tokens.length; i += 2) {
-      const field = LIST_UUIDS[tokens[i]!];
-      const value = tokens[i + 1];
-      if (!field || value === undefined) throw new Error(`btrfs subvolume list: unexpected ${JSON.stringify(line)}`);
-      entry[field] = value === '-' ? null : value;
-    }
-    return entry;
-  });
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const m = /^ID (\d+) gen \d+ top level \d+ (.*?)\s*path (.+)$/.exec(line);
+      if (!m) throw new Error(`btrfs subvolume list: unexpected ${JSON.stringify(line)}`);
+      const entry: SubvolumeListEntry = { id: Number(m[1]), path: m[3]! };
+      const tokens = m[2]!.split(/\s+/).filter(Boolean);
+      for (let i = 0; i < tokens.length; i += 2) {
+        const field = LIST_UUIDS[tokens[i]!];
+        const value = tokens[i + 1];
+        if (!field || value === undefined) throw new Error(`btrfs subvolume list: unexpected ${JSON.stringify(line)}`);
+        entry[field] = value === '-' ? null : value;
+      }
+      return entry;
+    });
 }
 
 /** `btrfs --version`: "btrfs-progs v6.2" -> "6.2". */

@@ -65,7 +65,10 @@ export class LoopPool {
     if (!(await this.ourDevice())) {
       const other = await this.mountAt();
       if (other) {
-        throw new ConflictError('POOL_MOUNT_POINT_BUSY', `${this.mountPoint} already has ${other.type} from ${other.source} mounted, not the pool ${this.file}`);
+        throw new ConflictError(
+          'POOL_MOUNT_POINT_BUSY',
+          `${this.mountPoint} already has ${other.type} from ${other.source} mounted, not the pool ${this.file}`,
+        );
       }
       if (!(await stat(this.file).catch(() => null))) {
         await this.makeFile();
@@ -132,7 +135,7 @@ export class LoopPool {
   /** The loop device when the mount point holds btrfs from this pool file, else null. */
   private async ourDevice(): Promise<string | null> {
     const mount = await this.mountAt();
-    if (!mount || mount.type !== 'btrfs') return null;
+    if (mount?.type !== 'btrfs') return null;
     return (await this.loopDevices()).includes(mount.source) ? mount.source : null;
   }
 }

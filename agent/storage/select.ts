@@ -82,9 +82,16 @@ async function whyNot(driver: BtrfsVolumeDriver): Promise<string | null> {
 async function openPool(settings: StorageSettings, oldRoot: string, run: Runner): Promise<OpenedStorage> {
   const found = await new DirVolumeDriver({ root: oldRoot }).listVolumes();
   if (found.length) {
-    const named = found.slice(0, 3).map((r) => `${r.node}/${r.volume}`).join(', ') + (found.length > 3 ? ', ...' : '');
-    throw new UnavailableError('STORAGE_DIR_VOLUMES', `storageDriver is btrfs on a pool file, but ${found.length} directory volumes `
-      + `(${named}) are at ${oldRoot} and would not be found on the pool: keep storageDriver dir (or auto) until they are moved`);
+    const named =
+      found
+        .slice(0, 3)
+        .map((r) => `${r.node}/${r.volume}`)
+        .join(', ') + (found.length > 3 ? ', ...' : '');
+    throw new UnavailableError(
+      'STORAGE_DIR_VOLUMES',
+      `storageDriver is btrfs on a pool file, but ${found.length} directory volumes ` +
+        `(${named}) are at ${oldRoot} and would not be found on the pool: keep storageDriver dir (or auto) until they are moved`,
+    );
   }
   const sizeMB = settings.storagePoolSizeMb || (await derivedPoolSizeMB(settings.storagePoolFile));
   const mountPoint = poolMountPoint(settings.stateDir);

@@ -24,7 +24,11 @@ export async function writeFileAtomic(file: string, data: string, mode = 0o644):
     throw error;
   }
   const dir = await open(dirname(file), 'r');
-  try { await dir.sync(); } finally { await dir.close(); }
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
 }
 
 /** Synchronous twin, for the few places that must finish before the process goes on (first start). */
@@ -40,5 +44,9 @@ export function writeFileAtomicSync(file: string, data: string, mode = 0o644): v
   }
   renameSync(temp, file);
   const dir = openSync(dirname(file), 'r');
-  try { fsyncSync(dir); } finally { closeSync(dir); }
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
 }

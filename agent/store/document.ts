@@ -20,7 +20,11 @@ export interface DocumentOptions<T> {
   mode?: number;
 }
 
-interface Envelope { version: number; savedAt: string; data: unknown }
+interface Envelope {
+  version: number;
+  savedAt: string;
+  data: unknown;
+}
 
 export class StateDocument<T> {
   readonly file: string;
@@ -49,7 +53,11 @@ export class StateDocument<T> {
     const envelope = JSON.parse(text) as Envelope;
     if (typeof envelope.version !== 'number') throw new StationError('internal', 'STATE_CORRUPT', `${this.file}: no version field`);
     if (envelope.version > this.options.version) {
-      throw new StationError('internal', 'STATE_TOO_NEW', `${this.file} was written by a newer agent (version ${envelope.version}, this agent knows ${this.options.version})`);
+      throw new StationError(
+        'internal',
+        'STATE_TOO_NEW',
+        `${this.file} was written by a newer agent (version ${envelope.version}, this agent knows ${this.options.version})`,
+      );
     }
     let data = envelope.data;
     for (let v = envelope.version; v < this.options.version; v++) {
@@ -93,7 +101,10 @@ export class StateDocument<T> {
       this.current = next;
       return next;
     });
-    this.writing = run.then(() => undefined, () => undefined);
+    this.writing = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 

@@ -34,7 +34,8 @@ export async function ensureHotspotPassphrase(stateDir: string): Promise<string>
     return made;
   }
   const passphrase = text.replace(/\r?\n$/, '');
-  if (!WPA_PASSPHRASE.test(passphrase)) throw new ValidationError('INVALID_HOTSPOT_PASSPHRASE', `${file} does not hold a WPA passphrase (one line of 8 to 63 printable ASCII characters)`);
+  if (!WPA_PASSPHRASE.test(passphrase))
+    throw new ValidationError('INVALID_HOTSPOT_PASSPHRASE', `${file} does not hold a WPA passphrase (one line of 8 to 63 printable ASCII characters)`);
   if (((await stat(file)).mode & 0o077) !== 0) await chmod(file, 0o600);
   return passphrase;
 }

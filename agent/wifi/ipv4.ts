@@ -14,5 +14,5 @@ export function sameSubnet4(address: string, cidr: string): boolean {
   const prefix = Number(bits);
   if (a === null || b === null || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) return false;
   const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
-  return ((a & mask) >>> 0) === ((b & mask) >>> 0);
+  return (a & mask) >>> 0 === (b & mask) >>> 0;
 }

@@ -12,7 +12,12 @@
 
 export type WifiMode = 'waiting' | 'client' | 'hotspot' | 'connecting';
 
-export interface OnboardingTimings { bootGraceMs: number; lostMs: number; retryMs: number; connectTimeoutMs: number }
+export interface OnboardingTimings {
+  bootGraceMs: number;
+  lostMs: number;
+  retryMs: number;
+  connectTimeoutMs: number;
+}
 
 export interface OnboardingState {
   mode: WifiMode;
@@ -37,7 +42,13 @@ export type OnboardingAction =
   | { type: 'connect'; ssid: string; password?: string }
   | { type: 'forget-all' };
 
-export const initialOnboarding = (now: number): OnboardingState => ({ mode: 'waiting', since: now, lostSince: null, lastTry: null, uplink: false });
+export const initialOnboarding = (now: number): OnboardingState => ({
+  mode: 'waiting',
+  since: now,
+  lostSince: null,
+  lastTry: null,
+  uplink: false,
+});
 
 type Step = { state: OnboardingState; actions: OnboardingAction[] };
 
@@ -53,7 +64,14 @@ export function stepOnboarding(s: OnboardingState, input: OnboardingInput, t: On
 
 function step(s: OnboardingState, input: OnboardingInput, t: OnboardingTimings): Step {
   const { now } = input;
-  const to = (mode: WifiMode, at: number, rest: Partial<OnboardingState> = {}): OnboardingState => ({ mode, since: at, lostSince: null, lastTry: null, uplink: s.uplink, ...rest });
+  const to = (mode: WifiMode, at: number, rest: Partial<OnboardingState> = {}): OnboardingState => ({
+    mode,
+    since: at,
+    lostSince: null,
+    lastTry: null,
+    uplink: s.uplink,
+    ...rest,
+  });
   switch (input.type) {
     case 'reset':
       return { state: to('hotspot', now), actions: [{ type: 'forget-all' }, { type: 'open-hotspot' }] };

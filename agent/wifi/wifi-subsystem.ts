@@ -16,7 +16,15 @@ import { defaultRouteInterfaces } from '../../hardware/wifi/default-route.ts';
 import { ensureHotspotPassphrase, writeConsoleIssue } from './hotspot-passphrase.ts';
 import { isConnected, otherUplink } from './uplink.ts';
 import { sameSubnet4 } from './ipv4.ts';
-import { initialOnboarding, stepOnboarding, type OnboardingAction, type OnboardingInput, type OnboardingState, type OnboardingTimings, type WifiMode } from './onboarding.ts';
+import {
+  initialOnboarding,
+  stepOnboarding,
+  type OnboardingAction,
+  type OnboardingInput,
+  type OnboardingState,
+  type OnboardingTimings,
+  type WifiMode,
+} from './onboarding.ts';
 
 export interface WifiDeps {
   run: Runner;
@@ -42,7 +50,11 @@ export interface WifiStatus {
   saved: { name: string; lastUsed: string | null }[];
 }
 
-export interface HotspotCredentials { ssid: string; passphrase: string; security: 'WPA2-PSK' }
+export interface HotspotCredentials {
+  ssid: string;
+  passphrase: string;
+  security: 'WPA2-PSK';
+}
 
 export class WifiSubsystem implements Subsystem {
   readonly name = 'wifi';
@@ -88,7 +100,9 @@ export class WifiSubsystem implements Subsystem {
     this.machine = initialOnboarding(this.now());
     this.offReason = 'asking NetworkManager for a Wi-Fi device';
     this.probing = true;
-    this.starting = this.probe().finally(() => { this.probing = false; });
+    this.starting = this.probe().finally(() => {
+      this.probing = false;
+    });
   }
 
   /** Resolves once the first look at NetworkManager is done (for tests and the CLI's first answer). */
@@ -117,8 +131,8 @@ export class WifiSubsystem implements Subsystem {
       const message = (error as Error).message;
       this.offReason = /ENOENT|could not start/i.test(message)
         ? 'nmcli is not installed (Debian package network-manager): Wi-Fi onboarding is off'
-        // nmcli's words when no NetworkManager answers on D-Bus (recorded: test/fixtures/nmcli/no-daemon)
-        : /Could not create NMClient|NetworkManager is not running/i.test(message)
+        : // nmcli's words when no NetworkManager answers on D-Bus (recorded: test/fixtures/nmcli/no-daemon)
+          /Could not create NMClient|NetworkManager is not running/i.test(message)
           ? `NetworkManager is not running (nmcli: ${message}): Wi-Fi onboarding is off`
           : `NetworkManager is not usable (${message}): Wi-Fi onboarding is off`;
       return;
@@ -166,8 +180,14 @@ export class WifiSubsystem implements Subsystem {
 
   status(): WifiStatus {
     return {
-      available: this.offReason === null, reason: this.offReason, device: this.device,
-      mode: this.offReason ? 'off' : this.machine.mode, connection: this.connection, uplink: this.uplink, hotspotSsid: this.hotspotSsid, saved: this.saved,
+      available: this.offReason === null,
+      reason: this.offReason,
+      device: this.device,
+      mode: this.offReason ? 'off' : this.machine.mode,
+      connection: this.connection,
+      uplink: this.uplink,
+      hotspotSsid: this.hotspotSsid,
+      saved: this.saved,
     };
   }
 
@@ -180,7 +200,8 @@ export class WifiSubsystem implements Subsystem {
   async connect(ssid: string, password?: string): Promise<WifiStatus> {
     this.requireDevice();
     // What WPA accepts as a passphrase (IEEE 802.11i): 8 to 63 printable ASCII characters.
-    if (password !== undefined && !/^[\x20-\x7e]{8,63}$/.test(password)) throw new ValidationError('INVALID_WIFI_PASSWORD', 'a WPA password has 8 to 63 printable ASCII characters');
+    if (password !== undefined && !/^[\x20-\x7e]{8,63}$/.test(password))
+      throw new ValidationError('INVALID_WIFI_PASSWORD', 'a WPA password has 8 to 63 printable ASCII characters');
     await this.feed({ type: 'chosen', now: this.now(), ssid, password });
     return this.status();
   }
@@ -204,7 +225,7 @@ export class WifiSubsystem implements Subsystem {
   /** Where the open hotspot can be reached (NetworkManager's shared mode picks 10.42.x.1/24). */
   private async refreshHotspotAddresses(): Promise<void> {
     this.hotspotCidrs = await this.nm.addresses(this.device!).catch((error) => {
-      this.deps.log.warn({ err: error }, 'the setup hotspot\'s address is unknown: joining a network needs the token');
+      this.deps.log.warn({ err: error }, "the setup hotspot's address is unknown: joining a network needs the token");
       return [];
     });
   }
@@ -244,7 +265,14 @@ export class WifiSubsystem implements Subsystem {
         const seen = new Set((await this.nm.scan(this.device!, false).catch(() => [])).map((n) => n.ssid));
         savedInRange = this.saved.some((s) => seen.has(s.name));
       }
-      await this.feed({ type: 'observe', now: this.now(), connected, uplink: other !== null, hasSaved: this.saved.length > 0, savedInRange });
+      await this.feed({
+        type: 'observe',
+        now: this.now(),
+        connected,
+        uplink: other !== null,
+        hasSaved: this.saved.length > 0,
+        savedInRange,
+      });
     } catch (error) {
       this.deps.log.warn({ err: error }, 'Wi-Fi observation failed');
     }
@@ -264,7 +292,8 @@ export class WifiSubsystem implements Subsystem {
           if (action.type === 'connect' || action.type === 'connect-saved') {
             this.machine = stepOnboarding(this.machine, { type: 'connect-failed', now: this.now() }, this.timings).state;
             await this.apply({ type: 'open-hotspot' }).catch(() => undefined);
-            if (input.type === 'chosen') throw new ConflictError('WIFI_CONNECT_FAILED', `could not join ${input.ssid}: ${(error as Error).message}; the setup hotspot is open again`);
+            if (input.type === 'chosen')
+              throw new ConflictError('WIFI_CONNECT_FAILED', `could not join ${input.ssid}: ${(error as Error).message}; the setup hotspot is open again`);
           }
         }
       }
@@ -285,7 +314,8 @@ export class WifiSubsystem implements Subsystem {
       case 'close-hotspot':
         this.hotspotCidrs = [];
         return this.nm.down(HOTSPOT_CONNECTION).catch(() => undefined);
-      case 'connect': return this.nm.connect(device, action.ssid, action.password, action.password ? await this.keyManagementFor(action.ssid) : undefined);
+      case 'connect':
+        return this.nm.connect(device, action.ssid, action.password, action.password ? await this.keyManagementFor(action.ssid) : undefined);
       case 'connect-saved': {
         const newest = [...this.saved].sort((a, b) => (b.lastUsed ?? '').localeCompare(a.lastUsed ?? ''))[0];
         if (newest) await this.nm.up(newest.name);

@@ -5,7 +5,16 @@ import { AliasListSchema, AliasQuerySchema } from '../schemas/network.ts';
 import { responses } from '../schemas/common.ts';
 
 export const aliasRoutes: RoutePlugin = async (app, { system }) => {
-  app.get('/aliases', {
-    schema: { tags: ['network'], summary: 'names this station answers, where they point and which station runs them', querystring: AliasQuerySchema, response: responses({ 200: AliasListSchema }) },
-  }, async (request) => system.network.aliasListing(request.query.scope ?? 'all'));
+  app.get(
+    '/aliases',
+    {
+      schema: {
+        tags: ['network'],
+        summary: 'names this station answers, where they point and which station runs them',
+        querystring: AliasQuerySchema,
+        response: responses({ 200: AliasListSchema }),
+      },
+    },
+    async (request) => system.network.aliasListing(request.query.scope ?? 'all'),
+  );
 };

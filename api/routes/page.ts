@@ -15,8 +15,12 @@ import type { RoutePlugin } from '../types.ts';
 import { rootMetricsRoute } from './metrics.ts';
 
 const TYPES: Record<string, string> = {
-  html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8',
-  svg: 'image/svg+xml', json: 'application/json', webmanifest: 'application/manifest+json',
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  svg: 'image/svg+xml',
+  json: 'application/json',
+  webmanifest: 'application/manifest+json',
 };
 
 /** api/web next to the sources, or (running from dist/) the one in the source tree. */
@@ -25,7 +29,12 @@ export function webRoot(): string {
   return candidates.find((dir) => existsSync(`${dir}index.html`)) ?? candidates[0]!;
 }
 
-interface Asset { body: Buffer; gzip: Buffer; type: string; etag: string }
+interface Asset {
+  body: Buffer;
+  gzip: Buffer;
+  type: string;
+  etag: string;
+}
 
 function loadAssets(dir: string): Map<string, Asset> {
   const assets = new Map<string, Asset>();
@@ -33,7 +42,12 @@ function loadAssets(dir: string): Map<string, Asset> {
     const type = TYPES[file.split('.').pop() ?? ''];
     if (!type) continue;
     const body = readFileSync(`${dir}${file}`);
-    assets.set(file, { body, gzip: gzipSync(body, { level: 9 }), type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` });
+    assets.set(file, {
+      body,
+      gzip: gzipSync(body, { level: 9 }),
+      type,
+      etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"`,
+    });
   }
   return assets;
 }
@@ -45,14 +59,27 @@ const urlHost = (address: string | undefined): string => {
 };
 
 // Probes from Android, Apple, Windows and Firefox that decide "is there a login page?".
-const CAPTIVE_PROBES = ['/generate_204', '/gen_204', '/hotspot-detect.html', '/library/test/success.html', '/ncsi.txt', '/connecttest.txt', '/success.txt', '/canonical.html'];
+const CAPTIVE_PROBES = [
+  '/generate_204',
+  '/gen_204',
+  '/hotspot-detect.html',
+  '/library/test/success.html',
+  '/ncsi.txt',
+  '/connecttest.txt',
+  '/success.txt',
+  '/canonical.html',
+];
 
 export const pageRoutes: RoutePlugin = async (app, { system }) => {
   const assets = loadAssets(webRoot());
   const serve = (file: string) => async (request: { headers: Record<string, string | string[] | undefined> }, reply: FastifyReply) => {
     const asset = assets.get(file)!;
     reply.header('etag', asset.etag).header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff').header('vary', 'accept-encoding');
-    if (file.endsWith('.html')) reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'");
+    if (file.endsWith('.html'))
+      reply.header(
+        'content-security-policy',
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+      );
     if (request.headers['if-none-match'] === asset.etag) return reply.status(304).send();
     reply.type(asset.type);
     if (/\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''))) return reply.header('content-encoding', 'gzip').send(asset.gzip);

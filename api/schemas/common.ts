@@ -1,13 +1,16 @@
 // Schemas shared by many routes.
 import { Type, type TSchema } from '@sinclair/typebox';
 
-export const ErrorSchema = Type.Object({
-  error: Type.Object({
-    code: Type.String({ description: 'stable machine-readable code, e.g. NODE_NOT_FOUND' }),
-    message: Type.String(),
-    details: Type.Optional(Type.Object({}, { additionalProperties: true })),
-  }),
-}, { $id: 'Error', description: 'every failure has this shape' });
+export const ErrorSchema = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'stable machine-readable code, e.g. NODE_NOT_FOUND' }),
+      message: Type.String(),
+      details: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    }),
+  },
+  { $id: 'Error', description: 'every failure has this shape' },
+);
 
 export const ErrorRef = Type.Ref('Error');
 

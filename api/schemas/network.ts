@@ -11,13 +11,24 @@ export const AliasRecordSchema = Type.Object({
   local: Type.Boolean({ description: 'the node runs on this station' }),
 });
 
-export const AliasListSchema = Type.Object({
-  station: Type.String(),
-  domain: Type.String(),
-  resolver: Type.Union([Type.String(), Type.Null()], { description: 'address of the resolver nodes use, null when it is not running' }),
-  records: Type.Array(AliasRecordSchema),
-}, { $id: 'AliasList' });
+export const AliasListSchema = Type.Object(
+  {
+    station: Type.String(),
+    domain: Type.String(),
+    resolver: Type.Union([Type.String(), Type.Null()], { description: 'address of the resolver nodes use, null when it is not running' }),
+    records: Type.Array(AliasRecordSchema),
+  },
+  { $id: 'AliasList' },
+);
 
-export const AliasQuerySchema = Type.Object({
-  scope: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('local')], { default: 'all', description: 'local: only names of nodes on this station (what other stations pull)' })),
-}, { additionalProperties: false });
+export const AliasQuerySchema = Type.Object(
+  {
+    scope: Type.Optional(
+      Type.Union([Type.Literal('all'), Type.Literal('local')], {
+        default: 'all',
+        description: 'local: only names of nodes on this station (what other stations pull)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);

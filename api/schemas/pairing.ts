@@ -1,18 +1,24 @@
 import { Type } from '@sinclair/typebox';
 
-export const PairingStateSchema = Type.Object({
-  open: Type.Boolean({ description: 'a browser on the LAN may ask for the admin session right now' }),
-  closesAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  remainingSeconds: Type.Integer({ minimum: 0 }),
-  openedBy: Type.Union([Type.Literal('button'), Type.Literal('api'), Type.Null()]),
-  activeSessions: Type.Integer({ minimum: 0 }),
-}, { $id: 'PairingState' });
+export const PairingStateSchema = Type.Object(
+  {
+    open: Type.Boolean({ description: 'a browser on the LAN may ask for the admin session right now' }),
+    closesAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    remainingSeconds: Type.Integer({ minimum: 0 }),
+    openedBy: Type.Union([Type.Literal('button'), Type.Literal('api'), Type.Null()]),
+    activeSessions: Type.Integer({ minimum: 0 }),
+  },
+  { $id: 'PairingState' },
+);
 
-export const PairingSessionSchema = Type.Object({
-  id: Type.String({ description: 'how the owner names this session to revoke it' }),
-  token: Type.String({ description: 'a bearer accepted for changes until expiresAt (kept in memory: an agent restart ends it)' }),
-  expiresAt: Type.String({ format: 'date-time' }),
-}, { $id: 'PairingSession' });
+export const PairingSessionSchema = Type.Object(
+  {
+    id: Type.String({ description: 'how the owner names this session to revoke it' }),
+    token: Type.String({ description: 'a bearer accepted for changes until expiresAt (kept in memory: an agent restart ends it)' }),
+    expiresAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'PairingSession' },
+);
 
 export const SessionInfoSchema = Type.Object({
   id: Type.String(),

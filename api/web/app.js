@@ -6,7 +6,21 @@
 const API = '/api/v1';
 const TOKEN_KEY = 'station.token';
 const $ = (id) => document.getElementById(id);
-const state = { status: null, hardware: null, nodes: null, nodesError: null, mesh: null, peers: null, meshError: null, pairing: null, wifi: null, events: [], authed: false, stats: {}, progress: {} };
+const state = {
+  status: null,
+  hardware: null,
+  nodes: null,
+  nodesError: null,
+  mesh: null,
+  peers: null,
+  meshError: null,
+  pairing: null,
+  wifi: null,
+  events: [],
+  authed: false,
+  stats: {},
+  progress: {},
+};
 
 // ---------- small helpers ----------
 function h(tag, attrs, ...children) {
@@ -21,12 +35,17 @@ function h(tag, attrs, ...children) {
   return el;
 }
 // replaceChildren() would print null as text: drop the empty slots first.
-function fill(el, ...kids) { el.replaceChildren(...kids.flat().filter((k) => k !== null && k !== undefined && k !== false)); }
+function fill(el, ...kids) {
+  el.replaceChildren(...kids.flat().filter((k) => k !== null && k !== undefined && k !== false));
+}
 const fmtBytes = (n) => {
-  if (typeof n !== 'number' || !isFinite(n)) return '–';
+  if (typeof n !== 'number' || !Number.isFinite(n)) return '–';
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
-  while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
+  while (n >= 1024 && i < u.length - 1) {
+    n /= 1024;
+    i++;
+  }
   return `${n >= 100 || i === 0 ? Math.round(n) : n.toFixed(1)} ${u[i]}`;
 };
 const fmtDuration = (s) => {
@@ -50,7 +69,9 @@ function toast(message, bad) {
   t.className = bad ? 'toast bad' : 'toast';
   t.hidden = false;
   clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => { t.hidden = true; }, 3500);
+  toast.timer = setTimeout(() => {
+    t.hidden = true;
+  }, 3500);
 }
 
 // ---------- API ----------
@@ -65,11 +86,15 @@ async function api(method, path, body, { withToken = false } = {}) {
   const res = await fetch(API + path, { method, headers, body: method === 'GET' ? undefined : JSON.stringify(body || {}) });
   const text = await res.text();
   let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch { data = text; }
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = text;
+  }
   if (!res.ok) {
-    const err = new Error((data && data.error && data.error.message) || `HTTP ${res.status}`);
+    const err = new Error(data?.error?.message || `HTTP ${res.status}`);
     err.status = res.status;
-    err.code = data && data.error && data.error.code;
+    err.code = data?.error?.code;
     if (res.status === 401 && (method !== 'GET' || withToken)) setAuthed(false);
     throw err;
   }
@@ -82,8 +107,12 @@ function renderHeader() {
   if (!s) return;
   document.title = `${s.name} · Station`;
   $('name').textContent = s.name;
-  const discovered = s.summaries && s.summaries.discovery && s.summaries.discovery.announced;
-  $('sub').textContent = [`v${s.version}`, `up ${fmtDuration(s.uptimeSeconds + (Date.now() - state.statusAt) / 1000)}`, discovered ? `${discovered.hostname}` : `${s.name}.local`].join(' · ');
+  const discovered = s.summaries?.discovery?.announced;
+  $('sub').textContent = [
+    `v${s.version}`,
+    `up ${fmtDuration(s.uptimeSeconds + (Date.now() - state.statusAt) / 1000)}`,
+    discovered ? `${discovered.hostname}` : `${s.name}.local`,
+  ].join(' · ');
   const pill = $('health');
   pill.dataset.state = s.health;
   pill.textContent = HEALTH_LABEL[s.health] || s.health;
@@ -92,23 +121,45 @@ function renderHeader() {
 
 function renderAlerts() {
   const box = $('alerts');
-  fill(box, );
+  fill(box);
   const s = state.status;
   if (!s) return;
   for (const sub of s.subsystems.filter((x) => x.state === 'degraded')) {
-    box.append(h('div', { class: 'alert degraded' }, h('span', { class: 'icon' }, '!'), h('div', null, h('b', null, `${sub.name} degraded`), ' — ', sub.reason || 'no reason given')));
+    box.append(
+      h(
+        'div',
+        { class: 'alert degraded' },
+        h('span', { class: 'icon' }, '!'),
+        h('div', null, h('b', null, `${sub.name} degraded`), ' — ', sub.reason || 'no reason given'),
+      ),
+    );
   }
   const caps = state.hardware ? state.hardware.capabilities.filter((c) => !c.available) : [];
   if (caps.length) {
-    box.append(h('div', { class: 'alert unavailable' }, h('span', { class: 'icon' }, 'i'),
-      h('div', null, h('b', null, `${caps.length} capabilit${caps.length === 1 ? 'y' : 'ies'} unavailable: `), caps.map((c) => c.id).join(', '), h('span', { class: 'muted' }, ' — see Hardware for why'))));
+    box.append(
+      h(
+        'div',
+        { class: 'alert unavailable' },
+        h('span', { class: 'icon' }, 'i'),
+        h(
+          'div',
+          null,
+          h('b', null, `${caps.length} capabilit${caps.length === 1 ? 'y' : 'ies'} unavailable: `),
+          caps.map((c) => c.id).join(', '),
+          h('span', { class: 'muted' }, ' — see Hardware for why'),
+        ),
+      ),
+    );
   }
-  const wifi = s.summaries && s.summaries.wifi;
+  const wifi = s.summaries?.wifi;
   // The network picker (/setup) works only over the hotspot itself; from the LAN, say how to get there.
   if (wifi && wifi.mode === 'hotspot') {
-    const how = state.wifi && state.wifi.viaHotspot ? h('a', { href: '/setup' }, 'Pick a Wi-Fi network')
-      : `To pick a Wi-Fi network, join “${(state.wifi && state.wifi.hotspotSsid) || 'the setup hotspot'}” from a phone (its passphrase is shown on the station's screen).`;
-    box.append(h('div', { class: 'alert info' }, h('span', { class: 'icon' }, '≈'), h('div', null, h('b', null, 'No network: '), 'the setup hotspot is open. ', how)));
+    const how = state.wifi?.viaHotspot
+      ? h('a', { href: '/setup' }, 'Pick a Wi-Fi network')
+      : `To pick a Wi-Fi network, join “${state.wifi?.hotspotSsid || 'the setup hotspot'}” from a phone (its passphrase is shown on the station's screen).`;
+    box.append(
+      h('div', { class: 'alert info' }, h('span', { class: 'icon' }, '≈'), h('div', null, h('b', null, 'No network: '), 'the setup hotspot is open. ', how)),
+    );
   }
 }
 
@@ -117,53 +168,88 @@ function renderAlerts() {
 function renderPairing() {
   const p = state.pairing;
   const banner = $('pairing-banner');
-  if (!state.authed || !p || !p.open) { banner.hidden = true; return; }
+  if (!state.authed || !p?.open) {
+    banner.hidden = true;
+    return;
+  }
   banner.hidden = false;
   const left = Math.max(0, Math.ceil((new Date(p.closesAt).getTime() - Date.now()) / 1000));
-  fill(banner, h('span', null, h('b', null, 'Pairing window open'), ` — ${left} s left. The next browser on this network to tap Pair signs in without the token.`));
+  fill(
+    banner,
+    h('span', null, h('b', null, 'Pairing window open'), ` — ${left} s left. The next browser on this network to tap Pair signs in without the token.`),
+  );
 }
 
 function renderStation() {
   const s = state.status;
   if (!s) return;
   const facts = $('station-facts');
-  fill(facts, 
-    h('dt', null, 'Health'), h('dd', null, h('span', { class: 'pill', 'data-state': s.health }, HEALTH_LABEL[s.health] || s.health)),
-    h('dt', null, 'Domain'), h('dd', { class: 'mono' }, `${s.name}.${s.domain}`),
-    h('dt', null, 'Started'), h('dd', null, new Date(s.startedAt).toLocaleString()),
-    wifiFacts(s.summaries && s.summaries.wifi),
+  fill(
+    facts,
+    h('dt', null, 'Health'),
+    h('dd', null, h('span', { class: 'pill', 'data-state': s.health }, HEALTH_LABEL[s.health] || s.health)),
+    h('dt', null, 'Domain'),
+    h('dd', { class: 'mono' }, `${s.name}.${s.domain}`),
+    h('dt', null, 'Started'),
+    h('dd', null, new Date(s.startedAt).toLocaleString()),
+    wifiFacts(s.summaries?.wifi),
   );
   const mark = { ok: ['✓', 'ok-mark'], degraded: ['!', 'warn-mark'], starting: ['…', 'warn-mark'], off: ['–', 'off-mark'] };
   // Problems first, what is off last.
   const rank = { degraded: 0, starting: 1, ok: 2, off: 3 };
   const ordered = [...s.subsystems].sort((a, b) => (rank[a.state] ?? 1) - (rank[b.state] ?? 1));
-  fill($('subsystems'), ...ordered.map((x) => {
-    const [m, cls] = mark[x.state] || ['?', 'off-mark'];
-    return h('li', { 'data-subsystem': x.name }, h('span', { class: cls, title: x.state }, m), h('span', null, h('b', null, x.name), ' ', h('span', { class: 'muted' }, x.state)), x.reason ? h('span', { class: 'why' }, x.reason) : null);
-  }));
+  fill(
+    $('subsystems'),
+    ...ordered.map((x) => {
+      const [m, cls] = mark[x.state] || ['?', 'off-mark'];
+      return h(
+        'li',
+        { 'data-subsystem': x.name },
+        h('span', { class: cls, title: x.state }, m),
+        h('span', null, h('b', null, x.name), ' ', h('span', { class: 'muted' }, x.state)),
+        x.reason ? h('span', { class: 'why' }, x.reason) : null,
+      );
+    }),
+  );
 }
 
 function wifiFacts(wifi) {
   if (!wifi || wifi.mode === 'off') return null;
   const what = wifi.mode === 'client' ? `on ${wifi.connection || 'a network'}` : wifi.mode === 'hotspot' ? 'setup hotspot open' : wifi.mode;
-  return [h('dt', null, 'Wi-Fi'), h('dd', null, `${what} `, state.wifi && state.wifi.viaHotspot ? h('a', { href: '/setup' }, 'change') : null)];
+  return [h('dt', null, 'Wi-Fi'), h('dd', null, `${what} `, state.wifi?.viaHotspot ? h('a', { href: '/setup' }, 'change') : null)];
 }
 
 function renderHardware() {
   const hw = state.hardware;
   if (!hw) return;
   const disk = hw.disks.reduce((a, d) => a + d.sizeBytes, 0);
-  fill($('hw-facts'), 
-    h('dt', null, 'Board'), h('dd', null, `${hw.board.manufacturer ? hw.board.manufacturer + ' ' : ''}${hw.board.model}${hw.board.virtual ? ' (virtual)' : ''}`),
-    h('dt', null, 'CPU'), h('dd', null, `${hw.cpu.brand || hw.cpu.manufacturer} · ${hw.cpu.cores} cores`),
-    h('dt', null, 'Memory'), h('dd', null, `${fmtBytes(hw.memory.availableBytes)} free of ${fmtBytes(hw.memory.totalBytes)}`),
-    h('dt', null, 'Disk'), h('dd', null, disk ? fmtBytes(disk) : '–'),
-    h('dt', null, 'System'), h('dd', null, `${hw.os.distro} ${hw.os.release} · ${hw.os.arch} · Linux ${hw.os.kernel}`),
+  fill(
+    $('hw-facts'),
+    h('dt', null, 'Board'),
+    h('dd', null, `${hw.board.manufacturer ? `${hw.board.manufacturer} ` : ''}${hw.board.model}${hw.board.virtual ? ' (virtual)' : ''}`),
+    h('dt', null, 'CPU'),
+    h('dd', null, `${hw.cpu.brand || hw.cpu.manufacturer} · ${hw.cpu.cores} cores`),
+    h('dt', null, 'Memory'),
+    h('dd', null, `${fmtBytes(hw.memory.availableBytes)} free of ${fmtBytes(hw.memory.totalBytes)}`),
+    h('dt', null, 'Disk'),
+    h('dd', null, disk ? fmtBytes(disk) : '–'),
+    h('dt', null, 'System'),
+    h('dd', null, `${hw.os.distro} ${hw.os.release} · ${hw.os.arch} · Linux ${hw.os.kernel}`),
     hw.temperatures.mainC !== null ? [h('dt', null, 'Temp'), h('dd', null, `${hw.temperatures.mainC} °C`)] : null,
   );
   const caps = [...hw.capabilities].sort((a, b) => Number(a.available) - Number(b.available) || a.id.localeCompare(b.id));
-  fill($('caps'), ...caps.map((c) => h('li', { 'data-capability': c.id, 'data-available': String(c.available) },
-    h('span', { class: c.available ? 'ok-mark' : 'bad-mark' }, c.available ? '✓' : '✕'), h('b', null, c.id), h('span', { class: 'why' }, c.reason))));
+  fill(
+    $('caps'),
+    ...caps.map((c) =>
+      h(
+        'li',
+        { 'data-capability': c.id, 'data-available': String(c.available) },
+        h('span', { class: c.available ? 'ok-mark' : 'bad-mark' }, c.available ? '✓' : '✕'),
+        h('b', null, c.id),
+        h('span', { class: 'why' }, c.reason),
+      ),
+    ),
+  );
 }
 
 // The last node.progress line of a node while it is built: until its build ends (node.created,
@@ -174,7 +260,10 @@ const PROGRESS_FRESH_MS = 10_000;
 function buildLine(n) {
   const p = state.progress[n.name];
   if (!p) return undefined;
-  if (n.state !== 'missing' && Date.now() - p.at > PROGRESS_FRESH_MS) { delete state.progress[n.name]; return undefined; }
+  if (n.state !== 'missing' && Date.now() - p.at > PROGRESS_FRESH_MS) {
+    delete state.progress[n.name];
+    return undefined;
+  }
   return p.message;
 }
 
@@ -185,12 +274,21 @@ function nodeView(n) {
   const stats = n.stats || sample.stats || {};
   const traffic = n.traffic || sample.traffic;
   const spec = n.spec || {};
-  const memoryMB = spec.resources && spec.resources.memoryMB;
+  const memoryMB = spec.resources?.memoryMB;
   const memLimit = pick(stats.memoryLimitBytes, memoryMB ? memoryMB * 1048576 : undefined);
   return {
-    name: n.name, state: n.state || 'unknown', address: n.address || '', template: spec.template, cpuPercent: sample.cpuPercent,
-    cpuSeconds: stats.cpuSeconds, mem: stats.memoryBytes, memLimit, fqdn: n.fqdn, error: n.error,
-    rx: traffic ? traffic.ingress.allowed.bytes : undefined, tx: traffic ? traffic.egress.allowed.bytes : undefined,
+    name: n.name,
+    state: n.state || 'unknown',
+    address: n.address || '',
+    template: spec.template,
+    cpuPercent: sample.cpuPercent,
+    cpuSeconds: stats.cpuSeconds,
+    mem: stats.memoryBytes,
+    memLimit,
+    fqdn: n.fqdn,
+    error: n.error,
+    rx: traffic ? traffic.ingress.allowed.bytes : undefined,
+    tx: traffic ? traffic.egress.allowed.bytes : undefined,
     progress: buildLine(n),
   };
 }
@@ -215,67 +313,145 @@ function renderNodes() {
     return;
   }
   const seen = new Set([...box.querySelectorAll('.node')].map((el) => el.dataset.node));
-  fill(box, ...state.nodes.map((raw) => {
-    const n = nodeView(raw);
-    const running = n.state === 'running';
-    const busy = ['starting', 'stopping', 'creating', 'deleting'].includes(n.state);
-    const el = h('article', { class: 'node', 'data-node': n.name, 'data-state': n.state },
-      h('div', { class: 'node-title' }, h('strong', null, n.name), h('span', { class: 'pill', 'data-state': n.state }, n.progress && n.state === 'missing' ? 'building' : n.state), n.template ? h('span', { class: 'muted' }, n.template) : null),
-      h('div', { class: 'node-meta' }, h('span', { class: 'mono' }, n.address || 'no address'), n.fqdn ? h('span', { class: 'mono' }, n.fqdn) : null, n.error ? h('span', { class: 'error' }, n.error) : null),
-      // the last node.progress line while it is being built (template build, clone, packages)
-      n.progress ? h('div', { class: 'node-progress mono', 'data-progress': '' }, n.progress) : null,
-      h('div', { class: 'node-actions admin-only' },
-        running ? h('button', { class: 'btn small', type: 'button', 'data-action': 'stop', disabled: busy, onclick: () => nodeAction(n.name, 'stop') }, 'Stop')
-          : h('button', { class: 'btn small', type: 'button', 'data-action': 'start', disabled: busy, onclick: () => nodeAction(n.name, 'start') }, 'Start'),
-        h('button', { class: 'btn small danger', type: 'button', 'data-action': 'destroy', disabled: busy, onclick: () => destroyNode(n.name) }, 'Destroy')),
-      h('div', { class: 'meters' },
-        typeof n.cpuPercent === 'number' ? meter('CPU', `${n.cpuPercent.toFixed(1)} %`, n.cpuPercent / 100)
-          : meter('CPU time', typeof n.cpuSeconds === 'number' ? `${n.cpuSeconds.toFixed(2)} s` : '–'),
-        meter('Memory', n.mem !== undefined ? fmtBytes(n.mem) : '–', n.mem !== undefined && n.memLimit ? n.mem / n.memLimit : undefined),
-        meter('Traffic', n.rx !== undefined || n.tx !== undefined ? `↓ ${fmtBytes(n.rx)} ↑ ${fmtBytes(n.tx)}` : '–')));
-    if (seen.has(n.name)) el.style.animation = 'none';
-    return el;
-  }));
+  fill(
+    box,
+    ...state.nodes.map((raw) => {
+      const n = nodeView(raw);
+      const running = n.state === 'running';
+      const busy = ['starting', 'stopping', 'creating', 'deleting'].includes(n.state);
+      const el = h(
+        'article',
+        { class: 'node', 'data-node': n.name, 'data-state': n.state },
+        h(
+          'div',
+          { class: 'node-title' },
+          h('strong', null, n.name),
+          h('span', { class: 'pill', 'data-state': n.state }, n.progress && n.state === 'missing' ? 'building' : n.state),
+          n.template ? h('span', { class: 'muted' }, n.template) : null,
+        ),
+        h(
+          'div',
+          { class: 'node-meta' },
+          h('span', { class: 'mono' }, n.address || 'no address'),
+          n.fqdn ? h('span', { class: 'mono' }, n.fqdn) : null,
+          n.error ? h('span', { class: 'error' }, n.error) : null,
+        ),
+        // the last node.progress line while it is being built (template build, clone, packages)
+        n.progress ? h('div', { class: 'node-progress mono', 'data-progress': '' }, n.progress) : null,
+        h(
+          'div',
+          { class: 'node-actions admin-only' },
+          running
+            ? h('button', { class: 'btn small', type: 'button', 'data-action': 'stop', disabled: busy, onclick: () => nodeAction(n.name, 'stop') }, 'Stop')
+            : h('button', { class: 'btn small', type: 'button', 'data-action': 'start', disabled: busy, onclick: () => nodeAction(n.name, 'start') }, 'Start'),
+          h('button', { class: 'btn small danger', type: 'button', 'data-action': 'destroy', disabled: busy, onclick: () => destroyNode(n.name) }, 'Destroy'),
+        ),
+        h(
+          'div',
+          { class: 'meters' },
+          typeof n.cpuPercent === 'number'
+            ? meter('CPU', `${n.cpuPercent.toFixed(1)} %`, n.cpuPercent / 100)
+            : meter('CPU time', typeof n.cpuSeconds === 'number' ? `${n.cpuSeconds.toFixed(2)} s` : '–'),
+          meter('Memory', n.mem !== undefined ? fmtBytes(n.mem) : '–', n.mem !== undefined && n.memLimit ? n.mem / n.memLimit : undefined),
+          meter('Traffic', n.rx !== undefined || n.tx !== undefined ? `↓ ${fmtBytes(n.rx)} ↑ ${fmtBytes(n.tx)}` : '–'),
+        ),
+      );
+      if (seen.has(n.name)) el.style.animation = 'none';
+      return el;
+    }),
+  );
 }
 
 function renderMesh() {
   const box = $('mesh');
-  if (state.meshError) { fill(box, h('p', { class: 'muted' }, state.meshError)); $('invite-btn').hidden = true; return; }
+  if (state.meshError) {
+    fill(box, h('p', { class: 'muted' }, state.meshError));
+    $('invite-btn').hidden = true;
+    return;
+  }
   const m = state.mesh;
   if (!m) return;
   const peers = state.peers || [];
   const inMesh = m.state && m.state !== 'none';
   $('invite-btn').hidden = !inMesh;
   if (!inMesh) {
-    fill(box, h('p', { class: 'muted' }, 'This station is in no mesh yet. Start one (you become its owner and authority), or join another with an invite: station mesh join.'),
-      state.authed ? h('form', { class: 'inline-form', id: 'mesh-create', onsubmit: createMesh },
-        h('input', { name: 'owner', placeholder: 'owner name, e.g. alice', required: true, pattern: '[a-z0-9][a-z0-9-]{0,31}', autocomplete: 'off', 'aria-label': 'owner' }),
-        h('button', { class: 'btn primary', type: 'submit' }, 'Start a mesh')) : null);
+    fill(
+      box,
+      h(
+        'p',
+        { class: 'muted' },
+        'This station is in no mesh yet. Start one (you become its owner and authority), or join another with an invite: station mesh join.',
+      ),
+      state.authed
+        ? h(
+            'form',
+            { class: 'inline-form', id: 'mesh-create', onsubmit: createMesh },
+            h('input', {
+              name: 'owner',
+              placeholder: 'owner name, e.g. alice',
+              required: true,
+              pattern: '[a-z0-9][a-z0-9-]{0,31}',
+              autocomplete: 'off',
+              'aria-label': 'owner',
+            }),
+            h('button', { class: 'btn primary', type: 'submit' }, 'Start a mesh'),
+          )
+        : null,
+    );
     return;
   }
   const online = peers.filter((p) => p.online);
   const current = peers.filter((p) => !p.revoked);
-  fill(box,
-    h('dl', { class: 'facts' },
-      h('dt', null, 'State'), h('dd', null, h('span', { class: 'pill', 'data-state': m.state === 'up' ? 'ok' : m.state }, m.state)),
-      h('dt', null, 'Owner'), h('dd', null, m.owner || '–'),
-      h('dt', null, 'Address'), h('dd', { class: 'mono' }, m.address || '–'),
+  fill(
+    box,
+    h(
+      'dl',
+      { class: 'facts' },
+      h('dt', null, 'State'),
+      h('dd', null, h('span', { class: 'pill', 'data-state': m.state === 'up' ? 'ok' : m.state }, m.state)),
+      h('dt', null, 'Owner'),
+      h('dd', null, m.owner || '–'),
+      h('dt', null, 'Address'),
+      h('dd', { class: 'mono' }, m.address || '–'),
       m.nodeSubnet ? [h('dt', null, 'Node subnet'), h('dd', { class: 'mono' }, m.nodeSubnet)] : null,
       m.authority ? [h('dt', null, 'Authority'), h('dd', null, m.authority)] : null,
-      h('dt', null, 'Peers'), h('dd', null, `${online.length} online of ${current.length}`),
+      h('dt', null, 'Peers'),
+      h('dd', null, `${online.length} online of ${current.length}`),
     ),
-    peers.length ? h('ul', { class: 'peers' }, peers.map((p) => {
-      const seen = p.revoked ? 'revoked' : p.online ? 'online' : 'offline';
-      return h('li', { 'data-peer': p.name, 'data-peer-state': seen },
-      h('span', null, h('span', { class: 'pill', 'data-state': seen }, seen), ' ', h('b', null, p.name), p.lighthouse ? h('span', { class: 'muted' }, ' lighthouse') : null),
-      h('span', { class: 'latency' }, typeof p.latencyMs === 'number' ? `${p.latencyMs.toFixed(p.latencyMs < 10 ? 1 : 0)} ms` : '–'));
-    })) : h('p', { class: 'muted' }, 'No other stations yet: invite one.'));
+    peers.length
+      ? h(
+          'ul',
+          { class: 'peers' },
+          peers.map((p) => {
+            const seen = p.revoked ? 'revoked' : p.online ? 'online' : 'offline';
+            return h(
+              'li',
+              { 'data-peer': p.name, 'data-peer-state': seen },
+              h(
+                'span',
+                null,
+                h('span', { class: 'pill', 'data-state': seen }, seen),
+                ' ',
+                h('b', null, p.name),
+                p.lighthouse ? h('span', { class: 'muted' }, ' lighthouse') : null,
+              ),
+              h('span', { class: 'latency' }, typeof p.latencyMs === 'number' ? `${p.latencyMs.toFixed(p.latencyMs < 10 ? 1 : 0)} ms` : '–'),
+            );
+          }),
+        )
+      : h('p', { class: 'muted' }, 'No other stations yet: invite one.'),
+  );
 }
 
 async function createMesh(ev) {
   ev.preventDefault();
   const owner = new FormData(ev.target).get('owner');
-  try { await api('POST', '/mesh', { owner }); toast(`Mesh of ${owner} started`); } catch (e) { toast(e.message, true); }
+  try {
+    await api('POST', '/mesh', { owner });
+    toast(`Mesh of ${owner} started`);
+  } catch (e) {
+    toast(e.message, true);
+  }
   reload('mesh', loadMesh);
 }
 
@@ -295,22 +471,47 @@ function describe(e) {
 function renderEvents() {
   const box = $('events');
   if (!state.events.length) return;
-  fill(box, ...state.events.slice(0, 40).map((e) => h('li', { 'data-type': e.type }, h('span', { class: 'type' }, e.type), h('time', { datetime: e.at }, ago(e.at)), describe(e) ? h('span', { class: 'what' }, describe(e)) : null)));
-}
-
-function renderAll() {
-  renderHeader(); renderAlerts(); renderPairing(); renderStation(); renderHardware(); renderNodes(); renderMesh(); renderEvents();
+  fill(
+    box,
+    ...state.events
+      .slice(0, 40)
+      .map((e) =>
+        h(
+          'li',
+          { 'data-type': e.type },
+          h('span', { class: 'type' }, e.type),
+          h('time', { datetime: e.at }, ago(e.at)),
+          describe(e) ? h('span', { class: 'what' }, describe(e)) : null,
+        ),
+      ),
+  );
 }
 
 // ---------- loading ----------
-async function loadStatus() { state.status = await api('GET', '/status'); state.statusAt = Date.now(); renderHeader(); renderAlerts(); renderStation(); }
+async function loadStatus() {
+  state.status = await api('GET', '/status');
+  state.statusAt = Date.now();
+  renderHeader();
+  renderAlerts();
+  renderStation();
+}
 async function loadHardware() {
-  try { state.hardware = await api('GET', '/hardware'); } catch { /* 503 while detecting: the hardware.updated event brings it */ }
-  renderHardware(); renderAlerts();
+  try {
+    state.hardware = await api('GET', '/hardware');
+  } catch {
+    /* 503 while detecting: the hardware.updated event brings it */
+  }
+  renderHardware();
+  renderAlerts();
 }
 async function loadNodes() {
-  try { state.nodes = list(await api('GET', '/nodes'), 'nodes'); state.nodesError = null; loadStats(); } catch (e) {
-    state.nodesError = e.status === 404 && e.code === 'ROUTE_NOT_FOUND' ? 'This station does not serve nodes (no node API).' : `Nodes unavailable: ${e.message}`;
+  try {
+    state.nodes = list(await api('GET', '/nodes'), 'nodes');
+    state.nodesError = null;
+    loadStats();
+  } catch (e) {
+    state.nodesError =
+      e.status === 404 && e.code === 'ROUTE_NOT_FOUND' ? 'This station does not serve nodes (no node API).' : `Nodes unavailable: ${e.message}`;
   }
   renderNodes();
 }
@@ -319,22 +520,31 @@ async function loadNodes() {
 // two such readings.
 async function loadStats() {
   const running = (state.nodes || []).filter((n) => n.state === 'running' && !n.stats);
-  await Promise.all(running.map(async (n) => {
-    try {
-      const r = await api('GET', `/nodes/${encodeURIComponent(n.name)}`);
-      const prev = state.stats[n.name];
-      const at = Date.now();
-      const cpuPercent = prev && r.stats && prev.stats && at - prev.at > 500 ? Math.max(0, (100 * (r.stats.cpuSeconds - prev.stats.cpuSeconds)) / ((at - prev.at) / 1000)) : undefined;
-      state.stats[n.name] = { at, stats: r.stats || undefined, traffic: r.traffic || undefined, cpuPercent };
-    } catch { /* stats are optional */ }
-  }));
+  await Promise.all(
+    running.map(async (n) => {
+      try {
+        const r = await api('GET', `/nodes/${encodeURIComponent(n.name)}`);
+        const prev = state.stats[n.name];
+        const at = Date.now();
+        const cpuPercent =
+          prev && r.stats && prev.stats && at - prev.at > 500
+            ? Math.max(0, (100 * (r.stats.cpuSeconds - prev.stats.cpuSeconds)) / ((at - prev.at) / 1000))
+            : undefined;
+        state.stats[n.name] = { at, stats: r.stats || undefined, traffic: r.traffic || undefined, cpuPercent };
+      } catch {
+        /* stats are optional */
+      }
+    }),
+  );
   if (running.length) renderNodes();
 }
 
 async function loadMesh() {
   try {
     const [mesh, peers] = await Promise.all([api('GET', '/mesh'), api('GET', '/mesh/peers').catch(() => [])]);
-    state.mesh = mesh; state.peers = list(peers, 'peers'); state.meshError = null;
+    state.mesh = mesh;
+    state.peers = list(peers, 'peers');
+    state.meshError = null;
   } catch (e) {
     state.meshError = e.status === 404 && e.code === 'ROUTE_NOT_FOUND' ? 'This station does not serve the mesh API.' : e.message;
   }
@@ -342,47 +552,103 @@ async function loadMesh() {
 }
 // The window's state is for token holders: asked only when signed in, with the token.
 async function loadPairing() {
-  if (!state.authed) { state.pairing = null; renderPairing(); return; }
-  try { state.pairing = await api('GET', '/pairing', undefined, { withToken: true }); } catch { state.pairing = null; }
+  if (!state.authed) {
+    state.pairing = null;
+    renderPairing();
+    return;
+  }
+  try {
+    state.pairing = await api('GET', '/pairing', undefined, { withToken: true });
+  } catch {
+    state.pairing = null;
+  }
   renderPairing();
 }
 // Whether this browser came over the setup hotspot (only then is the network picker offered).
 async function loadWifi() {
-  const summary = state.status && state.status.summaries && state.status.summaries.wifi;
-  if (!summary || summary.mode === 'off') { state.wifi = null; return; }
-  try { state.wifi = await api('GET', '/wifi'); } catch { state.wifi = null; }
-  renderAlerts(); renderStation();
+  const summary = state.status?.summaries?.wifi;
+  if (!summary || summary.mode === 'off') {
+    state.wifi = null;
+    return;
+  }
+  try {
+    state.wifi = await api('GET', '/wifi');
+  } catch {
+    state.wifi = null;
+  }
+  renderAlerts();
+  renderStation();
 }
 
 // Coalesces bursts of events into one reload per kind.
 const pending = new Map();
 function reload(kind, fn) {
   if (pending.has(kind)) return;
-  pending.set(kind, setTimeout(() => { pending.delete(kind); fn().catch(() => undefined); }, 120));
+  pending.set(
+    kind,
+    setTimeout(() => {
+      pending.delete(kind);
+      fn().catch(() => undefined);
+    }, 120),
+  );
 }
 
 function connectEvents() {
   const live = $('live');
   const source = new EventSource(`${API}/events`);
-  source.onopen = () => { live.classList.add('on'); live.lastChild.textContent = 'live'; reload('status', loadStatus); };
-  source.onerror = () => { live.classList.remove('on'); live.lastChild.textContent = 'reconnecting'; };
+  source.onopen = () => {
+    live.classList.add('on');
+    live.lastChild.textContent = 'live';
+    reload('status', loadStatus);
+  };
+  source.onerror = () => {
+    live.classList.remove('on');
+    live.lastChild.textContent = 'reconnecting';
+  };
   source.onmessage = (m) => onEvent(JSON.parse(m.data));
   // Typed events (event: node.created, ...) do not reach onmessage: listen for each family.
   for (const type of EVENT_TYPES) source.addEventListener(type, (m) => onEvent(JSON.parse(m.data)));
 }
 // Every event of the station's event map (agent/event-map.ts); test/unit/agent/event-map.test.ts
 // checks this list against it. pairing.* reach this page only when it sends the token (it does not).
-const EVENT_TYPES = ['station.started', 'hardware.updated',
-  'node.created', 'node.updated', 'node.deleted', 'node.error', 'node.state', 'node.progress', 'node.subnet',
-  'mesh.created', 'mesh.joined', 'mesh.left', 'mesh.revoked', 'mesh.tunnels.reset', 'mesh.peers', 'mesh.member.joined', 'mesh.member.revoked', 'mesh.member.readmitted',
-  'network.applied', 'network.reset', 'wifi.mode', 'wifi.forgotten', 'discovery.announced',
-  'pairing.opened', 'pairing.closed', 'pairing.session', 'pairing.revoked'];
+const EVENT_TYPES = [
+  'station.started',
+  'hardware.updated',
+  'node.created',
+  'node.updated',
+  'node.deleted',
+  'node.error',
+  'node.state',
+  'node.progress',
+  'node.subnet',
+  'mesh.created',
+  'mesh.joined',
+  'mesh.left',
+  'mesh.revoked',
+  'mesh.tunnels.reset',
+  'mesh.peers',
+  'mesh.member.joined',
+  'mesh.member.revoked',
+  'mesh.member.readmitted',
+  'network.applied',
+  'network.reset',
+  'wifi.mode',
+  'wifi.forgotten',
+  'discovery.announced',
+  'pairing.opened',
+  'pairing.closed',
+  'pairing.session',
+  'pairing.revoked',
+];
 
 // Progress lines go on the node's card, not into the activity list (a template build sends hundreds).
 const BUILD_ENDS = new Set(['node.created', 'node.error', 'node.deleted']);
 function onEvent(e) {
   const d = e.data || {};
-  if (e.type === 'node.progress') { onProgress(d); return; }
+  if (e.type === 'node.progress') {
+    onProgress(d);
+    return;
+  }
   state.events.unshift(e);
   if (state.events.length > 100) state.events.pop();
   renderEvents();
@@ -391,14 +657,22 @@ function onEvent(e) {
     if (BUILD_ENDS.has(e.type) || (e.type === 'node.state' && d.state === 'running')) delete state.progress[d.name];
     if (state.nodes && e.type === 'node.state' && d.name && d.state) {
       const n = state.nodes.find((x) => x.name === d.name);
-      if (n) { n.state = d.state; renderNodes(); }
+      if (n) {
+        n.state = d.state;
+        renderNodes();
+      }
     }
     reload('nodes', loadNodes);
-  } else if (family === 'mesh') reload('mesh', loadMesh); // peers joined, revoked or readmitted; this station's own state
-  else if (e.type === 'network.applied') reload('stats', loadStats); // the traffic counters were re-read
+  } else if (family === 'mesh')
+    reload('mesh', loadMesh); // peers joined, revoked or readmitted; this station's own state
+  else if (e.type === 'network.applied')
+    reload('stats', loadStats); // the traffic counters were re-read
   else if (family === 'hardware') reload('hardware', loadHardware);
   else if (family === 'wifi') reload('wifi', () => loadStatus().then(loadWifi));
-  else if (family === 'pairing') { state.pairing = e.data; renderPairing(); }
+  else if (family === 'pairing') {
+    state.pairing = e.data;
+    renderPairing();
+  }
   reload('status', loadStatus);
 }
 
@@ -406,7 +680,7 @@ function onProgress(d) {
   if (!d.name) return;
   state.progress[d.name] = { message: d.message, at: Date.now() };
   // The node's record exists from the start of the build: a card not on screen yet comes with the list.
-  if (state.nodes && state.nodes.some((n) => n.name === d.name)) renderNodes();
+  if (state.nodes?.some((n) => n.name === d.name)) renderNodes();
   else reload('nodes', loadNodes);
 }
 
@@ -418,12 +692,19 @@ function setAuthed(yes) {
   btn.textContent = yes ? 'Sign out' : 'Sign in';
   btn.dataset.authed = String(yes);
   if (!yes) localStorage.removeItem(TOKEN_KEY);
-  renderNodes(); renderPairing();
+  renderNodes();
+  renderPairing();
 }
 
 async function checkToken() {
   if (!token()) return setAuthed(false);
-  try { await api('POST', '/session/check'); setAuthed(true); loadPairing(); } catch (e) { if (e.status === 401) setAuthed(false); }
+  try {
+    await api('POST', '/session/check');
+    setAuthed(true);
+    loadPairing();
+  } catch (e) {
+    if (e.status === 401) setAuthed(false);
+  }
 }
 
 async function signInWith(value) {
@@ -443,26 +724,47 @@ async function pair() {
     toast('Paired: this browser can now manage the station');
   } catch (e) {
     // Each press of the link button pairs one browser: a second one in the same window finds it closed.
-    err.textContent = e.code === 'PAIRING_CLOSED' ? 'No pairing window is open (each press of the link button pairs one browser). Press the link button on the station, then tap Pair.' : e.message;
-    if (!$('auth-dialog').open) { $('auth-dialog').showModal(); }
+    err.textContent =
+      e.code === 'PAIRING_CLOSED'
+        ? 'No pairing window is open (each press of the link button pairs one browser). Press the link button on the station, then tap Pair.'
+        : e.message;
+    if (!$('auth-dialog').open) {
+      $('auth-dialog').showModal();
+    }
   }
 }
 
 // ---------- actions ----------
 async function nodeAction(name, action) {
-  try { await api('POST', `/nodes/${encodeURIComponent(name)}/${action}`); toast(`${name}: ${action} done`); } catch (e) { toast(`${name}: ${e.message}`, true); }
+  try {
+    await api('POST', `/nodes/${encodeURIComponent(name)}/${action}`);
+    toast(`${name}: ${action} done`);
+  } catch (e) {
+    toast(`${name}: ${e.message}`, true);
+  }
   reload('nodes', loadNodes);
 }
 async function destroyNode(name) {
   if (!confirm(`Destroy node ${name}? Its volumes are kept.`)) return;
-  try { await api('DELETE', `/nodes/${encodeURIComponent(name)}`); toast(`${name} destroyed`); } catch (e) { toast(`${name}: ${e.message}`, true); }
+  try {
+    await api('DELETE', `/nodes/${encodeURIComponent(name)}`);
+    toast(`${name} destroyed`);
+  } catch (e) {
+    toast(`${name}: ${e.message}`, true);
+  }
   reload('nodes', loadNodes);
 }
 
 function wire() {
-  document.querySelectorAll('[data-close]').forEach((b) => b.addEventListener('click', () => b.closest('dialog').close()));
+  document.querySelectorAll('[data-close]').forEach((b) => {
+    b.addEventListener('click', () => b.closest('dialog').close());
+  });
   $('auth-btn').addEventListener('click', () => {
-    if (state.authed) { setAuthed(false); toast('Signed out'); return; }
+    if (state.authed) {
+      setAuthed(false);
+      toast('Signed out');
+      return;
+    }
     $('auth-error').textContent = '';
     $('auth-dialog').showModal();
   });
@@ -471,9 +773,19 @@ function wire() {
     ev.preventDefault();
     const value = $('token-input').value.trim();
     if (!value) return;
-    try { await signInWith(value); $('auth-dialog').close(); $('token-input').value = ''; toast('Signed in'); } catch (e) { $('auth-error').textContent = e.status === 401 ? 'That token is not valid.' : e.message; }
+    try {
+      await signInWith(value);
+      $('auth-dialog').close();
+      $('token-input').value = '';
+      toast('Signed in');
+    } catch (e) {
+      $('auth-error').textContent = e.status === 401 ? 'That token is not valid.' : e.message;
+    }
   });
-  $('new-node').addEventListener('click', () => { $('node-error').textContent = ''; $('node-dialog').showModal(); });
+  $('new-node').addEventListener('click', () => {
+    $('node-error').textContent = '';
+    $('node-dialog').showModal();
+  });
   $('node-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const f = new FormData(ev.target);
@@ -484,7 +796,14 @@ function wire() {
     if (run) spec.modules = [{ name: 'main', run }];
     const submit = ev.target.querySelector('[type=submit]');
     submit.disabled = true;
-    try { await api('POST', '/nodes', spec); $('node-dialog').close(); ev.target.reset(); toast(`${spec.name} created`); } catch (e) { $('node-error').textContent = e.message; }
+    try {
+      await api('POST', '/nodes', spec);
+      $('node-dialog').close();
+      ev.target.reset();
+      toast(`${spec.name} created`);
+    } catch (e) {
+      $('node-error').textContent = e.message;
+    }
     submit.disabled = false;
     reload('nodes', loadNodes);
   });
@@ -494,16 +813,29 @@ function wire() {
     $('invite-dialog').showModal();
     try {
       const inv = await api('POST', '/mesh/invites', {});
-      $('invite-code').value = typeof inv === 'string' ? inv : pick(inv && inv.code, inv && inv.invite, inv && inv.token, JSON.stringify(inv));
-    } catch (e) { $('invite-code').value = ''; $('invite-error').textContent = e.message; }
+      $('invite-code').value = typeof inv === 'string' ? inv : pick(inv?.code, inv?.invite, inv?.token, JSON.stringify(inv));
+    } catch (e) {
+      $('invite-code').value = '';
+      $('invite-error').textContent = e.message;
+    }
   });
-  $('invite-copy').addEventListener('click', () => { $('invite-code').select(); navigator.clipboard && navigator.clipboard.writeText($('invite-code').value).catch(() => undefined); });
+  $('invite-copy').addEventListener('click', () => {
+    $('invite-code').select();
+    navigator.clipboard?.writeText($('invite-code').value).catch(() => undefined);
+  });
   // Relative times and the pairing countdown tick locally; the data itself only changes on events.
-  setInterval(() => { renderHeader(); renderPairing(); renderEvents(); if (Object.keys(state.progress).length) renderNodes(); }, 1000);
+  setInterval(() => {
+    renderHeader();
+    renderPairing();
+    renderEvents();
+    if (Object.keys(state.progress).length) renderNodes();
+  }, 1000);
   // Pairing events go to token holders only, and EventSource sends no token: a signed-in page asks
   // for the window's state instead, while on screen (a press of the link button shows within 3 s).
   // A page that is not signed in never asks: it would only be refused.
-  setInterval(() => { if (!document.hidden && state.authed) loadPairing(); }, 3000);
+  setInterval(() => {
+    if (!document.hidden && state.authed) loadPairing();
+  }, 3000);
 }
 
 wire();

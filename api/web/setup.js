@@ -8,16 +8,24 @@ const $ = (id) => document.getElementById(id);
 let chosen = null;
 
 async function call(method, path, body) {
-  const res = await fetch(`/api/v1${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`/api/v1${path}`, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const data = await res.json().catch(() => null);
-  if (!res.ok) throw new Error((data?.error?.message) || `HTTP ${res.status}`);
+  if (!res.ok) throw new Error(data?.error?.message || `HTTP ${res.status}`);
   return data;
 }
 
 /** True when this browser reaches the station over the open setup hotspot; otherwise explains why not. */
 async function overHotspot() {
   let wifi = null;
-  try { wifi = await call('GET', '/wifi'); } catch { /* said below */ }
+  try {
+    wifi = await call('GET', '/wifi');
+  } catch {
+    /* said below */
+  }
   if (wifi?.viaHotspot) {
     $('elsewhere').hidden = true;
     $('picker').hidden = false;
@@ -26,9 +34,12 @@ async function overHotspot() {
   $('picker').hidden = true;
   $('elsewhere').hidden = false;
   $('sub').textContent = 'Only over the setup hotspot';
-  $('elsewhere-how').textContent = !wifi ? 'The station did not answer: try again in a moment.'
-    : wifi.mode === 'hotspot' ? `Join the Wi-Fi “${wifi.hotspotSsid}” (its passphrase is shown on the station's screen), then open this page again.`
-      : `The setup hotspot is closed${wifi.mode === 'client' && wifi.connection ? `: the station is on ${wifi.connection}` : ''}. To change its network from here, sign in on the status page.`;
+  $('elsewhere-how').textContent = !wifi
+    ? 'The station did not answer: try again in a moment.'
+    : wifi.mode === 'hotspot'
+      ? `Join the Wi-Fi “${wifi.hotspotSsid}” (its passphrase is shown on the station's screen), then open this page again.`
+      : `The setup hotspot is closed${wifi.mode === 'client' && wifi.connection ? `: the station is on ${wifi.connection}` : ''}. To change its network ` +
+        `from here, sign in on the status page.`;
   return false;
 }
 
@@ -46,22 +57,27 @@ async function load(rescan) {
   const box = $('networks');
   try {
     const { networks } = await call('GET', `/wifi/networks${rescan ? '?rescan=yes' : ''}`);
-    box.replaceChildren(...networks.map((n) => {
-      const li = document.createElement('li');
-      li.className = 'network';
-      const left = document.createElement('span');
-      const name = document.createElement('b');
-      name.textContent = n.ssid;
-      const sub = document.createElement('small');
-      sub.textContent = `${n.security ? `secured (${n.security})` : 'open'}${n.channel ? ` · channel ${n.channel}` : ''}`;
-      left.append(name, sub);
-      li.append(left, bars(n.signal));
-      li.tabIndex = 0;
-      li.addEventListener('click', () => pick(n));
-      li.addEventListener('keydown', (e) => { if (e.key === 'Enter') pick(n); });
-      return li;
-    }));
-    if (!networks.length) box.replaceChildren(Object.assign(document.createElement('li'), { className: 'muted', textContent: 'No networks found. Scan again.' }));
+    box.replaceChildren(
+      ...networks.map((n) => {
+        const li = document.createElement('li');
+        li.className = 'network';
+        const left = document.createElement('span');
+        const name = document.createElement('b');
+        name.textContent = n.ssid;
+        const sub = document.createElement('small');
+        sub.textContent = `${n.security ? `secured (${n.security})` : 'open'}${n.channel ? ` · channel ${n.channel}` : ''}`;
+        left.append(name, sub);
+        li.append(left, bars(n.signal));
+        li.tabIndex = 0;
+        li.addEventListener('click', () => pick(n));
+        li.addEventListener('keydown', (e) => {
+          if (e.key === 'Enter') pick(n);
+        });
+        return li;
+      }),
+    );
+    if (!networks.length)
+      box.replaceChildren(Object.assign(document.createElement('li'), { className: 'muted', textContent: 'No networks found. Scan again.' }));
   } catch (e) {
     box.replaceChildren(Object.assign(document.createElement('li'), { className: 'error', textContent: e.message }));
   }
@@ -85,7 +101,9 @@ $('join-form').addEventListener('submit', async (ev) => {
     $('join-dialog').close();
     $('pw').value = '';
     $('result').textContent = `Connected to ${chosen.ssid}. The setup hotspot closes; find the station at its name .local on that network.`;
-  } catch (e) { $('join-error').textContent = e.message; }
+  } catch (e) {
+    $('join-error').textContent = e.message;
+  }
 });
 document.querySelectorAll('[data-close]').forEach((b) => {
   b.addEventListener('click', () => b.closest('dialog').close());

@@ -8,7 +8,12 @@ import { join } from 'node:path';
 
 export const DEFAULT_GPIO_SYSFS = '/sys/class/gpio';
 
-export interface GpioChip { name: string; label: string; base: number; ngpio: number }
+export interface GpioChip {
+  name: string;
+  label: string;
+  base: number;
+  ngpio: number;
+}
 
 /** Chips whose lines are the 40-pin header, best first. */
 export const HEADER_CHIP_LABELS = ['pinctrl-rp1', 'pinctrl-bcm2712', 'pinctrl-bcm2711', 'pinctrl-bcm2835'];
@@ -29,9 +34,13 @@ export async function readGpioChips(root: string = DEFAULT_GPIO_SYSFS): Promise<
     entries = await readdir(root);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return { available: false, reason: code === 'ENOENT'
-      ? `${root} does not exist: this kernel has no GPIO sysfs interface (GPIOLIB / GPIO_SYSFS not built in), so the LED and link button are off`
-      : `${root} cannot be read (${code}): the LED and link button are off` };
+    return {
+      available: false,
+      reason:
+        code === 'ENOENT'
+          ? `${root} does not exist: this kernel has no GPIO sysfs interface (GPIOLIB / GPIO_SYSFS not built in), so the LED and link button are off`
+          : `${root} cannot be read (${code}): the LED and link button are off`,
+    };
   }
   const chips: GpioChip[] = [];
   for (const name of entries.filter((e) => /^gpiochip\d+$/.test(e)).sort()) {
@@ -39,7 +48,9 @@ export async function readGpioChips(root: string = DEFAULT_GPIO_SYSFS): Promise<
       const read = (f: string) => readFile(join(root, name, f), 'utf8');
       const chip = parseChip(name, { base: await read('base'), label: await read('label'), ngpio: await read('ngpio') });
       if (chip) chips.push(chip);
-    } catch { /* a chip that vanished while listing: skip it */ }
+    } catch {
+      /* a chip that vanished while listing: skip it */
+    }
   }
   if (!chips.length) return { available: false, reason: `${root} lists no GPIO chips: the LED and link button are off` };
   return { available: true, chips };
@@ -60,7 +71,10 @@ export function resolveGpio(chips: GpioChip[], offset: number, label = ''): { gp
     if (!chip && chips.length === 1) chip = chips[0];
   }
   const labels = chips.map((c) => `${c.label}@${c.base}`).join(', ');
-  if (!chip) throw new Error(label ? `no GPIO chip labelled ${label} (found ${labels})` : `cannot tell which GPIO chip is the header (found ${labels}); set gpioChipLabel`);
+  if (!chip)
+    throw new Error(
+      label ? `no GPIO chip labelled ${label} (found ${labels})` : `cannot tell which GPIO chip is the header (found ${labels}); set gpioChipLabel`,
+    );
   if (!Number.isInteger(offset) || offset < 0 || offset >= chip.ngpio) throw new Error(`line ${offset} is outside ${chip.label} (${chip.ngpio} lines)`);
   return { gpio: chip.base + offset, chip };
 }

@@ -32,14 +32,20 @@ interface OnoffGpio {
   unwatchAll(): void;
   unexport(): void;
 }
-interface OnoffModule { Gpio: { new (gpio: number, direction: string, edge?: string, options?: Record<string, unknown>): OnoffGpio; accessible: boolean } }
+interface OnoffModule {
+  Gpio: { new (gpio: number, direction: string, edge?: string, options?: Record<string, unknown>): OnoffGpio; accessible: boolean };
+}
 
 /** Loads onoff (and with it the epoll native addon) on demand; nothing native loads at import. */
 export function loadOnoff(): OnoffModule {
   return createRequire(import.meta.url)('onoff') as OnoffModule;
 }
 
-const exists = (p: string) => access(p).then(() => true, () => false);
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 
 /** Lines under any sysfs-shaped root: export, direction and value are files. */
 export function fileGpioLines(root: string, pollMs = 20): GpioLines {
@@ -67,10 +73,13 @@ export function fileGpioLines(root: string, pollMs = 20): GpioLines {
         watch(onChange) {
           let last: Level | undefined;
           timer = setInterval(() => {
-            read().then((level) => {
-              if (last !== undefined && level !== last) onChange(level);
-              last = level;
-            }, () => undefined);
+            read().then(
+              (level) => {
+                if (last !== undefined && level !== last) onChange(level);
+                last = level;
+              },
+              () => undefined,
+            );
           }, pollMs);
           timer.unref();
         },
@@ -95,8 +104,14 @@ export function onoffGpioLines(): GpioLines {
       const line = new Gpio(gpio, 'in', 'both', { debounceTimeout: 20 });
       return {
         read: () => line.read(),
-        watch: (onChange) => line.watch((err, v) => { if (!err) onChange(v); }),
-        release: async () => { line.unwatchAll(); line.unexport(); },
+        watch: (onChange) =>
+          line.watch((err, v) => {
+            if (!err) onChange(v);
+          }),
+        release: async () => {
+          line.unwatchAll();
+          line.unexport();
+        },
       };
     },
   };

@@ -60,7 +60,11 @@ export function parseModuleList(text: string): Set<string> {
   for (const line of text.split('\n')) {
     const first = line.trim().split(/[\s:]/)[0];
     if (!first) continue;
-    const base = first.split('/').pop()!.replace(/\.ko(\.[a-z]+)?$/, '').replace(/-/g, '_');
+    const base = first
+      .split('/')
+      .pop()!
+      .replace(/\.ko(\.[a-z]+)?$/, '')
+      .replace(/-/g, '_');
     if (base) names.add(base);
   }
   return names;

@@ -1,14 +1,22 @@
 // Parses /proc/self/mounts and decides which cgroup layout the host uses, which decides how a
 // node's limits are written and whether nested containers need cgroup:rw:force.
-export interface MountEntry { source: string; target: string; type: string; options: string[] }
+export interface MountEntry {
+  source: string;
+  target: string;
+  type: string;
+  options: string[];
+}
 
 const unescapeOctal = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 
 export function parseMounts(text: string): MountEntry[] {
-  return text.split('\n').filter(Boolean).map((line) => {
-    const [source = '', target = '', type = '', options = ''] = line.split(' ');
-    return { source: unescapeOctal(source), target: unescapeOctal(target), type, options: options.split(',') };
-  });
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [source = '', target = '', type = '', options = ''] = line.split(' ');
+      return { source: unescapeOctal(source), target: unescapeOctal(target), type, options: options.split(',') };
+    });
 }
 
 export interface CgroupLayout {
@@ -19,7 +27,22 @@ export interface CgroupLayout {
   v2Mount: string | null;
 }
 
-const V1_CONTROLLERS = new Set(['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'net_cls', 'net_prio', 'perf_event', 'hugetlb', 'rdma', 'misc']);
+const V1_CONTROLLERS = new Set([
+  'cpu',
+  'cpuacct',
+  'cpuset',
+  'memory',
+  'devices',
+  'freezer',
+  'blkio',
+  'pids',
+  'net_cls',
+  'net_prio',
+  'perf_event',
+  'hugetlb',
+  'rdma',
+  'misc',
+]);
 
 export function cgroupLayout(mounts: MountEntry[]): CgroupLayout {
   const v1Controllers = [...new Set(mounts.filter((m) => m.type === 'cgroup').flatMap((m) => m.options.filter((o) => V1_CONTROLLERS.has(o))))].sort();

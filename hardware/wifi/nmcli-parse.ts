@@ -65,22 +65,42 @@ export function parseWifiList(stdout: string): WifiNetwork[] {
   return [...best.values()].sort((a, b) => Number(b.inUse) - Number(a.inUse) || b.signal - a.signal || a.ssid.localeCompare(b.ssid));
 }
 
-export interface SavedConnection { name: string; uuid: string; type: string; device: string | null; autoconnect: boolean; lastUsed: string | null }
+export interface SavedConnection {
+  name: string;
+  uuid: string;
+  type: string;
+  device: string | null;
+  autoconnect: boolean;
+  lastUsed: string | null;
+}
 
 /** `nmcli -t -f NAME,UUID,TYPE,DEVICE,AUTOCONNECT,TIMESTAMP connection show` */
 export function parseConnections(stdout: string): SavedConnection[] {
   return parseTerse(stdout, CONNECTION_FIELDS).map((r) => ({
-    name: r.NAME!, uuid: r.UUID!, type: r.TYPE!, device: r.DEVICE && r.DEVICE !== '--' ? r.DEVICE : null,
+    name: r.NAME!,
+    uuid: r.UUID!,
+    type: r.TYPE!,
+    device: r.DEVICE && r.DEVICE !== '--' ? r.DEVICE : null,
     autoconnect: r.AUTOCONNECT === 'yes',
     lastUsed: Number(r.TIMESTAMP) > 0 ? new Date(Number(r.TIMESTAMP) * 1000).toISOString() : null,
   }));
 }
 
-export interface NetDevice { device: string; type: string; state: string; connection: string | null }
+export interface NetDevice {
+  device: string;
+  type: string;
+  state: string;
+  connection: string | null;
+}
 
 /** `nmcli -t -f DEVICE,TYPE,STATE,CONNECTION device status` */
 export function parseDevices(stdout: string): NetDevice[] {
-  return parseTerse(stdout, DEVICE_FIELDS).map((r) => ({ device: r.DEVICE!, type: r.TYPE!, state: r.STATE!, connection: r.CONNECTION && r.CONNECTION !== '--' ? r.CONNECTION : null }));
+  return parseTerse(stdout, DEVICE_FIELDS).map((r) => ({
+    device: r.DEVICE!,
+    type: r.TYPE!,
+    state: r.STATE!,
+    connection: r.CONNECTION && r.CONNECTION !== '--' ? r.CONNECTION : null,
+  }));
 }
 
 /** `connection add`'s answer "Connection 'NAME' (UUID) successfully added." -> UUID (recorded: wifi-add-wpa-psk). */
@@ -92,10 +112,17 @@ export function parseAddedUuid(stdout: string): string {
 
 /** `nmcli -t -f IP4.ADDRESS device show IFACE`: `IP4.ADDRESS[1]:10.42.0.1/24` lines -> CIDRs (recorded: device-show-ip4). */
 export function parseIp4Addresses(stdout: string): string[] {
-  return parseTerse(stdout, ['FIELD', 'VALUE']).filter((r) => /^IP4\.ADDRESS\[\d+\]$/.test(r.FIELD!) && /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(r.VALUE!)).map((r) => r.VALUE!);
+  return parseTerse(stdout, ['FIELD', 'VALUE'])
+    .filter((r) => /^IP4\.ADDRESS\[\d+\]$/.test(r.FIELD!) && /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(r.VALUE!))
+    .map((r) => r.VALUE!);
 }
 
 /** The first line of nmcli's stderr, for messages such as "Error: NetworkManager is not running." */
 export function nmcliError(stderr: string): string {
-  return stderr.trim().split('\n')[0]?.replace(/^Error:\s*/, '') || 'nmcli failed';
+  return (
+    stderr
+      .trim()
+      .split('\n')[0]
+      ?.replace(/^Error:\s*/, '') || 'nmcli failed'
+  );
 }

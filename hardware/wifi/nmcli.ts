@@ -3,19 +3,43 @@
 // whole agent process, so the commands are issued here and parsed by pure functions (nmcli-parse.ts).
 // Passwords never go on nmcli's command line (readable by anyone in /proc/PID/cmdline): profiles are
 // made without them and brought up with a `passwd-file` (passwd-file.ts).
-import { parseWifiList, parseConnections, parseDevices, parseAddedUuid, parseIp4Addresses, nmcliError, WIFI_LIST_FIELDS, CONNECTION_FIELDS, DEVICE_FIELDS, type WifiNetwork, type SavedConnection, type NetDevice } from './nmcli-parse.ts';
+import {
+  parseWifiList,
+  parseConnections,
+  parseDevices,
+  parseAddedUuid,
+  parseIp4Addresses,
+  nmcliError,
+  WIFI_LIST_FIELDS,
+  CONNECTION_FIELDS,
+  DEVICE_FIELDS,
+  type WifiNetwork,
+  type SavedConnection,
+  type NetDevice,
+} from './nmcli-parse.ts';
 import { withPasswdFile } from './passwd-file.ts';
 
 /** The command runner this needs (the agent passes its exec.ts runner; hardware/ does not import agent/). */
-export type NmcliRunner = (argv: readonly string[], options?: { timeoutMs?: number; allowFailure?: boolean; secrets?: readonly string[] }) => Promise<{ exitCode: number; stdout: string; stderr: string }>;
+export type NmcliRunner = (
+  argv: readonly string[],
+  options?: { timeoutMs?: number; allowFailure?: boolean; secrets?: readonly string[] },
+) => Promise<{ exitCode: number; stdout: string; stderr: string }>;
 
 /** How a WPA network authenticates: WPA/WPA2 personal, or WPA3 personal (SAE). */
 export type KeyManagement = 'wpa-psk' | 'sae';
 
 const PSK = '802-11-wireless-security.psk';
 // WPA2 only (RSN with CCMP), as `nmcli device wifi hotspot` sets it up, minus the password on argv.
-const HOTSPOT_SECURITY = ['802-11-wireless-security.key-mgmt', 'wpa-psk', '802-11-wireless-security.proto', 'rsn',
-  '802-11-wireless-security.pairwise', 'ccmp', '802-11-wireless-security.group', 'ccmp'];
+const HOTSPOT_SECURITY = [
+  '802-11-wireless-security.key-mgmt',
+  'wpa-psk',
+  '802-11-wireless-security.proto',
+  'rsn',
+  '802-11-wireless-security.pairwise',
+  'ccmp',
+  '802-11-wireless-security.group',
+  'ccmp',
+];
 
 export const HOTSPOT_CONNECTION = 'station-setup-hotspot';
 
@@ -49,7 +73,9 @@ export class Nmcli {
   }
 
   async scan(iface: string, rescan: boolean): Promise<WifiNetwork[]> {
-    return parseWifiList(await this.nmcli(['-t', '-f', WIFI_LIST_FIELDS.join(','), 'device', 'wifi', 'list', 'ifname', iface, '--rescan', rescan ? 'yes' : 'no'], 40_000));
+    return parseWifiList(
+      await this.nmcli(['-t', '-f', WIFI_LIST_FIELDS.join(','), 'device', 'wifi', 'list', 'ifname', iface, '--rescan', rescan ? 'yes' : 'no'], 40_000),
+    );
   }
 
   /**
@@ -58,7 +84,9 @@ export class Nmcli {
    */
   async connect(iface: string, ssid: string, password?: string, keyManagement: KeyManagement = 'wpa-psk'): Promise<void> {
     const security = password ? ['802-11-wireless-security.key-mgmt', keyManagement] : [];
-    const uuid = parseAddedUuid(await this.nmcli(['connection', 'add', 'type', 'wifi', 'ifname', iface, 'con-name', ssid, 'autoconnect', 'yes', 'ssid', ssid, ...security]));
+    const uuid = parseAddedUuid(
+      await this.nmcli(['connection', 'add', 'type', 'wifi', 'ifname', iface, 'con-name', ssid, 'autoconnect', 'yes', 'ssid', ssid, ...security]),
+    );
     try {
       await this.upWithSecrets(['uuid', uuid], password ? { [PSK]: password } : {});
     } catch (error) {
@@ -90,8 +118,27 @@ export class Nmcli {
   /** A WPA2 access point in NetworkManager's shared mode (it runs DHCP and DNS for the clients). */
   async hotspot(iface: string, ssid: string, passphrase: string): Promise<void> {
     await this.nmcli(['connection', 'delete', 'id', HOTSPOT_CONNECTION]).catch(() => undefined);
-    await this.nmcli(['connection', 'add', 'type', 'wifi', 'ifname', iface, 'con-name', HOTSPOT_CONNECTION, 'autoconnect', 'no', 'ssid', ssid,
-      '802-11-wireless.mode', 'ap', 'ipv4.method', 'shared', 'ipv6.method', 'ignore', ...HOTSPOT_SECURITY]);
+    await this.nmcli([
+      'connection',
+      'add',
+      'type',
+      'wifi',
+      'ifname',
+      iface,
+      'con-name',
+      HOTSPOT_CONNECTION,
+      'autoconnect',
+      'no',
+      'ssid',
+      ssid,
+      '802-11-wireless.mode',
+      'ap',
+      'ipv4.method',
+      'shared',
+      'ipv6.method',
+      'ignore',
+      ...HOTSPOT_SECURITY,
+    ]);
     await this.upWithSecrets(['id', HOTSPOT_CONNECTION], { [PSK]: passphrase });
   }
 }

@@ -33,7 +33,13 @@ export async function withPasswdFile<T>(secrets: Record<string, string>, use: (f
   const dir = await mkdtemp(join(tmpdir(), 'station-nm-'));
   try {
     const file = join(dir, 'secrets');
-    await writeFile(file, Object.entries(secrets).map(([property, secret]) => passwdFileLine(property, secret)).join(''), { mode: 0o600, flag: 'wx' });
+    await writeFile(
+      file,
+      Object.entries(secrets)
+        .map(([property, secret]) => passwdFileLine(property, secret))
+        .join(''),
+      { mode: 0o600, flag: 'wx' },
+    );
     return await use(file);
   } finally {
     await rm(dir, { recursive: true, force: true });

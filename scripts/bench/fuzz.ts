@@ -23,10 +23,21 @@ const GROUPS = process.env.FUZZ_GROUPS ? process.env.FUZZ_GROUPS.split(',') : un
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 function perGroup(results: GroupResult[]): Record<string, unknown> {
-  return Object.fromEntries(results.map((r) => [r.group, {
-    routes: r.routes.length, requests: r.requests, sentWithShrinking: r.sent, seconds: Number((r.ms / 1000).toFixed(1)),
-    requestsPerSecond: Math.round(r.requests / (r.ms / 1000)), findings: r.findings.length, knownFailures: r.known, statuses: r.statuses,
-  }]));
+  return Object.fromEntries(
+    results.map((r) => [
+      r.group,
+      {
+        routes: r.routes.length,
+        requests: r.requests,
+        sentWithShrinking: r.sent,
+        seconds: Number((r.ms / 1000).toFixed(1)),
+        requestsPerSecond: Math.round(r.requests / (r.ms / 1000)),
+        findings: r.findings.length,
+        knownFailures: r.known,
+        statuses: r.statuses,
+      },
+    ]),
+  );
 }
 
 async function main(): Promise<void> {
@@ -48,7 +59,13 @@ async function main(): Promise<void> {
   const liveSkipped: string | undefined = LIVE ? await liveUnavailable() : 'FUZZ_LIVE=0';
   if (!liveSkipped) {
     // Generous: the live station answers slower (LXC, nft and Nebula commands run for real).
-    const live = await runLive({ requestsPerGroup: REQUESTS, seed: SEED, timeoutMs: Math.max(600_000, REQUESTS * 8 * 200), log, ...(GROUPS ? { groups: GROUPS } : {}) });
+    const live = await runLive({
+      requestsPerGroup: REQUESTS,
+      seed: SEED,
+      timeoutMs: Math.max(600_000, REQUESTS * 8 * 200),
+      log,
+      ...(GROUPS ? { groups: GROUPS } : {}),
+    });
     results.live = live.results;
     for (const r of live.results) log(`fuzz: live station, ${r.group}: ${r.requests} requests in ${(r.ms / 1000).toFixed(1)} s, ${r.findings.length} findings`);
   } else {
@@ -63,7 +80,9 @@ async function main(): Promise<void> {
     requestsPerGroup: REQUESTS,
     stations: Object.fromEntries(Object.entries(results).map(([station, rs]) => [station, perGroup(rs)])),
     liveSkipped: liveSkipped ?? null,
-    totalRequests: Object.values(results).flat().reduce((n, r) => n + r.requests, 0),
+    totalRequests: Object.values(results)
+      .flat()
+      .reduce((n, r) => n + r.requests, 0),
     totalSeconds: Math.round((Date.now() - started) / 1000),
     findings: all,
     knownFailures: KNOWN_FAILURES.map((k) => ({ id: k.id, seen: known[k.id] ?? 0, area: k.area })),
@@ -74,12 +93,20 @@ async function main(): Promise<void> {
     log(`fuzz: ${all.length} finding(s) that are not known failures (listed under "findings"; replay with FUZZ_SEED=${SEED})`);
     process.exitCode = 1;
   } else if (Object.values(known).some((n) => n > 0)) {
-    log(`fuzz: no new finding; known failures still seen: ${Object.entries(known).filter(([, n]) => n).map(([id, n]) => `${id} (${n})`).join(', ')}`);
+    log(
+      `fuzz: no new finding; known failures still seen: ${Object.entries(known)
+        .filter(([, n]) => n)
+        .map(([id, n]) => `${id} (${n})`)
+        .join(', ')}`,
+    );
   }
 }
 
-main().then(() => cleanupAll(), async (error: Error) => {
-  await cleanupAll();
-  log(`fuzz: failed: ${error.stack ?? error.message}`);
-  process.exit(1);
-});
+main().then(
+  () => cleanupAll(),
+  async (error: Error) => {
+    await cleanupAll();
+    log(`fuzz: failed: ${error.stack ?? error.message}`);
+    process.exit(1);
+  },
+);

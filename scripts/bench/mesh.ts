@@ -23,17 +23,24 @@ async function allPairs(stations: StationRecord[], addr: Map<string, string>, ti
   const start = performance.now();
   let pending = stations.flatMap((a) => stations.filter((b) => b !== a).map((b) => [a, b] as const));
   while (pending.length) {
-    const answered = new Map(await Promise.all(stations.map(async (a) => {
-      const targets = pending.filter(([from]) => from === a).map(([, b]) => addr.get(b.name)!);
-      return [a.name, targets.length ? await meshPingMany(a, targets, 1) : new Set<string>()] as const;
-    })));
+    const answered = new Map(
+      await Promise.all(
+        stations.map(async (a) => {
+          const targets = pending.filter(([from]) => from === a).map(([, b]) => addr.get(b.name)!);
+          return [a.name, targets.length ? await meshPingMany(a, targets, 1) : new Set<string>()] as const;
+        }),
+      ),
+    );
     pending = pending.filter(([a, b]) => !answered.get(a.name)!.has(addr.get(b.name)!));
-    if (performance.now() - start > timeoutMs) throw new Error(`${pending.length} pairs still unreachable after ${timeoutMs} ms: ${pending.map(([a, b]) => `${a.name}->${b.name}`).join(' ')}`);
+    if (performance.now() - start > timeoutMs)
+      throw new Error(`${pending.length} pairs still unreachable after ${timeoutMs} ms: ${pending.map(([a, b]) => `${a.name}->${b.name}`).join(' ')}`);
   }
   return performance.now() - start;
 }
 
-async function round(n: number): Promise<{ joinToAllPairsMs: number; joinCallMs: number; baselineRoundMs: number; agentRssKb: number[]; nebulaRssKb: number[] }> {
+async function round(
+  n: number,
+): Promise<{ joinToAllPairsMs: number; joinCallMs: number; baselineRoundMs: number; agentRssKb: number[]; nebulaRssKb: number[] }> {
   const prefix = `stbm${randomBytes(2).toString('hex')}`;
   current = prefix;
   try {
@@ -42,12 +49,14 @@ async function round(n: number): Promise<{ joinToAllPairsMs: number; joinCallMs:
     const addr = new Map<string, string>([[first!.name, await createMesh(tb, first!.name, 'bench')]]);
     const codes = await Promise.all(rest.map(() => invite(tb, first!.name)));
     const start = performance.now();
-    const joined = await Promise.all(rest.map(async (st, i) => {
-      const r = await stationApi<{ address: string }>(st, 'POST', '/mesh/join', { code: codes[i] });
-      if (r.status !== 200) throw new Error(`join ${st.name}: ${JSON.stringify(r.body)}`);
-      addr.set(st.name, r.body.address);
-      return performance.now() - start;
-    }));
+    const joined = await Promise.all(
+      rest.map(async (st, i) => {
+        const r = await stationApi<{ address: string }>(st, 'POST', '/mesh/join', { code: codes[i] });
+        if (r.status !== 200) throw new Error(`join ${st.name}: ${JSON.stringify(r.body)}`);
+        addr.set(st.name, r.body.address);
+        return performance.now() - start;
+      }),
+    );
     await allPairs(tb.stations, addr, 60_000);
     const joinToAllPairsMs = performance.now() - start;
     const baselineRoundMs = await allPairs(tb.stations, addr, 10_000);
@@ -74,7 +83,10 @@ for (const n of SIZES) {
   const rounds = [];
   for (let r = 0; r < ROUNDS; r++) {
     const res = await round(n);
-    process.stderr.write(`N=${n} round ${r + 1}: join -> all pairs ${res.joinToAllPairsMs.toFixed(0)} ms (join calls ${res.joinCallMs.toFixed(0)} ms, baseline ping round ${res.baselineRoundMs.toFixed(0)} ms)\n`);
+    process.stderr.write(
+      `N=${n} round ${r + 1}: join -> all pairs ${res.joinToAllPairsMs.toFixed(0)} ms (join calls ${res.joinCallMs.toFixed(0)} ms, baseline ping round ` +
+        `${res.baselineRoundMs.toFixed(0)} ms)\n`,
+    );
     rounds.push(res);
   }
   const convergence = summarise(rounds.map((r) => r.joinToAllPairsMs));
@@ -82,12 +94,17 @@ for (const n of SIZES) {
   const agentMb = median(rounds.flatMap((r) => r.agentRssKb)) / 1024;
   const nebulaMb = median(rounds.flatMap((r) => r.nebulaRssKb)) / 1024;
   results[`n${n}`] = {
-    stations: n, pairs: n * (n - 1),
+    stations: n,
+    pairs: n * (n - 1),
     joinToAllPairsMs: convergence,
     joinCallMs: summarise(rounds.map((r) => r.joinCallMs)),
     baselineAllPairsRoundMs: baseline,
     ratioToBaseline: Number((convergence.median / baseline.median).toFixed(2)),
-    memoryPerStationMb: { agentRss: Number(agentMb.toFixed(1)), nebulaRss: Number(nebulaMb.toFixed(1)), total: Number((agentMb + nebulaMb).toFixed(1)) },
+    memoryPerStationMb: {
+      agentRss: Number(agentMb.toFixed(1)),
+      nebulaRss: Number(nebulaMb.toFixed(1)),
+      total: Number((agentMb + nebulaMb).toFixed(1)),
+    },
     ...(n === 10 ? { goalMs: GOAL_MS, meetsGoal: convergence.median <= GOAL_MS } : {}),
   };
 }

@@ -22,7 +22,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 30);
 const NODES = 100;
-const S = `${PREFIX}s`, R = `${PREFIX}r`, A = `${PREFIX}a`, B = `${PREFIX}b`;
+const S = `${PREFIX}s`,
+  R = `${PREFIX}r`,
+  A = `${PREFIX}a`,
+  B = `${PREFIX}b`;
 const SUBNET = '198.19.30.0/24';
 const addr = (i: number): string => `198.19.30.${10 + i}`;
 const children: ChildProcess[] = [];
@@ -42,8 +45,17 @@ function policyOf(i: number, variant = 0): NodeNetworkInput['policy'] {
   const next = `n${(i + 1) % NODES}`;
   const prev = `n${(i + NODES - 1) % NODES}`;
   return {
-    egress: [{ to: `node:${next}`, ports: [5432] }, { to: 'internet', ports: [443, 8443 + variant] }, { to: 'lan', ports: [80] }, { to: '198.18.0.0/16', ports: [53], proto: 'udp' }],
-    ingress: [{ from: `node:${prev}`, ports: [5432] }, { from: 'lan', ports: [80, 443] }, { from: 'mesh', ports: [22] }],
+    egress: [
+      { to: `node:${next}`, ports: [5432] },
+      { to: 'internet', ports: [443, 8443 + variant] },
+      { to: 'lan', ports: [80] },
+      { to: '198.18.0.0/16', ports: [53], proto: 'udp' },
+    ],
+    ingress: [
+      { from: `node:${prev}`, ports: [5432] },
+      { from: 'lan', ports: [80, 443] },
+      { from: 'mesh', ports: [22] },
+    ],
     expose: i % 4 === 0 ? [{ port: 10000 + i, to: 80, on: 'lan' }] : [],
   };
 }
@@ -52,13 +64,21 @@ function nodes(variants: Map<number, number> = new Map()): NodeNetworkInput[] {
   const list: NodeNetworkInput[] = [];
   for (let i = 0; i < NODES; i++) list.push({ name: `n${i}`, address: addr(i), policy: policyOf(i, variants.get(i) ?? 0), port: `${PREFIX}v${i}` });
   // the two traffic nodes: n0 may send to n1 and to the LAN on the iperf port
-  list[0]!.policy = { egress: [{ to: 'node:n1', ports: [5201] }, { to: 'lan', ports: [5201] }] };
+  list[0]!.policy = {
+    egress: [
+      { to: 'node:n1', ports: [5201] },
+      { to: 'lan', ports: [5201] },
+    ],
+  };
   list[1]!.policy = { ingress: [{ from: 'node:n0', ports: [5201] }] };
   return list;
 }
 
 async function setup(): Promise<void> {
-  for (const ns of [S, R, A, B]) { await exec(['ip', 'netns', 'add', ns]); await inNs(ns, 'ip', 'link', 'set', 'lo', 'up'); }
+  for (const ns of [S, R, A, B]) {
+    await exec(['ip', 'netns', 'add', ns]);
+    await inNs(ns, 'ip', 'link', 'set', 'lo', 'up');
+  }
   await exec(['ip', 'link', 'add', `${PREFIX}l`, 'netns', S, 'type', 'veth', 'peer', 'name', `${PREFIX}lr`, 'netns', R]);
   await inNs(S, 'ip', 'addr', 'add', '198.18.60.2/24', 'dev', `${PREFIX}l`);
   await inNs(R, 'ip', 'addr', 'add', '198.18.60.1/24', 'dev', `${PREFIX}lr`);
@@ -70,7 +90,10 @@ async function setup(): Promise<void> {
   await inNs(S, 'ip', 'link', 'add', `${PREFIX}br`, 'type', 'bridge');
   await inNs(S, 'ip', 'addr', 'add', '198.19.30.1/24', 'dev', `${PREFIX}br`);
   await inNs(S, 'ip', 'link', 'set', `${PREFIX}br`, 'up');
-  for (const [ns, i] of [[A, 0], [B, 1]] as const) {
+  for (const [ns, i] of [
+    [A, 0],
+    [B, 1],
+  ] as const) {
     await exec(['ip', 'link', 'add', `${PREFIX}v${i}`, 'netns', S, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
     await inNs(S, 'ip', 'link', 'set', `${PREFIX}v${i}`, 'master', `${PREFIX}br`, 'up');
     await inNs(ns, 'ip', 'addr', 'add', `${addr(i)}/24`, 'dev', 'eth0');
@@ -83,7 +106,12 @@ async function teardown(): Promise<void> {
   for (const c of children) c.kill('SIGKILL');
   for (const ns of [S, R, A, B]) {
     const pids = (await exec(['ip', 'netns', 'pids', ns], { allowFailure: true })).stdout.split(/\s+/).filter(Boolean);
-    for (const pid of pids) try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+    for (const pid of pids)
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     await exec(['ip', 'netns', 'del', ns], { allowFailure: true });
   }
 }
@@ -97,8 +125,21 @@ async function main(): Promise<void> {
   const stateDir = await mkdtemp(join(tmpdir(), `${PREFIX}-bench-`));
   try {
     await setup();
-    const config = { stateDir, bridge: `${PREFIX}br`, nodeSubnet: SUBNET, name: 'bench', domain: 'mesh.internal', httpPort: 8088 } as Config;
-    const net = new NetworkSubsystem({ config, run: (argv, o) => exec(argv, { ...o, netns: S }), netns: S, events: new EventBus(), log: pino({ level: 'warn' }) });
+    const config = {
+      stateDir,
+      bridge: `${PREFIX}br`,
+      nodeSubnet: SUBNET,
+      name: 'bench',
+      domain: 'mesh.internal',
+      httpPort: 8088,
+    } as Config;
+    const net = new NetworkSubsystem({
+      config,
+      run: (argv, o) => exec(argv, { ...o, netns: S }),
+      netns: S,
+      events: new EventBus(),
+      log: pino({ level: 'warn' }),
+    });
     await net.start();
     await net.apply(nodes());
 
@@ -127,11 +168,19 @@ async function main(): Promise<void> {
     const rules = text.split('\n').filter((l) => l.startsWith('\t\t') && !l.includes('type ') && !l.trim().startsWith('#')).length;
 
     // 2. throughput with the table vs without any table, alternating
-    const server = (ns: string) => { const c = spawn('ip', ['netns', 'exec', ns, 'iperf3', '-s'], { stdio: 'ignore' }); children.push(c); };
+    const server = (ns: string) => {
+      const c = spawn('ip', ['netns', 'exec', ns, 'iperf3', '-s'], { stdio: 'ignore' });
+      children.push(c);
+    };
     server(B);
     server(R);
     await new Promise((r) => setTimeout(r, 500));
-    const runs = { bridgedFiltered: [] as number[], bridgedBare: [] as number[], routedFiltered: [] as number[], routedBare: [] as number[] };
+    const runs = {
+      bridgedFiltered: [] as number[],
+      bridgedBare: [] as number[],
+      routedFiltered: [] as number[],
+      routedBare: [] as number[],
+    };
     for (let round = 0; round < ROUNDS; round++) {
       await net.apply(nodes(new Map([[3, round + 100]])));
       runs.bridgedFiltered.push(await iperf(A, addr(1)));
@@ -151,10 +200,19 @@ async function main(): Promise<void> {
       compileOnlyMs: summarise(compileMs),
       nftLoadOnlyMs: summarise(nftMs),
       throughputGbit: {
-        bridgedNodeToNode: { filtered: gbit(runs.bridgedFiltered), withoutTable: gbit(runs.bridgedBare), ratio: Number((median(runs.bridgedFiltered) / median(runs.bridgedBare)).toFixed(3)) },
-        routedNodeToLan: { filtered: gbit(runs.routedFiltered), withoutTable: gbit(runs.routedBare), ratio: Number((median(runs.routedFiltered) / median(runs.routedBare)).toFixed(3)) },
+        bridgedNodeToNode: {
+          filtered: gbit(runs.bridgedFiltered),
+          withoutTable: gbit(runs.bridgedBare),
+          ratio: Number((median(runs.bridgedFiltered) / median(runs.bridgedBare)).toFixed(3)),
+        },
+        routedNodeToLan: {
+          filtered: gbit(runs.routedFiltered),
+          withoutTable: gbit(runs.routedBare),
+          ratio: Number((median(runs.routedFiltered) / median(runs.routedBare)).toFixed(3)),
+        },
       },
-      rounds: ROUNDS, secondsPerRun: SECONDS,
+      rounds: ROUNDS,
+      secondsPerRun: SECONDS,
     };
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   } finally {

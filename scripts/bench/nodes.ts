@@ -44,8 +44,15 @@ async function setUp(): Promise<void> {
   agent = spawn(argv[0]!, argv.slice(1), {
     stdio: 'ignore',
     env: {
-      ...process.env, STATION_STATE_DIR: stateDir, STATION_HTTP_HOST: '127.0.0.1', STATION_HTTP_PORT: String(PORT), STATION_NAME: 'bench',
-      STATION_BRIDGE: BRIDGE, STATION_NODE_SUBNET: '198.18.60.0/24', STATION_TEMPLATE_CACHE: TEMPLATE_CACHE, STATION_LOG_LEVEL: 'warn',
+      ...process.env,
+      STATION_STATE_DIR: stateDir,
+      STATION_HTTP_HOST: '127.0.0.1',
+      STATION_HTTP_PORT: String(PORT),
+      STATION_NAME: 'bench',
+      STATION_BRIDGE: BRIDGE,
+      STATION_NODE_SUBNET: '198.18.60.0/24',
+      STATION_TEMPLATE_CACHE: TEMPLATE_CACHE,
+      STATION_LOG_LEVEL: 'warn',
       STATION_DISABLE: 'mesh,wifi,discovery,indicator',
     },
   });
@@ -73,16 +80,34 @@ async function tearDown(): Promise<void> {
     }
   }
   const pids = (await exec(['ip', 'netns', 'pids', NS], { allowFailure: true })).stdout.split(/\s+/).filter(Boolean);
-  for (const pid of pids) { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ } }
+  for (const pid of pids) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
   await exec(['ip', 'netns', 'del', NS], { allowFailure: true });
   for (const dir of [stateDir, rawPath]) if (dir) await rm(dir, { recursive: true, force: true });
 }
 
 /** One request from inside the namespace; `ms` is curl's own time_total (no process start-up in it). */
 async function curl(method: string, path: string, body?: unknown): Promise<{ status: number; ms: number; stdout: string }> {
-  const out = await exec(['curl', '-sS', '-X', method, '-H', `authorization: Bearer ${token}`,
-    ...(body === undefined ? [] : ['-H', 'content-type: application/json', '--data-binary', JSON.stringify(body)]), '-w', '\n%{http_code} %{time_total}', `${BASE}${path}`],
-  { netns: NS, timeoutMs: 600_000 });
+  const out = await exec(
+    [
+      'curl',
+      '-sS',
+      '-X',
+      method,
+      '-H',
+      `authorization: Bearer ${token}`,
+      ...(body === undefined ? [] : ['-H', 'content-type: application/json', '--data-binary', JSON.stringify(body)]),
+      '-w',
+      '\n%{http_code} %{time_total}',
+      `${BASE}${path}`,
+    ],
+    { netns: NS, timeoutMs: 600_000 },
+  );
   const lines = out.stdout.trimEnd().split('\n');
   const [status, seconds] = lines.pop()!.split(' ');
   const stdout = lines.join('\n');
@@ -94,7 +119,9 @@ async function curl(method: string, path: string, body?: unknown): Promise<{ sta
 async function rawCreateStart(name: string): Promise<number> {
   const config = join(rawPath, 'net.conf');
   await writeFile(config, `lxc.net.0.type = veth\nlxc.net.0.link = ${BRIDGE}\nlxc.net.0.flags = up\n`);
-  const script = `s=$(date +%s%N); lxc-create -P ${rawPath} -n ${name} -f ${config} -t busybox >/dev/null && lxc-start -P ${rawPath} -n ${name} -d && lxc-wait -P ${rawPath} -n ${name} -s RUNNING -t 30 && e=$(date +%s%N) && echo $(( (e - s) / 1000 ))`;
+  const script =
+    `s=$(date +%s%N); lxc-create -P ${rawPath} -n ${name} -f ${config} -t busybox >/dev/null && lxc-start -P ${rawPath} -n ${name} -d && ` +
+    `lxc-wait -P ${rawPath} -n ${name} -s RUNNING -t 30 && e=$(date +%s%N) && echo $(( (e - s) / 1000 ))`;
   const out = await run(['sh', '-c', script], { timeoutMs: 120_000 });
   return Number(out.stdout.trim()) / 1000;
 }
@@ -148,23 +175,52 @@ async function main(): Promise<void> {
   // one curl process, many requests on one connection: each line is one request's time_total
   const urls = Array.from({ length: LIST_REQUESTS }, () => ['-o', '/dev/null', `${BASE}/nodes`]).flat();
   const out = await exec(['curl', '-s', '-w', '%{http_code} %{time_total}\n', ...urls], { netns: NS, timeoutMs: 120_000 });
-  const samples = out.stdout.trim().split('\n').map((l) => l.split(' '));
+  const samples = out.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' '));
   if (samples.some(([code]) => code !== '200')) throw new Error('a list request failed');
   const listMs = samples.map(([, s]) => Number(s) * 1000);
-  log(`list: slowest ${[...listMs].sort((a, b) => b - a).slice(0, 5).map((v) => v.toFixed(1)).join(', ')} ms`);
+  log(
+    `list: slowest ${[...listMs]
+      .sort((a, b) => b - a)
+      .slice(0, 5)
+      .map((v) => v.toFixed(1))
+      .join(', ')} ms`,
+  );
   const listed = JSON.parse((await curl('GET', '/nodes')).stdout) as { nodes: unknown[] };
 
   const ratio = median(agentMs) / median(rawMs);
   const summary = {
-    busybox: { agentMs: summarise(agentMs), rawLxcMs: summarise(rawMs), ratio: Number(ratio.toFixed(2)), goal: '<= 1.3', met: ratio <= 1.3 },
-    debianFromCache: { toRunningMs: summarise(debianMs), toSystemdUpMs: summarise(debianBootMs), goal: '<= 3000 ms to running', met: median(debianMs) <= 3000 },
-    list: { nodes: listed.nodes.length, requests: listMs.length, p50Ms: Number(percentile(listMs, 50).toFixed(2)), p99Ms: Number(percentile(listMs, 99).toFixed(2)), goal: 'p99 <= 50 ms', met: percentile(listMs, 99) <= 50 },
+    busybox: {
+      agentMs: summarise(agentMs),
+      rawLxcMs: summarise(rawMs),
+      ratio: Number(ratio.toFixed(2)),
+      goal: '<= 1.3',
+      met: ratio <= 1.3,
+    },
+    debianFromCache: {
+      toRunningMs: summarise(debianMs),
+      toSystemdUpMs: summarise(debianBootMs),
+      goal: '<= 3000 ms to running',
+      met: median(debianMs) <= 3000,
+    },
+    list: {
+      nodes: listed.nodes.length,
+      requests: listMs.length,
+      p50Ms: Number(percentile(listMs, 50).toFixed(2)),
+      p99Ms: Number(percentile(listMs, 99).toFixed(2)),
+      goal: 'p99 <= 50 ms',
+      met: percentile(listMs, 99) <= 50,
+    },
   };
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 }
 
 let exitCode = 0;
-process.once('SIGINT', () => { void tearDown().finally(() => process.exit(130)); });
+process.once('SIGINT', () => {
+  void tearDown().finally(() => process.exit(130));
+});
 try {
   await main();
 } catch (error) {

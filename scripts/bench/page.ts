@@ -21,12 +21,28 @@ const NS = `stb${randomBytes(2).toString('hex')}pg`;
 const LOADS = Number(process.env.BENCH_LOADS ?? 7);
 const PORT = 18088;
 const URL_BASE = `http://127.0.0.1:${PORT}`;
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic', '--disable-dev-shm-usage'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-quic',
+  '--disable-dev-shm-usage',
+];
 
-interface Load { bytes: number; requests: number; fcpMs: number | null; dataMs: number | null }
+interface Load {
+  bytes: number;
+  requests: number;
+  fcpMs: number | null;
+  dataMs: number | null;
+}
 
 // Runs in the page (a function: the page's CSP forbids evaluating strings).
-declare const performance: { getEntriesByType(t: string): { name: string; transferSize?: number; startTime: number; initiatorType?: string }[] };
+declare const performance: {
+  getEntriesByType(t: string): { name: string; transferSize?: number; startTime: number; initiatorType?: string }[];
+};
 function measure(): Load {
   const nav = performance.getEntriesByType('navigation');
   const res = performance.getEntriesByType('resource').filter((r) => !r.name.endsWith('/api/v1/events'));
@@ -60,11 +76,22 @@ async function main(): Promise<void> {
   try {
     await exec(['ip', '-n', NS, 'link', 'set', 'lo', 'up']);
     agent = spawn('ip', ['netns', 'exec', NS, process.execPath, join(ROOT, 'agent/main.ts')], {
-      env: { ...process.env, STATION_STATE_DIR: stateDir, STATION_HTTP_HOST: '127.0.0.1', STATION_HTTP_PORT: String(PORT), STATION_NAME: 'bench', STATION_LOG_LEVEL: 'warn', STATION_DISABLE: 'nodes,network,mesh,fleet' },
+      env: {
+        ...process.env,
+        STATION_STATE_DIR: stateDir,
+        STATION_HTTP_HOST: '127.0.0.1',
+        STATION_HTTP_PORT: String(PORT),
+        STATION_NAME: 'bench',
+        STATION_LOG_LEVEL: 'warn',
+        STATION_DISABLE: 'nodes,network,mesh,fleet',
+      },
       stdio: 'ignore',
     });
     for (let i = 0; ; i++) {
-      const r = await exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', `${URL_BASE}/api/v1/ready`], { netns: NS, allowFailure: true });
+      const r = await exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', `${URL_BASE}/api/v1/ready`], {
+        netns: NS,
+        allowFailure: true,
+      });
       if (r.stdout === '200') break;
       if (i > 300) throw new Error('the agent never became ready');
       await new Promise((r2) => setTimeout(r2, 50));
@@ -97,7 +124,11 @@ async function main(): Promise<void> {
         firstContentfulPaintMs: summarise(num(page.map((l) => l.fcpMs))),
         dataRenderedMs: summarise(num(page.map((l) => l.dataMs))),
       },
-      baseline: { what: 'favicon.svg as a document, same server', bytesTransferred: summarise(baseline.map((l) => l.bytes)), firstContentfulPaintMs: summarise(num(baseline.map((l) => l.fcpMs))) },
+      baseline: {
+        what: 'favicon.svg as a document, same server',
+        bytesTransferred: summarise(baseline.map((l) => l.bytes)),
+        firstContentfulPaintMs: summarise(num(baseline.map((l) => l.fcpMs))),
+      },
       ratioFcpToBaseline: Number((median(num(page.map((l) => l.fcpMs))) / median(num(baseline.map((l) => l.fcpMs)))).toFixed(2)),
       staticAssets: { files, bytes: raw, gzipBytes: gz },
       budgetBytes: 150 * 1024,
@@ -106,9 +137,18 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   } finally {
     await browser?.close().catch(() => undefined);
-    if (agent?.pid) { agent.kill('SIGTERM'); await new Promise((r) => setTimeout(r, 500)); }
+    if (agent?.pid) {
+      agent.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 500));
+    }
     const pids = (await exec(['ip', 'netns', 'pids', NS], { allowFailure: true })).stdout.split(/\s+/).filter(Boolean);
-    for (const pid of pids) { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ } }
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     await exec(['ip', 'netns', 'del', NS], { allowFailure: true });
     await rm(stateDir, { recursive: true, force: true });
     await rm(bin, { recursive: true, force: true });

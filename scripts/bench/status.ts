@@ -49,7 +49,10 @@ const noteLoad = () => loadAverages.push(Number(loadavg()[0]!.toFixed(2)));
 
 async function load(url: string): Promise<{ rps: number; p99: number }> {
   noteLoad();
-  const out = await exec(['wrk', '-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', url], { netns: NS, timeoutMs: (SECONDS + 30) * 1000 });
+  const out = await exec(['wrk', '-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', url], {
+    netns: NS,
+    timeoutMs: (SECONDS + 30) * 1000,
+  });
   const report = parseWrk(out.stdout);
   if (report.errors) throw new Error(`${url}: ${report.errors} errors`);
   return { rps: report.requestsPerSecond, p99: report.p99Ms };
@@ -66,7 +69,13 @@ async function main(): Promise<void> {
   await exec(['ip', '-n', NS, 'link', 'set', 'lo', 'up']);
   const stateDir = await mkdtemp(join(tmpdir(), `${NS}-`));
   dirs.push(stateDir);
-  const agentEnv = { STATION_STATE_DIR: stateDir, STATION_HTTP_HOST: '127.0.0.1', STATION_HTTP_PORT: '8088', STATION_LOG_LEVEL: 'warn', STATION_NODE_SUBNET: '198.18.90.0/24' };
+  const agentEnv = {
+    STATION_STATE_DIR: stateDir,
+    STATION_HTTP_HOST: '127.0.0.1',
+    STATION_HTTP_PORT: '8088',
+    STATION_LOG_LEVEL: 'warn',
+    STATION_NODE_SUBNET: '198.18.90.0/24',
+  };
   const agent = startInNs([process.execPath, AGENT], agentEnv);
   startInNs([process.execPath, join(ROOT, 'scripts/bench/lib/hello-fastify.mjs')], { PORT: '8099' });
   // What Node itself costs on this machine: an empty process kept alive, same binary, flags and environment.
@@ -98,7 +107,11 @@ async function main(): Promise<void> {
   for (let i = 0; i < 5; i++) {
     const dir = await mkdtemp(join(tmpdir(), `${NS}-cold-`));
     dirs.push(dir);
-    const out = await exec([process.execPath, join(ROOT, 'scripts/bench/lib/cold-start.mjs'), AGENT, String(8200 + i), dir], { netns: NS, timeoutMs: 60_000, env: { STATION_NODE_SUBNET: '198.18.90.0/24' } });
+    const out = await exec([process.execPath, join(ROOT, 'scripts/bench/lib/cold-start.mjs'), AGENT, String(8200 + i), dir], {
+      netns: NS,
+      timeoutMs: 60_000,
+      env: { STATION_NODE_SUBNET: '198.18.90.0/24' },
+    });
     cold.push(JSON.parse(out.stdout));
   }
 
@@ -106,7 +119,9 @@ async function main(): Promise<void> {
   const baseRps = median(baseRuns.map((r) => r.rps));
   const result = {
     benchmark: 'status',
-    connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS,
+    connections: CONNECTIONS,
+    seconds: SECONDS,
+    rounds: ROUNDS,
     status: { rps: summarise(agentRuns.map((r) => r.rps)), p99Ms: summarise(agentRuns.map((r) => r.p99)) },
     bareFastify: { rps: summarise(baseRuns.map((r) => r.rps)), p99Ms: summarise(baseRuns.map((r) => r.p99)) },
     throughputRatio: Number((agentRps / baseRps).toFixed(3)),
@@ -115,7 +130,13 @@ async function main(): Promise<void> {
     idleRssMB: mb(idle.rssKb),
     // RSS = anonymous memory the process made (V8 heap, malloc, stacks) + file pages it touched (Node's
     // executable and libraries: clean, reclaimable, shared with any other Node process).
-    idleMemoryMB: { rss: mb(idle.rssKb), anon: mb(idle.anonKb), file: mb(idle.rssKb - idle.anonKb), private: mb(idle.privateKb), pss: mb(idle.pssKb) },
+    idleMemoryMB: {
+      rss: mb(idle.rssKb),
+      anon: mb(idle.anonKb),
+      file: mb(idle.rssKb - idle.anonKb),
+      private: mb(idle.privateKb),
+      pss: mb(idle.pssKb),
+    },
     idleAfterLoadMemoryMB: { rss: mb(idleAfter.rssKb), anon: mb(idleAfter.anonKb), file: mb(idleAfter.rssKb - idleAfter.anonKb) },
     bareNodeMemoryMB: { rss: mb(bare.rssKb), anon: mb(bare.anonKb), file: mb(bare.rssKb - bare.anonKb) },
     rssAfterLoadMB: mb(loaded.rssKb),
@@ -128,7 +149,13 @@ async function main(): Promise<void> {
 async function cleanup(): Promise<void> {
   for (const c of children) c.kill('SIGKILL');
   await exec(['ip', 'netns', 'pids', NS], { allowFailure: true }).then(async (out) => {
-    for (const pid of out.stdout.split(/\s+/).filter(Boolean)) { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ } }
+    for (const pid of out.stdout.split(/\s+/).filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
   });
   await exec(['ip', 'netns', 'del', NS], { allowFailure: true });
   for (const d of dirs) await rm(d, { recursive: true, force: true });

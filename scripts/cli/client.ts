@@ -11,7 +11,10 @@ export class CliError extends Error {
   }
 }
 
-export interface ClientOptions { url?: string; token?: string }
+export interface ClientOptions {
+  url?: string;
+  token?: string;
+}
 
 export class AgentClient {
   readonly baseUrl: string;
@@ -53,15 +56,24 @@ export class AgentClient {
     let response: Response;
     try {
       response = await fetch(`${this.baseUrl}/api/v1${path}`, {
-        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(options.timeoutMs ?? 120_000),
       });
     } catch (error) {
-      throw new CliError(`cannot reach the station agent at ${this.baseUrl} (${(error as Error).cause ? String((error as Error & { cause: Error }).cause.message) : (error as Error).message}); is it running?`);
+      throw new CliError(
+        `cannot reach the station agent at ${this.baseUrl} ` +
+          `(${(error as Error).cause ? String((error as Error & { cause: Error }).cause.message) : (error as Error).message}); is it running?`,
+      );
     }
     const text = await response.text();
     let data: unknown = text;
-    try { data = text ? JSON.parse(text) : undefined; } catch { /* not JSON (metrics) */ }
+    try {
+      data = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON (metrics) */
+    }
     if (!response.ok) {
       const err = (data as { error?: { code: string; message: string } })?.error;
       throw new CliError(err ? `${err.message} (${err.code})` : `HTTP ${response.status}: ${text.slice(0, 200)}`);
@@ -69,8 +81,16 @@ export class AgentClient {
     return data as T;
   }
 
-  get<T = unknown>(path: string): Promise<T> { return this.request<T>('GET', path); }
-  post<T = unknown>(path: string, body?: unknown, options?: { timeoutMs?: number }): Promise<T> { return this.request<T>('POST', path, body ?? {}, options); }
-  patch<T = unknown>(path: string, body: unknown): Promise<T> { return this.request<T>('PATCH', path, body); }
-  delete<T = unknown>(path: string): Promise<T> { return this.request<T>('DELETE', path); }
+  get<T = unknown>(path: string): Promise<T> {
+    return this.request<T>('GET', path);
+  }
+  post<T = unknown>(path: string, body?: unknown, options?: { timeoutMs?: number }): Promise<T> {
+    return this.request<T>('POST', path, body ?? {}, options);
+  }
+  patch<T = unknown>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PATCH', path, body);
+  }
+  delete<T = unknown>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path);
+  }
 }

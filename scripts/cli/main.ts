@@ -56,5 +56,7 @@ export async function runCli(argv: string[]): Promise<number> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  runCli(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+  runCli(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -4,7 +4,10 @@ import { getSdk, type BalenaSDK } from 'balena-sdk';
 import { parseStationTags } from '../../agent/fleet/tags.ts';
 import type { FleetDevice } from './rollout-plan.ts';
 
-export interface Release { id: number; commit: string }
+export interface Release {
+  id: number;
+  commit: string;
+}
 
 export async function connect(apiUrl: string, token: string): Promise<BalenaSDK> {
   // dataDirectory false: an in-memory session, nothing written to ~/.balena
@@ -28,25 +31,36 @@ export async function fleetDevices(sdk: BalenaSDK, fleet: string): Promise<Fleet
     const raw = d as unknown as Record<string, unknown>;
     const tags = parseStationTags((raw.device_tag as { tag_key: string; value: string }[] | undefined) ?? []);
     return {
-      id: d.id, uuid: d.uuid, name: d.device_name, online: d.is_online,
-      runningRelease: ref(raw.is_running__release), pinnedRelease: ref(raw.is_pinned_on__release),
-      health: tags.health, version: tags.version, nodesRunning: tags.nodesRunning, nodesTotal: tags.nodesTotal,
+      id: d.id,
+      uuid: d.uuid,
+      name: d.device_name,
+      online: d.is_online,
+      runningRelease: ref(raw.is_running__release),
+      pinnedRelease: ref(raw.is_pinned_on__release),
+      health: tags.health,
+      version: tags.version,
+      nodesRunning: tags.nodesRunning,
+      nodesTotal: tags.nodesTotal,
     };
   });
 }
 
 export async function findRelease(sdk: BalenaSDK, fleet: string, commit: string): Promise<Release> {
   const app = await sdk.models.application.get(fleet, { $select: ['id'] });
-  const releases = await sdk.pine.get({
+  const releases = (await sdk.pine.get({
     resource: 'release',
     options: { $select: ['id', 'commit'], $filter: { belongs_to__application: app.id, commit: { $startswith: commit } } },
-  }) as Release[];
-  if (releases.length !== 1) throw new Error(releases.length ? `${commit} matches ${releases.length} releases; give more of the commit` : `fleet ${fleet} has no release ${commit}`);
+  })) as Release[];
+  if (releases.length !== 1)
+    throw new Error(releases.length ? `${commit} matches ${releases.length} releases; give more of the commit` : `fleet ${fleet} has no release ${commit}`);
   return releases[0]!;
 }
 
 export async function releaseCommits(sdk: BalenaSDK, fleet: string): Promise<Map<number, string>> {
   const app = await sdk.models.application.get(fleet, { $select: ['id'] });
-  const releases = await sdk.pine.get({ resource: 'release', options: { $select: ['id', 'commit'], $filter: { belongs_to__application: app.id } } }) as Release[];
+  const releases = (await sdk.pine.get({
+    resource: 'release',
+    options: { $select: ['id', 'commit'], $filter: { belongs_to__application: app.id } },
+  })) as Release[];
   return new Map(releases.map((r) => [r.id, r.commit]));
 }

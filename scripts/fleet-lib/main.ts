@@ -94,15 +94,30 @@ async function bundle(dir: string): Promise<void> {
 async function main(args: string[]): Promise<number> {
   const [cmd, a, b] = args;
   switch (cmd) {
-    case 'list': if (!a) usage(); await list(a, args.includes('--json')); return 0;
-    case 'rollout': if (!a || !b) usage(); return rollout(a, b, Number(option(args, 'fraction', '0.25')), Number(option(args, 'timeout', '900')), Number(option(args, 'interval', '15')));
-    case 'rollback': if (!a) usage(); await rollback(a); return 0;
-    case 'bundle': if (!a) usage(); await bundle(a); return 0;
-    default: return usage();
+    case 'list':
+      if (!a) usage();
+      await list(a, args.includes('--json'));
+      return 0;
+    case 'rollout':
+      if (!a || !b) usage();
+      return rollout(a, b, Number(option(args, 'fraction', '0.25')), Number(option(args, 'timeout', '900')), Number(option(args, 'interval', '15')));
+    case 'rollback':
+      if (!a) usage();
+      await rollback(a);
+      return 0;
+    case 'bundle':
+      if (!a) usage();
+      await bundle(a);
+      return 0;
+    default:
+      return usage();
   }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (error: Error) => {
-  process.stderr.write(`fleet: ${error.message}\n`);
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    process.stderr.write(`fleet: ${error.message}\n`);
+    process.exit(1);
+  },
+);

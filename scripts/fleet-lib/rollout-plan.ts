@@ -37,9 +37,24 @@ export function judgeWave(canaries: FleetDevice[], releaseId: number): WaveVerdi
 export function formatTable(devices: FleetDevice[], releaseCommit: (id: number | null) => string): string {
   const rows = [['NAME', 'UUID', 'ONLINE', 'RELEASE', 'PINNED', 'HEALTH', 'VERSION', 'NODES']];
   for (const d of devices) {
-    rows.push([d.name, d.uuid.slice(0, 7), d.online ? 'yes' : 'no', releaseCommit(d.runningRelease), d.pinnedRelease ? releaseCommit(d.pinnedRelease) : '-',
-      d.health ?? '?', d.version ?? '?', d.nodesTotal === null ? '?' : `${d.nodesRunning}/${d.nodesTotal}`]);
+    rows.push([
+      d.name,
+      d.uuid.slice(0, 7),
+      d.online ? 'yes' : 'no',
+      releaseCommit(d.runningRelease),
+      d.pinnedRelease ? releaseCommit(d.pinnedRelease) : '-',
+      d.health ?? '?',
+      d.version ?? '?',
+      d.nodesTotal === null ? '?' : `${d.nodesRunning}/${d.nodesTotal}`,
+    ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -7,7 +7,12 @@ export const LAYER_RANK: Readonly<Record<string, number>> = { hardware: 0, agent
 /** The process root wires every layer together; nothing imports it. */
 export const LAYER_EXCEPTIONS = new Set(['agent/main.ts']);
 
-export interface LayerViolation { file: string; imports: string; from: string; to: string }
+export interface LayerViolation {
+  file: string;
+  imports: string;
+  from: string;
+  to: string;
+}
 
 const IMPORT = /(?:^|[\n;])\s*(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]|import\s*\(?\s*['"]([^'"]+)['"]/g;
 

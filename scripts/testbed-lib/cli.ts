@@ -20,7 +20,12 @@ async function main(argv: string[]): Promise<number> {
   const prefix = flag(args, 'prefix') ?? DEFAULT_PREFIX;
   switch (cmd) {
     case 'up': {
-      const tb = await up({ prefix, stations: Number(flag(args, 'stations') ?? 3), doubleNat: Number(flag(args, 'double-nat') ?? 0), publicStations: Number(flag(args, 'public') ?? 1) });
+      const tb = await up({
+        prefix,
+        stations: Number(flag(args, 'stations') ?? 3),
+        doubleNat: Number(flag(args, 'double-nat') ?? 0),
+        publicStations: Number(flag(args, 'public') ?? 1),
+      });
       const owner = flag(args, 'mesh');
       if (owner) await formMesh(tb, owner);
       process.stdout.write(`${JSON.stringify(await status(prefix), null, 2)}\n`);
@@ -35,12 +40,18 @@ async function main(argv: string[]): Promise<number> {
     case 'exec': {
       const tb = loadTestbed(prefix);
       const st = tb?.stations.find((s) => s.name === args[0]);
-      if (!st || dash < 0) { process.stderr.write(`${USAGE}\n`); return 2; }
+      if (!st || dash < 0) {
+        process.stderr.write(`${USAGE}\n`);
+        return 2;
+      }
       const command = rest.slice(dash + 1);
       const root = new URL('../../', import.meta.url).pathname;
       // The sources, not dist/: the testbed runs the agent from its sources too.
       if (command[0] === 'station') command.splice(0, 1, process.execPath, join(root, 'scripts/cli/main.ts'));
-      const r = spawnSync('ip', ['netns', 'exec', st.netns, ...command], { stdio: 'inherit', env: { ...process.env, STATION_STATE_DIR: st.stateDir, STATION_URL: st.api } });
+      const r = spawnSync('ip', ['netns', 'exec', st.netns, ...command], {
+        stdio: 'inherit',
+        env: { ...process.env, STATION_STATE_DIR: st.stateDir, STATION_URL: st.api },
+      });
       return r.status ?? 1;
     }
     default:
@@ -49,7 +60,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (error: unknown) => {
-  process.stderr.write(`testbed: ${(error as Error).message}\n`);
-  process.exitCode = 1;
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`testbed: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

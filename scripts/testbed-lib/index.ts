@@ -42,7 +42,7 @@ function save(tb: Testbed): void {
 
 export function loadTestbed(prefix = DEFAULT_PREFIX): Testbed | undefined {
   const file = joinPath(testbedDir(prefix), 'testbed.json');
-  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as Testbed : undefined;
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Testbed) : undefined;
 }
 
 export interface UpOptions extends Omit<PlanOptions, 'prefix'> {
@@ -54,7 +54,8 @@ export interface UpOptions extends Omit<PlanOptions, 'prefix'> {
 /** Builds the networks and starts every agent; on failure removes what it made. */
 export async function up(options: UpOptions): Promise<Testbed> {
   const prefix = options.prefix ?? DEFAULT_PREFIX;
-  if (loadTestbed(prefix) || (await listNetnsWithPrefix(prefix)).length) throw new Error(`a testbed with prefix ${prefix} exists; run "scripts/testbed down${prefix === DEFAULT_PREFIX ? '' : ` --prefix ${prefix}`}" first`);
+  if (loadTestbed(prefix) || (await listNetnsWithPrefix(prefix)).length)
+    throw new Error(`a testbed with prefix ${prefix} exists; run "scripts/testbed down${prefix === DEFAULT_PREFIX ? '' : ` --prefix ${prefix}`}" first`);
   const plan = planTestbed({ ...options, prefix });
   const dir = testbedDir(prefix);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -95,7 +96,13 @@ export async function restartStation(tb: Testbed, name: string, options: { crash
   if (i < 0) throw new Error(`no station ${name}`);
   const old = tb.stations[i]!;
   await stopAgent(old.pid, options.crash ? 'SIGKILL' : 'SIGTERM');
-  const plan = planTestbed({ prefix: tb.prefix, stations: tb.stations.length, doubleNat: tb.stations.filter((s) => s.doubleNat).length, publicStations: tb.stations.filter((s) => s.public).length, names: tb.stations.map((s) => s.name) });
+  const plan = planTestbed({
+    prefix: tb.prefix,
+    stations: tb.stations.length,
+    doubleNat: tb.stations.filter((s) => s.doubleNat).length,
+    publicStations: tb.stations.filter((s) => s.public).length,
+    names: tb.stations.map((s) => s.name),
+  });
   const fresh = spawnAgent(plan.stations[i]!, tb.dir, tb.env ?? {});
   tb.stations[i] = fresh;
   save(tb);
@@ -103,15 +110,35 @@ export async function restartStation(tb: Testbed, name: string, options: { crash
   return fresh;
 }
 
-export interface StationStatus { name: string; netns: string; api: string; meshAddress: string | null; public: boolean; doubleNat: boolean; pid: number; running: boolean }
+export interface StationStatus {
+  name: string;
+  netns: string;
+  api: string;
+  meshAddress: string | null;
+  public: boolean;
+  doubleNat: boolean;
+  pid: number;
+  running: boolean;
+}
 
 export async function status(prefix = DEFAULT_PREFIX): Promise<{ stations: StationStatus[] }> {
   const tb = loadTestbed(prefix);
   if (!tb) return { stations: [] };
-  const stations = await Promise.all(tb.stations.map(async (st) => {
-    const mesh = await stationApi<{ address: string | null }>(st, 'GET', '/mesh', undefined, 5).catch(() => undefined);
-    return { name: st.name, netns: st.netns, api: st.api, meshAddress: mesh?.body?.address ?? null, public: st.public, doubleNat: st.doubleNat, pid: st.pid, running: mesh !== undefined };
-  }));
+  const stations = await Promise.all(
+    tb.stations.map(async (st) => {
+      const mesh = await stationApi<{ address: string | null }>(st, 'GET', '/mesh', undefined, 5).catch(() => undefined);
+      return {
+        name: st.name,
+        netns: st.netns,
+        api: st.api,
+        meshAddress: mesh?.body?.address ?? null,
+        public: st.public,
+        doubleNat: st.doubleNat,
+        pid: st.pid,
+        running: mesh !== undefined,
+      };
+    }),
+  );
   return { stations };
 }
 

@@ -13,7 +13,10 @@ async function addNetns(name: string): Promise<void> {
 /** A veth pair between two namespaces, each end with an address (CIDR), up. */
 async function veth(aNs: string, aIf: string, aAddr: string | null, bNs: string, bIf: string, bAddr: string | null): Promise<void> {
   await ip(['link', 'add', aIf, 'netns', aNs, 'type', 'veth', 'peer', 'name', bIf, 'netns', bNs]);
-  for (const [ns, ifn, addr] of [[aNs, aIf, aAddr], [bNs, bIf, bAddr]] as const) {
+  for (const [ns, ifn, addr] of [
+    [aNs, aIf, aAddr],
+    [bNs, bIf, bAddr],
+  ] as const) {
     if (addr) await ip(['-n', ns, 'addr', 'add', addr, 'dev', ifn]);
     await ip(['-n', ns, 'link', 'set', ifn, 'up']);
   }
@@ -70,12 +73,19 @@ export async function buildHome(plan: TestbedPlan, s: StationPlan, created: stri
 export async function removeNetns(name: string): Promise<void> {
   const pids = (await exec(['ip', 'netns', 'pids', name], { allowFailure: true })).stdout.split(/\s+/).filter(Boolean);
   for (const pid of pids) {
-    try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
   await exec(['ip', 'netns', 'del', name], { allowFailure: true });
 }
 
 export async function listNetnsWithPrefix(prefix: string): Promise<string[]> {
   const out = (await exec(['ip', 'netns', 'list'], { allowFailure: true })).stdout;
-  return out.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`${prefix}-`));
+  return out
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n.startsWith(`${prefix}-`));
 }

@@ -22,12 +22,18 @@ export interface StationRecord {
 
 export function stationEnv(s: StationPlan, stateDir: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    STATION_STATE_DIR: stateDir, STATION_HTTP_HOST: '0.0.0.0', STATION_HTTP_PORT: String(API_PORT), STATION_NAME: s.name,
-    STATION_LOG_LEVEL: 'info', STATION_MDNS: 'off', STATION_MESH_LISTEN_PORT: String(NEBULA_PORT),
+    STATION_STATE_DIR: stateDir,
+    STATION_HTTP_HOST: '0.0.0.0',
+    STATION_HTTP_PORT: String(API_PORT),
+    STATION_NAME: s.name,
+    STATION_LOG_LEVEL: 'info',
+    STATION_MDNS: 'off',
+    STATION_MESH_LISTEN_PORT: String(NEBULA_PORT),
     // test address ranges only: nodes before joining, and the authority's pool of node subnets
     // (each CA is limited to its own node subnets, and owners who trust each other must not share
     // any: neighbouring stations, e.g. two owners' authorities, get different halves of the /18)
-    STATION_NODE_SUBNET: `198.19.${50 + s.index}.0/24`, STATION_MESH_NODE_POOL: `198.19.${s.index % 2 ? 192 : 224}.0/19`,
+    STATION_NODE_SUBNET: `198.19.${50 + s.index}.0/24`,
+    STATION_MESH_NODE_POOL: `198.19.${s.index % 2 ? 192 : 224}.0/19`,
     ...(s.public ? { STATION_MESH_PUBLIC_ENDPOINT: `${s.publicIp}:${NEBULA_PORT}` } : {}),
     ...extra,
   };
@@ -40,11 +46,23 @@ export function spawnAgent(s: StationPlan, dir: string, extraEnv: Record<string,
   const logFile = join(dir, s.name, 'agent.log');
   const fd = openSync(logFile, 'a');
   const child = spawn('ip', ['netns', 'exec', s.netns, process.execPath, '--max-semi-space-size=1', join(ROOT, 'agent/main.ts')], {
-    env: { ...process.env, ...stationEnv(s, stateDir, extraEnv) }, stdio: ['ignore', fd, fd], detached: true,
+    env: { ...process.env, ...stationEnv(s, stateDir, extraEnv) },
+    stdio: ['ignore', fd, fd],
+    detached: true,
   });
   child.unref();
   closeSync(fd);
-  return { name: s.name, netns: s.netns, api: s.api, publicIp: s.publicIp, public: s.public, doubleNat: s.carrier !== null, stateDir, logFile, pid: child.pid! };
+  return {
+    name: s.name,
+    netns: s.netns,
+    api: s.api,
+    publicIp: s.publicIp,
+    public: s.public,
+    doubleNat: s.carrier !== null,
+    stateDir,
+    logFile,
+    pid: child.pid!,
+  };
 }
 
 export const isAlive = (pid: number): boolean => {
@@ -62,13 +80,25 @@ export const isAlive = (pid: number): boolean => {
  */
 export async function stopAgent(pid: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (!isAlive(pid)) return;
-  try { process.kill(pid, signal); } catch { return; }
+  try {
+    process.kill(pid, signal);
+  } catch {
+    return;
+  }
   const deadline = Date.now() + 10_000;
   while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (isAlive(pid)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  if (isAlive(pid))
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
 }
 
-export interface ApiResult<T = unknown> { status: number; body: T }
+export interface ApiResult<T = unknown> {
+  status: number;
+  body: T;
+}
 
 /** An HTTP call to a station's API from inside its namespace (curl: Node cannot switch namespaces). */
 // biome-ignore lint/suspicious/noExplicitAny: callers (tests, the testbed CLI) read the answers as untyped JSON
@@ -79,7 +109,11 @@ export async function stationApi<T = any>(st: StationRecord, method: string, pat
     args.push('-H', 'content-type: application/json', '--data-binary', '@-');
   }
   args.push(`${st.api}/api/v1${path}`);
-  const out = await exec(args, { netns: st.netns, input: method !== 'GET' ? JSON.stringify(body ?? {}) : undefined, timeoutMs: (timeoutS + 5) * 1000 });
+  const out = await exec(args, {
+    netns: st.netns,
+    input: method !== 'GET' ? JSON.stringify(body ?? {}) : undefined,
+    timeoutMs: (timeoutS + 5) * 1000,
+  });
   const nl = out.stdout.lastIndexOf('\n');
   const text = out.stdout.slice(0, nl);
   return { status: Number(out.stdout.slice(nl + 1)), body: (text ? JSON.parse(text) : undefined) as T };
@@ -89,7 +123,10 @@ export async function waitReady(st: StationRecord, timeoutMs = 30_000): Promise<
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (!isAlive(st.pid)) throw new Error(`agent ${st.name} exited; log ${st.logFile}:\n${readFileSync(st.logFile, 'utf8').slice(-2000)}`);
-    const r = await exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '2', `${st.api}/api/v1/ready`], { netns: st.netns, allowFailure: true });
+    const r = await exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '2', `${st.api}/api/v1/ready`], {
+      netns: st.netns,
+      allowFailure: true,
+    });
     if (r.stdout === '200') return;
     if (Date.now() > deadline) throw new Error(`agent ${st.name} not ready after ${timeoutMs} ms; log ${st.logFile}`);
     await new Promise((r2) => setTimeout(r2, 100));
@@ -98,7 +135,11 @@ export async function waitReady(st: StationRecord, timeoutMs = 30_000): Promise<
 
 /** One ping over the mesh from a station's namespace; true when it answered. */
 export async function meshPing(st: StationRecord, address: string, waitS = 1): Promise<boolean> {
-  const r = await exec(['ping', '-c', '1', '-W', String(waitS), '-n', address], { netns: st.netns, allowFailure: true, timeoutMs: (waitS + 10) * 1000 }).catch(() => undefined);
+  const r = await exec(['ping', '-c', '1', '-W', String(waitS), '-n', address], {
+    netns: st.netns,
+    allowFailure: true,
+    timeoutMs: (waitS + 10) * 1000,
+  }).catch(() => undefined);
   return r?.exitCode === 0;
 }
 

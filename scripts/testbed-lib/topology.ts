@@ -53,9 +53,16 @@ export function planTestbed(o: PlanOptions): TestbedPlan {
     const double = i > o.stations - doubleNat;
     const name = o.names?.[i - 1] ?? `s${i}`;
     stations.push({
-      index: i, name, netns: `${o.prefix}-${name}`, router: `${o.prefix}-r${i}`, carrier: double ? `${o.prefix}-c${i}` : null,
-      lanIp: `198.19.${i}.2`, routerLanIp: `198.19.${i}.1`, publicIp: double ? `198.18.1.${i}` : `198.18.0.${i}`,
-      public: i <= publicCount, api: `http://198.19.${i}.2:${API_PORT}`,
+      index: i,
+      name,
+      netns: `${o.prefix}-${name}`,
+      router: `${o.prefix}-r${i}`,
+      carrier: double ? `${o.prefix}-c${i}` : null,
+      lanIp: `198.19.${i}.2`,
+      routerLanIp: `198.19.${i}.1`,
+      publicIp: double ? `198.18.1.${i}` : `198.18.0.${i}`,
+      public: i <= publicCount,
+      api: `http://198.19.${i}.2:${API_PORT}`,
     });
   }
   return { prefix: o.prefix, internet: `${o.prefix}-inet`, bridge: `${o.prefix}br`, stations };
@@ -68,16 +75,25 @@ export function planTestbed(o: PlanOptions): TestbedPlan {
  * entry that clashes with the station's own outbound punch, and the NAT would then pick another port.
  */
 export function homeRouterRules(s: StationPlan, wan: string): string {
-  const forwards = s.public ? [
-    `    iifname "${wan}" udp dport ${NEBULA_PORT} dnat to ${s.lanIp}`,
-    `    iifname "${wan}" tcp dport ${API_PORT} dnat to ${s.lanIp}`,
-  ] : [];
+  const forwards = s.public
+    ? [`    iifname "${wan}" udp dport ${NEBULA_PORT} dnat to ${s.lanIp}`, `    iifname "${wan}" tcp dport ${API_PORT} dnat to ${s.lanIp}`]
+    : [];
   return [
     'table ip testbed {',
-    '  chain pre {', '    type nat hook prerouting priority -100;', ...forwards, '  }',
-    '  chain post {', '    type nat hook postrouting priority 100;', `    oifname "${wan}" masquerade`, '  }',
-    '  chain in {', '    type filter hook input priority 0;', `    iifname "${wan}" ct state new drop`, '  }',
-    '}', '',
+    '  chain pre {',
+    '    type nat hook prerouting priority -100;',
+    ...forwards,
+    '  }',
+    '  chain post {',
+    '    type nat hook postrouting priority 100;',
+    `    oifname "${wan}" masquerade`,
+    '  }',
+    '  chain in {',
+    '    type filter hook input priority 0;',
+    `    iifname "${wan}" ct state new drop`,
+    '  }',
+    '}',
+    '',
   ].join('\n');
 }
 
@@ -85,8 +101,15 @@ export function homeRouterRules(s: StationPlan, wan: string): string {
 export function carrierRules(wan: string): string {
   return [
     'table ip testbed {',
-    '  chain post {', '    type nat hook postrouting priority 100;', `    oifname "${wan}" masquerade fully-random`, '  }',
-    '  chain in {', '    type filter hook input priority 0;', `    iifname "${wan}" ct state new drop`, '  }',
-    '}', '',
+    '  chain post {',
+    '    type nat hook postrouting priority 100;',
+    `    oifname "${wan}" masquerade fully-random`,
+    '  }',
+    '  chain in {',
+    '    type filter hook input priority 0;',
+    `    iifname "${wan}" ct state new drop`,
+    '  }',
+    '}',
+    '',
   ].join('\n');
 }

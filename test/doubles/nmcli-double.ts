@@ -28,7 +28,15 @@ export async function installNmcliDouble(): Promise<NmcliDouble> {
   process.env.NMCLI_DOUBLE_LOG = log;
   return {
     scenario: (rules) => writeFile(scenarioFile, JSON.stringify({ rules: rules.map(([match, reply]) => ({ match, reply })) })),
-    calls: async () => (await readFile(log, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]),
-    passwdFiles: async () => (await readFile(`${log}.passwd-files`, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { args: string[]; content: string; mode: string }),
+    calls: async () =>
+      (await readFile(log, 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as string[]),
+    passwdFiles: async () =>
+      (await readFile(`${log}.passwd-files`, 'utf8').catch(() => ''))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { args: string[]; content: string; mode: string }),
   };
 }

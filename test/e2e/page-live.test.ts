@@ -16,10 +16,16 @@ import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 
 // Functions passed to page.evaluate run in the browser (the page's CSP forbids evaluating strings).
-interface El { textContent: string | null; closest(selector: string): { getAttribute(name: string): string | null } | null }
+interface El {
+  textContent: string | null;
+  closest(selector: string): { getAttribute(name: string): string | null } | null;
+}
 declare const window: { marker?: number; progressSeen?: string[] };
 declare const document: { getElementById(id: string): unknown; querySelectorAll(selector: string): El[] };
-declare class MutationObserver { constructor(callback: () => void); observe(target: unknown, options: Record<string, boolean>): void }
+declare class MutationObserver {
+  constructor(callback: () => void);
+  observe(target: unknown, options: Record<string, boolean>): void;
+}
 
 const started = Date.now();
 const NODE = `${RUN_PREFIX}n`;
@@ -30,7 +36,9 @@ const errors: string[] = [];
 
 /** console errors and uncaught exceptions of a page, with the URL each is about */
 const watchErrors = (p: Page, who: string) => {
-  p.on('console', (m) => { if (m.type() === 'error') errors.push(`${who}: ${m.text()} (${m.location().url})`); });
+  p.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`${who}: ${m.text()} (${m.location().url})`);
+  });
   p.on('pageerror', (e) => errors.push(`${who}: ${e.message}`));
 };
 const open = async (url: string, who: string): Promise<Page> => {
@@ -39,7 +47,9 @@ const open = async (url: string, who: string): Promise<Page> => {
   await page.goto(url);
   await page.waitForSelector('body[data-loaded="true"]');
   await page.waitForSelector('#live.on');
-  await page.evaluate(() => { window.marker = 42; });
+  await page.evaluate(() => {
+    window.marker = 42;
+  });
   return page;
 };
 const notReloaded = async (page: Page) => assert.is(await page.evaluate(() => window.marker), 42, 'the page was not reloaded');
@@ -67,7 +77,7 @@ test.after(async () => {
   process.stdout.write(`  page-live: ${((Date.now() - started) / 1000).toFixed(1)} s in all\n`);
 });
 
-test('a station joining appears on the authority\'s open page', async () => {
+test("a station joining appears on the authority's open page", async () => {
   await joinMesh(tb, 'a1', 'a2');
   await authority.waitForSelector('#mesh li[data-peer="a2"]', { timeout: 15_000 });
   await authority.waitForSelector('#events li[data-type="mesh.member.joined"]');
@@ -75,7 +85,7 @@ test('a station joining appears on the authority\'s open page', async () => {
   await notReloaded(authority);
 });
 
-test('a revoked station: the authority\'s open page marks it revoked', async () => {
+test("a revoked station: the authority's open page marks it revoked", async () => {
   const revoked = await stationApi(stationOf(tb, 'a1'), 'POST', '/mesh/peers/a2/revoke', {});
   assert.is(revoked.status, 200, JSON.stringify(revoked.body));
   await authority.waitForSelector('#mesh li[data-peer="a2"][data-peer-state="revoked"]', { timeout: 10_000 });
@@ -92,7 +102,8 @@ test('a node built from a template shows its progress on its card while it is bu
   await authority.evaluate(() => {
     window.progressSeen = [];
     const record = () => {
-      for (const el of document.querySelectorAll('.node-progress')) window.progressSeen!.push(`${el.closest('.node')?.getAttribute('data-node')}: ${el.textContent}`);
+      for (const el of document.querySelectorAll('.node-progress'))
+        window.progressSeen!.push(`${el.closest('.node')?.getAttribute('data-node')}: ${el.textContent}`);
     };
     new MutationObserver(record).observe(document.getElementById('nodes'), { childList: true, subtree: true, characterData: true });
   });
@@ -102,7 +113,10 @@ test('a node built from a template shows its progress on its card while it is bu
   await authority.waitForSelector(`.node[data-node="${NODE}"][data-state="running"]`, { timeout: 30_000 });
   const seen = await authority.evaluate(() => window.progressSeen!);
   const mine = seen.filter((line) => line.startsWith(`${NODE}: `));
-  assert.ok(mine.some((line) => /template busybox: building into/.test(line)), `the template build was shown: ${JSON.stringify(seen)}`);
+  assert.ok(
+    mine.some((line) => /template busybox: building into/.test(line)),
+    `the template build was shown: ${JSON.stringify(seen)}`,
+  );
   // Built: the card shows the node, not the last build line.
   await authority.waitForSelector(`.node[data-node="${NODE}"] .node-progress`, { state: 'detached', timeout: 10_000 });
   assert.match((await authority.textContent(`.node[data-node="${NODE}"] .node-meta`)) ?? '', /\d+\.\d+\.\d+\.\d+/);

@@ -21,7 +21,10 @@ import { runName } from '../helpers/run-prefix.ts';
 
 // Functions passed to page.evaluate run in the browser (the page's CSP forbids evaluating strings).
 declare const window: { marker?: number; innerWidth: number };
-declare const document: { documentElement: { scrollWidth: number }; getElementById(id: string): { value: string; textContent: string | null } | null };
+declare const document: {
+  documentElement: { scrollWidth: number };
+  getElementById(id: string): { value: string; textContent: string | null } | null;
+};
 declare const localStorage: { getItem(key: string): string | null };
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
@@ -35,17 +38,12 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
   const cache = runName('cache');
   const nodesAvailable = { yes: false };
 
-  const waitFor = async (what: string, probe: () => Promise<boolean>, ms = 30_000) => {
-    const deadline = Date.now() + ms;
-    while (!(await probe().catch(() => false))) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
   /** console errors and uncaught exceptions of a page, with the URL each is about */
   const watchErrors = (p: Page) => {
     const errors: string[] = [];
-    p.on('console', (m) => { if (m.type() === 'error') errors.push(`${m.text()} (${m.location().url})`); });
+    p.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`${m.text()} (${m.location().url})`);
+    });
     p.on('pageerror', (e) => errors.push(e.message));
     return errors;
   };
@@ -72,10 +70,16 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
         await exec(['lxc-destroy', '-P', lxcPath, '-n', name], { allowFailure: true, timeoutMs: 60_000 }).catch(() => undefined);
       }
     });
-    agent = await startAgent({ stateDir, env: { STATION_NAME: 'den', STATION_BRIDGE: runName('br'), STATION_NODE_SUBNET: '198.18.93.0/24' } });
+    agent = await startAgent({
+      stateDir,
+      env: { STATION_NAME: 'den', STATION_BRIDGE: runName('br'), STATION_NODE_SUBNET: '198.18.93.0/24' },
+    });
     // Nodes keep running when the agent stops: destroy every node this test made before it does.
     onCleanup('nodes of the e2e agent', async () => {
-      const list = await agent.api('/api/v1/nodes').then((r) => r.json() as Promise<{ nodes?: { name: string }[] }>).catch(() => ({ nodes: [] }));
+      const list = await agent
+        .api('/api/v1/nodes')
+        .then((r) => r.json() as Promise<{ nodes?: { name: string }[] }>)
+        .catch(() => ({ nodes: [] }));
       for (const n of list.nodes ?? []) await agent.api(`/api/v1/nodes/${n.name}?volumes=delete`, { method: 'DELETE', auth: true }).catch(() => undefined);
     });
     nodesAvailable.yes = (await agent.api('/api/v1/nodes')).status === 200;
@@ -84,7 +88,9 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
     pageErrors = watchErrors(page);
     await mkdir(SHOTS, { recursive: true });
   });
-  test.after(async () => { await cleanupAll(); });
+  test.after(async () => {
+    await cleanupAll();
+  });
 
   test('the page shows the station, its health, hardware reasons and alerts, and goes live', async () => {
     const requested: string[] = [];
@@ -105,7 +111,10 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
     assert.match((await page.textContent('#subsystems li[data-subsystem="indicator"]')) ?? '', /GPIO/);
     // Works offline: every request the page made went to the station itself.
     assert.ok(requested.length >= 4);
-    assert.equal(requested.filter((u) => !u.startsWith(`${agent.baseUrl}/`)), []);
+    assert.equal(
+      requested.filter((u) => !u.startsWith(`${agent.baseUrl}/`)),
+      [],
+    );
     // Signed out: no admin controls, no pairing banner, and nothing refused or thrown.
     assert.is(await page.isVisible('#new-node'), false);
     assert.is(await page.isVisible('#pairing-banner'), false);
@@ -117,8 +126,19 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
       console.log('node API not available in this tree: skipping the live node check');
       return;
     }
-    await page.evaluate(() => { window.marker = 42; });
-    const created = await agent.api('/api/v1/nodes', { method: 'POST', auth: true, json: { name: web, template: 'busybox', resources: { memoryMB: 64 }, modules: [{ name: 'web', run: 'mkdir -p /www && echo hi > /www/index.html && exec httpd -f -p 80 -h /www' }] } });
+    await page.evaluate(() => {
+      window.marker = 42;
+    });
+    const created = await agent.api('/api/v1/nodes', {
+      method: 'POST',
+      auth: true,
+      json: {
+        name: web,
+        template: 'busybox',
+        resources: { memoryMB: 64 },
+        modules: [{ name: 'web', run: 'mkdir -p /www && echo hi > /www/index.html && exec httpd -f -p 80 -h /www' }],
+      },
+    });
     assert.is(created.status, 201, await created.clone().text());
     await page.waitForSelector(`.node[data-node="${web}"]`, { timeout: 30_000 });
     await page.waitForSelector(`.node[data-node="${web}"][data-state="running"]`, { timeout: 60_000 });
@@ -140,7 +160,10 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
     await page.waitForSelector('body.authed');
     assert.is(await page.isVisible('#new-node'), true);
     // The one error in the console: the wrong token, refused.
-    assert.equal(pageErrors.map((e) => e.replace(/ \(http.*\)$/, '').replace(/^.*status of /, '')), ['401 (Unauthorized)']);
+    assert.equal(
+      pageErrors.map((e) => e.replace(/ \(http.*\)$/, '').replace(/^.*status of /, '')),
+      ['401 (Unauthorized)'],
+    );
     assert.match(pageErrors[0]!, /\/api\/v1\/session\/check\)$/);
     pageErrors.length = 0;
     if (!nodesAvailable.yes) return;
@@ -226,7 +249,10 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
     assert.is(await second.guest.$('body.authed'), null);
     assert.is(await second.guest.isVisible('#new-node'), false);
     // In each guest's console, only the refused session request (403); nothing asked for anonymously.
-    assert.equal(second.errors.map((e) => /status of (\d+).*\/api\/v1\/pairing\/session\)$/.exec(e)?.[1] ?? e), ['403']);
+    assert.equal(
+      second.errors.map((e) => /status of (\d+).*\/api\/v1\/pairing\/session\)$/.exec(e)?.[1] ?? e),
+      ['403'],
+    );
     await second.context.close();
 
     // The first guest's session is a working one.
@@ -238,10 +264,22 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
       await guest.waitForSelector(`.node[data-node="${cache}"]`, { state: 'detached', timeout: 60_000 });
       assert.is((await agent.api(`/api/v1/nodes/${cache}`)).status, 404);
     } else {
-      const check = await guest.evaluate(async () => (await fetch('/api/v1/session/check', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${localStorage.getItem('station.token')}` }, body: '{}' })).status);
+      const check = await guest.evaluate(
+        async () =>
+          (
+            await fetch('/api/v1/session/check', {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${localStorage.getItem('station.token')}` },
+              body: '{}',
+            })
+          ).status,
+      );
       assert.is(check, 200);
     }
-    assert.equal(errors.map((e) => /status of (\d+).*\/api\/v1\/pairing\/session\)$/.exec(e)?.[1] ?? e), ['403']);
+    assert.equal(
+      errors.map((e) => /status of (\d+).*\/api\/v1\/pairing\/session\)$/.exec(e)?.[1] ?? e),
+      ['403'],
+    );
     await context.close();
     assert.equal(pageErrors, [], 'the admin page: no errors');
   });

@@ -37,29 +37,39 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'setup')) {
   const at = (address: string) => `http://${address}:${port}`;
   const PASSWORD = 'neighbourly-secret';
 
-  const radio = (device: string | { stdout: string }) => nm.scenario([
-    ['^-t -f DEVICE,TYPE,STATE,CONNECTION device status$', device],
-    ['^-t -f NAME,UUID,TYPE,DEVICE,AUTOCONNECT,TIMESTAMP connection show$', 'connection-show'],
-    ['^-t -f IN-USE,SSID,BSSID,MODE,CHAN,FREQ,SIGNAL,SECURITY device wifi list ifname wlan0 --rescan (yes|no)$', 'wifi-list-home-gone'],
-    ['^connection delete id station-setup-hotspot$', 'connection-delete'],
-    ['^connection add type wifi ifname wlan0 con-name station-setup-hotspot ', 'hotspot-add-wpa2'],
-    ['^-t -f IP4.ADDRESS device show wlan0$', 'device-show-ip4'],
-    ['^connection (up|down) id station-setup-hotspot', { stdout: '' }],
-    // Joining: the profile is added without its password (recorded wifi-add-wpa-psk says this, for
-    // the name it was recorded with), then brought up by uuid with the password in a passwd-file.
-    ['^connection add type wifi ifname wlan0 con-name Neighbours 5G autoconnect yes ssid Neighbours 5G 802-11-wireless-security.key-mgmt wpa-psk$',
-      { stdout: "Connection 'Neighbours 5G' (41203118-37d1-44c5-9134-ae5b2b2555f1) successfully added.\n" }],
-    ['^connection up uuid 41203118-37d1-44c5-9134-ae5b2b2555f1 passwd-file ', { stdout: '' }],
-    ['^connection delete uuid ', 'connection-delete-uuid'],
-  ]);
+  const radio = (device: string | { stdout: string }) =>
+    nm.scenario([
+      ['^-t -f DEVICE,TYPE,STATE,CONNECTION device status$', device],
+      ['^-t -f NAME,UUID,TYPE,DEVICE,AUTOCONNECT,TIMESTAMP connection show$', 'connection-show'],
+      ['^-t -f IN-USE,SSID,BSSID,MODE,CHAN,FREQ,SIGNAL,SECURITY device wifi list ifname wlan0 --rescan (yes|no)$', 'wifi-list-home-gone'],
+      ['^connection delete id station-setup-hotspot$', 'connection-delete'],
+      ['^connection add type wifi ifname wlan0 con-name station-setup-hotspot ', 'hotspot-add-wpa2'],
+      ['^-t -f IP4.ADDRESS device show wlan0$', 'device-show-ip4'],
+      ['^connection (up|down) id station-setup-hotspot', { stdout: '' }],
+      // Joining: the profile is added without its password (recorded wifi-add-wpa-psk says this, for
+      // the name it was recorded with), then brought up by uuid with the password in a passwd-file.
+      [
+        '^connection add type wifi ifname wlan0 con-name Neighbours 5G autoconnect yes ssid Neighbours 5G 802-11-wireless-security.key-mgmt wpa-psk$',
+        { stdout: "Connection 'Neighbours 5G' (41203118-37d1-44c5-9134-ae5b2b2555f1) successfully added.\n" },
+      ],
+      ['^connection up uuid 41203118-37d1-44c5-9134-ae5b2b2555f1 passwd-file ', { stdout: '' }],
+      ['^connection delete uuid ', 'connection-delete-uuid'],
+    ]);
   const calls = async () => (await nm.calls()).map((c) => c.join(' '));
   const joinCalls = async () => (await calls()).filter((c) => c.startsWith('connection add type wifi ifname wlan0 con-name Neighbours 5G'));
-  const join = (address: string) => fetch(`${at(address)}/api/v1/wifi/connect`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ssid: 'Neighbours 5G', password: PASSWORD }) });
+  const join = (address: string) =>
+    fetch(`${at(address)}/api/v1/wifi/connect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ssid: 'Neighbours 5G', password: PASSWORD }),
+    });
   const wifiMode = async () => ((await (await agent.api('/api/v1/wifi')).json()) as { mode: string }).mode;
   /** console errors and uncaught exceptions of a page, with the URL each is about */
   const watchErrors = (page: Page) => {
     const errors: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(`${m.text()} (${m.location().url})`); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`${m.text()} (${m.location().url})`);
+    });
     page.on('pageerror', (e) => errors.push(e.message));
     return errors;
   };
@@ -68,7 +78,10 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'setup')) {
     // A veth pair inside the test namespace: one end is the hotspot, the other the LAN.
     const [hs, lan] = [runName('hs'), runName('lan')];
     await exec(['ip', 'link', 'add', hs, 'type', 'veth', 'peer', 'name', lan]);
-    for (const [name, cidr] of [[hs, `${HOTSPOT}/24`], [lan, `${LAN}/24`]] as const) {
+    for (const [name, cidr] of [
+      [hs, `${HOTSPOT}/24`],
+      [lan, `${LAN}/24`],
+    ] as const) {
       await exec(['ip', 'addr', 'add', cidr, 'dev', name]);
       await exec(['ip', 'link', 'set', name, 'up']);
     }
@@ -77,7 +90,12 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'setup')) {
     agent = await startAgent({
       stateDir: await tempStateDir(),
       // every address of the namespace; the helper's own calls use loopback
-      env: { STATION_HTTP_HOST: '0.0.0.0', STATION_NAME: 'den', STATION_DISABLE: 'nodes,network,mesh,fleet', STATION_HOTSPOT_AFTER_SECONDS: '10' },
+      env: {
+        STATION_HTTP_HOST: '0.0.0.0',
+        STATION_NAME: 'den',
+        STATION_DISABLE: 'nodes,network,mesh,fleet',
+        STATION_HOTSPOT_AFTER_SECONDS: '10',
+      },
     });
     port = Number(new URL(agent.baseUrl).port);
     browser = await launchChromium();
@@ -85,14 +103,15 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'setup')) {
   test.after(cleanupAll);
 
   /** A GET with a Host header of our choosing (fetch does not let a caller set Host). */
-  const requestWithHost = (url: string, host: string) => new Promise<{ status: number; location: string | undefined }>((resolve, reject) => {
-    const req = httpRequest(url, { headers: { host } }, (res) => {
-      res.resume();
-      resolve({ status: res.statusCode ?? 0, location: res.headers.location });
+  const requestWithHost = (url: string, host: string) =>
+    new Promise<{ status: number; location: string | undefined }>((resolve, reject) => {
+      const req = httpRequest(url, { headers: { host } }, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, location: res.headers.location });
+      });
+      req.on('error', reject);
+      req.end();
     });
-    req.on('error', reject);
-    req.end();
-  });
 
   test('no network at boot (no default route in this namespace): the WPA2 setup hotspot opens and serves', async () => {
     // Wait on the agent's own signals: each event (wifi.mode once NetworkManager, the double, has
@@ -103,12 +122,21 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'setup')) {
     let serving = false;
     try {
       for await (const _chunk of stream.body!) if ((serving = await viaHotspot())) break;
-    } catch { /* the 90 s ran out: said below */ }
+    } catch {
+      /* the 90 s ran out: said below */
+    }
     await stream.body?.cancel().catch(() => undefined);
     assert.ok(serving, `the setup hotspot did not open within 90 s; agent: ${agent.logs()}`);
     assert.is(await wifiMode(), 'hotspot');
     const made = await calls();
-    assert.ok(made.includes('connection add type wifi ifname wlan0 con-name station-setup-hotspot autoconnect no ssid den-setup 802-11-wireless.mode ap ipv4.method shared ipv6.method ignore 802-11-wireless-security.key-mgmt wpa-psk 802-11-wireless-security.proto rsn 802-11-wireless-security.pairwise ccmp 802-11-wireless-security.group ccmp'), made.join('\n'));
+    assert.ok(
+      made.includes(
+        'connection add type wifi ifname wlan0 con-name station-setup-hotspot autoconnect no ssid den-setup 802-11-wireless.mode ap ipv4.method shared ' +
+          'ipv6.method ignore 802-11-wireless-security.key-mgmt wpa-psk 802-11-wireless-security.proto rsn ' +
+          '802-11-wireless-security.pairwise ccmp 802-11-wireless-security.group ccmp',
+      ),
+      made.join('\n'),
+    );
     assert.ok(made.some((c) => c.startsWith('connection up id station-setup-hotspot passwd-file ')));
     // From now on NetworkManager lists wlan0 as serving the hotspot.
     await radio('device-status-wifi-hotspot');
@@ -127,7 +155,10 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'setup')) {
     assert.is(await laptop.$('#alerts a[href="/setup"]'), null);
     // Nothing refused (no read that needs a token, no tokenless change) and no script error. Subsystems
     // turned off here answer 5xx, which the page shows as such (the full page test checks for none).
-    assert.equal(errors.filter((e) => !/status of 5\d\d/.test(e)), []);
+    assert.equal(
+      errors.filter((e) => !/status of 5\d\d/.test(e)),
+      [],
+    );
     await laptop.close();
 
     const probe = await fetch(`${at(LAN)}/generate_204`, { redirect: 'manual' });
@@ -147,7 +178,10 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'setup')) {
     assert.is(phone.url(), `${at(HOTSPOT)}/setup`);
     // A phone asks its probe under the probe's own name (its DNS may point every name at the
     // station): over the hotspot that Host is answered, and the redirect names the hotspot address.
-    for (const [path, host] of [['/generate_204', 'connectivitycheck.gstatic.com'], ['/hotspot-detect.html', 'captive.apple.com']]) {
+    for (const [path, host] of [
+      ['/generate_204', 'connectivitycheck.gstatic.com'],
+      ['/hotspot-detect.html', 'captive.apple.com'],
+    ]) {
       const probe = await requestWithHost(`${at(HOTSPOT)}${path}`, host!);
       assert.equal([probe.status, probe.location], [302, `${at(HOTSPOT)}/setup`], `${host}${path}`);
     }
@@ -165,12 +199,17 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'setup')) {
     await phone.waitForSelector('#result:not(:empty)');
     assert.match((await phone.textContent('#result'))!, /Connected to Neighbours 5G/);
     const made = await calls();
-    assert.equal(await joinCalls(), ['connection add type wifi ifname wlan0 con-name Neighbours 5G autoconnect yes ssid Neighbours 5G 802-11-wireless-security.key-mgmt wpa-psk']);
+    assert.equal(await joinCalls(), [
+      'connection add type wifi ifname wlan0 con-name Neighbours 5G autoconnect yes ssid Neighbours 5G 802-11-wireless-security.key-mgmt wpa-psk',
+    ]);
     assert.ok(made.includes('connection down id station-setup-hotspot'), 'the hotspot closes');
     // The password went to nmcli in a passwd-file (0600), never on a command line.
     const up = (await nm.passwdFiles()).find((f) => f.args.join(' ').startsWith('connection up uuid 41203118-37d1-44c5-9134-ae5b2b2555f1 passwd-file '));
     assert.equal([up?.content, up?.mode], [`802-11-wireless-security.psk:${PASSWORD}\n`, '600']);
-    assert.not.ok(made.some((c) => c.includes(PASSWORD)), 'the password is on no command line');
+    assert.not.ok(
+      made.some((c) => c.includes(PASSWORD)),
+      'the password is on no command line',
+    );
 
     // The radio now reports the network joined (the constructed device-status format, with this SSID).
     await radio({ stdout: 'wlan0:wifi:connected:Neighbours 5G\nstpgcapa:ethernet:unmanaged:\nlo:loopback:unmanaged:\n' });

@@ -40,12 +40,18 @@ export async function inMachineNetns(): Promise<boolean> {
   return named === '';
 }
 
-const loadAverage = () => { try { return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '); } catch { return '?'; } };
+const loadAverage = () => {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {
+    return '?';
+  }
+};
 
 let nextPort = 20000 + Math.floor(Math.random() * 20000);
 
 export async function startAgent(options: AgentOptions = {}): Promise<AgentHandle> {
-  const stateDir = options.stateDir ?? await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-state-`));
+  const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-state-`)));
   if (!options.stateDir) onCleanup(`state dir ${stateDir}`, () => rm(stateDir, { recursive: true, force: true }));
   // Outside a test namespace, the subsystems that make bridges, NAT, tunnels or announcements stay
   // off: a test must never change the machine's own network.
@@ -55,12 +61,25 @@ export async function startAgent(options: AgentOptions = {}): Promise<AgentHandl
   const entry = options.compiled ? join(ROOT, 'dist/agent/main.js') : join(ROOT, 'agent/main.ts');
   const argv = options.netns ? ['ip', 'netns', 'exec', options.netns, process.execPath, entry] : [process.execPath, entry];
   const child = spawn(argv[0]!, argv.slice(1), {
-    env: { ...process.env, STATION_STATE_DIR: stateDir, STATION_HTTP_HOST: host, STATION_HTTP_PORT: String(port), STATION_NAME: options.env?.STATION_NAME ?? 'test-station', STATION_LOG_LEVEL: 'info', ...hostSafe, ...options.env },
+    env: {
+      ...process.env,
+      STATION_STATE_DIR: stateDir,
+      STATION_HTTP_HOST: host,
+      STATION_HTTP_PORT: String(port),
+      STATION_NAME: options.env?.STATION_NAME ?? 'test-station',
+      STATION_LOG_LEVEL: 'info',
+      ...hostSafe,
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (d) => { output += d; });
-  child.stderr!.on('data', (d) => { output += d; });
+  child.stdout!.on('data', (d) => {
+    output += d;
+  });
+  child.stderr!.on('data', (d) => {
+    output += d;
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -68,7 +87,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<AgentHandl
   };
   onCleanup(`agent pid ${child.pid}`, () => stop('SIGKILL'));
   const baseUrl = `http://${host}:${port}`;
-  const fetchIn = (url: string, init?: RequestInit) => options.netns ? fetchInNetns(options.netns, url, init) : fetch(url, init);
+  const fetchIn = (url: string, init?: RequestInit) => (options.netns ? fetchInNetns(options.netns, url, init) : fetch(url, init));
   // Wait for the agent's own signal (/ready answers 200) while it runs; an agent that exits fails at
   // once. The ceiling is only a safety net: on a loaded 2-core machine loading the sources alone
   // has taken more than 15 s.
@@ -78,13 +97,20 @@ export async function startAgent(options: AgentOptions = {}): Promise<AgentHandl
     if (child.exitCode !== null) throw new Error(`agent exited with ${child.exitCode} before ready:\n${output}`);
     try {
       if ((await fetchIn(`${baseUrl}/api/v1/ready`)).status === 200) break;
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     if (Date.now() > deadline) throw new Error(`agent not ready after ${readyTimeoutMs} ms (load average ${loadAverage()}):\n${output}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   const token = (await readFile(join(stateDir, 'admin-token'), 'utf8')).trim();
   return {
-    child, baseUrl, stateDir, token, logs: () => output, stop,
+    child,
+    baseUrl,
+    stateDir,
+    token,
+    logs: () => output,
+    stop,
     api: (path, init = {}) => {
       const headers = new Headers(init.headers);
       if (init.auth) headers.set('authorization', `Bearer ${token}`);

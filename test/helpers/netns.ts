@@ -5,7 +5,10 @@ import { exec } from '../../agent/exec.ts';
 import { onCleanup } from './cleanup.ts';
 import { runName } from './run-prefix.ts';
 
-export interface Netns { name: string; run(argv: string[]): Promise<string> }
+export interface Netns {
+  name: string;
+  run(argv: string[]): Promise<string>;
+}
 
 export async function createNetns(suffix: string): Promise<Netns> {
   const name = runName(suffix);
@@ -19,7 +22,11 @@ export async function deleteNetns(name: string): Promise<void> {
   // Processes still inside would keep the namespace alive: end them first (only ours live there).
   const pids = (await exec(['ip', 'netns', 'pids', name], { allowFailure: true })).stdout.split(/\s+/).filter(Boolean);
   for (const pid of pids) {
-    try { process.kill(Number(pid), 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }
   await exec(['ip', 'netns', 'del', name], { allowFailure: true });
 }

@@ -21,9 +21,15 @@ export interface TestStation {
 
 export async function createTestStation(options: { enable?: string[]; env?: Record<string, string> } = {}): Promise<TestStation> {
   const stateDir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-sys-`));
-  const probe = new StationSystem({ config: loadConfig({ STATION_STATE_DIR: stateDir, STATION_NAME: 'test' }), log: createLogger('silent', false) });
+  const probe = new StationSystem({
+    config: loadConfig({ STATION_STATE_DIR: stateDir, STATION_NAME: 'test' }),
+    log: createLogger('silent', false),
+  });
   const enable = options.enable ?? ['hardware'];
-  const disable = probe.subsystems.map((s) => s.name).filter((n) => !enable.includes(n)).join(',');
+  const disable = probe.subsystems
+    .map((s) => s.name)
+    .filter((n) => !enable.includes(n))
+    .join(',');
   const config = loadConfig({ STATION_STATE_DIR: stateDir, STATION_NAME: 'test', STATION_DISABLE: disable, ...options.env });
   const system = new StationSystem({ config, log: createLogger('silent', false) });
   await system.start();
@@ -32,7 +38,10 @@ export async function createTestStation(options: { enable?: string[]; env?: Reco
   const { readFile } = await import('node:fs/promises');
   const token = (await readFile(join(stateDir, 'admin-token'), 'utf8')).trim();
   return {
-    system, app, token, stateDir,
+    system,
+    app,
+    token,
+    stateDir,
     async close() {
       await app.close();
       await system.stop();

@@ -22,9 +22,13 @@ agentSuite.before(async (ctx) => {
 agentSuite.after(cleanupAll);
 
 agentSuite('a bad setting stops the agent with one line naming the key, before doing anything', async () => {
-  const child = spawn(process.execPath, [MAIN], { env: { ...process.env, STATION_STATE_DIR: '/nonexistent/station-test', STATION_HTTP_PORT: 'abc' } });
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, STATION_STATE_DIR: '/nonexistent/station-test', STATION_HTTP_PORT: 'abc' },
+  });
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   const code = await new Promise((resolve) => child.once('exit', resolve));
   assert.is(code, 2);
   const lines = stderr.trim().split('\n');
@@ -42,7 +46,7 @@ agentSuite('first start makes the admin token, mode 0600', async ({ agent }) => 
 agentSuite('status describes this machine with its real hardware', async ({ agent }) => {
   let status: { name: string; hardware: { cpuCores: number } | null; subsystems: { name: string }[] } | undefined;
   for (let i = 0; i < 50 && !status?.hardware; i++) {
-    status = await (await agent.api('/api/v1/status')).json() as typeof status;
+    status = (await (await agent.api('/api/v1/status')).json()) as typeof status;
     if (!status?.hardware) await new Promise((r) => setTimeout(r, 100));
   }
   assert.is(status!.name, 'test-station');
@@ -70,7 +74,11 @@ agentSuite('SIGTERM stops the agent within 10 s, even with an event stream open'
 });
 
 agentSuite('a restarted agent keeps its token', async ({ ns, agent }) => {
-  const again = await startAgent({ netns: ns.name, stateDir: agent.stateDir, env: { STATION_NODE_SUBNET: '198.18.77.0/24', STATION_BRIDGE: 'stagentbr0' } });
+  const again = await startAgent({
+    netns: ns.name,
+    stateDir: agent.stateDir,
+    env: { STATION_NODE_SUBNET: '198.18.77.0/24', STATION_BRIDGE: 'stagentbr0' },
+  });
   assert.is(again.token, agent.token);
   await again.stop();
 });

@@ -18,7 +18,14 @@ import { createNetns } from '../helpers/netns.ts';
 import { onCleanup, cleanupAll } from '../helpers/cleanup.ts';
 import { RUN_PREFIX, runName } from '../helpers/run-prefix.ts';
 
-interface Ctx { system: StationSystem; app: FastifyInstance; token: string; stateDir: string; lxcPath: string; ns: string }
+interface Ctx {
+  system: StationSystem;
+  app: FastifyInstance;
+  token: string;
+  stateDir: string;
+  lxcPath: string;
+  ns: string;
+}
 const t = suite<Ctx>('node routes');
 const node = (suffix: string) => `${RUN_PREFIX}${suffix}`;
 
@@ -36,15 +43,27 @@ t.before(async (ctx) => {
     }
   });
   const config = loadConfig({
-    STATION_STATE_DIR: stateDir, STATION_NAME: 'test', STATION_LXC_PATH: lxcPath, STATION_BRIDGE: runName('br'),
-    STATION_NODE_SUBNET: '198.18.41.0/24', STATION_TEMPLATE_CACHE: '/var/cache/station-test/templates', STATION_RECONCILE_SECONDS: '3600',
+    STATION_STATE_DIR: stateDir,
+    STATION_NAME: 'test',
+    STATION_LXC_PATH: lxcPath,
+    STATION_BRIDGE: runName('br'),
+    STATION_NODE_SUBNET: '198.18.41.0/24',
+    STATION_TEMPLATE_CACHE: '/var/cache/station-test/templates',
+    STATION_RECONCILE_SECONDS: '3600',
     STATION_DISABLE: 'mesh,wifi,discovery,indicator',
   });
   const system = new StationSystem({ config, log: createLogger('silent', false), run });
   await system.start();
   const app = await buildApp({ system });
   await app.ready();
-  Object.assign(ctx, { system, app, ns: ns.name, stateDir, lxcPath, token: (await readFile(join(stateDir, 'admin-token'), 'utf8')).trim() });
+  Object.assign(ctx, {
+    system,
+    app,
+    ns: ns.name,
+    stateDir,
+    lxcPath,
+    token: (await readFile(join(stateDir, 'admin-token'), 'utf8')).trim(),
+  });
 });
 
 t.after(async (ctx) => {
@@ -53,7 +72,8 @@ t.after(async (ctx) => {
   await cleanupAll();
 });
 
-const post = (ctx: Ctx, url: string, payload: unknown, auth = true) => ctx.app.inject({ method: 'POST', url, payload: payload as object, headers: auth ? { authorization: `Bearer ${ctx.token}` } : {} });
+const post = (ctx: Ctx, url: string, payload: unknown, auth = true) =>
+  ctx.app.inject({ method: 'POST', url, payload: payload as object, headers: auth ? { authorization: `Bearer ${ctx.token}` } : {} });
 
 async function nothingCreated(ctx: Ctx, name: string): Promise<void> {
   assert.not.ok(existsSync(join(ctx.lxcPath, name)), `no container directory for ${name}`);
@@ -73,11 +93,30 @@ t('the nodes subsystem is up with LXC in the test namespace', async (ctx) => {
 t('bad specs are 400 INVALID_* in the error shape and create nothing', async (ctx) => {
   const name = node('bad');
   const bad: unknown[] = [
-    { name: 'Bad_Name' }, { name, template: 'alpine' }, { name, profile: 'root' }, { name, resources: { memoryMB: -5 } },
-    { name, volumes: [{ name: 'v', path: '/srv/../etc' }] }, { name, volumes: [{ name: 'v', path: '/a' }, { name: 'v', path: '/b' }] },
-    { name, modules: [{ name: 'm', run: 'a' }, { name: 'm', run: 'b' }] }, { name, colour: 'blue' }, { name, resources: { memoryMB: '64' } },
+    { name: 'Bad_Name' },
+    { name, template: 'alpine' },
+    { name, profile: 'root' },
+    { name, resources: { memoryMB: -5 } },
+    { name, volumes: [{ name: 'v', path: '/srv/../etc' }] },
+    {
+      name,
+      volumes: [
+        { name: 'v', path: '/a' },
+        { name: 'v', path: '/b' },
+      ],
+    },
+    {
+      name,
+      modules: [
+        { name: 'm', run: 'a' },
+        { name: 'm', run: 'b' },
+      ],
+    },
+    { name, colour: 'blue' },
+    { name, resources: { memoryMB: '64' } },
     { name, modules: [{ name: 'm', packages: ['curl'] }] },
-    { name, network: { egress: [{ to: 'node:No_Such_Node', ports: [80] }] } }, { name, network: { ingress: [{ from: 'lan', ports: [0] }] } },
+    { name, network: { egress: [{ to: 'node:No_Such_Node', ports: [80] }] } },
+    { name, network: { ingress: [{ from: 'lan', ports: [0] }] } },
   ];
   for (const spec of bad) {
     const res = await post(ctx, '/api/v1/nodes', spec);
@@ -104,7 +143,12 @@ t('unknown nodes are 404 NODE_NOT_FOUND on every node route, also a name every o
       ctx.app.inject({ url: `/api/v1/nodes/${name}/logs`, headers: { authorization: `Bearer ${ctx.token}` } }),
       ctx.app.inject({ url: `/api/v1/nodes/${name}/stats` }),
       ctx.app.inject({ method: 'DELETE', url: `/api/v1/nodes/${name}`, headers: { authorization: `Bearer ${ctx.token}` } }),
-      ctx.app.inject({ method: 'PATCH', url: `/api/v1/nodes/${name}`, payload: { labels: { a: 'b' } }, headers: { authorization: `Bearer ${ctx.token}` } }),
+      ctx.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/nodes/${name}`,
+        payload: { labels: { a: 'b' } },
+        headers: { authorization: `Bearer ${ctx.token}` },
+      }),
       ...['start', 'stop', 'restart', 'recreate'].map((a) => post(ctx, `/api/v1/nodes/${name}/${a}`, {})),
       post(ctx, `/api/v1/nodes/${name}/exec`, { command: ['true'] }),
     ];
@@ -163,7 +207,10 @@ t('without the token a node shows its env names but not their values, and its lo
     assert.is(logs.json().error.code, 'UNAUTHORIZED');
   }
   const admin = { authorization: `Bearer ${ctx.token}` };
-  assert.equal((await ctx.app.inject({ url: `/api/v1/nodes/${name}`, headers: admin })).json().spec.env, { API_KEY: 'hunter2-secret', MODE: 'quiet' });
+  assert.equal((await ctx.app.inject({ url: `/api/v1/nodes/${name}`, headers: admin })).json().spec.env, {
+    API_KEY: 'hunter2-secret',
+    MODE: 'quiet',
+  });
   assert.match((await ctx.app.inject({ url: '/api/v1/nodes', headers: admin })).body, /hunter2-secret/);
   assert.is((await ctx.app.inject({ url: `/api/v1/nodes/${name}/logs`, headers: admin })).statusCode, 200);
   assert.is((await ctx.app.inject({ method: 'DELETE', url: `/api/v1/nodes/${name}?volumes=delete`, headers: admin })).statusCode, 200);
@@ -176,10 +223,18 @@ t('a burst of anonymous reads of one node observes it once for all of them, not 
   const service = ctx.system.nodes.actions();
   const get = service.get.bind(service);
   let reads = 0;
-  service.get = (...args) => { reads++; return get(...args); }; // watched, not replaced
+  service.get = (...args) => {
+    reads++;
+    return get(...args);
+  }; // watched, not replaced
   try {
-    const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => ctx.app.inject({ url: `/api/v1/nodes/${name}${i % 2 ? '/stats' : ''}`, remoteAddress: `198.18.9.${i}` })));
-    assert.ok(burst.every((r) => r.statusCode === 200), burst.map((r) => r.statusCode).join(','));
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => ctx.app.inject({ url: `/api/v1/nodes/${name}${i % 2 ? '/stats' : ''}`, remoteAddress: `198.18.9.${i}` })),
+    );
+    assert.ok(
+      burst.every((r) => r.statusCode === 200),
+      burst.map((r) => r.statusCode).join(','),
+    );
     assert.ok(burst.every((r) => r.json().state === 'running'));
     // 0 when an earlier case read this node under a second ago: that shared answer is still fresh.
     assert.ok(reads <= 1, `${reads} node reads for 20 requests`);
@@ -217,7 +272,12 @@ t('PATCH refuses fields that cannot change and bad values (400), accepts labels'
     assert.is(res.statusCode, 400, `${JSON.stringify(payload)} -> ${res.body}`);
   }
   const before = (await ctx.app.inject({ url: `/api/v1/nodes/${name}` })).json();
-  const ok = await ctx.app.inject({ method: 'PATCH', url: `/api/v1/nodes/${name}`, payload: { labels: { room: 'attic', contact: 'ann' } }, headers: auth });
+  const ok = await ctx.app.inject({
+    method: 'PATCH',
+    url: `/api/v1/nodes/${name}`,
+    payload: { labels: { room: 'attic', contact: 'ann' } },
+    headers: auth,
+  });
   assert.is(ok.statusCode, 200, ok.body);
   assert.equal(ok.json().spec.labels, { room: 'attic', contact: 'ann' });
   assert.is(ok.json().pid, before.pid, 'a label change does not restart the node');

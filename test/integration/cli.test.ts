@@ -8,15 +8,22 @@ import { cleanupAll } from '../helpers/cleanup.ts';
 import { exec } from '../../agent/exec.ts';
 
 const STATION = new URL('../../scripts/station', import.meta.url).pathname;
-const cli = suite<{ ns: Netns; agent: AgentHandle; station: (...args: string[]) => Promise<{ exitCode: number; stdout: string; stderr: string }> }>('station CLI');
+const cli = suite<{
+  ns: Netns;
+  agent: AgentHandle;
+  station: (...args: string[]) => Promise<{ exitCode: number; stdout: string; stderr: string }>;
+}>('station CLI');
 
 cli.before(async (ctx) => {
   ctx.ns = await createNetns('cli');
   ctx.agent = await startAgent({ netns: ctx.ns.name, env: { STATION_NODE_SUBNET: '198.18.78.0/24', STATION_BRIDGE: 'stclibr0' } });
-  ctx.station = (...args) => exec([STATION, ...args], {
-    netns: ctx.ns.name, allowFailure: true, timeoutMs: 30_000,
-    env: { STATION_URL: ctx.agent.baseUrl, STATION_STATE_DIR: ctx.agent.stateDir },
-  });
+  ctx.station = (...args) =>
+    exec([STATION, ...args], {
+      netns: ctx.ns.name,
+      allowFailure: true,
+      timeoutMs: 30_000,
+      env: { STATION_URL: ctx.agent.baseUrl, STATION_STATE_DIR: ctx.agent.stateDir },
+    });
 });
 cli.after(cleanupAll);
 

@@ -44,7 +44,7 @@ t('many changes at once: the resolver ends up answering the last one, whole', as
     const writes = Array.from({ length: 20 }, (_, i) => resolver.update(hosts(10 + i)));
     await Promise.all(writes);
     assert.is(await readFile(resolver.hostsFile, 'utf8'), hosts(29), `round ${round}: the file holds the last change`);
-    await waitFor('the last change answered', async () => await lookup(ns, `www.alice.${DOMAIN}`) === '198.19.8.29', 3000);
+    await waitFor('the last change answered', async () => (await lookup(ns, `www.alice.${DOMAIN}`)) === '198.19.8.29', 3000);
     assert.is(await lookup(ns, `app.s1.${DOMAIN}`), '198.19.7.29');
     await resolver.update(hosts(2));
   }
@@ -56,11 +56,11 @@ t('a resolver that dies is started again, with the current names', async ({ ns, 
   process.kill(pid, 'SIGKILL');
   const back = await waitFor('dnsmasq back', async () => (resolver.processId && resolver.processId !== pid ? resolver.processId : null), 10_000);
   assert.ok(back > 0);
-  await waitFor('answers again', async () => await lookup(ns, `app.s1.${DOMAIN}`) === '198.19.7.3', 5000);
+  await waitFor('answers again', async () => (await lookup(ns, `app.s1.${DOMAIN}`)) === '198.19.7.3', 5000);
   assert.match(resolver.lastExit ?? '', /SIGKILL/, 'why it stopped is kept for the status');
 });
 
-t('a resolver that cannot start says why and is not retried behind the caller\'s back', async ({ ns, dir }) => {
+t("a resolver that cannot start says why and is not retried behind the caller's back", async ({ ns, dir }) => {
   // the suite's resolver holds 127.0.0.1:53 in this namespace
   const second = new DnsmasqResolver({ netns: ns.name, dir: join(dir, 'second'), listen: ['127.0.0.1'], domain: DOMAIN, upstreams: [] });
   onCleanup('second resolver', () => second.stop());
@@ -83,7 +83,14 @@ t('loopback held by another resolver: the station resolver serves the gateway al
   const stateDir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-dns2-`));
   onCleanup(`state ${stateDir}`, () => rm(stateDir, { recursive: true, force: true }));
   const run: Runner = (argv, options) => exec(argv, { ...options, netns: ns.name });
-  const started = await startStationResolver({ run, netns: ns.name, stateDir, gateway: '198.19.9.1', domain: DOMAIN, initialHosts: `198.19.9.5 gw.s1.${DOMAIN}\n` });
+  const started = await startStationResolver({
+    run,
+    netns: ns.name,
+    stateDir,
+    gateway: '198.19.9.1',
+    domain: DOMAIN,
+    initialHosts: `198.19.9.5 gw.s1.${DOMAIN}\n`,
+  });
   onCleanup('second resolver', () => started.resolver?.stop());
   assert.ok(started.resolver, started.error);
   const r = await exec(['busybox', 'nslookup', `gw.s1.${DOMAIN}`, '198.19.9.1'], { netns: ns.name, allowFailure: true, timeoutMs: 5000 });

@@ -24,7 +24,10 @@ const INSIDE = process.env.STATION_FLEET_TEST_NETNS;
 if (!INSIDE) {
   // Outside: make the namespace, run this file inside it, remove the namespace whatever happens.
   const ns = await createNetns('flt');
-  const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, new URL(import.meta.url).pathname], { stdio: 'inherit', env: { ...process.env, STATION_FLEET_TEST_NETNS: ns.name } });
+  const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, new URL(import.meta.url).pathname], {
+    stdio: 'inherit',
+    env: { ...process.env, STATION_FLEET_TEST_NETNS: ns.name },
+  });
   const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
   await cleanupAll();
   process.exit(code);
@@ -43,7 +46,10 @@ let nextStartBroken = false;
 const logs = new Map<ChildProcess, string>();
 
 function startAgentProcess(extra: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, [join(ROOT, 'agent/main.ts')], { env: { ...process.env, ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'agent/main.ts')], {
+    env: { ...process.env, ...env, ...extra },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   logs.set(child, '');
   child.stdout!.on('data', (d) => logs.set(child, logs.get(child) + d));
   child.stderr!.on('data', (d) => logs.set(child, logs.get(child) + d));
@@ -63,7 +69,10 @@ async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTER
 
 async function get(path: string, auth = false): Promise<Response> {
   const token = (await readFile(join(work, 'state', 'admin-token'), 'utf8')).trim();
-  return fetch(`http://127.0.0.1:${port}${path}`, { headers: auth ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(10_000) });
+  return fetch(`http://127.0.0.1:${port}${path}`, {
+    headers: auth ? { authorization: `Bearer ${token}` } : {},
+    signal: AbortSignal.timeout(10_000),
+  });
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
@@ -72,14 +81,18 @@ async function waitFor<T>(what: string, probe: () => Promise<T | null | undefine
     try {
       const value = await probe();
       if (value) return value;
-    } catch { /* not yet */ }
+    } catch {
+      /* not yet */
+    }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-const ready = () => waitFor('the agent to be ready', async () => (await get('/api/v1/ready')).status === 200, 60_000)
-  .catch((error: Error) => { throw new Error(`${error.message}\n${[...logs.values()].join('\n----\n').slice(-4000)}`); });
+const ready = () =>
+  waitFor('the agent to be ready', async () => (await get('/api/v1/ready')).status === 200, 60_000).catch((error: Error) => {
+    throw new Error(`${error.message}\n${[...logs.values()].join('\n----\n').slice(-4000)}`);
+  });
 /** [state, init pid] from lxc-info ("State: RUNNING", "PID: 123"). */
 const lxcState = async (name: string): Promise<[string, string]> => {
   const out = (await exec(['lxc-info', '-P', join(work, 'lxc'), '-n', name, '-s', '-p'], { allowFailure: true })).stdout;
@@ -92,9 +105,21 @@ test.before(async () => {
   await exec(['ip', 'link', 'set', 'lo', 'up']);
   api = new BalenaApiDouble([DEVICE_KEY]);
   await api.start();
-  api.devices.push({ id: 7, uuid: DEVICE_UUID, device_name: 'station-test', belongs_to__application: 1, is_pinned_on__release: null, is_online: true });
+  api.devices.push({
+    id: 7,
+    uuid: DEVICE_UUID,
+    device_name: 'station-test',
+    belongs_to__application: 1,
+    is_pinned_on__release: null,
+    is_online: true,
+  });
   supervisor = new SupervisorDouble({
-    apiKey: 'supervisor-key-double', lockDir: join(work, 'tmp-balena'), appId: 1, serviceName: 'station', commit: 'c0ffee', handoverTimeoutMs: 60_000,
+    apiKey: 'supervisor-key-double',
+    lockDir: join(work, 'tmp-balena'),
+    appId: 1,
+    serviceName: 'station',
+    commit: 'c0ffee',
+    handoverTimeoutMs: 60_000,
     hooks: {
       startNew: async () => {
         current = startAgentProcess(nextStartBroken ? { STATION_HTTP_PORT: 'not-a-port' } : {});
@@ -106,14 +131,31 @@ test.before(async () => {
     },
   });
   await supervisor.start();
-  onCleanup('doubles', async () => { await supervisor.stop(); await api.stop(); });
+  onCleanup('doubles', async () => {
+    await supervisor.stop();
+    await api.stop();
+  });
   port = 20000 + Math.floor(Math.random() * 20000);
   env = {
-    STATION_STATE_DIR: join(work, 'state'), STATION_HTTP_HOST: '127.0.0.1', STATION_HTTP_PORT: String(port), STATION_NAME: 'fleet-test',
-    STATION_LXC_PATH: join(work, 'lxc'), STATION_BRIDGE: runName('br'), STATION_NODE_SUBNET: '198.18.77.0/24', STATION_TEMPLATE_CACHE: TEMPLATE_CACHE,
-    STATION_DISABLE: 'mesh,wifi,discovery,indicator', STATION_FLEET_REPORT_SECONDS: '10', STATION_LOG_LEVEL: 'info',
-    BALENA_SUPERVISOR_ADDRESS: supervisor.address, BALENA_SUPERVISOR_API_KEY: 'supervisor-key-double', BALENA_APP_LOCK_PATH: supervisor.lockPath,
-    BALENA_APP_ID: '1', BALENA_SERVICE_NAME: 'station', BALENA_DEVICE_UUID: DEVICE_UUID, BALENA_API_URL: api.address, BALENA_API_KEY: DEVICE_KEY,
+    STATION_STATE_DIR: join(work, 'state'),
+    STATION_HTTP_HOST: '127.0.0.1',
+    STATION_HTTP_PORT: String(port),
+    STATION_NAME: 'fleet-test',
+    STATION_LXC_PATH: join(work, 'lxc'),
+    STATION_BRIDGE: runName('br'),
+    STATION_NODE_SUBNET: '198.18.77.0/24',
+    STATION_TEMPLATE_CACHE: TEMPLATE_CACHE,
+    STATION_DISABLE: 'mesh,wifi,discovery,indicator',
+    STATION_FLEET_REPORT_SECONDS: '10',
+    STATION_LOG_LEVEL: 'info',
+    BALENA_SUPERVISOR_ADDRESS: supervisor.address,
+    BALENA_SUPERVISOR_API_KEY: 'supervisor-key-double',
+    BALENA_APP_LOCK_PATH: supervisor.lockPath,
+    BALENA_APP_ID: '1',
+    BALENA_SERVICE_NAME: 'station',
+    BALENA_DEVICE_UUID: DEVICE_UUID,
+    BALENA_API_URL: api.address,
+    BALENA_API_KEY: DEVICE_KEY,
   };
   onCleanup('nodes', async () => {
     const names = (await exec(['lxc-ls', '-P', join(work, 'lxc'), '-1'], { allowFailure: true })).stdout.split('\n').filter(Boolean);
@@ -129,7 +171,10 @@ test.after(async () => {
 
 test('the station reports health, version and node counts as device tags', async () => {
   // node counts join the tags once the node service has listed the nodes (the next report at the latest)
-  const tags = await waitFor('tags', async () => { const t = api.tagsOf(7); return t['station.health'] && t['station.nodes.total'] ? t : null; });
+  const tags = await waitFor('tags', async () => {
+    const t = api.tagsOf(7);
+    return t['station.health'] && t['station.nodes.total'] ? t : null;
+  });
   assert.equal(tags['station.health'], 'ok');
   assert.equal(tags['station.version'], JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')).version);
   assert.equal(tags['station.name'], 'fleet-test');
@@ -142,19 +187,32 @@ test('the station reports health, version and node counts as device tags', async
 async function api1(method: string, path: string, body?: unknown): Promise<Response> {
   const token = (await readFile(join(work, 'state', 'admin-token'), 'utf8')).trim();
   return fetch(`http://127.0.0.1:${port}/api/v1${path}`, {
-    method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined, signal: AbortSignal.timeout(120_000),
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+    signal: AbortSignal.timeout(120_000),
   });
 }
-const supervisorCall = (method: string, path: string, body?: unknown) => fetch(`${supervisor.address}${path}?apikey=supervisor-key-double`, {
-  method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined,
-});
-const lockExists = () => access(supervisor.lockPath).then(() => true, () => false);
+const supervisorCall = (method: string, path: string, body?: unknown) =>
+  fetch(`${supervisor.address}${path}?apikey=supervisor-key-double`, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+const lockExists = () =>
+  access(supervisor.lockPath).then(
+    () => true,
+    () => false,
+  );
 
 let initPid = 0;
 
 test('an update is deferred while a node create holds the update lock, and applied after', async () => {
-  const creating = api1('POST', '/nodes', { name: 'web', template: 'busybox', modules: [{ name: 'loop', run: 'while true; do sleep 1; done' }] });
+  const creating = api1('POST', '/nodes', {
+    name: 'web',
+    template: 'busybox',
+    modules: [{ name: 'loop', run: 'while true; do sleep 1; done' }],
+  });
   // The create holds balena's lock file; ask for an update (and a service restart) meanwhile.
   const t0 = Date.now();
   while (!(await lockExists())) {
@@ -173,7 +231,10 @@ test('an update is deferred while a node create holds the update lock, and appli
     const device = (await (await supervisorCall('GET', '/v1/device')).json()) as any;
     assert.equal(device.update_pending, true);
     assert.equal(device.status, 'Updates locked');
-    assert.not.ok(supervisor.events.some((e) => e.what === 'new-started'), 'nothing applied while the create runs');
+    assert.not.ok(
+      supervisor.events.some((e) => e.what === 'new-started'),
+      'nothing applied while the create runs',
+    );
   } finally {
     current.kill('SIGCONT');
   }
@@ -225,13 +286,23 @@ test('hand-over: signalled once the new agent is ready; the old stops its node, 
   const [, pid] = await lxcState('web');
   assert.not.equal(Number(pid), initPid, 'the node was restarted by the new agent');
 
-  let downFrom = 0; let downtime = 0;
+  let downFrom = 0;
+  let downtime = 0;
   for (const s of samples) {
     if (!s.running && !downFrom) downFrom = s.at;
-    if (s.running && downFrom) { downtime = Math.max(downtime, s.at - downFrom); downFrom = 0; }
+    if (s.running && downFrom) {
+      downtime = Math.max(downtime, s.at - downFrom);
+      downFrom = 0;
+    }
   }
   const waited = status.summaries.fleet.takeoverWaitMs;
-  console.log(JSON.stringify({ nodeDowntimeMs: downtime, takeoverWaitMs: waited, events: supervisor.events.map((e) => `${e.what}@${e.at - supervisor.events[0]!.at}`) }));
+  console.log(
+    JSON.stringify({
+      nodeDowntimeMs: downtime,
+      takeoverWaitMs: waited,
+      events: supervisor.events.map((e) => `${e.what}@${e.at - supervisor.events[0]!.at}`),
+    }),
+  );
   assert.ok(downtime > 0 && downtime < 30_000, `node downtime ${downtime} ms`);
   await waitFor('tags from the new agent', async () => api.tagsOf(7)['station.nodes.running'] === '1', 30_000);
   assert.equal(api.tagsOf(7)['station.nodes.total'], '1');

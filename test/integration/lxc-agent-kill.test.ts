@@ -18,20 +18,36 @@ test.before(async () => {
   await h.driver.ensureTemplate('debian');
   await h.driver.ensureTemplate('busybox');
 });
-test.after(async () => { await cleanupAll(); });
+test.after(async () => {
+  await cleanupAll();
+});
 
 function child(args: Record<string, unknown>): { proc: ChildProcess; lines: string[]; killGroup: () => Promise<void> } {
-  const proc = spawn(process.execPath, [CHILD, JSON.stringify({ lxcPath: h.lxcPath, templateCache: TEMPLATE_CACHE, netns: h.ns.name, ...args })], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [CHILD, JSON.stringify({ lxcPath: h.lxcPath, templateCache: TEMPLATE_CACHE, netns: h.ns.name, ...args })], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines: string[] = [];
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => lines.push(...d.split('\n').filter(Boolean)));
   const exited = new Promise((r) => proc.once('exit', r));
   // the whole process group, as when a service manager kills the agent and everything it spawned
-  const killGroup = async () => { try { process.kill(-proc.pid!, 'SIGKILL'); } catch { /* gone */ } await exited; };
+  const killGroup = async () => {
+    try {
+      process.kill(-proc.pid!, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    await exited;
+  };
   onCleanup(`driver child ${proc.pid}`, killGroup);
   return { proc, lines, killGroup };
 }
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 // Kill points: as soon as the node directory appears, in the middle of the rootfs copy, and
 // during the package download/install that follows the clone.
@@ -43,7 +59,11 @@ const killPoints: { label: string; when: (dir: string, lines: string[]) => Promi
 
 for (const [i, point] of killPoints.entries()) {
   test(`a create SIGKILLed ${point.label} is reported partial, then destroyed and made again`, async () => {
-    const build: NodeBuild = h.build(`part${i}`, 50 + i, { template: 'debian', profile: 'nesting', modules: [{ name: 'tools', packages: ['busybox'] }] });
+    const build: NodeBuild = h.build(`part${i}`, 50 + i, {
+      template: 'debian',
+      profile: 'nesting',
+      modules: [{ name: 'tools', packages: ['busybox'] }],
+    });
     const dir = join(h.lxcPath, build.name);
     const c = child({ action: 'create', build });
     await waitFor(point.label, () => point.when(dir, c.lines), 60_000, 5);
@@ -70,7 +90,11 @@ test('a running node survives the agent process group being SIGKILLed', async ()
   const node = await h.driver.inspect(build.name);
   assert.equal(node?.state, 'running');
   // the container's init is not in the agent's process group or session
-  const [, , , , pgid, sid] = (await readFile(`/proc/${node!.pid}/stat`, 'utf8')).replace(/^.*\) /, 'x x ').split(" ").slice(0, 6).map(Number);
+  const [, , , , pgid, sid] = (await readFile(`/proc/${node!.pid}/stat`, 'utf8'))
+    .replace(/^.*\) /, 'x x ')
+    .split(' ')
+    .slice(0, 6)
+    .map(Number);
   assert.not.equal(pgid, c.proc.pid);
   assert.not.equal(sid, c.proc.pid);
   await c.killGroup();

@@ -47,7 +47,9 @@ test.before(async () => {
   });
   driver = new LxcDriver({ lxcPath, templateCache: cache, run, hostRun: exec, log: pino({ level: 'silent' }) });
 });
-test.after(async () => { await cleanupAll(); });
+test.after(async () => {
+  await cleanupAll();
+});
 
 test('a nesting node on btrfs is a snapshot of the template subvolume, and destroy removes it', async () => {
   const build = h.build('snap', 10, { template: 'debian', profile: 'nesting' });

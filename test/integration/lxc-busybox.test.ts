@@ -21,11 +21,14 @@ test.before(async () => {
   volume = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-vol-`));
   onCleanup(`volume ${volume}`, () => exec(['rm', '-rf', volume]));
 });
-test.after(async () => { await cleanupAll(); });
+test.after(async () => {
+  await cleanupAll();
+});
 
 test('a busybox node with an httpd module serves HTTP at its address', async () => {
   const build = h.build('web', 10, {
-    memoryMB: 64, cpus: 0.5,
+    memoryMB: 64,
+    cpus: 0.5,
     env: { GREETING: 'hello from a node' },
     volumes: [{ name: 'data', source: volume, path: '/data' }],
     modules: [{ name: 'web', run: 'mkdir -p /www && echo "$GREETING" > /www/index.html && exec httpd -f -p 80 -h /www' }],
@@ -51,7 +54,10 @@ test('the module is restarted after being killed, and its output is in the node 
   assert.match(before, /^\d+$/);
   const killed = await h.driver.exec(name, ['kill', '-9', before]);
   assert.equal(killed.exitCode, 0);
-  const after = await waitFor('a new httpd', async () => { const p = await pidOf(); return p && p !== before ? p : null; });
+  const after = await waitFor('a new httpd', async () => {
+    const p = await pidOf();
+    return p && p !== before ? p : null;
+  });
   assert.not.equal(after, before);
   assert.equal((await waitFor('http again', () => curlIn(h.ns, `http://${h.address(10)}/`))).trim(), 'hello from a node');
   const logs = await h.driver.logs(name, { lines: 50 });
@@ -81,7 +87,11 @@ test('stats come from the node cgroups and carry its memory limit', async () => 
   const node = await h.driver.inspect(name);
   const cpuPath = (await readFile(`/proc/${node!.pid}/cgroup`, 'utf8')).match(/^\d+:cpu(?:,cpuacct)?:(\S+)$/m)?.[1];
   if (cpuPath) assert.equal((await readFile(`/sys/fs/cgroup/cpu${cpuPath}/cpu.cfs_quota_us`, 'utf8')).trim(), '50000');
-  else assert.match(await readFile(`/sys/fs/cgroup${(await readFile(`/proc/${node!.pid}/cgroup`, 'utf8')).match(/^0::(\S+)$/m)![1]}/cpu.max`, 'utf8'), /^50000 100000/);
+  else
+    assert.match(
+      await readFile(`/sys/fs/cgroup${(await readFile(`/proc/${node!.pid}/cgroup`, 'utf8')).match(/^0::(\S+)$/m)![1]}/cpu.max`, 'utf8'),
+      /^50000 100000/,
+    );
 });
 
 test('stop, start and restart keep the volume data', async () => {

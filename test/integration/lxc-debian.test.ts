@@ -15,7 +15,9 @@ test.before(async () => {
   await h.driver.ensureTemplate('debian', (line) => console.log(`  ${line}`));
   console.log(`debian template ready in ${Date.now() - t0} ms`);
 });
-test.after(async () => { await cleanupAll(); });
+test.after(async () => {
+  await cleanupAll();
+});
 
 const systemState = async (name: string) => (await h.driver.exec(name, ['systemctl', 'is-system-running'])).stdout.trim();
 
@@ -26,9 +28,20 @@ test('a debian node clones the cached template and boots systemd to running', as
   const created = Date.now();
   await h.driver.start(build.name);
   const started = Date.now();
-  const state = await waitFor('systemd running', async () => { const s = await systemState(build.name); return s === 'running' || s === 'degraded' ? s : null; }, 30_000, 50);
+  const state = await waitFor(
+    'systemd running',
+    async () => {
+      const s = await systemState(build.name);
+      return s === 'running' || s === 'degraded' ? s : null;
+    },
+    30_000,
+    50,
+  );
   const booted = Date.now();
-  console.log(`debian from cache: create ${created - t0} ms, lxc-start ${started - created} ms, systemd ${state} after ${booted - started} ms, total ${booted - t0} ms (goal <= 3000)`);
+  console.log(
+    `debian from cache: create ${created - t0} ms, lxc-start ${started - created} ms, systemd ${state} after ${booted - started} ms, total ${booted - t0} ` +
+      `ms (goal <= 3000)`,
+  );
   if (state === 'degraded') console.log((await h.driver.exec(build.name, ['systemctl', '--failed', '--no-legend'])).stdout);
   assert.equal(state, 'running');
   assert.equal((await h.driver.exec(build.name, ['hostname'])).stdout.trim(), build.name);
@@ -57,7 +70,10 @@ test('a package module is installed offline before its command starts; systemd r
   });
   const progress: string[] = [];
   await h.driver.create(build, (line) => progress.push(line));
-  assert.ok(progress.some((l) => /installing \d+ packages/.test(l)), progress.join('\n'));
+  assert.ok(
+    progress.some((l) => /installing \d+ packages/.test(l)),
+    progress.join('\n'),
+  );
   await h.driver.start(build.name);
   const body = await waitFor('httpd in the debian node', () => curlIn(h.ns, `http://${h.address(21)}/`), 30_000);
   assert.equal(body.trim(), 'hello from debian "node" $5 100%');
@@ -66,7 +82,14 @@ test('a package module is installed offline before its command starts; systemd r
   const before = await pid();
   assert.match(before, /^[1-9]\d*$/);
   await h.driver.exec(build.name, ['kill', '-9', before]);
-  await waitFor('the module restarted', async () => { const p = await pid(); return p !== before && p !== '0' ? p : null; }, 15_000);
+  await waitFor(
+    'the module restarted',
+    async () => {
+      const p = await pid();
+      return p !== before && p !== '0' ? p : null;
+    },
+    15_000,
+  );
   assert.equal((await waitFor('http again', () => curlIn(h.ns, `http://${h.address(21)}/`), 15_000)).trim(), 'hello from debian "node" $5 100%');
   const logs = await h.driver.logs(build.name, { lines: 100 });
   assert.ok((logs.match(/module web starting/g)?.length ?? 0) >= 2, logs);

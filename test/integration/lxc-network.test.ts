@@ -24,11 +24,16 @@ test.before(async () => {
   forwardBefore = await hostForward();
   h = await lxcHarness('lxn', 47);
 });
-test.after(async () => { await cleanupAll(); });
+test.after(async () => {
+  await cleanupAll();
+});
 
 test('prepare is idempotent and stays in its namespace and its own table', async () => {
   const run = netnsRunner(h.ns.name);
-  await h.ns.run(['nft', 'add table inet foreign; add chain inet foreign c { type filter hook input priority 0; policy accept; }; add rule inet foreign c counter']);
+  await h.ns.run([
+    'nft',
+    'add table inet foreign; add chain inet foreign c { type filter hook input priority 0; policy accept; }; add rule inet foreign c counter',
+  ]);
   const foreignBefore = await h.ns.run(['nft', 'list', 'table', 'inet', 'foreign']);
   const setup = { bridge: h.bridge, gatewayCidr: `${h.subnet}.1/24`, subnet: `${h.subnet}.0/24` };
   const again = await prepareHostNetwork(run, setup);
@@ -65,10 +70,15 @@ test('a node reaches a network with no route back to it, through egress NAT', as
   const build = h.build('nat', 10);
   await h.driver.create(build);
   await h.driver.start(build.name);
-  const got = await waitFor('a reply from outside', async () => {
-    const r = await h.driver.exec(build.name, ['sh', '-c', 'printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 2 198.18.249.2 8080']);
-    return r.stdout.includes('outside') ? r.stdout : null;
-  }, 10_000, 200);
+  const got = await waitFor(
+    'a reply from outside',
+    async () => {
+      const r = await h.driver.exec(build.name, ['sh', '-c', 'printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 2 198.18.249.2 8080']);
+      return r.stdout.includes('outside') ? r.stdout : null;
+    },
+    10_000,
+    200,
+  );
   assert.match(got, /200 OK/);
   await h.driver.destroy(build.name);
 });

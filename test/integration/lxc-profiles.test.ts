@@ -14,10 +14,16 @@ test.before(async () => {
   h = await lxcHarness('lxp', 43);
   await h.driver.ensureTemplate('debian', (line) => console.log(`  ${line}`));
 });
-test.after(async () => { await cleanupAll(); });
+test.after(async () => {
+  await cleanupAll();
+});
 
 test('a nesting node starts an LXC container inside itself', async () => {
-  const build = h.build('nest', 30, { template: 'debian', profile: 'nesting', modules: [{ name: 'lxc', packages: ['lxc', 'busybox-static'] }] });
+  const build = h.build('nest', 30, {
+    template: 'debian',
+    profile: 'nesting',
+    modules: [{ name: 'lxc', packages: ['lxc', 'busybox-static'] }],
+  });
   const t0 = Date.now();
   await h.driver.create(build, (line) => console.log(`  ${line}`));
   console.log(`nesting node created (full copy + lxc packages) in ${Date.now() - t0} ms`);
@@ -45,11 +51,17 @@ test('a microk8s node starts and carries the profile keys', async () => {
   await h.driver.create(build, (line) => progress.push(line));
   const config = await readFile(join(h.lxcPath, build.name, 'config'), 'utf8');
   for (const key of [
-    'lxc.start.auto = 1', 'lxc.include = /usr/share/lxc/config/nesting.conf', 'lxc.apparmor.profile = unconfined',
-    'lxc.mount.auto = proc:rw sys:rw cgroup:rw:force', 'lxc.cap.drop =\n',
-    'lxc.mount.entry = /dev/kmsg dev/kmsg', 'lxc.mount.entry = /sys/fs/bpf sys/fs/bpf',
-    'nf_conntrack/parameters/hashsize', 'nf_conntrack_max',
-  ]) assert.ok(config.includes(key), `config lacks ${JSON.stringify(key)}`);
+    'lxc.start.auto = 1',
+    'lxc.include = /usr/share/lxc/config/nesting.conf',
+    'lxc.apparmor.profile = unconfined',
+    'lxc.mount.auto = proc:rw sys:rw cgroup:rw:force',
+    'lxc.cap.drop =\n',
+    'lxc.mount.entry = /dev/kmsg dev/kmsg',
+    'lxc.mount.entry = /sys/fs/bpf sys/fs/bpf',
+    'nf_conntrack/parameters/hashsize',
+    'nf_conntrack_max',
+  ])
+    assert.ok(config.includes(key), `config lacks ${JSON.stringify(key)}`);
   assert.match(config, /lxc\.cgroup2?\.devices\.allow = a/);
   // this kernel has no IPVS: reported, not fatal
   const missing = progress.find((l) => /kernel modules missing/.test(l));
@@ -59,7 +71,7 @@ test('a microk8s node starts and carries the profile keys', async () => {
   const sh = async (script: string) => (await h.driver.exec(build.name, ['sh', '-c', script])).stdout.trim();
   assert.equal(await sh('grep CapBnd /proc/1/status | cut -f2'), (await readFile('/proc/self/status', 'utf8')).match(/CapBnd:\s+(\S+)/)![1]);
   assert.equal(await sh('test -c /dev/kmsg && echo yes'), 'yes');
-  assert.equal(await sh('grep -c " /sys/fs/bpf " /proc/self/mounts || true') !== '0', true);
+  assert.equal((await sh('grep -c " /sys/fs/bpf " /proc/self/mounts || true')) !== '0', true);
   assert.match(await sh('grep " /sys/fs/cgroup" /proc/self/mounts | head -3'), /\brw\b/);
   // all devices allowed: a device node outside the default allow list can be made and opened
   assert.equal(await sh('mknod /tmp/loopctl c 10 237 && head -c0 /tmp/loopctl && echo ok'), 'ok');

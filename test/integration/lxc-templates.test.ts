@@ -25,7 +25,9 @@ test.before(async () => {
   // no container is made here: lxc-create only writes a root filesystem, no namespace needed
   driver = new LxcDriver({ lxcPath: join(dir, 'lxc'), templateCache: cache, run: exec, log: pino({ level: 'silent' }) });
 });
-test.after(async () => { await cleanupAll(); });
+test.after(async () => {
+  await cleanupAll();
+});
 
 test('a staging directory left by an interrupted build is not a cached template', async () => {
   await mkdir(join(cache, '.busybox.building', 'rootfs'), { recursive: true });
@@ -44,7 +46,11 @@ test('busybox builds once into the cache, with progress, rcS fixed; concurrent c
   assert.equal((await readManifest(cache, 'busybox'))?.template, 'busybox');
   const rcS = await readFile(join(cache, 'busybox/rootfs/etc/init.d/rcS'), 'utf8');
   assert.not.match(rcS, /^\/bin\/udhcpc/m);
-  assert.equal((await readdir(cache)).filter((n) => n.startsWith('.')), [], 'no staging directory or lock left');
+  assert.equal(
+    (await readdir(cache)).filter((n) => n.startsWith('.')),
+    [],
+    'no staging directory or lock left',
+  );
   const again: string[] = [];
   await driver.ensureTemplate('busybox', (l) => again.push(l));
   assert.equal(again, [], 'a cached template is not rebuilt');

@@ -19,14 +19,25 @@ import { RUN_PREFIX, runName } from '../helpers/run-prefix.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { createMesh, down, join as joinMesh, meshPing, stationApi, stationOf, up, type Testbed } from '../../scripts/testbed-lib/index.ts';
 
-interface Ctx { tb: Testbed; addr: Record<string, string>; dir: string; impostorLog: string }
+interface Ctx {
+  tb: Testbed;
+  addr: Record<string, string>;
+  dir: string;
+  impostorLog: string;
+}
 const impersonation = suite<Ctx>('mesh impersonation');
 
 const block16 = (address: string): string => address.split('.').slice(0, 2).join('.');
 
 /** HTTP status of a call made from a station's namespace ('000': no answer at all). */
 const httpFrom = async (tb: Testbed, from: string, url: string, extra: string[] = []): Promise<string> =>
-  (await exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '4', ...extra, url], { netns: stationOf(tb, from).netns, allowFailure: true, timeoutMs: 10_000 })).stdout;
+  (
+    await exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '4', ...extra, url], {
+      netns: stationOf(tb, from).netns,
+      allowFailure: true,
+      timeoutMs: 10_000,
+    })
+  ).stdout;
 
 const leaveCall = ['-X', 'POST', '-H', 'content-type: application/json', '-d', '{}'];
 
@@ -46,52 +57,101 @@ impersonation.before(async (ctx) => {
   ctx.addr.a2 = await joinMesh(ctx.tb, 'a1', 'a2');
   const alice = (await stationApi(stationOf(ctx.tb, 'a1'), 'GET', '/mesh')).body;
   const bob = (await stationApi(stationOf(ctx.tb, 'b1'), 'GET', '/mesh')).body;
-  const trustBob = await stationApi(stationOf(ctx.tb, 'a1'), 'POST', '/mesh/trust', { owner: 'bob', ca: bob.caPem, lighthouses: bob.lighthouses });
+  const trustBob = await stationApi(stationOf(ctx.tb, 'a1'), 'POST', '/mesh/trust', {
+    owner: 'bob',
+    ca: bob.caPem,
+    lighthouses: bob.lighthouses,
+  });
   assert.is(trustBob.status, 200, JSON.stringify(trustBob.body));
-  const trustAlice = await stationApi(stationOf(ctx.tb, 'b1'), 'POST', '/mesh/trust', { owner: 'alice', ca: alice.caPem, lighthouses: alice.lighthouses });
+  const trustAlice = await stationApi(stationOf(ctx.tb, 'b1'), 'POST', '/mesh/trust', {
+    owner: 'alice',
+    ca: alice.caPem,
+    lighthouses: alice.lighthouses,
+  });
   assert.is(trustAlice.status, 200, JSON.stringify(trustAlice.body));
   await waitFor('b1 -> a1 over the mesh', () => meshPing(stationOf(ctx.tb, 'b1'), ctx.addr.a1!, 1), 30_000, 250);
   await waitFor('a2 -> a1 over the mesh', () => meshPing(stationOf(ctx.tb, 'a2'), ctx.addr.a1!, 1), 30_000, 250);
 });
 impersonation.after(cleanupAll);
 
-impersonation('an honest station of the trusted owner reaches the API\'s public reads, but is no member', async (ctx) => {
+impersonation("an honest station of the trusted owner reaches the API's public reads, but is no member", async (ctx) => {
   assert.is(await httpFrom(ctx.tb, 'b1', `http://${ctx.addr.a1}:8088/api/v1/status`), '200');
   assert.is(await httpFrom(ctx.tb, 'b1', `http://${ctx.addr.a1}:8088/api/v1/mesh/members/leave`, leaveCall), '403');
 });
 
-impersonation('the trusted owner\'s CA cannot sign one of our node subnets (Nebula enforces the CA\'s limits)', async (ctx) => {
+impersonation("the trusted owner's CA cannot sign one of our node subnets (Nebula enforces the CA's limits)", async (ctx) => {
   const b1 = stationOf(ctx.tb, 'b1');
   const a2Subnet = (await stationApi(stationOf(ctx.tb, 'a2'), 'GET', '/mesh')).body.nodeSubnet as string;
   await exec(['nebula-cert', 'keygen', '-out-key', join(ctx.dir, 'sub.key'), '-out-pub', join(ctx.dir, 'sub.pub')]);
-  const r = await exec(['nebula-cert', 'sign', '-ca-key', join(b1.stateDir, 'mesh/ca.key'), '-ca-crt', join(b1.stateDir, 'mesh/ca.crt'),
-    '-name', 'x', '-ip', `${ctx.addr.b1!.replace(/\.\d+$/, '.200')}/10`, '-subnets', a2Subnet, '-in-pub', join(ctx.dir, 'sub.pub'), '-out-crt', join(ctx.dir, 'sub.crt')], { allowFailure: true });
-  assert.is.not(r.exitCode, 0, 'signed a certificate for Alice\'s node subnet');
+  const r = await exec(
+    [
+      'nebula-cert',
+      'sign',
+      '-ca-key',
+      join(b1.stateDir, 'mesh/ca.key'),
+      '-ca-crt',
+      join(b1.stateDir, 'mesh/ca.crt'),
+      '-name',
+      'x',
+      '-ip',
+      `${ctx.addr.b1!.replace(/\.\d+$/, '.200')}/10`,
+      '-subnets',
+      a2Subnet,
+      '-in-pub',
+      join(ctx.dir, 'sub.pub'),
+      '-out-crt',
+      join(ctx.dir, 'sub.crt'),
+    ],
+    { allowFailure: true },
+  );
+  assert.is.not(r.exitCode, 0, "signed a certificate for Alice's node subnet");
   assert.match(r.stderr + r.stdout, /constraints violated/);
 });
 
-impersonation('a certificate from the trusted owner carrying our member\'s address is refused by Nebula\'s firewall and the API', async (ctx) => {
+impersonation("a certificate from the trusted owner carrying our member's address is refused by Nebula's firewall and the API", async (ctx) => {
   const a1 = stationOf(ctx.tb, 'a1');
   const b1 = stationOf(ctx.tb, 'b1');
   const e1 = stationOf(ctx.tb, 'e1');
   // Bob signs "a2" with Alice's member's address, with his real CA key.
   const d = ctx.dir;
   await exec(['nebula-cert', 'keygen', '-out-key', join(d, 'imp.key'), '-out-pub', join(d, 'imp.pub')]);
-  await exec(['nebula-cert', 'sign', '-ca-key', join(b1.stateDir, 'mesh/ca.key'), '-ca-crt', join(b1.stateDir, 'mesh/ca.crt'),
-    '-name', 'a2', '-ip', `${ctx.addr.a2}/10`, '-groups', 'station,owner-alice', '-in-pub', join(d, 'imp.pub'), '-out-crt', join(d, 'imp.crt')]);
+  await exec([
+    'nebula-cert',
+    'sign',
+    '-ca-key',
+    join(b1.stateDir, 'mesh/ca.key'),
+    '-ca-crt',
+    join(b1.stateDir, 'mesh/ca.crt'),
+    '-name',
+    'a2',
+    '-ip',
+    `${ctx.addr.a2}/10`,
+    '-groups',
+    'station,owner-alice',
+    '-in-pub',
+    join(d, 'imp.pub'),
+    '-out-crt',
+    join(d, 'imp.crt'),
+  ]);
   // It trusts both CAs (Alice's is public) and dials a1's forwarded Nebula port directly.
-  await writeFile(join(d, 'ca.crt'), `${(await readFile(join(b1.stateDir, 'mesh/ca.crt'), 'utf8')).trimEnd()}\n${(await readFile(join(a1.stateDir, 'mesh/ca.crt'), 'utf8')).trimEnd()}\n`);
+  await writeFile(
+    join(d, 'ca.crt'),
+    `${(await readFile(join(b1.stateDir, 'mesh/ca.crt'), 'utf8')).trimEnd()}\n${(await readFile(join(a1.stateDir, 'mesh/ca.crt'), 'utf8')).trimEnd()}\n`,
+  );
   const tun = runName('im');
-  await writeFile(join(d, 'nebula.yml'), toYaml({
-    pki: { ca: join(d, 'ca.crt'), cert: join(d, 'imp.crt'), key: join(d, 'imp.key') },
-    static_host_map: { [ctx.addr.a1!]: [`${a1.publicIp}:4242`] },
-    lighthouse: { am_lighthouse: false, interval: 60, hosts: [] },
-    listen: { host: '0.0.0.0', port: 0 },
-    punchy: { punch: true, respond: true },
-    tun: { disabled: false, dev: tun, mtu: 1300 },
-    logging: { level: 'info', format: 'json' },
-    firewall: { outbound: [{ port: 'any', proto: 'any', host: 'any' }], inbound: [{ port: 'any', proto: 'any', host: 'any' }] },
-  }));
+  await writeFile(
+    join(d, 'nebula.yml'),
+    toYaml({
+      pki: { ca: join(d, 'ca.crt'), cert: join(d, 'imp.crt'), key: join(d, 'imp.key') },
+      static_host_map: { [ctx.addr.a1!]: [`${a1.publicIp}:4242`] },
+      lighthouse: { am_lighthouse: false, interval: 60, hosts: [] },
+      listen: { host: '0.0.0.0', port: 0 },
+      punchy: { punch: true, respond: true },
+      tun: { disabled: false, dev: tun, mtu: 1300 },
+      logging: { level: 'info', format: 'json' },
+      firewall: { outbound: [{ port: 'any', proto: 'any', host: 'any' }], inbound: [{ port: 'any', proto: 'any', host: 'any' }] },
+    }),
+  );
   ctx.impostorLog = join(d, 'nebula.log');
   const fd = openSync(ctx.impostorLog, 'a');
   const nebula = spawn('ip', ['netns', 'exec', e1.netns, 'nebula', '-config', join(d, 'nebula.yml')], { stdio: ['ignore', fd, fd] });
@@ -99,8 +159,9 @@ impersonation('a certificate from the trusted owner carrying our member\'s addre
   onCleanup(`impostor nebula pid ${nebula.pid}`, () => nebula.kill('SIGKILL'));
   // Nebula 1.6 accepts the handshake (Bob's CA may sign any mesh address): ping, open to the whole
   // community, answers; that shows the tunnel is up and what follows is the firewall's and API's doing.
-  await waitFor('the impostor\'s tunnel to a1', () => meshPing(e1, ctx.addr.a1!, 1), 30_000, 250)
-    .catch((error: Error) => { throw new Error(`${error.message}\n${readFileSync(ctx.impostorLog, 'utf8').slice(-3000)}`); });
+  await waitFor("the impostor's tunnel to a1", () => meshPing(e1, ctx.addr.a1!, 1), 30_000, 250).catch((error: Error) => {
+    throw new Error(`${error.message}\n${readFileSync(ctx.impostorLog, 'utf8').slice(-3000)}`);
+  });
   // As "a2" it tries to make a2 leave, and to read the directory only members get.
   const leave = await httpFrom(ctx.tb, 'e1', `http://${ctx.addr.a1}:8088/api/v1/mesh/members/leave`, leaveCall);
   const directory = await httpFrom(ctx.tb, 'e1', `http://${ctx.addr.a1}:8088/api/v1/mesh/directory`);
@@ -109,7 +170,7 @@ impersonation('a certificate from the trusted owner carrying our member\'s addre
   assert.is(peers.find((p) => p.name === 'a2')?.revoked, false, 'a2 was revoked by the impostor');
   assert.is(leave, '000', 'the leave call reached the API');
   assert.is(directory, '000', 'the directory call reached the API');
-  assert.is(status, '000', 'Nebula\'s firewall let the impostor reach the API port at all');
+  assert.is(status, '000', "Nebula's firewall let the impostor reach the API port at all");
   // The honest station of the same CA still gets through: the rule is bound to the address range.
   assert.is(await httpFrom(ctx.tb, 'b1', `http://${ctx.addr.a1}:8088/api/v1/status`), '200');
   nebula.kill('SIGKILL');

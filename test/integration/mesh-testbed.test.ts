@@ -49,7 +49,10 @@ mesh('the owner makes the mesh: CA key 0600 on the station, a lighthouse at its 
   assert.is(info.owner, 'alice');
   assert.is(info.state, 'up');
   assert.ok(info.lighthouse);
-  assert.equal(info.lighthouses.map((l: { endpoints: string[] }) => l.endpoints), [['198.18.0.1:4242']]);
+  assert.equal(
+    info.lighthouses.map((l: { endpoints: string[] }) => l.endpoints),
+    [['198.18.0.1:4242']],
+  );
   assert.match(info.address, /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.\d+\.\d+$/);
   for (const f of ['ca.key', 'host.key', 'host.crt']) assert.is((await stat(join(s1.stateDir, 'mesh', f))).mode & 0o777, 0o600, f);
   assert.is((await stat(join(s1.stateDir, 'mesh.json'))).mode & 0o777, 0o600);
@@ -95,7 +98,13 @@ mesh('three stations behind separate NATs join by invites and every pair pings o
   const before = await nebulaOf('s3');
   // Only a CA limited to the mesh and to node subnets of its own is trusted; its /16 (from its
   // fingerprint) must not be alice's, which 1 CA in 64 would be.
-  const makeCa = () => exec(['sh', '-c', 'd=$(mktemp -d) && nebula-cert ca -name other -ips 100.64.0.0/10 -subnets 10.250.0.0/16 -out-key $d/k -out-crt $d/c >/dev/null && nebula-cert print -json -path $d/c >&2 && cat $d/c && rm -rf $d']);
+  const makeCa = () =>
+    exec([
+      'sh',
+      '-c',
+      'd=$(mktemp -d) && nebula-cert ca -name other -ips 100.64.0.0/10 -subnets 10.250.0.0/16 -out-key $d/k -out-crt $d/c >/dev/null && nebula-cert print ' +
+        '-json -path $d/c >&2 && cat $d/c && rm -rf $d',
+    ]);
   let other = await makeCa();
   while (ownerBlock(JSON.parse(other.stderr).fingerprint) === `${ctx.addr.s1!.split('.').slice(0, 2).join('.')}.0.0/16`) other = await makeCa();
   const trusted = await stationApi(s3, 'POST', '/mesh/trust', { owner: 'other', ca: other.stdout });
@@ -127,10 +136,14 @@ mesh('a 4th station behind two layers of NAT reaches the others through the rela
     await waitFor(`${other} -> s4`, () => reach(ctx.tb, other, 's4', ctx.addr), 20_000);
   }
   // Nebula's own record of the tunnels: the lighthouses directly, s3 (behind NAT) through a relay.
-  const peers = await waitFor('s4 peer view', async () => {
-    const p = (await stationApi(s4, 'GET', '/mesh/peers')).body.peers as { name: string; online: boolean; via: string | null }[];
-    return p.length === 3 && p.every((x) => x.online) ? p : undefined;
-  }, 20_000);
+  const peers = await waitFor(
+    's4 peer view',
+    async () => {
+      const p = (await stationApi(s4, 'GET', '/mesh/peers')).body.peers as { name: string; online: boolean; via: string | null }[];
+      return p.length === 3 && p.every((x) => x.online) ? p : undefined;
+    },
+    20_000,
+  );
   assert.is(peers.find((p) => p.name === 's1')!.via, null, 'a lighthouse is reached directly');
   assert.is(peers.find((p) => p.name === 's2')!.via, null, 'a lighthouse is reached directly');
   assert.ok([ctx.addr.s1, ctx.addr.s2].includes(peers.find((p) => p.name === 's3')!.via!), 's3 through a relay');
@@ -138,10 +151,14 @@ mesh('a 4th station behind two layers of NAT reaches the others through the rela
 
 mesh('/mesh/peers: name, owner, address, online, last handshake, latency', async (ctx) => {
   const s2 = stationOf(ctx.tb, 's2');
-  const peers = await waitFor('s2 sees every peer online', async () => {
-    const p = (await stationApi(s2, 'GET', '/mesh/peers')).body.peers as Record<string, unknown>[];
-    return p.length === 3 && p.every((x) => x.online) ? p : undefined;
-  }, 20_000);
+  const peers = await waitFor(
+    's2 sees every peer online',
+    async () => {
+      const p = (await stationApi(s2, 'GET', '/mesh/peers')).body.peers as Record<string, unknown>[];
+      return p.length === 3 && p.every((x) => x.online) ? p : undefined;
+    },
+    20_000,
+  );
   for (const p of peers) {
     assert.is(p.owner, 'alice');
     assert.is(p.address, ctx.addr[p.name as string]);
@@ -171,10 +188,14 @@ mesh('Nebula is restarted when it dies', async (ctx) => {
   const s3 = stationOf(ctx.tb, 's3');
   const before = (await stationApi(s3, 'GET', '/mesh')).body.nebula;
   process.kill(before.pid, 'SIGKILL');
-  const after = await waitFor('a new Nebula', async () => {
-    const n = (await stationApi(s3, 'GET', '/mesh')).body.nebula;
-    return n.running && n.pid !== before.pid ? n : undefined;
-  }, 15_000);
+  const after = await waitFor(
+    'a new Nebula',
+    async () => {
+      const n = (await stationApi(s3, 'GET', '/mesh')).body.nebula;
+      return n.running && n.pid !== before.pid ? n : undefined;
+    },
+    15_000,
+  );
   assert.is(after.restarts, before.restarts + 1);
   await waitFor('s3 -> s1 again', () => reach(ctx.tb, 's3', 's1', ctx.addr), 15_000);
 });
@@ -197,7 +218,7 @@ mesh('after an agent crash, the next agent ends the orphaned Nebula and runs its
   const info = (await stationApi(s2, 'GET', '/mesh')).body;
   assert.is(info.role, 'member');
   assert.is.not(info.nebula.pid, orphan);
-  assert.equal(await nebulaPids(s2), [info.nebula.pid], 'exactly one Nebula in the namespace: the new agent\'s');
+  assert.equal(await nebulaPids(s2), [info.nebula.pid], "exactly one Nebula in the namespace: the new agent's");
   await waitFor('s2 -> s1 after the crash', () => reach(ctx.tb, 's2', 's1', ctx.addr), 20_000);
 });
 
@@ -209,7 +230,13 @@ mesh('a revoked station loses reachability within 60 s; the others keep theirs',
   // The first pairs to fail may only have lost a relay through the authority; the station is cut
   // once every member has taken the new blocklist (they poll their authority) and no pair gets through.
   const stillReaching = async () => {
-    for (const [a, b] of [['s1', 's3'], ['s2', 's3'], ['s4', 's3'], ['s3', 's2'], ['s3', 's4']] as const) {
+    for (const [a, b] of [
+      ['s1', 's3'],
+      ['s2', 's3'],
+      ['s4', 's3'],
+      ['s3', 's2'],
+      ['s3', 's4'],
+    ] as const) {
       if (await reach(ctx.tb, a, b, ctx.addr)) return `${a} -> ${b}`;
     }
     return null;
@@ -223,16 +250,27 @@ mesh('a revoked station loses reachability within 60 s; the others keep theirs',
   const seconds = (Date.now() - started) / 1000;
   assert.ok(seconds < 60, `took ${seconds} s`);
   process.stdout.write(`  revoked station unreachable after ${seconds.toFixed(1)} s\n`);
-  for (const [a, b] of [['s2', 's4'], ['s4', 's1'], ['s1', 's2']] as const) await waitFor(`${a} -> ${b} still`, () => reach(ctx.tb, a, b, ctx.addr), 20_000);
+  for (const [a, b] of [
+    ['s2', 's4'],
+    ['s4', 's1'],
+    ['s1', 's2'],
+  ] as const)
+    await waitFor(`${a} -> ${b} still`, () => reach(ctx.tb, a, b, ctx.addr), 20_000);
   // It stays cut: a fresh handshake is refused too.
   await new Promise((r2) => setTimeout(r2, 3000));
   assert.is(await stillReaching(), null, 'still unreachable');
   // Cut off, the revoked station cannot reach its authority any more; it says so in its health.
-  await waitFor('s3 reports the mesh degraded', async () => {
-    const st = (await stationApi(stationOf(ctx.tb, 's3'), 'GET', '/status')).body as { subsystems: { name: string; state: string; reason?: string }[] };
-    const m = st.subsystems.find((x) => x.name === 'mesh');
-    return m?.state === 'degraded' && /authority/.test(m.reason ?? '') ? m : undefined;
-  }, 30_000);
+  await waitFor(
+    's3 reports the mesh degraded',
+    async () => {
+      const st = (await stationApi(stationOf(ctx.tb, 's3'), 'GET', '/status')).body as {
+        subsystems: { name: string; state: string; reason?: string }[];
+      };
+      const m = st.subsystems.find((x) => x.name === 'mesh');
+      return m?.state === 'degraded' && /authority/.test(m.reason ?? '') ? m : undefined;
+    },
+    30_000,
+  );
   // Only the owner lets the name back in (with a new invite); an unknown name is 404.
   const readmitted = await stationApi(stationOf(ctx.tb, 's1'), 'POST', '/mesh/peers/s3/readmit', {});
   assert.is(readmitted.status, 200, JSON.stringify(readmitted.body));
@@ -245,7 +283,10 @@ mesh('a member leaves: its key is deleted and the authority blocks its certifica
   const r = await stationApi(s4, 'POST', '/mesh/leave', {});
   assert.is(r.status, 200);
   assert.is(r.body.role, 'none');
-  const gone = await stat(join(s4.stateDir, 'mesh', 'host.key')).then(() => false, () => true);
+  const gone = await stat(join(s4.stateDir, 'mesh', 'host.key')).then(
+    () => false,
+    () => true,
+  );
   assert.ok(gone, 'the private key is deleted');
   const members = (await stationApi(stationOf(ctx.tb, 's1'), 'GET', '/mesh')).body.members;
   assert.is(members, 2, 'only s1 and s2 remain');

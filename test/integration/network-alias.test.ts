@@ -19,7 +19,16 @@ import { join } from 'node:path';
 const HARNESS = new URL('../fixtures/network/alias-station.ts', import.meta.url).pathname;
 const PORT = 8088;
 
-interface Station { name: string; ns: Netns; client: Netns; lanAddress: string; subnet: number; child: ChildProcess; lines: Interface; send(cmd: unknown): Promise<void> }
+interface Station {
+  name: string;
+  ns: Netns;
+  client: Netns;
+  lanAddress: string;
+  subnet: number;
+  child: ChildProcess;
+  lines: Interface;
+  send(cmd: unknown): Promise<void>;
+}
 const stations: Station[] = [];
 
 async function makeStation(index: number, lan: Netns, lanBridge: string): Promise<Station> {
@@ -43,17 +52,25 @@ async function makeStation(index: number, lan: Netns, lanBridge: string): Promis
   await exec(['ip', '-n', client.name, 'link', 'set', 'eth0', 'up']);
   const stateDir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-alias-${name}-`));
   onCleanup(`state ${stateDir}`, () => rm(stateDir, { recursive: true, force: true }));
-  const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, HARNESS, name, bridge, `198.19.1${index}.0/24`, lanAddress, String(PORT), stateDir], { stdio: ['pipe', 'pipe', 'inherit'] });
-  onCleanup(`alias station ${name} pid ${child.pid}`, () => { child.kill('SIGKILL'); });
+  const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, HARNESS, name, bridge, `198.19.1${index}.0/24`, lanAddress, String(PORT), stateDir], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  onCleanup(`alias station ${name} pid ${child.pid}`, () => {
+    child.kill('SIGKILL');
+  });
   const lines = createInterface({ input: child.stdout! });
   await new Promise<void>((resolve, reject) => {
-    lines.once('line', (l) => l === 'ready' ? resolve() : reject(new Error(l)));
+    lines.once('line', (l) => (l === 'ready' ? resolve() : reject(new Error(l))));
     child.once('exit', (code) => reject(new Error(`station ${name} exited ${code}`)));
   });
-  const send = (cmd: unknown): Promise<void> => new Promise((resolve, reject) => {
-    lines.once('line', (l) => { const r = JSON.parse(l) as { error?: string }; r.error ? reject(new Error(r.error)) : resolve(); });
-    child.stdin!.write(`${JSON.stringify(cmd)}\n`);
-  });
+  const send = (cmd: unknown): Promise<void> =>
+    new Promise((resolve, reject) => {
+      lines.once('line', (l) => {
+        const r = JSON.parse(l) as { error?: string };
+        r.error ? reject(new Error(r.error)) : resolve();
+      });
+      child.stdin!.write(`${JSON.stringify(cmd)}\n`);
+    });
   return { name, ns, client, lanAddress, subnet: index, child, lines, send };
 }
 
@@ -75,18 +92,26 @@ async function makeRogue(lan: Netns, lanBridge: string): Promise<void> {
   await exec(['ip', '-n', ns.name, 'addr', 'add', `${ROGUE_ADDRESS}/24`, 'dev', up]);
   await exec(['ip', '-n', ns.name, 'link', 'set', up, 'up']);
   const body = JSON.stringify({ station: 's8', records: ROGUE_RECORDS });
-  const script = `require('node:http').createServer((q, r) => { r.setHeader('content-type', 'application/json'); r.end(${JSON.stringify(body)}); }).listen(${PORT}, '${ROGUE_ADDRESS}', () => console.log('ready'));`;
+  const script =
+    `require('node:http').createServer((q, r) => { r.setHeader('content-type', 'application/json'); r.end(${JSON.stringify(body)}); ` +
+    `}).listen(${PORT}, '${ROGUE_ADDRESS}', () => console.log('ready'));`;
   const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  onCleanup(`rogue peer pid ${child.pid}`, () => { child.kill('SIGKILL'); });
+  onCleanup(`rogue peer pid ${child.pid}`, () => {
+    child.kill('SIGKILL');
+  });
   await new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', (l) => l === 'ready' ? resolve() : reject(new Error(l)));
+    createInterface({ input: child.stdout! }).once('line', (l) => (l === 'ready' ? resolve() : reject(new Error(l))));
     child.once('exit', (code) => reject(new Error(`rogue peer exited ${code}`)));
   });
 }
 
 /** What a node on this station gets for a name from its resolver (the gateway): an address or null. */
 async function lookup(s: Station, name: string): Promise<string | null> {
-  const r = await exec(['busybox', 'nslookup', name, `198.19.1${s.subnet}.1`], { netns: s.client.name, allowFailure: true, timeoutMs: 5000 });
+  const r = await exec(['busybox', 'nslookup', name, `198.19.1${s.subnet}.1`], {
+    netns: s.client.name,
+    allowFailure: true,
+    timeoutMs: 5000,
+  });
   const m = /Name:\s+\S+\s+Address:\s+(\d+\.\d+\.\d+\.\d+)/.exec(r.stdout);
   return m ? m[1]! : null;
 }
@@ -114,7 +139,9 @@ test.before(async () => {
     // plus a peer that never answers (a station that went away): it must not hold back the others
     const dead = { station: 's9', url: `http://198.18.50.9:${PORT}`, owner: 'alice' };
     const rogue = { station: 's8', url: `http://${ROGUE_ADDRESS}:${PORT}`, owner: 'mallory' };
-    await s.send({ peers: [...stations.filter((o) => o !== s).map((o) => ({ station: o.name, url: `http://${o.lanAddress}:${PORT}`, owner: 'alice' })), dead, rogue] });
+    await s.send({
+      peers: [...stations.filter((o) => o !== s).map((o) => ({ station: o.name, url: `http://${o.lanAddress}:${PORT}`, owner: 'alice' })), dead, rogue],
+    });
   }
 });
 
@@ -142,20 +169,37 @@ test("a peer publishing another station's node name or another owner's alias mov
 
 test('GET /api/v1/aliases lists names -> addresses -> stations', async () => {
   const r = await exec(['curl', '-sf', `http://${stations[2]!.lanAddress}:${PORT}/api/v1/aliases`], { netns: stations[2]!.ns.name });
-  const body = JSON.parse(r.stdout) as { station: string; resolver: string | null; records: { name: string; address: string; station: string; local: boolean }[] };
+  const body = JSON.parse(r.stdout) as {
+    station: string;
+    resolver: string | null;
+    records: { name: string; address: string; station: string; local: boolean }[];
+  };
   assert.is(body.station, 's3');
   assert.is(body.resolver, '198.19.13.1');
   const www = body.records.find((x) => x.name === 'www.alice.mesh.internal');
-  assert.equal(www && { address: www.address, station: www.station, local: www.local }, { address: '198.19.11.10', station: 's1', local: false });
-  const local = JSON.parse((await exec(['curl', '-sf', `http://${stations[0]!.lanAddress}:${PORT}/api/v1/aliases?scope=local`], { netns: stations[0]!.ns.name })).stdout) as { records: { station: string }[] };
+  assert.equal(www && { address: www.address, station: www.station, local: www.local }, {
+    address: '198.19.11.10',
+    station: 's1',
+    local: false,
+  });
+  const local = JSON.parse(
+    (await exec(['curl', '-sf', `http://${stations[0]!.lanAddress}:${PORT}/api/v1/aliases?scope=local`], { netns: stations[0]!.ns.name })).stdout,
+  ) as { records: { station: string }[] };
   assert.ok(local.records.length === 2 && local.records.every((x) => x.station === 's1'));
-  const bad = await exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', `http://${stations[0]!.lanAddress}:${PORT}/api/v1/aliases?scope=nope`], { netns: stations[0]!.ns.name });
+  const bad = await exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', `http://${stations[0]!.lanAddress}:${PORT}/api/v1/aliases?scope=nope`], {
+    netns: stations[0]!.ns.name,
+  });
   assert.is(bad.stdout, '400');
 });
 
 test('a node that moves is answered at its new place by every station within 5 s', async () => {
   await stations[0]!.send({ apply: [] });
-  await stations[1]!.send({ apply: [{ name: 'db', address: '198.19.12.20', policy: {} }, { name: 'web', address: '198.19.12.10', policy: { aliases: ['www'] } }] });
+  await stations[1]!.send({
+    apply: [
+      { name: 'db', address: '198.19.12.20', policy: {} },
+      { name: 'web', address: '198.19.12.10', policy: { aliases: ['www'] } },
+    ],
+  });
   const ms = await untilAll('www.alice.mesh.internal', '198.19.12.10');
   process.stdout.write(`  alias move seen by all 3 stations in ${ms} ms\n`);
   assert.ok(ms < 5000, `took ${ms} ms`);

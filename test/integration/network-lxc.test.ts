@@ -33,12 +33,19 @@ async function api(path: string, init: { method?: string; json?: unknown } = {})
   const headers: Record<string, string> = {};
   if (init.method && init.method !== 'GET') headers.authorization = `Bearer ${(await readFile(join(stateDir, 'admin-token'), 'utf8')).trim()}`;
   if (init.json !== undefined) headers['content-type'] = 'application/json';
-  return fetchInNetns(ns.name, `http://${GATEWAY}:${port}/api/v1${path}`, { method: init.method ?? 'GET', headers, body: init.json === undefined ? undefined : JSON.stringify(init.json) });
+  return fetchInNetns(ns.name, `http://${GATEWAY}:${port}/api/v1${path}`, {
+    method: init.method ?? 'GET',
+    headers,
+    body: init.json === undefined ? undefined : JSON.stringify(init.json),
+  });
 }
 
 /** True when `node` gets an HTTP answer from host:p within 2 s (busybox nc inside the container). */
 async function reach(node: string, host: string, p: number): Promise<boolean> {
-  const res = await api(`/nodes/${node}/exec`, { method: 'POST', json: { command: ['sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${host} ${p}`] } });
+  const res = await api(`/nodes/${node}/exec`, {
+    method: 'POST',
+    json: { command: ['sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${host} ${p}`] },
+  });
   assert.is(res.status, 200, await res.clone().text());
   return ((await res.json()) as { stdout: string }).stdout.includes('HTTP/1');
 }
@@ -53,7 +60,10 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 10
 
 async function flows(cases: [string, string, string, number, boolean][]): Promise<void> {
   const got = await Promise.all(cases.map(([, from, host, p]) => reach(from, host, p)));
-  assert.equal(cases.filter((c, i) => got[i] !== c[4]).map(([label, , , , want]) => `${label}: expected ${want ? 'open' : 'dropped'}`), []);
+  assert.equal(
+    cases.filter((c, i) => got[i] !== c[4]).map(([label, , , , want]) => `${label}: expected ${want ? 'open' : 'dropped'}`),
+    [],
+  );
 }
 
 const t = suite('network policy on LXC nodes through the agent');
@@ -81,19 +91,37 @@ async function setUp(): Promise<void> {
     }
   });
   const env = {
-    ...process.env, STATION_STATE_DIR: stateDir, STATION_HTTP_HOST: '0.0.0.0', STATION_HTTP_PORT: String(port), STATION_NAME: 'lab',
-    STATION_LXC_PATH: lxcPath, STATION_BRIDGE: runName('br'), STATION_NODE_SUBNET: `${SUBNET}.0/24`, STATION_TEMPLATE_CACHE: '/var/cache/station-test/templates',
-    STATION_LOG_LEVEL: 'info', STATION_DISABLE: 'mesh,wifi,discovery,indicator',
+    ...process.env,
+    STATION_STATE_DIR: stateDir,
+    STATION_HTTP_HOST: '0.0.0.0',
+    STATION_HTTP_PORT: String(port),
+    STATION_NAME: 'lab',
+    STATION_LXC_PATH: lxcPath,
+    STATION_BRIDGE: runName('br'),
+    STATION_NODE_SUBNET: `${SUBNET}.0/24`,
+    STATION_TEMPLATE_CACHE: '/var/cache/station-test/templates',
+    STATION_LOG_LEVEL: 'info',
+    STATION_DISABLE: 'mesh,wifi,discovery,indicator',
   };
   const argv = netnsArgv(ns.name, [process.execPath, join(ROOT, 'agent/main.ts')]);
   const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d) => { output += d; });
-  child.stderr!.on('data', (d) => { output += d; });
-  onCleanup(`agent pid ${child.pid}`, () => { child.kill('SIGKILL'); });
+  child.stdout!.on('data', (d) => {
+    output += d;
+  });
+  child.stderr!.on('data', (d) => {
+    output += d;
+  });
+  onCleanup(`agent pid ${child.pid}`, () => {
+    child.kill('SIGKILL');
+  });
   await until('agent ready', async () => (await api('/ready').catch(() => null))?.status === 200, 30_000);
 
-  const web = (name: string, policy: unknown, ports = [80]) => ({ name, resources: { memoryMB: 64 }, network: policy,
-    modules: ports.map((p) => ({ name: `web${p}`, run: `exec httpd -f -p ${p} -h /tmp` })) });
+  const web = (name: string, policy: unknown, ports = [80]) => ({
+    name,
+    resources: { memoryMB: 64 },
+    network: policy,
+    modules: ports.map((p) => ({ name: `web${p}`, run: `exec httpd -f -p ${p} -h /tmp` })),
+  });
   // b first, admitting a before a exists: the reference dangles until a is made, then takes effect
   const dangling: Record<string, string[] | undefined> = {};
   for (const [name, policy, ports] of [
@@ -111,7 +139,8 @@ async function setUp(): Promise<void> {
   assert.equal(((await (await api(`/nodes/${B}`)).json()) as { danglingReferences?: string[] }).danglingReferences, [], 'once a exists, nothing dangles');
 }
 
-const table = async (): Promise<string> => (await exec(['nft', 'list', 'table', 'inet', 'station'], { netns: ns.name })).stdout.replace(/packets \d+ bytes \d+/g, '');
+const table = async (): Promise<string> =>
+  (await exec(['nft', 'list', 'table', 'inet', 'station'], { netns: ns.name })).stdout.replace(/packets \d+ bytes \d+/g, '');
 
 t.after(async () => {
   await cleanupAll();
@@ -129,7 +158,10 @@ t('node to node: egress and ingress both needed, default deny both ways', async 
 
 t("a node's status counts what its policy allowed and dropped, both ways", async () => {
   await new Promise((r) => setTimeout(r, 1100)); // counters are read from nft at most once a second
-  type Traffic = { egress: Record<'allowed' | 'dropped', { packets: number; bytes: number }>; ingress: Record<'allowed' | 'dropped', { packets: number; bytes: number }> };
+  type Traffic = {
+    egress: Record<'allowed' | 'dropped', { packets: number; bytes: number }>;
+    ingress: Record<'allowed' | 'dropped', { packets: number; bytes: number }>;
+  };
   const traffic = async (name: string) => ((await (await api(`/nodes/${name}`)).json()) as { traffic: Traffic | null }).traffic!;
   const a = await traffic(A);
   assert.ok(a.egress.allowed.packets > 0 && a.egress.allowed.bytes > 0, 'a -> b:80 was allowed');
@@ -147,18 +179,44 @@ t("each node's address is bound to its own bridge port (no borrowing a neighbour
 
 t('nodes cannot reach the admin API unless their policy says so', async () => {
   await flows([['c -> station API', C, GATEWAY, port, false]]);
-  const res = await api(`/nodes/${C}`, { method: 'PATCH', json: { network: { egress: [{ to: 'station', ports: [port] }, { to: `node:${B}`, ports: [80] }] } } });
+  const res = await api(`/nodes/${C}`, {
+    method: 'PATCH',
+    json: {
+      network: {
+        egress: [
+          { to: 'station', ports: [port] },
+          { to: `node:${B}`, ports: [80] },
+        ],
+      },
+    },
+  });
   assert.is(res.status, 200, await res.clone().text());
   await until('c reaches the station API after the PATCH', () => reach(C, GATEWAY, port));
-  await flows([['c -> b:80 (b does not admit c yet)', C, addresses.get(B)!, 80, false], ['a -> station API', A, GATEWAY, port, false]]);
+  await flows([
+    ['c -> b:80 (b does not admit c yet)', C, addresses.get(B)!, 80, false],
+    ['a -> station API', A, GATEWAY, port, false],
+  ]);
 });
 
 t('a PATCH on a running node opens a flow without restarting anything', async () => {
   const before = ((await (await api(`/nodes/${B}`)).json()) as { pid: number }).pid;
-  const res = await api(`/nodes/${B}`, { method: 'PATCH', json: { network: { ingress: [{ from: `node:${A}`, ports: [80] }, { from: `node:${C}`, ports: [80] }] } } });
+  const res = await api(`/nodes/${B}`, {
+    method: 'PATCH',
+    json: {
+      network: {
+        ingress: [
+          { from: `node:${A}`, ports: [80] },
+          { from: `node:${C}`, ports: [80] },
+        ],
+      },
+    },
+  });
   assert.is(res.status, 200, await res.clone().text());
   await until('c reaches b:80', () => reach(C, addresses.get(B)!, 80));
-  await flows([['a -> b:80 still', A, addresses.get(B)!, 80, true], ['c -> b:81', C, addresses.get(B)!, 81, false]]);
+  await flows([
+    ['a -> b:80 still', A, addresses.get(B)!, 80, true],
+    ['c -> b:81', C, addresses.get(B)!, 81, false],
+  ]);
   const after = ((await (await api(`/nodes/${B}`)).json()) as { pid: number }).pid;
   assert.is(after, before, 'b kept running (same init pid)');
 });
@@ -182,7 +240,9 @@ t('bad policies: 400 in the error shape, no node made, nothing applied', async (
     const patched = await api(`/nodes/${A}`, { method: 'PATCH', json: { network } });
     assert.is(patched.status, 400, `${what} (PATCH)`);
   }
-  const unknown = (await (await api('/nodes', { method: 'POST', json: { name: d, network: { egress: [{ to: 'node:Ghost_1' }] } } })).json()) as { error: { code: string } };
+  const unknown = (await (await api('/nodes', { method: 'POST', json: { name: d, network: { egress: [{ to: 'node:Ghost_1' }] } } })).json()) as {
+    error: { code: string };
+  };
   assert.is(unknown.error.code, 'INVALID_NETWORK_POLICY');
   assert.is((await api(`/nodes/${d}`)).status, 404, 'no node was made');
   await new Promise((r) => setTimeout(r, 300));

@@ -16,7 +16,23 @@ import { ValidationError } from '../../agent/errors.ts';
 import { exec } from '../../agent/exec.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { NetworkSubsystem, type NodeNetworkInput } from '../../agent/network/network-subsystem.ts';
-import { buildTopology, serve, tcpOpen, udpEcho, openStream, type Topology, NODE_SUBNET, GATEWAY, STATION_LAN, ROUTER_LAN, INTERNET_HOST, STATION_MESH, ALICE, OPS, FAR_NODE } from '../fixtures/network/topology.ts';
+import {
+  buildTopology,
+  serve,
+  tcpOpen,
+  udpEcho,
+  openStream,
+  type Topology,
+  NODE_SUBNET,
+  GATEWAY,
+  STATION_LAN,
+  ROUTER_LAN,
+  INTERNET_HOST,
+  STATION_MESH,
+  ALICE,
+  OPS,
+  FAR_NODE,
+} from '../fixtures/network/topology.ts';
 
 const A = '198.19.10.10';
 const B = '198.19.10.11';
@@ -24,10 +40,22 @@ const C = '198.19.10.12';
 
 const policyA = {
   egress: [
-    { to: 'node:b', ports: [5432] }, { to: 'node:c', ports: [5432] }, { to: 'internet', ports: [443] }, { to: 'lan', ports: [80] },
-    { to: 'mesh', ports: [7000] }, { to: 'node:far', ports: [7001] }, { to: '198.18.200.0/24', ports: [53], proto: 'udp' }, { to: 'station', ports: [8088] },
+    { to: 'node:b', ports: [5432] },
+    { to: 'node:c', ports: [5432] },
+    { to: 'internet', ports: [443] },
+    { to: 'lan', ports: [80] },
+    { to: 'mesh', ports: [7000] },
+    { to: 'node:far', ports: [7001] },
+    { to: '198.18.200.0/24', ports: [53], proto: 'udp' },
+    { to: 'station', ports: [8088] },
   ],
-  ingress: [{ from: 'lan', ports: [80] }, { from: 'owner:alice', ports: [22] }, { from: 'group:ops', ports: [23] }, { from: 'node:far', ports: [24] }, { from: 'mesh', ports: [25] }],
+  ingress: [
+    { from: 'lan', ports: [80] },
+    { from: 'owner:alice', ports: [22] },
+    { from: 'group:ops', ports: [23] },
+    { from: 'node:far', ports: [24] },
+    { from: 'mesh', ports: [25] },
+  ],
   expose: [{ port: 8080, to: 80, on: 'lan' as const }],
 };
 const policyB = { ingress: [{ from: 'node:a', ports: [5432] }] };
@@ -38,7 +66,12 @@ let nodes: NodeNetworkInput[];
 
 test.before(async () => {
   topo = await buildTopology();
-  for (const [name, address] of [['a', A], ['b', B], ['c', C]] as const) await topo.addNode(name, address);
+  for (const [name, address] of [
+    ['a', A],
+    ['b', B],
+    ['c', C],
+  ] as const)
+    await topo.addNode(name, address);
   const ports = [22, 23, 24, 25, 80, 81, 5432, 5433];
   for (const ns of topo.nodes.values()) await serve(ns, ports);
   await serve(topo.router, [53, 80, 81, 443, 444]);
@@ -49,9 +82,17 @@ test.before(async () => {
   const config = { stateDir, bridge: topo.bridge, nodeSubnet: NODE_SUBNET, name: 's1', domain: 'mesh.internal', httpPort: 8088 } as Config;
   net = new NetworkSubsystem({ config, run: topo.stationRun, events: new EventBus(), log: pino({ level: 'silent' }) });
   await net.start();
-  await net.setMesh({ meshInterface: topo.meshIf, meshSubnets: ['100.64.0.0/24', '198.19.20.0/24'], owner: 'alice', directory: { nodes: { far: [FAR_NODE] }, owners: { alice: [ALICE] }, groups: { ops: [OPS] } } });
-  nodes = [{ name: 'a', address: A, policy: policyA }, { name: 'b', address: B, policy: policyB }, { name: 'c', address: C, policy: {} }]
-    .map((n) => ({ ...n, port: topo.ports.get(n.name) }));
+  await net.setMesh({
+    meshInterface: topo.meshIf,
+    meshSubnets: ['100.64.0.0/24', '198.19.20.0/24'],
+    owner: 'alice',
+    directory: { nodes: { far: [FAR_NODE] }, owners: { alice: [ALICE] }, groups: { ops: [OPS] } },
+  });
+  nodes = [
+    { name: 'a', address: A, policy: policyA },
+    { name: 'b', address: B, policy: policyB },
+    { name: 'c', address: C, policy: {} },
+  ].map((n) => ({ ...n, port: topo.ports.get(n.name) }));
   await net.apply(nodes);
 });
 
@@ -74,62 +115,67 @@ test('the subsystem is on and applied one table in the station namespace', async
   assert.match(tables, 'table inet station');
 });
 
-test('egress node:NAME needs the receiver ingress too; default deny both ways', () => expectFlows([
-  ['a -> b:5432 (a egress + b ingress)', tcpOpen(node('a'), B, 5432), true],
-  ['a -> b:5433 (port not allowed)', tcpOpen(node('a'), B, 5433), false],
-  ['a -> c:5432 (a egress allows, c ingress does not)', tcpOpen(node('a'), C, 5432), false],
-  ['b -> a:5432 (reverse direction)', tcpOpen(node('b'), A, 5432), false],
-  ['c -> b:5432 (c has no egress)', tcpOpen(node('c'), B, 5432), false],
-]));
+test('egress node:NAME needs the receiver ingress too; default deny both ways', () =>
+  expectFlows([
+    ['a -> b:5432 (a egress + b ingress)', tcpOpen(node('a'), B, 5432), true],
+    ['a -> b:5433 (port not allowed)', tcpOpen(node('a'), B, 5433), false],
+    ['a -> c:5432 (a egress allows, c ingress does not)', tcpOpen(node('a'), C, 5432), false],
+    ['b -> a:5432 (reverse direction)', tcpOpen(node('b'), A, 5432), false],
+    ['c -> b:5432 (c has no egress)', tcpOpen(node('c'), B, 5432), false],
+  ]));
 
-test('egress internet, lan and CIDR', () => expectFlows([
-  ['a -> internet:443', tcpOpen(node('a'), INTERNET_HOST, 443), true],
-  ['a -> internet:444', tcpOpen(node('a'), INTERNET_HOST, 444), false],
-  ['c -> internet:443', tcpOpen(node('c'), INTERNET_HOST, 443), false],
-  ['router (internet side) -> a:443', tcpOpen(topo.router, A, 443, INTERNET_HOST), false],
-  ['a -> lan:80', tcpOpen(node('a'), ROUTER_LAN, 80), true],
-  ['a -> lan:81', tcpOpen(node('a'), ROUTER_LAN, 81), false],
-  ['a -> internet:80 (lan rule is not internet)', tcpOpen(node('a'), INTERNET_HOST, 80), false],
-  ['a -> 198.18.200.1:53/udp (CIDR rule)', udpEcho(node('a'), INTERNET_HOST, 53), true],
-  ['c -> 198.18.200.1:53/udp', udpEcho(node('c'), INTERNET_HOST, 53), false],
-]));
+test('egress internet, lan and CIDR', () =>
+  expectFlows([
+    ['a -> internet:443', tcpOpen(node('a'), INTERNET_HOST, 443), true],
+    ['a -> internet:444', tcpOpen(node('a'), INTERNET_HOST, 444), false],
+    ['c -> internet:443', tcpOpen(node('c'), INTERNET_HOST, 443), false],
+    ['router (internet side) -> a:443', tcpOpen(topo.router, A, 443, INTERNET_HOST), false],
+    ['a -> lan:80', tcpOpen(node('a'), ROUTER_LAN, 80), true],
+    ['a -> lan:81', tcpOpen(node('a'), ROUTER_LAN, 81), false],
+    ['a -> internet:80 (lan rule is not internet)', tcpOpen(node('a'), INTERNET_HOST, 80), false],
+    ['a -> 198.18.200.1:53/udp (CIDR rule)', udpEcho(node('a'), INTERNET_HOST, 53), true],
+    ['c -> 198.18.200.1:53/udp', udpEcho(node('c'), INTERNET_HOST, 53), false],
+  ]));
 
-test('egress mesh and a mesh node by name', () => expectFlows([
-  ['a -> mesh:7000', tcpOpen(node('a'), ALICE, 7000), true],
-  ['a -> mesh:7002', tcpOpen(node('a'), ALICE, 7002), false],
-  ['c -> mesh:7000', tcpOpen(node('c'), ALICE, 7000), false],
-  ['a -> node:far 7001', tcpOpen(node('a'), FAR_NODE, 7001), true],
-  ['a -> node:far 7003', tcpOpen(node('a'), FAR_NODE, 7003), false],
-]));
+test('egress mesh and a mesh node by name', () =>
+  expectFlows([
+    ['a -> mesh:7000', tcpOpen(node('a'), ALICE, 7000), true],
+    ['a -> mesh:7002', tcpOpen(node('a'), ALICE, 7002), false],
+    ['c -> mesh:7000', tcpOpen(node('c'), ALICE, 7000), false],
+    ['a -> node:far 7001', tcpOpen(node('a'), FAR_NODE, 7001), true],
+    ['a -> node:far 7003', tcpOpen(node('a'), FAR_NODE, 7003), false],
+  ]));
 
-test('ingress lan, mesh, owner, group and a mesh node', () => expectFlows([
-  ['lan -> a:80', tcpOpen(topo.router, A, 80), true],
-  ['lan -> a:81', tcpOpen(topo.router, A, 81), false],
-  ['lan -> c:80', tcpOpen(topo.router, C, 80), false],
-  ['alice -> a:22', tcpOpen(topo.meshPeer, A, 22, ALICE), true],
-  ['ops -> a:22 (not alice)', tcpOpen(topo.meshPeer, A, 22, OPS), false],
-  ['ops -> a:23', tcpOpen(topo.meshPeer, A, 23, OPS), true],
-  ['alice -> a:23 (not in ops)', tcpOpen(topo.meshPeer, A, 23, ALICE), false],
-  ['node far -> a:24', tcpOpen(topo.meshPeer, A, 24, FAR_NODE), true],
-  ['alice -> a:24 (not node far)', tcpOpen(topo.meshPeer, A, 24, ALICE), false],
-  ['mesh -> a:25', tcpOpen(topo.meshPeer, A, 25, ALICE), true],
-  ['lan -> a:25 (mesh only)', tcpOpen(topo.router, A, 25), false],
-]));
+test('ingress lan, mesh, owner, group and a mesh node', () =>
+  expectFlows([
+    ['lan -> a:80', tcpOpen(topo.router, A, 80), true],
+    ['lan -> a:81', tcpOpen(topo.router, A, 81), false],
+    ['lan -> c:80', tcpOpen(topo.router, C, 80), false],
+    ['alice -> a:22', tcpOpen(topo.meshPeer, A, 22, ALICE), true],
+    ['ops -> a:22 (not alice)', tcpOpen(topo.meshPeer, A, 22, OPS), false],
+    ['ops -> a:23', tcpOpen(topo.meshPeer, A, 23, OPS), true],
+    ['alice -> a:23 (not in ops)', tcpOpen(topo.meshPeer, A, 23, ALICE), false],
+    ['node far -> a:24', tcpOpen(topo.meshPeer, A, 24, FAR_NODE), true],
+    ['alice -> a:24 (not node far)', tcpOpen(topo.meshPeer, A, 24, ALICE), false],
+    ['mesh -> a:25', tcpOpen(topo.meshPeer, A, 25, ALICE), true],
+    ['lan -> a:25 (mesh only)', tcpOpen(topo.router, A, 25), false],
+  ]));
 
-test('station protection: DNS always, the station API only where allowed', () => expectFlows([
-  ['a -> station API on the gateway (allowed)', tcpOpen(node('a'), GATEWAY, 8088), true],
-  ['a -> station API on its LAN address (allowed)', tcpOpen(node('a'), STATION_LAN, 8088), true],
-  ['c -> station API on the gateway', tcpOpen(node('c'), GATEWAY, 8088), false],
-  ['c -> station API on its LAN address', tcpOpen(node('c'), STATION_LAN, 8088), false],
-  ['c -> station API on its mesh address', tcpOpen(node('c'), STATION_MESH, 8088), false],
-]));
+test('station protection: DNS always, the station API only where allowed', () =>
+  expectFlows([
+    ['a -> station API on the gateway (allowed)', tcpOpen(node('a'), GATEWAY, 8088), true],
+    ['a -> station API on its LAN address (allowed)', tcpOpen(node('a'), STATION_LAN, 8088), true],
+    ['c -> station API on the gateway', tcpOpen(node('c'), GATEWAY, 8088), false],
+    ['c -> station API on its LAN address', tcpOpen(node('c'), STATION_LAN, 8088), false],
+    ['c -> station API on its mesh address', tcpOpen(node('c'), STATION_MESH, 8088), false],
+  ]));
 
 test('exposed port: reachable from the LAN only, and only while exposed', async () => {
   await expectFlows([
     ['lan -> station:8080 -> a:80', tcpOpen(topo.router, STATION_LAN, 8080), true],
     ['mesh -> station:8080 (exposed on lan only)', tcpOpen(topo.meshPeer, STATION_MESH, 8080), false],
   ]);
-  await net.apply(nodes.map((n) => n.name === 'a' ? { ...n, policy: { ...policyA, expose: [] } } : n));
+  await net.apply(nodes.map((n) => (n.name === 'a' ? { ...n, policy: { ...policyA, expose: [] } } : n)));
   await expectFlows([['lan -> station:8080 after un-exposing', tcpOpen(topo.router, STATION_LAN, 8080), false]]);
   await net.apply(nodes);
   await expectFlows([['lan -> station:8080 exposed again', tcpOpen(topo.router, STATION_LAN, 8080), true]]);
@@ -139,8 +185,13 @@ test('a policy change takes effect at once without cutting other established flo
   const keep = await openStream(node('a'), B, 5432);
   const lanFlow = await openStream(node('a'), ROUTER_LAN, 80);
   // change: c may now reach the internet, a loses its lan rule
-  const changed = nodes.map((n) => n.name === 'c' ? { ...n, policy: { egress: [{ to: 'internet', ports: [443] }] } }
-    : n.name === 'a' ? { ...n, policy: { ...policyA, egress: policyA.egress.filter((r) => r.to !== 'lan') } } : n);
+  const changed = nodes.map((n) =>
+    n.name === 'c'
+      ? { ...n, policy: { egress: [{ to: 'internet', ports: [443] }] } }
+      : n.name === 'a'
+        ? { ...n, policy: { ...policyA, egress: policyA.egress.filter((r) => r.to !== 'lan') } }
+        : n,
+  );
   const result = await net.apply(changed);
   assert.ok(result.changed);
   await expectFlows([
@@ -172,7 +223,7 @@ test('b may admit node:d before d exists; d reaches b only once d exists, and no
   const D = '198.19.10.13';
   const d = await topo.addNode('d', D);
   const policyB2 = { ingress: [...policyB.ingress, { from: 'node:d', ports: [5433] }] };
-  const withB2 = nodes.map((n) => n.name === 'b' ? { ...n, policy: policyB2 } : n);
+  const withB2 = nodes.map((n) => (n.name === 'b' ? { ...n, policy: policyB2 } : n));
   net.validateCandidate('b', policyB2); // what POST/PATCH /nodes calls: no 400 for a node not made yet
   assert.equal(net.danglingReferences('b', policyB2, ['a', 'b', 'c']), ['node:d']);
   await net.apply(withB2);
@@ -195,7 +246,12 @@ test('b may admit node:d before d exists; d reaches b only once d exists, and no
 
 test('a bad policy is refused with a ValidationError and nothing changes', async () => {
   const before = (await topo.stationRun(['nft', 'list', 'table', 'inet', 'station'])).stdout.replace(/packets \d+ bytes \d+/g, '');
-  for (const bad of [{ egress: [{ to: 'node:Not_A_Name' }] }, { egress: [{ to: '10.0.0.0/33' }] }, { ingress: [{ from: 'lan', ports: [0] }] }, { egress: [{ to: 'anywhere' }] }]) {
+  for (const bad of [
+    { egress: [{ to: 'node:Not_A_Name' }] },
+    { egress: [{ to: '10.0.0.0/33' }] },
+    { ingress: [{ from: 'lan', ports: [0] }] },
+    { egress: [{ to: 'anywhere' }] },
+  ]) {
     try {
       await net.apply([...nodes.filter((n) => n.name !== 'c'), { name: 'c', address: C, policy: bad }]);
       assert.unreachable(`accepted ${JSON.stringify(bad)}`);
@@ -238,10 +294,15 @@ test("a node cannot borrow a neighbour's address (and its rights)", async () => 
 test('DNS to the station resolver always works; names of local nodes resolve', async () => {
   // Like a real client's resolver (glibc tries twice), a lookup may be repeated: under heavy load a
   // first query has been seen to time out right after the address-borrowing test above.
-  const answer = await waitFor('an answer from the station resolver', async () => {
-    const out = await exec(['busybox', 'nslookup', 'a.s1.mesh.internal', GATEWAY], { netns: node('c').name, allowFailure: true });
-    return out.exitCode === 0 && out.stdout;
-  }, 45_000, 200); // the resolver's answer is the signal; 12 s ran out once at load average 12
+  const answer = await waitFor(
+    'an answer from the station resolver',
+    async () => {
+      const out = await exec(['busybox', 'nslookup', 'a.s1.mesh.internal', GATEWAY], { netns: node('c').name, allowFailure: true });
+      return out.exitCode === 0 && out.stdout;
+    },
+    45_000,
+    200,
+  ); // the resolver's answer is the signal; 12 s ran out once at load average 12
   assert.match(answer, A);
 });
 

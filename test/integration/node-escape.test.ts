@@ -66,7 +66,9 @@ test.before(async () => {
   assert.is(device.length, 2, `major and minor of ${loop}`);
   probeArgs = [relative(mountPoint, secretFile), ...device];
 });
-test.after(async () => { await cleanupAll(); });
+test.after(async () => {
+  await cleanupAll();
+});
 
 test('control: on the host the probe reads the secret through a file handle and through the loop device', async () => {
   const out = (await exec([join(work, 'tools', 'probe'), work, ...probeArgs], { timeoutMs: 60_000 })).stdout;
@@ -100,7 +102,8 @@ for (const { template, profile, host } of cases) {
   test(`a ${template} node with the ${profile} profile cannot read the host's files or disks`, async () => {
     const probe = ['/escape/probe', '/var/log/station', ...probeArgs];
     const build = h.build(`${template[0]}${profile.slice(0, 3)}`, host, {
-      template, profile,
+      template,
+      profile,
       volumes: [{ name: 'escape', source: join(work, 'tools'), path: '/escape', readOnly: true }],
       modules: [{ name: 'escape', run: `${probe.join(' ')} > /var/log/station/escape.out 2>&1; while :; do sleep 3600; done` }],
     });
@@ -109,21 +112,39 @@ for (const { template, profile, host } of cases) {
       await h.driver.start(build.name);
       const pid = (await h.driver.inspect(build.name))?.pid;
       const status = await readFile(`/proc/${pid}/status`, 'utf8');
-      console.log(`  ${build.name} (${template}/${profile}) init: ${status.split('\n').filter((l) => /^(CapEff|Seccomp):/.test(l)).join(', ').replace(/\t/g, ' ')}`);
+      console.log(
+        `  ${build.name} (${template}/${profile}) init: ${status
+          .split('\n')
+          .filter((l) => /^(CapEff|Seccomp):/.test(l))
+          .join(', ')
+          .replace(/\t/g, ' ')}`,
+      );
       // the module's output is complete when the probe printed its last line
       const outFile = join(h.lxcPath, build.name, 'logs', 'escape.out');
-      const asModule = await waitFor('the probe module to finish', async () => {
-        const text = await readFile(outFile, 'utf8');
-        return /^done$/m.test(text) ? text : null;
-      }, 60_000, 200);
+      const asModule = await waitFor(
+        'the probe module to finish',
+        async () => {
+          const text = await readFile(outFile, 'utf8');
+          return /^done$/m.test(text) ? text : null;
+        },
+        60_000,
+        200,
+      );
       const viaExec = await h.driver.exec(build.name, probe);
       assert.is(viaExec.exitCode, 0, viaExec.stderr);
-      for (const [how, out] of [['module', asModule], ['exec', viaExec.stdout]] as const) {
+      for (const [how, out] of [
+        ['module', asModule],
+        ['exec', viaExec.stdout],
+      ] as const) {
         const found = routes(out);
         console.log(`    ${how}: ${[...found].map(([r, v]) => `${r}=${v.split(' ')[0] === 'open' ? 'OPEN' : v.split(' ')[1]}`).join(' ')}`);
         const leaks = out.split('\n').filter((l) => l.includes(secret));
         const allowed = profile === 'microk8s' ? [`secret-via-block-device ${secret}`] : [];
-        assert.equal(leaks.filter((l) => !allowed.includes(l)), [], `${template}/${profile} node (${how}) read the host's secret:\n${out}`);
+        assert.equal(
+          leaks.filter((l) => !allowed.includes(l)),
+          [],
+          `${template}/${profile} node (${how}) read the host's secret:\n${out}`,
+        );
         const mustClose = [
           ...CLOSED_FOR_EVERY_NODE,
           ...(profile === 'microk8s' ? [] : CLOSED_BUT_FOR_MICROK8S),

@@ -39,7 +39,7 @@ const api = (path: string, init: { method?: string; json?: unknown } = {}) =>
 async function inNode(script: string): Promise<void> {
   const res = await api(`/nodes/${node}/exec`, { method: 'POST', json: { command: ['sh', '-c', script] } });
   assert.is(res.status, 200, await res.clone().text());
-  const out = await res.json() as { exitCode: number; stderr: string };
+  const out = (await res.json()) as { exitCode: number; stderr: string };
   assert.is(out.exitCode, 0, out.stderr);
 }
 
@@ -58,8 +58,22 @@ async function fetchLogs(): Promise<{ status: number; bytes: number; growth: num
   const rss = await statusField('VmRSS');
   // "5" resets the peak resident set size (VmHWM) to the current one
   await writeFile(`/proc/${agent.child.pid}/clear_refs`, '5');
-  const curl = await exec(['curl', '-sS', '--max-time', '20', '-o', out, '-w', '%{http_code}', '-H', `authorization: Bearer ${token}`,
-    `http://127.0.0.1:${port}/api/v1/nodes/${node}/logs?lines=10000`], { netns: ns.name, allowFailure: true, timeoutMs: 30_000 });
+  const curl = await exec(
+    [
+      'curl',
+      '-sS',
+      '--max-time',
+      '20',
+      '-o',
+      out,
+      '-w',
+      '%{http_code}',
+      '-H',
+      `authorization: Bearer ${token}`,
+      `http://127.0.0.1:${port}/api/v1/nodes/${node}/logs?lines=10000`,
+    ],
+    { netns: ns.name, allowFailure: true, timeoutMs: 30_000 },
+  );
   assert.is(curl.exitCode, 0, `the logs call did not answer: ${curl.stderr}`);
   const growth = (await statusField('VmHWM')) - rss;
   const bytes = (await stat(out)).size;
@@ -88,10 +102,15 @@ test.before(async () => {
     }
   });
   agent = await startAgent({
-    netns: ns.name, stateDir, port,
+    netns: ns.name,
+    stateDir,
+    port,
     env: {
-      STATION_LXC_PATH: lxcPath, STATION_BRIDGE: runName('br'), STATION_NODE_SUBNET: `${SUBNET}.0/24`,
-      STATION_TEMPLATE_CACHE: '/var/cache/station-test/templates', STATION_DISABLE: 'mesh,wifi,discovery,indicator',
+      STATION_LXC_PATH: lxcPath,
+      STATION_BRIDGE: runName('br'),
+      STATION_NODE_SUBNET: `${SUBNET}.0/24`,
+      STATION_TEMPLATE_CACHE: '/var/cache/station-test/templates',
+      STATION_DISABLE: 'mesh,wifi,discovery,indicator',
     },
   });
   token = agent.token;
@@ -101,17 +120,21 @@ test.after(async () => {
   await cleanupAll();
 });
 
-test('a module that links its log to the host\'s admin token does not get the token served', async () => {
+test("a module that links its log to the host's admin token does not get the token served", async () => {
   const secret = join(stateDir, 'admin-token');
   const res = await api('/nodes', {
     method: 'POST',
-    json: { name: node, resources: { memoryMB: 64 }, modules: [{ name: 'thief', run: `ln -sf ${secret} /var/log/station/modules.log && while :; do sleep 3600; done` }] },
+    json: {
+      name: node,
+      resources: { memoryMB: 64 },
+      modules: [{ name: 'thief', run: `ln -sf ${secret} /var/log/station/modules.log && while :; do sleep 3600; done` }],
+    },
   });
   assert.is(res.status, 201, await res.clone().text());
   await waitFor('the module to replace its log with a link', async () => (await lstat(hostLog())).isSymbolicLink(), 30_000);
   const answer = await fetchLogs();
   assertBounded(answer, 'a link to the admin token');
-  assert.not.ok(answer.body.includes(token), 'the admin token was served from the node\'s log');
+  assert.not.ok(answer.body.includes(token), "the admin token was served from the node's log");
   assert.match(answer.body, /modules\.log.*not a regular file/, answer.body);
 });
 
@@ -131,7 +154,9 @@ test('a FIFO in place of the log does not hang the logs route', async () => {
 });
 
 test('a huge sparse log: only its last bytes are read, and its last line is served', async () => {
-  await inNode('rm -f /var/log/station/modules.log && truncate -s 256M /var/log/station/modules.log && echo last-line-of-a-huge-log >> /var/log/station/modules.log');
+  await inNode(
+    'rm -f /var/log/station/modules.log && truncate -s 256M /var/log/station/modules.log && echo last-line-of-a-huge-log >> /var/log/station/modules.log',
+  );
   assert.ok((await stat(hostLog())).size > 256 * MiB);
   const answer = await fetchLogs();
   assertBounded(answer, 'a 256 MiB sparse log');

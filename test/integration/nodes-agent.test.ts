@@ -22,7 +22,12 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const RECONCILE_SECONDS = 3;
 const SUBNET = '198.18.43';
 
-interface Agent { pid: number; api: (path: string, init?: { method?: string; json?: unknown }) => Promise<Response>; stop: (signal?: NodeJS.Signals) => Promise<void>; logs: () => string }
+interface Agent {
+  pid: number;
+  api: (path: string, init?: { method?: string; json?: unknown }) => Promise<Response>;
+  stop: (signal?: NodeJS.Signals) => Promise<void>;
+  logs: () => string;
+}
 
 let ns: Netns;
 let stateDir: string;
@@ -33,22 +38,39 @@ const web = `${RUN_PREFIX}web`;
 
 async function startNodeAgent(): Promise<Agent> {
   const handle = await startAgent({
-    netns: ns.name, stateDir, port,
+    netns: ns.name,
+    stateDir,
+    port,
     env: {
-      STATION_LXC_PATH: lxcPath, STATION_BRIDGE: runName('br'), STATION_NODE_SUBNET: `${SUBNET}.0/24`, STATION_TEMPLATE_CACHE: '/var/cache/station-test/templates',
-      STATION_RECONCILE_SECONDS: String(RECONCILE_SECONDS), STATION_DISABLE: 'mesh,wifi,discovery,indicator',
+      STATION_LXC_PATH: lxcPath,
+      STATION_BRIDGE: runName('br'),
+      STATION_NODE_SUBNET: `${SUBNET}.0/24`,
+      STATION_TEMPLATE_CACHE: '/var/cache/station-test/templates',
+      STATION_RECONCILE_SECONDS: String(RECONCILE_SECONDS),
+      STATION_DISABLE: 'mesh,wifi,discovery,indicator',
     },
   });
   // Reads too with the token: the owner's view is always fresh (anonymous reads of a node share one
   // observation a second, so a wait on them could pass on a state from before an lxc-stop).
-  const api: Agent['api'] = (path, init = {}) => handle.api(`/api/v1${path}`, { method: init.method ?? 'GET', auth: true, ...(init.json !== undefined ? { json: init.json } : {}) });
-  return { pid: handle.child.pid!, api, stop: async (signal) => { await handle.stop(signal); }, logs: handle.logs };
+  const api: Agent['api'] = (path, init = {}) =>
+    handle.api(`/api/v1${path}`, { method: init.method ?? 'GET', auth: true, ...(init.json !== undefined ? { json: init.json } : {}) });
+  return {
+    pid: handle.child.pid!,
+    api,
+    stop: async (signal) => {
+      await handle.stop(signal);
+    },
+    logs: handle.logs,
+  };
 }
 
-
-const curl = async (url: string) => (await exec(['curl', '-sS', '--max-time', '2', url], { netns: ns.name, timeoutMs: 5000, allowFailure: true }));
+const curl = async (url: string) => await exec(['curl', '-sS', '--max-time', '2', url], { netns: ns.name, timeoutMs: 5000, allowFailure: true });
 const lxc = (argv: string[]) => netnsRunner(ns.name)([argv[0]!, '-P', lxcPath, ...argv.slice(1)], { allowFailure: true, timeoutMs: 60_000 });
-const exists = (path: string) => stat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 async function getNode(name: string): Promise<{ state: string; pid: number | null; address: string; [k: string]: unknown }> {
   const res = await agent.api(`/nodes/${name}`);
   assert.is(res.status, 200, await res.clone().text());
@@ -78,31 +100,57 @@ t.after(async () => {
 t('a busybox node with an httpd module is reachable at its address from the station', async () => {
   const res = await agent.api('/nodes', {
     method: 'POST',
-    json: { name: web, resources: { memoryMB: 64 }, volumes: [{ name: 'www', path: '/srv/www' }], modules: [{ name: 'web', run: 'exec httpd -f -p 80 -h /srv/www' }], labels: { room: 'lab' } },
+    json: {
+      name: web,
+      resources: { memoryMB: 64 },
+      volumes: [{ name: 'www', path: '/srv/www' }],
+      modules: [{ name: 'web', run: 'exec httpd -f -p 80 -h /srv/www' }],
+      labels: { room: 'lab' },
+    },
   });
   assert.is(res.status, 201, await res.clone().text());
-  const node = await res.json() as { state: string; address: string };
+  const node = (await res.json()) as { state: string; address: string };
   assert.is(node.state, 'running');
   assert.match(node.address, new RegExp(`^${SUBNET.replace(/\./g, '\\.')}\\.\\d+$`));
-  const wrote = await agent.api(`/nodes/${web}/exec`, { method: 'POST', json: { command: ['sh', '-c', 'echo kept > /srv/www/index.html'] } });
+  const wrote = await agent.api(`/nodes/${web}/exec`, {
+    method: 'POST',
+    json: { command: ['sh', '-c', 'echo kept > /srv/www/index.html'] },
+  });
   assert.equal(await wrote.json(), { exitCode: 0, stdout: '', stderr: '' });
-  const body = await waitFor('httpd', async () => { const r = await curl(`http://${node.address}/`); return r.exitCode === 0 && r.stdout; });
+  const body = await waitFor('httpd', async () => {
+    const r = await curl(`http://${node.address}/`);
+    return r.exitCode === 0 && r.stdout;
+  });
   assert.is(body.trim(), 'kept');
   assert.ok(await exists(join(stateDir, 'volumes', web, 'www', 'index.html')), 'the volume is a host directory under the state dir');
 });
 
 t('changes are announced on /events', async () => {
   // the bus keeps a short history: ask for everything since event 1, then the stream is cut by --max-time
-  const out = await exec(['curl', '-sN', '--max-time', '1', '-H', 'Last-Event-ID: 1', `http://127.0.0.1:${port}/api/v1/events`], { netns: ns.name, allowFailure: true, timeoutMs: 5000 });
-  const events = out.stdout.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as { type: string; data: { name?: string; state?: string } });
-  assert.ok(events.some((e) => e.type === 'node.created' && e.data.name === web), out.stdout.slice(0, 2000));
+  const out = await exec(['curl', '-sN', '--max-time', '1', '-H', 'Last-Event-ID: 1', `http://127.0.0.1:${port}/api/v1/events`], {
+    netns: ns.name,
+    allowFailure: true,
+    timeoutMs: 5000,
+  });
+  const events = out.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('data: '))
+    .map((l) => JSON.parse(l.slice(6)) as { type: string; data: { name?: string; state?: string } });
+  assert.ok(
+    events.some((e) => e.type === 'node.created' && e.data.name === web),
+    out.stdout.slice(0, 2000),
+  );
   assert.ok(events.some((e) => e.type === 'node.state' && e.data.name === web && e.data.state === 'running'));
 });
 
 t('the CLI lists, shows and runs commands in nodes', async () => {
-  const station = (...args: string[]) => exec([process.execPath, join(ROOT, 'scripts/cli/main.ts'), ...args], {
-    netns: ns.name, allowFailure: true, timeoutMs: 30_000, env: { STATION_URL: `http://127.0.0.1:${port}`, STATION_STATE_DIR: stateDir },
-  });
+  const station = (...args: string[]) =>
+    exec([process.execPath, join(ROOT, 'scripts/cli/main.ts'), ...args], {
+      netns: ns.name,
+      allowFailure: true,
+      timeoutMs: 30_000,
+      env: { STATION_URL: `http://127.0.0.1:${port}`, STATION_STATE_DIR: stateDir },
+    });
   const ls = await station('node', 'ls');
   assert.is(ls.exitCode, 0, ls.stderr);
   assert.match(ls.stdout, /^NAME +STATE +ADDRESS/m);
@@ -115,7 +163,7 @@ t('the CLI lists, shows and runs commands in nodes', async () => {
   assert.is(cat.exitCode, 0, cat.stderr);
   assert.is(cat.stdout, 'kept\n');
   const fail = await station('node', 'exec', web, '--', 'sh', '-c', 'exit 3');
-  assert.is(fail.exitCode, 3, 'the command\'s exit code is the CLI\'s');
+  assert.is(fail.exitCode, 3, "the command's exit code is the CLI's");
   const missing = await station('node', 'show', `${RUN_PREFIX}nope`);
   assert.is(missing.exitCode, 1);
   assert.match(missing.stderr, /NODE_NOT_FOUND/);
@@ -128,19 +176,23 @@ t('the CLI lists, shows and runs commands in nodes', async () => {
 
 t('stop, start, restart and recreate keep the volume data and the address', async () => {
   const { address } = await getNode(web);
-  const served = () => waitFor('httpd', async () => { const r = await curl(`http://${address}/`); return r.exitCode === 0 && r.stdout.trim(); });
+  const served = () =>
+    waitFor('httpd', async () => {
+      const r = await curl(`http://${address}/`);
+      return r.exitCode === 0 && r.stdout.trim();
+    });
   const stopped = await agent.api(`/nodes/${web}/stop`, { method: 'POST', json: { timeoutSeconds: 1 } });
-  assert.is((await stopped.json() as { state: string }).state, 'stopped');
+  assert.is(((await stopped.json()) as { state: string }).state, 'stopped');
   assert.is.not((await curl(`http://${address}/`)).exitCode, 0, 'nothing answers while stopped');
   await new Promise((r) => setTimeout(r, (RECONCILE_SECONDS + 1) * 1000));
   assert.is((await getNode(web)).state, 'stopped', 'a stopped node stays stopped (the loop does not fight the user)');
-  assert.is((await (await agent.api(`/nodes/${web}/start`, { method: 'POST', json: {} })).json() as { state: string }).state, 'running');
+  assert.is(((await (await agent.api(`/nodes/${web}/start`, { method: 'POST', json: {} })).json()) as { state: string }).state, 'running');
   assert.is(await served(), 'kept');
   for (const action of ['restart', 'recreate']) {
     const before = await getNode(web);
     const res = await agent.api(`/nodes/${web}/${action}`, { method: 'POST', json: { timeoutSeconds: 1 } });
     assert.is(res.status, 200, await res.clone().text());
-    const after = await res.json() as { state: string; pid: number; address: string };
+    const after = (await res.json()) as { state: string; pid: number; address: string };
     assert.is(after.state, 'running', action);
     assert.is.not(after.pid, before.pid, `${action} gives a new init`);
     assert.is(after.address, address, `${action} keeps the address`);
@@ -152,18 +204,23 @@ t('PATCH of resources recreates the node with the new limit, keeping its volume'
   const before = await getNode(web);
   const res = await agent.api(`/nodes/${web}`, { method: 'PATCH', json: { resources: { memoryMB: 96 }, labels: { room: 'attic' } } });
   assert.is(res.status, 200, await res.clone().text());
-  const after = await res.json() as { state: string; pid: number; address: string; spec: { resources: { memoryMB: number } } };
+  const after = (await res.json()) as { state: string; pid: number; address: string; spec: { resources: { memoryMB: number } } };
   assert.is(after.state, 'running');
   assert.is.not(after.pid, before.pid, 'a new build means a new container');
   assert.is(after.address, before.address);
   assert.is(after.spec.resources.memoryMB, 96);
-  const stats = await (await agent.api(`/nodes/${web}/stats`)).json() as { stats: { memoryLimitBytes: number | null; processes: number } };
+  const stats = (await (await agent.api(`/nodes/${web}/stats`)).json()) as {
+    stats: { memoryLimitBytes: number | null; processes: number };
+  };
   assert.is(stats.stats.memoryLimitBytes, 96 * 1024 * 1024, 'the cgroup enforces the new limit');
   assert.ok(stats.stats.processes >= 2);
-  assert.is((await curl(`http://${after.address}/`)).stdout.trim() || (await waitFor('httpd', async () => (await curl(`http://${after.address}/`)).stdout.trim())), 'kept');
+  assert.is(
+    (await curl(`http://${after.address}/`)).stdout.trim() || (await waitFor('httpd', async () => (await curl(`http://${after.address}/`)).stdout.trim())),
+    'kept',
+  );
 });
 
-t('a node destroyed or stopped behind the agent\'s back is back within one reconcile period', async () => {
+t("a node destroyed or stopped behind the agent's back is back within one reconcile period", async () => {
   const { address } = await getNode(web);
   // -f: stop and destroy in one go (the agent would notice a plain lxc-stop and restart the node first)
   const destroyed = await lxc(['lxc-destroy', '-f', '-n', web]);
@@ -171,7 +228,14 @@ t('a node destroyed or stopped behind the agent\'s back is back within one recon
   assert.not.ok(await exists(join(lxcPath, web)));
   const t0 = Date.now();
   await waitFor('node re-made', async () => (await getNode(web)).state === 'running', (RECONCILE_SECONDS + 10) * 1000, 200);
-  const back = await waitFor('httpd again', async () => { const r = await curl(`http://${address}/`); return r.exitCode === 0 && r.stdout.trim(); }, 10_000);
+  const back = await waitFor(
+    'httpd again',
+    async () => {
+      const r = await curl(`http://${address}/`);
+      return r.exitCode === 0 && r.stdout.trim();
+    },
+    10_000,
+  );
   assert.is(back, 'kept', 'the volume survived lxc-destroy');
   console.log(`  re-made after lxc-destroy in ${Date.now() - t0} ms`);
   await lxc(['lxc-stop', '-n', web, '-k']);
@@ -191,14 +255,19 @@ t('stopping the agent leaves nodes running; the next agent adopts them without a
   const after = await getNode(web);
   assert.is(after.state, 'running');
   assert.is(after.pid, before.pid, 'adopted, not restarted');
-  const list = await (await agent.api('/nodes')).json() as { nodes: { name: string }[] };
-  assert.equal(list.nodes.map((n) => n.name), [web]);
+  const list = (await (await agent.api('/nodes')).json()) as { nodes: { name: string }[] };
+  assert.equal(
+    list.nodes.map((n) => n.name),
+    [web],
+  );
 });
 
 t('SIGKILL of the agent in the middle of a create: after restart no half-made node, it converges', async () => {
   const half = `${RUN_PREFIX}half`;
   const marker = join(lxcPath, half, 'station-partial');
-  const pending = agent.api('/nodes', { method: 'POST', json: { name: half, profile: 'nesting', volumes: [{ name: 'data', path: '/data' }] } }).catch(() => null);
+  const pending = agent
+    .api('/nodes', { method: 'POST', json: { name: half, profile: 'nesting', volumes: [{ name: 'data', path: '/data' }] } })
+    .catch(() => null);
   // nesting nodes get a full copy of the template: a window long enough to land the kill in
   const caught = await waitFor('create under way', () => exists(marker), 10_000, 2).catch(() => false);
   await agent.stop('SIGKILL');
@@ -206,30 +275,60 @@ t('SIGKILL of the agent in the middle of a create: after restart no half-made no
   assert.ok(caught, 'the kill landed while the container was half-made');
   assert.ok(await exists(marker), 'a half-made container is left by the kill');
   agent = await startNodeAgent();
-  const node = await waitFor('node converged', async () => { const n = await getNode(half); return n.state === 'running' && n; }, 30_000, 200);
+  const node = await waitFor(
+    'node converged',
+    async () => {
+      const n = await getNode(half);
+      return n.state === 'running' && n;
+    },
+    30_000,
+    200,
+  );
   assert.not.ok(await exists(marker), 'no partial marker after convergence');
   const ran = await agent.api(`/nodes/${half}/exec`, { method: 'POST', json: { command: ['hostname'] } });
-  assert.is((await ran.json() as { stdout: string }).stdout.trim(), half);
+  assert.is(((await ran.json()) as { stdout: string }).stdout.trim(), half);
   assert.match(node.address, new RegExp(`^${SUBNET.replace(/\./g, '\\.')}\\.`));
 });
 
 t('a debian node from the template cache boots systemd with its module as a service', async () => {
   const name = `${RUN_PREFIX}deb`;
-  const res = await agent.api('/nodes', { method: 'POST', json: { name, template: 'debian', modules: [{ name: 'ticker', run: 'while true; do date > /data/tick; sleep 1; done' }], volumes: [{ name: 'data', path: '/data' }] } });
+  const res = await agent.api('/nodes', {
+    method: 'POST',
+    json: {
+      name,
+      template: 'debian',
+      modules: [{ name: 'ticker', run: 'while true; do date > /data/tick; sleep 1; done' }],
+      volumes: [{ name: 'data', path: '/data' }],
+    },
+  });
   assert.is(res.status, 201, await res.clone().text());
   // right after start systemd's bus socket may not exist yet ("Failed to connect to bus"): ask again
-  const state = await waitFor('systemd up', async () => {
-    const up = await agent.api(`/nodes/${name}/exec`, { method: 'POST', json: { command: ['systemctl', 'is-system-running', '--wait'], timeoutSeconds: 60 } });
-    const out = await up.json() as { stdout: string };
-    return /running|degraded/.test(out.stdout) && out.stdout;
-  }, 30_000, 200);
+  const state = await waitFor(
+    'systemd up',
+    async () => {
+      const up = await agent.api(`/nodes/${name}/exec`, {
+        method: 'POST',
+        json: { command: ['systemctl', 'is-system-running', '--wait'], timeoutSeconds: 60 },
+      });
+      const out = (await up.json()) as { stdout: string };
+      return /running|degraded/.test(out.stdout) && out.stdout;
+    },
+    30_000,
+    200,
+  );
   assert.match(state, /running|degraded/);
   await waitFor('module output in the volume', () => exists(join(stateDir, 'volumes', name, 'data', 'tick')), 15_000);
   // a change whose new build fails (an unknown package) goes back to the spec that worked
-  const patched = await agent.api(`/nodes/${name}`, { method: 'PATCH', json: { modules: [{ name: 'tools', packages: ['no-such-package-station-test'] }] } });
+  const patched = await agent.api(`/nodes/${name}`, {
+    method: 'PATCH',
+    json: { modules: [{ name: 'tools', packages: ['no-such-package-station-test'] }] },
+  });
   assert.ok(patched.status >= 400, await patched.clone().text());
-  const after = await getNode(name) as unknown as { state: string; spec: { modules: { name: string }[] } };
-  assert.equal(after.spec.modules.map((m) => m.name), ['ticker']);
+  const after = (await getNode(name)) as unknown as { state: string; spec: { modules: { name: string }[] } };
+  assert.equal(
+    after.spec.modules.map((m) => m.name),
+    ['ticker'],
+  );
   assert.is(after.state, 'running');
   const del = await agent.api(`/nodes/${name}?volumes=delete`, { method: 'DELETE' });
   assert.is(del.status, 200);
@@ -239,7 +338,15 @@ t('a debian node from the template cache boots systemd with its module as a serv
 
 t('a create that fails half-way (unknown package) leaves nothing behind', async () => {
   const name = `${RUN_PREFIX}fail`;
-  const res = await agent.api('/nodes', { method: 'POST', json: { name, template: 'debian', volumes: [{ name: 'data', path: '/data' }], modules: [{ name: 'tools', packages: ['no-such-package-station-test'] }] } });
+  const res = await agent.api('/nodes', {
+    method: 'POST',
+    json: {
+      name,
+      template: 'debian',
+      volumes: [{ name: 'data', path: '/data' }],
+      modules: [{ name: 'tools', packages: ['no-such-package-station-test'] }],
+    },
+  });
   const body = await res.text();
   // 400 UNKNOWN_PACKAGE while the package lists are fresh; an engine error if they must be fetched (no route here)
   assert.ok(res.status === 400 || res.status === 500, body);
@@ -250,17 +357,25 @@ t('a create that fails half-way (unknown package) leaves nothing behind', async 
 });
 
 t('bad specs are 400 and nothing is created', async () => {
-  for (const json of [{ name: 'BAD' }, { name: `${RUN_PREFIX}bad`, volumes: [{ name: 'v', path: '/a/../b' }] }, { name: `${RUN_PREFIX}bad`, template: 'gentoo' }, { name: `${RUN_PREFIX}bad`, resources: { memoryMB: -1 } }]) {
+  for (const json of [
+    { name: 'BAD' },
+    { name: `${RUN_PREFIX}bad`, volumes: [{ name: 'v', path: '/a/../b' }] },
+    { name: `${RUN_PREFIX}bad`, template: 'gentoo' },
+    { name: `${RUN_PREFIX}bad`, resources: { memoryMB: -1 } },
+  ]) {
     const res = await agent.api('/nodes', { method: 'POST', json });
     assert.is(res.status, 400);
-    assert.match((await res.json() as { error: { code: string } }).error.code, /^INVALID_/);
+    assert.match(((await res.json()) as { error: { code: string } }).error.code, /^INVALID_/);
   }
   assert.not.ok(await exists(join(lxcPath, `${RUN_PREFIX}bad`)));
   assert.not.ok(await exists(join(stateDir, 'volumes', `${RUN_PREFIX}bad`)));
 });
 
 t('destroy leaves no container, veth, mount or cgroup; volumes go only when asked', async () => {
-  for (const [name, volumes] of [[web, false], [`${RUN_PREFIX}half`, true]] as const) {
+  for (const [name, volumes] of [
+    [web, false],
+    [`${RUN_PREFIX}half`, true],
+  ] as const) {
     const res = await agent.api(`/nodes/${name}${volumes ? '?volumes=delete' : ''}`, { method: 'DELETE' });
     assert.is(res.status, 200, await res.clone().text());
     assert.not.ok(await exists(join(lxcPath, name)), `${name}: container directory gone`);

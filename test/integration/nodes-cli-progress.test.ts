@@ -21,18 +21,32 @@ test.before(async () => {
   ns = await createNetns('ncp');
   cache = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-templates-`));
   onCleanup(`template cache ${cache}`, () => rm(cache, { recursive: true, force: true }));
-  agent = await startAgent({ netns: ns.name, env: { STATION_BRIDGE: runName('br'), STATION_NODE_SUBNET: '198.18.47.0/24', STATION_TEMPLATE_CACHE: cache, STATION_DISABLE: 'mesh,wifi,discovery,indicator' } });
+  agent = await startAgent({
+    netns: ns.name,
+    env: {
+      STATION_BRIDGE: runName('br'),
+      STATION_NODE_SUBNET: '198.18.47.0/24',
+      STATION_TEMPLATE_CACHE: cache,
+      STATION_DISABLE: 'mesh,wifi,discovery,indicator',
+    },
+  });
   const lxcPath = join(agent.stateDir, 'lxc');
   onCleanup(`containers in ${lxcPath}`, async () => {
-    for (const name of await readdir(lxcPath).catch(() => [] as string[])) await netnsRunner(ns.name)(['lxc-destroy', '-f', '-P', lxcPath, '-n', name], { allowFailure: true });
+    for (const name of await readdir(lxcPath).catch(() => [] as string[]))
+      await netnsRunner(ns.name)(['lxc-destroy', '-f', '-P', lxcPath, '-n', name], { allowFailure: true });
   });
 });
-test.after(async () => { await cleanupAll(); });
+test.after(async () => {
+  await cleanupAll();
+});
 
 test('node create builds the missing template and shows its progress, then the node runs', async () => {
   const name = `${RUN_PREFIX}first`;
   const out = await exec([process.execPath, join(ROOT, 'scripts/cli/main.ts'), 'node', 'create', name, '--run', 'exec sleep 1000', '--memory', '32'], {
-    netns: ns.name, allowFailure: true, timeoutMs: 120_000, env: { STATION_URL: agent.baseUrl, STATION_STATE_DIR: agent.stateDir },
+    netns: ns.name,
+    allowFailure: true,
+    timeoutMs: 120_000,
+    env: { STATION_URL: agent.baseUrl, STATION_STATE_DIR: agent.stateDir },
   });
   assert.is(out.exitCode, 0, out.stderr);
   assert.match(out.stderr, /busybox: template busybox: building into/);
@@ -41,7 +55,10 @@ test('node create builds the missing template and shows its progress, then the n
   const cached = await readdir(join(cache, 'busybox'));
   assert.ok(cached.includes('rootfs') && cached.includes('template.json'), 'the template is cached for the next node');
   const rm2 = await exec([process.execPath, join(ROOT, 'scripts/cli/main.ts'), 'node', 'rm', name, '--volumes'], {
-    netns: ns.name, allowFailure: true, timeoutMs: 60_000, env: { STATION_URL: agent.baseUrl, STATION_STATE_DIR: agent.stateDir },
+    netns: ns.name,
+    allowFailure: true,
+    timeoutMs: 60_000,
+    env: { STATION_URL: agent.baseUrl, STATION_STATE_DIR: agent.stateDir },
   });
   assert.is(rm2.exitCode, 0, rm2.stderr);
   assert.is(rm2.stdout.trim(), `removed ${name} and its volumes`);

@@ -47,24 +47,48 @@ const marker = `served from the volume ${RUN_PREFIX}`;
 function startNodes(): Promise<void> {
   nodes = new NodesSubsystem({
     config: {
-      stateDir: dir, lxcPath, bridge: runName('nbr'), nodeSubnet: `${SUBNET}.0/24`, name: 'test', domain: 'mesh.internal',
-      reconcileSeconds: RECONCILE_SECONDS, storageDriver: 'btrfs', storagePoolFile: pool.file, storagePoolSizeMb: POOL_MB,
+      stateDir: dir,
+      lxcPath,
+      bridge: runName('nbr'),
+      nodeSubnet: `${SUBNET}.0/24`,
+      name: 'test',
+      domain: 'mesh.internal',
+      reconcileSeconds: RECONCILE_SECONDS,
+      storageDriver: 'btrfs',
+      storagePoolFile: pool.file,
+      storagePoolSizeMb: POOL_MB,
     },
-    driver, events, log: pino({ level: 'silent' }),
+    driver,
+    events,
+    log: pino({ level: 'silent' }),
   });
   return nodes.start();
 }
 
 /** What the node reads from its volume (empty while it cannot answer). */
 async function readMarker(): Promise<string | null> {
-  const result = await nodes.actions().exec(web, ['cat', '/data/marker']).catch(() => null);
+  const result = await nodes
+    .actions()
+    .exec(web, ['cat', '/data/marker'])
+    .catch(() => null);
   return result?.exitCode === 0 ? result.stdout.trim() : null;
 }
 const lxc = (argv: string[]) => netnsRunner(ns.name)([argv[0]!, '-P', lxcPath, ...argv.slice(1)], { allowFailure: true, timeoutMs: 60_000 });
 
 async function rejection(promise: Promise<unknown>): Promise<StationError> {
-  try { await promise; } catch (error) { assert.instance(error, StationError, String(error)); return error as StationError; }
-  throw new assert.Assertion({ message: 'expected the change to fail', operator: 'rejects', expects: 'StationError', actual: 'resolved', generated: false });
+  try {
+    await promise;
+  } catch (error) {
+    assert.instance(error, StationError, String(error));
+    return error as StationError;
+  }
+  throw new assert.Assertion({
+    message: 'expected the change to fail',
+    operator: 'rejects',
+    expects: 'StationError',
+    actual: 'resolved',
+    generated: false,
+  });
 }
 
 /** Fills the pool until a write fails with ENOSPC: what statfs shows as free at once (fallocate
@@ -72,7 +96,10 @@ async function rejection(promise: Promise<unknown>): Promise<StationError> {
 async function fillPool(where: string): Promise<void> {
   const fs = await statfs(where);
   await exec(['fallocate', '-l', String(fs.bavail * fs.bsize - 8 * MiB), join(where, 'fill0')], { timeoutMs: 120_000 });
-  const dd = await exec(['dd', 'if=/dev/zero', `of=${join(where, 'fill')}`, 'bs=64K', 'status=none'], { allowFailure: true, timeoutMs: 120_000 });
+  const dd = await exec(['dd', 'if=/dev/zero', `of=${join(where, 'fill')}`, 'bs=64K', 'status=none'], {
+    allowFailure: true,
+    timeoutMs: 120_000,
+  });
   assert.match(dd.stderr, /No space left on device/, dd.stderr);
   const crumbs = 'i=0; while [ $i -lt 2000 ] && echo crumbs > "$1/crumb$i" 2>/dev/null; do i=$((i+1)); done';
   await exec(['sh', '-c', crumbs, 'fill', where], { timeoutMs: 120_000 });
@@ -104,15 +131,36 @@ t.before(async () => {
   assert.equal(nodes.health(), { state: 'ok' }, JSON.stringify(nodes.health()));
   assert.is(nodes.summary().storageDriver, 'btrfs');
 });
-t.after(async () => { await cleanupAll(); });
+t.after(async () => {
+  await cleanupAll();
+});
 
 t('a PATCH whose build fails is rolled back: the same spec, running, built from the old spec, data and address kept', async () => {
   const service = nodes.actions();
   const modules = [{ name: 'keep', run: 'exec sleep infinity' }];
-  await service.create({ name: web, template: 'debian', volumes: [{ name: 'data', path: '/data' }], resources: { memoryMB: 256 }, modules });
+  await service.create({
+    name: web,
+    template: 'debian',
+    volumes: [{ name: 'data', path: '/data' }],
+    resources: { memoryMB: 256 },
+    modules,
+  });
   const volume = join(pool.mountPoint, 'volumes', web, 'data');
   assert.is((await exec(['stat', '-c', '%i', volume])).stdout.trim(), '256', 'the volume is a btrfs subvolume on the pool (inode 256)');
-  assert.is((await waitFor('exec in the node', () => nodes.actions().exec(web, ['sh', '-c', `echo "${marker}" > /data/marker`]).catch(() => null), 120_000)).exitCode, 0);
+  assert.is(
+    (
+      await waitFor(
+        'exec in the node',
+        () =>
+          nodes
+            .actions()
+            .exec(web, ['sh', '-c', `echo "${marker}" > /data/marker`])
+            .catch(() => null),
+        120_000,
+      )
+    ).exitCode,
+    0,
+  );
   assert.is(await readMarker(), marker);
   const before = await service.get(web, false);
   const buildBefore = await readFile(join(lxcPath, web, 'station-build.json'), 'utf8');
@@ -133,8 +181,14 @@ t('a PATCH whose build fails is rolled back: the same spec, running, built from 
   assert.is(await readFile(join(lxcPath, web, 'station-build.json'), 'utf8'), buildBefore, 'the container is built from the old spec');
   assert.is(await waitFor('the node answering again', readMarker, 120_000), marker, 'the volume data is there');
   assert.equal(nodes.health(), { state: 'ok' });
-  assert.ok(seen.some((e) => e.type === 'node.error'), 'the failure was announced');
-  assert.not.ok(seen.some((e) => e.type === 'node.updated'), 'no update was announced');
+  assert.ok(
+    seen.some((e) => e.type === 'node.error'),
+    'the failure was announced',
+  );
+  assert.not.ok(
+    seen.some((e) => e.type === 'node.updated'),
+    'no update was announced',
+  );
 });
 
 t('a node that cannot be rebuilt on a full pool is retried with growing pauses, and comes back once there is space', async () => {
@@ -160,7 +214,11 @@ t('a node that cannot be rebuilt on a full pool is retried with growing pauses, 
   assert.is(health.state, 'degraded');
   assert.match(health.reason ?? '', new RegExp(`${web}: .*(No space left|ENOSPC)`));
   const five = failures.slice(0, 5).map((f) => f.retry);
-  assert.equal(five.map((r) => r.failures), [1, 2, 3, 4, 5], 'one failure per attempt, counted');
+  assert.equal(
+    five.map((r) => r.failures),
+    [1, 2, 3, 4, 5],
+    'one failure per attempt, counted',
+  );
   const pauses = five.map((r) => Date.parse(r.retryAt) - Date.parse(r.failedAt));
   assert.equal(pauses, [0, BASE_MS, 2 * BASE_MS, 4 * BASE_MS, 8 * BASE_MS], `pauses ${pauses.join(', ')} ms`);
   const apart = five.map((r, i) => (i ? Date.parse(r.failedAt) - Date.parse(five[i - 1]!.failedAt) : 0));

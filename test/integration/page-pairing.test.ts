@@ -28,9 +28,12 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'pair')) {
   const stopEvents = new AbortController();
 
   /** A POST the way a browser at `address` makes it: connecting to a local address uses it as the source too. */
-  const postAt = (address: string, path: string, bearer?: string) => fetch(`http://${address}:${port}${path}`, {
-    method: 'POST', headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) }, body: '{}',
-  });
+  const postAt = (address: string, path: string, bearer?: string) =>
+    fetch(`http://${address}:${port}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+      body: '{}',
+    });
   const post = (path: string, bearer?: string) => postAt('127.0.0.1', path, bearer);
   const errorCode = async (r: Response) => ((await r.json()) as { error: { code: string } }).error.code;
   const pairingState = async () => (await (await agent.api('/api/v1/pairing', { auth: true })).json()) as { open: boolean; activeSessions: number };
@@ -38,28 +41,42 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'pair')) {
   test.before(async () => {
     // Three stand-ins, all inside this namespace: a LAN and a mesh address on one veth pair, and an
     // interface named as the station's node bridge with the default node subnet's gateway address.
-    const pairs: [string, string, string, string][] = [[runName('lan'), `${LAN}/24`, runName('msh'), `${MESH}/10`], [bridgeName, `${BRIDGE}/24`, runName('brp'), '']];
+    const pairs: [string, string, string, string][] = [
+      [runName('lan'), `${LAN}/24`, runName('msh'), `${MESH}/10`],
+      [bridgeName, `${BRIDGE}/24`, runName('brp'), ''],
+    ];
     for (const [a, aAddr, b, bAddr] of pairs) {
       await exec(['ip', 'link', 'add', a, 'type', 'veth', 'peer', 'name', b]);
-      for (const [name, cidr] of [[a, aAddr], [b, bAddr]] as const) {
+      for (const [name, cidr] of [
+        [a, aAddr],
+        [b, bAddr],
+      ] as const) {
         if (cidr) await exec(['ip', 'addr', 'add', cidr, 'dev', name]);
         await exec(['ip', 'link', 'set', name, 'up']);
       }
     }
-    agent = await startAgent({ stateDir: await tempStateDir(), env: { STATION_HTTP_HOST: '0.0.0.0', STATION_BRIDGE: bridgeName, STATION_NAME: 'den', STATION_DISABLE: 'nodes,network,mesh,fleet' } });
+    agent = await startAgent({
+      stateDir: await tempStateDir(),
+      env: { STATION_HTTP_HOST: '0.0.0.0', STATION_BRIDGE: bridgeName, STATION_NAME: 'den', STATION_DISABLE: 'nodes,network,mesh,fleet' },
+    });
     port = Number(new URL(agent.baseUrl).port);
     // Listen to the event stream the page listens to, anonymously and with the token.
     for (const who of ['anonymous', 'admin'] as const) {
       const headers = who === 'admin' ? { authorization: `Bearer ${agent.token}` } : undefined;
-      void fetch(`${agent.baseUrl}/api/v1/events`, { signal: stopEvents.signal, headers }).then(async (r) => {
-        const decoder = new TextDecoder();
-        for await (const chunk of r.body!) for (const m of decoder.decode(chunk as Uint8Array).matchAll(/^event: (\S+)$/gm)) streams[who].push(m[1]!);
-      }).catch(() => undefined);
+      void fetch(`${agent.baseUrl}/api/v1/events`, { signal: stopEvents.signal, headers })
+        .then(async (r) => {
+          const decoder = new TextDecoder();
+          for await (const chunk of r.body!) for (const m of decoder.decode(chunk as Uint8Array).matchAll(/^event: (\S+)$/gm)) streams[who].push(m[1]!);
+        })
+        .catch(() => undefined);
     }
   });
-  test.after(async () => { stopEvents.abort(); await cleanupAll(); });
+  test.after(async () => {
+    stopEvents.abort();
+    await cleanupAll();
+  });
 
-  test('closed: anonymous changes get 401, a session request 403 PAIRING_CLOSED; the window\'s state needs the token', async () => {
+  test("closed: anonymous changes get 401, a session request 403 PAIRING_CLOSED; the window's state needs the token", async () => {
     const change = await post('/api/v1/pairing/open');
     assert.is(change.status, 401);
     assert.is(await errorCode(change), 'UNAUTHORIZED');
@@ -72,7 +89,9 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'pair')) {
   });
 
   test('`station pair` opens the window; a browser on the LAN takes its one session, which closes it; the session works for changes', async () => {
-    const cli = await exec([process.execPath, `${ROOT}scripts/cli/main.ts`, 'pair', '--json'], { env: { STATION_URL: agent.baseUrl, STATION_TOKEN: agent.token } });
+    const cli = await exec([process.execPath, `${ROOT}scripts/cli/main.ts`, 'pair', '--json'], {
+      env: { STATION_URL: agent.baseUrl, STATION_TOKEN: agent.token },
+    });
     const opened = JSON.parse(cli.stdout) as { open: boolean; remainingSeconds: number; openedBy: string };
     assert.equal([opened.open, opened.remainingSeconds, opened.openedBy], [true, 30, 'api']);
 
@@ -103,8 +122,13 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'pair')) {
     assert.is((await agent.api('/api/v1/pairing/sessions')).status, 401);
 
     // The admin sees who took it, and ends it.
-    const list = (await (await agent.api('/api/v1/pairing/sessions', { auth: true })).json()) as { sessions: { id: string; client: string }[] };
-    assert.equal(list.sessions.map((s) => [s.id, s.client]), [[id, LAN]]);
+    const list = (await (await agent.api('/api/v1/pairing/sessions', { auth: true })).json()) as {
+      sessions: { id: string; client: string }[];
+    };
+    assert.equal(
+      list.sessions.map((s) => [s.id, s.client]),
+      [[id, LAN]],
+    );
     assert.not.match(JSON.stringify(list), token);
     const revoked = await agent.api(`/api/v1/pairing/sessions/${id}`, { method: 'DELETE', auth: true });
     assert.is(revoked.status, 200);
@@ -123,8 +147,14 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'pair')) {
   });
 
   test('pairing events reach token holders only', async () => {
-    assert.ok(['pairing.opened', 'pairing.session', 'pairing.closed', 'pairing.revoked'].every((e) => streams.admin.includes(e)), streams.admin.join(','));
-    assert.equal(streams.anonymous.filter((e) => e.startsWith('pairing.')), []);
+    assert.ok(
+      ['pairing.opened', 'pairing.session', 'pairing.closed', 'pairing.revoked'].every((e) => streams.admin.includes(e)),
+      streams.admin.join(','),
+    );
+    assert.equal(
+      streams.anonymous.filter((e) => e.startsWith('pairing.')),
+      [],
+    );
   });
 
   test('the page: small, gzipped, revalidated by ETag, strict CSP, no external assets', async () => {

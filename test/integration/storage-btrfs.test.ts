@@ -26,8 +26,19 @@ let a: BtrfsVolumeDriver;
 let b: BtrfsVolumeDriver;
 
 async function rejection(promise: Promise<unknown>): Promise<StationError> {
-  try { await promise; } catch (error) { assert.instance(error, StationError); return error as StationError; }
-  throw new assert.Assertion({ message: 'expected a StationError', operator: 'rejects', expects: 'StationError', actual: 'resolved', generated: false });
+  try {
+    await promise;
+  } catch (error) {
+    assert.instance(error, StationError);
+    return error as StationError;
+  }
+  throw new assert.Assertion({
+    message: 'expected a StationError',
+    operator: 'rejects',
+    expects: 'StationError',
+    actual: 'resolved',
+    generated: false,
+  });
 }
 
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -45,7 +56,9 @@ test.before(async () => {
   await a.prepare();
   await b.prepare();
 });
-test.after(async () => { await cleanupAll(); });
+test.after(async () => {
+  await cleanupAll();
+});
 
 test('a volume with a quota: a write beyond it fails with EDQUOT/ENOSPC while the pool has room; usage is reported', async () => {
   const ref = { node: 'web', volume: 'data' };
@@ -58,7 +71,10 @@ test('a volume with a quota: a write beyond it fails with EDQUOT/ENOSPC while th
   let failure: NodeJS.ErrnoException | null = null;
   const fd = openSync(join(path, 'fill'), 'w');
   try {
-    for (let i = 0; i < 200; i++) { writeSync(fd, chunk); written += MiB; }
+    for (let i = 0; i < 200; i++) {
+      writeSync(fd, chunk);
+      written += MiB;
+    }
   } catch (error) {
     failure = error as NodeJS.ErrnoException;
   } finally {
@@ -90,7 +106,10 @@ test('read-only snapshots with sizes; rollback keeps the quota; a snapshot opene
   await a.createSnapshot(ref, 's1');
   assert.is((await rejection(a.createSnapshot(ref, 's1'))).code, 'SNAPSHOT_EXISTS');
   const snapshotPath = join(poolA.mountPoint, 'volumes', '.snapshots', 'app', 'state', 's1');
-  assert.throws(() => writeFileSync(join(snapshotPath, 'note'), 'changed'), (e: NodeJS.ErrnoException) => e.code === 'EROFS');
+  assert.throws(
+    () => writeFileSync(join(snapshotPath, 'note'), 'changed'),
+    (e: NodeJS.ErrnoException) => e.code === 'EROFS',
+  );
   writeFileSync(join(path, 'note'), 'version 2');
   writeFileSync(join(path, 'extra'), Buffer.alloc(4 * MiB, 2));
   await sync(path);
@@ -103,7 +122,7 @@ test('read-only snapshots with sizes; rollback keeps the quota; a snapshot opene
   assert.is(readFileSync(join(path, 'note'), 'utf8'), 'version 1', 'rolled back');
   assert.equal((await readdir(path)).sort(), ['blob', 'note']);
   assert.is((await a.volumeUsage(ref)).quotaBytes, 128 * MiB, 'the quota stayed');
-  assert.equal((await readdir(join(poolA.mountPoint, 'volumes', 'app'))), ['state'], 'no leftovers of the swap');
+  assert.equal(await readdir(join(poolA.mountPoint, 'volumes', 'app')), ['state'], 'no leftovers of the swap');
 
   const copy = { node: 'app', volume: 'copy' };
   await a.volumeFromSnapshot(ref, 's1', copy, { quotaBytes: 32 * MiB });
@@ -133,11 +152,17 @@ test('send/receive: a full stream, then an incremental one, into another pool; c
   console.log(`  full stream ${fullBytes} bytes, incremental ${incBytes} bytes`);
   assert.equal([got1, got2], [{ snapshot: 's1' }, { snapshot: 's2' }]);
   assert.ok(incBytes < 100_000, 'the incremental stream carries the change, not the 3 MiB base');
-  assert.equal((await b.listSnapshots(ref)).map((s) => s.name), ['s1', 's2']);
+  assert.equal(
+    (await b.listSnapshots(ref)).map((s) => s.name),
+    ['s1', 's2'],
+  );
   const there = join(b.mountSource(ref), '..', '..', '.snapshots', 'db', 'main', 's2');
   assert.is(sha(join(there, 'base')), sha(join(path, 'base')));
   assert.is(readFileSync(join(there, 'later'), 'utf8'), 'written after s1');
-  assert.throws(() => writeFileSync(join(there, 'later'), 'x'), (e: NodeJS.ErrnoException) => e.code === 'EROFS');
+  assert.throws(
+    () => writeFileSync(join(there, 'later'), 'x'),
+    (e: NodeJS.ErrnoException) => e.code === 'EROFS',
+  );
   // the receiving station opens it as its own volume
   await b.volumeFromSnapshot(ref, 's2', ref);
   assert.is(readFileSync(join(b.mountSource(ref), 'later'), 'utf8'), 'written after s1');
@@ -147,7 +172,12 @@ test('send/receive: a full stream, then an incremental one, into another pool; c
 /** A pass-through that counts what flows (without starting the flow before the receiver reads). */
 function counted(): { stream: Transform; bytes: () => number } {
   let bytes = 0;
-  const stream = new Transform({ transform(chunk: Buffer, _enc, done) { bytes += chunk.length; done(null, chunk); } });
+  const stream = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
   return { stream, bytes: () => bytes };
 }
 
@@ -169,7 +199,8 @@ test('a cut-off stream or a missing parent: a clear error and nothing left behin
   const cutter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       seen += chunk.length;
-      if (seen > 200_000) done(new Error('peer hung up')); else done(null, chunk);
+      if (seen > 200_000) done(new Error('peer hung up'));
+      else done(null, chunk);
     },
   });
   const sent = new PassThrough();
@@ -185,7 +216,7 @@ test('a cut-off stream or a missing parent: a clear error and nothing left behin
   assert.equal(await b.listSnapshots(ref), []);
 });
 
-test('a stream that names another volume\'s snapshot as its parent is refused and leaves nothing', async () => {
+test("a stream that names another volume's snapshot as its parent is refused and leaves nothing", async () => {
   // pool b holds another owner's volume (received from a); a peer knows its snapshot's UUID and sends
   // "the changes since that snapshot" for its own volume: received as is, b would copy the other
   // volume's data into the peer's volume, to be opened or sent back to the peer later.
@@ -199,7 +230,9 @@ test('a stream that names another volume\'s snapshot as its parent is refused an
   await a.createSnapshot(mine, 'm1');
   const crafted = new PassThrough();
   const snapshots = join(poolA.mountPoint, 'volumes', '.snapshots');
-  void exec(['btrfs', 'send', '-q', '-p', join(snapshots, 'secret', 'v', 's1'), join(snapshots, 'mine', 'v', 'm1')], { stdoutStream: crafted }).catch(() => {});
+  void exec(['btrfs', 'send', '-q', '-p', join(snapshots, 'secret', 'v', 's1'), join(snapshots, 'mine', 'v', 'm1')], {
+    stdoutStream: crafted,
+  }).catch(() => {});
   const error = await rejection(b.receiveSnapshot(mine, crafted));
   assert.is(error.code, 'INVALID_SNAPSHOT_STREAM');
   assert.match(error.message, /parent .* not a snapshot of mine\/v/);

@@ -20,8 +20,19 @@ let dir: string;
 let poolA: LoopPool;
 
 async function rejection(promise: Promise<unknown>): Promise<StationError> {
-  try { await promise; } catch (error) { assert.instance(error, StationError); return error as StationError; }
-  throw new assert.Assertion({ message: 'expected a StationError', operator: 'rejects', expects: 'StationError', actual: 'resolved', generated: false });
+  try {
+    await promise;
+  } catch (error) {
+    assert.instance(error, StationError);
+    return error as StationError;
+  }
+  throw new assert.Assertion({
+    message: 'expected a StationError',
+    operator: 'rejects',
+    expects: 'StationError',
+    actual: 'resolved',
+    generated: false,
+  });
 }
 
 test.before(async () => {
@@ -30,7 +41,9 @@ test.before(async () => {
   poolA = testPool(dir, 'a', 1 * GiB);
   await poolA.ensure();
 });
-test.after(async () => { await cleanupAll(); });
+test.after(async () => {
+  await cleanupAll();
+});
 
 test('the pool: a sparse file mounted as btrfs with quotas; ensure again reuses it; it grows, never shrinks', async () => {
   const first = await poolA.status();
@@ -47,7 +60,10 @@ test('the pool: a sparse file mounted as btrfs with quotas; ensure again reuses 
   assert.is((await rejection(poolA.grow(1 * GiB))).code, 'POOL_SHRINK');
   const tiny = new LoopPool({ file: join(dir, 'tiny.img'), mountPoint: join(dir, 'tiny'), sizeBytes: 10 * MiB });
   assert.is((await rejection(tiny.ensure())).code, 'INVALID_POOL_SIZE');
-  assert.not.ok((await readdir(dir)).some((f) => f.startsWith('tiny')), 'a bad size makes nothing');
+  assert.not.ok(
+    (await readdir(dir)).some((f) => f.startsWith('tiny')),
+    'a bad size makes nothing',
+  );
 });
 
 test('the pool after a restart: an existing pool file is mounted as it is (data kept, no mkfs); a foreign mount is left alone', async () => {

@@ -28,7 +28,9 @@ test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-select-`));
   onCleanup(`dir ${dir}`, () => exec(['rm', '-rf', dir]));
 });
-test.after(async () => { await cleanupAll(); });
+test.after(async () => {
+  await cleanupAll();
+});
 
 async function stateDir(parent = dir): Promise<string> {
   const path = join(parent, `state${count++}`);
@@ -37,7 +39,10 @@ async function stateDir(parent = dir): Promise<string> {
 }
 
 const settings = (state: string, storageDriver: StorageSettings['storageDriver'], sizeMb = 256): StorageSettings => ({
-  stateDir: state, storageDriver, storagePoolFile: join(state, 'storage', 'pool.img'), storagePoolSizeMb: sizeMb,
+  stateDir: state,
+  storageDriver,
+  storagePoolFile: join(state, 'storage', 'pool.img'),
+  storagePoolSizeMb: sizeMb,
 });
 
 /** A volume as the agent left it before the storage room: a directory at stateDir/volumes/<node>/<volume>. */
@@ -69,7 +74,9 @@ test('btrfs on a state directory not on btrfs: refused while directory volumes a
   const old = await oldVolume(state);
   testPool(join(state, 'storage'), 'pool', 256 * MiB); // only so that a pool made by mistake goes at cleanup
   let error: unknown;
-  await openStorage(settings(state, 'btrfs')).catch((e: unknown) => { error = e; });
+  await openStorage(settings(state, 'btrfs')).catch((e: unknown) => {
+    error = e;
+  });
   assert.instance(error, StationError);
   assert.is((error as StationError).code, 'STORAGE_DIR_VOLUMES');
   assert.match((error as Error).message, /web\/data/);
@@ -86,17 +93,28 @@ test('the nodes subsystem with a storage choice that cannot work is off with the
   const lxcPath = join(state, 'lxc');
   const nodes = new NodesSubsystem({
     config: {
-      lxcPath, bridge: 'stnobr0', nodeSubnet: '198.18.62.0/24', name: 'test', domain: 'mesh.internal', reconcileSeconds: 10,
+      lxcPath,
+      bridge: 'stnobr0',
+      nodeSubnet: '198.18.62.0/24',
+      name: 'test',
+      domain: 'mesh.internal',
+      reconcileSeconds: 10,
       ...settings(state, 'btrfs'),
     },
-    driver: new LxcDriver({ lxcPath, templateCache: join(state, 'templates'), run: exec, log }), events: new EventBus(), log,
+    driver: new LxcDriver({ lxcPath, templateCache: join(state, 'templates'), run: exec, log }),
+    events: new EventBus(),
+    log,
   });
   await nodes.start();
   const health = nodes.health();
   assert.is(health.state, 'off');
   assert.match(health.reason ?? '', /node volumes cannot be stored: .*web\/data.*keep storageDriver dir/);
   let code = '';
-  try { nodes.actions(); } catch (error) { code = (error as StationError).code; }
+  try {
+    nodes.actions();
+  } catch (error) {
+    code = (error as StationError).code;
+  }
   assert.is(code, 'NODES_UNAVAILABLE', 'the node routes answer 503');
   await nodes.stop();
 });
@@ -136,7 +154,10 @@ test('auto on a state directory on btrfs: subvolumes at stateDir/volumes; a dire
   assert.match(opened.reason, /state directory is on btrfs/);
   assert.is(opened.driver.mountSource({ node: 'web', volume: 'data' }), old, 'the same path a node mounted before');
   await opened.driver.createVolume({ node: 'web', volume: 'logs' });
-  assert.equal(await opened.driver.listVolumes('web'), [{ node: 'web', volume: 'data' }, { node: 'web', volume: 'logs' }]);
+  assert.equal(await opened.driver.listVolumes('web'), [
+    { node: 'web', volume: 'data' },
+    { node: 'web', volume: 'logs' },
+  ]);
   assert.ok(await isBtrfsSubvolume(join(state, 'volumes', 'web', 'logs')), 'a new volume is a subvolume');
   assert.not.ok(await isBtrfsSubvolume(old), 'the old one stays a directory, data in place');
   assert.is(await readFile(join(old, 'kept'), 'utf8'), 'from before');

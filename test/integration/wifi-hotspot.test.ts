@@ -21,17 +21,21 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'wifi')) {
   let stopEvents: AbortController;
   const HOTSPOT = '10.42.0.1';
   const LAN = '198.18.61.1';
-  const join = (address: string, token?: string) => fetch(`http://${address}:${port}/api/v1/wifi/connect`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ ssid: 'Home Net', password: 'correct horse battery' }),
-  });
+  const join = (address: string, token?: string) =>
+    fetch(`http://${address}:${port}/api/v1/wifi/connect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ ssid: 'Home Net', password: 'correct horse battery' }),
+    });
 
   test.before(async () => {
     // A veth pair inside the namespace stands for the two sides (this kernel has no dummy devices).
     const [hs, lan] = [runName('hs'), runName('lan')];
     await exec(['ip', 'link', 'add', hs, 'type', 'veth', 'peer', 'name', lan]);
-    for (const [name, cidr] of [[hs, `${HOTSPOT}/24`], [lan, `${LAN}/24`]] as const) {
+    for (const [name, cidr] of [
+      [hs, `${HOTSPOT}/24`],
+      [lan, `${LAN}/24`],
+    ] as const) {
       await exec(['ip', 'addr', 'add', cidr, 'dev', name]);
       await exec(['ip', 'link', 'set', name, 'up']);
     }
@@ -51,13 +55,21 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'wifi')) {
     agent = await startAgent({
       stateDir: await tempStateDir(),
       // listening on every address of the namespace; the helper's readiness check uses loopback
-      env: { STATION_HTTP_HOST: '0.0.0.0', STATION_NAME: 'den', STATION_HOTSPOT_AFTER_SECONDS: '10', STATION_DISABLE: 'nodes,network,mesh,fleet,discovery,indicator' },
+      env: {
+        STATION_HTTP_HOST: '0.0.0.0',
+        STATION_NAME: 'den',
+        STATION_HOTSPOT_AFTER_SECONDS: '10',
+        STATION_DISABLE: 'nodes,network,mesh,fleet,discovery,indicator',
+      },
     });
     port = Number(new URL(agent.baseUrl).port);
     // Nothing is up and there is no default route here: the hotspot opens after its grace period. The
     // wifi.mode event is published once NetworkManager has brought it up (the double's answers).
     stopEvents = new AbortController();
-    const stream = await fetch(`http://127.0.0.1:${port}/api/v1/events`, { signal: AbortSignal.any([stopEvents.signal, AbortSignal.timeout(90_000)]), headers: { authorization: `Bearer ${agent.token}` } });
+    const stream = await fetch(`http://127.0.0.1:${port}/api/v1/events`, {
+      signal: AbortSignal.any([stopEvents.signal, AbortSignal.timeout(90_000)]),
+      headers: { authorization: `Bearer ${agent.token}` },
+    });
     const decoder = new TextDecoder();
     let seen = '';
     const opened = /"type":"wifi\.mode","at":"[^"]*","data":\{"mode":"hotspot"/;
@@ -66,7 +78,9 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'wifi')) {
         seen += decoder.decode(chunk as Uint8Array);
         if (opened.test(seen)) break;
       }
-    } catch { /* the 90 s ran out: said below */ }
+    } catch {
+      /* the 90 s ran out: said below */
+    }
     stopEvents.abort();
     if (!opened.test(seen)) throw new Error(`the setup hotspot did not open within 90 s; events: ${seen}\nagent: ${agent.logs()}`);
   });

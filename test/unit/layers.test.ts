@@ -18,10 +18,19 @@ function sources(dir: string): { path: string; text: string }[] {
 }
 
 test('no module imports from a higher layer (api -> agent -> hardware)', () => {
-  const files = ['hardware', 'agent', 'api', 'scripts', 'image'].flatMap((d) => { try { return sources(d); } catch { return []; } });
+  const files = ['hardware', 'agent', 'api', 'scripts', 'image'].flatMap((d) => {
+    try {
+      return sources(d);
+    } catch {
+      return [];
+    }
+  });
   assert.ok(files.length > 20, 'the tree was read');
   const violations = findLayerViolations(files);
-  assert.equal(violations.map((v) => `${v.file} imports ${v.imports} (${v.from} -> ${v.to})`), []);
+  assert.equal(
+    violations.map((v) => `${v.file} imports ${v.imports} (${v.from} -> ${v.to})`),
+    [],
+  );
 });
 
 test('the checker finds upward imports in every form', () => {
@@ -31,11 +40,20 @@ test('the checker finds upward imports in every form', () => {
     { path: 'agent/z.ts', text: "import type { T } from '../hardware/t.ts';\nimport fastify from 'fastify';" },
     { path: 'api/w.ts', text: "import '../scripts/lib/s.ts'; import { q } from '../agent/q.ts';" },
   ]);
-  assert.equal(found.map((v) => `${v.file}:${v.imports}`), ['hardware/x.ts:../agent/a.ts', 'agent/y.ts:../api/b.ts', 'agent/y.ts:../api/c.ts', 'api/w.ts:../scripts/lib/s.ts']);
+  assert.equal(
+    found.map((v) => `${v.file}:${v.imports}`),
+    ['hardware/x.ts:../agent/a.ts', 'agent/y.ts:../api/b.ts', 'agent/y.ts:../api/c.ts', 'api/w.ts:../scripts/lib/s.ts'],
+  );
 });
 
 test('no import circle between files (type-only imports count: a circle of types is still a knot to read)', () => {
-  const files = ['hardware', 'agent', 'api', 'scripts', 'image', 'test'].flatMap((d) => { try { return sources(d); } catch { return []; } });
+  const files = ['hardware', 'agent', 'api', 'scripts', 'image', 'test'].flatMap((d) => {
+    try {
+      return sources(d);
+    } catch {
+      return [];
+    }
+  });
   assert.equal(findImportCycles(files), []);
 });
 

@@ -25,26 +25,39 @@ export interface DnsmasqOptions {
 /** dnsmasq's argv (pure). */
 export function dnsmasqArgs(o: DnsmasqOptions): string[] {
   return [
-    'dnsmasq', '--keep-in-foreground',
-    '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--no-poll',
+    'dnsmasq',
+    '--keep-in-foreground',
+    '--conf-file=/dev/null',
+    '--no-resolv',
+    '--no-hosts',
+    '--no-poll',
     // bind-dynamic: the gateway address may appear after us (the node engine makes the bridge)
-    '--bind-dynamic', ...o.listen.map((a) => `--listen-address=${a}`),
+    '--bind-dynamic',
+    ...o.listen.map((a) => `--listen-address=${a}`),
     `--port=${o.port ?? 53}`,
     `--addn-hosts=${join(o.dir, 'hosts')}`,
-    `--local=/${o.domain}/`, '--domain-needed', '--bogus-priv',
+    `--local=/${o.domain}/`,
+    '--domain-needed',
+    '--bogus-priv',
     // short TTL: when a node moves, clients must ask again within seconds
-    '--local-ttl=2', '--neg-ttl=1', '--cache-size=1000',
+    '--local-ttl=2',
+    '--neg-ttl=1',
+    '--cache-size=1000',
     ...o.upstreams.map((s) => `--server=${s}`),
     `--pid-file=${join(o.dir, 'dnsmasq.pid')}`,
     // the hosts file lives under the agent's private state dir (0700): dnsmasq must stay root to re-read it
-    '--user=root', '--group=root',
+    '--user=root',
+    '--group=root',
     `--log-facility=${join(o.dir, 'dnsmasq.log')}`,
   ];
 }
 
 /** Pure: name servers from resolv.conf text, minus loopback ones (those could be ourselves). */
 export function upstreamsFromResolvConf(text: string): string[] {
-  return text.split('\n').map((l) => /^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/.exec(l)?.[1]).filter((a): a is string => !!a && !a.startsWith('127.'));
+  return text
+    .split('\n')
+    .map((l) => /^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/.exec(l)?.[1])
+    .filter((a): a is string => !!a && !a.startsWith('127.'));
 }
 
 /** restart back-off after dnsmasq dies: 1 s, doubling while it keeps failing, at most 30 s */
@@ -72,9 +85,15 @@ export class DnsmasqResolver {
     this.options = options;
   }
 
-  get hostsFile(): string { return join(this.options.dir, 'hosts'); }
-  get running(): boolean { return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null; }
-  get processId(): number | null { return this.running ? this.child!.pid ?? null : null; }
+  get hostsFile(): string {
+    return join(this.options.dir, 'hosts');
+  }
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+  get processId(): number | null {
+    return this.running ? (this.child!.pid ?? null) : null;
+  }
 
   /** Starts dnsmasq and waits until it serves (its pid file appears) or fails. */
   async start(initialHosts: string): Promise<void> {
@@ -138,12 +157,14 @@ export class DnsmasqResolver {
   private async spawnAndWait(): Promise<void> {
     const pidFile = join(this.options.dir, 'dnsmasq.pid');
     await rm(pidFile, { force: true });
-    const guard = await hasProgram('setpriv') ? ['setpriv', '--pdeathsig', 'KILL'] : [];
+    const guard = (await hasProgram('setpriv')) ? ['setpriv', '--pdeathsig', 'KILL'] : [];
     const argv = [...(this.options.netns ? ['ip', 'netns', 'exec', this.options.netns] : []), ...guard, ...dnsmasqArgs(this.options)];
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...childEnvironment(), LC_ALL: 'C' } });
     this.child = child;
     this.output = '';
-    const collect = (d: Buffer): void => { this.output = (this.output + d.toString()).slice(-2000); };
+    const collect = (d: Buffer): void => {
+      this.output = (this.output + d.toString()).slice(-2000);
+    };
     child.stdout!.on('data', collect);
     child.stderr!.on('data', collect);
     child.once('exit', (code, signal) => {
@@ -151,10 +172,12 @@ export class DnsmasqResolver {
       this.lastExit = `dnsmasq exited (${signal ?? code}): ${this.output.trim().split('\n').slice(-2).join(' | ')}`;
       this.scheduleRestart();
     });
-    child.once('error', (e) => { this.lastExit = `dnsmasq could not start: ${e.message}`; });
+    child.once('error', (e) => {
+      this.lastExit = `dnsmasq could not start: ${e.message}`;
+    });
     for (let i = 0; i < 250; i++) {
       if (!this.running) throw new Error(this.lastExit ?? `dnsmasq exited: ${this.output.trim()}`);
-      if (await readPid(pidFile) !== null) return;
+      if ((await readPid(pidFile)) !== null) return;
       await new Promise((r) => setTimeout(r, 20));
     }
     throw new Error('dnsmasq did not come up within 5 s');
@@ -166,13 +189,18 @@ export class DnsmasqResolver {
     this.restartTimer = setTimeout(() => {
       if (!this.wanted) return;
       this.restarts++;
-      writeAtomic(this.hostsFile, this.hosts).then(() => this.spawnAndWait()).then(
-        () => { this.restartDelayMs = RESTART_FIRST_MS; },
-        (error: Error) => {
-          this.lastExit = error.message;
-          this.restartDelayMs = Math.min(this.restartDelayMs * 2, RESTART_MAX_MS);
-          if (this.wanted && !this.running) this.scheduleRestart();
-        });
+      writeAtomic(this.hostsFile, this.hosts)
+        .then(() => this.spawnAndWait())
+        .then(
+          () => {
+            this.restartDelayMs = RESTART_FIRST_MS;
+          },
+          (error: Error) => {
+            this.lastExit = error.message;
+            this.restartDelayMs = Math.min(this.restartDelayMs * 2, RESTART_MAX_MS);
+            if (this.wanted && !this.running) this.scheduleRestart();
+          },
+        );
     }, this.restartDelayMs);
     this.restartTimer.unref();
   }
@@ -203,9 +231,18 @@ function alive(pid: number): boolean {
 }
 
 async function terminate(pid: number): Promise<void> {
-  try { process.kill(pid, 'SIGTERM'); } catch { return; }
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
   for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
-  if (alive(pid)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  if (alive(pid))
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
 }
 
 let writeSerial = 0;

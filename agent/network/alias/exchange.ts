@@ -65,14 +65,16 @@ export class AliasExchange {
 
   /** Pulls every peer once, in parallel (joining a pull already under way); a peer that does not answer keeps its last records. */
   async pullOnce(): Promise<void> {
-    await Promise.all(this.peers.map((peer) => {
-      let pull = this.inFlight.get(peer.station);
-      if (!pull) {
-        pull = this.pull(peer).finally(() => this.inFlight.delete(peer.station));
-        this.inFlight.set(peer.station, pull);
-      }
-      return pull;
-    }));
+    await Promise.all(
+      this.peers.map((peer) => {
+        let pull = this.inFlight.get(peer.station);
+        if (!pull) {
+          pull = this.pull(peer).finally(() => this.inFlight.delete(peer.station));
+          this.inFlight.set(peer.station, pull);
+        }
+        return pull;
+      }),
+    );
   }
 
   private async pull(peer: AliasPeer): Promise<void> {
@@ -80,7 +82,7 @@ export class AliasExchange {
     try {
       const response = await doFetch(`${peer.url}/api/v1/aliases?scope=local`, { signal: AbortSignal.timeout(2000) });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const body = await readJsonCapped(response, MAX_ANSWER_BYTES) as { station?: string; records?: unknown } | null;
+      const body = (await readJsonCapped(response, MAX_ANSWER_BYTES)) as { station?: string; records?: unknown } | null;
       // a peer still listed (not forgotten while we waited) gets its records replaced
       const current = this.peers.find((p) => p.station === peer.station);
       if (current) this.noteRefused(peer.station, this.deps.registry.setRemoteRecords(peer.station, body?.records, current.owner));

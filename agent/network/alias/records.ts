@@ -14,7 +14,11 @@ export interface AliasRecord {
   since: number;
 }
 
-export interface LocalNodeName { name: string; address: string; aliases?: string[] }
+export interface LocalNodeName {
+  name: string;
+  address: string;
+  aliases?: string[];
+}
 
 export function nodeName(node: string, station: string, domain: string): string {
   return `${node}.${station}.${domain}`.toLowerCase();
@@ -66,9 +70,18 @@ export const MAX_RECORDS_PER_PEER = 2048;
 const MAX_NAME_LENGTH = 253;
 
 /** Who we pulled the records from: its station name and, when the mesh says, its owner. */
-export interface RemotePeer { station: string; owner?: string }
-export interface RefusedRecord { name: string; reason: string }
-export interface RemoteRecords { records: AliasRecord[]; refused: RefusedRecord[] }
+export interface RemotePeer {
+  station: string;
+  owner?: string;
+}
+export interface RefusedRecord {
+  name: string;
+  reason: string;
+}
+export interface RemoteRecords {
+  records: AliasRecord[];
+  refused: RefusedRecord[];
+}
 
 /**
  * Keeps only the records a peer may publish (issue 11, finding 8): its own node names
@@ -103,7 +116,14 @@ export function sanitizeRemote(records: unknown, peer: RemotePeer, domain: strin
     const claimed = typeof r.since === 'number' && Number.isFinite(r.since) ? r.since : 0;
     const old = before.get(name);
     const known = old && old.address === r.address && old.node === r.node ? old.since : Infinity;
-    out.records.push({ name, address: r.address as string, station: peer.station, node: r.node as string, kind: r.kind as AliasRecord['kind'], since: Math.min(claimed, now, known) });
+    out.records.push({
+      name,
+      address: r.address as string,
+      station: peer.station,
+      node: r.node as string,
+      kind: r.kind as AliasRecord['kind'],
+      since: Math.min(claimed, now, known),
+    });
   }
   return out;
 }

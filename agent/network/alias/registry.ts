@@ -39,7 +39,7 @@ export class AliasRegistry {
    */
   setRemoteRecords(station: string, records: unknown, owner?: string): RefusedRecord[] {
     if (this.options.station !== undefined && station.toLowerCase() === this.options.station.toLowerCase()) {
-      return [{ name: '*', reason: 'a peer with this station\'s own name' }];
+      return [{ name: '*', reason: "a peer with this station's own name" }];
     }
     const now = this.options.now?.() ?? Date.now();
     const sane = sanitizeRemote(records, owner === undefined ? { station } : { station, owner }, this.domain, now, this.remote.get(station) ?? []);

@@ -10,7 +10,8 @@ const CIDR4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 export function assertCidr(value: string, what: string): void {
   const m = CIDR4.exec(value);
-  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) throw new Error(`${what} must be an IPv4 CIDR (a.b.c.d/n), got ${JSON.stringify(value)}`);
+  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32)
+    throw new Error(`${what} must be an IPv4 CIDR (a.b.c.d/n), got ${JSON.stringify(value)}`);
 }
 
 export const natChain = (bridge: string): string => `post_${bridge.replace(/[^A-Za-z0-9_]/g, '_')}`;

@@ -4,15 +4,29 @@
 import type { MountEntry } from '../../../hardware/parsers/mounts.ts';
 import type { NodeStats } from '../driver.ts';
 
-export interface ProcCgroupLine { id: string; controllers: string[]; path: string }
+export interface ProcCgroupLine {
+  id: string;
+  controllers: string[];
+  path: string;
+}
 
 /** /proc/PID/cgroup: "4:memory:/lxc.payload.web" and "0::/lxc.payload.web" (v2). */
 export function parseProcCgroup(text: string): ProcCgroupLine[] {
-  return text.split('\n').filter(Boolean).map((line) => {
-    const first = line.indexOf(':');
-    const second = line.indexOf(':', first + 1);
-    return { id: line.slice(0, first), controllers: line.slice(first + 1, second).split(',').filter(Boolean), path: line.slice(second + 1) };
-  });
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const first = line.indexOf(':');
+      const second = line.indexOf(':', first + 1);
+      return {
+        id: line.slice(0, first),
+        controllers: line
+          .slice(first + 1, second)
+          .split(',')
+          .filter(Boolean),
+        path: line.slice(second + 1),
+      };
+    });
 }
 
 /**
@@ -57,7 +71,13 @@ export function statFiles(mounts: MountEntry[], procCgroup: ProcCgroupLine[]): S
     };
   }
   if (!v2Dir) return { layout: 'v2', cpu: null, memory: null, memoryLimit: null, pids: null };
-  return { layout: 'v2', cpu: `${v2Dir}/cpu.stat`, memory: `${v2Dir}/memory.current`, memoryLimit: `${v2Dir}/memory.max`, pids: `${v2Dir}/pids.current` };
+  return {
+    layout: 'v2',
+    cpu: `${v2Dir}/cpu.stat`,
+    memory: `${v2Dir}/memory.current`,
+    memoryLimit: `${v2Dir}/memory.max`,
+    pids: `${v2Dir}/pids.current`,
+  };
 }
 
 // v1 reports "no limit" as a huge page-aligned number (0x7FFFFFFFFFFFF000 on 64-bit).

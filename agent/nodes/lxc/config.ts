@@ -35,10 +35,7 @@ const BUSYBOX_BASE = [
   'lxc.mount.entry = /sys/kernel/security sys/kernel/security none ro,bind,optional 0 0',
 ];
 
-const DEBIAN_BASE = [
-  'lxc.include = /usr/share/lxc/config/debian.common.conf',
-  'lxc.arch = linux64',
-];
+const DEBIAN_BASE = ['lxc.include = /usr/share/lxc/config/debian.common.conf', 'lxc.arch = linux64'];
 
 const noSpace = (what: string, value: string): string => {
   if (/[\s]/.test(value)) throw new ValidationError('INVALID_REQUEST', `${what} must not contain whitespace: ${JSON.stringify(value)}`);
@@ -55,7 +52,8 @@ export const seccompPolicyPath = (paths: ContainerPaths): string => join(paths.d
 export function renderContainerConfig(build: NodeBuild, paths: ContainerPaths, host: HostFacts): { text: string; seccomp: string; warnings: string[] } {
   const profile = renderProfile(build.profile, host);
   const volumes = build.volumes.map((v) => {
-    if (!v.path.startsWith('/') || v.path.split('/').includes('..')) throw new ValidationError('INVALID_REQUEST', `volume ${v.name}: path must be absolute without '..': ${v.path}`);
+    if (!v.path.startsWith('/') || v.path.split('/').includes('..'))
+      throw new ValidationError('INVALID_REQUEST', `volume ${v.name}: path must be absolute without '..': ${v.path}`);
     const options = ['bind', 'create=dir', ...(v.readOnly ? ['ro'] : [])].join(',');
     return `lxc.mount.entry = ${noSpace('volume source', v.source)} ${noSpace('volume path', v.path.replace(/^\/+/, ''))} none ${options} 0 0`;
   });

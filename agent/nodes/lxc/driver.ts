@@ -70,11 +70,19 @@ export class LxcDriver implements NodeDriver {
   }
 
   async capability(): Promise<{ available: boolean; reason: string }> {
-    const version = await this.run(['lxc-start', '--version'], { allowFailure: true }).catch((e: Error) => ({ exitCode: 127, stdout: '', stderr: e.message }));
-    if (version.exitCode !== 0) return { available: false, reason: `lxc-start is not usable (${version.stderr.trim() || 'not installed'}): Disposable Nodes are off` };
+    const version = await this.run(['lxc-start', '--version'], { allowFailure: true }).catch((e: Error) => ({
+      exitCode: 127,
+      stdout: '',
+      stderr: e.message,
+    }));
+    if (version.exitCode !== 0)
+      return {
+        available: false,
+        reason: `lxc-start is not usable (${version.stderr.trim() || 'not installed'}): Disposable Nodes are off`,
+      };
     const cgroups = await cgroupMountState();
     if (cgroups === 'missing') return { available: false, reason: 'LXC is installed but no cgroup hierarchy is mounted: node limits and stats cannot work' };
-    const note = cgroups === 'restorable' ? ' (the cgroup mounts hidden by `ip netns exec` are mounted again in the agent\'s mount namespace at prepare)' : '';
+    const note = cgroups === 'restorable' ? " (the cgroup mounts hidden by `ip netns exec` are mounted again in the agent's mount namespace at prepare)" : '';
     return { available: true, reason: `LXC ${version.stdout.trim()} runs nodes under ${this.lxcPath}${note}` };
   }
 
@@ -96,7 +104,9 @@ export class LxcDriver implements NodeDriver {
         progress(`template ${template}: building into ${this.templateCache} (once per machine)`);
         const started = Date.now();
         const builder = template === 'debian' ? buildDebian : buildBusybox;
-        await buildIntoCache(this.templateCache, template, template === 'debian' ? 'mmdebstrap' : 'lxc-create -t busybox', (staging) => builder(staging, this.hostRun, progress));
+        await buildIntoCache(this.templateCache, template, template === 'debian' ? 'mmdebstrap' : 'lxc-create -t busybox', (staging) =>
+          builder(staging, this.hostRun, progress),
+        );
         progress(`template ${template}: built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       });
     })().finally(() => this.building.delete(template));
@@ -111,8 +121,18 @@ export class LxcDriver implements NodeDriver {
   async inspect(name: string): Promise<ObservedNode | null> {
     assertNodeName(name);
     const dir = this.dir(name);
-    if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) return null;
-    const has = (file: string) => stat(join(dir, file)).then(() => true, () => false);
+    if (
+      !(await stat(dir).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ))
+    )
+      return null;
+    const has = (file: string) =>
+      stat(join(dir, file)).then(
+        () => true,
+        () => false,
+      );
     const entry: ContainerDirEntry = { name, hasConfig: await has('config'), hasPartialMarker: await has(PARTIAL_MARKER) };
     return (await readNodes(this.lxcPath, this.run, [entry], name))[0] ?? null;
   }
@@ -148,7 +168,11 @@ export class LxcDriver implements NodeDriver {
   private async assertVethFree(name: string): Promise<void> {
     const veth = vethName(name);
     const other = (await readContainerDirs(this.lxcPath)).find((d) => d.name !== name && vethName(d.name) === veth);
-    if (other) throw new ConflictError('NODE_VETH_TAKEN', `node name ${name} gives the host interface ${veth}, which node ${other.name} already has: choose another name`);
+    if (other)
+      throw new ConflictError(
+        'NODE_VETH_TAKEN',
+        `node name ${name} gives the host interface ${veth}, which node ${other.name} already has: choose another name`,
+      );
   }
 
   private async assemble(build: NodeBuild, dir: string, progress: (message: string) => void): Promise<void> {
@@ -214,7 +238,10 @@ export class LxcDriver implements NodeDriver {
     if (node.state === 'stopped') return;
     const timeout = Math.max(0, Math.floor(options.timeoutSeconds));
     if (timeout > 0) {
-      await this.run(['lxc-stop', ...this.P(), '-n', name, '-t', String(timeout)], { allowFailure: true, timeoutMs: (timeout + 15) * 1000 });
+      await this.run(['lxc-stop', ...this.P(), '-n', name, '-t', String(timeout)], {
+        allowFailure: true,
+        timeoutMs: (timeout + 15) * 1000,
+      });
       if ((await this.inspect(name))?.state === 'stopped') return;
       this.log.info({ node: name, timeoutSeconds: timeout }, 'graceful stop timed out; killing');
     }
@@ -227,7 +254,12 @@ export class LxcDriver implements NodeDriver {
     const node = await this.inspect(name);
     if (!node) return;
     if (node.state !== 'stopped') await this.run(['lxc-stop', ...this.P(), '-n', name, '-k'], { allowFailure: true, timeoutMs: 30_000 });
-    if (await stat(join(this.dir(name), 'config')).then(() => true, () => false)) {
+    if (
+      await stat(join(this.dir(name), 'config')).then(
+        () => true,
+        () => false,
+      )
+    ) {
       await this.run(['lxc-destroy', ...this.P(), '-n', name], { allowFailure: true, timeoutMs: 600_000 });
     }
     // a partial node may have no config LXC understands: remove what is left by hand
@@ -245,7 +277,7 @@ export class LxcDriver implements NodeDriver {
 
   async stats(name: string): Promise<NodeStats | null> {
     const node = await this.inspect(name);
-    if (!node || node.state !== 'running' || !node.pid) return null;
+    if (node?.state !== 'running' || !node.pid) return null;
     const procCgroup = await readFile(`/proc/${node.pid}/cgroup`, 'utf8').catch(() => null);
     if (procCgroup === null) return null;
     const files = statFiles(parseMounts(await readFile('/proc/self/mounts', 'utf8')), parseProcCgroup(procCgroup));
@@ -257,7 +289,13 @@ export class LxcDriver implements NodeDriver {
   async logs(name: string, options: { lines: number }): Promise<string> {
     assertNodeName(name);
     const dir = this.dir(name);
-    if (!(await stat(dir).then(() => true, () => false))) throw new NotFoundError('NODE_NOT_FOUND', `node ${name} does not exist on this station`);
+    if (
+      !(await stat(dir).then(
+        () => true,
+        () => false,
+      ))
+    )
+      throw new NotFoundError('NODE_NOT_FOUND', `node ${name} does not exist on this station`);
     // logs/ is the node's own (mounted into it, see untrusted-file.ts); console.log (what the node
     // printed) and lxc.log are written by LXC on the host, but are read the same bounded way
     const section = async (title: string, file: string, lines: number): Promise<string> => {

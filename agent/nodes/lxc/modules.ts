@@ -9,7 +9,11 @@ import { controlCharacterProblem } from '../spec.ts';
 
 export const MODULE_LOG = '/var/log/station/modules.log';
 
-export interface RootfsFile { path: string; content: string; mode?: number }
+export interface RootfsFile {
+  path: string;
+  content: string;
+  mode?: number;
+}
 
 const MODULE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -22,7 +26,8 @@ function checkModule(module: ModuleSpec, env: Record<string, string>): void {
     const problem = controlCharacterProblem(key, value);
     if (problem) throw new ValidationError('INVALID_REQUEST', problem);
   }
-  if (module.run !== undefined && (module.run.includes('\n') || !module.run.trim())) throw new ValidationError('INVALID_REQUEST', `module ${module.name}: run must be one non-empty line`);
+  if (module.run !== undefined && (module.run.includes('\n') || !module.run.trim()))
+    throw new ValidationError('INVALID_REQUEST', `module ${module.name}: run must be one non-empty line`);
   const runProblem = module.run === undefined ? undefined : controlCharacterProblem(`module ${module.name}: run`, module.run);
   if (runProblem) throw new ValidationError('INVALID_REQUEST', runProblem);
 }
@@ -35,7 +40,8 @@ export function busyboxModuleFiles(modules: ModuleSpec[], env: Record<string, st
   const files: RootfsFile[] = [];
   for (const module of modules) {
     checkModule(module, env);
-    if (module.packages?.length) throw new ValidationError('PACKAGES_NEED_DEBIAN', `module ${module.name}: packages need the debian template (busybox has no package manager)`);
+    if (module.packages?.length)
+      throw new ValidationError('PACKAGES_NEED_DEBIAN', `module ${module.name}: packages need the debian template (busybox has no package manager)`);
   }
   for (const module of runnable) {
     const exports = Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
@@ -105,8 +111,10 @@ function systemdShellArg(command: string): string {
 
 /** Symlinks that enable the module units (what `systemctl enable` would make). */
 export function debianModuleLinks(modules: ModuleSpec[]): { path: string; target: string }[] {
-  return modules.filter((m) => m.run !== undefined).map((m) => ({
-    path: `/etc/systemd/system/multi-user.target.wants/${unitName(m.name)}`,
-    target: `/etc/systemd/system/${unitName(m.name)}`,
-  }));
+  return modules
+    .filter((m) => m.run !== undefined)
+    .map((m) => ({
+      path: `/etc/systemd/system/multi-user.target.wants/${unitName(m.name)}`,
+      target: `/etc/systemd/system/${unitName(m.name)}`,
+    }));
 }

@@ -14,7 +14,12 @@ export function monitorName(cmdline: string, lxcPath: string): string | null {
 }
 
 /** /proc/PID/task/PID/children: space-separated pids. */
-export const parseChildren = (text: string): number[] => text.split(/\s+/).filter(Boolean).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+export const parseChildren = (text: string): number[] =>
+  text
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
 
 /** The container's init among the monitor's children: the one LXC put in the container's cgroup. */
 export function isContainerInit(procCgroup: string, name: string): boolean {

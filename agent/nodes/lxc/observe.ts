@@ -12,10 +12,12 @@ import { PARTIAL_MARKER } from './partial.ts';
 
 export async function readContainerDirs(lxcPath: string): Promise<ContainerDirEntry[]> {
   const names = await readdir(lxcPath).catch(() => [] as string[]);
-  const entries = await Promise.all(names.map(async (name): Promise<ContainerDirEntry | null> => {
-    const files = await readdir(join(lxcPath, name)).catch(() => null);
-    return files ? { name, hasConfig: files.includes('config'), hasPartialMarker: files.includes(PARTIAL_MARKER) } : null;
-  }));
+  const entries = await Promise.all(
+    names.map(async (name): Promise<ContainerDirEntry | null> => {
+      const files = await readdir(join(lxcPath, name)).catch(() => null);
+      return files ? { name, hasConfig: files.includes('config'), hasPartialMarker: files.includes(PARTIAL_MARKER) } : null;
+    }),
+  );
   return entries.filter((e): e is ContainerDirEntry => e !== null);
 }
 
@@ -28,19 +30,25 @@ async function runningMonitors(lxcPath: string, only?: string): Promise<Map<stri
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     let cmdline = '';
-    try { cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { continue; }
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
     if (!cmdline.startsWith('[lxc monitor]')) continue;
     const name = monitorName(cmdline, lxcPath);
     if (name && (!only || name === only)) monitorPids.push({ pid, name });
   }
-  await Promise.all(monitorPids.map(async ({ pid, name }) => {
-    let init: number | null = null;
-    const children = parseChildren(await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => ''));
-    for (const child of children) {
-      if (isContainerInit(await readFile(`/proc/${child}/cgroup`, 'utf8').catch(() => ''), name)) init = child;
-    }
-    found.set(name, { monitor: Number(pid), init });
-  }));
+  await Promise.all(
+    monitorPids.map(async ({ pid, name }) => {
+      let init: number | null = null;
+      const children = parseChildren(await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => ''));
+      for (const child of children) {
+        if (isContainerInit(await readFile(`/proc/${child}/cgroup`, 'utf8').catch(() => ''), name)) init = child;
+      }
+      found.set(name, { monitor: Number(pid), init });
+    }),
+  );
   return found;
 }
 

@@ -34,12 +34,21 @@ function aptOptions(templateRootfs: string, cacheDir: string): string[] {
 }
 
 /** Resolves and downloads `packages` (with dependencies the template lacks); returns the .deb paths. */
-export async function fetchPackages(hostRun: Runner, templateRootfs: string, cacheDir: string, packages: string[], progress: (line: string) => void): Promise<string[]> {
+export async function fetchPackages(
+  hostRun: Runner,
+  templateRootfs: string,
+  cacheDir: string,
+  packages: string[],
+  progress: (line: string) => void,
+): Promise<string[]> {
   const bad = packages.filter((p) => !PACKAGE_NAME.test(p));
   if (bad.length) throw new ValidationError('INVALID_PACKAGE', `invalid package names: ${bad.join(', ')}`);
   for (const dir of ['lists/partial', 'apt-cache', 'archives/partial']) await mkdir(join(cacheDir, dir), { recursive: true });
   const options = aptOptions(templateRootfs, cacheDir);
-  const fresh = await stat(join(cacheDir, 'lists', 'updated')).then((s) => Date.now() - s.mtimeMs < LISTS_MAX_AGE_MS, () => false);
+  const fresh = await stat(join(cacheDir, 'lists', 'updated')).then(
+    (s) => Date.now() - s.mtimeMs < LISTS_MAX_AGE_MS,
+    () => false,
+  );
   if (!fresh) {
     progress('packages: apt-get update (package lists for the debian template)');
     await hostRun(['apt-get', ...options, '-q', 'update'], { timeoutMs: 600_000 });
@@ -68,7 +77,7 @@ const INSTALL_SCRIPT = [
   'mkdir -p "$root/var/cache/station-debs"',
   'cp -- "$@" "$root/var/cache/station-debs/"',
   // no service may start inside a chroot
-  "printf '#!/bin/sh\\nexit 101\\n' > \"$root/usr/sbin/policy-rc.d\"; chmod 755 \"$root/usr/sbin/policy-rc.d\"",
+  'printf \'#!/bin/sh\\nexit 101\\n\' > "$root/usr/sbin/policy-rc.d"; chmod 755 "$root/usr/sbin/policy-rc.d"',
   'DEBIAN_FRONTEND=noninteractive chroot "$root" sh -c "dpkg -i /var/cache/station-debs/*.deb"',
   'rm -rf "$root/var/cache/station-debs" "$root/usr/sbin/policy-rc.d"',
 ].join('\n');
@@ -87,5 +96,7 @@ export async function installPackages(run: Runner, rootfs: RootfsSpec, scratch: 
   } else {
     root = rootfs.path;
   }
-  await run(['unshare', '-m', '--propagation', 'private', 'sh', '-c', INSTALL_SCRIPT, 'sh', root, ...overlay, ...debs], { timeoutMs: 1_200_000 });
+  await run(['unshare', '-m', '--propagation', 'private', 'sh', '-c', INSTALL_SCRIPT, 'sh', root, ...overlay, ...debs], {
+    timeoutMs: 1_200_000,
+  });
 }

@@ -1,6 +1,10 @@
 // Parsers for apt-get output used by package modules. Pure.
 
-export interface PlannedPackage { name: string; version: string; arch: string }
+export interface PlannedPackage {
+  name: string;
+  version: string;
+  arch: string;
+}
 
 /** `apt-get -s install ...`: "Inst curl (7.88.1-10+deb12u8 Debian:12.8/stable [amd64])" lines. */
 export function parseAptSimulation(text: string): PlannedPackage[] {

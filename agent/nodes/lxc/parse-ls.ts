@@ -1,18 +1,31 @@
 // Parsers for what LXC tells about containers, and the rule that decides which nodes are whole.
 import type { NodeState, ObservedNode } from '../driver.ts';
 
-export interface LsRow { name: string; state: NodeState; pid: number | null }
+export interface LsRow {
+  name: string;
+  state: NodeState;
+  pid: number | null;
+}
 
 const STATES: Record<string, NodeState> = {
-  RUNNING: 'running', STOPPED: 'stopped', STARTING: 'starting', STOPPING: 'stopping',
-  ABORTING: 'stopping', FREEZING: 'frozen', FROZEN: 'frozen', THAWED: 'running',
+  RUNNING: 'running',
+  STOPPED: 'stopped',
+  STARTING: 'starting',
+  STOPPING: 'stopping',
+  ABORTING: 'stopping',
+  FREEZING: 'frozen',
+  FROZEN: 'frozen',
+  THAWED: 'running',
 };
 
 export const lxcState = (raw: string): NodeState => STATES[raw.trim().toUpperCase()] ?? 'unknown';
 
 /** `lxc-ls -P PATH --fancy -F name,state,pid`: a header line, then one padded row per container. */
 export function parseLxcLsFancy(text: string): LsRow[] {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (!lines.length) return [];
   const header = lines[0]!.split(/\s+/).map((h) => h.toUpperCase());
   const col = (name: string): number => header.indexOf(name);
@@ -34,7 +47,11 @@ export function parseLxcInfo(text: string): { state: NodeState; pid: number | nu
 }
 
 /** One directory under the lxcpath, as seen on disk. */
-export interface ContainerDirEntry { name: string; hasConfig: boolean; hasPartialMarker: boolean }
+export interface ContainerDirEntry {
+  name: string;
+  hasConfig: boolean;
+  hasPartialMarker: boolean;
+}
 
 /**
  * Merges what lxc-ls reports with what is on disk. A node is whole only when its directory has a

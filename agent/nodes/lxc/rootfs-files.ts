@@ -14,7 +14,10 @@ export function identityFiles(build: NodeBuild): RootfsFile[] {
   return [
     { path: '/etc/hostname', content: `${build.hostname}\n` },
     { path: '/etc/hosts', content: `127.0.0.1 localhost\n${address} ${build.hostname}\n::1 localhost ip6-localhost ip6-loopback\n` },
-    { path: '/etc/resolv.conf', content: build.network.dns.length ? build.network.dns.map((d) => `nameserver ${d}\n`).join('') : '# no DNS server given\n' },
+    {
+      path: '/etc/resolv.conf',
+      content: build.network.dns.length ? build.network.dns.map((d) => `nameserver ${d}\n`).join('') : '# no DNS server given\n',
+    },
   ];
 }
 
@@ -31,7 +34,13 @@ export async function writeNodeFiles(build: NodeBuild, rootfs: RootfsSpec, templ
     const target = join(root, file.path);
     await mkdir(dirname(target), { recursive: true });
     // resolv.conf may be a symlink in the template: replace the link, never write through it
-    if (await lstat(target).then((s) => s.isSymbolicLink(), () => false)) await rm(target);
+    if (
+      await lstat(target).then(
+        (s) => s.isSymbolicLink(),
+        () => false,
+      )
+    )
+      await rm(target);
     await writeFile(target, file.content, { mode: file.mode ?? 0o644 });
   }
   if (build.template === 'debian') {

@@ -34,7 +34,20 @@ import type { HostFacts } from './types.ts';
 export const SECCOMP_POLICY_FILE = 'seccomp.policy';
 
 /** What LXC's common.conf drops, and the every-node additions explained above. */
-const DROP_EVERY_NODE = ['mac_admin', 'mac_override', 'sys_time', 'sys_module', 'sys_rawio', 'dac_read_search', 'linux_immutable', 'syslog', 'audit_control', 'audit_read', 'wake_alarm', 'block_suspend'];
+const DROP_EVERY_NODE = [
+  'mac_admin',
+  'mac_override',
+  'sys_time',
+  'sys_module',
+  'sys_rawio',
+  'dac_read_search',
+  'linux_immutable',
+  'syslog',
+  'audit_control',
+  'audit_read',
+  'wake_alarm',
+  'block_suspend',
+];
 const DROP_PLAIN = ['sys_admin', 'bpf', 'perfmon'];
 const DROP_BUSYBOX_PLAIN = ['mknod'];
 
@@ -44,24 +57,31 @@ const ENOSYS = 38;
 
 /** LXC's common.seccomp (plus kexec_file_load): the floor for every node. */
 const DENY_EVERY_NODE: [string, number][] = [
-  ['open_by_handle_at', EPERM], ['kexec_load', EPERM], ['kexec_file_load', EPERM],
-  ['init_module', EPERM], ['finit_module', EPERM], ['delete_module', EPERM],
+  ['open_by_handle_at', EPERM],
+  ['kexec_load', EPERM],
+  ['kexec_file_load', EPERM],
+  ['init_module', EPERM],
+  ['finit_module', EPERM],
+  ['delete_module', EPERM],
 ];
 const DENY_PLAIN: [string, number][] = [
   // systemd probes bpf and carries on without it
-  ['bpf', EPERM], ['perf_event_open', EPERM],
-  ['keyctl', ENOSYS], ['add_key', ENOSYS], ['request_key', ENOSYS],
+  ['bpf', EPERM],
+  ['perf_event_open', EPERM],
+  ['keyctl', ENOSYS],
+  ['add_key', ENOSYS],
+  ['request_key', ENOSYS],
   // the host's kernel log, swap, process accounting and file-system-wide notifications
-  ['syslog', EPERM], ['swapon', EPERM], ['swapoff', EPERM], ['acct', EPERM], ['fanotify_init', EPERM],
+  ['syslog', EPERM],
+  ['swapon', EPERM],
+  ['swapoff', EPERM],
+  ['acct', EPERM],
+  ['fanotify_init', EPERM],
 ];
 
 export function droppedCapabilities(template: TemplateName, profile: ProfileName): string[] {
   if (profile === 'microk8s') return [];
-  return [
-    ...DROP_EVERY_NODE,
-    ...(profile === 'plain' ? DROP_PLAIN : []),
-    ...(profile === 'plain' && template === 'busybox' ? DROP_BUSYBOX_PLAIN : []),
-  ];
+  return [...DROP_EVERY_NODE, ...(profile === 'plain' ? DROP_PLAIN : []), ...(profile === 'plain' && template === 'busybox' ? DROP_BUSYBOX_PLAIN : [])];
 }
 
 export function seccompPolicy(profile: ProfileName): string {
@@ -71,8 +91,18 @@ export function seccompPolicy(profile: ProfileName): string {
 
 /** common.conf's device allowlist: make any node, read and write only these. */
 const ALLOWED_DEVICES = [
-  'c *:* m', 'b *:* m',
-  'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 136:* rwm', 'c 10:229 rwm',
+  'c *:* m',
+  'b *:* m',
+  'c 1:3 rwm',
+  'c 1:5 rwm',
+  'c 1:7 rwm',
+  'c 5:0 rwm',
+  'c 5:1 rwm',
+  'c 5:2 rwm',
+  'c 1:8 rwm',
+  'c 1:9 rwm',
+  'c 136:* rwm',
+  'c 10:229 rwm',
 ];
 
 function deviceAllowlist(host: HostFacts): string[] {

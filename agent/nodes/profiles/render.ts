@@ -26,9 +26,7 @@ function nestingLines(mountAuto: string): string[] {
 }
 
 function allDevices(host: HostFacts): string[] {
-  return v1(host, 'devices')
-    ? ['lxc.cgroup.devices.deny =', 'lxc.cgroup.devices.allow = a']
-    : ['lxc.cgroup2.devices.deny =', 'lxc.cgroup2.devices.allow = a'];
+  return v1(host, 'devices') ? ['lxc.cgroup.devices.deny =', 'lxc.cgroup.devices.allow = a'] : ['lxc.cgroup2.devices.deny =', 'lxc.cgroup2.devices.allow = a'];
 }
 
 export function renderProfile(profile: ProfileName, host: HostFacts): RenderedProfile {

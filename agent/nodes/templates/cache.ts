@@ -18,7 +18,12 @@ export const templatePaths = (cache: string, template: string): TemplatePaths =>
   return { dir, rootfs: join(dir, 'rootfs'), manifest: join(dir, 'template.json') };
 };
 
-export interface TemplateManifest { template: string; builtAt: string; builder: string; packages?: string[] }
+export interface TemplateManifest {
+  template: string;
+  builtAt: string;
+  builder: string;
+  packages?: string[];
+}
 
 export async function readManifest(cache: string, template: string): Promise<TemplateManifest | null> {
   try {
@@ -70,7 +75,12 @@ export async function withTemplateLock<T>(cache: string, template: string, work:
  * Runs `build(stagingDir)`, which must fill stagingDir/rootfs, then moves the staging directory
  * into place with its manifest. Leftovers of interrupted builds are removed first.
  */
-export async function buildIntoCache(cache: string, template: string, builder: string, build: (staging: string) => Promise<Partial<TemplateManifest> | void>): Promise<void> {
+export async function buildIntoCache(
+  cache: string,
+  template: string,
+  builder: string,
+  build: (staging: string) => Promise<Partial<TemplateManifest> | void>,
+): Promise<void> {
   const paths = templatePaths(cache, template);
   const staging = join(cache, `.${template}.building`);
   await rm(staging, { recursive: true, force: true });

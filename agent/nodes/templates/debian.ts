@@ -13,23 +13,33 @@ export const DEBIAN_MIRROR = 'http://deb.debian.org/debian';
 export const DEBIAN_PACKAGES = ['systemd', 'systemd-sysv', 'iproute2', 'ca-certificates', 'procps', 'iputils-ping', 'netbase'];
 
 export function mmdebstrapArgv(rootfs: string, mirror = DEBIAN_MIRROR): string[] {
-  return [
-    'mmdebstrap', '--variant=minbase', `--include=${DEBIAN_PACKAGES.join(',')}`,
-    DEBIAN_SUITE, rootfs, mirror,
-  ];
+  return ['mmdebstrap', '--variant=minbase', `--include=${DEBIAN_PACKAGES.join(',')}`, DEBIAN_SUITE, rootfs, mirror];
 }
 
 // systemd units that fail or wait for hardware inside a container; masked so boot stays quick and clean
-const MASKED_UNITS = ['systemd-udevd.service', 'systemd-udev-trigger.service', 'systemd-networkd-wait-online.service', 'getty-static.service', 'systemd-journald-audit.socket', 'sys-kernel-config.mount', 'sys-kernel-debug.mount'];
+const MASKED_UNITS = [
+  'systemd-udevd.service',
+  'systemd-udev-trigger.service',
+  'systemd-networkd-wait-online.service',
+  'getty-static.service',
+  'systemd-journald-audit.socket',
+  'sys-kernel-config.mount',
+  'sys-kernel-debug.mount',
+];
 
 export async function buildDebian(staging: string, run: Runner, progress: (line: string) => void): Promise<{ packages: string[] }> {
   const rootfs = join(staging, 'rootfs');
   // on btrfs the rootfs is a subvolume, so nodes that need a full clone get a snapshot instead
   if ((await makeSubvolumeOrDirectory(run, rootfs)) === 'subvolume') progress('debian: root filesystem is a btrfs subvolume');
-  const lines = (chunk: string) => chunk.split('\n').map((l) => l.trim()).filter(Boolean).forEach((l) => progress(`debian: ${l}`));
+  const lines = (chunk: string) => {
+    for (const line of chunk.split('\n')) if (line.trim()) progress(`debian: ${line.trim()}`);
+  };
   await run(mmdebstrapArgv(rootfs), { timeoutMs: 30 * 60_000, onStderr: lines, onStdout: lines });
   await mkdir(join(rootfs, 'etc/network'), { recursive: true });
-  await writeFile(join(rootfs, 'etc/network/interfaces'), '# The address is set by LXC before init starts (no DHCP, no wait).\nauto lo\niface lo inet loopback\n');
+  await writeFile(
+    join(rootfs, 'etc/network/interfaces'),
+    '# The address is set by LXC before init starts (no DHCP, no wait).\nauto lo\niface lo inet loopback\n',
+  );
   for (const unit of MASKED_UNITS) {
     const link = join(rootfs, 'etc/systemd/system', unit);
     await rm(link, { force: true });

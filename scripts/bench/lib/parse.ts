@@ -1,7 +1,13 @@
 // Pure parsers for what the benchmarks read: wrk's report and /proc/PID/smaps_rollup.
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
 
-export interface WrkReport { requestsPerSecond: number; p50Ms: number; p99Ms: number; requests: number; errors: number }
+export interface WrkReport {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  errors: number;
+}
 
 export function parseWrk(text: string): WrkReport {
   const rps = /^Requests\/sec:\s+([\d.]+)/m.exec(text);
@@ -19,9 +25,21 @@ export function parseWrk(text: string): WrkReport {
 }
 
 /** anonKb is memory the process itself made (heap, stacks); rssKb - anonKb is file pages (Node's executable, libraries) */
-export interface MemoryBreakdown { rssKb: number; anonKb: number; privateKb: number; sharedCleanKb: number; pssKb: number }
+export interface MemoryBreakdown {
+  rssKb: number;
+  anonKb: number;
+  privateKb: number;
+  sharedCleanKb: number;
+  pssKb: number;
+}
 
 export function parseSmapsRollup(text: string): MemoryBreakdown {
   const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
-  return { rssKb: field('Rss'), anonKb: field('Anonymous'), privateKb: field('Private_Dirty') + field('Private_Clean'), sharedCleanKb: field('Shared_Clean'), pssKb: field('Pss') };
+  return {
+    rssKb: field('Rss'),
+    anonKb: field('Anonymous'),
+    privateKb: field('Private_Dirty') + field('Private_Clean'),
+    sharedCleanKb: field('Shared_Clean'),
+    pssKb: field('Pss'),
+  };
 }

@@ -5,12 +5,4 @@ import { pairCommand, wifiCommands } from './pair.ts';
 import { nodeCommands } from './node.ts';
 import { MESH_COMMANDS } from './mesh.ts';
 
-export const COMMANDS: Command[] = [
-  statusCommand,
-  hardwareCommand,
-  tokenCommand,
-  pairCommand,
-  ...wifiCommands,
-  ...nodeCommands,
-  ...MESH_COMMANDS,
-];
+export const COMMANDS: Command[] = [statusCommand, hardwareCommand, tokenCommand, pairCommand, ...wifiCommands, ...nodeCommands, ...MESH_COMMANDS];

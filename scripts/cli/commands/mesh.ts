@@ -12,8 +12,8 @@ function showMesh(m: MeshInfo): string {
   return keyValues([
     ['mesh', `${m.owner} (${m.state})`],
     ['station', `${m.name} ${m.address}${m.lighthouse ? ' (lighthouse, relay)' : ''}`],
-    ['role', m.role === 'authority' ? 'authority (holds the owner\'s CA)' : `member (authority: ${m.authority})`],
-    ['nodes', m.nodeSubnet ? `${m.nodeSubnet} (routed to this station over the mesh)` : 'no node subnet in this station\'s certificate'],
+    ['role', m.role === 'authority' ? "authority (holds the owner's CA)" : `member (authority: ${m.authority})`],
+    ['nodes', m.nodeSubnet ? `${m.nodeSubnet} (routed to this station over the mesh)` : "no node subnet in this station's certificate"],
     ['ca', m.caFingerprint],
     ['lighthouses', m.lighthouses.map((l) => `${l.name} ${l.address} ${l.endpoints.join(',')}`).join('; ') || 'none'],
     ['members', m.members],
@@ -29,21 +29,27 @@ const need = (value: string | boolean | undefined, what: string): string => {
 
 export const MESH_COMMANDS: Command[] = [
   {
-    words: ['mesh'], summary: 'this station\'s mesh', usage: 'mesh',
+    words: ['mesh'],
+    summary: "this station's mesh",
+    usage: 'mesh',
     async run(args, client) {
       const m = await client.get<MeshInfo>('/mesh');
       return args.json ? json(m) : showMesh(m);
     },
   },
   {
-    words: ['mesh', 'create'], summary: 'make the owner\'s authority here and join it', usage: 'mesh create --owner NAME',
+    words: ['mesh', 'create'],
+    summary: "make the owner's authority here and join it",
+    usage: 'mesh create --owner NAME',
     async run(args, client) {
       const m = await client.post<MeshInfo>('/mesh', { owner: need(args.flags.owner, 'usage: station mesh create --owner NAME') });
       return args.json ? json(m) : showMesh(m);
     },
   },
   {
-    words: ['mesh', 'invite'], summary: 'print a one-time invite code for a new station', usage: 'mesh invite [--expires SECONDS]',
+    words: ['mesh', 'invite'],
+    summary: 'print a one-time invite code for a new station',
+    usage: 'mesh invite [--expires SECONDS]',
     async run(args, client) {
       const body = args.flags.expires ? { expiresInSeconds: Number(args.flags.expires) } : {};
       const r = await client.post<{ code: string; expiresAt: string }>('/mesh/invites', body);
@@ -51,71 +57,99 @@ export const MESH_COMMANDS: Command[] = [
     },
   },
   {
-    words: ['mesh', 'join'], summary: 'join a mesh with an invite code', usage: 'mesh join CODE',
+    words: ['mesh', 'join'],
+    summary: 'join a mesh with an invite code',
+    usage: 'mesh join CODE',
     async run(args, client) {
       const m = await client.post<MeshInfo>('/mesh/join', { code: need(args.positional[0], 'usage: station mesh join CODE') });
       return args.json ? json(m) : showMesh(m);
     },
   },
   {
-    words: ['mesh', 'peers'], summary: 'the owner\'s other stations: online, handshake, latency', usage: 'mesh peers',
+    words: ['mesh', 'peers'],
+    summary: "the owner's other stations: online, handshake, latency",
+    usage: 'mesh peers',
     async run(args, client) {
       const { peers } = await client.get<{ peers: PeerView[] }>('/mesh/peers');
       if (args.json) return json({ peers });
       if (!peers.length) return 'no peers';
-      return table(['NAME', 'OWNER', 'ADDRESS', 'NODES', 'ONLINE', 'LATENCY', 'PATH', 'LAST HANDSHAKE'], peers.map((p) => [
-        p.name + (p.lighthouse ? ' (lighthouse)' : ''), p.owner, p.address, p.nodeSubnet ?? '-', p.revoked ? 'revoked' : p.online ? 'yes' : 'no',
-        p.latencyMs === null ? '-' : `${p.latencyMs.toFixed(1)} ms`, p.via ? `relay ${p.via}` : 'direct', p.lastHandshake ?? '-',
-      ]));
+      return table(
+        ['NAME', 'OWNER', 'ADDRESS', 'NODES', 'ONLINE', 'LATENCY', 'PATH', 'LAST HANDSHAKE'],
+        peers.map((p) => [
+          p.name + (p.lighthouse ? ' (lighthouse)' : ''),
+          p.owner,
+          p.address,
+          p.nodeSubnet ?? '-',
+          p.revoked ? 'revoked' : p.online ? 'yes' : 'no',
+          p.latencyMs === null ? '-' : `${p.latencyMs.toFixed(1)} ms`,
+          p.via ? `relay ${p.via}` : 'direct',
+          p.lastHandshake ?? '-',
+        ]),
+      );
     },
   },
   {
-    words: ['mesh', 'revoke'], summary: 'block a station of the mesh (authority)', usage: 'mesh revoke NAME',
+    words: ['mesh', 'revoke'],
+    summary: 'block a station of the mesh (authority)',
+    usage: 'mesh revoke NAME',
     async run(args, client) {
       const r = await client.post(`/mesh/peers/${encodeURIComponent(need(args.positional[0], 'usage: station mesh revoke NAME'))}/revoke`, {});
       return args.json ? json(r) : `revoked; members drop it within a minute`;
     },
   },
   {
-    words: ['mesh', 'readmit'], summary: 'let a revoked station join again with a new invite (authority)', usage: 'mesh readmit NAME',
+    words: ['mesh', 'readmit'],
+    summary: 'let a revoked station join again with a new invite (authority)',
+    usage: 'mesh readmit NAME',
     async run(args, client) {
       const r = await client.post(`/mesh/peers/${encodeURIComponent(need(args.positional[0], 'usage: station mesh readmit NAME'))}/readmit`, {});
       return args.json ? json(r) : 'readmitted; invite it again to let it join (its old certificates stay blocked)';
     },
   },
   {
-    words: ['mesh', 'leave'], summary: 'leave the mesh and delete this station\'s mesh key', usage: 'mesh leave',
+    words: ['mesh', 'leave'],
+    summary: "leave the mesh and delete this station's mesh key",
+    usage: 'mesh leave',
     async run(args, client) {
       const m = await client.post<MeshInfo>('/mesh/leave', {});
       return args.json ? json(m) : 'left the mesh';
     },
   },
   {
-    words: ['mesh', 'trust'], summary: 'trust another owner\'s stations (a community)',
+    words: ['mesh', 'trust'],
+    summary: "trust another owner's stations (a community)",
     usage: 'mesh trust --from URL|FILE [--allow PORT/PROTO,...]  (or --owner NAME --ca FILE)',
     async run(args, client) {
-      const allow = typeof args.flags.allow === 'string' ? args.flags.allow.split(',').map((a) => {
-        const [port, proto] = a.split('/');
-        return { port: port!, proto: (proto ?? 'tcp') as 'tcp' };
-      }) : [];
+      const allow =
+        typeof args.flags.allow === 'string'
+          ? args.flags.allow.split(',').map((a) => {
+              const [port, proto] = a.split('/');
+              return { port: port!, proto: (proto ?? 'tcp') as 'tcp' };
+            })
+          : [];
       let body: { owner: string; ca: string; lighthouses?: MeshInfo['lighthouses'] };
       if (typeof args.flags.from === 'string') {
         // The other owner's station's GET /mesh (public): its owner, CA certificate and lighthouses.
         const from = args.flags.from;
         const info = /^https?:\/\//.test(from)
-          ? await (await fetch(`${from.replace(/\/$/, '')}/api/v1/mesh`, { signal: AbortSignal.timeout(10_000) })).json() as MeshInfo
-          : JSON.parse(readFileSync(from, 'utf8')) as MeshInfo;
+          ? ((await (await fetch(`${from.replace(/\/$/, '')}/api/v1/mesh`, { signal: AbortSignal.timeout(10_000) })).json()) as MeshInfo)
+          : (JSON.parse(readFileSync(from, 'utf8')) as MeshInfo);
         if (!info.owner || !info.caPem) throw new CliError(`${from} does not describe a station in a mesh`);
         body = { owner: info.owner, ca: info.caPem, lighthouses: info.lighthouses };
       } else {
-        body = { owner: need(args.flags.owner, 'usage: station mesh trust --from URL|FILE, or --owner NAME --ca FILE'), ca: readFileSync(need(args.flags.ca, 'give --ca FILE'), 'utf8') };
+        body = {
+          owner: need(args.flags.owner, 'usage: station mesh trust --from URL|FILE, or --owner NAME --ca FILE'),
+          ca: readFileSync(need(args.flags.ca, 'give --ca FILE'), 'utf8'),
+        };
       }
       const m = await client.post<MeshInfo>('/mesh/trust', { ...body, allow });
       return args.json ? json(m) : showMesh(m);
     },
   },
   {
-    words: ['mesh', 'export'], summary: 'the owner\'s CA encrypted with a passphrase (backup)', usage: 'mesh export --passphrase-file FILE',
+    words: ['mesh', 'export'],
+    summary: "the owner's CA encrypted with a passphrase (backup)",
+    usage: 'mesh export --passphrase-file FILE',
     async run(_args, client) {
       const passphrase = readFileSync(need(_args.flags['passphrase-file'], 'usage: station mesh export --passphrase-file FILE'), 'utf8').trim();
       return json(await client.post('/mesh/authority/export', { passphrase }));

@@ -47,7 +47,11 @@ export function specFromArgs(args: ParsedArgs): Record<string, unknown> {
   const memoryMB = number(args, 'memory');
   const cpus = number(args, 'cpus');
   if (memoryMB !== undefined || cpus !== undefined) {
-    spec.resources = { ...(spec.resources as object), ...(memoryMB !== undefined ? { memoryMB } : {}), ...(cpus !== undefined ? { cpus } : {}) };
+    spec.resources = {
+      ...(spec.resources as object),
+      ...(memoryMB !== undefined ? { memoryMB } : {}),
+      ...(cpus !== undefined ? { cpus } : {}),
+    };
   }
   const run = flag(args, 'run');
   if (run) spec.modules = [...((spec.modules as unknown[]) ?? []), { name: 'main', run }];
@@ -72,13 +76,18 @@ async function withProgress<T>(client: AgentClient, node: string, work: Promise<
           buffer = buffer.slice(i + 2);
           const data = frame.split('\n').find((l) => l.startsWith('data: '));
           if (!data) continue;
-          const event = JSON.parse(data.slice(6)) as { type: string; data: { name?: string; message?: string; template?: string; state?: string } };
+          const event = JSON.parse(data.slice(6)) as {
+            type: string;
+            data: { name?: string; message?: string; template?: string; state?: string };
+          };
           if (event.data.name !== node) continue;
           if (event.type === 'node.progress') process.stderr.write(`  ${event.data.template}: ${event.data.message}\n`);
           if (event.type === 'node.state') process.stderr.write(`  ${node}: ${event.data.state}\n`);
         }
       }
-    } catch { /* the stream ends when the work is done */ }
+    } catch {
+      /* the stream ends when the work is done */
+    }
   })();
   try {
     return await work;
@@ -100,9 +109,15 @@ function showNode(node: NodeView): string {
     ['volumes', s.volumes.map((v) => `${v.name}:${v.path} (${v.class})`).join(', ') || '-'],
     ['modules', s.modules.map((m) => `${m.name}${m.run ? `: ${m.run}` : ''}${m.packages ? ` [${m.packages.join(' ')}]` : ''}`).join('; ') || '-'],
     ['autostart', s.autostart ? 'yes' : 'no'],
-    ['labels', Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(', ') || '-'],
+    [
+      'labels',
+      Object.entries(s.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ') || '-',
+    ],
   ];
-  if (node.stats) pairs.push(['usage', `${node.stats.cpuSeconds.toFixed(1)} cpu-s, ${bytes(node.stats.memoryBytes)} memory, ${node.stats.processes} processes`]);
+  if (node.stats)
+    pairs.push(['usage', `${node.stats.cpuSeconds.toFixed(1)} cpu-s, ${bytes(node.stats.memoryBytes)} memory, ${node.stats.processes} processes`]);
   if (node.error) pairs.push(['error', node.error]);
   return keyValues(pairs);
 }
@@ -127,10 +142,18 @@ export const nodeCommands: Command[] = [
       const { nodes } = await client.get<{ nodes: NodeView[] }>('/nodes');
       if (args.json) return json(nodes);
       if (!nodes.length) return 'no nodes';
-      return table(['NAME', 'STATE', 'ADDRESS', 'TEMPLATE', 'PROFILE', 'MEMORY', 'ERROR'], nodes.map((n) => [
-        n.name, n.state === n.desiredState ? n.state : `${n.state}->${n.desiredState}`, n.address, n.spec.template, n.spec.profile,
-        n.spec.resources.memoryMB ? `${n.spec.resources.memoryMB}M` : '-', n.error ?? '',
-      ]));
+      return table(
+        ['NAME', 'STATE', 'ADDRESS', 'TEMPLATE', 'PROFILE', 'MEMORY', 'ERROR'],
+        nodes.map((n) => [
+          n.name,
+          n.state === n.desiredState ? n.state : `${n.state}->${n.desiredState}`,
+          n.address,
+          n.spec.template,
+          n.spec.profile,
+          n.spec.resources.memoryMB ? `${n.spec.resources.memoryMB}M` : '-',
+          n.error ?? '',
+        ]),
+      );
     },
   },
   {
@@ -142,17 +165,32 @@ export const nodeCommands: Command[] = [
       return args.json ? json(node) : showNode(node);
     },
   },
-  ...(['start', 'stop', 'restart', 'recreate'] as const).map((action): Command => ({
-    words: ['node', action],
-    summary: { start: 'start a node', stop: 'stop a node (graceful, forced after --timeout seconds)', restart: 'stop and start a node', recreate: 'destroy and re-make a node from its spec (volumes kept)' }[action],
-    usage: `node ${action} NAME${action === 'start' ? '' : ' [--timeout S]'}`,
-    async run(args, client) {
-      const name = need(args);
-      const timeout = number(args, 'timeout');
-      const node = await withProgress(client, name, client.post<NodeView>(`/nodes/${encodeURIComponent(name)}/${action}`, timeout === undefined || action === 'start' ? {} : { timeoutSeconds: timeout }, LONG));
-      return args.json ? json(node) : `${node.name}: ${node.state}`;
-    },
-  })),
+  ...(['start', 'stop', 'restart', 'recreate'] as const).map(
+    (action): Command => ({
+      words: ['node', action],
+      summary: {
+        start: 'start a node',
+        stop: 'stop a node (graceful, forced after --timeout seconds)',
+        restart: 'stop and start a node',
+        recreate: 'destroy and re-make a node from its spec (volumes kept)',
+      }[action],
+      usage: `node ${action} NAME${action === 'start' ? '' : ' [--timeout S]'}`,
+      async run(args, client) {
+        const name = need(args);
+        const timeout = number(args, 'timeout');
+        const node = await withProgress(
+          client,
+          name,
+          client.post<NodeView>(
+            `/nodes/${encodeURIComponent(name)}/${action}`,
+            timeout === undefined || action === 'start' ? {} : { timeoutSeconds: timeout },
+            LONG,
+          ),
+        );
+        return args.json ? json(node) : `${node.name}: ${node.state}`;
+      },
+    }),
+  ),
   {
     words: ['node', 'rm'],
     summary: 'destroy a node (its volumes are kept unless --volumes)',
@@ -180,7 +218,7 @@ export const nodeCommands: Command[] = [
   },
   {
     words: ['node', 'logs'],
-    summary: 'the node\'s recent log lines',
+    summary: "the node's recent log lines",
     usage: 'node logs NAME [--lines N]',
     async run(args, client) {
       const name = need(args);

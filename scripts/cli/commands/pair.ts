@@ -24,7 +24,14 @@ export const wifiCommands: Command[] = [
     async run(args, client) {
       const s = await client.get<WifiStatus>('/wifi');
       if (args.json) return json(s);
-      return keyValues([['mode', s.mode], ['device', s.device], ['connection', s.connection], ['hotspot', s.hotspotSsid], ['saved', s.saved.map((n) => n.name).join(', ') || null], ['reason', s.reason]]);
+      return keyValues([
+        ['mode', s.mode],
+        ['device', s.device],
+        ['connection', s.connection],
+        ['hotspot', s.hotspotSsid],
+        ['saved', s.saved.map((n) => n.name).join(', ') || null],
+        ['reason', s.reason],
+      ]);
     },
   },
   {
@@ -34,7 +41,10 @@ export const wifiCommands: Command[] = [
     async run(args, client) {
       const { networks } = await client.get<{ networks: WifiNetwork[] }>(`/wifi/networks${args.flags.rescan ? '?rescan=yes' : ''}`);
       if (args.json) return json(networks);
-      return table(['', 'SSID', 'SIGNAL', 'SECURITY', 'CHANNEL'], networks.map((n) => [n.inUse ? '*' : '', n.ssid, `${n.signal}%`, n.security || 'open', String(n.channel ?? '')]));
+      return table(
+        ['', 'SSID', 'SIGNAL', 'SECURITY', 'CHANNEL'],
+        networks.map((n) => [n.inUse ? '*' : '', n.ssid, `${n.signal}%`, n.security || 'open', String(n.channel ?? '')]),
+      );
     },
   },
   {

@@ -16,12 +16,26 @@ export const statusCommand: Command = {
         ['station', `${status.name} (${status.health})`],
         ['version', status.version],
         ['up', duration(status.uptimeSeconds)],
-        ['hardware', status.hardware ? `${status.hardware.model}, ${status.hardware.arch}, ${status.hardware.cpuCores} cores, ${bytes(status.hardware.memoryBytes)}` : 'detecting'],
+        [
+          'hardware',
+          status.hardware
+            ? `${status.hardware.model}, ${status.hardware.arch}, ${status.hardware.cpuCores} cores, ${bytes(status.hardware.memoryBytes)}`
+            : 'detecting',
+        ],
       ]),
       '',
-      table(['SUBSYSTEM', 'STATE', 'REASON'], status.subsystems.map((s) => [s.name, s.state, s.reason ?? ''])),
+      table(
+        ['SUBSYSTEM', 'STATE', 'REASON'],
+        status.subsystems.map((s) => [s.name, s.state, s.reason ?? '']),
+      ),
     ];
-    for (const [name, summary] of Object.entries(status.summaries)) lines.push('', `${name}: ${Object.entries(summary).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' ')}`);
+    for (const [name, summary] of Object.entries(status.summaries))
+      lines.push(
+        '',
+        `${name}: ${Object.entries(summary)
+          .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`)
+          .join(' ')}`,
+      );
     return lines.join('\n');
   },
 };
@@ -34,7 +48,11 @@ export const hardwareCommand: Command = {
     if (args.json) return json(hw);
     return [
       keyValues([
-        ['board', `${hw.board.manufacturer} ${hw.board.model}`.trim() + (hw.board.virtual ? ` (virtual${hw.board.virtualHost ? `, ${hw.board.virtualHost}` : ''})` : '')],
+        [
+          'board',
+          `${hw.board.manufacturer} ${hw.board.model}`.trim() +
+            (hw.board.virtual ? ` (virtual${hw.board.virtualHost ? `, ${hw.board.virtualHost}` : ''})` : ''),
+        ],
         ['serial', hw.board.serial],
         ['os', `${hw.os.distro} ${hw.os.release}, kernel ${hw.os.kernel}, ${hw.os.arch}`],
         ['cpu', `${hw.cpu.brand} (${hw.cpu.cores} cores)`],
@@ -45,7 +63,10 @@ export const hardwareCommand: Command = {
         ['temperature', hw.temperatures.mainC === null ? 'not available' : `${hw.temperatures.mainC} °C`],
       ]),
       '',
-      table(['CAPABILITY', 'OK', 'WHY'], hw.capabilities.map((c) => [c.id, c.available ? 'yes' : 'no', c.reason])),
+      table(
+        ['CAPABILITY', 'OK', 'WHY'],
+        hw.capabilities.map((c) => [c.id, c.available ? 'yes' : 'no', c.reason]),
+      ),
     ].join('\n');
   },
 };

@@ -23,7 +23,9 @@ socket.on('data', (chunk: string) => {
     if (!line) continue;
     try {
       waiting.shift()?.(JSON.parse(line) as Record<string, unknown>);
-    } catch { /* a partial line from before the sync */ }
+    } catch {
+      /* a partial line from before the sync */
+    }
   }
 });
 
@@ -34,15 +36,30 @@ function call(execute: string, argumentsValue?: unknown): Promise<Record<string,
   });
 }
 
-const timer = setTimeout(() => { process.stderr.write('qga: no answer from the guest agent\n'); process.exit(124); }, Number(process.env.QGA_TIMEOUT_MS ?? 120_000));
-await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+const timer = setTimeout(
+  () => {
+    process.stderr.write('qga: no answer from the guest agent\n');
+    process.exit(124);
+  },
+  Number(process.env.QGA_TIMEOUT_MS ?? 120_000),
+);
+await new Promise<void>((resolve, reject) => {
+  socket.once('connect', resolve);
+  socket.once('error', reject);
+});
 const id = Math.floor(Math.random() * 1e9);
 const sync = await call('guest-sync', { id });
 if (sync.return !== id) throw new Error(`guest-sync answered ${JSON.stringify(sync)}`);
 const started = await call('guest-exec', { path: program, arg: args, 'capture-output': true });
 const pid = (started.return as { pid: number }).pid;
 for (;;) {
-  const status = (await call('guest-exec-status', { pid })).return as { exited: boolean; exitcode?: number; signal?: number; 'out-data'?: string; 'err-data'?: string };
+  const status = (await call('guest-exec-status', { pid })).return as {
+    exited: boolean;
+    exitcode?: number;
+    signal?: number;
+    'out-data'?: string;
+    'err-data'?: string;
+  };
   if (status.exited) {
     if (status['out-data']) process.stdout.write(Buffer.from(status['out-data'], 'base64'));
     if (status['err-data']) process.stderr.write(Buffer.from(status['err-data'], 'base64'));

@@ -2,10 +2,35 @@
 // See README.md here for the documented source of each shape. Test-only; 127.0.0.1.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
-export interface DoubleDevice { id: number; uuid: string; device_name: string; belongs_to__application: number; is_pinned_on__release: number | null; is_online: boolean; is_running__release?: number | null }
-export interface DoubleTag { id: number; device: number; tag_key: string; value: string }
-export interface DoubleRelease { id: number; commit: string; belongs_to__application: number; status: string; raw_version: string }
-export interface DoubleApplication { id: number; slug: string; app_name: string; should_be_running__release: number | null; should_track_latest_release: boolean }
+export interface DoubleDevice {
+  id: number;
+  uuid: string;
+  device_name: string;
+  belongs_to__application: number;
+  is_pinned_on__release: number | null;
+  is_online: boolean;
+  is_running__release?: number | null;
+}
+export interface DoubleTag {
+  id: number;
+  device: number;
+  tag_key: string;
+  value: string;
+}
+export interface DoubleRelease {
+  id: number;
+  commit: string;
+  belongs_to__application: number;
+  status: string;
+  raw_version: string;
+}
+export interface DoubleApplication {
+  id: number;
+  slug: string;
+  app_name: string;
+  should_be_running__release: number | null;
+  should_track_latest_release: boolean;
+}
 
 export class BalenaApiDouble {
   readonly keys: Set<string>;
@@ -22,19 +47,24 @@ export class BalenaApiDouble {
     this.keys = new Set(keys);
   }
 
-  id(): number { return this.nextId++; }
+  id(): number {
+    return this.nextId++;
+  }
 
   async start(): Promise<string> {
-    this.server = createServer((req, res) => void this.handle(req, res).catch((error: Error) => {
-      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: error.message }));
-    }));
+    this.server = createServer(
+      (req, res) =>
+        void this.handle(req, res).catch((error: Error) => {
+          res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: error.message }));
+        }),
+    );
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.address = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
     return this.address;
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server ? this.server.close(() => resolve()) : resolve());
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
   tagsOf(deviceId: number): Record<string, string> {
@@ -45,17 +75,20 @@ export class BalenaApiDouble {
     const url = new URL(req.url ?? '/', 'http://double');
     let text = '';
     for await (const chunk of req) text += chunk;
-    const body = text ? JSON.parse(text) as Record<string, unknown> : null;
+    const body = text ? (JSON.parse(text) as Record<string, unknown>) : null;
     this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query: decodeURIComponent(url.search), body });
     const auth = req.headers.authorization?.replace(/^Bearer /, '') ?? url.searchParams.get('apikey') ?? '';
     if (!this.keys.has(auth)) return json(res, 401, 'Unauthorized');
     const route = `${req.method} ${url.pathname}`;
     const filter = url.searchParams.get('$filter') ?? '';
 
-    if (route === 'GET /v7/device') return json(res, 200, { d: this.matchDevices(filter).map((d) => this.expandDevice(d, url.searchParams.get('$expand') ?? '')) });
+    if (route === 'GET /v7/device')
+      return json(res, 200, { d: this.matchDevices(filter).map((d) => this.expandDevice(d, url.searchParams.get('$expand') ?? '')) });
     if (route === 'GET /v7/device_tag') {
       const m = filter.match(/device eq (\d+)/);
-      return json(res, 200, { d: this.tags.filter((t) => !m || t.device === Number(m[1])).map((t) => ({ ...t, device: { __id: t.device } })) });
+      return json(res, 200, {
+        d: this.tags.filter((t) => !m || t.device === Number(m[1])).map((t) => ({ ...t, device: { __id: t.device } })),
+      });
     }
     if (route === 'POST /v7/device_tag') {
       const device = Number(body?.device);
@@ -89,7 +122,14 @@ export class BalenaApiDouble {
     if (route === 'GET /v7/application') {
       const slug = filter.match(/slug eq '([^']+)'/)?.[1];
       const id = filter.match(/^\(?id eq (\d+)\b/)?.[1];
-      json(res, 200, { d: this.applications.filter((a) => (slug ? a.slug === slug : id ? a.id === Number(id) : true)).map((a) => ({ ...a, should_be_running__release: a.should_be_running__release === null ? null : { __id: a.should_be_running__release } })) });
+      json(res, 200, {
+        d: this.applications
+          .filter((a) => (slug ? a.slug === slug : id ? a.id === Number(id) : true))
+          .map((a) => ({
+            ...a,
+            should_be_running__release: a.should_be_running__release === null ? null : { __id: a.should_be_running__release },
+          })),
+      });
       return;
     }
     if (route === 'GET /v7/release') {
@@ -98,9 +138,18 @@ export class BalenaApiDouble {
       const commit = filter.match(/commit eq '([^']+)'/)?.[1];
       const id = filter.match(/\bid eq (\d+)/)?.[1];
       const status = filter.match(/status eq '(\w+)'/)?.[1];
-      json(res, 200, { d: this.releases.filter((r) => (Number.isNaN(app) || r.belongs_to__application === app) && (!status || r.status === status)
-        && (!prefix || r.commit.startsWith(prefix)) && (!commit || r.commit === commit) && (!id || r.id === Number(id)))
-        .map((r) => ({ ...r, belongs_to__application: { __id: r.belongs_to__application } })) });
+      json(res, 200, {
+        d: this.releases
+          .filter(
+            (r) =>
+              (Number.isNaN(app) || r.belongs_to__application === app) &&
+              (!status || r.status === status) &&
+              (!prefix || r.commit.startsWith(prefix)) &&
+              (!commit || r.commit === commit) &&
+              (!id || r.id === Number(id)),
+          )
+          .map((r) => ({ ...r, belongs_to__application: { __id: r.belongs_to__application } })),
+      });
       return;
     }
     if (route === 'PATCH /v7/device') {
@@ -136,8 +185,13 @@ export class BalenaApiDouble {
   }
 
   protected expandDevice(device: DoubleDevice, expand: string): Record<string, unknown> {
-    const out: Record<string, unknown> = { ...device, belongs_to__application: { __id: device.belongs_to__application }, is_pinned_on__release: device.is_pinned_on__release === null ? null : { __id: device.is_pinned_on__release } };
-    if (expand.includes('device_tag')) out.device_tag = this.tags.filter((t) => t.device === device.id).map((t) => ({ id: t.id, tag_key: t.tag_key, value: t.value }));
+    const out: Record<string, unknown> = {
+      ...device,
+      belongs_to__application: { __id: device.belongs_to__application },
+      is_pinned_on__release: device.is_pinned_on__release === null ? null : { __id: device.is_pinned_on__release },
+    };
+    if (expand.includes('device_tag'))
+      out.device_tag = this.tags.filter((t) => t.device === device.id).map((t) => ({ id: t.id, tag_key: t.tag_key, value: t.value }));
     out.is_running__release = device.is_running__release ? { __id: device.is_running__release } : null;
     return out;
   }

@@ -22,7 +22,20 @@ export interface SupervisorDoubleOptions {
   hooks: ReleaseHooks;
 }
 
-export type UpdateEvent = { at: number; what: 'requested' | 'deferred-locked' | 'new-started' | 'handover-signalled' | 'handover-timeout' | 'old-stopped' | 'applied' | 'restart-refused-locked' | 'restart-accepted' | 'failed' };
+export type UpdateEvent = {
+  at: number;
+  what:
+    | 'requested'
+    | 'deferred-locked'
+    | 'new-started'
+    | 'handover-signalled'
+    | 'handover-timeout'
+    | 'old-stopped'
+    | 'applied'
+    | 'restart-refused-locked'
+    | 'restart-accepted'
+    | 'failed';
+};
 
 export class SupervisorDouble {
   readonly options: SupervisorDoubleOptions;
@@ -42,15 +55,22 @@ export class SupervisorDouble {
     this.options = options;
   }
 
-  get lockPath(): string { return join(this.options.lockDir, 'updates.lock'); }
-  get handoverPath(): string { return join(this.options.lockDir, 'handover-complete'); }
+  get lockPath(): string {
+    return join(this.options.lockDir, 'updates.lock');
+  }
+  get handoverPath(): string {
+    return join(this.options.lockDir, 'handover-complete');
+  }
 
   async start(): Promise<string> {
     // The supervisor bind-mounts this directory into every container of the service.
     await mkdir(this.options.lockDir, { recursive: true });
-    this.server = createServer((req, res) => void this.handle(req, res).catch((error: Error) => {
-      res.writeHead(500, { 'content-type': 'text/plain' }).end(error.message);
-    }));
+    this.server = createServer(
+      (req, res) =>
+        void this.handle(req, res).catch((error: Error) => {
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(error.message);
+        }),
+    );
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     const port = (this.server.address() as { port: number }).port;
     this.address = `http://127.0.0.1:${port}`;
@@ -62,14 +82,15 @@ export class SupervisorDouble {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.applying?.catch(() => undefined);
-    await new Promise<void>((resolve) => this.server ? this.server.close(() => resolve()) : resolve());
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
   /** Resolves when the pending update has been applied. */
   async updateApplied(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.pending || this.applying) {
-      if (Date.now() > deadline) throw new Error(`supervisor double: update not applied within ${timeoutMs} ms (events: ${this.events.map((e) => e.what).join(', ')})`);
+      if (Date.now() > deadline)
+        throw new Error(`supervisor double: update not applied within ${timeoutMs} ms (events: ${this.events.map((e) => e.what).join(', ')})`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -91,7 +112,7 @@ export class SupervisorDouble {
     if (!this.pending || this.applying) return;
     const { force } = this.pending;
     this.applying = (async () => {
-      if (!force && await this.lockHeld()) {
+      if (!force && (await this.lockHeld())) {
         this.lockSeen ??= await readFile(this.lockPath, 'utf8').catch(() => null);
         if (this.status !== 'Updates locked') this.note('deferred-locked');
         this.status = 'Updates locked';
@@ -102,11 +123,15 @@ export class SupervisorDouble {
       await this.handOver(force);
       this.status = 'Idle';
       this.note('applied');
-    })().catch((error: Error) => {
-      this.status = 'Idle';
-      this.lastError = error.message;
-      this.note('failed');
-    }).finally(() => { this.applying = null; });
+    })()
+      .catch((error: Error) => {
+        this.status = 'Idle';
+        this.lastError = error.message;
+        this.note('failed');
+      })
+      .finally(() => {
+        this.applying = null;
+      });
   }
 
   /** The hand-over strategy: start new, wait for its signal (or the timeout), then kill old under the lock. */
@@ -120,7 +145,9 @@ export class SupervisorDouble {
         await access(this.handoverPath);
         this.note('handover-signalled');
         break;
-      } catch { /* not yet */ }
+      } catch {
+        /* not yet */
+      }
       if (Date.now() > deadline) {
         this.note('handover-timeout');
         break;
@@ -152,9 +179,16 @@ export class SupervisorDouble {
     if (url.searchParams.get('apikey') !== this.options.apiKey) return void res.writeHead(401, { 'content-type': 'text/plain' }).end('Unauthorized');
     if (req.method === 'GET' && url.pathname === '/v1/device') {
       return json(res, 200, {
-        api_port: 48484, ip_address: '198.18.0.10', commit: this.options.commit, status: this.status, download_progress: null,
-        os_version: 'balenaOS 6.0.0 (double)', supervisor_version: '17.0.0-double',
-        update_pending: this.pending !== null, update_downloaded: this.pending !== null, update_failed: false,
+        api_port: 48484,
+        ip_address: '198.18.0.10',
+        commit: this.options.commit,
+        status: this.status,
+        download_progress: null,
+        os_version: 'balenaOS 6.0.0 (double)',
+        supervisor_version: '17.0.0-double',
+        update_pending: this.pending !== null,
+        update_downloaded: this.pending !== null,
+        update_failed: false,
       });
     }
     if (req.method === 'POST' && url.pathname === '/v1/update') {
@@ -165,8 +199,9 @@ export class SupervisorDouble {
     }
     const restart = url.pathname.match(/^\/v2\/applications\/(\d+)\/restart-service$/);
     if (req.method === 'POST' && restart) {
-      if (Number(restart[1]) !== this.options.appId || body?.serviceName !== this.options.serviceName) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('Service not found');
-      if (body?.force !== true && await this.lockHeld()) {
+      if (Number(restart[1]) !== this.options.appId || body?.serviceName !== this.options.serviceName)
+        return void res.writeHead(404, { 'content-type': 'text/plain' }).end('Service not found');
+      if (body?.force !== true && (await this.lockHeld())) {
         this.note('restart-refused-locked');
         return void res.writeHead(423, { 'content-type': 'text/plain' }).end('Updates are locked');
       }

@@ -45,11 +45,30 @@ export interface GroupResult {
 
 const MAX_FINDINGS_PER_GROUP = 40;
 
-interface Outcome { violations: Violation[]; fresh: Violation[]; answer: Answer }
+interface Outcome {
+  violations: Violation[];
+  fresh: Violation[];
+  answer: Answer;
+}
 
-export async function fuzzGroup(target: FuzzTarget, group: string, ops: Operation[], options: { requests: number; seed: number; log?: (line: string) => void }): Promise<GroupResult> {
+export async function fuzzGroup(
+  target: FuzzTarget,
+  group: string,
+  ops: Operation[],
+  options: { requests: number; seed: number; log?: (line: string) => void },
+): Promise<GroupResult> {
   const started = Date.now();
-  const result: GroupResult = { group, routes: ops.map((o) => `${o.method} ${o.path}`), requests: 0, sent: 0, ms: 0, statuses: {}, byRoute: {}, findings: [], known: {} };
+  const result: GroupResult = {
+    group,
+    routes: ops.map((o) => `${o.method} ${o.path}`),
+    requests: 0,
+    sent: 0,
+    ms: 0,
+    statuses: {},
+    byRoute: {},
+    findings: [],
+    known: {},
+  };
   let session: string | undefined;
   const arb = fc.oneof(...ops.map((op) => requestFor(op, target.facts, { token: target.token, session: () => session }).map((req) => ({ op, req }))));
   const ctx: CheckContext = { token: target.token, secrets: target.secrets, rootPath: target.rootPath, pathOf };
@@ -60,7 +79,13 @@ export async function fuzzGroup(target: FuzzTarget, group: string, ops: Operatio
 
   const shape: StationShape = {
     disabled: target.disabled,
-    stateFile: (name) => { try { return readFileSync(join(target.stateDir, name), 'utf8'); } catch { return ''; } },
+    stateFile: (name) => {
+      try {
+        return readFileSync(join(target.stateDir, name), 'utf8');
+      } catch {
+        return '';
+      }
+    },
   };
 
   async function exercise(op: Operation, req: FuzzRequest): Promise<Outcome> {
@@ -91,7 +116,11 @@ export async function fuzzGroup(target: FuzzTarget, group: string, ops: Operatio
     }
     // A pairing session handed out is used as a credential by later requests.
     if (answer.statusCode === 200 && pathOf(wire.url) === '/api/v1/pairing/session') {
-      try { session = (JSON.parse(answer.body) as { token?: string }).token ?? session; } catch { /* not JSON: checked above */ }
+      try {
+        session = (JSON.parse(answer.body) as { token?: string }).token ?? session;
+      } catch {
+        /* not JSON: checked above */
+      }
     }
     // A HEAD has no body: its GET twin's says what the failure was.
     const judged = headTwin && headTwin.statusCode === answer.statusCode ? { ...answer, body: headTwin.body } : answer;
@@ -113,16 +142,19 @@ export async function fuzzGroup(target: FuzzTarget, group: string, ops: Operatio
     const seed = options.seed + round++;
     let drawn = 0;
     drawing = true;
-    const details = await fc.check(fc.asyncProperty(arb, async ({ op, req }) => {
-      if (drawing) drawn++;
-      const outcome = await exercise(op, req);
-      if (outcome.fresh.length) {
-        last = { op, req, outcome };
-        drawing = false; // from here on fast-check is shrinking
-        return false;
-      }
-      return true;
-    }), { seed, numRuns: remaining, verbose: 0 });
+    const details = await fc.check(
+      fc.asyncProperty(arb, async ({ op, req }) => {
+        if (drawing) drawn++;
+        const outcome = await exercise(op, req);
+        if (outcome.fresh.length) {
+          last = { op, req, outcome };
+          drawing = false; // from here on fast-check is shrinking
+          return false;
+        }
+        return true;
+      }),
+      { seed, numRuns: remaining, verbose: 0 },
+    );
     result.requests += drawn;
     remaining -= drawn;
     if (!details.failed) break;
@@ -131,9 +163,14 @@ export async function fuzzGroup(target: FuzzTarget, group: string, ops: Operatio
     const { op, req, outcome } = last;
     for (const v of outcome.fresh) seen.add(signature(op, v));
     const finding: Finding = {
-      group, route: `${op.method} ${op.path}`, kinds: [...new Set(outcome.fresh.map((v) => v.kind))], violations: outcome.fresh,
-      request: describe(wireForm(req), target.token), response: { statusCode: outcome.answer.statusCode, body: outcome.answer.body.slice(0, 400) },
-      seed, shrinks: details.numShrinks,
+      group,
+      route: `${op.method} ${op.path}`,
+      kinds: [...new Set(outcome.fresh.map((v) => v.kind))],
+      violations: outcome.fresh,
+      request: describe(wireForm(req), target.token),
+      response: { statusCode: outcome.answer.statusCode, body: outcome.answer.body.slice(0, 400) },
+      seed,
+      shrinks: details.numShrinks,
     };
     result.findings.push(finding);
     options.log?.(`[${group}] finding: ${finding.route} ${finding.kinds.join(',')} -> ${finding.response.statusCode} (seed ${seed})`);

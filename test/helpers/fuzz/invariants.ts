@@ -13,9 +13,16 @@ export type ViolationKind =
   | 'no-token-accepted' // a route that needs the token answered 2xx without a credential
   | 'no-answer'; // the request threw or never produced a response
 
-export interface Violation { kind: ViolationKind; reason: string }
+export interface Violation {
+  kind: ViolationKind;
+  reason: string;
+}
 
-export interface Answer { statusCode: number; headers: Record<string, unknown>; body: string }
+export interface Answer {
+  statusCode: number;
+  headers: Record<string, unknown>;
+  body: string;
+}
 
 /**
  * 503 is the station's documented answer when a feature cannot work here or is off: the subsystem
@@ -25,8 +32,14 @@ export interface Answer { statusCode: number; headers: Record<string, unknown>; 
  * in 5xx (500 INTERNAL, ENGINE errors, a 503 with another code) is a finding.
  */
 export const DOCUMENTED_503 = new Set([
-  'NODES_UNAVAILABLE', 'MESH_UNAVAILABLE', 'WIFI_UNAVAILABLE', 'PAIRING_UNAVAILABLE', 'HARDWARE_NOT_DETECTED', 'EVENT_STREAMS_FULL',
-  'MESH_INVITER_UNREACHABLE', 'MESH_NO_ENDPOINT',
+  'NODES_UNAVAILABLE',
+  'MESH_UNAVAILABLE',
+  'WIFI_UNAVAILABLE',
+  'PAIRING_UNAVAILABLE',
+  'HARDWARE_NOT_DETECTED',
+  'EVENT_STREAMS_FULL',
+  'MESH_INVITER_UNREACHABLE',
+  'MESH_NO_ENDPOINT',
 ]);
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -67,18 +80,26 @@ export function checkAnswer(req: FuzzRequest, res: Answer, ctx: CheckContext, ne
 
   if (status >= 500) {
     const readyNotReady = path === '/api/v1/ready' && status === 503 && /"ready":false/.test(res.body);
-    if (!readyNotReady && !(status === 503 && err && DOCUMENTED_503.has(err.code))) out.push({ kind: 'server-error', reason: `${status} ${err?.code ?? res.body.slice(0, 120)}` });
+    if (!readyNotReady && !(status === 503 && err && DOCUMENTED_503.has(err.code)))
+      out.push({ kind: 'server-error', reason: `${status} ${err?.code ?? res.body.slice(0, 120)}` });
   }
   if (status >= 400 && hasBody && !err && !(path === '/api/v1/ready' && status === 503)) {
     out.push({ kind: 'error-shape', reason: `${status} body is not {error:{code,message}}: ${res.body.slice(0, 160)}` });
   }
   for (const mark of [...STACK_MARKS, new RegExp(ctx.rootPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))]) {
-    if (mark.test(res.body)) { out.push({ kind: 'stack-or-path', reason: `body matches ${mark}: ${excerpt(res.body, mark)}` }); break; }
+    if (mark.test(res.body)) {
+      out.push({ kind: 'stack-or-path', reason: `body matches ${mark}: ${excerpt(res.body, mark)}` });
+      break;
+    }
   }
   if (req.credential !== 'admin' && req.credential !== 'session') {
     const headerText = JSON.stringify(res.headers);
     for (const secret of [ctx.token, ...ctx.secrets()]) {
-      if (secret && (res.body.includes(secret) || headerText.includes(secret))) out.push({ kind: 'secret', reason: `a secret (${secret === ctx.token ? 'the admin token' : `${secret.slice(0, 6)}…`}) is in the answer` });
+      if (secret && (res.body.includes(secret) || headerText.includes(secret)))
+        out.push({
+          kind: 'secret',
+          reason: `a secret (${secret === ctx.token ? 'the admin token' : `${secret.slice(0, 6)}…`}) is in the answer`,
+        });
     }
   }
   const served = status < 400;

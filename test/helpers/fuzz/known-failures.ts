@@ -9,7 +9,10 @@ import { send, pathOf } from './send.ts';
 import type { FuzzTarget } from './target.ts';
 
 /** What a known failure may depend on besides the request: the subsystems this station runs without, its state files. */
-export interface StationShape { disabled: string[]; stateFile: (name: string) => string }
+export interface StationShape {
+  disabled: string[];
+  stateFile: (name: string) => string;
+}
 
 export interface KnownFailure {
   id: string;
@@ -27,16 +30,36 @@ export const KNOWN_FAILURES: KnownFailure[] = [];
 
 /** Replays a known failure's request; true when it still fails as listed. */
 export async function reproduces(known: KnownFailure, target: FuzzTarget): Promise<boolean> {
-  const op: Operation = { method: known.repro.method, path: known.repro.url, group: groupOf(known.repro.url), pathParams: [], queryParams: [], body: undefined, needsToken: false, hidden: false };
+  const op: Operation = {
+    method: known.repro.method,
+    path: known.repro.url,
+    group: groupOf(known.repro.url),
+    pathParams: [],
+    queryParams: [],
+    body: undefined,
+    needsToken: false,
+    hidden: false,
+  };
   const req: FuzzRequest = {
-    method: known.repro.method, route: known.id, url: known.repro.url, payload: known.repro.payload, credential: known.repro.token ? 'admin' : 'none',
-    headers: { host: 'localhost', ...(known.repro.payload !== undefined ? { 'content-type': 'application/json' } : {}), ...(known.repro.token ? { authorization: `Bearer ${target.token}` } : {}) },
-    host: 'own', origin: 'none', remoteAddress: '127.0.0.1',
+    method: known.repro.method,
+    route: known.id,
+    url: known.repro.url,
+    payload: known.repro.payload,
+    credential: known.repro.token ? 'admin' : 'none',
+    headers: {
+      host: 'localhost',
+      ...(known.repro.payload !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(known.repro.token ? { authorization: `Bearer ${target.token}` } : {}),
+    },
+    host: 'own',
+    origin: 'none',
+    remoteAddress: '127.0.0.1',
   };
   const res = await send(target.app, req);
   const shape: StationShape = { disabled: target.disabled, stateFile: () => '' };
-  return checkAnswer(req, res, { token: target.token, secrets: target.secrets, rootPath: target.rootPath, pathOf }, false)
-    .some((v) => knownFailure(op, req, v, res, shape)?.id === known.id);
+  return checkAnswer(req, res, { token: target.token, secrets: target.secrets, rootPath: target.rootPath, pathOf }, false).some(
+    (v) => knownFailure(op, req, v, res, shape)?.id === known.id,
+  );
 }
 
 export function knownFailure(op: Operation, req: FuzzRequest, violation: Violation, res: Answer, station: StationShape): KnownFailure | undefined {

@@ -43,9 +43,16 @@ async function main(): Promise<void> {
   await exec(['mount', '-t', 'tmpfs', '-o', 'size=256k,mode=0755', `${options.prefix}-fuzz-lxc`, options.lxcDir]);
 
   const config = loadConfig({
-    STATION_STATE_DIR: options.stateDir, STATION_NAME: 'test', STATION_LXC_PATH: options.lxcDir, STATION_BRIDGE: `${options.prefix}br`,
-    STATION_NODE_SUBNET: LIVE_NODE_SUBNET, STATION_MESH_NODE_POOL: '198.19.224.0/19', STATION_RECONCILE_SECONDS: '3600',
-    STATION_DISABLE: 'wifi,discovery,fleet', STATION_MDNS: 'off', STATION_GPIO_SYSFS_ROOT: options.gpioDir,
+    STATION_STATE_DIR: options.stateDir,
+    STATION_NAME: 'test',
+    STATION_LXC_PATH: options.lxcDir,
+    STATION_BRIDGE: `${options.prefix}br`,
+    STATION_NODE_SUBNET: LIVE_NODE_SUBNET,
+    STATION_MESH_NODE_POOL: '198.19.224.0/19',
+    STATION_RECONCILE_SECONDS: '3600',
+    STATION_DISABLE: 'wifi,discovery,fleet',
+    STATION_MDNS: 'off',
+    STATION_GPIO_SYSFS_ROOT: options.gpioDir,
   });
   const system = new StationSystem({ config, log: createLogger('silent', false), env: {} });
   await system.start();
@@ -56,7 +63,16 @@ async function main(): Promise<void> {
   process.stderr.write(`live station: ${subsystems.join(', ')}\n`);
   const { doc, operations } = await allOperations(app);
   const target: FuzzTarget = {
-    app, system, token, stateDir: options.stateDir, rootPath: ROOT_PATH, secrets: keyFileSecrets(options.stateDir), disabled: config.disable.split(',').map((x) => x.trim()).filter(Boolean),
+    app,
+    system,
+    token,
+    stateDir: options.stateDir,
+    rootPath: ROOT_PATH,
+    secrets: keyFileSecrets(options.stateDir),
+    disabled: config.disable
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
     facts: { ownHosts: ownHosts(['198.18.77.1']), bodyLimitBytes: HTTP_LIMITS.bodyLimitBytes, components: doc.components?.schemas },
   };
   // Known failures seen only here: do they still happen? (read-only requests)
@@ -65,14 +81,23 @@ async function main(): Promise<void> {
   const results: GroupResult[] = [];
   for (const [group, ops] of byGroup(operations)) {
     if (options.groups && !options.groups.includes(group)) continue;
-    results.push(await fuzzGroup(target, group, ops, { requests: options.requestsPerGroup, seed: options.seed, log: (line) => process.stderr.write(`${line}\n`) }));
+    results.push(
+      await fuzzGroup(target, group, ops, {
+        requests: options.requestsPerGroup,
+        seed: options.seed,
+        log: (line) => process.stderr.write(`${line}\n`),
+      }),
+    );
   }
   await app.close();
   await system.stop();
   process.stdout.write(`FUZZ-RESULT ${JSON.stringify({ subsystems, reproduced, results })}\n`);
 }
 
-main().then(() => process.exit(0), (error: Error) => {
-  process.stderr.write(`live-worker: ${error.stack ?? error.message}\n`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: Error) => {
+    process.stderr.write(`live-worker: ${error.stack ?? error.message}\n`);
+    process.exit(1);
+  },
+);

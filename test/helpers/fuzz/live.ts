@@ -15,7 +15,11 @@ import type { LiveOptions } from './live-worker.ts';
 
 const WORKER = new URL('./live-worker.ts', import.meta.url).pathname;
 
-export interface LiveRun { subsystems: string[]; reproduced: Record<string, boolean>; results: GroupResult[] }
+export interface LiveRun {
+  subsystems: string[];
+  reproduced: Record<string, boolean>;
+  results: GroupResult[];
+}
 
 export async function liveUnavailable(): Promise<string | undefined> {
   if (process.getuid?.() !== 0) return 'the live station needs root (network namespace, tmpfs mount)';
@@ -24,27 +28,52 @@ export async function liveUnavailable(): Promise<string | undefined> {
   return undefined;
 }
 
-export async function runLive(options: { requestsPerGroup: number; seed: number; groups?: string[]; timeoutMs: number; log?: (line: string) => void }): Promise<LiveRun> {
+export async function runLive(options: {
+  requestsPerGroup: number;
+  seed: number;
+  groups?: string[];
+  timeoutMs: number;
+  log?: (line: string) => void;
+}): Promise<LiveRun> {
   const ns = await createNetns('fz');
   const dir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-fuzz-live-`));
   onCleanup(`fuzz dir ${dir}`, () => rm(dir, { recursive: true, force: true }));
   const dirs = { stateDir: join(dir, 'state'), lxcDir: join(dir, 'lxc'), gpioDir: join(dir, 'gpio') };
   for (const d of Object.values(dirs)) await exec(['mkdir', '-p', '-m', '0700', d]);
-  const workerOptions: LiveOptions = { ...dirs, prefix: RUN_PREFIX, launcherMountNs: readlinkSync('/proc/self/ns/mnt'), requestsPerGroup: options.requestsPerGroup, seed: options.seed, ...(options.groups ? { groups: options.groups } : {}) };
-  const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, WORKER, JSON.stringify(workerOptions)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  onCleanup(`fuzz worker pid ${child.pid}`, () => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  const workerOptions: LiveOptions = {
+    ...dirs,
+    prefix: RUN_PREFIX,
+    launcherMountNs: readlinkSync('/proc/self/ns/mnt'),
+    requestsPerGroup: options.requestsPerGroup,
+    seed: options.seed,
+    ...(options.groups ? { groups: options.groups } : {}),
+  };
+  const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, WORKER, JSON.stringify(workerOptions)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  onCleanup(`fuzz worker pid ${child.pid}`, () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (d) => { stdout += d; });
+  child.stdout!.on('data', (d) => {
+    stdout += d;
+  });
   child.stderr!.on('data', (d: Buffer) => {
     stderr += d;
     for (const line of String(d).split('\n').filter(Boolean)) options.log?.(line);
   });
   const code = await new Promise<number | null>((resolve) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); }, options.timeoutMs);
-    child.once('exit', (c) => { clearTimeout(timer); resolve(c); });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, options.timeoutMs);
+    child.once('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
   });
   const line = stdout.split('\n').find((l) => l.startsWith('FUZZ-RESULT '));
-  if (code !== 0 || !line) throw new Error(`the live fuzz worker ${code === null ? `was stopped after ${options.timeoutMs} ms` : `exited with ${code}`}:\n${stderr.slice(-3000)}`);
+  if (code !== 0 || !line)
+    throw new Error(`the live fuzz worker ${code === null ? `was stopped after ${options.timeoutMs} ms` : `exited with ${code}`}:\n${stderr.slice(-3000)}`);
   return JSON.parse(line.slice('FUZZ-RESULT '.length)) as LiveRun;
 }

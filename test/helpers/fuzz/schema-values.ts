@@ -23,7 +23,26 @@ export interface SchemaOptions {
  * compiler, the Nebula config writer) would go unfuzzed.
  */
 const HINTS: Record<string, string[]> = {
-  to: ['lan', 'mesh', 'internet', 'node:web', 'node:a', 'node:constructor', 'node:__proto__', 'node:', 'owner:alice', 'owner:constructor', 'group:x', '198.18.0.0/15', '0.0.0.0/0', '10.0.0.1/32', '1.2.3.4/33', '300.1.1.1/8', 'LAN', ' lan'],
+  to: [
+    'lan',
+    'mesh',
+    'internet',
+    'node:web',
+    'node:a',
+    'node:constructor',
+    'node:__proto__',
+    'node:',
+    'owner:alice',
+    'owner:constructor',
+    'group:x',
+    '198.18.0.0/15',
+    '0.0.0.0/0',
+    '10.0.0.1/32',
+    '1.2.3.4/33',
+    '300.1.1.1/8',
+    'LAN',
+    ' lan',
+  ],
   from: ['lan', 'mesh', 'internet', 'node:web', 'node:a', 'node:constructor', 'owner:alice', 'group:x', '198.18.0.0/15', '0.0.0.0/0', '100.64.0.0/10', '::/0'],
   endpoint: ['198.18.0.1:4242', '198.18.0.1:0', '198.18.0.1:99999', 'evil.example:4242', '[::1]:4242', 'a:b', ':4242', '198.18.0.1', `${'x'.repeat(250)}:1`],
   path: ['/data', '/', '/var/lib/app', '/../../etc', '/proc', '/dev/zero', 'relative/path', '/a\nb', `/${'a'.repeat(1000)}`],
@@ -71,19 +90,30 @@ function numberValue(s: JsonSchema, integer: boolean, strict: boolean): fc.Arbit
 
 function objectValue(s: JsonSchema, options: SchemaOptions, depth: number): fc.Arbitrary<Record<string, unknown>> {
   const props = (s.properties ?? {}) as Record<string, JsonSchema>;
-  const required = new Set(Array.isArray(s.required) ? s.required as string[] : []);
+  const required = new Set(Array.isArray(s.required) ? (s.required as string[]) : []);
   const entries = Object.entries(props).map(([key, sub]) => {
     const value = valueFor(sub, { ...options, key }, depth + 1);
     // An optional property is left out half the time; a required one now and then (it must be refused).
-    const presence = required.has(key) && options.strict ? fc.constant(true) : required.has(key) ? fc.oneof({ weight: 9, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }) : fc.boolean();
+    const presence =
+      required.has(key) && options.strict
+        ? fc.constant(true)
+        : required.has(key)
+          ? fc.oneof({ weight: 9, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) })
+          : fc.boolean();
     return fc.tuple(fc.constant(key), presence, value);
   });
   // Free-form maps (env, labels): ordinary keys and the ones that break naive code.
-  const mapKey = fc.oneof(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,11}$/), fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'toString', 'PATH', 'LD_PRELOAD', 'A=B', 'A B', ''));
-  const extra = s.additionalProperties && typeof s.additionalProperties === 'object'
-    ? fc.dictionary(mapKey, valueFor(s.additionalProperties as JsonSchema, options, depth + 1), { maxKeys: MAX_ITEMS })
-    : options.strict ? fc.constant({})
-      : fc.oneof({ weight: 9, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: fc.dictionary(fc.string({ maxLength: 8 }), wrongValue, { maxKeys: 2 }) });
+  const mapKey = fc.oneof(
+    fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,11}$/),
+    fc.string({ maxLength: 12 }),
+    fc.constantFrom('__proto__', 'constructor', 'toString', 'PATH', 'LD_PRELOAD', 'A=B', 'A B', ''),
+  );
+  const extra =
+    s.additionalProperties && typeof s.additionalProperties === 'object'
+      ? fc.dictionary(mapKey, valueFor(s.additionalProperties as JsonSchema, options, depth + 1), { maxKeys: MAX_ITEMS })
+      : options.strict
+        ? fc.constant({})
+        : fc.oneof({ weight: 9, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: fc.dictionary(fc.string({ maxLength: 8 }), wrongValue, { maxKeys: 2 }) });
   return fc.tuple(fc.tuple(...entries), extra).map(([picked, more]) => {
     const out: Record<string, unknown> = {};
     for (const [key, present, value] of picked) if (present) out[key] = value;
@@ -103,11 +133,16 @@ function validLooking(schema: JsonSchema, options: SchemaOptions, depth: number)
   if (alternatives?.length) return fc.oneof(...alternatives.map((a) => valueFor(a, options, depth)));
   if (depth > 6) return fc.constant(null);
   switch (s.type) {
-    case 'string': return stringValue(s, options.strict === true);
-    case 'integer': return numberValue(s, true, options.strict === true);
-    case 'number': return numberValue(s, false, options.strict === true);
-    case 'boolean': return fc.boolean();
-    case 'null': return fc.constant(null);
+    case 'string':
+      return stringValue(s, options.strict === true);
+    case 'integer':
+      return numberValue(s, true, options.strict === true);
+    case 'number':
+      return numberValue(s, false, options.strict === true);
+    case 'boolean':
+      return fc.boolean();
+    case 'null':
+      return fc.constant(null);
     case 'array': {
       const minLength = typeof s.minItems === 'number' ? s.minItems : 0;
       const maxItems = typeof s.maxItems === 'number' ? s.maxItems : MAX_ITEMS;
@@ -117,8 +152,10 @@ function validLooking(schema: JsonSchema, options: SchemaOptions, depth: number)
       const tooMany = maxItems <= 1100 ? items.map((v) => Array.from({ length: maxItems + 1 }, () => v)) : usual;
       return options.strict ? usual : fc.oneof({ weight: 8, arbitrary: usual }, { weight: 1, arbitrary: tooMany });
     }
-    case 'object': return objectValue(s, options, depth);
-    default: return fc.jsonValue({ maxDepth: 2 });
+    case 'object':
+      return objectValue(s, options, depth);
+    default:
+      return fc.jsonValue({ maxDepth: 2 });
   }
 }
 

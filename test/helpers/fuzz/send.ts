@@ -14,7 +14,10 @@ export function pathOf(url: string): string {
 
 /** What arrives after Node's parser: UTF-8 bytes read as latin1, control characters refused (here: dropped), trimmed. */
 function asParsedHeader(value: string): string {
-  return Buffer.from(value, 'utf8').toString('latin1').replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '').trim();
+  return Buffer.from(value, 'utf8')
+    .toString('latin1')
+    .replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '')
+    .trim();
 }
 
 /** Printable ASCII only; everything else percent-encoded as UTF-8, as fetch and curl send it. */
@@ -57,7 +60,9 @@ export async function send(app: FastifyInstance, raw: FuzzRequest): Promise<Answ
   };
   const isEvents = (req.method === 'GET' || req.method === 'HEAD') && pathOf(req.url) === '/api/v1/events';
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS); });
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+  });
   try {
     return await Promise.race([
       isEvents ? streamed(app, options) : app.inject(options).then((res) => ({ statusCode: res.statusCode, headers: res.headers, body: res.body })),

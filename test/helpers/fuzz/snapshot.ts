@@ -13,8 +13,20 @@ export type Snapshot = Record<string, string>;
 
 const VIEWS: { key: string; read: (system: StationSystem) => unknown }[] = [
   { key: 'nodes', read: (s) => s.nodes.actions().list() },
-  { key: 'mesh', read: (s) => { const { syncedAt: _synced, nebula: _nebula, state: _state, ...rest } = s.mesh.info(); return rest; } },
-  { key: 'pairing', read: (s) => { const { remainingSeconds: _remaining, ...rest } = s.indicator.pairingState(); return rest; } },
+  {
+    key: 'mesh',
+    read: (s) => {
+      const { syncedAt: _synced, nebula: _nebula, state: _state, ...rest } = s.mesh.info();
+      return rest;
+    },
+  },
+  {
+    key: 'pairing',
+    read: (s) => {
+      const { remainingSeconds: _remaining, ...rest } = s.indicator.pairingState();
+      return rest;
+    },
+  },
   { key: 'wifi', read: (s) => s.wifi.status() },
   { key: 'aliases', read: (s) => s.network.aliasListing('all') },
   {
@@ -44,14 +56,24 @@ function hashTree(dir: string, prefix = '', out: Record<string, string> = {}): R
     const rel = prefix ? `${prefix}/${name}` : name;
     if (VOLATILE_FILES.some((re) => re.test(rel))) continue;
     let st: Stats;
-    try { st = lstatSync(path); } catch { continue; }
+    try {
+      st = lstatSync(path);
+    } catch {
+      continue;
+    }
     const mode = (st.mode & 0o7777).toString(8);
     if (st.isDirectory()) {
       out[`${rel}/`] = `dir ${mode}`;
       hashTree(path, rel, out);
     } else if (st.isFile()) {
       let hash = 'large';
-      if (st.size <= 4 * 1024 * 1024) { try { hash = createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16); } catch { hash = 'gone'; } }
+      if (st.size <= 4 * 1024 * 1024) {
+        try {
+          hash = createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16);
+        } catch {
+          hash = 'gone';
+        }
+      }
       out[rel] = `${mode} ${st.size} ${hash}`;
     } else {
       out[rel] = st.isSymbolicLink() ? 'link' : 'other';
@@ -80,7 +102,11 @@ export async function snapshot(system: StationSystem, stateDir: string): Promise
  */
 function closedByClock(before: Snapshot, now: number): Snapshot {
   let pairing: { open?: boolean; closesAt?: string | null };
-  try { pairing = JSON.parse(before.pairing ?? '{}') as typeof pairing; } catch { return before; }
+  try {
+    pairing = JSON.parse(before.pairing ?? '{}') as typeof pairing;
+  } catch {
+    return before;
+  }
   if (!pairing.open || !pairing.closesAt || Date.parse(pairing.closesAt) > now + 500) return before;
   return {
     ...before,

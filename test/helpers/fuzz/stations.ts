@@ -18,7 +18,20 @@ export const ROOT_PATH = new URL('../../../', import.meta.url).pathname.replace(
 
 /** Names the station answers to with STATION_NAME=test (and what inject sends when no Host is given). */
 export function ownHosts(extraAddresses: string[] = []): string[] {
-  return ['localhost', 'localhost:80', 'test', 'test.local', 'test.mesh.internal', 'TEST.LOCAL.', '127.0.0.1', '127.0.0.1:8088', '[::1]', '[::1]:8088', hostname(), ...extraAddresses];
+  return [
+    'localhost',
+    'localhost:80',
+    'test',
+    'test.local',
+    'test.mesh.internal',
+    'TEST.LOCAL.',
+    '127.0.0.1',
+    '127.0.0.1:8088',
+    '[::1]',
+    '[::1]:8088',
+    hostname(),
+    ...extraAddresses,
+  ];
 }
 
 /** First base64 line of every private key under the state directory: a caller without the token must never see one. */
@@ -27,13 +40,21 @@ export function keyFileSecrets(stateDir: string): () => string[] {
   const walk = (dir: string): string[] => {
     const out: string[] = [];
     let entries: Dirent[] = [];
-    try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return out; }
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return out;
+    }
     for (const entry of entries) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) out.push(...walk(path));
       else if (entry.isFile() && entry.name.endsWith('.key')) {
         let text = '';
-        try { text = readFileSync(path, 'utf8'); } catch { /* gone meanwhile */ }
+        try {
+          text = readFileSync(path, 'utf8');
+        } catch {
+          /* gone meanwhile */
+        }
         const line = text.split('\n').find((l) => /^[A-Za-z0-9+/=]{20,}$/.test(l));
         if (line) out.push(line);
       }
@@ -47,7 +68,11 @@ export function keyFileSecrets(stateDir: string): () => string[] {
   };
 }
 
-export interface DefaultStation { station: TestStation; target: FuzzTarget; close(): Promise<void> }
+export interface DefaultStation {
+  station: TestStation;
+  target: FuzzTarget;
+  close(): Promise<void>;
+}
 
 export async function defaultStation(): Promise<DefaultStation> {
   const gpio = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-fuzz-gpio-`)); // no chips: no LED, no button
@@ -55,10 +80,24 @@ export async function defaultStation(): Promise<DefaultStation> {
   const station = await createTestStation({ enable: ['hardware', 'indicator'], env: { STATION_GPIO_SYSFS_ROOT: gpio } });
   const doc = (await station.app.inject({ url: '/api/openapi.json' })).json() as OpenApiDoc;
   const target: FuzzTarget = {
-    app: station.app, system: station.system, token: station.token, stateDir: station.stateDir, rootPath: ROOT_PATH,
+    app: station.app,
+    system: station.system,
+    token: station.token,
+    stateDir: station.stateDir,
+    rootPath: ROOT_PATH,
     facts: { ownHosts: ownHosts(), bodyLimitBytes: HTTP_LIMITS.bodyLimitBytes, components: doc.components?.schemas },
     secrets: keyFileSecrets(station.stateDir),
-    disabled: station.system.config.disable.split(',').map((x) => x.trim()).filter(Boolean),
+    disabled: station.system.config.disable
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
   };
-  return { station, target, async close() { await station.close(); await rm(gpio, { recursive: true, force: true }); } };
+  return {
+    station,
+    target,
+    async close() {
+      await station.close();
+      await rm(gpio, { recursive: true, force: true });
+    },
+  };
 }

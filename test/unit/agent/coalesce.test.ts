@@ -9,7 +9,9 @@ function counter() {
   let release: (() => void) | undefined;
   const load = (key: string, value: string) => () => {
     calls.push(key);
-    return new Promise<string>((resolve) => { release = () => resolve(value); });
+    return new Promise<string>((resolve) => {
+      release = () => resolve(value);
+    });
   };
   return { calls, load, release: () => release!() };
 }
@@ -35,11 +37,14 @@ test('concurrent callers share one run; later callers within the life get the sa
 test('keys are separate; forget drops an answer at once', async () => {
   const c = new Coalescer<string>({ ttlMs: 60_000 });
   const { calls, load, release } = counter();
-  const a = c.get('a', load('a', 'A')); release();
-  const b = c.get('b', load('b', 'B')); release();
+  const a = c.get('a', load('a', 'A'));
+  release();
+  const b = c.get('b', load('b', 'B'));
+  release();
   assert.equal([await a, await b], ['A', 'B']);
   c.forget('a');
-  const again = c.get('a', load('a', 'A2')); release();
+  const again = c.get('a', load('a', 'A2'));
+  release();
   assert.is(await again, 'A2');
   assert.is(await c.get('b', load('b', 'B2')), 'B');
   assert.equal(calls, ['a', 'b', 'a']);
@@ -48,9 +53,15 @@ test('keys are separate; forget drops an answer at once', async () => {
 test('a failure is shared by those waiting on it, then forgotten', async () => {
   const c = new Coalescer<string>({ ttlMs: 60_000 });
   let runs = 0;
-  const failing = () => { runs++; return Promise.reject(new Error('lxc-info failed')); };
+  const failing = () => {
+    runs++;
+    return Promise.reject(new Error('lxc-info failed'));
+  };
   const results = await Promise.allSettled([c.get('x', failing), c.get('x', failing)]);
-  assert.equal(results.map((r) => r.status), ['rejected', 'rejected']);
+  assert.equal(
+    results.map((r) => r.status),
+    ['rejected', 'rejected'],
+  );
   assert.is(runs, 1);
   assert.is(await c.get('x', async () => 'ok'), 'ok', 'the next caller tries again');
 });
@@ -60,7 +71,13 @@ test('memory is bounded: the oldest answers go first', async () => {
   for (const k of [1, 2, 3, 4]) await c.get(String(k), async () => k);
   assert.is(c.size, 3);
   let ran = false;
-  assert.is(await c.get('1', async () => { ran = true; return 10; }), 10);
+  assert.is(
+    await c.get('1', async () => {
+      ran = true;
+      return 10;
+    }),
+    10,
+  );
   assert.ok(ran, 'the oldest was dropped');
 });
 

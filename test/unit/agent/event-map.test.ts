@@ -53,22 +53,46 @@ test('every name published in agent/ and api/ is written out and has an entry in
 
 test('every entry of the map is published somewhere', () => {
   const { literal } = publishCalls();
-  assert.equal(EVENT_NAMES.filter((name) => !literal.has(name) && !PENDING.has(name)), [], 'in the map but published nowhere');
-  assert.equal([...PENDING].filter((name) => literal.has(name)), [], 'published now: remove it from PENDING');
+  assert.equal(
+    EVENT_NAMES.filter((name) => !literal.has(name) && !PENDING.has(name)),
+    [],
+    'in the map but published nowhere',
+  );
+  assert.equal(
+    [...PENDING].filter((name) => literal.has(name)),
+    [],
+    'published now: remove it from PENDING',
+  );
 });
 
 test('the page listens for exactly the events of the map', () => {
   const page = pageEventTypes();
-  assert.equal(page.filter((name) => !(name in EVENT_PAYLOADS)), [], 'the page listens for events that do not exist');
-  assert.equal(EVENT_NAMES.filter((name) => !page.includes(name)), [], 'events the page does not follow');
+  assert.equal(
+    page.filter((name) => !(name in EVENT_PAYLOADS)),
+    [],
+    'the page listens for events that do not exist',
+  );
+  assert.equal(
+    EVENT_NAMES.filter((name) => !page.includes(name)),
+    [],
+    'events the page does not follow',
+  );
   assert.is(new Set(page).size, page.length, 'no name twice');
 });
 
 test('docs/api.md lists every event of the map', () => {
   const docs = readFileSync(join(ROOT, 'docs/api.md'), 'utf8');
   const rows = new Set([...docs.matchAll(/^\| `([a-z.]+)` \|/gm)].map((m) => m[1]!));
-  assert.equal(EVENT_NAMES.filter((name) => !rows.has(name)), [], 'events missing from the table');
-  assert.equal([...rows].filter((name) => !(name in EVENT_PAYLOADS)), [], 'rows for events that do not exist');
+  assert.equal(
+    EVENT_NAMES.filter((name) => !rows.has(name)),
+    [],
+    'events missing from the table',
+  );
+  assert.equal(
+    [...rows].filter((name) => !(name in EVENT_PAYLOADS)),
+    [],
+    'rows for events that do not exist',
+  );
 });
 
 test('every payload is described and closed (what the OpenAPI document and docs show)', () => {

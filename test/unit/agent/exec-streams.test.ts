@@ -13,9 +13,19 @@ function collector(): { sink: Writable; bytes: () => Buffer; ended: () => 'finis
   const chunks: Buffer[] = [];
   let state: 'finished' | 'destroyed' | 'open' = 'open';
   let failure: Error | null = null;
-  const sink = new Writable({ write(chunk: Buffer, _enc, done) { chunks.push(chunk); done(); } });
-  sink.on('finish', () => { state = 'finished'; });
-  sink.on('error', (error) => { state = 'destroyed'; failure = error; });
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(chunk);
+      done();
+    },
+  });
+  sink.on('finish', () => {
+    state = 'finished';
+  });
+  sink.on('error', (error) => {
+    state = 'destroyed';
+    failure = error;
+  });
   return { sink, bytes: () => Buffer.concat(chunks), ended: () => state, error: () => failure };
 }
 
@@ -58,7 +68,11 @@ test('an input stream that fails kills the program and rejects, naming the input
 });
 
 test('a reader that goes away stops the program (it does not wait for the timeout)', async () => {
-  const sink = new Writable({ write(_chunk, _enc, done) { done(new Error('reader gone')); } });
+  const sink = new Writable({
+    write(_chunk, _enc, done) {
+      done(new Error('reader gone'));
+    },
+  });
   sink.on('error', () => {});
   const started = Date.now();
   const error = await exec(['sh', '-c', 'while :; do printf xxxxxxxxxxxxxxxx; done'], { stdoutStream: sink, timeoutMs: 120_000 }).catch((e: unknown) => e);
@@ -76,7 +90,9 @@ test('a reader that closes the stream early (no error) stops the program too', a
 test('a program that exits without reading all its input: the input stream is destroyed, so its sender learns', async () => {
   const input = new PassThrough();
   let closed = false;
-  input.on('close', () => { closed = true; });
+  input.on('close', () => {
+    closed = true;
+  });
   input.write(Buffer.alloc(1024 * 1024));
   const result = await exec(['sh', '-c', 'head -c 10 >/dev/null; exit 1'], { stdinStream: input, allowFailure: true });
   assert.is(result.exitCode, 1);

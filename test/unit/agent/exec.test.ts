@@ -9,14 +9,33 @@ import { exec, childEnvironment } from '../../../agent/exec.ts';
 import { ExecError } from '../../../agent/errors.ts';
 
 const failing = async (p: Promise<unknown>): Promise<ExecError> => {
-  try { await p; } catch (error) { assert.instance(error, ExecError); return error as ExecError; }
-  throw new assert.Assertion({ message: 'expected an ExecError', operator: 'rejects', expects: 'ExecError', actual: 'resolved', generated: false });
+  try {
+    await p;
+  } catch (error) {
+    assert.instance(error, ExecError);
+    return error as ExecError;
+  }
+  throw new assert.Assertion({
+    message: 'expected an ExecError',
+    operator: 'rejects',
+    expects: 'ExecError',
+    actual: 'resolved',
+    generated: false,
+  });
 };
 
 /** Everything a person could read about the error: message, JSON, stack, and what pino logs. */
 function everythingSaidAbout(error: Error): string {
   let logged = '';
-  const log = pino({ level: 'info' }, new Writable({ write(chunk, _enc, done) { logged += String(chunk); done(); } }));
+  const log = pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk, _enc, done) {
+        logged += String(chunk);
+        done();
+      },
+    }),
+  );
   log.warn({ err: error }, 'command failed');
   return [error.message, JSON.stringify(error), error.stack ?? '', logged].join('\n');
 }
@@ -25,9 +44,12 @@ test('a secret on the command line and on stdin is in no part of the ExecError (
   const argvSecret = 'argv-secret-Wz9q';
   const stdinSecret = 'stdin-secret-Kp3v';
   // The program echoes both to stderr and stdout and fails, the worst case: its own output carries them.
-  const error = await failing(exec(['sh', '-c', 'echo "joining with $1" >&2; cat; echo "got it" >&2; exit 3', 'sh', argvSecret], {
-    input: `${stdinSecret}\n`, secrets: [argvSecret, stdinSecret],
-  }));
+  const error = await failing(
+    exec(['sh', '-c', 'echo "joining with $1" >&2; cat; echo "got it" >&2; exit 3', 'sh', argvSecret], {
+      input: `${stdinSecret}\n`,
+      secrets: [argvSecret, stdinSecret],
+    }),
+  );
   const said = everythingSaidAbout(error);
   assert.not.match(said, argvSecret);
   assert.not.match(said, stdinSecret);
@@ -49,8 +71,13 @@ test('without secrets named, nothing is hidden (the redaction is opt-in, not a g
 test('a child does not inherit BALENA_API_KEY, the supervisor key or other secret variables; ordinary ones pass', async () => {
   const saved = { ...process.env };
   Object.assign(process.env, {
-    BALENA_API_KEY: 'balena-key-1', BALENA_SUPERVISOR_API_KEY: 'supervisor-key-2', BALENA_SUPERVISOR_ADDRESS: 'http://127.0.0.1:48484',
-    RESIN_SUPERVISOR_API_KEY: 'old-name-key-3', STATION_TOKEN: 'station-token-4', SOME_PASSWORD: 'pw-5', STATION_NAME_FOR_TEST: 'den',
+    BALENA_API_KEY: 'balena-key-1',
+    BALENA_SUPERVISOR_API_KEY: 'supervisor-key-2',
+    BALENA_SUPERVISOR_ADDRESS: 'http://127.0.0.1:48484',
+    RESIN_SUPERVISOR_API_KEY: 'old-name-key-3',
+    STATION_TOKEN: 'station-token-4',
+    SOME_PASSWORD: 'pw-5',
+    STATION_NAME_FOR_TEST: 'den',
   });
   try {
     const { stdout } = await exec(['env']);

@@ -20,7 +20,8 @@ test('a process started with the settings is left alone', () => {
 });
 
 test('values the person starting the agent chose are kept', () => {
-  const [flag] = NODE_FLAGS; const [envName] = Object.keys(NODE_ENV);
+  const [flag] = NODE_FLAGS;
+  const [envName] = Object.keys(NODE_ENV);
   const mine = `${flag!.split('=')[0]}=64`;
   const plan = reexecPlan(NODE, [mine, '--import', 'x.mjs'], [NODE, '/app/main.js'], {});
   assert.ok(plan, 'the environment is still missing');

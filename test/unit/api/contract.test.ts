@@ -6,13 +6,19 @@ import { createTestStation, type TestStation } from '../../helpers/system.ts';
 
 const api = suite<{ station: TestStation }>('api contract');
 
-api.before(async (ctx) => { ctx.station = await createTestStation(); });
-api.after(async (ctx) => { await ctx.station.close(); });
+api.before(async (ctx) => {
+  ctx.station = await createTestStation();
+});
+api.after(async (ctx) => {
+  await ctx.station.close();
+});
 
 type Operation = { method: string; path: string; url: string; security?: unknown[]; hasBody: boolean };
 
 async function operations(station: TestStation): Promise<Operation[]> {
-  const doc = (await station.app.inject({ url: '/api/openapi.json' })).json() as { paths: Record<string, Record<string, { security?: unknown[]; requestBody?: unknown }>> };
+  const doc = (await station.app.inject({ url: '/api/openapi.json' })).json() as {
+    paths: Record<string, Record<string, { security?: unknown[]; requestBody?: unknown }>>;
+  };
   const ops: Operation[] = [];
   for (const [path, methods] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(methods)) {
@@ -31,19 +37,37 @@ const isErrorShape = (body: unknown): boolean => {
 
 api('the contract routes exist and are documented', async ({ station }) => {
   const paths = (await operations(station)).map((o) => `${o.method} ${o.path}`);
-  for (const expected of ['GET /api/v1/health', 'GET /api/v1/ready', 'GET /api/v1/status', 'GET /api/v1/hardware', 'GET /api/v1/events', 'GET /api/v1/metrics']) {
+  for (const expected of [
+    'GET /api/v1/health',
+    'GET /api/v1/ready',
+    'GET /api/v1/status',
+    'GET /api/v1/hardware',
+    'GET /api/v1/events',
+    'GET /api/v1/metrics',
+  ]) {
     assert.ok(paths.includes(expected), `${expected} is in the OpenAPI document`);
   }
 });
 
 api('every mutation without a token, or with a wrong one, is refused with 401', async ({ station }) => {
-  const mutations = (await operations(station)).filter((o) => o.method !== 'GET' && o.method !== 'HEAD' && !(Array.isArray(o.security) && o.security.length === 0));
+  const mutations = (await operations(station)).filter(
+    (o) => o.method !== 'GET' && o.method !== 'HEAD' && !(Array.isArray(o.security) && o.security.length === 0),
+  );
   for (const route of ['POST /api/v1/nodes', 'DELETE /api/v1/nodes/{name}', 'POST /api/v1/nodes/{name}/exec', 'POST /api/v1/mesh/invites']) {
-    assert.ok(mutations.some((o) => `${o.method} ${o.path}` === route), `${route} is swept`);
+    assert.ok(
+      mutations.some((o) => `${o.method} ${o.path}` === route),
+      `${route} is swept`,
+    );
   }
   for (const op of mutations) {
     for (const headers of [{}, { authorization: 'Bearer wrong-token' }, { authorization: `Basic ${station.token}` }]) {
-      const res = await station.app.inject({ method: op.method as 'POST', url: op.url, headers: { ...headers, 'content-type': 'application/json' }, payload: '{}', remoteAddress: `198.18.9.${mutations.indexOf(op) % 250}` });
+      const res = await station.app.inject({
+        method: op.method as 'POST',
+        url: op.url,
+        headers: { ...headers, 'content-type': 'application/json' },
+        payload: '{}',
+        remoteAddress: `198.18.9.${mutations.indexOf(op) % 250}`,
+      });
       assert.is(res.statusCode, 401, `${op.method} ${op.path} ${JSON.stringify(headers)}`);
       assert.ok(isErrorShape(res.json()));
     }
@@ -66,10 +90,18 @@ api('malformed JSON and wrong body types on every route with a body are 400 in t
 
 api('an empty body with content-type: application/json is no body, not malformed JSON (clients send the header on every call)', async ({ station }) => {
   const mutations = (await operations(station)).filter((o) => o.method !== 'GET');
-  assert.ok(mutations.some((o) => o.method === 'DELETE'), 'DELETE routes are swept');
+  assert.ok(
+    mutations.some((o) => o.method === 'DELETE'),
+    'DELETE routes are swept',
+  );
   for (const op of mutations) {
     for (const payload of ['', ' \r\n']) {
-      const res = await station.app.inject({ method: op.method as 'POST', url: op.url, headers: { authorization: `Bearer ${station.token}`, 'content-type': 'application/json' }, payload });
+      const res = await station.app.inject({
+        method: op.method as 'POST',
+        url: op.url,
+        headers: { authorization: `Bearer ${station.token}`, 'content-type': 'application/json' },
+        payload,
+      });
       assert.is.not(res.json().error?.code, 'INVALID_JSON', `${op.method} ${op.path} -> ${res.body}`);
       // Routes that need a body say so as a validation error; the rest take none or an optional one.
       if (res.statusCode === 400) assert.is(res.json().error.code, 'INVALID_REQUEST', `${op.method} ${op.path} -> ${res.body}`);
@@ -84,7 +116,12 @@ api('an empty body with content-type: application/json is no body, not malformed
       assert.is(check.statusCode, 200, `${contentType} ${JSON.stringify(payload)} -> ${check.body}`);
     }
   }
-  const create = await station.app.inject({ method: 'POST', url: '/api/v1/nodes', headers: { authorization: `Bearer ${station.token}`, 'content-type': 'application/json' }, payload: '' });
+  const create = await station.app.inject({
+    method: 'POST',
+    url: '/api/v1/nodes',
+    headers: { authorization: `Bearer ${station.token}`, 'content-type': 'application/json' },
+    payload: '',
+  });
   assert.is(create.statusCode, 400, 'a route that needs a body still says so');
   assert.match(create.json().error.message, /name/);
 });
@@ -96,13 +133,24 @@ api('unknown routes are 404 in the error shape', async ({ station }) => {
 });
 
 api('repeated failed authentication is rate limited with Retry-After', async ({ station }) => {
-  const hit = () => station.app.inject({ method: 'POST', url: '/api/v1/anything', headers: { authorization: 'Bearer guess' }, remoteAddress: '198.18.200.1' });
+  const hit = () =>
+    station.app.inject({
+      method: 'POST',
+      url: '/api/v1/anything',
+      headers: { authorization: 'Bearer guess' },
+      remoteAddress: '198.18.200.1',
+    });
   for (let i = 0; i < station.system.config.authFailureLimit; i++) assert.is((await hit()).statusCode, 401);
   const blocked = await hit();
   assert.is(blocked.statusCode, 429);
   assert.is(blocked.json().error.code, 'TOO_MANY_REQUESTS');
   assert.ok(Number(blocked.headers['retry-after']) > 0);
-  const other = await station.app.inject({ method: 'POST', url: '/api/v1/anything', headers: { authorization: `Bearer ${station.token}` }, remoteAddress: '198.18.200.2' });
+  const other = await station.app.inject({
+    method: 'POST',
+    url: '/api/v1/anything',
+    headers: { authorization: `Bearer ${station.token}` },
+    remoteAddress: '198.18.200.2',
+  });
   assert.is(other.statusCode, 404, 'another client with the right token is not blocked');
 });
 

@@ -11,7 +11,9 @@ events.before(async (ctx) => {
   ctx.station = await createTestStation();
   ctx.url = await ctx.station.app.listen({ host: '127.0.0.1', port: 0 });
 });
-events.after(async (ctx) => { await ctx.station.close(); });
+events.after(async (ctx) => {
+  await ctx.station.close();
+});
 
 async function readUntil(response: Response, predicate: (text: string) => boolean, timeoutMs = 3000): Promise<string> {
   const reader = response.body!.getReader();
@@ -19,7 +21,10 @@ async function readUntil(response: Response, predicate: (text: string) => boolea
   let text = '';
   const deadline = Date.now() + timeoutMs;
   while (!predicate(text)) {
-    const chunk = await Promise.race([reader.read(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timeout; got: ${text}`)), deadline - Date.now()))]);
+    const chunk = await Promise.race([
+      reader.read(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timeout; got: ${text}`)), deadline - Date.now())),
+    ]);
     if (chunk.done) break;
     text += decoder.decode(chunk.value);
   }
@@ -53,9 +58,17 @@ events('Last-Event-ID resumes after the last event seen', async ({ station, url 
 events('pairing events go to token holders only; the rest of the stream is the same for everyone', async ({ station, url }) => {
   const before = station.system.events.publish('wifi.forgotten', { name: 'test.before' });
   const anonymous = await fetch(`${url}/api/v1/events`, { headers: { 'last-event-id': String(before.id) } });
-  const admin = await fetch(`${url}/api/v1/events`, { headers: { 'last-event-id': String(before.id), authorization: `Bearer ${station.token}` } });
+  const admin = await fetch(`${url}/api/v1/events`, {
+    headers: { 'last-event-id': String(before.id), authorization: `Bearer ${station.token}` },
+  });
   const wrong = await fetch(`${url}/api/v1/events`, { headers: { 'last-event-id': String(before.id), authorization: 'Bearer wrong' } });
-  station.system.events.publish('pairing.opened', { open: true, closesAt: new Date(Date.now() + 30_000).toISOString(), remainingSeconds: 30, openedBy: 'api', activeSessions: 0 });
+  station.system.events.publish('pairing.opened', {
+    open: true,
+    closesAt: new Date(Date.now() + 30_000).toISOString(),
+    remainingSeconds: 30,
+    openedBy: 'api',
+    activeSessions: 0,
+  });
   station.system.events.publish('wifi.forgotten', { name: 'test.after' });
   const seen = await Promise.all([anonymous, admin, wrong].map((res) => readUntil(res, (t) => t.includes('test.after'))));
   assert.not.match(seen[0]!, /pairing\.opened/, 'an anonymous client does not learn a pairing window opened');

@@ -18,7 +18,10 @@ t.before(async (ctx) => {
   await ctx.app.listen({ host: '127.0.0.1', port: 0 });
   ctx.port = (ctx.app.server.address() as { port: number }).port;
 });
-t.after(async (ctx) => { await ctx.app.close(); await ctx.station.close(); });
+t.after(async (ctx) => {
+  await ctx.app.close();
+  await ctx.station.close();
+});
 
 /** Opens a connection, sends `text` and never more; resolves with what the server said when it closed the connection. */
 async function stall(port: number, text: string): Promise<string> {
@@ -26,7 +29,9 @@ async function stall(port: number, text: string): Promise<string> {
   await once(socket, 'connect');
   socket.write(text);
   let answer = '';
-  socket.on('data', (chunk) => { answer += chunk; });
+  socket.on('data', (chunk) => {
+    answer += chunk;
+  });
   const closed = once(socket, 'close');
   const guard = setTimeout(() => socket.destroy(new Error('the server never closed a stalled request')), 20_000);
   try {
@@ -43,14 +48,18 @@ t('the defaults bound every phase of a request, and keep bodies small', ({ stati
   assert.ok(HTTP_LIMITS.keepAliveTimeoutMs > 0 && HTTP_LIMITS.keepAliveTimeoutMs <= 30_000);
   assert.ok(HTTP_LIMITS.bodyLimitBytes <= 4 * 1024 * 1024);
   const server = station.app.server;
-  assert.is(server.requestTimeout, HTTP_LIMITS.requestTimeoutMs, 'the station\'s own app uses them');
+  assert.is(server.requestTimeout, HTTP_LIMITS.requestTimeoutMs, "the station's own app uses them");
   assert.is(server.headersTimeout, HTTP_LIMITS.headersTimeoutMs);
   assert.is(server.keepAliveTimeout, HTTP_LIMITS.keepAliveTimeoutMs);
   assert.is(station.app.initialConfig.bodyLimit, HTTP_LIMITS.bodyLimitBytes);
 });
 
 t('a body that never finishes arriving is answered 408 in the error shape and the connection closed', async ({ station, port }) => {
-  const answer = await stall(port, `POST /api/v1/session/check HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${station.token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`);
+  const answer = await stall(
+    port,
+    `POST /api/v1/session/check HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${station.token}\r\nContent-Type: ` +
+      `application/json\r\nContent-Length: 100\r\n\r\n{`,
+  );
   assert.match(answer, /^HTTP\/1\.1 408 /);
   assert.is(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).error.code, 'REQUEST_TIMEOUT');
 });
@@ -82,7 +91,10 @@ t('?rescan=yes (the radio scans, seconds of work) needs the token; the cached li
   assert.is((await station.app.inject({ method: 'HEAD', url: '/api/v1/wifi/networks?rescan=yes' })).statusCode, 401, 'HEAD too');
   assert.is((await station.app.inject({ method: 'HEAD', url: '/api/v1/nodes/web/logs' })).statusCode, 401, 'and HEAD of a read that needs the token');
   // Wi-Fi is off in this test station: past the token check the answer is 503 with the reason.
-  const withToken = await station.app.inject({ url: '/api/v1/wifi/networks?rescan=yes', headers: { authorization: `Bearer ${station.token}` } });
+  const withToken = await station.app.inject({
+    url: '/api/v1/wifi/networks?rescan=yes',
+    headers: { authorization: `Bearer ${station.token}` },
+  });
   assert.not.equal(withToken.statusCode, 401, withToken.body);
   const cached = await station.app.inject({ url: '/api/v1/wifi/networks' });
   assert.not.equal(cached.statusCode, 401, cached.body);
@@ -90,7 +102,10 @@ t('?rescan=yes (the radio scans, seconds of work) needs the token; the cached li
   // without one there); a LAN caller still needs the token while the hotspot is open.
   // Double: no Wi-Fi radio here to open a real hotspot, so the subsystem's answer is set.
   const overHotspot = '198.18.77.20';
-  Object.defineProperty(station.system.wifi, 'arrivedOnHotspot', { value: (remote: string | undefined) => remote === overHotspot, configurable: true });
+  Object.defineProperty(station.system.wifi, 'arrivedOnHotspot', {
+    value: (remote: string | undefined) => remote === overHotspot,
+    configurable: true,
+  });
   try {
     const onHotspot = await station.app.inject({ url: '/api/v1/wifi/networks?rescan=yes', remoteAddress: overHotspot });
     assert.not.equal(onHotspot.statusCode, 401, onHotspot.body);

@@ -8,8 +8,18 @@ test('mesh routes answer 503 MESH_UNAVAILABLE when the mesh is off', async () =>
   const station = await createTestStation(); // only hardware runs: the mesh is off
   try {
     const auth = { authorization: `Bearer ${station.token}` };
-    for (const [method, url] of [['GET', '/api/v1/mesh'], ['GET', '/api/v1/mesh/peers'], ['POST', '/api/v1/mesh/leave'], ['POST', '/api/v1/mesh/peers/s2/revoke']] as const) {
-      const res = await station.app.inject({ method, url, headers: method === 'POST' ? { ...auth, 'content-type': 'application/json' } : {}, payload: method === 'POST' ? '{}' : undefined });
+    for (const [method, url] of [
+      ['GET', '/api/v1/mesh'],
+      ['GET', '/api/v1/mesh/peers'],
+      ['POST', '/api/v1/mesh/leave'],
+      ['POST', '/api/v1/mesh/peers/s2/revoke'],
+    ] as const) {
+      const res = await station.app.inject({
+        method,
+        url,
+        headers: method === 'POST' ? { ...auth, 'content-type': 'application/json' } : {},
+        payload: method === 'POST' ? '{}' : undefined,
+      });
       assert.is(res.statusCode, 503, `${method} ${url}: ${res.body}`);
       assert.is(res.json().error.code, 'MESH_UNAVAILABLE');
     }

@@ -11,7 +11,11 @@ test('/metrics and /api/v1/metrics serve the same Prometheus text', async () => 
     assert.is(root.statusCode, 200);
     assert.match(root.headers['content-type'] as string, /^text\/plain; version=0\.0\.4/);
     assert.match(root.body, /^# HELP station_/m);
-    const names = (text: string) => text.split('\n').filter((l) => l.startsWith('# TYPE')).sort();
+    const names = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('# TYPE'))
+        .sort();
     assert.equal(names(root.body), names(api.body));
   } finally {
     await station.close();

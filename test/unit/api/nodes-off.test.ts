@@ -14,15 +14,31 @@ import { exec, type Runner } from '../../../agent/exec.ts';
 import { buildApp } from '../../../api/app.ts';
 import { RUN_PREFIX } from '../../helpers/run-prefix.ts';
 
-interface Ctx { system: StationSystem; app: FastifyInstance; token: string; stateDir: string }
+interface Ctx {
+  system: StationSystem;
+  app: FastifyInstance;
+  token: string;
+  stateDir: string;
+}
 const t = suite<Ctx>('nodes off');
 
 t.before(async (ctx) => {
   const stateDir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-nodes-off-`));
   const noLxc: Runner = (argv, options = {}) => exec(argv, { ...options, env: { ...options.env, PATH: join(stateDir, 'empty-bin') } });
-  const probe = new StationSystem({ config: loadConfig({ STATION_STATE_DIR: stateDir, STATION_NAME: 'test' }), log: createLogger('silent', false) });
-  const disable = probe.subsystems.map((s) => s.name).filter((n) => n !== 'nodes' && n !== 'hardware').join(',');
-  const config = loadConfig({ STATION_STATE_DIR: stateDir, STATION_NAME: 'test', STATION_DISABLE: disable, STATION_NODE_SUBNET: '198.18.45.0/24' });
+  const probe = new StationSystem({
+    config: loadConfig({ STATION_STATE_DIR: stateDir, STATION_NAME: 'test' }),
+    log: createLogger('silent', false),
+  });
+  const disable = probe.subsystems
+    .map((s) => s.name)
+    .filter((n) => n !== 'nodes' && n !== 'hardware')
+    .join(',');
+  const config = loadConfig({
+    STATION_STATE_DIR: stateDir,
+    STATION_NAME: 'test',
+    STATION_DISABLE: disable,
+    STATION_NODE_SUBNET: '198.18.45.0/24',
+  });
   const system = new StationSystem({ config, log: createLogger('silent', false), run: noLxc });
   await system.start();
   const app = await buildApp({ system });
@@ -49,7 +65,12 @@ t('node routes answer 503 NODES_UNAVAILABLE with the reason, and nothing is made
   assert.is(list.statusCode, 503);
   assert.is(list.json().error.code, 'NODES_UNAVAILABLE');
   assert.match(list.json().error.message, /lxc-start/);
-  const create = await app.inject({ method: 'POST', url: '/api/v1/nodes', payload: { name: 'web' }, headers: { authorization: `Bearer ${token}` } });
+  const create = await app.inject({
+    method: 'POST',
+    url: '/api/v1/nodes',
+    payload: { name: 'web' },
+    headers: { authorization: `Bearer ${token}` },
+  });
   assert.is(create.statusCode, 503);
   assert.not.ok(existsSync(join(stateDir, 'nodes.json')));
   assert.not.ok(existsSync(join(stateDir, 'lxc', 'web')));

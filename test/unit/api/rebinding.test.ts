@@ -9,8 +9,12 @@ import { networkInterfaces } from 'node:os';
 import { createTestStation, type TestStation } from '../../helpers/system.ts';
 
 const t = suite<{ station: TestStation }>('host and origin');
-t.before(async (ctx) => { ctx.station = await createTestStation(); });
-t.after(async (ctx) => { await ctx.station.close(); });
+t.before(async (ctx) => {
+  ctx.station = await createTestStation();
+});
+t.after(async (ctx) => {
+  await ctx.station.close();
+});
 
 const MUTATING = ['POST', 'PUT', 'PATCH', 'DELETE'];
 
@@ -30,12 +34,23 @@ function allRoutes(station: TestStation): { method: string; url: string }[] {
   return routes;
 }
 
-const isErrorShape = (body: unknown, code: string): boolean => (body as { error?: { code?: string; message?: unknown } }).error?.code === code
-  && typeof (body as { error: { message?: unknown } }).error.message === 'string';
+const isErrorShape = (body: unknown, code: string): boolean =>
+  (body as { error?: { code?: string; message?: unknown } }).error?.code === code &&
+  typeof (body as { error: { message?: unknown } }).error.message === 'string';
 
 t('the route tree is read (guards the sweeps below)', ({ station }) => {
   const routes = allRoutes(station).map((r) => `${r.method} ${r.url}`);
-  for (const expected of ['GET /api/v1/health', 'GET /api/v1/nodes/rebind-test/logs', 'POST /api/v1/pairing/session', 'POST /api/v1/wifi/connect', 'DELETE /api/v1/wifi/networks/rebind-test', 'GET /', 'GET /generate_204', 'GET /api/openapi.json', 'GET /api/v1/events']) {
+  for (const expected of [
+    'GET /api/v1/health',
+    'GET /api/v1/nodes/rebind-test/logs',
+    'POST /api/v1/pairing/session',
+    'POST /api/v1/wifi/connect',
+    'DELETE /api/v1/wifi/networks/rebind-test',
+    'GET /',
+    'GET /generate_204',
+    'GET /api/openapi.json',
+    'GET /api/v1/events',
+  ]) {
     assert.ok(routes.includes(expected), `${expected} in ${routes.length} routes`);
   }
 });
@@ -46,7 +61,12 @@ t('a foreign Host gets 421 HOST_NOT_ALLOWED on every route but the health check'
   for (const { method, url } of routes) {
     for (const host of ['evil.example', 'evil.example:8088', 'test.local.evil.example', '203.0.113.9']) {
       const headers: Record<string, string> = { host, authorization: `Bearer ${station.token}` };
-      const res = await station.app.inject({ method: method as 'GET', url, headers, ...(MUTATING.includes(method) ? { payload: {} } : {}) });
+      const res = await station.app.inject({
+        method: method as 'GET',
+        url,
+        headers,
+        ...(MUTATING.includes(method) ? { payload: {} } : {}),
+      });
       if (url === '/api/v1/health' && (method === 'GET' || method === 'HEAD')) {
         assert.is(res.statusCode, 200, `${method} ${url} stays open for monitors`);
         continue;
@@ -71,7 +91,7 @@ t('URLs the router refuses itself (bad percent-encoding, an over-long parameter)
   }
 });
 
-t('the station\'s own names and addresses are accepted, with any port', async ({ station }) => {
+t("the station's own names and addresses are accepted, with any port", async ({ station }) => {
   const hosts = ['test', 'test.local', 'TEST.LOCAL.', 'test.mesh.internal:8088', 'localhost', 'localhost:8088', '127.0.0.1:8088', '[::1]:8088'];
   for (const a of Object.values(networkInterfaces()).flat()) if (a) hosts.push(a.family === 'IPv6' ? `[${a.address}]:80` : `${a.address}:80`);
   for (const host of hosts) {
@@ -81,7 +101,9 @@ t('the station\'s own names and addresses are accepted, with any port', async ({
 });
 
 t('names added with STATION_HTTP_ALLOWED_HOSTS and the public API name are accepted', async () => {
-  const station = await createTestStation({ env: { STATION_HTTP_ALLOWED_HOSTS: 'box.home.arpa,*.lan.example', STATION_MESH_PUBLIC_API: 'http://den.example.net:8088' } });
+  const station = await createTestStation({
+    env: { STATION_HTTP_ALLOWED_HOSTS: 'box.home.arpa,*.lan.example', STATION_MESH_PUBLIC_API: 'http://den.example.net:8088' },
+  });
   try {
     for (const host of ['box.home.arpa:8088', 'den.lan.example', 'den.example.net:8088']) {
       assert.is((await station.app.inject({ url: '/api/v1/status', headers: { host } })).statusCode, 200, host);
@@ -106,11 +128,23 @@ t('a mutation from a foreign Origin is refused with 403 ORIGIN_NOT_ALLOWED befor
   }
 });
 
-t('a mutation from the station\'s own page, or without Origin (curl, the CLI), goes through', async ({ station }) => {
-  const check = (headers: Record<string, string>) => station.app.inject({ method: 'POST', url: '/api/v1/session/check', headers: { authorization: `Bearer ${station.token}`, ...headers }, payload: {} });
-  for (const origin of ['http://test.local:8088', 'http://localhost:8088', 'http://127.0.0.1:8088']) assert.is((await check({ origin })).statusCode, 200, origin);
+t("a mutation from the station's own page, or without Origin (curl, the CLI), goes through", async ({ station }) => {
+  const check = (headers: Record<string, string>) =>
+    station.app.inject({
+      method: 'POST',
+      url: '/api/v1/session/check',
+      headers: { authorization: `Bearer ${station.token}`, ...headers },
+      payload: {},
+    });
+  for (const origin of ['http://test.local:8088', 'http://localhost:8088', 'http://127.0.0.1:8088'])
+    assert.is((await check({ origin })).statusCode, 200, origin);
   assert.is((await check({})).statusCode, 200, 'no Origin');
-  const anonymous = await station.app.inject({ method: 'POST', url: '/api/v1/session/check', headers: { origin: 'http://test.local:8088' }, payload: {} });
+  const anonymous = await station.app.inject({
+    method: 'POST',
+    url: '/api/v1/session/check',
+    headers: { origin: 'http://test.local:8088' },
+    payload: {},
+  });
   assert.is(anonymous.statusCode, 401, 'an allowed Origin is no credential');
 });
 

@@ -9,8 +9,12 @@ const serializers = (station: TestStation) => (station.app as unknown as { seria
 const validators = (station: TestStation) => (station.app as unknown as { validators: Serializers }).validators;
 
 const s = suite<{ station: TestStation }>('lazy serializers');
-s.before(async (ctx) => { ctx.station = await createTestStation(); });
-s.after(async (ctx) => { await ctx.station.close(); });
+s.before(async (ctx) => {
+  ctx.station = await createTestStation();
+});
+s.after(async (ctx) => {
+  await ctx.station.close();
+});
 
 s('none is compiled at start-up; a route compiles its own on first reply, once', async ({ station }) => {
   assert.is(serializers(station).compiled(), 0);
@@ -23,14 +27,19 @@ s('none is compiled at start-up; a route compiles its own on first reply, once',
   assert.is(serializers(station).compiled(), afterOne);
 });
 
-s('every route\'s response schemas compile', ({ station }) => {
+s("every route's response schemas compile", ({ station }) => {
   serializers(station).compileAll(); // throws on a schema fast-json-stringify rejects
   assert.ok(serializers(station).compiled() > 20, `${serializers(station).compiled()} serializers`);
 });
 
 s('validators: none at start-up; a bad request is still refused with the validation message', async ({ station }) => {
   assert.is(validators(station).compiled(), 0);
-  const bad = await station.app.inject({ method: 'POST', url: '/api/v1/nodes', headers: { authorization: `Bearer ${station.token}` }, payload: { name: 42 } });
+  const bad = await station.app.inject({
+    method: 'POST',
+    url: '/api/v1/nodes',
+    headers: { authorization: `Bearer ${station.token}` },
+    payload: { name: 42 },
+  });
   assert.is(bad.statusCode, 400);
   assert.match(bad.body, /name/);
   assert.ok(validators(station).compiled() >= 1);

@@ -52,7 +52,11 @@ t.before(async (ctx) => {
   const stateDir = mkdtempSync(join(tmpdir(), `${RUN_PREFIX}-setup-page-`));
   onCleanup(`state ${stateDir}`, () => rmSync(stateDir, { recursive: true, force: true }));
   ctx.wifi = new WifiSubsystem({
-    run: exec, events: ctx.station.system.events, log: pino({ level: 'silent' }), now: () => now, observeMs: 3_600_000,
+    run: exec,
+    events: ctx.station.system.events,
+    log: pino({ level: 'silent' }),
+    now: () => now,
+    observeMs: 3_600_000,
     config: { name: 'test', wifiInterface: '', hotspotSsid: '', hotspotAfterSeconds: 10, stateDir },
     procNetDir: fileURLToPath(new URL('../../fixtures/default-route/none/', import.meta.url)),
   });

@@ -7,7 +7,12 @@ import type { HostAccess, CommandOutput } from '../../../hardware/host.ts';
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/host/${name}`, import.meta.url), 'utf8');
 
 /** A host made of captured files; `tools` maps a program to its recorded --version output. */
-function capturedHost(files: Record<string, string>, devices: Record<string, 'char' | 'dir'>, tools: Record<string, string>, freeBytes = 80 * 1024 ** 3): HostAccess {
+function capturedHost(
+  files: Record<string, string>,
+  devices: Record<string, 'char' | 'dir'>,
+  tools: Record<string, string>,
+  freeBytes = 80 * 1024 ** 3,
+): HostAccess {
   return {
     readText: async (path) => files[path] ?? null,
     kind: async (path) => devices[path] ?? null,
@@ -20,12 +25,17 @@ function capturedHost(files: Record<string, string>, devices: Record<string, 'ch
 }
 
 const buildMachine = capturedHost(
-  { '/proc/config.gz': fixture('kernel-config-vm.txt'), '/proc/self/mounts': fixture('mounts-cgroup-v1-hybrid.txt'), '/proc/cpuinfo': 'flags\t: fpu vme hypervisor\n' },
+  {
+    '/proc/config.gz': fixture('kernel-config-vm.txt'),
+    '/proc/self/mounts': fixture('mounts-cgroup-v1-hybrid.txt'),
+    '/proc/cpuinfo': 'flags\t: fpu vme hypervisor\n',
+  },
   { '/dev/net/tun': 'char', '/dev/kvm': 'char' },
   { 'lxc-start': '5.0.2\n', nft: 'nftables v1.0.6 (Lester Gooch #5)\n', nebula: 'Version: 1.6.1\n' },
 );
 
-const byId = async (host: HostAccess, free?: number) => Object.fromEntries((await probeCapabilities({ host, nodePath: '/var/lib/station/lxc', minNodeDiskBytes: free })).map((c) => [c.id, c]));
+const byId = async (host: HostAccess, free?: number) =>
+  Object.fromEntries((await probeCapabilities({ host, nodePath: '/var/lib/station/lxc', minNodeDiskBytes: free })).map((c) => [c.id, c]));
 
 test('every capability is reported, with a reason', async () => {
   const caps = await probeCapabilities({ host: buildMachine, nodePath: '/x' });
@@ -62,7 +72,12 @@ test('missing tools and devices say what they disable', async () => {
 });
 
 test('a probe that throws is reported unavailable instead of failing the report', async () => {
-  const broken: HostAccess = { ...buildMachine, kind: async () => { throw new Error('EIO'); } };
+  const broken: HostAccess = {
+    ...buildMachine,
+    kind: async () => {
+      throw new Error('EIO');
+    },
+  };
   const caps = await byId(broken);
   assert.not.ok(caps.tun!.available);
   assert.match(caps.tun!.reason, /probe failed: EIO/);

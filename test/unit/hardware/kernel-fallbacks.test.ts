@@ -8,8 +8,15 @@ import { buildHardwareReport, type RawHardware } from '../../../hardware/report.
 
 test('missing cpu, mem and osInfo readings are filled from the kernel and named as partial', () => {
   const raw = {
-    system: { manufacturer: 'QEMU', model: 'Standard PC' }, cpu: {}, mem: {}, osInfo: {}, cpuTemperature: {},
-    blockDevices: [], fsSize: [], wifiInterfaces: [], networkInterfaces: [],
+    system: { manufacturer: 'QEMU', model: 'Standard PC' },
+    cpu: {},
+    mem: {},
+    osInfo: {},
+    cpuTemperature: {},
+    blockDevices: [],
+    fsSize: [],
+    wifiInterfaces: [],
+    networkInterfaces: [],
     missing: ['cpu: no answer within 30 s', 'mem: no answer within 30 s', 'osInfo: no answer within 30 s'],
   } as unknown as RawHardware;
   const report = buildHardwareReport(withKernelFallbacks(raw), []);
@@ -25,7 +32,18 @@ test('missing cpu, mem and osInfo readings are filled from the kernel and named 
 });
 
 test('a complete reading is left as it is', () => {
-  const raw = { system: {}, cpu: { cores: 64 }, mem: { total: 1 }, osInfo: { kernel: 'k' }, cpuTemperature: {}, blockDevices: [], fsSize: [], wifiInterfaces: [], networkInterfaces: [], missing: [] } as unknown as RawHardware;
+  const raw = {
+    system: {},
+    cpu: { cores: 64 },
+    mem: { total: 1 },
+    osInfo: { kernel: 'k' },
+    cpuTemperature: {},
+    blockDevices: [],
+    fsSize: [],
+    wifiInterfaces: [],
+    networkInterfaces: [],
+    missing: [],
+  } as unknown as RawHardware;
   assert.equal(withKernelFallbacks(raw), raw);
 });
 

@@ -35,7 +35,7 @@ test('a partial answer (a slow box) gives a report marked partial, with what arr
   assert.is(report.temperatures.mainC, null);
 });
 
-test('what is not a reader\'s answer is a clear error', () => {
+test("what is not a reader's answer is a clear error", () => {
   assert.throws(() => parseRawHardware(''), /no JSON: \(nothing\)/);
   assert.throws(() => parseRawHardware('Error: cannot find module'), /no JSON: Error: cannot find module/);
   assert.throws(() => parseRawHardware('{"system":{}}'), /without any reading/);

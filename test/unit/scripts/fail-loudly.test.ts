@@ -17,7 +17,12 @@ function run(script: string, env: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), `${RUN_PREFIX}-script-`));
   try {
     writeFileSync(join(dir, 'test-script'), script);
-    const out = spawnSync('bash', [join(dir, 'test-script')], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+    const out = spawnSync('bash', [join(dir, 'test-script')], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     return { status: out.status, stdout: out.stdout, stderr: out.stderr };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -46,7 +51,8 @@ test('Node bootstrap: a registry that refuses is one clear line, with what npm s
   const tools = mkdtempSync(join(tmpdir(), `${RUN_PREFIX}-tools-`));
   try {
     const out = run('. scripts/lib/fail-loudly.sh\n. scripts/lib/node-env.sh\nensure_node\necho "not reached"', {
-      PATH: `${bin}:/usr/bin:/bin`, STATION_TOOLS_DIR: join(tools, 'not-made-yet'),
+      PATH: `${bin}:/usr/bin:/bin`,
+      STATION_TOOLS_DIR: join(tools, 'not-made-yet'),
     });
     assert.is(out.status, 1);
     assert.not.match(out.stdout, /not reached/);
@@ -63,7 +69,10 @@ test('Node bootstrap: an npm that installs nothing usable is named, not a silent
   const bin = fakes({ npm: 'exit 0' });
   const tools = mkdtempSync(join(tmpdir(), `${RUN_PREFIX}-tools-`));
   try {
-    const out = run('. scripts/lib/fail-loudly.sh\n. scripts/lib/node-env.sh\nensure_node', { PATH: `${bin}:/usr/bin:/bin`, STATION_TOOLS_DIR: tools });
+    const out = run('. scripts/lib/fail-loudly.sh\n. scripts/lib/node-env.sh\nensure_node', {
+      PATH: `${bin}:/usr/bin:/bin`,
+      STATION_TOOLS_DIR: tools,
+    });
     assert.is(out.status, 1);
     assert.match(out.stderr, /no Node binary with headers is under .*node_modules\/node/);
   } finally {
@@ -77,7 +86,10 @@ test('Node bootstrap: no npm and no apt-get says so', () => {
   const bin = mkdtempSync(join(tmpdir(), `${RUN_PREFIX}-bare-`));
   for (const tool of ['bash', 'sed', 'head', 'tail', 'mktemp', 'rm', 'mkdir', 'dirname', 'basename', 'cat']) symlinkSync(`/usr/bin/${tool}`, join(bin, tool));
   try {
-    const out = run('. scripts/lib/fail-loudly.sh\n. scripts/lib/node-env.sh\nensure_node', { PATH: bin, STATION_TOOLS_DIR: join(bin, 'tools') });
+    const out = run('. scripts/lib/fail-loudly.sh\n. scripts/lib/node-env.sh\nensure_node', {
+      PATH: bin,
+      STATION_TOOLS_DIR: join(bin, 'tools'),
+    });
     assert.is(out.status, 1);
     assert.match(out.stderr, /setup: cannot install Node 24: this machine has no npm and no apt-get to install one/);
   } finally {

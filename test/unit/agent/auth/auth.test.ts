@@ -49,9 +49,19 @@ test('the limiter blocks a client after the limit, for the rest of the window, a
 test('auth service: right token passes, wrong or missing fails, repeated failures are rate limited', () => {
   const auth = new AuthService('secret-token', 2);
   auth.authorizeMutation('Bearer secret-token', 'c1');
-  assert.throws(() => auth.authorizeMutation(undefined, 'c1'), (e: unknown) => e instanceof UnauthorizedError);
-  assert.throws(() => auth.authorizeMutation('Bearer nope', 'c1'), (e: unknown) => e instanceof UnauthorizedError);
-  assert.throws(() => auth.authorizeMutation('Bearer secret-token', 'c1'), (e: unknown) => e instanceof TooManyRequestsError, 'even the right token waits out the block');
+  assert.throws(
+    () => auth.authorizeMutation(undefined, 'c1'),
+    (e: unknown) => e instanceof UnauthorizedError,
+  );
+  assert.throws(
+    () => auth.authorizeMutation('Bearer nope', 'c1'),
+    (e: unknown) => e instanceof UnauthorizedError,
+  );
+  assert.throws(
+    () => auth.authorizeMutation('Bearer secret-token', 'c1'),
+    (e: unknown) => e instanceof TooManyRequestsError,
+    'even the right token waits out the block',
+  );
   auth.authorizeMutation('Bearer secret-token', 'c2');
   assert.is(auth.failuresTotal, 2);
 });

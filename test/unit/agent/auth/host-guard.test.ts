@@ -5,7 +5,14 @@ import * as assert from 'uvu/assert';
 import { networkInterfaces, hostname } from 'node:os';
 import { parseHost, stationHostNames, HostGuard } from '../../../../agent/auth/host-guard.ts';
 
-const CONFIG = { name: 'den', domain: 'mesh.internal', httpHost: '0.0.0.0', httpAllowedHosts: '', meshPublicApi: '', meshPublicEndpoint: '' };
+const CONFIG = {
+  name: 'den',
+  domain: 'mesh.internal',
+  httpHost: '0.0.0.0',
+  httpAllowedHosts: '',
+  meshPublicApi: '',
+  meshPublicEndpoint: '',
+};
 
 test('parseHost: names lower-cased without port or trailing dot, IPv6 without brackets, malformed refused', () => {
   assert.is(parseHost('Den.Local:8088'), 'den.local');
@@ -21,8 +28,29 @@ test('parseHost: names lower-cased without port or trailing dot, IPv6 without br
 });
 
 test('the station answers to its name, NAME.local, NAME.<domain>, localhost and the configured extras', () => {
-  const names = stationHostNames({ ...CONFIG, httpHost: '198.18.7.1', httpAllowedHosts: 'box.home.arpa, *.lan.example', meshPublicApi: 'https://den.example.net:8443/', meshPublicEndpoint: 'lh.example.org:4242' }, 'den-box');
-  for (const n of ['den', 'den.local', 'den.mesh.internal', 'localhost', 'den-box', 'den-box.local', '198.18.7.1', 'box.home.arpa', '*.lan.example', 'den.example.net', 'lh.example.org']) {
+  const names = stationHostNames(
+    {
+      ...CONFIG,
+      httpHost: '198.18.7.1',
+      httpAllowedHosts: 'box.home.arpa, *.lan.example',
+      meshPublicApi: 'https://den.example.net:8443/',
+      meshPublicEndpoint: 'lh.example.org:4242',
+    },
+    'den-box',
+  );
+  for (const n of [
+    'den',
+    'den.local',
+    'den.mesh.internal',
+    'localhost',
+    'den-box',
+    'den-box.local',
+    '198.18.7.1',
+    'box.home.arpa',
+    '*.lan.example',
+    'den.example.net',
+    'lh.example.org',
+  ]) {
     assert.ok(names.includes(n), `${n} in ${names.join(',')}`);
   }
   assert.not.ok(names.includes('0.0.0.0'), 'a wildcard listen address is no name');
@@ -30,7 +58,18 @@ test('the station answers to its name, NAME.local, NAME.<domain>, localhost and 
 
 test('a guard accepts own names and every address of this machine, refuses foreign ones', () => {
   const guard = new HostGuard({ names: stationHostNames({ ...CONFIG, httpAllowedHosts: '*.lan.example' }, 'den') });
-  for (const ok of ['den', 'den:8088', 'DEN.LOCAL', 'den.mesh.internal:80', 'localhost:8088', '127.0.0.1:8088', '[::1]:8088', 'a.lan.example', 'b.c.lan.example:80', undefined]) {
+  for (const ok of [
+    'den',
+    'den:8088',
+    'DEN.LOCAL',
+    'den.mesh.internal:80',
+    'localhost:8088',
+    '127.0.0.1:8088',
+    '[::1]:8088',
+    'a.lan.example',
+    'b.c.lan.example:80',
+    undefined,
+  ]) {
     assert.ok(guard.allowsHost(ok), `${ok} allowed`);
   }
   for (const address of Object.values(networkInterfaces()).flat()) {
@@ -38,7 +77,17 @@ test('a guard accepts own names and every address of this machine, refuses forei
     const literal = address.family === 'IPv6' ? `[${address.address}]:8088` : `${address.address}:8088`;
     assert.ok(guard.allowsHost(literal), `${literal} (an address of ${hostname()}) allowed`);
   }
-  for (const bad of ['evil.example', 'den.evil.example', 'den.local.evil.example', 'lan.example', 'localhost.evil.example', '203.0.113.9', '[2001:db8::1]:8088', 'evil.example@den', '']) {
+  for (const bad of [
+    'evil.example',
+    'den.evil.example',
+    'den.local.evil.example',
+    'lan.example',
+    'localhost.evil.example',
+    '203.0.113.9',
+    '[2001:db8::1]:8088',
+    'evil.example@den',
+    '',
+  ]) {
     assert.not.ok(guard.allowsHost(bad), `${bad} refused`);
   }
 });
@@ -50,7 +99,13 @@ test('dynamic names (mesh address, the mDNS name actually announced) and new add
   let mesh: string | null = null;
   const guard = new HostGuard({
     names: ['den'],
-    dynamicNames: [() => mesh, () => 'den-2.local', () => { throw new Error('mesh not started'); }],
+    dynamicNames: [
+      () => mesh,
+      () => 'den-2.local',
+      () => {
+        throw new Error('mesh not started');
+      },
+    ],
     interfaces: () => ({ lo: addresses as never }),
     now: () => now,
   });
@@ -69,8 +124,19 @@ test('dynamic names (mesh address, the mDNS name actually announced) and new add
 
 test('Origin: allowed only when its host is; "null" and malformed origins refused', () => {
   const guard = new HostGuard({ names: stationHostNames(CONFIG, 'den') });
-  for (const ok of ['http://den.local:8088', 'https://den', 'http://127.0.0.1:8088', 'http://[::1]:8088', 'http://localhost']) assert.ok(guard.allowsOrigin(ok), ok);
-  for (const bad of ['http://evil.example', 'http://den.local.evil.example:8088', 'null', 'den.local', 'file://', 'http://evil.example@den.local', 'ftp://den.local', '']) assert.not.ok(guard.allowsOrigin(bad), bad);
+  for (const ok of ['http://den.local:8088', 'https://den', 'http://127.0.0.1:8088', 'http://[::1]:8088', 'http://localhost'])
+    assert.ok(guard.allowsOrigin(ok), ok);
+  for (const bad of [
+    'http://evil.example',
+    'http://den.local.evil.example:8088',
+    'null',
+    'den.local',
+    'file://',
+    'http://evil.example@den.local',
+    'ftp://den.local',
+    '',
+  ])
+    assert.not.ok(guard.allowsOrigin(bad), bad);
 });
 
 test.run();

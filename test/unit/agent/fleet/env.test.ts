@@ -18,8 +18,14 @@ test('the lock defaults to /tmp/balena/updates.lock, the hand-over file sits nex
 
 test('BALENA_APP_LOCK_PATH moves both; API variables are read', () => {
   const env = fleetEnvironment({
-    BALENA_SUPERVISOR_ADDRESS: 'http://127.0.0.1:48484', BALENA_SUPERVISOR_API_KEY: 'k', BALENA_APP_LOCK_PATH: '/run/x/updates.lock',
-    BALENA_API_URL: 'https://api.example/', BALENA_API_KEY: 'dk', BALENA_DEVICE_UUID: 'abc', BALENA_APP_ID: '12', BALENA_SERVICE_NAME: 'station',
+    BALENA_SUPERVISOR_ADDRESS: 'http://127.0.0.1:48484',
+    BALENA_SUPERVISOR_API_KEY: 'k',
+    BALENA_APP_LOCK_PATH: '/run/x/updates.lock',
+    BALENA_API_URL: 'https://api.example/',
+    BALENA_API_KEY: 'dk',
+    BALENA_DEVICE_UUID: 'abc',
+    BALENA_APP_ID: '12',
+    BALENA_SERVICE_NAME: 'station',
   })!;
   assert.equal(env.handoverPath, '/run/x/handover-complete');
   assert.equal(env.apiUrl, 'https://api.example');

@@ -8,23 +8,44 @@ import type { NodeDriver } from '../../../../agent/nodes/driver.ts';
 import { createLogger } from '../../../../agent/log.ts';
 
 function recordingDriver(calls: string[]): NodeDriver {
-  const rec = (name: string) => async () => { calls.push(name); };
+  const rec = (name: string) => async () => {
+    calls.push(name);
+  };
   return {
-    capability: async () => ({ available: true, reason: '' }), prepare: rec('prepare'), ensureTemplate: rec('ensureTemplate'),
-    list: async () => [{ name: 'a', state: 'running', pid: 10, partial: false }, { name: 'b', state: 'stopped', pid: null, partial: false }],
-    inspect: async () => null, create: rec('create'), start: rec('start'),
-    stop: async (name: string) => { calls.push(`stop ${name}`); }, destroy: rec('destroy'),
-    exec: async () => ({ exitCode: 0, stdout: '', stderr: '' }), stats: async () => null, logs: async () => '',
+    capability: async () => ({ available: true, reason: '' }),
+    prepare: rec('prepare'),
+    ensureTemplate: rec('ensureTemplate'),
+    list: async () => [
+      { name: 'a', state: 'running', pid: 10, partial: false },
+      { name: 'b', state: 'stopped', pid: null, partial: false },
+    ],
+    inspect: async () => null,
+    create: rec('create'),
+    start: rec('start'),
+    stop: async (name: string) => {
+      calls.push(`stop ${name}`);
+    },
+    destroy: rec('destroy'),
+    exec: async () => ({ exitCode: 0, stdout: '', stderr: '' }),
+    stats: async () => null,
+    logs: async () => '',
   };
 }
 
 test('changes wait until the agent owns the nodes; create and destroy hold the update lock', async () => {
   const calls: string[] = [];
   let owner!: () => void;
-  const owned = new Promise<void>((r) => { owner = r; });
+  const owned = new Promise<void>((r) => {
+    owner = r;
+  });
   const gate = {
     whenOwner: () => owned,
-    withUpdateLock: async <T>(fn: () => Promise<T>) => { calls.push('lock'); const v = await fn(); calls.push('unlock'); return v; },
+    withUpdateLock: async <T>(fn: () => Promise<T>) => {
+      calls.push('lock');
+      const v = await fn();
+      calls.push('unlock');
+      return v;
+    },
   };
   const driver = gateDriver(recordingDriver(calls), gate);
   const pending = Promise.all([driver.start('a'), driver.create({} as never), driver.destroy('a')]);
@@ -37,7 +58,16 @@ test('changes wait until the agent owns the nodes; create and destroy hold the u
 });
 
 test('not under balena, the fleet gate never waits', async () => {
-  const fleet = new FleetSubsystem({ env: null, stateDir: '/nonexistent', log: createLogger('silent', false), status: () => { throw new Error('unused'); }, reportSeconds: 60, nodes: { releaseNodes: async () => {}, resumeNodes: async () => {} } });
+  const fleet = new FleetSubsystem({
+    env: null,
+    stateDir: '/nonexistent',
+    log: createLogger('silent', false),
+    status: () => {
+      throw new Error('unused');
+    },
+    reportSeconds: 60,
+    nodes: { releaseNodes: async () => {}, resumeNodes: async () => {} },
+  });
   const calls: string[] = [];
   const driver = gateDriver(recordingDriver(calls), fleet);
   await driver.start('a');

@@ -27,7 +27,9 @@ test('a second agent waits until the first releases, then owns the lease', async
     await a.acquire();
     assert.equal(a.isOwner, true);
     let bOwns = false;
-    const waiting = b.acquire({ pollMs: 10 }).then(() => { bOwns = true; });
+    const waiting = b.acquire({ pollMs: 10 }).then(() => {
+      bOwns = true;
+    });
     await new Promise((r) => setTimeout(r, 150));
     assert.equal(bOwns, false, 'b waits while a holds a fresh lease');
     await a.release();

@@ -4,7 +4,13 @@ import { nodeCounts, parseStationTags, stationTags } from '../../../../agent/fle
 
 test('tags carry health, version, name and node counts; read back the same', () => {
   const tags = stationTags({ name: 'station-ab12', version: '0.2.0', health: 'degraded', nodes: { total: 3, running: 2 }, owner: true });
-  assert.equal(tags, { 'station.name': 'station-ab12', 'station.version': '0.2.0', 'station.health': 'degraded', 'station.nodes.running': '2', 'station.nodes.total': '3' });
+  assert.equal(tags, {
+    'station.name': 'station-ab12',
+    'station.version': '0.2.0',
+    'station.health': 'degraded',
+    'station.nodes.running': '2',
+    'station.nodes.total': '3',
+  });
   const back = parseStationTags(Object.entries(tags).map(([tag_key, value]) => ({ tag_key, value })));
   assert.equal(back, { name: 'station-ab12', version: '0.2.0', health: 'degraded', nodesRunning: 2, nodesTotal: 3 });
 });
@@ -16,7 +22,13 @@ test('an agent waiting in a hand-over reports handing-over; no node tags without
 });
 
 test('parseStationTags ignores other tags and bad numbers', () => {
-  assert.equal(parseStationTags([{ tag_key: 'room', value: 'attic' }, { tag_key: 'station.nodes.total', value: 'x' }]), { name: null, version: null, health: null, nodesRunning: null, nodesTotal: null });
+  assert.equal(
+    parseStationTags([
+      { tag_key: 'room', value: 'attic' },
+      { tag_key: 'station.nodes.total', value: 'x' },
+    ]),
+    { name: null, version: null, health: null, nodesRunning: null, nodesTotal: null },
+  );
 });
 
 test('nodeCounts reads the node summary; null when the node subsystem is off', () => {

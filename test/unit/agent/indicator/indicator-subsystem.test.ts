@@ -16,7 +16,10 @@ const ADMIN_CALLER = { authorization: `Bearer ${ADMIN}`, client: '198.18.0.2' };
 const LAN_CALLER = { client: '198.18.0.9', local: '198.18.0.1', userAgent: 'test' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const until = async (what: string, probe: () => Promise<boolean>) => {
-  for (let i = 0; i < 100; i++) { if (await probe()) return; await sleep(20); }
+  for (let i = 0; i < 100; i++) {
+    if (await probe()) return;
+    await sleep(20);
+  }
   assert.unreachable(`timed out waiting for ${what}`);
 };
 
@@ -26,23 +29,58 @@ function make(root: string, resets: string[], led: { health: 'ok' | 'degraded' |
   const auth = new AuthService(ADMIN, 100);
   const events = new EventBus();
   const indicator = new IndicatorSubsystem({
-    config: { gpioSysfsRoot: root, gpioChipLabel: '', ledPin: 17, buttonPin: 27, bridge: 'stbr0', nodeSubnet: '10.134.0.0/24', meshNodePool: '10.160.0.0/11', stateDir: '/var/lib/station', meshTunDev: 'nbtest' },
+    config: {
+      gpioSysfsRoot: root,
+      gpioChipLabel: '',
+      ledPin: 17,
+      buttonPin: 27,
+      bridge: 'stbr0',
+      nodeSubnet: '10.134.0.0/24',
+      meshNodePool: '10.160.0.0/11',
+      stateDir: '/var/lib/station',
+      meshTunDev: 'nbtest',
+    },
     // The station's interfaces as os.networkInterfaces() lists them: a LAN, the node bridge, the mesh tun.
     interfaces: () => ({
-      eth0: [{ address: '198.18.0.1', netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:01', internal: false, cidr: '198.18.0.1/24' }],
-      stbr0: [{ address: '10.134.0.1', netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:02', internal: false, cidr: '10.134.0.1/24' }],
+      eth0: [
+        {
+          address: '198.18.0.1',
+          netmask: '255.255.255.0',
+          family: 'IPv4',
+          mac: '00:00:00:00:00:01',
+          internal: false,
+          cidr: '198.18.0.1/24',
+        },
+      ],
+      stbr0: [
+        {
+          address: '10.134.0.1',
+          netmask: '255.255.255.0',
+          family: 'IPv4',
+          mac: '00:00:00:00:00:02',
+          internal: false,
+          cidr: '10.134.0.1/24',
+        },
+      ],
       nbtest: [{ address: '100.64.3.7', netmask: '255.192.0.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: false, cidr: '100.64.3.7/10' }],
     }),
-    events, log: pino({ level: 'silent' }), auth: () => auth,
+    events,
+    log: pino({ level: 'silent' }),
+    auth: () => auth,
     ledInputs: () => ({ started: true, health: led.health, hotspot: false }),
-    resetNetwork: async () => { resets.push('reset'); },
+    resetNetwork: async () => {
+      resets.push('reset');
+    },
     lines: (r) => fileGpioLines(r, 5),
   });
   return { indicator, auth, events };
 }
 
 test('Pi 5 offsets: the LED goes on (ok) at gpio588, a short press on gpio598 opens pairing', async () => {
-  const tree = await makeGpioSysfsDouble((await gpioLayouts())['pi5-kernel-6.6']!, [{ gpio: 588, value: 0 }, { gpio: 598, value: 1 }]);
+  const tree = await makeGpioSysfsDouble((await gpioLayouts())['pi5-kernel-6.6']!, [
+    { gpio: 588, value: 0 },
+    { gpio: 598, value: 1 },
+  ]);
   const resets: string[] = [];
   const led = { health: 'ok' as 'ok' | 'degraded' | 'starting' };
   const { indicator, auth } = make(tree.root, resets, led);
@@ -71,14 +109,21 @@ test('Pi 5 offsets: the LED goes on (ok) at gpio588, a short press on gpio598 op
 });
 
 test('degraded health blinks the LED', async () => {
-  const tree = await makeGpioSysfsDouble((await gpioLayouts())['pi4-kernel-6.6']!, [{ gpio: 529, value: 0 }, { gpio: 539, value: 1 }]);
+  const tree = await makeGpioSysfsDouble((await gpioLayouts())['pi4-kernel-6.6']!, [
+    { gpio: 529, value: 0 },
+    { gpio: 539, value: 1 },
+  ]);
   const led = { health: 'degraded' as 'ok' | 'degraded' | 'starting' };
   const { indicator } = make(tree.root, [], led);
   await indicator.start();
   await until('degraded', async () => indicator.ledMode() === 'degraded');
   const levels = new Set<string>();
   // Sample for more than one 1.5 s period; '' is a read that met a write half-way (a file, not a pin).
-  for (let i = 0; i < 80; i++) { const v = await tree.value(529); if (v) levels.add(v); await sleep(25); }
+  for (let i = 0; i < 80; i++) {
+    const v = await tree.value(529);
+    if (v) levels.add(v);
+    await sleep(25);
+  }
   assert.equal([...levels].sort(), ['0', '1'], 'the LED blinks');
   await indicator.stop();
 });
@@ -103,7 +148,13 @@ test('not started (STATION_DISABLE=indicator): pairing answers 503 instead of ha
 });
 
 const expectCode = (fn: () => unknown, type: abstract new (...args: any[]) => Error, code: string) => {
-  try { fn(); } catch (error) { assert.instance(error, type); assert.is((error as { code: string }).code, code); return; }
+  try {
+    fn();
+  } catch (error) {
+    assert.instance(error, type);
+    assert.is((error as { code: string }).code, code);
+    return;
+  }
   assert.unreachable(`expected ${code}`);
 };
 
@@ -119,7 +170,10 @@ test('a session cannot open pairing (only the admin token or the button can); no
   expectCode(() => indicator.revokeAllSessions(asSession), ForbiddenError, 'PAIRING_NEEDS_ADMIN_TOKEN');
   expectCode(() => indicator.listSessions({ authorization: undefined, client: '198.18.0.9' }), UnauthorizedError, 'UNAUTHORIZED');
   // A session may end itself (signing out); the admin sees and ends any.
-  assert.equal(indicator.listSessions(ADMIN_CALLER).map((s) => s.id), [session.id]);
+  assert.equal(
+    indicator.listSessions(ADMIN_CALLER).map((s) => s.id),
+    [session.id],
+  );
   assert.ok(indicator.revokeSession(session.id, asSession));
   assert.equal(indicator.listSessions(ADMIN_CALLER), []);
   await indicator.stop();

@@ -15,23 +15,58 @@ function replay(steps: [number, 'down' | 'up' | 'tick'][]): ButtonAction[] {
 }
 
 test('a short press opens pairing on release', () => {
-  assert.equal(replay([[0, 'down'], [250, 'tick'], [300, 'up']]), ['pair']);
+  assert.equal(
+    replay([
+      [0, 'down'],
+      [250, 'tick'],
+      [300, 'up'],
+    ]),
+    ['pair'],
+  );
 });
 
 test('a bounce shorter than 50 ms does nothing', () => {
-  assert.equal(replay([[0, 'down'], [20, 'up']]), []);
+  assert.equal(
+    replay([
+      [0, 'down'],
+      [20, 'up'],
+    ]),
+    [],
+  );
 });
 
 test('holding 10 s resets the network once, while still held, and the release adds nothing', () => {
-  assert.equal(replay([[0, 'down'], [9_750, 'tick'], [10_000, 'tick'], [10_250, 'tick'], [14_000, 'up']]), ['reset-network']);
+  assert.equal(
+    replay([
+      [0, 'down'],
+      [9_750, 'tick'],
+      [10_000, 'tick'],
+      [10_250, 'tick'],
+      [14_000, 'up'],
+    ]),
+    ['reset-network'],
+  );
 });
 
 test('a 10 s press whose ticks were missed still resets on release', () => {
-  assert.equal(replay([[0, 'down'], [10_500, 'up']]), ['reset-network']);
+  assert.equal(
+    replay([
+      [0, 'down'],
+      [10_500, 'up'],
+    ]),
+    ['reset-network'],
+  );
 });
 
 test('9.9 s is still a short press', () => {
-  assert.equal(replay([[0, 'down'], [9_900, 'tick'], [9_900, 'up']]), ['pair']);
+  assert.equal(
+    replay([
+      [0, 'down'],
+      [9_900, 'tick'],
+      [9_900, 'up'],
+    ]),
+    ['pair'],
+  );
 });
 
 test.run();

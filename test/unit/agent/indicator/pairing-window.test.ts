@@ -12,18 +12,31 @@ function manualClock() {
   let next = 1;
   const clock: PairingClock = {
     now: () => now,
-    setTimeout: (fn, ms) => { const id = next++; timers.push({ at: now + ms, fn, id }); return id; },
-    clearTimeout: (id) => { timers = timers.filter((t) => t.id !== id); },
+    setTimeout: (fn, ms) => {
+      const id = next++;
+      timers.push({ at: now + ms, fn, id });
+      return id;
+    },
+    clearTimeout: (id) => {
+      timers = timers.filter((t) => t.id !== id);
+    },
   };
   const advance = (ms: number) => {
     now += ms;
-    for (const t of timers.filter((x) => x.at <= now)) { timers = timers.filter((x) => x !== t); t.fn(); }
+    for (const t of timers.filter((x) => x.at <= now)) {
+      timers = timers.filter((x) => x !== t);
+      t.fn();
+    }
   };
   return { clock, advance };
 }
 
 const refused = (fn: () => unknown) => {
-  try { fn(); } catch (error) { return error; }
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
   assert.unreachable('expected a refusal');
 };
 
@@ -78,20 +91,35 @@ test('requests never evict a live session: when the store is full, new sessions 
   const full = refused(() => w.createSession(LAN_HOST)) as ConflictError;
   assert.instance(full, ConflictError);
   assert.is(full.code, 'PAIRING_SESSIONS_FULL');
-  assert.ok(first.every((t) => w.verify(t)), 'every earlier session is still live');
+  assert.ok(
+    first.every((t) => w.verify(t)),
+    'every earlier session is still live',
+  );
 });
 
 test('sessions are listed (who, when; never the token) and revoked one by one or all at once', () => {
   const { clock, advance } = manualClock();
   const revoked: string[] = [];
-  const w = new PairingWindow({ clock, sessionMs: 60_000, onChange: (what) => { if (what === 'revoked') revoked.push(what); } });
+  const w = new PairingWindow({
+    clock,
+    sessionMs: 60_000,
+    onChange: (what) => {
+      if (what === 'revoked') revoked.push(what);
+    },
+  });
   w.open('button');
   const a = w.createSession(LAN_HOST);
   advance(1_000);
   w.open('api');
   const b = w.createSession({ client: '198.18.0.10' });
   const list = w.listSessions();
-  assert.equal(list.map((s) => [s.id, s.client, s.userAgent, s.openedBy]), [[a.id, '198.18.0.9', 'Firefox on the sofa', 'button'], [b.id, '198.18.0.10', null, 'api']]);
+  assert.equal(
+    list.map((s) => [s.id, s.client, s.userAgent, s.openedBy]),
+    [
+      [a.id, '198.18.0.9', 'Firefox on the sofa', 'button'],
+      [b.id, '198.18.0.10', null, 'api'],
+    ],
+  );
   assert.not.match(JSON.stringify(list), a.token.slice(3));
   assert.is(w.sessionIdOf(b.token), b.id);
   assert.ok(w.revoke(a.id));

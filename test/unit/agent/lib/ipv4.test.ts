@@ -32,8 +32,14 @@ test('containment and overlap', () => {
 test('each room keeps its own error for a bad address', () => {
   const refused = (pattern: RegExp) => (e: unknown) => e instanceof ValidationError && pattern.test((e as Error).message);
   assert.throws(() => inCidr('1.2.3', '100.64.0.0/10'), refused(/not an IPv4 address: "1\.2\.3"/));
-  assert.throws(() => meshOverlap('10.0.0.0/99', '10.0.0.0/8'), (e: unknown) => e instanceof ValidationError && /not an IPv4 CIDR/.test((e as Error).message));
-  assert.throws(() => nodeIpToInt('10.0.0'), (e: unknown) => e instanceof ValidationError && (e as Error).message === '10.0.0 is not an IPv4 address');
+  assert.throws(
+    () => meshOverlap('10.0.0.0/99', '10.0.0.0/8'),
+    (e: unknown) => e instanceof ValidationError && /not an IPv4 CIDR/.test((e as Error).message),
+  );
+  assert.throws(
+    () => nodeIpToInt('10.0.0'),
+    (e: unknown) => e instanceof ValidationError && (e as Error).message === '10.0.0 is not an IPv4 address',
+  );
   assert.equal(parsePeer('10.0.0.1/8'), { problem: '"10.0.0.1/8" has host bits set; did you mean 10.0.0.0/8?' });
 });
 

@@ -10,11 +10,16 @@ test('tasks run one at a time in the order given; a failure does not stop the ne
   let release!: () => void;
   const first = queue.run(async () => {
     log.push('a start');
-    await new Promise<void>((r) => { release = r; });
+    await new Promise<void>((r) => {
+      release = r;
+    });
     log.push('a end');
     throw new Error('a failed');
   });
-  const second = queue.run(async () => { log.push('b'); return 2; });
+  const second = queue.run(async () => {
+    log.push('b');
+    return 2;
+  });
   await tick();
   assert.equal(log, ['a start'], 'b waits while a runs');
   assert.ok(queue.busy);
@@ -28,7 +33,13 @@ test('tasks run one at a time in the order given; a failure does not stop the ne
 test('keys are independent; a key is busy from the call until its last task ends', async () => {
   const queue = new KeyedSerialQueue();
   let release!: () => void;
-  const slow = queue.run('a', () => new Promise<void>((r) => { release = r; }));
+  const slow = queue.run(
+    'a',
+    () =>
+      new Promise<void>((r) => {
+        release = r;
+      }),
+  );
   assert.ok(queue.busy('a'), 'busy at once, before the task has even started');
   assert.is(await queue.run('b', async () => 'b ran'), 'b ran', 'another key does not wait');
   assert.ok(queue.busy('a'));

@@ -1,7 +1,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { allocateAddress, allocateNodeSubnet, cidrsOverlap, cidrWithin, inCidr, ownerBlock, ownerNodeBlock, MESH_NETWORK } from '../../../../agent/mesh/addresses.ts';
-import { StationError } from '../../../../agent/errors.ts';
+import {
+  allocateAddress,
+  allocateNodeSubnet,
+  cidrsOverlap,
+  cidrWithin,
+  inCidr,
+  ownerBlock,
+  ownerNodeBlock,
+  MESH_NETWORK,
+} from '../../../../agent/mesh/addresses.ts';
+import type { StationError } from '../../../../agent/errors.ts';
 
 test('an owner block is a /16 inside 100.64.0.0/10, chosen by the CA fingerprint', () => {
   assert.is(ownerBlock('00ab'), '100.64.0.0/16');
@@ -18,14 +27,20 @@ test('allocation takes the lowest free host and never repeats one in use', () =>
   const used: string[] = [];
   for (let i = 0; i < 600; i++) used.push(allocateAddress(block, used));
   assert.is(new Set(used).size, 600, 'no duplicates');
-  assert.not.ok(used.some((a) => a.endsWith('.0') || a.endsWith('.255')), 'skips .0 and .255');
+  assert.not.ok(
+    used.some((a) => a.endsWith('.0') || a.endsWith('.255')),
+    'skips .0 and .255',
+  );
   assert.ok(used.every((a) => inCidr(a, block)));
 });
 
 test('a full block is a capacity error, not a duplicate', () => {
   const block = '100.90.0.0/29';
   const used = ['100.90.0.1', '100.90.0.2', '100.90.0.3', '100.90.0.4', '100.90.0.5', '100.90.0.6'];
-  assert.throws(() => allocateAddress(block, used), (e: unknown) => (e as StationError).code === 'MESH_ADDRESSES_EXHAUSTED');
+  assert.throws(
+    () => allocateAddress(block, used),
+    (e: unknown) => (e as StationError).code === 'MESH_ADDRESSES_EXHAUSTED',
+  );
 });
 
 test('node subnets: one /16 of a large pool per owner (by CA fingerprint), a small pool whole', () => {
@@ -44,7 +59,10 @@ test('each station gets the lowest free /24; revoked stations keep theirs, so no
   for (let i = 0; i < 64; i++) used.push(allocateNodeSubnet('198.19.192.0/18', used));
   assert.is(new Set(used).size, 64);
   assert.is(used.at(-1), '198.19.255.0/24');
-  assert.throws(() => allocateNodeSubnet('198.19.192.0/18', used), (e: unknown) => (e as StationError).code === 'MESH_NODE_SUBNETS_EXHAUSTED');
+  assert.throws(
+    () => allocateNodeSubnet('198.19.192.0/18', used),
+    (e: unknown) => (e as StationError).code === 'MESH_NODE_SUBNETS_EXHAUSTED',
+  );
 });
 
 test('inCidr', () => {

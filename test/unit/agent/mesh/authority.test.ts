@@ -15,17 +15,36 @@ import { meshDocument, meshPaths } from '../../../../agent/mesh/mesh-state.ts';
 import { NebulaCert } from '../../../../agent/mesh/nebula-cert.ts';
 import { removeTempDirs, tempDir } from '../../../helpers/temp-dirs.ts';
 
-interface Ctx { mesh: MeshContext; authority: MeshAuthority; dir: string; applied: number }
+interface Ctx {
+  mesh: MeshContext;
+  authority: MeshAuthority;
+  dir: string;
+  applied: number;
+}
 const authority = suite<Ctx>('mesh authority');
 const cert = new NebulaCert(exec);
 
 authority.before(async (ctx) => {
   ctx.dir = tempDir('station-authority-');
-  const config = loadConfig({ STATION_STATE_DIR: join(ctx.dir, 'state'), STATION_NAME: 'a1', STATION_MESH_PUBLIC_ENDPOINT: '198.18.0.1:4242' });
+  const config = loadConfig({
+    STATION_STATE_DIR: join(ctx.dir, 'state'),
+    STATION_NAME: 'a1',
+    STATION_MESH_PUBLIC_ENDPOINT: '198.18.0.1:4242',
+  });
   const doc = meshDocument(config.stateDir);
   await doc.load();
   ctx.applied = 0;
-  ctx.mesh = { doc, paths: meshPaths(config.stateDir), cert, config, events: new EventBus(), apply: async () => { ctx.applied++; }, now: () => new Date() };
+  ctx.mesh = {
+    doc,
+    paths: meshPaths(config.stateDir),
+    cert,
+    config,
+    events: new EventBus(),
+    apply: async () => {
+      ctx.applied++;
+    },
+    now: () => new Date(),
+  };
   ctx.authority = new MeshAuthority(ctx.mesh);
   await ctx.authority.create('alice');
 });
@@ -36,13 +55,25 @@ async function request(ctx: Ctx, name: string, change: Partial<EnrolRequest> = {
   const invite = decodeInvite((await ctx.authority.invite({ api: ['http://198.18.0.1:8088'] })).code);
   const key = join(ctx.dir, `${name}-${Math.random().toString(36).slice(2)}`);
   await cert.keygen(`${key}.key`, `${key}.pub`);
-  const fields = { inviteId: invite.id, name, publicKey: await readFile(`${key}.pub`, 'utf8'), nonce: 'n0nce', endpoint: '', apiPort: 8088, ...change };
+  const fields = {
+    inviteId: invite.id,
+    name,
+    publicKey: await readFile(`${key}.pub`, 'utf8'),
+    nonce: 'n0nce',
+    endpoint: '',
+    apiPort: 8088,
+    ...change,
+  };
   return { ...fields, proof: joinProof(invite.secret, fields), ...change };
 }
 
-const refusal = async (p: Promise<unknown>): Promise<string> => p.then(() => 'accepted', (e: StationError) => `${e.kind}:${e.code}`);
+const refusal = async (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'accepted',
+    (e: StationError) => `${e.kind}:${e.code}`,
+  );
 
-authority('the owner\'s CA is limited to the mesh network and to the owner\'s node subnets (Nebula refuses anything else)', async (ctx) => {
+authority("the owner's CA is limited to the mesh network and to the owner's node subnets (Nebula refuses anything else)", async (ctx) => {
   const [ca] = await cert.print(ctx.mesh.paths.caCrt);
   const s = ctx.mesh.doc.get();
   assert.equal(ca!.ips, ['100.64.0.0/10']);
@@ -78,11 +109,14 @@ authority('re-admitted, the name enrols again; revoked again, every certificate 
   const s = ctx.mesh.doc.get();
   assert.ok(s.blocklist.includes(fresh!.fingerprint), 'the new certificate is blocked');
   assert.ok(s.blocklist.includes(old.fingerprint), 'the old one stays blocked');
-  assert.ok(s.members.filter((m) => m.name === 'a3').every((m) => m.revokedAt), 'no live record of the name is left');
+  assert.ok(
+    s.members.filter((m) => m.name === 'a3').every((m) => m.revokedAt),
+    'no live record of the name is left',
+  );
   assert.is(await refusal(ctx.authority.enrol(await request(ctx, 'a3'))), 'conflict:MESH_NAME_REVOKED', 'refused again until re-admitted again');
 });
 
-authority('a station that left by itself may be invited again; its certificate stays blocked; the owner\'s revocation still sticks', async (ctx) => {
+authority("a station that left by itself may be invited again; its certificate stays blocked; the owner's revocation still sticks", async (ctx) => {
   await ctx.authority.enrol(await request(ctx, 'a4'));
   const left = await ctx.authority.revoke('a4', { left: true });
   assert.ok(ctx.mesh.doc.get().blocklist.includes(left.fingerprint));

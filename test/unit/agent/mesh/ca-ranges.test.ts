@@ -39,21 +39,48 @@ test('a limited CA with its own ranges is trusted: its range is the /16 of its f
 
 test('unlimited CAs are refused (400): no ips, ips beyond the mesh, no subnets, subnets inside the mesh', () => {
   const variant = (change: Partial<CertInfo>): CertInfo => ({ ...limited, ...change });
-  assert.is(code(() => assertTrustable(legacy, 'bob', own, [])), 'invalid:MESH_CA_UNLIMITED');
-  assert.is(code(() => assertTrustable(variant({ ips: ['0.0.0.0/0'] }), 'bob', own, [])), 'invalid:MESH_CA_UNLIMITED');
-  assert.is(code(() => assertTrustable(variant({ ips: ['100.64.0.0/10', '192.168.1.0/24'] }), 'bob', own, [])), 'invalid:MESH_CA_UNLIMITED');
-  assert.is(code(() => assertTrustable(variant({ subnets: [] }), 'bob', own, [])), 'invalid:MESH_CA_UNLIMITED');
-  assert.is(code(() => assertTrustable(variant({ subnets: ['100.90.0.0/16'] }), 'bob', own, [])), 'invalid:MESH_CA_UNLIMITED');
-  assert.is(code(() => assertTrustable(variant({ isCa: false }), 'bob', own, [])), 'invalid:MESH_CA_INVALID');
+  assert.is(
+    code(() => assertTrustable(legacy, 'bob', own, [])),
+    'invalid:MESH_CA_UNLIMITED',
+  );
+  assert.is(
+    code(() => assertTrustable(variant({ ips: ['0.0.0.0/0'] }), 'bob', own, [])),
+    'invalid:MESH_CA_UNLIMITED',
+  );
+  assert.is(
+    code(() => assertTrustable(variant({ ips: ['100.64.0.0/10', '192.168.1.0/24'] }), 'bob', own, [])),
+    'invalid:MESH_CA_UNLIMITED',
+  );
+  assert.is(
+    code(() => assertTrustable(variant({ subnets: [] }), 'bob', own, [])),
+    'invalid:MESH_CA_UNLIMITED',
+  );
+  assert.is(
+    code(() => assertTrustable(variant({ subnets: ['100.90.0.0/16'] }), 'bob', own, [])),
+    'invalid:MESH_CA_UNLIMITED',
+  );
+  assert.is(
+    code(() => assertTrustable(variant({ isCa: false }), 'bob', own, [])),
+    'invalid:MESH_CA_INVALID',
+  );
 });
 
-test('a CA whose ranges overlap ours or another trusted CA\'s is refused (409)', () => {
-  assert.is(code(() => assertTrustable(limited, 'bob', { ...own, block: '100.127.0.0/16' }, [])), 'conflict:MESH_CA_OVERLAP');
-  assert.is(code(() => assertTrustable(limited, 'bob', { ...own, subnets: ['10.170.5.0/24'] }, [])), 'conflict:MESH_CA_OVERLAP');
+test("a CA whose ranges overlap ours or another trusted CA's is refused (409)", () => {
+  assert.is(
+    code(() => assertTrustable(limited, 'bob', { ...own, block: '100.127.0.0/16' }, [])),
+    'conflict:MESH_CA_OVERLAP',
+  );
+  assert.is(
+    code(() => assertTrustable(limited, 'bob', { ...own, subnets: ['10.170.5.0/24'] }, [])),
+    'conflict:MESH_CA_OVERLAP',
+  );
   const carol: CaRanges = { owner: 'carol', fingerprint: 'cc'.repeat(32), block: '100.76.0.0/16', subnets: ['10.0.0.0/8'] };
   assert.throws(() => assertTrustable(limited, 'bob', own, [carol]), /carol/);
   const dave: CaRanges = { owner: 'dave', fingerprint: 'dd'.repeat(32), block: '100.127.0.0/16', subnets: ['10.190.0.0/16'] };
-  assert.is(code(() => assertTrustable(limited, 'bob', own, [dave])), 'conflict:MESH_CA_OVERLAP');
+  assert.is(
+    code(() => assertTrustable(limited, 'bob', own, [dave])),
+    'conflict:MESH_CA_OVERLAP',
+  );
 });
 
 test('trusting the same CA again (to change what it may reach) does not overlap with itself', () => {

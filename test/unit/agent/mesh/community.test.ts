@@ -17,7 +17,10 @@ import { meshDocument, meshPaths } from '../../../../agent/mesh/mesh-state.ts';
 import { NebulaCert } from '../../../../agent/mesh/nebula-cert.ts';
 import { removeTempDirs, tempDir } from '../../../helpers/temp-dirs.ts';
 
-interface Ctx { mesh: MeshContext; dir: string }
+interface Ctx {
+  mesh: MeshContext;
+  dir: string;
+}
 const community = suite<Ctx>('mesh community trust');
 const cert = new NebulaCert(exec);
 let made = 0;
@@ -29,21 +32,38 @@ async function makeCa(ctx: Ctx, limits: string[]): Promise<{ pem: string; block:
     await exec(['mkdir', '-p', dir]);
     await exec(['nebula-cert', 'ca', '-name', 'other', ...limits, '-out-key', join(dir, 'ca.key'), '-out-crt', join(dir, 'ca.crt')]);
     const [info] = await cert.print(join(dir, 'ca.crt'));
-    if (ownerBlock(info!.fingerprint) !== ctx.mesh.doc.get().block) return { pem: await readFile(join(dir, 'ca.crt'), 'utf8'), block: ownerBlock(info!.fingerprint), fingerprint: info!.fingerprint };
+    if (ownerBlock(info!.fingerprint) !== ctx.mesh.doc.get().block)
+      return { pem: await readFile(join(dir, 'ca.crt'), 'utf8'), block: ownerBlock(info!.fingerprint), fingerprint: info!.fingerprint };
   }
 }
 
 community.before(async (ctx) => {
   ctx.dir = tempDir('station-community-');
-  const config = loadConfig({ STATION_STATE_DIR: join(ctx.dir, 'state'), STATION_NAME: 'a1', STATION_MESH_PUBLIC_ENDPOINT: '198.18.0.1:4242' });
+  const config = loadConfig({
+    STATION_STATE_DIR: join(ctx.dir, 'state'),
+    STATION_NAME: 'a1',
+    STATION_MESH_PUBLIC_ENDPOINT: '198.18.0.1:4242',
+  });
   const doc = meshDocument(config.stateDir);
   await doc.load();
-  ctx.mesh = { doc, paths: meshPaths(config.stateDir), cert, config, events: new EventBus(), apply: async () => undefined, now: () => new Date() };
+  ctx.mesh = {
+    doc,
+    paths: meshPaths(config.stateDir),
+    cert,
+    config,
+    events: new EventBus(),
+    apply: async () => undefined,
+    now: () => new Date(),
+  };
   await new MeshAuthority(ctx.mesh).create('alice');
 });
 community.after(removeTempDirs);
 
-const refusal = async (p: Promise<unknown>): Promise<string> => p.then(() => 'accepted', (e: StationError) => `${e.kind}:${e.code}`);
+const refusal = async (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'accepted',
+    (e: StationError) => `${e.kind}:${e.code}`,
+  );
 
 community('an unlimited CA, or one overlapping our node subnets, is refused and nothing changes', async (ctx) => {
   const file = join(ctx.mesh.config.stateDir, 'mesh.json');
@@ -77,14 +97,20 @@ community('a lighthouse endpoint that is not HOST:PORT is refused and nothing ch
   const lighthouse = { name: 'd1', address: dave.block.replace(/0\/16$/, '1'), endpoints: ['198.18.0.4:99999'] };
   assert.is(await refusal(trustCa(ctx.mesh, { owner: 'dave', ca: dave.pem, allow: [], lighthouses: [lighthouse] })), 'invalid:MESH_ENDPOINT_INVALID');
   for (const port of ['99999', '0', '90-80', '1-70000']) {
-    assert.is(await refusal(trustCa(ctx.mesh, { owner: 'dave', ca: dave.pem, allow: [{ port, proto: 'tcp' }], lighthouses: [] })), 'invalid:MESH_ALLOW_INVALID', port);
+    assert.is(
+      await refusal(trustCa(ctx.mesh, { owner: 'dave', ca: dave.pem, allow: [{ port, proto: 'tcp' }], lighthouses: [] })),
+      'invalid:MESH_ALLOW_INVALID',
+      port,
+    );
   }
   assert.equal(ctx.mesh.doc.get().trusted, before);
 });
 
 community('a CA trusted before the checks keeps working, with a warning', async (ctx) => {
   const legacy = await makeCa(ctx, []);
-  await ctx.mesh.doc.update((d) => { d.trusted.push({ owner: 'old', fingerprint: legacy.fingerprint, pem: legacy.pem, allow: [], lighthouses: [] }); });
+  await ctx.mesh.doc.update((d) => {
+    d.trusted.push({ owner: 'old', fingerprint: legacy.fingerprint, pem: legacy.pem, allow: [], lighthouses: [] });
+  });
   const warnings = await caWarnings(cert, ctx.mesh.doc.get());
   assert.is(warnings.length, 1);
   assert.match(warnings[0]!, new RegExp(`old was trusted before CAs were checked: its stations are admitted from ${legacy.block.replace(/\./g, '\\.')} only`));

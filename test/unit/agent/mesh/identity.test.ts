@@ -11,10 +11,25 @@ import { emptyMeshState, type MemberRecord, type MeshState } from '../../../../a
 import type { Directory } from '../../../../agent/mesh/authority.ts';
 
 const CA = `1a${'00'.repeat(31)}`; // its block: 100.90.0.0/16
-const member = (name: string, address: string, extra: Partial<MemberRecord> = {}): MemberRecord =>
-  ({ name, address, owner: 'alice', fingerprint: `f-${name}`, lighthouse: false, endpoints: [], apiPort: 8088, joinedAt: '', ...extra });
+const member = (name: string, address: string, extra: Partial<MemberRecord> = {}): MemberRecord => ({
+  name,
+  address,
+  owner: 'alice',
+  fingerprint: `f-${name}`,
+  lighthouse: false,
+  endpoints: [],
+  apiPort: 8088,
+  joinedAt: '',
+  ...extra,
+});
 const state: MeshState = {
-  ...emptyMeshState(), role: 'member', owner: 'alice', name: 'a2', address: '100.90.0.2', caFingerprint: CA, block: '',
+  ...emptyMeshState(),
+  role: 'member',
+  owner: 'alice',
+  name: 'a2',
+  address: '100.90.0.2',
+  caFingerprint: CA,
+  block: '',
   members: [member('a1', '100.90.0.1'), member('a2', '100.90.0.2'), member('a3', '100.90.0.3', { revokedAt: 'x' }), member('b9', '100.127.0.9')],
 };
 const code = (fn: () => unknown): string => {
@@ -30,20 +45,45 @@ test('a member calling over the mesh is that member', () => {
   assert.is(identifyCaller(state, '::ffff:100.90.0.1', '::ffff:100.90.0.2').name, 'a1');
 });
 
-test('a record outside this owner\'s range identifies nobody, even when listed', () => {
-  assert.is(code(() => identifyCaller(state, '100.127.0.9', '100.90.0.2')), 'MESH_NOT_A_MEMBER');
+test("a record outside this owner's range identifies nobody, even when listed", () => {
+  assert.is(
+    code(() => identifyCaller(state, '100.127.0.9', '100.90.0.2')),
+    'MESH_NOT_A_MEMBER',
+  );
 });
 
 test('revoked, unknown, not over the mesh: refused', () => {
-  assert.is(code(() => identifyCaller(state, '100.90.0.3', '100.90.0.2')), 'MESH_NOT_A_MEMBER');
-  assert.is(code(() => identifyCaller(state, '100.90.0.77', '100.90.0.2')), 'MESH_NOT_A_MEMBER');
-  assert.is(code(() => identifyCaller(state, '198.19.1.5', '198.19.1.2')), 'MESH_IDENTITY_REQUIRED');
-  assert.is(code(() => identifyCaller(state, '100.90.0.1', '198.19.1.2')), 'MESH_IDENTITY_REQUIRED');
-  assert.is(code(() => identifyCaller({ ...state, role: 'none' }, '100.90.0.1', '100.90.0.2')), 'MESH_IDENTITY_REQUIRED');
+  assert.is(
+    code(() => identifyCaller(state, '100.90.0.3', '100.90.0.2')),
+    'MESH_NOT_A_MEMBER',
+  );
+  assert.is(
+    code(() => identifyCaller(state, '100.90.0.77', '100.90.0.2')),
+    'MESH_NOT_A_MEMBER',
+  );
+  assert.is(
+    code(() => identifyCaller(state, '198.19.1.5', '198.19.1.2')),
+    'MESH_IDENTITY_REQUIRED',
+  );
+  assert.is(
+    code(() => identifyCaller(state, '100.90.0.1', '198.19.1.2')),
+    'MESH_IDENTITY_REQUIRED',
+  );
+  assert.is(
+    code(() => identifyCaller({ ...state, role: 'none' }, '100.90.0.1', '100.90.0.2')),
+    'MESH_IDENTITY_REQUIRED',
+  );
 });
 
 const directory = (change: Partial<Directory> = {}): Directory => ({
-  owner: 'alice', caFingerprint: CA, authority: 'a1', lighthouses: [], members: [member('a1', '100.90.0.1'), member('a2', '100.90.0.2')], blocklist: [], online: [], ...change,
+  owner: 'alice',
+  caFingerprint: CA,
+  authority: 'a1',
+  lighthouses: [],
+  members: [member('a1', '100.90.0.1'), member('a2', '100.90.0.2')],
+  blocklist: [],
+  online: [],
+  ...change,
 });
 
 test('a member takes a directory only for its own CA, with every member in its own range', () => {
@@ -54,7 +94,11 @@ test('a member takes a directory only for its own CA, with every member in its o
 
 test('a member refuses a directory with an endpoint or API port that is not one (issue 11, finding 11)', () => {
   for (const bad of [{ endpoints: ['198.18.0.1:99999'] }, { endpoints: ['198.18.0.1:4242\n  am_lighthouse: true'] }, { apiPort: 0 }, { apiPort: 65536 }]) {
-    assert.throws(() => checkDirectory(state, directory({ members: [member('a1', '100.90.0.1', { lighthouse: true, ...bad })] })), /endpoint|API port/, JSON.stringify(bad));
+    assert.throws(
+      () => checkDirectory(state, directory({ members: [member('a1', '100.90.0.1', { lighthouse: true, ...bad })] })),
+      /endpoint|API port/,
+      JSON.stringify(bad),
+    );
   }
 });
 

@@ -2,11 +2,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { assertNotExpired, decodeInvite, encodeInvite, joinProof, macEqual, replyMac, type InvitePayload } from '../../../../agent/mesh/invite-code.ts';
-import { StationError } from '../../../../agent/errors.ts';
+import type { StationError } from '../../../../agent/errors.ts';
 
 const payload: InvitePayload = {
-  id: 'a1b2c3d4e5f6', secret: randomBytes(32).toString('base64url'), owner: 'alice', inviter: 's1',
-  caFingerprint: 'cbde4e679841e7e41c2cd2698f313ef82920fc1590026163bf23e82fdd84ddd0', api: ['http://198.18.0.1:8088'], nebula: ['198.18.0.1:4242'],
+  id: 'a1b2c3d4e5f6',
+  secret: randomBytes(32).toString('base64url'),
+  owner: 'alice',
+  inviter: 's1',
+  caFingerprint: 'cbde4e679841e7e41c2cd2698f313ef82920fc1590026163bf23e82fdd84ddd0',
+  api: ['http://198.18.0.1:8088'],
+  nebula: ['198.18.0.1:4242'],
   expiresAt: '2026-11-25T00:00:00.000Z',
 };
 
@@ -34,13 +39,19 @@ test('damaged or foreign codes are refused with a clear error', () => {
 
 test('a code whose Nebula endpoints are not HOST:PORT is refused', () => {
   for (const nebula of [['198.18.0.1:99999'], ['198.18.0.1:4242\n  am_lighthouse: true']]) {
-    assert.throws(() => decodeInvite(encodeInvite({ ...payload, nebula })), (e: unknown) => code(e) === 'MESH_INVITE_INVALID');
+    assert.throws(
+      () => decodeInvite(encodeInvite({ ...payload, nebula })),
+      (e: unknown) => code(e) === 'MESH_INVITE_INVALID',
+    );
   }
 });
 
 test('a code with a bad fingerprint is refused', () => {
   const text = encodeInvite({ ...payload, caFingerprint: 'not-hex' });
-  assert.throws(() => decodeInvite(text), (e: unknown) => code(e) === 'MESH_INVITE_INVALID');
+  assert.throws(
+    () => decodeInvite(text),
+    (e: unknown) => code(e) === 'MESH_INVITE_INVALID',
+  );
 });
 
 test('expiry: valid until the instant, refused from then on', () => {
@@ -58,7 +69,13 @@ test('the join proof binds the secret to the name, key, nonce, endpoint and API 
   const f = { inviteId: payload.id, name: 's2', publicKey: 'PEM', nonce: 'n1', endpoint: '', apiPort: 8088 };
   const proof = joinProof(payload.secret, f);
   assert.ok(macEqual(proof, joinProof(payload.secret, { ...f })));
-  for (const changed of [{ ...f, name: 's3' }, { ...f, publicKey: 'OTHER' }, { ...f, nonce: 'n2' }, { ...f, endpoint: '1.2.3.4:1' }, { ...f, apiPort: 8089 }]) {
+  for (const changed of [
+    { ...f, name: 's3' },
+    { ...f, publicKey: 'OTHER' },
+    { ...f, nonce: 'n2' },
+    { ...f, endpoint: '1.2.3.4:1' },
+    { ...f, apiPort: 8089 },
+  ]) {
     assert.not.ok(macEqual(proof, joinProof(payload.secret, changed)));
   }
   assert.not.ok(macEqual(proof, joinProof(randomBytes(32).toString('base64url'), f)), 'another secret');

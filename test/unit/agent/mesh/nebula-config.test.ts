@@ -8,9 +8,18 @@ import { renderNebulaConfig, type NebulaConfigInput } from '../../../../agent/me
 const GOLDEN = new URL('../../../fixtures/nebula/golden/', import.meta.url).pathname;
 const OWN_CA = 'a73aeb9e4dd68162919a97289f01bef1f47ce2d6397badc33676a1dea8731488';
 const base: NebulaConfigInput = {
-  caFile: '/var/lib/station/mesh/ca-bundle.crt', certFile: '/var/lib/station/mesh/host.crt', keyFile: '/var/lib/station/mesh/host.key',
-  listenPort: 4242, tunDev: 'nb2sh', amLighthouse: false, selfAddress: '100.103.0.4',
-  lighthouses: [{ address: '100.103.0.1', endpoints: ['198.18.0.1:4242'] }], blocklist: [], ownCaFingerprint: OWN_CA, apiPort: 8088, trusted: [],
+  caFile: '/var/lib/station/mesh/ca-bundle.crt',
+  certFile: '/var/lib/station/mesh/host.crt',
+  keyFile: '/var/lib/station/mesh/host.key',
+  listenPort: 4242,
+  tunDev: 'nb2sh',
+  amLighthouse: false,
+  selfAddress: '100.103.0.4',
+  lighthouses: [{ address: '100.103.0.1', endpoints: ['198.18.0.1:4242'] }],
+  blocklist: [],
+  ownCaFingerprint: OWN_CA,
+  apiPort: 8088,
+  trusted: [],
   unadvertised: ['10.134.0.0/24'],
 };
 
@@ -28,17 +37,26 @@ test('a member behind NAT: lighthouse host, static map, relays through the light
   assert.match(text, /local_allow_list:\n {4}"10\.134\.0\.0\/24": false/, 'the node bridge is not advertised');
 });
 
-test('stations report to the lighthouses every 10 s, so a lighthouse restarted for a new member\'s routes soon knows them and their relays again', () => {
+test("stations report to the lighthouses every 10 s, so a lighthouse restarted for a new member's routes soon knows them and their relays again", () => {
   // A restarted lighthouse has forgotten every station until that station's next report; with
   // 60 s, a station behind double NAT could not be found through a relay for up to a minute after
   // each join (the join restarts every lighthouse: Nebula 1.6 cannot reload routes).
   assert.match(renderNebulaConfig(base), /\nlighthouse:\n(?: {2}.*\n)*? {2}interval: 10\n/);
 });
 
-test('other members\' node subnets are routed to them through the tunnel (sorted); none, no key', () => {
-  const text = renderNebulaConfig({ ...base, unsafeRoutes: [{ route: '10.170.2.0/24', via: '100.103.0.3' }, { route: '10.170.0.0/24', via: '100.103.0.1' }] });
+test("other members' node subnets are routed to them through the tunnel (sorted); none, no key", () => {
+  const text = renderNebulaConfig({
+    ...base,
+    unsafeRoutes: [
+      { route: '10.170.2.0/24', via: '100.103.0.3' },
+      { route: '10.170.0.0/24', via: '100.103.0.1' },
+    ],
+  });
   golden('routes', text);
-  assert.match(text, /unsafe_routes:\n {4}- route: "10\.170\.0\.0\/24"\n {6}via: "100\.103\.0\.1"\n {4}- route: "10\.170\.2\.0\/24"\n {6}via: "100\.103\.0\.3"/);
+  assert.match(
+    text,
+    /unsafe_routes:\n {4}- route: "10\.170\.0\.0\/24"\n {6}via: "100\.103\.0\.1"\n {4}- route: "10\.170\.2\.0\/24"\n {6}via: "100\.103\.0\.3"/,
+  );
   assert.not.match(renderNebulaConfig(base), /unsafe_routes/);
 });
 
@@ -52,8 +70,18 @@ test('a lighthouse leaves itself out of hosts and relays, and relays for others'
 
 test('revoked certificates and trusted owners: blocklist sorted, other CAs limited to what they are allowed', () => {
   const text = renderNebulaConfig({
-    ...base, blocklist: ['ff00', '00aa'],
-    trusted: [{ fingerprint: 'bb'.repeat(32), allow: [{ port: '80', proto: 'tcp' }, { port: '53', proto: 'udp' }], ranges: ['100.70.0.0/16'] }],
+    ...base,
+    blocklist: ['ff00', '00aa'],
+    trusted: [
+      {
+        fingerprint: 'bb'.repeat(32),
+        allow: [
+          { port: '80', proto: 'tcp' },
+          { port: '53', proto: 'udp' },
+        ],
+        ranges: ['100.70.0.0/16'],
+      },
+    ],
     lighthouses: [...base.lighthouses, { address: '100.70.0.1', endpoints: ['198.18.0.9:4242'] }],
   });
   golden('community', text);
@@ -65,18 +93,32 @@ test('node policies from the Network Node are merged under firewall inbound/outb
   const text = renderNebulaConfig({
     ...base,
     nodes: {
-      inbound: [{ port: '80', proto: 'tcp', group: 'owner-alice' }, { port: '81', proto: 'tcp', group: 'owner-mallory' }, { port: '53', proto: 'udp', host: 'any', local_cidr: undefined }],
+      inbound: [
+        { port: '80', proto: 'tcp', group: 'owner-alice' },
+        { port: '81', proto: 'tcp', group: 'owner-mallory' },
+        { port: '53', proto: 'udp', host: 'any', local_cidr: undefined },
+      ],
       outbound: [{ port: '443', proto: 'tcp', cidr: '100.70.0.0/16' }],
     },
     trusted: [{ fingerprint: 'bb'.repeat(32), allow: [], ranges: ['100.70.0.0/16'] }],
     ownerCas: { alice: OWN_CA, bob: 'bb'.repeat(32) },
   });
   golden('nodes', text);
-  assert.match(text, new RegExp(`- port: "80"\\n\\s+proto: "tcp"\\n\\s+group: "owner-alice"\\n\\s+ca_sha: "${OWN_CA}"`), 'an owner group is bound to that owner\'s CA');
+  assert.match(
+    text,
+    new RegExp(`- port: "80"\\n\\s+proto: "tcp"\\n\\s+group: "owner-alice"\\n\\s+ca_sha: "${OWN_CA}"`),
+    "an owner group is bound to that owner's CA",
+  );
   assert.not.match(text, /owner-mallory/, 'an owner this station does not trust gets nothing');
   assert.not.match(text, /local_cidr/, 'undefined keys are left out');
-  assert.match(text, /- port: "53"\n\s+proto: "udp"\n\s+cidr: "100\.70\.0\.0\/16"\n\s+ca_sha: "bbbb/, 'a rule for anyone is bound to each trusted CA\'s ranges');
-  assert.match(text, /outbound:\n {4}- port: "any"\n\s+proto: "any"\n\s+ca_sha: "a73a[^\n]+\n {4}- port: "any"\n\s+proto: "any"\n\s+cidr: "100\.70\.0\.0\/16"\n\s+ca_sha: "bbbb[^\n]+\n {4}- port: "443"/);
+  assert.match(text, /- port: "53"\n\s+proto: "udp"\n\s+cidr: "100\.70\.0\.0\/16"\n\s+ca_sha: "bbbb/, "a rule for anyone is bound to each trusted CA's ranges");
+  assert.match(
+    text,
+    new RegExp(
+      String.raw`outbound:\n {4}- port: "any"\n\s+proto: "any"\n\s+ca_sha: "a73a[^\n]+\n` +
+        String.raw` {4}- port: "any"\n\s+proto: "any"\n\s+cidr: "100\.70\.0\.0\/16"\n\s+ca_sha: "bbbb[^\n]+\n {4}- port: "443"`,
+    ),
+  );
 });
 
 test('rendering is deterministic: the same state gives the same text (no needless reloads)', () => {
@@ -102,14 +144,21 @@ test('a lighthouse with a malformed endpoint or address never reaches the config
       { address: '10.0.0.1', endpoints: ['198.18.0.10:4242'] },
     ],
   });
-  assert.match(text, /static_host_map:\n {2}"100\.103\.0\.1":\n {4}- "198\.18\.0\.1:4242"\nlighthouse:/, 'only the well-formed endpoint of the well-formed lighthouse');
+  assert.match(
+    text,
+    /static_host_map:\n {2}"100\.103\.0\.1":\n {4}- "198\.18\.0\.1:4242"\nlighthouse:/,
+    'only the well-formed endpoint of the well-formed lighthouse',
+  );
   assert.match(text, /hosts:\n {4}- "100\.103\.0\.1"\n {2}local/);
   assert.is(text.match(/am_lighthouse/g)!.length, 1);
 });
 
 test('YAML strings escape everything beyond printable ASCII', () => {
   const text = renderNebulaConfig({ ...base, tunDev: 'x\u0085y\u2028z\u007f\u00e9\u{1F600}' });
-  assert.ok(text.includes('dev: "x\\u0085y\\u2028z\\u007F\\u00E9\\U0001F600"'), text.split('\n').find((l) => l.includes('dev:')));
+  assert.ok(
+    text.includes('dev: "x\\u0085y\\u2028z\\u007F\\u00E9\\U0001F600"'),
+    text.split('\n').find((l) => l.includes('dev:')),
+  );
   assert.ok(/^[\x20-\x7e\n]*$/.test(text), 'the whole document is printable ASCII');
 });
 
@@ -119,30 +168,54 @@ test('YAML strings escape everything beyond printable ASCII', () => {
 // one of Alice's addresses matches no rule but ping.
 const BOB = 'bb'.repeat(32);
 const community: NebulaConfigInput = {
-  ...base, trusted: [{ fingerprint: BOB, allow: [{ port: '9000', proto: 'tcp' }], ranges: ['100.70.0.0/16', '10.170.0.0/16'] }],
+  ...base,
+  trusted: [{ fingerprint: BOB, allow: [{ port: '9000', proto: 'tcp' }], ranges: ['100.70.0.0/16', '10.170.0.0/16'] }],
   ownerCas: { alice: OWN_CA, bob: BOB },
 };
 /** The firewall entries of a rendered config (the YAML writer's layout: "- key: value" lines). */
 function entries(text: string, direction: 'inbound' | 'outbound'): Record<string, string>[] {
   const section = text.split(`  ${direction}:\n`)[1]!.split(/\n {2}\S/)[0]!;
-  return section.split(/\n? {4}- /).filter(Boolean).map((chunk) => Object.fromEntries(chunk.split('\n').filter((l) => l.trim()).map((l) => /(\w+): "(.*)"/.exec(l)!.slice(1, 3) as [string, string])));
+  return section
+    .split(/\n? {4}- /)
+    .filter(Boolean)
+    .map((chunk) =>
+      Object.fromEntries(
+        chunk
+          .split('\n')
+          .filter((l) => l.trim())
+          .map((l) => /(\w+): "(.*)"/.exec(l)!.slice(1, 3) as [string, string]),
+      ),
+    );
 }
 
 test('the station API is open to another owner only from its own ranges, bound to its CA', () => {
   const inbound = entries(renderNebulaConfig(community), 'inbound');
-  assert.equal(inbound.filter((e) => e.host === 'any'), [{ port: 'any', proto: 'icmp', host: 'any' }], 'only ping is open to any certificate of any CA');
-  assert.equal(inbound.filter((e) => e.port === '8088'), [
-    { port: '8088', proto: 'tcp', cidr: '100.70.0.0/16', ca_sha: BOB },
-    { port: '8088', proto: 'tcp', cidr: '10.170.0.0/16', ca_sha: BOB },
-  ]);
-  assert.equal(inbound.filter((e) => e.port === '9000'), [
-    { port: '9000', proto: 'tcp', cidr: '100.70.0.0/16', ca_sha: BOB },
-    { port: '9000', proto: 'tcp', cidr: '10.170.0.0/16', ca_sha: BOB },
-  ]);
-  assert.ok(inbound.every((e) => e.proto === 'icmp' || e.ca_sha), 'every other rule names a CA');
+  assert.equal(
+    inbound.filter((e) => e.host === 'any'),
+    [{ port: 'any', proto: 'icmp', host: 'any' }],
+    'only ping is open to any certificate of any CA',
+  );
+  assert.equal(
+    inbound.filter((e) => e.port === '8088'),
+    [
+      { port: '8088', proto: 'tcp', cidr: '100.70.0.0/16', ca_sha: BOB },
+      { port: '8088', proto: 'tcp', cidr: '10.170.0.0/16', ca_sha: BOB },
+    ],
+  );
+  assert.equal(
+    inbound.filter((e) => e.port === '9000'),
+    [
+      { port: '9000', proto: 'tcp', cidr: '100.70.0.0/16', ca_sha: BOB },
+      { port: '9000', proto: 'tcp', cidr: '10.170.0.0/16', ca_sha: BOB },
+    ],
+  );
+  assert.ok(
+    inbound.every((e) => e.proto === 'icmp' || e.ca_sha),
+    'every other rule names a CA',
+  );
 });
 
-test('outbound: our own CA for everything, another owner\'s CA only at its own ranges (no hijacked tunnel carries our traffic)', () => {
+test("outbound: our own CA for everything, another owner's CA only at its own ranges (no hijacked tunnel carries our traffic)", () => {
   assert.equal(entries(renderNebulaConfig(community), 'outbound'), [
     { port: 'any', proto: 'any', ca_sha: OWN_CA },
     { port: 'any', proto: 'any', cidr: '100.70.0.0/16', ca_sha: BOB },
@@ -165,12 +238,37 @@ test('node rules are bound to each trusted CA and its ranges: "mesh", owners, CI
     },
   });
   const inbound = entries(text, 'inbound');
-  assert.equal(inbound.filter((e) => e.port === '80'), [{ port: '80', proto: 'tcp', cidr: '100.70.0.0/16', ca_sha: BOB }, { port: '80', proto: 'tcp', cidr: '10.170.0.0/16', ca_sha: BOB }]);
-  assert.equal(inbound.filter((e) => e.port === '81'), [{ port: '81', proto: 'tcp', cidr: '100.70.0.0/16', ca_sha: BOB }, { port: '81', proto: 'tcp', cidr: '10.170.0.0/16', ca_sha: BOB }]);
-  assert.equal(inbound.filter((e) => e.port === '82'), [], 'our own address: only our CA (which reaches everything) may use it');
-  assert.equal(inbound.filter((e) => e.port === '83'), [{ port: '83', proto: 'tcp', cidr: '100.70.3.0/24', ca_sha: BOB }]);
-  assert.equal(inbound.filter((e) => e.port === '84'), [{ port: '84', proto: 'tcp', group: 'lighthouse', ca_sha: BOB }]);
-  assert.equal(entries(text, 'outbound').filter((e) => e.port === '443'), [{ port: '443', proto: 'tcp', cidr: '100.70.0.0/16', ca_sha: BOB }]);
+  assert.equal(
+    inbound.filter((e) => e.port === '80'),
+    [
+      { port: '80', proto: 'tcp', cidr: '100.70.0.0/16', ca_sha: BOB },
+      { port: '80', proto: 'tcp', cidr: '10.170.0.0/16', ca_sha: BOB },
+    ],
+  );
+  assert.equal(
+    inbound.filter((e) => e.port === '81'),
+    [
+      { port: '81', proto: 'tcp', cidr: '100.70.0.0/16', ca_sha: BOB },
+      { port: '81', proto: 'tcp', cidr: '10.170.0.0/16', ca_sha: BOB },
+    ],
+  );
+  assert.equal(
+    inbound.filter((e) => e.port === '82'),
+    [],
+    'our own address: only our CA (which reaches everything) may use it',
+  );
+  assert.equal(
+    inbound.filter((e) => e.port === '83'),
+    [{ port: '83', proto: 'tcp', cidr: '100.70.3.0/24', ca_sha: BOB }],
+  );
+  assert.equal(
+    inbound.filter((e) => e.port === '84'),
+    [{ port: '84', proto: 'tcp', group: 'lighthouse', ca_sha: BOB }],
+  );
+  assert.equal(
+    entries(text, 'outbound').filter((e) => e.port === '443'),
+    [{ port: '443', proto: 'tcp', cidr: '100.70.0.0/16', ca_sha: BOB }],
+  );
 });
 
 test.run();

@@ -37,7 +37,10 @@ test('splitPem finds each certificate of a bundle', () => {
 });
 
 test('Nebula log: completed handshakes, direct and through a relay', () => {
-  const events = fixture('nebula-log-double-nat.jsonl').split('\n').map(parseNebulaLogLine).filter((e) => e !== undefined);
+  const events = fixture('nebula-log-double-nat.jsonl')
+    .split('\n')
+    .map(parseNebulaLogLine)
+    .filter((e) => e !== undefined);
   const handshakes = events.filter((e) => e.kind === 'handshake');
   assert.ok(handshakes.length >= 3, 'one per peer');
   const direct = handshakes.find((e) => e.certName === 's1')!;
@@ -51,16 +54,30 @@ test('Nebula log: completed handshakes, direct and through a relay', () => {
 
 test('Nebula log, initiator side: the completion has no address; the relay is named on the line before', async () => {
   const { PeerMonitor } = await import('../../../../agent/mesh/peers.ts');
-  const events = fixture('nebula-log-double-nat-initiator.jsonl').split('\n').map(parseNebulaLogLine).filter((e) => e !== undefined);
+  const events = fixture('nebula-log-double-nat-initiator.jsonl')
+    .split('\n')
+    .map(parseNebulaLogLine)
+    .filter((e) => e !== undefined);
   const s2 = events.find((e) => e.kind === 'handshake' && e.certName === 's2')!;
   assert.is(s2.udpAddr, undefined);
   assert.is(s2.relay, undefined);
-  const monitor = new PeerMonitor(async () => { throw new Error('no programs in this test'); });
+  const monitor = new PeerMonitor(async () => {
+    throw new Error('no programs in this test');
+  });
   for (const e of events) monitor.onNebulaEvent(e);
   const lighthouse = events.find((e) => e.kind === 'handshake' && e.certName === 's1')!.vpnIp!;
   const state = {
     address: '100.115.0.4',
-    members: ['s1', 's2', 's3', 's4'].map((name, i) => ({ name, address: `100.115.0.${i + 1}`, owner: 'alice', fingerprint: '', lighthouse: i === 0, endpoints: [], apiPort: 8088, joinedAt: '' })),
+    members: ['s1', 's2', 's3', 's4'].map((name, i) => ({
+      name,
+      address: `100.115.0.${i + 1}`,
+      owner: 'alice',
+      fingerprint: '',
+      lighthouse: i === 0,
+      endpoints: [],
+      apiPort: 8088,
+      joinedAt: '',
+    })),
   } as unknown as Parameters<typeof monitor.view>[0];
   const view = monitor.view(state, new Date());
   assert.is(view.find((p) => p.name === 's1')!.via, null);

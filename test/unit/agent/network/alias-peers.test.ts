@@ -27,18 +27,31 @@ function registry(): { reg: AliasRegistry; clock: { now: number }; answer: (name
 
 test("a peer publishing another station's node name (with a far-future since) does not move it", () => {
   const { reg, answer } = registry();
-  reg.setRemoteRecords('s2', [
-    { name: `web.s1.${D}`, address: '6.6.6.6', node: 'web', kind: 'node', since: FAR_FUTURE },
-    { name: `db.s3.${D}`, address: '6.6.6.7', node: 'db', kind: 'node', since: 1 },
-    { name: `mine.s2.${D}`, address: '10.2.0.9', node: 'mine', kind: 'node', since: 1 },
-  ], 'alice');
+  reg.setRemoteRecords(
+    's2',
+    [
+      { name: `web.s1.${D}`, address: '6.6.6.6', node: 'web', kind: 'node', since: FAR_FUTURE },
+      { name: `db.s3.${D}`, address: '6.6.6.7', node: 'db', kind: 'node', since: 1 },
+      { name: `mine.s2.${D}`, address: '10.2.0.9', node: 'mine', kind: 'node', since: 1 },
+    ],
+    'alice',
+  );
   assert.is(answer(`web.s1.${D}`), '10.1.0.5', 'our node keeps its address');
   assert.is(answer(`db.s3.${D}`), undefined, "s3's name is s3's to publish");
   assert.is(answer(`mine.s2.${D}`), '10.2.0.9', 'its own node names are accepted');
 });
 
 test('a node record must say the node its name names (no borrowing a node name for the plain-name directory)', () => {
-  const got = sanitizeRemote([{ name: `x.s2.${D}`, address: '10.2.0.9', node: 'web', kind: 'node', since: 1 }, { name: `a.b.s2.${D}`, address: '10.2.0.9', node: 'a', kind: 'node', since: 1 }], { station: 's2', owner: 'alice' }, D, 1000, []);
+  const got = sanitizeRemote(
+    [
+      { name: `x.s2.${D}`, address: '10.2.0.9', node: 'web', kind: 'node', since: 1 },
+      { name: `a.b.s2.${D}`, address: '10.2.0.9', node: 'a', kind: 'node', since: 1 },
+    ],
+    { station: 's2', owner: 'alice' },
+    D,
+    1000,
+    [],
+  );
   assert.equal(got.records, []);
   assert.is(got.refused.length, 2);
 });
@@ -46,13 +59,20 @@ test('a node record must say the node its name names (no borrowing a node name f
 test("aliases: only its own owner's, and while no owner is known only under its own label", () => {
   const { reg, answer } = registry();
   reg.setRemoteRecords('s2', [{ name: `www.alice.${D}`, address: '10.2.0.7', node: 'web', kind: 'alias', since: 500 }], 'alice');
-  reg.setRemoteRecords('s3', [
-    { name: `www.alice.${D}`, address: '6.6.6.6', node: 'web', kind: 'alias', since: FAR_FUTURE },
-    { name: `www.mallory.${D}`, address: '10.3.0.7', node: 'web', kind: 'alias', since: 1 },
-  ], 'mallory');
+  reg.setRemoteRecords(
+    's3',
+    [
+      { name: `www.alice.${D}`, address: '6.6.6.6', node: 'web', kind: 'alias', since: FAR_FUTURE },
+      { name: `www.mallory.${D}`, address: '10.3.0.7', node: 'web', kind: 'alias', since: 1 },
+    ],
+    'mallory',
+  );
   assert.is(answer(`www.alice.${D}`), '10.2.0.7', "another owner's station cannot take alice's alias");
-  assert.is(answer(`www.mallory.${D}`), '10.3.0.7', 'its own owner\'s aliases are accepted');
-  reg.setRemoteRecords('s4', [{ name: `api.alice.${D}`, address: '6.6.6.8', node: 'api', kind: 'alias', since: 1 }, { name: `api.s4.${D}`, address: '10.4.0.7', node: 'api', kind: 'alias', since: 1 }]);
+  assert.is(answer(`www.mallory.${D}`), '10.3.0.7', "its own owner's aliases are accepted");
+  reg.setRemoteRecords('s4', [
+    { name: `api.alice.${D}`, address: '6.6.6.8', node: 'api', kind: 'alias', since: 1 },
+    { name: `api.s4.${D}`, address: '10.4.0.7', node: 'api', kind: 'alias', since: 1 },
+  ]);
   assert.is(answer(`api.alice.${D}`), undefined, 'a peer of unknown owner holds no owner alias');
   assert.is(answer(`api.s4.${D}`), '10.4.0.7');
 });
@@ -72,39 +92,90 @@ test('a since from the future counts from when we first saw it, and re-stamping 
 
 test('a station with our own name is not a peer: nothing it says is taken', () => {
   const { reg, answer } = registry();
-  reg.setRemoteRecords('s1', [{ name: `web.s1.${D}`, address: '6.6.6.6', node: 'web', kind: 'node', since: FAR_FUTURE }, { name: `new.s1.${D}`, address: '6.6.6.6', node: 'new', kind: 'node', since: 1 }], 'alice');
+  reg.setRemoteRecords(
+    's1',
+    [
+      { name: `web.s1.${D}`, address: '6.6.6.6', node: 'web', kind: 'node', since: FAR_FUTURE },
+      { name: `new.s1.${D}`, address: '6.6.6.6', node: 'new', kind: 'node', since: 1 },
+    ],
+    'alice',
+  );
   assert.is(answer(`web.s1.${D}`), '10.1.0.5');
   assert.is(answer(`new.s1.${D}`), undefined);
 });
 
 test('caps: records per peer and name sizes; the excess is refused, never a crash', () => {
-  const many = Array.from({ length: MAX_RECORDS_PER_PEER + 500 }, (_, i) => ({ name: `n${i}.s2.${D}`, address: '10.2.0.1', node: `n${i}`, kind: 'node', since: 1 }));
+  const many = Array.from({ length: MAX_RECORDS_PER_PEER + 500 }, (_, i) => ({
+    name: `n${i}.s2.${D}`,
+    address: '10.2.0.1',
+    node: `n${i}`,
+    kind: 'node',
+    since: 1,
+  }));
   const got = sanitizeRemote(many, { station: 's2', owner: 'alice' }, D, 1000, []);
   assert.is(got.records.length, MAX_RECORDS_PER_PEER);
   assert.is(got.refused.length, 500);
   const long = `${'a'.repeat(63)}.`.repeat(4);
-  const odd = sanitizeRemote([{ name: `${long}s2.${D}`, address: '10.2.0.1', node: 'a', kind: 'node', since: 1 }, { name: `x.s2.${D}`, address: '10.2.0.1', node: 'x'.repeat(100_000), kind: 'node', since: 1 },
-    { name: 'y'.repeat(1_000_000), address: '10.2.0.1', node: 'y', kind: 'node', since: 1 }, { name: `z.s2.${D}`, address: '10.2.0.1', node: 'z', kind: 'node', since: Number.NaN }, 5, 'x', null], { station: 's2' }, D, 1000, []);
-  assert.equal(odd.records.map((r) => [r.name, r.since]), [[`z.s2.${D}`, 0]]);
+  const odd = sanitizeRemote(
+    [
+      { name: `${long}s2.${D}`, address: '10.2.0.1', node: 'a', kind: 'node', since: 1 },
+      { name: `x.s2.${D}`, address: '10.2.0.1', node: 'x'.repeat(100_000), kind: 'node', since: 1 },
+      { name: 'y'.repeat(1_000_000), address: '10.2.0.1', node: 'y', kind: 'node', since: 1 },
+      { name: `z.s2.${D}`, address: '10.2.0.1', node: 'z', kind: 'node', since: Number.NaN },
+      5,
+      'x',
+      null,
+    ],
+    { station: 's2' },
+    D,
+    1000,
+    [],
+  );
+  assert.equal(
+    odd.records.map((r) => [r.name, r.since]),
+    [[`z.s2.${D}`, 0]],
+  );
   assert.is(odd.refused.length, 6);
   for (const bad of [null, 'x', 5, {}, { length: 1e9 }]) assert.equal(sanitizeRemote(bad, { station: 's2' }, D, 1000, []).records, []);
 });
 
 /** A peer's API (a real HTTP server on loopback) answering GET /api/v1/aliases?scope=local with `body`. */
 async function peerServer(body: () => string): Promise<{ url: string; server: Server }> {
-  const server = createServer((req, res) => { res.setHeader('content-type', 'application/json'); res.end(body()); });
+  const server = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(body());
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
 function capturedLog(): { log: Logger; lines: () => { msg: string; peer?: string; refused?: number }[] } {
   const out: string[] = [];
-  const log: Logger = pino({ level: 'info' }, new Writable({ write(chunk, _enc, done) { out.push(String(chunk)); done(); } }));
-  return { log, lines: () => out.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string }) };
+  const log: Logger = pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk, _enc, done) {
+        out.push(String(chunk));
+        done();
+      },
+    }),
+  );
+  return {
+    log,
+    lines: () =>
+      out
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { msg: string }),
+  };
 }
 
-test('the exchange passes the peer\'s owner on, and says once which records it refused', async () => {
-  const records = [{ name: `web.s1.${D}`, address: '6.6.6.6', node: 'web', kind: 'node', since: FAR_FUTURE }, { name: `www.alice.${D}`, address: '10.2.0.7', node: 'web', kind: 'alias', since: 1 }];
+test("the exchange passes the peer's owner on, and says once which records it refused", async () => {
+  const records = [
+    { name: `web.s1.${D}`, address: '6.6.6.6', node: 'web', kind: 'node', since: FAR_FUTURE },
+    { name: `www.alice.${D}`, address: '10.2.0.7', node: 'web', kind: 'alias', since: 1 },
+  ];
   const { url, server } = await peerServer(() => JSON.stringify({ station: 's2', records }));
   const { reg, answer } = registry();
   const { log, lines } = capturedLog();
@@ -126,7 +197,7 @@ test('the exchange passes the peer\'s owner on, and says once which records it r
 test('an answer larger than the cap is refused whole; the peer keeps its last records', async () => {
   let big = false;
   const small = JSON.stringify({ records: [{ name: `a.s2.${D}`, address: '10.2.0.1', node: 'a', kind: 'node', since: 1 }] });
-  const { url, server } = await peerServer(() => big ? JSON.stringify({ records: [], pad: 'x'.repeat(3 * 1024 * 1024) }) : small);
+  const { url, server } = await peerServer(() => (big ? JSON.stringify({ records: [], pad: 'x'.repeat(3 * 1024 * 1024) }) : small));
   const { reg, answer } = registry();
   const { log, lines } = capturedLog();
   const exchange = new AliasExchange({ registry: reg, log });

@@ -6,7 +6,13 @@ import { dnsmasqArgs, upstreamsFromResolvConf } from '../../../../agent/network/
 
 test('nodes are NODE.STATION.domain, aliases ALIAS.OWNER.domain', () => {
   const recs = localRecords([{ name: 'web', address: '10.134.0.10', aliases: ['www'] }], 's1', 'alice', 'mesh.internal', [], 1000);
-  assert.equal(recs.map((r) => [r.name, r.address, r.kind]), [['web.s1.mesh.internal', '10.134.0.10', 'node'], ['www.alice.mesh.internal', '10.134.0.10', 'alias']]);
+  assert.equal(
+    recs.map((r) => [r.name, r.address, r.kind]),
+    [
+      ['web.s1.mesh.internal', '10.134.0.10', 'node'],
+      ['www.alice.mesh.internal', '10.134.0.10', 'alias'],
+    ],
+  );
 });
 
 test('a record keeps its age while its address stays; a new address is a new claim', () => {
@@ -18,14 +24,35 @@ test('a record keeps its age while its address stays; a new address is a new cla
 test('the newest claim of a name wins (the replica that became Active last)', () => {
   const a = { name: 'www.o.d', address: '10.1.0.5', station: 's1', node: 'web', kind: 'alias' as const, since: 100 };
   const b = { ...a, address: '10.2.0.7', station: 's2', since: 200 };
-  assert.equal(resolveRecords([a, b]).map((r) => r.address), ['10.2.0.7']);
-  assert.equal(resolveRecords([b, a]).map((r) => r.address), ['10.2.0.7']);
+  assert.equal(
+    resolveRecords([a, b]).map((r) => r.address),
+    ['10.2.0.7'],
+  );
+  assert.equal(
+    resolveRecords([b, a]).map((r) => r.address),
+    ['10.2.0.7'],
+  );
   assert.is(renderHosts(resolveRecords([a])), '10.1.0.5 www.o.d\n');
 });
 
 test('records from peers: only names under our domain with IPv4 addresses', () => {
-  const got = sanitizeRemote([{ name: 'x.s2.mesh.internal', address: '10.2.0.7', node: 'x', kind: 'node', since: 5, station: 's1' }, { name: 'evil.example.com', address: '1.2.3.4', node: 'x' }, { name: 'y.s2.mesh.internal', address: '10.2.0.999', node: 'y' }, { name: 'bad label.mesh.internal', address: '1.1.1.1', node: 'z' }, null], { station: 's2' }, 'mesh.internal', 1000, []).records;
-  assert.equal(got.map((r) => r.name), ['x.s2.mesh.internal']);
+  const got = sanitizeRemote(
+    [
+      { name: 'x.s2.mesh.internal', address: '10.2.0.7', node: 'x', kind: 'node', since: 5, station: 's1' },
+      { name: 'evil.example.com', address: '1.2.3.4', node: 'x' },
+      { name: 'y.s2.mesh.internal', address: '10.2.0.999', node: 'y' },
+      { name: 'bad label.mesh.internal', address: '1.1.1.1', node: 'z' },
+      null,
+    ],
+    { station: 's2' },
+    'mesh.internal',
+    1000,
+    [],
+  ).records;
+  assert.equal(
+    got.map((r) => r.name),
+    ['x.s2.mesh.internal'],
+  );
   assert.is(got[0]!.station, 's2', 'the station is who we pulled from, not what the record says');
 });
 
@@ -42,7 +69,17 @@ test('the registry tells the resolver only when an answer changes', () => {
 
 test('dnsmasq reads only our hosts file, answers our domain locally, forwards the rest upstream', () => {
   const args = dnsmasqArgs({ dir: '/s/dns', listen: ['10.134.0.1'], domain: 'mesh.internal', upstreams: ['9.9.9.9'] });
-  for (const a of ['--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--addn-hosts=/s/dns/hosts', '--local=/mesh.internal/', '--listen-address=10.134.0.1', '--server=9.9.9.9', '--bind-dynamic']) assert.ok(args.includes(a), a);
+  for (const a of [
+    '--conf-file=/dev/null',
+    '--no-resolv',
+    '--no-hosts',
+    '--addn-hosts=/s/dns/hosts',
+    '--local=/mesh.internal/',
+    '--listen-address=10.134.0.1',
+    '--server=9.9.9.9',
+    '--bind-dynamic',
+  ])
+    assert.ok(args.includes(a), a);
   assert.equal(upstreamsFromResolvConf('# x\nnameserver 127.0.0.53\nnameserver 192.168.1.1\nsearch lan\n'), ['192.168.1.1']);
 });
 

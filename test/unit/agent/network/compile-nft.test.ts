@@ -10,7 +10,9 @@ import type { CompileInput } from '../../../../agent/network/types.ts';
 
 const DIR = new URL('../../../fixtures/network/golden/', import.meta.url).pathname;
 const update = process.env.UPDATE_GOLDEN === '1';
-const cases = readdirSync(DIR).filter((f) => f.endsWith('.input.json')).map((f) => f.replace('.input.json', ''));
+const cases = readdirSync(DIR)
+  .filter((f) => f.endsWith('.input.json'))
+  .map((f) => f.replace('.input.json', ''));
 
 function golden(file: string, actual: string): void {
   if (update) writeFileSync(DIR + file, actual);
@@ -24,7 +26,7 @@ for (const name of cases) {
   });
   test(`${name}: the exact Nebula firewall entries`, () => {
     const out = meshFirewallRules(input.nodes, input.directory, { meshSubnets: input.facts.meshSubnets });
-    golden(`${name}.nebula.json`, JSON.stringify(out, null, 2) + '\n');
+    golden(`${name}.nebula.json`, `${JSON.stringify(out, null, 2)}\n`);
   });
 }
 
@@ -42,7 +44,12 @@ test('the ruleset only ever names the tables inet station and bridge station, an
 test('every rule that accepts, returns, drops or translates carries a named counter', () => {
   for (const name of cases) {
     const { text, counters } = compileRuleset(JSON.parse(readFileSync(`${DIR}${name}.input.json`, 'utf8')) as CompileInput);
-    const verdicts = text.split('\n').filter((l) => /\b(accept|return|drop|dnat ip to|masquerade)$/.test(l.trim()) && !/^\s*(type|ct state related|ct direction|ct state established)/.test(l.trim()));
+    const verdicts = text
+      .split('\n')
+      .filter(
+        (l) =>
+          /\b(accept|return|drop|dnat ip to|masquerade)$/.test(l.trim()) && !/^\s*(type|ct state related|ct direction|ct state established)/.test(l.trim()),
+      );
     for (const line of verdicts) assert.match(line, /counter name \S+/, line);
     const inet = text.slice(0, text.indexOf('table bridge station'));
     const declared = [...inet.matchAll(/^\tcounter (\S+) \{/gm)].map((m) => m[1]);
@@ -73,8 +80,21 @@ test('Nebula entries: local_cidr per node for newer Nebula, owner groups as the 
 });
 
 test('Nebula entries: nothing for local nodes, the LAN or the internet', () => {
-  const out = meshFirewallRules([{ name: 'a', address: '10.134.0.10', policy: { egress: [{ to: 'node:b' }, { to: 'lan' }, { to: 'internet' }, { to: '192.168.0.0/16' }], ingress: [{ from: 'node:b' }, { from: 'lan' }] } },
-    { name: 'b', address: '10.134.0.11', policy: {} }], { nodes: {}, owners: {}, groups: {} }, { meshSubnets: ['100.64.0.0/10'] });
+  const out = meshFirewallRules(
+    [
+      {
+        name: 'a',
+        address: '10.134.0.10',
+        policy: {
+          egress: [{ to: 'node:b' }, { to: 'lan' }, { to: 'internet' }, { to: '192.168.0.0/16' }],
+          ingress: [{ from: 'node:b' }, { from: 'lan' }],
+        },
+      },
+      { name: 'b', address: '10.134.0.11', policy: {} },
+    ],
+    { nodes: {}, owners: {}, groups: {} },
+    { meshSubnets: ['100.64.0.0/10'] },
+  );
   assert.equal(out, { inbound: [], outbound: [] });
 });
 

@@ -12,7 +12,14 @@ import { ValidationError } from '../../../../agent/errors.ts';
 import type { Config } from '../../../../agent/config/schema.ts';
 import type { NodeNetwork, StationNetworkFacts } from '../../../../agent/network/types.ts';
 
-const facts: StationNetworkFacts = { bridge: 'stbr0', nodeSubnet: '10.134.0.0/24', gateway: '10.134.0.1', lanInterfaces: ['eth0'], lanSubnets: ['192.168.1.0/24'], meshSubnets: [] };
+const facts: StationNetworkFacts = {
+  bridge: 'stbr0',
+  nodeSubnet: '10.134.0.0/24',
+  gateway: '10.134.0.1',
+  lanInterfaces: ['eth0'],
+  lanSubnets: ['192.168.1.0/24'],
+  meshSubnets: [],
+};
 const b: NodeNetwork = { name: 'b', address: '10.134.0.11', policy: { ingress: [{ from: 'node:a', ports: [5432] }] } };
 const a: NodeNetwork = { name: 'a', address: '10.134.0.10', policy: { egress: [{ to: 'node:b', ports: [5432] }] } };
 
@@ -26,7 +33,12 @@ test('b may name node:a before a exists: accepted, and reported as dangling', ()
   assert.equal(policies.b, b.policy);
   assert.equal(danglingNodeReferences(b.policy, ['b']), ['node:a']);
   assert.equal(danglingNodeReferences(b.policy, ['a', 'b']), []);
-  assert.equal(danglingNodeReferences({ egress: [{ to: 'node:x' }, { to: 'node:x', ports: [1] }, { to: 'lan' }, { to: 'node:far.s2' }], ingress: [{ from: 'node:c' }] }, ['far.s2']), ['node:c', 'node:x']);
+  assert.equal(
+    danglingNodeReferences({ egress: [{ to: 'node:x' }, { to: 'node:x', ports: [1] }, { to: 'lan' }, { to: 'node:far.s2' }], ingress: [{ from: 'node:c' }] }, [
+      'far.s2',
+    ]),
+    ['node:c', 'node:x'],
+  );
 });
 
 test('the ruleset has no element for a until a exists, then admits exactly a', () => {
@@ -51,9 +63,24 @@ test('a reference that is not a node name is still refused (400)', () => {
 
 /** The subsystem as the node service sees it, not started (no engine runs): the nodes it has and the mesh. */
 function subsystem(nodes: NodeNetworkInput[]): NetworkSubsystem {
-  const config = { stateDir: '/nonexistent', bridge: 'stbr0', nodeSubnet: '10.134.0.0/24', name: 's1', domain: 'mesh.internal', httpPort: 8088 } as Config;
-  const run = (): never => { throw new Error('no program runs in this test'); };
-  return new NetworkSubsystem({ config, run, events: new EventBus(), log: pino({ level: 'silent' }), nodes: { nodeInputs: () => nodes, nodeSubnet: () => config.nodeSubnet } });
+  const config = {
+    stateDir: '/nonexistent',
+    bridge: 'stbr0',
+    nodeSubnet: '10.134.0.0/24',
+    name: 's1',
+    domain: 'mesh.internal',
+    httpPort: 8088,
+  } as Config;
+  const run = (): never => {
+    throw new Error('no program runs in this test');
+  };
+  return new NetworkSubsystem({
+    config,
+    run,
+    events: new EventBus(),
+    log: pino({ level: 'silent' }),
+    nodes: { nodeInputs: () => nodes, nodeSubnet: () => config.nodeSubnet },
+  });
 }
 
 test('the node service may create b (ingress from node:a) before a, and sees which references dangle', () => {

@@ -13,10 +13,19 @@ function follower(facts: () => MeshFacts) {
   const events = new EventBus();
   const seen = { reads: 0, owners: [] as (string | undefined)[], peers: [] as string[][], mesh: [] as MeshNetworkFacts[] };
   const follow = new MeshFollow({
-    mesh: { meshFacts: () => { seen.reads++; return facts(); } }, events, log: pino({ level: 'silent' }),
+    mesh: {
+      meshFacts: () => {
+        seen.reads++;
+        return facts();
+      },
+    },
+    events,
+    log: pino({ level: 'silent' }),
     setOwner: (owner) => seen.owners.push(owner),
     setAliasPeers: (peers) => seen.peers.push(peers.map((p) => p.station)),
-    setMesh: async (mesh) => { seen.mesh.push(mesh); },
+    setMesh: async (mesh) => {
+      seen.mesh.push(mesh);
+    },
   });
   return { events, seen, follow };
 }
@@ -28,11 +37,15 @@ test('a station in no mesh: read once at start, then only when the mesh says som
   assert.is(seen.reads, 1);
   events.publish('node.deleted', { name: 'a', volumesDeleted: false });
   events.publish('station.started', { name: 's1' });
-  assert.is(seen.reads, 1, 'other rooms\' events are not the mesh\'s');
+  assert.is(seen.reads, 1, "other rooms' events are not the mesh's");
   assert.equal(seen.mesh, [], 'no mesh interface yet: the table keeps what it had');
   facts = {
-    owner: 'alice', peers: [{ station: 's2', url: 'http://100.65.0.2:8088', owner: 'alice' }], meshInterface: 'nb1', meshSubnets: ['100.64.0.0/10'],
-    owners: { alice: ['100.65.0.2'] }, groups: { station: ['100.65.0.2'], 'owner-alice': ['100.65.0.2'] },
+    owner: 'alice',
+    peers: [{ station: 's2', url: 'http://100.65.0.2:8088', owner: 'alice' }],
+    meshInterface: 'nb1',
+    meshSubnets: ['100.64.0.0/10'],
+    owners: { alice: ['100.65.0.2'] },
+    groups: { station: ['100.65.0.2'], 'owner-alice': ['100.65.0.2'] },
   };
   events.publish('mesh.peers', { peers: ['s2'] });
   assert.is(seen.reads, 2);
@@ -51,7 +64,10 @@ test('a station in no mesh: read once at start, then only when the mesh says som
 
 test('a mesh that cannot answer yet (not started) is skipped until its next event', () => {
   let ready = false;
-  const { events, seen, follow } = follower(() => { if (!ready) throw new Error('not loaded'); return { owner: 'bob', peers: [] }; });
+  const { events, seen, follow } = follower(() => {
+    if (!ready) throw new Error('not loaded');
+    return { owner: 'bob', peers: [] };
+  });
   follow.start();
   assert.equal(seen.owners, []);
   ready = true;

@@ -20,7 +20,15 @@ test('counters of our table only, by name', () => {
 
 test('per-node sums: allowed and dropped per direction, connection counters listed but not summed', () => {
   const { counters } = compileRuleset(JSON.parse(fixture('golden/basic.input.json')) as CompileInput);
-  const values = { 'n.web.eg.1': { packets: 10, bytes: 1000 }, 'n.web.eg.drop': { packets: 2, bytes: 120 }, 'n.web.in.0': { packets: 5, bytes: 500 }, 'n.web.ex.0': { packets: 4, bytes: 400 }, 'n.web.ex.0.conn': { packets: 1, bytes: 60 }, 'n.web.st.drop': { packets: 3, bytes: 180 }, 'n.db.eg.drop': { packets: 99, bytes: 99 } };
+  const values = {
+    'n.web.eg.1': { packets: 10, bytes: 1000 },
+    'n.web.eg.drop': { packets: 2, bytes: 120 },
+    'n.web.in.0': { packets: 5, bytes: 500 },
+    'n.web.ex.0': { packets: 4, bytes: 400 },
+    'n.web.ex.0.conn': { packets: 1, bytes: 60 },
+    'n.web.st.drop': { packets: 3, bytes: 180 },
+    'n.db.eg.drop': { packets: 99, bytes: 99 },
+  };
   const web = nodeCounters('web', counters, values);
   assert.equal(web.egress, { allowed: { packets: 10, bytes: 1000 }, dropped: { packets: 5, bytes: 300 } });
   assert.equal(web.ingress, { allowed: { packets: 9, bytes: 900 }, dropped: { packets: 0, bytes: 0 } });

@@ -5,7 +5,11 @@ import { validateSpec, applyPatch } from '../../../../agent/nodes/spec.ts';
 import { parseSubnet } from '../../../../agent/nodes/ipam.ts';
 import { DirVolumeDriver } from '../../../../agent/storage/dir-driver.ts';
 
-const context = { subnet: parseSubnet('198.18.5.0/24'), bridge: 'stbr0', storage: new DirVolumeDriver({ root: '/var/lib/station/volumes' }) };
+const context = {
+  subnet: parseSubnet('198.18.5.0/24'),
+  bridge: 'stbr0',
+  storage: new DirVolumeDriver({ root: '/var/lib/station/volumes' }),
+};
 
 test('a build carries the address, gateway, DNS, hostname and volume sources', () => {
   const spec = validateSpec({ name: 'web', volumes: [{ name: 'data', path: '/srv' }], resources: { memoryMB: 64 } });

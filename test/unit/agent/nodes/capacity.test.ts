@@ -8,7 +8,9 @@ const MiB = 1024 * 1024;
 const host = { memoryTotalBytes: 4096 * MiB, memoryAvailableBytes: 3000 * MiB, diskFreeBytes: 10_000 * MiB, cpus: 2 };
 
 function refusedWith(fn: () => void, code: string): void {
-  try { fn(); } catch (e) {
+  try {
+    fn();
+  } catch (e) {
     assert.instance(e, CapacityError);
     assert.is((e as CapacityError).code, code);
     return;
@@ -31,7 +33,9 @@ test('memory other nodes reserve counts even when they do not use it yet', () =>
 });
 
 test('the error says what was asked and what is free', () => {
-  try { checkCapacity({ name: 'big', template: 'busybox', memoryMB: 100_000 }, host, 0); } catch (e) {
+  try {
+    checkCapacity({ name: 'big', template: 'busybox', memoryMB: 100_000 }, host, 0);
+  } catch (e) {
     assert.match((e as Error).message, /big needs 100000 MiB .* can give \d+ MiB/);
     return;
   }

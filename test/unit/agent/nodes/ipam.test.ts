@@ -10,7 +10,11 @@ test('the gateway is the first host of the subnet', () => {
 
 test('bad subnets are refused', () => {
   for (const bad of ['198.18.5.1/24', '198.18.5.0', '198.18.5.0/31', '300.1.1.0/24', 'x/24']) {
-    assert.throws(() => parseSubnet(bad), (e: Error) => e instanceof ValidationError, bad);
+    assert.throws(
+      () => parseSubnet(bad),
+      (e: Error) => e instanceof ValidationError,
+      bad,
+    );
   }
 });
 
@@ -29,7 +33,10 @@ test('never two nodes the same address, even when names collide on their preferr
   assert.is(new Set(taken).size, 13);
   for (const ip of taken) assert.ok(inSubnet(subnet, ip), ip);
   assert.not.ok(taken.includes('198.18.7.0') || taken.includes('198.18.7.1') || taken.includes('198.18.7.15'));
-  assert.throws(() => allocateAddress(subnet, 'one-more', taken), (e: Error) => e instanceof CapacityError && /no free address/.test(e.message));
+  assert.throws(
+    () => allocateAddress(subnet, 'one-more', taken),
+    (e: Error) => e instanceof CapacityError && /no free address/.test(e.message),
+  );
 });
 
 test('a taken preferred address moves the node to the next free one', () => {
@@ -41,12 +48,20 @@ test('a taken preferred address moves the node to the next free one', () => {
 });
 
 test('node network: address with prefix, gateway, DNS = gateway', () => {
-  assert.equal(nodeNetwork(parseSubnet('198.18.5.0/24'), '198.18.5.20', 'br0'), { bridge: 'br0', address: '198.18.5.20/24', gateway: '198.18.5.1', dns: ['198.18.5.1'] });
+  assert.equal(nodeNetwork(parseSubnet('198.18.5.0/24'), '198.18.5.20', 'br0'), {
+    bridge: 'br0',
+    address: '198.18.5.20/24',
+    gateway: '198.18.5.1',
+    dns: ['198.18.5.1'],
+  });
 });
 
 test('moving to another subnet keeps host numbers where they fit, else finds free ones', () => {
   const from = parseSubnet('10.134.0.0/24');
-  assert.equal(readdress(from, parseSubnet('10.170.3.0/24'), { a: '10.134.0.20', b: '10.134.0.200' }), { a: '10.170.3.20', b: '10.170.3.200' });
+  assert.equal(readdress(from, parseSubnet('10.170.3.0/24'), { a: '10.134.0.20', b: '10.134.0.200' }), {
+    a: '10.170.3.20',
+    b: '10.170.3.200',
+  });
   const small = parseSubnet('10.170.3.0/26');
   const moved = readdress(from, small, { a: '10.134.0.20', b: '10.134.0.200', c: '10.134.0.30' });
   assert.is(moved.a, '10.170.3.20');

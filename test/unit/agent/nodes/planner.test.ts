@@ -3,8 +3,20 @@ import * as assert from 'uvu/assert';
 import { plan, planNode, unmanaged, type DesiredNode } from '../../../../agent/nodes/planner.ts';
 import type { ObservedNode, NodeState } from '../../../../agent/nodes/driver.ts';
 
-const want = (name: string, over: Partial<DesiredNode> = {}): DesiredNode => ({ name, state: 'running', deleting: false, buildHash: 'h1', builtHash: 'h1', ...over });
-const seen = (name: string, state: NodeState, partial = false): ObservedNode => ({ name, state, pid: state === 'running' ? 100 : null, partial });
+const want = (name: string, over: Partial<DesiredNode> = {}): DesiredNode => ({
+  name,
+  state: 'running',
+  deleting: false,
+  buildHash: 'h1',
+  builtHash: 'h1',
+  ...over,
+});
+const seen = (name: string, state: NodeState, partial = false): ObservedNode => ({
+  name,
+  state,
+  pid: state === 'running' ? 100 : null,
+  partial,
+});
 const ops = (steps: { op: string }[]) => steps.map((s) => s.op);
 
 test('a missing node is created and started; a stopped-desired one only created', () => {
@@ -12,7 +24,7 @@ test('a missing node is created and started; a stopped-desired one only created'
   assert.equal(ops(planNode(want('a', { state: 'stopped' }), undefined)), ['create']);
 });
 
-test('a node deleted behind the agent\'s back is made again', () => {
+test("a node deleted behind the agent's back is made again", () => {
   assert.equal(ops(planNode(want('a'), undefined)), ['create', 'start']);
 });
 
@@ -34,7 +46,9 @@ test('a half-made node is destroyed and made again', () => {
 
 test('a changed build recreates the node, keeping its desired state', () => {
   assert.equal(planNode(want('a', { buildHash: 'h2' }), seen('a', 'running')), [{ op: 'recreate', name: 'a', start: true, reason: 'spec changed' }]);
-  assert.equal(planNode(want('a', { buildHash: 'h2', state: 'stopped' }), seen('a', 'stopped')), [{ op: 'recreate', name: 'a', start: false, reason: 'spec changed' }]);
+  assert.equal(planNode(want('a', { buildHash: 'h2', state: 'stopped' }), seen('a', 'stopped')), [
+    { op: 'recreate', name: 'a', start: false, reason: 'spec changed' },
+  ]);
 });
 
 test('deleting destroys then forgets; an already gone node is only forgotten', () => {

@@ -17,14 +17,33 @@ function refused(input: unknown, pattern: RegExp): void {
 
 test('a minimal spec gets the documented defaults', () => {
   const spec = validateSpec({ name: 'web' });
-  assert.equal(spec, { name: 'web', template: 'busybox', profile: 'plain', resources: {}, volumes: [], modules: [], env: {}, autostart: true, labels: {} });
+  assert.equal(spec, {
+    name: 'web',
+    template: 'busybox',
+    profile: 'plain',
+    resources: {},
+    volumes: [],
+    modules: [],
+    env: {},
+    autostart: true,
+    labels: {},
+  });
 });
 
 test('a full spec is kept as given', () => {
   const input = {
-    name: 'web-1', template: 'debian', profile: 'nesting', resources: { cpus: 0.5, memoryMB: 256 },
-    volumes: [{ name: 'data', path: '/srv/data', class: 'shared' }], modules: [{ name: 'tools', packages: ['curl'] }, { name: 'app', run: 'httpd -f' }],
-    env: { GREETING: 'hi' }, autostart: false, labels: { room: 'kitchen', 'support/contact': 'ann@example.org' },
+    name: 'web-1',
+    template: 'debian',
+    profile: 'nesting',
+    resources: { cpus: 0.5, memoryMB: 256 },
+    volumes: [{ name: 'data', path: '/srv/data', class: 'shared' }],
+    modules: [
+      { name: 'tools', packages: ['curl'] },
+      { name: 'app', run: 'httpd -f' },
+    ],
+    env: { GREETING: 'hi' },
+    autostart: false,
+    labels: { room: 'kitchen', 'support/contact': 'ann@example.org' },
     network: { ingress: [{ from: 'lan', ports: [80] }] },
   };
   const spec = validateSpec(input);
@@ -61,9 +80,36 @@ test('unknown fields are refused at every level', () => {
 });
 
 test('duplicate volume names, volume paths and module names are refused', () => {
-  refused({ name: 'a', volumes: [{ name: 'v', path: '/a' }, { name: 'v', path: '/b' }] }, /duplicate volume name: v/);
-  refused({ name: 'a', volumes: [{ name: 'v', path: '/a' }, { name: 'w', path: '/a' }] }, /same path/);
-  refused({ name: 'a', modules: [{ name: 'm', run: 'a' }, { name: 'm', run: 'b' }] }, /duplicate module name: m/);
+  refused(
+    {
+      name: 'a',
+      volumes: [
+        { name: 'v', path: '/a' },
+        { name: 'v', path: '/b' },
+      ],
+    },
+    /duplicate volume name: v/,
+  );
+  refused(
+    {
+      name: 'a',
+      volumes: [
+        { name: 'v', path: '/a' },
+        { name: 'w', path: '/a' },
+      ],
+    },
+    /same path/,
+  );
+  refused(
+    {
+      name: 'a',
+      modules: [
+        { name: 'm', run: 'a' },
+        { name: 'm', run: 'b' },
+      ],
+    },
+    /duplicate module name: m/,
+  );
 });
 
 test('volume paths must be absolute, normalised, without ".." and not over system directories', () => {
@@ -95,7 +141,11 @@ test('env values and module commands with control characters are refused before 
   const spec = validateSpec({ name: 'web' });
   assert.throws(() => applyPatch(spec, { env: { A: 'a\nExecStartPre=/bin/true' } }), /env\.A must not contain control characters/);
   // tab and every printable character are fine
-  const ok = validateSpec({ name: 'a', env: { A: 'tab\there "quoted" \\ back $HOME 100% ünï ✓' }, modules: [{ name: 'm', run: 'printf "%s\\n" "$A"' }] });
+  const ok = validateSpec({
+    name: 'a',
+    env: { A: 'tab\there "quoted" \\ back $HOME 100% ünï ✓' },
+    modules: [{ name: 'm', run: 'printf "%s\\n" "$A"' }],
+  });
   assert.is(ok.env.A, 'tab\there "quoted" \\ back $HOME 100% ünï ✓');
 });
 
@@ -106,8 +156,14 @@ test('a patch changes the allowed fields and is validated like a spec', () => {
   assert.equal(next.resources, { memoryMB: 128 });
   assert.is(next.autostart, false);
   assert.equal(spec.labels, { room: 'hall' }, 'the stored spec is not changed in place');
-  assert.throws(() => applyPatch(spec, { template: 'debian' }), (e: Error) => e instanceof ValidationError);
-  assert.throws(() => applyPatch(spec, {}), (e: Error) => e instanceof ValidationError);
+  assert.throws(
+    () => applyPatch(spec, { template: 'debian' }),
+    (e: Error) => e instanceof ValidationError,
+  );
+  assert.throws(
+    () => applyPatch(spec, {}),
+    (e: Error) => e instanceof ValidationError,
+  );
   assert.throws(() => applyPatch(spec, { modules: [{ name: 'x', packages: ['curl'] }] }), /debian template/);
 });
 

@@ -5,10 +5,17 @@ import { KeyedSerialQueue } from '../../../../agent/lib/serial-queue.ts';
 import { validateSpec } from '../../../../agent/nodes/spec.ts';
 
 const record = (name: string, autostart: boolean, state: 'running' | 'stopped', deleting = false): NodeRecord => ({
-  spec: validateSpec({ name, autostart }), address: '198.18.5.9', state, deleting, deleteVolumes: false, builtHash: 'h', createdAt: 'x', updatedAt: 'x',
+  spec: validateSpec({ name, autostart }),
+  address: '198.18.5.9',
+  state,
+  deleting,
+  deleteVolumes: false,
+  builtHash: 'h',
+  createdAt: 'x',
+  updatedAt: 'x',
 });
 
-test('within the same boot the user\'s last start/stop holds', () => {
+test("within the same boot the user's last start/stop holds", () => {
   const state: NodesState = { bootId: 'b1', nodes: { a: record('a', true, 'stopped') } };
   const { changed, next } = applyBoot(state, 'b1');
   assert.equal(changed, []);
@@ -16,7 +23,15 @@ test('within the same boot the user\'s last start/stop holds', () => {
 });
 
 test('after a reboot nodes come back by their autostart setting', () => {
-  const state: NodesState = { bootId: 'b1', nodes: { a: record('a', true, 'stopped'), b: record('b', false, 'running'), c: record('c', true, 'running'), d: record('d', false, 'running', true) } };
+  const state: NodesState = {
+    bootId: 'b1',
+    nodes: {
+      a: record('a', true, 'stopped'),
+      b: record('b', false, 'running'),
+      c: record('c', true, 'running'),
+      d: record('d', false, 'running', true),
+    },
+  };
   const { changed, next } = applyBoot(state, 'b2');
   assert.equal(changed.sort(), ['a', 'b']);
   assert.is(next.nodes.a!.state, 'running');
@@ -34,22 +49,33 @@ test('the first run only records the boot', () => {
 });
 
 test('toDesired carries what the planner needs', () => {
-  assert.equal(toDesired('a', record('a', true, 'stopped'), 'h2'), { name: 'a', state: 'stopped', deleting: false, buildHash: 'h2', builtHash: 'h' });
+  assert.equal(toDesired('a', record('a', true, 'stopped'), 'h2'), {
+    name: 'a',
+    state: 'stopped',
+    deleting: false,
+    buildHash: 'h2',
+    builtHash: 'h',
+  });
 });
 
 test('the keyed lock runs work for one key one at a time, other keys in parallel', async () => {
   const lock = new KeyedSerialQueue();
   const order: string[] = [];
-  const slow = (key: string, label: string, ms: number) => lock.run(key, async () => {
-    order.push(`${label}+`);
-    await new Promise((r) => setTimeout(r, ms));
-    order.push(`${label}-`);
-  });
+  const slow = (key: string, label: string, ms: number) =>
+    lock.run(key, async () => {
+      order.push(`${label}+`);
+      await new Promise((r) => setTimeout(r, ms));
+      order.push(`${label}-`);
+    });
   await Promise.all([slow('a', 'a1', 30), slow('a', 'a2', 1), slow('b', 'b1', 5)]);
   assert.equal(order, ['a1+', 'b1+', 'b1-', 'a1-', 'a2+', 'a2-']);
   assert.not.ok(lock.busy('a'));
   await assert.not.throws(async () => {
-    await lock.run('c', async () => { throw new Error('boom'); }).catch(() => undefined);
+    await lock
+      .run('c', async () => {
+        throw new Error('boom');
+      })
+      .catch(() => undefined);
     await lock.run('c', async () => undefined);
   });
 });

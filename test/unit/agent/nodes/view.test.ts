@@ -5,7 +5,15 @@ import { validateSpec } from '../../../../agent/nodes/spec.ts';
 import type { NodeRecord } from '../../../../agent/nodes/store.ts';
 
 const record = (over: Partial<NodeRecord> = {}): NodeRecord => ({
-  spec: validateSpec({ name: 'web' }), address: '198.18.5.9', state: 'running', deleting: false, deleteVolumes: false, builtHash: 'h', createdAt: 'c', updatedAt: 'u', ...over,
+  spec: validateSpec({ name: 'web' }),
+  address: '198.18.5.9',
+  state: 'running',
+  deleting: false,
+  deleteVolumes: false,
+  builtHash: 'h',
+  createdAt: 'c',
+  updatedAt: 'u',
+  ...over,
 });
 const station = { name: 'home', domain: 'mesh.internal' };
 

@@ -29,7 +29,13 @@ async function rejection(promise: Promise<unknown> | (() => unknown)): Promise<S
     assert.instance(error, StationError);
     return error as StationError;
   }
-  throw new assert.Assertion({ message: 'expected a StationError', operator: 'rejects', expects: 'StationError', actual: 'resolved', generated: false });
+  throw new assert.Assertion({
+    message: 'expected a StationError',
+    operator: 'rejects',
+    expects: 'StationError',
+    actual: 'resolved',
+    generated: false,
+  });
 }
 
 // What agent/nodes/build.ts (volumeSource) and nodes/volumes.ts (ensureVolumes) did before the storage
@@ -42,7 +48,7 @@ function oldEnsureVolumes(root: string, node: string, volumes: string[]): void {
 test('the mount source is exactly the path nodes computed before the storage room', async () => {
   const { root, driver } = await fresh();
   assert.is(driver.mountSource({ node: 'web', volume: 'data' }), join(root, 'web', 'data'));
-  assert.is(LABEL.source, NODE_NAME_PATTERN, 'storage accepts exactly the node spec\'s names');
+  assert.is(LABEL.source, NODE_NAME_PATTERN, "storage accepts exactly the node spec's names");
 });
 
 test('volumes made by the old code are found, listed, measured and deleted', async () => {
@@ -50,7 +56,10 @@ test('volumes made by the old code are found, listed, measured and deleted', asy
   oldEnsureVolumes(root, 'web', ['data', 'logs']);
   writeFileSync(join(root, 'web', 'data', 'blob'), Buffer.alloc(1024 * 1024, 7));
   assert.ok(await driver.volumeExists({ node: 'web', volume: 'data' }));
-  assert.equal(await driver.listVolumes(), [{ node: 'web', volume: 'data' }, { node: 'web', volume: 'logs' }]);
+  assert.equal(await driver.listVolumes(), [
+    { node: 'web', volume: 'data' },
+    { node: 'web', volume: 'logs' },
+  ]);
   const usage = await driver.volumeUsage({ node: 'web', volume: 'data' });
   assert.ok(usage.usedBytes >= 1024 * 1024 && usage.usedBytes < 2 * 1024 * 1024, `du says ${usage.usedBytes}`);
   assert.is(usage.quotaBytes, null);
@@ -64,8 +73,15 @@ test('create, conflict on a second create, list by node, delete one', async () =
   await driver.createVolume({ node: 'a', volume: 'y' });
   await driver.createVolume({ node: 'a', volume: 'x' });
   assert.is((await rejection(driver.createVolume({ node: 'a', volume: 'x' }))).code, 'VOLUME_EXISTS');
-  assert.equal(await driver.listVolumes(), [{ node: 'a', volume: 'x' }, { node: 'a', volume: 'y' }, { node: 'b', volume: 'x' }]);
-  assert.equal(await driver.listVolumes('a'), [{ node: 'a', volume: 'x' }, { node: 'a', volume: 'y' }]);
+  assert.equal(await driver.listVolumes(), [
+    { node: 'a', volume: 'x' },
+    { node: 'a', volume: 'y' },
+    { node: 'b', volume: 'x' },
+  ]);
+  assert.equal(await driver.listVolumes('a'), [
+    { node: 'a', volume: 'x' },
+    { node: 'a', volume: 'y' },
+  ]);
   assert.equal(await driver.listVolumes('nobody'), []);
   assert.is(statSync(join(root, 'a')).mode & 0o777, 0o700, 'a node directory is root-only, as before');
   await driver.deleteVolume({ node: 'a', volume: 'x' });
@@ -76,7 +92,13 @@ test('create, conflict on a second create, list by node, delete one', async () =
 
 test('names that are not DNS labels are refused before anything is made', async () => {
   const { root, driver } = await fresh();
-  const bad = [{ node: '..', volume: 'x' }, { node: 'a', volume: '../../etc' }, { node: '.snapshots', volume: 'x' }, { node: 'A', volume: 'x' }, { node: 'a', volume: '' }];
+  const bad = [
+    { node: '..', volume: 'x' },
+    { node: 'a', volume: '../../etc' },
+    { node: '.snapshots', volume: 'x' },
+    { node: 'A', volume: 'x' },
+    { node: 'a', volume: '' },
+  ];
   for (const ref of bad) {
     const error = await rejection(driver.createVolume(ref));
     assert.is(error.kind, 'invalid');
@@ -104,7 +126,9 @@ test('snapshots and send/receive: a clear "not with the dir driver", after the n
   await driver.createVolume(ref);
   assert.equal(await driver.listSnapshots(ref), [], 'a plain directory has no snapshots');
   for (const call of [
-    () => driver.createSnapshot(ref, 's1'), () => driver.deleteSnapshot(ref, 's1'), () => driver.restoreSnapshot(ref, 's1'),
+    () => driver.createSnapshot(ref, 's1'),
+    () => driver.deleteSnapshot(ref, 's1'),
+    () => driver.restoreSnapshot(ref, 's1'),
     () => driver.volumeFromSnapshot(ref, 's1', { node: 'a', volume: 'y' }),
   ]) {
     const error = await rejection(call);

@@ -4,7 +4,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import {
-  parseBtrfsVersion, parseDuBytes, parseLoopDevices, parseQgroupShow, parseSubvolumeList, parseSubvolumeShow, quotasDisabled, receiveFailure,
+  parseBtrfsVersion,
+  parseDuBytes,
+  parseLoopDevices,
+  parseQgroupShow,
+  parseSubvolumeList,
+  parseSubvolumeShow,
+  quotasDisabled,
+  receiveFailure,
 } from '../../../../agent/storage/parsers.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../../fixtures/btrfs/${name}`, import.meta.url), 'utf8');
@@ -12,12 +19,20 @@ const MiB = 1024 * 1024;
 
 test('qgroup show: every row with bytes, limits (none -> null), and the path from the top level', () => {
   const rows = parseQgroupShow(fixture('qgroup-show.txt'));
-  assert.equal(rows.map((r) => r.path), [
-    '<toplevel>', 'volumes/n1/data', 'volumes/n1/cache', 'volumes/.snapshots/n1/data/s1', 'volumes/.snapshots/n1/data/s2', '<stale>',
-  ]);
+  assert.equal(
+    rows.map((r) => r.path),
+    ['<toplevel>', 'volumes/n1/data', 'volumes/n1/cache', 'volumes/.snapshots/n1/data/s1', 'volumes/.snapshots/n1/data/s2', '<stale>'],
+  );
   const data = rows[1]!;
   assert.equal(data, {
-    qgroupid: '0/256', level: 0, id: 256, referenced: 10502144, exclusive: 16384, maxReferenced: 64 * MiB, maxExclusive: null, path: 'volumes/n1/data',
+    qgroupid: '0/256',
+    level: 0,
+    id: 256,
+    referenced: 10502144,
+    exclusive: 16384,
+    maxReferenced: 64 * MiB,
+    maxExclusive: null,
+    path: 'volumes/n1/data',
   });
   assert.is(rows[2]!.maxReferenced, null, 'a volume without a limit');
   // the snapshot shares the volume's 10 MiB: all referenced, almost nothing exclusive
@@ -25,7 +40,7 @@ test('qgroup show: every row with bytes, limits (none -> null), and the path fro
   assert.is(rows[3]!.exclusive, 16384);
 });
 
-test('qgroup show -f: only the volume\'s own group', () => {
+test("qgroup show -f: only the volume's own group", () => {
   const rows = parseQgroupShow(fixture('qgroup-show-follow.txt'));
   assert.is(rows.length, 1);
   assert.is(rows[0]!.level, 0);
@@ -39,7 +54,7 @@ test('qgroup show: human sizes (no --raw) or no header are errors, not wrong num
   assert.throws(() => parseQgroupShow(''), /no header/);
 });
 
-test('quotas off is recognised from btrfs\'s own words', () => {
+test("quotas off is recognised from btrfs's own words", () => {
   assert.ok(quotasDisabled(fixture('qgroup-show-quotas-off.stderr')));
   assert.not.ok(quotasDisabled(fixture('receive-exists.stderr')));
 });
@@ -47,8 +62,14 @@ test('quotas off is recognised from btrfs\'s own words', () => {
 test('subvolume show: path, ids, UUIDs, creation time as ISO, read-only flag', () => {
   const volume = parseSubvolumeShow(fixture('subvolume-show-volume.txt'));
   assert.equal(volume, {
-    path: 'volumes/n1/data', name: 'data', uuid: 'ccfda038-0dc7-aa49-9f1e-1b666a495815', parentUuid: null, receivedUuid: null,
-    id: 256, createdAt: '2026-12-04T15:39:49.000Z', readonly: false,
+    path: 'volumes/n1/data',
+    name: 'data',
+    uuid: 'ccfda038-0dc7-aa49-9f1e-1b666a495815',
+    parentUuid: null,
+    receivedUuid: null,
+    id: 256,
+    createdAt: '2026-12-04T15:39:49.000Z',
+    readonly: false,
   });
   const snapshot = parseSubvolumeShow(fixture('subvolume-show-snapshot.txt'));
   assert.is(snapshot.readonly, true);
@@ -60,7 +81,7 @@ test('subvolume show: a received snapshot is read-only with a received UUID; a c
   const received = parseSubvolumeShow(fixture('subvolume-show-received.txt'));
   const sent = parseSubvolumeShow(fixture('subvolume-show-snapshot.txt'));
   assert.is(received.readonly, true);
-  assert.is(received.receivedUuid, sent.uuid, 'the received UUID is the sent snapshot\'s UUID');
+  assert.is(received.receivedUuid, sent.uuid, "the received UUID is the sent snapshot's UUID");
   const partial = parseSubvolumeShow(fixture('subvolume-show-partial.txt'));
   assert.is(partial.readonly, false);
   assert.is(partial.receivedUuid, null);
@@ -72,8 +93,10 @@ test('subvolume show: output without the fields is an error', () => {
 
 test('subvolume list: id and path per subvolume', () => {
   assert.equal(parseSubvolumeList(fixture('subvolume-list.txt')), [
-    { id: 256, path: 'volumes/n1/data' }, { id: 257, path: 'volumes/n1/cache' },
-    { id: 258, path: 'volumes/.snapshots/n1/data/s1' }, { id: 259, path: 'volumes/.snapshots/n1/data/s2' },
+    { id: 256, path: 'volumes/n1/data' },
+    { id: 257, path: 'volumes/n1/cache' },
+    { id: 258, path: 'volumes/.snapshots/n1/data/s1' },
+    { id: 259, path: 'volumes/.snapshots/n1/data/s2' },
   ]);
   assert.throws(() => parseSubvolumeList('something else\n'), /unexpected/);
 });
@@ -81,8 +104,11 @@ test('subvolume list: id and path per subvolume', () => {
 test('subvolume list -u -q -R: the UUIDs that tie a received incremental snapshot to its parent', () => {
   const [s1, s2] = parseSubvolumeList(fixture('subvolume-list-uuids.txt'));
   assert.equal(s1, {
-    id: 256, path: 'volumes/.snapshots/n1/data/s1', parentUuid: null,
-    receivedUuid: '53f0177b-3740-7d44-a137-89c2126e4ff1', uuid: '6dde0ed6-db6d-0347-8b2d-32183bef1d14',
+    id: 256,
+    path: 'volumes/.snapshots/n1/data/s1',
+    parentUuid: null,
+    receivedUuid: '53f0177b-3740-7d44-a137-89c2126e4ff1',
+    uuid: '6dde0ed6-db6d-0347-8b2d-32183bef1d14',
   });
   assert.is(s2!.parentUuid, s1!.uuid, 'the incremental s2 was made as a snapshot of the local s1');
   const shown = parseSubvolumeShow(fixture('subvolume-show-received-incremental.txt'));

@@ -12,7 +12,9 @@ test('a new document starts from initial and persists updates with a version', a
   const file = join(dir(), 'nodes.json');
   const doc = new StateDocument({ file, version: 1, initial: () => ({ nodes: [] as string[] }) });
   assert.equal(await doc.load(), { nodes: [] });
-  await doc.update((d) => { d.nodes.push('web'); });
+  await doc.update((d) => {
+    d.nodes.push('web');
+  });
   const saved = JSON.parse(readFileSync(file, 'utf8'));
   assert.is(saved.version, 1);
   assert.equal(saved.data, { nodes: ['web'] });
@@ -24,25 +26,45 @@ test('concurrent updates are applied in order and none is lost', async () => {
   const file = join(dir(), 'c.json');
   const doc = new StateDocument({ file, version: 1, initial: () => ({ n: 0 }) });
   await doc.load();
-  await Promise.all(Array.from({ length: 50 }, () => doc.update((d) => { d.n++; })));
+  await Promise.all(
+    Array.from({ length: 50 }, () =>
+      doc.update((d) => {
+        d.n++;
+      }),
+    ),
+  );
   assert.is(JSON.parse(readFileSync(file, 'utf8')).data.n, 50);
-  assert.equal(readdirSync(join(file, '..')).filter((f) => f.endsWith('.tmp')), [], 'no temp files left');
+  assert.equal(
+    readdirSync(join(file, '..')).filter((f) => f.endsWith('.tmp')),
+    [],
+    'no temp files left',
+  );
 });
 
 test('a write that fails leaves memory as it was on disk, and a later update works', async () => {
   const file = join(dir(), 'w.json');
   const doc = new StateDocument({ file, version: 1, initial: () => ({ nodes: ['a'] }) });
   await doc.load();
-  await doc.update((d) => { d.nodes.push('b'); });
+  await doc.update((d) => {
+    d.nodes.push('b');
+  });
   // a directory where the file goes: the rename of the finished temp file fails for real (EISDIR)
   rmSync(file);
   mkdirSync(file);
   let failure: Error | undefined;
-  await doc.update((d) => { d.nodes.push('lost'); }).catch((e: Error) => { failure = e; });
+  await doc
+    .update((d) => {
+      d.nodes.push('lost');
+    })
+    .catch((e: Error) => {
+      failure = e;
+    });
   assert.match(String(failure), /EISDIR|directory/);
   assert.equal(doc.get(), { nodes: ['a', 'b'] }, 'memory still holds what was last written');
   rmdirSync(file);
-  await doc.update((d) => { d.nodes.push('c'); });
+  await doc.update((d) => {
+    d.nodes.push('c');
+  });
   assert.equal(doc.get(), { nodes: ['a', 'b', 'c'] });
   assert.equal(JSON.parse(readFileSync(file, 'utf8')).data, { nodes: ['a', 'b', 'c'] });
 });
@@ -51,14 +73,28 @@ test('queued updates: one that fails in the middle is dropped, the ones around i
   const file = join(dir(), 'q.json');
   const doc = new StateDocument({ file, version: 1, initial: () => ({ log: [] as string[] }) });
   await doc.load();
-  await doc.update((d) => { d.log.push('start'); });
+  await doc.update((d) => {
+    d.log.push('start');
+  });
   const results = await Promise.allSettled([
-    doc.update((d) => { d.log.push('first'); }),
+    doc.update((d) => {
+      d.log.push('first');
+    }),
     // this one breaks its own write: the file's place is taken by a directory while it runs
-    doc.update((d) => { rmSync(file); mkdirSync(file); d.log.push('failed'); }),
-    doc.update((d) => { rmdirSync(file); d.log.push('third'); }),
+    doc.update((d) => {
+      rmSync(file);
+      mkdirSync(file);
+      d.log.push('failed');
+    }),
+    doc.update((d) => {
+      rmdirSync(file);
+      d.log.push('third');
+    }),
   ]);
-  assert.equal(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+  assert.equal(
+    results.map((r) => r.status),
+    ['fulfilled', 'rejected', 'fulfilled'],
+  );
   assert.equal(doc.get().log, ['start', 'first', 'third'], 'the failed change is not in memory, and the next one built on what was written');
   assert.equal(JSON.parse(readFileSync(file, 'utf8')).data.log, ['start', 'first', 'third'], 'memory and disk agree');
 });
@@ -67,7 +103,9 @@ test('older documents are migrated forward and rewritten', async () => {
   const file = join(dir(), 'm.json');
   writeFileSync(file, JSON.stringify({ version: 1, savedAt: '', data: { names: ['a'] } }));
   const doc = new StateDocument({
-    file, version: 2, initial: () => ({ nodes: {} as Record<string, object> }),
+    file,
+    version: 2,
+    initial: () => ({ nodes: {} as Record<string, object> }),
     migrations: { 1: (d) => ({ nodes: Object.fromEntries((d as { names: string[] }).names.map((n) => [n, {}])) }) },
   });
   assert.equal(await doc.load(), { nodes: { a: {} } });

@@ -8,8 +8,14 @@ import { join } from 'node:path';
 import { ensureHotspotPassphrase, consoleIssue, passphraseFile } from '../../../../agent/wifi/hotspot-passphrase.ts';
 
 const dirs: string[] = [];
-const stateDir = async () => { const d = await mkdtemp(join(tmpdir(), 'hotspot-pp-')); dirs.push(d); return d; };
-test.after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+const stateDir = async () => {
+  const d = await mkdtemp(join(tmpdir(), 'hotspot-pp-'));
+  dirs.push(d);
+  return d;
+};
+test.after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
 
 test('made once (0600), then the same one every start; two boxes get different ones', async () => {
   const a = await stateDir();
@@ -42,7 +48,10 @@ test('a file holding no WPA passphrase is refused with the reason, and not repla
 });
 
 test('the console text (agetty issue file): backslashes doubled, as agetty reads them as escapes', () => {
-  assert.is(consoleIssue('den\\setup', 'k7pm-xq4r-2nwd-h9tc'), 'Station setup Wi-Fi (opens when this station has no network): "den\\\\setup", WPA2 passphrase: k7pm-xq4r-2nwd-h9tc\n\n');
+  assert.is(
+    consoleIssue('den\\setup', 'k7pm-xq4r-2nwd-h9tc'),
+    'Station setup Wi-Fi (opens when this station has no network): "den\\\\setup", WPA2 passphrase: k7pm-xq4r-2nwd-h9tc\n\n',
+  );
 });
 
 test.run();

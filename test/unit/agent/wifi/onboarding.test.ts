@@ -3,7 +3,14 @@ import * as assert from 'uvu/assert';
 import { initialOnboarding, stepOnboarding, type OnboardingInput, type OnboardingState, type OnboardingAction } from '../../../../agent/wifi/onboarding.ts';
 
 const T = { bootGraceMs: 30_000, lostMs: 120_000, retryMs: 60_000, connectTimeoutMs: 45_000 };
-const observe = (now: number, connected: boolean, savedInRange = false, hasSaved = true, uplink = false): OnboardingInput => ({ type: 'observe', now, connected: connected || uplink, uplink, hasSaved, savedInRange });
+const observe = (now: number, connected: boolean, savedInRange = false, hasSaved = true, uplink = false): OnboardingInput => ({
+  type: 'observe',
+  now,
+  connected: connected || uplink,
+  uplink,
+  hasSaved,
+  savedInRange,
+});
 /** A station with another way out (a cable, a default route): connected, and not through its Wi-Fi. */
 const wired = (now: number, yes = true): OnboardingInput => observe(now, yes, false, true, yes);
 
@@ -80,7 +87,10 @@ test('reset forgets everything and opens the hotspot from any mode', () => {
   const client = run([observe(1_000, true)]).state;
   const r = stepOnboarding(client, { type: 'reset', now: 2_000 }, T);
   assert.is(r.state.mode, 'hotspot');
-  assert.equal(r.actions.map((a) => a.type), ['forget-all', 'open-hotspot']);
+  assert.equal(
+    r.actions.map((a) => a.type),
+    ['forget-all', 'open-hotspot'],
+  );
 });
 
 test('a wired station with a radio never opens the hotspot: not at boot, not after a long time, not on reset or a failed join', () => {
@@ -89,7 +99,11 @@ test('a wired station with a radio never opens the hotspot: not at boot, not aft
   assert.is(r.state.mode, 'client');
   assert.equal(r.actions, []);
   const reset = stepOnboarding(r.state, { type: 'reset', now: 3_700_000 }, T);
-  assert.equal(reset.actions.map((a) => a.type), ['forget-all'], 'the saved Wi-Fi networks go; no hotspot opens');
+  assert.equal(
+    reset.actions.map((a) => a.type),
+    ['forget-all'],
+    'the saved Wi-Fi networks go; no hotspot opens',
+  );
   assert.is(reset.state.mode, 'client');
   const chosen = stepOnboarding(reset.state, { type: 'chosen', now: 3_800_000, ssid: 'Home Net', password: 'correct horse' }, T);
   const failed = stepOnboarding(chosen.state, { type: 'connect-failed', now: 3_801_000 }, T);

@@ -27,35 +27,58 @@ let stateDir = '';
 const make = (routes = 'none') => {
   stateDir = mkdtempSync(join(tmpdir(), 'wifi-state-'));
   onCleanup(`state ${stateDir}`, () => rmSync(stateDir, { recursive: true, force: true }));
-  return new WifiSubsystem({ run: exec, events, log: pino({ level: 'silent' }), config: { name: 'den', wifiInterface: '', hotspotSsid: '', hotspotAfterSeconds: 120, stateDir }, now: () => now, observeMs: 3_600_000, procNetDir: procNet(routes) });
+  return new WifiSubsystem({
+    run: exec,
+    events,
+    log: pino({ level: 'silent' }),
+    config: { name: 'den', wifiInterface: '', hotspotSsid: '', hotspotAfterSeconds: 120, stateDir },
+    now: () => now,
+    observeMs: 3_600_000,
+    procNetDir: procNet(routes),
+  });
 };
 /** Calls made so far (the double's log spans the whole file), to look only at what came after. */
 const mark = async () => (await nm.calls()).length;
-const hotspotOpened = async (since: number) => (await nm.calls()).slice(since).some((c) => c.join(' ').startsWith('connection add type wifi ifname wlan0 con-name station-setup-hotspot'));
+const hotspotOpened = async (since: number) =>
+  (await nm.calls()).slice(since).some((c) => c.join(' ').startsWith('connection add type wifi ifname wlan0 con-name station-setup-hotspot'));
 const expectError = async (p: Promise<unknown>, type: abstract new (...args: any[]) => Error): Promise<Error> => {
-  try { await p; } catch (error) { assert.instance(error, type); return error as Error; }
-  throw new assert.Assertion({ message: 'expected an error', operator: 'rejects', expects: type.name, actual: 'resolved', generated: false });
+  try {
+    await p;
+  } catch (error) {
+    assert.instance(error, type);
+    return error as Error;
+  }
+  throw new assert.Assertion({
+    message: 'expected an error',
+    operator: 'rejects',
+    expects: type.name,
+    actual: 'resolved',
+    generated: false,
+  });
 };
 
 // The world, as nmcli reports it: device state, saved profiles, what the radio sees.
-const world = (device: string, wifiList = 'wifi-list', extra: [string, string | object][] = []) => nm.scenario([
-  ...extra as [string, string][],
-  ['^-t -f DEVICE,TYPE,STATE,CONNECTION device status$', device],
-  ['^-t -f NAME,UUID,TYPE,DEVICE,AUTOCONNECT,TIMESTAMP connection show$', 'connection-show'],
-  ['^-t -f IN-USE,SSID,BSSID,MODE,CHAN,FREQ,SIGNAL,SECURITY device wifi list ifname wlan0 --rescan (yes|no)$', wifiList],
-  ['^connection delete id station-setup-hotspot$', 'connection-delete'],
-  ['^connection add type wifi ifname wlan0 con-name station-setup-hotspot ', 'hotspot-add-wpa2'],
-  ['^-t -f IP4.ADDRESS device show wlan0$', 'device-show-ip4-hotspot'],
-  ['^connection (up|down) id ', { stdout: '' }],
-  // Joining: a profile is added (recorded answers), then brought up by its uuid.
-  ['^connection add type wifi ifname wlan0 con-name Home Net autoconnect yes ssid Home Net 802-11-wireless-security.key-mgmt wpa-psk$', 'wifi-add-wpa-psk'],
-  ['^connection add type wifi ifname wlan0 con-name Cafe: Guest autoconnect yes ssid Cafe: Guest$', 'wifi-add-open'],
-  ['^connection up uuid ', { stdout: '' }],
-  ['^connection delete uuid ', 'connection-delete-uuid'],
-  ['^connection delete id Home Net$', { stdout: "Connection 'Home Net' (d08d5d5d-1f59-473b-94f8-8573caf99bc1) successfully deleted.\n" }],
-]);
+const world = (device: string, wifiList = 'wifi-list', extra: [string, string | object][] = []) =>
+  nm.scenario([
+    ...(extra as [string, string][]),
+    ['^-t -f DEVICE,TYPE,STATE,CONNECTION device status$', device],
+    ['^-t -f NAME,UUID,TYPE,DEVICE,AUTOCONNECT,TIMESTAMP connection show$', 'connection-show'],
+    ['^-t -f IN-USE,SSID,BSSID,MODE,CHAN,FREQ,SIGNAL,SECURITY device wifi list ifname wlan0 --rescan (yes|no)$', wifiList],
+    ['^connection delete id station-setup-hotspot$', 'connection-delete'],
+    ['^connection add type wifi ifname wlan0 con-name station-setup-hotspot ', 'hotspot-add-wpa2'],
+    ['^-t -f IP4.ADDRESS device show wlan0$', 'device-show-ip4-hotspot'],
+    ['^connection (up|down) id ', { stdout: '' }],
+    // Joining: a profile is added (recorded answers), then brought up by its uuid.
+    ['^connection add type wifi ifname wlan0 con-name Home Net autoconnect yes ssid Home Net 802-11-wireless-security.key-mgmt wpa-psk$', 'wifi-add-wpa-psk'],
+    ['^connection add type wifi ifname wlan0 con-name Cafe: Guest autoconnect yes ssid Cafe: Guest$', 'wifi-add-open'],
+    ['^connection up uuid ', { stdout: '' }],
+    ['^connection delete uuid ', 'connection-delete-uuid'],
+    ['^connection delete id Home Net$', { stdout: "Connection 'Home Net' (d08d5d5d-1f59-473b-94f8-8573caf99bc1) successfully deleted.\n" }],
+  ]);
 
-test.before(async () => { nm = await installNmcliDouble(); });
+test.before(async () => {
+  nm = await installNmcliDouble();
+});
 test.after(cleanupAll);
 
 test('NetworkManager not running (recorded message): Wi-Fi is off with the reason, actions answer 503', async () => {
@@ -77,7 +100,7 @@ test('no Wi-Fi device (recorded device list): off, saying so', async () => {
   assert.equal(wifi.health(), { state: 'off', reason: 'NetworkManager lists no Wi-Fi device: Wi-Fi onboarding is off' });
 });
 
-test('nothing up at boot: after the grace period a WPA2 setup hotspot opens, with the station name and this box\'s passphrase', async () => {
+test("nothing up at boot: after the grace period a WPA2 setup hotspot opens, with the station name and this box's passphrase", async () => {
   now = 0;
   await world('device-status-wifi-disconnected');
   const wifi = make();
@@ -90,7 +113,14 @@ test('nothing up at boot: after the grace period a WPA2 setup hotspot opens, wit
   assert.ok(wifi.hotspotActive);
   const calls = (await nm.calls()).map((c) => c.join(' '));
   // The exact command recorded against nmcli 1.42.4 (hotspot-add-wpa2): WPA2 only (RSN, CCMP).
-  assert.ok(calls.includes('connection add type wifi ifname wlan0 con-name station-setup-hotspot autoconnect no ssid den-setup 802-11-wireless.mode ap ipv4.method shared ipv6.method ignore 802-11-wireless-security.key-mgmt wpa-psk 802-11-wireless-security.proto rsn 802-11-wireless-security.pairwise ccmp 802-11-wireless-security.group ccmp'), calls.join('\n'));
+  assert.ok(
+    calls.includes(
+      'connection add type wifi ifname wlan0 con-name station-setup-hotspot autoconnect no ssid den-setup 802-11-wireless.mode ap ipv4.method shared ' +
+        'ipv6.method ignore 802-11-wireless-security.key-mgmt wpa-psk 802-11-wireless-security.proto rsn ' +
+        '802-11-wireless-security.pairwise ccmp 802-11-wireless-security.group ccmp',
+    ),
+    calls.join('\n'),
+  );
   // Its passphrase: this box's own, kept in the state dir (0600), handed to nmcli in a passwd-file.
   const file = join(stateDir, 'hotspot-passphrase');
   assert.is(statSync(file).mode & 0o777, 0o600);
@@ -98,7 +128,10 @@ test('nothing up at boot: after the grace period a WPA2 setup hotspot opens, wit
   assert.match(passphrase, /^[a-z2-9]{4}(-[a-z2-9]{4}){3}$/);
   const up = (await nm.passwdFiles()).find((f) => f.args.join(' ').startsWith('connection up id station-setup-hotspot passwd-file '));
   assert.is(up?.content, `802-11-wireless-security.psk:${passphrase}\n`);
-  assert.not.ok(calls.some((c) => c.includes(passphrase)), 'the passphrase is on no command line');
+  assert.not.ok(
+    calls.some((c) => c.includes(passphrase)),
+    'the passphrase is on no command line',
+  );
   // Shown on the console: the image links <state dir>/setup-wifi.issue into /etc/issue.d (agetty, as root).
   const issue = join(stateDir, 'setup-wifi.issue');
   assert.is(statSync(issue).mode & 0o777, 0o600);
@@ -203,7 +236,13 @@ test('a cable plugged in while the hotspot is open closes the hotspot', async ()
   await wifi.observe();
   assert.is(wifi.status().mode, 'client');
   assert.not.ok(wifi.hotspotActive);
-  assert.equal((await nm.calls()).slice(since).map((c) => c.join(' ')).filter((c) => c.startsWith('connection ')), ['connection down id station-setup-hotspot']);
+  assert.equal(
+    (await nm.calls())
+      .slice(since)
+      .map((c) => c.join(' '))
+      .filter((c) => c.startsWith('connection ')),
+    ['connection down id station-setup-hotspot'],
+  );
   assert.not.ok(wifi.arrivedOnHotspot('10.42.0.23', '10.42.0.1'));
   await wifi.stop();
 });
@@ -215,7 +254,10 @@ test('list, connect, forget: networks strongest first; a bad password is refused
   await wifi.start();
   await wifi.settled();
   assert.is(wifi.status().mode, 'client');
-  assert.equal((await wifi.networks(true)).map((n) => n.ssid), ['Home Net', 'Cafe: Guest', 'Neighbours 5G', 'Back\\slash']);
+  assert.equal(
+    (await wifi.networks(true)).map((n) => n.ssid),
+    ['Home Net', 'Cafe: Guest', 'Neighbours 5G', 'Back\\slash'],
+  );
   const before = (await nm.calls()).length;
   await expectError(wifi.connect('Home Net', 'short'), ValidationError);
   assert.is((await nm.calls()).length, before, 'nothing was run for a refused request');
@@ -292,7 +334,10 @@ test('a reset (10 s button press) forgets saved networks and opens the hotspot',
   const calls = (await nm.calls()).map((c) => c.join(' '));
   assert.ok(calls.includes('connection delete id Home Net'));
   const forgot = calls.lastIndexOf('connection delete id Home Net');
-  assert.ok(calls.findLastIndex((c) => c.startsWith('connection up id station-setup-hotspot passwd-file ')) > forgot, 'the hotspot came up after the networks were forgotten');
+  assert.ok(
+    calls.findLastIndex((c) => c.startsWith('connection up id station-setup-hotspot passwd-file ')) > forgot,
+    'the hotspot came up after the networks were forgotten',
+  );
   assert.is(wifi.status().mode, 'hotspot');
   await wifi.stop();
 });

@@ -43,7 +43,12 @@ test('no sysfs GPIO (this machine): unavailable with the reason', async () => {
 
 test('a chip file with garbage is skipped, not trusted', () => {
   assert.is(parseChip('gpiochip0', { base: 'x', label: 'a', ngpio: '8' }), undefined);
-  assert.equal(parseChip('gpiochip0', { base: '571\n', label: 'pinctrl-rp1\n', ngpio: '54\n' }), { name: 'gpiochip0', label: 'pinctrl-rp1', base: 571, ngpio: 54 });
+  assert.equal(parseChip('gpiochip0', { base: '571\n', label: 'pinctrl-rp1\n', ngpio: '54\n' }), {
+    name: 'gpiochip0',
+    label: 'pinctrl-rp1',
+    base: 571,
+    ngpio: 54,
+  });
 });
 
 test.run();

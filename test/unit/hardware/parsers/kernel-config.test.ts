@@ -12,7 +12,14 @@ test('parses set, module and unset options', () => {
   assert.is(vmConfig.get('CONFIG_MODULES'), 'n');
   assert.ok(vmConfig.size > 1000);
   const small = parseKernelConfig('CONFIG_A=m\nCONFIG_B="text"\n# CONFIG_C is not set\n# comment\n');
-  assert.equal([...small], [['CONFIG_A', 'm'], ['CONFIG_B', 'text'], ['CONFIG_C', 'n']]);
+  assert.equal(
+    [...small],
+    [
+      ['CONFIG_A', 'm'],
+      ['CONFIG_B', 'text'],
+      ['CONFIG_C', 'n'],
+    ],
+  );
 });
 
 test('module availability on the VM kernel: ip_vs missing, the rest built in', () => {

@@ -15,7 +15,10 @@ test('the build machine is cgroup v1 with a v2 unified mount (hybrid)', () => {
 
 test('a pure v2 host and a host without cgroups', () => {
   // The v2 line is the real unified line from the fixture, moved to /sys/fs/cgroup as on Debian 12 with systemd.
-  const v2 = hybrid.split('\n').find((l) => l.startsWith('cgroup2 '))!.replace('/sys/fs/cgroup/unified', '/sys/fs/cgroup');
+  const v2 = hybrid
+    .split('\n')
+    .find((l) => l.startsWith('cgroup2 '))!
+    .replace('/sys/fs/cgroup/unified', '/sys/fs/cgroup');
   assert.equal(cgroupLayout(parseMounts(`${v2}\n`)), { version: 'v2', v1Controllers: [], v2Mount: '/sys/fs/cgroup' });
   assert.is(cgroupLayout(parseMounts('proc /proc proc rw 0 0\n')).version, 'none');
 });

@@ -15,7 +15,7 @@ test('an IPv6 default route only (recorded): its interface', async () => {
   assert.equal(await defaultRouteInterfaces(dir('ipv6-default')), ['h11a']);
 });
 
-test('no default route (recorded; the IPv6 table still holds the kernel\'s unreachable defaults on lo): none', async () => {
+test("no default route (recorded; the IPv6 table still holds the kernel's unreachable defaults on lo): none", async () => {
   assert.equal(await defaultRouteInterfaces(dir('none')), []);
 });
 

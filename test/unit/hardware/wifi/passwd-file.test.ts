@@ -9,7 +9,9 @@ import { dirname } from 'node:path';
 import { passwdFileLine, withPasswdFile } from '../../../../hardware/wifi/passwd-file.ts';
 
 const recorded = readFileSync(new URL('../../../fixtures/nmcli/passwd-file-decoding.jsonl', import.meta.url), 'utf8')
-  .split('\n').filter(Boolean).map((l) => JSON.parse(l) as { line: string; stored: string; expected: string });
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l) as { line: string; stored: string; expected: string });
 
 test('each recorded secret: our line is the one nmcli read back as exactly that secret', () => {
   assert.ok(recorded.length >= 10);
@@ -30,7 +32,10 @@ test('the file exists only while in use, in a private directory, mode 0600', asy
   assert.is(content, '802-11-wireless-security.psk:k7pm-xq4r-2nwd-h9tc\n');
   assert.not.ok(existsSync(dirname(seen)));
   // Also when the use fails.
-  await withPasswdFile({ 'wifi-sec.psk': 'abcdefgh' }, async (file) => { seen = file; throw new Error('nmcli failed'); }).catch(() => undefined);
+  await withPasswdFile({ 'wifi-sec.psk': 'abcdefgh' }, async (file) => {
+    seen = file;
+    throw new Error('nmcli failed');
+  }).catch(() => undefined);
   assert.not.ok(existsSync(dirname(seen)));
 });
 

@@ -3,15 +3,33 @@ import * as assert from 'uvu/assert';
 import { formatTable, judgeWave, pickCanaries, type FleetDevice } from '../../../../scripts/fleet-lib/rollout-plan.ts';
 
 const device = (i: number, over: Partial<FleetDevice> = {}): FleetDevice => ({
-  id: i, uuid: `${i}`.padStart(4, '0'), name: `station-${i}`, online: true, runningRelease: 1, pinnedRelease: null,
-  health: 'ok', version: '0.1.0', nodesRunning: 1, nodesTotal: 2, ...over,
+  id: i,
+  uuid: `${i}`.padStart(4, '0'),
+  name: `station-${i}`,
+  online: true,
+  runningRelease: 1,
+  pinnedRelease: null,
+  health: 'ok',
+  version: '0.1.0',
+  nodesRunning: 1,
+  nodesTotal: 2,
+  ...over,
 });
 
 test('pickCanaries: a fraction of the online stations, by uuid, at least one', () => {
   const devices = [device(3), device(1), device(2, { online: false }), device(4), device(5)];
-  assert.equal(pickCanaries(devices, 0.25).map((d) => d.id), [1]);
-  assert.equal(pickCanaries(devices, 0.5).map((d) => d.id), [1, 3]);
-  assert.equal(pickCanaries(devices, 1).map((d) => d.id), [1, 3, 4, 5]);
+  assert.equal(
+    pickCanaries(devices, 0.25).map((d) => d.id),
+    [1],
+  );
+  assert.equal(
+    pickCanaries(devices, 0.5).map((d) => d.id),
+    [1, 3],
+  );
+  assert.equal(
+    pickCanaries(devices, 1).map((d) => d.id),
+    [1, 3, 4, 5],
+  );
   assert.equal(pickCanaries([device(1, { online: false })], 0.5), []);
 });
 
@@ -25,7 +43,10 @@ test('judgeWave: waiting until each runs the release and reports ok; unhealthy a
   assert.equal(judgeWave([device(1), device(2)], 9), { state: 'waiting', pending: ['station-1', 'station-2'] });
   assert.equal(judgeWave([device(1, { runningRelease: 9 }), device(2)], 9), { state: 'waiting', pending: ['station-2'] });
   assert.equal(judgeWave([device(1, { runningRelease: 9, health: 'handing-over' })], 9), { state: 'waiting', pending: ['station-1'] });
-  assert.equal(judgeWave([device(1, { runningRelease: 9 }), device(2, { runningRelease: 9, health: 'degraded' })], 9), { state: 'unhealthy', failed: ['station-2 (degraded)'] });
+  assert.equal(judgeWave([device(1, { runningRelease: 9 }), device(2, { runningRelease: 9, health: 'degraded' })], 9), {
+    state: 'unhealthy',
+    failed: ['station-2 (degraded)'],
+  });
   assert.equal(judgeWave([device(1, { runningRelease: 9 }), device(2, { runningRelease: 9 })], 9), { state: 'healthy' });
 });
 

@@ -11,9 +11,17 @@ test('the NAT script touches only its own table and replaces its chain (golden)'
 });
 
 test('traffic out of the mesh interface keeps node addresses (peers route node subnets)', () => {
-  const script = renderNatScript({ bridge: 'stbr0', gatewayCidr: '198.18.5.1/24', subnet: '198.18.5.0/24', routedInterfaces: ['nb0123456789'] });
+  const script = renderNatScript({
+    bridge: 'stbr0',
+    gatewayCidr: '198.18.5.1/24',
+    subnet: '198.18.5.0/24',
+    routedInterfaces: ['nb0123456789'],
+  });
   assert.match(script, /ip saddr 198\.18\.5\.0\/24 oifname != \{ "stbr0", "nb0123456789" \} masquerade/);
-  assert.throws(() => renderNatScript({ bridge: 'stbr0', gatewayCidr: '198.18.5.1/24', subnet: '198.18.5.0/24', routedInterfaces: ['bad name"'] }), /invalid interface/);
+  assert.throws(
+    () => renderNatScript({ bridge: 'stbr0', gatewayCidr: '198.18.5.1/24', subnet: '198.18.5.0/24', routedInterfaces: ['bad name"'] }),
+    /invalid interface/,
+  );
 });
 
 test('bad bridge names and subnets are refused', () => {

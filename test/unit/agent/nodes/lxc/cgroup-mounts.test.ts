@@ -5,7 +5,13 @@ import { parseMounts } from '../../../../../hardware/parsers/mounts.ts';
 import { fixture } from '../../../../fixtures/lxc/golden.ts';
 
 // what a process under `ip netns exec` sees: /sys remounted, nothing under /sys/fs/cgroup
-const hidden = (host: string) => parseMounts(host.split('\n').filter((l) => !l.includes('/sys/fs/cgroup')).join('\n'));
+const hidden = (host: string) =>
+  parseMounts(
+    host
+      .split('\n')
+      .filter((l) => !l.includes('/sys/fs/cgroup'))
+      .join('\n'),
+  );
 
 test('cgroups visible: nothing to do', async () => {
   const host = parseMounts(await fixture('proc-mounts-host.txt'));

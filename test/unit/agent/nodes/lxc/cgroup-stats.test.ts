@@ -31,7 +31,12 @@ test('v1 hybrid host: stats come from cpuacct, memory and pids hierarchies', asy
 
 test('v1 values captured from a node limited to 64 MiB', async () => {
   const v = JSON.parse(await fixture('cgroup-v1-busybox.json')) as Record<string, string>;
-  const stats = parseStats({ cpu: v['cpuacct.usage']!, memory: v['memory.usage_in_bytes']!, memoryLimit: v['memory.limit_in_bytes']!, pids: v['pids.current']! });
+  const stats = parseStats({
+    cpu: v['cpuacct.usage']!,
+    memory: v['memory.usage_in_bytes']!,
+    memoryLimit: v['memory.limit_in_bytes']!,
+    pids: v['pids.current']!,
+  });
   assert.equal(stats.memoryLimitBytes, 64 * 1024 * 1024);
   assert.equal(stats.memoryBytes, Number(v['memory.usage_in_bytes']));
   assert.equal(stats.processes, Number(v['pids.current']));
@@ -50,10 +55,17 @@ test('v2 host: one directory with cpu.stat, memory.current, memory.max, pids.cur
   const files = statFiles(parseMounts(V2_MOUNTS), parseProcCgroup('0::/lxc.payload.web/init.scope\n'));
   assert.equal(files, {
     layout: 'v2',
-    cpu: '/sys/fs/cgroup/lxc.payload.web/cpu.stat', memory: '/sys/fs/cgroup/lxc.payload.web/memory.current',
-    memoryLimit: '/sys/fs/cgroup/lxc.payload.web/memory.max', pids: '/sys/fs/cgroup/lxc.payload.web/pids.current',
+    cpu: '/sys/fs/cgroup/lxc.payload.web/cpu.stat',
+    memory: '/sys/fs/cgroup/lxc.payload.web/memory.current',
+    memoryLimit: '/sys/fs/cgroup/lxc.payload.web/memory.max',
+    pids: '/sys/fs/cgroup/lxc.payload.web/pids.current',
   });
-  const stats = parseStats({ cpu: 'usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\n', memory: '4096\n', memoryLimit: 'max\n', pids: '3\n' });
+  const stats = parseStats({
+    cpu: 'usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\n',
+    memory: '4096\n',
+    memoryLimit: 'max\n',
+    pids: '3\n',
+  });
   assert.equal(stats, { cpuSeconds: 2.5, memoryBytes: 4096, memoryLimitBytes: null, processes: 3 });
   assert.equal(parseStats({ cpu: null, memory: null, memoryLimit: '67108864\n', pids: null }).memoryLimitBytes, 67108864);
 });

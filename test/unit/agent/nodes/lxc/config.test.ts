@@ -7,13 +7,28 @@ import { golden } from '../../../../fixtures/lxc/golden.ts';
 
 const HOST: HostFacts = { v1Controllers: ['cpu', 'cpuacct', 'devices', 'memory', 'pids'], kernelModules: {} };
 const build: NodeBuild = {
-  name: 'web', hostname: 'web', template: 'busybox', profile: 'plain', cpus: 0.5, memoryMB: 64, autostart: true,
+  name: 'web',
+  hostname: 'web',
+  template: 'busybox',
+  profile: 'plain',
+  cpus: 0.5,
+  memoryMB: 64,
+  autostart: true,
   network: { bridge: 'stbr0', address: '198.18.5.10/24', gateway: '198.18.5.1', dns: ['198.18.5.1'] },
-  volumes: [{ name: 'data', source: '/var/lib/station/volumes/web/data', path: '/data' }, { name: 'conf', source: '/var/lib/station/volumes/web/conf', path: '/etc/app', readOnly: true }],
-  env: {}, modules: [],
+  volumes: [
+    { name: 'data', source: '/var/lib/station/volumes/web/data', path: '/data' },
+    { name: 'conf', source: '/var/lib/station/volumes/web/conf', path: '/etc/app', readOnly: true },
+  ],
+  env: {},
+  modules: [],
 };
 const dir = '/var/lib/station/lxc/web';
-const overlay: ContainerPaths = { dir, rootfs: { kind: 'overlay', lower: '/var/cache/station/templates/busybox/rootfs', upper: `${dir}/delta0` }, logDir: `${dir}/logs`, consoleLog: `${dir}/console.log` };
+const overlay: ContainerPaths = {
+  dir,
+  rootfs: { kind: 'overlay', lower: '/var/cache/station/templates/busybox/rootfs', upper: `${dir}/delta0` },
+  logDir: `${dir}/logs`,
+  consoleLog: `${dir}/console.log`,
+};
 
 test('busybox node config (overlay clone, static address, volumes, limits) matches its golden file', async () => {
   const { text } = renderContainerConfig(build, overlay, HOST);
@@ -21,8 +36,11 @@ test('busybox node config (overlay clone, static address, volumes, limits) match
 });
 
 test('debian microk8s node config (full copy) matches its golden file', async () => {
-  const { text, warnings } = renderContainerConfig({ ...build, name: 'k8s-node-with-a-long-name', hostname: 'k8s', template: 'debian', profile: 'microk8s', volumes: [] },
-    { ...overlay, rootfs: { kind: 'dir', path: `${dir}/rootfs` } }, HOST);
+  const { text, warnings } = renderContainerConfig(
+    { ...build, name: 'k8s-node-with-a-long-name', hostname: 'k8s', template: 'debian', profile: 'microk8s', volumes: [] },
+    { ...overlay, rootfs: { kind: 'dir', path: `${dir}/rootfs` } },
+    HOST,
+  );
   assert.fixture(text, await golden('config-debian-microk8s.conf', text));
   assert.match(warnings.join('\n'), /availability unknown/);
 });
@@ -40,7 +58,13 @@ test('every node names its own seccomp policy, which refuses open_by_handle_at (
     for (const profile of ['plain', 'nesting', 'microk8s'] as const) {
       const { text, seccomp } = renderContainerConfig({ ...build, template, profile }, overlay, HOST);
       // the last seccomp line wins in LXC: it must be ours, after debian's common.conf include
-      assert.equal(text.split('\n').filter((l) => l.startsWith('lxc.seccomp.profile')).pop(), `lxc.seccomp.profile = ${dir}/seccomp.policy`);
+      assert.equal(
+        text
+          .split('\n')
+          .filter((l) => l.startsWith('lxc.seccomp.profile'))
+          .pop(),
+        `lxc.seccomp.profile = ${dir}/seccomp.policy`,
+      );
       assert.match(seccomp, /^open_by_handle_at errno 1$/m);
     }
   }

@@ -17,11 +17,21 @@ import { removeTempDirs, tempDir } from '../../../../helpers/temp-dirs.ts';
 const FIRST = 'kubernet-3047';
 const SECOND = 'kubernet-72c6';
 const ran: string[] = [];
-const recordPrograms: Runner = async (argv) => { ran.push(argv.join(' ')); throw new Error(`unexpected program ${argv[0]}`); };
+const recordPrograms: Runner = async (argv) => {
+  ran.push(argv.join(' '));
+  throw new Error(`unexpected program ${argv[0]}`);
+};
 
 const build = (name: string): NodeBuild => ({
-  name, hostname: name, template: 'busybox', profile: 'plain', autostart: false,
-  network: { bridge: 'br0', address: '198.18.60.2/24', gateway: '198.18.60.1', dns: [] }, volumes: [], env: {}, modules: [],
+  name,
+  hostname: name,
+  template: 'busybox',
+  profile: 'plain',
+  autostart: false,
+  network: { bridge: 'br0', address: '198.18.60.2/24', gateway: '198.18.60.1', dns: [] },
+  volumes: [],
+  env: {},
+  modules: [],
 });
 
 test.after(removeTempDirs);
@@ -33,7 +43,9 @@ test('a node whose veth name another node has is refused before anything is buil
   await writeFile(join(lxcPath, FIRST, 'config'), '# the first node\n');
   const driver = new LxcDriver({ lxcPath, templateCache: tempDir('templates-'), run: recordPrograms, log: pino({ level: 'silent' }) });
   let caught: unknown;
-  await driver.create(build(SECOND)).catch((e) => { caught = e; });
+  await driver.create(build(SECOND)).catch((e) => {
+    caught = e;
+  });
   assert.instance(caught, ConflictError);
   assert.is((caught as ConflictError).code, 'NODE_VETH_TAKEN');
   assert.match(String(caught), new RegExp(`${SECOND}.*${vethName(SECOND)}.*${FIRST}.*choose another name`));

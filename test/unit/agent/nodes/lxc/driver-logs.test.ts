@@ -12,7 +12,9 @@ import { removeTempDirs, tempDir } from '../../../../helpers/temp-dirs.ts';
 
 const SECRET = 'the-admin-token-0123456789';
 // logs() runs no program: a runner that fails the test if it is ever called
-const noPrograms: Runner = async (argv) => { throw new Error(`logs() ran ${argv.join(' ')}`); };
+const noPrograms: Runner = async (argv) => {
+  throw new Error(`logs() ran ${argv.join(' ')}`);
+};
 let host: string;
 let driver: LxcDriver;
 const node = (...p: string[]) => join(host, 'lxc', 'web', ...p);
@@ -21,7 +23,12 @@ test.before.each(async () => {
   host = tempDir('driver-logs-');
   await mkdir(node('logs'), { recursive: true });
   await writeFile(join(host, 'admin-token'), SECRET);
-  driver = new LxcDriver({ lxcPath: join(host, 'lxc'), templateCache: join(host, 'templates'), run: noPrograms, log: pino({ level: 'silent' }) });
+  driver = new LxcDriver({
+    lxcPath: join(host, 'lxc'),
+    templateCache: join(host, 'templates'),
+    run: noPrograms,
+    log: pino({ level: 'silent' }),
+  });
 });
 test.after(removeTempDirs);
 
@@ -29,7 +36,10 @@ test('the three logs come out in sections, each cut to the asked number of lines
   await writeFile(node('console.log'), 'boot 1\nboot 2\nboot 3\n');
   await writeFile(node('logs/modules.log'), '[station] module web starting\nserving\n');
   await writeFile(node('lxc.log'), 'lxc-start WARN something\n');
-  assert.is(await driver.logs('web', { lines: 2 }), '== init ==\nboot 2\nboot 3\n== modules ==\n[station] module web starting\nserving\n== lxc ==\nlxc-start WARN something');
+  assert.is(
+    await driver.logs('web', { lines: 2 }),
+    '== init ==\nboot 2\nboot 3\n== modules ==\n[station] module web starting\nserving\n== lxc ==\nlxc-start WARN something',
+  );
 });
 
 test('a module log linked to a host secret gives a note, not the secret', async () => {
@@ -66,9 +76,13 @@ test('control characters a node prints (terminal escapes, NULs) are dropped; tab
 
 test('an unknown or invalid node name is refused before any path is made from it', async () => {
   let caught: unknown;
-  await driver.logs('nope', { lines: 1 }).catch((e) => { caught = e; });
+  await driver.logs('nope', { lines: 1 }).catch((e) => {
+    caught = e;
+  });
   assert.match(String(caught), /does not exist/);
-  await driver.logs('..', { lines: 1 }).catch((e) => { caught = e; });
+  await driver.logs('..', { lines: 1 }).catch((e) => {
+    caught = e;
+  });
   assert.match(String(caught), /invalid node name/);
 });
 

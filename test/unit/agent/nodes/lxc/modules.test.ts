@@ -15,7 +15,16 @@ const RCS = '#!/bin/sh\n/bin/syslogd\n/bin/mount -a\n/bin/udhcpc\n';
 const files = (list: { path: string; content: string }[]) => list.map((f) => `## ${f.path}\n${f.content}`).join('');
 
 test('busybox modules: a wrapper script per module and a respawn line in inittab (golden)', async () => {
-  const out = files(busyboxModuleFiles([{ name: 'web', run: 'httpd -f -p 80 -h /www' }, { name: 'ticker', run: "while true; do echo 'tick'; sleep 5; done" }], { GREETING: "it's here", MODE: 'a b' }, INITTAB));
+  const out = files(
+    busyboxModuleFiles(
+      [
+        { name: 'web', run: 'httpd -f -p 80 -h /www' },
+        { name: 'ticker', run: "while true; do echo 'tick'; sleep 5; done" },
+      ],
+      { GREETING: "it's here", MODE: 'a b' },
+      INITTAB,
+    ),
+  );
   assert.fixture(out, await golden('modules-busybox.txt', out));
 });
 
@@ -34,14 +43,30 @@ test('busybox refuses package modules (no package manager) and bad names', () =>
 });
 
 test('debian modules: a systemd unit per module with Restart=always and Environment= (golden)', async () => {
-  const modules = [{ name: 'web', run: 'python3 -m http.server 80' }, { name: 'tools', packages: ['curl'] }, { name: 'cost', run: 'echo "100%" $HOME' }];
+  const modules = [
+    { name: 'web', run: 'python3 -m http.server 80' },
+    { name: 'tools', packages: ['curl'] },
+    { name: 'cost', run: 'echo "100%" $HOME' },
+  ];
   const out = files(debianModuleFiles(modules, { GREETING: 'say "hi" 100%', PRICE: '$5' }));
   assert.fixture(out, await golden('modules-debian.txt', out));
-  assert.equal(debianModuleLinks(modules).map((l) => l.path), ['/etc/systemd/system/multi-user.target.wants/station-module-web.service', '/etc/systemd/system/multi-user.target.wants/station-module-cost.service']);
+  assert.equal(
+    debianModuleLinks(modules).map((l) => l.path),
+    ['/etc/systemd/system/multi-user.target.wants/station-module-web.service', '/etc/systemd/system/multi-user.target.wants/station-module-cost.service'],
+  );
 });
 
 // values that are hard to quote but allowed: every one must reach the module exactly as given
-const TRICKY = { QUOTES: `it's "here"`, BACKSLASH: 'a\\b\\nc', PERCENT: '100% %n %%', DOLLAR: '$HOME ${PATH} $$', TAB: 'a\tb', SPACES: '  lead and trail  ', UNICODE: 'ünï ✓', EMPTY: '' };
+const TRICKY = {
+  QUOTES: `it's "here"`,
+  BACKSLASH: 'a\\b\\nc',
+  PERCENT: '100% %n %%',
+  DOLLAR: '$HOME ${PATH} $$',
+  TAB: 'a\tb',
+  SPACES: '  lead and trail  ',
+  UNICODE: 'ünï ✓',
+  EMPTY: '',
+};
 
 test('an env value with a newline cannot add lines to a unit or a wrapper script', () => {
   const evil = { EVIL: 'x\nExecStartPre=/bin/touch /pwned' };
@@ -52,13 +77,16 @@ test('an env value with a newline cannot add lines to a unit or a wrapper script
 
 test('busybox wrapper: every allowed env value reaches the module as given (real sh)', () => {
   const wrapper = busyboxModuleFiles([{ name: 'm', run: 'true' }], TRICKY, INITTAB).find((f) => f.path === '/etc/station/modules/m')!.content;
-  const exports = wrapper.split('\n').filter((l) => l.startsWith('export ')).join('\n');
+  const exports = wrapper
+    .split('\n')
+    .filter((l) => l.startsWith('export '))
+    .join('\n');
   const names = Object.keys(TRICKY);
   const out = execFileSync('/bin/sh', ['-c', `${exports}\nprintf '%s\\0' ${names.map((n) => `"$${n}"`).join(' ')}`], { encoding: 'utf8' });
   assert.equal(out.split('\0').slice(0, -1), Object.values(TRICKY));
 });
 
-test('debian unit with hard-to-quote env values passes systemd\'s own parser without a warning', () => {
+test("debian unit with hard-to-quote env values passes systemd's own parser without a warning", () => {
   const dir = mkdtempSync(join(tmpdir(), 'unit-'));
   try {
     const unit = debianModuleFiles([{ name: 'm', run: 'echo "$QUOTES" 100%' }], TRICKY)[0]!;

@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { isContainerInit, monitorName, parseChildren } from '../../../../../agent/nodes/lxc/monitors.ts';
 import { fixture } from '../../../../fixtures/lxc/golden.ts';
 
-const captured = async () => JSON.parse(await fixture('proc-monitor.json')) as { lxcPath: string; name: string; init: number; cmdline: string; children: string };
+const captured = async () =>
+  JSON.parse(await fixture('proc-monitor.json')) as { lxcPath: string; name: string; init: number; cmdline: string; children: string };
 
 test('a monitor command line names its node when the lxcpath is ours', async () => {
   const m = await captured();

@@ -41,7 +41,14 @@ test('existing veth names stay: every plain short name and every long name keep 
 
 test('over many similar names, a plain veth name never has the hashed shape, and a hashed one always has', () => {
   const long = Array.from({ length: 300 }, (_, i) => `kubernetes-node-${i}`);
-  const names = [...long, ...long.map((n) => vethName(n).slice(2)), ...Array.from({ length: 300 }, (_, i) => `n${i}`), 'kubernet-abcd', 'kubernet-0001', 'web-server-01'];
+  const names = [
+    ...long,
+    ...long.map((n) => vethName(n).slice(2)),
+    ...Array.from({ length: 300 }, (_, i) => `n${i}`),
+    'kubernet-abcd',
+    'kubernet-0001',
+    'web-server-01',
+  ];
   for (const name of names) {
     const veth = vethName(name);
     assert.ok(veth.length <= 15, veth);

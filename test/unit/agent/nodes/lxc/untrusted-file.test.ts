@@ -88,7 +88,7 @@ test('a huge sparse log: only the last bytes are read, and they are the end of t
   assert.ok(data.toString('utf8').endsWith('the last line\n'));
 });
 
-test('the byte cap is the caller\'s to lower', async () => {
+test("the byte cap is the caller's to lower", async () => {
   await writeFile(join(nodeDir, 'logs/modules.log'), 'abcdefghij');
   const r = await read('logs/modules.log', 4);
   assert.is(text(r), 'ghij');
@@ -104,7 +104,7 @@ test('a logs folder replaced by a symbolic link cannot redirect the read', async
   assertRefused(await read(), /logs is a symbolic link, not a directory/);
 });
 
-test('the trusted directory itself may be reached through a link (it is the agent\'s own)', async () => {
+test("the trusted directory itself may be reached through a link (it is the agent's own)", async () => {
   await writeFile(join(nodeDir, 'console.log'), 'booted\n');
   await symlink(nodeDir, join(host, 'alias'));
   assert.is(text(await readUntrustedTail(join(host, 'alias'), 'console.log')), 'booted\n');
@@ -113,7 +113,9 @@ test('the trusted directory itself may be reached through a link (it is the agen
 test('paths that could climb out are a programming error', async () => {
   for (const bad of ['../admin-token', 'logs/../../admin-token', '/etc/passwd', 'logs//x', './x']) {
     let threw = false;
-    await readUntrustedTail(nodeDir, bad).catch(() => { threw = true; });
+    await readUntrustedTail(nodeDir, bad).catch(() => {
+      threw = true;
+    });
     assert.ok(threw, bad);
   }
 });

@@ -16,10 +16,14 @@ function denied(policy: string): Map<string, number> {
   const lines = policy.trim().split('\n');
   assert.equal(lines.slice(0, 2), ['2', 'denylist']);
   assert.ok(lines.includes('[all]'), policy);
-  return new Map(lines.filter((l) => /^\w+ errno \d+$/.test(l)).map((l) => {
-    const [call = '', , errno] = l.split(' ');
-    return [call, Number(errno)];
-  }));
+  return new Map(
+    lines
+      .filter((l) => /^\w+ errno \d+$/.test(l))
+      .map((l) => {
+        const [call = '', , errno] = l.split(' ');
+        return [call, Number(errno)];
+      }),
+  );
 }
 
 for (const profile of PROFILES) {
@@ -62,7 +66,7 @@ test('every node but microk8s loses dac_read_search and the host-wide capabiliti
   assert.equal(droppedCapabilities('debian', 'microk8s'), []);
 });
 
-test('the config names the node\'s own policy file and drops in one line, before the profile can clear it', () => {
+test("the config names the node's own policy file and drops in one line, before the profile can clear it", () => {
   for (const template of TEMPLATES) {
     for (const profile of PROFILES) {
       const lines = renderConfinement(template, profile, V1_HOST, '/n/seccomp.policy');
@@ -72,11 +76,14 @@ test('the config names the node\'s own policy file and drops in one line, before
   }
 });
 
-test('busybox nodes get common.conf\'s device allowlist in the host\'s cgroup keys; debian has it from common.conf', () => {
+test("busybox nodes get common.conf's device allowlist in the host's cgroup keys; debian has it from common.conf", () => {
   const v1 = renderConfinement('busybox', 'plain', V1_HOST, '/p');
   assert.ok(v1.includes('lxc.cgroup.devices.deny = a'));
   assert.ok(v1.includes('lxc.cgroup.devices.allow = c 1:3 rwm'));
-  assert.not.ok(v1.some((l) => /devices\.allow = b .*r/.test(l)), 'a block device is readable');
+  assert.not.ok(
+    v1.some((l) => /devices\.allow = b .*r/.test(l)),
+    'a block device is readable',
+  );
   const v2 = renderConfinement('busybox', 'nesting', V2_HOST, '/p');
   assert.ok(v2.includes('lxc.cgroup2.devices.deny = a'));
   assert.not.ok(v2.some((l) => l.startsWith('lxc.cgroup.')));
@@ -88,7 +95,10 @@ test('busybox nodes get common.conf\'s device allowlist in the host\'s cgroup ke
 test('debian plain nodes get /run, /run/lock and /dev/shm from LXC, since their systemd cannot mount them', () => {
   const lines = renderConfinement('debian', 'plain', V1_HOST, '/p');
   for (const target of ['dev/shm', 'run', 'run/lock']) {
-    assert.ok(lines.some((l) => l.startsWith(`lxc.mount.entry = tmpfs ${target} tmpfs `)), target);
+    assert.ok(
+      lines.some((l) => l.startsWith(`lxc.mount.entry = tmpfs ${target} tmpfs `)),
+      target,
+    );
   }
   assert.not.ok(renderConfinement('debian', 'nesting', V1_HOST, '/p').some((l) => l.includes('tmpfs run')));
 });

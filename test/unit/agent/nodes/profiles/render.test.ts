@@ -7,7 +7,13 @@ import { golden } from '../../../../fixtures/lxc/golden.ts';
 // this host: cgroup v1 hybrid, no IPVS in the kernel
 const V1_HOST: HostFacts = {
   v1Controllers: ['blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'memory', 'pids'],
-  kernelModules: { ...Object.fromEntries(MICROK8S_MODULES.map((m) => [m, 'built-in'])), ip_vs: 'missing', ip_vs_rr: 'missing', ip_vs_wrr: 'missing', ip_vs_sh: 'missing' },
+  kernelModules: {
+    ...Object.fromEntries(MICROK8S_MODULES.map((m) => [m, 'built-in'])),
+    ip_vs: 'missing',
+    ip_vs_rr: 'missing',
+    ip_vs_wrr: 'missing',
+    ip_vs_sh: 'missing',
+  },
 };
 const V2_HOST: HostFacts = { v1Controllers: [], kernelModules: Object.fromEntries(MICROK8S_MODULES.map((m) => [m, 'loadable'])) };
 
@@ -48,7 +54,9 @@ test('an unknown profile is an error', () => {
 
 test('limits: v1 keys on v1 controllers, cgroup2 keys otherwise', () => {
   assert.equal(renderLimits({ cpus: 1.5, memoryMB: 256 }, V1_HOST), [
-    'lxc.cgroup.cpu.cfs_period_us = 100000', 'lxc.cgroup.cpu.cfs_quota_us = 150000', 'lxc.cgroup.memory.limit_in_bytes = 268435456',
+    'lxc.cgroup.cpu.cfs_period_us = 100000',
+    'lxc.cgroup.cpu.cfs_quota_us = 150000',
+    'lxc.cgroup.memory.limit_in_bytes = 268435456',
   ]);
   assert.equal(renderLimits({ cpus: 0.25, memoryMB: 64 }, V2_HOST), ['lxc.cgroup2.cpu.max = 25000 100000', 'lxc.cgroup2.memory.max = 67108864']);
   assert.equal(renderLimits({}, V1_HOST), []);
