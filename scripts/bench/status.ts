@@ -141,7 +141,8 @@ async function main(): Promise<void> {
     bareNodeMemoryMB: { rss: mb(bare.rssKb), anon: mb(bare.anonKb), file: mb(bare.rssKb - bare.anonKb) },
     rssAfterLoadMB: mb(loaded.rssKb),
     loadAverage1m: summarise(loadAverages),
-    goals: { throughputRatio: '>= 0.8', idleRssMB: '<= 80', statusWithHardwareMs: '<= 2000' },
+    // Throughput and memory are reported, not goals (clarity first, issue 12); start-up time is one.
+    goals: { statusWithHardwareMs: '<= 2000' },
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
