@@ -16,6 +16,7 @@ import type { LoopPool } from '../../agent/storage/pool.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { testPool } from '../helpers/loop-pool.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
+import { rejectsWith } from '../helpers/rejects.ts';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -25,21 +26,7 @@ let poolB: LoopPool;
 let a: BtrfsVolumeDriver;
 let b: BtrfsVolumeDriver;
 
-async function rejection(promise: Promise<unknown>): Promise<StationError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.instance(error, StationError);
-    return error as StationError;
-  }
-  throw new assert.Assertion({
-    message: 'expected a StationError',
-    operator: 'rejects',
-    expects: 'StationError',
-    actual: 'resolved',
-    generated: false,
-  });
-}
+const rejection = (promise: Promise<unknown>) => rejectsWith(promise, StationError);
 
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const sync = (path: string) => exec(['btrfs', 'filesystem', 'sync', path]);

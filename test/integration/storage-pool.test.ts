@@ -13,27 +13,14 @@ import { LoopPool } from '../../agent/storage/pool.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { testPool } from '../helpers/loop-pool.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
+import { rejectsWith } from '../helpers/rejects.ts';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 let dir: string;
 let poolA: LoopPool;
 
-async function rejection(promise: Promise<unknown>): Promise<StationError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.instance(error, StationError);
-    return error as StationError;
-  }
-  throw new assert.Assertion({
-    message: 'expected a StationError',
-    operator: 'rejects',
-    expects: 'StationError',
-    actual: 'resolved',
-    generated: false,
-  });
-}
+const rejection = (promise: Promise<unknown>) => rejectsWith(promise, StationError);
 
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-pool-`));

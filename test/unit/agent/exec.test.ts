@@ -7,22 +7,9 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { exec, childEnvironment } from '../../../agent/exec.ts';
 import { ExecError } from '../../../agent/errors.ts';
+import { rejectsWith } from '../../helpers/rejects.ts';
 
-const failing = async (p: Promise<unknown>): Promise<ExecError> => {
-  try {
-    await p;
-  } catch (error) {
-    assert.instance(error, ExecError);
-    return error as ExecError;
-  }
-  throw new assert.Assertion({
-    message: 'expected an ExecError',
-    operator: 'rejects',
-    expects: 'ExecError',
-    actual: 'resolved',
-    generated: false,
-  });
-};
+const failing = (p: Promise<unknown>) => rejectsWith(p, ExecError);
 
 /** Everything a person could read about the error: message, JSON, stack, and what pino logs. */
 function everythingSaidAbout(error: Error): string {

@@ -12,6 +12,7 @@ import { LABEL } from '../../../../agent/storage/layout.ts';
 import { NODE_NAME_PATTERN } from '../../../../agent/nodes/spec.ts';
 import { StationError } from '../../../../agent/errors.ts';
 import { removeTempDirs, tempDir } from '../../../helpers/temp-dirs.ts';
+import { rejectsWith } from '../../../helpers/rejects.ts';
 
 test.after(removeTempDirs);
 
@@ -22,21 +23,7 @@ const fresh = async () => {
   return { root, driver };
 };
 
-async function rejection(promise: Promise<unknown> | (() => unknown)): Promise<StationError> {
-  try {
-    await (typeof promise === 'function' ? promise() : promise);
-  } catch (error) {
-    assert.instance(error, StationError);
-    return error as StationError;
-  }
-  throw new assert.Assertion({
-    message: 'expected a StationError',
-    operator: 'rejects',
-    expects: 'StationError',
-    actual: 'resolved',
-    generated: false,
-  });
-}
+const rejection = (promise: Promise<unknown> | (() => unknown)) => rejectsWith(promise, StationError);
 
 // What agent/nodes/build.ts (volumeSource) and nodes/volumes.ts (ensureVolumes) did before the storage
 // room (commit fefa1ed): stateDir/volumes/<node> made 0700, then stateDir/volumes/<node>/<volume>.

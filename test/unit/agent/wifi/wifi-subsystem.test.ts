@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installNmcliDouble, type NmcliDouble } from '../../../doubles/nmcli-double.ts';
 import { cleanupAll, onCleanup } from '../../../helpers/cleanup.ts';
+import { rejectsWith } from '../../../helpers/rejects.ts';
 
 let nm: NmcliDouble;
 let now = 0;
@@ -41,22 +42,6 @@ const make = (routes = 'none') => {
 const mark = async () => (await nm.calls()).length;
 const hotspotOpened = async (since: number) =>
   (await nm.calls()).slice(since).some((c) => c.join(' ').startsWith('connection add type wifi ifname wlan0 con-name station-setup-hotspot'));
-const expectError = async (p: Promise<unknown>, type: abstract new (...args: any[]) => Error): Promise<Error> => {
-  try {
-    await p;
-  } catch (error) {
-    assert.instance(error, type);
-    return error as Error;
-  }
-  throw new assert.Assertion({
-    message: 'expected an error',
-    operator: 'rejects',
-    expects: type.name,
-    actual: 'resolved',
-    generated: false,
-  });
-};
-
 // The world, as nmcli reports it: device state, saved profiles, what the radio sees.
 const world = (device: string, wifiList = 'wifi-list', extra: [string, string | object][] = []) =>
   nm.scenario([
@@ -88,7 +73,7 @@ test('NetworkManager not running (recorded message): Wi-Fi is off with the reaso
   await wifi.settled();
   assert.is(wifi.health().state, 'off');
   assert.match(wifi.health().reason!, /Could not create NMClient object/);
-  await expectError(wifi.networks(false), UnavailableError);
+  await rejectsWith(wifi.networks(false), UnavailableError);
   await wifi.stop();
 });
 
@@ -259,7 +244,7 @@ test('list, connect, forget: networks strongest first; a bad password is refused
     ['Home Net', 'Cafe: Guest', 'Neighbours 5G', 'Back\\slash'],
   );
   const before = (await nm.calls()).length;
-  await expectError(wifi.connect('Home Net', 'short'), ValidationError);
+  await rejectsWith(wifi.connect('Home Net', 'short'), ValidationError);
   assert.is((await nm.calls()).length, before, 'nothing was run for a refused request');
 
   await wifi.connect('Cafe: Guest');
@@ -269,12 +254,12 @@ test('list, connect, forget: networks strongest first; a bad password is refused
 
   // A join that fails (recorded nmcli error) comes back as 409 with nmcli's reason; the hotspot opens again.
   await world('device-status-wifi-disconnected', 'wifi-list', [['^connection up uuid ', 'wifi-up-passwd-file-no-device']]);
-  const error = await expectError(wifi.connect('Home Net', 'correct horse battery'), ConflictError);
+  const error = await rejectsWith(wifi.connect('Home Net', 'correct horse battery'), ConflictError);
   assert.match(error.message, /could not join Home Net: Connection activation failed: No suitable device found/);
   assert.is(wifi.status().mode, 'hotspot');
 
   await world('device-status-wifi-connected');
-  await expectError(wifi.forget('Not Saved'), NotFoundError);
+  await rejectsWith(wifi.forget('Not Saved'), NotFoundError);
   await wifi.forget('Home Net');
   assert.equal((await nm.calls()).at(-2), ['connection', 'delete', 'id', 'Home Net']);
   await wifi.stop();
@@ -301,7 +286,7 @@ test('a Wi-Fi password reaches nmcli in a 0600 passwd-file, never on its command
 
   // A failing join: the error names nmcli's reason, not the password, and the half-made profile goes.
   await world('device-status-wifi-disconnected', 'wifi-list', [['^connection up uuid ', 'wifi-up-passwd-file-no-device']]);
-  const error = await expectError(wifi.connect('Home Net', password), ConflictError);
+  const error = await rejectsWith(wifi.connect('Home Net', password), ConflictError);
   assert.not.match(`${error.message}${JSON.stringify(error)}${error.stack}`, password);
   const after = (await nm.calls()).map((c) => c.join(' '));
   const failedUp = after.findLastIndex((c) => c.startsWith('connection up uuid 41203118'));
@@ -317,7 +302,7 @@ test('a password that is no WPA passphrase (not 8-63 printable ASCII characters)
   await wifi.settled();
   const before = (await nm.calls()).length;
   for (const bad of ['short', 'x'.repeat(64), 'tab\tinside-it', 'naïve-password']) {
-    const error = await expectError(wifi.connect('Home Net', bad), ValidationError);
+    const error = await rejectsWith(wifi.connect('Home Net', bad), ValidationError);
     assert.is((error as ValidationError).code, 'INVALID_WIFI_PASSWORD');
   }
   assert.is((await nm.calls()).length, before);
