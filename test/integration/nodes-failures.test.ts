@@ -24,6 +24,7 @@ import { testPool } from '../helpers/loop-pool.ts';
 import { createNetns, type Netns } from '../helpers/netns.ts';
 import { RUN_PREFIX, runName } from '../helpers/run-prefix.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { rejectsWith } from '../helpers/rejects.ts';
 import { TEMPLATE_CACHE } from '../fixtures/lxc/harness.ts';
 import type { LoopPool } from '../../agent/storage/pool.ts';
 
@@ -75,21 +76,7 @@ async function readMarker(): Promise<string | null> {
 }
 const lxc = (argv: string[]) => netnsRunner(ns.name)([argv[0]!, '-P', lxcPath, ...argv.slice(1)], { allowFailure: true, timeoutMs: 60_000 });
 
-async function rejection(promise: Promise<unknown>): Promise<StationError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.instance(error, StationError, String(error));
-    return error as StationError;
-  }
-  throw new assert.Assertion({
-    message: 'expected the change to fail',
-    operator: 'rejects',
-    expects: 'StationError',
-    actual: 'resolved',
-    generated: false,
-  });
-}
+const rejection = (promise: Promise<unknown>) => rejectsWith(promise, StationError);
 
 /** Fills the pool until a write fails with ENOSPC: what statfs shows as free at once (fallocate
  * writes nothing), then blocks, then small files for the crumbs. */
