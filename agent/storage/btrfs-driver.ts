@@ -6,13 +6,13 @@
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { ConflictError, ExecError, NotFoundError, UnavailableError } from '../errors.ts';
+import { ConflictError, ExecError, UnavailableError } from '../errors.ts';
 import { exec, type Runner } from '../exec.ts';
 import type { CreateVolumeOptions, DriverCapability, OpenSnapshotOptions, SendOptions, SnapshotInfo, VolumeDriver, VolumeRef, VolumeUsage } from './driver.ts';
 import { isBtrfs, isBtrfsSubvolume, nearestExisting } from './btrfs-fs.ts';
 import { BtrfsTool } from './btrfs-tool.ts';
 import { requireSnapshot, sendSnapshot, SnapshotReceiver } from './btrfs-transfer.ts';
-import { checkQuota, checkRef, checkSnapshotName, describe, VolumeLayout } from './layout.ts';
+import { checkQuota, checkRef, checkSnapshotName, describe, VolumeLayout, volumeNotFound } from './layout.ts';
 
 export interface BtrfsDriverOptions {
   /** A directory on btrfs: stateDir/volumes, or a directory on the loop-backed pool. */
@@ -75,8 +75,7 @@ export class BtrfsVolumeDriver implements VolumeDriver {
   }
 
   async deleteVolume(ref: VolumeRef): Promise<void> {
-    checkRef(ref);
-    if (!(await this.layout.exists(ref))) throw notFound(ref);
+    await this.layout.requireVolume(ref);
     for (const name of await this.layout.snapshotNames(ref)) await this.tool.deleteSubvolume(this.layout.snapshotPath(ref, name));
     const path = this.layout.volumePath(ref);
     // a plain directory here was made by the dir driver before the switch
@@ -85,14 +84,12 @@ export class BtrfsVolumeDriver implements VolumeDriver {
     await this.layout.pruneEmpty(ref);
   }
 
-  async volumeExists(ref: VolumeRef): Promise<boolean> {
-    checkRef(ref);
-    return this.layout.exists(ref);
+  volumeExists(ref: VolumeRef): Promise<boolean> {
+    return this.layout.checkedExists(ref);
   }
 
-  async listVolumes(node?: string): Promise<VolumeRef[]> {
-    if (node !== undefined) checkRef({ node, volume: 'x' });
-    return this.layout.list(node);
+  listVolumes(node?: string): Promise<VolumeRef[]> {
+    return this.layout.checkedList(node);
   }
 
   async volumeUsage(ref: VolumeRef): Promise<VolumeUsage> {
@@ -109,8 +106,7 @@ export class BtrfsVolumeDriver implements VolumeDriver {
   }
 
   mountSource(ref: VolumeRef): string {
-    checkRef(ref);
-    return this.layout.volumePath(ref);
+    return this.layout.checkedPath(ref);
   }
 
   // ---- snapshots ----
@@ -202,7 +198,7 @@ export class BtrfsVolumeDriver implements VolumeDriver {
     if (await this.layout.exists(ref)) {
       throw new ConflictError('VOLUME_NOT_SUBVOLUME', `volume ${describe(ref)} is a plain directory (made by the dir driver): move it into a subvolume first`);
     }
-    throw notFound(ref);
+    throw volumeNotFound(ref);
   }
 
   /** Runs a step after `path` was made; if the step fails, `path` goes again (nothing half-made stays). */
@@ -244,5 +240,3 @@ export class BtrfsVolumeDriver implements VolumeDriver {
     }
   }
 }
-
-const notFound = (ref: VolumeRef) => new NotFoundError('VOLUME_NOT_FOUND', `volume ${describe(ref)} does not exist`);

@@ -8,7 +8,7 @@
 // the name "snapshot" would promise what Infinite Disk needs and not deliver it; the btrfs driver does.
 import { mkdir, rm } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
-import { ConflictError, NotFoundError, UnavailableError } from '../errors.ts';
+import { ConflictError, UnavailableError } from '../errors.ts';
 import { exec, type Runner } from '../exec.ts';
 import type { CreateVolumeOptions, DriverCapability, SnapshotInfo, VolumeDriver, VolumeRef, VolumeUsage } from './driver.ts';
 import { checkRef, checkSnapshotName, describe, VolumeLayout } from './layout.ts';
@@ -56,27 +56,22 @@ export class DirVolumeDriver implements VolumeDriver {
   }
 
   async deleteVolume(ref: VolumeRef): Promise<void> {
-    checkRef(ref);
-    if (!(await this.layout.exists(ref))) throw notFound(ref);
-    await rm(this.layout.volumePath(ref), { recursive: true, force: true });
+    await rm(await this.layout.requireVolume(ref), { recursive: true, force: true });
     await this.layout.pruneEmpty(ref);
   }
 
-  async volumeExists(ref: VolumeRef): Promise<boolean> {
-    checkRef(ref);
-    return this.layout.exists(ref);
+  volumeExists(ref: VolumeRef): Promise<boolean> {
+    return this.layout.checkedExists(ref);
   }
 
-  async listVolumes(node?: string): Promise<VolumeRef[]> {
-    if (node !== undefined) checkRef({ node, volume: 'x' });
-    return this.layout.list(node);
+  listVolumes(node?: string): Promise<VolumeRef[]> {
+    return this.layout.checkedList(node);
   }
 
   async volumeUsage(ref: VolumeRef): Promise<VolumeUsage> {
-    checkRef(ref);
-    if (!(await this.layout.exists(ref))) throw notFound(ref);
+    const path = await this.layout.requireVolume(ref);
     // -x: a mount inside the volume is not the volume's; -B1: bytes on disk, as a quota would count
-    const du = await this.run(['du', '-s', '-x', '-B1', this.layout.volumePath(ref)], { timeoutMs: 300_000 });
+    const du = await this.run(['du', '-s', '-x', '-B1', path], { timeoutMs: 300_000 });
     return { usedBytes: parseDuBytes(du.stdout), quotaBytes: null };
   }
 
@@ -86,8 +81,7 @@ export class DirVolumeDriver implements VolumeDriver {
   }
 
   mountSource(ref: VolumeRef): string {
-    checkRef(ref);
-    return this.layout.volumePath(ref);
+    return this.layout.checkedPath(ref);
   }
 
   // ---- snapshots: not offered (see the top of this file) ----
@@ -135,4 +129,3 @@ export class DirVolumeDriver implements VolumeDriver {
 }
 
 const unsupported = (code: string, what: string) => new UnavailableError(code, `no ${what}`);
-const notFound = (ref: VolumeRef) => new NotFoundError('VOLUME_NOT_FOUND', `volume ${describe(ref)} does not exist`);

@@ -5,7 +5,7 @@
 // ".snapshots", and names never carry "/" or "..", so no path leaves ROOT.
 import { readdir, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ValidationError } from '../errors.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
 import type { VolumeRef } from './driver.ts';
 
 // the node spec's label (agent/nodes/spec.ts NODE_NAME_PATTERN); repeated so storage needs nothing from nodes
@@ -42,6 +42,8 @@ export function checkQuota(bytes: number): void {
 
 export const describe = (ref: VolumeRef): string => `${ref.node}/${ref.volume}`;
 
+export const volumeNotFound = (ref: VolumeRef) => new NotFoundError('VOLUME_NOT_FOUND', `volume ${describe(ref)} does not exist`);
+
 const isDirectory = async (path: string): Promise<boolean> => (await stat(path).catch(() => null))?.isDirectory() ?? false;
 
 async function labelDirs(dir: string): Promise<string[]> {
@@ -76,6 +78,31 @@ export class VolumeLayout {
 
   exists(ref: VolumeRef): Promise<boolean> {
     return isDirectory(this.volumePath(ref));
+  }
+
+  // The checked forms below are what every driver answers alike: the names checked first, then the layout read.
+
+  /** A volume's path (its mount source), the names checked first. */
+  checkedPath(ref: VolumeRef): string {
+    checkRef(ref);
+    return this.volumePath(ref);
+  }
+
+  async checkedExists(ref: VolumeRef): Promise<boolean> {
+    checkRef(ref);
+    return this.exists(ref);
+  }
+
+  async checkedList(node?: string): Promise<VolumeRef[]> {
+    if (node !== undefined) checkRef({ node, volume: 'x' });
+    return this.list(node);
+  }
+
+  /** The path of a volume that must be there: VOLUME_NOT_FOUND otherwise. */
+  async requireVolume(ref: VolumeRef): Promise<string> {
+    checkRef(ref);
+    if (!(await this.exists(ref))) throw volumeNotFound(ref);
+    return this.volumePath(ref);
   }
 
   async list(node?: string): Promise<VolumeRef[]> {
