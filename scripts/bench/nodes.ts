@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { exec } from '../../agent/exec.ts';
+import { removeNetns } from '../lib/netns.ts';
 import { netnsArgv, netnsRunner } from '../../agent/nodes/lxc/netns-runner.ts';
 import { median, percentile, summarise } from './lib/stats.ts';
 
@@ -79,15 +80,7 @@ async function tearDown(): Promise<void> {
       await run(['lxc-destroy', '-P', path, '-n', name], { allowFailure: true }).catch(() => {});
     }
   }
-  const pids = (await exec(['ip', 'netns', 'pids', NS], { allowFailure: true })).stdout.split(/\s+/).filter(Boolean);
-  for (const pid of pids) {
-    try {
-      process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-  await exec(['ip', 'netns', 'del', NS], { allowFailure: true });
+  await removeNetns(NS);
   for (const dir of [stateDir, rawPath]) if (dir) await rm(dir, { recursive: true, force: true });
 }
 

@@ -14,6 +14,8 @@ import { gzipSync } from 'node:zlib';
 import { readFileSync, readdirSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { exec } from '../../agent/exec.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../lib/chromium.ts';
+import { removeNetns } from '../lib/netns.ts';
 import { median, summarise } from './lib/stats.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -21,16 +23,6 @@ const NS = `stb${randomBytes(2).toString('hex')}pg`;
 const LOADS = Number(process.env.BENCH_LOADS ?? 7);
 const PORT = 18088;
 const URL_BASE = `http://127.0.0.1:${PORT}`;
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-  '--disable-quic',
-  '--disable-dev-shm-usage',
-];
 
 interface Load {
   bytes: number;
@@ -98,9 +90,9 @@ async function main(): Promise<void> {
     }
     // Chromium runs in the namespace too: a wrapper Playwright launches (it talks to it over a pipe).
     const wrapper = join(bin, 'chromium-in-netns');
-    await writeFile(wrapper, `#!/bin/sh\nexec ip netns exec ${NS} /usr/bin/chromium "$@"\n`);
+    await writeFile(wrapper, `#!/bin/sh\nexec ip netns exec ${NS} ${CHROMIUM} "$@"\n`);
     await chmod(wrapper, 0o755);
-    browser = await chromium.launch({ executablePath: wrapper, headless: true, args: ARGS });
+    browser = await chromium.launch({ executablePath: wrapper, headless: true, args: CHROMIUM_ARGS });
 
     await loadOnce(browser, `${URL_BASE}/`, true); // warm the agent's own caches (hardware report), not the browser's
     const page: Load[] = [];
@@ -141,15 +133,7 @@ async function main(): Promise<void> {
       agent.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 500));
     }
-    const pids = (await exec(['ip', 'netns', 'pids', NS], { allowFailure: true })).stdout.split(/\s+/).filter(Boolean);
-    for (const pid of pids) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-    await exec(['ip', 'netns', 'del', NS], { allowFailure: true });
+    await removeNetns(NS);
     await rm(stateDir, { recursive: true, force: true });
     await rm(bin, { recursive: true, force: true });
   }

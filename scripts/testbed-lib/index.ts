@@ -14,7 +14,8 @@ import { mkdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import { writeFileAtomicSync } from '../../agent/store/atomic-file.ts';
 import { exec } from '../../agent/exec.ts';
-import { buildHome, buildInternet, listNetnsWithPrefix, removeNetns } from './network.ts';
+import { removeNetns } from '../lib/netns.ts';
+import { buildHome, buildInternet, listNetnsWithPrefix } from './network.ts';
 import { spawnAgent, stationApi, stopAgent, waitReady, type StationRecord } from './stations.ts';
 import { planTestbed, type PlanOptions } from './topology.ts';
 

@@ -69,19 +69,6 @@ export async function buildHome(plan: TestbedPlan, s: StationPlan, created: stri
   await nft(s.router, homeRouterRules(s, routerWan));
 }
 
-/** Removes a namespace and ends every process still inside it (only testbed processes live there). */
-export async function removeNetns(name: string): Promise<void> {
-  const pids = (await exec(['ip', 'netns', 'pids', name], { allowFailure: true })).stdout.split(/\s+/).filter(Boolean);
-  for (const pid of pids) {
-    try {
-      process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-  await exec(['ip', 'netns', 'del', name], { allowFailure: true });
-}
-
 export async function listNetnsWithPrefix(prefix: string): Promise<string[]> {
   const out = (await exec(['ip', 'netns', 'list'], { allowFailure: true })).stdout;
   return out

@@ -1,5 +1,4 @@
-// Debian's Chromium driven by playwright-core, headless, with the flags that keep it from
-// reaching anything on its own (no background networking, component updates, sync or QUIC).
+// Debian's Chromium driven by playwright-core, headless, with the flags in scripts/lib/chromium.ts.
 // Each launch gets a fresh temporary profile (user-data-dir) from Playwright, removed on close.
 // With `netns`, Chromium runs in that network namespace (a testbed station's): Playwright talks to
 // it over a pipe, which crosses namespaces; only its network is the station's.
@@ -7,20 +6,9 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../scripts/lib/chromium.ts';
 import { onCleanup } from '../helpers/cleanup.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
-
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-  '--disable-quic',
-  '--disable-dev-shm-usage',
-];
-const CHROMIUM = '/usr/bin/chromium';
 
 /** A launcher script that enters `netns` (its network only) and execs Chromium with Playwright's arguments. */
 async function chromiumIn(netns: string): Promise<string> {

@@ -11,13 +11,12 @@ import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { request as httpRequest } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
-import { exec } from '../../agent/exec.ts';
 import { insideTestNetns } from './in-netns.ts';
 import { launchChromium } from './browser.ts';
 import { tempStateDir } from './state-dir.ts';
 import { startAgent, type AgentHandle } from '../helpers/agent-process.ts';
 import { cleanupAll } from '../helpers/cleanup.ts';
-import { runName } from '../helpers/run-prefix.ts';
+import { localVethPair } from '../helpers/netns.ts';
 import { installNmcliDouble, type NmcliDouble } from '../doubles/nmcli-double.ts';
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
@@ -76,15 +75,7 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'setup')) {
 
   test.before(async () => {
     // A veth pair inside the test namespace: one end is the hotspot, the other the LAN.
-    const [hs, lan] = [runName('hs'), runName('lan')];
-    await exec(['ip', 'link', 'add', hs, 'type', 'veth', 'peer', 'name', lan]);
-    for (const [name, cidr] of [
-      [hs, `${HOTSPOT}/24`],
-      [lan, `${LAN}/24`],
-    ] as const) {
-      await exec(['ip', 'addr', 'add', cidr, 'dev', name]);
-      await exec(['ip', 'link', 'set', name, 'up']);
-    }
+    await localVethPair({ suffix: 'hs', cidr: `${HOTSPOT}/24` }, { suffix: 'lan', cidr: `${LAN}/24` });
     nm = await installNmcliDouble(); // on PATH for the agent this test starts
     await radio('device-status-wifi-disconnected');
     agent = await startAgent({

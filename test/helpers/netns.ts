@@ -2,6 +2,7 @@
 // inside namespaces made here (198.18.0.0/15 for simulated LANs and internet), never in the
 // machine's own namespace. Each namespace is deleted at cleanup, which also removes its interfaces.
 import { exec } from '../../agent/exec.ts';
+import { removeNetns } from '../../scripts/lib/netns.ts';
 import { onCleanup } from './cleanup.ts';
 import { runName } from './run-prefix.ts';
 
@@ -13,22 +14,9 @@ export interface Netns {
 export async function createNetns(suffix: string): Promise<Netns> {
   const name = runName(suffix);
   await exec(['ip', 'netns', 'add', name]);
-  onCleanup(`netns ${name}`, () => deleteNetns(name));
+  onCleanup(`netns ${name}`, () => removeNetns(name));
   await exec(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
   return { name, run: async (argv) => (await exec(argv, { netns: name })).stdout };
-}
-
-export async function deleteNetns(name: string): Promise<void> {
-  // Processes still inside would keep the namespace alive: end them first (only ours live there).
-  const pids = (await exec(['ip', 'netns', 'pids', name], { allowFailure: true })).stdout.split(/\s+/).filter(Boolean);
-  for (const pid of pids) {
-    try {
-      process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-  await exec(['ip', 'netns', 'del', name], { allowFailure: true });
 }
 
 /** A veth pair joining two namespaces, with addresses (CIDR notation) on each end. */
@@ -41,4 +29,18 @@ export async function link(a: Netns, aAddr: string, b: Netns, bAddr: string, suf
   await exec(['ip', '-n', a.name, 'link', 'set', aIf, 'up']);
   await exec(['ip', '-n', b.name, 'link', 'set', bIf, 'up']);
   return { aIf, bIf };
+}
+
+/** A veth pair in the namespace this process runs in (a test's own, see test/e2e/in-netns.ts), each end up
+ * with its address: two interfaces to reach the agent on, as a hotspot and a LAN (this kernel has no dummy devices). */
+export async function localVethPair(a: { suffix: string; cidr: string }, b: { suffix: string; cidr: string }): Promise<void> {
+  const [aIf, bIf] = [runName(a.suffix), runName(b.suffix)];
+  await exec(['ip', 'link', 'add', aIf, 'type', 'veth', 'peer', 'name', bIf]);
+  for (const [name, cidr] of [
+    [aIf, a.cidr],
+    [bIf, b.cidr],
+  ] as const) {
+    await exec(['ip', 'addr', 'add', cidr, 'dev', name]);
+    await exec(['ip', 'link', 'set', name, 'up']);
+  }
 }

@@ -7,12 +7,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
-import { exec } from '../../agent/exec.ts';
 import { insideTestNetns } from '../e2e/in-netns.ts';
 import { tempStateDir } from '../e2e/state-dir.ts';
 import { startAgent, type AgentHandle } from '../helpers/agent-process.ts';
 import { cleanupAll } from '../helpers/cleanup.ts';
-import { runName } from '../helpers/run-prefix.ts';
+import { localVethPair } from '../helpers/netns.ts';
 import { installNmcliDouble } from '../doubles/nmcli-double.ts';
 
 if (await insideTestNetns(fileURLToPath(import.meta.url), 'wifi')) {
@@ -30,15 +29,7 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'wifi')) {
 
   test.before(async () => {
     // A veth pair inside the namespace stands for the two sides (this kernel has no dummy devices).
-    const [hs, lan] = [runName('hs'), runName('lan')];
-    await exec(['ip', 'link', 'add', hs, 'type', 'veth', 'peer', 'name', lan]);
-    for (const [name, cidr] of [
-      [hs, `${HOTSPOT}/24`],
-      [lan, `${LAN}/24`],
-    ] as const) {
-      await exec(['ip', 'addr', 'add', cidr, 'dev', name]);
-      await exec(['ip', 'link', 'set', name, 'up']);
-    }
+    await localVethPair({ suffix: 'hs', cidr: `${HOTSPOT}/24` }, { suffix: 'lan', cidr: `${LAN}/24` });
     const nm = await installNmcliDouble();
     await nm.scenario([
       ['^-t -f DEVICE,TYPE,STATE,CONNECTION device status$', 'device-status-wifi-disconnected'],
