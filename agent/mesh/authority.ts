@@ -10,19 +10,13 @@ import { publicKeyHex } from './cert-info.ts';
 import type { MeshContext } from './context.ts';
 import { SerialQueue } from '../lib/serial-queue.ts';
 import { groupsFor } from '../lib/cert-groups.ts';
-import { assertNotExpired, encodeInvite, joinProof, macEqual, replyMac } from './invite-code.ts';
+import { assertNotExpired, encodeInvite, type JoinRequestFields, joinProof, macEqual, replyMac } from './invite-code.ts';
 import { lighthousesOf, type MemberRecord, type MeshState } from './mesh-state.ts';
 
 export const OWNER_PATTERN = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
 const DEFAULT_INVITE_SECONDS = 3600;
 
-export interface EnrolRequest {
-  inviteId: string;
-  name: string;
-  publicKey: string;
-  nonce: string;
-  endpoint: string;
-  apiPort: number;
+export interface EnrolRequest extends JoinRequestFields {
   proof: string;
 }
 export interface EnrolReply {

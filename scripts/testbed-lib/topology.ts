@@ -78,32 +78,24 @@ export function homeRouterRules(s: StationPlan, wan: string): string {
   const forwards = s.public
     ? [`    iifname "${wan}" udp dport ${NEBULA_PORT} dnat to ${s.lanIp}`, `    iifname "${wan}" tcp dport ${API_PORT} dnat to ${s.lanIp}`]
     : [];
-  return [
-    'table ip testbed {',
-    '  chain pre {',
-    '    type nat hook prerouting priority -100;',
-    ...forwards,
-    '  }',
-    '  chain post {',
-    '    type nat hook postrouting priority 100;',
-    `    oifname "${wan}" masquerade`,
-    '  }',
-    '  chain in {',
-    '    type filter hook input priority 0;',
-    `    iifname "${wan}" ct state new drop`,
-    '  }',
-    '}',
-    '',
-  ].join('\n');
+  const pre = ['  chain pre {', '    type nat hook prerouting priority -100;', ...forwards, '  }'];
+  return routerTable(wan, pre, 'masquerade');
 }
 
 /** A carrier-grade NAT: a fresh random port per destination, so hole punching through it fails. */
 export function carrierRules(wan: string): string {
+  return routerTable(wan, [], 'masquerade fully-random');
+}
+
+/** A router's nftables table: the `pre` chains, then `masquerade` (with its options) out of `wan`, and packets from
+ * `wan` that would open a new connection to the router itself dropped. */
+function routerTable(wan: string, pre: string[], masquerade: string): string {
   return [
     'table ip testbed {',
+    ...pre,
     '  chain post {',
     '    type nat hook postrouting priority 100;',
-    `    oifname "${wan}" masquerade fully-random`,
+    `    oifname "${wan}" ${masquerade}`,
     '  }',
     '  chain in {',
     '    type filter hook input priority 0;',
