@@ -5,16 +5,15 @@
 // hang, and the agent's peak memory does not grow with what the node put there.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { lstat, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exec } from '../../agent/exec.ts';
-import { netnsRunner } from '../../agent/nodes/lxc/netns-runner.ts';
 import { startAgent, type AgentHandle } from '../helpers/agent-process.ts';
 import { createNetns, type Netns } from '../helpers/netns.ts';
-import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
-import { RUN_PREFIX, runName } from '../helpers/run-prefix.ts';
+import { cleanupAll } from '../helpers/cleanup.ts';
+import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { nodeAgentEnv, nodeStateDir } from '../helpers/node-agent.ts';
 
 const SUBNET = '198.18.53';
 const MiB = 1024 * 1024;
@@ -91,28 +90,8 @@ function assertBounded(answer: { status: number; bytes: number; growth: number }
 
 test.before(async () => {
   ns = await createNetns('nlh');
-  stateDir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-hostile-logs-`));
-  lxcPath = join(stateDir, 'lxc');
-  onCleanup(`state ${stateDir}`, () => rm(stateDir, { recursive: true, force: true }));
-  const lxc = netnsRunner(ns.name);
-  onCleanup(`containers in ${lxcPath}`, async () => {
-    for (const name of await readdir(lxcPath).catch(() => [] as string[])) {
-      await lxc(['lxc-stop', '-P', lxcPath, '-n', name, '-k'], { allowFailure: true, timeoutMs: 30_000 });
-      await lxc(['lxc-destroy', '-P', lxcPath, '-n', name], { allowFailure: true, timeoutMs: 60_000 });
-    }
-  });
-  agent = await startAgent({
-    netns: ns.name,
-    stateDir,
-    port,
-    env: {
-      STATION_LXC_PATH: lxcPath,
-      STATION_BRIDGE: runName('br'),
-      STATION_NODE_SUBNET: `${SUBNET}.0/24`,
-      STATION_TEMPLATE_CACHE: '/var/cache/station-test/templates',
-      STATION_DISABLE: 'mesh,wifi,discovery,indicator',
-    },
-  });
+  ({ stateDir, lxcPath } = await nodeStateDir(ns, 'hostile-logs'));
+  agent = await startAgent({ netns: ns.name, stateDir, port, env: nodeAgentEnv(lxcPath, `${SUBNET}.0/24`) });
   token = agent.token;
 });
 test.after(async () => {

@@ -6,17 +6,17 @@
 //
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exec } from '../../agent/exec.ts';
 import { netnsRunner } from '../../agent/nodes/lxc/netns-runner.ts';
 import { vethName } from '../../agent/nodes/lxc/names.ts';
 import { startAgent } from '../helpers/agent-process.ts';
 import { createNetns, type Netns } from '../helpers/netns.ts';
-import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
-import { RUN_PREFIX, runName } from '../helpers/run-prefix.ts';
+import { cleanupAll } from '../helpers/cleanup.ts';
+import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { nodeAgentEnv, nodeStateDir } from '../helpers/node-agent.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const RECONCILE_SECONDS = 3;
@@ -41,14 +41,7 @@ async function startNodeAgent(): Promise<Agent> {
     netns: ns.name,
     stateDir,
     port,
-    env: {
-      STATION_LXC_PATH: lxcPath,
-      STATION_BRIDGE: runName('br'),
-      STATION_NODE_SUBNET: `${SUBNET}.0/24`,
-      STATION_TEMPLATE_CACHE: '/var/cache/station-test/templates',
-      STATION_RECONCILE_SECONDS: String(RECONCILE_SECONDS),
-      STATION_DISABLE: 'mesh,wifi,discovery,indicator',
-    },
+    env: { ...nodeAgentEnv(lxcPath, `${SUBNET}.0/24`), STATION_RECONCILE_SECONDS: String(RECONCILE_SECONDS) },
   });
   // Reads too with the token: the owner's view is always fresh (anonymous reads of a node share one
   // observation a second, so a wait on them could pass on a state from before an lxc-stop).
@@ -81,15 +74,7 @@ const t = suite('nodes through the agent');
 
 t.before(async () => {
   ns = await createNetns('nag');
-  stateDir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-agent-nodes-`));
-  lxcPath = join(stateDir, 'lxc');
-  onCleanup(`state ${stateDir}`, () => rm(stateDir, { recursive: true, force: true }));
-  onCleanup(`containers in ${lxcPath}`, async () => {
-    for (const name of await readdir(lxcPath).catch(() => [] as string[])) {
-      await lxc(['lxc-stop', '-n', name, '-k']);
-      await lxc(['lxc-destroy', '-n', name]);
-    }
-  });
+  ({ stateDir, lxcPath } = await nodeStateDir(ns, 'agent-nodes'));
   agent = await startNodeAgent();
 });
 t.after(async () => {
