@@ -1,52 +1,27 @@
 // The owner's authority with the real nebula-cert (keys and certificates in a temp directory).
-// Nebula itself is not started here: the context's apply() is a double that only counts calls.
+// Nebula itself is not started here: the context's apply() is a double (test/helpers/mesh-authority.ts).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadConfig } from '../../../../agent/config/load.ts';
-import type { StationError } from '../../../../agent/errors.ts';
-import { EventBus } from '../../../../agent/events.ts';
 import { exec } from '../../../../agent/exec.ts';
-import { MeshAuthority, type EnrolRequest } from '../../../../agent/mesh/authority.ts';
+import type { MeshAuthority, EnrolRequest } from '../../../../agent/mesh/authority.ts';
 import type { MeshContext } from '../../../../agent/mesh/context.ts';
 import { decodeInvite, joinProof } from '../../../../agent/mesh/invite-code.ts';
-import { meshDocument, meshPaths } from '../../../../agent/mesh/mesh-state.ts';
 import { NebulaCert } from '../../../../agent/mesh/nebula-cert.ts';
-import { removeTempDirs, tempDir } from '../../../helpers/temp-dirs.ts';
+import { refusal, testAuthority } from '../../../helpers/mesh-authority.ts';
+import { removeTempDirs } from '../../../helpers/temp-dirs.ts';
 
 interface Ctx {
   mesh: MeshContext;
   authority: MeshAuthority;
   dir: string;
-  applied: number;
 }
 const authority = suite<Ctx>('mesh authority');
 const cert = new NebulaCert(exec);
 
 authority.before(async (ctx) => {
-  ctx.dir = tempDir('station-authority-');
-  const config = loadConfig({
-    STATION_STATE_DIR: join(ctx.dir, 'state'),
-    STATION_NAME: 'a1',
-    STATION_MESH_PUBLIC_ENDPOINT: '198.18.0.1:4242',
-  });
-  const doc = meshDocument(config.stateDir);
-  await doc.load();
-  ctx.applied = 0;
-  ctx.mesh = {
-    doc,
-    paths: meshPaths(config.stateDir),
-    cert,
-    config,
-    events: new EventBus(),
-    apply: async () => {
-      ctx.applied++;
-    },
-    now: () => new Date(),
-  };
-  ctx.authority = new MeshAuthority(ctx.mesh);
-  await ctx.authority.create('alice');
+  Object.assign(ctx, await testAuthority('station-authority-', 'alice'));
 });
 authority.after(removeTempDirs);
 
@@ -66,12 +41,6 @@ async function request(ctx: Ctx, name: string, change: Partial<EnrolRequest> = {
   };
   return { ...fields, proof: joinProof(invite.secret, fields), ...change };
 }
-
-const refusal = async (p: Promise<unknown>): Promise<string> =>
-  p.then(
-    () => 'accepted',
-    (e: StationError) => `${e.kind}:${e.code}`,
-  );
 
 authority("the owner's CA is limited to the mesh network and to the owner's node subnets (Nebula refuses anything else)", async (ctx) => {
   const [ca] = await cert.print(ctx.mesh.paths.caCrt);

@@ -5,17 +5,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadConfig } from '../../../../agent/config/load.ts';
-import type { StationError } from '../../../../agent/errors.ts';
-import { EventBus } from '../../../../agent/events.ts';
 import { exec } from '../../../../agent/exec.ts';
 import { ownerBlock } from '../../../../agent/mesh/addresses.ts';
-import { MeshAuthority } from '../../../../agent/mesh/authority.ts';
 import { caWarnings, trustCa } from '../../../../agent/mesh/community.ts';
 import type { MeshContext } from '../../../../agent/mesh/context.ts';
-import { meshDocument, meshPaths } from '../../../../agent/mesh/mesh-state.ts';
 import { NebulaCert } from '../../../../agent/mesh/nebula-cert.ts';
-import { removeTempDirs, tempDir } from '../../../helpers/temp-dirs.ts';
+import { refusal, testAuthority } from '../../../helpers/mesh-authority.ts';
+import { removeTempDirs } from '../../../helpers/temp-dirs.ts';
 
 interface Ctx {
   mesh: MeshContext;
@@ -38,32 +34,9 @@ async function makeCa(ctx: Ctx, limits: string[]): Promise<{ pem: string; block:
 }
 
 community.before(async (ctx) => {
-  ctx.dir = tempDir('station-community-');
-  const config = loadConfig({
-    STATION_STATE_DIR: join(ctx.dir, 'state'),
-    STATION_NAME: 'a1',
-    STATION_MESH_PUBLIC_ENDPOINT: '198.18.0.1:4242',
-  });
-  const doc = meshDocument(config.stateDir);
-  await doc.load();
-  ctx.mesh = {
-    doc,
-    paths: meshPaths(config.stateDir),
-    cert,
-    config,
-    events: new EventBus(),
-    apply: async () => undefined,
-    now: () => new Date(),
-  };
-  await new MeshAuthority(ctx.mesh).create('alice');
+  Object.assign(ctx, await testAuthority('station-community-', 'alice'));
 });
 community.after(removeTempDirs);
-
-const refusal = async (p: Promise<unknown>): Promise<string> =>
-  p.then(
-    () => 'accepted',
-    (e: StationError) => `${e.kind}:${e.code}`,
-  );
 
 community('an unlimited CA, or one overlapping our node subnets, is refused and nothing changes', async (ctx) => {
   const file = join(ctx.mesh.config.stateDir, 'mesh.json');
