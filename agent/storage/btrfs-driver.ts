@@ -12,7 +12,7 @@ import type { CreateVolumeOptions, DriverCapability, OpenSnapshotOptions, SendOp
 import { isBtrfs, isBtrfsSubvolume, nearestExisting } from './btrfs-fs.ts';
 import { BtrfsTool } from './btrfs-tool.ts';
 import { requireSnapshot, sendSnapshot, SnapshotReceiver } from './btrfs-transfer.ts';
-import { checkQuota, checkRef, checkSnapshotName, describe, VolumeLayout, volumeNotFound } from './layout.ts';
+import { checkQuota, checkRef, checkSnapshotName, describe, LaidOutVolumes, volumeNotFound } from './layout.ts';
 
 export interface BtrfsDriverOptions {
   /** A directory on btrfs: stateDir/volumes, or a directory on the loop-backed pool. */
@@ -26,15 +26,14 @@ export interface BtrfsDriverOptions {
 const RESTORING = '.restore-';
 const REPLACED = '.old-';
 
-export class BtrfsVolumeDriver implements VolumeDriver {
+export class BtrfsVolumeDriver extends LaidOutVolumes implements VolumeDriver {
   readonly name = 'btrfs' as const;
   readonly supports = { quotas: true, snapshots: true, transfer: true };
-  private readonly layout: VolumeLayout;
   private readonly tool: BtrfsTool;
   private readonly receiver: SnapshotReceiver;
 
   constructor(options: BtrfsDriverOptions) {
-    this.layout = new VolumeLayout(options.root);
+    super(options.root);
     this.tool = new BtrfsTool(options.run ?? exec, options.streamTimeoutMs ?? 6 * 3_600_000);
     this.receiver = new SnapshotReceiver(this.tool, this.layout);
   }
@@ -84,14 +83,6 @@ export class BtrfsVolumeDriver implements VolumeDriver {
     await this.layout.pruneEmpty(ref);
   }
 
-  volumeExists(ref: VolumeRef): Promise<boolean> {
-    return this.layout.checkedExists(ref);
-  }
-
-  listVolumes(node?: string): Promise<VolumeRef[]> {
-    return this.layout.checkedList(node);
-  }
-
   async volumeUsage(ref: VolumeRef): Promise<VolumeUsage> {
     const path = await this.requireSubvolume(ref);
     const own = (await this.tool.qgroups(path, true)).filter((row) => row.level === 0);
@@ -103,10 +94,6 @@ export class BtrfsVolumeDriver implements VolumeDriver {
     checkRef(ref);
     if (quotaBytes !== null) checkQuota(quotaBytes);
     await this.tool.limit(await this.requireSubvolume(ref), quotaBytes);
-  }
-
-  mountSource(ref: VolumeRef): string {
-    return this.layout.checkedPath(ref);
   }
 
   // ---- snapshots ----

@@ -11,7 +11,7 @@ import type { Readable, Writable } from 'node:stream';
 import { ConflictError, UnavailableError } from '../errors.ts';
 import { exec, type Runner } from '../exec.ts';
 import type { CreateVolumeOptions, DriverCapability, SnapshotInfo, VolumeDriver, VolumeRef, VolumeUsage } from './driver.ts';
-import { checkRef, checkSnapshotName, describe, VolumeLayout } from './layout.ts';
+import { checkRef, checkSnapshotName, describe, LaidOutVolumes } from './layout.ts';
 import { parseDuBytes } from './parsers.ts';
 
 export interface DirDriverOptions {
@@ -22,14 +22,13 @@ export interface DirDriverOptions {
 
 const BTRFS_HINT = 'volumes are plain directories (the dir driver); the btrfs driver has';
 
-export class DirVolumeDriver implements VolumeDriver {
+export class DirVolumeDriver extends LaidOutVolumes implements VolumeDriver {
   readonly name = 'dir' as const;
   readonly supports = { quotas: false, snapshots: false, transfer: false };
-  private readonly layout: VolumeLayout;
   private readonly run: Runner;
 
   constructor(options: DirDriverOptions) {
-    this.layout = new VolumeLayout(options.root);
+    super(options.root);
     this.run = options.run ?? exec;
   }
 
@@ -60,14 +59,6 @@ export class DirVolumeDriver implements VolumeDriver {
     await this.layout.pruneEmpty(ref);
   }
 
-  volumeExists(ref: VolumeRef): Promise<boolean> {
-    return this.layout.checkedExists(ref);
-  }
-
-  listVolumes(node?: string): Promise<VolumeRef[]> {
-    return this.layout.checkedList(node);
-  }
-
   async volumeUsage(ref: VolumeRef): Promise<VolumeUsage> {
     const path = await this.layout.requireVolume(ref);
     // -x: a mount inside the volume is not the volume's; -B1: bytes on disk, as a quota would count
@@ -78,10 +69,6 @@ export class DirVolumeDriver implements VolumeDriver {
   async setVolumeQuota(ref: VolumeRef, _quotaBytes: number | null): Promise<void> {
     checkRef(ref);
     throw unsupported('STORAGE_QUOTA_UNSUPPORTED', `quotas: ${BTRFS_HINT} them`);
-  }
-
-  mountSource(ref: VolumeRef): string {
-    return this.layout.checkedPath(ref);
   }
 
   // ---- snapshots: not offered (see the top of this file) ----

@@ -80,24 +80,6 @@ export class VolumeLayout {
     return isDirectory(this.volumePath(ref));
   }
 
-  // The checked forms below are what every driver answers alike: the names checked first, then the layout read.
-
-  /** A volume's path (its mount source), the names checked first. */
-  checkedPath(ref: VolumeRef): string {
-    checkRef(ref);
-    return this.volumePath(ref);
-  }
-
-  async checkedExists(ref: VolumeRef): Promise<boolean> {
-    checkRef(ref);
-    return this.exists(ref);
-  }
-
-  async checkedList(node?: string): Promise<VolumeRef[]> {
-    if (node !== undefined) checkRef({ node, volume: 'x' });
-    return this.list(node);
-  }
-
   /** The path of a volume that must be there: VOLUME_NOT_FOUND otherwise. */
   async requireVolume(ref: VolumeRef): Promise<string> {
     checkRef(ref);
@@ -128,5 +110,29 @@ export class VolumeLayout {
       await rmdir(dir).catch(() => {
         /* not empty or not there: keep it */
       });
+  }
+}
+
+/** The part of a VolumeDriver that every driver keeping its volumes in a VolumeLayout answers alike: the names
+ * checked first, then the layout read. The dir and btrfs drivers extend it. */
+export abstract class LaidOutVolumes {
+  protected readonly layout: VolumeLayout;
+  constructor(root: string) {
+    this.layout = new VolumeLayout(root);
+  }
+
+  async volumeExists(ref: VolumeRef): Promise<boolean> {
+    checkRef(ref);
+    return this.layout.exists(ref);
+  }
+
+  async listVolumes(node?: string): Promise<VolumeRef[]> {
+    if (node !== undefined) checkRef({ node, volume: 'x' });
+    return this.layout.list(node);
+  }
+
+  mountSource(ref: VolumeRef): string {
+    checkRef(ref);
+    return this.layout.volumePath(ref);
   }
 }
