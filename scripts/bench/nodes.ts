@@ -6,17 +6,17 @@
 // Everything runs inside a network namespace made here (the agent too, through nsenter with the
 // cgroup mounts kept), in temp directories; all of it is removed at the end, also on failure.
 //   node scripts/bench/nodes.ts      (BENCH_ROUNDS=7 BENCH_NODES=50 BENCH_DEBIAN_ROUNDS=3)
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { exec } from '../../agent/exec.ts';
 import { removeNetns } from '../lib/netns.ts';
-import { netnsArgv, netnsRunner } from '../../agent/nodes/lxc/netns-runner.ts';
+import { netnsRunner } from '../../agent/nodes/lxc/netns-runner.ts';
+import { startBenchAgent } from './lib/agent.ts';
 import { median, percentile, summarise } from './lib/stats.ts';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const ID = randomBytes(2).toString('hex');
 const NS = `stbn${ID}`;
 const BRIDGE = `stbn${ID}br`;
@@ -41,28 +41,13 @@ async function setUp(): Promise<void> {
   await exec(['ip', '-n', NS, 'link', 'set', 'lo', 'up']);
   stateDir = await mkdtemp(join(tmpdir(), `stbn${ID}-state-`));
   rawPath = await mkdtemp(join(tmpdir(), `stbn${ID}-raw-`));
-  const argv = netnsArgv(NS, [process.execPath, join(ROOT, 'agent/main.ts')]);
-  agent = spawn(argv[0]!, argv.slice(1), {
-    stdio: 'ignore',
-    env: {
-      ...process.env,
-      STATION_STATE_DIR: stateDir,
-      STATION_HTTP_HOST: '127.0.0.1',
-      STATION_HTTP_PORT: String(PORT),
-      STATION_NAME: 'bench',
-      STATION_BRIDGE: BRIDGE,
-      STATION_NODE_SUBNET: '198.18.60.0/24',
-      STATION_TEMPLATE_CACHE: TEMPLATE_CACHE,
-      STATION_LOG_LEVEL: 'warn',
-      STATION_DISABLE: 'mesh,wifi,discovery,indicator',
-    },
+  agent = await startBenchAgent(NS, PORT, {
+    STATION_STATE_DIR: stateDir,
+    STATION_BRIDGE: BRIDGE,
+    STATION_NODE_SUBNET: '198.18.60.0/24',
+    STATION_TEMPLATE_CACHE: TEMPLATE_CACHE,
+    STATION_DISABLE: 'mesh,wifi,discovery,indicator',
   });
-  for (let i = 0; ; i++) {
-    const ready = await exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', `${BASE}/ready`], { netns: NS, allowFailure: true });
-    if (ready.stdout === '200') break;
-    if (i > 400 || agent.exitCode !== null) throw new Error('the agent did not become ready');
-    await new Promise((r) => setTimeout(r, 50));
-  }
   token = (await readFile(join(stateDir, 'admin-token'), 'utf8')).trim();
 }
 

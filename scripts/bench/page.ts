@@ -5,7 +5,7 @@
 // run: a tiny static document (the page's 0.5 kB favicon) from the same server.
 // Everything (agent and browser) runs inside a network namespace made here and removed at the end.
 //   node scripts/bench/page.ts        (BENCH_LOADS=9 for more loads)
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { exec } from '../../agent/exec.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../lib/chromium.ts';
 import { removeNetns } from '../lib/netns.ts';
+import { startBenchAgent } from './lib/agent.ts';
 import { median, summarise } from './lib/stats.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -67,27 +68,7 @@ async function main(): Promise<void> {
   await exec(['ip', 'netns', 'add', NS]);
   try {
     await exec(['ip', '-n', NS, 'link', 'set', 'lo', 'up']);
-    agent = spawn('ip', ['netns', 'exec', NS, process.execPath, join(ROOT, 'agent/main.ts')], {
-      env: {
-        ...process.env,
-        STATION_STATE_DIR: stateDir,
-        STATION_HTTP_HOST: '127.0.0.1',
-        STATION_HTTP_PORT: String(PORT),
-        STATION_NAME: 'bench',
-        STATION_LOG_LEVEL: 'warn',
-        STATION_DISABLE: 'nodes,network,mesh,fleet',
-      },
-      stdio: 'ignore',
-    });
-    for (let i = 0; ; i++) {
-      const r = await exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', `${URL_BASE}/api/v1/ready`], {
-        netns: NS,
-        allowFailure: true,
-      });
-      if (r.stdout === '200') break;
-      if (i > 300) throw new Error('the agent never became ready');
-      await new Promise((r2) => setTimeout(r2, 50));
-    }
+    agent = await startBenchAgent(NS, PORT, { STATION_STATE_DIR: stateDir, STATION_DISABLE: 'nodes,network,mesh,fleet' });
     // Chromium runs in the namespace too: a wrapper Playwright launches (it talks to it over a pipe).
     const wrapper = join(bin, 'chromium-in-netns');
     await writeFile(wrapper, `#!/bin/sh\nexec ip netns exec ${NS} ${CHROMIUM} "$@"\n`);
