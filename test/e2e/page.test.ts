@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { exec } from '../../agent/exec.ts';
 import type { Browser, Page } from 'playwright-core';
 import { insideTestNetns } from './in-netns.ts';
-import { launchChromium } from './browser.ts';
+import { launchChromium, watchErrors } from './browser.ts';
 import { tempStateDir } from './state-dir.ts';
 import { startAgent, type AgentHandle } from '../helpers/agent-process.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
@@ -38,15 +38,6 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
   const cache = runName('cache');
   const nodesAvailable = { yes: false };
 
-  /** console errors and uncaught exceptions of a page, with the URL each is about */
-  const watchErrors = (p: Page) => {
-    const errors: string[] = [];
-    p.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`${m.text()} (${m.location().url})`);
-    });
-    p.on('pageerror', (e) => errors.push(e.message));
-    return errors;
-  };
   /** a fresh browser (its own storage: no token) on the page, phone-sized */
   const guestBrowser = async () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 } });

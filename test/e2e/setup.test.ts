@@ -10,11 +10,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { request as httpRequest } from 'node:http';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { insideTestNetns } from './in-netns.ts';
-import { launchChromium } from './browser.ts';
-import { tempStateDir } from './state-dir.ts';
-import { startAgent, type AgentHandle } from '../helpers/agent-process.ts';
+import { launchChromium, watchErrors } from './browser.ts';
+import { startSetupAgent } from './setup-agent.ts';
+import type { AgentHandle } from '../helpers/agent-process.ts';
 import { cleanupAll } from '../helpers/cleanup.ts';
 import { localVethPair } from '../helpers/netns.ts';
 import { installNmcliDouble, type NmcliDouble } from '../doubles/nmcli-double.ts';
@@ -63,32 +63,13 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'setup')) {
       body: JSON.stringify({ ssid: 'Neighbours 5G', password: PASSWORD }),
     });
   const wifiMode = async () => ((await (await agent.api('/api/v1/wifi')).json()) as { mode: string }).mode;
-  /** console errors and uncaught exceptions of a page, with the URL each is about */
-  const watchErrors = (page: Page) => {
-    const errors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`${m.text()} (${m.location().url})`);
-    });
-    page.on('pageerror', (e) => errors.push(e.message));
-    return errors;
-  };
 
   test.before(async () => {
     // A veth pair inside the test namespace: one end is the hotspot, the other the LAN.
     await localVethPair({ suffix: 'hs', cidr: `${HOTSPOT}/24` }, { suffix: 'lan', cidr: `${LAN}/24` });
     nm = await installNmcliDouble(); // on PATH for the agent this test starts
     await radio('device-status-wifi-disconnected');
-    agent = await startAgent({
-      stateDir: await tempStateDir(),
-      // every address of the namespace; the helper's own calls use loopback
-      env: {
-        STATION_HTTP_HOST: '0.0.0.0',
-        STATION_NAME: 'den',
-        STATION_DISABLE: 'nodes,network,mesh,fleet',
-        STATION_HOTSPOT_AFTER_SECONDS: '10',
-      },
-    });
-    port = Number(new URL(agent.baseUrl).port);
+    ({ agent, port } = await startSetupAgent('nodes,network,mesh,fleet'));
     browser = await launchChromium();
   });
   test.after(cleanupAll);

@@ -8,8 +8,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { insideTestNetns } from '../e2e/in-netns.ts';
-import { tempStateDir } from '../e2e/state-dir.ts';
-import { startAgent, type AgentHandle } from '../helpers/agent-process.ts';
+import { startSetupAgent } from '../e2e/setup-agent.ts';
+import type { AgentHandle } from '../helpers/agent-process.ts';
 import { cleanupAll } from '../helpers/cleanup.ts';
 import { localVethPair } from '../helpers/netns.ts';
 import { installNmcliDouble } from '../doubles/nmcli-double.ts';
@@ -43,17 +43,7 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'wifi')) {
       ['^connection up uuid ', { stdout: '' }],
       ['^connection delete uuid ', 'connection-delete-uuid'],
     ]);
-    agent = await startAgent({
-      stateDir: await tempStateDir(),
-      // listening on every address of the namespace; the helper's readiness check uses loopback
-      env: {
-        STATION_HTTP_HOST: '0.0.0.0',
-        STATION_NAME: 'den',
-        STATION_HOTSPOT_AFTER_SECONDS: '10',
-        STATION_DISABLE: 'nodes,network,mesh,fleet,discovery,indicator',
-      },
-    });
-    port = Number(new URL(agent.baseUrl).port);
+    ({ agent, port } = await startSetupAgent('nodes,network,mesh,fleet,discovery,indicator'));
     // Nothing is up and there is no default route here: the hotspot opens after its grace period. The
     // wifi.mode event is published once NetworkManager has brought it up (the double's answers).
     stopEvents = new AbortController();
