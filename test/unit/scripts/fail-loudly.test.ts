@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RUN_PREFIX } from '../../helpers/run-prefix.ts';
+import { removeTempDirs, tempDir } from '../../helpers/temp-dirs.ts';
+
+test.after(removeTempDirs);
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -31,7 +34,7 @@ function run(script: string, env: Record<string, string> = {}) {
 
 /** A directory of fake programs (named as doubles of the real ones) to put first on PATH. */
 function fakes(programs: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), `${RUN_PREFIX}-fakes-`));
+  const dir = tempDir(`${RUN_PREFIX}-fakes-`);
   for (const [name, body] of Object.entries(programs)) {
     writeFileSync(join(dir, name), `#!/bin/bash\n# test double of ${name}\n${body}\n`);
     chmodSync(join(dir, name), 0o755);
@@ -48,79 +51,56 @@ test('a failing $(…) inside a step names the script, the step, the command, th
 
 test('Node bootstrap: a registry that refuses is one clear line, with what npm said', () => {
   const bin = fakes({ npm: 'echo "npm ERR! code E403 registry refused" >&2; exit 1' });
-  const tools = mkdtempSync(join(tmpdir(), `${RUN_PREFIX}-tools-`));
-  try {
-    const out = run('. scripts/lib/fail-loudly.sh\n. scripts/lib/node-env.sh\nensure_node\necho "not reached"', {
-      PATH: `${bin}:/usr/bin:/bin`,
-      STATION_TOOLS_DIR: join(tools, 'not-made-yet'),
-    });
-    assert.is(out.status, 1);
-    assert.not.match(out.stdout, /not reached/);
-    assert.match(out.stderr, /setup: could not install Node 24 from the npm registry \(is the registry reachable\?\); npm said:/);
-    assert.match(out.stderr, /E403 registry refused/);
-    assert.match(out.stderr, /FAILED: `ensure_node` returned status 1/);
-  } finally {
-    rmSync(bin, { recursive: true, force: true });
-    rmSync(tools, { recursive: true, force: true });
-  }
+  const tools = tempDir(`${RUN_PREFIX}-tools-`);
+  const out = run('. scripts/lib/fail-loudly.sh\n. scripts/lib/node-env.sh\nensure_node\necho "not reached"', {
+    PATH: `${bin}:/usr/bin:/bin`,
+    STATION_TOOLS_DIR: join(tools, 'not-made-yet'),
+  });
+  assert.is(out.status, 1);
+  assert.not.match(out.stdout, /not reached/);
+  assert.match(out.stderr, /setup: could not install Node 24 from the npm registry \(is the registry reachable\?\); npm said:/);
+  assert.match(out.stderr, /E403 registry refused/);
+  assert.match(out.stderr, /FAILED: `ensure_node` returned status 1/);
 });
 
 test('Node bootstrap: an npm that installs nothing usable is named, not a silent exit (the fresh-box bug)', () => {
   const bin = fakes({ npm: 'exit 0' });
-  const tools = mkdtempSync(join(tmpdir(), `${RUN_PREFIX}-tools-`));
-  try {
-    const out = run('. scripts/lib/fail-loudly.sh\n. scripts/lib/node-env.sh\nensure_node', {
-      PATH: `${bin}:/usr/bin:/bin`,
-      STATION_TOOLS_DIR: tools,
-    });
-    assert.is(out.status, 1);
-    assert.match(out.stderr, /no Node binary with headers is under .*node_modules\/node/);
-  } finally {
-    rmSync(bin, { recursive: true, force: true });
-    rmSync(tools, { recursive: true, force: true });
-  }
+  const tools = tempDir(`${RUN_PREFIX}-tools-`);
+  const out = run('. scripts/lib/fail-loudly.sh\n. scripts/lib/node-env.sh\nensure_node', {
+    PATH: `${bin}:/usr/bin:/bin`,
+    STATION_TOOLS_DIR: tools,
+  });
+  assert.is(out.status, 1);
+  assert.match(out.stderr, /no Node binary with headers is under .*node_modules\/node/);
 });
 
 test('Node bootstrap: no npm and no apt-get says so', () => {
   // A PATH with only the basic tools the script uses: no node, npm or apt-get.
-  const bin = mkdtempSync(join(tmpdir(), `${RUN_PREFIX}-bare-`));
+  const bin = tempDir(`${RUN_PREFIX}-bare-`);
   for (const tool of ['bash', 'sed', 'head', 'tail', 'mktemp', 'rm', 'mkdir', 'dirname', 'basename', 'cat']) symlinkSync(`/usr/bin/${tool}`, join(bin, tool));
-  try {
-    const out = run('. scripts/lib/fail-loudly.sh\n. scripts/lib/node-env.sh\nensure_node', {
-      PATH: bin,
-      STATION_TOOLS_DIR: join(bin, 'tools'),
-    });
-    assert.is(out.status, 1);
-    assert.match(out.stderr, /setup: cannot install Node 24: this machine has no npm and no apt-get to install one/);
-  } finally {
-    rmSync(bin, { recursive: true, force: true });
-  }
+  const out = run('. scripts/lib/fail-loudly.sh\n. scripts/lib/node-env.sh\nensure_node', {
+    PATH: bin,
+    STATION_TOOLS_DIR: join(bin, 'tools'),
+  });
+  assert.is(out.status, 1);
+  assert.match(out.stderr, /setup: cannot install Node 24: this machine has no npm and no apt-get to install one/);
 });
 
 test('image: a failing mmdebstrap stops the build with the reason and the step', () => {
   const bin = fakes({ mmdebstrap: 'echo "E: cannot reach the mirror (test double)"; exit 3' });
-  const build = mkdtempSync(join(tmpdir(), `${RUN_PREFIX}-image-`));
-  try {
-    const out = run('exec scripts/image/image --rootfs-only', { PATH: `${bin}:${process.env.PATH}`, STATION_IMAGE_BUILD: build });
-    assert.is(out.status, 1);
-    assert.match(out.stdout, /\[1\/4 .*\] Debian bookworm base/);
-    assert.match(out.stdout + out.stderr, /E: cannot reach the mirror/);
-    assert.match(out.stderr, /image: mmdebstrap failed/);
-  } finally {
-    rmSync(bin, { recursive: true, force: true });
-    rmSync(build, { recursive: true, force: true });
-  }
+  const build = tempDir(`${RUN_PREFIX}-image-`);
+  const out = run('exec scripts/image/image --rootfs-only', { PATH: `${bin}:${process.env.PATH}`, STATION_IMAGE_BUILD: build });
+  assert.is(out.status, 1);
+  assert.match(out.stdout, /\[1\/4 .*\] Debian bookworm base/);
+  assert.match(out.stdout + out.stderr, /E: cannot reach the mirror/);
+  assert.match(out.stderr, /image: mmdebstrap failed/);
 });
 
 test('image-test, fresh-box and dev: missing inputs and bad options are named', () => {
-  const build = mkdtempSync(join(tmpdir(), `${RUN_PREFIX}-image-`));
-  try {
-    const noImage = run('exec scripts/image/image-test', { STATION_IMAGE_BUILD: build });
-    assert.is(noImage.status, 1);
-    assert.match(noImage.stderr, /image: no image at .*station-amd64\.img: run \.\/scripts\/dev image first/);
-  } finally {
-    rmSync(build, { recursive: true, force: true });
-  }
+  const build = tempDir(`${RUN_PREFIX}-image-`);
+  const noImage = run('exec scripts/image/image-test', { STATION_IMAGE_BUILD: build });
+  assert.is(noImage.status, 1);
+  assert.match(noImage.stderr, /image: no image at .*station-amd64\.img: run \.\/scripts\/dev image first/);
   const badOption = run('exec scripts/fresh-box --frobnicate');
   assert.is(badOption.status, 2);
   assert.match(badOption.stderr, /fresh-box: unknown option --frobnicate/);
