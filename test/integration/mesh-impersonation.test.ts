@@ -41,6 +41,16 @@ const httpFrom = async (tb: Testbed, from: string, url: string, extra: string[] 
 
 const leaveCall = ['-X', 'POST', '-H', 'content-type: application/json', '-d', '{}'];
 
+/** A key pair <base>.key/.pub in the test's directory, and nebula-cert's attempt to sign <base>.crt for it with the real
+ * CA key of `caStation`: `name` at `ip` (CIDR), with `extra` flags (-groups, -subnets). Returns what nebula-cert said. */
+async function signWithCaOf(ctx: Ctx, caStation: string, base: string, name: string, ip: string, extra: string[]) {
+  const ca = join(stationOf(ctx.tb, caStation).stateDir, 'mesh');
+  const file = (ext: string) => join(ctx.dir, `${base}.${ext}`);
+  await exec(['nebula-cert', 'keygen', '-out-key', file('key'), '-out-pub', file('pub')]);
+  const argv = ['nebula-cert', 'sign', '-ca-key', join(ca, 'ca.key'), '-ca-crt', join(ca, 'ca.crt'), '-name', name, '-ip', ip, ...extra];
+  return exec([...argv, '-in-pub', file('pub'), '-out-crt', file('crt')], { allowFailure: true });
+}
+
 impersonation.before(async (ctx) => {
   onCleanup(`testbed ${RUN_PREFIX}`, () => down(RUN_PREFIX));
   ctx.dir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-imp-`));
@@ -80,30 +90,8 @@ impersonation("an honest station of the trusted owner reaches the API's public r
 });
 
 impersonation("the trusted owner's CA cannot sign one of our node subnets (Nebula enforces the CA's limits)", async (ctx) => {
-  const b1 = stationOf(ctx.tb, 'b1');
   const a2Subnet = (await stationApi(stationOf(ctx.tb, 'a2'), 'GET', '/mesh')).body.nodeSubnet as string;
-  await exec(['nebula-cert', 'keygen', '-out-key', join(ctx.dir, 'sub.key'), '-out-pub', join(ctx.dir, 'sub.pub')]);
-  const r = await exec(
-    [
-      'nebula-cert',
-      'sign',
-      '-ca-key',
-      join(b1.stateDir, 'mesh/ca.key'),
-      '-ca-crt',
-      join(b1.stateDir, 'mesh/ca.crt'),
-      '-name',
-      'x',
-      '-ip',
-      `${ctx.addr.b1!.replace(/\.\d+$/, '.200')}/10`,
-      '-subnets',
-      a2Subnet,
-      '-in-pub',
-      join(ctx.dir, 'sub.pub'),
-      '-out-crt',
-      join(ctx.dir, 'sub.crt'),
-    ],
-    { allowFailure: true },
-  );
+  const r = await signWithCaOf(ctx, 'b1', 'sub', 'x', `${ctx.addr.b1!.replace(/\.\d+$/, '.200')}/10`, ['-subnets', a2Subnet]);
   assert.is.not(r.exitCode, 0, "signed a certificate for Alice's node subnet");
   assert.match(r.stderr + r.stdout, /constraints violated/);
 });
@@ -114,25 +102,8 @@ impersonation("a certificate from the trusted owner carrying our member's addres
   const e1 = stationOf(ctx.tb, 'e1');
   // Bob signs "a2" with Alice's member's address, with his real CA key.
   const d = ctx.dir;
-  await exec(['nebula-cert', 'keygen', '-out-key', join(d, 'imp.key'), '-out-pub', join(d, 'imp.pub')]);
-  await exec([
-    'nebula-cert',
-    'sign',
-    '-ca-key',
-    join(b1.stateDir, 'mesh/ca.key'),
-    '-ca-crt',
-    join(b1.stateDir, 'mesh/ca.crt'),
-    '-name',
-    'a2',
-    '-ip',
-    `${ctx.addr.a2}/10`,
-    '-groups',
-    'station,owner-alice',
-    '-in-pub',
-    join(d, 'imp.pub'),
-    '-out-crt',
-    join(d, 'imp.crt'),
-  ]);
+  const signed = await signWithCaOf(ctx, 'b1', 'imp', 'a2', `${ctx.addr.a2}/10`, ['-groups', 'station,owner-alice']);
+  assert.is(signed.exitCode, 0, signed.stderr);
   // It trusts both CAs (Alice's is public) and dials a1's forwarded Nebula port directly.
   await writeFile(
     join(d, 'ca.crt'),
