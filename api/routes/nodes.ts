@@ -126,47 +126,27 @@ export const nodeRoutes: RoutePlugin = async (app, { system }) => {
     async (request) => nodes().start(request.params.name),
   );
 
-  app.post(
-    '/nodes/:name/stop',
-    {
-      schema: {
-        tags,
-        summary: 'stop a node gracefully, forced after the timeout (and keep it stopped)',
-        params: NodeNameParams,
-        body: Type.Optional(StopBody),
-        response: responses({ 200: NodeRef }, changeErrors),
+  // the verbs that stop the node first, each with the same optional stop timeout
+  const stopping = [
+    ['stop', 'stop a node gracefully, forced after the timeout (and keep it stopped)'],
+    ['restart', 'stop and start a node'],
+    ['recreate', 'destroy and create the node from its spec; volumes are kept'],
+  ] as const;
+  for (const [verb, summary] of stopping) {
+    app.post(
+      `/nodes/:name/${verb}`,
+      {
+        schema: {
+          tags,
+          summary,
+          params: NodeNameParams,
+          body: Type.Optional(StopBody),
+          response: responses({ 200: NodeRef }, changeErrors),
+        },
       },
-    },
-    async (request) => nodes().stop(request.params.name, request.body ?? {}),
-  );
-
-  app.post(
-    '/nodes/:name/restart',
-    {
-      schema: {
-        tags,
-        summary: 'stop and start a node',
-        params: NodeNameParams,
-        body: Type.Optional(StopBody),
-        response: responses({ 200: NodeRef }, changeErrors),
-      },
-    },
-    async (request) => nodes().restart(request.params.name, request.body ?? {}),
-  );
-
-  app.post(
-    '/nodes/:name/recreate',
-    {
-      schema: {
-        tags,
-        summary: 'destroy and create the node from its spec; volumes are kept',
-        params: NodeNameParams,
-        body: Type.Optional(StopBody),
-        response: responses({ 200: NodeRef }, changeErrors),
-      },
-    },
-    async (request) => nodes().recreate(request.params.name, request.body ?? {}),
-  );
+      async (request) => nodes()[verb](request.params.name, request.body ?? {}),
+    );
+  }
 
   app.post(
     '/nodes/:name/exec',
