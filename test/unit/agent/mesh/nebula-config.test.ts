@@ -188,6 +188,12 @@ function entries(text: string, direction: 'inbound' | 'outbound'): Record<string
     );
 }
 
+/** A tcp rule for `port` bound to Bob's CA at each of his two ranges (his mesh /16 and his node block). */
+const atBobsRanges = (port: string) => [
+  { port, proto: 'tcp', cidr: '100.70.0.0/16', ca_sha: BOB },
+  { port, proto: 'tcp', cidr: '10.170.0.0/16', ca_sha: BOB },
+];
+
 test('the station API is open to another owner only from its own ranges, bound to its CA', () => {
   const inbound = entries(renderNebulaConfig(community), 'inbound');
   assert.equal(
@@ -195,20 +201,12 @@ test('the station API is open to another owner only from its own ranges, bound t
     [{ port: 'any', proto: 'icmp', host: 'any' }],
     'only ping is open to any certificate of any CA',
   );
-  assert.equal(
-    inbound.filter((e) => e.port === '8088'),
-    [
-      { port: '8088', proto: 'tcp', cidr: '100.70.0.0/16', ca_sha: BOB },
-      { port: '8088', proto: 'tcp', cidr: '10.170.0.0/16', ca_sha: BOB },
-    ],
-  );
-  assert.equal(
-    inbound.filter((e) => e.port === '9000'),
-    [
-      { port: '9000', proto: 'tcp', cidr: '100.70.0.0/16', ca_sha: BOB },
-      { port: '9000', proto: 'tcp', cidr: '10.170.0.0/16', ca_sha: BOB },
-    ],
-  );
+  for (const port of ['8088', '9000'])
+    assert.equal(
+      inbound.filter((e) => e.port === port),
+      atBobsRanges(port),
+      port,
+    );
   assert.ok(
     inbound.every((e) => e.proto === 'icmp' || e.ca_sha),
     'every other rule names a CA',
@@ -238,20 +236,12 @@ test('node rules are bound to each trusted CA and its ranges: "mesh", owners, CI
     },
   });
   const inbound = entries(text, 'inbound');
-  assert.equal(
-    inbound.filter((e) => e.port === '80'),
-    [
-      { port: '80', proto: 'tcp', cidr: '100.70.0.0/16', ca_sha: BOB },
-      { port: '80', proto: 'tcp', cidr: '10.170.0.0/16', ca_sha: BOB },
-    ],
-  );
-  assert.equal(
-    inbound.filter((e) => e.port === '81'),
-    [
-      { port: '81', proto: 'tcp', cidr: '100.70.0.0/16', ca_sha: BOB },
-      { port: '81', proto: 'tcp', cidr: '10.170.0.0/16', ca_sha: BOB },
-    ],
-  );
+  for (const port of ['80', '81'])
+    assert.equal(
+      inbound.filter((e) => e.port === port),
+      atBobsRanges(port),
+      port,
+    );
   assert.equal(
     inbound.filter((e) => e.port === '82'),
     [],
