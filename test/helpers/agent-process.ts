@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onCleanup } from './cleanup.ts';
 import { RUN_PREFIX } from './run-prefix.ts';
+import { tokenFile } from '../../agent/auth/admin-token.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -103,7 +104,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<AgentHandl
     if (Date.now() > deadline) throw new Error(`agent not ready after ${readyTimeoutMs} ms (load average ${loadAverage()}):\n${output}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  const token = (await readFile(join(stateDir, 'admin-token'), 'utf8')).trim();
+  const token = (await readFile(tokenFile(stateDir), 'utf8')).trim();
   return {
     child,
     baseUrl,

@@ -10,6 +10,7 @@ import { createLogger } from '../../agent/log.ts';
 import { StationSystem } from '../../agent/system.ts';
 import { buildApp } from '../../api/app.ts';
 import { RUN_PREFIX } from './run-prefix.ts';
+import { tokenFile } from '../../agent/auth/admin-token.ts';
 
 export interface TestStation {
   system: StationSystem;
@@ -36,7 +37,7 @@ export async function createTestStation(options: { enable?: string[]; env?: Reco
   const app = await buildApp({ system });
   await app.ready();
   const { readFile } = await import('node:fs/promises');
-  const token = (await readFile(join(stateDir, 'admin-token'), 'utf8')).trim();
+  const token = (await readFile(tokenFile(stateDir), 'utf8')).trim();
   return {
     system,
     app,
