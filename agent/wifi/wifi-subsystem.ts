@@ -15,7 +15,7 @@ import type { WifiNetwork } from '../../hardware/wifi/nmcli-parse.ts';
 import { defaultRouteInterfaces } from '../../hardware/wifi/default-route.ts';
 import { ensureHotspotPassphrase, writeConsoleIssue } from './hotspot-passphrase.ts';
 import { isConnected, otherUplink } from './uplink.ts';
-import { sameSubnet4 } from './ipv4.ts';
+import { cidrContains } from '../lib/ipv4.ts';
 import {
   initialOnboarding,
   stepOnboarding,
@@ -169,7 +169,7 @@ export class WifiSubsystem implements Subsystem {
    */
   arrivedOnHotspot(remote: string | undefined, local: string | undefined): boolean {
     if (!this.hotspotActive || !remote || !local) return false;
-    return this.hotspotCidrs.some((cidr) => cidr.split('/')[0] === local.replace(/^::ffff:/, '') && sameSubnet4(remote, cidr));
+    return this.hotspotCidrs.some((cidr) => cidr.split('/')[0] === local.replace(/^::ffff:/, '') && cidrContains(cidr, remote.replace(/^::ffff:/i, '')));
   }
 
   /** The hotspot's name and passphrase, for an admin (or a label on the box). */
