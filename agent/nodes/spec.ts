@@ -40,9 +40,32 @@ export const VolumeSchema = Type.Object(
         description: 'private (default), shared or public',
       }),
     ),
+    sizeMB: Type.Optional(
+      Type.Integer({
+        minimum: 16,
+        maximum: 16_777_216,
+        description: 'limit in MiB, enforced on btrfs volumes (a qgroup); df inside the node still shows the whole pool',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
+
+// Infinite Disk per node: how often its volumes are snapshotted and copied to peer stations.
+export const DISK_DEFAULTS = { snapshotSeconds: 60, backupSeconds: 600, copies: 3 } as const;
+export const DiskSchema = Type.Object(
+  {
+    snapshotSeconds: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 604_800, description: 'seconds between snapshots of all its volumes; 0 turns the schedule off (default 60)' }),
+    ),
+    backupSeconds: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 604_800, description: 'seconds between copies to peer stations; 0 turns the schedule off (default 600)' }),
+    ),
+    copies: Type.Optional(Type.Integer({ minimum: 0, maximum: 8, description: 'encrypted copies on peer stations, never two on one (default 3)' })),
+  },
+  { additionalProperties: false },
+);
+export type NodeDisk = { snapshotSeconds: number; backupSeconds: number; copies: number };
 
 export const ModuleSchema = Type.Object(
   {
@@ -81,6 +104,7 @@ export const NodeSpecSchema = Type.Object(
     autostart: Type.Optional(Type.Boolean({ description: 'start the node whenever the station starts (default true)' })),
     labels: Type.Optional(LabelsSchema),
     network: Type.Optional(withoutId(NetworkPolicySchema)),
+    disk: Type.Optional(DiskSchema),
   },
   { additionalProperties: false },
 );
@@ -94,13 +118,18 @@ export interface NodeSpec {
   template: TemplateName;
   profile: ProfileName;
   resources: { cpus?: number; memoryMB?: number };
-  volumes: { name: string; path: string; class: 'private' | 'shared' | 'public' }[];
+  volumes: { name: string; path: string; class: 'private' | 'shared' | 'public'; sizeMB?: number }[];
   modules: ModuleSpec[];
   env: Record<string, string>;
   autostart: boolean;
   labels: Record<string, string>;
   network?: Static<typeof NetworkPolicySchema>;
+  /** left out by specs stored before Infinite Disk: read it through nodeDisk() */
+  disk?: NodeDisk;
 }
+
+/** A node's disk schedule and copies, defaults filled in. */
+export const nodeDisk = (spec: { disk?: Partial<NodeDisk> }): NodeDisk => ({ ...DISK_DEFAULTS, ...spec.disk });
 
 /** The fields PATCH may change on an existing node (the rest define what it is). */
 export const NodePatchSchema = Type.Object(
@@ -111,6 +140,7 @@ export const NodePatchSchema = Type.Object(
     autostart: Type.Optional(Type.Boolean()),
     labels: Type.Optional(LabelsSchema),
     network: Type.Optional(withoutId(NetworkPolicySchema)),
+    disk: Type.Optional(DiskSchema),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -193,7 +223,7 @@ function normalise(input: NodeSpecInput): NodeSpec {
     template: input.template ?? 'busybox',
     profile: input.profile ?? 'plain',
     resources: { ...input.resources },
-    volumes: (input.volumes ?? []).map((v) => ({ name: v.name, path: v.path, class: v.class ?? 'private' })),
+    volumes: (input.volumes ?? []).map((v) => ({ name: v.name, path: v.path, class: v.class ?? 'private', ...(v.sizeMB ? { sizeMB: v.sizeMB } : {}) })),
     modules: (input.modules ?? []).map((m) => ({
       name: m.name,
       ...(m.run !== undefined ? { run: m.run } : {}),
@@ -204,6 +234,7 @@ function normalise(input: NodeSpecInput): NodeSpec {
     labels: { ...input.labels },
   };
   if (input.network) spec.network = structuredClone(input.network);
+  spec.disk = nodeDisk(input);
   return spec;
 }
 
@@ -225,6 +256,7 @@ export function applyPatch(current: NodeSpec, patch: unknown): NodeSpec {
   if (patch.autostart !== undefined) next.autostart = patch.autostart;
   if (patch.labels) next.labels = { ...patch.labels };
   if (patch.network) next.network = structuredClone(patch.network);
+  if (patch.disk) next.disk = nodeDisk({ disk: { ...next.disk, ...patch.disk } });
   checkSemantics(next);
   return next;
 }

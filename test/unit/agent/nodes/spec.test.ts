@@ -27,6 +27,7 @@ test('a minimal spec gets the documented defaults', () => {
     env: {},
     autostart: true,
     labels: {},
+    disk: { snapshotSeconds: 60, backupSeconds: 600, copies: 3 },
   });
 });
 
