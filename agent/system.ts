@@ -25,6 +25,7 @@ import { FleetSubsystem, type NodeHandOver } from './fleet/fleet-subsystem.ts';
 import { fleetEnvironment } from './fleet/env.ts';
 import { gateDriver, stopAllNodes } from './fleet/gated-driver.ts';
 import { StatusService } from './status.ts';
+import { DiskSubsystem } from './disk/disk-subsystem.ts';
 import type { Subsystem } from './subsystem.ts';
 
 export interface SystemDeps {
@@ -56,6 +57,7 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
   readonly network: NetworkSubsystem;
   readonly nodes: NodesSubsystem;
   readonly mesh: MeshSubsystem;
+  readonly disk: DiskSubsystem;
   readonly wifi: WifiSubsystem;
   readonly discovery: DiscoverySubsystem;
   readonly indicator: IndicatorSubsystem;
@@ -127,6 +129,16 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
         },
       },
     });
+    // Infinite Disk: snapshots of the nodes' volumes, this station's store for its peers, copies on theirs.
+    const mesh = this.mesh;
+    this.disk = new DiskSubsystem({
+      config,
+      run,
+      events,
+      log: log('disk'),
+      nodes: { list: () => (this.nodes.volumeDriver() ? nodes.actions().list() : []), volumeDriver: () => nodes.volumeDriver() },
+      mesh: { info: () => mesh.info(), peers: () => mesh.peers(), identify: (remote, local) => mesh.identify(remote, local) },
+    });
     // What a person sees and touches: Wi-Fi onboarding, mDNS, the LED, link button and pairing window.
     const wifi = (this.wifi = new WifiSubsystem({ run, events, log: log('wifi'), config }));
     this.discovery = new DiscoverySubsystem({ config, events, log: log('discovery') });
@@ -146,6 +158,7 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
       this.nodes,
       this.network,
       this.mesh,
+      this.disk,
       this.wifi,
       this.discovery,
       // Last: under a balena hand-over its start waits until the previous agent has released the nodes.

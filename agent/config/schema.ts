@@ -138,6 +138,31 @@ export const ConfigSchema = Type.Object(
         'size of a new pool file in MiB (sparse: it takes only what is written; an existing one keeps its size); ' +
         '0 means half the free space of its file system, at least 128',
     }),
+    // Infinite Disk (see docs/disk.md): what this station offers its owner's other stations, and how it looks after copies.
+    diskOfferGb: Type.Integer({
+      minimum: 0,
+      maximum: 1_048_576,
+      default: 10,
+      description: "GiB this station keeps for encrypted copies of its owner's other stations' nodes (never beyond its free space); 0 offers none",
+    }),
+    diskStorePort: Type.Integer({
+      minimum: 1,
+      maximum: 65535,
+      default: 8713,
+      description: "port of the copy store (rclone serve restic, append-only) on this station's mesh address",
+    }),
+    diskPeerLostSeconds: Type.Integer({
+      minimum: 1,
+      maximum: 2_592_000,
+      default: 3600,
+      description: 'a peer holding copies that is gone this long gets its copies replaced on another peer',
+    }),
+    diskCheckSeconds: Type.Integer({
+      minimum: 0,
+      maximum: 2_592_000,
+      default: 86_400,
+      description: 'seconds between checks of each copy (restic check --read-data-subset); 0 turns checks off',
+    }),
   },
   { additionalProperties: false },
 );

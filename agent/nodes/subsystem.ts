@@ -19,6 +19,7 @@ import { openNodesDocument, applyBoot, recordOf, type NodesState } from './store
 import { readBootId } from './host-capacity.ts';
 import { NodeService } from './service.ts';
 import { openStorage, type OpenedStorage } from '../storage/select.ts';
+import type { VolumeDriver } from '../storage/driver.ts';
 
 export interface NodesSubsystemDeps {
   config: Pick<
@@ -132,6 +133,11 @@ export class NodesSubsystem implements Subsystem {
   summary(): Record<string, unknown> {
     if (!this.service) return { available: false };
     return { ...this.service.summary(), reconcilePasses: this.passes, storageDriver: this.storage?.driver.name ?? null };
+  }
+
+  /** The driver node volumes live on (Infinite Disk snapshots and copies them); null while nodes are off. */
+  volumeDriver(): VolumeDriver | null {
+    return this.storage?.driver ?? null;
   }
 
   /** The node actions; 503 (NODES_UNAVAILABLE) when LXC cannot work on this station. */

@@ -1,0 +1,91 @@
+// Infinite Disk: a node's volumes outlive its station. Three parts, each its own module under
+// agent/disk/, started in this order:
+//   snapshots  crash-consistent read-only snapshots of all of a node's volumes at one instant (the
+//              node frozen through its cgroup for that instant), on a schedule, kept btrbk-style;
+//   store      this station's side for its owner's other stations: an append-only restic store
+//              (rclone serve restic) on its mesh address, holding their ciphertext;
+//   copies     this station's nodes copied (restic, the owner's key) to peers' stores, replaced when
+//              a peer is lost or a copy is damaged, and restored on any of the owner's stations.
+// It reads the nodes and the mesh through the narrow views below; the storage driver is the nodes'.
+import type { Config } from '../config/schema.ts';
+import type { EventBus } from '../events.ts';
+import type { Runner } from '../exec.ts';
+import type { Logger } from '../log.ts';
+import type { MeshInfo } from '../mesh/mesh-info.ts';
+import type { MemberRecord } from '../mesh/mesh-state.ts';
+import type { PeerView } from '../mesh/peers.ts';
+import type { NodeView } from '../nodes/view.ts';
+import type { VolumeDriver } from '../storage/driver.ts';
+import type { HealthState, Subsystem, SubsystemHealth } from '../subsystem.ts';
+
+/** What Infinite Disk needs of the nodes. */
+export interface DiskNodes {
+  /** every node, with its spec and state */
+  list(): NodeView[];
+  /** the volume driver nodes mount from; null while the nodes are off */
+  volumeDriver(): VolumeDriver | null;
+}
+
+/** What Infinite Disk needs of the mesh. */
+export interface DiskMesh {
+  info(): MeshInfo;
+  peers(): PeerView[];
+  /** the member of this owner's mesh calling the station-to-station API (ForbiddenError otherwise) */
+  identify(remoteAddress: string, localAddress: string | undefined): MemberRecord;
+}
+
+export interface DiskDeps {
+  config: Config;
+  run: Runner;
+  events: EventBus;
+  log: Logger;
+  nodes: DiskNodes;
+  mesh: DiskMesh;
+}
+
+/** One part of the disk room: started in order, stopped in reverse, its health folded into the room's. */
+export interface DiskPart {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  health(): SubsystemHealth;
+}
+
+export class DiskSubsystem implements Subsystem {
+  readonly name = 'disk';
+  /** in start order */
+  readonly parts: DiskPart[] = [];
+
+  readonly deps: DiskDeps;
+
+  constructor(deps: DiskDeps) {
+    this.deps = deps;
+  }
+
+  async start(): Promise<void> {
+    for (const part of this.parts) await part.start();
+  }
+
+  async stop(): Promise<void> {
+    for (const part of [...this.parts].reverse()) {
+      try {
+        await part.stop();
+      } catch (error) {
+        this.deps.log.error({ err: error, part: part.name }, 'stop failed');
+      }
+    }
+  }
+
+  /** Degraded when a part is; off only when every part is off (a station outside a mesh still snapshots). */
+  health(): SubsystemHealth {
+    const states = this.parts.map((p) => ({ part: p.name, ...p.health() }));
+    const notOk = states.filter((h) => h.state !== 'ok');
+    const reason = notOk.map((h) => `${h.part}: ${h.reason ?? h.state}`).join('; ');
+    const pick = (s: HealthState): boolean => states.some((h) => h.state === s);
+    let state: HealthState = 'ok';
+    if (pick('degraded')) state = 'degraded';
+    else if (pick('starting')) state = 'starting';
+    else if (states.length && states.every((h) => h.state === 'off')) state = 'off';
+    return reason ? { state, reason } : { state };
+  }
+}
