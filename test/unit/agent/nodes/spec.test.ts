@@ -81,36 +81,11 @@ test('unknown fields are refused at every level', () => {
 });
 
 test('duplicate volume names, volume paths and module names are refused', () => {
-  refused(
-    {
-      name: 'a',
-      volumes: [
-        { name: 'v', path: '/a' },
-        { name: 'v', path: '/b' },
-      ],
-    },
-    /duplicate volume name: v/,
-  );
-  refused(
-    {
-      name: 'a',
-      volumes: [
-        { name: 'v', path: '/a' },
-        { name: 'w', path: '/a' },
-      ],
-    },
-    /same path/,
-  );
-  refused(
-    {
-      name: 'a',
-      modules: [
-        { name: 'm', run: 'a' },
-        { name: 'm', run: 'b' },
-      ],
-    },
-    /duplicate module name: m/,
-  );
+  /** A spec whose list holds `first` then `second`: the second repeats something of the first. */
+  const twoOf = (list: 'volumes' | 'modules', first: object, second: object) => ({ name: 'a', [list]: [first, second] });
+  refused(twoOf('volumes', { name: 'v', path: '/a' }, { name: 'v', path: '/b' }), /duplicate volume name: v/);
+  refused(twoOf('volumes', { name: 'v', path: '/a' }, { name: 'w', path: '/a' }), /same path/);
+  refused(twoOf('modules', { name: 'm', run: 'a' }, { name: 'm', run: 'b' }), /duplicate module name: m/);
 });
 
 test('volume paths must be absolute, normalised, without ".." and not over system directories', () => {
