@@ -17,6 +17,7 @@ import type { PeerView } from '../mesh/peers.ts';
 import type { NodeView } from '../nodes/view.ts';
 import type { VolumeDriver } from '../storage/driver.ts';
 import type { HealthState, Subsystem, SubsystemHealth } from '../subsystem.ts';
+import { diskReport, type DiskReport, type DiskSources } from './overview.ts';
 
 /** What Infinite Disk needs of the nodes. */
 export interface DiskNodes {
@@ -55,6 +56,8 @@ export class DiskSubsystem implements Subsystem {
   readonly name = 'disk';
   /** in start order */
   readonly parts: DiskPart[] = [];
+  /** what each part contributes to GET /disk (a part sets its piece when it is built) */
+  readonly sources: Omit<DiskSources, 'driver' | 'nodes'> = {};
 
   readonly deps: DiskDeps;
 
@@ -74,6 +77,12 @@ export class DiskSubsystem implements Subsystem {
         this.deps.log.error({ err: error, part: part.name }, 'stop failed');
       }
     }
+  }
+
+  /** GET /disk: every node's volumes with what the parts know of them. */
+  report(): Promise<DiskReport> {
+    const nodes = this.deps.nodes.list().map((n) => ({ name: n.name, volumes: n.spec.volumes.map((v) => v.name) }));
+    return diskReport({ ...this.sources, driver: this.deps.nodes.volumeDriver(), nodes });
   }
 
   /** Degraded when a part is; off only when every part is off (a station outside a mesh still snapshots). */

@@ -9,6 +9,7 @@ import { pairingRoutes, sessionCheckRoutes } from './pairing.ts';
 import { wifiRoutes } from './wifi.ts';
 import { meshRoutes } from './mesh.ts';
 import { aliasRoutes } from './aliases.ts';
+import { diskRoutes } from './disk.ts';
 
 export const API_ROUTES: RoutePlugin[] = [
   healthRoutes,
@@ -21,4 +22,5 @@ export const API_ROUTES: RoutePlugin[] = [
   wifiRoutes,
   meshRoutes,
   aliasRoutes,
+  diskRoutes,
 ];

@@ -13,6 +13,8 @@ const state = {
   nodesError: null,
   mesh: null,
   peers: null,
+  disk: null,
+  diskError: null,
   meshError: null,
   pairing: null,
   wifi: null,
@@ -539,6 +541,69 @@ async function loadStats() {
   if (running.length) renderNodes();
 }
 
+// Infinite Disk: the pool, this station's store for peers, and each node's copies at a glance
+// (3/3 green, 2/3 amber with why, none red).
+function copiesPill(c) {
+  if (!c || c.state === 'off') return h('span', { class: 'pill', 'data-state': 'off', title: c?.reason || 'copies are not kept here' }, 'no copies');
+  const level = c.have >= c.want ? 'ok' : c.have > 0 ? 'degraded' : 'error';
+  return h('span', { class: 'pill', 'data-state': c.state === 'ok' ? 'ok' : level, title: c.reason || '' }, `${c.have}/${c.want}`);
+}
+function renderDisk() {
+  const box = $('disk');
+  if (state.diskError) return fill(box, h('p', { class: 'muted' }, state.diskError));
+  const d = state.disk;
+  if (!d) return;
+  const pool = d.pool;
+  fill(
+    box,
+    h(
+      'dl',
+      { class: 'facts' },
+      h('dt', null, 'Volumes'),
+      h('dd', null, d.driver || 'off'),
+      pool ? [h('dt', null, 'Pool'), h('dd', null, `${fmtBytes(pool.usedBytes)} used of ${fmtBytes(pool.sizeBytes)}, ${fmtBytes(pool.freeBytes)} free`)] : null,
+      d.store
+        ? [
+            h('dt', null, 'Offered to peers'),
+            h('dd', null, d.store.running ? `${fmtBytes(d.store.usedBytes)} held of ${fmtBytes(d.store.offerBytes)}` : d.store.reason || 'not serving'),
+          ]
+        : null,
+    ),
+    d.nodes.length
+      ? h(
+          'ul',
+          { class: 'disk-nodes' },
+          d.nodes.map((n) =>
+            h(
+              'li',
+              { 'data-node': n.name },
+              h('strong', null, n.name),
+              ' ',
+              copiesPill(n.copies),
+              n.copies?.reason ? h('span', { class: 'muted' }, ` ${n.copies.reason}`) : null,
+              h(
+                'div',
+                { class: 'muted' },
+                n.volumes.map((v) => `${v.name}: ${fmtBytes(v.usedBytes)}${v.quotaBytes ? ` of ${fmtBytes(v.quotaBytes)}` : ''}`).join(' · ') || 'no volumes',
+                n.snapshots ? ` · ${n.snapshots.count} snapshots` : '',
+              ),
+            ),
+          ),
+        )
+      : h('p', { class: 'muted' }, 'No node volumes yet.'),
+  );
+}
+
+async function loadDisk() {
+  try {
+    state.disk = await api('GET', '/disk');
+    state.diskError = null;
+  } catch (e) {
+    state.diskError = e.status === 404 && e.code === 'ROUTE_NOT_FOUND' ? 'This station does not serve the disk API.' : e.message;
+  }
+  renderDisk();
+}
+
 async function loadMesh() {
   try {
     const [mesh, peers] = await Promise.all([api('GET', '/mesh'), api('GET', '/mesh/peers').catch(() => [])]);
@@ -663,7 +728,9 @@ function onEvent(e) {
       }
     }
     reload('nodes', loadNodes);
-  } else if (family === 'mesh')
+    reload('disk', loadDisk);
+  } else if (family === 'disk') reload('disk', loadDisk);
+  else if (family === 'mesh')
     reload('mesh', loadMesh); // peers joined, revoked or readmitted; this station's own state
   else if (e.type === 'network.applied')
     reload('stats', loadStats); // the traffic counters were re-read
@@ -840,7 +907,7 @@ function wire() {
 
 wire();
 setAuthed(!!token());
-Promise.all([loadStatus().then(loadWifi), loadHardware(), loadNodes(), loadMesh(), checkToken()]).finally(() => {
+Promise.all([loadStatus().then(loadWifi), loadHardware(), loadNodes(), loadMesh(), loadDisk(), checkToken()]).finally(() => {
   document.body.dataset.loaded = 'true';
   // for scripts/bench/page.ts: when the station's data is on screen
   if (performance.mark) performance.mark('station-data-rendered');
