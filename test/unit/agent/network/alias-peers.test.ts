@@ -25,17 +25,12 @@ function registry(): { reg: AliasRegistry; clock: { now: number }; answer: (name
   return { reg, clock, answer: (name) => reg.resolved().find((r) => r.name === name)?.address };
 }
 
+/** What a peer claims for the node named by the first label of `label` (NODE.STATION): its address, since when. */
+const nodeRecord = (label: string, address: string, since = 1) => ({ name: `${label}.${D}`, address, node: label.split('.')[0], kind: 'node', since });
+
 test("a peer publishing another station's node name (with a far-future since) does not move it", () => {
   const { reg, answer } = registry();
-  reg.setRemoteRecords(
-    's2',
-    [
-      { name: `web.s1.${D}`, address: '6.6.6.6', node: 'web', kind: 'node', since: FAR_FUTURE },
-      { name: `db.s3.${D}`, address: '6.6.6.7', node: 'db', kind: 'node', since: 1 },
-      { name: `mine.s2.${D}`, address: '10.2.0.9', node: 'mine', kind: 'node', since: 1 },
-    ],
-    'alice',
-  );
+  reg.setRemoteRecords('s2', [nodeRecord('web.s1', '6.6.6.6', FAR_FUTURE), nodeRecord('db.s3', '6.6.6.7'), nodeRecord('mine.s2', '10.2.0.9')], 'alice');
   assert.is(answer(`web.s1.${D}`), '10.1.0.5', 'our node keeps its address');
   assert.is(answer(`db.s3.${D}`), undefined, "s3's name is s3's to publish");
   assert.is(answer(`mine.s2.${D}`), '10.2.0.9', 'its own node names are accepted');
@@ -92,14 +87,7 @@ test('a since from the future counts from when we first saw it, and re-stamping 
 
 test('a station with our own name is not a peer: nothing it says is taken', () => {
   const { reg, answer } = registry();
-  reg.setRemoteRecords(
-    's1',
-    [
-      { name: `web.s1.${D}`, address: '6.6.6.6', node: 'web', kind: 'node', since: FAR_FUTURE },
-      { name: `new.s1.${D}`, address: '6.6.6.6', node: 'new', kind: 'node', since: 1 },
-    ],
-    'alice',
-  );
+  reg.setRemoteRecords('s1', [nodeRecord('web.s1', '6.6.6.6', FAR_FUTURE), nodeRecord('new.s1', '6.6.6.6')], 'alice');
   assert.is(answer(`web.s1.${D}`), '10.1.0.5');
   assert.is(answer(`new.s1.${D}`), undefined);
 });
@@ -171,47 +159,60 @@ function capturedLog(): { log: Logger; lines: () => { msg: string; peer?: string
   };
 }
 
-test("the exchange passes the peer's owner on, and says once which records it refused", async () => {
-  const records = [
-    { name: `web.s1.${D}`, address: '6.6.6.6', node: 'web', kind: 'node', since: FAR_FUTURE },
-    { name: `www.alice.${D}`, address: '10.2.0.7', node: 'web', kind: 'alias', since: 1 },
-  ];
-  const { url, server } = await peerServer(() => JSON.stringify({ station: 's2', records }));
+/**
+ * One pull scenario: this station (registry()) exchanging with peer s2 of owner alice, whose API is a real
+ * server answering `body`; `run` pulls and checks; the server is closed even when a check fails.
+ */
+async function withPeerS2(
+  body: () => string,
+  run: (ctx: {
+    exchange: AliasExchange;
+    answer: (name: string) => string | undefined;
+    lines: () => { msg: string; peer?: string; refused?: number }[];
+  }) => Promise<void>,
+): Promise<void> {
+  const { url, server } = await peerServer(body);
   const { reg, answer } = registry();
   const { log, lines } = capturedLog();
   const exchange = new AliasExchange({ registry: reg, log });
   try {
     exchange.setPeers([{ station: 's2', url, owner: 'alice' }]);
-    await exchange.pullOnce();
-    await exchange.pullOnce();
-    assert.is(answer(`www.alice.${D}`), '10.2.0.7');
-    assert.is(answer(`web.s1.${D}`), '10.1.0.5');
-    const refusals = lines().filter((l) => l.msg === 'alias records refused from a peer');
-    assert.is(refusals.length, 1, 'one line, not one per pull');
-    assert.equal([refusals[0]!.peer, refusals[0]!.refused], ['s2', 1]);
+    await run({ exchange, answer, lines });
   } finally {
     server.close();
   }
+}
+
+test("the exchange passes the peer's owner on, and says once which records it refused", async () => {
+  const records = [nodeRecord('web.s1', '6.6.6.6', FAR_FUTURE), { name: `www.alice.${D}`, address: '10.2.0.7', node: 'web', kind: 'alias', since: 1 }];
+  await withPeerS2(
+    () => JSON.stringify({ station: 's2', records }),
+    async ({ exchange, answer, lines }) => {
+      await exchange.pullOnce();
+      await exchange.pullOnce();
+      assert.is(answer(`www.alice.${D}`), '10.2.0.7');
+      assert.is(answer(`web.s1.${D}`), '10.1.0.5');
+      const refusals = lines().filter((l) => l.msg === 'alias records refused from a peer');
+      assert.is(refusals.length, 1, 'one line, not one per pull');
+      assert.equal([refusals[0]!.peer, refusals[0]!.refused], ['s2', 1]);
+    },
+  );
 });
 
 test('an answer larger than the cap is refused whole; the peer keeps its last records', async () => {
   let big = false;
-  const small = JSON.stringify({ records: [{ name: `a.s2.${D}`, address: '10.2.0.1', node: 'a', kind: 'node', since: 1 }] });
-  const { url, server } = await peerServer(() => (big ? JSON.stringify({ records: [], pad: 'x'.repeat(3 * 1024 * 1024) }) : small));
-  const { reg, answer } = registry();
-  const { log, lines } = capturedLog();
-  const exchange = new AliasExchange({ registry: reg, log });
-  try {
-    exchange.setPeers([{ station: 's2', url, owner: 'alice' }]);
-    await exchange.pullOnce();
-    big = true;
-    await exchange.pullOnce();
-    assert.is(answer(`a.s2.${D}`), '10.2.0.1');
-    assert.match(JSON.stringify(lines()), /larger than/);
-    assert.match(exchange.peerStatus()[0]!.error ?? '', /larger than/);
-  } finally {
-    server.close();
-  }
+  const small = JSON.stringify({ records: [nodeRecord('a.s2', '10.2.0.1')] });
+  await withPeerS2(
+    () => (big ? JSON.stringify({ records: [], pad: 'x'.repeat(3 * 1024 * 1024) }) : small),
+    async ({ exchange, answer, lines }) => {
+      await exchange.pullOnce();
+      big = true;
+      await exchange.pullOnce();
+      assert.is(answer(`a.s2.${D}`), '10.2.0.1');
+      assert.match(JSON.stringify(lines()), /larger than/);
+      assert.match(exchange.peerStatus()[0]!.error ?? '', /larger than/);
+    },
+  );
 });
 
 test.run();
