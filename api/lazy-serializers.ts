@@ -21,27 +21,34 @@ type Validate = ((data: unknown) => unknown) & { errors?: unknown };
 type BuildValidator = (externalSchemas: unknown, options: unknown) => (args: unknown) => Validate;
 
 /**
- * Compile-on-first-use for one kind of compiled function: `defer(compileNow)` gives a handle whose
- * first call compiles; `compileAll` compiles what is still pending (tests); `compiled` counts.
+ * Fastify's compiler factory `build` made lazy: each function it would compile now is compiled on its
+ * first call instead. `stand` makes what Fastify holds meanwhile from `now` (compiles once, then the
+ * same function); `compileAll` compiles what is still pending (tests); `compiled` counts.
  */
-function deferredCompiles<F>(): { defer: (compileNow: () => F) => () => F; compiled: () => number; compileAll: () => void } {
+function compileOnFirstUse<A, F>(
+  build: (externalSchemas: unknown, options: unknown) => (args: A) => F,
+  stand: (now: () => F) => F,
+): { factory: (externalSchemas: unknown, options: unknown) => (args: A) => F; compiled: () => number; compileAll: () => void } {
   let count = 0;
   const pending = new Set<() => F>();
-  const defer = (compileNow: () => F) => {
-    let fn: F | undefined;
-    const now = (): F => {
-      if (fn === undefined) {
-        fn = compileNow();
-        count++;
-        pending.delete(now);
-      }
-      return fn;
+  const factory = (externalSchemas: unknown, options: unknown) => {
+    const compile = build(externalSchemas, options);
+    return (args: A) => {
+      let fn: F | undefined;
+      const now = (): F => {
+        if (fn === undefined) {
+          fn = compile(args);
+          count++;
+          pending.delete(now);
+        }
+        return fn;
+      };
+      pending.add(now);
+      return stand(now);
     };
-    pending.add(now);
-    return now;
   };
   return {
-    defer,
+    factory,
     compiled: () => count,
     compileAll: () => {
       for (const c of [...pending]) c();
@@ -51,34 +58,20 @@ function deferredCompiles<F>(): { defer: (compileNow: () => F) => () => F; compi
 
 /** For Fastify's `schemaController.compilersFactory.buildValidator`; Fastify reads `errors` off the function after a call, as Ajv sets it. */
 export function lazyValidators(): { buildValidator: BuildValidator; compiled: () => number; compileAll: () => void } {
-  const build = ValidatorSelector();
-  const { defer, compiled, compileAll } = deferredCompiles<Validate>();
-  const buildValidator: BuildValidator = (externalSchemas, options) => {
-    const compile = build(externalSchemas, options);
-    return (args) => {
-      const now = defer(() => compile(args));
-      const lazy: Validate = (data) => {
-        const fn = now();
-        const result = fn(data);
-        lazy.errors = fn.errors;
-        return result;
-      };
-      return lazy;
+  const { factory, compiled, compileAll } = compileOnFirstUse<unknown, Validate>(ValidatorSelector(), (now) => {
+    const lazy: Validate = (data) => {
+      const fn = now();
+      const result = fn(data);
+      lazy.errors = fn.errors;
+      return result;
     };
-  };
-  return { buildValidator, compiled, compileAll };
+    return lazy;
+  });
+  return { buildValidator: factory, compiled, compileAll };
 }
 
 /** For Fastify's `schemaController.compilersFactory.buildSerializer`. `compiled` counts compilations (tests). */
 export function lazySerializers(): { buildSerializer: BuildSerializer; compiled: () => number; compileAll: () => void } {
-  const build = SerializerSelector();
-  const { defer, compiled, compileAll } = deferredCompiles<Serialize>();
-  const buildSerializer: BuildSerializer = (externalSchemas, options) => {
-    const compile = build(externalSchemas, options);
-    return (args) => {
-      const now = defer(() => compile(args));
-      return (data) => now()(data);
-    };
-  };
-  return { buildSerializer, compiled, compileAll };
+  const { factory, compiled, compileAll } = compileOnFirstUse<CompileArgs, Serialize>(SerializerSelector(), (now) => (data) => now()(data));
+  return { buildSerializer: factory, compiled, compileAll };
 }
