@@ -2,10 +2,14 @@
 // root on the station (or whoever holds the file) can change things through the API.
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import { readFileSync, chmodSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../store/atomic-file.ts';
 
 export const tokenFile = (stateDir: string): string => join(stateDir, 'admin-token');
+
+/** The token a running agent made, for a client on the station (tests, tools); never makes one. */
+export const readAdminToken = async (stateDir: string): Promise<string> => (await readFile(tokenFile(stateDir), 'utf8')).trim();
 
 /** Reads the token, making it first if there is none. Tightens a file that was left readable by others. */
 export function ensureAdminToken(stateDir: string): string {

@@ -2,12 +2,12 @@
 // directory and port, the way the station runs it, and stops it at cleanup (by pid).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onCleanup } from './cleanup.ts';
 import { RUN_PREFIX } from './run-prefix.ts';
-import { tokenFile } from '../../agent/auth/admin-token.ts';
+import { readAdminToken } from '../../agent/auth/admin-token.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -104,7 +104,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<AgentHandl
     if (Date.now() > deadline) throw new Error(`agent not ready after ${readyTimeoutMs} ms (load average ${loadAverage()}):\n${output}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  const token = (await readFile(tokenFile(stateDir), 'utf8')).trim();
+  const token = await readAdminToken(stateDir);
   return {
     child,
     baseUrl,

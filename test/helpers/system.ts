@@ -10,7 +10,7 @@ import { createLogger } from '../../agent/log.ts';
 import { StationSystem } from '../../agent/system.ts';
 import { buildApp } from '../../api/app.ts';
 import { RUN_PREFIX } from './run-prefix.ts';
-import { tokenFile } from '../../agent/auth/admin-token.ts';
+import { readAdminToken } from '../../agent/auth/admin-token.ts';
 
 export interface TestStation {
   system: StationSystem;
@@ -36,12 +36,10 @@ export async function createTestStation(options: { enable?: string[]; env?: Reco
   await system.start();
   const app = await buildApp({ system });
   await app.ready();
-  const { readFile } = await import('node:fs/promises');
-  const token = (await readFile(tokenFile(stateDir), 'utf8')).trim();
   return {
     system,
     app,
-    token,
+    token: await readAdminToken(stateDir),
     stateDir,
     async close() {
       await app.close();
