@@ -67,6 +67,26 @@ export const EVENT_PAYLOADS = {
   'mesh.member.revoked': payload('authority: a station was revoked', { name }),
   'mesh.member.readmitted': payload('authority: a revoked name may enrol again', { name }),
 
+  'disk.snapshot.created': payload("a snapshot set of all of a node's volumes was taken (and counts)", {
+    node: Type.String(),
+    snapshot: Type.String(),
+    kind: Type.Union([Type.Literal('auto'), Type.Literal('manual')]),
+    volumes: names,
+    frozen: Type.Boolean({ description: 'the node was running and frozen for the instant of the snapshots' }),
+    freezeMs: Type.Number({ description: 'how long the node stood still (0 when not frozen)' }),
+    totalMs: Type.Number({ description: 'the whole set: sync, freeze, snapshots, thaw, record' }),
+  }),
+  'disk.snapshot.failed': payload('taking a snapshot set failed: nothing of it counts, the node is thawed', {
+    node: Type.String(),
+    kind: Type.Union([Type.Literal('auto'), Type.Literal('manual')]),
+    reason: Type.String(),
+  }),
+  'disk.snapshot.deleted': payload('a snapshot set was deleted', {
+    node: Type.String(),
+    snapshot: Type.String(),
+    reason: Type.Union([Type.Literal('retention'), Type.Literal('request')]),
+  }),
+
   'network.applied': payload('the Network Node replaced its nftables table', {
     nodes: Type.Integer(),
     counters: Type.Integer(),

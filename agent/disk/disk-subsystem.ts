@@ -17,6 +17,7 @@ import type { PeerView } from '../mesh/peers.ts';
 import type { NodeView } from '../nodes/view.ts';
 import type { VolumeDriver } from '../storage/driver.ts';
 import type { HealthState, Subsystem, SubsystemHealth } from '../subsystem.ts';
+import { SnapshotKeeper } from './snapshots/keeper.ts';
 import { diskReport, type DiskReport, type DiskSources } from './overview.ts';
 
 /** What Infinite Disk needs of the nodes. */
@@ -60,9 +61,14 @@ export class DiskSubsystem implements Subsystem {
   readonly sources: Omit<DiskSources, 'driver' | 'nodes'> = {};
 
   readonly deps: DiskDeps;
+  /** the nodes' snapshot sets: schedule, retention, on demand, restore (api/routes/disk-snapshots.ts) */
+  readonly snapshots: SnapshotKeeper;
 
   constructor(deps: DiskDeps) {
     this.deps = deps;
+    this.snapshots = new SnapshotKeeper(deps);
+    this.parts.push(this.snapshots);
+    this.sources.snapshots = (node) => this.snapshots.report(node);
   }
 
   async start(): Promise<void> {

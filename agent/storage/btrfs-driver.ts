@@ -166,6 +166,12 @@ export class BtrfsVolumeDriver extends LaidOutVolumes implements VolumeDriver {
     if (quotaBytes !== undefined) await this.undoOnFailure(path, () => this.tool.limit(path, quotaBytes));
   }
 
+  snapshotSource(ref: VolumeRef, name: string): string {
+    checkRef(ref);
+    checkSnapshotName(name);
+    return this.layout.snapshotPath(ref, name);
+  }
+
   // ---- send/receive (btrfs-transfer.ts) ----
 
   sendSnapshot(ref: VolumeRef, name: string, to: Writable, options?: SendOptions): Promise<void> {

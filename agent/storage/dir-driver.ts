@@ -95,6 +95,10 @@ export class DirVolumeDriver extends LaidOutVolumes implements VolumeDriver {
     this.checkSnapshotCall(ref, name);
   }
 
+  snapshotSource(ref: VolumeRef, name: string): string {
+    this.checkSnapshotCall(ref, name);
+  }
+
   // ---- send/receive: not offered ----
 
   async sendSnapshot(ref: VolumeRef, name: string, _to: Writable): Promise<void> {

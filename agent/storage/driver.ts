@@ -78,6 +78,9 @@ export interface SnapshotOperations {
   restoreSnapshot(ref: VolumeRef, name: string): Promise<void>;
   /** Opens the snapshot as a new writable volume `target` (the snapshot stays). */
   volumeFromSnapshot(ref: VolumeRef, name: string, target: VolumeRef, options?: OpenSnapshotOptions): Promise<void>;
+  /** The read-only snapshot's host path (to read files from, or bind-mount at a stable path for a
+   * backup). Pure, like mountSource: it does not check that the snapshot exists. */
+  snapshotSource(ref: VolumeRef, name: string): string;
 }
 
 /** Send/receive: a snapshot as a byte stream, whole or as the changes since a parent. */
