@@ -41,3 +41,15 @@ export function parseArgs(argv: string[], booleanFlags: string[] = []): ParsedAr
 }
 
 export const json = (value: unknown): string => JSON.stringify(value, null, 2);
+
+/** A command that reads one API resource and prints it: `show` renders it for people; --json prints the API's document. */
+export function readCommand<T>(words: string[], summary: string, path: string, show: (value: T) => string): Command {
+  return {
+    words,
+    summary,
+    async run(args, client) {
+      const value = await client.get<T>(path);
+      return args.json ? json(value) : show(value);
+    },
+  };
+}
