@@ -86,6 +86,21 @@ export const EVENT_PAYLOADS = {
     snapshot: Type.String(),
     reason: Type.Union([Type.Literal('retention'), Type.Literal('request')]),
   }),
+  'disk.store.started': payload("this station's copy store (rclone serve restic, append-only) serves on its mesh address", {
+    address: Type.String(),
+    port: Type.Integer(),
+  }),
+  'disk.store.stopped': payload("this station's copy store stopped", { reason: Type.String() }),
+  'disk.store.granted': payload("a station of the owner was given credentials for this station's copy store (never the password)", {
+    station: Type.String(),
+    owner: Type.String(),
+    readFrom: Type.Union([Type.String(), Type.Null()], { description: 'a gone station whose repositories it may read, or null' }),
+  }),
+  'disk.store.full': payload("this station's copy store is at its offer (or the disk at its reserve): grants are refused, writers suspended", {
+    usedBytes: Type.Number(),
+    offerBytes: Type.Number(),
+    reason: Type.String(),
+  }),
 
   'network.applied': payload('the Network Node replaced its nftables table', {
     nodes: Type.Integer(),

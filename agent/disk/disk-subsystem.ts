@@ -17,6 +17,7 @@ import type { PeerView } from '../mesh/peers.ts';
 import type { NodeView } from '../nodes/view.ts';
 import type { VolumeDriver } from '../storage/driver.ts';
 import type { HealthState, Subsystem, SubsystemHealth } from '../subsystem.ts';
+import { PeerStore } from './store/peer-store.ts';
 import { SnapshotKeeper } from './snapshots/keeper.ts';
 import { diskReport, type DiskReport, type DiskSources } from './overview.ts';
 
@@ -63,12 +64,17 @@ export class DiskSubsystem implements Subsystem {
   readonly deps: DiskDeps;
   /** the nodes' snapshot sets: schedule, retention, on demand, restore (api/routes/disk-snapshots.ts) */
   readonly snapshots: SnapshotKeeper;
+  /** this station's store for its owner's other stations' copies (api/routes/disk-store.ts) */
+  readonly store: PeerStore;
 
   constructor(deps: DiskDeps) {
     this.deps = deps;
     this.snapshots = new SnapshotKeeper(deps);
     this.parts.push(this.snapshots);
     this.sources.snapshots = (node) => this.snapshots.report(node);
+    this.store = new PeerStore(deps);
+    this.parts.push(this.store);
+    this.sources.store = () => this.store.report();
   }
 
   async start(): Promise<void> {

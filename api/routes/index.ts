@@ -9,6 +9,7 @@ import { pairingRoutes, sessionCheckRoutes } from './pairing.ts';
 import { wifiRoutes } from './wifi.ts';
 import { meshRoutes } from './mesh.ts';
 import { aliasRoutes } from './aliases.ts';
+import { diskStoreRoutes } from './disk-store.ts';
 import { diskRoutes } from './disk.ts';
 
 export const API_ROUTES: RoutePlugin[] = [
@@ -23,4 +24,5 @@ export const API_ROUTES: RoutePlugin[] = [
   meshRoutes,
   aliasRoutes,
   diskRoutes,
+  diskStoreRoutes,
 ];

@@ -1,0 +1,93 @@
+// The copy store's station-to-station routes (agent/disk/store/peer-store.ts). Every one is for the
+// owner's own stations only, over the mesh: the caller is identified by its mesh address
+// (MeshSubsystem.identify: the request arrived on this station's mesh address from a live member's
+// address in the owner's range); from the LAN, the internet or another owner's station: 403.
+//   POST /disk/store/grant      credentials for the calling station (a new password each time);
+//                               {readFrom} adds read access to a gone station's repositories
+//   GET  /disk/store            offer, what each of the owner's stations holds, free, running
+//   GET  /disk/store/holdings   the repositories held for the owner's stations
+import { Type } from '@sinclair/typebox';
+import { UnavailableError } from '../../agent/errors.ts';
+import { responses } from '../schemas/common.ts';
+import type { RoutePlugin } from '../types.ts';
+
+const Station = Type.String({ pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$', description: 'a station name of the same owner' });
+const GrantBody = Type.Object(
+  { readFrom: Type.Optional(Type.String({ ...Station, description: 'a gone station of the same owner whose repositories the caller may read' })) },
+  { additionalProperties: false },
+);
+const GrantSchema = Type.Object({
+  repositoryBase: Type.String({ description: 'rest:http://MESHADDR:PORT/<user>/ ; the repository of node N is at repositoryBase + N + /' }),
+  user: Type.String({ description: '<station>.<owner>' }),
+  password: Type.String({ description: "basic-auth password for the store (not the repository's: the store never sees that)" }),
+  offerBytes: Type.Number(),
+  usedBytes: Type.Number({ description: 'what the calling station holds here' }),
+  freeBytes: Type.Number({ description: 'what may still be stored here (rest of the offer within the free disk space)' }),
+});
+const StoreSchema = Type.Object({
+  running: Type.Boolean(),
+  reason: Type.Union([Type.String(), Type.Null()]),
+  address: Type.Union([Type.String(), Type.Null()]),
+  offerBytes: Type.Number(),
+  usedBytes: Type.Number(),
+  freeBytes: Type.Number(),
+  stations: Type.Array(Type.Object({ station: Type.String(), bytes: Type.Number() })),
+});
+const HoldingsSchema = Type.Object({
+  holdings: Type.Array(
+    Type.Object({ station: Type.String(), repository: Type.String(), bytes: Type.Number(), lastWrite: Type.Union([Type.String(), Type.Null()]) }),
+  ),
+});
+
+export const diskStoreRoutes: RoutePlugin = async (app, { system }) => {
+  const store = system.disk.store;
+  const mesh = system.mesh;
+  const tags = ['disk'];
+  // The mesh or the disk room turned off by the owner (STATION_DISABLE): nobody can be identified
+  // and nothing is served; say so (the mesh's state was never loaded: identify would fail with a 500).
+  app.addHook('preHandler', async () => {
+    for (const room of ['mesh', 'disk'])
+      if (system.isDisabled(room)) throw new UnavailableError('DISK_STORE_UNAVAILABLE', `the ${room} is turned off on this station (STATION_DISABLE)`);
+  });
+  const caller = (request: { socket: { remoteAddress?: string; localAddress?: string } }) =>
+    mesh.identify(request.socket.remoteAddress ?? '', request.socket.localAddress);
+
+  app.post(
+    '/disk/store/grant',
+    {
+      // authenticated by the mesh identity, not the admin token
+      config: { publicMutation: true },
+      schema: {
+        tags,
+        summary: "station-to-station over the mesh: credentials for this station's copy store (the owner's stations only)",
+        body: GrantBody,
+        response: responses({ 200: GrantSchema }, [403, 404, 409, 503]),
+      },
+    },
+    async (request) => store.grant(caller(request), request.body.readFrom),
+  );
+
+  app.get(
+    '/disk/store',
+    {
+      schema: {
+        tags,
+        summary: "station-to-station over the mesh: this station's copy store (offer, used per station, free)",
+        response: responses({ 200: StoreSchema }, [403]),
+      },
+    },
+    async (request) => store.status(caller(request).owner),
+  );
+
+  app.get(
+    '/disk/store/holdings',
+    {
+      schema: {
+        tags,
+        summary: "station-to-station over the mesh: the repositories held here for the owner's stations",
+        response: responses({ 200: HoldingsSchema }, [403]),
+      },
+    },
+    async (request) => ({ holdings: await store.holdings(caller(request).owner) }),
+  );
+};
