@@ -20,6 +20,8 @@ import { readBootId } from './host-capacity.ts';
 import { NodeService } from './service.ts';
 import { openStorage, type OpenedStorage } from '../storage/select.ts';
 import type { VolumeDriver } from '../storage/driver.ts';
+import { exec } from '../exec.ts';
+import { VolumePool } from '../storage/volume-pool.ts';
 
 export interface NodesSubsystemDeps {
   config: Pick<
@@ -53,6 +55,7 @@ export class NodesSubsystem implements Subsystem {
   private subnet: Subnet | undefined;
   private context: BuildContext | undefined;
   private storage: OpenedStorage | undefined;
+  private pool: VolumePool | undefined;
   private doc: StateDocument<NodesState> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private pidTimer: NodeJS.Timeout | undefined;
@@ -83,11 +86,18 @@ export class NodesSubsystem implements Subsystem {
     }
     await this.applyBoot(doc);
     try {
-      this.storage = await openStorage(config);
+      // directory volumes move into subvolumes with their node stopped; the reconcile loop then
+      // rebuilds it on the new mount source (its build changed) and starts it again
+      const stopNode = async (node: string): Promise<void> => {
+        const observed = await driver.inspect(node);
+        if (observed && observed.state !== 'stopped') await driver.stop(node, { timeoutSeconds: 30 });
+      };
+      this.storage = await openStorage(config, exec, { stopNode });
     } catch (error) {
       return this.off(`node volumes cannot be stored: ${(error as Error).message}`);
     }
-    log.info({ driver: this.storage.driver.name, reason: this.storage.reason }, 'node volumes');
+    log.info({ driver: this.storage.driver.name, reason: this.storage.reason, migrated: this.storage.migrated }, 'node volumes');
+    this.pool = new VolumePool(this.storage, exec);
     this.context = { subnet: this.subnet, bridge: config.bridge, storage: this.storage.driver };
     this.service = new NodeService({
       driver,
@@ -126,13 +136,19 @@ export class NodesSubsystem implements Subsystem {
     if (this.state === 'off' || this.state === 'starting') return { state: this.state, ...(this.reason ? { reason: this.reason } : {}) };
     if (this.networkError) return { state: 'degraded', reason: `node network not ready: ${this.networkError}` };
     const failing = this.service?.failing() ?? [];
-    if (failing.length) return { state: 'degraded', reason: `nodes failing: ${failing.join('; ').slice(0, 300)}` };
+    const problems = [this.pool?.problem(), failing.length ? `nodes failing: ${failing.join('; ').slice(0, 300)}` : null].filter(Boolean);
+    if (problems.length) return { state: 'degraded', reason: problems.join('; ') };
     return { state: 'ok' };
   }
 
   summary(): Record<string, unknown> {
     if (!this.service) return { available: false };
-    return { ...this.service.summary(), reconcilePasses: this.passes, storageDriver: this.storage?.driver.name ?? null };
+    return { ...this.service.summary(), reconcilePasses: this.passes, storageDriver: this.storage?.driver.name ?? null, storage: this.storage?.reason ?? null };
+  }
+
+  /** Where volumes live, how full it is, what each holds, and growing the pool (null while nodes are off). */
+  volumePool(): VolumePool | null {
+    return this.pool ?? null;
   }
 
   /** The driver node volumes live on (Infinite Disk snapshots and copies them); null while nodes are off. */
@@ -237,6 +253,7 @@ export class NodesSubsystem implements Subsystem {
       } catch (error) {
         this.deps.log.warn({ err: error }, 'reconcile pass failed');
       }
+      await this.pool?.refresh().catch((error: unknown) => this.deps.log.warn({ err: error }, 'reading the volume pool usage failed'));
       this.passes++;
     } while (this.again && !this.stopped);
   }

@@ -1,4 +1,4 @@
-// scripts/testbed: up --stations N [--double-nat K] [--public P] [--mesh OWNER] [--prefix P] | status | down | exec NAME -- CMD...
+// scripts/testbed: up --stations N [--double-nat K] [--public P] [--mesh OWNER] [--prefix P] [--storage dir|btrfs] [--pool-mb MB] | status | down | exec NAME -- CMD...
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { DEFAULT_PREFIX, down, formMesh, loadTestbed, status, up } from './index.ts';
@@ -8,7 +8,7 @@ function flag(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-const USAGE = `usage: scripts/testbed up --stations N [--double-nat K] [--public P] [--mesh OWNER] [--prefix PREFIX]
+const USAGE = `usage: scripts/testbed up --stations N [--double-nat K] [--public P] [--mesh OWNER] [--prefix PREFIX] [--storage dir|btrfs] [--pool-mb MB]
        scripts/testbed status [--prefix PREFIX]
        scripts/testbed exec NAME [--prefix PREFIX] -- COMMAND...   (e.g. station mesh peers)
        scripts/testbed down [--prefix PREFIX]`;
@@ -20,11 +20,18 @@ async function main(argv: string[]): Promise<number> {
   const prefix = flag(args, 'prefix') ?? DEFAULT_PREFIX;
   switch (cmd) {
     case 'up': {
+      const storage = flag(args, 'storage') ?? 'dir';
+      if (storage !== 'dir' && storage !== 'btrfs') {
+        process.stderr.write(`testbed: --storage must be dir or btrfs, not ${storage}\n${USAGE}\n`);
+        return 2;
+      }
       const tb = await up({
         prefix,
         stations: Number(flag(args, 'stations') ?? 3),
         doubleNat: Number(flag(args, 'double-nat') ?? 0),
         publicStations: Number(flag(args, 'public') ?? 1),
+        storage,
+        ...(flag(args, 'pool-mb') ? { poolMb: Number(flag(args, 'pool-mb')) } : {}),
       });
       const owner = flag(args, 'mesh');
       if (owner) await formMesh(tb, owner);

@@ -17,6 +17,7 @@ import { exec } from '../../agent/exec.ts';
 import { removeNetns } from '../lib/netns.ts';
 import { buildHome, buildInternet, listNetnsWithPrefix } from './network.ts';
 import { spawnAgent, stationApi, stopAgent, waitReady, type StationRecord } from './stations.ts';
+import { DEFAULT_POOL_MB, mountStationPool, unmountStationPool } from './pools.ts';
 import { planTestbed, type PlanOptions } from './topology.ts';
 
 export { stationApi, meshPing, meshPingMany, answeredPings, waitReady, type StationRecord } from './stations.ts';
@@ -50,6 +51,10 @@ export interface UpOptions extends Omit<PlanOptions, 'prefix'> {
   prefix?: string;
   /** extra STATION_* environment for every agent */
   env?: Record<string, string>;
+  /** where node volumes live: 'dir' (default: plain directories, nothing mounted) or 'btrfs' (a loop-backed pool per station) */
+  storage?: 'dir' | 'btrfs';
+  /** size of each station's pool with storage 'btrfs' (default 512 MiB; sparse) */
+  poolMb?: number;
 }
 
 /** Builds the networks and starts every agent; on failure removes what it made. */
@@ -66,7 +71,15 @@ export async function up(options: UpOptions): Promise<Testbed> {
     for (const s of plan.stations) await buildHome(plan, s, tb.namespaces);
     save(tb);
     for (const s of plan.stations) {
-      tb.stations.push(spawnAgent(s, dir, options.env));
+      // env is per station from here on (the pool's settings are added to the ones given)
+      const stateDir = joinPath(dir, s.name, 'state');
+      mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+      const storage =
+        options.storage === 'btrfs'
+          ? await mountStationPool(stateDir, options.poolMb ?? DEFAULT_POOL_MB, `${prefix}-${s.name}`)
+          : { STATION_STORAGE_DRIVER: 'dir' };
+      tb.env = { ...storage, ...tb.env };
+      tb.stations.push(spawnAgent(s, dir, tb.env));
       save(tb);
     }
     await Promise.all(tb.stations.map((st) => waitReady(st, 60_000)));
@@ -87,6 +100,8 @@ export async function down(prefix = DEFAULT_PREFIX): Promise<{ stopped: number; 
   }
   const names = new Set([...(tb?.namespaces ?? []), ...(await listNetnsWithPrefix(prefix))]);
   for (const ns of names) await removeNetns(ns);
+  // after the namespaces: their processes (nodes among them) no longer hold the pools
+  for (const st of tb?.stations ?? []) await unmountStationPool(st.stateDir);
   rmSync(testbedDir(prefix), { recursive: true, force: true });
   return { stopped, namespaces: names.size };
 }

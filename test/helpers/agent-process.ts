@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onCleanup } from './cleanup.ts';
+import { stationPool } from './loop-pool.ts';
 import { RUN_PREFIX } from './run-prefix.ts';
 import { readAdminToken } from '../../agent/auth/admin-token.ts';
 
@@ -32,6 +33,13 @@ export interface AgentOptions {
   /** run the compiled dist/ build (what the station runs) instead of the .ts sources */
   compiled?: boolean;
   readyTimeoutMs?: number;
+  /**
+   * Where node volumes live: 'dir' (default: plain directories in the state directory, nothing
+   * mounted, so a test that does not care leaves no loop device behind) or 'btrfs' (a loop-backed
+   * pool made and mounted for this agent, unmounted at cleanup; poolMb its size, default 512).
+   */
+  storage?: 'dir' | 'btrfs';
+  poolMb?: number;
 }
 
 /** True when this process is not inside a named (test) network namespace, i.e. in the machine's own. */
@@ -54,6 +62,8 @@ let nextPort = 20000 + Math.floor(Math.random() * 20000);
 export async function startAgent(options: AgentOptions = {}): Promise<AgentHandle> {
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-state-`)));
   if (!options.stateDir) onCleanup(`state dir ${stateDir}`, () => rm(stateDir, { recursive: true, force: true }));
+  // registered after the state dir: unmounted before it is removed (cleanups run newest first)
+  const storage = options.storage === 'btrfs' ? (await stationPool(stateDir, options.poolMb)).env : { STATION_STORAGE_DRIVER: 'dir' };
   // Outside a test namespace, the subsystems that make bridges, NAT, tunnels or announcements stay
   // off: a test must never change the machine's own network.
   const hostSafe = options.netns || !(await inMachineNetns()) ? {} : { STATION_DISABLE: 'nodes,network,mesh,discovery,wifi,fleet' };
@@ -69,6 +79,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<AgentHandl
       STATION_HTTP_PORT: String(port),
       STATION_NAME: options.env?.STATION_NAME ?? 'test-station',
       STATION_LOG_LEVEL: 'info',
+      ...storage,
       ...hostSafe,
       ...options.env,
     },

@@ -17,3 +17,15 @@ export function testPool(dir: string, name: string, sizeBytes: number): LoopPool
   });
   return pool;
 }
+
+/**
+ * The pool a station with `storage: 'btrfs'` uses, where the agent looks for it by default
+ * (STATE/storage/pool.img mounted at STATE/storage/pool), made and mounted by the test first: an
+ * agent run under `ip netns exec` has a mount namespace of its own, so a pool it mounted itself
+ * would outlive the test unseen. Returns the agent's environment for it; cleanup unmounts it.
+ */
+export async function stationPool(stateDir: string, sizeMb = 512): Promise<{ pool: LoopPool; env: Record<string, string> }> {
+  const pool = testPool(join(stateDir, 'storage'), 'pool', sizeMb * 1024 * 1024);
+  await pool.ensure();
+  return { pool, env: { STATION_STORAGE_DRIVER: 'btrfs', STATION_STORAGE_POOL_SIZE_MB: String(sizeMb) } };
+}

@@ -11,6 +11,7 @@ import { StationSystem } from '../../agent/system.ts';
 import { buildApp } from '../../api/app.ts';
 import { RUN_PREFIX } from './run-prefix.ts';
 import { readAdminToken } from '../../agent/auth/admin-token.ts';
+import { stationPool } from './loop-pool.ts';
 
 export interface TestStation {
   system: StationSystem;
@@ -20,8 +21,18 @@ export interface TestStation {
   close(): Promise<void>;
 }
 
-export async function createTestStation(options: { enable?: string[]; env?: Record<string, string> } = {}): Promise<TestStation> {
+export interface TestStationOptions {
+  enable?: string[];
+  env?: Record<string, string>;
+  /** where node volumes live: 'dir' (default, nothing mounted) or 'btrfs' (a loop-backed pool, unmounted by close()) */
+  storage?: 'dir' | 'btrfs';
+  poolMb?: number;
+}
+
+export async function createTestStation(options: TestStationOptions = {}): Promise<TestStation> {
   const stateDir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-sys-`));
+  const pool = options.storage === 'btrfs' ? await stationPool(stateDir, options.poolMb) : null;
+  const storage = pool?.env ?? { STATION_STORAGE_DRIVER: 'dir' };
   const probe = new StationSystem({
     config: loadConfig({ STATION_STATE_DIR: stateDir, STATION_NAME: 'test' }),
     log: createLogger('silent', false),
@@ -31,7 +42,7 @@ export async function createTestStation(options: { enable?: string[]; env?: Reco
     .map((s) => s.name)
     .filter((n) => !enable.includes(n))
     .join(',');
-  const config = loadConfig({ STATION_STATE_DIR: stateDir, STATION_NAME: 'test', STATION_DISABLE: disable, ...options.env });
+  const config = loadConfig({ STATION_STATE_DIR: stateDir, STATION_NAME: 'test', STATION_DISABLE: disable, ...storage, ...options.env });
   const system = new StationSystem({ config, log: createLogger('silent', false) });
   await system.start();
   const app = await buildApp({ system });
@@ -44,6 +55,7 @@ export async function createTestStation(options: { enable?: string[]; env?: Reco
     async close() {
       await app.close();
       await system.stop();
+      await pool?.pool.unmount();
       await rm(stateDir, { recursive: true, force: true });
     },
   };

@@ -50,6 +50,7 @@ t.before(async (ctx) => {
     STATION_NODE_SUBNET: '198.18.41.0/24',
     STATION_TEMPLATE_CACHE: '/var/cache/station-test/templates',
     STATION_RECONCILE_SECONDS: '3600',
+    STATION_STORAGE_DRIVER: 'dir', // plain directories: nothing mounted for a test about routes
     STATION_DISABLE: 'mesh,wifi,discovery,indicator',
   });
   const system = new StationSystem({ config, log: createLogger('silent', false), run });

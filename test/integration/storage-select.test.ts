@@ -1,15 +1,15 @@
-// Which volume driver a station runs (storageDriver), on the real file systems: volumes made before
-// the storage room are found where they were; auto picks btrfs only where the state directory is on
-// btrfs; an explicit btrfs on another file system makes and mounts a loop-backed pool (and reuses
-// it at the next start), but refuses while directory volumes would be left behind: the nodes subsystem
-// is then off with that reason and the agent runs on.
+// Which volume driver a station runs (storageDriver), on the real file systems: auto (the default)
+// puts volumes on btrfs subvolumes: on the state directory's btrfs, else on a loop-backed pool it
+// makes, mounts and reuses; directory volumes from before move into subvolumes on the way; plain
+// directories only where btrfs cannot work (the reason said), and never while a pool that exists
+// cannot be mounted (the nodes subsystem is then off with the reason and the agent runs on).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { exec } from '../../agent/exec.ts';
+import { exec, type Runner } from '../../agent/exec.ts';
 import { EventBus } from '../../agent/events.ts';
 import { LxcDriver } from '../../agent/nodes/lxc/driver.ts';
 import { NodesSubsystem } from '../../agent/nodes/subsystem.ts';
@@ -19,6 +19,7 @@ import { openStorage, type StorageSettings } from '../../agent/storage/select.ts
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { testPool } from '../helpers/loop-pool.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
+import { rejectsWith } from '../helpers/rejects.ts';
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -46,49 +47,90 @@ const settings = (state: string, storageDriver: StorageSettings['storageDriver']
 });
 
 /** A volume as the agent left it before the storage room: a directory at stateDir/volumes/<node>/<volume>. */
-async function oldVolume(state: string): Promise<string> {
-  const path = join(state, 'volumes', 'web', 'data');
+async function oldVolume(state: string, node = 'web'): Promise<string> {
+  const path = join(state, 'volumes', node, 'data');
   await mkdir(path, { recursive: true });
   await writeFile(join(path, 'kept'), 'from before');
   return path;
 }
 
-test('auto on a state directory not on btrfs: plain directories where volumes always were; nothing else made', async () => {
+/** The pool's cleanup, registered before anything may make it (the same file and mount point as the agent's). */
+const poolCleanup = (state: string) => testPool(join(state, 'storage'), 'pool', 256 * MiB);
+
+/** A runner on which btrfs-progs are not installed: `btrfs` is looked up where it is not (a real ENOENT). */
+const withoutBtrfsProgs: Runner = (argv, options) => exec(argv[0] === 'btrfs' ? ['/nonexistent/btrfs', ...argv.slice(1)] : argv, options);
+
+test('auto on a state directory not on btrfs: a pool is made and mounted, the directory volume moved into it', async () => {
   const state = await stateDir();
   if (await isBtrfs(state)) return console.log('skipped: the temp directory is on btrfs here');
+  const pool = poolCleanup(state);
   const old = await oldVolume(state);
   const opened = await openStorage(settings(state, 'auto'));
-  assert.is(opened.driver.name, 'dir');
-  assert.is(opened.pool, null);
-  assert.match(opened.reason, /not on btrfs/);
-  assert.equal(await opened.driver.listVolumes(), [{ node: 'web', volume: 'data' }]);
-  assert.is(opened.driver.mountSource({ node: 'web', volume: 'data' }), old, 'the same path a node mounted before');
-  assert.is(await readFile(join(old, 'kept'), 'utf8'), 'from before');
-  assert.equal((await readdir(state)).sort(), ['volumes'], 'no pool, no other directory');
-  assert.is((await openStorage(settings(state, 'dir'))).driver.name, 'dir');
+  assert.is(opened.driver.name, 'btrfs');
+  assert.ok(opened.pool, 'a pool');
+  assert.match(opened.reason, /on the pool .*pool\.img \(256 MiB\)/);
+  assert.equal(opened.migrated, [{ node: 'web', volume: 'data' }]);
+  const source = opened.driver.mountSource({ node: 'web', volume: 'data' });
+  assert.is(source, join(pool.mountPoint, 'volumes', 'web', 'data'));
+  assert.ok(await isBtrfsSubvolume(source), 'now a subvolume on the pool');
+  assert.is(await readFile(join(source, 'kept'), 'utf8'), 'from before');
+  assert.not.ok(await stat(old).catch(() => null), 'the old directory is gone once its copy is in place');
+  assert.equal((await readdir(state)).sort(), ['storage'], 'stateDir/volumes removed once empty');
+  // the next start: the same pool, nothing to move
+  const again = await openStorage(settings(state, 'auto'));
+  assert.equal(again.migrated, []);
+  assert.equal(await again.driver.listVolumes(), [{ node: 'web', volume: 'data' }]);
 });
 
-test('btrfs on a state directory not on btrfs: refused while directory volumes are there (nothing made or moved)', async () => {
+test('auto without btrfs-progs: plain directories where volumes always were, the reason said, nothing made', async () => {
   const state = await stateDir();
-  if (await isBtrfs(state)) return;
   const old = await oldVolume(state);
-  testPool(join(state, 'storage'), 'pool', 256 * MiB); // only so that a pool made by mistake goes at cleanup
-  let error: unknown;
-  await openStorage(settings(state, 'btrfs')).catch((e: unknown) => {
-    error = e;
-  });
-  assert.instance(error, StationError);
-  assert.is((error as StationError).code, 'STORAGE_DIR_VOLUMES');
-  assert.match((error as Error).message, /web\/data/);
-  assert.equal((await readdir(state)).sort(), ['volumes'], 'no pool file was made');
-  assert.is(await readFile(join(old, 'kept'), 'utf8'), 'from before');
+  poolCleanup(state);
+  const opened = await openStorage(settings(state, 'auto'), withoutBtrfsProgs);
+  assert.is(opened.driver.name, 'dir');
+  assert.match(opened.reason, /auto: btrfs-progs do not work here/);
+  assert.is(opened.driver.mountSource({ node: 'web', volume: 'data' }), old, 'the same path a node mounted before');
+  assert.equal((await readdir(state)).sort(), ['volumes'], 'no pool, no other directory');
+  const error = await rejectsWith(openStorage(settings(state, 'btrfs'), withoutBtrfsProgs), StationError);
+  assert.is(error.code, 'STORAGE_UNAVAILABLE', 'an explicit btrfs that cannot work is an error');
 });
 
-test('the nodes subsystem with a storage choice that cannot work is off with the reason (the agent runs on)', async () => {
+test('auto where no pool can be made: plain directories, the reason said, no pool file left behind', async () => {
   const state = await stateDir();
   if (await isBtrfs(state)) return;
   await oldVolume(state);
-  testPool(join(state, 'storage'), 'pool', 256 * MiB); // only so that a pool made by mistake goes at cleanup
+  poolCleanup(state);
+  // the pool file's directory is a regular file: mkdir fails for real, as on a read-only disk
+  await writeFile(join(state, 'storage'), 'not a directory');
+  const opened = await openStorage(settings(state, 'auto'));
+  assert.is(opened.driver.name, 'dir');
+  assert.match(opened.reason, /auto: the btrfs pool .*pool\.img cannot be used/);
+  assert.is(await readFile(join(state, 'volumes', 'web', 'data', 'kept'), 'utf8'), 'from before');
+});
+
+test('a pool file that exists but cannot be mounted: refused, never empty directories instead (nothing moved)', async () => {
+  const state = await stateDir();
+  if (await isBtrfs(state)) return;
+  const old = await oldVolume(state);
+  poolCleanup(state);
+  await mkdir(join(state, 'storage'));
+  await writeFile(join(state, 'storage', 'pool.img'), Buffer.alloc(200 * MiB)); // not a file system
+  const error = await rejectsWith(openStorage(settings(state, 'auto')), StationError);
+  assert.is(error.code, 'STORAGE_UNAVAILABLE');
+  assert.match(error.message, /pool\.img cannot be used/);
+  assert.is(await readFile(join(old, 'kept'), 'utf8'), 'from before');
+  assert.is((await stat(join(state, 'storage', 'pool.img'))).size, 200 * MiB, 'the pool file is left as it is');
+  const dirError = await rejectsWith(openStorage(settings(state, 'dir')), StationError);
+  assert.is(dirError.code, 'STORAGE_POOL_IN_USE', 'dir would not find volumes that may be in the pool');
+});
+
+test('a volume both in a directory and on the pool: the nodes subsystem is off with the reason (the agent runs on)', async () => {
+  const state = await stateDir();
+  if (await isBtrfs(state)) return;
+  const pool = poolCleanup(state);
+  await openStorage(settings(state, 'auto')); // makes the pool
+  await mkdir(join(pool.mountPoint, 'volumes', 'web', 'data'), { recursive: true });
+  const old = await oldVolume(state);
   const log = pino({ level: 'silent' });
   const lxcPath = join(state, 'lxc');
   const nodes = new NodesSubsystem({
@@ -99,7 +141,7 @@ test('the nodes subsystem with a storage choice that cannot work is off with the
       name: 'test',
       domain: 'mesh.internal',
       reconcileSeconds: 10,
-      ...settings(state, 'btrfs'),
+      ...settings(state, 'auto'),
     },
     driver: new LxcDriver({ lxcPath, templateCache: join(state, 'templates'), run: exec, log }),
     events: new EventBus(),
@@ -108,7 +150,7 @@ test('the nodes subsystem with a storage choice that cannot work is off with the
   await nodes.start();
   const health = nodes.health();
   assert.is(health.state, 'off');
-  assert.match(health.reason ?? '', /node volumes cannot be stored: .*web\/data.*keep storageDriver dir/);
+  assert.match(health.reason ?? '', /node volumes cannot be stored: volume web\/data is both a directory .* and on the pool/);
   let code = '';
   try {
     nodes.actions();
@@ -116,6 +158,7 @@ test('the nodes subsystem with a storage choice that cannot work is off with the
     code = (error as StationError).code;
   }
   assert.is(code, 'NODES_UNAVAILABLE', 'the node routes answer 503');
+  assert.is(await readFile(join(old, 'kept'), 'utf8'), 'from before', 'nothing changed');
   await nodes.stop();
 });
 
@@ -143,7 +186,7 @@ test('btrfs elsewhere: a loop-backed pool is made, mounted and reused; volumes a
   assert.equal(await again.driver.listVolumes(), [ref]);
 });
 
-test('auto on a state directory on btrfs: subvolumes at stateDir/volumes; a directory volume from before is still found', async () => {
+test('auto on a state directory on btrfs: subvolumes at stateDir/volumes; a directory volume from before becomes one in place', async () => {
   const pool = testPool(dir, 'host', 256 * MiB); // stands for a station whose disk is btrfs
   await pool.ensure();
   const state = await stateDir(pool.mountPoint);
@@ -152,17 +195,13 @@ test('auto on a state directory on btrfs: subvolumes at stateDir/volumes; a dire
   assert.is(opened.driver.name, 'btrfs');
   assert.is(opened.pool, null, 'no pool file: the disk itself is btrfs');
   assert.match(opened.reason, /state directory is on btrfs/);
+  assert.equal(opened.migrated, [{ node: 'web', volume: 'data' }]);
   assert.is(opened.driver.mountSource({ node: 'web', volume: 'data' }), old, 'the same path a node mounted before');
-  await opened.driver.createVolume({ node: 'web', volume: 'logs' });
-  assert.equal(await opened.driver.listVolumes('web'), [
-    { node: 'web', volume: 'data' },
-    { node: 'web', volume: 'logs' },
-  ]);
-  assert.ok(await isBtrfsSubvolume(join(state, 'volumes', 'web', 'logs')), 'a new volume is a subvolume');
-  assert.not.ok(await isBtrfsSubvolume(old), 'the old one stays a directory, data in place');
+  assert.ok(await isBtrfsSubvolume(old), 'now a subvolume, at the same path');
   assert.is(await readFile(join(old, 'kept'), 'utf8'), 'from before');
-  await opened.driver.deleteVolume({ node: 'web', volume: 'data' });
-  assert.equal(await opened.driver.listVolumes('web'), [{ node: 'web', volume: 'logs' }], 'and deleted like any other');
+  assert.equal((await readdir(join(state, 'volumes', 'web'))).sort(), ['data'], 'no staging or retired copy left');
+  await opened.driver.setVolumeQuota({ node: 'web', volume: 'data' }, 64 * MiB);
+  assert.is((await opened.driver.volumeUsage({ node: 'web', volume: 'data' })).quotaBytes, 64 * MiB, 'so it can have a limit');
 });
 
 test.run();

@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     STATION_NODE_SUBNET: LIVE_NODE_SUBNET,
     STATION_MESH_NODE_POOL: '198.19.224.0/19',
     STATION_RECONCILE_SECONDS: '3600',
+    STATION_STORAGE_DRIVER: 'dir', // plain directories: nothing mounted for the fuzzer
     STATION_DISABLE: 'wifi,discovery,fleet',
     STATION_MDNS: 'off',
     STATION_GPIO_SYSFS_ROOT: options.gpioDir,
