@@ -5,6 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { allocateAddress, allocateNodeSubnet, MESH_NETWORK, MESH_PREFIX_LENGTH, ownerBlock, ownerNodeBlock } from './addresses.ts';
 import { encryptCa, type CaExport } from './ca-export.ts';
+import { ensureOwnerDiskKey } from '../disk/owner-key.ts';
 import { assertEndpoint, isPort } from './endpoint.ts';
 import { publicKeyHex } from './cert-info.ts';
 import type { MeshContext } from './context.ts';
@@ -43,6 +44,8 @@ export interface Directory {
   blocklist: string[];
   /** members' addresses the authority reaches over the mesh right now */
   online: string[];
+  /** the owner's disk key (agent/disk/owner-key.ts): only members get a directory, only over the mesh */
+  diskKey?: string;
 }
 
 /** The newest record of a name (a re-admitted name has older, revoked ones). */
@@ -88,6 +91,8 @@ export class MeshAuthority {
       // each station's firewall instead: nebula-config.ts, ca-ranges.ts.)
       const nodeBlock = ownerNodeBlock(config.meshNodePool, randomBytes(1).toString('hex'));
       await cert.createCa(`station mesh ${owner}`, paths.caKey, paths.caCrt, { ips: [MESH_NETWORK], subnets: [nodeBlock] });
+      // The owner's disk key (the password of every copy of the owner's nodes) is the authority's too.
+      await ensureOwnerDiskKey(config.stateDir);
       const caPem = await readFile(paths.caCrt, 'utf8');
       const [ca] = await cert.print(paths.caCrt);
       const block = ownerBlock(ca!.fingerprint);
@@ -338,6 +343,7 @@ export class MeshAuthority {
   async exportCa(passphrase: string): Promise<CaExport> {
     this.assertAuthority();
     const { paths } = this.ctx;
-    return encryptCa(this.state().owner, await readFile(paths.caKey, 'utf8'), await readFile(paths.caCrt, 'utf8'), passphrase);
+    const diskKey = await ensureOwnerDiskKey(this.ctx.config.stateDir);
+    return encryptCa(this.state().owner, await readFile(paths.caKey, 'utf8'), await readFile(paths.caCrt, 'utf8'), passphrase, diskKey);
   }
 }

@@ -13,6 +13,7 @@ import { MeshAuthority, type Directory, type EnrolReply, type EnrolRequest } fro
 import type { CaExport } from './ca-export.ts';
 import { caWarnings, trustCa, type TrustInput } from './community.ts';
 import { identifyCaller } from './identity.ts';
+import { ensureOwnerDiskKey } from '../disk/owner-key.ts';
 import { MeshUpkeep } from './upkeep.ts';
 import { meshInfo, type MeshInfo } from './mesh-info.ts';
 import type { MeshContext } from './context.ts';
@@ -102,6 +103,7 @@ export class MeshSubsystem implements Subsystem {
       events: deps.events,
       log: deps.log,
       syncSeconds: deps.config.meshSyncSeconds,
+      stateDir: deps.config.stateDir,
       apply: () => this.apply(),
       changed: () => this.announcePeers(),
     });
@@ -228,10 +230,12 @@ export class MeshSubsystem implements Subsystem {
     return identifyCaller(this.doc.get(), remoteAddress, localAddress);
   }
 
-  directory(remoteAddress: string, localAddress: string | undefined): Directory {
+  /** For identified members only: it carries the owner's disk key (made here for a mesh made before disk keys). */
+  async directory(remoteAddress: string, localAddress: string | undefined): Promise<Directory> {
     this.identify(remoteAddress, localAddress);
     if (this.doc.get().role !== 'authority') throw new ConflictError('MESH_NOT_AUTHORITY', 'this station is not the authority of its mesh');
-    return this.authority.directory(this.monitor.online(this.doc.get(), new Date()));
+    const directory = this.authority.directory(this.monitor.online(this.doc.get(), new Date()));
+    return { ...directory, diskKey: await ensureOwnerDiskKey(this.deps.config.stateDir) };
   }
 
   /** A member announces over the mesh that it leaves: its certificate is blocked like a revocation. */

@@ -7,6 +7,7 @@ import type { EventBus } from '../events.ts';
 import type { Logger } from '../log.ts';
 import type { StateDocument } from '../store/document.ts';
 import { checkDirectory } from './identity.ts';
+import { saveOwnerDiskKey } from '../disk/owner-key.ts';
 import type { MeshState } from './mesh-state.ts';
 import type { NebulaProcess } from './nebula-process.ts';
 import { stuckPeers, type PeerMonitor } from './peers.ts';
@@ -25,6 +26,8 @@ export interface UpkeepDeps {
   events: EventBus;
   log: Logger;
   syncSeconds: number;
+  /** where the owner's disk key from the directory is kept */
+  stateDir: string;
   /** bring Nebula in line with the state (the members or the blocklist changed) */
   apply(): Promise<void>;
   /** the state changed in a way followers may care about (mesh.peers) */
@@ -84,6 +87,8 @@ export class MeshUpkeep {
         d.blocklist = body.blocklist;
         d.syncedAt = new Date().toISOString();
       });
+      // The owner's disk key, from the authority over the mesh (an older authority sends none).
+      if (body.diskKey !== undefined) await saveOwnerDiskKey(this.deps.stateDir, body.diskKey);
       this.authorityOnline = new Set([...(body.online ?? []), s.authority.address]);
       this.syncError = undefined;
       if (!same) await this.deps.apply();

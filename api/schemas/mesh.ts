@@ -109,6 +109,7 @@ export const DirectorySchema = Type.Object({
   members: Type.Array(Member),
   blocklist: Type.Array(Type.String()),
   online: Type.Array(Type.String(), { description: 'members the authority reaches over the mesh now' }),
+  diskKey: Type.Optional(Type.String({ description: "the owner's disk key (the password of every copy of the owner's nodes); members only" })),
 });
 export const MemberSchema = Member;
 export const PeerNameParams = Type.Object({ name: Type.String({ pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' }) });
