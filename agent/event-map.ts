@@ -101,6 +101,50 @@ export const EVENT_PAYLOADS = {
     offerBytes: Type.Number(),
     reason: Type.String(),
   }),
+  'disk.copy.placed': payload("a copy of a node was placed on a peer's store (a grant received; never the password)", {
+    node: Type.String(),
+    station: Type.String(),
+    repository: Type.String({ description: 'its directory on the store: the node name, or NAME.N' }),
+  }),
+  'disk.copy.started': payload('a backup of a node to one of its copies started', { node: Type.String(), station: Type.String(), set: Type.String() }),
+  'disk.copy.succeeded': payload('a backup of a node to one of its copies finished: a restic snapshot counts', {
+    node: Type.String(),
+    station: Type.String(),
+    set: Type.String({ description: 'the snapshot set backed up' }),
+    snapshot: Type.String({ description: "restic's short snapshot id" }),
+    dataAdded: Type.Number({ description: 'bytes new to the copy, before compression' }),
+    seconds: Type.Number(),
+    bytes: Type.Number({ description: 'bytes the copy takes on the peer' }),
+  }),
+  'disk.copy.failed': payload('a step of a copy failed (grant, repository, backup, check): nothing partial counts', {
+    node: Type.String(),
+    station: Type.String(),
+    code: Type.String(),
+    reason: Type.String(),
+  }),
+  'disk.copy.lost': payload('a copy was given up: its peer lost (longer than diskPeerLostSeconds), revoked, gone, the copy damaged, or surplus', {
+    node: Type.String(),
+    station: Type.String(),
+    why: Type.Union([Type.Literal('lost'), Type.Literal('revoked'), Type.Literal('damaged'), Type.Literal('gone'), Type.Literal('surplus')]),
+  }),
+  'disk.copy.replaced': payload('a lost or damaged copy was made again on another peer', {
+    node: Type.String(),
+    from: Type.String(),
+    to: Type.String(),
+    how: Type.Union([Type.Literal('copy'), Type.Literal('backup')], { description: 'restic copy from a surviving copy, or a fresh backup' }),
+  }),
+  'disk.copy.checked': payload('a copy was checked (restic check --read-data-subset)', {
+    node: Type.String(),
+    station: Type.String(),
+    ok: Type.Boolean(),
+    problem: Type.Union([Type.String(), Type.Null()]),
+  }),
+  'disk.copy.restored': payload('a node was restored on this station from one of its copies', {
+    node: Type.String(),
+    station: Type.String({ description: 'the peer it was read from' }),
+    snapshot: Type.String(),
+    volumes: Type.Array(Type.String()),
+  }),
 
   'network.applied': payload('the Network Node replaced its nftables table', {
     nodes: Type.Integer(),

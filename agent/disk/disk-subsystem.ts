@@ -17,6 +17,7 @@ import type { PeerView } from '../mesh/peers.ts';
 import type { NodeView } from '../nodes/view.ts';
 import type { VolumeDriver } from '../storage/driver.ts';
 import type { HealthState, Subsystem, SubsystemHealth } from '../subsystem.ts';
+import { CopyKeeper } from './copies/copy-keeper.ts';
 import { PeerStore } from './store/peer-store.ts';
 import { SnapshotKeeper } from './snapshots/keeper.ts';
 import { diskReport, type DiskReport, type DiskSources } from './overview.ts';
@@ -66,6 +67,8 @@ export class DiskSubsystem implements Subsystem {
   readonly snapshots: SnapshotKeeper;
   /** this station's store for its owner's other stations' copies (api/routes/disk-store.ts) */
   readonly store: PeerStore;
+  /** this station's nodes copied to peers' stores, replaced when lost, restored anywhere (api/routes/disk-copies.ts) */
+  readonly copies: CopyKeeper;
 
   constructor(deps: DiskDeps) {
     this.deps = deps;
@@ -75,6 +78,9 @@ export class DiskSubsystem implements Subsystem {
     this.store = new PeerStore(deps);
     this.parts.push(this.store);
     this.sources.store = () => this.store.report();
+    this.copies = new CopyKeeper(deps, this.snapshots);
+    this.parts.push(this.copies);
+    this.sources.copies = (node) => this.copies.report(node);
   }
 
   async start(): Promise<void> {

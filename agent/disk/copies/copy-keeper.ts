@@ -1,0 +1,341 @@
+// The disk room's `copies` part: every node's newest snapshot set copied (restic, the owner's key)
+// to `disk.copies` peer stores every `disk.backupSeconds`, and on demand. Placement is re-decided
+// each run (placement.ts): a copy on a peer lost longer than diskPeerLostSeconds, revoked, or found
+// damaged by the scheduled check is replaced on another peer. Work on one node runs one at a time;
+// the state (with the grants) is saved after every run. Off, with the reason, where the volume
+// driver has no snapshots; idle, with the reason, outside a mesh or without the owner's key.
+import { mkdir } from 'node:fs/promises';
+import { join, normalize } from 'node:path';
+import type { Writable } from 'node:stream';
+import { NotFoundError, UnavailableError, ValidationError } from '../../errors.ts';
+import { KeyedSerialQueue } from '../../lib/serial-queue.ts';
+import { nodeDisk } from '../../nodes/spec.ts';
+import type { NodeView } from '../../nodes/view.ts';
+import { LABEL } from '../../storage/layout.ts';
+import type { SubsystemHealth } from '../../subsystem.ts';
+import type { DiskDeps, DiskPart } from '../disk-subsystem.ts';
+import { ownerDiskKey, ownerKeyFile } from '../owner-key.ts';
+import type { CopiesReport } from '../overview.ts';
+import { checkFindRequest, type FindRequest, type FoundCopy, findCopy } from './copy-finder.ts';
+import { type CopiesFile, type CopyRecord, loadCopies, saveCopies } from './copies-state.ts';
+import { backUpSet, checkCopy, type CopyOutcome, ensureRepositories, type NodeCopyDeps, type SetToCopy } from './node-copies.ts';
+import { httpStoreClient, type PeerAddress, type StoreClient } from './peer-client.ts';
+import { type PeerCandidate, placeCopies } from './placement.ts';
+import { copiesReport } from './report.ts';
+import { Restic } from './restic.ts';
+import { type NodeCreator, type RestoreResult, restoreNode } from './restore.ts';
+import { StablePaths } from './stable-path.ts';
+
+const TICK_MS = 1000;
+/** a peer that refused a grant or failed is not chosen for a new copy for this long */
+const AVOID_MS = 5 * 60_000;
+/** what `check --read-data-subset` reads back each time */
+const CHECK_SUBSET = '10%';
+
+/** What the copies need of the snapshots part. */
+export interface SnapshotSets {
+  newest(node: string): Promise<{ name: string; createdAt: string; volumes: { volume: string }[] } | null>;
+  /** keeps the set from being deleted while it is copied */
+  pin?(node: string, name: string): () => void;
+}
+
+export interface CopyKeeperOptions {
+  store?: StoreClient;
+  /** restic's stall bound (tests shorten it) */
+  stallSeconds?: number;
+  /** run restic in this network namespace (tests: the peers' stores live in one) */
+  netns?: string;
+}
+
+export class CopyKeeper implements DiskPart {
+  readonly name = 'copies';
+  private readonly deps: DiskDeps;
+  private readonly sets: SnapshotSets;
+  private readonly store: StoreClient;
+  private readonly queue = new KeyedSerialQueue();
+  private readonly stable: StablePaths;
+  private readonly restic: Restic;
+  private state: CopiesFile = { version: 1, nodes: {} };
+  private offReason: string | null = 'not started';
+  private idleReason: string | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly lastRun = new Map<string, number>();
+  private readonly offlineSince = new Map<string, number>();
+  private readonly freeBytes = new Map<string, number>();
+  private readonly avoidUntil = new Map<string, number>();
+  private readonly nodeReason = new Map<string, string>();
+  private readonly running = new Set<Promise<unknown>>();
+
+  constructor(deps: DiskDeps, sets: SnapshotSets, options: CopyKeeperOptions = {}) {
+    this.deps = deps;
+    this.sets = sets;
+    this.store = options.store ?? httpStoreClient;
+    const stateDir = deps.config.stateDir;
+    this.stable = new StablePaths({ run: deps.run, stateDir });
+    this.restic = new Restic({
+      run: deps.run,
+      passwordFile: ownerKeyFile(stateDir),
+      cacheDir: join(stateDir, 'disk', 'restic-cache'),
+      stallSeconds: options.stallSeconds,
+      netns: options.netns,
+    });
+  }
+
+  async start(): Promise<void> {
+    const driver = this.deps.nodes.volumeDriver();
+    if (!driver) return void (this.offReason = 'the nodes are off: no volumes to copy');
+    if (!driver.supports.snapshots) return void (this.offReason = `the ${driver.name} volume driver has no snapshots to copy from (volumes on btrfs have)`);
+    await mkdir(join(this.deps.config.stateDir, 'disk', 'restic-cache'), { recursive: true, mode: 0o700 });
+    this.state = await loadCopies(this.deps.config.stateDir);
+    await this.stable.unmountAll(); // a killed agent's backup left its mounts
+    this.offReason = null;
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await Promise.allSettled([...this.running]);
+  }
+
+  health(): SubsystemHealth {
+    if (this.offReason) return { state: 'off', reason: this.offReason };
+    if (this.idleReason) return { state: 'off', reason: this.idleReason };
+    const short = [...this.nodeReason].map(([node, why]) => `${node}: ${why}`);
+    return short.length ? { state: 'degraded', reason: short.join('; ') } : { state: 'ok' };
+  }
+
+  /** A run now for one node (POST /disk/backup/:node): placement, repositories, backup. */
+  backup(node: string): Promise<CopyOutcome[]> {
+    if (this.offReason) throw new UnavailableError('DISK_COPIES_OFF', `copies are off: ${this.offReason}`);
+    if (!this.deps.nodes.list().some((n) => n.name === node)) throw new NotFoundError('NODE_NOT_FOUND', `node ${node} does not exist`);
+    this.lastRun.set(node, Date.now());
+    return this.track(this.queue.run(node, () => this.runNode(node, true)));
+  }
+
+  /** Brings node back on this station from the newest copy a peer holds (POST /disk/restore). */
+  restore(request: FindRequest, creator: NodeCreator | null): Promise<RestoreResult> {
+    if (this.offReason) throw new UnavailableError('DISK_COPIES_OFF', `copies are off: ${this.offReason}`);
+    checkFindRequest(request);
+    const deps = { nodes: this.deps.nodes, events: this.deps.events, restic: this.restic, find: (r: FindRequest) => this.find(r), creator };
+    return this.track(this.queue.run(request.node, () => restoreNode(deps, request)));
+  }
+
+  /** One file of a node's volume from its newest copy (or the one asked for), streamed to `to`. */
+  async readFile(request: FindRequest & { volume: string; path: string }, to: Writable): Promise<FoundCopy> {
+    if (!LABEL.test(request.volume)) throw new ValidationError('INVALID_VOLUME_NAME', `volume name ${JSON.stringify(request.volume)} is not a DNS label`);
+    const path = normalize(`/${request.path}`);
+    if (path === '/' || path.includes('\0')) throw new ValidationError('INVALID_PATH', 'name a file inside the volume');
+    const found = await this.find(request);
+    await this.restic.dump(found.repo, found.snapshot.id, `/volumes/${request.volume}${path}`, to);
+    return found;
+  }
+
+  private async find(request: FindRequest): Promise<FoundCopy> {
+    if (!(await ownerDiskKey(this.deps.config.stateDir)))
+      throw new UnavailableError('DISK_NO_KEY', "this station has not received its owner's disk key: it cannot read copies");
+    return findCopy({ mesh: this.deps.mesh, store: this.store, restic: this.restic, apiPort: this.deps.config.httpPort }, request);
+  }
+
+  /** For GET /disk and GET /disk/copies: want/have and each copy. */
+  report(node: string): CopiesReport | null {
+    if (this.offReason) return null;
+    const view = this.deps.nodes.list().find((n) => n.name === node);
+    const want = view ? nodeDisk(view.spec).copies : 0;
+    return copiesReport(want, this.state.nodes[node] ?? [], this.nodeReason.get(node) ?? this.idleReason, this.offlineSince);
+  }
+
+  /** Every node's copies (GET /disk/copies). */
+  reports(): { node: string; copies: CopiesReport | null }[] {
+    return this.deps.nodes.list().map((n) => ({ node: n.name, copies: this.report(n.name) }));
+  }
+
+  // ---- inside ----
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.running.add(p);
+    p.finally(() => this.running.delete(p)).catch(() => undefined);
+    return p;
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const p of this.deps.mesh.peers()) {
+      if (p.online) this.offlineSince.delete(p.name);
+      else if (!this.offlineSince.has(p.name)) this.offlineSince.set(p.name, now);
+    }
+    for (const view of this.deps.nodes.list()) {
+      if (view.state === 'deleting' || !view.spec.volumes?.length || this.queue.busy(view.name)) continue;
+      const every = nodeDisk(view.spec).backupSeconds * 1000;
+      const last = this.lastRun.get(view.name);
+      const backupDue = last === undefined || now - last >= every;
+      const checkDue = this.checkDue(view.name, now);
+      if (!backupDue && !checkDue) continue;
+      if (backupDue) this.lastRun.set(view.name, now);
+      const work = async () => {
+        if (checkDue) await this.checkNode(view.name);
+        if (backupDue) await this.runNode(view.name, false);
+      };
+      this.track(this.queue.run(view.name, work)).catch(() => undefined);
+    }
+  }
+
+  private checkDue(node: string, now: number): boolean {
+    const every = this.deps.config.diskCheckSeconds * 1000;
+    if (!every) return false;
+    return (this.state.nodes[node] ?? []).some((c) => c.initialized && !c.damaged && c.lastSuccess && now - Date.parse(c.lastCheck ?? c.placedAt) >= every);
+  }
+
+  private async checkNode(node: string): Promise<void> {
+    const deps = await this.nodeDeps();
+    if (!deps) return;
+    const every = this.deps.config.diskCheckSeconds * 1000;
+    for (const c of this.state.nodes[node] ?? []) {
+      if (c.initialized && !c.damaged && c.lastSuccess && Date.now() - Date.parse(c.lastCheck ?? c.placedAt) >= every)
+        await checkCopy(deps, node, c, CHECK_SUBSET);
+    }
+    await saveCopies(this.deps.config.stateDir, this.state);
+  }
+
+  /** What a run needs, or null (and the reason, for health) when this station cannot copy now. */
+  private async nodeDeps(): Promise<NodeCopyDeps | null> {
+    const info = this.deps.mesh.info();
+    if (info.state !== 'up' || !info.owner)
+      this.idleReason = info.state === 'none' ? 'this station is in no mesh: no peers to copy to' : `the mesh is ${info.state}`;
+    else if (!(await ownerDiskKey(this.deps.config.stateDir))) this.idleReason = "this station has not received its owner's disk key yet";
+    else this.idleReason = null;
+    if (this.idleReason) return null;
+    return { restic: this.restic, stable: this.stable, events: this.deps.events, log: this.deps.log, host: info.name };
+  }
+
+  private async runNode(node: string, onDemand: boolean): Promise<CopyOutcome[]> {
+    const deps = await this.nodeDeps();
+    if (!deps) {
+      if (onDemand) throw new UnavailableError('DISK_COPIES_IDLE', `no copies now: ${this.idleReason}`);
+      return [];
+    }
+    const view = this.deps.nodes.list().find((n) => n.name === node);
+    if (!view || view.state === 'deleting') return [];
+    const set = await this.newestSet(view);
+    if (!set) {
+      this.nodeReason.set(node, 'no snapshot set to copy yet');
+      if (onDemand) throw new UnavailableError('DISK_NO_SNAPSHOT', `node ${node} has no snapshot set to copy yet`);
+      return [];
+    }
+    const copies = (this.state.nodes[node] ??= []);
+    const replacing = await this.place(view, copies);
+    await ensureRepositories(deps, node, copies, replacing);
+    const release = this.sets.pin?.(node, set.name);
+    try {
+      const outcomes = await backUpSet(deps, node, view.spec, set, copies);
+      const have = copies.filter((c) => !c.damaged && c.lastSet === set.name).length;
+      const want = nodeDisk(view.spec).copies;
+      if (have >= want) this.nodeReason.delete(node);
+      else this.nodeReason.set(node, this.lastPlacementReason.get(node) ?? `${have} of ${want} copies hold the newest snapshot`);
+      return outcomes;
+    } finally {
+      release?.();
+      await saveCopies(this.deps.config.stateDir, this.state);
+    }
+  }
+
+  private readonly lastPlacementReason = new Map<string, string>();
+
+  /** Drops lost, revoked, damaged and surplus copies; grants new ones. Returns new station -> the one it replaces. */
+  private async place(view: NodeView, copies: CopyRecord[]): Promise<Map<string, string>> {
+    const node = view.name;
+    const info = this.deps.mesh.info();
+    const now = Date.now();
+    const peers = this.deps.mesh.peers().filter((p) => p.owner === info.owner && p.name !== info.name);
+    const candidates: PeerCandidate[] = peers.map((p) => ({
+      name: p.name,
+      online: p.online,
+      revoked: p.revoked,
+      offlineSince: p.online ? null : (this.offlineSince.get(p.name) ?? now),
+      freeBytes: this.freeBytes.get(p.name) ?? null,
+      latencyMs: p.latencyMs,
+    }));
+    const avoid = [...this.avoidUntil].filter(([, until]) => until > now).map(([name]) => name);
+    const needBytes = (view.spec.volumes ?? []).reduce((sum, v) => sum + (v.sizeMB ?? 0), 0) * 2 ** 20 * 0.1;
+    const input = {
+      self: info.name,
+      want: nodeDisk(view.spec).copies,
+      peers: candidates,
+      current: copies,
+      now,
+      peerLostMs: this.deps.config.diskPeerLostSeconds * 1000,
+      needBytes,
+      avoid,
+    };
+    const plan = placeCopies(input);
+    const gone: string[] = [];
+    for (const d of plan.drop) {
+      const i = copies.findIndex((c) => c.station === d.station);
+      const [dropped] = i >= 0 ? copies.splice(i, 1) : [];
+      if (dropped?.damaged) ((this.state.retired ??= {})[node] ??= []).push(`${dropped.station}/${dropped.repository}`);
+      if (d.why !== 'surplus') gone.push(d.station);
+      this.deps.events.publish('disk.copy.lost', { node, station: d.station, why: d.why });
+    }
+    const replacing = new Map<string, string>();
+    for (const station of plan.add) {
+      const peer = peers.find((p) => p.name === station)!;
+      const address: PeerAddress = { name: peer.name, address: peer.address, apiPort: this.deps.config.httpPort };
+      try {
+        const grant = await this.store.grant(address);
+        this.freeBytes.set(station, grant.freeBytes);
+        const repository = this.repositoryName(node, station);
+        copies.push({
+          station,
+          repositoryBase: grant.repositoryBase,
+          user: grant.user,
+          password: grant.password,
+          repository,
+          initialized: false,
+          placedAt: new Date().toISOString(),
+          ...{
+            lastSuccess: null,
+            lastSnapshot: null,
+            lastSet: null,
+            lastSetAt: null,
+            bytes: null,
+            lastError: null,
+            lastErrorAt: null,
+            lastCheck: null,
+            damaged: false,
+          },
+        });
+        const from = gone.shift();
+        if (from) replacing.set(station, from);
+        this.deps.events.publish('disk.copy.placed', { node, station, repository });
+      } catch (error) {
+        this.avoidUntil.set(station, now + AVOID_MS);
+        this.deps.events.publish('disk.copy.failed', {
+          node,
+          station,
+          code: (error as { code?: string }).code ?? 'COPY_GRANT_FAILED',
+          reason: (error as Error).message,
+        });
+      }
+    }
+    if (plan.reason) this.lastPlacementReason.set(node, plan.reason);
+    else this.lastPlacementReason.delete(node);
+    return replacing;
+  }
+
+  /** The node's name, or NAME.N when a damaged repository of that name sits on the store (append-only: it stays). */
+  private repositoryName(node: string, station: string): string {
+    const retired = new Set(this.state.retired?.[node] ?? []);
+    let name = node;
+    for (let n = 2; retired.has(`${station}/${name}`); n++) name = `${node}.${n}`;
+    return name;
+  }
+
+  private async newestSet(view: NodeView): Promise<SetToCopy | null> {
+    const driver = this.deps.nodes.volumeDriver();
+    const set = await this.sets.newest(view.name).catch(() => null);
+    if (!driver || !set) return null;
+    const volumes = set.volumes.map((v) => ({ volume: v.volume, source: driver.snapshotSource({ node: view.name, volume: v.volume }, set.name) }));
+    return { name: set.name, createdAt: set.createdAt, volumes };
+  }
+}
