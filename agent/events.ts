@@ -8,6 +8,12 @@ export type { EventName, StationEvent, StationEvents } from './event-map.ts';
 
 const HISTORY = 200;
 
+/** The room an event comes from: the part of its name before the first dot ('node' for node.created). */
+export type EventArea = EventName extends `${infer Area}.${string}` ? Area : never;
+
+/** The events of one area, e.g. every node.* event. */
+export type AreaEvent<A extends EventArea> = Extract<StationEvent, { type: `${A}.${string}` }>;
+
 export class EventBus {
   private readonly emitter = new EventEmitter();
   private readonly history: StationEvent[] = [];
@@ -31,6 +37,13 @@ export class EventBus {
   subscribe(listener: (event: StationEvent) => void): () => void {
     this.emitter.on('event', listener);
     return () => this.emitter.off('event', listener);
+  }
+
+  /** Calls `listener` for every event of one area from now on (node.*, mesh.*: a room following another); returns the stop function. */
+  subscribeArea<A extends EventArea>(area: A, listener: (event: AreaEvent<A>) => void): () => void {
+    return this.subscribe((event) => {
+      if (event.type.startsWith(`${area}.`)) listener(event as AreaEvent<A>);
+    });
   }
 
   /** Events newer than `lastId` still in the history (for Last-Event-ID resumption). */

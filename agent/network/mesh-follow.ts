@@ -35,9 +35,7 @@ export class MeshFollow {
   }
 
   start(): void {
-    this.unsubscribe = this.deps.events.subscribe((event) => {
-      if (event.type.startsWith('mesh.')) this.follow();
-    });
+    this.unsubscribe = this.deps.events.subscribeArea('mesh', () => this.follow());
     this.follow();
   }
 

@@ -36,9 +36,7 @@ export class NodeSync {
   }
 
   start(): void {
-    this.unsubscribe = this.deps.events.subscribe((event) => {
-      if (event.type.startsWith('node.')) this.soon();
-    });
+    this.unsubscribe = this.deps.events.subscribeArea('node', () => this.soon());
     this.timer = setInterval(() => this.soon(), PERIOD_MS);
     this.timer.unref();
     this.soon();

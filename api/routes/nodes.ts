@@ -34,8 +34,8 @@ export const nodeRoutes: RoutePlugin = async (app, { system }) => {
   // observation a second, and any change the station sees (node.* events) drops it at once.
   // Admins read fresh.
   const shared = new Coalescer<NodeView>({ ttlMs: 1000 });
-  const stopForgetting = system.events.subscribe((event) => {
-    if (event.type.startsWith('node.') && 'name' in event.data) shared.forget(event.data.name);
+  const stopForgetting = system.events.subscribeArea('node', (event) => {
+    if ('name' in event.data) shared.forget(event.data.name);
   });
   app.addHook('onClose', async () => stopForgetting());
   const read = (admin: boolean, name: string) => (admin ? nodes().get(name) : shared.get(name, () => nodes().get(name)));
