@@ -11,6 +11,7 @@ import { meshRoutes } from './mesh.ts';
 import { aliasRoutes } from './aliases.ts';
 import { diskStoreRoutes } from './disk-store.ts';
 import { diskRoutes } from './disk.ts';
+import { diskSnapshotRoutes } from './disk-snapshots.ts';
 
 export const API_ROUTES: RoutePlugin[] = [
   healthRoutes,
@@ -24,5 +25,6 @@ export const API_ROUTES: RoutePlugin[] = [
   meshRoutes,
   aliasRoutes,
   diskRoutes,
+  diskSnapshotRoutes,
   diskStoreRoutes,
 ];

@@ -4,5 +4,15 @@ import { statusCommand, hardwareCommand, tokenCommand } from './station.ts';
 import { pairCommand, wifiCommands } from './pair.ts';
 import { nodeCommands } from './node.ts';
 import { MESH_COMMANDS } from './mesh.ts';
+import { DISK_COMMANDS } from './disk.ts';
 
-export const COMMANDS: Command[] = [statusCommand, hardwareCommand, tokenCommand, pairCommand, ...wifiCommands, ...nodeCommands, ...MESH_COMMANDS];
+export const COMMANDS: Command[] = [
+  statusCommand,
+  hardwareCommand,
+  tokenCommand,
+  pairCommand,
+  ...wifiCommands,
+  ...nodeCommands,
+  ...MESH_COMMANDS,
+  ...DISK_COMMANDS,
+];

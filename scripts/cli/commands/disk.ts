@@ -1,0 +1,131 @@
+// station disk snapshots|snapshot|rollback|cat: a node's snapshot sets (agent/disk/snapshots).
+// `disk cat` reads one file through a list of sources tried in order (FILE_SOURCES): today the
+// station's own snapshot sets; a source that does not have the file says so (returns false) and the
+// next one is tried, so reading from copies on peers is one more entry.
+import type { Command, ParsedArgs } from '../command.ts';
+import { json } from '../command.ts';
+import { type AgentClient, CliError } from '../client.ts';
+import { bytes, table } from '../format.ts';
+
+interface SetView {
+  name: string;
+  kind: 'auto' | 'manual';
+  createdAt: string;
+  frozen: boolean;
+  freezeMs: number;
+  totalMs: number;
+  volumes: { volume: string; referencedBytes: number; exclusiveBytes: number }[];
+  exclusiveBytes: number;
+}
+
+const need = (value: string | boolean | undefined, usage: string): string => {
+  if (typeof value !== 'string' || !value) throw new CliError(`usage: station ${usage}`, 2);
+  return value;
+};
+const enc = encodeURIComponent;
+
+/** NODE/VOLUME/PATH -> its parts (the path keeps its slashes). */
+export function parseFileRef(ref: string): { node: string; volume: string; path: string } {
+  const [node, volume, ...rest] = ref.split('/');
+  if (!node || !volume || !rest.length || !rest.join('/')) throw new CliError('usage: station disk cat NODE/VOLUME/PATH [--snapshot NAME]', 2);
+  return { node, volume, path: `/${rest.join('/')}` };
+}
+
+export interface FileRequest {
+  node: string;
+  volume: string;
+  path: string;
+  snapshot: string | undefined;
+}
+
+/** A place a file can be read from: writes it to `out` and returns true, or returns false when it does not have it. */
+export type FileSource = (client: AgentClient, file: FileRequest, out: NodeJS.WritableStream) => Promise<boolean>;
+
+/** The station's own snapshot sets: the one named, or the newest. */
+const fromLocalSnapshot: FileSource = async (client, file, out) => {
+  let snapshot = file.snapshot;
+  if (!snapshot) {
+    const { snapshots } = await client.get<{ snapshots: SetView[] }>(`/nodes/${enc(file.node)}/snapshots`);
+    snapshot = snapshots.at(-1)?.name;
+    if (!snapshot) return false;
+  }
+  const query = `volume=${enc(file.volume)}&path=${enc(file.path)}`;
+  const response = await fetch(`${client.baseUrl}/api/v1/nodes/${enc(file.node)}/snapshots/${enc(snapshot)}/files?${query}`, {
+    headers: { authorization: `Bearer ${client.token()}` },
+    signal: AbortSignal.timeout(600_000),
+  }).catch((error: Error) => {
+    throw new CliError(`cannot reach the station agent at ${client.baseUrl} (${error.message}); is it running?`);
+  });
+  if (!response.ok) {
+    const body = (await response.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+    if (response.status === 404 && body?.error?.code === 'SNAPSHOT_NOT_FOUND' && !file.snapshot) return false;
+    throw new CliError(body?.error ? `${body.error.message} (${body.error.code})` : `HTTP ${response.status}`);
+  }
+  for await (const chunk of response.body!) out.write(chunk as Uint8Array);
+  return true;
+};
+
+export const FILE_SOURCES: FileSource[] = [fromLocalSnapshot];
+
+function showSets(node: string, sets: SetView[]): string {
+  if (!sets.length) return `node ${node} has no snapshots`;
+  return table(
+    ['SNAPSHOT', 'KIND', 'VOLUMES', 'EXCLUSIVE', 'FROZEN'],
+    sets.map((s) => [
+      s.name,
+      s.kind,
+      s.volumes.map((v) => `${v.volume} ${bytes(v.referencedBytes)}`).join(', '),
+      bytes(s.exclusiveBytes),
+      s.frozen ? `${s.freezeMs} ms` : '-',
+    ]),
+  );
+}
+
+export const DISK_COMMANDS: Command[] = [
+  {
+    words: ['disk', 'snapshots'],
+    summary: "a node's snapshot sets, oldest first, with sizes",
+    usage: 'disk snapshots NODE [--json]',
+    async run(args, client) {
+      const node = need(args.positional[0], this.usage!);
+      const { snapshots } = await client.get<{ snapshots: SetView[] }>(`/nodes/${enc(node)}/snapshots`);
+      return args.json ? json({ snapshots }) : showSets(node, snapshots);
+    },
+  },
+  {
+    words: ['disk', 'snapshot'],
+    summary: "snapshot all of a node's volumes now (kept until deleted)",
+    usage: 'disk snapshot NODE [--json]',
+    async run(args, client) {
+      const node = need(args.positional[0], this.usage!);
+      const set = await client.post<SetView>(`/nodes/${enc(node)}/snapshots`);
+      if (args.json) return json(set);
+      return `${set.name}: ${set.volumes.length} volume(s)${set.frozen ? `, node frozen ${set.freezeMs} ms` : ''}, ${set.totalMs} ms in all`;
+    },
+  },
+  {
+    words: ['disk', 'rollback'],
+    summary: "roll a stopped node's volumes (or one) back to a snapshot set",
+    usage: 'disk rollback NODE SNAPSHOT [--volume V] [--json]',
+    async run(args: ParsedArgs, client) {
+      const node = need(args.positional[0], this.usage!);
+      const snapshot = need(args.positional[1], this.usage!);
+      const body = args.flags.volume === undefined ? {} : { volumes: [need(args.flags.volume, this.usage!)] };
+      const result = await client.post<{ restored: string[] }>(`/nodes/${enc(node)}/snapshots/${enc(snapshot)}/restore`, body);
+      return args.json ? json(result) : `rolled back ${result.restored.join(', ')} of ${node} to ${snapshot}`;
+    },
+  },
+  {
+    words: ['disk', 'cat'],
+    summary: 'print one file of a node volume from a snapshot (the newest unless --snapshot)',
+    usage: 'disk cat NODE/VOLUME/PATH [--snapshot NAME]',
+    async run(args, client) {
+      const file = {
+        ...parseFileRef(need(args.positional[0], this.usage!)),
+        snapshot: typeof args.flags.snapshot === 'string' ? args.flags.snapshot : undefined,
+      };
+      for (const source of FILE_SOURCES) if (await source(client, file, process.stdout)) return;
+      throw new CliError(`no snapshot of ${file.node} holds ${file.volume}${file.path}`);
+    },
+  },
+];
