@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { renderNebulaConfig, type NebulaConfigInput } from '../../../../agent/mesh/nebula-config.ts';
+import { renderNebulaConfig, type NebulaConfigInput, type NebulaFirewallEntry } from '../../../../agent/mesh/nebula-config.ts';
 
 const GOLDEN = new URL('../../../fixtures/nebula/golden/', import.meta.url).pathname;
 const OWN_CA = 'a73aeb9e4dd68162919a97289f01bef1f47ce2d6397badc33676a1dea8731488';
@@ -222,39 +222,25 @@ test("outbound: our own CA for everything, another owner's CA only at its own ra
 });
 
 test('node rules are bound to each trusted CA and its ranges: "mesh", owners, CIDRs', () => {
+  // Each node rule next to the entries it must become for Bob's CA (and why, where that is not plain).
+  const cases: [NebulaFirewallEntry, Record<string, string>[], string?][] = [
+    [{ port: '80', proto: 'tcp', host: 'any' }, atBobsRanges('80')],
+    [{ port: '81', proto: 'tcp', group: 'owner-bob' }, atBobsRanges('81')],
+    [{ port: '82', proto: 'tcp', cidr: '100.90.0.7/32' }, [], 'our own address: only our CA (which reaches everything) may use it'],
+    [{ port: '83', proto: 'tcp', cidr: '100.70.3.0/24' }, [{ port: '83', proto: 'tcp', cidr: '100.70.3.0/24', ca_sha: BOB }]],
+    [{ port: '84', proto: 'tcp', group: 'lighthouse' }, [{ port: '84', proto: 'tcp', group: 'lighthouse', ca_sha: BOB }]],
+  ];
   const text = renderNebulaConfig({
     ...community,
-    nodes: {
-      inbound: [
-        { port: '80', proto: 'tcp', host: 'any' },
-        { port: '81', proto: 'tcp', group: 'owner-bob' },
-        { port: '82', proto: 'tcp', cidr: '100.90.0.7/32' },
-        { port: '83', proto: 'tcp', cidr: '100.70.3.0/24' },
-        { port: '84', proto: 'tcp', group: 'lighthouse' },
-      ],
-      outbound: [{ port: '443', proto: 'tcp', cidr: '100.64.0.0/10' }],
-    },
+    nodes: { inbound: cases.map(([rule]) => rule), outbound: [{ port: '443', proto: 'tcp', cidr: '100.64.0.0/10' }] },
   });
   const inbound = entries(text, 'inbound');
-  for (const port of ['80', '81'])
+  for (const [rule, expected, why] of cases)
     assert.equal(
-      inbound.filter((e) => e.port === port),
-      atBobsRanges(port),
-      port,
+      inbound.filter((e) => e.port === rule.port),
+      expected,
+      why ?? rule.port,
     );
-  assert.equal(
-    inbound.filter((e) => e.port === '82'),
-    [],
-    'our own address: only our CA (which reaches everything) may use it',
-  );
-  assert.equal(
-    inbound.filter((e) => e.port === '83'),
-    [{ port: '83', proto: 'tcp', cidr: '100.70.3.0/24', ca_sha: BOB }],
-  );
-  assert.equal(
-    inbound.filter((e) => e.port === '84'),
-    [{ port: '84', proto: 'tcp', group: 'lighthouse', ca_sha: BOB }],
-  );
   assert.equal(
     entries(text, 'outbound').filter((e) => e.port === '443'),
     [{ port: '443', proto: 'tcp', cidr: '100.70.0.0/16', ca_sha: BOB }],
