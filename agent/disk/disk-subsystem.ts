@@ -21,6 +21,8 @@ import { CopyKeeper } from './copies/copy-keeper.ts';
 import { PeerStore } from './store/peer-store.ts';
 import { SnapshotKeeper } from './snapshots/keeper.ts';
 import { diskReport, type DiskReport, type DiskSources } from './overview.ts';
+import { diskSamples } from './metrics.ts';
+import type { MetricsRegistry } from '../metrics.ts';
 
 /** What Infinite Disk needs of the nodes. */
 export interface DiskNodes {
@@ -95,6 +97,17 @@ export class DiskSubsystem implements Subsystem {
         this.deps.log.error({ err: error, part: part.name }, 'stop failed');
       }
     }
+  }
+
+  /** station_disk_* (agent/disk/metrics.ts) */
+  registerMetrics(metrics: MetricsRegistry): void {
+    metrics.register(() =>
+      diskSamples({
+        nodes: () => this.deps.nodes.list().map((n) => n.name),
+        copies: (node) => this.copies.report(node),
+        store: () => this.store.report(),
+      }),
+    );
   }
 
   /** GET /disk: every node's volumes with what the parts know of them. */
