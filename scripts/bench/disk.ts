@@ -2,12 +2,13 @@
 //  1. fio inside a busybox node on its btrfs volume vs the same fio on the raw pool from the host:
 //     sequential write and read (1 MiB blocks), 4 KiB random writes each followed by fdatasync
 //     (goal: ratio >= 0.95);
-//  2. a 3-volume snapshot of a node that keeps writing: time frozen (goal <= 50 ms) and the whole
-//     snapshot (goal <= 1 s), against the same snapshots taken without freezing;
-//  3. restic 0.14 to `rclone serve restic --append-only`: an incremental backup after 1% of a 1 GiB
-//     volume changed (goal <= 10 s) against the first full backup; restore throughput against
-//     `cp -a`; bytes the peer holds per copy / source bytes for random data (goal <= 1.05) and a
-//     Debian root tree (goal <= 0.6).
+//  2. a 3-volume snapshot set (the agent's NodeSnapshots) of a node that keeps writing: time frozen
+//     (goal <= 50 ms) and the whole set (goal <= 1 s), against the same set taken without freezing;
+//  3. copies as the agent makes them (its Restic and StablePaths) to `rclone serve restic
+//     --append-only`: an incremental backup after 1% of a 1 GiB volume changed (goal <= 10 s)
+//     against the first full backup; restore throughput against `cp -a --reflink=never`; bytes the
+//     peer holds per copy / source bytes for random data (goal <= 1.05) and a Debian root tree
+//     (goal <= 0.6).
 // The station is a real agent on a loop-backed btrfs pool, in a network namespace made here; the
 // pool, the namespace, the nodes, rclone and every mount carry the run prefix stbdXXXX and are
 // removed at the end, also on failure or Ctrl-C.
@@ -30,7 +31,8 @@ import { copyRatio, measureBackups } from './disk/backup.ts';
 import { type Bench, envNumber, log } from './disk/context.ts';
 import { measureIo } from './disk/io.ts';
 import { summary, table } from './disk/report.ts';
-import { startRestServer, resticRepo, writeResticPassword } from './disk/restic.ts';
+import { startRestServer, writeResticPassword } from './disk/restic.ts';
+import { Restic } from '../../agent/disk/copies/restic.ts';
 import { measureSnapshots, SNAPSHOT_VOLUMES, WRITER } from './disk/snapshot.ts';
 import { startBenchAgent } from './lib/agent.ts';
 
@@ -148,6 +150,7 @@ async function main(): Promise<void> {
     disk: NO_SCHEDULES,
   });
   const ioRows = await measureIo(bench, io);
+  await api('DELETE', `/nodes/${io}?volumes=delete`);
 
   const snap = `${PREFIX}-snap`;
   await api('POST', '/nodes', {
@@ -170,10 +173,15 @@ async function main(): Promise<void> {
     server.process.kill('SIGTERM');
     await new Promise((r) => server.process.once('exit', r));
   });
-  await writeResticPassword(bench.dir);
-  const backup = await measureBackups(bench, io, 'data', resticRepo(NS, server, 'vol', bench.dir), join(bench.dir, 'store', 'bench', 'vol'));
+  const passwordFile = join(bench.dir, 'restic-password');
+  await writeResticPassword(passwordFile);
+  const restic = new Restic({ run: exec, passwordFile, cacheDir: join(bench.dir, 'restic-cache'), netns: NS });
+  const repo = (name: string) => ({ url: `${server.base}${name}/`, label: `bench/${name}` });
+  const bk = `${PREFIX}-bk`;
+  await api('POST', '/nodes', { name: bk, volumes: [{ name: 'data', path: '/data' }], disk: NO_SCHEDULES });
+  const backup = await measureBackups(bench, bk, 'data', restic, repo('vol'), join(bench.dir, 'store', 'bench', 'vol'));
   const tree = process.env.BENCH_DEBIAN_TREE ?? (existsSync(join(TEMPLATE_CACHE, 'debian', 'rootfs')) ? join(TEMPLATE_CACHE, 'debian', 'rootfs') : '/usr');
-  const debian = await copyRatio(resticRepo(NS, server, 'debian', bench.dir), join(bench.dir, 'store', 'bench', 'debian'), tree);
+  const debian = await copyRatio(restic, repo('debian'), join(bench.dir, 'store', 'bench', 'debian'), tree);
   log(
     `debian tree ${tree}: ${debian.files} files, ${debian.sourceBytes} bytes -> ${debian.repoBytes} bytes held, backed up in ${(debian.ms / 1000).toFixed(1)} s`,
   );

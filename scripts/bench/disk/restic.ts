@@ -1,11 +1,11 @@
 // The copy side of the disk benchmark, as a peer station serves it: `rclone serve restic
 // --append-only --private-repos` with one htpasswd user, bound to an address on the loopback of the
-// benchmark's network namespace, and restic 0.14 talking to it from inside that namespace.
+// benchmark's network namespace (the agent's Restic talks to it from inside that namespace).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exec, type ExecResult } from '../../../agent/exec.ts';
+import { exec } from '../../../agent/exec.ts';
 
 export interface RestServer {
   process: ChildProcess;
@@ -40,26 +40,8 @@ export async function startRestServer(ns: string, addr: string, port: number, di
   return { process: server, base: `rest:http://${user}:${password}@${addr}:${port}/${user}/`, password };
 }
 
-export interface ResticRepo {
-  run(args: string[], options?: { cwd?: string; timeoutMs?: number }): Promise<ExecResult>;
-}
-
-/** A repository `name` on the server; restic's cache and password file live in `dir`. */
-export function resticRepo(ns: string, server: RestServer, name: string, dir: string): ResticRepo {
-  const url = `${server.base}${name}/`;
-  return {
-    run: (args, options = {}) =>
-      exec(['restic', '-r', url, '--password-file', join(dir, 'restic-password'), '--cache-dir', join(dir, 'restic-cache'), ...args], {
-        netns: ns,
-        timeoutMs: options.timeoutMs ?? 600_000,
-        secrets: [server.password],
-        ...(options.cwd ? { cwd: options.cwd } : {}),
-      }),
-  };
-}
-
-export async function writeResticPassword(dir: string): Promise<void> {
-  await writeFile(join(dir, 'restic-password'), randomBytes(24).toString('hex'), { mode: 0o600 });
+export async function writeResticPassword(file: string): Promise<void> {
+  await writeFile(file, randomBytes(24).toString('hex'), { mode: 0o600 });
 }
 
 /** Bytes of the regular files below `dir`, each inode once (directories and links not counted). */

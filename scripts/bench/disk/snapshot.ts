@@ -1,14 +1,14 @@
-// Part 2: a crash-consistent snapshot of a node's three volumes while a writer in the node keeps
-// writing to all three: how long the node stands frozen, and the whole snapshot (a `btrfs filesystem
-// sync` first, outside the freeze, so the frozen window has little left to flush; then freeze, the
-// three read-only snapshots in parallel, thaw). Measured with the benchmark's own minimal freeze
-// (freeze.ts) and the storage driver's createSnapshot: agent/disk/snapshots did not exist yet.
-import { readFile } from 'node:fs/promises';
+// Part 2: a crash-consistent snapshot set of a node's three volumes while a writer in the node keeps
+// writing to all three, taken by the agent's own NodeSnapshots (agent/disk/snapshots): sync outside
+// the freeze, freeze through the node's cgroup v2, the three read-only snapshots in parallel, thaw.
+// Figures: how long the node stood frozen and the whole set, against the same set taken with the
+// node treated as stopped (no freeze: what the freeze adds), alternating within each round.
 import { exec } from '../../../agent/exec.ts';
+import { createLogger } from '../../../agent/log.ts';
 import { netnsRunner } from '../../../agent/nodes/lxc/netns-runner.ts';
+import { NodeSnapshots } from '../../../agent/disk/snapshots/node-snapshots.ts';
+import { join } from 'node:path';
 import { type Bench, envNumber, log } from './context.ts';
-import { whileFrozen } from './freeze.ts';
-import { payloadCgroupDir } from './parse.ts';
 
 export const SNAPSHOT_VOLUMES = ['v1', 'v2', 'v3'];
 
@@ -17,50 +17,39 @@ export const WRITER = 'while :; do for v in v1 v2 v3; do dd if=/dev/urandom of=/
 
 export interface SnapshotRound {
   frozenMs: number;
-  freezeWaitMs: number;
   totalMs: number;
-  /** baseline: the same sync + three snapshots with the node left running (not crash-consistent) */
+  /** baseline: the same set with no freeze (the node left running: not crash-consistent) */
   unfrozenTotalMs: number;
 }
 
-/** The node's cgroup v2 directory, from its init process. */
-export async function nodeCgroupDir(bench: Bench, node: string): Promise<string> {
+/** The pid of the node's init, as the host sees it. */
+export async function nodePid(bench: Bench, node: string): Promise<number> {
   const info = await netnsRunner(bench.ns)(['lxc-info', '-P', bench.lxcPath, '-n', node, '-p', '-H']);
   const pid = Number(info.stdout.trim());
   if (!Number.isInteger(pid) || pid <= 0) throw new Error(`lxc-info gave no pid for ${node}: ${info.stdout}`);
-  return payloadCgroupDir(await readFile(`/proc/${pid}/cgroup`, 'utf8'), await readFile('/proc/self/mounts', 'utf8'));
+  return pid;
 }
+
+/** The agent's snapshot sets, kept in the run's directory (the agent's disk part is off in this run). */
+export const nodeSnapshots = (bench: Bench): NodeSnapshots =>
+  new NodeSnapshots({ driver: bench.driver, run: exec, stateDir: join(bench.dir, 'disk-state'), log: createLogger('silent', false) });
 
 export async function measureSnapshots(bench: Bench, node: string): Promise<SnapshotRound[]> {
   const rounds = envNumber('BENCH_SNAPSHOT_ROUNDS', 9);
-  const cgroup = await nodeCgroupDir(bench, node);
-  const refs = SNAPSHOT_VOLUMES.map((volume) => ({ node, volume }));
+  const snapshots = nodeSnapshots(bench);
+  const pid = await nodePid(bench, node);
   const results: SnapshotRound[] = [];
-  const snapshotAll = (name: string) => Promise.all(refs.map((ref) => bench.driver.createSnapshot(ref, name)));
-  const removeAll = async (name: string) => {
-    for (const ref of refs) await bench.driver.deleteSnapshot(ref, name);
-    // let the writer dirty new data before the next snapshot
-    await new Promise((r) => setTimeout(r, 300));
-  };
+  const settle = () => new Promise((r) => setTimeout(r, 300)); // the writer dirties new data meanwhile
   for (let round = 0; round < rounds; round++) {
-    const plain = `${bench.prefix}-u${round}`;
-    let start = performance.now();
-    await exec(['btrfs', 'filesystem', 'sync', bench.poolMount]);
-    await snapshotAll(plain);
-    const unfrozenTotalMs = performance.now() - start;
-    await removeAll(plain);
-
-    const name = `${bench.prefix}-s${round}`;
-    start = performance.now();
-    await exec(['btrfs', 'filesystem', 'sync', bench.poolMount]);
-    const window = await whileFrozen(cgroup, () => snapshotAll(name));
-    const totalMs = performance.now() - start;
-    results.push({ frozenMs: window.frozenMs, freezeWaitMs: window.freezeWaitMs, totalMs, unfrozenTotalMs });
-    log(
-      `snapshot round ${round + 1}: frozen ${window.frozenMs.toFixed(1)} ms (freeze took ${window.freezeWaitMs.toFixed(2)} ms), ` +
-        `total ${totalMs.toFixed(1)} ms; unfrozen baseline ${unfrozenTotalMs.toFixed(1)} ms`,
-    );
-    await removeAll(name);
+    const plain = await snapshots.create({ name: node, running: false, pid: null }, 'manual');
+    await snapshots.delete(node, plain.name);
+    await settle();
+    const set = await snapshots.create({ name: node, running: true, pid }, 'manual');
+    if (!set.frozen) throw new Error(`the set ${set.name} of ${node} was taken without freezing the node`);
+    await snapshots.delete(node, set.name);
+    await settle();
+    results.push({ frozenMs: set.freezeMs, totalMs: set.totalMs, unfrozenTotalMs: plain.totalMs });
+    log(`snapshot round ${round + 1}: frozen ${set.freezeMs} ms, set ${set.totalMs} ms; unfrozen baseline ${plain.totalMs} ms`);
   }
   return results;
 }
