@@ -81,7 +81,9 @@ export class VolumeMigration {
         }
         await rm(retired, { recursive: true, force: true });
       }
+      await this.from.pruneEmpty({ node, volume: 'x' });
     }
+    if (!this.inPlace) await rmdir(this.from.root).catch(() => undefined); // only when empty
     // a copy never verified (or whose source was not retired): made again from the source
     for (const node of (await entries(this.to.root)).filter((n) => LABEL.test(n))) {
       for (const entry of (await entries(this.to.nodeDir(node))).filter((e) => e.startsWith(STAGED))) {
