@@ -29,8 +29,6 @@ import { StablePaths } from './stable-path.ts';
 const TICK_MS = 1000;
 /** a peer that refused a grant or failed is not chosen for a new copy for this long */
 const AVOID_MS = 5 * 60_000;
-/** what `check --read-data-subset` reads back each time */
-const CHECK_SUBSET = '10%';
 
 /** What the copies need of the snapshots part. */
 export interface SnapshotSets {
@@ -43,6 +41,8 @@ export interface CopyKeeperOptions {
   store?: StoreClient;
   /** restic's stall bound (tests shorten it) */
   stallSeconds?: number;
+  /** what each check reads back (default 10%: over ten checks, about all of it) */
+  checkSubset?: string;
   /** run restic in this network namespace (tests: the peers' stores live in one) */
   netns?: string;
 }
@@ -52,6 +52,7 @@ export class CopyKeeper implements DiskPart {
   private readonly deps: DiskDeps;
   private readonly sets: SnapshotSets;
   private readonly store: StoreClient;
+  private readonly checkSubset: string;
   private readonly queue = new KeyedSerialQueue();
   private readonly stable: StablePaths;
   private readonly restic: Restic;
@@ -70,6 +71,7 @@ export class CopyKeeper implements DiskPart {
     this.deps = deps;
     this.sets = sets;
     this.store = options.store ?? httpStoreClient;
+    this.checkSubset = options.checkSubset ?? '10%';
     const stateDir = deps.config.stateDir;
     this.stable = new StablePaths({ run: deps.run, stateDir });
     this.restic = new Restic({
@@ -187,13 +189,18 @@ export class CopyKeeper implements DiskPart {
     return (this.state.nodes[node] ?? []).some((c) => c.initialized && !c.damaged && c.lastSuccess && now - Date.parse(c.lastCheck ?? c.placedAt) >= every);
   }
 
-  private async checkNode(node: string): Promise<void> {
+  /** Checks every copy of a node now (a damaged one is replaced at the node's next run). */
+  check(node: string): Promise<void> {
+    return this.track(this.queue.run(node, () => this.checkNode(node, true)));
+  }
+
+  private async checkNode(node: string, all = false): Promise<void> {
     const deps = await this.nodeDeps();
     if (!deps) return;
     const every = this.deps.config.diskCheckSeconds * 1000;
     for (const c of this.state.nodes[node] ?? []) {
-      if (c.initialized && !c.damaged && c.lastSuccess && Date.now() - Date.parse(c.lastCheck ?? c.placedAt) >= every)
-        await checkCopy(deps, node, c, CHECK_SUBSET);
+      const due = all || Date.now() - Date.parse(c.lastCheck ?? c.placedAt) >= every;
+      if (c.initialized && !c.damaged && c.lastSuccess && due) await checkCopy(deps, node, c, this.checkSubset);
     }
     await saveCopies(this.deps.config.stateDir, this.state);
   }
