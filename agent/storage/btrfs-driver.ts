@@ -8,7 +8,17 @@ import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ConflictError, ExecError, UnavailableError } from '../errors.ts';
 import { exec, type Runner } from '../exec.ts';
-import type { CreateVolumeOptions, DriverCapability, OpenSnapshotOptions, SendOptions, SnapshotInfo, VolumeDriver, VolumeRef, VolumeUsage } from './driver.ts';
+import type {
+  ArmedSnapshot,
+  CreateVolumeOptions,
+  DriverCapability,
+  OpenSnapshotOptions,
+  SendOptions,
+  SnapshotInfo,
+  VolumeDriver,
+  VolumeRef,
+  VolumeUsage,
+} from './driver.ts';
 import { isBtrfs, isBtrfsSubvolume, nearestExisting } from './btrfs-fs.ts';
 import { BtrfsTool } from './btrfs-tool.ts';
 import { requireSnapshot, sendSnapshot, SnapshotReceiver } from './btrfs-transfer.ts';
@@ -99,12 +109,22 @@ export class BtrfsVolumeDriver extends LaidOutVolumes implements VolumeDriver {
   // ---- snapshots ----
 
   async createSnapshot(ref: VolumeRef, name: string): Promise<void> {
+    const { path, target } = await this.snapshotPaths(ref, name);
+    await this.tool.snapshot(path, target, true);
+  }
+
+  async armSnapshot(ref: VolumeRef, name: string): Promise<ArmedSnapshot> {
+    const { path, target } = await this.snapshotPaths(ref, name);
+    return this.tool.armSnapshot(path, target);
+  }
+
+  private async snapshotPaths(ref: VolumeRef, name: string): Promise<{ path: string; target: string }> {
     checkSnapshotName(name);
     const path = await this.requireSubvolume(ref);
     const target = this.layout.snapshotPath(ref, name);
     if (await stat(target).catch(() => null)) throw new ConflictError('SNAPSHOT_EXISTS', `volume ${describe(ref)} already has a snapshot ${name}`);
     await mkdir(this.layout.snapshotDir(ref), { recursive: true, mode: 0o700 });
-    await this.tool.snapshot(path, target, true);
+    return { path, target };
   }
 
   async listSnapshots(ref: VolumeRef): Promise<SnapshotInfo[]> {

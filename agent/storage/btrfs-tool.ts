@@ -1,6 +1,6 @@
 // The btrfs-progs commands the storage room runs, each through the one command runner, with their
 // output read by the pure parsers. Only argv is built here; what to do with it is the driver's job.
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { ExecError, UnavailableError } from '../errors.ts';
 import type { Runner } from '../exec.ts';
 import {
@@ -37,6 +37,26 @@ export class BtrfsTool {
 
   async snapshot(source: string, target: string, readonly: boolean): Promise<void> {
     await this.run(['btrfs', 'subvolume', 'snapshot', ...(readonly ? ['-r'] : []), source, target], { timeoutMs: QUICK_MS });
+  }
+
+  /** A read-only snapshot whose program is started now (spawning is synchronous: it exists on
+   * return) but waits for a word on its input: fire() sends it, disarm() ends the input unsaid. */
+  armSnapshot(source: string, target: string): { fire(): Promise<void>; disarm(): Promise<void> } {
+    const gate = new PassThrough();
+    const argv = ['sh', '-c', 'read -r word && [ "$word" = go ] && exec btrfs subvolume snapshot -r "$0" "$1"', source, target];
+    const done = this.run(argv, { stdinStream: gate, timeoutMs: QUICK_MS, allowFailure: true });
+    return {
+      fire: async () => {
+        gate.end('go\n');
+        const result = await done;
+        if (result.exitCode !== 0)
+          throw new ExecError(['btrfs', 'subvolume', 'snapshot', '-r', source, target], result.exitCode, result.stdout, result.stderr, false);
+      },
+      disarm: async () => {
+        gate.end();
+        await done.catch(() => undefined);
+      },
+    };
   }
 
   async deleteSubvolume(path: string): Promise<void> {

@@ -60,7 +60,25 @@ export class NodeSnapshots {
     // outside the freeze: what the node wrote reaches the disk now, not while it stands still
     await this.run(['sync', '-f', this.driver.mountSource(refs[0]!)], { timeoutMs: 300_000 });
     await this.records.begin(node.name, name, volumes);
-    const snapAll = async (): Promise<PromiseSettledResult<void>[]> => Promise.allSettled(refs.map((ref) => this.driver.createSnapshot(ref, name)));
+    // where the driver can, each snapshot's program is started before the freeze (measured: starting
+    // three programs took about half of the frozen window under load)
+    let shots: (() => Promise<void>)[] = refs.map((ref) => () => this.driver.createSnapshot(ref, name));
+    let disarm = async (): Promise<void> => undefined;
+    if (this.driver.armSnapshot) {
+      const armed = await Promise.allSettled(refs.map((ref) => this.driver.armSnapshot!(ref, name)));
+      const ready = armed.filter((a) => a.status === 'fulfilled').map((a) => a.value);
+      disarm = async () => {
+        await Promise.all(ready.map((a) => a.disarm()));
+      };
+      const failed = armed.find((a): a is PromiseRejectedResult => a.status === 'rejected');
+      if (failed) {
+        await disarm();
+        await this.undo(node.name, volumes, name);
+        throw failed.reason;
+      }
+      shots = ready.map((a) => () => a.fire());
+    }
+    const snapAll = async (): Promise<PromiseSettledResult<void>[]> => Promise.allSettled(shots.map((shot) => shot()));
     let settled: PromiseSettledResult<void>[];
     let freezeMs = 0;
     const frozen = node.running && volumes.length > 1;
@@ -72,6 +90,7 @@ export class NodeSnapshots {
         freezeMs = result.frozenMs;
       } else settled = await snapAll();
     } catch (error) {
+      await disarm();
       await this.undo(node.name, volumes, name);
       throw error;
     }
