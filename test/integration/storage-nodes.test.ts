@@ -32,7 +32,6 @@ const log = pino({ level: 'silent' });
 let ns: Netns;
 let dir: string;
 let pool: LoopPool;
-let driver: LxcDriver;
 let nodes: NodesSubsystem;
 const capped = runName('cap');
 const filler = runName('fill');
