@@ -12,6 +12,7 @@ import { aliasRoutes } from './aliases.ts';
 import { diskStoreRoutes } from './disk-store.ts';
 import { diskRoutes } from './disk.ts';
 import { diskSnapshotRoutes } from './disk-snapshots.ts';
+import { diskCopyRoutes } from './disk-copies.ts';
 
 export const API_ROUTES: RoutePlugin[] = [
   healthRoutes,
@@ -27,4 +28,5 @@ export const API_ROUTES: RoutePlugin[] = [
   diskRoutes,
   diskSnapshotRoutes,
   diskStoreRoutes,
+  diskCopyRoutes,
 ];

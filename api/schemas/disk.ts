@@ -34,7 +34,7 @@ const CopySchema = Type.Object({
   reason: NullableString,
 });
 
-const CopiesSchema = Type.Object({
+export const CopiesSchema = Type.Object({
   want: Type.Integer({ minimum: 0 }),
   have: Type.Integer({ minimum: 0 }),
   state: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('off')]),

@@ -110,6 +110,7 @@ export class CopyKeeper implements DiskPart {
 
   /** A run now for one node (POST /disk/backup/:node): placement, repositories, backup. */
   backup(node: string): Promise<CopyOutcome[]> {
+    checkFindRequest({ node });
     if (this.offReason) throw new UnavailableError('DISK_COPIES_OFF', `copies are off: ${this.offReason}`);
     if (!this.deps.nodes.list().some((n) => n.name === node)) throw new NotFoundError('NODE_NOT_FOUND', `node ${node} does not exist`);
     this.lastRun.set(node, Date.now());
@@ -118,8 +119,8 @@ export class CopyKeeper implements DiskPart {
 
   /** Brings node back on this station from the newest copy a peer holds (POST /disk/restore). */
   restore(request: FindRequest, creator: NodeCreator | null): Promise<RestoreResult> {
+    checkFindRequest(request); // bad input is a 400 whatever the state
     if (this.offReason) throw new UnavailableError('DISK_COPIES_OFF', `copies are off: ${this.offReason}`);
-    checkFindRequest(request);
     const deps = { nodes: this.deps.nodes, events: this.deps.events, restic: this.restic, find: (r: FindRequest) => this.find(r), creator };
     return this.track(this.queue.run(request.node, () => restoreNode(deps, request)));
   }
@@ -129,6 +130,8 @@ export class CopyKeeper implements DiskPart {
     if (!LABEL.test(request.volume)) throw new ValidationError('INVALID_VOLUME_NAME', `volume name ${JSON.stringify(request.volume)} is not a DNS label`);
     const path = normalize(`/${request.path}`);
     if (path === '/' || path.includes('\0')) throw new ValidationError('INVALID_PATH', 'name a file inside the volume');
+    checkFindRequest(request);
+    if (this.offReason) throw new UnavailableError('DISK_COPIES_OFF', `copies are off: ${this.offReason}`);
     const found = await this.find(request);
     await this.restic.dump(found.repo, found.snapshot.id, `/volumes/${request.volume}${path}`, to);
     return found;
