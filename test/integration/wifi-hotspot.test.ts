@@ -12,7 +12,7 @@ import { startSetupAgent } from '../e2e/setup-agent.ts';
 import type { AgentHandle } from '../helpers/agent-process.ts';
 import { cleanupAll } from '../helpers/cleanup.ts';
 import { localVethPair } from '../helpers/netns.ts';
-import { installNmcliDouble } from '../doubles/nmcli-double.ts';
+import { hotspotScenario, installNmcliDouble } from '../doubles/nmcli-double.ts';
 
 if (await insideTestNetns(fileURLToPath(import.meta.url), 'wifi')) {
   let agent: AgentHandle;
@@ -32,12 +32,7 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'wifi')) {
     await localVethPair({ suffix: 'hs', cidr: `${HOTSPOT}/24` }, { suffix: 'lan', cidr: `${LAN}/24` });
     const nm = await installNmcliDouble();
     await nm.scenario([
-      ['^-t -f DEVICE,TYPE,STATE,CONNECTION device status$', 'device-status-wifi-disconnected'],
-      ['^-t -f NAME,UUID,TYPE,DEVICE,AUTOCONNECT,TIMESTAMP connection show$', 'connection-show'],
-      ['^-t -f IN-USE,SSID,BSSID,MODE,CHAN,FREQ,SIGNAL,SECURITY device wifi list ifname wlan0 ', 'wifi-list-home-gone'],
-      ['^connection delete id station-setup-hotspot$', 'connection-delete'],
-      ['^connection add type wifi ifname wlan0 con-name station-setup-hotspot ', 'hotspot-add-wpa2'],
-      ['^-t -f IP4.ADDRESS device show wlan0$', 'device-show-ip4-hotspot'],
+      ...hotspotScenario(),
       ['^connection (up|down) id station-setup-hotspot', { stdout: '' }],
       ['^connection add type wifi ifname wlan0 con-name Home Net ', 'wifi-add-wpa-psk'],
       ['^connection up uuid ', { stdout: '' }],

@@ -18,7 +18,7 @@ import { buildApp } from '../../../api/app.ts';
 import { WifiSubsystem } from '../../../agent/wifi/wifi-subsystem.ts';
 import { exec } from '../../../agent/exec.ts';
 import { createTestStation, type TestStation } from '../../helpers/system.ts';
-import { installNmcliDouble } from '../../doubles/nmcli-double.ts';
+import { hotspotScenario, installNmcliDouble } from '../../doubles/nmcli-double.ts';
 import { cleanupAll, onCleanup } from '../../helpers/cleanup.ts';
 import { RUN_PREFIX } from '../../helpers/run-prefix.ts';
 
@@ -36,15 +36,7 @@ const t = suite<{ station: TestStation; wifi: WifiSubsystem; app: FastifyInstanc
 
 t.before(async (ctx) => {
   const nm = await installNmcliDouble();
-  await nm.scenario([
-    ['^-t -f DEVICE,TYPE,STATE,CONNECTION device status$', 'device-status-wifi-disconnected'],
-    ['^-t -f NAME,UUID,TYPE,DEVICE,AUTOCONNECT,TIMESTAMP connection show$', 'connection-show'],
-    ['^-t -f IN-USE,SSID,BSSID,MODE,CHAN,FREQ,SIGNAL,SECURITY device wifi list ifname wlan0 --rescan (yes|no)$', 'wifi-list-home-gone'],
-    ['^connection delete id station-setup-hotspot$', 'connection-delete'],
-    ['^connection add type wifi ifname wlan0 con-name station-setup-hotspot ', 'hotspot-add-wpa2'],
-    ['^-t -f IP4.ADDRESS device show wlan0$', 'device-show-ip4-hotspot'],
-    ['^connection (up|down) id ', { stdout: '' }],
-  ]);
+  await nm.scenario([...hotspotScenario(), ['^connection (up|down) id ', { stdout: '' }]]);
   ctx.station = await createTestStation();
   // The station's own Wi-Fi subsystem reads this machine's routing table, whose default route (rightly)
   // keeps a hotspot closed; this one reads a recorded table without one, on a clock the test moves.

@@ -12,7 +12,7 @@ import { existsSync, readFileSync, statSync, mkdtempSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { installNmcliDouble, type NmcliDouble } from '../../../doubles/nmcli-double.ts';
+import { hotspotScenario, installNmcliDouble, type NmcliDouble, type NmcliRule } from '../../../doubles/nmcli-double.ts';
 import { cleanupAll, onCleanup } from '../../../helpers/cleanup.ts';
 import { rejectsWith } from '../../../helpers/rejects.ts';
 
@@ -43,15 +43,10 @@ const mark = async () => (await nm.calls()).length;
 const hotspotOpened = async (since: number) =>
   (await nm.calls()).slice(since).some((c) => c.join(' ').startsWith('connection add type wifi ifname wlan0 con-name station-setup-hotspot'));
 // The world, as nmcli reports it: device state, saved profiles, what the radio sees.
-const world = (device: string, wifiList = 'wifi-list', extra: [string, string | object][] = []) =>
+const world = (device: string, wifiList = 'wifi-list', extra: NmcliRule[] = []) =>
   nm.scenario([
-    ...(extra as [string, string][]),
-    ['^-t -f DEVICE,TYPE,STATE,CONNECTION device status$', device],
-    ['^-t -f NAME,UUID,TYPE,DEVICE,AUTOCONNECT,TIMESTAMP connection show$', 'connection-show'],
-    ['^-t -f IN-USE,SSID,BSSID,MODE,CHAN,FREQ,SIGNAL,SECURITY device wifi list ifname wlan0 --rescan (yes|no)$', wifiList],
-    ['^connection delete id station-setup-hotspot$', 'connection-delete'],
-    ['^connection add type wifi ifname wlan0 con-name station-setup-hotspot ', 'hotspot-add-wpa2'],
-    ['^-t -f IP4.ADDRESS device show wlan0$', 'device-show-ip4-hotspot'],
+    ...extra,
+    ...hotspotScenario({ device, wifiList }),
     ['^connection (up|down) id ', { stdout: '' }],
     // Joining: a profile is added (recorded answers), then brought up by its uuid.
     ['^connection add type wifi ifname wlan0 con-name Home Net autoconnect yes ssid Home Net 802-11-wireless-security.key-mgmt wpa-psk$', 'wifi-add-wpa-psk'],
