@@ -33,15 +33,17 @@ test('no module imports from a higher layer (api -> agent -> hardware)', () => {
 });
 
 test('the checker finds upward imports in every form', () => {
-  const found = findLayerViolations([
-    { path: 'hardware/x.ts', text: "import { a } from '../agent/a.ts';" },
-    { path: 'agent/y.ts', text: "export { b } from '../api/b.ts';\nconst c = await import('../api/c.ts');" },
-    { path: 'agent/z.ts', text: "import type { T } from '../hardware/t.ts';\nimport fastify from 'fastify';" },
-    { path: 'api/w.ts', text: "import '../scripts/lib/s.ts'; import { q } from '../agent/q.ts';" },
-  ]);
+  // One file a form of import, and the upward imports it must be found to make (none for a lower layer or a package).
+  const cases: [string, string, string[]][] = [
+    ['hardware/x.ts', "import { a } from '../agent/a.ts';", ['../agent/a.ts']],
+    ['agent/y.ts', "export { b } from '../api/b.ts';\nconst c = await import('../api/c.ts');", ['../api/b.ts', '../api/c.ts']],
+    ['agent/z.ts', "import type { T } from '../hardware/t.ts';\nimport fastify from 'fastify';", []],
+    ['api/w.ts', "import '../scripts/lib/s.ts'; import { q } from '../agent/q.ts';", ['../scripts/lib/s.ts']],
+  ];
+  const found = findLayerViolations(cases.map(([path, text]) => ({ path, text })));
   assert.equal(
     found.map((v) => `${v.file}:${v.imports}`),
-    ['hardware/x.ts:../agent/a.ts', 'agent/y.ts:../api/b.ts', 'agent/y.ts:../api/c.ts', 'api/w.ts:../scripts/lib/s.ts'],
+    cases.flatMap(([path, , upward]) => upward.map((spec) => `${path}:${spec}`)),
   );
 });
 
