@@ -17,6 +17,7 @@ import { deleteNodeVolumes } from '../storage/driver.ts';
 import { KeyedSerialQueue } from '../lib/serial-queue.ts';
 import { RetryBook, type NodeRetry } from './retries.ts';
 import { StepRunner } from './runner.ts';
+import { volumeUsage } from './volumes.ts';
 import { recordOf, toDesired, type NodeRecord, type NodesState } from './store.ts';
 import { nodeView, type NodeView, type NodeTraffic } from './view.ts';
 
@@ -74,6 +75,7 @@ export class NodeService {
       view.stats = view.state === 'running' ? await this.deps.driver.stats(name).catch(() => null) : null;
       const traffic = await this.deps.trafficCounters?.(name).catch(() => undefined);
       view.traffic = traffic ? { egress: traffic.egress, ingress: traffic.ingress } : null;
+      view.volumeUsage = await volumeUsage(this.deps.context.storage, record.spec);
     }
     return view;
   }

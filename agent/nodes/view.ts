@@ -24,6 +24,14 @@ export interface NodeView {
   traffic?: NodeTraffic | null;
   /** node:NAME references of its policy that name no node yet (they match once that node exists) */
   danglingReferences?: string[];
+  /** per volume of its spec: bytes held and the enforced limit (null: none, or not measurable) */
+  volumeUsage?: VolumeUsageView[];
+}
+
+export interface VolumeUsageView {
+  name: string;
+  usedBytes: number | null;
+  quotaBytes: number | null;
 }
 
 export interface TrafficCount {

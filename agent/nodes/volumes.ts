@@ -7,6 +7,7 @@ import { chmod } from 'node:fs/promises';
 import { ValidationError } from '../errors.ts';
 import type { VolumeDriver } from '../storage/driver.ts';
 import type { NodeSpec } from './spec.ts';
+import type { VolumeUsageView } from './view.ts';
 
 // private: only root (the node's root) may enter; shared and public: other local users may read.
 const MODE = { private: 0o700, shared: 0o750, public: 0o755 } as const;
@@ -38,4 +39,14 @@ export async function ensureVolumes(storage: VolumeDriver, spec: NodeSpec): Prom
 async function keepLimit(storage: VolumeDriver, ref: { node: string; volume: string }, quotaBytes: number | null): Promise<void> {
   const current = quotaBytes === null ? await storage.volumeUsage(ref).catch(() => ({ quotaBytes: null })) : await storage.volumeUsage(ref);
   if (current.quotaBytes !== quotaBytes) await storage.setVolumeQuota(ref, quotaBytes);
+}
+
+/** What each of the node's volumes holds and its limit, for the node view (null where it cannot be read). */
+export async function volumeUsage(storage: VolumeDriver, spec: NodeSpec): Promise<VolumeUsageView[]> {
+  const rows: VolumeUsageView[] = [];
+  for (const volume of spec.volumes) {
+    const usage = await storage.volumeUsage({ node: spec.name, volume: volume.name }).catch(() => null);
+    rows.push({ name: volume.name, usedBytes: usage?.usedBytes ?? null, quotaBytes: usage?.quotaBytes ?? null });
+  }
+  return rows;
 }

@@ -49,6 +49,18 @@ export const NodeSchema = Type.Object(
     error: Type.Union([Type.String(), Type.Null()], { description: 'the last failure converging this node' }),
     stats: Type.Optional(Type.Union([NodeStatsSchema, Type.Null()])),
     traffic: Type.Optional(Type.Union([TrafficSchema, Type.Null()], { description: "what the node's network policy allowed and dropped (nftables counters)" })),
+    volumeUsage: Type.Optional(
+      Type.Array(
+        Type.Object({
+          name: Type.String(),
+          usedBytes: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+          quotaBytes: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+            description: 'the enforced limit (sizeMB); df inside the node shows the whole pool, not this',
+          }),
+        }),
+        { description: 'per volume: bytes held and the enforced limit (GET /nodes/:name only)' },
+      ),
+    ),
     redacted: Type.Optional(
       Type.Array(Type.String(), {
         description: 'fields hidden from a caller without the token, e.g. spec.env (names shown, values "(hidden)")',

@@ -111,6 +111,8 @@ t('sizeMB is the limit: a write past it fails with EDQUOT at the limit; df insid
   const again = await nodes.volumePool()!.volumes([{ node: capped, volume: 'data' }]);
   assert.is(again[0]!.quotaBytes, 48 * MiB);
   assert.ok(again[0]!.usedBytes! > 28 * MiB, 'the data written before is still there');
+  const view = await nodes.actions().get(capped);
+  assert.equal(view.volumeUsage, [{ name: 'data', usedBytes: again[0]!.usedBytes, quotaBytes: 48 * MiB }], 'GET /nodes/:name shows used and limit');
   const more = await run(capped, 'dd if=/dev/zero of=/data/more bs=1M count=64 2>&1; sync; ls -l /data/more');
   assert.match(more.stdout, /Disk quota exceeded/);
   await nodes.actions().remove(capped, { volumes: true });
