@@ -6,6 +6,7 @@ import type { Command, ParsedArgs } from '../command.ts';
 import { json } from '../command.ts';
 import { type AgentClient, CliError } from '../client.ts';
 import { bytes, table } from '../format.ts';
+import { COPY_COMMANDS, fromCopy } from './disk-copies.ts';
 
 interface SetView {
   name: string;
@@ -36,6 +37,8 @@ export interface FileRequest {
   volume: string;
   path: string;
   snapshot: string | undefined;
+  /** read from the copy on this peer station only (station disk cat --from) */
+  from?: string;
 }
 
 /** A place a file can be read from: writes it to `out` and returns true, or returns false when it does not have it. */
@@ -45,8 +48,12 @@ export type FileSource = (client: AgentClient, file: FileRequest, out: NodeJS.Wr
 const fromLocalSnapshot: FileSource = async (client, file, out) => {
   let snapshot = file.snapshot;
   if (!snapshot) {
-    const { snapshots } = await client.get<{ snapshots: SetView[] }>(`/nodes/${enc(file.node)}/snapshots`);
-    snapshot = snapshots.at(-1)?.name;
+    // a node that is not on this station (its station gone) has no local sets: the copies may have it
+    const listed = await client.get<{ snapshots: SetView[] }>(`/nodes/${enc(file.node)}/snapshots`).catch((error: Error) => {
+      if (/\(NODE_NOT_FOUND\)$/.test(error.message)) return { snapshots: [] as SetView[] };
+      throw error;
+    });
+    snapshot = listed.snapshots.at(-1)?.name;
     if (!snapshot) return false;
   }
   const query = `volume=${enc(file.volume)}&path=${enc(file.path)}`;
@@ -65,7 +72,7 @@ const fromLocalSnapshot: FileSource = async (client, file, out) => {
   return true;
 };
 
-export const FILE_SOURCES: FileSource[] = [fromLocalSnapshot];
+export const FILE_SOURCES: FileSource[] = [fromLocalSnapshot, fromCopy];
 
 function showSets(node: string, sets: SetView[]): string {
   if (!sets.length) return `node ${node} has no snapshots`;
@@ -118,14 +125,17 @@ export const DISK_COMMANDS: Command[] = [
   {
     words: ['disk', 'cat'],
     summary: 'print one file of a node volume from a snapshot (the newest unless --snapshot)',
-    usage: 'disk cat NODE/VOLUME/PATH [--snapshot NAME]',
+    usage: 'disk cat NODE/VOLUME/PATH [--snapshot NAME] [--from STATION]',
     async run(args, client) {
       const file = {
         ...parseFileRef(need(args.positional[0], this.usage!)),
         snapshot: typeof args.flags.snapshot === 'string' ? args.flags.snapshot : undefined,
+        from: typeof args.flags.from === 'string' ? args.flags.from : undefined,
       };
-      for (const source of FILE_SOURCES) if (await source(client, file, process.stdout)) return;
+      // --from: the copy on that peer only
+      for (const source of file.from ? [fromCopy] : FILE_SOURCES) if (await source(client, file, process.stdout)) return;
       throw new CliError(`no snapshot of ${file.node} holds ${file.volume}${file.path}`);
     },
   },
+  ...COPY_COMMANDS,
 ];

@@ -1,0 +1,116 @@
+// station disk backup|restore|copies, and the copies as a source for `disk cat`: a node's copies on
+// peer stations (agent/disk/copies). Restore and backup can take long (a whole node over the mesh):
+// they wait up to six hours for the agent's answer.
+import type { Command } from '../command.ts';
+import { json } from '../command.ts';
+import { CliError } from '../client.ts';
+import { bytes, duration, table } from '../format.ts';
+import type { FileSource } from './disk.ts';
+
+interface CopyView {
+  station: string;
+  state: string;
+  lastSuccess: string | null;
+  lagSeconds: number | null;
+  bytes: number | null;
+  snapshot: string | null;
+  reason: string | null;
+}
+interface CopiesView {
+  want: number;
+  have: number;
+  state: string;
+  reason: string | null;
+  list: CopyView[];
+}
+interface Outcome {
+  station: string;
+  ok: boolean;
+  snapshot: string | null;
+  dataAdded: number | null;
+  seconds: number | null;
+  error: string | null;
+}
+
+const LONG = { timeoutMs: 6 * 3_600_000 };
+const enc = encodeURIComponent;
+const flag = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' && v ? v : undefined);
+const need = (value: string | undefined, usage: string): string => {
+  if (!value) throw new CliError(`usage: station ${usage}`, 2);
+  return value;
+};
+
+/** The newest copy on a peer (or the one on --from): after the station's own snapshots, or alone with --from. */
+export const fromCopy: FileSource = async (client, file, out) => {
+  const query = new URLSearchParams({ volume: file.volume, path: file.path });
+  if (file.snapshot) query.set('snapshot', file.snapshot);
+  if (file.from) query.set('from', file.from);
+  const response = await fetch(`${client.baseUrl}/api/v1/disk/copies/${enc(file.node)}/files?${query}`, {
+    headers: { authorization: `Bearer ${client.token()}` },
+    signal: AbortSignal.timeout(3_600_000),
+  }).catch((error: Error) => {
+    throw new CliError(`cannot reach the station agent at ${client.baseUrl} (${error.message}); is it running?`);
+  });
+  if (!response.ok) {
+    const body = (await response.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+    throw new CliError(body?.error ? `${body.error.message} (${body.error.code})` : `HTTP ${response.status}`);
+  }
+  for await (const chunk of response.body!) out.write(chunk as Uint8Array);
+  return true;
+};
+
+export function showCopies(nodes: { node: string; copies: CopiesView | null }[]): string {
+  if (!nodes.length) return 'no nodes';
+  const rows: (string | number | null)[][] = [];
+  for (const { node, copies } of nodes) {
+    if (!copies) {
+      rows.push([node, 'off', '-', '-', '-', '-', '-']);
+      continue;
+    }
+    rows.push([node, `${copies.have}/${copies.want} ${copies.state}`, '', '', '', '', copies.reason ?? '']);
+    for (const c of copies.list) {
+      rows.push(['', '', c.station, c.state, c.lagSeconds === null ? '-' : duration(c.lagSeconds), bytes(c.bytes), c.reason ?? c.snapshot ?? '']);
+    }
+  }
+  return table(['NODE', 'COPIES', 'STATION', 'STATE', 'LAG', 'HELD', 'SNAPSHOT / WHY'], rows);
+}
+
+export const COPY_COMMANDS: Command[] = [
+  {
+    words: ['disk', 'copies'],
+    summary: "every node's copies on peer stations: want/have, state, lag, bytes held",
+    usage: 'disk copies [--json]',
+    async run(args, client) {
+      const { nodes } = await client.get<{ nodes: { node: string; copies: CopiesView | null }[] }>('/disk/copies');
+      return args.json ? json({ nodes }) : showCopies(nodes);
+    },
+  },
+  {
+    words: ['disk', 'backup'],
+    summary: "back a node's newest snapshot set up to its copies on peers now",
+    usage: 'disk backup NODE [--json]',
+    async run(args, client) {
+      const node = need(args.positional[0], this.usage!);
+      const result = await client.post<{ node: string; copies: Outcome[] }>(`/disk/backup/${enc(node)}`, {}, LONG);
+      if (args.json) return json(result);
+      if (!result.copies.length) return `${node}: every copy holds the newest snapshot set already`;
+      const failed = result.copies.filter((c) => !c.ok);
+      const lines = result.copies.map((c) =>
+        c.ok ? `${c.station}: snapshot ${c.snapshot}, ${bytes(c.dataAdded)} new, ${c.seconds?.toFixed(1)} s` : `${c.station}: failed: ${c.error}`,
+      );
+      if (failed.length === result.copies.length) throw new CliError(lines.join('\n'));
+      return lines.join('\n');
+    },
+  },
+  {
+    words: ['disk', 'restore'],
+    summary: "bring a node back on this station from the newest copy on the owner's other stations",
+    usage: 'disk restore NODE [--snapshot ID] [--from STATION] [--origin STATION] [--json]',
+    async run(args, client) {
+      const node = need(args.positional[0], this.usage!);
+      const body = { node, snapshot: flag(args.flags.snapshot), from: flag(args.flags.from), origin: flag(args.flags.origin) };
+      const r = await client.post<{ node: string; station: string; snapshot: string; time: string; volumes: string[] }>('/disk/restore', body, LONG);
+      return args.json ? json(r) : `restored ${r.node} (${r.volumes.join(', ') || 'no volumes'}) from ${r.station}, snapshot ${r.snapshot} of ${r.time}`;
+    },
+  },
+];
