@@ -12,7 +12,7 @@
 // The station is a real agent on a loop-backed btrfs pool, in a network namespace made here; the
 // pool, the namespace, the nodes, rclone and every mount carry the run prefix stbdXXXX and are
 // removed at the end, also on failure or Ctrl-C.
-//   node scripts/bench/disk.ts   sizes: BENCH_SEQ_MB=512 BENCH_RAND_MB=64 BENCH_RAND_SECONDS=5 BENCH_IO_ROUNDS=3
+//   node scripts/bench/disk.ts   sizes: BENCH_SEQ_MB=512 BENCH_RAND_MB=64 BENCH_RAND_SECONDS=5 BENCH_IO_ROUNDS=5
 //     BENCH_SNAPSHOT_ROUNDS=9 BENCH_BACKUP_MB=1024 BENCH_BACKUP_FILE_MB=8 BENCH_INCREMENTAL_ROUNDS=3
 //     BENCH_DEBIAN_TREE (default: the debian node template's rootfs) BENCH_POOL_MB (default: enough for the sizes)
 import type { ChildProcess } from 'node:child_process';
@@ -189,7 +189,7 @@ async function main(): Promise<void> {
   const result = summary(
     ioRows,
     snapshots,
-    "the benchmark's own cgroup v2 freeze (scripts/bench/disk/freeze.ts) + BtrfsVolumeDriver.createSnapshot x3 in parallel",
+    "the agent's NodeSnapshots.create (agent/disk/snapshots): sync, cgroup v2 freeze, 3 snapshots in parallel, thaw",
     backup,
     {
       random: { sourceBytes: backup.sourceBytes, repoBytes: backup.repoBytesAfterFull },
