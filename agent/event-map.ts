@@ -101,6 +101,18 @@ export const EVENT_PAYLOADS = {
     offerBytes: Type.Number(),
     reason: Type.String(),
   }),
+  'disk.store.prune.requested': payload("a prune request signed by the owner's authority reached this store; the window opens at opensAt", {
+    station: Type.String(),
+    repository: Type.String(),
+    by: Type.String({ description: 'the station that handed it over' }),
+    opensAt: Type.String(),
+  }),
+  'disk.store.prune.opened': payload('a prune window opened: one repository served without append-only', {
+    station: Type.String(),
+    repository: Type.String(),
+    by: Type.String({ description: 'the station that will prune' }),
+  }),
+  'disk.store.pruned': payload('a prune window closed: the repository is append-only again', { station: Type.String(), repository: Type.String() }),
   'disk.copy.placed': payload("a copy of a node was placed on a peer's store (a grant received; never the password)", {
     node: Type.String(),
     station: Type.String(),

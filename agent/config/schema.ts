@@ -163,6 +163,13 @@ export const ConfigSchema = Type.Object(
       default: 86_400,
       description: 'seconds between checks of each copy (restic check --read-data-subset); 0 turns checks off',
     }),
+    diskPruneDelaySeconds: Type.Integer({
+      minimum: 0,
+      maximum: 2_592_000,
+      default: 86_400,
+      description:
+        "a prune request signed by the owner's authority opens its repository for pruning no sooner than this after the store received it (logged meanwhile)",
+    }),
   },
   { additionalProperties: false },
 );

@@ -6,6 +6,11 @@
 //                               {readFrom} adds read access to a gone station's repositories
 //   GET  /disk/store            offer, what each of the owner's stations holds, free, running
 //   GET  /disk/store/holdings   the repositories held for the owner's stations
+// Pruning with the owner's authority (docs/disk-store.md):
+//   POST /disk/prune-requests            admin, on the authority: a request signed with the CA key
+//   POST /disk/store/prune               a member hands a signed request to the store (logged, delayed)
+//   POST /disk/store/prune/:id/open      after the delay: one repository writable for a while
+//   POST /disk/store/prune/:id/done      the pruning station is done: append-only again
 import { Type } from '@sinclair/typebox';
 import { UnavailableError } from '../../agent/errors.ts';
 import { responses } from '../schemas/common.ts';
@@ -38,6 +43,35 @@ const HoldingsSchema = Type.Object({
     Type.Object({ station: Type.String(), repository: Type.String(), bytes: Type.Number(), lastWrite: Type.Union([Type.String(), Type.Null()]) }),
   ),
 });
+
+const SignedPruneSchema = Type.Object(
+  {
+    request: Type.String({ maxLength: 4096, description: 'the request JSON exactly as signed' }),
+    signature: Type.String({ maxLength: 200, description: "Ed25519 signature by the owner's CA key, base64" }),
+  },
+  { additionalProperties: false },
+);
+const PruneRequestBody = Type.Object(
+  {
+    store: Station,
+    station: Station,
+    repository: Station,
+    notBefore: Type.Optional(Type.String({ format: 'date-time', description: 'not before this time (the store adds its own delay)' })),
+  },
+  { additionalProperties: false },
+);
+const PruneSchema = Type.Object({
+  id: Type.String(),
+  station: Type.String(),
+  repository: Type.String(),
+  state: Type.Union([Type.Literal('waiting'), Type.Literal('open'), Type.Literal('done')]),
+  opensAt: Type.String(),
+  repositoryUrl: Type.Optional(Type.String({ description: 'while open: rest:http://MESHADDR:PORT/ (the one repository, not append-only)' })),
+  user: Type.Optional(Type.String()),
+  password: Type.Optional(Type.String()),
+  closesAt: Type.Optional(Type.String()),
+});
+const PruneParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{32}$' }) });
 
 export const diskStoreRoutes: RoutePlugin = async (app, { system }) => {
   const store = system.disk.store;
@@ -89,5 +123,65 @@ export const diskStoreRoutes: RoutePlugin = async (app, { system }) => {
       },
     },
     async (request) => ({ holdings: await store.holdings(caller(request).owner) }),
+  );
+
+  app.post(
+    '/disk/prune-requests',
+    {
+      schema: {
+        tags,
+        summary: "the owner's authority signs a request to prune one repository on one store (admin)",
+        body: PruneRequestBody,
+        response: responses({ 200: SignedPruneSchema }, [401, 409, 429]),
+      },
+    },
+    async (request) => store.prunes.sign(request.body),
+  );
+
+  app.post(
+    '/disk/store/prune',
+    {
+      config: { publicMutation: true },
+      schema: {
+        tags,
+        summary: "station-to-station over the mesh: hand a prune request signed by the owner's authority to this store",
+        body: SignedPruneSchema,
+        response: responses({ 200: PruneSchema }, [403, 404, 409, 503]),
+      },
+    },
+    async (request) => store.prunes.accept(request.body, caller(request)),
+  );
+
+  app.post(
+    '/disk/store/prune/:id/open',
+    {
+      config: { publicMutation: true },
+      schema: {
+        tags,
+        summary: 'station-to-station over the mesh: after the delay, open the prune window (one repository, not append-only)',
+        params: PruneParams,
+        body: Type.Object({}, { additionalProperties: false }),
+        response: responses({ 200: PruneSchema }, [403, 404, 409, 503]),
+      },
+    },
+    async (request) => {
+      const who = caller(request);
+      return store.prunes.window(request.params.id, who, store.assertServing());
+    },
+  );
+
+  app.post(
+    '/disk/store/prune/:id/done',
+    {
+      config: { publicMutation: true },
+      schema: {
+        tags,
+        summary: 'station-to-station over the mesh: the pruning is done; the repository is append-only again',
+        params: PruneParams,
+        body: Type.Object({}, { additionalProperties: false }),
+        response: responses({ 200: PruneSchema }, [403, 404]),
+      },
+    },
+    async (request) => store.prunes.close(request.params.id, caller(request)),
   );
 };

@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../../store/atomic-file.ts';
 import type { SubsystemHealth } from '../../subsystem.ts';
 import type { DiskDeps, DiskPart } from '../disk-subsystem.ts';
 import { htpasswdLine, NAME, newPassword, setUser, storeUser, usersOf } from './htpasswd.ts';
+import { PruneWindows } from './prune-window.ts';
 import { RcloneProcess, rcloneServeArgv } from './rclone-process.ts';
 import { bytesUnder, type Capacity, freeBytes, fullReason, reserveFor, roomLeft } from './usage.ts';
 
@@ -55,6 +56,8 @@ export class PeerStore implements DiskPart {
   readonly dir: string;
   readonly htpasswdFile: string;
   private readonly rclone: RcloneProcess;
+  /** pruning with the owner's authority: one repository at a time, writable for a while */
+  readonly prunes: PruneWindows;
   private readonly queue = new SerialQueue();
   private available = true;
   private offReason: string | null = 'not started';
@@ -80,6 +83,7 @@ export class PeerStore implements DiskPart {
       },
       onExit: (why) => this.deps.log.warn({ exit: why }, 'the copy store stopped'),
     });
+    this.prunes = new PruneWindows(deps, this.dir);
   }
 
   private get offerBytes(): number {
@@ -89,6 +93,7 @@ export class PeerStore implements DiskPart {
   async start(): Promise<void> {
     this.available = await hasProgram('rclone');
     RcloneProcess.killStale(join(this.deps.config.stateDir, 'disk', 'rclone-store.pid'), this.dir);
+    PruneWindows.killStale(this.deps.config.stateDir, this.dir);
     // The mesh coming up, moving or going away: look again (and on a timer, for anything missed).
     this.unsubscribe = this.deps.events.subscribe((e) => {
       if (e.type.startsWith('mesh.')) void this.reconcile();
@@ -140,11 +145,13 @@ export class PeerStore implements DiskPart {
   private async halt(reason: string): Promise<void> {
     const wasRunning = this.rclone.current.length > 0;
     this.offReason = reason;
+    await this.prunes.stop();
     await this.rclone.stop();
     if (wasRunning) this.deps.events.publish('disk.store.stopped', { reason });
   }
 
-  private assertServing(): string {
+  /** This store's mesh address while it serves (DISK_STORE_OFF otherwise). */
+  assertServing(): string {
     if (this.offReason || !this.address)
       throw new UnavailableError('DISK_STORE_OFF', `this station's copy store is off: ${this.offReason ?? 'no mesh address'}`);
     return this.address;

@@ -21,6 +21,8 @@ export interface RcloneServeOptions {
   htpasswd: string;
   dir: string;
   appendOnly: boolean;
+  /** each user only under /<user>/ (the store); off for a prune window, which serves one repository as its root */
+  privateRepos?: boolean;
 }
 
 /** The argv of the store (pure): private repositories, htpasswd users, no rclone config file read. */
@@ -30,7 +32,7 @@ export function rcloneServeArgv(o: RcloneServeOptions): string[] {
     'serve',
     'restic',
     ...(o.appendOnly ? ['--append-only'] : []),
-    '--private-repos',
+    ...(o.privateRepos === false ? [] : ['--private-repos']),
     '--htpasswd',
     o.htpasswd,
     '--addr',
