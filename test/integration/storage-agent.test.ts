@@ -1,0 +1,93 @@
+// A pool-backed station through the real agent process in a test namespace (startAgent's
+// `storage: 'btrfs'`, the option other tests use for it): the status names the pool, a node's
+// sizeMB becomes its volume's limit and shows in GET /nodes/:name, a bad size is a 400 with nothing
+// made, a restarted agent finds the same pool mounted and the node's data on it, and once the test
+// cleans up no loop device or mount of the pool is left.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { exec } from '../../agent/exec.ts';
+import { type AgentHandle, startAgent } from '../helpers/agent-process.ts';
+import { cleanupAll } from '../helpers/cleanup.ts';
+import { createNetns, type Netns } from '../helpers/netns.ts';
+import { nodeAgentEnv, nodeStateDir } from '../helpers/node-agent.ts';
+import { RUN_PREFIX } from '../helpers/run-prefix.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const MiB = 1024 * 1024;
+let ns: Netns;
+let stateDir: string;
+let lxcPath: string;
+let agent: AgentHandle;
+const web = `${RUN_PREFIX}sag`;
+
+const start = () =>
+  startAgent({
+    netns: ns.name,
+    stateDir,
+    storage: 'btrfs',
+    poolMb: 256,
+    env: {
+      ...nodeAgentEnv(lxcPath, '198.18.66.0/24'),
+      // Infinite Disk's own parts are not what this test is about
+      STATION_DISABLE: 'mesh,wifi,discovery,indicator,disk',
+      STATION_RECONCILE_SECONDS: '3600',
+    },
+  });
+const call = (path: string, method = 'GET', json?: unknown) => agent.api(`/api/v1${path}`, { method, auth: true, ...(json !== undefined ? { json } : {}) });
+
+const t = suite('a pool-backed station');
+
+t.before(async () => {
+  ns = await createNetns('sag');
+  ({ stateDir, lxcPath } = await nodeStateDir(ns, 'storage-agent'));
+  agent = await start();
+});
+t.after(async () => {
+  await cleanupAll();
+});
+
+t('the status names the pool; sizeMB is the volume limit shown with the node; a bad size is a 400', async () => {
+  const status = (await (await call('/status')).json()) as { summaries: { nodes: { storageDriver: string; storage: string } } };
+  assert.is(status.summaries.nodes.storageDriver, 'btrfs');
+  assert.match(status.summaries.nodes.storage, new RegExp(`on the pool ${stateDir}/storage/pool\\.img \\(256 MiB\\)`));
+  const bad = await call('/nodes', 'POST', { name: web, volumes: [{ name: 'data', path: '/data', sizeMB: 8 }] });
+  assert.is(bad.status, 400, await bad.clone().text());
+  assert.is((await call(`/nodes/${web}`)).status, 404, 'nothing made');
+  const res = await call('/nodes', 'POST', {
+    name: web,
+    volumes: [{ name: 'data', path: '/data', sizeMB: 32 }],
+    modules: [{ name: 'keep', run: 'echo kept > /data/note; exec sleep 100000' }],
+  });
+  assert.is(res.status, 201, await res.clone().text());
+  const node = (await (await call(`/nodes/${web}`)).json()) as { volumeUsage: { name: string; quotaBytes: number | null }[] };
+  assert.equal(
+    node.volumeUsage.map((v) => [v.name, v.quotaBytes]),
+    [['data', 32 * MiB]],
+  );
+  await waitFor(
+    'the note written',
+    async () => (await readFile(join(stateDir, 'storage/pool/volumes', web, 'data/note'), 'utf8').catch(() => '')) === 'kept\n',
+    60_000,
+  );
+});
+
+t('a restarted agent finds the same pool mounted and the node with its data', async () => {
+  const device = (await exec(['findmnt', '-n', '-o', 'SOURCE', join(stateDir, 'storage/pool')])).stdout.trim();
+  await agent.stop();
+  agent = await start();
+  assert.is((await exec(['findmnt', '-n', '-o', 'SOURCE', join(stateDir, 'storage/pool')])).stdout.trim(), device, 'the same loop device, not mounted again');
+  const read = await call(`/nodes/${web}/exec`, 'POST', { command: ['cat', '/data/note'] });
+  assert.is(read.status, 200, await read.clone().text());
+  assert.is(((await read.json()) as { stdout: string }).stdout, 'kept\n');
+});
+
+t('after cleanup no loop device or mount of the pool is left', async () => {
+  const file = join(stateDir, 'storage', 'pool.img');
+  await cleanupAll();
+  assert.is((await exec(['losetup', '-j', file])).stdout.trim(), '', 'no loop device');
+  assert.not.match(await readFile('/proc/self/mounts', 'utf8'), stateDir, 'no mount');
+});
+
+t.run();
