@@ -228,4 +228,22 @@ t('SIGKILL of the agent while the node is frozen for a set: thawed at the next s
   assert.is((await agent.api(`/api/v1/nodes/${NODE}/exec`, { method: 'POST', auth: true, json: { command: ['true'] } })).status, 200);
 });
 
+t('a node deleted with its volumes takes its sets along: no records stay to reappear under a new node of that name', async () => {
+  assert.ok((await sets()).length > 0);
+  const records = join(stateDir, 'disk', 'snapshots', NODE);
+  assert.ok((await readdir(records)).length > 0);
+  const deleted = await agent.api(`/api/v1/nodes/${NODE}?volumes=delete`, { method: 'DELETE', auth: true });
+  assert.is(deleted.status, 200, await deleted.clone().text());
+  await waitFor(
+    'the records gone',
+    () =>
+      readdir(records).then(
+        () => false,
+        () => true,
+      ),
+    30_000,
+  );
+  assert.equal(await onPool(), [[], [], []]);
+});
+
 t.run();

@@ -39,6 +39,7 @@ export class SnapshotKeeper implements DiskPart {
   private readonly failures = new Map<string, string>();
   private readonly pins = new Map<string, number>();
   private readonly running = new Set<Promise<unknown>>();
+  private unsubscribe: (() => void) | null = null;
 
   constructor(deps: DiskDeps, retention: RetentionPolicy = DEFAULT_RETENTION) {
     this.deps = deps;
@@ -55,6 +56,14 @@ export class SnapshotKeeper implements DiskPart {
       const newest = (await this.ops.records.list(node.name)).filter((r) => r.kind === 'auto').at(-1);
       if (newest) this.lastAt.set(node.name, Date.parse(newest.createdAt));
     }
+    // a node deleted with its volumes took their snapshots along: its set records follow
+    this.unsubscribe = this.deps.events.subscribe((event) => {
+      if (event.type !== 'node.deleted' || !event.data.volumesDeleted) return;
+      const node = event.data.name;
+      this.lastAt.delete(node);
+      this.failures.delete(node);
+      this.track(this.queue.run(node, () => this.ops!.records.removeNode(node))).catch(() => undefined);
+    });
     this.offReason = null;
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
@@ -63,6 +72,8 @@ export class SnapshotKeeper implements DiskPart {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
     await Promise.allSettled([...this.running]);
   }
 

@@ -105,6 +105,11 @@ export class SetRecords {
     return out;
   }
 
+  /** A node deleted with its volumes (their snapshots went with them): its records go too. */
+  async removeNode(node: string): Promise<void> {
+    await rm(this.dir(node), { recursive: true, force: true });
+  }
+
   freezeMarker(node: string): { write(c: NodeCgroup): Promise<void>; clear(): Promise<void> } {
     const file = join(this.dir(node), FROZEN);
     return {
