@@ -16,6 +16,8 @@ interface Ctx {
   tb: Testbed;
   addr: Record<string, string>;
   secrets: string[];
+  /** s2's repository on s3, with its credentials */
+  repo: string;
 }
 const t = suite<Ctx>('copy store over the mesh');
 const PORT = 8713;
@@ -59,7 +61,13 @@ const withAuth = (g: { repositoryBase: string; user: string; password: string })
 t.before(async (ctx) => {
   onCleanup(`testbed ${RUN_PREFIX}`, () => down(RUN_PREFIX));
   ctx.secrets = [];
-  ctx.tb = await up({ prefix: RUN_PREFIX, stations: 4, publicStations: 2, names: ['s1', 'b1', 's2', 's3'], env: { STATION_MESH_SYNC_SECONDS: '2' } });
+  ctx.tb = await up({
+    prefix: RUN_PREFIX,
+    stations: 4,
+    publicStations: 2,
+    names: ['s1', 'b1', 's2', 's3'],
+    env: { STATION_MESH_SYNC_SECONDS: '2', STATION_DISK_PRUNE_DELAY_SECONDS: '2' },
+  });
   ctx.addr = { s1: await createMesh(ctx.tb, 's1', 'alice'), b1: await createMesh(ctx.tb, 'b1', 'bob') };
   ctx.addr.s2 = await joinMesh(ctx.tb, 's1', 's2');
   ctx.addr.s3 = await joinMesh(ctx.tb, 's1', 's3');
@@ -128,6 +136,7 @@ t('s2 backs up to s3 through its grant; s3 holds ciphertext only; s2 cannot dele
   ctx.secrets.push(g.password);
   assert.is(g.repositoryBase, `rest:http://${ctx.addr.s3}:${PORT}/s2.alice/`);
   const repo = `${withAuth(g)}web/`;
+  ctx.repo = repo;
   const marker = `DISKSTORE-MARKER-${RUN_PREFIX}-${Date.now()}`;
   await exec(['sh', '-c', `mkdir -p /tmp/${RUN_PREFIX}-src && printf '%s\\n' ${marker} > /tmp/${RUN_PREFIX}-src/note.txt`]);
   onCleanup('backup source', () => exec(['rm', '-rf', `/tmp/${RUN_PREFIX}-src`]));
@@ -172,6 +181,41 @@ t("after s2 is gone, s1 reads s2's repositories through readFrom; holdings list 
   const snaps = await restic(ctx, 's1', `${withAuth(g.body)}web/`, ['snapshots', '--json']);
   assert.is(snaps.exitCode, 0, snaps.stderr);
   assert.is(JSON.parse(snaps.stdout).length, 2);
+});
+
+t("pruning needs the owner's authority: a member cannot sign, a forged or foreign hand-over is refused; the signed one opens after the delay", async (ctx) => {
+  const bySelf = await stationApi(stationOf(ctx.tb, 's2'), 'POST', '/disk/prune-requests', { store: 's3', station: 's2', repository: 'web' });
+  assert.is(bySelf.status, 409, 'a member (s2) cannot sign a prune request');
+  assert.is(bySelf.body.error.code, 'MESH_NOT_AUTHORITY');
+  const signed = await stationApi(stationOf(ctx.tb, 's1'), 'POST', '/disk/prune-requests', { store: 's3', station: 's2', repository: 'web' });
+  assert.is(signed.status, 200, JSON.stringify(signed.body));
+  const forged = { ...signed.body, request: signed.body.request.replace('"s2"', '"s1"') };
+  const byForger = await http(ctx, 's2', 'POST', api(ctx, 's3', '/disk/store/prune'), forged);
+  assert.is(byForger.status, 403);
+  assert.is(byForger.body.error.code, 'DISK_PRUNE_SIGNATURE');
+  assert.is((await http(ctx, 'b1', 'POST', api(ctx, 's3', '/disk/store/prune'), signed.body)).status, 403, "bob's station hands over nothing");
+  const accepted = await http(ctx, 's1', 'POST', api(ctx, 's3', '/disk/store/prune'), signed.body);
+  assert.is(accepted.status, 200, JSON.stringify(accepted.body));
+  assert.is(accepted.body.state, 'waiting');
+  assert.is((await http(ctx, 's1', 'POST', api(ctx, 's3', '/disk/store/prune'), signed.body)).status, 409, 'no replay');
+  const open = await waitFor(
+    'the prune window',
+    async () => {
+      const r = await http(ctx, 's1', 'POST', api(ctx, 's3', `/disk/store/prune/${accepted.body.id}/open`), {});
+      return r.status === 200 && r.body.state === 'open' ? r.body : null;
+    },
+    20_000,
+    500,
+  );
+  ctx.secrets.push(open.password);
+  const url = open.repositoryUrl.replace('rest:http://', `rest:http://${open.user}:${open.password}@`);
+  const pruned = await restic(ctx, 's1', url, ['forget', '--keep-last', '1', '--prune']);
+  assert.is(pruned.exitCode, 0, pruned.stderr);
+  const done = await http(ctx, 's1', 'POST', api(ctx, 's3', `/disk/store/prune/${accepted.body.id}/done`), {});
+  assert.is(done.body.state, 'done');
+  const left = JSON.parse((await restic(ctx, 's2', ctx.repo, ['snapshots', '--json'])).stdout);
+  assert.is(left.length, 1, "the owner's prune removed one snapshot");
+  assert.match(readFileSync(stationOf(ctx.tb, 's3').logFile, 'utf8'), /prune request signed by the owner's authority received/);
 });
 
 t('no password and no disk key in any agent log', async (ctx) => {
