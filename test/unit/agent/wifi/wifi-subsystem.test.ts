@@ -56,6 +56,21 @@ const world = (device: string, wifiList = 'wifi-list', extra: NmcliRule[] = []) 
     ['^connection delete id Home Net$', { stdout: "Connection 'Home Net' (d08d5d5d-1f59-473b-94f8-8573caf99bc1) successfully deleted.\n" }],
   ]);
 
+/** A Wi-Fi subsystem started at t=0 in `device`'s world with the routing table `routes`, its first look taken. */
+async function startedIn(device: string, routes = 'none'): Promise<WifiSubsystem> {
+  now = 0;
+  await world(device);
+  const wifi = make(routes);
+  await wifi.start();
+  await wifi.settled();
+  return wifi;
+}
+/** The clock moves to `t` and the subsystem looks again. */
+async function observeAt(wifi: WifiSubsystem, t: number): Promise<void> {
+  now = t;
+  await wifi.observe();
+}
+
 test.before(async () => {
   nm = await installNmcliDouble();
 });
@@ -81,14 +96,9 @@ test('no Wi-Fi device (recorded device list): off, saying so', async () => {
 });
 
 test("nothing up at boot: after the grace period a WPA2 setup hotspot opens, with the station name and this box's passphrase", async () => {
-  now = 0;
-  await world('device-status-wifi-disconnected');
-  const wifi = make();
-  await wifi.start();
-  await wifi.settled();
+  const wifi = await startedIn('device-status-wifi-disconnected');
   assert.is(wifi.status().mode, 'waiting');
-  now = 30_000;
-  await wifi.observe();
+  await observeAt(wifi, 30_000);
   assert.is(wifi.status().mode, 'hotspot');
   assert.ok(wifi.hotspotActive);
   const calls = (await nm.calls()).map((c) => c.join(' '));
@@ -127,21 +137,18 @@ test("nothing up at boot: after the grace period a WPA2 setup hotspot opens, wit
 
   // The saved network is not in range: the hotspot stays.
   await world('device-status-wifi-hotspot', 'wifi-list-home-gone');
-  now = 100_000;
-  await wifi.observe();
+  await observeAt(wifi, 100_000);
   assert.is(wifi.status().mode, 'hotspot');
 
   // It returns: the hotspot goes down and the saved profile comes up.
   await world('device-status-wifi-hotspot', 'wifi-list');
-  now = 200_000;
-  await wifi.observe();
+  await observeAt(wifi, 200_000);
   assert.is(wifi.status().mode, 'connecting');
   const after = (await nm.calls()).map((c) => c.join(' '));
   assert.ok(after.includes('connection down id station-setup-hotspot'));
   assert.ok(after.includes('connection up id Home Net'));
   await world('device-status-wifi-connected');
-  now = 205_000;
-  await wifi.observe();
+  await observeAt(wifi, 205_000);
   assert.is(wifi.status().mode, 'client');
   assert.is(wifi.status().connection, 'Home Net');
   assert.not.ok(wifi.arrivedOnHotspot('10.42.0.23', '10.42.0.1'), 'no hotspot, no token-free join');
@@ -149,22 +156,16 @@ test("nothing up at boot: after the grace period a WPA2 setup hotspot opens, wit
 });
 
 test('a wired station with an idle radio (recorded: ethernet connected, lo "connected (externally)") never opens the hotspot', async () => {
-  now = 0;
   const since = await mark();
-  await world('device-status-wired-wifi-idle');
-  const wifi = make('none');
-  await wifi.start();
-  await wifi.settled();
+  const wifi = await startedIn('device-status-wired-wifi-idle');
   for (const t of [30_000, 200_000, 3_600_000]) {
-    now = t;
-    await wifi.observe();
+    await observeAt(wifi, t);
     assert.is(wifi.status().mode, 'client');
   }
   assert.is(wifi.status().uplink, 'h11a');
   // Not even the 10 s button press opens it on a wired box: the saved networks go, that is all.
   await wifi.resetNetwork();
-  now = 3_700_000;
-  await wifi.observe();
+  await observeAt(wifi, 3_700_000);
   assert.not.ok(wifi.hotspotActive);
   assert.not.ok(await hotspotOpened(since), 'no hotspot was ever made');
   assert.not.ok(wifi.arrivedOnHotspot('10.42.0.23', '10.42.0.1'));
@@ -173,14 +174,9 @@ test('a wired station with an idle radio (recorded: ethernet connected, lo "conn
 
 test('a default route alone is a way out (ethernet not managed by NetworkManager): no hotspot; IPv6 too', async () => {
   for (const routes of ['ipv4-default', 'ipv6-default']) {
-    now = 0;
     const since = await mark();
-    await world('device-status-wifi-disconnected');
-    const wifi = make(routes);
-    await wifi.start();
-    await wifi.settled();
-    now = 600_000;
-    await wifi.observe();
+    const wifi = await startedIn('device-status-wifi-disconnected', routes);
+    await observeAt(wifi, 600_000);
     assert.is(wifi.status().mode, 'client', routes);
     assert.is(wifi.status().uplink, 'h11a');
     assert.not.ok(await hotspotOpened(since), routes);
@@ -189,31 +185,20 @@ test('a default route alone is a way out (ethernet not managed by NetworkManager
 });
 
 test('loopback "connected (externally)" is no way out: a radio-only box still opens its (WPA2) hotspot', async () => {
-  now = 0;
-  await world('device-status-wifi-idle-lo-external');
-  const wifi = make('none');
-  await wifi.start();
-  await wifi.settled();
-  now = 30_000;
-  await wifi.observe();
+  const wifi = await startedIn('device-status-wifi-idle-lo-external');
+  await observeAt(wifi, 30_000);
   assert.is(wifi.status().mode, 'hotspot');
   assert.is(wifi.status().uplink, null);
   await wifi.stop();
 });
 
 test('a cable plugged in while the hotspot is open closes the hotspot', async () => {
-  now = 0;
-  await world('device-status-wifi-disconnected');
-  const wifi = make('none');
-  await wifi.start();
-  await wifi.settled();
-  now = 30_000;
-  await wifi.observe();
+  const wifi = await startedIn('device-status-wifi-disconnected');
+  await observeAt(wifi, 30_000);
   assert.ok(wifi.hotspotActive);
   await world('device-status-wired-wifi-hotspot');
   const since = await mark();
-  now = 40_000;
-  await wifi.observe();
+  await observeAt(wifi, 40_000);
   assert.is(wifi.status().mode, 'client');
   assert.not.ok(wifi.hotspotActive);
   assert.equal(
@@ -228,11 +213,7 @@ test('a cable plugged in while the hotspot is open closes the hotspot', async ()
 });
 
 test('list, connect, forget: networks strongest first; a bad password is refused before nmcli; a failed join reopens the hotspot', async () => {
-  now = 0;
-  await world('device-status-wifi-connected');
-  const wifi = make();
-  await wifi.start();
-  await wifi.settled();
+  const wifi = await startedIn('device-status-wifi-connected');
   assert.is(wifi.status().mode, 'client');
   assert.equal(
     (await wifi.networks(true)).map((n) => n.ssid),
@@ -261,11 +242,7 @@ test('list, connect, forget: networks strongest first; a bad password is refused
 });
 
 test('a Wi-Fi password reaches nmcli in a 0600 passwd-file, never on its command line; the file is gone after; a failed join does not repeat it', async () => {
-  now = 0;
-  await world('device-status-wifi-connected');
-  const wifi = make();
-  await wifi.start();
-  await wifi.settled();
+  const wifi = await startedIn('device-status-wifi-connected');
   const password = 'correct horse battery';
   await wifi.connect('Home Net', password);
   const onArgv = (await nm.calls()).filter((c) => c.join(' ').includes(password) || c.join(' ').includes('correct'));
@@ -290,11 +267,7 @@ test('a Wi-Fi password reaches nmcli in a 0600 passwd-file, never on its command
 });
 
 test('a password that is no WPA passphrase (not 8-63 printable ASCII characters) is refused before nmcli runs', async () => {
-  now = 0;
-  await world('device-status-wifi-connected');
-  const wifi = make();
-  await wifi.start();
-  await wifi.settled();
+  const wifi = await startedIn('device-status-wifi-connected');
   const before = (await nm.calls()).length;
   for (const bad of ['short', 'x'.repeat(64), 'tab\tinside-it', 'naïve-password']) {
     const error = await rejectsWith(wifi.connect('Home Net', bad), ValidationError);
@@ -305,11 +278,7 @@ test('a password that is no WPA passphrase (not 8-63 printable ASCII characters)
 });
 
 test('a reset (10 s button press) forgets saved networks and opens the hotspot', async () => {
-  now = 0;
-  await world('device-status-wifi-connected');
-  const wifi = make();
-  await wifi.start();
-  await wifi.settled();
+  const wifi = await startedIn('device-status-wifi-connected');
   await wifi.resetNetwork();
   const calls = (await nm.calls()).map((c) => c.join(' '));
   assert.ok(calls.includes('connection delete id Home Net'));
