@@ -244,6 +244,11 @@ t('rollback is refused while the node runs and changes nothing; stopped, one vol
   assert.is(await code(keeper.restore(web, name, { volumes: ['c'], asNewVolume: { volume: 'c-old' } })), 'VOLUME_EXISTS');
   await nodes.volumeDriver()!.deleteVolume({ node: web, volume: 'c-old' });
 
+  // all volumes of the set, when none are named
+  const all = await keeper.restore(web, name);
+  assert.equal(all.restored, VOLUMES);
+  assert.is(await readFile(join(volumePath('c'), 'keep'), 'utf8'), 'before\n');
+
   await nodes.actions().start(web);
   assert.is((await nodes.actions().exec(web, ['cat', '/b/keep'])).stdout, 'before\n', 'the node sees the rolled-back volume');
 });
