@@ -92,6 +92,9 @@ export class PeerStore implements DiskPart {
 
   async start(): Promise<void> {
     this.available = await hasProgram('rclone');
+    const setpriv = await hasProgram('setpriv');
+    this.rclone.options.setpriv = setpriv;
+    this.prunes.setpriv(setpriv);
     RcloneProcess.killStale(join(this.deps.config.stateDir, 'disk', 'rclone-store.pid'), this.dir);
     PruneWindows.killStale(this.deps.config.stateDir, this.dir);
     // The mesh coming up, moving or going away: look again (and on a timer, for anything missed).
@@ -186,6 +189,9 @@ export class PeerStore implements DiskPart {
   grant(caller: MemberRecord, readFrom?: string): Promise<Grant> {
     return this.queue.run(async () => {
       const address = this.assertServing();
+      // The names become a path and an htpasswd line: DNS labels only (the authority enrols no other, but a bad record must not reach either).
+      if (!NAME.test(caller.name) || !NAME.test(caller.owner))
+        throw new ValidationError('DISK_STORE_NAME_INVALID', `the station name ${JSON.stringify(caller.name)} cannot be a store user`);
       const user = storeUser(caller.name, caller.owner);
       let sub = '';
       if (readFrom !== undefined) {

@@ -60,6 +60,11 @@ export class PruneWindows {
     this.rclone = new RcloneProcess({ pidFile: join(base, 'rclone-prune.pid'), log: deps.log.child({ engine: 'rclone-prune' }), setpriv: true });
   }
 
+  /** whether rclone can be tied to the agent's life with setpriv (PeerStore.start looks) */
+  setpriv(present: boolean): void {
+    this.rclone.options.setpriv = present;
+  }
+
   static killStale(stateDir: string, storeDir: string): void {
     RcloneProcess.killStale(join(stateDir, 'disk', 'rclone-prune.pid'), storeDir);
   }

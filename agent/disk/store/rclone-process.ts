@@ -46,14 +46,14 @@ export function rcloneServeArgv(o: RcloneServeOptions): string[] {
 export interface RcloneProcessOptions {
   pidFile: string;
   log: Logger;
-  /** setpriv is there to tie rclone's life to the agent's */
+  /** setpriv is there to tie rclone's life to the agent's (PeerStore.start looks) */
   setpriv: boolean;
   onServing?: (url: string) => void;
   onExit?: (why: string) => void;
 }
 
 export class RcloneProcess {
-  private readonly options: RcloneProcessOptions;
+  readonly options: RcloneProcessOptions;
   private child: ChildProcess | undefined;
   private argv: string[] = [];
   private wanted = false;
@@ -89,7 +89,8 @@ export class RcloneProcess {
 
   /** Runs argv (restarting the process when it runs something else). */
   async run(argv: string[]): Promise<void> {
-    if (this.wanted && this.running && JSON.stringify(argv) === JSON.stringify(this.argv)) return;
+    // the same program wanted already: running, or waiting out its back-off (restarting it now would skip that)
+    if (this.wanted && JSON.stringify(argv) === JSON.stringify(this.argv)) return;
     await this.stop();
     this.argv = argv;
     this.wanted = true;

@@ -159,6 +159,7 @@ t("readFrom: another station of the owner reads a gone station's repositories (h
   assert.is(await refused(ctx.store.grant(member('s3'), 's9')), 'DISK_STORE_NOTHING_HELD');
   assert.is(await refused(ctx.store.grant(member('s3'), 's3')), 'DISK_STORE_READ_FROM_SELF');
   assert.is(await refused(ctx.store.grant(member('s3'), '../s2.alice')), 'DISK_STORE_READ_FROM_INVALID');
+  assert.is(await refused(ctx.store.grant(member('s3\nx:y'))), 'DISK_STORE_NAME_INVALID', 'a bad member record reaches no path and no htpasswd line');
   // bob's station named s3 asking for s2 gets nothing of alice's s2
   assert.is(await refused(ctx.store.grant(member('s3', 'bob'), 's2')), 'DISK_STORE_NOTHING_HELD');
 });
