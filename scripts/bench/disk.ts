@@ -12,7 +12,7 @@
 // The station is a real agent on a loop-backed btrfs pool, in a network namespace made here; the
 // pool, the namespace, the nodes, rclone and every mount carry the run prefix stbdXXXX and are
 // removed at the end, also on failure or Ctrl-C.
-//   node scripts/bench/disk.ts   sizes: BENCH_SEQ_MB=512 BENCH_RAND_MB=64 BENCH_RAND_SECONDS=5 BENCH_IO_ROUNDS=5
+//   node scripts/bench/disk.ts   sizes: BENCH_SEQ_MB=256 BENCH_RAND_MB=32 BENCH_RAND_SECONDS=3 BENCH_IO_ROUNDS=9
 //     BENCH_SNAPSHOT_ROUNDS=9 BENCH_BACKUP_MB=1024 BENCH_BACKUP_FILE_MB=8 BENCH_INCREMENTAL_ROUNDS=3
 //     BENCH_DEBIAN_TREE (default: the debian node template's rootfs) BENCH_POOL_MB (default: enough for the sizes)
 import type { ChildProcess } from 'node:child_process';
@@ -42,7 +42,7 @@ const REST_ADDR = '198.18.62.1';
 const PORT = 30000 + Math.floor(Math.random() * 20000);
 const REST_PORT = PORT + 1;
 const TEMPLATE_CACHE = process.env.STATION_TEMPLATE_CACHE ?? '/var/cache/station-test/templates';
-const POOL_MB = envNumber('BENCH_POOL_MB', 3 * envNumber('BENCH_BACKUP_MB', 1024) + 2 * envNumber('BENCH_SEQ_MB', 512) + 2048);
+const POOL_MB = envNumber('BENCH_POOL_MB', 3 * envNumber('BENCH_BACKUP_MB', 1024) + 2 * envNumber('BENCH_SEQ_MB', 256) + 2048);
 // no schedules of the agent's own: the benchmark takes every snapshot and copy itself
 const NO_SCHEDULES = { snapshotSeconds: 0, backupSeconds: 0, copies: 0 };
 

@@ -26,8 +26,8 @@ const JOBS: FioJob[] = ['seqwrite', 'seqread', 'randwrite'];
 
 /** `node` is a running node with volumes `data` (at /data) and `tools` (at /tools). */
 export async function measureIo(bench: Bench, node: string): Promise<IoRow[]> {
-  const rounds = envNumber('BENCH_IO_ROUNDS', 5);
-  const sizes = { seqMB: envNumber('BENCH_SEQ_MB', 512), randMB: envNumber('BENCH_RAND_MB', 64), randSeconds: envNumber('BENCH_RAND_SECONDS', 5) };
+  const rounds = envNumber('BENCH_IO_ROUNDS', 9);
+  const sizes = { seqMB: envNumber('BENCH_SEQ_MB', 256), randMB: envNumber('BENCH_RAND_MB', 32), randSeconds: envNumber('BENCH_RAND_SECONDS', 3) };
   const tools = bench.layout.volumePath({ node, volume: 'tools' });
   const fio = await bundleFio(tools);
   const volume = bench.layout.volumePath({ node, volume: 'data' });
