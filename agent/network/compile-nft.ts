@@ -20,6 +20,10 @@ import { addressMatch, lanInterfaceMatch, mergeCidrs, portMatch, portWords } fro
 
 export const TABLE = 'station';
 
+/** A node counter's name is n.NODE.<this>.<rule index, or drop> (the metrics and the page read it). */
+const DIRECTION_IN_NAME = { egress: 'eg', ingress: 'in', expose: 'ex', station: 'st' } as const;
+type NodeDirection = keyof typeof DIRECTION_IN_NAME;
+
 /** Never "internet": private, shared, loopback, link-local and multicast ranges. */
 export const NOT_INTERNET_BASE = [
   '0.0.0.0/8',
@@ -43,6 +47,10 @@ class Builder {
     this.counters.push(info);
     return `counter name ${info.name}`;
   }
+  /** The counter of a node's rule number `which` in one direction (it allows), or of that direction's default drop. */
+  nodeCounter(node: string, direction: NodeDirection, which: number | 'drop', rule: string): string {
+    return this.counter({ name: `n.${node}.${DIRECTION_IN_NAME[direction]}.${which}`, node, direction, verdict: which === 'drop' ? 'drop' : 'allow', rule });
+  }
   declarations(): string[] {
     return this.counters.map((c) => {
       const v = this.seed?.[c.name];
@@ -63,18 +71,12 @@ function egressChain(b: Builder, node: NodeNetwork, locals: Map<string, string>,
   for (const [i, rule] of (node.policy.egress ?? []).entries()) {
     const peer = parsePeer(rule.to) as Peer;
     if (peer.kind === 'station') continue; // judged in the input chain
-    const counter = b.counter({
-      name: `n.${node.name}.eg.${i}`,
-      node: node.name,
-      direction: 'egress',
-      verdict: 'allow',
-      rule: `to ${rule.to} ${portWords(rule)}`,
-    });
+    const counter = b.nodeCounter(node.name, 'egress', i, `to ${rule.to} ${portWords(rule)}`);
     const addr = addressMatch(peer, 'daddr', locals, input.directory ?? EMPTY_DIRECTORY);
     if (addr === null) lines.push(`\t\t# to ${rule.to}: no known address yet`);
     else lines.push(`\t\t${join(addr, portMatch(rule), counter, 'return')}`);
   }
-  lines.push(`\t\t${b.counter({ name: `n.${node.name}.eg.drop`, node: node.name, direction: 'egress', verdict: 'drop', rule: 'default deny' })} drop`, '\t}');
+  lines.push(`\t\t${b.nodeCounter(node.name, 'egress', 'drop', 'default deny')} drop`, '\t}');
   return lines;
 }
 
@@ -88,13 +90,7 @@ function ingressChain(b: Builder, node: NodeNetwork, locals: Map<string, string>
         : facts.meshInterface
           ? `iifname "${facts.meshInterface}"`
           : null;
-    const counter = b.counter({
-      name: `n.${node.name}.ex.${i}`,
-      node: node.name,
-      direction: 'expose',
-      verdict: 'allow',
-      rule: `exposed on ${rule.on} port ${rule.port} -> ${rule.to}/${rule.proto ?? 'tcp'}`,
-    });
+    const counter = b.nodeCounter(node.name, 'expose', i, `exposed on ${rule.on} port ${rule.port} -> ${rule.to}/${rule.proto ?? 'tcp'}`);
     if (iface === null) lines.push(`\t\t# expose on mesh port ${rule.port}: the station has no mesh interface`);
     else
       lines.push(
@@ -103,18 +99,12 @@ function ingressChain(b: Builder, node: NodeNetwork, locals: Map<string, string>
   }
   for (const [i, rule] of (node.policy.ingress ?? []).entries()) {
     const peer = parsePeer(rule.from) as Peer;
-    const counter = b.counter({
-      name: `n.${node.name}.in.${i}`,
-      node: node.name,
-      direction: 'ingress',
-      verdict: 'allow',
-      rule: `from ${rule.from} ${portWords(rule)}`,
-    });
+    const counter = b.nodeCounter(node.name, 'ingress', i, `from ${rule.from} ${portWords(rule)}`);
     const addr = addressMatch(peer, 'saddr', locals, input.directory ?? EMPTY_DIRECTORY);
     if (addr === null) lines.push(`\t\t# from ${rule.from}: no known address yet`);
     else lines.push(`\t\t${join(addr, portMatch(rule), counter, 'accept')}`);
   }
-  lines.push(`\t\t${b.counter({ name: `n.${node.name}.in.drop`, node: node.name, direction: 'ingress', verdict: 'drop', rule: 'default deny' })} drop`, '\t}');
+  lines.push(`\t\t${b.nodeCounter(node.name, 'ingress', 'drop', 'default deny')} drop`, '\t}');
   return lines;
 }
 
@@ -122,19 +112,10 @@ function stationChain(b: Builder, node: NodeNetwork): string[] {
   const lines = [`\tchain st.${node.name} {`];
   for (const [i, rule] of (node.policy.egress ?? []).entries()) {
     if (rule.to !== 'station') continue;
-    const counter = b.counter({
-      name: `n.${node.name}.st.${i}`,
-      node: node.name,
-      direction: 'station',
-      verdict: 'allow',
-      rule: `to station ${portWords(rule)}`,
-    });
+    const counter = b.nodeCounter(node.name, 'station', i, `to station ${portWords(rule)}`);
     lines.push(`\t\t${join(portMatch(rule), counter, 'accept')}`);
   }
-  lines.push(
-    `\t\t${b.counter({ name: `n.${node.name}.st.drop`, node: node.name, direction: 'station', verdict: 'drop', rule: 'station services: default deny' })} drop`,
-    '\t}',
-  );
+  lines.push(`\t\t${b.nodeCounter(node.name, 'station', 'drop', 'station services: default deny')} drop`, '\t}');
   return lines;
 }
 

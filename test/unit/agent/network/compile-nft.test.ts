@@ -51,6 +51,11 @@ test('every rule that accepts, returns, drops or translates carries a named coun
           /\b(accept|return|drop|dnat ip to|masquerade)$/.test(l.trim()) && !/^\s*(type|ct state related|ct direction|ct state established)/.test(l.trim()),
       );
     for (const line of verdicts) assert.match(line, /counter name \S+/, line);
+    // The verdict shown next to each counter (the page, the metrics) is what its rule does.
+    for (const line of verdicts) {
+      const info = counters.find((c) => c.name === /counter name (\S+)/.exec(line)?.[1]);
+      if (info) assert.is(info.verdict, line.trim().endsWith(' drop') ? 'drop' : 'allow', line);
+    }
     const inet = text.slice(0, text.indexOf('table bridge station'));
     const declared = [...inet.matchAll(/^\tcounter (\S+) \{/gm)].map((m) => m[1]);
     assert.equal(declared.sort(), counters.map((c) => c.name).sort());
