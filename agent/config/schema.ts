@@ -121,13 +121,14 @@ export const ConfigSchema = Type.Object(
     storageDriver: Type.Union([Type.Literal('auto'), Type.Literal('dir'), Type.Literal('btrfs')], {
       default: 'auto',
       description:
-        'node volumes: dir (plain directories), btrfs (subvolumes, with quotas and snapshots; on a loop-backed pool file ' +
-        'where the state directory is not on btrfs), auto (btrfs where the state directory is on btrfs, else dir)',
+        'node volumes: btrfs (subvolumes with quotas and snapshots: on the state directory where that is btrfs, else on a ' +
+        'loop-backed pool file; directory volumes move in at start), auto (btrfs, or dir where btrfs cannot work, saying why), ' +
+        'dir (plain directories)',
     }),
     storagePoolFile: Type.String({
       default: '',
       description:
-        'btrfs driver only, where the state directory is not on btrfs: the pool file; ' +
+        'btrfs storage where the state directory is not on btrfs: the pool file; ' +
         'empty means <stateDir>/storage/pool.img (mounted at <stateDir>/storage/pool)',
     }),
     storagePoolSizeMb: Type.Integer({
