@@ -16,7 +16,7 @@
 import type { CompileInput, CompiledRuleset, CounterInfo, NodeNetwork } from './types.ts';
 import { EMPTY_DIRECTORY } from './types.ts';
 import { parsePeer, type Peer } from './peer.ts';
-import { addressMatch, lanInterfaceMatch, mergeCidrs, portMatch, portWords } from './nft-match.ts';
+import { addressMatch, lanInterfaceMatch, mergeCidrs, portMatch, portWords, type PortRule } from './nft-match.ts';
 
 export const TABLE = 'station';
 
@@ -66,15 +66,31 @@ function setDecl(name: string, items: string[]): string[] {
   return [`\tset ${name} {`, '\t\ttype ipv4_addr', '\t\tflags interval', ...(elements.length ? [`\t\telements = { ${elements.join(', ')} }`] : []), '\t}'];
 }
 
+/**
+ * One allow rule of a node about a peer: egress (to it: the destination, `return` to the forward
+ * chain) or ingress (from it: the source, `accept`). A peer with no known address yet is a comment.
+ */
+function peerRule(
+  b: Builder,
+  node: string,
+  direction: 'egress' | 'ingress',
+  i: number,
+  peer: string,
+  rule: PortRule,
+  locals: Map<string, string>,
+  input: CompileInput,
+): string {
+  const [word, field, verdict] = direction === 'egress' ? (['to', 'daddr', 'return'] as const) : (['from', 'saddr', 'accept'] as const);
+  const counter = b.nodeCounter(node, direction, i, `${word} ${peer} ${portWords(rule)}`);
+  const addr = addressMatch(parsePeer(peer) as Peer, field, locals, input.directory ?? EMPTY_DIRECTORY);
+  return addr === null ? `\t\t# ${word} ${peer}: no known address yet` : `\t\t${join(addr, portMatch(rule), counter, verdict)}`;
+}
+
 function egressChain(b: Builder, node: NodeNetwork, locals: Map<string, string>, input: CompileInput): string[] {
   const lines = [`\tchain eg.${node.name} {`];
   for (const [i, rule] of (node.policy.egress ?? []).entries()) {
-    const peer = parsePeer(rule.to) as Peer;
-    if (peer.kind === 'station') continue; // judged in the input chain
-    const counter = b.nodeCounter(node.name, 'egress', i, `to ${rule.to} ${portWords(rule)}`);
-    const addr = addressMatch(peer, 'daddr', locals, input.directory ?? EMPTY_DIRECTORY);
-    if (addr === null) lines.push(`\t\t# to ${rule.to}: no known address yet`);
-    else lines.push(`\t\t${join(addr, portMatch(rule), counter, 'return')}`);
+    if ((parsePeer(rule.to) as Peer).kind === 'station') continue; // judged in the input chain
+    lines.push(peerRule(b, node.name, 'egress', i, rule.to, rule, locals, input));
   }
   lines.push(`\t\t${b.nodeCounter(node.name, 'egress', 'drop', 'default deny')} drop`, '\t}');
   return lines;
@@ -98,11 +114,7 @@ function ingressChain(b: Builder, node: NodeNetwork, locals: Map<string, string>
       );
   }
   for (const [i, rule] of (node.policy.ingress ?? []).entries()) {
-    const peer = parsePeer(rule.from) as Peer;
-    const counter = b.nodeCounter(node.name, 'ingress', i, `from ${rule.from} ${portWords(rule)}`);
-    const addr = addressMatch(peer, 'saddr', locals, input.directory ?? EMPTY_DIRECTORY);
-    if (addr === null) lines.push(`\t\t# from ${rule.from}: no known address yet`);
-    else lines.push(`\t\t${join(addr, portMatch(rule), counter, 'accept')}`);
+    lines.push(peerRule(b, node.name, 'ingress', i, rule.from, rule, locals, input));
   }
   lines.push(`\t\t${b.nodeCounter(node.name, 'ingress', 'drop', 'default deny')} drop`, '\t}');
   return lines;
