@@ -8,7 +8,7 @@
 // a set a killed agent left half made removed at the next start, and the schedule with retention.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -288,6 +288,17 @@ t('a set a killed agent left half made is removed at the next start, and a node 
   assert.is((await nodes.actions().exec(web, ['true'])).exitCode, 0);
   const next = await keeper.snapshot(web);
   assert.ok(next.frozen);
+});
+
+t('a freeze marker cut short by the kill: the node is found by its process and thawed all the same', async () => {
+  const cgroup = await nodeCgroup((await view()).pid!);
+  await writeFile(join(dir, 'disk', 'snapshots', web, '.frozen.json'), '{"kind":"v');
+  await freeze(cgroup);
+  await keeper.stop();
+  keeper = diskDeps();
+  await keeper.start();
+  assert.not.ok(await isFrozen(cgroup), 'thawed at start');
+  assert.equal(keeper.health(), { state: 'ok' });
 });
 
 t('the schedule takes a set every snapshotSeconds and retention deletes what the policy does not keep', async () => {

@@ -51,7 +51,8 @@ export class SnapshotKeeper implements DiskPart {
     if (!driver) return this.off('the nodes are off: no volumes to snapshot');
     if (!driver.supports.snapshots) return this.off(`the ${driver.name} volume driver has no snapshots (volumes on btrfs have)`);
     this.ops = new NodeSnapshots({ driver, run: this.deps.run, stateDir: this.deps.config.stateDir, log: this.deps.log });
-    await this.ops.recover();
+    const { failed } = await this.ops.recover((node) => this.deps.nodes.list().find((n) => n.name === node)?.pid ?? null);
+    if (failed.length) this.failures.set('(start)', `left behind by a stopped agent: ${failed.join('; ')}`);
     for (const node of this.deps.nodes.list()) {
       const newest = (await this.ops.records.list(node.name)).filter((r) => r.kind === 'auto').at(-1);
       if (newest) this.lastAt.set(node.name, Date.parse(newest.createdAt));
@@ -92,7 +93,8 @@ export class SnapshotKeeper implements DiskPart {
   }
 
   /** A set on demand (kept until deleted). */
-  snapshot(node: string): Promise<SetRecord> {
+  async snapshot(node: string): Promise<SetRecord> {
+    this.require();
     const view = this.node(node);
     return this.track(this.queue.run(node, () => this.take(view, 'manual')));
   }
@@ -199,7 +201,8 @@ export class SnapshotKeeper implements DiskPart {
       return record;
     } catch (error) {
       const reason = (error as Error).message;
-      this.failures.set(view.name, `snapshot failed: ${reason}`);
+      // a scheduled set failing is the station's problem (health); one asked for is answered to the asker
+      if (kind === 'auto') this.failures.set(view.name, `snapshot failed: ${reason}`);
       this.deps.log.warn({ err: error, node: view.name, kind }, 'snapshot set failed');
       this.deps.events.publish('disk.snapshot.failed', { node: view.name, kind, reason });
       throw error;

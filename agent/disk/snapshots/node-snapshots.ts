@@ -163,25 +163,38 @@ export class NodeSnapshots {
     return openSnapshotFile(this.driver.snapshotSource({ node, volume }, name), path);
   }
 
-  /** At start: thaws nodes a killed agent left frozen, deletes the sets it left half made or half deleted. */
-  async recover(): Promise<{ thawed: string[]; removed: string[] }> {
+  /** At start: thaws nodes a killed agent left frozen, deletes the sets it left half made or half
+   * deleted. What cannot be done is reported (and tried again at the next start), never thrown. */
+  async recover(pidOf: (node: string) => number | null = () => null): Promise<{ thawed: string[]; removed: string[]; failed: string[] }> {
     const thawed: string[] = [];
-    for (const { node, cgroup } of await this.records.frozen()) {
-      // the marker is our own file; still, only a container's cgroup is ever written to
-      if (!cgroup.dir.includes('/lxc.payload.')) continue;
-      if (await isFrozen(cgroup).catch(() => false)) {
-        await thaw(cgroup);
-        thawed.push(node);
-      }
-      await this.records.freezeMarker(node).clear();
-    }
     const removed: string[] = [];
-    for (const { node, name, volumes } of await this.records.partial()) {
-      await this.undo(node, volumes, name);
-      removed.push(`${node}@${name}`);
+    const failed: string[] = [];
+    for (const marker of await this.records.frozen()) {
+      const node = marker.node;
+      try {
+        const pid = pidOf(node);
+        const cgroup = marker.cgroup ?? (pid === null ? null : await nodeCgroup(pid));
+        // (no cgroup: the marker was cut short and the node has no process, so nothing is frozen)
+        // the marker is our own file; still, only a container's cgroup is ever written to
+        if (cgroup?.dir.includes('/lxc.payload.') && (await isFrozen(cgroup).catch(() => false))) {
+          await thaw(cgroup);
+          thawed.push(node);
+        }
+        await this.records.freezeMarker(node).clear();
+      } catch (error) {
+        failed.push(`thaw ${node}: ${(error as Error).message}`);
+      }
     }
-    if (thawed.length || removed.length) this.log.warn({ thawed, removed }, 'finished snapshot work a stopped agent left behind');
-    return { thawed, removed };
+    for (const { node, name, volumes } of await this.records.partial()) {
+      try {
+        await this.undo(node, volumes, name);
+        removed.push(`${node}@${name}`);
+      } catch (error) {
+        failed.push(`remove ${node}@${name}: ${(error as Error).message}`);
+      }
+    }
+    if (thawed.length || removed.length || failed.length) this.log.warn({ thawed, removed, failed }, 'finished snapshot work a stopped agent left behind');
+    return { thawed, removed, failed };
   }
 
   private chooseVolumes(record: SetRecord, volumes: string[] | undefined): string[] {

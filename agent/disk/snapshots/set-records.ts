@@ -121,12 +121,20 @@ export class SetRecords {
     };
   }
 
-  /** Nodes a killed agent left frozen (their markers), with the cgroup it froze. */
-  async frozen(): Promise<{ node: string; cgroup: NodeCgroup }[]> {
-    const out: { node: string; cgroup: NodeCgroup }[] = [];
+  /** Nodes a killed agent left frozen (their markers), with the cgroup it froze; null when the
+   * marker itself was cut short by the kill (the caller finds the node's cgroup anew). */
+  async frozen(): Promise<{ node: string; cgroup: NodeCgroup | null }[]> {
+    const out: { node: string; cgroup: NodeCgroup | null }[] = [];
     for (const node of await readdir(this.root).catch(() => [] as string[])) {
       const text = await readFile(join(this.dir(node), FROZEN), 'utf8').catch(() => null);
-      if (text) out.push({ node, cgroup: JSON.parse(text) as NodeCgroup });
+      if (text === null) continue;
+      let cgroup: NodeCgroup | null = null;
+      try {
+        cgroup = JSON.parse(text) as NodeCgroup;
+      } catch {
+        /* cut short */
+      }
+      out.push({ node, cgroup });
     }
     return out;
   }
