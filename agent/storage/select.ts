@@ -10,7 +10,7 @@
 // choice that cannot work is an UnavailableError with the reason (nodes are then off, the agent
 // runs on); auto falls back to dir only while nothing lives on a pool yet: a pool file that exists
 // but cannot be mounted turns nodes off rather than have them start on empty directories.
-import { rm, stat, statfs } from 'node:fs/promises';
+import { rm, rmdir, stat, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UnavailableError } from '../errors.ts';
 import { exec, type Runner } from '../exec.ts';
@@ -134,6 +134,7 @@ async function openPool(
     if (existed) return;
     await pool.unmount().catch(() => undefined);
     await rm(file, { force: true }).catch(() => undefined); // a path that cannot hold it (ENOTDIR) holds nothing
+    await rmdir(mountPoint).catch(() => undefined);
   };
   try {
     await pool.ensure();

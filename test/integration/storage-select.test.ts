@@ -16,6 +16,7 @@ import { NodesSubsystem } from '../../agent/nodes/subsystem.ts';
 import { StationError } from '../../agent/errors.ts';
 import { isBtrfs, isBtrfsSubvolume } from '../../agent/storage/btrfs-fs.ts';
 import { openStorage, type StorageSettings } from '../../agent/storage/select.ts';
+import { VolumePool } from '../../agent/storage/volume-pool.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { testPool } from '../helpers/loop-pool.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
@@ -184,6 +185,37 @@ test('btrfs elsewhere: a loop-backed pool is made, mounted and reused; volumes a
   assert.is((await again.pool!.status()).device, status.device, 'reused, not mounted twice');
   assert.is((await stat(pool.file)).size, 256 * MiB);
   assert.equal(await again.driver.listVolumes(), [ref]);
+});
+
+test('auto where the directory volumes do not fit a new pool: plain directories, the reason said, the pool removed', async () => {
+  const state = await stateDir();
+  if (await isBtrfs(state)) return;
+  const old = await oldVolume(state);
+  await exec(['sh', '-c', 'head -c 150M /dev/zero > "$1/big"', 'sh', old]);
+  const pool = poolCleanup(state);
+  const opened = await openStorage(settings(state, 'auto', 128));
+  assert.is(opened.driver.name, 'dir');
+  assert.match(opened.reason, /auto: 1 directory volumes take 150 MiB, more than the pool's \d+ MiB free .*storagePoolSizeMb larger/);
+  assert.is((await pool.status()).mounted, false, 'the pool made for nothing is unmounted');
+  assert.equal(await readdir(join(state, 'storage')).catch(() => []), [], 'and its file removed: the next start tries afresh');
+  assert.is(await readFile(join(old, 'kept'), 'utf8'), 'from before');
+});
+
+test('the pool grows on request and reports its size; a bad size or plain directories are refused', async () => {
+  const state = await stateDir();
+  if (await isBtrfs(state)) return;
+  poolCleanup(state);
+  const volumes = new VolumePool(await openStorage(settings(state, 'auto', 256)), exec);
+  const before = await volumes.usage();
+  assert.is(before.sizeBytes, 256 * MiB);
+  const grown = await volumes.grow(384);
+  assert.is(grown.sizeBytes, 384 * MiB);
+  assert.ok(grown.freeBytes > before.freeBytes + 100 * MiB, `free space grew: ${before.freeBytes} -> ${grown.freeBytes}`);
+  assert.is((await rejectsWith(volumes.grow(256), StationError)).code, 'POOL_SHRINK');
+  assert.is((await rejectsWith(volumes.grow(1.5), StationError)).code, 'INVALID_POOL_SIZE');
+  const plain = new VolumePool(await openStorage(settings(await stateDir(), 'dir')), exec);
+  assert.is((await rejectsWith(plain.grow(512), StationError)).code, 'POOL_NOT_GROWABLE');
+  assert.ok((await plain.usage()).sizeBytes > 0, 'plain directories report their file system');
 });
 
 test('auto on a state directory on btrfs: subvolumes at stateDir/volumes; a directory volume from before becomes one in place', async () => {
