@@ -122,8 +122,8 @@ t('the routes: open list, token for everything else, sizes, a file, refusals tha
   const read = await agent.api(file, { auth: true });
   assert.is(read.status, 200);
   assert.match(await read.text(), /^\d+\n$/);
-  const escape = `/api/v1/nodes/${NODE}/snapshots/${set.name}/files?volume=a&path=${encodeURIComponent('../../../etc/passwd')}`;
-  assert.is(await errorCode(await agent.api(escape, { auth: true }), 400), 'INVALID_SNAPSHOT_PATH');
+  const climbing = `/api/v1/nodes/${NODE}/snapshots/${set.name}/files?volume=a&path=${encodeURIComponent('../../../etc/passwd')}`;
+  assert.is(await errorCode(await agent.api(climbing, { auth: true }), 400), 'INVALID_SNAPSHOT_PATH');
 
   assert.is(await errorCode(await agent.api('/api/v1/nodes/nobody/snapshots'), 404), 'NODE_NOT_FOUND');
   assert.is(await errorCode(await agent.api(`/api/v1/nodes/${NODE}/snapshots/not..a-set`, { method: 'DELETE', auth: true }), 400), 'INVALID_SNAPSHOT_NAME');
