@@ -168,9 +168,9 @@ t('a set of a running node holds all three volumes at one instant, with sizes, a
     const touch = await exec(['touch', join(snapshotPath('a', record.name), 'x')], { allowFailure: true });
     assert.match(touch.stderr, /Read-only file system/);
   }
-  console.log(
-    `  3-volume set, writer running: frozen median ${median(freezes)} ms (max ${Math.max(...freezes)}), total median ${median(totals)} ms (max ${Math.max(...totals)}), n=7, load ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}`,
-  );
+  const load = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
+  const frozenFigure = `frozen median ${median(freezes)} ms (max ${Math.max(...freezes)})`;
+  console.log(`  3-volume set, writer running: ${frozenFigure}, total median ${median(totals)} ms (max ${Math.max(...totals)}), n=7, load ${load}`);
   assert.not.ok(await isFrozen(await nodeCgroup((await view()).pid!)), 'thawed');
   const created = seen.filter((e) => e.type === 'disk.snapshot.created');
   assert.is(created.length, 7);
