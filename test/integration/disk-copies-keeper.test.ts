@@ -12,10 +12,9 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Config } from '../../agent/config/schema.ts';
 import { CopyKeeper } from '../../agent/disk/copies/copy-keeper.ts';
 import type { PeerGrant, PeerHolding, StoreClient } from '../../agent/disk/copies/peer-client.ts';
-import type { DiskDeps } from '../../agent/disk/disk-subsystem.ts';
+import type { CopyDeps } from '../../agent/disk/copies/copy-deps.ts';
 import { ensureOwnerDiskKey, ownerKeyFile } from '../../agent/disk/owner-key.ts';
 import { EventBus, type StationEvent } from '../../agent/events.ts';
 import { exec } from '../../agent/exec.ts';
@@ -118,19 +117,16 @@ async function snapshotNow(): Promise<string> {
 }
 
 function keeperFor(station: string, stateDir: string, volumes: BtrfsVolumeDriver, events: EventBus): CopyKeeper {
-  const config = { stateDir, httpPort: 8088, diskPeerLostSeconds: 3, diskCheckSeconds: 0 } as Config;
-  const deps: DiskDeps = {
+  const config = { stateDir, httpPort: 8088, diskPeerLostSeconds: 3, diskCheckSeconds: 0 };
+  const deps: CopyDeps = {
     config,
     run: exec,
     events,
     log: createLogger('silent', false),
     nodes: { list: () => (station === 's1' ? nodes : []), volumeDriver: () => volumes },
     mesh: {
-      info: () => ({ state: 'up', owner: 'alice', name: station }) as ReturnType<DiskDeps['mesh']['info']>,
+      info: () => ({ state: 'up', owner: 'alice', name: station }) as ReturnType<CopyDeps['mesh']['info']>,
       peers: () => PEERS.map(peerView),
-      identify: () => {
-        throw new Error('not used');
-      },
     },
   };
   const sets = { newest: async () => (newest ? { ...newest, volumes: [{ volume: 'data' }] } : null) };
@@ -288,7 +284,7 @@ test('a damaged copy is found by the check and replaced', async () => {
   const holder = keeper.report('web')!.list[0]!.station;
   const user = join(dir, holder, 'store', 's1.alice', 'web', 'data');
   const pack = (await exec(['find', user, '-type', 'f'])).stdout.split('\n').filter(Boolean)[0]!;
-  await exec(['dd', 'of=' + pack, 'bs=1', 'seek=100', 'conv=notrunc'], { input: 'XXXXXXXXXXXXXXXX' });
+  await exec(['dd', `of=${pack}`, 'bs=1', 'seek=100', 'conv=notrunc'], { input: 'XXXXXXXXXXXXXXXX' });
   await keeper.check('web');
   assert.equal(seen('disk.copy.checked').find((c) => c.station === holder && c.ok === false)?.ok, false);
   await keeper.backup('web');

@@ -185,7 +185,10 @@ test('a peer lost mid-backup stops restic within the stall bound, counts no snap
 test('restic is never given the grant or the key on its command line', async () => {
   const seen: string[][] = [];
   const spy = new Restic({
-    run: (argv, o) => (seen.push([...argv]), exec(argv, o)),
+    run: (argv, o) => {
+      seen.push([...argv]);
+      return exec(argv, o);
+    },
     passwordFile: join(dir, 'key'),
     cacheDir: join(dir, 'cache'),
     netns: ns.name,

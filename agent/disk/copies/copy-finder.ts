@@ -5,7 +5,7 @@
 // (a restic id prefix of that copy, or the snapshot set's name, which every copy carries as a tag).
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import { LABEL } from '../../storage/layout.ts';
-import type { DiskMesh } from '../disk-subsystem.ts';
+import type { CopyMesh } from './copy-deps.ts';
 import { repositoryOf } from './copies-state.ts';
 import type { StoreClient } from './peer-client.ts';
 import type { Repository, Restic } from './restic.ts';
@@ -47,7 +47,7 @@ export function checkFindRequest(r: FindRequest): void {
 const matches = (s: ResticSnapshot, want: string): boolean => s.id.startsWith(want) || s.tags.includes(`set=${want}`);
 
 /** The copy to read: newest first; unreachable copies are skipped and named if none is left. */
-export async function findCopy(deps: { mesh: DiskMesh; store: StoreClient; restic: Restic; apiPort: number }, r: FindRequest): Promise<FoundCopy> {
+export async function findCopy(deps: { mesh: CopyMesh; store: StoreClient; restic: Restic; apiPort: number }, r: FindRequest): Promise<FoundCopy> {
   checkFindRequest(r);
   const info = deps.mesh.info();
   const peers = deps.mesh.peers().filter((p) => p.owner === info.owner && !p.revoked && p.online && (!r.from || p.name === r.from));

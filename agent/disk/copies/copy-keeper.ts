@@ -13,10 +13,10 @@ import { nodeDisk } from '../../nodes/spec.ts';
 import type { NodeView } from '../../nodes/view.ts';
 import { LABEL } from '../../storage/layout.ts';
 import type { SubsystemHealth } from '../../subsystem.ts';
-import type { DiskDeps, DiskPart } from '../disk-subsystem.ts';
 import { ownerDiskKey, ownerKeyFile } from '../owner-key.ts';
 import type { CopiesReport } from '../overview.ts';
 import { checkFindRequest, type FindRequest, type FoundCopy, findCopy } from './copy-finder.ts';
+import type { CopyDeps } from './copy-deps.ts';
 import { type CopiesFile, type CopyRecord, loadCopies, saveCopies } from './copies-state.ts';
 import { backUpSet, checkCopy, type CopyOutcome, ensureRepositories, type NodeCopyDeps, type SetToCopy } from './node-copies.ts';
 import { httpStoreClient, type PeerAddress, type StoreClient } from './peer-client.ts';
@@ -47,9 +47,10 @@ export interface CopyKeeperOptions {
   netns?: string;
 }
 
-export class CopyKeeper implements DiskPart {
+// a DiskPart (agent/disk/disk-subsystem.ts) by shape: name, start, stop, health
+export class CopyKeeper {
   readonly name = 'copies';
-  private readonly deps: DiskDeps;
+  private readonly deps: CopyDeps;
   private readonly sets: SnapshotSets;
   private readonly store: StoreClient;
   private readonly checkSubset: string;
@@ -67,7 +68,7 @@ export class CopyKeeper implements DiskPart {
   private readonly nodeReason = new Map<string, string>();
   private readonly running = new Set<Promise<unknown>>();
 
-  constructor(deps: DiskDeps, sets: SnapshotSets, options: CopyKeeperOptions = {}) {
+  constructor(deps: CopyDeps, sets: SnapshotSets, options: CopyKeeperOptions = {}) {
     this.deps = deps;
     this.sets = sets;
     this.store = options.store ?? httpStoreClient;

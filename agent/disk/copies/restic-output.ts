@@ -111,7 +111,19 @@ const FAILURES: [ResticFailure, RegExp, string][] = [
   ['PEER_FORBIDDEN', /\b403\b/, "the peer's store refused the request (403)"],
   [
     'PEER_UNREACHABLE',
-    /connection refused|no route to host|i\/o timeout|network is unreachable|connection reset|use of closed network connection|EOF|dial tcp|context deadline exceeded/,
+    new RegExp(
+      [
+        'connection refused',
+        'no route to host',
+        'i/o timeout',
+        'network is unreachable',
+        'connection reset',
+        'use of closed network connection',
+        'EOF',
+        'dial tcp',
+        'context deadline exceeded',
+      ].join('|'),
+    ),
     'the peer did not answer',
   ],
   ['NOT_A_REPOSITORY', /unable to open config file|Is there a repository at the following location/, 'no repository at this location'],

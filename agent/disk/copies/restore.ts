@@ -11,8 +11,8 @@ import { ConflictError, UnavailableError, ValidationError } from '../../errors.t
 import type { EventBus } from '../../events.ts';
 import type { VolumeDriver } from '../../storage/driver.ts';
 import { LABEL } from '../../storage/layout.ts';
-import type { DiskNodes } from '../disk-subsystem.ts';
-import { type FindRequest, type FoundCopy, findCopy } from './copy-finder.ts';
+import type { CopyNodes } from './copy-deps.ts';
+import type { FindRequest, FoundCopy } from './copy-finder.ts';
 import type { Restic } from './restic.ts';
 
 /** How a restored node is made: the node service's create (the lead wires it). */
@@ -31,7 +31,7 @@ export interface RestoreResult {
 }
 
 export interface RestoreDeps {
-  nodes: DiskNodes;
+  nodes: CopyNodes;
   events: EventBus;
   restic: Restic;
   find: (r: FindRequest) => Promise<FoundCopy>;

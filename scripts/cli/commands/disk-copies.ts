@@ -5,7 +5,7 @@ import type { Command } from '../command.ts';
 import { json } from '../command.ts';
 import { CliError } from '../client.ts';
 import { bytes, duration, table } from '../format.ts';
-import type { FileSource } from './disk.ts';
+import type { AgentClient } from '../client.ts';
 
 interface CopyView {
   station: string;
@@ -40,8 +40,12 @@ const need = (value: string | undefined, usage: string): string => {
   return value;
 };
 
-/** The newest copy on a peer (or the one on --from): after the station's own snapshots, or alone with --from. */
-export const fromCopy: FileSource = async (client, file, out) => {
+/** A `disk cat` file source (disk.ts FileSource): the newest copy on a peer, or the one on --from. */
+export async function fromCopy(
+  client: AgentClient,
+  file: { node: string; volume: string; path: string; snapshot?: string; from?: string },
+  out: NodeJS.WritableStream,
+): Promise<boolean> {
   const query = new URLSearchParams({ volume: file.volume, path: file.path });
   if (file.snapshot) query.set('snapshot', file.snapshot);
   if (file.from) query.set('from', file.from);
@@ -57,7 +61,7 @@ export const fromCopy: FileSource = async (client, file, out) => {
   }
   for await (const chunk of response.body!) out.write(chunk as Uint8Array);
   return true;
-};
+}
 
 export function showCopies(nodes: { node: string; copies: CopiesView | null }[]): string {
   if (!nodes.length) return 'no nodes';

@@ -46,7 +46,7 @@ test('snapshots list ids, hosts, tags and paths; a copied snapshot names its ori
   assert.is(list[1]!.id.length, 64);
   assert.is(list[1]!.time, '2026-12-04T20:12:04.154483974Z');
   const copied = parseSnapshots(
-    '[{"time":"t","tree":"x","paths":["/p"],"hostname":"s1","username":"root","original":"ab","id":"' + 'c'.repeat(64) + '","short_id":"cccccccc"}]',
+    `[{"time":"t","tree":"x","paths":["/p"],"hostname":"s1","username":"root","original":"ab","id":"${'c'.repeat(64)}","short_id":"cccccccc"}]`,
   );
   assert.is(copied[0]!.original, 'ab');
   assert.equal(parseSnapshots(''), []);
