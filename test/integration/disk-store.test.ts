@@ -218,6 +218,18 @@ t("pruning needs the owner's authority: a member cannot sign, a forged or foreig
   assert.match(readFileSync(stationOf(ctx.tb, 's3').logFile, 'utf8'), /prune request signed by the owner's authority received/);
 });
 
+t('a station the owner revokes loses its store password; its copies stay for the owner', async (ctx) => {
+  assert.is((await stationApi(stationOf(ctx.tb, 's1'), 'POST', '/mesh/peers/s2/revoke', {})).status, 200);
+  // s2's own credentials, used from s1 (s2 itself is cut off by Nebula): refused once s3 has synced its directory
+  await waitFor("s3 drops s2's line", async () => /401/.test((await restic(ctx, 's1', ctx.repo, ['snapshots'])).stderr), 30_000, 500);
+  const holdings = await http(ctx, 's1', 'GET', api(ctx, 's3', '/disk/store/holdings'));
+  assert.equal(
+    holdings.body.holdings.map((h: { station: string }) => h.station),
+    ['s2'],
+  );
+  assert.is((await http(ctx, 's1', 'POST', api(ctx, 's3', '/disk/store/grant'), { readFrom: 's2' })).status, 200, 'the owner still restores from it');
+});
+
 t('no password and no disk key in any agent log', async (ctx) => {
   assert.ok(ctx.secrets.length >= 3);
   for (const st of ctx.tb.stations) {

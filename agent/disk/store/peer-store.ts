@@ -139,10 +139,31 @@ export class PeerStore implements DiskPart {
       await readFile(this.htpasswdFile).catch(() => writeFileAtomic(this.htpasswdFile, '', 0o600));
       this.address = info.address;
       this.offReason = null;
+      await this.dropFormerMembers();
       await this.rclone.run(
         rcloneServeArgv({ addr: `${info.address}:${this.deps.config.diskStorePort}`, htpasswd: this.htpasswdFile, dir: this.dir, appendOnly: true }),
       );
     });
+  }
+
+  /**
+   * A station the owner revoked (or that left) loses its line at once: its password opened the store
+   * until now, and Nebula dropping it is not the store's only guard. What it stored stays: it is the
+   * owner's, readable by the owner's stations through readFrom. Runs on every mesh event.
+   */
+  private async dropFormerMembers(): Promise<void> {
+    const live = new Set(
+      this.deps.mesh
+        .peers()
+        .filter((p) => !p.revoked)
+        .map((p) => storeUser(p.name, p.owner)),
+    );
+    let text = await readFile(this.htpasswdFile, 'utf8').catch(() => '');
+    const gone = usersOf(text).filter((u) => !live.has(u));
+    if (!gone.length) return;
+    for (const u of gone) text = setUser(text, u, null);
+    await writeFileAtomic(this.htpasswdFile, text, 0o600);
+    this.deps.log.warn({ users: gone }, 'copy store: stations no longer in the mesh lost their access');
   }
 
   private async halt(reason: string): Promise<void> {

@@ -15,6 +15,7 @@ import { EventBus, type StationEvent } from '../../../../../agent/events.ts';
 import { exec } from '../../../../../agent/exec.ts';
 import type { MeshInfo } from '../../../../../agent/mesh/mesh-info.ts';
 import type { MemberRecord } from '../../../../../agent/mesh/mesh-state.ts';
+import type { PeerView } from '../../../../../agent/mesh/peers.ts';
 import { removeTempDirs, tempDir } from '../../../../helpers/temp-dirs.ts';
 import { waitFor } from '../../../../helpers/wait.ts';
 
@@ -24,6 +25,8 @@ interface Ctx {
   events: StationEvent[];
   logText: () => string;
   mesh: { state: MeshInfo['state']; address: string | null };
+  /** the owner's other stations as the mesh lists them (revoked ones too) */
+  peers: PeerView[];
   port: number;
   src: string;
 }
@@ -38,6 +41,20 @@ const member = (name: string, owner = 'alice'): MemberRecord => ({
   endpoints: [],
   apiPort: 8088,
   joinedAt: '2026-01-01T00:00:00Z',
+});
+
+const peer = (name: string): PeerView => ({
+  name,
+  owner: 'alice',
+  address: '100.64.0.9',
+  lighthouse: false,
+  online: true,
+  lastHandshake: null,
+  lastSeen: null,
+  latencyMs: null,
+  via: null,
+  revoked: false,
+  nodeSubnet: null,
 });
 
 function build(ctx: Ctx, offerGb = 1): PeerStore {
@@ -60,7 +77,7 @@ function build(ctx: Ctx, offerGb = 1): PeerStore {
     nodes: { list: () => [], volumeDriver: () => null },
     mesh: {
       info: () => ({ state: ctx.mesh.state, address: ctx.mesh.address }) as MeshInfo,
-      peers: () => [],
+      peers: () => ctx.peers,
       identify: () => {
         throw new Error('not used here');
       },
@@ -80,6 +97,7 @@ t.before.each(async (ctx) => {
   ctx.dir = tempDir('station-peer-store-');
   ctx.events = [];
   ctx.mesh = { state: 'up', address: '127.0.0.1' };
+  ctx.peers = ['s2', 's3'].map(peer);
   ctx.port = 20_000 + Math.floor(Math.random() * 20_000);
   ctx.src = join(ctx.dir, 'src');
   mkdirSync(ctx.src);
@@ -185,6 +203,24 @@ t('over its offer: grants are refused (DISK_STORE_FULL) and the writer that grew
   await ctx.store.checkNow();
   assert.match((await restic(repo, ['snapshots'])).stderr, /401/, 's2 wrote past the offer: suspended');
   assert.ok(ctx.events.some((e) => e.type === 'disk.store.full'));
+});
+
+t('a station the owner revoked loses its store password at once; the others keep theirs, and its copies stay', async (ctx) => {
+  await ctx.store.start();
+  await started(ctx);
+  const g2 = await ctx.store.grant(member('s2'));
+  const g3 = await ctx.store.grant(member('s3'));
+  const repo2 = `${withAuth(g2.repositoryBase, g2.user, g2.password)}web/`;
+  assert.is((await restic(repo2, ['init'])).exitCode, 0);
+  ctx.peers = [{ ...peer('s2'), revoked: true }, peer('s3')];
+  await ctx.store.reconcile();
+  assert.match((await restic(repo2, ['snapshots'])).stderr, /401/, 'the revoked station is shut out');
+  assert.is((await restic(`${withAuth(g3.repositoryBase, g3.user, g3.password)}n/`, ['init'])).exitCode, 0, 'the others are not');
+  assert.equal(
+    (await ctx.store.holdings('alice')).map((h) => h.station),
+    ['s2', 's3'],
+    "its copies stay: they are the owner's",
+  );
 });
 
 t('off without a mesh or an offer, with the reason; moves with the mesh address; stops only its own rclone', async (ctx) => {

@@ -76,7 +76,21 @@ t.before(async (ctx) => {
     nodes: { list: () => [], volumeDriver: () => null },
     mesh: {
       info: () => ({ state: 'up', role: ctx.role, owner: 'alice', name: 'a1', address: '127.0.0.1', authority: 'a1', caPem: ctx.caPem }) as MeshInfo,
-      peers: () => [],
+      peers: () => [
+        {
+          name: 's2',
+          owner: 'alice',
+          address: '100.64.0.9',
+          lighthouse: false,
+          online: true,
+          lastHandshake: null,
+          lastSeen: null,
+          latencyMs: null,
+          via: null,
+          revoked: false,
+          nodeSubnet: null,
+        },
+      ],
       identify: () => {
         throw new Error('not used here');
       },
