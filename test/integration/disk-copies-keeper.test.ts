@@ -17,7 +17,7 @@ import type { PeerGrant, PeerHolding, StoreClient } from '../../agent/disk/copie
 import type { CopyDeps } from '../../agent/disk/copies/copy-deps.ts';
 import { ensureOwnerDiskKey, ownerKeyFile } from '../../agent/disk/owner-key.ts';
 import { EventBus, type StationEvent } from '../../agent/events.ts';
-import { exec } from '../../agent/exec.ts';
+import { exec, type Runner } from '../../agent/exec.ts';
 import { createLogger } from '../../agent/log.ts';
 import type { PeerView } from '../../agent/mesh/peers.ts';
 import type { NodeView } from '../../agent/nodes/view.ts';
@@ -116,11 +116,11 @@ async function snapshotNow(): Promise<string> {
   return name;
 }
 
-function keeperFor(station: string, stateDir: string, volumes: BtrfsVolumeDriver, events: EventBus): CopyKeeper {
+function keeperFor(station: string, stateDir: string, volumes: BtrfsVolumeDriver, events: EventBus, run: Runner = exec): CopyKeeper {
   const config = { stateDir, httpPort: 8088, diskPeerLostSeconds: 3, diskCheckSeconds: 0 };
   const deps: CopyDeps = {
     config,
-    run: exec,
+    run,
     events,
     log: createLogger('silent', false),
     nodes: { list: () => (station === 's1' ? nodes : []), volumeDriver: () => volumes },
@@ -190,7 +190,7 @@ test.before(async () => {
   stateDir = join(dir, 's1-state');
   await ensureOwnerDiskKey(stateDir);
   keeper = keeperFor('s1', stateDir, driver, bus);
-  onCleanup('keeper', () => keeper.stop());
+  onCleanup('keeper', () => keeper?.stop());
   await keeper.start();
 });
 test.after(cleanupAll);
@@ -295,6 +295,52 @@ test('a damaged copy is found by the check and replaced', async () => {
     'the damaged copy is given up',
   );
   assert.is(report.have, 2, 'a new copy replaced it');
+});
+
+test('restic killed mid-backup (as with the agent): no snapshot counted; after a restart the next run succeeds', async () => {
+  writeFileSync(join(volume(), 'big.bin'), randomBytes(16 * 2 ** 20));
+  await snapshotNow();
+  const before = keeper.report('web')!.list.map((c) => [c.station, c.snapshot]);
+  // a runner that SIGKILLs restic once it reports progress (its own signal that the upload is under way)
+  const killing = keeperFor('s1', stateDir, driver, bus, (argv, options) => {
+    if (argv[1] !== 'backup') return exec(argv, options);
+    return exec([argv[0]!, '--limit-upload', '1000', ...argv.slice(1)], {
+      ...options,
+      onStdout: (chunk) => {
+        if (!chunk.includes('"status"')) return;
+        void exec(['ip', 'netns', 'pids', ns.name]).then(async ({ stdout }) => {
+          for (const pid of stdout.split('\n').filter(Boolean)) {
+            const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+            if (comm === 'restic') process.kill(Number(pid), 'SIGKILL');
+          }
+        });
+      },
+    });
+  });
+  await keeper.stop();
+  await killing.start();
+  const outcomes = await killing.backup('web');
+  assert.ok(
+    outcomes.every((o) => !o.ok),
+    'both backups were cut off',
+  );
+  assert.equal(
+    killing.report('web')!.list.map((c) => [c.station, c.snapshot]),
+    before,
+    'no snapshot counted',
+  );
+  // the agent comes back: a mount the dead one left is undone, the next run succeeds
+  const left = join(stateDir, 'disk', 'stable', 'web', 'volumes', 'data');
+  await exec(['mount', '--bind', '-o', 'ro', volume(), left]);
+  keeper = keeperFor('s1', stateDir, driver, bus);
+  await keeper.start();
+  assert.not.match(readFileSync('/proc/self/mountinfo', 'utf8'), left);
+  const again = await keeper.backup('web');
+  assert.equal(
+    again.map((o) => o.ok),
+    [true, true],
+  );
+  assert.equal(keeper.report('web')!.have, 2);
 });
 
 test('the stable path is unmounted after every run', async () => {

@@ -148,7 +148,8 @@ export class CopyKeeper {
   report(node: string): CopiesReport | null {
     if (this.offReason) return null;
     const view = this.deps.nodes.list().find((n) => n.name === node);
-    const want = view ? nodeDisk(view.spec).copies : 0;
+    // a node without volumes has nothing to copy: it wants none
+    const want = view?.spec.volumes?.length ? nodeDisk(view.spec).copies : 0;
     return copiesReport(want, this.state.nodes[node] ?? [], this.nodeReason.get(node) ?? this.idleReason, this.offlineSince);
   }
 
