@@ -77,11 +77,11 @@ export const diskStoreRoutes: RoutePlugin = async (app, { system }) => {
   const store = system.disk.store;
   const mesh = system.mesh;
   const tags = ['disk'];
-  // The mesh or the disk room turned off by the owner (STATION_DISABLE): nobody can be identified
-  // and nothing is served; say so (the mesh's state was never loaded: identify would fail with a 500).
+  // The mesh turned off by the owner (STATION_DISABLE): nobody can be identified (its state was never
+  // loaded: identify would fail with a 500); say so as the mesh's own routes do. A disk room turned
+  // off leaves the store off: members get 503 DISK_STORE_OFF with the reason, everyone else 403.
   app.addHook('preHandler', async () => {
-    for (const room of ['mesh', 'disk'])
-      if (system.isDisabled(room)) throw new UnavailableError('DISK_STORE_UNAVAILABLE', `the ${room} is turned off on this station (STATION_DISABLE)`);
+    if (system.isDisabled('mesh')) throw new UnavailableError('MESH_UNAVAILABLE', 'the mesh is turned off on this station (STATION_DISABLE)');
   });
   const caller = (request: { socket: { remoteAddress?: string; localAddress?: string } }) =>
     mesh.identify(request.socket.remoteAddress ?? '', request.socket.localAddress);

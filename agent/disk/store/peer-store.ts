@@ -60,7 +60,7 @@ export class PeerStore implements DiskPart {
   readonly prunes: PruneWindows;
   private readonly queue = new SerialQueue();
   private available = true;
-  private offReason: string | null = 'not started';
+  private offReason: string | null = 'the disk room has not started (or is turned off: STATION_DISABLE)';
   private address: string | null = null;
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -98,11 +98,14 @@ export class PeerStore implements DiskPart {
     RcloneProcess.killStale(join(this.deps.config.stateDir, 'disk', 'rclone-store.pid'), this.dir);
     PruneWindows.killStale(this.deps.config.stateDir, this.dir);
     // The mesh coming up, moving or going away: look again (and on a timer, for anything missed).
+    const failed = (error: unknown) => this.deps.log.error({ err: error }, 'copy store upkeep failed; tried again at the next mesh event or check');
     this.unsubscribe = this.deps.events.subscribe((e) => {
-      if (e.type.startsWith('mesh.')) void this.reconcile();
+      if (e.type.startsWith('mesh.')) this.reconcile().catch(failed);
     });
     this.timer = setInterval(() => {
-      void this.reconcile().then(() => this.enforceOffer());
+      this.reconcile()
+        .then(() => this.enforceOffer())
+        .catch(failed);
     }, CHECK_EVERY_MS);
     this.timer.unref();
     await this.reconcile();
@@ -125,6 +128,9 @@ export class PeerStore implements DiskPart {
   reconcile(): Promise<void> {
     return this.queue.run(async () => {
       const info = this.deps.mesh.info();
+      // Nebula restarting (new members, a healed tunnel) is 'down' for a moment: the store keeps its
+      // socket on the same address, which serves again as soon as the tunnel device is back.
+      if (info.state === 'down' && this.rclone.current.length && info.address === this.address && this.deps.config.diskOfferGb > 0) return;
       const why = !this.available
         ? 'rclone is not installed (Debian package "rclone")'
         : this.deps.config.diskOfferGb === 0

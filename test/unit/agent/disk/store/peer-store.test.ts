@@ -241,9 +241,13 @@ t('off without a mesh or an offer, with the reason; moves with the mesh address;
   assert.equal(ctx.events.filter((e) => e.type === 'disk.store.started').at(-1)!.data, { address: '127.0.0.2', port: ctx.port });
   const g = await ctx.store.grant(member('s2'));
   assert.match(g.repositoryBase, /127\.0\.0\.2/);
+  // Nebula restarting (down for a moment, same address): the store keeps serving
   ctx.mesh = { state: 'down', address: '127.0.0.2' };
   await ctx.store.reconcile();
-  assert.equal(ctx.store.health(), { state: 'off', reason: 'the mesh is down' });
+  assert.equal(ctx.store.health(), { state: 'ok' });
+  ctx.mesh = { state: 'revoked', address: '127.0.0.2' };
+  await ctx.store.reconcile();
+  assert.equal(ctx.store.health(), { state: 'off', reason: 'the mesh is revoked' });
   assert.ok(ctx.events.some((e) => e.type === 'disk.store.stopped'));
 
   const none = build(ctx, 0);
