@@ -74,6 +74,10 @@ export async function openStorage(settings: StorageSettings, run: Runner = exec,
   }
   const fallback = async (why: string): Promise<OpenedStorage> => {
     if (choice === 'btrfs') throw new UnavailableError('STORAGE_UNAVAILABLE', `storageDriver is btrfs, but ${why}`);
+    // volumes may be in a pool made before: nodes must not start on empty directories instead
+    if (await exists(settings.storagePoolFile)) {
+      throw new UnavailableError('STORAGE_UNAVAILABLE', `${why}, and the pool file ${settings.storagePoolFile} (which may hold volumes) cannot be used`);
+    }
     return openDir(root, `auto: ${why}`);
   };
   const version = await new BtrfsTool(run, 60_000).version().catch((error: Error) => error);

@@ -94,6 +94,12 @@ test('auto without btrfs-progs: plain directories where volumes always were, the
   assert.equal((await readdir(state)).sort(), ['volumes'], 'no pool, no other directory');
   const error = await rejectsWith(openStorage(settings(state, 'btrfs'), withoutBtrfsProgs), StationError);
   assert.is(error.code, 'STORAGE_UNAVAILABLE', 'an explicit btrfs that cannot work is an error');
+  // a pool made before (volumes may be in it): no fallback to directories without them
+  await mkdir(join(state, 'storage'));
+  await writeFile(join(state, 'storage', 'pool.img'), 'a pool file');
+  const kept = await rejectsWith(openStorage(settings(state, 'auto'), withoutBtrfsProgs), StationError);
+  assert.is(kept.code, 'STORAGE_UNAVAILABLE');
+  assert.match(kept.message, /btrfs-progs do not work here .*and the pool file .*pool\.img \(which may hold volumes\) cannot be used/);
 });
 
 test('auto where no pool can be made: plain directories, the reason said, no pool file left behind', async () => {
