@@ -57,6 +57,11 @@ async function startNodeAgent(): Promise<Agent> {
   };
 }
 
+/** POST /nodes with `spec`: what `station node create` does. */
+const createNode = (spec: Record<string, unknown>) => agent.api('/nodes', { method: 'POST', json: spec });
+/** A debian node with one module and a volume at /data (where the module may write). */
+const createDebianNode = (name: string, module: Record<string, unknown>) =>
+  createNode({ name, template: 'debian', volumes: [{ name: 'data', path: '/data' }], modules: [module] });
 const curl = async (url: string) => await exec(['curl', '-sS', '--max-time', '2', url], { netns: ns.name, timeoutMs: 5000, allowFailure: true });
 const lxc = (argv: string[]) => netnsRunner(ns.name)([argv[0]!, '-P', lxcPath, ...argv.slice(1)], { allowFailure: true, timeoutMs: 60_000 });
 const exists = (path: string) =>
@@ -83,15 +88,12 @@ t.after(async () => {
 });
 
 t('a busybox node with an httpd module is reachable at its address from the station', async () => {
-  const res = await agent.api('/nodes', {
-    method: 'POST',
-    json: {
-      name: web,
-      resources: { memoryMB: 64 },
-      volumes: [{ name: 'www', path: '/srv/www' }],
-      modules: [{ name: 'web', run: 'exec httpd -f -p 80 -h /srv/www' }],
-      labels: { room: 'lab' },
-    },
+  const res = await createNode({
+    name: web,
+    resources: { memoryMB: 64 },
+    volumes: [{ name: 'www', path: '/srv/www' }],
+    modules: [{ name: 'web', run: 'exec httpd -f -p 80 -h /srv/www' }],
+    labels: { room: 'lab' },
   });
   assert.is(res.status, 201, await res.clone().text());
   const node = (await res.json()) as { state: string; address: string };
@@ -250,9 +252,7 @@ t('stopping the agent leaves nodes running; the next agent adopts them without a
 t('SIGKILL of the agent in the middle of a create: after restart no half-made node, it converges', async () => {
   const half = `${RUN_PREFIX}half`;
   const marker = join(lxcPath, half, 'station-partial');
-  const pending = agent
-    .api('/nodes', { method: 'POST', json: { name: half, profile: 'nesting', volumes: [{ name: 'data', path: '/data' }] } })
-    .catch(() => null);
+  const pending = createNode({ name: half, profile: 'nesting', volumes: [{ name: 'data', path: '/data' }] }).catch(() => null);
   // nesting nodes get a full copy of the template: a window long enough to land the kill in
   const caught = await waitFor('create under way', () => exists(marker), 10_000, 2).catch(() => false);
   await agent.stop('SIGKILL');
@@ -277,15 +277,7 @@ t('SIGKILL of the agent in the middle of a create: after restart no half-made no
 
 t('a debian node from the template cache boots systemd with its module as a service', async () => {
   const name = `${RUN_PREFIX}deb`;
-  const res = await agent.api('/nodes', {
-    method: 'POST',
-    json: {
-      name,
-      template: 'debian',
-      modules: [{ name: 'ticker', run: 'while true; do date > /data/tick; sleep 1; done' }],
-      volumes: [{ name: 'data', path: '/data' }],
-    },
-  });
+  const res = await createDebianNode(name, { name: 'ticker', run: 'while true; do date > /data/tick; sleep 1; done' });
   assert.is(res.status, 201, await res.clone().text());
   // right after start systemd's bus socket may not exist yet ("Failed to connect to bus"): ask again
   const state = await waitFor(
@@ -323,15 +315,7 @@ t('a debian node from the template cache boots systemd with its module as a serv
 
 t('a create that fails half-way (unknown package) leaves nothing behind', async () => {
   const name = `${RUN_PREFIX}fail`;
-  const res = await agent.api('/nodes', {
-    method: 'POST',
-    json: {
-      name,
-      template: 'debian',
-      volumes: [{ name: 'data', path: '/data' }],
-      modules: [{ name: 'tools', packages: ['no-such-package-station-test'] }],
-    },
-  });
+  const res = await createDebianNode(name, { name: 'tools', packages: ['no-such-package-station-test'] });
   const body = await res.text();
   // 400 UNKNOWN_PACKAGE while the package lists are fresh; an engine error if they must be fetched (no route here)
   assert.ok(res.status === 400 || res.status === 500, body);
@@ -348,7 +332,7 @@ t('bad specs are 400 and nothing is created', async () => {
     { name: `${RUN_PREFIX}bad`, template: 'gentoo' },
     { name: `${RUN_PREFIX}bad`, resources: { memoryMB: -1 } },
   ]) {
-    const res = await agent.api('/nodes', { method: 'POST', json });
+    const res = await createNode(json);
     assert.is(res.status, 400);
     assert.match(((await res.json()) as { error: { code: string } }).error.code, /^INVALID_/);
   }
