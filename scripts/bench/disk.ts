@@ -182,9 +182,8 @@ async function main(): Promise<void> {
   const backup = await measureBackups(bench, bk, 'data', restic, repo('vol'), join(bench.dir, 'store', 'bench', 'vol'));
   const tree = process.env.BENCH_DEBIAN_TREE ?? (existsSync(join(TEMPLATE_CACHE, 'debian', 'rootfs')) ? join(TEMPLATE_CACHE, 'debian', 'rootfs') : '/usr');
   const debian = await copyRatio(restic, repo('debian'), join(bench.dir, 'store', 'bench', 'debian'), tree);
-  log(
-    `debian tree ${tree}: ${debian.files} files, ${debian.sourceBytes} bytes -> ${debian.repoBytes} bytes held, backed up in ${(debian.ms / 1000).toFixed(1)} s`,
-  );
+  const seconds = (debian.ms / 1000).toFixed(1);
+  log(`debian tree ${tree}: ${debian.files} files, ${debian.sourceBytes} bytes -> ${debian.repoBytes} bytes held, backed up in ${seconds} s`);
 
   const result = summary(
     ioRows,
