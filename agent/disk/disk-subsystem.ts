@@ -6,56 +6,15 @@
 //              (rclone serve restic) on its mesh address, holding their ciphertext;
 //   copies     this station's nodes copied (restic, the owner's key) to peers' stores, replaced when
 //              a peer is lost or a copy is damaged, and restored on any of the owner's stations.
-// It reads the nodes and the mesh through the narrow views below; the storage driver is the nodes'.
-import type { Config } from '../config/schema.ts';
-import type { EventBus } from '../events.ts';
-import type { Runner } from '../exec.ts';
-import type { Logger } from '../log.ts';
-import type { MeshInfo } from '../mesh/mesh-info.ts';
-import type { MemberRecord } from '../mesh/mesh-state.ts';
-import type { PeerView } from '../mesh/peers.ts';
-import type { NodeView } from '../nodes/view.ts';
-import type { VolumeDriver } from '../storage/driver.ts';
+// It reads the nodes and the mesh through the narrow views in deps.ts; the storage driver is the nodes'..
 import type { HealthState, Subsystem, SubsystemHealth } from '../subsystem.ts';
+import type { DiskDeps, DiskPart } from './deps.ts';
 import { CopyKeeper } from './copies/copy-keeper.ts';
 import { PeerStore } from './store/peer-store.ts';
 import { SnapshotKeeper } from './snapshots/keeper.ts';
 import { diskReport, type DiskReport, type DiskSources } from './overview.ts';
 import { diskSamples } from './metrics.ts';
 import type { MetricsRegistry } from '../metrics.ts';
-
-/** What Infinite Disk needs of the nodes. */
-export interface DiskNodes {
-  /** every node, with its spec and state */
-  list(): NodeView[];
-  /** the volume driver nodes mount from; null while the nodes are off */
-  volumeDriver(): VolumeDriver | null;
-}
-
-/** What Infinite Disk needs of the mesh. */
-export interface DiskMesh {
-  info(): MeshInfo;
-  peers(): PeerView[];
-  /** the member of this owner's mesh calling the station-to-station API (ForbiddenError otherwise) */
-  identify(remoteAddress: string, localAddress: string | undefined): MemberRecord;
-}
-
-export interface DiskDeps {
-  config: Config;
-  run: Runner;
-  events: EventBus;
-  log: Logger;
-  nodes: DiskNodes;
-  mesh: DiskMesh;
-}
-
-/** One part of the disk room: started in order, stopped in reverse, its health folded into the room's. */
-export interface DiskPart {
-  readonly name: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  health(): SubsystemHealth;
-}
 
 export class DiskSubsystem implements Subsystem {
   readonly name = 'disk';

@@ -11,7 +11,7 @@ import { nodeDisk } from '../../nodes/spec.ts';
 import type { NodeView } from '../../nodes/view.ts';
 import type { VolumeRef } from '../../storage/driver.ts';
 import type { SubsystemHealth } from '../../subsystem.ts';
-import type { DiskDeps, DiskPart } from '../disk-subsystem.ts';
+import type { DiskDeps, DiskPart } from '../deps.ts';
 import type { SnapshotsReport } from '../overview.ts';
 import { NodeSnapshots, type SnapshotSetView } from './node-snapshots.ts';
 import { DEFAULT_RETENTION, toDelete, type RetentionPolicy } from './retention.ts';

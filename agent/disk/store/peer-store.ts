@@ -12,7 +12,7 @@ import { SerialQueue } from '../../lib/serial-queue.ts';
 import type { MemberRecord } from '../../mesh/mesh-state.ts';
 import { writeFileAtomic } from '../../store/atomic-file.ts';
 import type { SubsystemHealth } from '../../subsystem.ts';
-import type { DiskDeps, DiskPart } from '../disk-subsystem.ts';
+import type { DiskDeps, DiskPart } from '../deps.ts';
 import { htpasswdLine, NAME, newPassword, setUser, storeUser, usersOf } from './htpasswd.ts';
 import { PruneWindows } from './prune-window.ts';
 import { RcloneProcess, rcloneServeArgv } from './rclone-process.ts';

@@ -9,7 +9,7 @@ import { ConflictError, ForbiddenError, NotFoundError, UnavailableError, Validat
 import type { MemberRecord } from '../../mesh/mesh-state.ts';
 import { NebulaCert } from '../../mesh/nebula-cert.ts';
 import { writeFileAtomic } from '../../store/atomic-file.ts';
-import type { DiskDeps } from '../disk-subsystem.ts';
+import type { DiskDeps } from '../deps.ts';
 import { htpasswdLine, newPassword, storeUser } from './htpasswd.ts';
 import { type PruneRequest, type SignedPrune, signPrune, verifyPrune } from './prune-request.ts';
 import { RcloneProcess, rcloneServeArgv } from './rclone-process.ts';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../../../../agent/config/load.ts';
-import type { DiskDeps } from '../../../../../agent/disk/disk-subsystem.ts';
+import type { DiskDeps } from '../../../../../agent/disk/deps.ts';
 import { SnapshotKeeper } from '../../../../../agent/disk/snapshots/keeper.ts';
 import { EventBus, type StationEvent } from '../../../../../agent/events.ts';
 import { exec } from '../../../../../agent/exec.ts';

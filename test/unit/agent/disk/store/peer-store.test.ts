@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { loadConfig } from '../../../../../agent/config/load.ts';
 import { PeerStore } from '../../../../../agent/disk/store/peer-store.ts';
-import type { DiskDeps } from '../../../../../agent/disk/disk-subsystem.ts';
+import type { DiskDeps } from '../../../../../agent/disk/deps.ts';
 import { EventBus, type StationEvent } from '../../../../../agent/events.ts';
 import { exec } from '../../../../../agent/exec.ts';
 import type { MeshInfo } from '../../../../../agent/mesh/mesh-info.ts';
