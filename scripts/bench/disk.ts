@@ -42,7 +42,6 @@ const REST_ADDR = '198.18.62.1';
 const PORT = 30000 + Math.floor(Math.random() * 20000);
 const REST_PORT = PORT + 1;
 const TEMPLATE_CACHE = process.env.STATION_TEMPLATE_CACHE ?? '/var/cache/station-test/templates';
-const POOL_MB = envNumber('BENCH_POOL_MB', 3 * envNumber('BENCH_BACKUP_MB', 1024) + 2 * envNumber('BENCH_SEQ_MB', 256) + 2048);
 // no schedules of the agent's own: the benchmark takes every snapshot and copy itself
 const NO_SCHEDULES = { snapshotSeconds: 0, backupSeconds: 0, copies: 0 };
 
@@ -61,13 +60,15 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
 }
 
 async function setUp(): Promise<Bench> {
+  // room for the volume, its restore and its copy, the fio files, and the snapshots' changes
+  const poolMB = envNumber('BENCH_POOL_MB', 3 * envNumber('BENCH_BACKUP_MB', 1024) + 2 * envNumber('BENCH_SEQ_MB', 256) + 2048);
   const dir = await mkdtemp(join(tmpdir(), `${PREFIX}-`));
   undo.push({ what: 'run directory', run: () => rm(dir, { recursive: true, force: true }) });
   const stateDir = join(dir, 'state');
   const pool = new LoopPool({
     file: join(stateDir, 'storage', 'pool.img'),
     mountPoint: join(stateDir, 'storage', 'pool'),
-    sizeBytes: POOL_MB * 1024 * 1024,
+    sizeBytes: poolMB * 1024 * 1024,
     label: PREFIX,
   });
   // mounted here, before the agent starts, so the host's mount namespace sees the pool too (the
@@ -94,7 +95,7 @@ async function setUp(): Promise<Bench> {
     STATION_NODE_SUBNET: '198.18.61.0/24',
     STATION_TEMPLATE_CACHE: TEMPLATE_CACHE,
     STATION_STORAGE_DRIVER: 'btrfs',
-    STATION_STORAGE_POOL_SIZE_MB: String(POOL_MB),
+    STATION_STORAGE_POOL_SIZE_MB: String(poolMB),
     STATION_DISABLE: 'mesh,wifi,discovery,indicator,disk',
   });
   token = (await readFile(join(stateDir, 'admin-token'), 'utf8')).trim();
@@ -138,6 +139,8 @@ const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice
 
 async function main(): Promise<void> {
   const started = Date.now();
+  const tree = process.env.BENCH_DEBIAN_TREE ?? (existsSync(join(TEMPLATE_CACHE, 'debian', 'rootfs')) ? join(TEMPLATE_CACHE, 'debian', 'rootfs') : '/usr');
+  if (!existsSync(tree)) throw new Error(`BENCH_DEBIAN_TREE=${tree}: no such directory (the Debian root tree whose copy is measured)`);
   const loadBefore = loadAverage();
   const bench = await setUp();
   const io = `${PREFIX}-io`;
@@ -180,7 +183,6 @@ async function main(): Promise<void> {
   const bk = `${PREFIX}-bk`;
   await api('POST', '/nodes', { name: bk, volumes: [{ name: 'data', path: '/data' }], disk: NO_SCHEDULES });
   const backup = await measureBackups(bench, bk, 'data', restic, repo('vol'), join(bench.dir, 'store', 'bench', 'vol'));
-  const tree = process.env.BENCH_DEBIAN_TREE ?? (existsSync(join(TEMPLATE_CACHE, 'debian', 'rootfs')) ? join(TEMPLATE_CACHE, 'debian', 'rootfs') : '/usr');
   const debian = await copyRatio(restic, repo('debian'), join(bench.dir, 'store', 'bench', 'debian'), tree);
   const seconds = (debian.ms / 1000).toFixed(1);
   log(`debian tree ${tree}: ${debian.files} files, ${debian.sourceBytes} bytes -> ${debian.repoBytes} bytes held, backed up in ${seconds} s`);
