@@ -97,22 +97,22 @@ const peerView = (name: string): PeerView => ({
   nodeSubnet: null,
 });
 
-const spec = {
-  name: 'web',
+const specOf = (name: string) => ({
+  name,
   template: 'debian',
   volumes: [{ name: 'data', path: '/srv', class: 'private' }],
   disk: { snapshotSeconds: 60, backupSeconds: 3600, copies: 2 },
-};
-const nodeView = { name: 'web', state: 'stopped', spec } as unknown as NodeView;
-const nodes: NodeView[] = [nodeView];
+});
+const viewOf = (name: string) => ({ name, state: 'stopped', spec: specOf(name) }) as unknown as NodeView;
+const nodes: NodeView[] = [viewOf('web')];
 let snapshotCount = 0;
-let newest: { name: string; createdAt: string } | null = null;
+const newest = new Map<string, { name: string; createdAt: string }>();
 
-async function snapshotNow(): Promise<string> {
+async function snapshotNow(node = 'web'): Promise<string> {
   const name = `set-${++snapshotCount}`;
   await exec(['sync']);
-  await driver.createSnapshot({ node: 'web', volume: 'data' }, name);
-  newest = { name, createdAt: new Date().toISOString() };
+  await driver.createSnapshot({ node, volume: 'data' }, name);
+  newest.set(node, { name, createdAt: new Date().toISOString() });
   return name;
 }
 
@@ -129,7 +129,12 @@ function keeperFor(station: string, stateDir: string, volumes: BtrfsVolumeDriver
       peers: () => PEERS.map(peerView),
     },
   };
-  const sets = { newest: async () => (newest ? { ...newest, volumes: [{ volume: 'data' }] } : null) };
+  const sets = {
+    newest: async (node: string) => {
+      const set = newest.get(node);
+      return set ? { ...set, volumes: [{ volume: 'data' }] } : null;
+    },
+  };
   return new CopyKeeper(deps, sets, { store: new StoreDouble(station), stallSeconds: 8, netns: ns.name, checkSubset: '100%' });
 }
 
@@ -227,6 +232,30 @@ test('a changed file: only it is read again, and the same set is not backed up t
   assert.is(runs.length, 2);
   for (const r of runs) assert.ok((r.dataAdded as number) < 100_000, `incremental: ${r.dataAdded} bytes added`);
   assert.equal(await keeper.backup('web'), [], 'nothing new: no run');
+});
+
+test('two nodes share a store: one grant per store, so copying one never locks the other out', async () => {
+  // the store keeps one password per station and every grant replaces it (docs/disk-store.md)
+  await driver.createVolume({ node: 'api', volume: 'data' });
+  writeFileSync(join(driver.mountSource({ node: 'api', volume: 'data' }), 'api.txt'), 'api data');
+  nodes.push(viewOf('api'));
+  await snapshotNow('api');
+  assert.equal(
+    (await keeper.backup('api')).map((o) => o.ok),
+    [true, true],
+  );
+  writeFileSync(join(volume(), 'note.txt'), `${MARKER} changed\n`);
+  await snapshotNow('web');
+  const web = await keeper.backup('web');
+  assert.equal(
+    web.map((o) => [o.ok, o.error]),
+    [
+      [true, null],
+      [true, null],
+    ],
+    'web still writes to the stores api was just granted on',
+  );
+  nodes.pop();
 });
 
 test('a peer gone longer than diskPeerLostSeconds: its copy is replaced on another peer from a surviving copy', async () => {

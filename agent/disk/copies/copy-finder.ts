@@ -61,11 +61,17 @@ export async function findCopy(deps: { mesh: CopyMesh; store: StoreClient; resti
       const held = (await deps.store.holdings(address)).filter(
         (h) => (h.repository === r.node || h.repository.startsWith(`${r.node}.`)) && (!r.origin || h.station === r.origin),
       );
-      const grants = new Map<string, Awaited<ReturnType<StoreClient['grant']>>>();
+      // A store keeps one password per calling station, and every grant replaces it: make every grant
+      // this peer needs first, then read all its repositories with the last password.
+      const bases = new Map<string, string>();
+      let last: Awaited<ReturnType<StoreClient['grant']>> | null = null;
+      for (const key of new Set(held.map((h) => (h.station === info.name ? '' : h.station)))) {
+        last = await deps.store.grant(address, key || undefined);
+        bases.set(key, last.repositoryBase);
+      }
       for (const h of held) {
-        const key = h.station === info.name ? '' : h.station;
-        if (!grants.has(key)) grants.set(key, await deps.store.grant(address, key || undefined));
-        const repo = repositoryOf(grants.get(key)!, h.repository, `${peer.name}/${h.repository}`);
+        const base = bases.get(h.station === info.name ? '' : h.station)!;
+        const repo = repositoryOf({ repositoryBase: base, user: last!.user, password: last!.password }, h.repository, `${peer.name}/${h.repository}`);
         try {
           const list = (await deps.restic.snapshots(repo, { tag: `node=${r.node}` })).filter((s) => !r.snapshot || matches(s, r.snapshot));
           const newest = list.sort((a, b) => a.time.localeCompare(b.time)).at(-1);

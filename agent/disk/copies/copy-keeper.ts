@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
 import type { Writable } from 'node:stream';
 import { NotFoundError, UnavailableError, ValidationError } from '../../errors.ts';
-import { KeyedSerialQueue } from '../../lib/serial-queue.ts';
+import { SerialQueue } from '../../lib/serial-queue.ts';
 import { nodeDisk } from '../../nodes/spec.ts';
 import type { NodeView } from '../../nodes/view.ts';
 import { LABEL } from '../../storage/layout.ts';
@@ -19,12 +19,13 @@ import { checkFindRequest, type FindRequest, type FoundCopy, findCopy } from './
 import type { CopyDeps } from './copy-deps.ts';
 import { type CopiesFile, type CopyRecord, loadCopies, saveCopies } from './copies-state.ts';
 import { backUpSet, checkCopy, type CopyOutcome, ensureRepositories, type NodeCopyDeps, type SetToCopy } from './node-copies.ts';
-import { httpStoreClient, type PeerAddress, type StoreClient } from './peer-client.ts';
+import { httpStoreClient, type StoreClient } from './peer-client.ts';
 import { type PeerCandidate, placeCopies } from './placement.ts';
 import { copiesReport } from './report.ts';
 import { Restic } from './restic.ts';
 import { type NodeCreator, type RestoreResult, restoreNode } from './restore.ts';
 import { StablePaths } from './stable-path.ts';
+import { StoreGrants } from './store-grants.ts';
 
 const TICK_MS = 1000;
 /** a peer that refused a grant or failed is not chosen for a new copy for this long */
@@ -54,7 +55,11 @@ export class CopyKeeper {
   private readonly sets: SnapshotSets;
   private readonly store: StoreClient;
   private readonly checkSubset: string;
-  private readonly queue = new KeyedSerialQueue();
+  // one run at a time, every node: a store's grant is per station (store-grants.ts), and two runs
+  // renewing it at once would cut each other off; it also keeps restic's load to one process
+  private readonly runs = new SerialQueue();
+  private readonly queued = new Map<string, number>();
+  private readonly grants: StoreGrants;
   private readonly stable: StablePaths;
   private readonly restic: Restic;
   private state: CopiesFile = { version: 1, nodes: {} };
@@ -63,7 +68,6 @@ export class CopyKeeper {
   private timer: NodeJS.Timeout | null = null;
   private readonly lastRun = new Map<string, number>();
   private readonly offlineSince = new Map<string, number>();
-  private readonly freeBytes = new Map<string, number>();
   private readonly avoidUntil = new Map<string, number>();
   private readonly nodeReason = new Map<string, string>();
   private readonly running = new Set<Promise<unknown>>();
@@ -73,6 +77,7 @@ export class CopyKeeper {
     this.sets = sets;
     this.store = options.store ?? httpStoreClient;
     this.checkSubset = options.checkSubset ?? '10%';
+    this.grants = new StoreGrants({ store: this.store, mesh: deps.mesh, events: deps.events, apiPort: deps.config.httpPort, state: () => this.state });
     const stateDir = deps.config.stateDir;
     this.stable = new StablePaths({ run: deps.run, stateDir });
     this.restic = new Restic({
@@ -115,7 +120,7 @@ export class CopyKeeper {
     if (this.offReason) throw new UnavailableError('DISK_COPIES_OFF', `copies are off: ${this.offReason}`);
     if (!this.deps.nodes.list().some((n) => n.name === node)) throw new NotFoundError('NODE_NOT_FOUND', `node ${node} does not exist`);
     this.lastRun.set(node, Date.now());
-    return this.track(this.queue.run(node, () => this.runNode(node, true)));
+    return this.enqueue(node, () => this.runNode(node, true));
   }
 
   /** Brings node back on this station from the newest copy a peer holds (POST /disk/restore). */
@@ -123,7 +128,7 @@ export class CopyKeeper {
     checkFindRequest(request); // bad input is a 400 whatever the state
     if (this.offReason) throw new UnavailableError('DISK_COPIES_OFF', `copies are off: ${this.offReason}`);
     const deps = { nodes: this.deps.nodes, events: this.deps.events, restic: this.restic, find: (r: FindRequest) => this.find(r), creator };
-    return this.track(this.queue.run(request.node, () => restoreNode(deps, request)));
+    return this.enqueue(request.node, () => restoreNode(deps, request));
   }
 
   /** One file of a node's volume from its newest copy (or the one asked for), streamed to `to`. */
@@ -133,9 +138,12 @@ export class CopyKeeper {
     if (path === '/' || path.includes('\0')) throw new ValidationError('INVALID_PATH', 'name a file inside the volume');
     checkFindRequest(request);
     if (this.offReason) throw new UnavailableError('DISK_COPIES_OFF', `copies are off: ${this.offReason}`);
-    const found = await this.find(request);
-    await this.restic.dump(found.repo, found.snapshot.id, `/volumes/${request.volume}${path}`, to);
-    return found;
+    // in the queue: its grant replaces this station's password on that store (store-grants.ts)
+    return this.enqueue(request.node, async () => {
+      const found = await this.find(request);
+      await this.restic.dump(found.repo, found.snapshot.id, `/volumes/${request.volume}${path}`, to);
+      return found;
+    });
   }
 
   private async find(request: FindRequest): Promise<FoundCopy> {
@@ -160,6 +168,16 @@ export class CopyKeeper {
 
   // ---- inside ----
 
+  private enqueue<T>(node: string, task: () => Promise<T>): Promise<T> {
+    this.queued.set(node, (this.queued.get(node) ?? 0) + 1);
+    const done = () => {
+      const left = (this.queued.get(node) ?? 1) - 1;
+      if (left > 0) this.queued.set(node, left);
+      else this.queued.delete(node);
+    };
+    return this.track(this.runs.run(task).finally(done));
+  }
+
   private track<T>(p: Promise<T>): Promise<T> {
     this.running.add(p);
     p.finally(() => this.running.delete(p)).catch(() => undefined);
@@ -173,7 +191,7 @@ export class CopyKeeper {
       else if (!this.offlineSince.has(p.name)) this.offlineSince.set(p.name, now);
     }
     for (const view of this.deps.nodes.list()) {
-      if (view.state === 'deleting' || !view.spec.volumes?.length || this.queue.busy(view.name)) continue;
+      if (view.state === 'deleting' || !view.spec.volumes?.length || this.queued.has(view.name)) continue;
       const every = nodeDisk(view.spec).backupSeconds * 1000;
       const last = this.lastRun.get(view.name);
       const backupDue = last === undefined || now - last >= every;
@@ -184,7 +202,7 @@ export class CopyKeeper {
         if (checkDue) await this.checkNode(view.name);
         if (backupDue) await this.runNode(view.name, false);
       };
-      this.track(this.queue.run(view.name, work)).catch(() => undefined);
+      this.enqueue(view.name, work).catch(() => undefined);
     }
   }
 
@@ -196,12 +214,13 @@ export class CopyKeeper {
 
   /** Checks every copy of a node now (a damaged one is replaced at the node's next run). */
   check(node: string): Promise<void> {
-    return this.track(this.queue.run(node, () => this.checkNode(node, true)));
+    return this.enqueue(node, () => this.checkNode(node, true));
   }
 
   private async checkNode(node: string, all = false): Promise<void> {
     const deps = await this.nodeDeps();
     if (!deps) return;
+    await this.grants.renewAll(node, this.state.nodes[node] ?? [], new Set());
     const every = this.deps.config.diskCheckSeconds * 1000;
     for (const c of this.state.nodes[node] ?? []) {
       const due = all || Date.now() - Date.parse(c.lastCheck ?? c.placedAt) >= every;
@@ -236,7 +255,8 @@ export class CopyKeeper {
       return [];
     }
     const copies = (this.state.nodes[node] ??= []);
-    const replacing = await this.place(view, copies);
+    const { replacing, granted } = await this.place(view, copies);
+    await this.grants.renewAll(node, copies, granted);
     await ensureRepositories(deps, node, copies, replacing);
     const release = this.sets.pin?.(node, set.name);
     try {
@@ -254,8 +274,9 @@ export class CopyKeeper {
 
   private readonly lastPlacementReason = new Map<string, string>();
 
-  /** Drops lost, revoked, damaged and surplus copies; grants new ones. Returns new station -> the one it replaces. */
-  private async place(view: NodeView, copies: CopyRecord[]): Promise<Map<string, string>> {
+  /** Drops lost, revoked, damaged and surplus copies; grants new ones. Returns new station -> the one it
+   * replaces, and the stores granted in this run. */
+  private async place(view: NodeView, copies: CopyRecord[]): Promise<{ replacing: Map<string, string>; granted: Set<string> }> {
     const node = view.name;
     const info = this.deps.mesh.info();
     const now = Date.now();
@@ -265,7 +286,7 @@ export class CopyKeeper {
       online: p.online,
       revoked: p.revoked,
       offlineSince: p.online ? null : (this.offlineSince.get(p.name) ?? now),
-      freeBytes: this.freeBytes.get(p.name) ?? null,
+      freeBytes: this.grants.freeBytes.get(p.name) ?? null,
       latencyMs: p.latencyMs,
     }));
     const avoid = [...this.avoidUntil].filter(([, until]) => until > now).map(([name]) => name);
@@ -290,12 +311,11 @@ export class CopyKeeper {
       this.deps.events.publish('disk.copy.lost', { node, station: d.station, why: d.why });
     }
     const replacing = new Map<string, string>();
+    const granted = new Set<string>();
     for (const station of plan.add) {
-      const peer = peers.find((p) => p.name === station)!;
-      const address: PeerAddress = { name: peer.name, address: peer.address, apiPort: this.deps.config.httpPort };
       try {
-        const grant = await this.store.grant(address);
-        this.freeBytes.set(station, grant.freeBytes);
+        const grant = await this.grants.renew(station);
+        granted.add(station);
         const repository = this.repositoryName(node, station);
         copies.push({
           station,
@@ -332,7 +352,7 @@ export class CopyKeeper {
     }
     if (plan.reason) this.lastPlacementReason.set(node, plan.reason);
     else this.lastPlacementReason.delete(node);
-    return replacing;
+    return { replacing, granted };
   }
 
   /** The node's name, or NAME.N when a damaged repository of that name sits on the store (append-only: it stays). */
