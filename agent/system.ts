@@ -139,6 +139,7 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
       nodes: { list: () => (this.nodes.volumeDriver() ? nodes.actions().list() : []), volumeDriver: () => nodes.volumeDriver() },
       mesh: { info: () => mesh.info(), peers: () => mesh.peers(), identify: (remote, local) => mesh.identify(remote, local) },
     });
+    this.disk.sources.pool = async () => nodes.volumePool()?.usage() ?? null;
     this.disk.registerMetrics(this.metrics);
     // What a person sees and touches: Wi-Fi onboarding, mDNS, the LED, link button and pairing window.
     const wifi = (this.wifi = new WifiSubsystem({ run, events, log: log('wifi'), config }));

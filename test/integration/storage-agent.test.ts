@@ -66,6 +66,18 @@ t('the status names the pool; sizeMB is the volume limit shown with the node; a 
     node.volumeUsage.map((v) => [v.name, v.quotaBytes]),
     [['data', 32 * MiB]],
   );
+  // GET /disk: the pool's size and the volume with its limit, as the page's Disk panel shows them
+  const disk = (await (await call('/disk')).json()) as {
+    driver: string;
+    pool: { sizeBytes: number; freeBytes: number } | null;
+    nodes: { name: string; volumes: { name: string; quotaBytes: number | null }[] }[];
+  };
+  assert.is(disk.driver, 'btrfs');
+  assert.ok(disk.pool && disk.pool.sizeBytes > 128 * MiB && disk.pool.freeBytes > 0, JSON.stringify(disk.pool));
+  assert.equal(
+    disk.nodes.find((n) => n.name === web)?.volumes.map((v) => [v.name, v.quotaBytes]),
+    [['data', 32 * MiB]],
+  );
   await waitFor(
     'the note written',
     async () => (await readFile(join(stateDir, 'storage/pool/volumes', web, 'data/note'), 'utf8').catch(() => '')) === 'kept\n',

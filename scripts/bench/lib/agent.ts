@@ -19,6 +19,9 @@ export async function startBenchAgent(ns: string, port: number, env: Record<stri
       STATION_HTTP_PORT: String(port),
       STATION_NAME: 'bench',
       STATION_LOG_LEVEL: 'warn',
+      // plain directories unless a benchmark asks for the pool: a pool this agent mounted inside
+      // its own mount namespace (ip netns exec) would outlive it as a loop device nobody sees
+      STATION_STORAGE_DRIVER: 'dir',
       ...env,
     },
   });
