@@ -106,6 +106,17 @@ t('s1 removed outright: station disk restore on s2 brings the node back serving 
     120_000,
   );
   const s2 = stationOf(tb, 's2');
+  const station = (...args: string[]) =>
+    exec([process.execPath, join(process.cwd(), 'scripts/cli/main.ts'), ...args, '--url', s2.api], {
+      netns: s2.netns,
+      env: { STATION_STATE_DIR: s2.stateDir },
+      allowFailure: true,
+      timeoutMs: 600_000,
+    });
+  // one file first: s2 has no such node, so `disk cat` reads it from the newest copy on a peer
+  const cat = await station('disk', 'cat', 'web/data/index.html');
+  assert.is(cat.exitCode, 0, cat.stderr);
+  assert.is(cat.stdout.trim(), MARKER);
   const cli = await exec([process.execPath, join(process.cwd(), 'scripts/cli/main.ts'), 'disk', 'restore', 'web', '--json', '--url', s2.api], {
     netns: s2.netns,
     env: { STATION_STATE_DIR: s2.stateDir },
