@@ -5,7 +5,7 @@
 // cleans up no loop device or mount of the pool is left.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exec } from '../../agent/exec.ts';
 import { type AgentHandle, startAgent } from '../helpers/agent-process.ts';
@@ -93,6 +93,20 @@ t('a restarted agent finds the same pool mounted and the node with its data', as
   const read = await call(`/nodes/${web}/exec`, 'POST', { command: ['cat', '/data/note'] });
   assert.is(read.status, 200, await read.clone().text());
   assert.is(((await read.json()) as { stdout: string }).stdout, 'kept\n');
+});
+
+t('POST /disk/pool/grow grows the pool file and its file system; a smaller or bad size changes nothing', async () => {
+  const before = (await (await call('/disk')).json()) as { pool: { sizeBytes: number } };
+  for (const sizeMB of [100, 200, 'big']) {
+    const refused = await call('/disk/pool/grow', 'POST', { sizeMB });
+    assert.is(refused.status, 400, `${sizeMB}: ${await refused.clone().text()}`);
+  }
+  assert.is(((await (await call('/disk')).json()) as { pool: { sizeBytes: number } }).pool.sizeBytes, before.pool.sizeBytes, 'unchanged');
+  const grown = await call('/disk/pool/grow', 'POST', { sizeMB: 320 });
+  assert.is(grown.status, 200, await grown.clone().text());
+  const after = (await grown.json()) as { sizeBytes: number };
+  assert.ok(after.sizeBytes > before.pool.sizeBytes + 48 * MiB, `${before.pool.sizeBytes} -> ${after.sizeBytes}`);
+  assert.is((await stat(join(stateDir, 'storage', 'pool.img'))).size, 320 * MiB, 'the pool file is 320 MiB');
 });
 
 t('after cleanup no loop device or mount of the pool is left', async () => {

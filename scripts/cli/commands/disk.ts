@@ -3,7 +3,7 @@
 // station's own snapshot sets; a source that does not have the file says so (returns false) and the
 // next one is tried, so reading from copies on peers is one more entry.
 import type { Command, ParsedArgs } from '../command.ts';
-import { json } from '../command.ts';
+import { json, readCommand } from '../command.ts';
 import { type AgentClient, CliError } from '../client.ts';
 import { bytes, table } from '../format.ts';
 import { COPY_COMMANDS, fromCopy } from './disk-copies.ts';
@@ -88,7 +88,48 @@ function showSets(node: string, sets: SetView[]): string {
   );
 }
 
+interface DiskReportView {
+  driver: string | null;
+  pool: { sizeBytes: number; usedBytes: number; freeBytes: number } | null;
+  store: { running: boolean; offerBytes: number; usedBytes: number; reason: string | null } | null;
+  nodes: {
+    name: string;
+    volumes: { name: string; usedBytes: number | null; quotaBytes: number | null }[];
+    snapshots: { count: number; newest: string | null } | null;
+    copies: { want: number; have: number; reason: string | null } | null;
+  }[];
+}
+
+/** `station disk`: the pool, the store for peers, and per node volumes, snapshots and copies (have/want). */
+export function showDisk(d: DiskReportView): string {
+  const lines = [
+    `volumes: ${d.driver ?? 'off'}${d.pool ? `, pool ${bytes(d.pool.usedBytes)} used of ${bytes(d.pool.sizeBytes)}, ${bytes(d.pool.freeBytes)} free` : ''}`,
+  ];
+  if (d.store)
+    lines.push(
+      `store for peers: ${d.store.running ? `${bytes(d.store.usedBytes)} held of ${bytes(d.store.offerBytes)} offered` : (d.store.reason ?? 'not serving')}`,
+    );
+  if (!d.nodes.length) return [...lines, 'no node volumes'].join('\n');
+  const volumes = (n: DiskReportView['nodes'][number]) =>
+    n.volumes.map((v) => `${v.name} ${v.usedBytes === null ? '?' : bytes(v.usedBytes)}${v.quotaBytes ? `/${bytes(v.quotaBytes)}` : ''}`).join(', ') || '-';
+  const copies = (c: DiskReportView['nodes'][number]['copies']) => (c ? `${c.have}/${c.want}${c.reason ? ` (${c.reason})` : ''}` : '-');
+  const rows = d.nodes.map((n) => [n.name, volumes(n), n.snapshots ? `${n.snapshots.count}` : '-', copies(n.copies)]);
+  return [...lines, '', table(['NODE', 'VOLUMES', 'SNAPSHOTS', 'COPIES'], rows)].join('\n');
+}
+
 export const DISK_COMMANDS: Command[] = [
+  readCommand<DiskReportView>(['disk'], 'the volume pool, the store for peers, and per node volumes, snapshots and copies', '/disk', showDisk),
+  {
+    words: ['disk', 'grow'],
+    summary: 'grow the loop-backed volume pool to SIZE_MB (never shrinks)',
+    usage: 'disk grow SIZE_MB [--json]',
+    async run(args, client) {
+      const sizeMB = Number(need(args.positional[0], this.usage!));
+      if (!Number.isSafeInteger(sizeMB)) throw new CliError(`usage: station ${this.usage!} (a whole number of MiB)`, 2);
+      const usage = await client.post<{ sizeBytes: number; freeBytes: number }>('/disk/pool/grow', { sizeMB });
+      return args.json ? json(usage) : `pool grown to ${bytes(usage.sizeBytes)}, ${bytes(usage.freeBytes)} free`;
+    },
+  },
   {
     words: ['disk', 'snapshots'],
     summary: "a node's snapshot sets, oldest first, with sizes",
