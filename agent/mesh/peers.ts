@@ -21,6 +21,8 @@ export interface PeerView {
   revoked: boolean;
   /** its node subnet, routed to it over the mesh; null for stations without one */
   nodeSubnet: string | null;
+  /** where its station API listens on its mesh address (the member record's) */
+  apiPort: number;
 }
 
 interface Seen {
@@ -107,6 +109,7 @@ export class PeerMonitor {
           latencyMs: s?.latencyMs ?? null,
           via: s?.via ?? null,
           nodeSubnet: m.nodeSubnet ?? null,
+          apiPort: m.apiPort,
         };
       });
   }

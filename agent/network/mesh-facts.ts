@@ -20,6 +20,8 @@ export interface MeshPeerView {
   revoked: boolean;
   nodeSubnet?: string | null;
   lighthouse?: boolean;
+  /** its API port; stations that do not say use this station's own */
+  apiPort?: number;
 }
 
 export interface MeshFacts {
@@ -36,7 +38,7 @@ export function meshFactsFrom(info: MeshInfoView, peerViews: MeshPeerView[], sel
   const peers = peerViews.filter((p) => !p.revoked && p.name !== self.name);
   const facts: MeshFacts = {
     owner: info.owner,
-    peers: peers.map((p) => ({ station: p.name, url: `http://${p.address}:${self.httpPort}`, owner: p.owner })),
+    peers: peers.map((p) => ({ station: p.name, url: `http://${p.address}:${p.apiPort ?? self.httpPort}`, owner: p.owner })),
   };
   if (info.state !== 'up') return facts;
   // An owner's stations are their mesh addresses and the node subnets routed to them; so are the

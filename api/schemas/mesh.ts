@@ -57,6 +57,7 @@ export const PeerSchema = Type.Object(
     via: Type.Union([Type.String(), Type.Null()], { description: 'mesh address of the relay the tunnel goes through; null when direct' }),
     revoked: Type.Boolean(),
     nodeSubnet: Type.Union([Type.String(), Type.Null()], { description: 'its node subnet, routed to it over the mesh' }),
+    apiPort: Type.Integer({ minimum: 1, maximum: 65535, description: 'its station API port on its mesh address' }),
   },
   { $id: 'MeshPeer' },
 );

@@ -46,7 +46,9 @@ class StoreDouble implements StoreClient {
   constructor(self: string) {
     this.self = self;
   }
-  async grant(peer: { name: string }, readFrom?: string): Promise<PeerGrant> {
+  async grant(peer: { name: string; apiPort: number }, readFrom?: string): Promise<PeerGrant> {
+    // the peer is called at the API port its member record gives, not this station's own
+    if (peer.apiPort !== 8088) throw new Error(`${peer.name} called at port ${peer.apiPort}, not its own 8088`);
     const user = `${this.self}.alice`;
     const password = randomBytes(12).toString('base64url');
     const line = (await exec(['openssl', 'passwd', '-apr1', '-stdin'], { input: password, secrets: [password] })).stdout.trim();
@@ -95,6 +97,7 @@ const peerView = (name: string): PeerView => ({
   via: null,
   revoked: false,
   nodeSubnet: null,
+  apiPort: 8088, // the peers' API port, unlike this station's own (8099)
 });
 
 const specOf = (name: string) => ({
@@ -117,7 +120,7 @@ async function snapshotNow(node = 'web'): Promise<string> {
 }
 
 function keeperFor(station: string, stateDir: string, volumes: BtrfsVolumeDriver, events: EventBus, run: Runner = exec): CopyKeeper {
-  const config = { stateDir, httpPort: 8088, diskPeerLostSeconds: 3, diskCheckSeconds: 0 };
+  const config = { stateDir, httpPort: 8099, diskPeerLostSeconds: 3, diskCheckSeconds: 0 };
   const deps: CopyDeps = {
     config,
     run,

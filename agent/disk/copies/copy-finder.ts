@@ -47,7 +47,7 @@ export function checkFindRequest(r: FindRequest): void {
 const matches = (s: ResticSnapshot, want: string): boolean => s.id.startsWith(want) || s.tags.includes(`set=${want}`);
 
 /** The copy to read: newest first; unreachable copies are skipped and named if none is left. */
-export async function findCopy(deps: { mesh: CopyMesh; store: StoreClient; restic: Restic; apiPort: number }, r: FindRequest): Promise<FoundCopy> {
+export async function findCopy(deps: { mesh: CopyMesh; store: StoreClient; restic: Restic }, r: FindRequest): Promise<FoundCopy> {
   checkFindRequest(r);
   const info = deps.mesh.info();
   const peers = deps.mesh.peers().filter((p) => p.owner === info.owner && !p.revoked && p.online && (!r.from || p.name === r.from));
@@ -56,7 +56,7 @@ export async function findCopy(deps: { mesh: CopyMesh; store: StoreClient; resti
   const problems: string[] = [];
   const found: FoundCopy[] = [];
   for (const peer of peers) {
-    const address = { name: peer.name, address: peer.address, apiPort: deps.apiPort };
+    const address = { name: peer.name, address: peer.address, apiPort: peer.apiPort };
     try {
       const held = (await deps.store.holdings(address)).filter(
         (h) => (h.repository === r.node || h.repository.startsWith(`${r.node}.`)) && (!r.origin || h.station === r.origin),

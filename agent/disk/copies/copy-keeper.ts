@@ -77,7 +77,7 @@ export class CopyKeeper {
     this.sets = sets;
     this.store = options.store ?? httpStoreClient;
     this.checkSubset = options.checkSubset ?? '10%';
-    this.grants = new StoreGrants({ store: this.store, mesh: deps.mesh, events: deps.events, apiPort: deps.config.httpPort, state: () => this.state });
+    this.grants = new StoreGrants({ store: this.store, mesh: deps.mesh, events: deps.events, state: () => this.state });
     const stateDir = deps.config.stateDir;
     this.stable = new StablePaths({ run: deps.run, stateDir });
     this.restic = new Restic({
@@ -149,7 +149,7 @@ export class CopyKeeper {
   private async find(request: FindRequest): Promise<FoundCopy> {
     if (!(await ownerDiskKey(this.deps.config.stateDir)))
       throw new UnavailableError('DISK_NO_KEY', "this station has not received its owner's disk key: it cannot read copies");
-    return findCopy({ mesh: this.deps.mesh, store: this.store, restic: this.restic, apiPort: this.deps.config.httpPort }, request);
+    return findCopy({ mesh: this.deps.mesh, store: this.store, restic: this.restic }, request);
   }
 
   /** For GET /disk and GET /disk/copies: want/have and each copy. */

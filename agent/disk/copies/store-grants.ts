@@ -13,7 +13,6 @@ export interface StoreGrantsDeps {
   store: StoreClient;
   mesh: CopyMesh;
   events: EventBus;
-  apiPort: number;
   state: () => CopiesFile;
 }
 
@@ -28,7 +27,7 @@ export class StoreGrants {
 
   address(station: string): PeerAddress | null {
     const peer = this.deps.mesh.peers().find((p) => p.name === station);
-    return peer ? { name: peer.name, address: peer.address, apiPort: this.deps.apiPort } : null;
+    return peer ? { name: peer.name, address: peer.address, apiPort: peer.apiPort } : null;
   }
 
   /** A new grant from the station's store, written into every copy kept there. */

@@ -55,6 +55,7 @@ const peer = (name: string): PeerView => ({
   via: null,
   revoked: false,
   nodeSubnet: null,
+  apiPort: 8088,
 });
 
 function build(ctx: Ctx, offerGb = 1): PeerStore {

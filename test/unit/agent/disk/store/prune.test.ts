@@ -89,6 +89,7 @@ t.before(async (ctx) => {
           via: null,
           revoked: false,
           nodeSubnet: null,
+          apiPort: 8088,
         },
       ],
       identify: () => {
