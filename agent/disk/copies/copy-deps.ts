@@ -1,30 +1,14 @@
-// What the copies need of the station, narrowed: the disk room (agent/disk/disk-subsystem.ts) hands
-// its DiskDeps, which fits this shape. Declared here rather than imported from the room, so the part
-// and the room that builds it do not import each other.
+// What the copies need of the station: the disk room's narrow views (agent/disk/deps.ts), narrowed
+// further to the settings they read and the mesh's facts and peers (never its caller check), so a
+// test hands them no more than that.
 import type { Config } from '../../config/schema.ts';
-import type { EventBus } from '../../events.ts';
-import type { Runner } from '../../exec.ts';
-import type { Logger } from '../../log.ts';
-import type { MeshInfo } from '../../mesh/mesh-info.ts';
-import type { PeerView } from '../../mesh/peers.ts';
-import type { NodeView } from '../../nodes/view.ts';
-import type { VolumeDriver } from '../../storage/driver.ts';
+import type { DiskDeps, DiskMesh, DiskNodes } from '../deps.ts';
 
-export interface CopyNodes {
-  list(): NodeView[];
-  volumeDriver(): VolumeDriver | null;
-}
+export type CopyNodes = DiskNodes;
 
-export interface CopyMesh {
-  info(): MeshInfo;
-  peers(): PeerView[];
-}
+export type CopyMesh = Pick<DiskMesh, 'info' | 'peers'>;
 
-export interface CopyDeps {
+export interface CopyDeps extends Omit<DiskDeps, 'config' | 'mesh'> {
   config: Pick<Config, 'stateDir' | 'httpPort' | 'diskPeerLostSeconds' | 'diskCheckSeconds'>;
-  run: Runner;
-  events: EventBus;
-  log: Logger;
-  nodes: CopyNodes;
   mesh: CopyMesh;
 }
