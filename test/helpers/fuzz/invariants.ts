@@ -40,6 +40,12 @@ export const DOCUMENTED_503 = new Set([
   'EVENT_STREAMS_FULL',
   'MESH_INVITER_UNREACHABLE',
   'MESH_NO_ENDPOINT',
+  // Infinite Disk's parts when off (no btrfs, no mesh, not started): each says why
+  'SNAPSHOTS_UNAVAILABLE',
+  'DISK_COPIES_OFF',
+  'DISK_RESTORE_OFF',
+  'DISK_STORE_OFF',
+  'POOL_NOT_GROWABLE',
 ]);
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
