@@ -81,6 +81,27 @@ export class AgentClient {
     return data as T;
   }
 
+  /**
+   * Writes a file the agent streams (a node's data, not JSON: always with the token) to `out`.
+   * Returns false when the agent answers 404 with the error code `absentCode`: the file is not
+   * there and the caller may look elsewhere. Any other error throws, as request() does.
+   */
+  async download(path: string, out: NodeJS.WritableStream, options: { timeoutMs: number; absentCode?: string }): Promise<boolean> {
+    const response = await fetch(`${this.baseUrl}/api/v1${path}`, {
+      headers: { authorization: `Bearer ${this.token()}` },
+      signal: AbortSignal.timeout(options.timeoutMs),
+    }).catch((error: Error) => {
+      throw new CliError(`cannot reach the station agent at ${this.baseUrl} (${error.message}); is it running?`);
+    });
+    if (!response.ok) {
+      const body = (await response.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+      if (response.status === 404 && options.absentCode !== undefined && body?.error?.code === options.absentCode) return false;
+      throw new CliError(body?.error ? `${body.error.message} (${body.error.code})` : `HTTP ${response.status}`);
+    }
+    for await (const chunk of response.body!) out.write(chunk as Uint8Array);
+    return true;
+  }
+
   get<T = unknown>(path: string): Promise<T> {
     return this.request<T>('GET', path);
   }

@@ -6,31 +6,9 @@ import { json } from '../command.ts';
 import { CliError } from '../client.ts';
 import { bytes, duration, table } from '../format.ts';
 import type { AgentClient } from '../client.ts';
-
-interface CopyView {
-  station: string;
-  state: string;
-  lastSuccess: string | null;
-  lagSeconds: number | null;
-  bytes: number | null;
-  snapshot: string | null;
-  reason: string | null;
-}
-interface CopiesView {
-  want: number;
-  have: number;
-  state: string;
-  reason: string | null;
-  list: CopyView[];
-}
-interface Outcome {
-  station: string;
-  ok: boolean;
-  snapshot: string | null;
-  dataAdded: number | null;
-  seconds: number | null;
-  error: string | null;
-}
+import type { CopyOutcome } from '../../../agent/disk/copies/node-copies.ts';
+import type { RestoreResult } from '../../../agent/disk/copies/restore.ts';
+import type { CopiesReport } from '../../../agent/disk/overview.ts';
 
 const LONG = { timeoutMs: 6 * 3_600_000 };
 const enc = encodeURIComponent;
@@ -49,21 +27,10 @@ export async function fromCopy(
   const query = new URLSearchParams({ volume: file.volume, path: file.path });
   if (file.snapshot) query.set('snapshot', file.snapshot);
   if (file.from) query.set('from', file.from);
-  const response = await fetch(`${client.baseUrl}/api/v1/disk/copies/${enc(file.node)}/files?${query}`, {
-    headers: { authorization: `Bearer ${client.token()}` },
-    signal: AbortSignal.timeout(3_600_000),
-  }).catch((error: Error) => {
-    throw new CliError(`cannot reach the station agent at ${client.baseUrl} (${error.message}); is it running?`);
-  });
-  if (!response.ok) {
-    const body = (await response.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
-    throw new CliError(body?.error ? `${body.error.message} (${body.error.code})` : `HTTP ${response.status}`);
-  }
-  for await (const chunk of response.body!) out.write(chunk as Uint8Array);
-  return true;
+  return client.download(`/disk/copies/${enc(file.node)}/files?${query}`, out, { timeoutMs: 3_600_000 });
 }
 
-export function showCopies(nodes: { node: string; copies: CopiesView | null }[]): string {
+export function showCopies(nodes: { node: string; copies: CopiesReport | null }[]): string {
   if (!nodes.length) return 'no nodes';
   const rows: (string | number | null)[][] = [];
   for (const { node, copies } of nodes) {
@@ -85,7 +52,7 @@ export const COPY_COMMANDS: Command[] = [
     summary: "every node's copies on peer stations: want/have, state, lag, bytes held",
     usage: 'disk copies [--json]',
     async run(args, client) {
-      const { nodes } = await client.get<{ nodes: { node: string; copies: CopiesView | null }[] }>('/disk/copies');
+      const { nodes } = await client.get<{ nodes: { node: string; copies: CopiesReport | null }[] }>('/disk/copies');
       return args.json ? json({ nodes }) : showCopies(nodes);
     },
   },
@@ -95,7 +62,7 @@ export const COPY_COMMANDS: Command[] = [
     usage: 'disk backup NODE [--json]',
     async run(args, client) {
       const node = need(args.positional[0], this.usage!);
-      const result = await client.post<{ node: string; copies: Outcome[] }>(`/disk/backup/${enc(node)}`, {}, LONG);
+      const result = await client.post<{ node: string; copies: CopyOutcome[] }>(`/disk/backup/${enc(node)}`, {}, LONG);
       if (args.json) return json(result);
       if (!result.copies.length) return `${node}: every copy holds the newest snapshot set already`;
       const failed = result.copies.filter((c) => !c.ok);
@@ -113,7 +80,7 @@ export const COPY_COMMANDS: Command[] = [
     async run(args, client) {
       const node = need(args.positional[0], this.usage!);
       const body = { node, snapshot: flag(args.flags.snapshot), from: flag(args.flags.from), origin: flag(args.flags.origin) };
-      const r = await client.post<{ node: string; station: string; snapshot: string; time: string; volumes: string[] }>('/disk/restore', body, LONG);
+      const r = await client.post<RestoreResult>('/disk/restore', body, LONG);
       return args.json ? json(r) : `restored ${r.node} (${r.volumes.join(', ') || 'no volumes'}) from ${r.station}, snapshot ${r.snapshot} of ${r.time}`;
     },
   },
