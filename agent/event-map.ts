@@ -157,6 +157,24 @@ export const EVENT_PAYLOADS = {
     snapshot: Type.String(),
     volumes: Type.Array(Type.String()),
   }),
+  'disk.export.created': payload("a node's volume was exported (WebDAV or SMB) with its own user; never the password", {
+    id: Type.String(),
+    node: Type.String(),
+    volume: Type.String(),
+    protocol: Type.String(),
+    on: Type.String({ description: 'lan, mesh or both' }),
+    readOnly: Type.Boolean(),
+  }),
+  'disk.export.removed': payload(
+    "an export was removed (asked for, or its node or volume was deleted): its server stopped, its user's password no longer works",
+    {
+      id: Type.String(),
+      node: Type.String(),
+      volume: Type.String(),
+      protocol: Type.String(),
+      reason: Type.String(),
+    },
+  ),
 
   'network.applied': payload('the Network Node replaced its nftables table', {
     nodes: Type.Integer(),

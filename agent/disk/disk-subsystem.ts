@@ -10,6 +10,7 @@
 import type { HealthState, Subsystem, SubsystemHealth } from '../subsystem.ts';
 import type { DiskDeps, DiskPart } from './deps.ts';
 import { CopyKeeper } from './copies/copy-keeper.ts';
+import { ExportKeeper } from './exports/export-keeper.ts';
 import { PeerStore } from './store/peer-store.ts';
 import { SnapshotKeeper } from './snapshots/keeper.ts';
 import { diskReport, type DiskReport, type DiskSources } from './overview.ts';
@@ -30,6 +31,8 @@ export class DiskSubsystem implements Subsystem {
   readonly store: PeerStore;
   /** this station's nodes copied to peers' stores, replaced when lost, restored anywhere (api/routes/disk-copies.ts) */
   readonly copies: CopyKeeper;
+  /** volumes served over WebDAV and SMB on the LAN and/or the mesh (api/routes/disk-exports.ts) */
+  readonly exports: ExportKeeper;
 
   constructor(deps: DiskDeps) {
     this.deps = deps;
@@ -42,6 +45,8 @@ export class DiskSubsystem implements Subsystem {
     this.copies = new CopyKeeper(deps, this.snapshots);
     this.parts.push(this.copies);
     this.sources.copies = (node) => this.copies.report(node);
+    this.exports = new ExportKeeper(deps);
+    this.parts.push(this.exports);
   }
 
   async start(): Promise<void> {

@@ -13,6 +13,7 @@ import { diskStoreRoutes } from './disk-store.ts';
 import { diskRoutes } from './disk.ts';
 import { diskSnapshotRoutes } from './disk-snapshots.ts';
 import { diskCopyRoutes } from './disk-copies.ts';
+import { diskExportRoutes } from './disk-exports.ts';
 
 export const API_ROUTES: RoutePlugin[] = [
   healthRoutes,
@@ -29,4 +30,5 @@ export const API_ROUTES: RoutePlugin[] = [
   diskSnapshotRoutes,
   diskStoreRoutes,
   diskCopyRoutes,
+  diskExportRoutes,
 ];

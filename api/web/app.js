@@ -713,6 +713,8 @@ const EVENT_TYPES = [
   'disk.copy.replaced',
   'disk.copy.checked',
   'disk.copy.restored',
+  'disk.export.created',
+  'disk.export.removed',
   'network.applied',
   'network.reset',
   'wifi.mode',

@@ -50,6 +50,10 @@ export interface RcloneProcessOptions {
   setpriv: boolean;
   onServing?: (url: string) => void;
   onExit?: (why: string) => void;
+  /** the line that says it listens (default rclone serve restic's; its first group is passed to onServing) */
+  ready?: RegExp;
+  /** what the logs call it (default rclone) */
+  label?: string;
 }
 
 export class RcloneProcess {
@@ -135,7 +139,7 @@ export class RcloneProcess {
     const argv = this.options.setpriv ? ['setpriv', '--pdeathsig', 'KILL', ...this.argv] : this.argv;
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...childEnvironment(), LC_ALL: 'C' } });
     this.child = child;
-    child.on('error', (error) => log.error({ err: error }, 'rclone could not start'));
+    child.on('error', (error) => log.error({ err: error }, `${this.options.label ?? 'rclone'} could not start`));
     if (child.pid) writeFileSync(this.options.pidFile, `${child.pid}\n`);
     let buffer = '';
     const onData = (chunk: Buffer) => {
@@ -146,10 +150,10 @@ export class RcloneProcess {
         buffer = buffer.slice(nl + 1);
         this.recent.push(line);
         if (this.recent.length > 50) this.recent.shift();
-        const serving = SERVING.exec(line);
+        const serving = (this.options.ready ?? SERVING).exec(line);
         if (serving && child === this.child) {
           this.serving = true;
-          this.options.onServing?.(serving[1]!);
+          this.options.onServing?.(serving[1] ?? '');
         }
       }
     };
@@ -163,7 +167,7 @@ export class RcloneProcess {
       this.options.onExit?.(this.lastExit);
       if (!this.wanted) return;
       if (Date.now() - this.startedAt > STABLE_MS) this.backoffMs = BACKOFF_MIN_MS;
-      log.warn({ exit: this.lastExit, restartInMs: this.backoffMs }, 'rclone stopped; restarting');
+      log.warn({ exit: this.lastExit, restartInMs: this.backoffMs }, `${this.options.label ?? 'rclone'} stopped; restarting`);
       this.restartTimer = setTimeout(() => {
         this.restarts++;
         if (this.wanted) this.spawnNow();

@@ -7,6 +7,7 @@ import { json, readCommand } from '../command.ts';
 import { type AgentClient, CliError } from '../client.ts';
 import { bytes, table } from '../format.ts';
 import { COPY_COMMANDS, fromCopy } from './disk-copies.ts';
+import { EXPORT_COMMANDS } from './disk-exports.ts';
 
 interface SetView {
   name: string;
@@ -169,4 +170,5 @@ export const DISK_COMMANDS: Command[] = [
     },
   },
   ...COPY_COMMANDS,
+  ...EXPORT_COMMANDS,
 ];
