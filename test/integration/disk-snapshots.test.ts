@@ -290,6 +290,29 @@ t('a set a killed agent left half made is removed at the next start, and a node 
   assert.ok(next.frozen);
 });
 
+t('a node never stands still past the bound: snapshots still running then are thawed out of and the set discarded', async () => {
+  // a bound of 0 ms stands for a btrfs commit stall (measured at 5-8 s on this machine under load)
+  const ops = new NodeSnapshots({ driver: nodes.volumeDriver()!, run: exec, stateDir: dir, log: pino({ level: 'silent' }), maxFrozenMs: 0 });
+  const node = await view();
+  const before = (await ops.records.list(web)).map((r) => r.name);
+  assert.is(await code(ops.create({ name: web, running: true, pid: node.pid }, 'manual')), 'SNAPSHOT_FREEZE_OVERRUN');
+  assert.not.ok(await isFrozen(await nodeCgroup(node.pid!)), 'thawed');
+  assert.equal(
+    (await ops.records.list(web)).map((r) => r.name),
+    before,
+    'no set counted',
+  );
+  for (const volume of VOLUMES) {
+    const names = (await nodes.volumeDriver()!.listSnapshots({ node: web, volume })).map((x) => x.name);
+    assert.equal(
+      names.filter((n) => !before.includes(n)),
+      [],
+      `no snapshot of the discarded set left in ${volume}`,
+    );
+  }
+  assert.is((await nodes.actions().exec(web, ['true'])).exitCode, 0, 'the node runs');
+});
+
 t('a freeze marker cut short by the kill: the node is found by its process and thawed all the same', async () => {
   const cgroup = await nodeCgroup((await view()).pid!);
   await writeFile(join(dir, 'disk', 'snapshots', web, '.frozen.json'), '{"kind":"v');

@@ -6,12 +6,12 @@
 // volume (one btrfs snapshot is atomic by itself), is snapshotted without freezing.
 // A set counts only once its record is written (set-records.ts); recover() at start removes what a
 // killed agent left half made and thaws a node it left frozen.
-import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
+import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../../errors.ts';
 import type { Runner } from '../../exec.ts';
 import type { Logger } from '../../log.ts';
 import type { VolumeDriver, VolumeRef } from '../../storage/driver.ts';
 import { checkRef, checkSnapshotName } from '../../storage/layout.ts';
-import { isFrozen, nodeCgroup, thaw, whileFrozen } from './freeze.ts';
+import { isFrozen, MAX_FROZEN_MS, nodeCgroup, thaw, whileFrozen } from './freeze.ts';
 import { parseSetName, SetRecords, setName, type SetRecord, type SnapshotKind } from './set-records.ts';
 import { openSnapshotFile, type SnapshotFile } from './snapshot-file.ts';
 
@@ -40,11 +40,14 @@ export class NodeSnapshots {
   private readonly driver: VolumeDriver;
   private readonly run: Runner;
   private readonly log: Logger;
+  /** past this the node is thawed and the set discarded (freeze.ts MAX_FROZEN_MS) */
+  private readonly maxFrozenMs: number;
 
-  constructor(deps: { driver: VolumeDriver; run: Runner; stateDir: string; log: Logger }) {
+  constructor(deps: { driver: VolumeDriver; run: Runner; stateDir: string; log: Logger; maxFrozenMs?: number }) {
     this.driver = deps.driver;
     this.run = deps.run;
     this.log = deps.log;
+    this.maxFrozenMs = deps.maxFrozenMs ?? MAX_FROZEN_MS;
     this.records = new SetRecords(deps.stateDir);
   }
 
@@ -85,9 +88,16 @@ export class NodeSnapshots {
     try {
       if (frozen) {
         if (node.pid === null) throw new ConflictError('NODE_NOT_RUNNING', `node ${node.name} has no process to freeze`);
-        const result = await whileFrozen(await nodeCgroup(node.pid), this.records.freezeMarker(node.name), snapAll);
+        const result = await whileFrozen(await nodeCgroup(node.pid), this.records.freezeMarker(node.name), snapAll, this.maxFrozenMs);
         settled = result.value;
         freezeMs = result.frozenMs;
+        if (result.overran) {
+          // the snapshots finished after the thaw, so they are not of one instant: not a set
+          throw new UnavailableError(
+            'SNAPSHOT_FREEZE_OVERRUN',
+            `the snapshots of ${node.name} took longer than ${this.maxFrozenMs} ms with the node frozen (btrfs was slow to commit): the node was thawed and the set discarded; the next one is tried at its time`,
+          );
+        }
       } else settled = await snapAll();
     } catch (error) {
       await disarm();
