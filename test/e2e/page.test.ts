@@ -127,10 +127,14 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
         name: web,
         template: 'busybox',
         resources: { memoryMB: 64 },
+        volumes: [{ name: 'www', path: '/www' }],
         modules: [{ name: 'web', run: 'mkdir -p /www && echo hi > /www/index.html && exec httpd -f -p 80 -h /www' }],
       },
     });
     assert.is(created.status, 201, await created.clone().text());
+    // the Disk panel follows too: the node with its volume (plain directories here: no copies kept)
+    await page.waitForSelector(`#disk li[data-node="${web}"]`, { timeout: 30_000 });
+    assert.match((await page.textContent(`#disk li[data-node="${web}"]`)) ?? '', /www: /);
     await page.waitForSelector(`.node[data-node="${web}"]`, { timeout: 30_000 });
     await page.waitForSelector(`.node[data-node="${web}"][data-state="running"]`, { timeout: 60_000 });
     assert.is(await page.evaluate(() => window.marker), 42, 'the page was not reloaded');
