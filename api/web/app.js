@@ -578,8 +578,8 @@ function renderDisk() {
               'li',
               { 'data-node': n.name },
               h('strong', null, n.name),
-              ' ',
-              copiesPill(n.copies),
+              // a node without volumes has nothing to copy
+              n.volumes.length ? [' ', copiesPill(n.copies)] : null,
               n.copies?.reason ? h('span', { class: 'muted' }, ` ${n.copies.reason}`) : null,
               h(
                 'div',
