@@ -194,7 +194,8 @@ export class CopyKeeper {
       if (view.state === 'deleting' || !view.spec.volumes?.length || this.queued.has(view.name)) continue;
       const every = nodeDisk(view.spec).backupSeconds * 1000;
       const last = this.lastRun.get(view.name);
-      const backupDue = last === undefined || now - last >= every;
+      // backupSeconds 0 turns the schedule off (on demand only), as for snapshots
+      const backupDue = every > 0 && (last === undefined || now - last >= every);
       const checkDue = this.checkDue(view.name, now);
       if (!backupDue && !checkDue) continue;
       if (backupDue) this.lastRun.set(view.name, now);
