@@ -9,43 +9,20 @@ import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { exec } from '../../agent/exec.ts';
-import { removeNetns } from '../../scripts/lib/netns.ts';
-import { down, formMesh, stationApi, stationOf, type Testbed, up } from '../../scripts/testbed-lib/index.ts';
-import { unmountStationPool } from '../../scripts/testbed-lib/pools.ts';
-import { stopAgent } from '../../scripts/testbed-lib/stations.ts';
+import { down, formMesh, stationOf, type Testbed, up } from '../../scripts/testbed-lib/index.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
+import { api, nodeExec, removeStationOutright, stationCli, waitFor, waitStoresUp } from '../helpers/disk-testbed.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 
 const t = suite<{ tb: Testbed }>('disk copies in the testbed');
 const MARKER = `ST13-MARKER-${randomBytes(8).toString('hex')}`;
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-const api = <T = any>(tb: Testbed, station: string, method: string, path: string, body?: unknown, timeoutS = 60) =>
-  stationApi<T>(stationOf(tb, station), method, path, body, timeoutS);
-
-async function exe(tb: Testbed, station: string, node: string, command: string[]): Promise<{ exitCode: number; stdout: string }> {
-  const r = await api(tb, station, 'POST', `/nodes/${node}/exec`, { command }, 60);
-  assert.is(r.status, 200, JSON.stringify(r.body));
-  return r.body;
-}
 
 t.before(async (ctx) => {
   onCleanup(`testbed ${RUN_PREFIX}`, () => down(RUN_PREFIX));
   ctx.tb = await up({ prefix: RUN_PREFIX, stations: 3, publicStations: 1, storage: 'btrfs', env: { STATION_DISK_OFFER_GB: '1' } });
   await formMesh(ctx.tb, 'alice');
   // every member has the owner's disk key (sent with the directory) and its store serves
-  for (const s of ['s1', 's2', 's3']) {
-    await waitFor(`${s} store up`, async () => (await api(ctx.tb, s, 'GET', '/disk')).body?.store?.running === true, 120_000);
-  }
+  await waitStoresUp(ctx.tb, ['s1', 's2', 's3']);
 });
 t.after(async ({ tb }) => {
   // the restored node first (its container lives in s2's lxcpath), then the testbed
@@ -63,7 +40,7 @@ t('a node on s1 gets copies on s2 and s3, and no file of either store holds its 
   };
   const made = await api(tb, 's1', 'POST', '/nodes', spec, 180);
   assert.is(made.status, 201, JSON.stringify(made.body));
-  assert.is((await exe(tb, 's1', 'web', ['sh', '-c', `echo ${MARKER} > /srv/index.html && sync`])).exitCode, 0);
+  assert.is((await nodeExec(tb, 's1', 'web', ['sh', '-c', `echo ${MARKER} > /srv/index.html && sync`])).exitCode, 0);
   const set = await api(tb, 's1', 'POST', '/nodes/web/snapshots', undefined, 60);
   assert.is(set.status, 201, JSON.stringify(set.body));
   const backup = await waitFor(
@@ -73,6 +50,7 @@ t('a node on s1 gets copies on s2 and s3, and no file of either store holds its 
       return r.status === 200 && r.body.copies.every((c: { ok: boolean }) => c.ok) ? r : false;
     },
     240_000,
+    500,
   );
   assert.equal(backup.body.copies.map((c: { station: string }) => c.station).sort(), ['s2', 's3']);
   const copies = (await api(tb, 's1', 'GET', '/disk/copies')).body.nodes.find((n: { node: string }) => n.node === 'web').copies;
@@ -90,13 +68,8 @@ t('a node on s1 gets copies on s2 and s3, and no file of either store holds its 
 });
 
 t('s1 removed outright: station disk restore on s2 brings the node back serving the last backup', async ({ tb }) => {
-  const s1 = stationOf(tb, 's1');
   // the box burns: the agent dies, its container and namespace go, its disk is gone
-  await stopAgent(s1.pid, 'SIGKILL');
-  const lxcPath = join(s1.stateDir, 'lxc');
-  await exec(['lxc-stop', '-k', '-n', 'web', '-P', lxcPath], { allowFailure: true });
-  await removeNetns(s1.netns);
-  await unmountStationPool(s1.stateDir);
+  await removeStationOutright(tb, 's1', ['web']);
   await waitFor(
     's2 sees s1 offline',
     async () => {
@@ -104,25 +77,13 @@ t('s1 removed outright: station disk restore on s2 brings the node back serving 
       return peers.find((p) => p.name === 's1')?.online === false;
     },
     120_000,
+    500,
   );
-  const s2 = stationOf(tb, 's2');
-  const station = (...args: string[]) =>
-    exec([process.execPath, join(process.cwd(), 'scripts/cli/main.ts'), ...args, '--url', s2.api], {
-      netns: s2.netns,
-      env: { STATION_STATE_DIR: s2.stateDir },
-      allowFailure: true,
-      timeoutMs: 600_000,
-    });
   // one file first: s2 has no such node, so `disk cat` reads it from the newest copy on a peer
-  const cat = await station('disk', 'cat', 'web/data/index.html');
+  const cat = await stationCli(tb, 's2', 'disk', 'cat', 'web/data/index.html');
   assert.is(cat.exitCode, 0, cat.stderr);
   assert.is(cat.stdout.trim(), MARKER);
-  const cli = await exec([process.execPath, join(process.cwd(), 'scripts/cli/main.ts'), 'disk', 'restore', 'web', '--json', '--url', s2.api], {
-    netns: s2.netns,
-    env: { STATION_STATE_DIR: s2.stateDir },
-    allowFailure: true,
-    timeoutMs: 600_000,
-  });
+  const cli = await stationCli(tb, 's2', 'disk', 'restore', 'web', '--json');
   assert.is(cli.exitCode, 0, cli.stderr || cli.stdout);
   const restored = JSON.parse(cli.stdout);
   assert.is(restored.station, 's3', 'read from the surviving peer');
@@ -130,10 +91,11 @@ t('s1 removed outright: station disk restore on s2 brings the node back serving 
   const served = await waitFor(
     'the restored node serving its page',
     async () => {
-      const r = await exe(tb, 's2', 'web', ['timeout', '3', 'wget', '-q', '-O', '-', 'http://127.0.0.1/']);
+      const r = await nodeExec(tb, 's2', 'web', ['timeout', '3', 'wget', '-q', '-O', '-', 'http://127.0.0.1/']);
       return r.exitCode === 0 ? r.stdout.trim() : false;
     },
     180_000,
+    500,
   );
   assert.is(served, MARKER);
 });
