@@ -7,13 +7,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { exec } from '../../agent/exec.ts';
+import { processCommandLines } from '../../agent/lib/processes.ts';
 import { EventBus } from '../../agent/events.ts';
 import { LxcDriver } from '../../agent/nodes/lxc/driver.ts';
 import { netnsRunner } from '../../agent/nodes/lxc/netns-runner.ts';
@@ -94,16 +94,7 @@ async function manifest(root: string): Promise<Record<string, string>> {
 
 /** The pid of a cp copying into `target`, or null (read synchronously: it must be caught while it runs). */
 async function cpCopyingInto(target: string): Promise<number | null> {
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    let cmdline = '';
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    if (cmdline.startsWith('cp\0') && cmdline.includes(target)) return Number(pid);
-  }
+  for (const { pid, cmdline } of processCommandLines()) if (cmdline.startsWith('cp\0') && cmdline.includes(target)) return pid;
   return null;
 }
 

@@ -1,10 +1,10 @@
 // Observing nodes without running a program per node: the lxcpath tells which nodes exist and
 // whether they are whole; /proc tells which run. Every running container has an LXC monitor whose
 // command line names the lxcpath and the node, and whose child is the container's init.
-import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Runner } from '../../exec.ts';
+import { processCommandLines } from '../../lib/processes.ts';
 import type { ObservedNode } from '../driver.ts';
 import { isContainerInit, monitorName, parseChildren } from './monitors.ts';
 import { observeNodes, parseLxcInfo, type ContainerDirEntry, type LsRow } from './parse-ls.ts';
@@ -24,17 +24,8 @@ export async function readContainerDirs(lxcPath: string): Promise<ContainerDirEn
 /** Running containers of this lxcpath: name -> { monitor, init } from /proc (no program run). */
 async function runningMonitors(lxcPath: string, only?: string): Promise<Map<string, { monitor: number; init: number | null }>> {
   const found = new Map<string, { monitor: number; init: number | null }>();
-  // Synchronous reads: a few hundred tiny /proc files take ~3 ms this way, while as many
-  // async reads queue on libuv's four threads and take several times longer.
-  const monitorPids: { pid: string; name: string }[] = [];
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    let cmdline = '';
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    } catch {
-      continue;
-    }
+  const monitorPids: { pid: number; name: string }[] = [];
+  for (const { pid, cmdline } of processCommandLines()) {
     if (!cmdline.startsWith('[lxc monitor]')) continue;
     const name = monitorName(cmdline, lxcPath);
     if (name && (!only || name === only)) monitorPids.push({ pid, name });
@@ -46,7 +37,7 @@ async function runningMonitors(lxcPath: string, only?: string): Promise<Map<stri
       for (const child of children) {
         if (isContainerInit(await readFile(`/proc/${child}/cgroup`, 'utf8').catch(() => ''), name)) init = child;
       }
-      found.set(name, { monitor: Number(pid), init });
+      found.set(name, { monitor: pid, init });
     }),
   );
   return found;
