@@ -118,23 +118,13 @@ export function table(s: DiskSummary): string {
     '',
     'cp -a --reflink=never, both onto the pool from a cold cache, until synced',
   ]);
-  const c = s.bytesPerCopy;
-  rows.push([
-    'bytes per copy / source, random data',
-    String(c.random.repoBytes),
-    String(c.random.sourceBytes),
-    String(c.random.ratio),
-    c.random.goal,
-    yes(c.random.met),
-  ]);
-  rows.push([
-    'bytes per copy / source, Debian root',
-    String(c.debian.repoBytes),
-    String(c.debian.sourceBytes),
-    String(c.debian.ratio),
-    c.debian.goal,
-    yes(c.debian.met),
-  ]);
+  const copies = [
+    ['random data', s.bytesPerCopy.random],
+    ['Debian root', s.bytesPerCopy.debian],
+  ] as const;
+  for (const [data, c] of copies) {
+    rows.push([`bytes per copy / source, ${data}`, String(c.repoBytes), String(c.sourceBytes), String(c.ratio), c.goal, yes(c.met)]);
+  }
   const cell = (r: string[], i: number) => r[i] ?? '';
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => cell(r, i).length)));
   return rows
