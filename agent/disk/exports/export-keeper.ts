@@ -239,6 +239,7 @@ export class ExportKeeper implements DiskPart {
       dir: this.samba.dir,
       stationName: this.deps.mesh.info().name,
       interfaces,
+      bindAll: smb.some((r) => r.on !== 'lan') && this.addresses.mesh !== null,
       shares: smb.map((r) => ({
         name: shareName(r),
         path: driver ? driver.mountSource({ node: r.node, volume: r.volume }) : '/nonexistent',

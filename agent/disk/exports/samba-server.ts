@@ -75,9 +75,10 @@ export class SambaServer {
     this.lastConf = conf + passwd;
     // a changed interface list, a share or user removed: a fresh smbd drops every session of the old
     await this.process.stop();
-    await this.process.run(
-      withPasswd(this.passwdFile, ['smbd', '--foreground', '--no-process-group', '--debug-stdout', '-d', '2', `--configfile=${this.confFile}`]),
-    );
+    // Not --no-process-group: smbd ends its whole process group when it stops (measured: its
+    // kill(0, SIGTERM) took the agent and the test that ran it along); in a session of its own
+    // (setsid, smbd's default) it ends only its own children.
+    await this.process.run(withPasswd(this.passwdFile, ['smbd', '--foreground', '--debug-stdout', '-d', '2', `--configfile=${this.confFile}`]));
   }
 
   /** The files only (pdbedit needs them before smbd runs). */

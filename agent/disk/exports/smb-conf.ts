@@ -27,6 +27,12 @@ export interface SmbConfInput {
   stationName: string;
   /** the addresses smbd listens on (every SMB export's, together) */
   interfaces: string[];
+  /**
+   * Listen on every address instead: samba 4.17 never binds to a device without broadcast (measured
+   * on Nebula's tun: "not adding non-broadcast interface nebula1"), so an export on the mesh needs it.
+   * Who gets in is then the `hosts allow` of smbd and of each share (the client's network).
+   */
+  bindAll?: boolean;
   shares: SmbShare[];
   port?: number;
 }
@@ -36,6 +42,9 @@ const value = (v: string): string => {
   if (/[\r\n]/.test(v) || v.trim() !== v) throw new Error(`not a samba value: ${JSON.stringify(v)}`);
   return v;
 };
+
+/** samba's `hosts allow` list; an empty one would admit everyone, so it names an address nobody has. */
+const allowed = (cidrs: string[]): string => (cidrs.length ? [...new Set(cidrs)].map(value).join(' ') : '127.0.0.2/32');
 
 /** A NetBIOS name (15 characters, letters, digits, dash); netbios itself is off, but samba wants one. */
 export const netbiosName = (station: string): string =>
@@ -65,7 +74,9 @@ export function renderSmbConf(c: SmbConfInput): string {
     `  log file = ${d}/smbd.log`,
     '  max log size = 1000',
     `  interfaces = ${c.interfaces.map(value).join(' ')}`,
-    '  bind interfaces only = yes',
+    `  bind interfaces only = ${c.bindAll ? 'no' : 'yes'}`,
+    // no connection from a network no share admits (each share narrows it to its own)
+    `  hosts allow = ${allowed(c.shares.flatMap((s) => s.hostsAllow))}`,
     `  smb ports = ${c.port ?? SMB_PORT}`,
     '  disable netbios = yes',
     '  server min protocol = SMB2_10',
@@ -89,7 +100,7 @@ export function renderSmbConf(c: SmbConfInput): string {
       '  force group = root',
       `  read only = ${s.readOnly ? 'yes' : 'no'}`,
       // a client network not asked for gets no share, though smbd listens on every export's addresses
-      `  hosts allow = ${s.hostsAllow.length ? s.hostsAllow.map(value).join(' ') : '127.0.0.2/32'}`,
+      `  hosts allow = ${allowed(s.hostsAllow)}`,
       '  hosts deny = 0.0.0.0/0',
       '  browseable = no',
       // a symlink a node leaves in its volume must not lead a client out of it
