@@ -4,11 +4,13 @@
 // node's copies as 1/2 (amber on the page) with the reason, gives the lost copy up once the peer has
 // been gone diskPeerLostSeconds, and makes a new copy on the remaining peer (restic copy from the
 // surviving one) within peerLostSeconds + backupSeconds + a margin for this shared machine; then
-// 2/2. Each step is an event on GET /api/v1/events. Everything is removed even when a test fails.
+// 2/2. Each step is an event on GET /api/v1/events, and s1's status page (Chromium in s1's
+// namespace) shows 1/2 amber naming the peer while it is away, then 2/2 green, without a reload. Everything is removed even when a test fails.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
-import { down, formMesh, type Testbed, up } from '../../scripts/testbed-lib/index.ts';
+import { down, formMesh, stationOf, type Testbed, up } from '../../scripts/testbed-lib/index.ts';
+import { launchChromium } from '../e2e/browser.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import {
   api,
@@ -23,6 +25,14 @@ import {
   waitStoresUp,
 } from '../helpers/disk-testbed.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
+
+// what the page's functions see in the browser (the project compiles without the DOM library)
+interface PageEl {
+  textContent: string | null;
+  getAttribute(name: string): string | null;
+  closest(selector: string): PageEl | null;
+}
+declare const document: { querySelector(selector: string): PageEl | null };
 
 const PEER_LOST_S = 20;
 const BACKUP_S = 10;
@@ -85,9 +95,27 @@ t('a holding peer removed outright: 1/2 with the reason, then a new copy on the 
   const [lost, kept] = holders as [string, string];
   const events = new EventRecorder(tb, 's1');
   await waitFor('the event stream', async () => events.connected, 30_000);
+  // s1's status page in a browser in s1's namespace: its Disk panel shows the node's copies as a pill
+  const browser = await launchChromium({ netns: stationOf(tb, 's1').netns });
+  const page = await browser.newPage();
+  await page.goto(`${stationOf(tb, 's1').api}/`);
+  const pill = '#disk li[data-node="web"] .pill';
+  await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === '2/2', pill, { timeout: 60_000 });
+  assert.is(await page.getAttribute(pill, 'data-state'), 'ok');
   const t0 = Date.now();
   await removeStationOutright(tb, lost);
   const removedAt = Date.now();
+  // the page follows by itself (no reload): 1/2, amber, naming the peer that went away
+  const pageAmber = page
+    .waitForFunction(
+      ([sel, gone]) => {
+        const el = document.querySelector(sel as string);
+        return el?.textContent === '1/2' && el.getAttribute('data-state') === 'degraded' && (el.closest('li')?.textContent ?? '').includes(gone as string);
+      },
+      [pill, lost],
+      { timeout: (PEER_LOST_S + MARGIN_S) * 1000 },
+    )
+    .then(() => Date.now());
 
   // meanwhile: 1/2, amber on the page (degraded with have > 0), saying which peer is gone
   const degraded = await waitFor(
@@ -112,11 +140,15 @@ t('a holding peer removed outright: 1/2 with the reason, then a new copy on the 
     (PEER_LOST_S + BACKUP_S + MARGIN_S + 120) * 1000,
     500,
   );
+  const amberAt = await pageAmber;
+  await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === '2/2', pill, { timeout: 60_000 });
+  assert.is(await page.getAttribute(pill, 'data-state'), 'ok', 'green again on the page');
   const seconds = (healed.at - removedAt) / 1000;
   const bound = PEER_LOST_S + BACKUP_S + MARGIN_S;
   const load = (await import('node:os')).loadavg().map((l) => l.toFixed(1));
   console.log(
-    `  replacement: peer ${lost} removed (took ${((removedAt - t0) / 1000).toFixed(1)} s), 1/2 shown after ${((degraded.at - removedAt) / 1000).toFixed(1)} s, ` +
+    `  replacement: peer ${lost} removed (took ${((removedAt - t0) / 1000).toFixed(1)} s), 1/2 in the API after ${((degraded.at - removedAt) / 1000).toFixed(1)} s, ` +
+      `on the page after ${((amberAt - removedAt) / 1000).toFixed(1)} s, ` +
       `2/2 after ${seconds.toFixed(1)} s (bound ${bound} s = peerLost ${PEER_LOST_S} + backup ${BACKUP_S} + margin ${MARGIN_S}; load ${load.join(' ')})`,
   );
   assert.equal(healed.c.list.map((c) => c.station).sort(), [kept, spare].sort());
@@ -127,6 +159,7 @@ t('a holding peer removed outright: 1/2 with the reason, then a new copy on the 
   assert.ok(gaveUp, `disk.copy.lost seen: ${events.events.map((e) => e.type).join(' ')}`);
   assert.is(gaveUp!.data.why, 'lost');
   assert.ok(Date.parse(gaveUp!.at) - removedAt >= PEER_LOST_S * 1000 - 1000, 'not given up before peerLostSeconds');
+  assert.ok(amberAt <= gaveUp!.receivedAt, `the page showed 1/2 while the peer was away, before the copy was given up (${amberAt - gaveUp!.receivedAt} ms)`);
   assert.ok(
     events.find('disk.copy.placed', (d) => d.node === 'web' && d.station === spare),
     'disk.copy.placed seen',
