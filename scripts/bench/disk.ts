@@ -35,6 +35,7 @@ import { startRestServer, writeResticPassword } from './disk/restic.ts';
 import { Restic } from '../../agent/disk/copies/restic.ts';
 import { measureSnapshots, SNAPSHOT_VOLUMES, WRITER } from './disk/snapshot.ts';
 import { startBenchAgent } from './lib/agent.ts';
+import { runBench } from './lib/run.ts';
 
 const PREFIX = `stbd${randomBytes(2).toString('hex')}`;
 const NS = PREFIX;
@@ -202,16 +203,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-let exitCode = 0;
-process.once('SIGINT', () => {
-  void tearDown().finally(() => process.exit(130));
-});
-try {
-  await main();
-} catch (error) {
-  log(`bench disk failed: ${(error as Error).stack ?? String(error)}`);
-  exitCode = 1;
-} finally {
-  await tearDown();
-}
-process.exit(exitCode);
+await runBench('bench disk', main, tearDown);

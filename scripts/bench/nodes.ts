@@ -15,6 +15,7 @@ import { exec } from '../../agent/exec.ts';
 import { removeNetns } from '../lib/netns.ts';
 import { netnsRunner } from '../../agent/nodes/lxc/netns-runner.ts';
 import { startBenchAgent } from './lib/agent.ts';
+import { runBench } from './lib/run.ts';
 import { median, percentile, summarise } from './lib/stats.ts';
 
 const ID = randomBytes(2).toString('hex');
@@ -195,16 +196,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 }
 
-let exitCode = 0;
-process.once('SIGINT', () => {
-  void tearDown().finally(() => process.exit(130));
-});
-try {
-  await main();
-} catch (error) {
-  log(`bench failed: ${(error as Error).stack ?? String(error)}`);
-  exitCode = 1;
-} finally {
-  await tearDown();
-}
-process.exit(exitCode);
+await runBench('bench', main, tearDown);
