@@ -20,6 +20,8 @@ import type { NodeInventory } from './network/node-sync.ts';
 import type { MeshView } from './network/mesh-follow.ts';
 import { vethName } from './nodes/lxc/names.ts';
 import { meshFactsFrom, type MeshFacts } from './network/mesh-facts.ts';
+import { meshOffInfo } from './mesh/mesh-info.ts';
+import { UnavailableError } from './errors.ts';
 import { LxcDriver } from './nodes/lxc/driver.ts';
 import { FleetSubsystem, type NodeHandOver } from './fleet/fleet-subsystem.ts';
 import { fleetEnvironment } from './fleet/env.ts';
@@ -137,7 +139,15 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
       events,
       log: log('disk'),
       nodes: { list: () => (this.nodes.volumeDriver() ? nodes.actions().list() : []), volumeDriver: () => nodes.volumeDriver() },
-      mesh: { info: () => mesh.info(), peers: () => mesh.peers(), identify: (remote, local) => mesh.identify(remote, local) },
+      // with the mesh turned off, Infinite Disk sees a station in no mesh (snapshots only)
+      mesh: {
+        info: () => (this.isDisabled('mesh') ? meshOffInfo(config.name) : mesh.info()),
+        peers: () => (this.isDisabled('mesh') ? [] : mesh.peers()),
+        identify: (remote, local) => {
+          if (this.isDisabled('mesh')) throw new UnavailableError('MESH_UNAVAILABLE', 'the mesh is turned off on this station');
+          return mesh.identify(remote, local);
+        },
+      },
     });
     this.disk.sources.pool = async () => nodes.volumePool()?.usage() ?? null;
     this.disk.registerMetrics(this.metrics);

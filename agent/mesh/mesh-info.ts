@@ -42,3 +42,25 @@ export function meshInfo(s: MeshState, nebula: MeshInfo['nebula'], stationName: 
     nodeSubnet: s.nodeSubnet || null,
   };
 }
+
+/** What a room that reads the mesh sees where the mesh is turned off (STATION_DISABLE=mesh): no mesh. */
+export function meshOffInfo(stationName: string): MeshInfo {
+  return {
+    state: 'none',
+    role: 'none',
+    owner: null,
+    name: stationName,
+    address: null,
+    caFingerprint: null,
+    authority: null,
+    lighthouse: false,
+    lighthouses: [],
+    trusted: [],
+    members: 0,
+    joinedAt: null,
+    syncedAt: null,
+    nebula: { running: false, pid: null, restarts: 0, tunDev: '' },
+    caPem: null,
+    nodeSubnet: null,
+  };
+}
