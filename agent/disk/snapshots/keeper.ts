@@ -13,6 +13,7 @@ import type { VolumeRef } from '../../storage/driver.ts';
 import type { SubsystemHealth } from '../../subsystem.ts';
 import type { DiskDeps, DiskPart } from '../deps.ts';
 import type { SnapshotsReport } from '../overview.ts';
+import { PartWork } from '../part-work.ts';
 import { NodeSnapshots, type SnapshotSetView } from './node-snapshots.ts';
 import { DEFAULT_RETENTION, toDelete, type RetentionPolicy } from './retention.ts';
 import { isDue } from './schedule.ts';
@@ -34,11 +35,10 @@ export class SnapshotKeeper implements DiskPart {
   private readonly retention: RetentionPolicy;
   private ops: NodeSnapshots | null = null;
   private offReason: string | null = 'not started';
-  private timer: NodeJS.Timeout | null = null;
   private readonly lastAt = new Map<string, number>();
   private readonly failures = new Map<string, string>();
   private readonly pins = new Map<string, number>();
-  private readonly running = new Set<Promise<unknown>>();
+  private readonly work = new PartWork();
   private unsubscribe: (() => void) | null = null;
 
   constructor(deps: DiskDeps, retention: RetentionPolicy = DEFAULT_RETENTION) {
@@ -63,19 +63,16 @@ export class SnapshotKeeper implements DiskPart {
       const node = event.data.name;
       this.lastAt.delete(node);
       this.failures.delete(node);
-      this.track(this.queue.run(node, () => this.ops!.records.removeNode(node))).catch(() => undefined);
+      this.work.track(this.queue.run(node, () => this.ops!.records.removeNode(node))).catch(() => undefined);
     });
     this.offReason = null;
-    this.timer = setInterval(() => this.tick(), TICK_MS);
-    this.timer.unref();
+    this.work.every(TICK_MS, () => this.tick());
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
     this.unsubscribe?.();
     this.unsubscribe = null;
-    await Promise.allSettled([...this.running]);
+    await this.work.stop();
   }
 
   health(): SubsystemHealth {
@@ -96,7 +93,7 @@ export class SnapshotKeeper implements DiskPart {
   async snapshot(node: string): Promise<SetRecord> {
     this.require();
     const view = this.node(node);
-    return this.track(this.queue.run(node, () => this.take(view, 'manual')));
+    return this.work.track(this.queue.run(node, () => this.take(view, 'manual')));
   }
 
   async remove(node: string, name: string): Promise<SetRecord> {
@@ -184,7 +181,7 @@ export class SnapshotKeeper implements DiskPart {
       const due = isDue({ name: view.name, snapshotSeconds: nodeDisk(view.spec).snapshotSeconds, lastAt: this.lastAt.get(view.name) ?? null }, now);
       if (!due) continue;
       this.lastAt.set(view.name, now);
-      this.track(this.queue.run(view.name, () => this.take(view, 'auto'))).catch(() => undefined);
+      this.work.track(this.queue.run(view.name, () => this.take(view, 'auto'))).catch(() => undefined);
     }
   }
 
@@ -233,11 +230,5 @@ export class SnapshotKeeper implements DiskPart {
 
   private off(reason: string): void {
     this.offReason = reason;
-  }
-
-  private track<T>(work: Promise<T>): Promise<T> {
-    this.running.add(work);
-    work.finally(() => this.running.delete(work)).catch(() => undefined);
-    return work;
   }
 }
