@@ -139,6 +139,10 @@ export const EVENT_PAYLOADS = {
     station: Type.String(),
     why: Type.Union([Type.Literal('lost'), Type.Literal('revoked'), Type.Literal('damaged'), Type.Literal('gone'), Type.Literal('surplus')]),
   }),
+  'disk.copy.peer': payload(
+    'a peer holding a copy of a node went offline (the copy stops counting; it is replaced once the peer is gone diskPeerLostSeconds) or came back',
+    { node: Type.String(), station: Type.String(), online: Type.Boolean() },
+  ),
   'disk.copy.replaced': payload('a lost or damaged copy was made again on another peer', {
     node: Type.String(),
     from: Type.String(),

@@ -710,6 +710,7 @@ const EVENT_TYPES = [
   'disk.copy.succeeded',
   'disk.copy.failed',
   'disk.copy.lost',
+  'disk.copy.peer',
   'disk.copy.replaced',
   'disk.copy.checked',
   'disk.copy.restored',

@@ -68,6 +68,8 @@ export class CopyKeeper {
   private timer: NodeJS.Timeout | null = null;
   private readonly lastRun = new Map<string, number>();
   private readonly offlineSince = new Map<string, number>();
+  /** peers looked at before: a peer's first look (offline until its first ping at start) is no change */
+  private readonly peersSeen = new Set<string>();
   private readonly avoidUntil = new Map<string, number>();
   private readonly nodeReason = new Map<string, string>();
   private readonly running = new Set<Promise<unknown>>();
@@ -187,8 +189,12 @@ export class CopyKeeper {
   private tick(): void {
     const now = Date.now();
     for (const p of this.deps.mesh.peers()) {
+      const wasOffline = this.offlineSince.has(p.name);
       if (p.online) this.offlineSince.delete(p.name);
-      else if (!this.offlineSince.has(p.name)) this.offlineSince.set(p.name, now);
+      else if (!wasOffline) this.offlineSince.set(p.name, now);
+      // its copies stop (or start again) counting: say so, or the page (which reloads on disk.* events) shows them current
+      if (this.peersSeen.has(p.name) && p.online === wasOffline) this.peerChanged(p.name, p.online);
+      this.peersSeen.add(p.name);
     }
     for (const view of this.deps.nodes.list()) {
       if (view.state === 'deleting' || !view.spec.volumes?.length || this.queued.has(view.name)) continue;
@@ -204,6 +210,12 @@ export class CopyKeeper {
         if (backupDue) await this.runNode(view.name, false);
       };
       this.enqueue(view.name, work).catch(() => undefined);
+    }
+  }
+
+  private peerChanged(station: string, online: boolean): void {
+    for (const [node, copies] of Object.entries(this.state.nodes)) {
+      if (copies.some((c) => c.station === station && !c.damaged)) this.deps.events.publish('disk.copy.peer', { node, station, online });
     }
   }
 
