@@ -11,6 +11,7 @@
 // (SIGKILL mid-snapshot is tested in disk-snapshots-agent.test.ts.) Everything is removed even when a test fails.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,6 +63,20 @@ async function killMidBackup(tb: Testbed, withRestic: boolean): Promise<{ orphan
   if (withRestic) for (const b of backups) process.kill(b.pid, 'SIGKILL');
   await stopAgent(agentPid, 'SIGKILL'); // waits until it is gone
   return { orphans: backups.map((b) => b.pid), killedAt };
+}
+
+/** Follows a process's signals and end with strace (for the report: how an orphaned restic ends); returns the reader of its last lines. */
+async function traceEnd(tb: Testbed, pid: number): Promise<() => Promise<string>> {
+  if ((await exec(['which', 'strace'], { allowFailure: true })).exitCode !== 0) return async () => 'strace not installed';
+  const file = join(stationOf(tb, 's2').stateDir, `orphan-${pid}.strace`);
+  const child = spawn('strace', ['-p', String(pid), '-e', 'trace=none', '-o', file], { stdio: 'ignore' });
+  onCleanup(`strace of ${pid}`, () => child.exitCode === null && child.kill('SIGKILL'));
+  return async () => {
+    await waitFor('strace to end with its process', async () => child.exitCode !== null || child.signalCode !== null, 10_000).catch(() =>
+      child.kill('SIGKILL'),
+    );
+    return (existsSync(file) ? readFileSync(file, 'utf8') : '').trim().split('\n').slice(-3).join(' | ') || 'nothing traced';
+  };
 }
 
 async function writeRandom(tb: Testbed, file: string, mib: number): Promise<string> {
@@ -207,6 +222,7 @@ t('SIGKILL of the agent mid-backup: nothing half-made counted, no mount left, th
   const { orphans, killedAt } = await killMidBackup(tb, false);
   const alive = orphans.filter(isAlive);
   assert.ok(alive.length > 0, 'restic was still at work when the agent died (the kill landed mid-backup)');
+  const traced = await traceEnd(tb, alive[0]!);
   // the durable state counts what was there before; the peers hold no new snapshot yet
   assert.equal(
     copiesFile(tb).map((c: { station: string; lastSnapshot: string }) => [c.station, c.lastSnapshot]),
@@ -224,6 +240,7 @@ t('SIGKILL of the agent mid-backup: nothing half-made counted, no mount left, th
     console.log('  the orphaned restic was still running after 6 min: ended by the test');
   });
   const filesAfterOrphan = await Promise.all(PEERS.map((p) => snapshotFiles(repoOn(tb, p))));
+  console.log(`  how the orphan ended (strace): ${await traced()}`);
   const locks = PEERS.map((p) => readdirSync(join(repoOn(tb, p), 'locks')).length);
   console.log(
     `  the orphan ended ${((Date.now() - killedAt) / 1000).toFixed(0)} s after the kill; snapshots on s1/s3 now ` +
