@@ -6,7 +6,6 @@
 // Everything is removed even when a test fails.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -25,8 +24,8 @@ import { BtrfsVolumeDriver } from '../../agent/storage/btrfs-driver.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { testPool } from '../helpers/loop-pool.ts';
 import { createNetns, type Netns } from '../helpers/netns.ts';
+import { serveRestic } from '../helpers/restic-server.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
-import { waitFor } from '../helpers/wait.ts';
 
 const PEERS = ['s2', 's3', 's4'];
 const addressOf = (peer: string) => `198.18.13.${20 + Number(peer.slice(1))}`;
@@ -142,35 +141,8 @@ function keeperFor(station: string, stateDir: string, volumes: BtrfsVolumeDriver
 }
 
 async function startServer(peer: string): Promise<void> {
-  const child = spawn(
-    'ip',
-    [
-      'netns',
-      'exec',
-      ns.name,
-      'rclone',
-      '--config',
-      '/dev/null',
-      'serve',
-      'restic',
-      '--addr',
-      `${addressOf(peer)}:${PORT}`,
-      '--append-only',
-      '--private-repos',
-    ].concat(['--htpasswd', join(dir, peer, 'htpasswd'), join(dir, peer, 'store')]),
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let log = '';
-  child.stderr.on('data', (c) => (log += c));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
-    }
-  };
+  const stop = await serveRestic(ns.name, `${addressOf(peer)}:${PORT}`, { htpasswd: join(dir, peer, 'htpasswd'), store: join(dir, peer, 'store') });
   servers.set(peer, { stop });
-  onCleanup(`rclone ${peer}`, stop);
-  await waitFor(`rclone serve restic for ${peer}`, async () => log.includes('Serving restic REST API'), 20_000);
 }
 
 const events: StationEvent[] = [];

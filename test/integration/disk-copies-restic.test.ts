@@ -3,7 +3,6 @@
 // playing a peer's store. Everything (namespace, rclone, temp dir) is removed even when a test fails.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -14,8 +13,8 @@ import { exec } from '../../agent/exec.ts';
 import { CopyError, Restic, type Repository } from '../../agent/disk/copies/restic.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { createNetns, type Netns } from '../helpers/netns.ts';
+import { serveRestic } from '../helpers/restic-server.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
-import { waitFor } from '../helpers/wait.ts';
 
 const ADDR = '198.18.13.9';
 const PORT = 8719;
@@ -28,38 +27,7 @@ const grant = 'grant-pass-Zq9';
 const repo = (path: string, password = grant): Repository => ({ url: `rest:http://s1:${password}@${ADDR}:${PORT}/s1/${path}/`, label: `peer/${path}` });
 
 async function startServer(): Promise<void> {
-  const child = spawn(
-    'ip',
-    [
-      'netns',
-      'exec',
-      ns.name,
-      'rclone',
-      '--config',
-      '/dev/null',
-      'serve',
-      'restic',
-      '--addr',
-      `${ADDR}:${PORT}`,
-      '--append-only',
-      '--private-repos',
-      '--htpasswd',
-      join(dir, 'htpasswd'),
-      join(dir, 'store'),
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let log = '';
-  child.stderr.on('data', (c) => (log += c));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
-    }
-  };
-  stopServer = stop;
-  onCleanup('rclone', stop);
-  await waitFor('rclone serve restic', async () => log.includes('Serving restic REST API'), 20_000);
+  stopServer = await serveRestic(ns.name, `${ADDR}:${PORT}`, { htpasswd: join(dir, 'htpasswd'), store: join(dir, 'store') });
 }
 
 const captured = async (run: (to: PassThrough) => Promise<void>): Promise<string> => {
