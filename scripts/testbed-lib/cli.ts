@@ -1,4 +1,5 @@
-// scripts/testbed: up --stations N [--double-nat K] [--public P] [--mesh OWNER] [--prefix P] [--storage dir|btrfs] [--pool-mb MB] | status | down | exec NAME -- CMD...
+// scripts/testbed: up --stations N [--double-nat K] [--public P] [--mesh OWNER] [--prefix P] [--storage dir|btrfs] [--pool-mb MB]
+//                  | status | down | exec NAME -- CMD...
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { DEFAULT_PREFIX, down, formMesh, loadTestbed, status, up } from './index.ts';

@@ -85,7 +85,18 @@ async function manifest(root: string): Promise<Record<string, string>> {
   const xattrs = await exec([
     'python3',
     '-c',
-    'import os,sys,json\nr=sys.argv[1]\nout={}\nfor d,ds,fs in os.walk(r):\n for n in ["."]+ds+fs:\n  p=os.path.normpath(os.path.join(d,n))\n  if os.path.islink(p): continue\n  x={k:os.getxattr(p,k).hex() for k in os.listxattr(p)}\n  if x: out[os.path.relpath(p,r)]=x\nprint(json.dumps(out,sort_keys=True))',
+    [
+      'import os,sys,json',
+      'r=sys.argv[1]',
+      'out={}',
+      'for d,ds,fs in os.walk(r):',
+      ' for n in ["."]+ds+fs:',
+      '  p=os.path.normpath(os.path.join(d,n))',
+      '  if os.path.islink(p): continue',
+      '  x={k:os.getxattr(p,k).hex() for k in os.listxattr(p)}',
+      '  if x: out[os.path.relpath(p,r)]=x',
+      'print(json.dumps(out,sort_keys=True))',
+    ].join('\n'),
     root,
   ]);
   out['(xattrs)'] = xattrs.stdout.trim();

@@ -95,7 +95,8 @@ export class NodeSnapshots {
           // the snapshots finished after the thaw, so they are not of one instant: not a set
           throw new UnavailableError(
             'SNAPSHOT_FREEZE_OVERRUN',
-            `the snapshots of ${node.name} took longer than ${this.maxFrozenMs} ms with the node frozen (btrfs was slow to commit): the node was thawed and the set discarded; the next one is tried at its time`,
+            `the snapshots of ${node.name} took longer than ${this.maxFrozenMs} ms with the node frozen (btrfs was slow to commit): ` +
+              'the node was thawed and the set discarded; the next one is tried at its time',
           );
         }
       } else settled = await snapAll();

@@ -29,7 +29,10 @@ test('a full pool names the volumes holding the most, biggest first; a pool with
   const reason = poolFullReason(pool, volumes);
   assert.match(
     reason ?? '',
-    /^volume pool full \(0\.0 MiB free of 256\.0 MiB\): node filler volume data uses 175\.0 MiB, node capped volume logs uses 5\.0 MiB \(limit 64\.0 MiB\), node small/,
+    new RegExp(
+      '^volume pool full \\(0\\.0 MiB free of 256\\.0 MiB\\): node filler volume data uses 175\\.0 MiB, ' +
+        'node capped volume logs uses 5\\.0 MiB \\(limit 64\\.0 MiB\\), node small',
+    ),
   );
   assert.match(reason ?? '', /ENOSPC/);
   assert.is(poolFullReason(parseFilesystemUsage(fixture('filesystem-usage.txt')), volumes), null);
