@@ -314,7 +314,13 @@ test('restic killed mid-backup (as with the agent): no snapshot counted; after a
         if (!chunk.includes('"status"')) return;
         void exec(['ip', 'netns', 'pids', ns.name]).then(async ({ stdout }) => {
           for (const pid of stdout.split('\n').filter(Boolean)) {
-            const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+            const comm = (() => {
+              try {
+                return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+              } catch {
+                return ''; // it ended since `ip netns pids` listed it
+              }
+            })();
             if (comm === 'restic') process.kill(Number(pid), 'SIGKILL');
           }
         });
