@@ -33,6 +33,11 @@ let stateDir: string;
 let agent: AgentHandle;
 const node = `${RUN_PREFIX}dx`;
 const passwords: string[] = [];
+const ROOT = new URL('../../', import.meta.url).pathname;
+let env: Record<string, string>;
+/** the logs of agents this test stopped */
+let earlierLogs = '';
+const startStation = () => startAgent({ netns: station.name, stateDir, storage: 'btrfs', poolMb: 256, env });
 
 const call = (path: string, method = 'GET', json?: unknown, auth = true) =>
   agent.api(`/api/v1${path}`, { method, auth, ...(json !== undefined ? { json } : {}) });
@@ -76,13 +81,8 @@ t.before(async () => {
   await station.run(['ip', 'route', 'add', 'default', 'via', '198.18.94.2']);
   let lxcPath: string;
   ({ stateDir, lxcPath } = await nodeStateDir(station, 'disk-exports'));
-  agent = await startAgent({
-    netns: station.name,
-    stateDir,
-    storage: 'btrfs',
-    poolMb: 256,
-    env: { ...nodeAgentEnv(lxcPath, '198.18.95.0/24'), STATION_DISABLE: 'wifi,discovery,indicator', STATION_NAME: 'dx1', STATION_DISK_OFFER_GB: '0' },
-  });
+  env = { ...nodeAgentEnv(lxcPath, '198.18.95.0/24'), STATION_DISABLE: 'wifi,discovery,indicator', STATION_NAME: 'dx1', STATION_DISK_OFFER_GB: '0' };
+  agent = await startStation();
   const res = await call('/nodes', 'POST', {
     name: node,
     volumes: [
@@ -249,6 +249,48 @@ t('an export listens only where asked: mesh-only not on the LAN address, LAN-onl
   assert.is(await curl(client, ['-u', `${both.user}:${both.password}`, `http://${STATION}:${both.port}/note`]), '200');
 });
 
+t('the CLI exports, lists and unexports; an agent killed and started again serves the same exports with the same passwords', async () => {
+  const cli = (...args: string[]) =>
+    exec([process.execPath, join(ROOT, 'scripts/cli/main.ts'), ...args], {
+      netns: station.name,
+      allowFailure: true,
+      timeoutMs: 60_000,
+      env: { STATION_URL: agent.baseUrl, STATION_STATE_DIR: stateDir },
+    });
+  const usage = await cli('disk', 'export', `${node}/data`);
+  assert.is(usage.exitCode, 2, 'neither --webdav nor --smb');
+  assert.match(usage.stderr + usage.stdout, 'usage: station disk export');
+  const made = await cli('disk', 'export', `${node}/media`, '--webdav', '--on', 'lan', '--read-only');
+  assert.is(made.exitCode, 0, made.stderr);
+  const id = /\(export ([0-9a-f]{8})\)/.exec(made.stdout)?.[1];
+  const password = /^password: (\S+)$/m.exec(made.stdout)?.[1];
+  const user = /^user: +(\S+)$/m.exec(made.stdout)?.[1];
+  assert.ok(id && password && user, made.stdout);
+  passwords.push(password);
+  assert.match(made.stdout, `exported ${node}/media over webdav on lan, read-only`);
+  const port = (await list()).find((e) => e.id === id)!.port;
+  await waitFor('the CLI export serving', async () => (await list()).find((e) => e.id === id && e.serving), 60_000);
+  const ls = await cli('disk', 'exports');
+  assert.is(ls.exitCode, 0, ls.stderr);
+  assert.match(ls.stdout, new RegExp(`^${id} +${node}/media +webdav +lan +read-only +${user} +yes +http://${STATION}:${port}/`, 'm'));
+  assert.not.match(ls.stdout, password);
+
+  // SIGKILL: its servers die with it (setpriv --pdeathsig); the next agent serves the same exports
+  const servers = async () => (await exec(['pgrep', '-f', `${stateDir}/disk/`], { allowFailure: true })).stdout.trim().split('\n').filter(Boolean);
+  assert.ok((await servers()).length > 0, 'servers run');
+  earlierLogs += agent.logs();
+  await agent.stop('SIGKILL');
+  await waitFor('no server of the killed agent left', async () => (await servers()).length === 0, 30_000);
+  agent = await startStation();
+  await waitFor('served again', async () => (await list()).find((e) => e.id === id && e.serving), 60_000);
+  assert.is(await curl(client, ['-u', `${user}:${password}`, `http://${STATION}:${port}/`]), '200', 'the same password works');
+  const gone = await cli('disk', 'unexport', id);
+  assert.is(gone.exitCode, 0, gone.stderr);
+  assert.match(gone.stdout, `removed export ${id} (webdav ${node}/media)`);
+  assert.is(await curl(client, ['-u', `${user}:${password}`, `http://${STATION}:${port}/`]), '000');
+  assert.is((await cli('disk', 'unexport', id)).exitCode, 1, 'unknown export');
+});
+
 t('deleting the node removes its exports; no password in the logs, the state files or the listing', async () => {
   const before = await list();
   assert.ok(before.length > 0);
@@ -259,11 +301,25 @@ t('deleting the node removes its exports; no password in the logs, the state fil
   const state = await readFile(join(stateDir, 'disk/exports.json'), 'utf8');
   assert.is((await stat(join(stateDir, 'disk/exports.json'))).mode & 0o777, 0o600);
   for (const p of passwords) {
-    assert.not.ok(agent.logs().includes(p), 'no password in the log');
+    assert.not.ok((earlierLogs + agent.logs()).includes(p), 'no password in the logs');
     assert.not.ok(listing.includes(p), 'none in GET /disk/exports');
     assert.not.ok(state.includes(p), 'none in exports.json');
   }
-  assert.match(agent.logs(), 'volume exported');
+  assert.match(earlierLogs, 'volume exported', 'the logs were read');
+  assert.match(agent.logs(), 'export removed');
+  // the events: removed with their node, and never a password (the bus keeps a short history: since event 1)
+  const sse = await exec(['curl', '-sN', '--max-time', '1', '-H', 'Last-Event-ID: 1', `${agent.baseUrl}/api/v1/events`], {
+    netns: station.name,
+    allowFailure: true,
+    timeoutMs: 10_000,
+  });
+  const removed = sse.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('data: '))
+    .map((l) => JSON.parse(l.slice(6)) as { type: string; data: { id?: string; reason?: string } })
+    .filter((e) => e.type === 'disk.export.removed' && e.data.reason === 'its node was deleted');
+  assert.equal(removed.map((e) => e.data.id).sort(), before.map((e) => e.id).sort(), sse.stdout.slice(-3000));
+  for (const p of passwords) assert.not.ok(sse.stdout.includes(p), 'no password in an event');
 });
 
 t.run();
