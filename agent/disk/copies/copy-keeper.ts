@@ -22,6 +22,7 @@ import { backUpSet, checkCopy, type CopyOutcome, ensureRepositories, type NodeCo
 import { httpStoreClient, type StoreClient } from './peer-client.ts';
 import { type PeerCandidate, placeCopies } from './placement.ts';
 import { copiesReport } from './report.ts';
+import { PartWork } from '../part-work.ts';
 import { Restic } from './restic.ts';
 import { type NodeCreator, type RestoreResult, restoreNode } from './restore.ts';
 import { StablePaths } from './stable-path.ts';
@@ -65,14 +66,13 @@ export class CopyKeeper {
   private state: CopiesFile = { version: 1, nodes: {} };
   private offReason: string | null = 'not started';
   private idleReason: string | null = null;
-  private timer: NodeJS.Timeout | null = null;
   private readonly lastRun = new Map<string, number>();
   private readonly offlineSince = new Map<string, number>();
   /** peers looked at before: a peer's first look (offline until its first ping at start) is no change */
   private readonly peersSeen = new Set<string>();
   private readonly avoidUntil = new Map<string, number>();
   private readonly nodeReason = new Map<string, string>();
-  private readonly running = new Set<Promise<unknown>>();
+  private readonly work = new PartWork();
 
   constructor(deps: CopyDeps, sets: SnapshotSets, options: CopyKeeperOptions = {}) {
     this.deps = deps;
@@ -99,14 +99,11 @@ export class CopyKeeper {
     this.state = await loadCopies(this.deps.config.stateDir);
     await this.stable.unmountAll(); // a killed agent's backup left its mounts
     this.offReason = null;
-    this.timer = setInterval(() => this.tick(), TICK_MS);
-    this.timer.unref();
+    this.work.every(TICK_MS, () => this.tick());
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await Promise.allSettled([...this.running]);
+  stop(): Promise<void> {
+    return this.work.stop();
   }
 
   health(): SubsystemHealth {
@@ -177,13 +174,7 @@ export class CopyKeeper {
       if (left > 0) this.queued.set(node, left);
       else this.queued.delete(node);
     };
-    return this.track(this.runs.run(task).finally(done));
-  }
-
-  private track<T>(p: Promise<T>): Promise<T> {
-    this.running.add(p);
-    p.finally(() => this.running.delete(p)).catch(() => undefined);
-    return p;
+    return this.work.track(this.runs.run(task).finally(done));
   }
 
   private tick(): void {
