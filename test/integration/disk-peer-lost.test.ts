@@ -141,6 +141,9 @@ t('a holding peer removed outright: 1/2 with the reason, then a new copy on the 
     500,
   );
   const amberAt = await pageAmber;
+  // what made the page look again (it reloads its Disk panel on node.* and disk.* events)
+  const before = events.events.filter((e) => e.receivedAt > removedAt && e.receivedAt <= amberAt).map((e) => e.type);
+  console.log(`  events from the removal to the page's 1/2: ${before.join(', ') || 'none'}`);
   await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === '2/2', pill, { timeout: 60_000 });
   assert.is(await page.getAttribute(pill, 'data-state'), 'ok', 'green again on the page');
   const seconds = (healed.at - removedAt) / 1000;
