@@ -6,17 +6,14 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, statSync, writeFileSync, mkdirSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { loadConfig } from '../../../../../agent/config/load.ts';
 import { PeerStore } from '../../../../../agent/disk/store/peer-store.ts';
-import type { DiskDeps } from '../../../../../agent/disk/deps.ts';
-import { EventBus, type StationEvent } from '../../../../../agent/events.ts';
+import type { StationEvent } from '../../../../../agent/events.ts';
 import { exec } from '../../../../../agent/exec.ts';
 import type { MeshInfo } from '../../../../../agent/mesh/mesh-info.ts';
-import type { MemberRecord } from '../../../../../agent/mesh/mesh-state.ts';
 import type { PeerView } from '../../../../../agent/mesh/peers.ts';
 import { removeTempDirs, tempDir } from '../../../../helpers/temp-dirs.ts';
+import { member, peer, storeDeps } from '../../../../helpers/store-deps.ts';
 import { waitFor } from '../../../../helpers/wait.ts';
 
 interface Ctx {
@@ -32,58 +29,11 @@ interface Ctx {
 }
 const t = suite<Ctx>('peer store (real rclone and restic)');
 
-const member = (name: string, owner = 'alice'): MemberRecord => ({
-  name,
-  owner,
-  address: '100.64.0.9',
-  fingerprint: 'f',
-  lighthouse: false,
-  endpoints: [],
-  apiPort: 8088,
-  joinedAt: '2026-01-01T00:00:00Z',
-});
-
-const peer = (name: string): PeerView => ({
-  name,
-  owner: 'alice',
-  address: '100.64.0.9',
-  lighthouse: false,
-  online: true,
-  lastHandshake: null,
-  lastSeen: null,
-  latencyMs: null,
-  via: null,
-  revoked: false,
-  nodeSubnet: null,
-  apiPort: 8088,
-});
-
 function build(ctx: Ctx, offerGb = 1): PeerStore {
   const config = loadConfig({ STATION_STATE_DIR: join(ctx.dir, 'state'), STATION_DISK_STORE_PORT: String(ctx.port), STATION_DISK_OFFER_GB: String(offerGb) });
-  const bus = new EventBus();
-  bus.subscribe((e) => ctx.events.push(e));
-  let logged = '';
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      logged += chunk.toString();
-      done();
-    },
-  });
-  ctx.logText = () => logged;
-  const deps: DiskDeps = {
-    config,
-    run: exec,
-    events: bus,
-    log: pino({ level: 'debug' }, sink),
-    nodes: { list: () => [], volumeDriver: () => null },
-    mesh: {
-      info: () => ({ state: ctx.mesh.state, address: ctx.mesh.address }) as MeshInfo,
-      peers: () => ctx.peers,
-      identify: () => {
-        throw new Error('not used here');
-      },
-    },
-  };
+  const mesh = { info: () => ({ state: ctx.mesh.state, address: ctx.mesh.address }) as MeshInfo, peers: () => ctx.peers };
+  const { deps, logged } = storeDeps(config, mesh, ctx.events);
+  ctx.logText = logged;
   return new PeerStore(deps);
 }
 

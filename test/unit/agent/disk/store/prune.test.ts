@@ -7,23 +7,20 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { loadConfig } from '../../../../../agent/config/load.ts';
-import type { DiskDeps } from '../../../../../agent/disk/deps.ts';
 import { PeerStore } from '../../../../../agent/disk/store/peer-store.ts';
-import { EventBus, type StationEvent } from '../../../../../agent/events.ts';
+import type { StationEvent } from '../../../../../agent/events.ts';
 import { exec } from '../../../../../agent/exec.ts';
 import type { MeshInfo } from '../../../../../agent/mesh/mesh-info.ts';
-import type { MemberRecord } from '../../../../../agent/mesh/mesh-state.ts';
 import { refusal, testAuthority } from '../../../../helpers/mesh-authority.ts';
 import { removeTempDirs } from '../../../../helpers/temp-dirs.ts';
+import { member, peer, storeDeps } from '../../../../helpers/store-deps.ts';
 import { waitFor } from '../../../../helpers/wait.ts';
 
 interface Ctx {
   store: PeerStore;
   events: StationEvent[];
-  logged: string;
+  logged: () => string;
   role: MeshInfo['role'];
   caPem: string;
   repo: string;
@@ -32,16 +29,6 @@ interface Ctx {
 }
 const t = suite<Ctx>('prune with the owner authority (real rclone and restic)');
 
-const member = (name: string, owner = 'alice'): MemberRecord => ({
-  name,
-  owner,
-  address: '100.64.0.9',
-  fingerprint: 'f',
-  lighthouse: false,
-  endpoints: [],
-  apiPort: 8088,
-  joinedAt: '2026-01-01T00:00:00Z',
-});
 const restic = (url: string, args: string[]) =>
   exec(['restic', '-r', url, '--no-cache', ...args], { env: { RESTIC_PASSWORD: 'owner-key-for-tests' }, allowFailure: true, timeoutMs: 90_000 });
 
@@ -52,7 +39,6 @@ t.before(async (ctx) => {
   ctx.caPem = mesh.doc.get().caPem;
   ctx.role = 'authority';
   ctx.events = [];
-  ctx.logged = '';
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const config = loadConfig({
     STATION_STATE_DIR: mesh.config.stateDir,
@@ -60,43 +46,12 @@ t.before(async (ctx) => {
     STATION_DISK_STORE_PORT: String(port),
     STATION_DISK_PRUNE_DELAY_SECONDS: '1',
   });
-  const bus = new EventBus();
-  bus.subscribe((e) => ctx.events.push(e));
-  const sink = new Writable({
-    write(chunk, _e, done) {
-      ctx.logged += chunk.toString();
-      done();
-    },
-  });
-  const deps: DiskDeps = {
-    config,
-    run: exec,
-    events: bus,
-    log: pino({ level: 'debug' }, sink),
-    nodes: { list: () => [], volumeDriver: () => null },
-    mesh: {
-      info: () => ({ state: 'up', role: ctx.role, owner: 'alice', name: 'a1', address: '127.0.0.1', authority: 'a1', caPem: ctx.caPem }) as MeshInfo,
-      peers: () => [
-        {
-          name: 's2',
-          owner: 'alice',
-          address: '100.64.0.9',
-          lighthouse: false,
-          online: true,
-          lastHandshake: null,
-          lastSeen: null,
-          latencyMs: null,
-          via: null,
-          revoked: false,
-          nodeSubnet: null,
-          apiPort: 8088,
-        },
-      ],
-      identify: () => {
-        throw new Error('not used here');
-      },
-    },
+  const meshView = {
+    info: () => ({ state: 'up', role: ctx.role, owner: 'alice', name: 'a1', address: '127.0.0.1', authority: 'a1', caPem: ctx.caPem }) as MeshInfo,
+    peers: () => [peer('s2')],
   };
+  const { deps, logged } = storeDeps(config, meshView, ctx.events);
+  ctx.logged = logged;
   ctx.store = new PeerStore(deps);
   await ctx.store.start();
   await waitFor('the store', async () => ctx.events.some((e) => e.type === 'disk.store.started'));
@@ -143,7 +98,7 @@ t('a signed request waits its delay, then one repository is prunable until done;
   const accepted = await ctx.store.prunes.accept(signed, member('a1'));
   assert.is(accepted.state, 'waiting');
   assert.ok(ctx.events.some((e) => e.type === 'disk.store.prune.requested'));
-  assert.match(ctx.logged, /prune request signed by the owner's authority received/);
+  assert.match(ctx.logged(), /prune request signed by the owner's authority received/);
   assert.is(await refusal(ctx.store.prunes.accept(signed, member('a1'))), 'conflict:DISK_PRUNE_REPLAYED');
   const early = await ctx.store.prunes.window(accepted.id, member('a1'), '127.0.0.1');
   assert.is(early.state, 'waiting', 'not before the delay');
@@ -186,7 +141,7 @@ t('a signed request waits its delay, then one repository is prunable until done;
   assert.is.not((await restic(url, ['snapshots'])).exitCode, 0, 'the window is closed');
   assert.ok(ctx.events.some((e) => e.type === 'disk.store.pruned'));
   assert.is((await ctx.store.prunes.window(accepted.id, member('a1'), '127.0.0.1')).state, 'done', 'a used request opens nothing again');
-  assert.not.ok(ctx.logged.includes(w.password!) || JSON.stringify(ctx.events).includes(w.password!), 'the window password is in no log or event');
+  assert.not.ok(ctx.logged().includes(w.password!) || JSON.stringify(ctx.events).includes(w.password!), 'the window password is in no log or event');
 });
 
 t.run();
