@@ -284,6 +284,12 @@ t('the CLI exports, lists and unexports; an agent killed and started again serve
   agent = await startStation();
   await waitFor('served again', async () => (await list()).find((e) => e.id === id && e.serving), 60_000);
   assert.is(await curl(client, ['-u', `${user}:${password}`, `http://${STATION}:${port}/`]), '200', 'the same password works');
+  // SIGTERM: the agent stops its servers itself
+  earlierLogs += agent.logs();
+  assert.is(await agent.stop('SIGTERM'), 0);
+  assert.equal(await servers(), [], 'no server left by an agent that stopped');
+  agent = await startStation();
+  await waitFor('served after a stop', async () => (await list()).find((e) => e.id === id && e.serving), 60_000);
   const gone = await cli('disk', 'unexport', id);
   assert.is(gone.exitCode, 0, gone.stderr);
   assert.match(gone.stdout, `removed export ${id} (webdav ${node}/media)`);
