@@ -151,6 +151,21 @@ t('WebDAV read-only refuses writes and still reads', async () => {
   assert.is(await curl(client, ['-u', `${dav.user}:${dav.password}`, '-X', 'DELETE', `${url}/note`]).then((s) => s !== '204'), true, 'no delete');
   assert.is(await readFile(volumeFile('note'), 'utf8'), 'from-the-node\n');
   assert.is(await curlBody(client, ['-u', `${dav.user}:${dav.password}`, `${url}/note`]), 'from-the-node\n');
+  // supervised: a server that dies is started again (after its back-off), read-only still
+  const pid = async () => (await exec(['pgrep', '-f', `${stateDir}/disk/exports/${dav.id}.htpasswd`], { allowFailure: true })).stdout.trim();
+  const first = await pid();
+  assert.match(first, /^\d+$/);
+  process.kill(Number(first), 'SIGKILL');
+  await waitFor(
+    'the server started again',
+    async () => {
+      const now = await pid();
+      return now && now !== first && (await list()).find((e) => e.id === dav.id && e.serving);
+    },
+    30_000,
+  );
+  assert.is(await curlBody(client, ['-u', `${dav.user}:${dav.password}`, `${url}/note`]), 'from-the-node\n');
+  assert.is.not(await curl(client, ['-u', `${dav.user}:${dav.password}`, '-T', upload, `${url}/refused.txt`]), '201');
   assert.is((await call(`/disk/exports/${dav.id}`, 'DELETE')).status, 200);
 });
 
