@@ -21,12 +21,13 @@ import { parsePdbeditList, withPasswd } from '../../../../../agent/disk/exports/
 import { netbiosName, renderPasswd, renderSmbConf } from '../../../../../agent/disk/exports/smb-conf.ts';
 import { webdavArgv } from '../../../../../agent/disk/exports/webdav.ts';
 
-const captured = (name: string): string => readFileSync(new URL(name, import.meta.url), 'utf8');
+/** real output captured in a namespace with a LAN (two addresses, a default route) and a Nebula-like tun device */
+const captured = (name: string): string => readFileSync(new URL(`../../../../fixtures/disk-exports/${name}`, import.meta.url), 'utf8');
 
 test('LAN addresses: those of the default-route interface, never the mesh device (captured ip -j output)', () => {
-  const a = parseLanAddresses(captured('ip-route.captured.json'), captured('ip-addr.captured.json'), ['stbr0', 'nebula1']);
+  const a = parseLanAddresses(captured('ip-route.json'), captured('ip-addr.json'), ['stbr0', 'nebula1']);
   assert.equal(a, { lan: ['198.18.77.1', '198.18.78.1'], lanSubnets: ['198.18.77.0/24', '198.18.78.0/24'] });
-  assert.equal(parseLanAddresses('[]', captured('ip-addr.captured.json'), []), { lan: [], lanSubnets: [] }, 'no default route: no LAN');
+  assert.equal(parseLanAddresses('[]', captured('ip-addr.json'), []), { lan: [], lanSubnets: [] }, 'no default route: no LAN');
 });
 
 test('where an export listens, and why it cannot', () => {
@@ -78,7 +79,7 @@ test('the WebDAV argv: its own htpasswd, no rclone config, read-only when asked'
 });
 
 test('passdb users from captured pdbedit -L output', () => {
-  assert.equal(parsePdbeditList(captured('pdbedit-L.captured.txt')), ['exp1']);
+  assert.equal(parsePdbeditList(captured('pdbedit-L.txt')), ['exp1']);
   assert.equal(parsePdbeditList('WARNING: no network interfaces found\n'), []);
 });
 
