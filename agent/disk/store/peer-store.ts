@@ -99,9 +99,7 @@ export class PeerStore implements DiskPart {
     PruneWindows.killStale(this.deps.config.stateDir, this.dir);
     // The mesh coming up, moving or going away: look again (and on a timer, for anything missed).
     const failed = (error: unknown) => this.deps.log.error({ err: error }, 'copy store upkeep failed; tried again at the next mesh event or check');
-    this.unsubscribe = this.deps.events.subscribe((e) => {
-      if (e.type.startsWith('mesh.')) this.reconcile().catch(failed);
-    });
+    this.unsubscribe = this.deps.events.subscribeArea('mesh', () => this.reconcile().catch(failed));
     this.timer = setInterval(() => {
       this.reconcile()
         .then(() => this.enforceOffer())
