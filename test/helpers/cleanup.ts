@@ -13,6 +13,12 @@ export function onCleanup(label: string, undo: Undo): void {
       process.once(signal, () => void cleanupAll().finally(() => process.exit(130)));
     }
     process.once('beforeExit', () => void cleanupAll());
+    // A throw outside any test (a timer, a stream callback) ends the process before uvu's after
+    // hooks: undo first, then fail with the error, so a crash leaves no mount, loop device or daemon.
+    process.once('uncaughtException', (error) => {
+      process.stderr.write(`uncaught: ${error.stack ?? error.message}\n`);
+      void cleanupAll().finally(() => process.exit(1));
+    });
   }
 }
 

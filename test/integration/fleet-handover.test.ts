@@ -146,6 +146,8 @@ test.before(async () => {
     STATION_NODE_SUBNET: '198.18.77.0/24',
     STATION_TEMPLATE_CACHE: TEMPLATE_CACHE,
     STATION_DISABLE: 'mesh,wifi,discovery,indicator',
+    // plain directories: a pool the agent mounted inside its namespace would outlive the test
+    STATION_STORAGE_DRIVER: 'dir',
     STATION_FLEET_REPORT_SECONDS: '10',
     STATION_LOG_LEVEL: 'info',
     BALENA_SUPERVISOR_ADDRESS: supervisor.address,
