@@ -101,7 +101,8 @@ export const diskCopyRoutes: RoutePlugin = async (app, { system }) => {
         summary: "one file of a node's volume from its newest copy on a peer (the node's data: needs the token)",
         params: NodeNameParams,
         querystring: FileQuery,
-        response: responses({}, [...MUTATION_ERRORS, 404, 503]),
+        // 409 COPY_WRONG_KEY: copies held that this station's owner key does not open
+        response: responses({}, [...MUTATION_ERRORS, 404, 409, 503]),
       },
     },
     async (request, reply) => {

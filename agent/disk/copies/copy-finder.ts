@@ -3,12 +3,12 @@
 // another station is read through a grant with readFrom (the store links it under this station's
 // name, read-only in effect: append-only). The newest reachable snapshot wins, or the one asked for
 // (a restic id prefix of that copy, or the snapshot set's name, which every copy carries as a tag).
-import { NotFoundError, ValidationError } from '../../errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import { LABEL } from '../../storage/layout.ts';
 import type { CopyMesh } from './copy-deps.ts';
 import { repositoryOf } from './copies-state.ts';
 import type { StoreClient } from './peer-client.ts';
-import type { Repository, Restic } from './restic.ts';
+import { CopyError, type Repository, type Restic } from './restic.ts';
 import type { ResticSnapshot } from './restic-output.ts';
 
 export interface FindRequest {
@@ -54,6 +54,8 @@ export async function findCopy(deps: { mesh: CopyMesh; store: StoreClient; resti
   if (!peers.length)
     throw new NotFoundError('COPY_NOT_FOUND', r.from ? `${r.from} is not an online station of this owner` : 'no other station of this owner is online');
   const problems: string[] = [];
+  /** copies held whose repository this station's owner key does not open */
+  const unopened: string[] = [];
   const found: FoundCopy[] = [];
   for (const peer of peers) {
     const address = { name: peer.name, address: peer.address, apiPort: peer.apiPort };
@@ -78,6 +80,7 @@ export async function findCopy(deps: { mesh: CopyMesh; store: StoreClient; resti
           if (newest) found.push({ station: peer.name, origin: h.station, repo, snapshot: newest });
         } catch (error) {
           problems.push((error as Error).message);
+          if (error instanceof CopyError && error.failure === 'WRONG_KEY') unopened.push(repo.label);
         }
       }
     } catch (error) {
@@ -89,6 +92,12 @@ export async function findCopy(deps: { mesh: CopyMesh; store: StoreClient; resti
     throw new ValidationError('COPY_AMBIGUOUS', `copies of a node ${r.node} come from several stations (${origins.join(', ')}): name one as origin`);
   const best = found.sort((a, b) => a.snapshot.time.localeCompare(b.snapshot.time)).at(-1);
   if (!best) {
+    // held, but not openable with this station's key: say so (a 404 would tell the owner there is nothing to look for)
+    if (unopened.length)
+      throw new ConflictError(
+        'COPY_WRONG_KEY',
+        `copies of node ${r.node} are held (${unopened.join(', ')}) but this station's owner key opens none of them (${problems.join('; ')})`,
+      );
     const what = r.snapshot ? `snapshot ${r.snapshot} of node ${r.node}` : `a copy of node ${r.node}`;
     throw new NotFoundError('COPY_NOT_FOUND', `no reachable peer holds ${what}${problems.length ? ` (${problems.join('; ')})` : ''}`);
   }
