@@ -2,8 +2,9 @@
 // reloaded with SIGHUP (Nebula re-reads its config without dropping tunnels). Started directly with
 // spawn rather than exec.ts because it is a daemon: exec.ts is for programs that finish.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { childEnvironment } from '../exec.ts';
+import { endStale, terminate } from '../lib/processes.ts';
 import type { Logger } from '../log.ts';
 import { parseNebulaLogLine, type NebulaLogEvent } from './nebula-log.ts';
 
@@ -71,29 +72,13 @@ export class NebulaProcess {
     clearTimeout(this.restartTimer);
     const child = this.child;
     if (!child || !this.running) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-    await exited;
-    clearTimeout(timer);
+    await terminate(child);
     rmSync(this.options.pidFile, { force: true });
   }
 
   /** A Nebula left over from an agent that was killed would hold the tun device: end it (ours only). */
   static killStale(pidFile: string, configFile: string): void {
-    let pid: number;
-    try {
-      pid = Number(readFileSync(pidFile, 'utf8').trim());
-    } catch {
-      return;
-    }
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (cmdline.some((a) => a.endsWith('nebula')) && cmdline.includes(configFile)) process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-    rmSync(pidFile, { force: true });
+    endStale(pidFile, 'nebula', configFile);
   }
 
   private append(line: string): void {

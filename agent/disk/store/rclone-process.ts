@@ -4,8 +4,9 @@
 // secrets, like Nebula (agent/mesh/nebula-process.ts). `setpriv --pdeathsig KILL` ends it with an
 // agent that is killed outright; a pid file lets the next agent end one left over anyway.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { childEnvironment } from '../../exec.ts';
+import { endStale, terminate } from '../../lib/processes.ts';
 import type { Logger } from '../../log.ts';
 
 const BACKOFF_MIN_MS = 500;
@@ -107,29 +108,13 @@ export class RcloneProcess {
     clearTimeout(this.restartTimer);
     const child = this.child;
     if (!child || !this.running) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-    await exited;
-    clearTimeout(timer);
+    await terminate(child);
     rmSync(this.options.pidFile, { force: true });
   }
 
   /** An rclone left by an agent that died (its pid file, serving `dir`) is ours: end it. */
   static killStale(pidFile: string, dir: string): void {
-    let pid: number;
-    try {
-      pid = Number(readFileSync(pidFile, 'utf8').trim());
-    } catch {
-      return;
-    }
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (cmdline.some((a) => a.endsWith('rclone')) && cmdline.includes(dir)) process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-    rmSync(pidFile, { force: true });
+    endStale(pidFile, 'rclone', dir);
   }
 
   private spawnNow(): void {
