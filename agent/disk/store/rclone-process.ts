@@ -1,18 +1,11 @@
-// Runs `rclone serve restic` as the agent's child and keeps it running: restarted with back-off
-// when it dies, stopped (only the pid it started) on stop. Started with spawn rather than exec.ts
-// because it is a daemon (exec.ts is for programs that finish), with exec.ts's environment minus
-// secrets, like Nebula (agent/mesh/nebula-process.ts). `setpriv --pdeathsig KILL` ends it with an
-// agent that is killed outright; a pid file lets the next agent end one left over anyway.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
-import { childEnvironment } from '../../exec.ts';
-import { endStale, terminate } from '../../lib/processes.ts';
+// Runs `rclone serve restic` (or another server: smbd, rclone serve webdav) as the agent's child and
+// keeps it running (agent/lib/supervised-process.ts: restarted with back-off when it dies, stopped by
+// its own pid), and says when it serves. `setpriv --pdeathsig KILL` ends it with an agent that is
+// killed outright; a pid file lets the next agent end one left over anyway.
+import { endStale } from '../../lib/processes.ts';
+import { SupervisedProcess } from '../../lib/supervised-process.ts';
 import type { Logger } from '../../log.ts';
 
-const BACKOFF_MIN_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
-/** a run this long resets the back-off */
-const STABLE_MS = 10_000;
 /** rclone's own line once it listens (its readiness signal) */
 const SERVING = /Serving restic REST API on (\S+)/;
 
@@ -57,39 +50,23 @@ export interface RcloneProcessOptions {
   label?: string;
 }
 
-export class RcloneProcess {
+export class RcloneProcess extends SupervisedProcess {
   readonly options: RcloneProcessOptions;
-  private child: ChildProcess | undefined;
+  private readonly ready: RegExp;
   private argv: string[] = [];
-  private wanted = false;
-  private backoffMs = BACKOFF_MIN_MS;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private startedAt = 0;
-  restarts = 0;
-  lastExit: string | undefined;
   /** true once rclone said it serves, until it exits */
   serving = false;
-  private recent: string[] = [];
 
   constructor(options: RcloneProcessOptions) {
+    // its health reasons show rclone's own last word on why it stopped (exitWithLastLine)
+    super({ label: options.label ?? 'rclone', pidFile: options.pidFile, log: options.log, keepLines: 50, exitWithLastLine: true, unrefRestart: true });
     this.options = options;
-  }
-
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
-  get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    this.ready = options.ready ?? SERVING;
   }
 
   /** What it runs now ([] when stopped). */
   get current(): readonly string[] {
     return this.wanted ? this.argv : [];
-  }
-
-  tail(): string[] {
-    return [...this.recent];
   }
 
   /** Runs argv (restarting the process when it runs something else). */
@@ -98,18 +75,9 @@ export class RcloneProcess {
     if (this.wanted && JSON.stringify(argv) === JSON.stringify(this.argv)) return;
     await this.stop();
     this.argv = argv;
-    this.wanted = true;
-    this.backoffMs = BACKOFF_MIN_MS;
-    this.spawnNow();
-  }
-
-  async stop(): Promise<void> {
-    this.wanted = false;
-    clearTimeout(this.restartTimer);
-    const child = this.child;
-    if (!child || !this.running) return;
-    await terminate(child);
-    rmSync(this.options.pidFile, { force: true });
+    this.serving = false;
+    this.resetBackoff();
+    this.start();
   }
 
   /** An rclone left by an agent that died (its pid file, serving `dir`) is ours: end it. */
@@ -117,48 +85,19 @@ export class RcloneProcess {
     endStale(pidFile, 'rclone', dir);
   }
 
-  private spawnNow(): void {
-    const { log } = this.options;
-    this.startedAt = Date.now();
+  protected override command(): string[] {
+    return this.options.setpriv ? ['setpriv', '--pdeathsig', 'KILL', ...this.argv] : this.argv;
+  }
+
+  protected override onLine(line: string, current: boolean): void {
+    const serving = this.ready.exec(line);
+    if (!serving || !current) return;
+    this.serving = true;
+    this.options.onServing?.(serving[1] ?? '');
+  }
+
+  protected override onExit(why: string): void {
     this.serving = false;
-    const argv = this.options.setpriv ? ['setpriv', '--pdeathsig', 'KILL', ...this.argv] : this.argv;
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...childEnvironment(), LC_ALL: 'C' } });
-    this.child = child;
-    child.on('error', (error) => log.error({ err: error }, `${this.options.label ?? 'rclone'} could not start`));
-    if (child.pid) writeFileSync(this.options.pidFile, `${child.pid}\n`);
-    let buffer = '';
-    const onData = (chunk: Buffer) => {
-      buffer += chunk.toString('utf8');
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) !== -1) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        this.recent.push(line);
-        if (this.recent.length > 50) this.recent.shift();
-        const serving = (this.options.ready ?? SERVING).exec(line);
-        if (serving && child === this.child) {
-          this.serving = true;
-          this.options.onServing?.(serving[1] ?? '');
-        }
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code, signal) => {
-      this.lastExit = `${signal ? `killed by ${signal}` : `exited with ${code}`}${this.recent.length ? `: ${this.recent.at(-1)}` : ''}`;
-      if (this.child !== child) return;
-      this.child = undefined;
-      this.serving = false;
-      this.options.onExit?.(this.lastExit);
-      if (!this.wanted) return;
-      if (Date.now() - this.startedAt > STABLE_MS) this.backoffMs = BACKOFF_MIN_MS;
-      log.warn({ exit: this.lastExit, restartInMs: this.backoffMs }, `${this.options.label ?? 'rclone'} stopped; restarting`);
-      this.restartTimer = setTimeout(() => {
-        this.restarts++;
-        if (this.wanted) this.spawnNow();
-      }, this.backoffMs);
-      this.restartTimer.unref();
-      this.backoffMs = Math.min(this.backoffMs * 2, BACKOFF_MAX_MS);
-    });
+    this.options.onExit?.(why);
   }
 }
