@@ -150,7 +150,8 @@ t('a holding peer removed outright: 1/2 with the reason, then a new copy on the 
   const bound = PEER_LOST_S + BACKUP_S + MARGIN_S;
   const load = (await import('node:os')).loadavg().map((l) => l.toFixed(1));
   console.log(
-    `  replacement: peer ${lost} removed (took ${((removedAt - t0) / 1000).toFixed(1)} s), 1/2 in the API after ${((degraded.at - removedAt) / 1000).toFixed(1)} s, ` +
+    `  replacement: peer ${lost} removed (took ${((removedAt - t0) / 1000).toFixed(1)} s), ` +
+      `1/2 in the API after ${((degraded.at - removedAt) / 1000).toFixed(1)} s, ` +
       `on the page after ${((amberAt - removedAt) / 1000).toFixed(1)} s, ` +
       `2/2 after ${seconds.toFixed(1)} s (bound ${bound} s = peerLost ${PEER_LOST_S} + backup ${BACKUP_S} + margin ${MARGIN_S}; load ${load.join(' ')})`,
   );

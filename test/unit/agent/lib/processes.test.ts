@@ -36,7 +36,8 @@ test('every entry is a process: a whole-number pid and a command line', () => {
   for (const p of all) assert.ok(Number.isSafeInteger(p.pid) && p.pid > 0, String(p.pid));
 });
 
-/** A node child running until killed, echoing what it reads; `onTerm` is its SIGTERM handler (default: none, so it ends). Resolves once it runs its own program. */
+/** A node child running until killed, echoing what it reads; `onTerm` is its SIGTERM handler (default: none, so it
+ * ends). Resolves once it runs its own program. */
 async function daemon(marker: string, onTerm = '') {
   const script = `${onTerm}; process.stdin.on('data', (d) => process.stdout.write(d)); process.stdout.write('ready')`;
   const child = spawn(process.execPath, ['-e', script, marker], { stdio: ['pipe', 'pipe', 'inherit'] });
