@@ -43,6 +43,19 @@ const started = (ctx: Ctx, n = 1) => waitFor(`disk.store.started #${n}`, async (
 const restic = (url: string, args: string[], allowFailure = true) =>
   exec(['restic', '-r', url, '--no-cache', ...args], { env: { RESTIC_PASSWORD: 'owner-key-for-tests' }, allowFailure, timeoutMs: 60_000 });
 const withAuth = (base: string, user: string, password: string) => base.replace('rest:http://', `rest:http://${user}:${password}@`);
+/** The URL of repository `name` opened with a grant's own credentials. */
+const repoUrl = (g: { repositoryBase: string; user: string; password: string }, name: string) => `${withAuth(g.repositoryBase, g.user, g.password)}${name}/`;
+/** The store started and serving (its first disk.store.started). */
+async function serving(ctx: Ctx): Promise<void> {
+  await ctx.store.start();
+  await started(ctx);
+}
+/** The error code a refused request carries ('accepted' when it was not refused). */
+const refusedWith = (p: Promise<unknown>) =>
+  p.then(
+    () => 'accepted',
+    (e: { code: string }) => e.code,
+  );
 
 t.before.each(async (ctx) => {
   ctx.dir = tempDir('station-peer-store-');
@@ -61,15 +74,14 @@ t.after.each(async (ctx) => {
 t.after(removeTempDirs);
 
 t('in a mesh it serves restic on the mesh address; a grant lets the station back up into its own repositories only', async (ctx) => {
-  await ctx.store.start();
-  await started(ctx);
+  await serving(ctx);
   assert.equal(ctx.store.health().state, 'ok');
   const g = await ctx.store.grant(member('s2'));
   assert.equal(g.user, 's2.alice');
   assert.equal(g.repositoryBase, `rest:http://127.0.0.1:${ctx.port}/s2.alice/`);
   assert.is(g.password.length, 43, '32 random bytes');
   assert.is(g.offerBytes, 2 ** 30);
-  const repo = `${withAuth(g.repositoryBase, g.user, g.password)}web/`;
+  const repo = repoUrl(g, 'web');
   assert.is((await restic(repo, ['init'])).exitCode, 0);
   const backup = await restic(repo, ['backup', '--json', ctx.src]);
   assert.is(backup.exitCode, 0, backup.stderr);
@@ -95,49 +107,41 @@ t('in a mesh it serves restic on the mesh address; a grant lets the station back
 });
 
 t('a new grant replaces the previous password at once', async (ctx) => {
-  await ctx.store.start();
-  await started(ctx);
+  await serving(ctx);
   const first = await ctx.store.grant(member('s2'));
-  assert.is((await restic(`${withAuth(first.repositoryBase, first.user, first.password)}n1/`, ['init'])).exitCode, 0);
+  assert.is((await restic(repoUrl(first, 'n1'), ['init'])).exitCode, 0);
   const second = await ctx.store.grant(member('s2'));
   assert.is.not(second.password, first.password);
-  const old = await restic(`${withAuth(first.repositoryBase, first.user, first.password)}n1/`, ['snapshots']);
+  const old = await restic(repoUrl(first, 'n1'), ['snapshots']);
   assert.match(old.stderr, /401/);
-  assert.is((await restic(`${withAuth(second.repositoryBase, second.user, second.password)}n1/`, ['snapshots'])).exitCode, 0);
+  assert.is((await restic(repoUrl(second, 'n1'), ['snapshots'])).exitCode, 0);
 });
 
 t("readFrom: another station of the owner reads a gone station's repositories (hard links, no extra space)", async (ctx) => {
-  await ctx.store.start();
-  await started(ctx);
+  await serving(ctx);
   const gone = await ctx.store.grant(member('s2'));
-  const repo = `${withAuth(gone.repositoryBase, gone.user, gone.password)}web/`;
+  const repo = repoUrl(gone, 'web');
   await restic(repo, ['init'], false);
   await restic(repo, ['backup', ctx.src], false);
   const g = await ctx.store.grant(member('s3'), 's2');
   assert.equal(g.repositoryBase, `rest:http://127.0.0.1:${ctx.port}/s3.alice/from-s2/`);
-  const snaps = await restic(`${withAuth(g.repositoryBase, g.user, g.password)}web/`, ['snapshots', '--json']);
+  const snaps = await restic(repoUrl(g, 'web'), ['snapshots', '--json']);
   assert.is(snaps.exitCode, 0, snaps.stderr);
   assert.is(JSON.parse(snaps.stdout).length, 1);
   const config = join(ctx.store.dir, 's2.alice/web/config');
   assert.is(statSync(config).nlink, 2, 'the copy shares the file');
-  const refused = async (p: Promise<unknown>) =>
-    p.then(
-      () => 'accepted',
-      (e: { code: string }) => e.code,
-    );
-  assert.is(await refused(ctx.store.grant(member('s3'), 's9')), 'DISK_STORE_NOTHING_HELD');
-  assert.is(await refused(ctx.store.grant(member('s3'), 's3')), 'DISK_STORE_READ_FROM_SELF');
-  assert.is(await refused(ctx.store.grant(member('s3'), '../s2.alice')), 'DISK_STORE_READ_FROM_INVALID');
-  assert.is(await refused(ctx.store.grant(member('s3\nx:y'))), 'DISK_STORE_NAME_INVALID', 'a bad member record reaches no path and no htpasswd line');
+  assert.is(await refusedWith(ctx.store.grant(member('s3'), 's9')), 'DISK_STORE_NOTHING_HELD');
+  assert.is(await refusedWith(ctx.store.grant(member('s3'), 's3')), 'DISK_STORE_READ_FROM_SELF');
+  assert.is(await refusedWith(ctx.store.grant(member('s3'), '../s2.alice')), 'DISK_STORE_READ_FROM_INVALID');
+  assert.is(await refusedWith(ctx.store.grant(member('s3\nx:y'))), 'DISK_STORE_NAME_INVALID', 'a bad member record reaches no path and no htpasswd line');
   // bob's station named s3 asking for s2 gets nothing of alice's s2
-  assert.is(await refused(ctx.store.grant(member('s3', 'bob'), 's2')), 'DISK_STORE_NOTHING_HELD');
+  assert.is(await refusedWith(ctx.store.grant(member('s3', 'bob'), 's2')), 'DISK_STORE_NOTHING_HELD');
 });
 
 t('over its offer: grants are refused (DISK_STORE_FULL) and the writer that grew loses its password', async (ctx) => {
-  await ctx.store.start();
-  await started(ctx);
+  await serving(ctx);
   const g = await ctx.store.grant(member('s2'));
-  const repo = `${withAuth(g.repositoryBase, g.user, g.password)}web/`;
+  const repo = repoUrl(g, 'web');
   await restic(repo, ['init'], false);
   await ctx.store.checkNow();
   // a sparse file of the whole offer: du -sb counts its apparent size, as it would a real backup's
@@ -157,16 +161,15 @@ t('over its offer: grants are refused (DISK_STORE_FULL) and the writer that grew
 });
 
 t('a station the owner revoked loses its store password at once; the others keep theirs, and its copies stay', async (ctx) => {
-  await ctx.store.start();
-  await started(ctx);
+  await serving(ctx);
   const g2 = await ctx.store.grant(member('s2'));
   const g3 = await ctx.store.grant(member('s3'));
-  const repo2 = `${withAuth(g2.repositoryBase, g2.user, g2.password)}web/`;
+  const repo2 = repoUrl(g2, 'web');
   assert.is((await restic(repo2, ['init'])).exitCode, 0);
   ctx.peers = [{ ...peer('s2'), revoked: true }, peer('s3')];
   await ctx.store.reconcile();
   assert.match((await restic(repo2, ['snapshots'])).stderr, /401/, 'the revoked station is shut out');
-  assert.is((await restic(`${withAuth(g3.repositoryBase, g3.user, g3.password)}n/`, ['init'])).exitCode, 0, 'the others are not');
+  assert.is((await restic(repoUrl(g3, 'n'), ['init'])).exitCode, 0, 'the others are not');
   assert.equal(
     (await ctx.store.holdings('alice')).map((h) => h.station),
     ['s2', 's3'],
@@ -178,11 +181,7 @@ t('off without a mesh or an offer, with the reason; moves with the mesh address;
   ctx.mesh = { state: 'none', address: null };
   await ctx.store.start();
   assert.equal(ctx.store.health(), { state: 'off', reason: 'this station is in no mesh' });
-  const refused = await ctx.store.grant(member('s2')).then(
-    () => null,
-    (e: { code: string }) => e.code,
-  );
-  assert.is(refused, 'DISK_STORE_OFF');
+  assert.is(await refusedWith(ctx.store.grant(member('s2'))), 'DISK_STORE_OFF');
   ctx.mesh = { state: 'up', address: '127.0.0.1' };
   await ctx.store.reconcile();
   await started(ctx);
@@ -209,8 +208,7 @@ t('off without a mesh or an offer, with the reason; moves with the mesh address;
 });
 
 t('an rclone that dies is started again', async (ctx) => {
-  await ctx.store.start();
-  await started(ctx);
+  await serving(ctx);
   const pid = Number(readFileSync(join(ctx.dir, 'state/disk/rclone-store.pid'), 'utf8'));
   process.kill(pid, 'SIGKILL');
   await started(ctx, 2);
