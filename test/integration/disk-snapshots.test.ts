@@ -18,9 +18,8 @@ import { EventBus, type StationEvent } from '../../agent/events.ts';
 import { freeze, isFrozen, nodeCgroup, parseCgroupEvents, thaw } from '../../agent/disk/snapshots/freeze.ts';
 import { SnapshotKeeper } from '../../agent/disk/snapshots/keeper.ts';
 import { NodeSnapshots } from '../../agent/disk/snapshots/node-snapshots.ts';
-import { LxcDriver } from '../../agent/nodes/lxc/driver.ts';
 import { netnsRunner } from '../../agent/nodes/lxc/netns-runner.ts';
-import { NodesSubsystem } from '../../agent/nodes/subsystem.ts';
+import type { NodesSubsystem } from '../../agent/nodes/subsystem.ts';
 import type { LoopPool } from '../../agent/storage/pool.ts';
 import { StationError } from '../../agent/errors.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
@@ -28,8 +27,8 @@ import { testPool } from '../helpers/loop-pool.ts';
 import { createNetns, type Netns } from '../helpers/netns.ts';
 import { rejectsWith } from '../helpers/rejects.ts';
 import { RUN_PREFIX, runName } from '../helpers/run-prefix.ts';
+import { poolNodes } from '../helpers/pool-nodes.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { TEMPLATE_CACHE } from '../fixtures/lxc/harness.ts';
 
 const MiB = 1024 * 1024;
 const SUBNET = '198.18.63';
@@ -83,29 +82,11 @@ t.before(async () => {
     await lxc(['lxc-stop', '-n', web, '-k']);
     await lxc(['lxc-destroy', '-n', web]);
   });
-  const lxcPath = join(pool.mountPoint, 'lxc');
-  const driver = new LxcDriver({ lxcPath, templateCache: TEMPLATE_CACHE, run: netnsRunner(ns.name), hostRun: exec, log: pino({ level: 'silent' }) });
   events = new EventBus();
   events.subscribe((e) => {
     if (e.type.startsWith('disk.snapshot.')) seen.push(e);
   });
-  nodes = new NodesSubsystem({
-    config: {
-      stateDir: dir,
-      lxcPath,
-      bridge: runName('nbr'),
-      nodeSubnet: `${SUBNET}.0/24`,
-      name: 'test',
-      domain: 'mesh.internal',
-      reconcileSeconds: 5,
-      storageDriver: 'btrfs',
-      storagePoolFile: pool.file,
-      storagePoolSizeMb: 768,
-    },
-    driver,
-    events,
-    log: pino({ level: 'silent' }),
-  });
+  nodes = poolNodes({ stateDir: dir, netns: ns.name, pool, poolMb: 768, subnet: SUBNET, reconcileSeconds: 5, events });
   await nodes.start();
   onCleanup('nodes subsystem', () => nodes.stop());
   await nodes.actions().create({

@@ -11,21 +11,19 @@ import * as assert from 'uvu/assert';
 import { mkdtemp, readFile, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { exec } from '../../agent/exec.ts';
 import { EventBus, type StationEvent } from '../../agent/events.ts';
-import { LxcDriver } from '../../agent/nodes/lxc/driver.ts';
 import { netnsRunner } from '../../agent/nodes/lxc/netns-runner.ts';
 import type { NodeRetry } from '../../agent/nodes/retries.ts';
-import { NodesSubsystem } from '../../agent/nodes/subsystem.ts';
+import type { NodesSubsystem } from '../../agent/nodes/subsystem.ts';
 import { StationError } from '../../agent/errors.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { testPool } from '../helpers/loop-pool.ts';
 import { createNetns, type Netns } from '../helpers/netns.ts';
 import { RUN_PREFIX, runName } from '../helpers/run-prefix.ts';
+import { poolNodes } from '../helpers/pool-nodes.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { rejectsWith } from '../helpers/rejects.ts';
-import { TEMPLATE_CACHE } from '../fixtures/lxc/harness.ts';
 import type { LoopPool } from '../../agent/storage/pool.ts';
 
 const MiB = 1024 * 1024;
@@ -39,30 +37,13 @@ let ns: Netns;
 let dir: string;
 let pool: LoopPool;
 let lxcPath: string;
-let driver: LxcDriver;
 let events: EventBus;
 let nodes: NodesSubsystem;
 const web = runName('web');
 const marker = `served from the volume ${RUN_PREFIX}`;
 
 function startNodes(): Promise<void> {
-  nodes = new NodesSubsystem({
-    config: {
-      stateDir: dir,
-      lxcPath,
-      bridge: runName('nbr'),
-      nodeSubnet: `${SUBNET}.0/24`,
-      name: 'test',
-      domain: 'mesh.internal',
-      reconcileSeconds: RECONCILE_SECONDS,
-      storageDriver: 'btrfs',
-      storagePoolFile: pool.file,
-      storagePoolSizeMb: POOL_MB,
-    },
-    driver,
-    events,
-    log: pino({ level: 'silent' }),
-  });
+  nodes = poolNodes({ stateDir: dir, netns: ns.name, pool, poolMb: POOL_MB, subnet: SUBNET, reconcileSeconds: RECONCILE_SECONDS, events });
   return nodes.start();
 }
 
@@ -104,14 +85,12 @@ t.before(async () => {
   await pool.ensure();
   lxcPath = join(pool.mountPoint, 'lxc');
   ns = await createNetns('nfl');
-  const run = netnsRunner(ns.name);
   onCleanup(`containers in ${lxcPath}`, async () => {
     for (const name of [web]) {
       await lxc(['lxc-stop', '-n', name, '-k']);
       await lxc(['lxc-destroy', '-n', name]);
     }
   });
-  driver = new LxcDriver({ lxcPath, templateCache: TEMPLATE_CACHE, run, hostRun: exec, log: pino({ level: 'silent' }) });
   events = new EventBus();
   await startNodes();
   onCleanup('nodes subsystem', () => nodes.stop());
