@@ -12,6 +12,7 @@ import { exec } from '../../agent/exec.ts';
 import { type AgentHandle, startAgent } from '../helpers/agent-process.ts';
 import { cleanupAll } from '../helpers/cleanup.ts';
 import { createNetns, link, type Netns } from '../helpers/netns.ts';
+import { pastEvents, stationCli } from '../helpers/agent-client.ts';
 import { nodeAgentEnv, nodeStateDir } from '../helpers/node-agent.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -33,7 +34,6 @@ let stateDir: string;
 let agent: AgentHandle;
 const node = `${RUN_PREFIX}dx`;
 const passwords: string[] = [];
-const ROOT = new URL('../../', import.meta.url).pathname;
 let env: Record<string, string>;
 /** the logs of agents this test stopped */
 let earlierLogs = '';
@@ -265,13 +265,7 @@ t('an export listens only where asked: mesh-only not on the LAN address, LAN-onl
 });
 
 t('the CLI exports, lists and unexports; an agent killed and started again serves the same exports with the same passwords', async () => {
-  const cli = (...args: string[]) =>
-    exec([process.execPath, join(ROOT, 'scripts/cli/main.ts'), ...args], {
-      netns: station.name,
-      allowFailure: true,
-      timeoutMs: 60_000,
-      env: { STATION_URL: agent.baseUrl, STATION_STATE_DIR: stateDir },
-    });
+  const cli = stationCli(station.name, () => agent.baseUrl, stateDir);
   const usage = await cli('disk', 'export', `${node}/data`);
   assert.is(usage.exitCode, 2, 'neither --webdav nor --smb');
   assert.match(usage.stderr + usage.stdout, 'usage: station disk export');
@@ -328,19 +322,19 @@ t('deleting the node removes its exports; no password in the logs, the state fil
   }
   assert.match(earlierLogs, 'volume exported', 'the logs were read');
   assert.match(agent.logs(), 'export removed');
-  // the events: removed with their node, and never a password (the bus keeps a short history: since event 1)
-  const sse = await exec(['curl', '-sN', '--max-time', '1', '-H', 'Last-Event-ID: 1', `${agent.baseUrl}/api/v1/events`], {
-    netns: station.name,
-    allowFailure: true,
-    timeoutMs: 10_000,
-  });
-  const removed = sse.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('data: '))
-    .map((l) => JSON.parse(l.slice(6)) as { type: string; data: { id?: string; reason?: string } })
-    .filter((e) => e.type === 'disk.export.removed' && e.data.reason === 'its node was deleted');
-  assert.equal(removed.map((e) => e.data.id).sort(), before.map((e) => e.id).sort(), sse.stdout.slice(-3000));
-  for (const p of passwords) assert.not.ok(sse.stdout.includes(p), 'no password in an event');
+  // the events: removed with their node, and never a password (the bus keeps a short history: since event 1).
+  // The listing is empty before the last event is sent (the keeper forgets them all, then removes each): wait for them.
+  const { sse, removed } = await waitFor(
+    'an event for each export removed',
+    async () => {
+      const sse = await pastEvents<{ id?: string; reason?: string }>(station.name, agent.baseUrl);
+      const removed = sse.events.filter((e) => e.type === 'disk.export.removed' && e.data.reason === 'its node was deleted');
+      return removed.length >= before.length && { sse, removed };
+    },
+    60_000,
+  );
+  assert.equal(removed.map((e) => e.data.id).sort(), before.map((e) => e.id).sort(), sse.raw.slice(-3000));
+  for (const p of passwords) assert.not.ok(sse.raw.includes(p), 'no password in an event');
 });
 
 t.run();

@@ -12,13 +12,13 @@ import { exec } from '../../agent/exec.ts';
 import { netnsRunner } from '../../agent/nodes/lxc/netns-runner.ts';
 import { vethName } from '../../agent/nodes/lxc/names.ts';
 import { startAgent } from '../helpers/agent-process.ts';
+import { pastEvents, stationCli } from '../helpers/agent-client.ts';
 import { createNetns, type Netns } from '../helpers/netns.ts';
 import { cleanupAll } from '../helpers/cleanup.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { nodeAgentEnv, nodeStateDir } from '../helpers/node-agent.ts';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const RECONCILE_SECONDS = 3;
 const SUBNET = '198.18.43';
 
@@ -113,31 +113,16 @@ t('a busybox node with an httpd module is reachable at its address from the stat
 });
 
 t('changes are announced on /events', async () => {
-  // the bus keeps a short history: ask for everything since event 1, then the stream is cut by --max-time
-  const out = await exec(['curl', '-sN', '--max-time', '1', '-H', 'Last-Event-ID: 1', `http://127.0.0.1:${port}/api/v1/events`], {
-    netns: ns.name,
-    allowFailure: true,
-    timeoutMs: 5000,
-  });
-  const events = out.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('data: '))
-    .map((l) => JSON.parse(l.slice(6)) as { type: string; data: { name?: string; state?: string } });
+  const { events, raw } = await pastEvents<{ name?: string; state?: string }>(ns.name, `http://127.0.0.1:${port}`);
   assert.ok(
     events.some((e) => e.type === 'node.created' && e.data.name === web),
-    out.stdout.slice(0, 2000),
+    raw.slice(0, 2000),
   );
   assert.ok(events.some((e) => e.type === 'node.state' && e.data.name === web && e.data.state === 'running'));
 });
 
 t('the CLI lists, shows and runs commands in nodes', async () => {
-  const station = (...args: string[]) =>
-    exec([process.execPath, join(ROOT, 'scripts/cli/main.ts'), ...args], {
-      netns: ns.name,
-      allowFailure: true,
-      timeoutMs: 30_000,
-      env: { STATION_URL: `http://127.0.0.1:${port}`, STATION_STATE_DIR: stateDir },
-    });
+  const station = stationCli(ns.name, () => `http://127.0.0.1:${port}`, stateDir);
   const ls = await station('node', 'ls');
   assert.is(ls.exitCode, 0, ls.stderr);
   assert.match(ls.stdout, /^NAME +STATE +ADDRESS/m);
