@@ -209,6 +209,38 @@ test('a changed file: only it is read again, and the same set is not backed up t
   assert.equal(await keeper.backup('web'), [], 'nothing new: no run');
 });
 
+test('a store that forgot our password while the mesh view lags (as after an agent restart): asked again, the same run backs up', async () => {
+  const copies = () => JSON.parse(readFileSync(join(stateDir, 'disk', 'copies.json'), 'utf8')).nodes.web as { station: string; password: string }[];
+  const passwords = () => copies().map((c) => c.password);
+  const before = passwords();
+  // the holders are reachable but not yet seen online, so the run renews no grant up front
+  for (const c of copies()) online.set(c.station, false);
+  for (const peer of PEERS) {
+    const file = join(dir, peer, 'htpasswd');
+    const kept = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => !l.startsWith('s1.alice:'));
+    writeFileSync(file, kept.join('\n'));
+  }
+  writeFileSync(join(volume(), 'note.txt'), `${MARKER} after the store forgot us\n`);
+  await snapshotNow();
+  const outcomes = await keeper.backup('web').finally(() => {
+    for (const p of PEERS) online.set(p, true);
+  });
+  assert.equal(
+    outcomes.map((o) => [o.ok, o.error]),
+    [
+      [true, null],
+      [true, null],
+    ],
+  );
+  const after = passwords();
+  assert.ok(
+    after.every((p: string, i: number) => p !== before[i]),
+    'the new grants are on disk',
+  );
+});
+
 test('two nodes share a store: one grant per store, so copying one never locks the other out', async () => {
   // the store keeps one password per station and every grant replaces it (docs/disk-store.md)
   await driver.createVolume({ node: 'api', volume: 'data' });

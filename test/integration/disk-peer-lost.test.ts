@@ -117,12 +117,15 @@ t('a holding peer removed outright: 1/2 with the reason, then a new copy on the 
     )
     .then(() => Date.now());
 
-  // meanwhile: 1/2, amber on the page (degraded with have > 0), saying which peer is gone
+  // meanwhile: 1/2, amber on the page (degraded with have > 0), saying which peer is gone. A backup
+  // that tries the peer before the mesh sees it offline shows that copy 'failing' for a moment
+  // (its error names the peer too); 'lost' follows once the mesh marks the peer offline.
   const degraded = await waitFor(
-    '1/2 with the reason',
+    '1/2 with the lost peer named',
     async () => {
       const c = await copiesOf(tb, 's1', 'web');
-      return c?.state === 'degraded' && c.have === 1 && c.want === 2 ? { c, at: Date.now() } : false;
+      const gone = c?.list.find((x) => x.station === lost)?.state === 'lost';
+      return c?.state === 'degraded' && c.have === 1 && c.want === 2 && gone ? { c, at: Date.now() } : false;
     },
     120_000,
     500,

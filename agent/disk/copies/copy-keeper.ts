@@ -79,7 +79,8 @@ export class CopyKeeper {
     this.sets = sets;
     this.store = options.store ?? httpStoreClient;
     this.checkSubset = options.checkSubset ?? '10%';
-    this.grants = new StoreGrants({ store: this.store, mesh: deps.mesh, events: deps.events, state: () => this.state });
+    const save = () => saveCopies(deps.config.stateDir, this.state);
+    this.grants = new StoreGrants({ store: this.store, mesh: deps.mesh, events: deps.events, state: () => this.state, save });
     const stateDir = deps.config.stateDir;
     this.stable = new StablePaths({ run: deps.run, stateDir });
     this.restic = new Restic({
@@ -241,7 +242,8 @@ export class CopyKeeper {
     else if (!(await ownerDiskKey(this.deps.config.stateDir))) this.idleReason = "this station has not received its owner's disk key yet";
     else this.idleReason = null;
     if (this.idleReason) return null;
-    return { restic: this.restic, stable: this.stable, events: this.deps.events, log: this.deps.log, host: info.name };
+    const regrant = async (station: string) => void (await this.grants.renew(station));
+    return { restic: this.restic, stable: this.stable, events: this.deps.events, log: this.deps.log, host: info.name, regrant };
   }
 
   private async runNode(node: string, onDemand: boolean): Promise<CopyOutcome[]> {

@@ -34,6 +34,8 @@ export interface NodeCopyDeps {
   log: Logger;
   /** this station's name: restic's --host, so every copy tells whose it is */
   host: string;
+  /** a new grant from a store that refused ours (401), written into its copies */
+  regrant?: (station: string) => Promise<void>;
 }
 
 export const repoOf = (node: string, c: CopyRecord): Repository => repositoryOf(c, c.repository, `${c.station}/${node}`);
@@ -49,7 +51,8 @@ function failed(deps: NodeCopyDeps, node: string, c: CopyRecord, error: unknown)
     // the store lost it (or never had it): made again next run
     if (error.failure === 'NOT_A_REPOSITORY') c.initialized = false;
   }
-  deps.log.warn({ node, station: c.station, err: message }, 'copy failed');
+  const detail = error instanceof CopyError ? error.detail : undefined;
+  deps.log.warn({ node, station: c.station, err: message, detail }, 'copy failed');
   deps.events.publish('disk.copy.failed', { node, station: c.station, code: (error as { code?: string }).code ?? 'COPY_FAILED', reason: message });
   return message;
 }
@@ -84,6 +87,22 @@ export async function ensureRepositories(deps: NodeCopyDeps, node: string, copie
   }
 }
 
+/**
+ * One backup; a store that refuses our grant (401: it suspended us, or another grant of ours
+ * replaced the password) is asked for a new one and the backup tried once more, so the run heals
+ * instead of waiting for the next one.
+ */
+async function backUpOnce(deps: NodeCopyDeps, node: string, c: CopyRecord, dir: string, set: string) {
+  const backup = () => deps.restic.backup(repoOf(node, c), dir, deps.host, [`node=${node}`, `set=${set}`]);
+  try {
+    return await backup();
+  } catch (error) {
+    if (!(error instanceof CopyError && error.failure === 'PEER_UNAUTHORIZED' && deps.regrant)) throw error;
+    await deps.regrant(c.station);
+    return backup();
+  }
+}
+
 /** Backs the set up to every usable copy that does not hold it yet. */
 export async function backUpSet(deps: NodeCopyDeps, node: string, spec: unknown, set: SetToCopy, copies: CopyRecord[]): Promise<CopyOutcome[]> {
   const due = copies.filter((c) => c.initialized && !c.damaged && c.lastSet !== set.name);
@@ -93,7 +112,7 @@ export async function backUpSet(deps: NodeCopyDeps, node: string, spec: unknown,
     for (const c of due) {
       deps.events.publish('disk.copy.started', { node, station: c.station, set: set.name });
       try {
-        const summary = await deps.restic.backup(repoOf(node, c), dir, deps.host, [`node=${node}`, `set=${set.name}`]);
+        const summary = await backUpOnce(deps, node, c, dir, set.name);
         Object.assign(c, {
           lastSnapshot: summary.snapshotId,
           lastSet: set.name,

@@ -59,10 +59,13 @@ const KIND: Record<ResticFailure, ErrorKind> = {
 /** A restic run that failed, with its class (what the copies act on) and the repository's label. */
 export class CopyError extends StationError {
   readonly failure: ResticFailure;
-  constructor(failure: ResticFailure, message: string, repository: string) {
+  /** the end of what restic printed on stderr (secrets blanked), for the log */
+  readonly detail: string;
+  constructor(failure: ResticFailure, message: string, repository: string, detail = '') {
     super(KIND[failure], `COPY_${failure}`, `${repository}: ${message}`, { repository });
     this.name = 'CopyError';
     this.failure = failure;
+    this.detail = detail.trim().slice(-800);
   }
 }
 
@@ -183,7 +186,8 @@ export class Restic {
       if (error instanceof ExecError) {
         if (error.timedOut) throw new CopyError('PEER_UNREACHABLE', `restic ${args[0]} timed out`, repo.label);
         const { failure, message } = classifyResticError(error.stderr);
-        throw new CopyError(failure, message, failure === 'RESTIC_FAILED' && from ? `${from.label} -> ${repo.label}` : repo.label);
+        const label = failure === 'RESTIC_FAILED' && from ? `${from.label} -> ${repo.label}` : repo.label;
+        throw new CopyError(failure, message, label, error.stderr);
       }
       throw error;
     } finally {

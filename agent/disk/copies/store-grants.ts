@@ -2,8 +2,9 @@
 // replaces it at once (docs/disk-store.md), so this station asks once per store per run and writes
 // the new password into every copy it keeps there: copies of different nodes on one store never
 // hold a stale password. Runs are serialized by the keeper, so no run's grant cuts another's off.
-// A 401 (the store suspended us, or a restore's readFrom grant replaced the password) heals at the
-// next run, which asks again.
+// The new password is saved at once: the store forgot the old one, so a run killed before its end
+// must not leave the old one behind. A 401 (the store suspended us, or a restore's readFrom grant
+// replaced the password) asks again within the run (node-copies.ts).
 import type { EventBus } from '../../events.ts';
 import type { CopyMesh } from './copy-deps.ts';
 import type { CopiesFile, CopyRecord } from './copies-state.ts';
@@ -14,6 +15,8 @@ export interface StoreGrantsDeps {
   mesh: CopyMesh;
   events: EventBus;
   state: () => CopiesFile;
+  /** writes the state to disk */
+  save: () => Promise<void>;
 }
 
 export class StoreGrants {
@@ -39,6 +42,7 @@ export class StoreGrants {
     for (const copies of Object.values(this.deps.state().nodes)) {
       for (const c of copies) if (c.station === station) Object.assign(c, { repositoryBase: grant.repositoryBase, user: grant.user, password: grant.password });
     }
+    await this.deps.save();
     return grant;
   }
 
