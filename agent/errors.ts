@@ -32,38 +32,37 @@ export class StationError extends Error {
   }
 }
 
-export class ValidationError extends StationError {
-  constructor(code: string, message: string, facts?: Record<string, unknown>) {
-    super('invalid', code, message, facts);
-    this.name = 'ValidationError';
-  }
+/**
+ * The class of one kind of failure: `new NotFoundError(code, message, facts?)`, told apart with
+ * `instanceof` and by its `kind` (which api/errors.ts maps to the HTTP status).
+ */
+function errorOfKind(kind: ErrorKind, name: string) {
+  return class extends StationError {
+    constructor(code: string, message: string, facts?: Record<string, unknown>) {
+      super(kind, code, message, facts);
+      this.name = name;
+    }
+  };
 }
+
+export const ValidationError = errorOfKind('invalid', 'ValidationError');
+export const ForbiddenError = errorOfKind('forbidden', 'ForbiddenError');
+export const NotFoundError = errorOfKind('not-found', 'NotFoundError');
+export const ConflictError = errorOfKind('conflict', 'ConflictError');
+export const CapacityError = errorOfKind('capacity', 'CapacityError');
+export const UnavailableError = errorOfKind('unavailable', 'UnavailableError');
+
+export type ValidationError = InstanceType<typeof ValidationError>;
+export type ForbiddenError = InstanceType<typeof ForbiddenError>;
+export type NotFoundError = InstanceType<typeof NotFoundError>;
+export type ConflictError = InstanceType<typeof ConflictError>;
+export type CapacityError = InstanceType<typeof CapacityError>;
+export type UnavailableError = InstanceType<typeof UnavailableError>;
 
 export class UnauthorizedError extends StationError {
   constructor(message = 'a valid admin token is required for this action') {
     super('unauthorized', 'UNAUTHORIZED', message);
     this.name = 'UnauthorizedError';
-  }
-}
-
-export class ForbiddenError extends StationError {
-  constructor(code: string, message: string) {
-    super('forbidden', code, message);
-    this.name = 'ForbiddenError';
-  }
-}
-
-export class NotFoundError extends StationError {
-  constructor(code: string, message: string) {
-    super('not-found', code, message);
-    this.name = 'NotFoundError';
-  }
-}
-
-export class ConflictError extends StationError {
-  constructor(code: string, message: string) {
-    super('conflict', code, message);
-    this.name = 'ConflictError';
   }
 }
 
@@ -73,20 +72,6 @@ export class TooManyRequestsError extends StationError {
     super('too-many', 'TOO_MANY_REQUESTS', message, { retryAfterSeconds });
     this.name = 'TooManyRequestsError';
     this.retryAfterSeconds = retryAfterSeconds;
-  }
-}
-
-export class CapacityError extends StationError {
-  constructor(code: string, message: string) {
-    super('capacity', code, message);
-    this.name = 'CapacityError';
-  }
-}
-
-export class UnavailableError extends StationError {
-  constructor(code: string, message: string) {
-    super('unavailable', code, message);
-    this.name = 'UnavailableError';
   }
 }
 

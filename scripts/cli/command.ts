@@ -1,6 +1,6 @@
 // What a CLI command is: a name path ("node ls"), a one-line summary, usage, and a handler that
 // gets parsed arguments and the agent client and returns what to print (or nothing).
-import type { AgentClient } from './client.ts';
+import { type AgentClient, CliError } from './client.ts';
 
 export interface ParsedArgs {
   /** positional arguments after the command words */
@@ -52,4 +52,10 @@ export function readCommand<T>(words: string[], summary: string, path: string, s
       return args.json ? json(value) : show(value);
     },
   };
+}
+
+/** A required argument's value; without it, exit status 2 and the command's usage (`usage` without "station"). */
+export function need(value: string | boolean | undefined, usage: string): string {
+  if (typeof value !== 'string' || !value) throw new CliError(`usage: station ${usage}`, 2);
+  return value;
 }

@@ -42,6 +42,25 @@ export async function apiText(tb: Testbed, station: string, path: string, timeou
   return { status: Number(out.stdout.slice(nl + 1)), text: out.stdout.slice(0, nl) };
 }
 
+/**
+ * Node `web` on `station`: busybox httpd serving its one volume (/srv), with these disk settings;
+ * `content` is written to /srv/index.html and a snapshot set taken, so a backup has something to copy.
+ */
+export async function webNodeWithSet(tb: Testbed, station: string, disk: Record<string, number>, content: string, memoryMB = 32): Promise<void> {
+  const spec = {
+    name: 'web',
+    resources: { memoryMB },
+    volumes: [{ name: 'data', path: '/srv' }],
+    modules: [{ name: 'httpd', run: 'exec httpd -f -p 80 -h /srv' }],
+    disk,
+  };
+  const made = await api(tb, station, 'POST', '/nodes', spec, 180);
+  assert.is(made.status, 201, JSON.stringify(made.body));
+  assert.is((await nodeExec(tb, station, 'web', ['sh', '-c', `echo ${content} > /srv/index.html && sync`])).exitCode, 0);
+  const set = await api(tb, station, 'POST', '/nodes/web/snapshots', undefined, 120);
+  assert.is(set.status, 201, JSON.stringify(set.body));
+}
+
 /** Runs a command in a node (POST /nodes/:name/exec); fails the test when the call itself fails. */
 export async function nodeExec(tb: Testbed, station: string, node: string, command: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const r = await api(tb, station, 'POST', `/nodes/${node}/exec`, { command }, 120);

@@ -20,7 +20,18 @@ import { exec } from '../../agent/exec.ts';
 import { down, formMesh, restartStation, stationOf, type Testbed, up } from '../../scripts/testbed-lib/index.ts';
 import { isAlive, stopAgent } from '../../scripts/testbed-lib/stations.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
-import { api, copiesOf, nodeExec, resticOnCopy, snapshotFiles, stationCli, storeRepository, waitFor, waitStoresUp } from '../helpers/disk-testbed.ts';
+import {
+  api,
+  copiesOf,
+  nodeExec,
+  resticOnCopy,
+  snapshotFiles,
+  stationCli,
+  storeRepository,
+  waitFor,
+  waitStoresUp,
+  webNodeWithSet,
+} from '../helpers/disk-testbed.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 
 const PEERS = ['s1', 's3'];
@@ -163,17 +174,7 @@ t.before(async (ctx) => {
   ctx.tb = await up({ prefix: RUN_PREFIX, stations: 3, publicStations: 1, storage: 'btrfs', poolMb: 768, env: { STATION_DISK_OFFER_GB: '2' } });
   await formMesh(ctx.tb, 'alice');
   await waitStoresUp(ctx.tb, ['s1', 's2', 's3']);
-  const spec = {
-    name: 'web',
-    resources: { memoryMB: 64 },
-    volumes: [{ name: 'data', path: '/srv' }],
-    modules: [{ name: 'httpd', run: 'exec httpd -f -p 80 -h /srv' }],
-    disk: { snapshotSeconds: 0, backupSeconds: 3600, copies: 2 },
-  };
-  const made = await api(ctx.tb, 's2', 'POST', '/nodes', spec, 180);
-  assert.is(made.status, 201, JSON.stringify(made.body));
-  assert.is((await nodeExec(ctx.tb, 's2', 'web', ['sh', '-c', 'echo first > /srv/index.html && sync'])).exitCode, 0);
-  assert.is((await api(ctx.tb, 's2', 'POST', '/nodes/web/snapshots', undefined, 120)).status, 201);
+  await webNodeWithSet(ctx.tb, 's2', { snapshotSeconds: 0, backupSeconds: 3600, copies: 2 }, 'first', 64);
   await waitFor(
     'the first backup on s1 and s3',
     async () => {

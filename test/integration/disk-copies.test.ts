@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { exec } from '../../agent/exec.ts';
 import { down, formMesh, stationOf, type Testbed, up } from '../../scripts/testbed-lib/index.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
-import { api, nodeExec, removeStationOutright, stationCli, waitFor, waitStoresUp } from '../helpers/disk-testbed.ts';
+import { api, nodeExec, removeStationOutright, stationCli, waitFor, waitStoresUp, webNodeWithSet } from '../helpers/disk-testbed.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 
 const t = suite<{ tb: Testbed }>('disk copies in the testbed');
@@ -31,18 +31,7 @@ t.after(async ({ tb }) => {
 });
 
 t('a node on s1 gets copies on s2 and s3, and no file of either store holds its marker', async ({ tb }) => {
-  const spec = {
-    name: 'web',
-    resources: { memoryMB: 32 },
-    volumes: [{ name: 'data', path: '/srv' }],
-    modules: [{ name: 'httpd', run: 'exec httpd -f -p 80 -h /srv' }],
-    disk: { snapshotSeconds: 3600, backupSeconds: 3600, copies: 2 },
-  };
-  const made = await api(tb, 's1', 'POST', '/nodes', spec, 180);
-  assert.is(made.status, 201, JSON.stringify(made.body));
-  assert.is((await nodeExec(tb, 's1', 'web', ['sh', '-c', `echo ${MARKER} > /srv/index.html && sync`])).exitCode, 0);
-  const set = await api(tb, 's1', 'POST', '/nodes/web/snapshots', undefined, 60);
-  assert.is(set.status, 201, JSON.stringify(set.body));
+  await webNodeWithSet(tb, 's1', { snapshotSeconds: 3600, backupSeconds: 3600, copies: 2 }, MARKER);
   const backup = await waitFor(
     'a backup to two peers',
     async () => {

@@ -13,16 +13,15 @@ import { down, formMesh, stationOf, type Testbed, up } from '../../scripts/testb
 import { launchChromium } from '../e2e/browser.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import {
-  api,
   apiText,
   copiesOf,
   EventRecorder,
-  nodeExec,
   removeStationOutright,
   snapshotFiles,
   storeRepository,
   waitFor,
   waitStoresUp,
+  webNodeWithSet,
 } from '../helpers/disk-testbed.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 
@@ -61,18 +60,7 @@ t.after(async () => {
 
 t('a node on s1 with copies: 2 gets them on two of s2..s4', async (ctx) => {
   const { tb } = ctx;
-  const spec = {
-    name: 'web',
-    resources: { memoryMB: 32 },
-    volumes: [{ name: 'data', path: '/srv' }],
-    modules: [{ name: 'httpd', run: 'exec httpd -f -p 80 -h /srv' }],
-    disk: { snapshotSeconds: 0, backupSeconds: BACKUP_S, copies: 2 },
-  };
-  const made = await api(tb, 's1', 'POST', '/nodes', spec, 180);
-  assert.is(made.status, 201, JSON.stringify(made.body));
-  assert.is((await nodeExec(tb, 's1', 'web', ['sh', '-c', `echo ${MARKER} > /srv/index.html && sync`])).exitCode, 0);
-  const set = await api(tb, 's1', 'POST', '/nodes/web/snapshots', undefined, 60);
-  assert.is(set.status, 201, JSON.stringify(set.body));
+  await webNodeWithSet(tb, 's1', { snapshotSeconds: 0, backupSeconds: BACKUP_S, copies: 2 }, MARKER);
   // the schedule (every 10 s) copies the set; wait until the page shows 2/2
   const copies = await waitFor(
     'two current copies',

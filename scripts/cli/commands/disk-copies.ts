@@ -2,7 +2,7 @@
 // peer stations (agent/disk/copies). Restore and backup can take long (a whole node over the mesh):
 // they wait up to six hours for the agent's answer.
 import type { Command } from '../command.ts';
-import { json } from '../command.ts';
+import { json, need } from '../command.ts';
 import { CliError } from '../client.ts';
 import { bytes, duration, table } from '../format.ts';
 import type { AgentClient } from '../client.ts';
@@ -13,10 +13,6 @@ import type { CopiesReport } from '../../../agent/disk/overview.ts';
 const LONG = { timeoutMs: 6 * 3_600_000 };
 const enc = encodeURIComponent;
 const flag = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' && v ? v : undefined);
-const need = (value: string | undefined, usage: string): string => {
-  if (!value) throw new CliError(`usage: station ${usage}`, 2);
-  return value;
-};
 
 /** A `disk cat` file source (disk.ts FileSource): the newest copy on a peer, or the one on --from. */
 export async function fromCopy(

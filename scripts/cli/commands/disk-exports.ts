@@ -1,7 +1,7 @@
 // station disk export|exports|unexport: a node's volume served over WebDAV or SMB on the LAN and/or
 // the mesh, each export with its own user (agent/disk/exports). The password is printed once, at export.
 import type { Command } from '../command.ts';
-import { json } from '../command.ts';
+import { json, need, readCommand } from '../command.ts';
 import { CliError } from '../client.ts';
 import { table } from '../format.ts';
 import type { ExportView } from '../../../agent/disk/exports/export-keeper.ts';
@@ -32,36 +32,33 @@ export const EXPORT_COMMANDS: Command[] = [
       ].join('\n');
     },
   },
-  {
-    words: ['disk', 'exports'],
-    summary: 'volumes exported over WebDAV and SMB: where, who, serving or why not',
-    usage: 'disk exports [--json]',
-    async run(args, client) {
-      const { exports } = await client.get<{ exports: ExportView[] }>('/disk/exports');
-      if (args.json) return json({ exports });
-      if (!exports.length) return 'no volume is exported';
-      return table(
-        ['ID', 'VOLUME', 'PROTOCOL', 'ON', 'ACCESS', 'USER', 'SERVING', 'WHERE / WHY'],
-        exports.map((e) => [
-          e.id,
-          `${e.node}/${e.volume}`,
-          e.protocol,
-          e.on,
-          e.readOnly ? 'read-only' : 'read-write',
-          e.user,
-          e.serving ? 'yes' : 'no',
-          e.serving ? e.urls.join(' ') : (e.reason ?? ''),
-        ]),
-      );
-    },
-  },
+  readCommand<{ exports: ExportView[] }>(
+    ['disk', 'exports'],
+    'volumes exported over WebDAV and SMB: where, who, serving or why not',
+    '/disk/exports',
+    ({ exports }) =>
+      exports.length
+        ? table(
+            ['ID', 'VOLUME', 'PROTOCOL', 'ON', 'ACCESS', 'USER', 'SERVING', 'WHERE / WHY'],
+            exports.map((e) => [
+              e.id,
+              `${e.node}/${e.volume}`,
+              e.protocol,
+              e.on,
+              e.readOnly ? 'read-only' : 'read-write',
+              e.user,
+              e.serving ? 'yes' : 'no',
+              e.serving ? e.urls.join(' ') : (e.reason ?? ''),
+            ]),
+          )
+        : 'no volume is exported',
+  ),
   {
     words: ['disk', 'unexport'],
     summary: 'remove an export: its server stops and its password stops working',
     usage: 'disk unexport ID [--json]',
     async run(args, client) {
-      const id = args.positional[0];
-      if (!id) throw new CliError('usage: station disk unexport ID', 2);
+      const id = need(args.positional[0], this.usage!);
       const gone = await client.delete<ExportView>(`/disk/exports/${encodeURIComponent(id)}`);
       return args.json ? json(gone) : `removed export ${gone.id} (${gone.protocol} ${gone.node}/${gone.volume})`;
     },

@@ -3,7 +3,7 @@
 // station's own snapshot sets; a source that does not have the file says so (returns false) and the
 // next one is tried, so reading from copies on peers is one more entry.
 import type { Command, ParsedArgs } from '../command.ts';
-import { json, readCommand } from '../command.ts';
+import { json, need, readCommand } from '../command.ts';
 import { type AgentClient, CliError } from '../client.ts';
 import { bytes, table } from '../format.ts';
 import { COPY_COMMANDS, fromCopy } from './disk-copies.ts';
@@ -20,10 +20,6 @@ interface SetView {
   exclusiveBytes: number;
 }
 
-const need = (value: string | boolean | undefined, usage: string): string => {
-  if (typeof value !== 'string' || !value) throw new CliError(`usage: station ${usage}`, 2);
-  return value;
-};
 const enc = encodeURIComponent;
 
 /** NODE/VOLUME/PATH -> its parts (the path keeps its slashes). */

@@ -1,7 +1,7 @@
 // station mesh create|invite|join|peers|leave|revoke|trust|export
 import { readFileSync } from 'node:fs';
 import type { Command } from '../command.ts';
-import { json } from '../command.ts';
+import { json, need, readCommand } from '../command.ts';
 import { CliError } from '../client.ts';
 import { keyValues, table } from '../format.ts';
 import type { MeshInfo } from '../../../agent/mesh/mesh-subsystem.ts';
@@ -22,11 +22,6 @@ function showMesh(m: MeshInfo): string {
   ]);
 }
 
-const need = (value: string | boolean | undefined, what: string): string => {
-  if (typeof value !== 'string' || !value) throw new CliError(what, 2);
-  return value;
-};
-
 export const MESH_COMMANDS: Command[] = [
   {
     words: ['mesh'],
@@ -42,7 +37,7 @@ export const MESH_COMMANDS: Command[] = [
     summary: "make the owner's authority here and join it",
     usage: 'mesh create --owner NAME',
     async run(args, client) {
-      const m = await client.post<MeshInfo>('/mesh', { owner: need(args.flags.owner, 'usage: station mesh create --owner NAME') });
+      const m = await client.post<MeshInfo>('/mesh', { owner: need(args.flags.owner, 'mesh create --owner NAME') });
       return args.json ? json(m) : showMesh(m);
     },
   },
@@ -61,39 +56,33 @@ export const MESH_COMMANDS: Command[] = [
     summary: 'join a mesh with an invite code',
     usage: 'mesh join CODE',
     async run(args, client) {
-      const m = await client.post<MeshInfo>('/mesh/join', { code: need(args.positional[0], 'usage: station mesh join CODE') });
+      const m = await client.post<MeshInfo>('/mesh/join', { code: need(args.positional[0], 'mesh join CODE') });
       return args.json ? json(m) : showMesh(m);
     },
   },
-  {
-    words: ['mesh', 'peers'],
-    summary: "the owner's other stations: online, handshake, latency",
-    usage: 'mesh peers',
-    async run(args, client) {
-      const { peers } = await client.get<{ peers: PeerView[] }>('/mesh/peers');
-      if (args.json) return json({ peers });
-      if (!peers.length) return 'no peers';
-      return table(
-        ['NAME', 'OWNER', 'ADDRESS', 'NODES', 'ONLINE', 'LATENCY', 'PATH', 'LAST HANDSHAKE'],
-        peers.map((p) => [
-          p.name + (p.lighthouse ? ' (lighthouse)' : ''),
-          p.owner,
-          p.address,
-          p.nodeSubnet ?? '-',
-          p.revoked ? 'revoked' : p.online ? 'yes' : 'no',
-          p.latencyMs === null ? '-' : `${p.latencyMs.toFixed(1)} ms`,
-          p.via ? `relay ${p.via}` : 'direct',
-          p.lastHandshake ?? '-',
-        ]),
-      );
-    },
-  },
+  readCommand<{ peers: PeerView[] }>(['mesh', 'peers'], "the owner's other stations: online, handshake, latency", '/mesh/peers', ({ peers }) =>
+    peers.length
+      ? table(
+          ['NAME', 'OWNER', 'ADDRESS', 'NODES', 'ONLINE', 'LATENCY', 'PATH', 'LAST HANDSHAKE'],
+          peers.map((p) => [
+            p.name + (p.lighthouse ? ' (lighthouse)' : ''),
+            p.owner,
+            p.address,
+            p.nodeSubnet ?? '-',
+            p.revoked ? 'revoked' : p.online ? 'yes' : 'no',
+            p.latencyMs === null ? '-' : `${p.latencyMs.toFixed(1)} ms`,
+            p.via ? `relay ${p.via}` : 'direct',
+            p.lastHandshake ?? '-',
+          ]),
+        )
+      : 'no peers',
+  ),
   {
     words: ['mesh', 'revoke'],
     summary: 'block a station of the mesh (authority)',
     usage: 'mesh revoke NAME',
     async run(args, client) {
-      const r = await client.post(`/mesh/peers/${encodeURIComponent(need(args.positional[0], 'usage: station mesh revoke NAME'))}/revoke`, {});
+      const r = await client.post(`/mesh/peers/${encodeURIComponent(need(args.positional[0], 'mesh revoke NAME'))}/revoke`, {});
       return args.json ? json(r) : `revoked; members drop it within a minute`;
     },
   },
@@ -102,7 +91,7 @@ export const MESH_COMMANDS: Command[] = [
     summary: 'let a revoked station join again with a new invite (authority)',
     usage: 'mesh readmit NAME',
     async run(args, client) {
-      const r = await client.post(`/mesh/peers/${encodeURIComponent(need(args.positional[0], 'usage: station mesh readmit NAME'))}/readmit`, {});
+      const r = await client.post(`/mesh/peers/${encodeURIComponent(need(args.positional[0], 'mesh readmit NAME'))}/readmit`, {});
       return args.json ? json(r) : 'readmitted; invite it again to let it join (its old certificates stay blocked)';
     },
   },
@@ -138,8 +127,8 @@ export const MESH_COMMANDS: Command[] = [
         body = { owner: info.owner, ca: info.caPem, lighthouses: info.lighthouses };
       } else {
         body = {
-          owner: need(args.flags.owner, 'usage: station mesh trust --from URL|FILE, or --owner NAME --ca FILE'),
-          ca: readFileSync(need(args.flags.ca, 'give --ca FILE'), 'utf8'),
+          owner: need(args.flags.owner, 'mesh trust --from URL|FILE, or --owner NAME --ca FILE'),
+          ca: readFileSync(need(args.flags.ca, 'mesh trust --owner NAME --ca FILE'), 'utf8'),
         };
       }
       const m = await client.post<MeshInfo>('/mesh/trust', { ...body, allow });
@@ -151,7 +140,7 @@ export const MESH_COMMANDS: Command[] = [
     summary: "the owner's CA encrypted with a passphrase (backup)",
     usage: 'mesh export --passphrase-file FILE',
     async run(_args, client) {
-      const passphrase = readFileSync(need(_args.flags['passphrase-file'], 'usage: station mesh export --passphrase-file FILE'), 'utf8').trim();
+      const passphrase = readFileSync(need(_args.flags['passphrase-file'], 'mesh export --passphrase-file FILE'), 'utf8').trim();
       return json(await client.post('/mesh/authority/export', { passphrase }));
     },
   },

@@ -1,16 +1,10 @@
 // station node create|ls|show|start|stop|restart|rm|exec|logs: Disposable Nodes from the command line.
 import { readFileSync } from 'node:fs';
 import type { Command, ParsedArgs } from '../command.ts';
-import { json } from '../command.ts';
+import { json, need } from '../command.ts';
 import { CliError, type AgentClient } from '../client.ts';
 import { table, bytes, keyValues } from '../format.ts';
 import type { NodeView } from '../../../agent/nodes/service.ts';
-
-const need = (args: ParsedArgs, what = 'NAME'): string => {
-  const name = args.positional[0];
-  if (!name) throw new CliError(`missing ${what}`, 2);
-  return name;
-};
 
 const flag = (args: ParsedArgs, name: string): string | undefined => {
   const v = args.flags[name];
@@ -27,6 +21,8 @@ const number = (args: ParsedArgs, name: string): number | undefined => {
 };
 
 /** Builds the spec from --file and the flags (flags win over the file). */
+const CREATE_USAGE = 'node create NAME [--template busybox|debian] [--profile plain|nesting|microk8s] [--memory MB] [--cpus N] [--run CMD] [--file spec.json]';
+
 export function specFromArgs(args: ParsedArgs): Record<string, unknown> {
   const file = flag(args, 'file');
   let spec: Record<string, unknown> = {};
@@ -38,7 +34,7 @@ export function specFromArgs(args: ParsedArgs): Record<string, unknown> {
     }
   }
   const name = args.positional[0] ?? (spec.name as string | undefined);
-  if (!name) throw new CliError('missing NAME (or "name" in --file)', 2);
+  if (!name) throw new CliError(`missing NAME (or "name" in --file)\nusage: station ${CREATE_USAGE}`, 2);
   spec.name = name;
   const template = flag(args, 'template');
   const profile = flag(args, 'profile');
@@ -128,7 +124,7 @@ export const nodeCommands: Command[] = [
   {
     words: ['node', 'create'],
     summary: 'create a node and start it',
-    usage: 'node create NAME [--template busybox|debian] [--profile plain|nesting|microk8s] [--memory MB] [--cpus N] [--run CMD] [--file spec.json]',
+    usage: CREATE_USAGE,
     async run(args, client) {
       const spec = specFromArgs(args);
       const node = await withProgress(client, spec.name as string, client.post<NodeView>('/nodes', spec, LONG));
@@ -161,7 +157,7 @@ export const nodeCommands: Command[] = [
     summary: 'one node: state, address, spec, usage',
     usage: 'node show NAME',
     async run(args, client) {
-      const node = await client.get<NodeView>(`/nodes/${encodeURIComponent(need(args))}`);
+      const node = await client.get<NodeView>(`/nodes/${encodeURIComponent(need(args.positional[0], this.usage!))}`);
       return args.json ? json(node) : showNode(node);
     },
   },
@@ -176,7 +172,7 @@ export const nodeCommands: Command[] = [
       }[action],
       usage: `node ${action} NAME${action === 'start' ? '' : ' [--timeout S]'}`,
       async run(args, client) {
-        const name = need(args);
+        const name = need(args.positional[0], this.usage!);
         const timeout = number(args, 'timeout');
         const node = await withProgress(
           client,
@@ -197,7 +193,7 @@ export const nodeCommands: Command[] = [
     usage: 'node rm NAME [--volumes]',
     booleanFlags: ['volumes'],
     async run(args, client) {
-      const name = need(args);
+      const name = need(args.positional[0], this.usage!);
       const result = await client.delete<{ volumesDeleted: boolean }>(`/nodes/${encodeURIComponent(name)}${args.flags.volumes ? '?volumes=delete' : ''}`);
       return args.json ? json(result) : `removed ${name}${result.volumesDeleted ? ' and its volumes' : ' (volumes kept)'}`;
     },
@@ -221,7 +217,7 @@ export const nodeCommands: Command[] = [
     summary: "the node's recent log lines",
     usage: 'node logs NAME [--lines N]',
     async run(args, client) {
-      const name = need(args);
+      const name = need(args.positional[0], this.usage!);
       const lines = number(args, 'lines');
       const result = await client.get<{ lines: string[] }>(`/nodes/${encodeURIComponent(name)}/logs${lines ? `?lines=${lines}` : ''}`);
       return args.json ? json(result) : result.lines.join('\n');

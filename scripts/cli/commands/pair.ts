@@ -1,7 +1,6 @@
 // station pair | wifi ... : what the link button does, and Wi-Fi onboarding, from a shell.
 import type { Command } from '../command.ts';
-import { json } from '../command.ts';
-import { CliError } from '../client.ts';
+import { json, need } from '../command.ts';
 import { table, keyValues } from '../format.ts';
 import type { PairingState } from '../../../agent/indicator/pairing-window.ts';
 import type { WifiStatus } from '../../../agent/wifi/wifi-subsystem.ts';
@@ -52,8 +51,7 @@ export const wifiCommands: Command[] = [
     summary: 'join a Wi-Fi network (and leave the setup hotspot)',
     usage: 'wifi connect SSID [--password PASSWORD]',
     async run(args, client) {
-      const ssid = args.positional[0];
-      if (!ssid) throw new CliError('usage: station wifi connect SSID [--password PASSWORD]', 2);
+      const ssid = need(args.positional[0], this.usage!);
       const body: Record<string, string> = { ssid };
       if (typeof args.flags.password === 'string') body.password = args.flags.password;
       const s = await client.post<WifiStatus>('/wifi/connect', body);
@@ -63,9 +61,9 @@ export const wifiCommands: Command[] = [
   {
     words: ['wifi', 'forget'],
     summary: 'forget a saved network',
+    usage: 'wifi forget NAME',
     async run(args, client) {
-      const name = args.positional[0];
-      if (!name) throw new CliError('usage: station wifi forget NAME', 2);
+      const name = need(args.positional[0], this.usage!);
       const s = await client.delete<WifiStatus>(`/wifi/networks/${encodeURIComponent(name)}`);
       return args.json ? json(s) : `forgot ${name}`;
     },

@@ -28,6 +28,19 @@ wait_ready() { # $1 timeout s, $2 start ms, rest: a command that fetches a path 
 }
 
 # check_status FETCH...: GET /api/v1/status; checks name, version, readiness; prints a summary line.
+# ready_or_die FETCH TIMEOUT-S START-MS WHAT LOG: waits for /api/v1/ready through FETCH; when it never
+# comes, shows the console's end and why, and dies. Sets ready_s (seconds from START-MS).
+ready_or_die() {
+  local fetch=$1 timeout_s=$2 start=$3 what=$4 log=$5
+  if ! wait_ready "$timeout_s" "$start" "$fetch"; then
+    tail -n 40 "$log" | sed 's/^/    | /'
+    explain_not_ready
+    die "the station did not become ready within ${timeout_s}s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+  fi
+  ready_s=$(echo "scale=1; ($(now_ms) - $start) / 1000" | bc)
+  note "ready ${ready_s}s after $what started"
+}
+
 check_status() {
   fetch_answer 60 "$@" /api/v1/status
   local out; out=$(tail -n +2 "$_tmp/answer")
@@ -112,13 +125,8 @@ boot_qemu() { # $1 image, $2 timeout s, $3 keep-nodes check
   # inside the guest through the QEMU guest agent; the API through the guest's own loopback
   in_container() { node "$here/lib/qga.ts" "$_qga" "$@"; }
   fetch_inside() { in_container sh -c "curl -s -m 5 -o /tmp/.station-test-body -w '%{http_code}\n' 'http://127.0.0.1:80$1' && cat /tmp/.station-test-body"; }
-  if ! wait_ready "$timeout_s" "$start" fetch_host; then
-    tail -n 40 "$log" | sed 's/^/    | /'
-    explain_not_ready
-    die "the station did not become ready within ${timeout_s}s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
-  fi
-  local ready_s; ready_s=$(echo "scale=1; ($(now_ms) - $start) / 1000" | bc)
-  note "ready ${ready_s}s after QEMU started"
+  local ready_s
+  ready_or_die fetch_host "$timeout_s" "$start" QEMU "$log"
   step "checking /api/v1/status"
   check_status fetch_host
   check_hardware fetch_host
@@ -163,13 +171,8 @@ boot_nspawn() { # $1 rootfs, $2 timeout s, $3 keep-nodes check
     sleep 0.2; tries=$((tries + 1)); [ $tries -lt 100 ] || { cat "$log"; die "nspawn did not start"; }
   done
   step "waiting for /api/v1/ready inside (up to ${timeout_s}s)"
-  if ! wait_ready "$timeout_s" "$start" fetch_inside; then
-    tail -n 40 "$log" | sed 's/^/    | /'
-    explain_not_ready
-    die "the station did not become ready within ${timeout_s}s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
-  fi
-  local ready_s; ready_s=$(echo "scale=1; ($(now_ms) - $start) / 1000" | bc)
-  note "ready ${ready_s}s after nspawn started"
+  local ready_s
+  ready_or_die fetch_inside "$timeout_s" "$start" nspawn "$log"
   step "checking /api/v1/status"
   check_status fetch_inside
   check_hardware fetch_inside
