@@ -1,0 +1,228 @@
+// The node lease on a real three-member etcd 3.4 cluster: one holder at a time, renewal, expiry
+// after a holder stops, self-fencing of a holder cut off from the others (before anyone else can
+// take the lease, checked every 100 ms), and no holder at all without quorum.
+// Layout: the test runs in a namespace of its own (T); each member runs in a namespace joined to T by
+// a veth pair, and T routes between them, so a partition is an nftables rule in T's forward chain
+// (the member stays reachable from T, as a cut-off station still reaches its own etcd). Each
+// station's lease client talks only to its own member. Everything is removed even when a test fails.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { exec } from '../../agent/exec.ts';
+import { createLogger } from '../../agent/log.ts';
+import { EtcdClient, EtcdUnavailableError } from '../../agent/replicas/lease/etcd-client.ts';
+import { clientUrl, EtcdMember, etcdArgv, peerUrl, raftTimings } from '../../agent/replicas/lease/etcd-member.ts';
+import { type AcquireResult, NodeLease } from '../../agent/replicas/lease/node-lease.ts';
+import { insideTestNetns } from '../e2e/in-netns.ts';
+import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
+import { createNetns, link, type Netns } from '../helpers/netns.ts';
+import { RUN_PREFIX } from '../helpers/run-prefix.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const STATIONS = ['s1', 's2', 's3'] as const;
+type Station = (typeof STATIONS)[number];
+const TTL_S = 5;
+const TIMINGS = raftTimings(1); // heartbeat 100 ms, election 1 s
+const MARGIN_MS = 2000; // more than an election: a partitioned leader may renew until it steps down
+const KEY = '/station/replicas/alice/web/active';
+
+if (await insideTestNetns(fileURLToPath(import.meta.url), 'lease')) {
+  const here: Netns = { name: process.env.STATION_E2E_INNER_NETNS!, run: async (argv) => (await exec(argv)).stdout };
+  const address = (i: number) => `198.18.21.${4 * i + 2}`;
+  const members = new Map<Station, EtcdMember>();
+  const clients = new Map<Station, EtcdClient>();
+  const leases = new Map<Station, NodeLease>();
+  const fencedAt = new Map<Station, number>();
+  let dir: string;
+
+  const leaseOf = (s: Station) => {
+    let lease = leases.get(s);
+    if (!lease) {
+      lease = new NodeLease({
+        client: clients.get(s)!,
+        key: KEY,
+        self: s,
+        ttlSeconds: TTL_S,
+        marginMs: MARGIN_MS,
+        onFence: () => fencedAt.set(s, performance.now()),
+      });
+      leases.set(s, lease);
+      onCleanup(`lease of ${s}`, () => lease!.stop());
+    }
+    return lease;
+  };
+  const holders = () => STATIONS.filter((s) => leases.get(s)?.held);
+  const leaderOf = async (s: Station) => (await clients.get(s)!.status(clientUrl(address(STATIONS.indexOf(s))))).leader;
+
+  const t = suite('replicas: the node lease on etcd');
+
+  t.before(async () => {
+    dir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-etcd-`));
+    onCleanup(`dir ${dir}`, () => exec(['rm', '-rf', dir]));
+    await exec(['sysctl', '-qw', 'net.ipv4.ip_forward=1']); // in T, this test's own namespace
+    const cluster = Object.fromEntries(STATIONS.map((s, i) => [s, peerUrl(address(i))]));
+    for (const [i, s] of STATIONS.entries()) {
+      const ns = await createNetns(`e${i}`);
+      await link(here, `198.18.21.${4 * i + 1}/30`, ns, `${address(i)}/30`, `v${i}`);
+      await ns.run(['ip', 'route', 'add', 'default', 'via', `198.18.21.${4 * i + 1}`]);
+      const argv = etcdArgv({ name: s, dataDir: join(dir, s), address: address(i), cluster, state: 'new', clusterToken: RUN_PREFIX, timings: TIMINGS });
+      const member = new EtcdMember({ pidFile: join(dir, `${s}.pid`), log: createLogger('silent', false), argv: ['ip', 'netns', 'exec', ns.name, ...argv] });
+      onCleanup(`etcd ${s}`, () => member.stop());
+      members.set(s, member);
+      clients.set(s, new EtcdClient({ endpoints: [clientUrl(address(i))], timeoutMs: 800 }));
+      member.start();
+    }
+    await waitFor('three etcd members ready', async () => [...members.values()].every((m) => m.ready), 60_000).catch((e) => {
+      for (const [s, m] of members) console.error(`  etcd ${s} not ready; its last lines:\n${m.tail().slice(-8).join('\n')}`);
+      throw e;
+    });
+    await waitFor(
+      'a leader all three agree on',
+      async () => {
+        const leaders = await Promise.all(STATIONS.map((s) => leaderOf(s).catch(() => null)));
+        return leaders[0] && leaders.every((l) => l === leaders[0]);
+      },
+      30_000,
+    );
+  });
+  t.after(cleanupAll);
+
+  t('two stations ask at once: one holds the lease with a token, the other is told who', async () => {
+    const [a, b] = await Promise.all([leaseOf('s1').acquire(), leaseOf('s2').acquire()]);
+    assert.is([a, b].filter((r) => r.held).length, 1, JSON.stringify([a, b]));
+    const winner = a.held ? 's1' : 's2';
+    const loser = a.held ? b : a;
+    assert.equal(holders(), [winner]);
+    assert.is(loser.held, false);
+    if (loser.held) return;
+    assert.is(loser.holder, winner);
+    assert.is(loser.token, leaseOf(winner).fencingToken);
+    assert.is((await clients.get('s3')!.get(KEY))?.value, winner, 'the third station reads the holder too');
+  });
+
+  t('the holder keeps it for three TTLs while it renews', async () => {
+    const holder = holders()[0]!;
+    const token = leaseOf(holder).fencingToken;
+    const until = performance.now() + 3 * TTL_S * 1000;
+    while (performance.now() < until) {
+      await new Promise((r) => setTimeout(r, 250));
+      assert.equal(holders(), [holder], 'still the only holder');
+      assert.is(fencedAt.has(holder), false, 'never fenced');
+    }
+    const kv = await clients.get('s3')!.get(KEY);
+    assert.equal([kv?.value, kv?.createRevision], [holder, token]);
+  });
+
+  t('a holder that stops renewing (its agent killed): the lease runs out, another takes it with a larger token', async () => {
+    const old = holders()[0]!;
+    const oldToken = leaseOf(old).fencingToken!;
+    const next: Station = old === 's1' ? 's2' : 's1';
+    leaseOf(old).stop();
+    const stoppedAt = performance.now();
+    const taken = await waitFor(
+      'the lease taken by another station',
+      async () => {
+        const r = await leaseOf(next).acquire();
+        return r.held ? r : false;
+      },
+      4 * TTL_S * 1000,
+      100,
+    );
+    const after = (performance.now() - stoppedAt) / 1000;
+    console.log(`  taken ${after.toFixed(1)} s after the holder stopped renewing (TTL ${TTL_S} s)`);
+    assert.ok(taken.token > oldToken, `token ${taken.token} > ${oldToken}`);
+    assert.ok(after >= TTL_S - 1.5, `not before the lease could have run out (${after.toFixed(1)} s)`);
+    leases.delete(old); // that agent is gone; a new one starts afresh
+  });
+
+  t('a holder cut off from the others fences itself before anyone else can take the lease; never two holders', async () => {
+    // s1 holds, then loses the other members (not its own)
+    for (const s of holders()) await leaseOf(s).release();
+    const first = await leaseOf('s1').acquire();
+    assert.ok(first.held, JSON.stringify(first));
+    const table = `${RUN_PREFIX}cut`;
+    await exec(['nft', '-f', '-'], {
+      input: [
+        `table inet ${table} {`,
+        '  chain cut {',
+        '    type filter hook forward priority 0;',
+        `    ip saddr ${address(0)} drop`,
+        `    ip daddr ${address(0)} drop`,
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
+    });
+    onCleanup(`nft table ${table}`, () => exec(['nft', 'delete', 'table', 'inet', table], { allowFailure: true }));
+    const cutAt = performance.now();
+    let takenAt = 0;
+    let twoSeen = 0;
+    const probe = setInterval(() => {
+      if (holders().length > 1) twoSeen++;
+    }, 100);
+    try {
+      await waitFor(
+        's2 or s3 to take the lease',
+        async () => {
+          for (const s of ['s2', 's3'] as const) {
+            const r = await leaseOf(s)
+              .acquire()
+              .catch(() => null);
+            if (r?.held) return (takenAt = performance.now());
+          }
+          return false;
+        },
+        6 * TTL_S * 1000,
+        100,
+      );
+    } finally {
+      clearInterval(probe);
+    }
+    const fence = fencedAt.get('s1');
+    assert.ok(fence, 's1 fenced itself');
+    console.log(`  cut at 0; s1 fenced at ${((fence! - cutAt) / 1000).toFixed(2)} s; another took it at ${((takenAt - cutAt) / 1000).toFixed(2)} s`);
+    assert.ok(fence! < takenAt, 's1 stopped before another held the lease');
+    assert.is(twoSeen, 0, 'a probe every 100 ms never found two holders');
+    assert.is(leaseOf('s1').held, false);
+
+    // the cut heals: s1 learns it lost the lease to the new holder
+    await exec(['nft', 'delete', 'table', 'inet', table]);
+    const answered = async (): Promise<AcquireResult | null> =>
+      leaseOf('s1')
+        .acquire()
+        .catch(() => null);
+    const back = await waitFor('s1 answered again', answered, 30_000, 200);
+    assert.is(back.held, false);
+    if (!back.held) assert.is(back.holder, holders()[0], 'the new holder, which kept the lease through the heal');
+  });
+
+  t('quorum lost (two members stopped): the holder fences, and no station can take the lease', async () => {
+    for (const s of holders()) await leaseOf(s).release();
+    assert.ok((await leaseOf('s1').acquire()).held);
+    const heldAt = performance.now();
+    await members.get('s2')!.stop();
+    await members.get('s3')!.stop();
+    const lostAt = performance.now();
+    await waitFor('s1 fenced', async () => fencedAt.get('s1')! > heldAt, 3 * TTL_S * 1000);
+    // a leader serves keep-alives until it notices it lost quorum (raft's check every election
+    // timeout: up to two of them), so the last good one may come that much after the loss; the fence
+    // follows TTL - margin later: by the TTL at the latest, when etcd could have expired the lease
+    const bound = (TTL_S * 1000 - MARGIN_MS + 2 * TIMINGS.electionMs) / 1000 + 0.5;
+    const fencedAfter = (fencedAt.get('s1')! - lostAt) / 1000;
+    console.log(`  fenced ${fencedAfter.toFixed(2)} s after quorum was lost (bound ${bound} s)`);
+    assert.ok(fencedAfter <= bound, `fenced ${fencedAfter.toFixed(2)} s after quorum was lost`);
+    const tried = await leaseOf('s1')
+      .acquire()
+      .then(
+        (r) => r,
+        (e: unknown) => e,
+      );
+    assert.instance(tried, EtcdUnavailableError, `no lease without quorum: ${JSON.stringify(tried)}`);
+    assert.equal(holders(), []);
+  });
+
+  t.run();
+}
