@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { exec } from '../../agent/exec.ts';
 import { LoopPool } from '../../agent/storage/pool.ts';
+import { BtrfsVolumeDriver } from '../../agent/storage/btrfs-driver.ts';
 import { onCleanup } from './cleanup.ts';
 import { RUN_PREFIX } from './run-prefix.ts';
 
@@ -28,4 +29,13 @@ export async function stationPool(stateDir: string, sizeMb = 512): Promise<{ poo
   const pool = testPool(join(stateDir, 'storage'), 'pool', sizeMb * 1024 * 1024);
   await pool.ensure();
   return { pool, env: { STATION_STORAGE_DRIVER: 'btrfs', STATION_STORAGE_POOL_SIZE_MB: String(sizeMb) } };
+}
+
+/** A mounted test pool with a prepared btrfs volume driver on it (volumes under <pool>/volumes). */
+export async function btrfsDriverPool(dir: string, name: string, sizeBytes: number): Promise<{ pool: LoopPool; driver: BtrfsVolumeDriver }> {
+  const pool = testPool(dir, name, sizeBytes);
+  await pool.ensure();
+  const driver = new BtrfsVolumeDriver({ root: join(pool.mountPoint, 'volumes') });
+  await driver.prepare();
+  return { pool, driver };
 }

@@ -1,24 +1,19 @@
 // The node lease on a real three-member etcd 3.4 cluster: one holder at a time, renewal, expiry
 // after a holder stops, self-fencing of a holder cut off from the others (before anyone else can
 // take the lease, checked every 100 ms), and no holder at all without quorum.
-// Layout: the test runs in a namespace of its own (T); each member runs in a namespace joined to T by
-// a veth pair, and T routes between them, so a partition is an nftables rule in T's forward chain
-// (the member stays reachable from T, as a cut-off station still reaches its own etcd). Each
-// station's lease client talks only to its own member. Everything is removed even when a test fails.
+// Layout: test/helpers/etcd-cluster.ts (a namespace per member, routed through the test's own, so a
+// partition is an nftables rule in the test's forward chain). Each station's lease client talks only
+// to its own member. Everything is removed even when a test fails.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exec } from '../../agent/exec.ts';
-import { createLogger } from '../../agent/log.ts';
-import { EtcdClient, EtcdUnavailableError } from '../../agent/replicas/lease/etcd-client.ts';
-import { clientUrl, EtcdMember, etcdArgv, peerUrl, raftTimings } from '../../agent/replicas/lease/etcd-member.ts';
+import { type EtcdClient, EtcdUnavailableError } from '../../agent/replicas/lease/etcd-client.ts';
+import { clientUrl, type EtcdMember, raftTimings } from '../../agent/replicas/lease/etcd-member.ts';
 import { type AcquireResult, NodeLease } from '../../agent/replicas/lease/node-lease.ts';
 import { insideTestNetns } from '../e2e/in-netns.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
-import { createNetns, link, type Netns } from '../helpers/netns.ts';
+import { etcdTestbed } from '../helpers/etcd-cluster.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -30,13 +25,11 @@ const MARGIN_MS = 2000; // more than an election: a partitioned leader may renew
 const KEY = '/station/replicas/alice/web/active';
 
 if (await insideTestNetns(fileURLToPath(import.meta.url), 'lease')) {
-  const here: Netns = { name: process.env.STATION_E2E_INNER_NETNS!, run: async (argv) => (await exec(argv)).stdout };
-  const address = (i: number) => `198.18.21.${4 * i + 2}`;
+  let address: (i: number) => string;
   const members = new Map<Station, EtcdMember>();
   const clients = new Map<Station, EtcdClient>();
   const leases = new Map<Station, NodeLease>();
   const fencedAt = new Map<Station, number>();
-  let dir: string;
 
   const leaseOf = (s: Station) => {
     let lease = leases.get(s);
@@ -60,25 +53,11 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'lease')) {
   const t = suite('replicas: the node lease on etcd');
 
   t.before(async () => {
-    dir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-etcd-`));
-    onCleanup(`dir ${dir}`, () => exec(['rm', '-rf', dir]));
-    await exec(['sysctl', '-qw', 'net.ipv4.ip_forward=1']); // in T, this test's own namespace
-    const cluster = Object.fromEntries(STATIONS.map((s, i) => [s, peerUrl(address(i))]));
-    for (const [i, s] of STATIONS.entries()) {
-      const ns = await createNetns(`e${i}`);
-      await link(here, `198.18.21.${4 * i + 1}/30`, ns, `${address(i)}/30`, `v${i}`);
-      await ns.run(['ip', 'route', 'add', 'default', 'via', `198.18.21.${4 * i + 1}`]);
-      const argv = etcdArgv({ name: s, dataDir: join(dir, s), address: address(i), cluster, state: 'new', clusterToken: RUN_PREFIX, timings: TIMINGS });
-      const member = new EtcdMember({ pidFile: join(dir, `${s}.pid`), log: createLogger('silent', false), argv: ['ip', 'netns', 'exec', ns.name, ...argv] });
-      onCleanup(`etcd ${s}`, () => member.stop());
-      members.set(s, member);
-      clients.set(s, new EtcdClient({ endpoints: [clientUrl(address(i))], timeoutMs: 800 }));
-      member.start();
-    }
-    await waitFor('three etcd members ready', async () => [...members.values()].every((m) => m.ready), 60_000).catch((e) => {
-      for (const [s, m] of members) console.error(`  etcd ${s} not ready; its last lines:\n${m.tail().slice(-8).join('\n')}`);
-      throw e;
-    });
+    const bed = await etcdTestbed(STATIONS.length, TIMINGS);
+    address = bed.address;
+    const cluster = Object.fromEntries(STATIONS.map((s, i) => [s, bed.peerUrl(i)]));
+    await Promise.all(STATIONS.map(async (s, i) => members.set(s, await bed.start(i, s, cluster, 'new'))));
+    for (const [i, s] of STATIONS.entries()) clients.set(s, bed.client(i));
     await waitFor(
       'a leader all three agree on',
       async () => {

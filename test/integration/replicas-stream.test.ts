@@ -14,9 +14,9 @@ import { exec } from '../../agent/exec.ts';
 import { StationError } from '../../agent/errors.ts';
 import { FencingTokens } from '../../agent/replicas/stream/fencing-tokens.ts';
 import { ReplicaReceiver, type ReplicaTarget, sendNewest } from '../../agent/replicas/stream/replica-stream.ts';
-import { BtrfsVolumeDriver } from '../../agent/storage/btrfs-driver.ts';
+import type { BtrfsVolumeDriver } from '../../agent/storage/btrfs-driver.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
-import { testPool } from '../helpers/loop-pool.ts';
+import { btrfsDriverPool } from '../helpers/loop-pool.ts';
 import { rejectsWith } from '../helpers/rejects.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 
@@ -37,13 +37,8 @@ const replicaFile = (snapshot: string, file: string) => readFileSync(join(inacti
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-replica-`));
   onCleanup(`dir ${dir}`, () => exec(['rm', '-rf', dir]));
-  const [a, b] = [testPool(dir, 'a', 512 * MiB), testPool(dir, 'b', 512 * MiB)];
-  await a.ensure();
-  await b.ensure();
-  active = new BtrfsVolumeDriver({ root: join(a.mountPoint, 'volumes') });
-  inactive = new BtrfsVolumeDriver({ root: join(b.mountPoint, 'volumes') });
-  await active.prepare();
-  await inactive.prepare();
+  active = (await btrfsDriverPool(dir, 'a', 512 * MiB)).driver;
+  inactive = (await btrfsDriverPool(dir, 'b', 512 * MiB)).driver;
   await active.createVolume(ref);
   target = receiverAt(join(dir, 'state-b'));
 });

@@ -14,7 +14,7 @@ import { StationError } from '../../agent/errors.ts';
 import { BtrfsVolumeDriver } from '../../agent/storage/btrfs-driver.ts';
 import type { LoopPool } from '../../agent/storage/pool.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
-import { testPool } from '../helpers/loop-pool.ts';
+import { btrfsDriverPool } from '../helpers/loop-pool.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 import { rejectsWith } from '../helpers/rejects.ts';
 
@@ -34,14 +34,8 @@ const sync = (path: string) => exec(['btrfs', 'filesystem', 'sync', path]);
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-storage-`));
   onCleanup(`dir ${dir}`, () => exec(['rm', '-rf', dir]));
-  poolA = testPool(dir, 'a', 1 * GiB);
-  poolB = testPool(dir, 'b', 1 * GiB);
-  await poolA.ensure();
-  await poolB.ensure();
-  a = new BtrfsVolumeDriver({ root: join(poolA.mountPoint, 'volumes') });
-  b = new BtrfsVolumeDriver({ root: join(poolB.mountPoint, 'volumes') });
-  await a.prepare();
-  await b.prepare();
+  ({ pool: poolA, driver: a } = await btrfsDriverPool(dir, 'a', 1 * GiB));
+  ({ pool: poolB, driver: b } = await btrfsDriverPool(dir, 'b', 1 * GiB));
 });
 test.after(async () => {
   await cleanupAll();

@@ -13,6 +13,7 @@ import {
   parseCreate,
   parseGrant,
   parseKeepAlive,
+  parseMemberAdd,
   parseMembers,
   parseRange,
   parseStatus,
@@ -96,6 +97,16 @@ export class EtcdClient {
 
   async members(): Promise<EtcdMemberInfo[]> {
     return parseMembers(await this.call('/v3/cluster/member/list', {}));
+  }
+
+  /** Adds a member that will listen at `peerUrl`: start it at once, for until it runs it counts
+   * towards the quorum without voting (a one-member cluster stops taking writes). */
+  async addMember(peerUrl: string): Promise<{ id: string; members: EtcdMemberInfo[] }> {
+    return parseMemberAdd(await this.call('/v3/cluster/member/add', { peerURLs: [peerUrl] }));
+  }
+
+  async removeMember(id: string): Promise<void> {
+    await this.call('/v3/cluster/member/remove', { ID: id });
   }
 
   /**

@@ -169,3 +169,11 @@ export function parseWatchLine(line: string): { created: boolean; canceled: stri
   const canceled = r.canceled ? String(r.cancel_reason ?? 'canceled') : null;
   return { created: r.created === true, canceled, revision: int(header?.revision), events };
 }
+
+/** POST /v3/cluster/member/add -> the new member's id and the whole list (the new one without a
+ * name until it starts). */
+export function parseMemberAdd(body: unknown): { id: string; members: EtcdMemberInfo[] } {
+  const id = (body as { member?: { ID?: string } })?.member?.ID;
+  if (!id) throw new Error(`etcd added no member: ${JSON.stringify(body)}`);
+  return { id, members: parseMembers(body) };
+}

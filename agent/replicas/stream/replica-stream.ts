@@ -29,22 +29,20 @@ export interface SendResult {
 
 /** The receiving side on an Inactive station. */
 export class ReplicaReceiver {
-  private readonly driver: VolumeDriver;
-  private readonly tokens: FencingTokens;
+  private readonly on: { driver: VolumeDriver; tokens: FencingTokens };
 
   constructor(driver: VolumeDriver, tokens: FencingTokens) {
-    this.driver = driver;
-    this.tokens = tokens;
+    this.on = { driver, tokens };
   }
 
   async snapshots(ref: VolumeRef): Promise<string[]> {
-    return (await this.driver.listSnapshots(ref)).map((s) => s.name);
+    return (await this.on.driver.listSnapshots(ref)).map((s) => s.name);
   }
 
   /** Admits the token, then receives; a refused stream is left unread (the caller drops it). */
   async receive(ref: VolumeRef, token: number, from: Readable): Promise<{ snapshot: string }> {
-    await this.tokens.admit(ref.node, token);
-    return this.driver.receiveSnapshot(ref, from);
+    await this.on.tokens.admit(ref.node, token);
+    return this.on.driver.receiveSnapshot(ref, from);
   }
 }
 
