@@ -188,8 +188,8 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'lease')) {
     await waitFor('s1 fenced', async () => fencedAt.get('s1')! > heldAt, 3 * TTL_S * 1000);
     // a leader serves keep-alives until it notices it lost quorum (raft's check every election
     // timeout: up to two of them), so the last good one may come that much after the loss; the fence
-    // follows TTL - margin later: by the TTL at the latest, when etcd could have expired the lease
-    const bound = (TTL_S * 1000 - MARGIN_MS + 2 * TIMINGS.electionMs) / 1000 + 0.5;
+    // follows TTL - margin later: by the TTL at the latest (plus a second for timers on a loaded machine)
+    const bound = (TTL_S * 1000 - MARGIN_MS + 2 * TIMINGS.electionMs) / 1000 + 1;
     const fencedAfter = (fencedAt.get('s1')! - lostAt) / 1000;
     console.log(`  fenced ${fencedAfter.toFixed(2)} s after quorum was lost (bound ${bound} s)`);
     assert.ok(fencedAfter <= bound, `fenced ${fencedAfter.toFixed(2)} s after quorum was lost`);
