@@ -8,6 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { exec } from '../../agent/exec.ts';
+import { ActiveWatch, activeKey } from '../../agent/replicas/lease/active-watch.ts';
 import { type EtcdClient, EtcdUnavailableError } from '../../agent/replicas/lease/etcd-client.ts';
 import { clientUrl, type EtcdMember, raftTimings } from '../../agent/replicas/lease/etcd-member.ts';
 import { type AcquireResult, NodeLease } from '../../agent/replicas/lease/node-lease.ts';
@@ -22,7 +23,8 @@ type Station = (typeof STATIONS)[number];
 const TTL_S = 5;
 const TIMINGS = raftTimings(1); // heartbeat 100 ms, election 1 s
 const MARGIN_MS = 2000; // more than an election: a partitioned leader may renew until it steps down
-const KEY = '/station/replicas/alice/web/active';
+const PREFIX = '/station/replicas/alice/';
+const KEY = activeKey(PREFIX, 'web');
 
 if (await insideTestNetns(fileURLToPath(import.meta.url), 'lease')) {
   let address: (i: number) => string;
@@ -30,6 +32,8 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'lease')) {
   const clients = new Map<Station, EtcdClient>();
   const leases = new Map<Station, NodeLease>();
   const fencedAt = new Map<Station, number>();
+  const changes: { node: string; holder: string | null; at: number }[] = [];
+  let watch: ActiveWatch;
 
   const leaseOf = (s: Station) => {
     let lease = leases.get(s);
@@ -58,6 +62,8 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'lease')) {
     const cluster = Object.fromEntries(STATIONS.map((s, i) => [s, bed.peerUrl(i)]));
     await Promise.all(STATIONS.map(async (s, i) => members.set(s, await bed.start(i, s, cluster, 'new'))));
     for (const [i, s] of STATIONS.entries()) clients.set(s, bed.client(i));
+    watch = new ActiveWatch({ client: clients.get('s3')!, prefix: PREFIX, onChange: (node, holder) => changes.push({ node, holder, at: performance.now() }) });
+    onCleanup('watch', () => watch.stop());
     await waitFor(
       'a leader all three agree on',
       async () => {
@@ -80,6 +86,12 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'lease')) {
     assert.is(loser.holder, winner);
     assert.is(loser.token, leaseOf(winner).fencingToken);
     assert.is((await clients.get('s3')!.get(KEY))?.value, winner, 'the third station reads the holder too');
+  });
+
+  t('a watch on a third station follows the holder (what the Dynamic Alias answers from)', async () => {
+    watch.start();
+    const holder = await waitFor('the watch to see the holder', async () => watch.holder('web'), 5_000);
+    assert.equal(holders(), [holder]);
   });
 
   t('the holder keeps it for three TTLs while it renews', async () => {
@@ -164,6 +176,16 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'lease')) {
     assert.ok(fence, 's1 fenced itself');
     console.log(`  cut at 0; s1 fenced at ${((fence! - cutAt) / 1000).toFixed(2)} s; another took it at ${((takenAt - cutAt) / 1000).toFixed(2)} s`);
     assert.ok(fence! < takenAt, 's1 stopped before another held the lease');
+    const newHolder = holders()[0]!;
+    await waitFor('the watch to see the new holder', async () => watch.holder('web') === newHolder, 5_000);
+    const seen = changes.filter((c) => c.node === 'web' && c.at > cutAt);
+    assert.equal(
+      seen.map((c) => c.holder),
+      [null, newHolder],
+      'the watch saw s1 go (its lease expired), then the new holder',
+    );
+    console.log(`  the watch on s3 saw the new holder ${(seen[1]!.at - takenAt).toFixed(0)} ms from when its acquire returned`);
+    assert.ok(seen[1]!.at - takenAt < 1000, 'within a second');
     assert.is(twoSeen, 0, 'a probe every 100 ms never found two holders');
     assert.is(leaseOf('s1').held, false);
 

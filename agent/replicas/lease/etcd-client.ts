@@ -9,6 +9,7 @@ import {
   type EtcdMemberInfo,
   type EtcdStatus,
   gatewayError,
+  headerRevision,
   type KeyValue,
   parseCreate,
   parseGrant,
@@ -82,8 +83,10 @@ export class EtcdClient {
     return parseRange(await this.call('/v3/kv/range', { key: b64(key) }))[0] ?? null;
   }
 
-  async getPrefix(prefix: string): Promise<KeyValue[]> {
-    return parseRange(await this.call('/v3/kv/range', { key: b64(prefix), range_end: prefixEnd(prefix) }));
+  /** Every key under `prefix`, and the revision they were read at. */
+  async getPrefix(prefix: string): Promise<{ kvs: KeyValue[]; revision: number }> {
+    const body = await this.call('/v3/kv/range', { key: b64(prefix), range_end: prefixEnd(prefix) });
+    return { kvs: parseRange(body), revision: headerRevision(body) };
   }
 
   async put(key: string, value: string): Promise<void> {

@@ -98,6 +98,9 @@ export function parseRange(body: unknown): KeyValue[] {
   return ((body as { kvs?: RawKv[] })?.kvs ?? []).map(keyValue);
 }
 
+/** The store's revision an answer was read at (a watch from revision + 1 misses nothing after it). */
+export const headerRevision = (body: unknown): number => int((body as { header?: { revision?: string } })?.header?.revision);
+
 export interface EtcdStatus {
   version: string;
   memberId: string;
