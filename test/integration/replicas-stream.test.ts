@@ -2,7 +2,8 @@
 // (ReplicaReceiver over its driver, in this process: the mesh transport is not part of this test).
 // Full first, then increments against the newest common snapshot; a receiver that lost the parent
 // gets the snapshot whole; a stream with an older fencing token is refused before btrfs sees it, and
-// the highest token survives a restart. Everything is removed even when a test fails.
+// the highest token survives a restart; an old Active back from a partition resyncs from the new one.
+// Everything is removed even when a test fails.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
@@ -27,7 +28,7 @@ let active: BtrfsVolumeDriver;
 let inactive: BtrfsVolumeDriver;
 let target: ReplicaTarget;
 
-const names = async (driver: BtrfsVolumeDriver) => (await driver.listSnapshots(ref)).map((s) => s.name);
+const names = async (driver: BtrfsVolumeDriver, of = ref) => (await driver.listSnapshots(of)).map((s) => s.name);
 const receiverAt = (stateDir: string): ReplicaTarget => {
   const receiver = new ReplicaReceiver(inactive, new FencingTokens(stateDir));
   return { station: 's2', snapshots: (r) => receiver.snapshots(r), receive: (r, token, stream) => receiver.receive(r, token, stream) };
@@ -95,6 +96,45 @@ test('an older fencing token is refused before btrfs sees the stream; the newest
   assert.equal([newer.sent, newer.parent], [true, 'set-3']);
   assert.equal(await names(inactive), ['set-3', 'set-4']);
   assert.is((await rejectsWith(new FencingTokens(dir).admit('web', 0), StationError)).code, 'INVALID_FENCING_TOKEN');
+});
+
+test('an old Active back from a partition keeps its diverged writes in a named snapshot, resyncs by an increment from the new Active, and its own streams are refused', async () => {
+  const db = { node: 'db', volume: 'main' };
+  const file = (driver: BtrfsVolumeDriver, snapshot: string) => readFileSync(join(driver.snapshotSource(db, snapshot), 'state'), 'utf8');
+  const tokensA = new FencingTokens(join(dir, 'state-a'));
+  const tokensB = new FencingTokens(join(dir, 'state-db-b'));
+  const at = (driver: BtrfsVolumeDriver, tokens: FencingTokens, station: string): ReplicaTarget => {
+    const receiver = new ReplicaReceiver(driver, tokens);
+    return { station, snapshots: (r) => receiver.snapshots(r), receive: (r, token, stream) => receiver.receive(r, token, stream) };
+  };
+  // a is Active (token 10); b holds the first snapshot
+  await active.createVolume(db);
+  writeFileSync(join(active.mountSource(db), 'state'), 'v1');
+  writeFileSync(join(active.mountSource(db), 'bulk.bin'), randomBytes(4 * MiB));
+  await active.createSnapshot(db, 's-1');
+  assert.ok((await sendNewest(active, db, 10, at(inactive, tokensB, 'b'))).sent);
+
+  // the cut: a goes on writing; b's lease store promotes b (token 11), which opens s-1 and writes
+  writeFileSync(join(active.mountSource(db), 'state'), 'a-only');
+  await active.createSnapshot(db, 's-2a');
+  await tokensB.admit('db', 11); // the promoted station records its own token first
+  await inactive.volumeFromSnapshot(db, 's-1', db);
+  writeFileSync(join(inactive.mountSource(db), 'state'), 'b-wins');
+  await inactive.createSnapshot(db, 's-2b');
+
+  // healed: a's stream with its old token is refused by b, nothing received there
+  const refused = await rejectsWith(sendNewest(active, db, 10, at(inactive, tokensB, 'b')), StationError);
+  assert.is(refused.code, 'STALE_FENCING_TOKEN');
+  assert.equal(await names(inactive, db), ['s-1', 's-2b']);
+  // a demotes: what it wrote alone stays, named; b's increment against s-1 (their last common snapshot) arrives
+  await active.createSnapshot(db, 'diverged-1');
+  const resync = await sendNewest(inactive, db, 11, at(active, tokensA, 'a'));
+  assert.equal([resync.sent, resync.parent, resync.snapshot], [true, 's-1', 's-2b']);
+  assert.ok(resync.bytes < 100_000, `an increment, not the 4 MiB: ${resync.bytes} bytes`);
+  await active.restoreSnapshot(db, 's-2b');
+  assert.is(readFileSync(join(active.mountSource(db), 'state'), 'utf8'), 'b-wins', "a's volume is the new Active's");
+  assert.is(file(active, 'diverged-1'), 'a-only', 'the diverged writes are kept, never merged');
+  assert.equal(await names(active, db), ['diverged-1', 's-1', 's-2a', 's-2b']);
 });
 
 test.run();
