@@ -2,7 +2,7 @@
 // the planner whether an existing container still matches its spec (else it is recreated).
 import { createHash } from 'node:crypto';
 import type { NodeBuild } from './driver.ts';
-import type { NodeSpec } from './spec.ts';
+import { DEFAULT_NODE_PROCESSES, type NodeSpec } from './spec.ts';
 import { nodeNetwork, type Subnet } from './ipam.ts';
 import type { VolumeDriver } from '../storage/driver.ts';
 
@@ -28,6 +28,7 @@ export function toBuild(spec: NodeSpec, address: string, context: BuildContext):
     env: { ...spec.env },
     modules: spec.modules.map((m) => ({ ...m })),
     autostart: spec.autostart,
+    processes: spec.resources.processes ?? DEFAULT_NODE_PROCESSES,
   };
   if (spec.resources.cpus !== undefined) build.cpus = spec.resources.cpus;
   if (spec.resources.memoryMB !== undefined) build.memoryMB = spec.resources.memoryMB;
@@ -49,11 +50,14 @@ function canonical(value: unknown): unknown {
 /**
  * What the container is made from. autostart is left out: the agent starts nodes itself, so
  * changing it must not recreate a running node. Labels and network policy are not in the build.
+ * The default process limit is left out too: nodes made before it existed are not all recreated
+ * when the agent is updated (they get the limit when something else recreates them).
  */
 export function buildHash(build: NodeBuild): string {
-  const { autostart: _ignored, ...rest } = build;
+  const { autostart: _ignored, processes, ...rest } = build;
+  const hashed = processes === DEFAULT_NODE_PROCESSES ? rest : { ...rest, processes };
   return createHash('sha256')
-    .update(JSON.stringify(canonical(rest)))
+    .update(JSON.stringify(canonical(hashed)))
     .digest('hex')
     .slice(0, 16);
 }

@@ -32,6 +32,8 @@ export interface NodeBuild {
   /** CPU limit in cores (fractions allowed); undefined = no limit */
   cpus?: number;
   memoryMB?: number;
+  /** most processes and threads at once (the pids cgroup) */
+  processes: number;
   network: {
     bridge: string;
     /** the node's address with prefix, e.g. 198.18.5.10/24 */

@@ -23,10 +23,17 @@ export const TemplateSchema = Type.Union([Type.Literal('busybox'), Type.Literal(
 });
 export const ProfileSchema = Type.Union([Type.Literal('plain'), Type.Literal('nesting'), Type.Literal('microk8s')]);
 
+/** A node's process limit unless its spec sets one: a fork bomb in one node cannot take the host's
+ * process table (32768 entries on these machines), and Kubernetes or Docker inside fit under it. */
+export const DEFAULT_NODE_PROCESSES = 4096;
+
 export const ResourcesSchema = Type.Object(
   {
     cpus: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 256, description: 'CPU limit in cores (fractions allowed)' })),
     memoryMB: Type.Optional(Type.Integer({ minimum: 16, maximum: 1_048_576, description: 'memory limit (and reservation) in MiB' })),
+    processes: Type.Optional(
+      Type.Integer({ minimum: 16, maximum: 65_536, description: `most processes and threads the node may run at once (default ${DEFAULT_NODE_PROCESSES})` }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -117,7 +124,7 @@ export interface NodeSpec {
   name: string;
   template: TemplateName;
   profile: ProfileName;
-  resources: { cpus?: number; memoryMB?: number };
+  resources: { cpus?: number; memoryMB?: number; processes?: number };
   volumes: { name: string; path: string; class: 'private' | 'shared' | 'public'; sizeMB?: number }[];
   modules: ModuleSpec[];
   env: Record<string, string>;

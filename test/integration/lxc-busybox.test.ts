@@ -29,6 +29,7 @@ test('a busybox node with an httpd module serves HTTP at its address', async () 
   const build = h.build('web', 10, {
     memoryMB: 64,
     cpus: 0.5,
+    processes: 40,
     env: { GREETING: 'hello from a node' },
     volumes: [{ name: 'data', source: volume, path: '/data' }],
     modules: [{ name: 'web', run: 'mkdir -p /www && echo "$GREETING" > /www/index.html && exec httpd -f -p 80 -h /www' }],
@@ -92,6 +93,26 @@ test('stats come from the node cgroups and carry its memory limit', async () => 
       await readFile(`/sys/fs/cgroup${(await readFile(`/proc/${node!.pid}/cgroup`, 'utf8')).match(/^0::(\S+)$/m)![1]}/cpu.max`, 'utf8'),
       /^50000 100000/,
     );
+});
+
+test('a fork bomb in the node stops at its process limit; the host and the node go on', async () => {
+  const node = await h.driver.inspect(name);
+  const pidsPath = (await readFile(`/proc/${node!.pid}/cgroup`, 'utf8')).match(/^\d+:pids:(\S+)$/m)?.[1];
+  const cgroup = pidsPath
+    ? `/sys/fs/cgroup/pids${pidsPath}`
+    : `/sys/fs/cgroup${(await readFile(`/proc/${node!.pid}/cgroup`, 'utf8')).match(/^0::(\S+)$/m)![1]}`;
+  assert.is((await readFile(`${cgroup}/pids.max`, 'utf8')).trim(), '40');
+  const bomb = await h.driver.exec(name, ['sh', '-c', 'n=0; while [ $n -lt 200 ]; do sleep 600 </dev/null >/dev/null 2>&1 & n=$((n+1)); done; echo tried $n']);
+  assert.match(bomb.stderr, /can't fork|Resource temporarily unavailable/, 'forks past the limit fail inside the node');
+  const held = Number((await readFile(`${cgroup}/pids.current`, 'utf8')).trim());
+  assert.ok(held <= 40, `${held} processes in the node, limit 40`);
+  assert.is((await exec(['true'])).exitCode, 0, 'the host still starts processes');
+  // end the sleeps from the host (the node has no room left to run kill itself)
+  for (const pid of (await readFile(`${cgroup}/cgroup.procs`, 'utf8')).split('\n').filter(Boolean)) {
+    if ((await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() === 'sleep') process.kill(Number(pid), 'SIGKILL');
+  }
+  await waitFor('the sleeps gone', async () => Number((await readFile(`${cgroup}/pids.current`, 'utf8')).trim()) < 10 || false);
+  assert.is((await h.driver.exec(name, ['true'])).exitCode, 0, 'the node runs commands again');
 });
 
 test('stop, start and restart keep the volume data', async () => {

@@ -76,7 +76,7 @@ export function renderContainerConfig(build: NodeBuild, paths: ContainerPaths, h
     // a profile that decides autostart (microk8s) overrides the node's own setting
     ...(profile.lines.some((l) => l.startsWith('lxc.start.auto')) ? [] : [`lxc.start.auto = ${build.autostart ? 1 : 0}`]),
     ...profile.lines,
-    ...renderLimits({ cpus: build.cpus, memoryMB: build.memoryMB }, host),
+    ...renderLimits({ cpus: build.cpus, memoryMB: build.memoryMB, processes: build.processes }, host),
   ];
   return { text: `${lines.join('\n')}\n`, seccomp: seccompPolicy(build.profile), warnings: profile.warnings };
 }

@@ -72,8 +72,8 @@ export function renderProfile(profile: ProfileName, host: HostFacts): RenderedPr
 
 const CFS_PERIOD_US = 100_000;
 
-/** CPU and memory limits as cgroup keys of the host's layout (v1 keys for v1 controllers, else cgroup2). */
-export function renderLimits(limits: { cpus?: number; memoryMB?: number }, host: HostFacts): string[] {
+/** CPU, memory and process limits as cgroup keys of the host's layout (v1 keys for v1 controllers, else cgroup2). */
+export function renderLimits(limits: { cpus?: number; memoryMB?: number; processes?: number }, host: HostFacts): string[] {
   const lines: string[] = [];
   if (limits.cpus !== undefined) {
     if (!(limits.cpus > 0)) throw new ValidationError('INVALID_REQUEST', `cpus must be positive, got ${limits.cpus}`);
@@ -86,6 +86,11 @@ export function renderLimits(limits: { cpus?: number; memoryMB?: number }, host:
     const bytes = Math.round(limits.memoryMB * 1024 * 1024);
     if (v1(host, 'memory')) lines.push(`lxc.cgroup.memory.limit_in_bytes = ${bytes}`);
     else lines.push(`lxc.cgroup2.memory.max = ${bytes}`);
+  }
+  if (limits.processes !== undefined) {
+    if (!Number.isInteger(limits.processes) || limits.processes < 1)
+      throw new ValidationError('INVALID_REQUEST', `processes must be a positive whole number, got ${limits.processes}`);
+    lines.push(v1(host, 'pids') ? `lxc.cgroup.pids.max = ${limits.processes}` : `lxc.cgroup2.pids.max = ${limits.processes}`);
   }
   return lines;
 }

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { toBuild, buildHash } from '../../../../agent/nodes/build.ts';
-import { validateSpec, applyPatch } from '../../../../agent/nodes/spec.ts';
+import { DEFAULT_NODE_PROCESSES, validateSpec, applyPatch } from '../../../../agent/nodes/spec.ts';
 import { parseSubnet } from '../../../../agent/nodes/ipam.ts';
 import { DirVolumeDriver } from '../../../../agent/storage/dir-driver.ts';
 
@@ -31,6 +31,17 @@ test('the build hash changes with what the container is made of, not with labels
   assert.is.not(buildHash(toBuild(applyPatch(spec, { resources: { memoryMB: 128 } }), '198.18.5.9', context)), h);
   assert.is.not(buildHash(toBuild(spec, '198.18.5.10', context)), h);
   assert.is.not(buildHash(toBuild(applyPatch(spec, { env: { A: '1' } }), '198.18.5.9', context)), h);
+  assert.is.not(buildHash(toBuild(applyPatch(spec, { resources: { processes: 256 } }), '198.18.5.9', context)), h);
+});
+
+test('every node gets a process limit; the default one leaves the hash of nodes made before it alone', () => {
+  const spec = validateSpec({ name: 'web' });
+  const build = toBuild(spec, '198.18.5.9', context);
+  assert.is(build.processes, DEFAULT_NODE_PROCESSES);
+  const { processes: _default, ...before } = build; // a build as an agent without the limit made it
+  assert.is(buildHash(before as typeof build), buildHash(build), 'nodes made earlier are not recreated by the update');
+  assert.is(toBuild(validateSpec({ name: 'web', resources: { processes: 300 } }), '198.18.5.9', context).processes, 300);
+  assert.throws(() => validateSpec({ name: 'web', resources: { processes: 3 } }), /processes/);
 });
 
 test.run();

@@ -13,6 +13,7 @@ const build: NodeBuild = {
   profile: 'plain',
   cpus: 0.5,
   memoryMB: 64,
+  processes: 512,
   autostart: true,
   network: { bridge: 'stbr0', address: '198.18.5.10/24', gateway: '198.18.5.1', dns: ['198.18.5.1'] },
   volumes: [

@@ -26,6 +26,7 @@ const build = (name: string): NodeBuild => ({
   name,
   hostname: name,
   template: 'busybox',
+  processes: 4096,
   profile: 'plain',
   autostart: false,
   network: { bridge: 'br0', address: '198.18.60.2/24', gateway: '198.18.60.1', dns: [] },

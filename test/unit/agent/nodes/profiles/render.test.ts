@@ -60,6 +60,9 @@ test('limits: v1 keys on v1 controllers, cgroup2 keys otherwise', () => {
   ]);
   assert.equal(renderLimits({ cpus: 0.25, memoryMB: 64 }, V2_HOST), ['lxc.cgroup2.cpu.max = 25000 100000', 'lxc.cgroup2.memory.max = 67108864']);
   assert.equal(renderLimits({}, V1_HOST), []);
+  assert.equal(renderLimits({ processes: 512 }, V1_HOST), ['lxc.cgroup.pids.max = 512']);
+  assert.equal(renderLimits({ processes: 512 }, V2_HOST), ['lxc.cgroup2.pids.max = 512']);
+  assert.throws(() => renderLimits({ processes: 0 }, V1_HOST), /processes must be a positive whole number/);
   assert.throws(() => renderLimits({ memoryMB: -1 }, V1_HOST), /memoryMB must be positive/);
   assert.throws(() => renderLimits({ cpus: 0 }, V1_HOST), /cpus must be positive/);
 });
