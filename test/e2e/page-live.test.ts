@@ -5,7 +5,7 @@
 // (mesh.member.revoked), and a node built from the busybox template shows the build's progress on
 // its card while it is built (node.progress: the template is not cached on a fresh station), then
 // runs. Chromium runs in the authority's namespace (test/e2e/browser.ts).
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';

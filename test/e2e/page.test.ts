@@ -5,7 +5,7 @@
 // window opens, then the one guest who taps Pair gets a session and a second guest is refused (one
 // session per window); the console stays free of errors (an anonymous page never asks for what
 // needs the token); screenshots at desktop and phone width go to docs/screenshots/.
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { mkdir } from 'node:fs/promises';

@@ -6,7 +6,7 @@
 // The addresses are real, inside the test namespace: one veth end holds the hotspot's address (what
 // NetworkManager reports for wlan0), the other a LAN address; the browser and the agent share the
 // namespace, so a request to an address arrives on it (the socket's local address) from it.
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { request as httpRequest } from 'node:http';

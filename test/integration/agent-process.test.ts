@@ -1,6 +1,6 @@
 // The agent as a process, the way a station runs it: inside a test network namespace, every
 // subsystem on, real hardware; configuration errors, first-start token, graceful stop.
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';

@@ -1,7 +1,7 @@
 // The node routes through the real app and StationSystem, with the real LXC driver whose every
 // command runs inside a test network namespace (the runner is wrapped, not faked): shapes of
 // 400/401/404/409, and that a refused request creates nothing.
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';

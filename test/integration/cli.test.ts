@@ -1,5 +1,5 @@
 // The `station` command against a running agent in a test namespace, as a person or script uses it.
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { cpus } from 'node:os';
 import { createNetns, type Netns } from '../helpers/netns.ts';

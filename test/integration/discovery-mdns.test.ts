@@ -2,7 +2,7 @@
 // in another, a querier in the third. The querier sends an mDNS question for `_station._tcp.local`
 // and for `<name>.local` and must hear the station's name, its port and its address. The agent
 // binds the API to its LAN address, so it announces there (and only there).
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';

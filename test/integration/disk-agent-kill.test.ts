@@ -9,7 +9,7 @@
 //   recorded. Then the same kill with restic killed too (a stale lock on the peers) does not block.
 // - A wrong owner key on the restoring station: a clear error, nothing made, nothing overwritten.
 // (SIGKILL mid-snapshot is tested in disk-snapshots-agent.test.ts.) Everything is removed even when a test fails.
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

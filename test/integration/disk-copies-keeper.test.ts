@@ -4,7 +4,7 @@
 // the snapshots part (takes one btrfs snapshot per call), the node service (records the spec), and
 // the peers' grant/holdings routes (StoreDouble: what api/routes/disk-store.ts answers, over files).
 // Everything is removed even when a test fails.
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';

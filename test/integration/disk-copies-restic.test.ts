@@ -1,7 +1,7 @@
 // The copies' restic layer on the real engines: restic 0.14 against `rclone serve restic
 // --append-only --private-repos` in a network namespace this test makes (198.18.x on its lo),
 // playing a peer's store. Everything (namespace, rclone, temp dir) is removed even when a test fails.
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 // The copies' routes on a real in-process station (its disk room not started: copies are off):
 // the overview is open, every change and every read of data needs the token, bad input is a 400
 // with nothing changed, and a station that cannot copy says why (503) instead of failing.
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { createTestStation, type TestStation } from '../helpers/system.ts';
 

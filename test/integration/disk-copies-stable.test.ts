@@ -2,7 +2,7 @@
 // path for a backup, unmounted afterwards even when the backup fails, and leftovers from a killed
 // agent unmounted before the next one. Plain directories stand in for btrfs snapshots here (a bind
 // mount does not care); everything is under a per-run temp dir, unmounted and removed at the end.
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';

@@ -4,7 +4,7 @@
 // of either store holds the marker; s1 is then removed outright (agent killed, its container and
 // namespace gone, its pool unmounted) and `station disk restore` on s2 brings the node back,
 // serving the data of the last backup. Everything is removed even when a test fails.
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';

@@ -4,7 +4,7 @@
 // volume), a wrong password is refused, read-only refuses writes, an export listens only where it
 // was asked to (mesh-only not on the LAN address, LAN-only not on the mesh address), removal stops
 // its server and its credentials, bad input is refused with nothing made, no password in the logs.
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -6,7 +6,7 @@
 // surviving one) within peerLostSeconds + backupSeconds + a margin for this shared machine; then
 // 2/2. Each step is an event on GET /api/v1/events, and s1's status page (Chromium in s1's
 // namespace) shows 1/2 amber naming the peer while it is away, then 2/2 green, without a reload. Everything is removed even when a test fails.
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { down, formMesh, stationOf, type Testbed, up } from '../../scripts/testbed-lib/index.ts';

@@ -4,7 +4,7 @@
 // for a set: after the kill the node is still frozen (so the kill surely landed mid-set); the next
 // agent start thaws it, counts nothing of the half-made set and leaves none of its snapshots on the
 // pool, and the next set succeeds.
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { watch } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';

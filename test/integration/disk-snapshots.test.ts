@@ -6,7 +6,7 @@
 // Also: sizes, single files (no escaping the snapshot), rollback refused while running and done
 // when stopped, a set opened as a new volume, delete, a stopped node snapshotted without a freeze,
 // a set a killed agent left half made removed at the next start, and the schedule with retention.
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -2,7 +2,7 @@
 // and s3, and bob's b1 whose mesh s3 trusts. s2 stores a restic repository on s3 through its grant
 // and cannot delete anything there; only alice's stations over the mesh get grants; the owner's
 // disk key reaches alice's members and nobody else; no secret appears in any agent's log.
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

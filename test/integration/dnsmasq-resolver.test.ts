@@ -1,7 +1,7 @@
 // The station's resolver process itself (real dnsmasq in a test namespace): what nodes ask must
 // always be the latest names the agent wrote, even when several changes arrive at once (peers are
 // pulled in parallel); a resolver that dies is brought back; a host resolver on loopback is left be.
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -4,7 +4,7 @@
 // shared state (node downtime measured); health tags reach the balena API DOUBLE.
 // Real agents and real LXC nodes. Everything runs inside a test network namespace: this file
 // re-runs itself there, so the doubles, the agents and the node bridge all live on its loopback.
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { access, mkdtemp, readFile } from 'node:fs/promises';

@@ -1,7 +1,7 @@
 // What a SIGKILLed agent leaves behind. A create killed at any point is reported `partial: true`
 // (never a node that looks whole) and can be destroyed and made again; nodes started by an agent
 // keep running after its whole process group is SIGKILLed (the LXC monitor is not in it).
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';

@@ -2,7 +2,7 @@
 // subvolume and nodes that need a full clone (nesting, microk8s) get a snapshot of it instead of a
 // copy; destroy removes the snapshot. The template is seeded into the btrfs cache from the shared
 // cache (a copy into a subvolume, as the debian builder makes it there).
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { mkdir, mkdtemp, copyFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

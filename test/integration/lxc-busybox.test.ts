@@ -1,7 +1,7 @@
 // A busybox node on real LXC inside a test network namespace: a command module serves HTTP the
 // station reaches at the node's address and is restarted when killed; exec, stats, logs; a
 // volume keeps its data across stop/start; destroy leaves no container, veth, mount or cgroup.
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

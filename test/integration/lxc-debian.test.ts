@@ -1,7 +1,7 @@
 // Debian nodes from the cached template (built once per machine into the template cache): boot
 // time to systemd "running", a package module installed offline from .debs fetched on the host,
 // a systemd-supervised command module restarted when killed, and unknown packages refused.
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { readdir } from 'node:fs/promises';
 import { cleanupAll } from '../helpers/cleanup.ts';

@@ -2,7 +2,7 @@
 // forwarding in that namespace only, keeps its NAT in its own nftables table (a foreign table is
 // left alone), and nodes reach a simulated internet namespace that has no route back to them:
 // only masquerading makes that work.
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';

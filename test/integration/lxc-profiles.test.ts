@@ -1,7 +1,7 @@
 // The nesting and microk8s profiles on real LXC: a nesting node runs an LXC container inside
 // itself; a microk8s node starts and carries the profile's keys (checked in its config and from
 // inside: all devices, no capabilities dropped, /dev/kmsg, /sys/fs/bpf, writable cgroups).
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -3,7 +3,7 @@
 // an interrupted build (a staging directory left behind) is never taken for a cached template;
 // two concurrent ensureTemplate calls build once. The debian template is built once per machine
 // into the shared cache by the other tests (mmdebstrap, about 30 s here).
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,7 @@
 // A community: two owners, each with their own authority, whose stations trust each other's CA.
 // Nebula's firewall (rules bound to the CA fingerprint) decides what the other owner's stations may
 // reach: by default the station API (public reads only) and ping; more when the owner allows it.
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { exec } from '../../agent/exec.ts';

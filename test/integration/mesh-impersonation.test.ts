@@ -5,7 +5,7 @@
 // address range) and Alice's station API (a mesh identity only from Alice's own range).
 // The impostor runs a real Nebula in a fourth testbed namespace (e1), with a certificate made by
 // Bob's real CA key on b1.
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';

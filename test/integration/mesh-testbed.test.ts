@@ -1,6 +1,6 @@
 // The mesh in the testbed: real agents and real Nebula in namespaces behind simulated home NATs
 // (198.18.0.0/16 internet, 198.19.x LANs), one station behind a second, carrier-grade NAT.
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';

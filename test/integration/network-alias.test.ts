@@ -4,7 +4,7 @@
 // station's resolver, as nodes do. The stations reach each other over a shared LAN namespace
 // standing in for the mesh (the mesh code will call setAliasPeers with its peers' mesh addresses).
 // A fourth peer, s8 of another owner, publishes forged records (issue 11, finding 8).
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';

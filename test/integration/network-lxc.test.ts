@@ -4,7 +4,7 @@
 // allowed node-to-node flows pass, their neighbours are dropped in both directions, the admin API
 // is closed to nodes unless a policy opens it, a PATCH takes effect on running nodes, and nodes
 // resolve each other's names through the station's resolver.
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';

@@ -7,7 +7,7 @@
 //    name and the alias (pulled over the mesh from the peers' GET /aliases); when the alias moves to
 //    a node on another station, all answer the new place within 5 s.
 import { readFileSync } from 'node:fs';
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { exec } from '../../agent/exec.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';

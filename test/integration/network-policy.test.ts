@@ -2,7 +2,7 @@
 // namespaces on it, a LAN router with an "internet" address, and a mesh peer. The real
 // NetworkSubsystem compiles and applies `table inet station` inside the station namespace; nc
 // probes show, per rule kind, an allowed flow passing and its denied neighbour dropped.
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

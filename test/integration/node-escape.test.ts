@@ -11,7 +11,7 @@
 // allows every device, as MicroK8s under LXD does: a known route, documented as trusted code only).
 // A control run on the host proves the probe does read both there, so "closed" in a node is the
 // node's confinement, not a probe that does not work on this machine.
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';

@@ -3,7 +3,7 @@
 // namespace: a busybox node whose module swaps its log file for a link to the host's admin token, a
 // link to /dev/zero, a FIFO or a huge sparse file gets none of the token, no unbounded answer, no
 // hang, and the agent's peak memory does not grow with what the node put there.
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { lstat, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -4,7 +4,7 @@
 // stopping the agent leaves nodes running and the next agent adopts them; SIGKILL mid-create leaves
 // no half-made node after restart; destroy leaves no container, veth, mount or cgroup.
 //
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';

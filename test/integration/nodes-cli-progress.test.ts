@@ -1,6 +1,6 @@
 // `station node create` on a station whose template cache is empty: the template is built on the
 // way, and the CLI shows the build's progress (node.progress events) and the node's state changes.
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

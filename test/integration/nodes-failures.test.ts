@@ -6,7 +6,7 @@
 //   reconcile loop honours each pause), its error says why, the subsystem is degraded, and once
 //   space is freed the next retry brings it back with its data.
 // Waits are on the engines' own signals (node.error and node.state events, exec answers), not sleeps.
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { mkdtemp, readFile, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -5,7 +5,7 @@
 // session works for changes but cannot open pairing or see other sessions; the admin lists and
 // revokes sessions; nobody on the mesh or a node gets one; pairing events reach token holders only.
 // The page's files are served small, gzipped, revalidated by ETag and under a strict CSP.
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { exec } from '../../agent/exec.ts';

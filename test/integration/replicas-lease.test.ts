@@ -4,7 +4,7 @@
 // Layout: test/helpers/etcd-cluster.ts (a namespace per member, routed through the test's own, so a
 // partition is an nftables rule in the test's forward chain). Each station's lease client talks only
 // to its own member. Everything is removed even when a test fails.
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { exec } from '../../agent/exec.ts';

@@ -2,7 +2,7 @@
 // station's single member to three, one `member add` and start at a time (membership.ts), while a
 // node's lease is held and renewed throughout; a station that is gone is removed first and its
 // replacement added, and the lease and the data stay. Layout: test/helpers/etcd-cluster.ts.
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import type { EtcdClient } from '../../agent/replicas/lease/etcd-client.ts';

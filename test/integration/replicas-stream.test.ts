@@ -4,7 +4,7 @@
 // gets the snapshot whole; a stream with an older fencing token is refused before btrfs sees it, and
 // the highest token survives a restart; an old Active back from a partition resyncs from the new one.
 // Everything is removed even when a test fails.
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';

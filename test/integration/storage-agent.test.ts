@@ -3,7 +3,7 @@
 // sizeMB becomes its volume's limit and shows in GET /nodes/:name, a bad size is a 400 with nothing
 // made, a restarted agent finds the same pool mounted and the node's data on it, and once the test
 // cleans up no loop device or mount of the pool is left.
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';

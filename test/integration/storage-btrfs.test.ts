@@ -1,7 +1,7 @@
 // The btrfs volume driver on the real engine: two pools (sparse files, loop devices, btrfs with
 // quotas) made by LoopPool in a per-run temp directory, unmounted, detached and removed even when
 // a test fails. Pool b plays another station receiving streams. The pool itself: storage-pool.test.ts.
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';

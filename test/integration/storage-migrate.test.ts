@@ -4,7 +4,7 @@
 // point (a SIGKILL of the process while cp runs; a crash just after the source is retired; a crash
 // just after the copy is in place) is finished or undone by the next start with nothing lost; and
 // a real busybox node whose volume moved is stopped for it, rebuilt on the pool and sees its data.
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';

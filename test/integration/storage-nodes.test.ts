@@ -5,7 +5,7 @@
 // - on a station whose volumes are plain directories a sizeMB is refused (400), nothing made;
 // - a node filling the pool gets ENOSPC; the other node and the agent keep working (its state is not
 //   on the pool); the nodes subsystem is degraded naming the node and volume, and ok again once freed.
-import { suite } from 'uvu';
+import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

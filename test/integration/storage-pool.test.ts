@@ -1,7 +1,7 @@
 // The loop-backed btrfs pool on the real engine: a sparse file, formatted once, mounted with a
 // loop device, quotas on; reused after a restart, grown on request, never shrunk, and a foreign
 // mount at its mount point left alone. Everything in a per-run temp directory, removed at the end.
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, stat, statfs } from 'node:fs/promises';

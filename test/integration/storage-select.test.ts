@@ -3,7 +3,7 @@
 // makes, mounts and reuses; directory volumes from before move into subvolumes on the way; plain
 // directories only where btrfs cannot work (the reason said), and never while a pool that exists
 // cannot be mounted (the nodes subsystem is then off with the reason and the agent runs on).
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

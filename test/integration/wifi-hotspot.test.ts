@@ -4,7 +4,7 @@
 // shared-mode address) and the other end a LAN address. Only a request that arrives on the hotspot address
 // may pick a network without the token; one to the LAN address or to loopback gets 401. The agent
 // reads the namespace's real routing table: no default route, so the hotspot opens.
-import { test } from 'uvu';
+import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { insideTestNetns } from '../e2e/in-netns.ts';

@@ -1,6 +1,6 @@
 // The API contract, checked over every route the app has (so routes added later are covered too):
 // mutations need the token, bad bodies get 400 in the error shape, unknown routes 404, no stack traces.
-import { suite } from 'uvu';
+import { suite } from '../../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { createTestStation, type TestStation } from '../../helpers/system.ts';
 

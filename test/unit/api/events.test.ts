@@ -1,6 +1,6 @@
 // Server-sent events over a real socket: a client sees events as they are published, and a client
 // reconnecting with Last-Event-ID gets what it missed.
-import { suite } from 'uvu';
+import { suite } from '../../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';

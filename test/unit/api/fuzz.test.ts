@@ -8,7 +8,7 @@
 // Two stations: the default one in this process (subsystems that touch neither the network nor
 // hardware), and a live one in a network namespace where nodes, network and mesh really work.
 // Known failures (known-failures.ts) are counted and listed; any other finding fails its test.
-import { suite } from 'uvu';
+import { suite } from '../../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

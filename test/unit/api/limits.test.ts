@@ -2,7 +2,7 @@
 // requestTimeout was 0), a long-lived event stream is not, and asking the radio to rescan needs the
 // token. Timeouts are short here (the app takes them as options) so the test waits on the server's
 // own close, not on a clock.
-import { suite } from 'uvu';
+import { suite } from '../../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { connect } from 'node:net';
 import { once } from 'node:events';

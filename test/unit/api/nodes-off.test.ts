@@ -1,6 +1,6 @@
 // A station without usable LXC (the tools are not on the runner's PATH, as on a box without the
 // lxc package): the nodes subsystem is off with the reason, node routes answer 503, the agent runs on.
-import { suite } from 'uvu';
+import { suite } from '../../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';

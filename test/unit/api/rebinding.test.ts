@@ -3,7 +3,7 @@
 // addresses (421 HOST_NOT_ALLOWED otherwise, every route but the health check), and a
 // state-changing request from a browser must come from a page of the station (403 ORIGIN_NOT_ALLOWED).
 // Every route is enumerated from the app itself, so routes added later are covered too.
-import { suite } from 'uvu';
+import { suite } from '../../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { networkInterfaces } from 'node:os';
 import { createTestStation, type TestStation } from '../../helpers/system.ts';

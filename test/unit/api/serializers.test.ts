@@ -1,6 +1,6 @@
 // Response serializers are compiled on a route's first reply (api/lazy-serializers.ts): an idle
 // station holds none it has not used, and every route's schemas still compile.
-import { suite } from 'uvu';
+import { suite } from '../../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { createTestStation, type TestStation } from '../../helpers/system.ts';
 

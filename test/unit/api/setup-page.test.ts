@@ -6,7 +6,7 @@
 // probes answer as online. The Wi-Fi subsystem is the real one, brought into hotspot mode by the
 // nmcli DOUBLE (recorded nmcli output, test/fixtures/nmcli; no radio here) and a recorded routing
 // table without a default route; requests are injected with the socket addresses a real one has.
-import { suite } from 'uvu';
+import { suite } from '../../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

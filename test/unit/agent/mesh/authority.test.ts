@@ -1,6 +1,6 @@
 // The owner's authority with the real nebula-cert (keys and certificates in a temp directory).
 // Nebula itself is not started here: the context's apply() is a double (test/helpers/mesh-authority.ts).
-import { suite } from 'uvu';
+import { suite } from '../../../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 // Trusting another owner's CA (issue 11, finding 3), with the real nebula-cert: refused with
 // nothing changed unless the CA is limited and its ranges are its own; only its own lighthouses
 // are taken. Nebula is not started: the context's apply() is a double.
-import { suite } from 'uvu';
+import { suite } from '../../../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 // The Wi-Fi subsystem against the nmcli DOUBLE (recorded nmcli output; see test/fixtures/nmcli):
 // off with the reason when NetworkManager is missing; hotspot when nothing is up at boot; back to
 // the saved network when it returns; list, connect and forget issue the right nmcli commands.
-import { test } from 'uvu';
+import { test } from '../../../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { pino } from 'pino';
 import { WifiSubsystem } from '../../../../agent/wifi/wifi-subsystem.ts';

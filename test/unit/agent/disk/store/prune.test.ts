@@ -3,7 +3,7 @@
 // delay, then serves that one repository without --append-only on a second rclone, where restic
 // forget --prune (run with the owner's key, which the store never has) really removes a snapshot.
 // The mesh view is a double (no Nebula in a unit test); the integration test covers the mesh.
-import { suite } from 'uvu';
+import { suite } from '../../../../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
