@@ -98,7 +98,11 @@ test('an older fencing token is refused before btrfs sees the stream; the newest
   assert.is((await rejectsWith(new FencingTokens(dir).admit('web', 0), StationError)).code, 'INVALID_FENCING_TOKEN');
 });
 
-test('an old Active back from a partition keeps its diverged writes in a named snapshot, resyncs by an increment from the new Active, and its own streams are refused', async () => {
+const OLD_ACTIVE_BACK =
+  'an old Active back from a partition keeps its diverged writes in a named snapshot, ' +
+  'resyncs by an increment from the new Active, and its own streams are refused';
+
+test(OLD_ACTIVE_BACK, async () => {
   const db = { node: 'db', volume: 'main' };
   const file = (driver: BtrfsVolumeDriver, snapshot: string) => readFileSync(join(driver.snapshotSource(db, snapshot), 'state'), 'utf8');
   const tokensA = new FencingTokens(join(dir, 'state-a'));
