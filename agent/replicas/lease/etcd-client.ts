@@ -2,6 +2,7 @@
 // transaction, reads and a watch). Every call has a deadline: a member cut off from its quorum may
 // hold a request until etcd's own timeout, and the lease code must know in time that it did not renew.
 // Several endpoints: the first that answers serves, and the last good one is tried first next time.
+import { UnavailableError } from '../../errors.ts';
 import {
   b64,
   type CreateResult,
@@ -24,9 +25,10 @@ import {
   watchRequest,
 } from './etcd-gateway.ts';
 
-export class EtcdUnavailableError extends Error {
+/** No member answered in time (or the cluster has no quorum): the station's 503 kind. */
+export class EtcdUnavailableError extends UnavailableError {
   constructor(message: string) {
-    super(message);
+    super('LEASE_STORE_UNAVAILABLE', message);
     this.name = 'EtcdUnavailableError';
   }
 }

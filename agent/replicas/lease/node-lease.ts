@@ -107,22 +107,24 @@ export class NodeLease {
     this.fenceTimer = setTimeout(() => this.fence(`the lease could not be renewed for ${Math.round(this.now() - this.lastGoodSentAt)} ms`), Math.max(0, wait));
   }
 
+  /** The lease `id` is still the one this holder renews: not stopped, released, replaced or fenced. */
+  private ours(id: string | null): id is string {
+    return id !== null && this.leaseId === id && this.renewing && !this.fenced;
+  }
+
   private scheduleRenew(): void {
     // three tries before the fence instant, so one lost keep-alive does not fence
     const every = Math.max(100, Math.floor((this.o.ttlSeconds * 1000 - this.o.marginMs) / 3));
-    const lease = this.leaseId;
-    // renews the lease it was scheduled for, and only while that one is still ours (not stopped, released, fenced)
-    const ours = () => lease !== null && this.leaseId === lease && this.renewing && !this.fenced;
-    this.renewTimer = setTimeout(() => void this.renewOnce().finally(() => ours() && this.scheduleRenew()), every);
+    const id = this.leaseId;
+    this.renewTimer = setTimeout(() => void this.renewOnce(id).finally(() => this.ours(id) && this.scheduleRenew()), every);
   }
 
-  private async renewOnce(): Promise<void> {
-    const id = this.leaseId;
-    if (!id || this.fenced || !this.renewing) return;
+  private async renewOnce(id: string | null): Promise<void> {
+    if (!this.ours(id)) return;
     const sentAt = this.now();
     try {
       const ttl = await this.o.client.keepAlive(id);
-      if (this.leaseId !== id || this.fenced || !this.renewing) return; // stopped or released meanwhile
+      if (!this.ours(id)) return; // stopped or released meanwhile
       if (ttl === null) return this.fence('the lease expired in etcd');
       this.renewed(sentAt);
     } catch {

@@ -6,51 +6,38 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, ValidationError } from '../../errors.ts';
+import { SerialQueue } from '../../lib/serial-queue.ts';
 import { writeFileAtomic } from '../../store/atomic-file.ts';
 
 export class FencingTokens {
   private readonly file: string;
   private tokens: Record<string, number> | null = null;
-  private queue: Promise<unknown> = Promise.resolve();
+  // one at a time, so two holders racing cannot both pass on the same old value
+  private readonly queue = new SerialQueue();
 
   constructor(stateDir: string) {
     this.file = join(stateDir, 'replicas', 'tokens.json');
   }
 
-  /** The highest token seen for `node` (0: none yet). */
-  async highest(node: string): Promise<number> {
-    return (await this.load())[node] ?? 0;
-  }
-
   /**
    * Admits a stream for `node` carrying `token`: refused (ConflictError STALE_FENCING_TOKEN) when a
-   * higher one was seen, else recorded as the highest. One at a time, so two holders racing cannot
-   * both pass on the same old value.
+   * higher one was seen, else recorded as the highest.
    */
-  admit(node: string, token: number): Promise<void> {
-    if (!Number.isSafeInteger(token) || token < 1) {
-      return Promise.reject(new ValidationError('INVALID_FENCING_TOKEN', `the fencing token must be a positive integer, not ${token}`));
-    }
-    const run = this.queue.then(async () => {
+  async admit(node: string, token: number): Promise<void> {
+    if (!Number.isSafeInteger(token) || token < 1)
+      throw new ValidationError('INVALID_FENCING_TOKEN', `the fencing token must be a positive integer, not ${token}`);
+    await this.queue.run(async () => {
       const tokens = await this.load();
       const seen = tokens[node] ?? 0;
       if (token < seen) {
-        throw new ConflictError(
-          'STALE_FENCING_TOKEN',
-          `node ${node}: this stream's fencing token ${token} is older than ${seen}; its sender no longer holds the lease`,
-          {
-            token,
-            highest: seen,
-          },
-        );
+        const message = `node ${node}: this stream's fencing token ${token} is older than ${seen}; its sender no longer holds the lease`;
+        throw new ConflictError('STALE_FENCING_TOKEN', message, { token, highest: seen });
       }
       if (token > seen) {
         tokens[node] = token;
         await writeFileAtomic(this.file, `${JSON.stringify(tokens, null, 2)}\n`, 0o600);
       }
     });
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
   private async load(): Promise<Record<string, number>> {
