@@ -4,6 +4,7 @@
 // finish), with exec.ts's environment minus secrets. A subclass says what to run and reads its
 // output; the few ways the daemons differ besides are settings.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { rmSync, writeFileSync } from 'node:fs';
 import { childEnvironment } from '../exec.ts';
 import type { Logger } from '../log.ts';
@@ -11,6 +12,8 @@ import { terminate } from './processes.ts';
 
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
+/** how long an exited child's output pipes may take to close */
+const OUTPUT_DRAIN_MS = 1000;
 /** a run this long resets the back-off */
 const STABLE_MS = 10_000;
 
@@ -35,6 +38,8 @@ export abstract class SupervisedProcess {
   private restartTimer: NodeJS.Timeout | undefined;
   private startedAt = 0;
   private recent: string[] = [];
+  /** resolves once the current child's exit was handled (lastExit set, output read) */
+  private exitHandled: Promise<void> = Promise.resolve();
   restarts = 0;
   lastExit: string | undefined;
 
@@ -91,6 +96,7 @@ export abstract class SupervisedProcess {
     const child = this.child;
     if (!child || !this.running) return;
     await terminate(child);
+    await this.exitHandled;
     rmSync(this.settings.pidFile, { force: true });
   }
 
@@ -116,7 +122,15 @@ export abstract class SupervisedProcess {
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code, signal) => this.exited(child, code, signal));
+    // 'exit' can come before the last output has been read: wait for the pipes to close, but not
+    // for ever (a grandchild that inherited them may keep them open)
+    this.exitHandled = new Promise((handled) =>
+      child.once('exit', (code, signal) => {
+        const drained = Promise.all([child.stdout!, child.stderr!].map((s) => (s.readableEnded || s.destroyed ? null : once(s, 'close'))));
+        const timer = new Promise((resolve) => setTimeout(resolve, OUTPUT_DRAIN_MS).unref());
+        void Promise.race([drained, timer]).then(() => handled(this.exited(child, code, signal)));
+      }),
+    );
   }
 
   private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {

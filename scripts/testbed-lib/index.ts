@@ -174,6 +174,21 @@ export async function createMesh(tb: Testbed, name: string, owner: string): Prom
   return ok(await stationApi<{ address: string }>(station(tb, name), 'POST', '/mesh', { owner }), `create mesh on ${name}`).address;
 }
 
+/**
+ * A second owner's mesh whose block differs from `other`'s. Each owner's /16 comes from its CA's
+ * fingerprint, so two new CAs share one 1 time in 64, and then cannot trust each other (trust refuses
+ * the overlap, as it must). The remedy a person would take: leave and make a new CA.
+ */
+export async function createMeshApartFrom(tb: Testbed, name: string, owner: string, other: string): Promise<string> {
+  const block = (address: string) => address.split('.').slice(0, 2).join('.');
+  for (let tries = 1; ; tries++) {
+    const address = await createMesh(tb, name, owner);
+    if (block(address) !== block(other)) return address;
+    if (tries === 5) throw new Error(`${owner}'s CA landed in block ${block(other)} five times`);
+    ok(await stationApi(station(tb, name), 'POST', '/mesh/leave', {}), `${name} leaves its mesh to make a new CA`);
+  }
+}
+
 export async function invite(tb: Testbed, inviter: string): Promise<string> {
   return ok(await stationApi<{ code: string }>(station(tb, inviter), 'POST', '/mesh/invites', {}), `invite on ${inviter}`).code;
 }

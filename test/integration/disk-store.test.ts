@@ -10,7 +10,7 @@ import { exec } from '../../agent/exec.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { createMesh, down, join as joinMesh, meshPing, stationApi, stationOf, up, type Testbed } from '../../scripts/testbed-lib/index.ts';
+import { createMesh, createMeshApartFrom, down, join as joinMesh, meshPing, stationApi, stationOf, up, type Testbed } from '../../scripts/testbed-lib/index.ts';
 
 interface Ctx {
   tb: Testbed;
@@ -68,7 +68,8 @@ t.before(async (ctx) => {
     names: ['s1', 'b1', 's2', 's3'],
     env: { STATION_MESH_SYNC_SECONDS: '2', STATION_DISK_PRUNE_DELAY_SECONDS: '2' },
   });
-  ctx.addr = { s1: await createMesh(ctx.tb, 's1', 'alice'), b1: await createMesh(ctx.tb, 'b1', 'bob') };
+  ctx.addr = { s1: await createMesh(ctx.tb, 's1', 'alice') };
+  ctx.addr.b1 = await createMeshApartFrom(ctx.tb, 'b1', 'bob', ctx.addr.s1!);
   ctx.addr.s2 = await joinMesh(ctx.tb, 's1', 's2');
   ctx.addr.s3 = await joinMesh(ctx.tb, 's1', 's3');
   // s3 lets bob's stations in (the community default: ping and the station API), bob's b1 trusts alice.

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { exec } from '../../agent/exec.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
-import { createMesh, down, join, meshPing, stationApi, stationOf, up, type Testbed } from '../../scripts/testbed-lib/index.ts';
+import { createMesh, createMeshApartFrom, down, join, meshPing, stationApi, stationOf, up, type Testbed } from '../../scripts/testbed-lib/index.ts';
 
 const community = suite<{ tb: Testbed; addr: Record<string, string> }>('mesh community');
 
@@ -33,17 +33,7 @@ community.before(async (ctx) => {
   ctx.tb = await up({ prefix: RUN_PREFIX, stations: 3, publicStations: 2, names: ['a1', 'b1', 'a2'] });
   const alice = await createMesh(ctx.tb, 'a1', 'alice');
   ctx.addr = { a1: alice };
-  // Each owner's /16 comes from its CA's fingerprint, so two new CAs share one in 1 run of 64 (trust
-  // then refuses the overlap, as it must; a suite here met it). bob makes his CA again until they differ.
-  const block = (address: string) => address.split('.').slice(0, 2).join('.');
-  for (let tries = 1; ; tries++) {
-    const b1 = await createMesh(ctx.tb, 'b1', 'bob');
-    ctx.addr.b1 = b1;
-    if (block(b1) !== block(alice)) break;
-    if (tries === 5) throw new Error(`bob's CA landed in alice's block ${block(alice)} five times`);
-    const left = await stationApi(stationOf(ctx.tb, 'b1'), 'POST', '/mesh/leave', {});
-    assert.is(left.status, 200, `b1 leaves its mesh to make a new CA: ${JSON.stringify(left.body)}`);
-  }
+  ctx.addr.b1 = await createMeshApartFrom(ctx.tb, 'b1', 'bob', alice);
   ctx.addr.a2 = await join(ctx.tb, 'a1', 'a2');
   // A listener on a1 that only alice's stations may reach by default.
   const a1 = stationOf(ctx.tb, 'a1');

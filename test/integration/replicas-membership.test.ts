@@ -27,6 +27,14 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'members')) {
   /** What the cluster says its members are, by name. */
   const memberNames = async () => (await s1.members()).map((m) => m.name).sort();
 
+  /**
+   * etcd refuses a change of voters until the members it keeps were all in touch for a while
+   * ("unhealthy cluster" just after one joined or stopped): an agent tries again at its next round.
+   */
+  function whenHealthy<T>(what: string, change: () => Promise<T>): Promise<T> {
+    return waitFor(what, () => change().catch((e: Error) => (/unhealthy cluster/.test(e.message) ? false : Promise.reject(e))), 30_000, 500);
+  }
+
   /** Runs one membership step as an agent would: etcd first (add or remove), then the process. */
   async function step(online: string[]): Promise<{ add: string } | { remove: string } | null> {
     const current = await memberNames();
@@ -41,18 +49,11 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'members')) {
     if (!change) return null;
     if ('add' in change) {
       const i = NAMES.indexOf(change.add);
-      // etcd refuses a new voter until the members it has were all in touch for a while ("unhealthy
-      // cluster" just after the last one joined): an agent tries again at its next membership round
-      const added = await waitFor(
-        `etcd to take ${change.add} as a member`,
-        () => s1.addMember(bed.peerUrl(i)).catch((e: Error) => (/unhealthy cluster/.test(e.message) ? false : Promise.reject(e))),
-        30_000,
-        500,
-      );
+      const added = await whenHealthy(`etcd to take ${change.add} as a member`, () => s1.addMember(bed.peerUrl(i)));
       running.set(change.add, await bed.start(i, change.add, joiningCluster(added.members, change.add, bed.peerUrl(i)), 'existing'));
     } else {
       const member = (await s1.members()).find((m) => m.name === change.remove)!;
-      await s1.removeMember(member.id);
+      await whenHealthy(`etcd to let ${change.remove} go`, () => s1.removeMember(member.id).then(() => true));
       await running.get(change.remove)?.stop();
       running.delete(change.remove);
     }

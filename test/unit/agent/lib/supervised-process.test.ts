@@ -44,7 +44,8 @@ function supervised(script: string, settings: Partial<SupervisedSettings> = {}) 
   return { process: p, pidFile: p.pidFile, next: () => p.next() };
 }
 
-const DAEMON = "console.log('ready ' + process.pid); process.on('SIGTERM', () => { console.log('bye'); process.exit(0) }); setInterval(() => {}, 1000)";
+// its SIGTERM handler is in place before it says it is ready (a loaded machine may stop it in between)
+const DAEMON = "process.on('SIGTERM', () => { console.log('bye'); process.exit(0) }); console.log('ready ' + process.pid); setInterval(() => {}, 1000)";
 
 test('a child killed is started again: a new pid, in the pid file, one restart counted, why it stopped kept', async () => {
   const { process: p, pidFile, next } = supervised(DAEMON);
