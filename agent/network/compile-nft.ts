@@ -13,6 +13,8 @@
 //    node to node needs both the sender's egress and the receiver's ingress.
 // Input hook, from the bridge: DNS and ping to the gateway, then only the node's `to: station`
 // rules; everything else a node sends to the station's own addresses (the admin API) is dropped.
+// Input hook, to the station's mesh address: only through the mesh interface (or lo); from the
+// LAN or the bridge it is dropped.
 import type { CompileInput, CompiledRuleset, CounterInfo, NodeNetwork } from './types.ts';
 import { EMPTY_DIRECTORY } from './types.ts';
 import { parsePeer, type Peer } from './peer.ts';
@@ -240,7 +242,27 @@ export function compileRuleset(input: CompileInput): CompiledRuleset {
   chains.push(...dispatch('ingress', 'daddr', nodes, 'in', shared.unknownDst));
   for (const node of nodes) chains.push(...egressChain(b, node, locals, input), ...ingressChain(b, node, locals, input));
 
-  chains.push('\tchain input {', '\t\ttype filter hook input priority filter; policy accept;', `\t\tiifname "${facts.bridge}" jump from_nodes`, '\t}');
+  // The station's mesh address is reached through the mesh only. Linux answers for a local address
+  // on any interface (weak host), so without this a LAN host routing the mesh range via the station
+  // would reach what listens on that address (the copy store, etcd) around Nebula's certificates
+  // and firewall. Nodes reach the station at the gateway, so this comes before from_nodes.
+  const meshOnly =
+    facts.meshInterface && facts.meshAddress
+      ? `\t\tip daddr ${facts.meshAddress} iifname != { "${facts.meshInterface}", "lo" } ${b.counter({
+          name: 'mesh.bypass.drop',
+          node: null,
+          direction: 'shared',
+          verdict: 'drop',
+          rule: "to the station's mesh address, not through the mesh",
+        })} drop`
+      : null;
+  chains.push(
+    '\tchain input {',
+    '\t\ttype filter hook input priority filter; policy accept;',
+    ...(meshOnly ? [meshOnly] : []),
+    `\t\tiifname "${facts.bridge}" jump from_nodes`,
+    '\t}',
+  );
   const stationMap = vmap('saddr', nodes, 'st');
   chains.push(
     '\tchain from_nodes {',

@@ -1,7 +1,7 @@
 // What the Network Node needs from the mesh, derived from the mesh subsystem's own views (pure):
 // the owner (aliases are ALIAS.OWNER.<domain>), the peers' APIs and owners (to pull their names and
-// know which owner's aliases each may publish), and once the
-// mesh is up its interface, its subnet and which owner has which mesh addresses (for owner:NAME).
+// know which owner's aliases each may publish), and once the mesh is up its interface, this
+// station's own mesh address, its subnet and which owner has which mesh addresses (for owner:NAME).
 // Names of nodes on other stations come from the alias registry (see remoteNodeDirectory).
 import type { AliasPeer } from './alias/exchange.ts';
 import type { AliasRecord } from './alias/records.ts';
@@ -11,6 +11,8 @@ import { MESH_NETWORK } from '../mesh/addresses.ts';
 export interface MeshInfoView {
   state: string;
   owner: string | null;
+  /** this station's mesh address */
+  address?: string | null;
   nebula: { tunDev: string };
 }
 export interface MeshPeerView {
@@ -27,7 +29,11 @@ export interface MeshPeerView {
 export interface MeshFacts {
   owner: string | null;
   peers: AliasPeer[];
+  /** the mesh's state ('none': in no mesh, never joined or left; 'up', 'down', ...) */
+  state?: string;
   meshInterface?: string;
+  /** this station's own mesh address, once the mesh is up */
+  meshAddress?: string;
   meshSubnets?: string[];
   owners?: Record<string, string[]>;
   /** certificate groups (station, owner-NAME, lighthouse) -> those stations' addresses and node subnets */
@@ -38,6 +44,7 @@ export function meshFactsFrom(info: MeshInfoView, peerViews: MeshPeerView[], sel
   const peers = peerViews.filter((p) => !p.revoked && p.name !== self.name);
   const facts: MeshFacts = {
     owner: info.owner,
+    state: info.state,
     peers: peers.map((p) => ({ station: p.name, url: `http://${p.address}:${p.apiPort ?? self.httpPort}`, owner: p.owner })),
   };
   if (info.state !== 'up') return facts;
@@ -52,7 +59,8 @@ export function meshFactsFrom(info: MeshInfoView, peerViews: MeshPeerView[], sel
   }
   for (const list of [...Object.values(owners), ...Object.values(groups)]) list.sort();
   const nodeSubnets = peers.flatMap((p) => (p.nodeSubnet ? [p.nodeSubnet] : [])).sort();
-  return { ...facts, meshInterface: info.nebula.tunDev, meshSubnets: [MESH_NETWORK, ...nodeSubnets], owners, groups };
+  const meshAddress = info.address ? { meshAddress: info.address } : {};
+  return { ...facts, meshInterface: info.nebula.tunDev, ...meshAddress, meshSubnets: [MESH_NETWORK, ...nodeSubnets], owners, groups };
 }
 
 /**

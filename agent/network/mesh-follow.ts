@@ -2,7 +2,8 @@
 // what it knows of its peers changes: who they are, their addresses and node subnets, whether its
 // own Nebula is up) makes the network read the mesh's facts once more. The owner names the
 // station's aliases; the peers are where names are pulled from; once the mesh is up, its interface,
-// subnets and who has which address go into the table. Unchanged facts change nothing.
+// this station's mesh address, subnets and who has which address go into the table; once the
+// station leaves the mesh, they leave the table. Unchanged facts change nothing.
 import type { EventBus } from '../events.ts';
 import type { Logger } from '../log.ts';
 import type { AliasPeer } from './alias/exchange.ts';
@@ -57,10 +58,19 @@ export class MeshFollow {
       this.lastPeers = peersKey;
       this.deps.setAliasPeers(mesh.peers);
     }
-    // Until Nebula is up the table keeps what it had (a restart of Nebula changes nothing here).
-    if (!mesh.meshInterface) return;
+    if (!mesh.meshInterface) {
+      // Until Nebula is up the table keeps what it had (a restart of Nebula changes nothing here);
+      // once the station is in no mesh (it left), nothing of the mesh stays in the table.
+      if (mesh.state === 'none' && this.lastMesh) this.setMesh({ meshSubnets: [], owner: mesh.owner ?? undefined });
+      return;
+    }
     const directory = { nodes: {}, owners: mesh.owners ?? {}, groups: mesh.groups ?? {} };
-    const facts = { meshInterface: mesh.meshInterface, meshSubnets: mesh.meshSubnets ?? [], owner: mesh.owner ?? undefined, directory };
+    const address = mesh.meshAddress ? { meshAddress: mesh.meshAddress } : {};
+    this.setMesh({ meshInterface: mesh.meshInterface, ...address, meshSubnets: mesh.meshSubnets ?? [], owner: mesh.owner ?? undefined, directory });
+  }
+
+  /** Hands the facts over unless they are the ones handed over last. */
+  private setMesh(facts: MeshNetworkFacts): void {
     const factsKey = JSON.stringify(facts);
     if (factsKey === this.lastMesh) return;
     this.lastMesh = factsKey;

@@ -152,8 +152,8 @@ export class NetworkSubsystem implements Subsystem {
 
   facts(): StationNetworkFacts {
     const c = this.deps.config;
-    const { meshInterface, meshSubnets } = this.mesh;
-    return { bridge: c.bridge, nodeSubnet: this.nodeSubnet, gateway: this.gateway, ...this.lan, meshInterface, meshSubnets };
+    const { meshInterface, meshAddress, meshSubnets } = this.mesh;
+    return { bridge: c.bridge, nodeSubnet: this.nodeSubnet, gateway: this.gateway, ...this.lan, meshInterface, meshAddress, meshSubnets };
   }
 
   /** Validates policies (400 on the first bad one, nothing applied). */
@@ -236,7 +236,7 @@ export class NetworkSubsystem implements Subsystem {
     await this.apply(this.nodes);
   }
 
-  /** The mesh's interface, subnets and who is who (mesh-follow.ts; tests call it directly); the table follows. */
+  /** The mesh's interface, this station's mesh address, subnets and who is who (mesh-follow.ts; tests call it directly); the table follows. */
   async setMesh(mesh: MeshNetworkFacts): Promise<void> {
     this.mesh = { ...mesh };
     this.names.setLocal(this.nodes, this.mesh.owner);

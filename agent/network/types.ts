@@ -16,6 +16,8 @@ export interface StationNetworkFacts {
   lanSubnets: string[];
   /** the mesh (Nebula) interface, when the station is on a mesh */
   meshInterface?: string;
+  /** this station's own mesh address (IPv4, no prefix): reached only through meshInterface (or lo) */
+  meshAddress?: string;
   /** the mesh overlay subnet plus node subnets of other stations routed over the mesh */
   meshSubnets: string[];
 }
@@ -85,6 +87,8 @@ export interface NodeNetworkInput {
 /** What the network knows of the mesh once it is up (the table and the Nebula entries follow it). */
 export interface MeshNetworkFacts {
   meshInterface?: string;
+  /** this station's own mesh address (IPv4, no prefix) */
+  meshAddress?: string;
   meshSubnets: string[];
   directory?: PeerDirectory;
   /** the owner this station's aliases are published under (ALIAS.OWNER.<domain>) */

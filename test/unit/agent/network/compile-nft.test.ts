@@ -75,6 +75,46 @@ test('the same input gives the same text (applying twice changes nothing)', () =
   assert.is(compileRuleset(input).text, compileRuleset(shuffled).text);
 });
 
+test("the station's mesh address: reached through the mesh interface or lo only, before anything from the bridge (counted)", () => {
+  const input = JSON.parse(readFileSync(`${DIR}basic.input.json`, 'utf8')) as CompileInput;
+  const { text, counters } = compileRuleset({ ...input, facts: { ...input.facts, meshAddress: '100.65.0.2' } });
+  const chain = text.slice(text.indexOf('\tchain input {'), text.indexOf('\tchain from_nodes {'));
+  assert.fixture(
+    chain,
+    [
+      '\tchain input {',
+      '\t\ttype filter hook input priority filter; policy accept;',
+      '\t\tip daddr 100.65.0.2 iifname != { "nebula1", "lo" } counter name mesh.bypass.drop drop',
+      '\t\tiifname "stbr0" jump from_nodes',
+      '\t}',
+      '',
+    ].join('\n'),
+  );
+  assert.match(text, '\tcounter mesh.bypass.drop { }');
+  assert.equal(
+    counters.find((c) => c.name === 'mesh.bypass.drop'),
+    { name: 'mesh.bypass.drop', node: null, direction: 'shared', verdict: 'drop', rule: "to the station's mesh address, not through the mesh" },
+  );
+  // the count survives a re-apply, like every other counter
+  const seeded = compileRuleset({
+    ...input,
+    facts: { ...input.facts, meshAddress: '100.65.0.2' },
+    counterSeed: { 'mesh.bypass.drop': { packets: 3, bytes: 180 } },
+  });
+  assert.match(seeded.text, '\tcounter mesh.bypass.drop { packets 3 bytes 180 }');
+});
+
+test('no mesh (or no mesh address known yet): no mesh address rule', () => {
+  const input = JSON.parse(readFileSync(`${DIR}basic.input.json`, 'utf8')) as CompileInput;
+  const { meshInterface: _, ...noMesh } = input.facts;
+  for (const facts of [input.facts, { ...noMesh, meshAddress: '100.65.0.2' }]) {
+    const { text, counters } = compileRuleset({ ...input, facts });
+    assert.not.match(text, 'mesh.bypass');
+    assert.not.match(text, '100.65.0.2');
+    assert.ok(!counters.some((c) => c.name === 'mesh.bypass.drop'));
+  }
+});
+
 test('Nebula entries: local_cidr per node for newer Nebula, owner groups as the mesh names them', () => {
   const input = JSON.parse(readFileSync(`${DIR}basic.input.json`, 'utf8')) as CompileInput;
   const out = meshFirewallRules(input.nodes, input.directory, { meshSubnets: input.facts.meshSubnets, localCidr: true });

@@ -46,9 +46,19 @@ test('certificate groups: every station, its owner-NAME group, lighthouses', () 
 });
 
 test('a mesh that is not up gives peers and owner only (no interface to filter on)', () => {
-  const facts = meshFactsFrom({ state: 'down', owner: 'alice', nebula: { tunDev: 'nebula1' } }, peers, { name: 's1', httpPort: 8088 });
+  const facts = meshFactsFrom({ state: 'down', owner: 'alice', address: '100.70.0.1', nebula: { tunDev: 'nebula1' } }, peers, { name: 's1', httpPort: 8088 });
   assert.is(facts.meshInterface, undefined);
+  assert.is(facts.meshAddress, undefined);
   assert.is(facts.owner, 'alice');
+  assert.is(facts.state, 'down');
+});
+
+test("once up, the station's own mesh address (the table lets it be reached through the mesh only)", () => {
+  const facts = meshFactsFrom({ state: 'up', owner: 'alice', address: '100.70.0.1', nebula: { tunDev: 'nebula1' } }, peers, { name: 's1', httpPort: 8088 });
+  assert.is(facts.meshAddress, '100.70.0.1');
+  assert.is(facts.state, 'up');
+  const none = meshFactsFrom({ state: 'none', owner: null, address: null, nebula: { tunDev: 'nebula1' } }, [], { name: 's1', httpPort: 8088 });
+  assert.equal(none, { owner: null, state: 'none', peers: [] });
 });
 
 test('nodes of other stations by NAME.STATION, and by NAME while it is unambiguous', () => {

@@ -62,6 +62,30 @@ test('a station in no mesh: read once at start, then only when the mesh says som
   assert.is(seen.reads, 3, 'stopped: nothing is read');
 });
 
+test("the station's mesh address goes to the table; leaving the mesh takes the mesh out of it, a Nebula restart does not", () => {
+  const up: MeshFacts = { owner: 'alice', peers: [], state: 'up', meshInterface: 'nb1', meshAddress: '100.65.0.2', meshSubnets: ['100.64.0.0/10'] };
+  let facts: MeshFacts = up;
+  const { events, seen, follow } = follower(() => facts);
+  follow.start();
+  const directory = { nodes: {}, owners: {}, groups: {} };
+  assert.equal(seen.mesh, [{ meshInterface: 'nb1', meshAddress: '100.65.0.2', meshSubnets: ['100.64.0.0/10'], owner: 'alice', directory }]);
+  facts = { owner: 'alice', peers: [], state: 'down' };
+  events.publish('mesh.peers', { peers: [] });
+  assert.is(seen.mesh.length, 1, 'Nebula down (restarting): the table keeps what it had');
+  facts = up;
+  events.publish('mesh.peers', { peers: [] });
+  assert.is(seen.mesh.length, 1, 'up again with the same facts: nothing to re-apply');
+  facts = { owner: null, peers: [], state: 'none' };
+  events.publish('mesh.left', { owner: 'alice' });
+  assert.equal(seen.mesh.at(-1), { meshSubnets: [], owner: undefined }, 'in no mesh: no interface, no address, no subnets');
+  events.publish('mesh.peers', { peers: [] });
+  assert.is(seen.mesh.length, 2, 'handed over once');
+  facts = { ...up, meshAddress: '100.70.0.3' };
+  events.publish('mesh.joined', { owner: 'alice' });
+  assert.is(seen.mesh.at(-1)?.meshAddress, '100.70.0.3', 'a new mesh, a new address');
+  follow.stop();
+});
+
 test('a mesh that cannot answer yet (not started) is skipped until its next event', () => {
   let ready = false;
   const { events, seen, follow } = follower(() => {
