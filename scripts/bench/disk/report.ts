@@ -1,5 +1,6 @@
 // The disk benchmark's result: one summary object (printed as a JSON line) and a table made from it.
 import { median, summarise } from '../lib/stats.ts';
+import { alignedTable } from '../lib/table.ts';
 import type { BackupResult } from './backup.ts';
 import { MiB } from './context.ts';
 import { type IoRow, ioSummary } from './io.ts';
@@ -125,14 +126,5 @@ export function table(s: DiskSummary): string {
   for (const [data, c] of copies) {
     rows.push([`bytes per copy / source, ${data}`, String(c.repoBytes), String(c.sourceBytes), String(c.ratio), c.goal, yes(c.met)]);
   }
-  const cell = (r: string[], i: number) => r[i] ?? '';
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => cell(r, i).length)));
-  return rows
-    .map((r) =>
-      widths
-        .map((w, i) => cell(r, i).padEnd(w))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return alignedTable(rows);
 }
