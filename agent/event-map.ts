@@ -67,6 +67,10 @@ export const EVENT_PAYLOADS = {
   'mesh.member.revoked': payload('authority: a station was revoked', { name }),
   'mesh.member.readmitted': payload('authority: a revoked name may enrol again', { name }),
 
+  'replicas.member.added': payload("authority: a station was added to the owner's lease store (a learner until it caught up)", { name }),
+  'replicas.member.promoted': payload("authority: a station's lease store member votes now", { name }),
+  'replicas.member.removed': payload("authority: a station's lease store member was removed", { name, why: Type.String() }),
+
   'disk.snapshot.created': payload("a snapshot set of all of a node's volumes was taken (and counts)", {
     node: Type.String(),
     snapshot: Type.String(),

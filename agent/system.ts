@@ -29,6 +29,8 @@ import { gateDriver, stopAllNodes } from './fleet/gated-driver.ts';
 import { StatusService } from './status.ts';
 import { DiskSubsystem } from './disk/disk-subsystem.ts';
 import type { Subsystem } from './subsystem.ts';
+import { ReplicasSubsystem } from './replicas/replicas-subsystem.ts';
+import { httpLeaseStorePeers } from './replicas/lease/lease-store-peers.ts';
 
 export interface SystemDeps {
   config: Config;
@@ -60,6 +62,7 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
   readonly nodes: NodesSubsystem;
   readonly mesh: MeshSubsystem;
   readonly disk: DiskSubsystem;
+  readonly replicas: ReplicasSubsystem;
   readonly wifi: WifiSubsystem;
   readonly discovery: DiscoverySubsystem;
   readonly indicator: IndicatorSubsystem;
@@ -151,6 +154,14 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
     });
     this.disk.sources.pool = async () => nodes.volumePool()?.usage() ?? null;
     this.disk.registerMetrics(this.metrics);
+    // Replicas: the owner's lease store (etcd on three or five stations), for failover with no split brain.
+    this.replicas = new ReplicasSubsystem({
+      config,
+      events,
+      log: log('replicas'),
+      mesh: { info: () => (this.isDisabled('mesh') ? meshOffInfo(config.name) : mesh.info()), peers: () => (this.isDisabled('mesh') ? [] : mesh.peers()) },
+      peers: httpLeaseStorePeers,
+    });
     // What a person sees and touches: Wi-Fi onboarding, mDNS, the LED, link button and pairing window.
     const wifi = (this.wifi = new WifiSubsystem({ run, events, log: log('wifi'), config }));
     this.discovery = new DiscoverySubsystem({ config, events, log: log('discovery') });
@@ -171,6 +182,7 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
       this.network,
       this.mesh,
       this.disk,
+      this.replicas,
       this.wifi,
       this.discovery,
       // Last: under a balena hand-over its start waits until the previous agent has released the nodes.

@@ -171,6 +171,19 @@ export const ConfigSchema = Type.Object(
       description:
         "a prune request signed by the owner's authority opens its repository for pruning no sooner than this after the store received it (logged meanwhile)",
     }),
+    // Replicas (see docs/replicas.md): the owner's lease store (etcd members on three or five stations).
+    replicasRoundSeconds: Type.Integer({
+      minimum: 1,
+      maximum: 3600,
+      default: 10,
+      description: 'seconds between rounds of the lease store: members and leader read; on the authority, one membership change',
+    }),
+    replicasMemberLostSeconds: Type.Integer({
+      minimum: 1,
+      maximum: 2_592_000,
+      default: 3600,
+      description: 'a lease store member whose station is gone this long is removed (and replaced when another station can be)',
+    }),
   },
   { additionalProperties: false },
 );

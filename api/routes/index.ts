@@ -14,6 +14,7 @@ import { diskRoutes } from './disk.ts';
 import { diskSnapshotRoutes } from './disk-snapshots.ts';
 import { diskCopyRoutes } from './disk-copies.ts';
 import { diskExportRoutes } from './disk-exports.ts';
+import { replicasRoutes } from './replicas.ts';
 
 export const API_ROUTES: RoutePlugin[] = [
   healthRoutes,
@@ -31,4 +32,5 @@ export const API_ROUTES: RoutePlugin[] = [
   diskStoreRoutes,
   diskCopyRoutes,
   diskExportRoutes,
+  replicasRoutes,
 ];

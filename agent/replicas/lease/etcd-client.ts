@@ -104,10 +104,18 @@ export class EtcdClient {
     return parseMembers(await this.call('/v3/cluster/member/list', {}));
   }
 
-  /** Adds a member that will listen at `peerUrl`: start it at once, for until it runs it counts
-   * towards the quorum without voting (a one-member cluster stops taking writes). */
-  async addMember(peerUrl: string): Promise<{ id: string; members: EtcdMemberInfo[] }> {
-    return parseMemberAdd(await this.call('/v3/cluster/member/add', { peerURLs: [peerUrl] }));
+  /**
+   * Adds a member that will listen at `peerUrl`. A voter counts towards the quorum from now, before
+   * it runs (a one-member cluster stops taking writes until it starts); a learner does not, and
+   * votes only once promoted, which etcd allows when it has caught up with the leader.
+   */
+  async addMember(peerUrl: string, options: { learner?: boolean } = {}): Promise<{ id: string; members: EtcdMemberInfo[] }> {
+    return parseMemberAdd(await this.call('/v3/cluster/member/add', { peerURLs: [peerUrl], ...(options.learner ? { isLearner: true } : {}) }));
+  }
+
+  /** A learner becomes a voter (refused until it is in sync with the leader: try again later). */
+  async promoteMember(id: string): Promise<void> {
+    await this.call('/v3/cluster/member/promote', { ID: id });
   }
 
   async removeMember(id: string): Promise<void> {

@@ -128,12 +128,21 @@ export interface EtcdMemberInfo {
   name: string;
   peerUrls: string[];
   clientUrls: string[];
+  /** a learner follows the log without voting (it does not count towards the quorum) */
+  learner: boolean;
 }
 
 /** POST /v3/cluster/member/list */
 export function parseMembers(body: unknown): EtcdMemberInfo[] {
-  const members = (body as { members?: { ID?: string; name?: string; peerURLs?: string[]; clientURLs?: string[] }[] })?.members ?? [];
-  return members.map((m) => ({ id: m.ID ?? '', name: m.name ?? '', peerUrls: m.peerURLs ?? [], clientUrls: m.clientURLs ?? [] }));
+  type RawMember = { ID?: string; name?: string; peerURLs?: string[]; clientURLs?: string[]; isLearner?: boolean };
+  const members = (body as { members?: RawMember[] })?.members ?? [];
+  return members.map((m) => ({
+    id: m.ID ?? '',
+    name: m.name ?? '',
+    peerUrls: m.peerURLs ?? [],
+    clientUrls: m.clientURLs ?? [],
+    learner: m.isLearner === true,
+  }));
 }
 
 export interface WatchEvent {

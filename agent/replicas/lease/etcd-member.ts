@@ -99,6 +99,8 @@ export interface EtcdMemberOptions {
   /** the argv to run (etcdArgv, possibly wrapped: `ip netns exec` in tests) */
   argv: string[];
   onReady?: () => void;
+  /** it exited (why, with etcd's last line) */
+  onExit?: (why: string) => void;
 }
 
 /** etcd 3.4 says it serves clients (its zap log line, measured: after it published itself to the cluster). */
@@ -125,7 +127,8 @@ export class EtcdMember extends SupervisedProcess {
     this.options.onReady?.();
   }
 
-  protected override onExit(): void {
+  protected override onExit(why: string): void {
     this.ready = false;
+    this.options.onExit?.(why);
   }
 }

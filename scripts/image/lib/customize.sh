@@ -28,6 +28,8 @@ SH
   systemctl --root="$root" enable station-firstboot.service station.service NetworkManager.service systemd-timesyncd.service >/dev/null 2>&1
   systemctl --root="$root" disable lxc-net.service >/dev/null 2>&1 || true
   systemctl --root="$root" mask apt-daily.timer apt-daily-upgrade.timer >/dev/null 2>&1 || true
+  # etcd runs as the agent's child on the mesh address; Debian's own service would serve an empty store on localhost
+  systemctl --root="$root" mask etcd.service >/dev/null 2>&1 || true
   # Root may log in on the console only (no password is set: lock it until the owner sets one).
   sed -i 's/^root:[^:]*:/root:!*:/' "$root/etc/shadow"
   echo "station image built $(date -u +%Y-%m-%dT%H:%M:%SZ) from $(cd "$IMAGE_ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)" > "$root/etc/station/image-release"

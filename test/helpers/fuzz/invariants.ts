@@ -46,6 +46,8 @@ export const DOCUMENTED_503 = new Set([
   'DISK_RESTORE_OFF',
   'DISK_STORE_OFF',
   'POOL_NOT_GROWABLE',
+  // replicas turned off (STATION_DISABLE)
+  'REPLICAS_UNAVAILABLE',
 ]);
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

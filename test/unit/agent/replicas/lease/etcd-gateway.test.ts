@@ -46,6 +46,18 @@ test('status and members', () => {
   );
 });
 
+test('a member added as a learner: marked so, without a name until it starts; a promotion too early is an error', () => {
+  const added = gateway.parseMemberAdd(json('member-add-learner.json'));
+  assert.equal(
+    added.members.map((m) => [m.id === added.id, m.name, m.learner]),
+    [
+      [true, '', true],
+      [false, 'a', false],
+    ],
+  );
+  assert.match(gateway.gatewayError(json('promote-not-in-sync.json')) ?? '', /in sync with leader/);
+});
+
 test('a watch stream: created, two puts (with the value before), then the delete when the lease expired', () => {
   const lines = fixture('watch-put-put-expire.jsonl').trim().split('\n').map(gateway.parseWatchLine);
   assert.ok(lines[0]!.created);
