@@ -52,12 +52,7 @@ t.before(async (ctx) => {
   ctx.events = new EventRecorder(ctx.tb, 's1');
   await waitFor('the event stream', async () => ctx.events.connected, 10_000);
 });
-t.after(async (ctx) => {
-  if (process.env.KEEP_LOGS)
-    for (const s of ['s1', 's2', 's3', 's4'])
-      await stationExec(stationOf(ctx.tb, 's1'), ['cp', stationOf(ctx.tb, s).logFile, `/tmp/rls-${s}.log`], { allowFailure: true });
-  await cleanupAll();
-});
+t.after(cleanupAll);
 
 t('alone, the authority runs a one-member store: failover is manual and status says why', async ({ tb }) => {
   const r = await waitFor('s1 serving a member', async () => ((await report(tb, 's1')).leaseStore.voters === 1 ? report(tb, 's1') : null), 60_000, 250);
