@@ -71,6 +71,42 @@ export const EVENT_PAYLOADS = {
   'replicas.member.promoted': payload("authority: a station's lease store member votes now", { name }),
   'replicas.member.removed': payload("authority: a station's lease store member was removed", { name, why: Type.String() }),
 
+  'replicas.lease.taken': payload("this station took a replicated node's lease: it runs the Active copy; its sends carry the token", {
+    node: Type.String(),
+    token: Type.Integer({ description: "the fencing token (the lease key's create revision)" }),
+  }),
+  'replicas.fenced': payload("this station could not renew a replicated node's lease in time", {
+    node: Type.String(),
+    why: Type.String(),
+    stopped: Type.Boolean({ description: 'the node was stopped (failover is automatic: another station may take over)' }),
+  }),
+  'replicas.copy.sent': payload('an Inactive station pulled the newest snapshot of a volume', {
+    node: Type.String(),
+    station: Type.String(),
+    volume: Type.String(),
+    snapshot: Type.String(),
+    bytes: Type.Integer(),
+    seconds: Type.Number(),
+    whole: Type.Boolean({ description: 'the whole snapshot (no common parent), not an increment' }),
+  }),
+  'replicas.copy.failed': payload('bringing an Inactive copy up to date failed (tried again after the next snapshot)', {
+    node: Type.String(),
+    station: Type.String(),
+    reason: Type.String(),
+  }),
+  'replicas.active': payload("who runs a replicated node's Active copy changed (from the lease store's watch; null: nobody holds its lease)", {
+    node: Type.String(),
+    station: Type.Union([Type.String(), Type.Null()]),
+  }),
+  'replicas.promoted': payload('an Inactive copy here became the Active one', {
+    node: Type.String(),
+    from: Type.String({ description: 'the station that ran the Active copy' }),
+    token: Type.Union([Type.Integer(), Type.Null()]),
+    lagSeconds: Type.Union([Type.Number(), Type.Null()], { description: 'how old its newest snapshot was' }),
+    forced: Type.Boolean(),
+    automatic: Type.Boolean(),
+  }),
+
   'disk.snapshot.created': payload("a snapshot set of all of a node's volumes was taken (and counts)", {
     node: Type.String(),
     snapshot: Type.String(),

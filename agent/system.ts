@@ -30,6 +30,7 @@ import { StatusService } from './status.ts';
 import { DiskSubsystem } from './disk/disk-subsystem.ts';
 import type { Subsystem } from './subsystem.ts';
 import { ReplicasSubsystem } from './replicas/replicas-subsystem.ts';
+import type { NodeReplicas } from './nodes/spec.ts';
 import { httpLeaseStorePeers } from './replicas/lease/lease-store-peers.ts';
 
 export interface SystemDeps {
@@ -114,6 +115,7 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
       validatePolicy: (name, policy) => network.validateCandidate(name, policy),
       trafficCounters: (name) => network.countersFor(name),
       danglingReferences: (name, policy, localNodes) => network.danglingReferences(name, policy, localNodes),
+      checkReplicas: (name, replicas) => this.checkReplicas(name, replicas),
       // node traffic to other stations' nodes keeps its addresses: the mesh routes node subnets
       routedInterfaces: [tunDevFor(config.stateDir, config.meshTunDev)],
     }));
@@ -154,12 +156,26 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
     });
     this.disk.sources.pool = async () => nodes.volumePool()?.usage() ?? null;
     this.disk.registerMetrics(this.metrics);
-    // Replicas: the owner's lease store (etcd on three or five stations), for failover with no split brain.
+    // Replicas: Inactive copies of nodes on the owner's other stations, one Active at a time (leases in etcd).
     this.replicas = new ReplicasSubsystem({
       config,
       events,
       log: log('replicas'),
-      mesh: { info: () => (this.isDisabled('mesh') ? meshOffInfo(config.name) : mesh.info()), peers: () => (this.isDisabled('mesh') ? [] : mesh.peers()) },
+      nodes: {
+        list: () => (this.nodes.volumeDriver() ? nodes.actions().list() : []),
+        volumeDriver: () => nodes.volumeDriver(),
+        start: async (name) => void (await nodes.actions().start(name)),
+        stopNow: async (name) => void (await nodes.actions().stop(name, { timeoutSeconds: 0 })),
+        create: async (spec) => void (await nodes.actions().create(spec)),
+      },
+      mesh: {
+        info: () => (this.isDisabled('mesh') ? meshOffInfo(config.name) : mesh.info()),
+        peers: () => (this.isDisabled('mesh') ? [] : mesh.peers()),
+        identify: (remote, local) => {
+          if (this.isDisabled('mesh')) throw new UnavailableError('MESH_UNAVAILABLE', 'the mesh is turned off on this station');
+          return mesh.identify(remote, local);
+        },
+      },
       peers: httpLeaseStorePeers,
     });
     // What a person sees and touches: Wi-Fi onboarding, mDNS, the LED, link button and pairing window.
@@ -197,6 +213,12 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
       .list()
       .filter((v) => v.state !== 'deleting');
     return views.map((v) => ({ name: v.name, address: v.address, policy: v.spec.network, port: vethName(v.name) }));
+  }
+
+  /** The nodes' check of a node's replicas: the replicas room's, once started. */
+  checkReplicas(name: string, replicas: NodeReplicas): void {
+    if (this.isDisabled('replicas')) throw new UnavailableError('REPLICAS_UNAVAILABLE', 'replicas are turned off on this station (STATION_DISABLE)');
+    this.replicas.checkSpec(name, replicas, this.nodes.volumeDriver()?.supports.transfer ?? false);
   }
 
   nodeSubnet(): string {

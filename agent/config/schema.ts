@@ -178,6 +178,12 @@ export const ConfigSchema = Type.Object(
       default: 10,
       description: 'seconds between rounds of the lease store: members and leader read; on the authority, one membership change',
     }),
+    replicasLeaseSeconds: Type.Integer({
+      minimum: 3,
+      maximum: 300,
+      default: 10,
+      description: "TTL of a replicated node's lease: an Active that cannot renew it within this stops its copy, and an Inactive may take over after it",
+    }),
     replicasMemberLostSeconds: Type.Integer({
       minimum: 1,
       maximum: 2_592_000,

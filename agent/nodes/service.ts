@@ -36,6 +36,8 @@ export interface NodeServiceDeps {
   trafficCounters?: (name: string) => Promise<NodeTraffic | undefined>;
   /** the Network Node: node:NAME references of a policy that name no node now (given this station's nodes) */
   danglingReferences?: (name: string, policy: unknown, localNodes: string[]) => string[];
+  /** the replicas room's check of a node's replicas against the mesh (4xx on the first problem) */
+  checkReplicas?: (name: string, replicas: NonNullable<NodeSpec['replicas']>) => void;
   /** the first pause before retrying a node whose change failed twice (default 5 s); it doubles up to 5 min */
   retryBaseMs?: number;
 }
@@ -112,6 +114,7 @@ export class NodeService {
     const spec = validateSpec(input);
     const { name } = spec;
     if (spec.network) this.deps.validatePolicy?.(name, spec.network);
+    if (spec.replicas) this.deps.checkReplicas?.(name, spec.replicas);
     const volumesExisted = (await this.deps.context.storage.listVolumes(name)).length > 0;
     await this.admission.run('admit', async () => {
       const state = this.deps.doc.get();
@@ -164,6 +167,7 @@ export class NodeService {
     const record = this.live(name);
     const next = applyPatch(record.spec, patch);
     if ((patch as { network?: unknown }).network) this.deps.validatePolicy?.(name, next.network);
+    if ((patch as { replicas?: unknown }).replicas && next.replicas) this.deps.checkReplicas?.(name, next.replicas);
     if ((next.resources.memoryMB ?? 0) > (record.spec.resources.memoryMB ?? 0) || (next.resources.cpus ?? 0) > (record.spec.resources.cpus ?? 0))
       await this.checkFits(next, name);
     await this.setRecord(name, { spec: next });

@@ -74,6 +74,24 @@ export const DiskSchema = Type.Object(
 );
 export type NodeDisk = { snapshotSeconds: number; backupSeconds: number; copies: number };
 
+// Replicas per node (docs/replicas.md): the owner's stations holding Inactive copies. The shape is
+// checked here; which stations may hold them is the replicas room's check (agent/replicas/replicas-spec.ts).
+export const ReplicasSchema = Type.Object(
+  {
+    stations: Type.Array(Label, { minItems: 1, maxItems: 4, description: "the owner's other stations that hold Inactive copies" }),
+    failover: Type.Optional(
+      Type.Union([Type.Literal('auto'), Type.Literal('manual')], {
+        description: 'auto: an Inactive promotes itself once the lease expired (needs three lease store members); manual: only `station node promote`',
+      }),
+    ),
+    maxLagSeconds: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 86_400, description: 'an Inactive whose newest snapshot is older than this does not promote itself (default 120)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type NodeReplicas = { stations: string[]; failover: 'auto' | 'manual'; maxLagSeconds: number };
+
 export const ModuleSchema = Type.Object(
   {
     name: Label,
@@ -112,6 +130,7 @@ export const NodeSpecSchema = Type.Object(
     labels: Type.Optional(LabelsSchema),
     network: Type.Optional(withoutId(NetworkPolicySchema)),
     disk: Type.Optional(DiskSchema),
+    replicas: Type.Optional(ReplicasSchema),
   },
   { additionalProperties: false },
 );
@@ -133,6 +152,8 @@ export interface NodeSpec {
   network?: Static<typeof NetworkPolicySchema>;
   /** left out by specs stored before Infinite Disk: read it through nodeDisk() */
   disk?: NodeDisk;
+  /** Inactive copies on the owner's other stations (left out: none) */
+  replicas?: NodeReplicas;
 }
 
 /** A node's disk schedule and copies, defaults filled in. */
@@ -148,6 +169,7 @@ export const NodePatchSchema = Type.Object(
     labels: Type.Optional(LabelsSchema),
     network: Type.Optional(withoutId(NetworkPolicySchema)),
     disk: Type.Optional(DiskSchema),
+    replicas: Type.Optional(Type.Union([ReplicasSchema, Type.Null()], { description: 'null: no replicas any more' })),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -242,6 +264,7 @@ function normalise(input: NodeSpecInput): NodeSpec {
   };
   if (input.network) spec.network = structuredClone(input.network);
   spec.disk = nodeDisk(input);
+  if (input.replicas) spec.replicas = { failover: 'auto', maxLagSeconds: 120, ...structuredClone(input.replicas) };
   return spec;
 }
 
@@ -264,6 +287,8 @@ export function applyPatch(current: NodeSpec, patch: unknown): NodeSpec {
   if (patch.labels) next.labels = { ...patch.labels };
   if (patch.network) next.network = structuredClone(patch.network);
   if (patch.disk) next.disk = nodeDisk({ disk: { ...next.disk, ...patch.disk } });
+  if (patch.replicas === null) delete next.replicas;
+  else if (patch.replicas) next.replicas = { failover: 'auto', maxLagSeconds: 120, ...structuredClone(patch.replicas) };
   checkSemantics(next);
   return next;
 }

@@ -35,6 +35,8 @@ export interface NodesSubsystemDeps {
   validatePolicy?: (name: string, policy: unknown) => void;
   trafficCounters?: NodeServiceDeps['trafficCounters'];
   danglingReferences?: NodeServiceDeps['danglingReferences'];
+  /** checks a node's replicas against the mesh (the replicas room) */
+  checkReplicas?: NodeServiceDeps['checkReplicas'];
   /** interfaces where nodes keep their own addresses (no NAT): the mesh's tun device */
   routedInterfaces?: string[];
 }
@@ -107,6 +109,7 @@ export class NodesSubsystem implements Subsystem {
       ...(this.deps.validatePolicy ? { validatePolicy: this.deps.validatePolicy } : {}),
       ...(this.deps.trafficCounters ? { trafficCounters: this.deps.trafficCounters } : {}),
       ...(this.deps.danglingReferences ? { danglingReferences: this.deps.danglingReferences } : {}),
+      ...(this.deps.checkReplicas ? { checkReplicas: this.deps.checkReplicas } : {}),
       context: this.context,
       // a failed node is retried after half a reconcile period (5 s by default), then doubling
       retryBaseMs: config.reconcileSeconds * 500,

@@ -1,42 +1,146 @@
 // Replicas (issue 14, docs/replicas.md): a node whose Active copy runs here and whose Inactive copies
-// wait on the owner's other stations. Its first part runs now: the owner's lease store (an etcd
-// member on this station, membership rounds on the authority: lease/lease-store.ts). The node leases,
-// the hot copies and promotion are built at the engine layer (lease/, stream/) and join this room next.
+// wait on the owner's other stations, or the other way round. Four parts:
+//   lease store  this station's etcd member, and on the authority the membership rounds (lease/)
+//   active       this station's replicated nodes: their leases, and their copies pulled after every
+//                snapshot set by the Inactive stations (active/)
+//   inactive     the copies held here of the owner's other stations' nodes (inactive/)
+//   failover     the lease watch: an Inactive here promotes itself when the Active's lease expired
+import { ConflictError } from '../errors.ts';
+import type { NodeReplicas } from '../nodes/spec.ts';
 import type { Subsystem, SubsystemHealth } from '../subsystem.ts';
+import { ActiveCopies, type LeaseView } from './active/active-copies.ts';
+import type { ReplicaStatus } from './active/replica-status.ts';
+import type { ReplicasDeps } from './deps.ts';
+import { FailoverWatch } from './inactive/failover-watch.ts';
+import { InactiveCopies } from './inactive/inactive-copies.ts';
+import { copyLagSeconds, promote, type PromoteOptions } from './inactive/promote.ts';
 import { LeaseStore, type LeaseStoreDeps, type LeaseStoreReport } from './lease/lease-store.ts';
+import { checkReplicas } from './replicas-spec.ts';
+
+const TICK_MS = 2000;
+
+export interface NodeReplicasView {
+  node: string;
+  /** where this station stands: it runs the Active copy, or holds an Inactive one */
+  role: 'active' | 'inactive';
+  /** the station running the Active copy, as this station last saw it */
+  active: string | null;
+  lease: LeaseView | null;
+  /** on the Active: each Inactive copy */
+  replicas: ReplicaStatus[];
+  /** on an Inactive: how old its newest snapshot is, and why it would not promote itself */
+  lagSeconds: number | null;
+  held: string | null;
+}
 
 export interface ReplicasReport {
   leaseStore: LeaseStoreReport;
   /** automatic failover needs three voting members; otherwise only a person promotes */
   failover: { automatic: boolean; reason: string | null };
+  nodes: NodeReplicasView[];
 }
 
 export class ReplicasSubsystem implements Subsystem {
   readonly name = 'replicas';
   readonly leaseStore: LeaseStore;
+  readonly active: ActiveCopies;
+  readonly inactive: InactiveCopies;
+  readonly failover: FailoverWatch;
+  private readonly deps: ReplicasDeps;
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  /** nodes being made by a promotion: their replicas may name a station that is away (the old Active) */
+  private readonly promoting = new Set<string>();
 
-  constructor(deps: LeaseStoreDeps) {
+  constructor(deps: Omit<ReplicasDeps, 'leaseStore'> & Pick<LeaseStoreDeps, 'peers'>) {
     this.leaseStore = new LeaseStore(deps);
+    this.deps = { ...deps, leaseStore: this.leaseStore };
+    this.active = new ActiveCopies(this.deps);
+    this.inactive = new InactiveCopies({
+      stateDir: deps.config.stateDir,
+      driver: () => deps.nodes.volumeDriver(),
+      localNode: (name) => deps.nodes.list().some((n) => n.name === name),
+    });
+    this.failover = new FailoverWatch(this.deps, this.inactive, (node) => this.promote(node, { force: false, automatic: true }));
   }
 
-  start(): Promise<void> {
-    return this.leaseStore.start();
+  async start(): Promise<void> {
+    await this.leaseStore.start();
+    this.unsubscribe = this.deps.events.subscribe((event) => {
+      if (event.type === 'disk.snapshot.created') this.active.snapshotTaken(event.data.node);
+    });
+    const tick = () => Promise.all([this.active.tick(), this.failover.tick()]).catch((error) => this.deps.log.warn({ err: error }, 'replicas tick failed'));
+    this.timer = setInterval(() => void tick(), TICK_MS);
+    this.timer.unref();
+    void tick();
   }
 
-  stop(): Promise<void> {
-    return this.leaseStore.stop();
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.unsubscribe?.();
+    this.failover.stop();
+    await this.active.stop();
+    await this.leaseStore.stop();
   }
 
   health(): SubsystemHealth {
     return this.leaseStore.health();
   }
 
-  report(): ReplicasReport {
+  /** The node spec's replicas, checked against the mesh as this station sees it (4xx on the first problem). */
+  checkSpec(name: string, replicas: NodeReplicas, volumesCanSend: boolean): void {
+    if (this.promoting.has(name)) return;
+    const info = this.deps.mesh.info();
+    if (!info.owner) throw new ConflictError('REPLICAS_NEED_MESH', "replicas live on the owner's other stations: this station is in no mesh");
+    if (!volumesCanSend) throw new ConflictError('REPLICAS_NEED_BTRFS', "replicas are copied with btrfs send: this station's volumes are not on btrfs");
+    checkReplicas(replicas, { self: info.name, owner: info.owner, peers: this.deps.mesh.peers() });
+  }
+
+  /** Makes the Inactive copy held here the Active node (a person's `station node promote`, or the failover watch). */
+  async promote(node: string, options: PromoteOptions) {
+    this.promoting.add(node);
+    try {
+      const result = await promote(this.deps, this.inactive, (client) => this.active.makeLease(node, client), node, options);
+      this.active.adopt(node, result.lease, result.token);
+      return { node: result.node, from: result.from, token: result.token, lagSeconds: result.lagSeconds };
+    } finally {
+      this.promoting.delete(node);
+    }
+  }
+
+  /** One node's replicas as this station sees them, or null when it neither runs nor holds a copy. */
+  async nodeView(node: string): Promise<NodeReplicasView | null> {
+    const active = this.active.report(node);
+    if (active)
+      return { node, role: 'active', active: this.deps.mesh.info().name, lease: active.lease, replicas: active.replicas, lagSeconds: null, held: null };
+    const copy = await this.inactive.get(node);
+    if (!copy) return null;
+    const holder = this.failover.synced ? this.failover.holder(node) : copy.active;
+    return {
+      node,
+      role: 'inactive',
+      active: holder,
+      lease: null,
+      replicas: [],
+      lagSeconds: copyLagSeconds(copy, Date.now()),
+      held: this.failover.held.get(node) ?? null,
+    };
+  }
+
+  async report(): Promise<ReplicasReport> {
     const leaseStore = this.leaseStore.report();
     const automatic = leaseStore.voters >= 3;
     const reason = automatic
       ? null
       : `the lease store has ${leaseStore.voters} voting member(s): automatic failover needs three of the owner's stations, so only a person promotes`;
-    return { leaseStore, failover: { automatic, reason } };
+    const names = [
+      ...this.deps.nodes
+        .list()
+        .filter((n) => n.spec.replicas)
+        .map((n) => n.name),
+      ...(await this.inactive.list()).map((c) => c.node),
+    ];
+    const nodes = (await Promise.all([...new Set(names)].sort().map((n) => this.nodeView(n)))).filter((v): v is NodeReplicasView => v !== null);
+    return { leaseStore, failover: { automatic, reason }, nodes };
   }
 }

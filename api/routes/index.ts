@@ -15,6 +15,7 @@ import { diskSnapshotRoutes } from './disk-snapshots.ts';
 import { diskCopyRoutes } from './disk-copies.ts';
 import { diskExportRoutes } from './disk-exports.ts';
 import { replicasRoutes } from './replicas.ts';
+import { replicasCopiesRoutes } from './replicas-copies.ts';
 
 export const API_ROUTES: RoutePlugin[] = [
   healthRoutes,
@@ -33,4 +34,5 @@ export const API_ROUTES: RoutePlugin[] = [
   diskCopyRoutes,
   diskExportRoutes,
   replicasRoutes,
+  replicasCopiesRoutes,
 ];

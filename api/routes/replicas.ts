@@ -4,11 +4,48 @@
 //   POST /replicas/lease-store/join   run a member of the owner's cluster (the authority added it as a learner)
 //   POST /replicas/lease-store/leave  the authority removed this station's member: stop it, forget its data
 import { Type } from '@sinclair/typebox';
-import { ForbiddenError, UnavailableError } from '../../agent/errors.ts';
-import { responses } from '../schemas/common.ts';
+import { ForbiddenError, NotFoundError, UnavailableError } from '../../agent/errors.ts';
+import { MUTATION_ERRORS, responses } from '../schemas/common.ts';
 import type { RoutePlugin } from '../types.ts';
 
 const Station = Type.String({ pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' });
+const LeaseSchema = Type.Object({
+  held: Type.Boolean(),
+  token: Type.Union([Type.Integer(), Type.Null()]),
+  holder: Type.Union([Type.String(), Type.Null()]),
+  reason: Type.Union([Type.String(), Type.Null()]),
+});
+const ReplicaSchema = Type.Object({
+  station: Type.String(),
+  state: Type.Union(['waiting', 'in-sync', 'failing', 'offline'].map((s) => Type.Literal(s))),
+  sending: Type.Boolean({ description: 'a newer snapshot is on its way now' }),
+  snapshot: Type.Union([Type.String(), Type.Null()]),
+  snapshotAt: Type.Union([Type.String(), Type.Null()]),
+  sentAt: Type.Union([Type.String(), Type.Null()]),
+  bytes: Type.Integer(),
+  error: Type.Union([Type.String(), Type.Null()]),
+  lagSeconds: Type.Union([Type.Number(), Type.Null()], { description: 'seconds of writes it lacks: since the newest snapshot it holds was taken' }),
+});
+const NodeReplicasSchema = Type.Object({
+  node: Type.String(),
+  role: Type.Union([Type.Literal('active'), Type.Literal('inactive')], { description: 'this station runs the Active copy, or holds an Inactive one' }),
+  active: Type.Union([Type.String(), Type.Null()], { description: 'the station running the Active copy (null: nobody holds the lease)' }),
+  lease: Type.Union([LeaseSchema, Type.Null()]),
+  replicas: Type.Array(ReplicaSchema),
+  lagSeconds: Type.Union([Type.Number(), Type.Null()], { description: 'on an Inactive: how old its newest snapshot is' }),
+  held: Type.Union([Type.String(), Type.Null()], { description: 'on an Inactive: why it did not promote itself' }),
+});
+const PromoteBody = Type.Object(
+  { force: Type.Optional(Type.Boolean({ description: "without the lease: only once the Active's station is confirmed off" })) },
+  { additionalProperties: false },
+);
+const PromoteSchema = Type.Object({
+  node: Type.String(),
+  from: Type.String(),
+  token: Type.Union([Type.Integer(), Type.Null()]),
+  lagSeconds: Type.Union([Type.Number(), Type.Null()]),
+});
+const NodeParams = Type.Object({ name: Station });
 const ReplicasSchema = Type.Object({
   leaseStore: Type.Object({
     member: Type.Union([Type.Literal('none'), Type.Literal('starting'), Type.Literal('serving')], { description: "this station's etcd member" }),
@@ -17,6 +54,7 @@ const ReplicasSchema = Type.Object({
     voters: Type.Integer(),
   }),
   failover: Type.Object({ automatic: Type.Boolean(), reason: Type.Union([Type.String(), Type.Null()]) }),
+  nodes: Type.Array(NodeReplicasSchema),
 });
 const JoinBody = Type.Object(
   {
@@ -47,6 +85,40 @@ export const replicasRoutes: RoutePlugin = async (app, { system }) => {
       },
     },
     async () => system.replicas.report(),
+  );
+
+  app.get(
+    '/nodes/:name/replicas',
+    {
+      schema: {
+        tags,
+        summary: "a replicated node's copies as this station sees them: where the Active runs, the lease, each Inactive's state and lag",
+        params: NodeParams,
+        response: responses({ 200: NodeReplicasSchema }, [404]),
+      },
+    },
+    async (request) => {
+      const view = await system.replicas.nodeView(request.params.name);
+      if (!view) throw new NotFoundError('REPLICATED_NODE_NOT_FOUND', `${request.params.name} is neither a replicated node here nor a copy held here`);
+      return view;
+    },
+  );
+
+  app.post(
+    '/nodes/:name/promote',
+    {
+      schema: {
+        tags,
+        summary: 'make the Inactive copy held here the Active node (refused while another station holds its lease, unless forced)',
+        params: NodeParams,
+        body: PromoteBody,
+        response: responses({ 200: PromoteSchema }, [...MUTATION_ERRORS, 404, 409, 503]),
+      },
+    },
+    async (request) => {
+      if (system.isDisabled('replicas')) throw new UnavailableError('REPLICAS_UNAVAILABLE', 'replicas are turned off on this station (STATION_DISABLE)');
+      return system.replicas.promote(request.params.name, { force: request.body?.force === true, automatic: false });
+    },
   );
 
   app.post(

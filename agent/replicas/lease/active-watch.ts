@@ -29,11 +29,17 @@ export class ActiveWatch {
   private readonly holders = new Map<string, string>();
   private abort: AbortController | null = null;
   private running = false;
+  private readOnce = false;
   /** the last reason the watch ended, while it waits to watch again */
   lastError: string | null = null;
 
   constructor(options: ActiveWatchOptions) {
     this.o = options;
+  }
+
+  /** true once every key was read and while the watch runs (its holders are current) */
+  get synced(): boolean {
+    return this.running && this.readOnce && this.lastError === null;
   }
 
   holder(node: string): string | null {
@@ -63,6 +69,7 @@ export class ActiveWatch {
         }
         for (const node of new Set([...this.holders.keys(), ...seen.keys()])) this.set(node, seen.get(node) ?? null);
         this.lastError = null;
+        this.readOnce = true;
         await this.o.client.watch(this.o.prefix, revision + 1, (events) => this.apply(events), this.abort.signal);
         if (this.running) this.lastError = 'the watch stream ended';
       } catch (error) {

@@ -62,6 +62,7 @@ export class LeaseStore {
   private readError: string | null = null;
   private readonly learnersSince = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
+  private electionMs = raftTimings(0).electionMs;
 
   constructor(deps: LeaseStoreDeps) {
     this.deps = deps;
@@ -94,6 +95,20 @@ export class LeaseStore {
   client(timeoutMs = 2000): EtcdClient | null {
     const urls = [this.member?.ready ? this.ownClientUrl() : null, ...this.members.flatMap((m) => m.clientUrls)].filter((u): u is string => !!u);
     return urls.length ? new EtcdClient({ endpoints: [...new Set(urls)], timeoutMs }) : null;
+  }
+
+  /** Voting members as last read. */
+  voters(): number {
+    return this.members.filter((m) => !m.learner).length;
+  }
+
+  /**
+   * How long before its lease could expire a holder stops (node-lease.ts): above one election
+   * timeout, since a leader cut off from its quorum goes on answering until raft notices. Two
+   * election timeouts of this station's member (or of the default timings where it runs none).
+   */
+  fenceMarginMs(): number {
+    return 2 * this.electionMs;
   }
 
   report(): LeaseStoreReport {
@@ -240,6 +255,8 @@ export class LeaseStore {
   private startMember(info: MeshInfo): void {
     const record = this.record!;
     const worstRtt = Math.max(50, ...this.deps.mesh.peers().map((p) => p.latencyMs ?? 0));
+    const timings = raftTimings(worstRtt);
+    this.electionMs = timings.electionMs;
     const argv = etcdArgv({
       name: info.name,
       dataDir: this.dataDir,
@@ -247,7 +264,7 @@ export class LeaseStore {
       cluster: record.cluster,
       state: record.state,
       clusterToken: record.clusterToken,
-      timings: raftTimings(worstRtt),
+      timings,
     });
     const member: EtcdMember = new EtcdMember({
       pidFile: this.pidFile,

@@ -1,0 +1,242 @@
+// The Active side: this station's replicated nodes. Each holds its node lease in the owner's lease
+// store while it runs (lease/node-lease.ts: its create revision is the fencing token), and after
+// every snapshot set its Inactive stations pull the newest snapshots (stream/pull-copy.ts) and get
+// the spec. A holder that cannot renew fences itself: where failover is automatic (another station
+// could be promoted) the node is stopped at once, and started again when the lease is held again.
+import type { Writable } from 'node:stream';
+import { ConflictError, ForbiddenError, NotFoundError, UnavailableError } from '../../errors.ts';
+import { KeyedSerialQueue } from '../../lib/serial-queue.ts';
+import type { PeerView } from '../../mesh/peers.ts';
+import type { NodeView } from '../../nodes/view.ts';
+import { NodeLease } from '../lease/node-lease.ts';
+import { httpPullTarget } from '../stream/http-target.ts';
+import { copyNewest } from '../stream/pull-copy.ts';
+import { copyLag, type ReplicaStatus, snapshotTime } from './replica-status.ts';
+import type { ReplicasDeps } from '../deps.ts';
+import { activeKey } from '../lease/active-watch.ts';
+import type { EtcdClient } from '../lease/etcd-client.ts';
+
+export interface LeaseView {
+  held: boolean;
+  token: number | null;
+  /** who holds it where this station does not (null: nobody, or unknown) */
+  holder: string | null;
+  reason: string | null;
+}
+
+interface Replicated {
+  lease: NodeLease | null;
+  view: LeaseView;
+  replicas: Map<string, ReplicaStatus>;
+  /** stopped by its fence: started again once the lease is held again */
+  fenced: boolean;
+  copying: boolean;
+  again: boolean;
+}
+
+export class ActiveCopies {
+  private readonly deps: ReplicasDeps;
+  private readonly nodes = new Map<string, Replicated>();
+  private readonly queue = new KeyedSerialQueue();
+
+  constructor(deps: ReplicasDeps) {
+    this.deps = deps;
+  }
+
+  /** The lease key prefix of this owner's nodes. */
+  prefix(): string {
+    return `/station/replicas/${this.deps.mesh.info().owner ?? ''}/`;
+  }
+
+  /** One tick: every replicated node here holds (or tries to take) its lease; the rest let theirs go. */
+  async tick(): Promise<void> {
+    const local = this.deps.nodes.list().filter((n) => n.spec.replicas && n.state !== 'deleting');
+    for (const [name, r] of this.nodes) {
+      if (local.some((n) => n.name === name)) continue;
+      this.nodes.delete(name);
+      await r.lease?.release().catch(() => r.lease?.stop());
+    }
+    for (const node of local) await this.queue.run(node.name, () => this.holdLease(node));
+  }
+
+  /** A snapshot set was taken: the node's Inactive stations pull it (a copy running already runs again after). */
+  snapshotTaken(node: string): void {
+    const r = this.nodes.get(node);
+    if (!r) return;
+    if (r.copying) {
+      r.again = true;
+      return;
+    }
+    r.copying = true;
+    void this.copyAll(node).finally(() => (r.copying = false));
+  }
+
+  async stop(): Promise<void> {
+    for (const r of this.nodes.values()) r.lease?.stop(); // the lease runs out by itself: a restart takes it again
+    this.nodes.clear();
+  }
+
+  /** What GET /nodes/:name/replicas shows of a node that runs here, or null. */
+  report(node: string): { lease: LeaseView; replicas: ReplicaStatus[] } | null {
+    const r = this.nodes.get(node);
+    if (!r) return null;
+    const now = Date.now();
+    return { lease: r.view, replicas: [...r.replicas.values()].map((s) => ({ ...s, lagSeconds: copyLag(s, now) })) };
+  }
+
+  /** Serves one snapshot's stream to an Inactive station that was asked to pull it. */
+  async stream(caller: string, node: string, volume: string, request: { snapshot: string; parent: string | null; token: number }, to: Writable): Promise<void> {
+    const view = this.deps.nodes.list().find((n) => n.name === node);
+    const r = this.nodes.get(node);
+    if (!view?.spec.replicas || !r) throw new NotFoundError('REPLICATED_NODE_NOT_FOUND', `no replicated node ${node} runs here`);
+    if (!view.spec.replicas.stations.includes(caller)) throw new ForbiddenError('NOT_A_REPLICA_STATION', `${caller} holds no copy of ${node}`);
+    if (!r.view.held || r.view.token !== request.token)
+      throw new ConflictError('LEASE_NOT_HELD', `this station does not hold ${node}'s lease with token ${request.token}`);
+    const driver = this.deps.nodes.volumeDriver();
+    if (!driver) throw new UnavailableError('NODES_UNAVAILABLE', 'the nodes are off');
+    await driver.sendSnapshot({ node, volume }, request.snapshot, to, request.parent ? { parent: request.parent } : {});
+  }
+
+  /** The node's lease as this station would hold it (a fence stops the node where failover is automatic). */
+  makeLease(node: string, client: EtcdClient): NodeLease {
+    return new NodeLease({
+      client,
+      key: activeKey(this.prefix(), node),
+      self: this.deps.mesh.info().name,
+      ttlSeconds: this.deps.config.replicasLeaseSeconds,
+      marginMs: this.deps.leaseStore.fenceMarginMs(),
+      onFence: (why) => void this.fenced(node, why),
+    });
+  }
+
+  /** A node promoted here: its lease, taken by the promotion, is kept from now on. */
+  adopt(node: string, lease: NodeLease | null, token: number | null): void {
+    const r = this.entry(node);
+    r.lease = lease;
+    r.view = lease
+      ? { held: true, token, holder: this.deps.mesh.info().name, reason: null }
+      : { held: false, token: null, holder: null, reason: 'promoted without the lease (forced)' };
+    if (lease) this.snapshotTaken(node);
+  }
+
+  private entry(name: string): Replicated {
+    let r = this.nodes.get(name);
+    if (!r) {
+      r = {
+        lease: null,
+        view: { held: false, token: null, holder: null, reason: 'not taken yet' },
+        replicas: new Map(),
+        fenced: false,
+        copying: false,
+        again: false,
+      };
+      this.nodes.set(name, r);
+    }
+    return r;
+  }
+
+  private async holdLease(node: NodeView): Promise<void> {
+    const r = this.entry(node.name);
+    if (r.lease?.held) return;
+    const client = this.deps.leaseStore.client();
+    if (!client) {
+      r.view = { held: false, token: null, holder: null, reason: 'the lease store does not answer (no member known)' };
+      return;
+    }
+    const lease = this.makeLease(node.name, client);
+    try {
+      const got = await lease.acquire();
+      if (!got.held) {
+        r.view = { held: false, token: null, holder: got.holder, reason: `${got.holder ?? 'another station'} holds the lease` };
+        return;
+      }
+      r.lease = lease;
+      r.view = { held: true, token: got.token, holder: this.deps.mesh.info().name, reason: null };
+      this.deps.events.publish('replicas.lease.taken', { node: node.name, token: got.token });
+      if (r.fenced) {
+        r.fenced = false;
+        await this.deps.nodes.start(node.name);
+      }
+      this.snapshotTaken(node.name); // bring the replicas up to date under the new token
+    } catch (error) {
+      r.view = { held: false, token: null, holder: null, reason: `the lease store does not answer: ${(error as Error).message}` };
+    }
+  }
+
+  private async fenced(node: string, why: string): Promise<void> {
+    const r = this.nodes.get(node);
+    if (!r) return;
+    r.view = { held: false, token: null, holder: null, reason: `fenced: ${why}` };
+    r.lease = null;
+    const spec = this.deps.nodes.list().find((n) => n.name === node)?.spec;
+    const automatic = spec?.replicas?.failover === 'auto' && this.deps.leaseStore.voters() >= 3;
+    // with manual failover nobody takes over by themselves: the node keeps serving
+    if (automatic) {
+      r.fenced = true;
+      await this.deps.nodes.stopNow(node).catch((error: Error) => this.deps.log.error({ node, err: error }, 'fencing: the node could not be stopped'));
+    }
+    this.deps.events.publish('replicas.fenced', { node, why, stopped: automatic });
+  }
+
+  private async copyAll(node: string): Promise<void> {
+    const r = this.nodes.get(node)!;
+    do {
+      r.again = false;
+      const view = this.deps.nodes.list().find((n) => n.name === node);
+      const token = r.view.token;
+      const driver = this.deps.nodes.volumeDriver();
+      if (!view?.spec.replicas || !driver || !r.view.held || token === null) return;
+      const peers = this.deps.mesh.peers();
+      await Promise.all(view.spec.replicas.stations.map((station) => this.copyTo(view, station, peers, token)));
+    } while (r.again);
+  }
+
+  private async copyTo(view: NodeView, station: string, peers: PeerView[], token: number): Promise<void> {
+    const r = this.nodes.get(view.name)!;
+    const status: ReplicaStatus = r.replicas.get(station) ?? {
+      station,
+      state: 'waiting',
+      sending: false,
+      snapshot: null,
+      snapshotAt: null,
+      sentAt: null,
+      bytes: 0,
+      error: null,
+    };
+    r.replicas.set(station, status);
+    const peer = peers.find((p) => p.name === station);
+    if (!peer?.online) {
+      Object.assign(status, { state: 'offline', error: `${station} is offline` });
+      return;
+    }
+    const driver = this.deps.nodes.volumeDriver()!;
+    const target = httpPullTarget(peer);
+    try {
+      status.sending = true;
+      await target.sendSpec(view.spec, token);
+      let newest: { snapshot: string | null; createdAt: string | null } = { snapshot: null, createdAt: null };
+      for (const volume of view.spec.volumes) {
+        const ref = { node: view.name, volume: volume.name };
+        const result = await copyNewest(driver, ref, token, target);
+        status.bytes += result.bytes;
+        newest = { snapshot: result.snapshot, createdAt: snapshotTime(result.snapshot) };
+        if (result.sent)
+          this.deps.events.publish('replicas.copy.sent', {
+            node: view.name,
+            station,
+            volume: volume.name,
+            snapshot: result.snapshot ?? '',
+            bytes: result.bytes,
+            seconds: result.seconds,
+            whole: result.parent === null,
+          });
+      }
+      Object.assign(status, { state: 'in-sync', snapshot: newest.snapshot, snapshotAt: newest.createdAt, sentAt: new Date().toISOString(), error: null });
+    } catch (error) {
+      Object.assign(status, { state: 'failing', error: (error as Error).message });
+      this.deps.events.publish('replicas.copy.failed', { node: view.name, station, reason: (error as Error).message });
+    } finally {
+      status.sending = false;
+    }
+  }
+}

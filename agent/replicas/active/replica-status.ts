@@ -1,0 +1,31 @@
+// How one Inactive copy of a node stands, as its Active sees it (pure).
+import { parseSetName } from '../../disk/snapshots/set-records.ts';
+
+export interface ReplicaStatus {
+  station: string;
+  /** waiting: nothing sent yet; in-sync: it holds the newest snapshot sent; failing: the last try failed; offline */
+  state: 'waiting' | 'in-sync' | 'failing' | 'offline';
+  /** a newer snapshot is on its way now */
+  sending: boolean;
+  /** the newest snapshot it holds, and when that snapshot was taken here */
+  snapshot: string | null;
+  snapshotAt: string | null;
+  /** when it last got everything */
+  sentAt: string | null;
+  /** bytes sent to it since the agent started */
+  bytes: number;
+  error: string | null;
+  /** seconds of writes it lacks: since the newest snapshot it holds was taken (null: it holds none) */
+  lagSeconds?: number | null;
+}
+
+/** Seconds since the snapshot the replica holds was taken here: what promoting it would lose at most. */
+export function copyLag(status: Pick<ReplicaStatus, 'snapshotAt'>, now: number): number | null {
+  if (!status.snapshotAt) return null;
+  return Math.max(0, Math.round((now - Date.parse(status.snapshotAt)) / 100) / 10);
+}
+
+/** When a snapshot set was taken, from its name (set-records.ts), as ISO 8601; null for another name. */
+export function snapshotTime(snapshot: string | null): string | null {
+  return (snapshot && parseSetName(snapshot)?.at.toISOString()) ?? null;
+}

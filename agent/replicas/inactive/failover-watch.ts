@@ -1,0 +1,84 @@
+// Automatic failover, on the Inactive side: who holds each node's lease, followed from an etcd watch
+// (lease/active-watch.ts). When nobody holds a node's lease (etcd expired it: its Active could not
+// renew) and this station holds an Inactive copy whose failover is automatic, it promotes itself if
+// the lease store has three voters and its newest snapshot is within maxLagSeconds. The copies'
+// stations try in the order the spec lists them, a moment apart; the lease decides if two try at once.
+import type { ReplicasDeps } from '../deps.ts';
+import { ActiveWatch } from '../lease/active-watch.ts';
+import type { InactiveCopies } from './inactive-copies.ts';
+import { copyLagSeconds } from './promote.ts';
+
+/** how long each station listed before this one gets to promote first */
+const RANK_DELAY_MS = 2000;
+
+export class FailoverWatch {
+  private readonly deps: ReplicasDeps;
+  private readonly copies: InactiveCopies;
+  private readonly promote: (node: string) => Promise<unknown>;
+  private watch: ActiveWatch | null = null;
+  private readonly trying = new Set<string>();
+  /** why a node's copy here did not promote itself, for status */
+  readonly held = new Map<string, string>();
+
+  constructor(deps: ReplicasDeps, copies: InactiveCopies, promote: (node: string) => Promise<unknown>) {
+    this.deps = deps;
+    this.copies = copies;
+    this.promote = promote;
+  }
+
+  /** Who holds the node's lease, as last seen (null: nobody, or not watched). */
+  holder(node: string): string | null {
+    return this.watch?.holder(node) ?? null;
+  }
+
+  /** Every holder as last seen (for the Dynamic Alias). */
+  get synced(): boolean {
+    return this.watch?.synced ?? false;
+  }
+
+  async tick(): Promise<void> {
+    const owner = this.deps.mesh.info().owner;
+    if (!this.watch && owner) {
+      const client = this.deps.leaseStore.client();
+      if (!client) return;
+      this.watch = new ActiveWatch({ client, prefix: `/station/replicas/${owner}/`, onChange: (node, holder) => this.changed(node, holder) });
+      this.watch.start();
+    }
+    if (!this.watch?.synced) return;
+    for (const copy of await this.copies.list()) if (!this.watch.holder(copy.node)) void this.consider(copy.node);
+  }
+
+  stop(): void {
+    this.watch?.stop();
+    this.watch = null;
+  }
+
+  private changed(node: string, holder: string | null): void {
+    this.deps.events.publish('replicas.active', { node, station: holder });
+    if (holder === null) void this.consider(node);
+  }
+
+  private async consider(node: string): Promise<void> {
+    if (this.trying.has(node)) return;
+    const copy = await this.copies.get(node);
+    if (copy?.spec.replicas?.failover !== 'auto') return;
+    const voters = this.deps.leaseStore.voters();
+    if (voters < 3) return void this.held.set(node, `the lease store has ${voters} voting member(s): failover is manual`);
+    const lag = copyLagSeconds(copy, Date.now());
+    if (lag === null || lag > copy.spec.replicas.maxLagSeconds)
+      return void this.held.set(node, `its newest snapshot is ${lag ?? 'not'} s old, over maxLagSeconds ${copy.spec.replicas.maxLagSeconds}`);
+    this.trying.add(node);
+    try {
+      const rank = Math.max(0, copy.spec.replicas.stations.indexOf(this.deps.mesh.info().name));
+      if (rank) await new Promise((resolve) => setTimeout(resolve, rank * RANK_DELAY_MS));
+      if (this.watch?.holder(node)) return; // a station listed earlier took it
+      await this.promote(node);
+      this.held.delete(node);
+    } catch (error) {
+      this.held.set(node, (error as Error).message);
+      this.deps.log.info({ node, reason: (error as Error).message }, 'replicas: automatic promotion not made');
+    } finally {
+      this.trying.delete(node);
+    }
+  }
+}

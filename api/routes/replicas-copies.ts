@@ -1,0 +1,115 @@
+// Hot copies between the owner's stations (agent/replicas/), station-to-station over the mesh: the
+// caller is identified by the mesh address its request comes from (403 for anyone else).
+//   On an Inactive station, called by the Active:
+//     PUT  /replicas/copies/:node                            the node's spec and the sender's fencing token
+//     GET  /replicas/copies/:node/volumes/:volume            the snapshots held here (to plan an increment)
+//     POST /replicas/copies/:node/volumes/:volume/pull       fetch this snapshot (whole or since a parent) from the caller
+//   On the Active, called by an Inactive it asked to pull:
+//     GET  /replicas/streams/:node/:volume/:snapshot         the btrfs send stream (while it holds the lease with ?token)
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import { Type } from '@sinclair/typebox';
+import { UnavailableError } from '../../agent/errors.ts';
+import { NodeSpecSchema, validateSpec } from '../../agent/nodes/spec.ts';
+import { responses } from '../schemas/common.ts';
+import type { RoutePlugin } from '../types.ts';
+
+const Label = Type.String({ pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' });
+const SnapshotName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' });
+const Token = Type.Integer({ minimum: 1, description: "the fencing token: the create revision of the node's lease key" });
+const NodeParam = Type.Object({ node: Label });
+const VolumeParams = Type.Object({ node: Label, volume: Label });
+const StreamParams = Type.Object({ node: Label, volume: Label, snapshot: SnapshotName });
+const CopySchema = Type.Object({ node: Type.String(), active: Type.String(), token: Type.Integer(), updatedAt: Type.String() });
+
+export const replicasCopiesRoutes: RoutePlugin = async (app, { system }) => {
+  const tags = ['replicas'];
+  const caller = (request: { socket: { remoteAddress?: string; localAddress?: string } }) => {
+    if (system.isDisabled('replicas')) throw new UnavailableError('REPLICAS_UNAVAILABLE', 'replicas are turned off on this station (STATION_DISABLE)');
+    if (system.isDisabled('mesh')) throw new UnavailableError('MESH_UNAVAILABLE', 'the mesh is turned off on this station (STATION_DISABLE)');
+    return system.mesh.identify(request.socket.remoteAddress ?? '', request.socket.localAddress);
+  };
+  const inactive = system.replicas.inactive;
+
+  app.put(
+    '/replicas/copies/:node',
+    {
+      config: { publicMutation: true },
+      schema: {
+        tags,
+        summary: "station-to-station over the mesh, from a replicated node's Active: its spec and fencing token",
+        params: NodeParam,
+        body: Type.Object({ spec: NodeSpecSchema, token: Token }, { additionalProperties: false }),
+        response: responses({ 200: CopySchema }, [403, 409, 503]),
+      },
+    },
+    async (request) => {
+      const from = caller(request);
+      const copy = await inactive.acceptSpec(from, request.params.node, request.body.token, validateSpec(request.body.spec));
+      return { node: copy.node, active: copy.active, token: copy.token, updatedAt: copy.updatedAt };
+    },
+  );
+
+  app.get(
+    '/replicas/copies/:node/volumes/:volume',
+    {
+      schema: {
+        tags,
+        summary: 'station-to-station over the mesh: the snapshots of one volume of a copy held here',
+        params: VolumeParams,
+        response: responses({ 200: Type.Object({ snapshots: Type.Array(Type.String()) }) }, [403, 503]),
+      },
+    },
+    async (request) => {
+      caller(request);
+      return { snapshots: await inactive.snapshots(request.params.node, request.params.volume) };
+    },
+  );
+
+  app.post(
+    '/replicas/copies/:node/volumes/:volume/pull',
+    {
+      config: { publicMutation: true },
+      schema: {
+        tags,
+        summary: 'station-to-station over the mesh, from the Active: fetch a snapshot from it (answered once it arrived)',
+        params: VolumeParams,
+        body: Type.Object({ snapshot: SnapshotName, parent: Type.Union([SnapshotName, Type.Null()]), token: Token }, { additionalProperties: false }),
+        response: responses({ 200: Type.Object({ snapshot: Type.String(), bytes: Type.Integer() }) }, [403, 404, 409, 503]),
+      },
+    },
+    async (request) => inactive.pull(caller(request), request.params.node, request.params.volume, request.body),
+  );
+
+  app.get(
+    '/replicas/streams/:node/:volume/:snapshot',
+    {
+      schema: {
+        tags,
+        summary: 'station-to-station over the mesh, from an Inactive asked to pull: one snapshot as a btrfs send stream',
+        params: StreamParams,
+        querystring: Type.Object(
+          { token: Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'the fencing token' }), parent: Type.Optional(SnapshotName) },
+          { additionalProperties: false },
+        ),
+        produces: ['application/octet-stream'],
+      },
+    },
+    async (request, reply) => {
+      const from = caller(request);
+      const { node, volume, snapshot } = request.params;
+      const out = new PassThrough();
+      // checks first (an error is an ordinary JSON answer), then the stream
+      const sending = system.replicas.active.stream(
+        from.name,
+        node,
+        volume,
+        { snapshot, parent: request.query.parent ?? null, token: Number(request.query.token) },
+        out,
+      );
+      await Promise.race([sending, once(out, 'readable')]);
+      sending.catch((error: Error) => request.log.warn({ node, volume, err: error }, 'replica stream failed'));
+      return reply.type('application/octet-stream').send(out);
+    },
+  );
+};
