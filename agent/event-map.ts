@@ -98,6 +98,13 @@ export const EVENT_PAYLOADS = {
     node: Type.String(),
     station: Type.Union([Type.String(), Type.Null()]),
   }),
+  'replicas.demoted': payload('another station was promoted while this one was away: its copy here is Inactive now', {
+    node: Type.String(),
+    active: Type.String({ description: 'the station running the Active copy now' }),
+    diverged: Type.Union([Type.String(), Type.Null()], {
+      description: 'the snapshot of each volume keeping what this station wrote alone (never merged); null after a planned move',
+    }),
+  }),
   'replicas.promoted': payload('an Inactive copy here became the Active one', {
     node: Type.String(),
     from: Type.String({ description: 'the station that ran the Active copy' }),

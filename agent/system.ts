@@ -116,6 +116,8 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
       trafficCounters: (name) => network.countersFor(name),
       danglingReferences: (name, policy, localNodes) => network.danglingReferences(name, policy, localNodes),
       checkReplicas: (name, replicas) => this.checkReplicas(name, replicas),
+      // a replicated node runs only where its lease is held (the replicas room decides once started)
+      mayStart: (name) => this.isDisabled('replicas') || this.replicas.mayStart(name),
       // node traffic to other stations' nodes keeps its addresses: the mesh routes node subnets
       routedInterfaces: [tunDevFor(config.stateDir, config.meshTunDev)],
     }));
@@ -164,8 +166,12 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
       nodes: {
         list: () => (this.nodes.volumeDriver() ? nodes.actions().list() : []),
         volumeDriver: () => nodes.volumeDriver(),
+        reconcile: () => nodes.reconcileNow(),
+        stop: async (name) => void (await nodes.actions().stop(name)),
         start: async (name) => void (await nodes.actions().start(name)),
+        snapshotNow: async (name) => (await this.disk.snapshots.snapshot(name)).name,
         stopNow: async (name) => void (await nodes.actions().stop(name, { timeoutSeconds: 0 })),
+        removeKeepingVolumes: async (name) => void (await nodes.actions().remove(name, { volumes: false })),
         create: async (spec) => void (await nodes.actions().create(spec)),
       },
       mesh: {

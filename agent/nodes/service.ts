@@ -38,6 +38,8 @@ export interface NodeServiceDeps {
   danglingReferences?: (name: string, policy: unknown, localNodes: string[]) => string[];
   /** the replicas room's check of a node's replicas against the mesh (4xx on the first problem) */
   checkReplicas?: (name: string, replicas: NonNullable<NodeSpec['replicas']>) => void;
+  /** a replicated node starts only where this says so (it holds the node's lease): never two Active copies */
+  mayStart?: (name: string) => boolean;
   /** the first pause before retrying a node whose change failed twice (default 5 s); it doubles up to 5 min */
   retryBaseMs?: number;
 }
@@ -280,7 +282,8 @@ export class NodeService {
       const observed = (await this.deps.driver.inspect(name)) ?? undefined;
       this.observe(name, observed);
       const record = recordOf(this.deps.doc.get(), name);
-      const steps = planNode(record && toDesired(name, record, this.hashOf(record)), observed);
+      let steps = planNode(record && toDesired(name, record, this.hashOf(record)), observed);
+      if (record?.spec.replicas && this.deps.mayStart && !this.deps.mayStart(name)) steps = withoutStarting(steps);
       await this.execute(name, steps, stopTimeoutSeconds);
       return steps;
     });
@@ -362,4 +365,9 @@ export class NodeService {
       .reduce((sum, [, r]) => sum + (r.spec.resources.memoryMB ?? 0), 0);
     checkCapacity({ name, template: spec.template, ...spec.resources }, host, others);
   }
+}
+
+/** The steps with every start left out (a replicated node waiting for its lease stays stopped). */
+function withoutStarting(steps: Step[]): Step[] {
+  return steps.filter((s) => s.op !== 'start').map((s) => (s.op === 'recreate' ? { ...s, start: false } : s));
 }

@@ -37,6 +37,7 @@ export interface NodesSubsystemDeps {
   danglingReferences?: NodeServiceDeps['danglingReferences'];
   /** checks a node's replicas against the mesh (the replicas room) */
   checkReplicas?: NodeServiceDeps['checkReplicas'];
+  mayStart?: NodeServiceDeps['mayStart'];
   /** interfaces where nodes keep their own addresses (no NAT): the mesh's tun device */
   routedInterfaces?: string[];
 }
@@ -110,6 +111,7 @@ export class NodesSubsystem implements Subsystem {
       ...(this.deps.trafficCounters ? { trafficCounters: this.deps.trafficCounters } : {}),
       ...(this.deps.danglingReferences ? { danglingReferences: this.deps.danglingReferences } : {}),
       ...(this.deps.checkReplicas ? { checkReplicas: this.deps.checkReplicas } : {}),
+      ...(this.deps.mayStart ? { mayStart: this.deps.mayStart } : {}),
       context: this.context,
       // a failed node is retried after half a reconcile period (5 s by default), then doubling
       retryBaseMs: config.reconcileSeconds * 500,

@@ -15,9 +15,17 @@ export interface ReplicasNodes {
   /** this station's nodes ([] while the nodes are off) */
   list(): NodeView[];
   volumeDriver(): VolumeDriver | null;
+  /** stops the node cleanly, and starts it (its desired state follows) */
+  stop(name: string): Promise<void>;
   start(name: string): Promise<void>;
+  /** a snapshot set of the node now; its name */
+  snapshotNow(name: string): Promise<string>;
+  /** a reconcile pass now (a node waiting for its lease starts once this station holds it) */
+  reconcile(): Promise<void>;
   /** stops the node at once (a fence: no grace period) */
   stopNow(name: string): Promise<void>;
+  /** removes the node and keeps its volumes (a demoted Active keeps them as its Inactive copy) */
+  removeKeepingVolumes(name: string): Promise<void>;
   /** makes the node from a promoted copy's spec, on volumes that exist already */
   create(spec: NodeSpec): Promise<void>;
 }
@@ -31,8 +39,10 @@ export interface ReplicasMesh {
 
 export interface LeaseStoreView {
   client(): EtcdClient | null;
-  /** voting members as last read */
-  voters(): number;
+  /** voting members as last read (null: unknown yet, after a restart) */
+  voters(): number | null;
+  /** rounds that found the store not answering so far */
+  readonly readFailures: number;
   /** how long before its lease could expire a holder stops its copy (over one election timeout) */
   fenceMarginMs(): number;
 }
@@ -44,4 +54,6 @@ export interface ReplicasDeps {
   nodes: ReplicasNodes;
   mesh: ReplicasMesh;
   leaseStore: LeaseStoreView;
+  /** a demoted Active's node is an Inactive copy from now on (the inactive side records it) */
+  demoted(spec: NodeSpec, active: string): Promise<void>;
 }

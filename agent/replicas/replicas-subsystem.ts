@@ -5,7 +5,8 @@
 //                snapshot set by the Inactive stations (active/)
 //   inactive     the copies held here of the owner's other stations' nodes (inactive/)
 //   failover     the lease watch: an Inactive here promotes itself when the Active's lease expired
-import { ConflictError } from '../errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
+import { type MoveResult, moveNode } from './active/planned-move.ts';
 import type { NodeReplicas } from '../nodes/spec.ts';
 import type { Subsystem, SubsystemHealth } from '../subsystem.ts';
 import { ActiveCopies, type LeaseView } from './active/active-copies.ts';
@@ -50,16 +51,17 @@ export class ReplicasSubsystem implements Subsystem {
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   /** nodes being made by a promotion: their replicas may name a station that is away (the old Active) */
-  private readonly promoting = new Set<string>();
+  private readonly promoting = new Map<string, Promise<{ node: string; from: string; token: number | null; lagSeconds: number | null }>>();
 
-  constructor(deps: Omit<ReplicasDeps, 'leaseStore'> & Pick<LeaseStoreDeps, 'peers'>) {
+  constructor(deps: Omit<ReplicasDeps, 'leaseStore' | 'demoted'> & Pick<LeaseStoreDeps, 'peers'>) {
     this.leaseStore = new LeaseStore(deps);
-    this.deps = { ...deps, leaseStore: this.leaseStore };
+    this.deps = { ...deps, leaseStore: this.leaseStore, demoted: (spec, active) => this.inactive.adoptDemoted(spec, active) };
     this.active = new ActiveCopies(this.deps);
     this.inactive = new InactiveCopies({
       stateDir: deps.config.stateDir,
       driver: () => deps.nodes.volumeDriver(),
       localNode: (name) => deps.nodes.list().some((n) => n.name === name),
+      owner: () => deps.mesh.info().owner ?? '',
     });
     this.failover = new FailoverWatch(this.deps, this.inactive, (node) => this.promote(node, { force: false, automatic: true }));
   }
@@ -96,16 +98,39 @@ export class ReplicasSubsystem implements Subsystem {
     checkReplicas(replicas, { self: info.name, owner: info.owner, peers: this.deps.mesh.peers() });
   }
 
-  /** Makes the Inactive copy held here the Active node (a person's `station node promote`, or the failover watch). */
-  async promote(node: string, options: PromoteOptions) {
-    this.promoting.add(node);
-    try {
+  /** Whether a replicated node may start here (the nodes ask before starting one). */
+  mayStart(name: string): boolean {
+    return this.promoting.has(name) || this.active.mayRun(name);
+  }
+
+  /**
+   * Makes the Inactive copy held here the Active node (a person's `station node promote`, the
+   * failover watch, or a planned move's target). One promotion of a node at a time: a second asker
+   * gets the running one's result.
+   */
+  promote(node: string, options: PromoteOptions): Promise<{ node: string; from: string; token: number | null; lagSeconds: number | null }> {
+    const running = this.promoting.get(node);
+    if (running) return running;
+    const promotion = (async () => {
       const result = await promote(this.deps, this.inactive, (client) => this.active.makeLease(node, client), node, options);
       this.active.adopt(node, result.lease, result.token);
       return { node: result.node, from: result.from, token: result.token, lagSeconds: result.lagSeconds };
-    } finally {
-      this.promoting.delete(node);
-    }
+    })().finally(() => this.promoting.delete(node));
+    this.promoting.set(node, promotion);
+    return promotion;
+  }
+
+  /** A planned move of a node running here to one of its Inactive stations. */
+  move(node: string, to: string): Promise<MoveResult> {
+    return moveNode(this.deps, this.active, node, to);
+  }
+
+  /** The Active `caller` handed `node` over in a planned move: promote the copy held here. */
+  async takeOver(caller: string, node: string) {
+    const copy = await this.inactive.get(node);
+    if (!copy) throw new NotFoundError('REPLICA_NOT_FOUND', `this station holds no Inactive copy of ${node}`);
+    if (copy.active !== caller) throw new ForbiddenError('NOT_THE_ACTIVE', `${caller} does not run the Active copy of ${node} (${copy.active} does)`);
+    return this.promote(node, { force: false, automatic: false });
   }
 
   /** One node's replicas as this station sees them, or null when it neither runs nor holds a copy. */
@@ -115,11 +140,11 @@ export class ReplicasSubsystem implements Subsystem {
       return { node, role: 'active', active: this.deps.mesh.info().name, lease: active.lease, replicas: active.replicas, lagSeconds: null, held: null };
     const copy = await this.inactive.get(node);
     if (!copy) return null;
-    const holder = this.failover.synced ? this.failover.holder(node) : copy.active;
     return {
       node,
       role: 'inactive',
-      active: holder,
+      // the station whose copies arrive here (with the highest fencing token seen)
+      active: copy.active,
       lease: null,
       replicas: [],
       lagSeconds: copyLagSeconds(copy, Date.now()),

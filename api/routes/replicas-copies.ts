@@ -4,6 +4,7 @@
 //     PUT  /replicas/copies/:node                            the node's spec and the sender's fencing token
 //     GET  /replicas/copies/:node/volumes/:volume            the snapshots held here (to plan an increment)
 //     POST /replicas/copies/:node/volumes/:volume/pull       fetch this snapshot (whole or since a parent) from the caller
+//     POST /replicas/copies/:node/promote                    a planned move: take the node over (the Active gave its lease up)
 //   On the Active, called by an Inactive it asked to pull:
 //     GET  /replicas/streams/:node/:volume/:snapshot         the btrfs send stream (while it holds the lease with ?token)
 import { once } from 'node:events';
@@ -79,6 +80,20 @@ export const replicasCopiesRoutes: RoutePlugin = async (app, { system }) => {
       },
     },
     async (request) => inactive.pull(caller(request), request.params.node, request.params.volume, request.body),
+  );
+
+  app.post(
+    '/replicas/copies/:node/promote',
+    {
+      config: { publicMutation: true },
+      schema: {
+        tags,
+        summary: 'station-to-station over the mesh, from the Active in a planned move: promote the copy held here (it gave its lease up)',
+        params: NodeParam,
+        response: responses({ 200: Type.Object({ token: Type.Union([Type.Integer(), Type.Null()]) }) }, [403, 404, 409, 503]),
+      },
+    },
+    async (request) => ({ token: (await system.replicas.takeOver(caller(request).name, request.params.node)).token }),
   );
 
   app.get(

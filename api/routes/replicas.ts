@@ -1,6 +1,12 @@
-// Replicas (agent/replicas/). Open read: GET /replicas (the owner's lease store as this station sees
-// it, and whether failover can be automatic). Station-to-station over the mesh, from the owner's
-// authority only (identified by the mesh address the request comes from):
+// Replicas (agent/replicas/). Open reads:
+//   GET  /replicas                    the owner's lease store as this station sees it, whether failover can be
+//                                     automatic, and every replicated node it runs or holds a copy of
+//   GET  /nodes/:name/replicas        one node's: where the Active runs, its lease, each copy's state and lag
+// Admin:
+//   POST /nodes/:name/promote         the Inactive copy here becomes the Active node ({force} without the lease)
+//   POST /nodes/:name/move            a planned move of the Active here to one of its Inactive stations ({to})
+// Station-to-station over the mesh, from the owner's authority only (identified by the mesh address
+// the request comes from):
 //   POST /replicas/lease-store/join   run a member of the owner's cluster (the authority added it as a learner)
 //   POST /replicas/lease-store/leave  the authority removed this station's member: stop it, forget its data
 import { Type } from '@sinclair/typebox';
@@ -46,6 +52,13 @@ const PromoteSchema = Type.Object({
   lagSeconds: Type.Union([Type.Number(), Type.Null()]),
 });
 const NodeParams = Type.Object({ name: Station });
+const MoveSchema = Type.Object({
+  node: Type.String(),
+  from: Type.String(),
+  to: Type.String(),
+  token: Type.Union([Type.Integer(), Type.Null()]),
+  downtimeSeconds: Type.Number({ description: 'from the node stopping here to its start on the target' }),
+});
 const ReplicasSchema = Type.Object({
   leaseStore: Type.Object({
     member: Type.Union([Type.Literal('none'), Type.Literal('starting'), Type.Literal('serving')], { description: "this station's etcd member" }),
@@ -118,6 +131,23 @@ export const replicasRoutes: RoutePlugin = async (app, { system }) => {
     async (request) => {
       if (system.isDisabled('replicas')) throw new UnavailableError('REPLICAS_UNAVAILABLE', 'replicas are turned off on this station (STATION_DISABLE)');
       return system.replicas.promote(request.params.name, { force: request.body?.force === true, automatic: false });
+    },
+  );
+
+  app.post(
+    '/nodes/:name/move',
+    {
+      schema: {
+        tags,
+        summary: 'a planned move of a replicated node to one of its Inactive stations: stopped, a last increment, started there; this copy becomes Inactive',
+        params: NodeParams,
+        body: Type.Object({ to: Station }, { additionalProperties: false }),
+        response: responses({ 200: MoveSchema }, [...MUTATION_ERRORS, 404, 409, 503]),
+      },
+    },
+    async (request) => {
+      if (system.isDisabled('replicas')) throw new UnavailableError('REPLICAS_UNAVAILABLE', 'replicas are turned off on this station (STATION_DISABLE)');
+      return system.replicas.move(request.params.name, request.body.to);
     },
   );
 

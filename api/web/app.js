@@ -16,6 +16,12 @@ const state = {
   disk: null,
   diskError: null,
   meshError: null,
+  // GET /replicas (replicas.js): the report, when it was read (lags grow from then), the events' history
+  replicas: null,
+  replicasError: null,
+  replicasAt: 0,
+  replicasSettleUntil: Date.now() + REPLICA_SETTLE_MS,
+  replicaHistory: [],
   pairing: null,
   wifi: null,
   events: [],
@@ -340,6 +346,8 @@ function renderNodes() {
         ),
         // the last node.progress line while it is being built (template build, clone, packages)
         n.progress ? h('div', { class: 'node-progress mono', 'data-progress': '' }, n.progress) : null,
+        // where its Inactive copies are, their lag, its lease (replicas.js)
+        replicaStrip(raw),
         h(
           'div',
           { class: 'node-actions admin-only' },
@@ -454,11 +462,12 @@ async function createMesh(ev) {
   } catch (e) {
     toast(e.message, true);
   }
-  reload('mesh', loadMesh);
+  reload('mesh', loadMeshAndReplicas);
 }
 
 function describe(e) {
   const d = e.data || {};
+  if (e.type.startsWith('replicas.') && replicaEventText(e)) return replicaEventText(e);
   if (d.name && d.state) return `${d.name}: ${d.state}`;
   if (d.name && d.message) return `${d.name}: ${d.message}`;
   if (Array.isArray(d.peers)) return d.peers.join(', ') || 'none';
@@ -615,6 +624,9 @@ async function loadMesh() {
   }
   renderMesh();
 }
+// The lease store follows the mesh: read after it (whether to read again while the store settles
+// depends on the mesh's state).
+const loadMeshAndReplicas = () => loadMesh().then(loadReplicas);
 // The window's state is for token holders: asked only when signed in, with the token.
 async function loadPairing() {
   if (!state.authed) {
@@ -703,6 +715,7 @@ const EVENT_TYPES = [
   'replicas.copy.sent',
   'replicas.copy.failed',
   'replicas.active',
+  'replicas.demoted',
   'replicas.promoted',
   'disk.snapshot.created',
   'disk.snapshot.failed',
@@ -759,10 +772,14 @@ function onEvent(e) {
     }
     reload('nodes', loadNodes);
     reload('disk', loadDisk);
+    reload('replicas', loadReplicas); // a replicated node made, started, stopped or gone
   } else if (family === 'disk') reload('disk', loadDisk);
-  else if (family === 'mesh')
-    reload('mesh', loadMesh); // peers joined, revoked or readmitted; this station's own state
-  else if (e.type === 'network.applied')
+  else if (family === 'replicas') onReplicasEvent(e);
+  else if (family === 'mesh') {
+    // peers joined, revoked or readmitted; this station's own state; the lease store follows
+    state.replicasSettleUntil = Date.now() + REPLICA_SETTLE_MS;
+    reload('mesh', loadMeshAndReplicas);
+  } else if (e.type === 'network.applied')
     reload('stats', loadStats); // the traffic counters were re-read
   else if (family === 'hardware') reload('hardware', loadHardware);
   else if (family === 'wifi') reload('wifi', () => loadStatus().then(loadWifi));
@@ -926,6 +943,11 @@ function wire() {
     renderPairing();
     renderEvents();
     if (Object.keys(state.progress).length) renderNodes();
+    // lags grow between readings; the history's times move
+    if (state.replicas?.nodes.length || state.replicaHistory.length) {
+      renderReplicas();
+      refreshReplicaStrips();
+    }
   }, 1000);
   // Pairing events go to token holders only, and EventSource sends no token: a signed-in page asks
   // for the window's state instead, while on screen (a press of the link button shows within 3 s).
@@ -937,7 +959,7 @@ function wire() {
 
 wire();
 setAuthed(!!token());
-Promise.all([loadStatus().then(loadWifi), loadHardware(), loadNodes(), loadMesh(), loadDisk(), checkToken()]).finally(() => {
+Promise.all([loadStatus().then(loadWifi), loadHardware(), loadNodes(), loadMeshAndReplicas(), loadDisk(), checkToken()]).finally(() => {
   document.body.dataset.loaded = 'true';
   // for scripts/bench/page.ts: when the station's data is on screen
   if (performance.mark) performance.mark('station-data-rendered');

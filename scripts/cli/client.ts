@@ -11,6 +11,23 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * An error the agent answered with: its stable code, and the facts of the body's `details` (named
+ * facts, not details: uvu's reporter takes an error's `details` for a diff string, see agent/errors.ts),
+ * so a command can say more than the message where a code calls for it.
+ */
+export class AgentError extends CliError {
+  readonly code: string;
+  readonly facts: Record<string, unknown>;
+  constructor(code: string, message: string, facts: Record<string, unknown> = {}) {
+    super(`${message} (${code})`);
+    this.code = code;
+    this.facts = facts;
+  }
+}
+
+type ErrorBody = { error?: { code: string; message: string; details?: Record<string, unknown> } };
+
 export interface ClientOptions {
   url?: string;
   token?: string;
@@ -75,8 +92,8 @@ export class AgentClient {
       /* not JSON (metrics) */
     }
     if (!response.ok) {
-      const err = (data as { error?: { code: string; message: string } })?.error;
-      throw new CliError(err ? `${err.message} (${err.code})` : `HTTP ${response.status}: ${text.slice(0, 200)}`);
+      const err = (data as ErrorBody | undefined)?.error;
+      throw err ? new AgentError(err.code, err.message, err.details) : new CliError(`HTTP ${response.status}: ${text.slice(0, 200)}`);
     }
     return data as T;
   }
@@ -94,9 +111,9 @@ export class AgentClient {
       throw new CliError(`cannot reach the station agent at ${this.baseUrl} (${error.message}); is it running?`);
     });
     if (!response.ok) {
-      const body = (await response.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+      const body = (await response.json().catch(() => null)) as ErrorBody | null;
       if (response.status === 404 && options.absentCode !== undefined && body?.error?.code === options.absentCode) return false;
-      throw new CliError(body?.error ? `${body.error.message} (${body.error.code})` : `HTTP ${response.status}`);
+      throw body?.error ? new AgentError(body.error.code, body.error.message, body.error.details) : new CliError(`HTTP ${response.status}`);
     }
     for await (const chunk of response.body!) out.write(chunk as Uint8Array);
     return true;

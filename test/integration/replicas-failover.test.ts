@@ -2,13 +2,16 @@
 // pool and an etcd member of the owner's lease store. Node `web` runs on s1 with Inactive copies on
 // s2 and s3: after every snapshot they pull the changes (btrfs send/receive over the mesh) under s1's
 // fencing token, and s1 shows each copy in sync with its lag. Bad replicas are refused with nothing
-// made. Then s1 is removed outright (agent killed, namespace gone): its lease expires, s2 (listed
-// first) promotes its copy with a larger token and serves what s1 had written before its last
-// snapshot; s3 does not. Everything is removed even when a test fails.
+// made. A planned move takes web to s2 with nothing lost; s1 becomes an Inactive copy. s2 cut off
+// from the mesh fences itself and s3 promotes; healed, s2 keeps what it wrote alone as a named
+// snapshot and resyncs. s3 removed outright (agent killed, namespace gone): its lease expires and s1,
+// listed first, promotes and serves what s3 had before its last snapshot. Everything is removed even
+// when a test fails.
 import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
-import { down, formMesh, stationApi, stationOf, type Testbed, up } from '../../scripts/testbed-lib/index.ts';
+import { down, formMesh, stationApi, stationExec, stationOf, type Testbed, up } from '../../scripts/testbed-lib/index.ts';
+import { NEBULA_PORT } from '../../scripts/testbed-lib/topology.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { api, EventRecorder, nodeExec, removeStationOutright, waitFor } from '../helpers/disk-testbed.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
@@ -32,6 +35,21 @@ interface NodeReplicas {
 }
 const replicasOf = async (tb: Testbed, station: string) => (await stationApi<NodeReplicas>(stationOf(tb, station), 'GET', '/nodes/web/replicas')).body;
 
+/** Waits until `station` (the Active) shows `count` copies in sync, each with a snapshot taken after `after` (ms); says what it last saw. */
+async function copiesInSync(tb: Testbed, station: string, count: number, after = 0): Promise<NodeReplicas> {
+  let last: NodeReplicas | null = null;
+  const fresh = (x: Replica) => x.state === 'in-sync' && x.snapshotAt !== null && Date.parse(x.snapshotAt) > after;
+  return waitFor(
+    `${station} showing ${count} copies in sync`,
+    async () => {
+      last = await replicasOf(tb, station);
+      return last?.replicas?.length === count && last.replicas.every(fresh) ? last : null;
+    },
+    120_000,
+    500,
+  ).catch((error: Error) => Promise.reject(new Error(`${error.message}; last seen: ${JSON.stringify(last)}`)));
+}
+
 const SPEC = {
   name: 'web',
   resources: { memoryMB: 32 },
@@ -41,7 +59,7 @@ const SPEC = {
   replicas: { stations: ['s2', 's3'] },
 };
 
-const t = suite<{ tb: Testbed; events: Record<string, EventRecorder>; token: number }>('replicas: hot copies and automatic failover');
+const t = suite<{ tb: Testbed; events: Record<string, EventRecorder>; token: number }>('replicas: hot copies, a planned move, fencing and failover');
 
 t.before(async (ctx) => {
   onCleanup(`testbed ${RUN_PREFIX}`, () => down(RUN_PREFIX));
@@ -60,7 +78,7 @@ t.before(async (ctx) => {
   });
   await formMesh(ctx.tb, 'alice');
   await waitFor('three voters', async () => (await stationApi(stationOf(ctx.tb, 's1'), 'GET', '/replicas')).body.leaseStore.voters === 3, 120_000, 500);
-  ctx.events = { s2: new EventRecorder(ctx.tb, 's2'), s3: new EventRecorder(ctx.tb, 's3') };
+  ctx.events = { s1: new EventRecorder(ctx.tb, 's1'), s2: new EventRecorder(ctx.tb, 's2'), s3: new EventRecorder(ctx.tb, 's3') };
 });
 t.after(cleanupAll);
 
@@ -80,17 +98,7 @@ t('after each snapshot both Inactive stations pull the changes under the Active 
   assert.is(made.status, 201, JSON.stringify(made.body));
   assert.is((await nodeExec(tb, 's1', 'web', ['sh', '-c', `echo ${MARKER} > /srv/index.html && sync`])).exitCode, 0);
   const written = Date.now();
-  let last: NodeReplicas | null = null;
-  const fresh = (x: Replica) => x.state === 'in-sync' && x.snapshotAt !== null && Date.parse(x.snapshotAt) > written;
-  const view = await waitFor(
-    'both copies in sync with a snapshot taken after the write',
-    async () => {
-      last = await replicasOf(tb, 's1');
-      return last?.replicas?.length === 2 && last.replicas.every(fresh) ? last : null;
-    },
-    90_000,
-    500,
-  ).catch((error: Error) => Promise.reject(new Error(`${error.message}; last seen: ${JSON.stringify(last)}`)));
+  const view = await copiesInSync(tb, 's1', 2, written);
   assert.is(view.role, 'active');
   assert.ok(view.lease?.held && view.lease.token, 's1 holds the lease');
   ctx.token = view.lease!.token!;
@@ -101,31 +109,95 @@ t('after each snapshot both Inactive stations pull the changes under the Active 
   }
 });
 
-t("s1 lost: its lease expires, s2 promotes its copy with a larger token and serves s1's last snapshot; s3 stays Inactive", async (ctx) => {
+t('a planned move to s2: the node stops, a last increment, s2 runs it with everything; s1 holds an Inactive copy', async (ctx) => {
   const { tb } = ctx;
+  const moved = await api(tb, 's1', 'POST', '/nodes/web/move', { to: 's2' }, 300);
+  assert.is(moved.status, 200, JSON.stringify(moved.body));
+  console.log(`  moved to s2 with ${moved.body.downtimeSeconds} s of downtime`);
+  assert.ok(moved.body.token > ctx.token, `s2 took the lease with a larger token (${moved.body.token} > ${ctx.token})`);
+  ctx.token = moved.body.token;
+  assert.is((await api(tb, 's2', 'GET', '/nodes/web')).body.state, 'running');
+  assert.is((await nodeExec(tb, 's2', 'web', ['cat', '/srv/index.html'])).stdout.trim(), MARKER, 'nothing lost in a planned move');
+  const s1 = await waitFor(
+    's1 demoted to an Inactive copy of s2',
+    async () => {
+      const r = await replicasOf(tb, 's1');
+      return r?.role === 'inactive' && r.active === 's2' ? r : null;
+    },
+    60_000,
+    500,
+  );
+  assert.ok(s1);
+  assert.is((await api(tb, 's1', 'GET', '/nodes/web')).status, 404, 's1 runs no node web now');
+  const demoted = ctx.events.s1!.find('replicas.demoted', (d) => d.node === 'web');
+  assert.equal([demoted?.data.active, demoted?.data.diverged], ['s2', null], 'a planned move diverges nothing');
+  // the new Active's copies: s3 and s1 (the old Active), both brought up to date
+  await copiesInSync(tb, 's2', 2);
+});
+
+t('s2 cut off from the mesh fences itself; s3 promotes; healed, s2 keeps what it wrote alone as a named snapshot and resyncs', async (ctx) => {
+  const { tb } = ctx;
+  const s2 = stationOf(tb, 's2');
+  const table = `${RUN_PREFIX}cut`;
+  const cut = [
+    `table inet ${table} {`,
+    `  chain in { type filter hook input priority -10; udp dport ${NEBULA_PORT} drop; }`,
+    `  chain out { type filter hook output priority -10; udp sport ${NEBULA_PORT} drop; }`,
+    '}',
+    '',
+  ].join('\n');
+  onCleanup(`nft table ${table} in ${s2.netns}`, () => stationExec(s2, ['nft', 'delete', 'table', 'inet', table], { allowFailure: true }));
+  await nodeExec(tb, 's2', 'web', ['sh', '-c', 'echo written-by-s2-alone > /srv/alone.txt && sync']);
+  const cutAt = Date.now();
+  await stationExec(s2, ['nft', '-f', '-'], { input: cut });
+  const fenced = await waitFor('s2 fenced', async () => ctx.events.s2!.find('replicas.fenced', (d) => d.node === 'web'), 60_000, 250);
+  assert.ok(fenced.data.stopped, 'the node was stopped: failover is automatic');
+  const running = await waitFor(
+    'web running on s3',
+    async () => ((await api(tb, 's3', 'GET', '/nodes/web')).body?.state === 'running' ? Date.now() : null),
+    120_000,
+    250,
+  );
+  console.log(
+    `  s2 fenced ${((fenced.receivedAt - cutAt) / 1000).toFixed(1)} s after the cut; s3 runs web ${((running - cutAt) / 1000).toFixed(1)} s after it`,
+  );
+  assert.ok(fenced.receivedAt < running, 'the old Active stopped before the new one started');
+  assert.is.not((await api(tb, 's2', 'GET', '/nodes/web')).body?.state, 'running', 's2 does not run it');
+  const promoted = ctx.events.s3!.find('replicas.promoted', (d) => d.node === 'web');
+  assert.ok(promoted && promoted.data.token > ctx.token, 'a larger token');
+
+  await stationExec(s2, ['nft', 'delete', 'table', 'inet', table]);
+  const demoted = await waitFor('s2 demoted', async () => ctx.events.s2!.find('replicas.demoted', (d) => d.node === 'web'), 120_000, 500);
+  assert.is(demoted.data.active, 's3');
+  assert.match(demoted.data.diverged ?? '', /^diverged-/);
+  await copiesInSync(tb, 's3', 2);
+  const view = await replicasOf(tb, 's2');
+  assert.equal([view.role, view.active], ['inactive', 's3']);
+});
+
+t('s3 lost outright: its lease expires and s1, listed first now, promotes its copy and serves what s3 had before its last snapshot', async (ctx) => {
+  const { tb } = ctx;
+  await nodeExec(tb, 's3', 'web', ['sh', '-c', `echo ${MARKER}-s3 > /srv/index.html && sync`]);
+  const written = Date.now();
+  await copiesInSync(tb, 's3', 2, written);
   const gone = Date.now();
-  await removeStationOutright(tb, 's1', ['web']);
+  await removeStationOutright(tb, 's3', ['web']);
   const promoted = await waitFor(
     'a station running web again',
     async () => {
-      for (const s of ['s2', 's3']) if ((await api(tb, s, 'GET', '/nodes/web')).body?.state === 'running') return s;
+      for (const s of ['s1', 's2']) if ((await api(tb, s, 'GET', '/nodes/web')).body?.state === 'running') return s;
       return null;
     },
     120_000,
     250,
   );
-  const failoverS = (Date.now() - gone) / 1000;
-  console.log(`  web runs on ${promoted} ${failoverS.toFixed(1)} s after s1 was removed (lease TTL ${LEASE_S} s)`);
-  assert.is(promoted, 's2', 'the first listed replica station promotes');
-  const event = ctx.events.s2!.find('replicas.promoted', (d) => d.node === 'web');
+  console.log(`  web runs on ${promoted} ${((Date.now() - gone) / 1000).toFixed(1)} s after s3 was removed (lease TTL ${LEASE_S} s)`);
+  assert.is(promoted, 's1', 'the first listed copy promotes');
+  const event = ctx.events.s1!.find('replicas.promoted', (d) => d.node === 'web' && d.from === 's3');
   assert.ok(event, 'the promotion is an event');
-  assert.equal([event!.data.from, event!.data.automatic, event!.data.forced], ['s1', true, false]);
-  assert.ok(event!.data.token > ctx.token, `a larger fencing token: ${event!.data.token} after ${ctx.token}`);
-  const served = await nodeExec(tb, 's2', 'web', ['cat', '/srv/index.html']);
-  assert.is(served.stdout.trim(), MARKER, 'what s1 wrote before its last snapshot');
-  assert.is((await api(tb, 's3', 'GET', '/nodes/web')).status, 404, 's3 runs no copy of web');
-  const s3 = await replicasOf(tb, 's3');
-  assert.equal([s3.role, s3.active], ['inactive', 's2'], 's3 follows the new Active');
+  assert.equal([event!.data.automatic, event!.data.forced], [true, false]);
+  assert.is((await nodeExec(tb, 's1', 'web', ['cat', '/srv/index.html'])).stdout.trim(), `${MARKER}-s3`);
+  assert.is((await api(tb, 's2', 'GET', '/nodes/web')).status, 404, 's2 runs no copy of web');
 });
 
 t.run();

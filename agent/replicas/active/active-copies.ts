@@ -13,7 +13,7 @@ import { httpPullTarget } from '../stream/http-target.ts';
 import { copyNewest } from '../stream/pull-copy.ts';
 import { copyLag, type ReplicaStatus, snapshotTime } from './replica-status.ts';
 import type { ReplicasDeps } from '../deps.ts';
-import { activeKey } from '../lease/active-watch.ts';
+import { activeKey, movingKey } from '../lease/active-watch.ts';
 import type { EtcdClient } from '../lease/etcd-client.ts';
 
 export interface LeaseView {
@@ -30,14 +30,21 @@ interface Replicated {
   replicas: Map<string, ReplicaStatus>;
   /** stopped by its fence: started again once the lease is held again */
   fenced: boolean;
-  copying: boolean;
+  /** the last try to take the lease found no lease store member answering */
+  storeDown: boolean;
+  /** the copy running now, if any */
+  copying: Promise<void> | null;
   again: boolean;
+  /** a planned move runs: no lease is taken and the node does not start here */
+  moving: boolean;
 }
 
 export class ActiveCopies {
   private readonly deps: ReplicasDeps;
   private readonly nodes = new Map<string, Replicated>();
   private readonly queue = new KeyedSerialQueue();
+  /** nodes a planned move handed over, and to whom */
+  private readonly moved = new Map<string, string>();
 
   constructor(deps: ReplicasDeps) {
     this.deps = deps;
@@ -56,19 +63,76 @@ export class ActiveCopies {
       this.nodes.delete(name);
       await r.lease?.release().catch(() => r.lease?.stop());
     }
-    for (const node of local) await this.queue.run(node.name, () => this.holdLease(node));
+    for (const node of local) if (!this.nodes.get(node.name)?.moving) await this.queue.run(node.name, () => this.holdLease(node));
   }
 
   /** A snapshot set was taken: the node's Inactive stations pull it (a copy running already runs again after). */
   snapshotTaken(node: string): void {
+    void this.syncNow(node);
+  }
+
+  /**
+   * Brings every Inactive copy up to this station's newest snapshots; resolves when they have it (or
+   * failed: each copy's status says). A copy already running runs once more after, for what it missed.
+   */
+  syncNow(node: string): Promise<void> {
     const r = this.nodes.get(node);
-    if (!r) return;
+    if (!r) return Promise.resolve();
     if (r.copying) {
       r.again = true;
-      return;
+      return r.copying;
     }
-    r.copying = true;
-    void this.copyAll(node).finally(() => (r.copying = false));
+    r.copying = this.copyAll(node).finally(() => (r.copying = null));
+    return r.copying;
+  }
+
+  /** A planned move: the node's lease and tick are held back while the move runs (planned-move.ts). */
+  holdFor(node: string, moving: boolean): void {
+    const r = this.nodes.get(node);
+    if (r) r.moving = moving;
+  }
+
+  /**
+   * Gives the node's lease up now for a planned move to `to`: first the move is written down for a
+   * while (two lease TTLs), so that no other Inactive promotes itself when the key goes; `to` takes it.
+   */
+  async releaseLease(node: string, to: string): Promise<void> {
+    const r = this.nodes.get(node);
+    if (!r?.lease) return;
+    const client = this.deps.leaseStore.client();
+    if (!client) throw new UnavailableError('LEASE_STORE_UNAVAILABLE', 'no lease store member answers: the lease cannot change hands now');
+    await client.putForAWhile(movingKey(this.prefix(), node), to, 2 * this.deps.config.replicasLeaseSeconds);
+    const lease = r.lease;
+    r.lease = null;
+    r.view = { held: false, token: null, holder: null, reason: 'released for a planned move' };
+    await lease.release();
+  }
+
+  /**
+   * A planned move handed the node to `to`: its demotion here keeps no diverged snapshot (nothing
+   * diverged), and the move's note goes, so the copies' failover order holds again at once.
+   */
+  async movedTo(node: string, to: string): Promise<void> {
+    this.moved.set(node, to);
+    this.holdFor(node, false);
+    await this.deps.leaseStore
+      .client()
+      ?.delete(movingKey(this.prefix(), node))
+      .catch(() => undefined); // it expires by itself anyway
+  }
+
+  /** Whether another station holds the node's lease now (read from the lease store). */
+  async takenElsewhere(node: string): Promise<boolean> {
+    const value = await this.deps.leaseStore
+      .client()
+      ?.get(activeKey(this.prefix(), node))
+      .catch(() => null);
+    return !!value && value.value !== this.deps.mesh.info().name;
+  }
+
+  /** The node's lease view, or null when it is not a replicated node here. */
+  leaseOf(node: string): LeaseView | null {
+    return this.nodes.get(node)?.view ?? null;
   }
 
   async stop(): Promise<void> {
@@ -127,8 +191,10 @@ export class ActiveCopies {
         view: { held: false, token: null, holder: null, reason: 'not taken yet' },
         replicas: new Map(),
         fenced: false,
-        copying: false,
+        storeDown: false,
+        copying: null,
         again: false,
+        moving: false,
       };
       this.nodes.set(name, r);
     }
@@ -140,6 +206,7 @@ export class ActiveCopies {
     if (r.lease?.held) return;
     const client = this.deps.leaseStore.client();
     if (!client) {
+      r.storeDown = true;
       r.view = { held: false, token: null, holder: null, reason: 'the lease store does not answer (no member known)' };
       return;
     }
@@ -148,19 +215,58 @@ export class ActiveCopies {
       const got = await lease.acquire();
       if (!got.held) {
         r.view = { held: false, token: null, holder: got.holder, reason: `${got.holder ?? 'another station'} holds the lease` };
+        if (got.holder && got.holder !== this.deps.mesh.info().name) await this.demote(node, got.holder);
         return;
       }
       r.lease = lease;
       r.view = { held: true, token: got.token, holder: this.deps.mesh.info().name, reason: null };
+      r.storeDown = false;
       this.deps.events.publish('replicas.lease.taken', { node: node.name, token: got.token });
-      if (r.fenced) {
-        r.fenced = false;
-        await this.deps.nodes.start(node.name);
-      }
+      // a node that waited for its lease (at boot, or after a fence) starts now
+      if (node.desiredState === 'running' && node.state !== 'running') await this.deps.nodes.reconcile();
+      r.fenced = false;
       this.snapshotTaken(node.name); // bring the replicas up to date under the new token
     } catch (error) {
+      r.storeDown = true;
       r.view = { held: false, token: null, holder: null, reason: `the lease store does not answer: ${(error as Error).message}` };
     }
+  }
+
+  /**
+   * Whether the node may start here: this station holds its lease; or nobody can say (the lease
+   * store does not answer) and failover is manual, so no other station promotes by itself. A node
+   * another station holds, or one fenced while failover is automatic, waits.
+   */
+  mayRun(node: string): boolean {
+    const r = this.nodes.get(node);
+    if (r?.moving) return false;
+    if (r?.view.held) return true;
+    if (!r || r.fenced || r.view.holder) return false;
+    const spec = this.deps.nodes.list().find((n) => n.name === node)?.spec;
+    const voters = this.deps.leaseStore.voters();
+    const manual = spec?.replicas?.failover === 'manual' || (voters !== null && voters < 3);
+    return r.storeDown && manual;
+  }
+
+  /**
+   * Another station holds the lease of a node that is here: it was promoted while this station was
+   * away. This copy becomes Inactive: stopped, what it wrote alone kept as a named snapshot of each
+   * volume (reported, never merged), the node removed with its volumes kept, and a copy record that
+   * the new Active's next copies bring up to date (an increment from their last common snapshot).
+   */
+  private async demote(node: NodeView, holder: string): Promise<void> {
+    const driver = this.deps.nodes.volumeDriver();
+    if (!driver) return;
+    this.nodes.delete(node.name);
+    if (node.state === 'running') await this.deps.nodes.stopNow(node.name);
+    const planned = this.moved.get(node.name) === holder;
+    this.moved.delete(node.name);
+    const diverged = planned ? null : `diverged-${new Date().toISOString().replace(/:/g, '.')}`;
+    if (diverged) for (const volume of node.spec.volumes) await driver.createSnapshot({ node: node.name, volume: volume.name }, diverged);
+    await this.deps.nodes.removeKeepingVolumes(node.name);
+    await this.deps.demoted(node.spec, holder);
+    this.deps.events.publish('replicas.demoted', { node: node.name, active: holder, diverged });
+    this.deps.log.warn({ node: node.name, active: holder, diverged }, 'replicas: this copy is Inactive now (another station was promoted)');
   }
 
   private async fenced(node: string, why: string): Promise<void> {
@@ -169,7 +275,7 @@ export class ActiveCopies {
     r.view = { held: false, token: null, holder: null, reason: `fenced: ${why}` };
     r.lease = null;
     const spec = this.deps.nodes.list().find((n) => n.name === node)?.spec;
-    const automatic = spec?.replicas?.failover === 'auto' && this.deps.leaseStore.voters() >= 3;
+    const automatic = spec?.replicas?.failover === 'auto' && (this.deps.leaseStore.voters() ?? 3) >= 3;
     // with manual failover nobody takes over by themselves: the node keeps serving
     if (automatic) {
       r.fenced = true;

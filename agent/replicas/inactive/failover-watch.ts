@@ -4,7 +4,7 @@
 // the lease store has three voters and its newest snapshot is within maxLagSeconds. The copies'
 // stations try in the order the spec lists them, a moment apart; the lease decides if two try at once.
 import type { ReplicasDeps } from '../deps.ts';
-import { ActiveWatch } from '../lease/active-watch.ts';
+import { ActiveWatch, movingKey } from '../lease/active-watch.ts';
 import type { InactiveCopies } from './inactive-copies.ts';
 import { copyLagSeconds } from './promote.ts';
 
@@ -17,6 +17,7 @@ export class FailoverWatch {
   private readonly promote: (node: string) => Promise<unknown>;
   private watch: ActiveWatch | null = null;
   private readonly trying = new Set<string>();
+  private failuresSeen = 0;
   /** why a node's copy here did not promote itself, for status */
   readonly held = new Map<string, string>();
 
@@ -38,6 +39,9 @@ export class FailoverWatch {
 
   async tick(): Promise<void> {
     const owner = this.deps.mesh.info().owner;
+    // the store was out of reach (a partition, a member restarting): read every holder again
+    if (this.watch && this.deps.leaseStore.readFailures !== this.failuresSeen) this.stop();
+    this.failuresSeen = this.deps.leaseStore.readFailures;
     if (!this.watch && owner) {
       const client = this.deps.leaseStore.client();
       if (!client) return;
@@ -62,7 +66,7 @@ export class FailoverWatch {
     if (this.trying.has(node)) return;
     const copy = await this.copies.get(node);
     if (copy?.spec.replicas?.failover !== 'auto') return;
-    const voters = this.deps.leaseStore.voters();
+    const voters = this.deps.leaseStore.voters() ?? 0;
     if (voters < 3) return void this.held.set(node, `the lease store has ${voters} voting member(s): failover is manual`);
     const lag = copyLagSeconds(copy, Date.now());
     if (lag === null || lag > copy.spec.replicas.maxLagSeconds)
@@ -72,6 +76,11 @@ export class FailoverWatch {
       const rank = Math.max(0, copy.spec.replicas.stations.indexOf(this.deps.mesh.info().name));
       if (rank) await new Promise((resolve) => setTimeout(resolve, rank * RANK_DELAY_MS));
       if (this.watch?.holder(node)) return; // a station listed earlier took it
+      const moving = await this.deps.leaseStore
+        .client()
+        ?.get(movingKey(`/station/replicas/${copy.owner}/`, node))
+        .catch(() => null);
+      if (moving) return void this.held.set(node, `a planned move to ${moving.value} is under way`);
       await this.promote(node);
       this.held.delete(node);
     } catch (error) {

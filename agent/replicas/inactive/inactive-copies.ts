@@ -7,6 +7,7 @@ import { Transform } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, NotFoundError, UnavailableError } from '../../errors.ts';
+import { parseSetName } from '../../disk/snapshots/set-records.ts';
 import { SerialQueue } from '../../lib/serial-queue.ts';
 import type { NodeSpec } from '../../nodes/spec.ts';
 import type { VolumeDriver } from '../../storage/driver.ts';
@@ -16,6 +17,9 @@ import { fetchStream } from '../stream/http-target.ts';
 import { ReplicaReceiver } from '../stream/replica-stream.ts';
 
 type Station = { name: string; address: string; apiPort: number };
+
+/** received snapshot sets kept per volume */
+const KEEP_RECEIVED = 3;
 
 export interface InactiveCopy {
   node: string;
@@ -36,6 +40,8 @@ export interface InactiveDeps {
   driver(): VolumeDriver | null;
   /** a node of this station's own by that name (then no copy of another's may be held under it) */
   localNode(name: string): boolean;
+  /** the owner of this station's mesh */
+  owner(): string;
 }
 
 export class InactiveCopies {
@@ -43,7 +49,7 @@ export class InactiveCopies {
   private readonly file: string;
   private readonly tokens: FencingTokens;
   private readonly queue = new SerialQueue();
-  private copies: Record<string, InactiveCopy> | null = null;
+  private copies: Map<string, InactiveCopy> | null = null;
 
   constructor(deps: InactiveDeps) {
     this.deps = deps;
@@ -52,11 +58,11 @@ export class InactiveCopies {
   }
 
   async list(): Promise<InactiveCopy[]> {
-    return Object.values(await this.load()).sort((a, b) => a.node.localeCompare(b.node));
+    return [...(await this.load()).values()].sort((a, b) => a.node.localeCompare(b.node));
   }
 
   async get(node: string): Promise<InactiveCopy | null> {
-    return (await this.load())[node] ?? null;
+    return (await this.load()).get(node) ?? null;
   }
 
   /** The Active (`from`, of `owner`) sends the node's spec with its token. */
@@ -67,9 +73,9 @@ export class InactiveCopies {
     return this.queue.run(async () => {
       const copies = await this.load();
       const now = new Date().toISOString();
-      const copy = copies[node] ?? { node, active: from.name, owner: from.owner, token, spec, volumes: {}, updatedAt: now };
+      const copy = copies.get(node) ?? { node, active: from.name, owner: from.owner, token, spec, volumes: {}, updatedAt: now };
       Object.assign(copy, { active: from.name, owner: from.owner, token: Math.max(copy.token, token), spec, updatedAt: now });
-      copies[node] = copy;
+      copies.set(node, copy);
       await this.save();
       return copy;
     });
@@ -114,8 +120,9 @@ export class InactiveCopies {
       stream.destroy(); // the Active stops sending
       throw error;
     }
+    await this.pruneReceived(ref);
     await this.queue.run(async () => {
-      const held = (await this.load())[node];
+      const held = (await this.load()).get(node);
       if (!held) return;
       const receivedAt = new Date().toISOString();
       held.volumes[volume] = { snapshot: received.snapshot, receivedAt };
@@ -125,13 +132,33 @@ export class InactiveCopies {
     return { snapshot: received.snapshot, bytes };
   }
 
+  /** A demoted Active's node: an Inactive copy of `active`'s from now on, brought up to date by its next copies. */
+  adoptDemoted(spec: NodeSpec, active: string): Promise<void> {
+    return this.queue.run(async () => {
+      const copies = await this.load();
+      const now = new Date().toISOString();
+      copies.set(spec.name, { node: spec.name, active, owner: this.deps.owner(), token: 0, spec, volumes: {}, updatedAt: now });
+      await this.save();
+    });
+  }
+
   /** Forgets a copy (it was promoted here, or the Active let this station go); its snapshots stay until deleted. */
   forget(node: string): Promise<void> {
     return this.queue.run(async () => {
       const copies = await this.load();
-      delete copies[node];
+      copies.delete(node);
       await this.save();
     });
+  }
+
+  /**
+   * Keeps the newest KEEP_RECEIVED snapshot sets of a volume (the Active plans each increment from the
+   * newest one both hold); others, such as a demoted copy's diverged writes, stay until a person deletes them.
+   */
+  private async pruneReceived(ref: { node: string; volume: string }): Promise<void> {
+    const driver = this.deps.driver()!;
+    const sets = (await driver.listSnapshots(ref)).map((s) => s.name).filter((name) => parseSetName(name) !== null);
+    for (const name of sets.slice(0, -KEEP_RECEIVED)) await driver.deleteSnapshot(ref, name).catch(() => undefined);
   }
 
   private receiver(): ReplicaReceiver {
@@ -140,15 +167,16 @@ export class InactiveCopies {
     return new ReplicaReceiver(driver, this.tokens);
   }
 
-  private async load(): Promise<Record<string, InactiveCopy>> {
+  /** The copies by node: a Map, so that a node named like an Object property (constructor) is just a name. */
+  private async load(): Promise<Map<string, InactiveCopy>> {
     if (!this.copies) {
       const text = await readFile(this.file, 'utf8').catch(() => null);
-      this.copies = text ? (JSON.parse(text) as Record<string, InactiveCopy>) : {};
+      this.copies = new Map(Object.entries(text ? (JSON.parse(text) as Record<string, InactiveCopy>) : {}));
     }
     return this.copies;
   }
 
   private async save(): Promise<void> {
-    await writeFileAtomic(this.file, `${JSON.stringify(this.copies, null, 2)}\n`, 0o600);
+    await writeFileAtomic(this.file, `${JSON.stringify(Object.fromEntries(this.copies ?? []), null, 2)}\n`, 0o600);
   }
 }

@@ -16,6 +16,8 @@ export interface ActiveWatchOptions {
 }
 
 export const activeKey = (prefix: string, node: string): string => `${prefix}${node}/active`;
+/** Where a planned move names its target while the lease changes hands (no automatic promotion meanwhile). */
+export const movingKey = (prefix: string, node: string): string => `${prefix}${node}/moving`;
 
 /** The node a lease key is about, or null for another key under the prefix. */
 export function nodeOfKey(prefix: string, key: string): string | null {

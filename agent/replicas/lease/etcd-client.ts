@@ -95,6 +95,16 @@ export class EtcdClient {
     await this.call('/v3/kv/put', { key: b64(key), value: b64(value) });
   }
 
+  async delete(key: string): Promise<void> {
+    await this.call('/v3/kv/deleterange', { key: b64(key) });
+  }
+
+  /** Puts key = value for `ttlSeconds` (on a lease of its own, which nobody renews). */
+  async putForAWhile(key: string, value: string, ttlSeconds: number): Promise<void> {
+    const lease = await this.grant(ttlSeconds);
+    await this.call('/v3/kv/put', { key: b64(key), value: b64(value), lease: lease.id });
+  }
+
   /** The status of one member (the endpoint given), not of whichever answers first. */
   async status(endpoint: string): Promise<EtcdStatus> {
     return parseStatus(await this.post(endpoint, '/v3/maintenance/status', {}));

@@ -60,6 +60,9 @@ export class LeaseStore {
   private members: EtcdMemberInfo[] = [];
   private leaderId: string | null = null;
   private readError: string | null = null;
+  private readOnce = false;
+  /** how many rounds found the store not answering (a watch kept across such a gap is read again) */
+  readFailures = 0;
   private readonly learnersSince = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private electionMs = raftTimings(0).electionMs;
@@ -97,9 +100,9 @@ export class LeaseStore {
     return urls.length ? new EtcdClient({ endpoints: [...new Set(urls)], timeoutMs }) : null;
   }
 
-  /** Voting members as last read. */
-  voters(): number {
-    return this.members.filter((m) => !m.learner).length;
+  /** Voting members as last read (null: not read since the agent started). */
+  voters(): number | null {
+    return this.readOnce ? this.members.filter((m) => !m.learner).length : null;
   }
 
   /**
@@ -191,8 +194,10 @@ export class LeaseStore {
       const leaderAt = this.members.find((m) => !m.learner && m.clientUrls.length)?.clientUrls[0];
       this.leaderId = leaderAt ? (await client.status(leaderAt)).leader : null;
       this.readError = null;
+      this.readOnce = true;
     } catch (error) {
       this.readError = `the lease store does not answer: ${(error as Error).message}`;
+      this.readFailures++;
     }
   }
 

@@ -28,7 +28,8 @@ export class FencingTokens {
       throw new ValidationError('INVALID_FENCING_TOKEN', `the fencing token must be a positive integer, not ${token}`);
     await this.queue.run(async () => {
       const tokens = await this.load();
-      const seen = tokens[node] ?? 0;
+      // own properties only: a node may be named like an Object property (constructor)
+      const seen = Object.hasOwn(tokens, node) ? (tokens[node] ?? 0) : 0;
       if (token < seen) {
         const message = `node ${node}: this stream's fencing token ${token} is older than ${seen}; its sender no longer holds the lease`;
         throw new ConflictError('STALE_FENCING_TOKEN', message, { token, highest: seen });

@@ -40,7 +40,9 @@ async function call(station: Station, path: string, init: RequestInit, timeoutMs
 const json = (body: unknown): RequestInit => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 /** The Inactive station `peer` as the Active talks to it. */
-export function httpPullTarget(peer: Station): PullTarget & { sendSpec(spec: NodeSpec, token: number): Promise<void> } {
+export function httpPullTarget(
+  peer: Station,
+): PullTarget & { sendSpec(spec: NodeSpec, token: number): Promise<void>; promote(node: string): Promise<{ token: number | null }> } {
   return {
     station: peer.name,
     sendSpec: async (spec, token) => {
@@ -50,6 +52,8 @@ export function httpPullTarget(peer: Station): PullTarget & { sendSpec(spec: Nod
       const response = await call(peer, `copies/${ref.node}/volumes/${ref.volume}`, { method: 'GET' }, CALL_TIMEOUT_MS);
       return ((await response.json()) as { snapshots: string[] }).snapshots;
     },
+    // a planned move: the Active gave its lease up and asks this station to take the node over
+    promote: async (node) => (await (await call(peer, `copies/${node}/promote`, { method: 'POST', ...json({}) }, 120_000)).json()) as { token: number | null },
     pull: async (ref, token, snapshot, parent) => {
       const response = await call(peer, `copies/${ref.node}/volumes/${ref.volume}/pull`, { method: 'POST', ...json({ snapshot, parent, token }) }, null);
       return (await response.json()) as { snapshot: string; bytes: number };

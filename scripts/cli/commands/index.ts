@@ -3,6 +3,7 @@ import type { Command } from '../command.ts';
 import { statusCommand, hardwareCommand, tokenCommand } from './station.ts';
 import { pairCommand, wifiCommands } from './pair.ts';
 import { nodeCommands } from './node.ts';
+import { REPLICA_COMMANDS } from './replicas.ts';
 import { MESH_COMMANDS } from './mesh.ts';
 import { DISK_COMMANDS } from './disk.ts';
 
@@ -13,6 +14,7 @@ export const COMMANDS: Command[] = [
   pairCommand,
   ...wifiCommands,
   ...nodeCommands,
+  ...REPLICA_COMMANDS,
   ...MESH_COMMANDS,
   ...DISK_COMMANDS,
 ];

@@ -55,7 +55,7 @@ export function specFromArgs(args: ParsedArgs): Record<string, unknown> {
 }
 
 /** Follows /events while `work` runs and prints the node's progress lines (template builds). */
-async function withProgress<T>(client: AgentClient, node: string, work: Promise<T>): Promise<T> {
+export async function withProgress<T>(client: AgentClient, node: string, work: Promise<T>): Promise<T> {
   const controller = new AbortController();
   const follow = (async () => {
     try {

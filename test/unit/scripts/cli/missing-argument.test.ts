@@ -23,7 +23,17 @@ const checked = COMMANDS.filter((c) => c.usage && needsPositional(c.usage, c.wor
 
 test('the commands that take a required positional argument are found', () => {
   const names = checked.map((c) => c.words.join(' '));
-  for (const expected of ['mesh join', 'mesh revoke', 'wifi forget', 'wifi connect', 'disk unexport', 'disk restore', 'disk backup']) {
+  for (const expected of [
+    'mesh join',
+    'mesh revoke',
+    'wifi forget',
+    'wifi connect',
+    'disk unexport',
+    'disk restore',
+    'disk backup',
+    'node replicas',
+    'node promote',
+  ]) {
     assert.ok(names.includes(expected), `${expected} is among ${names.join(', ')}`);
   }
 });
