@@ -30,7 +30,7 @@ import { StatusService } from './status.ts';
 import { DiskSubsystem } from './disk/disk-subsystem.ts';
 import type { Subsystem } from './subsystem.ts';
 import { ReplicasSubsystem } from './replicas/replicas-subsystem.ts';
-import type { NodeReplicas } from './nodes/spec.ts';
+import type { NodeReplicas, NodeSpec } from './nodes/spec.ts';
 import { httpLeaseStorePeers } from './replicas/lease/lease-store-peers.ts';
 
 export interface SystemDeps {
@@ -218,7 +218,7 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
       .actions()
       .list()
       .filter((v) => v.state !== 'deleting');
-    return views.map((v) => ({ name: v.name, address: v.address, policy: v.spec.network, port: vethName(v.name) }));
+    return views.map((v) => ({ name: v.name, address: v.address, policy: withReplicaAlias(v.spec), port: vethName(v.name) }));
   }
 
   /** The nodes' check of a node's replicas: the replicas room's, once started. */
@@ -286,4 +286,15 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
       }
     }
   }
+}
+
+/**
+ * A replicated node's policy with its own name among its aliases: NODE.OWNER.<domain> is published by
+ * whichever station runs it, and since only the holder of its lease runs it (and the newest claim
+ * wins at every resolver), the name follows the Active copy. The station-bound NODE.STATION name stays.
+ */
+function withReplicaAlias(spec: NodeSpec): NodeSpec['network'] {
+  if (!spec.replicas) return spec.network;
+  const aliases = spec.network?.aliases ?? [];
+  return { ...spec.network, aliases: aliases.includes(spec.name) ? aliases : [...aliases, spec.name] } as NodeSpec['network'];
 }

@@ -35,6 +35,23 @@ interface NodeReplicas {
 }
 const replicasOf = async (tb: Testbed, station: string) => (await stationApi<NodeReplicas>(stationOf(tb, station), 'GET', '/nodes/web/replicas')).body;
 
+/** Waits until `station`'s resolver answers the node's Dynamic Alias web.alice.<domain> with `active`'s node; how long that took. */
+async function aliasFollows(tb: Testbed, station: string, active: string): Promise<number> {
+  const since = Date.now();
+  let last: unknown = null;
+  await waitFor(
+    `${station} answering web.alice.mesh.internal with ${active}'s node`,
+    async () => {
+      const records = (await stationApi(stationOf(tb, station), 'GET', '/aliases')).body?.records ?? [];
+      last = records.find((r: { name: string }) => r.name === 'web.alice.mesh.internal') ?? null;
+      return (last as { station?: string } | null)?.station === active;
+    },
+    30_000,
+    250,
+  ).catch((error: Error) => Promise.reject(new Error(`${error.message}; last seen: ${JSON.stringify(last)}`)));
+  return Date.now() - since;
+}
+
 /** Waits until `station` (the Active) shows `count` copies in sync, each with a snapshot taken after `after` (ms); says what it last saw. */
 async function copiesInSync(tb: Testbed, station: string, count: number, after = 0): Promise<NodeReplicas> {
   let last: NodeReplicas | null = null;
@@ -107,6 +124,8 @@ t('after each snapshot both Inactive stations pull the changes under the Active 
     const inactive = await replicasOf(tb, s);
     assert.equal([inactive.role, inactive.active], ['inactive', 's1'], `${s} holds an Inactive copy of s1's node`);
   }
+  // the Dynamic Alias: every station answers web.alice.<domain> with the Active's node
+  for (const s of ['s1', 's2', 's3']) await aliasFollows(tb, s, 's1');
 });
 
 t('a planned move to s2: the node stops, a last increment, s2 runs it with everything; s1 holds an Inactive copy', async (ctx) => {
@@ -129,6 +148,7 @@ t('a planned move to s2: the node stops, a last increment, s2 runs it with every
   );
   assert.ok(s1);
   assert.is((await api(tb, 's1', 'GET', '/nodes/web')).status, 404, 's1 runs no node web now');
+  console.log(`  s3 answers web.alice with s2's node ${await aliasFollows(tb, 's3', 's2')} ms after the move returned`);
   const demoted = ctx.events.s1!.find('replicas.demoted', (d) => d.node === 'web');
   assert.equal([demoted?.data.active, demoted?.data.diverged], ['s2', null], 'a planned move diverges nothing');
   // the new Active's copies: s3 and s1 (the old Active), both brought up to date
@@ -173,6 +193,8 @@ t('s2 cut off from the mesh fences itself; s3 promotes; healed, s2 keeps what it
   await copiesInSync(tb, 's3', 2);
   const view = await replicasOf(tb, 's2');
   assert.equal([view.role, view.active], ['inactive', 's3']);
+  await aliasFollows(tb, 's1', 's3');
+  await aliasFollows(tb, 's2', 's3');
 });
 
 t('s3 lost outright: its lease expires and s1, listed first now, promotes its copy and serves what s3 had before its last snapshot', async (ctx) => {
@@ -198,6 +220,7 @@ t('s3 lost outright: its lease expires and s1, listed first now, promotes its co
   assert.equal([event!.data.automatic, event!.data.forced], [true, false]);
   assert.is((await nodeExec(tb, 's1', 'web', ['cat', '/srv/index.html'])).stdout.trim(), `${MARKER}-s3`);
   assert.is((await api(tb, 's2', 'GET', '/nodes/web')).status, 404, 's2 runs no copy of web');
+  console.log(`  s2 answers web.alice with s1's node ${await aliasFollows(tb, 's2', 's1')} ms after s1 ran it`);
 });
 
 t.run();
