@@ -184,6 +184,7 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
       },
       peers: httpLeaseStorePeers,
     });
+    this.replicas.registerMetrics(this.metrics);
     // What a person sees and touches: Wi-Fi onboarding, mDNS, the LED, link button and pairing window.
     const wifi = (this.wifi = new WifiSubsystem({ run, events, log: log('wifi'), config }));
     this.discovery = new DiscoverySubsystem({ config, events, log: log('discovery') });

@@ -17,6 +17,8 @@ import { InactiveCopies } from './inactive/inactive-copies.ts';
 import { copyLagSeconds, promote, type PromoteOptions } from './inactive/promote.ts';
 import { LeaseStore, type LeaseStoreDeps, type LeaseStoreReport } from './lease/lease-store.ts';
 import { checkReplicas } from './replicas-spec.ts';
+import { replicaSamples } from './metrics.ts';
+import type { MetricsRegistry } from '../metrics.ts';
 
 const TICK_MS = 2000;
 
@@ -49,6 +51,9 @@ export class ReplicasSubsystem implements Subsystem {
   readonly failover: FailoverWatch;
   private readonly deps: ReplicasDeps;
   private timer: NodeJS.Timeout | undefined;
+  private readonly counts = { promotions: { automatic: 0, manual: 0 }, fences: 0 };
+  /** the copies held here with their lag, as of the last tick (metrics are read synchronously) */
+  private held: { node: string; lagSeconds: number | null }[] = [];
   private unsubscribe: (() => void) | undefined;
   /** nodes being made by a promotion: their replicas may name a station that is away (the old Active) */
   private readonly promoting = new Map<string, Promise<{ node: string; from: string; token: number | null; lagSeconds: number | null }>>();
@@ -70,8 +75,11 @@ export class ReplicasSubsystem implements Subsystem {
     await this.leaseStore.start();
     this.unsubscribe = this.deps.events.subscribe((event) => {
       if (event.type === 'disk.snapshot.created') this.active.snapshotTaken(event.data.node);
+      if (event.type === 'replicas.promoted') this.counts.promotions[event.data.automatic ? 'automatic' : 'manual']++;
+      if (event.type === 'replicas.fenced') this.counts.fences++;
     });
-    const tick = () => Promise.all([this.active.tick(), this.failover.tick()]).catch((error) => this.deps.log.warn({ err: error }, 'replicas tick failed'));
+    const tick = () =>
+      Promise.all([this.active.tick(), this.failover.tick(), this.measureHeld()]).catch((error) => this.deps.log.warn({ err: error }, 'replicas tick failed'));
     this.timer = setInterval(() => void tick(), TICK_MS);
     this.timer.unref();
     void tick();
@@ -83,6 +91,24 @@ export class ReplicasSubsystem implements Subsystem {
     this.failover.stop();
     await this.active.stop();
     await this.leaseStore.stop();
+  }
+
+  /** station_replica_* (metrics.ts) */
+  registerMetrics(metrics: MetricsRegistry): void {
+    metrics.register(() =>
+      replicaSamples({
+        active: () =>
+          this.deps.nodes.list().flatMap((n) => (this.active.report(n.name) ? [{ node: n.name, replicas: this.active.report(n.name)!.replicas }] : [])),
+        inactive: () => this.held,
+        voters: () => this.leaseStore.voters(),
+        counts: () => this.counts,
+      }),
+    );
+  }
+
+  private async measureHeld(): Promise<void> {
+    const now = Date.now();
+    this.held = (await this.inactive.list()).map((c) => ({ node: c.node, lagSeconds: copyLagSeconds(c, now) }));
   }
 
   health(): SubsystemHealth {

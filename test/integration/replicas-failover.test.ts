@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { down, formMesh, stationApi, stationExec, stationOf, type Testbed, up } from '../../scripts/testbed-lib/index.ts';
 import { NEBULA_PORT } from '../../scripts/testbed-lib/topology.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
-import { api, EventRecorder, nodeExec, removeStationOutright, waitFor } from '../helpers/disk-testbed.ts';
+import { api, apiText, EventRecorder, nodeExec, removeStationOutright, waitFor } from '../helpers/disk-testbed.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 
 const LEASE_S = 6;
@@ -221,6 +221,9 @@ t('s3 lost outright: its lease expires and s1, listed first now, promotes its co
   assert.is((await nodeExec(tb, 's1', 'web', ['cat', '/srv/index.html'])).stdout.trim(), `${MARKER}-s3`);
   assert.is((await api(tb, 's2', 'GET', '/nodes/web')).status, 404, 's2 runs no copy of web');
   console.log(`  s2 answers web.alice with s1's node ${await aliasFollows(tb, 's2', 's1')} ms after s1 ran it`);
+  const metrics = (await apiText(tb, 's1', '/metrics')).text;
+  assert.match(metrics, /station_replica_failovers_total\{kind="automatic"\} 1/, 's1 counts its automatic promotion');
+  assert.match(metrics, /station_lease_store_voters \d/);
 });
 
 t.run();

@@ -1,4 +1,4 @@
-// station node replicas|promote, station replicas: a node's Active and Inactive copies on the owner's
+// station node replicas|promote|move, station replicas: a node's Active and Inactive copies on the owner's
 // stations (agent/replicas/, docs/replicas.md). Each station answers for what it sees: the Active's
 // station knows every Inactive copy and the lease; a station holding an Inactive copy knows its own
 // copy's lag and which station it believes runs the Active. Lag is printed in seconds, the unit of a
@@ -82,6 +82,20 @@ export function showPromoted(p: Promoted): string {
   return `${p.node} is Active here now (was Active on ${p.from}), ${token}, ${lag}`;
 }
 
+/** What POST /nodes/:name/move answers. */
+export interface Moved {
+  node: string;
+  from: string;
+  to: string;
+  token: number | null;
+  downtimeSeconds: number;
+}
+
+/** `station node move NAME --to STATION`: where it runs now, and how long it stood still. */
+export function showMoved(m: Moved): string {
+  return `${m.node} runs on ${m.to} now (moved from ${m.from}, lease token ${m.token ?? '-'}); it stood still ${m.downtimeSeconds} s; the copy on ${m.from} is Inactive`;
+}
+
 /** The 409 LEASE_HELD_ELSEWHERE refusal: who holds the lease, and when --force is safe at all. */
 export function leaseHeldElsewhere(node: string, holder: string | null): string {
   const where = holder ?? 'another station';
@@ -116,6 +130,17 @@ export const REPLICA_COMMANDS: Command[] = [
         throw error;
       });
       return args.json ? json(promoted) : showPromoted(promoted);
+    },
+  },
+  {
+    words: ['node', 'move'],
+    summary: 'a planned move of a replicated node to one of its Inactive stations: stopped, a last increment, started there',
+    usage: 'node move NAME --to STATION',
+    async run(args, client) {
+      const name = need(args.positional[0], this.usage!);
+      const to = need(typeof args.flags.to === 'string' ? args.flags.to : undefined, this.usage!);
+      const moved = await client.post<Moved>(`/nodes/${enc(name)}/move`, { to }, LONG);
+      return args.json ? json(moved) : showMoved(moved);
     },
   },
   readCommand<ReplicasReport>(

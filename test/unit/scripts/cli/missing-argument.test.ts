@@ -33,6 +33,7 @@ test('the commands that take a required positional argument are found', () => {
     'disk backup',
     'node replicas',
     'node promote',
+    'node move',
   ]) {
     assert.ok(names.includes(expected), `${expected} is among ${names.join(', ')}`);
   }

@@ -7,7 +7,7 @@ import type { NodeReplicasView, ReplicasReport } from '../../../../agent/replica
 import { AgentError, type AgentClient, CliError } from '../../../../scripts/cli/client.ts';
 import { parseArgs } from '../../../../scripts/cli/command.ts';
 import { COMMANDS } from '../../../../scripts/cli/commands/index.ts';
-import { leaseHeldElsewhere, showNodeReplicas, showPromoted, showReplicas } from '../../../../scripts/cli/commands/replicas.ts';
+import { leaseHeldElsewhere, showMoved, showNodeReplicas, showPromoted, showReplicas } from '../../../../scripts/cli/commands/replicas.ts';
 
 /** On s1, which runs web: s2 in sync and pulling the next set, s3 failing since its station went away. */
 const ACTIVE_ON_S1: NodeReplicasView = {
@@ -183,6 +183,25 @@ test('promote: --force is sent as force: true, and any other refusal passes thro
   assert.equal(sent, [{ force: true }]);
   assert.is(error, incomplete);
   assert.is((error as CliError).message, 'web: no snapshot of data has arrived here yet (REPLICA_INCOMPLETE)');
+});
+
+test('move: sends the target, says where the node runs now and how long it stood still; without --to, the usage', async () => {
+  const move = COMMANDS.find((c) => c.words.join(' ') === 'node move')!;
+  const sent: [string, unknown][] = [];
+  const client = {
+    baseUrl: 'http://127.0.0.1:1',
+    post: async (path: string, body: unknown) => {
+      sent.push([path, body]);
+      return { node: 'web', from: 's1', to: 's2', token: 61, downtimeSeconds: 5.1 };
+    },
+  } as unknown as AgentClient;
+  const out = await move.run(parseArgs(['web', '--to', 's2'], move.booleanFlags), client);
+  assert.equal(sent, [['/nodes/web/move', { to: 's2' }]]);
+  assert.is(out, showMoved({ node: 'web', from: 's1', to: 's2', token: 61, downtimeSeconds: 5.1 }));
+  assert.match(String(out), /web runs on s2 now \(moved from s1, lease token 61\); it stood still 5.1 s; the copy on s1 is Inactive/);
+  const missing = await move.run(parseArgs(['web'], move.booleanFlags), client).catch((e: unknown) => e);
+  assert.instance(missing, CliError);
+  assert.is(sent.length, 1, 'nothing sent without a target');
 });
 
 test.run();
