@@ -3,9 +3,11 @@
 // s2 and s3: after every snapshot they pull the changes (btrfs send/receive over the mesh) under s1's
 // fencing token, and s1 shows each copy in sync with its lag. Bad replicas are refused with nothing
 // made. A planned move takes web to s2 with nothing lost; s1 becomes an Inactive copy. s2 cut off
-// from the mesh fences itself and s3 promotes; healed, s2 keeps what it wrote alone as a named
-// snapshot and resyncs. s3 removed outright (agent killed, namespace gone): its lease expires and s1,
-// listed first, promotes and serves what s3 had before its last snapshot. Everything is removed even
+// from the mesh fences itself before another copy promotes (one of s3, s1: each tries in the spec's
+// order, a preference a loaded machine may upset); healed, s2 keeps what it wrote alone as a named
+// snapshot and resyncs. The new Active removed outright (agent killed, namespace gone): its lease
+// expires, one of the two others promotes and serves what it had before its last snapshot, and the
+// other does not run it. Every station's resolver follows the Active. Everything is removed even
 // when a test fails.
 import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
@@ -76,7 +78,9 @@ const SPEC = {
   replicas: { stations: ['s2', 's3'] },
 };
 
-const t = suite<{ tb: Testbed; events: Record<string, EventRecorder>; token: number }>('replicas: hot copies, a planned move, fencing and failover');
+const t = suite<{ tb: Testbed; events: Record<string, EventRecorder>; token: number; active: string }>(
+  'replicas: hot copies, a planned move, fencing and failover',
+);
 
 t.before(async (ctx) => {
   onCleanup(`testbed ${RUN_PREFIX}`, () => down(RUN_PREFIX));
@@ -131,6 +135,7 @@ t('after each snapshot both Inactive stations pull the changes under the Active 
 t('a planned move to s2: the node stops, a last increment, s2 runs it with everything; s1 holds an Inactive copy', async (ctx) => {
   const { tb } = ctx;
   const moved = await api(tb, 's1', 'POST', '/nodes/web/move', { to: 's2' }, 300);
+  ctx.active = 's2';
   assert.is(moved.status, 200, JSON.stringify(moved.body));
   console.log(`  moved to s2 with ${moved.body.downtimeSeconds} s of downtime`);
   assert.ok(moved.body.token > ctx.token, `s2 took the lease with a larger token (${moved.body.token} > ${ctx.token})`);
@@ -155,7 +160,24 @@ t('a planned move to s2: the node stops, a last increment, s2 runs it with every
   await copiesInSync(tb, 's2', 2);
 });
 
-t('s2 cut off from the mesh fences itself; s3 promotes; healed, s2 keeps what it wrote alone as a named snapshot and resyncs', async (ctx) => {
+/** Which of `stations` runs web (each promotes itself after the lease expired; the spec's order is a preference a loaded machine may upset). */
+const runningOn = (tb: Testbed, stations: string[]) =>
+  waitFor(
+    `web running on one of ${stations.join(', ')}`,
+    async () => {
+      for (const s of stations) if ((await api(tb, s, 'GET', '/nodes/web')).body?.state === 'running') return s;
+      return null;
+    },
+    120_000,
+    250,
+  );
+
+/** The one station of `stations` not running web, and that it does not. */
+async function onlyOneRuns(tb: Testbed, active: string, others: string[]): Promise<void> {
+  for (const s of others) assert.is.not((await api(tb, s, 'GET', '/nodes/web')).body?.state, 'running', `${s} does not run web while ${active} does`);
+}
+
+t('s2 cut off from the mesh fences itself; another copy promotes; healed, s2 keeps what it wrote alone as a named snapshot and resyncs', async (ctx) => {
   const { tb } = ctx;
   const s2 = stationOf(tb, 's2');
   const table = `${RUN_PREFIX}cut`;
@@ -172,57 +194,57 @@ t('s2 cut off from the mesh fences itself; s3 promotes; healed, s2 keeps what it
   await stationExec(s2, ['nft', '-f', '-'], { input: cut });
   const fenced = await waitFor('s2 fenced', async () => ctx.events.s2!.find('replicas.fenced', (d) => d.node === 'web'), 60_000, 250);
   assert.ok(fenced.data.stopped, 'the node was stopped: failover is automatic');
-  const running = await waitFor(
-    'web running on s3',
-    async () => ((await api(tb, 's3', 'GET', '/nodes/web')).body?.state === 'running' ? Date.now() : null),
-    120_000,
-    250,
-  );
+  const next = await runningOn(tb, ['s3', 's1']);
+  const running = Date.now();
   console.log(
-    `  s2 fenced ${((fenced.receivedAt - cutAt) / 1000).toFixed(1)} s after the cut; s3 runs web ${((running - cutAt) / 1000).toFixed(1)} s after it`,
+    `  s2 fenced ${((fenced.receivedAt - cutAt) / 1000).toFixed(1)} s after the cut; ${next} runs web ${((running - cutAt) / 1000).toFixed(1)} s after it`,
   );
   assert.ok(fenced.receivedAt < running, 'the old Active stopped before the new one started');
-  assert.is.not((await api(tb, 's2', 'GET', '/nodes/web')).body?.state, 'running', 's2 does not run it');
-  const promoted = ctx.events.s3!.find('replicas.promoted', (d) => d.node === 'web');
+  await onlyOneRuns(
+    tb,
+    next,
+    ['s1', 's2', 's3'].filter((s) => s !== next),
+  );
+  const promoted = ctx.events[next]!.find('replicas.promoted', (d) => d.node === 'web');
   assert.ok(promoted && promoted.data.token > ctx.token, 'a larger token');
+  ctx.token = promoted!.data.token;
+  ctx.active = next;
 
   await stationExec(s2, ['nft', 'delete', 'table', 'inet', table]);
   const demoted = await waitFor('s2 demoted', async () => ctx.events.s2!.find('replicas.demoted', (d) => d.node === 'web'), 120_000, 500);
-  assert.is(demoted.data.active, 's3');
+  assert.is(demoted.data.active, next);
   assert.match(demoted.data.diverged ?? '', /^diverged-/);
-  await copiesInSync(tb, 's3', 2);
+  await copiesInSync(tb, next, 2);
   const view = await replicasOf(tb, 's2');
-  assert.equal([view.role, view.active], ['inactive', 's3']);
-  await aliasFollows(tb, 's1', 's3');
-  await aliasFollows(tb, 's2', 's3');
+  assert.equal([view.role, view.active], ['inactive', next]);
+  for (const s of ['s1', 's2', 's3']) await aliasFollows(tb, s, next);
 });
 
-t('s3 lost outright: its lease expires and s1, listed first now, promotes its copy and serves what s3 had before its last snapshot', async (ctx) => {
+t('the Active lost outright: its lease expires and another copy promotes and serves what the Active had before its last snapshot', async (ctx) => {
   const { tb } = ctx;
-  await nodeExec(tb, 's3', 'web', ['sh', '-c', `echo ${MARKER}-s3 > /srv/index.html && sync`]);
+  const lost = ctx.active;
+  const rest = ['s1', 's2', 's3'].filter((s) => s !== lost);
+  await nodeExec(tb, lost, 'web', ['sh', '-c', `echo ${MARKER}-${lost} > /srv/index.html && sync`]);
   const written = Date.now();
-  await copiesInSync(tb, 's3', 2, written);
+  await copiesInSync(tb, lost, 2, written);
   const gone = Date.now();
-  await removeStationOutright(tb, 's3', ['web']);
-  const promoted = await waitFor(
-    'a station running web again',
-    async () => {
-      for (const s of ['s1', 's2']) if ((await api(tb, s, 'GET', '/nodes/web')).body?.state === 'running') return s;
-      return null;
-    },
-    120_000,
-    250,
+  await removeStationOutright(tb, lost, ['web']);
+  const promoted = await runningOn(tb, rest);
+  console.log(`  web runs on ${promoted} ${((Date.now() - gone) / 1000).toFixed(1)} s after ${lost} was removed (lease TTL ${LEASE_S} s)`);
+  await onlyOneRuns(
+    tb,
+    promoted,
+    rest.filter((s) => s !== promoted),
   );
-  console.log(`  web runs on ${promoted} ${((Date.now() - gone) / 1000).toFixed(1)} s after s3 was removed (lease TTL ${LEASE_S} s)`);
-  assert.is(promoted, 's1', 'the first listed copy promotes');
-  const event = ctx.events.s1!.find('replicas.promoted', (d) => d.node === 'web' && d.from === 's3');
+  const event = ctx.events[promoted]!.find('replicas.promoted', (d) => d.node === 'web' && d.from === lost);
   assert.ok(event, 'the promotion is an event');
   assert.equal([event!.data.automatic, event!.data.forced], [true, false]);
-  assert.is((await nodeExec(tb, 's1', 'web', ['cat', '/srv/index.html'])).stdout.trim(), `${MARKER}-s3`);
-  assert.is((await api(tb, 's2', 'GET', '/nodes/web')).status, 404, 's2 runs no copy of web');
-  console.log(`  s2 answers web.alice with s1's node ${await aliasFollows(tb, 's2', 's1')} ms after s1 ran it`);
-  const metrics = (await apiText(tb, 's1', '/metrics')).text;
-  assert.match(metrics, /station_replica_failovers_total\{kind="automatic"\} 1/, 's1 counts its automatic promotion');
+  assert.ok(event!.data.token > ctx.token, 'a larger token');
+  assert.is((await nodeExec(tb, promoted, 'web', ['cat', '/srv/index.html'])).stdout.trim(), `${MARKER}-${lost}`);
+  const other = rest.find((s) => s !== promoted)!;
+  console.log(`  ${other} answers web.alice with ${promoted}'s node ${await aliasFollows(tb, other, promoted)} ms after it ran it`);
+  const metrics = (await apiText(tb, promoted, '/metrics')).text;
+  assert.match(metrics, /station_replica_failovers_total\{kind="automatic"\} [12]/, `${promoted} counts its automatic promotion`);
   assert.match(metrics, /station_lease_store_voters \d/);
 });
 
