@@ -117,7 +117,7 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
       danglingReferences: (name, policy, localNodes) => network.danglingReferences(name, policy, localNodes),
       checkReplicas: (name, replicas) => this.checkReplicas(name, replicas),
       // a replicated node runs only where its lease is held (the replicas room decides once started)
-      mayStart: (name) => this.isDisabled('replicas') || this.replicas.mayStart(name),
+      mayStart: async (name) => this.isDisabled('replicas') || this.replicas.mayStart(name),
       // node traffic to other stations' nodes keeps its addresses: the mesh routes node subnets
       routedInterfaces: [tunDevFor(config.stateDir, config.meshTunDev)],
     }));

@@ -38,8 +38,8 @@ export interface NodeServiceDeps {
   danglingReferences?: (name: string, policy: unknown, localNodes: string[]) => string[];
   /** the replicas room's check of a node's replicas against the mesh (4xx on the first problem) */
   checkReplicas?: (name: string, replicas: NonNullable<NodeSpec['replicas']>) => void;
-  /** a replicated node starts only where this says so (it holds the node's lease): never two Active copies */
-  mayStart?: (name: string) => boolean;
+  /** a replicated node starts only where this says so (it holds the node's lease, taking it if free): never two Active copies */
+  mayStart?: (name: string) => Promise<boolean>;
   /** the first pause before retrying a node whose change failed twice (default 5 s); it doubles up to 5 min */
   retryBaseMs?: number;
 }
@@ -283,7 +283,8 @@ export class NodeService {
       this.observe(name, observed);
       const record = recordOf(this.deps.doc.get(), name);
       let steps = planNode(record && toDesired(name, record, this.hashOf(record)), observed);
-      if (record?.spec.replicas && this.deps.mayStart && !this.deps.mayStart(name)) steps = withoutStarting(steps);
+      const starts = steps.some((s) => s.op === 'start' || (s.op === 'recreate' && s.start));
+      if (starts && record?.spec.replicas && this.deps.mayStart && !(await this.deps.mayStart(name))) steps = withoutStarting(steps);
       await this.execute(name, steps, stopTimeoutSeconds);
       return steps;
     });

@@ -124,9 +124,9 @@ export class ReplicasSubsystem implements Subsystem {
     checkReplicas(replicas, { self: info.name, owner: info.owner, peers: this.deps.mesh.peers() });
   }
 
-  /** Whether a replicated node may start here (the nodes ask before starting one). */
-  mayStart(name: string): boolean {
-    return this.promoting.has(name) || this.active.mayRun(name);
+  /** Whether a replicated node may start here (the nodes ask before starting one); takes its lease if it is free. */
+  async mayStart(name: string): Promise<boolean> {
+    return this.promoting.has(name) || (await this.active.leaseToStart(name));
   }
 
   /**

@@ -58,6 +58,7 @@ const MoveSchema = Type.Object({
   to: Type.String(),
   token: Type.Union([Type.Integer(), Type.Null()]),
   downtimeSeconds: Type.Number({ description: 'from the node stopping here to its start on the target' }),
+  steps: Type.Record(Type.String(), Type.Integer(), { description: 'ms per step: presync (while it ran), stop, snapshot, last increment, promote' }),
 });
 const ReplicasSchema = Type.Object({
   leaseStore: Type.Object({

@@ -137,7 +137,7 @@ t('a planned move to s2: the node stops, a last increment, s2 runs it with every
   const moved = await api(tb, 's1', 'POST', '/nodes/web/move', { to: 's2' }, 300);
   ctx.active = 's2';
   assert.is(moved.status, 200, JSON.stringify(moved.body));
-  console.log(`  moved to s2 with ${moved.body.downtimeSeconds} s of downtime`);
+  console.log(`  moved to s2 with ${moved.body.downtimeSeconds} s of downtime (${JSON.stringify(moved.body.steps)})`);
   assert.ok(moved.body.token > ctx.token, `s2 took the lease with a larger token (${moved.body.token} > ${ctx.token})`);
   ctx.token = moved.body.token;
   assert.is((await api(tb, 's2', 'GET', '/nodes/web')).body.state, 'running');

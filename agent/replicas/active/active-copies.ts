@@ -43,6 +43,7 @@ export class ActiveCopies {
   private readonly deps: ReplicasDeps;
   private readonly nodes = new Map<string, Replicated>();
   private readonly queue = new KeyedSerialQueue();
+  private readonly perCopy = new KeyedSerialQueue();
   /** nodes a planned move handed over, and to whom */
   private readonly moved = new Map<string, string>();
 
@@ -84,6 +85,15 @@ export class ActiveCopies {
     }
     r.copying = this.copyAll(node).finally(() => (r.copying = null));
     return r.copying;
+  }
+
+  /** Brings one copy up to this station's newest snapshots now (a planned move's target); its status after. */
+  async syncTo(node: string, station: string): Promise<ReplicaStatus | null> {
+    const r = this.nodes.get(node);
+    const view = this.deps.nodes.list().find((n) => n.name === node);
+    if (!r || !view?.spec.replicas || r.view.token === null) return null;
+    await this.copyTo(view, station, this.deps.mesh.peers(), r.view.token);
+    return r.replicas.get(station) ?? null;
   }
 
   /** A planned move: the node's lease and tick are held back while the move runs (planned-move.ts). */
@@ -201,7 +211,20 @@ export class ActiveCopies {
     return r;
   }
 
-  private async holdLease(node: NodeView): Promise<void> {
+  /**
+   * The nodes' start gate: may the node start here now? It takes the lease if nobody holds it. Called
+   * while the node's converge holds its lock, so it neither demotes nor asks for a reconcile.
+   */
+  async leaseToStart(name: string): Promise<boolean> {
+    if (this.mayRun(name)) return true;
+    const node = this.deps.nodes.list().find((n) => n.name === name);
+    const r = this.nodes.get(name);
+    if (!node?.spec.replicas || r?.moving || r?.fenced) return this.mayRun(name);
+    await this.queue.run(name, () => this.holdLease(node, { fromGate: true }));
+    return this.mayRun(name);
+  }
+
+  private async holdLease(node: NodeView, how: { fromGate?: boolean } = {}): Promise<void> {
     const r = this.entry(node.name);
     if (r.lease?.held) return;
     const client = this.deps.leaseStore.client();
@@ -215,15 +238,16 @@ export class ActiveCopies {
       const got = await lease.acquire();
       if (!got.held) {
         r.view = { held: false, token: null, holder: got.holder, reason: `${got.holder ?? 'another station'} holds the lease` };
-        if (got.holder && got.holder !== this.deps.mesh.info().name) await this.demote(node, got.holder);
+        if (got.holder && got.holder !== this.deps.mesh.info().name && !how.fromGate) await this.demote(node, got.holder);
         return;
       }
       r.lease = lease;
       r.view = { held: true, token: got.token, holder: this.deps.mesh.info().name, reason: null };
       r.storeDown = false;
       this.deps.events.publish('replicas.lease.taken', { node: node.name, token: got.token });
-      // a node that waited for its lease (at boot, or after a fence) starts now
-      if (node.desiredState === 'running' && node.state !== 'running') await this.deps.nodes.reconcile();
+      // a node that waited for its lease (at boot, or after a fence) starts now (not awaited: a
+      // reconcile pass may wait for a node's converge that is waiting for this)
+      if (!how.fromGate && node.desiredState === 'running' && node.state !== 'running') void this.deps.nodes.reconcile();
       r.fenced = false;
       this.snapshotTaken(node.name); // bring the replicas up to date under the new token
     } catch (error) {
@@ -297,7 +321,12 @@ export class ActiveCopies {
     } while (r.again);
   }
 
-  private async copyTo(view: NodeView, station: string, peers: PeerView[], token: number): Promise<void> {
+  /** One copy at a time per node and station: a scheduled copy and a move's never pull the same volume at once. */
+  private copyTo(view: NodeView, station: string, peers: PeerView[], token: number): Promise<void> {
+    return this.perCopy.run(`${view.name}/${station}`, () => this.copyToNow(view, station, peers, token));
+  }
+
+  private async copyToNow(view: NodeView, station: string, peers: PeerView[], token: number): Promise<void> {
     const r = this.nodes.get(view.name)!;
     const status: ReplicaStatus = r.replicas.get(station) ?? {
       station,

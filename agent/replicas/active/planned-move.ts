@@ -16,6 +16,8 @@ export interface MoveResult {
   token: number | null;
   /** from the node stopping here to its start on the target */
   downtimeSeconds: number;
+  /** how long each step took (ms): the copy while it ran, then the stop, last set, last increment, promotion */
+  steps: Record<string, number>;
 }
 
 export async function moveNode(deps: ReplicasDeps, active: ActiveCopies, node: string, to: string): Promise<MoveResult> {
@@ -29,23 +31,38 @@ export async function moveNode(deps: ReplicasDeps, active: ActiveCopies, node: s
 
   const from = deps.mesh.info().name;
   active.holdFor(node, true);
-  const stoppedAt = performance.now();
+  const steps: Record<string, number> = {};
+  let mark = performance.now();
+  const step = (name: string) => {
+    const now = performance.now();
+    steps[name] = Math.round(now - mark);
+    mark = now;
+  };
+  let stoppedAt = 0;
   let released = false;
   try {
-    await deps.nodes.stop(node);
+    await deps.nodes.snapshotNow(node);
+    await active.syncTo(node, to);
+    step('presyncMs');
+    stoppedAt = performance.now();
+    await deps.nodes.stopNow(node);
+    step('stopMs');
     const set = await deps.nodes.snapshotNow(node);
-    await active.syncNow(node);
+    step('snapshotMs');
+    const copy = await active.syncTo(node, to);
+    step('lastIncrementMs');
     // the set taken with the node stopped, or a later one (the schedule goes on while it is stopped)
-    const copy = active.report(node)?.replicas.find((r) => r.station === to);
     const upToDate = (copy?.snapshotAt ?? '') >= (snapshotTime(set) ?? '\uffff');
     if (copy?.state !== 'in-sync' || !upToDate)
       throw new ConflictError('MOVE_COPY_FAILED', `${to} did not get the last snapshot ${set}: ${copy?.error ?? copy?.state ?? 'no copy'}`);
     await active.releaseLease(node, to);
     released = true;
     const promoted = await httpPullTarget(peer).promote(node);
+    step('promoteMs');
     await active.movedTo(node, to);
-    deps.log.info({ node, to, token: promoted.token }, 'replicas: moved');
-    return { node, from, to, token: promoted.token, downtimeSeconds: Math.round((performance.now() - stoppedAt) / 100) / 10 };
+    const downtimeSeconds = Math.round((performance.now() - stoppedAt) / 100) / 10;
+    deps.log.info({ node, to, token: promoted.token, downtimeSeconds, steps }, 'replicas: moved');
+    return { node, from, to, token: promoted.token, downtimeSeconds, steps };
   } catch (error) {
     deps.log.warn({ node, to, err: error }, 'replicas: the move failed; the node runs here again');
     active.holdFor(node, false);

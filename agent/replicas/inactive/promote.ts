@@ -61,6 +61,8 @@ export async function promote(
   if (missing.length) throw new ConflictError('REPLICA_INCOMPLETE', `${node}: no snapshot of ${missing.join(', ')} has arrived here yet`);
 
   const self = deps.mesh.info().name;
+  const started = performance.now();
+  const ms: Record<string, number> = {};
   let lease: NodeLease | null = null;
   let token: number | null = null;
   const client = deps.leaseStore.client();
@@ -87,6 +89,7 @@ export async function promote(
     throw new UnavailableError('LEASE_STORE_UNAVAILABLE', `no lease store member answers: promote with --force once ${copy.active} is confirmed off`);
   }
 
+  ms.leaseMs = Math.round(performance.now() - started);
   try {
     for (const volume of copy.spec.volumes) {
       const ref = { node, volume: volume.name };
@@ -94,7 +97,9 @@ export async function promote(
       if (await driver.volumeExists(ref)) await driver.restoreSnapshot(ref, snapshot);
       else await driver.volumeFromSnapshot(ref, snapshot, ref);
     }
+    ms.volumesMs = Math.round(performance.now() - started) - ms.leaseMs;
     await deps.nodes.create(promotedSpec(copy, self));
+    ms.nodeMs = Math.round(performance.now() - started) - ms.leaseMs - ms.volumesMs;
   } catch (error) {
     await lease?.release().catch(() => undefined);
     throw error;
@@ -102,6 +107,6 @@ export async function promote(
   await copies.forget(node);
   const lagSeconds = copyLagSeconds(copy, Date.now());
   deps.events.publish('replicas.promoted', { node, from: copy.active, token, lagSeconds, forced: options.force, automatic: options.automatic });
-  deps.log.warn({ node, from: copy.active, token, lagSeconds, forced: options.force, automatic: options.automatic }, 'replicas: promoted here');
+  deps.log.warn({ node, from: copy.active, token, lagSeconds, forced: options.force, automatic: options.automatic, ms }, 'replicas: promoted here');
   return { node, from: copy.active, token, lagSeconds, lease };
 }

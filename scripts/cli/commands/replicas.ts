@@ -89,6 +89,7 @@ export interface Moved {
   to: string;
   token: number | null;
   downtimeSeconds: number;
+  steps?: Record<string, number>;
 }
 
 /** `station node move NAME --to STATION`: where it runs now, and how long it stood still. */
