@@ -138,8 +138,17 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
         },
       },
     });
-    // Infinite Disk: snapshots of the nodes' volumes, this station's store for its peers, copies on theirs.
+    // What the disk and replicas rooms see of the mesh; with the mesh turned off, a station in no mesh.
     const mesh = this.mesh;
+    const meshView = {
+      info: () => (this.isDisabled('mesh') ? meshOffInfo(config.name) : mesh.info()),
+      peers: () => (this.isDisabled('mesh') ? [] : mesh.peers()),
+      identify: (remote: string, local: string | undefined) => {
+        if (this.isDisabled('mesh')) throw new UnavailableError('MESH_UNAVAILABLE', 'the mesh is turned off on this station');
+        return mesh.identify(remote, local);
+      },
+    };
+    // Infinite Disk: snapshots of the nodes' volumes, this station's store for its peers, copies on theirs.
     this.disk = new DiskSubsystem({
       config,
       run,
@@ -147,14 +156,7 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
       log: log('disk'),
       nodes: { list: () => (this.nodes.volumeDriver() ? nodes.actions().list() : []), volumeDriver: () => nodes.volumeDriver() },
       // with the mesh turned off, Infinite Disk sees a station in no mesh (snapshots only)
-      mesh: {
-        info: () => (this.isDisabled('mesh') ? meshOffInfo(config.name) : mesh.info()),
-        peers: () => (this.isDisabled('mesh') ? [] : mesh.peers()),
-        identify: (remote, local) => {
-          if (this.isDisabled('mesh')) throw new UnavailableError('MESH_UNAVAILABLE', 'the mesh is turned off on this station');
-          return mesh.identify(remote, local);
-        },
-      },
+      mesh: meshView,
     });
     this.disk.sources.pool = async () => nodes.volumePool()?.usage() ?? null;
     this.disk.registerMetrics(this.metrics);
@@ -174,14 +176,7 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
         removeKeepingVolumes: async (name) => void (await nodes.actions().remove(name, { volumes: false })),
         create: async (spec) => void (await nodes.actions().create(spec)),
       },
-      mesh: {
-        info: () => (this.isDisabled('mesh') ? meshOffInfo(config.name) : mesh.info()),
-        peers: () => (this.isDisabled('mesh') ? [] : mesh.peers()),
-        identify: (remote, local) => {
-          if (this.isDisabled('mesh')) throw new UnavailableError('MESH_UNAVAILABLE', 'the mesh is turned off on this station');
-          return mesh.identify(remote, local);
-        },
-      },
+      mesh: meshView,
       peers: httpLeaseStorePeers,
     });
     this.replicas.registerMetrics(this.metrics);

@@ -11,7 +11,7 @@ import type { NodeView } from '../../nodes/view.ts';
 import { NodeLease } from '../lease/node-lease.ts';
 import { httpPullTarget } from '../stream/http-target.ts';
 import { copyNewest } from '../stream/pull-copy.ts';
-import { copyLag, type ReplicaStatus, snapshotTime } from './replica-status.ts';
+import { copyLag, type ReplicaStatus, snapshotTime, waitingCopy } from './replica-status.ts';
 import type { ReplicasDeps } from '../deps.ts';
 import { activeKey, movingKey } from '../lease/active-watch.ts';
 import type { EtcdClient } from '../lease/etcd-client.ts';
@@ -328,16 +328,7 @@ export class ActiveCopies {
 
   private async copyToNow(view: NodeView, station: string, peers: PeerView[], token: number): Promise<void> {
     const r = this.nodes.get(view.name)!;
-    const status: ReplicaStatus = r.replicas.get(station) ?? {
-      station,
-      state: 'waiting',
-      sending: false,
-      snapshot: null,
-      snapshotAt: null,
-      sentAt: null,
-      bytes: 0,
-      error: null,
-    };
+    const status = r.replicas.get(station) ?? waitingCopy(station);
     r.replicas.set(station, status);
     const peer = peers.find((p) => p.name === station);
     if (!peer?.online) {

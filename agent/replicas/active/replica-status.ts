@@ -19,6 +19,18 @@ export interface ReplicaStatus {
   lagSeconds?: number | null;
 }
 
+/** A copy nothing was sent to yet. */
+export const waitingCopy = (station: string): ReplicaStatus => ({
+  station,
+  state: 'waiting',
+  sending: false,
+  snapshot: null,
+  snapshotAt: null,
+  sentAt: null,
+  bytes: 0,
+  error: null,
+});
+
 /** Seconds since the snapshot the replica holds was taken here: what promoting it would lose at most. */
 export function copyLag(status: Pick<ReplicaStatus, 'snapshotAt'>, now: number): number | null {
   if (!status.snapshotAt) return null;

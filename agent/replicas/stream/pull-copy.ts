@@ -6,6 +6,7 @@
 // request comes from; the Active serves the stream only while it holds the node's lease with the
 // token the Inactive admitted.
 import type { VolumeDriver, VolumeRef } from '../../storage/driver.ts';
+import type { SendResult } from './replica-stream.ts';
 import { planSend } from './send-plan.ts';
 
 /** An Inactive station as the Active sees it. */
@@ -17,15 +18,8 @@ export interface PullTarget {
   pull(ref: VolumeRef, token: number, snapshot: string, parent: string | null): Promise<{ snapshot: string; bytes: number }>;
 }
 
-export interface CopyResult {
-  snapshot: string | null;
-  parent: string | null;
-  sent: boolean;
-  bytes: number;
-  seconds: number;
-  /** the receiver lacked the planned parent: it took the snapshot whole instead */
-  fellBackToFull: boolean;
-}
+/** What one copy did: as a pushed send reports it (replica-stream.ts). */
+export type CopyResult = SendResult;
 
 /** Brings `target` up to this station's newest snapshot of the volume, unless it holds it already. */
 export async function copyNewest(driver: VolumeDriver, ref: VolumeRef, token: number, target: PullTarget): Promise<CopyResult> {

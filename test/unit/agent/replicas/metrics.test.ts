@@ -2,19 +2,10 @@
 // lease store and the promotions and fences so far.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { waitingCopy } from '../../../../agent/replicas/active/replica-status.ts';
 import { replicaSamples } from '../../../../agent/replicas/metrics.ts';
 
-const copy = (station: string, state: 'in-sync' | 'failing', lagSeconds: number | null) => ({
-  station,
-  state,
-  sending: false,
-  snapshot: null,
-  snapshotAt: null,
-  sentAt: null,
-  bytes: 0,
-  error: null,
-  lagSeconds,
-});
+const copy = (station: string, state: 'in-sync' | 'failing', lagSeconds: number | null) => ({ ...waitingCopy(station), state, lagSeconds });
 
 test('lag and sync per Inactive copy, lag of copies held here, voters, failovers by kind, fences', () => {
   const samples = replicaSamples({
