@@ -41,8 +41,6 @@ export interface LeaseStoreView {
   client(): EtcdClient | null;
   /** voting members as last read (null: unknown yet, after a restart) */
   voters(): number | null;
-  /** rounds that found the store not answering so far */
-  readonly readFailures: number;
   /** how long before its lease could expire a holder stops its copy (over one election timeout) */
   fenceMarginMs(): number;
 }

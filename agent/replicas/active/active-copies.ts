@@ -245,10 +245,12 @@ export class ActiveCopies {
       r.view = { held: true, token: got.token, holder: this.deps.mesh.info().name, reason: null };
       r.storeDown = false;
       this.deps.events.publish('replicas.lease.taken', { node: node.name, token: got.token });
-      // a node that waited for its lease (at boot, or after a fence) starts now (not awaited: a
-      // reconcile pass may wait for a node's converge that is waiting for this)
-      if (!how.fromGate && node.desiredState === 'running' && node.state !== 'running') void this.deps.nodes.reconcile();
+      // a node that waited for its lease (at boot) or was stopped by its fence starts now (not
+      // awaited: a reconcile pass may wait for a node's converge that is waiting for this)
+      const wasFenced = r.fenced;
       r.fenced = false;
+      if (!how.fromGate && wasFenced) void this.deps.nodes.start(node.name).catch(() => undefined);
+      else if (!how.fromGate && node.desiredState === 'running' && node.state !== 'running') void this.deps.nodes.reconcile();
       this.snapshotTaken(node.name); // bring the replicas up to date under the new token
     } catch (error) {
       r.storeDown = true;

@@ -4,7 +4,7 @@
 // the lease store has three voters and its newest snapshot is within maxLagSeconds. The copies'
 // stations try in the order the spec lists them, a moment apart; the lease decides if two try at once.
 import type { ReplicasDeps } from '../deps.ts';
-import { ActiveWatch, movingKey } from '../lease/active-watch.ts';
+import { ActiveWatch, movingKey, nodeOfKey } from '../lease/active-watch.ts';
 import type { InactiveCopies } from './inactive-copies.ts';
 import { copyLagSeconds } from './promote.ts';
 
@@ -17,7 +17,10 @@ export class FailoverWatch {
   private readonly promote: (node: string) => Promise<unknown>;
   private watch: ActiveWatch | null = null;
   private readonly trying = new Set<string>();
-  private failuresSeen = 0;
+  /** who holds each node's lease, as last read or watched (published as replicas.active on change) */
+  private readonly holders = new Map<string, string | null>();
+  private watchedAt: string | null = null;
+  private read = false;
   /** why a node's copy here did not promote itself, for status */
   readonly held = new Map<string, string>();
 
@@ -27,29 +30,43 @@ export class FailoverWatch {
     this.promote = promote;
   }
 
-  /** Who holds the node's lease, as last seen (null: nobody, or not watched). */
+  /** Who holds the node's lease, as last seen (null: nobody, or not read yet). */
   holder(node: string): string | null {
-    return this.watch?.holder(node) ?? null;
+    return this.holders.get(node) ?? null;
   }
 
-  /** Every holder as last seen (for the Dynamic Alias). */
+  /** true once the holders were read from the lease store */
   get synced(): boolean {
-    return this.watch?.synced ?? false;
+    return this.read;
   }
 
+  /**
+   * Every tick reads the lease keys from whichever member answers, besides the watch: a watch on a
+   * member cut off from the others just stalls (no events, no error), so it is started again, on the
+   * station's own member when it has one, whenever it is elsewhere or disagrees with what was read.
+   */
   async tick(): Promise<void> {
     const owner = this.deps.mesh.info().owner;
-    // the store was out of reach (a partition, a member restarting): read every holder again
-    if (this.watch && this.deps.leaseStore.readFailures !== this.failuresSeen) this.stop();
-    this.failuresSeen = this.deps.leaseStore.readFailures;
-    if (!this.watch && owner) {
-      const client = this.deps.leaseStore.client();
-      if (!client) return;
-      this.watch = new ActiveWatch({ client, prefix: `/station/replicas/${owner}/`, onChange: (node, holder) => this.changed(node, holder) });
+    const client = this.deps.leaseStore.client();
+    if (!owner || !client) return;
+    const prefix = `/station/replicas/${owner}/`;
+    let current: Map<string, string>;
+    try {
+      const { kvs } = await client.getPrefix(prefix);
+      current = new Map(kvs.flatMap((kv) => (nodeOfKey(prefix, kv.key) ? [[nodeOfKey(prefix, kv.key)!, kv.value] as const] : [])));
+    } catch {
+      return; // no quorum in reach: nothing may be promoted from here anyway
+    }
+    this.read = true;
+    const disagrees = [...new Set([...current.keys(), ...this.holders.keys()])].some((n) => (this.watch?.holder(n) ?? null) !== (current.get(n) ?? null));
+    if (!this.watch || this.watchedAt !== client.endpoint || disagrees) {
+      this.stop();
+      this.watchedAt = client.endpoint;
+      this.watch = new ActiveWatch({ client, prefix, onChange: (node, holder) => this.note(node, holder) });
       this.watch.start();
     }
-    if (!this.watch?.synced) return;
-    for (const copy of await this.copies.list()) if (!this.watch.holder(copy.node)) void this.consider(copy.node);
+    for (const node of new Set([...current.keys(), ...this.holders.keys()])) this.note(node, current.get(node) ?? null);
+    for (const copy of await this.copies.list()) if (!current.get(copy.node)) void this.consider(copy.node);
   }
 
   stop(): void {
@@ -57,7 +74,9 @@ export class FailoverWatch {
     this.watch = null;
   }
 
-  private changed(node: string, holder: string | null): void {
+  private note(node: string, holder: string | null): void {
+    if (this.holders.has(node) && this.holders.get(node) === holder) return;
+    this.holders.set(node, holder);
     this.deps.events.publish('replicas.active', { node, station: holder });
     if (holder === null) void this.consider(node);
   }
@@ -75,7 +94,7 @@ export class FailoverWatch {
     try {
       const rank = Math.max(0, copy.spec.replicas.stations.indexOf(this.deps.mesh.info().name));
       if (rank) await new Promise((resolve) => setTimeout(resolve, rank * RANK_DELAY_MS));
-      if (this.watch?.holder(node)) return; // a station listed earlier took it
+      if (this.holder(node)) return; // a station listed earlier took it
       const moving = await this.deps.leaseStore
         .client()
         ?.get(movingKey(`/station/replicas/${copy.owner}/`, node))

@@ -51,6 +51,11 @@ export class EtcdClient {
     this.timeoutMs = options.timeoutMs ?? 2000;
   }
 
+  /** The member asked first (this station's own, where it runs one). */
+  get endpoint(): string {
+    return this.endpoints[0]!;
+  }
+
   /** A lease of `ttlSeconds`; its id. */
   async grant(ttlSeconds: number): Promise<{ id: string; ttl: number }> {
     return parseGrant(await this.call('/v3/lease/grant', { TTL: String(ttlSeconds) }));

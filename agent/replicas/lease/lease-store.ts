@@ -61,8 +61,6 @@ export class LeaseStore {
   private leaderId: string | null = null;
   private readError: string | null = null;
   private readOnce = false;
-  /** how many rounds found the store not answering (a watch kept across such a gap is read again) */
-  readFailures = 0;
   private readonly learnersSince = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private electionMs = raftTimings(0).electionMs;
@@ -197,7 +195,6 @@ export class LeaseStore {
       this.readOnce = true;
     } catch (error) {
       this.readError = `the lease store does not answer: ${(error as Error).message}`;
-      this.readFailures++;
     }
   }
 

@@ -81,7 +81,11 @@ export class NodeLease {
     this.token = made.revision;
     this.fenced = null;
     this.renewing = true;
-    this.renewed(sentAt);
+    // a slow grant (a member catching up after a partition) may have used up most of the window
+    // counted from its sending: one keep-alive now starts it again, rather than fencing at once
+    const renewAt = this.now();
+    const ttl = await this.o.client.keepAlive(lease.id).catch(() => null);
+    this.renewed(ttl ? renewAt : sentAt);
     this.scheduleRenew();
     return { held: true, token: made.revision };
   }
