@@ -16,14 +16,12 @@
 import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { exec } from '../../agent/exec.ts';
 import { insideTestNetns } from './in-netns.ts';
 import { launchChromium, watchErrors } from './browser.ts';
-import { tempStateDir } from './state-dir.ts';
-import { startAgent, type AgentHandle } from '../helpers/agent-process.ts';
-import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
+import { startPageAgent } from './page-agent.ts';
+import type { AgentHandle } from '../helpers/agent-process.ts';
+import { cleanupAll } from '../helpers/cleanup.ts';
 import { runName } from '../helpers/run-prefix.ts';
 
 // Functions passed to page.evaluate run in the browser (the page's CSP forbids evaluating strings).
@@ -50,27 +48,9 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'rep')) {
   const text = async (p: Page, selector: string) => (await p.textContent(selector)) ?? '';
 
   test.before(async () => {
-    const stateDir = await tempStateDir();
-    onCleanup('containers left in the e2e lxcpath', async () => {
-      const lxcPath = join(stateDir, 'lxc');
-      const left = (await exec(['lxc-ls', '-1', '-P', lxcPath], { allowFailure: true })).stdout.split('\n').filter(Boolean);
-      for (const name of left) {
-        await exec(['lxc-stop', '-P', lxcPath, '-n', name, '-k'], { allowFailure: true, timeoutMs: 20_000 }).catch(() => undefined);
-        await exec(['lxc-destroy', '-P', lxcPath, '-n', name], { allowFailure: true, timeoutMs: 60_000 }).catch(() => undefined);
-      }
-    });
-    agent = await startAgent({
-      stateDir,
-      env: { STATION_NAME: 'den', STATION_BRIDGE: runName('br'), STATION_NODE_SUBNET: '198.18.96.0/24' },
-    });
-    onCleanup('nodes of the e2e agent', async () => {
-      const list = await agent
-        .api('/api/v1/nodes')
-        .then((r) => r.json() as Promise<{ nodes?: { name: string }[] }>)
-        .catch(() => ({ nodes: [] }));
-      for (const n of list.nodes ?? []) await agent.api(`/api/v1/nodes/${n.name}?volumes=delete`, { method: 'DELETE', auth: true }).catch(() => undefined);
-    });
-    nodesAvailable.yes = (await agent.api('/api/v1/nodes')).status === 200;
+    const started = await startPageAgent('198.18.96.0/24');
+    agent = started.agent;
+    nodesAvailable.yes = started.nodesAvailable;
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     pageErrors = watchErrors(page);

@@ -9,14 +9,12 @@ import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { exec } from '../../agent/exec.ts';
 import type { Browser, Page } from 'playwright-core';
 import { insideTestNetns } from './in-netns.ts';
 import { launchChromium, watchErrors } from './browser.ts';
-import { tempStateDir } from './state-dir.ts';
-import { startAgent, type AgentHandle } from '../helpers/agent-process.ts';
-import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
+import { startPageAgent } from './page-agent.ts';
+import type { AgentHandle } from '../helpers/agent-process.ts';
+import { cleanupAll } from '../helpers/cleanup.ts';
 import { runName } from '../helpers/run-prefix.ts';
 
 // Functions passed to page.evaluate run in the browser (the page's CSP forbids evaluating strings).
@@ -50,30 +48,9 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
   const nodeState = async (name: string) => ((await (await agent.api(`/api/v1/nodes/${name}`)).json()) as { state: string }).state;
 
   test.before(async () => {
-    const stateDir = await tempStateDir();
-    // Last resort if the API could not destroy a node: stop and destroy what is left in the lxcpath
-    // (runs after the agent is gone, before its state directory is removed).
-    onCleanup('containers left in the e2e lxcpath', async () => {
-      const lxcPath = join(stateDir, 'lxc');
-      const left = (await exec(['lxc-ls', '-1', '-P', lxcPath], { allowFailure: true })).stdout.split('\n').filter(Boolean);
-      for (const name of left) {
-        await exec(['lxc-stop', '-P', lxcPath, '-n', name, '-k'], { allowFailure: true, timeoutMs: 20_000 }).catch(() => undefined);
-        await exec(['lxc-destroy', '-P', lxcPath, '-n', name], { allowFailure: true, timeoutMs: 60_000 }).catch(() => undefined);
-      }
-    });
-    agent = await startAgent({
-      stateDir,
-      env: { STATION_NAME: 'den', STATION_BRIDGE: runName('br'), STATION_NODE_SUBNET: '198.18.93.0/24' },
-    });
-    // Nodes keep running when the agent stops: destroy every node this test made before it does.
-    onCleanup('nodes of the e2e agent', async () => {
-      const list = await agent
-        .api('/api/v1/nodes')
-        .then((r) => r.json() as Promise<{ nodes?: { name: string }[] }>)
-        .catch(() => ({ nodes: [] }));
-      for (const n of list.nodes ?? []) await agent.api(`/api/v1/nodes/${n.name}?volumes=delete`, { method: 'DELETE', auth: true }).catch(() => undefined);
-    });
-    nodesAvailable.yes = (await agent.api('/api/v1/nodes')).status === 200;
+    const started = await startPageAgent('198.18.93.0/24');
+    agent = started.agent;
+    nodesAvailable.yes = started.nodesAvailable;
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     pageErrors = watchErrors(page);

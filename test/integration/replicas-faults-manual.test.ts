@@ -8,10 +8,10 @@
 import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
-import { down, formMesh, type Testbed, up } from '../../scripts/testbed-lib/index.ts';
-import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
-import { api, EventRecorder, nodeExec, removeStationOutright, waitFor } from '../helpers/disk-testbed.ts';
-import { RUN_PREFIX } from '../helpers/run-prefix.ts';
+import type { Testbed } from '../../scripts/testbed-lib/index.ts';
+import { cleanupAll } from '../helpers/cleanup.ts';
+import { api, type EventRecorder, nodeExec, removeStationOutright, waitFor } from '../helpers/disk-testbed.ts';
+import { eventRecorders, replicasTestbed } from '../helpers/replicas-testbed.ts';
 
 const LEASE_S = 6;
 const KEPT = `ST14-kept-${randomBytes(6).toString('hex')}`;
@@ -40,24 +40,8 @@ const SPEC = {
 const t = suite<{ tb: Testbed; events: EventRecorder }>('replicas with two stations: failover is manual');
 
 t.before(async (ctx) => {
-  onCleanup(`testbed ${RUN_PREFIX}`, () => down(RUN_PREFIX));
-  ctx.tb = await up({
-    prefix: RUN_PREFIX,
-    stations: 2,
-    publicStations: 1,
-    storage: 'btrfs',
-    poolMb: 384,
-    env: {
-      STATION_REPLICAS_ROUND_SECONDS: '1',
-      STATION_REPLICAS_LEASE_SECONDS: String(LEASE_S),
-      STATION_MESH_SYNC_SECONDS: '2',
-      STATION_DISK_OFFER_GB: '0',
-    },
-  });
-  await formMesh(ctx.tb, 'alice');
-  // after the mesh exists: the API's listeners follow the mesh address, which ends streams open before
-  ctx.events = new EventRecorder(ctx.tb, 's2');
-  await waitFor('the event stream', async () => ctx.events.connected, 10_000);
+  ctx.tb = (await replicasTestbed({ stations: 2, leaseSeconds: LEASE_S })).tb;
+  ctx.events = (await eventRecorders(ctx.tb, ['s2'])).s2!;
 });
 t.after(cleanupAll);
 

@@ -94,7 +94,8 @@ export interface Moved {
 
 /** `station node move NAME --to STATION`: where it runs now, and how long it stood still. */
 export function showMoved(m: Moved): string {
-  return `${m.node} runs on ${m.to} now (moved from ${m.from}, lease token ${m.token ?? '-'}); it stood still ${m.downtimeSeconds} s; the copy on ${m.from} is Inactive`;
+  const where = `${m.node} runs on ${m.to} now (moved from ${m.from}, lease token ${m.token ?? '-'})`;
+  return `${where}; it stood still ${m.downtimeSeconds} s; the copy on ${m.from} is Inactive`;
 }
 
 /** The 409 LEASE_HELD_ELSEWHERE refusal: who holds the lease, and when --force is safe at all. */
