@@ -189,13 +189,30 @@ export class LeaseStore {
     if (!client) return;
     try {
       this.members = await client.members();
-      const leaderAt = this.members.find((m) => !m.learner && m.clientUrls.length)?.clientUrls[0];
-      this.leaderId = leaderAt ? (await client.status(leaderAt)).leader : null;
+      this.leaderId = await this.leader(client);
       this.readError = null;
       this.readOnce = true;
     } catch (error) {
       this.readError = `the lease store does not answer: ${(error as Error).message}`;
     }
+  }
+
+  /**
+   * The leader's member id, as the first member that answers says (this station's own first): a
+   * member whose station is gone must not stop the reading, or the authority would never remove it.
+   */
+  private async leader(client: EtcdClient): Promise<string | null> {
+    const own = this.member?.ready ? this.ownClientUrl() : null;
+    const voters = this.members.filter((m) => !m.learner).flatMap((m) => m.clientUrls.slice(0, 1));
+    for (const url of [...new Set([own, ...voters])]) {
+      if (!url) continue;
+      const leader = await client.status(url).then(
+        (status) => status.leader,
+        () => undefined,
+      );
+      if (leader !== undefined) return leader;
+    }
+    return null;
   }
 
   /** A station that runs no member (yet) asks the owner's stations' client ports. */
