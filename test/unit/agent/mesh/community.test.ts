@@ -21,14 +21,18 @@ const community = suite<Ctx>('mesh community trust');
 const cert = new NebulaCert(exec);
 let made = 0;
 
-/** A CA made by nebula-cert (`limits`: its -ips/-subnets flags); one whose /16 is not alice's. */
+/**
+ * A CA made by nebula-cert (`limits`: its -ips/-subnets flags) whose /16 is neither alice's nor a
+ * trusted owner's (two random CAs share one 1 time in 64, and the overlap is refused before anything else).
+ */
 async function makeCa(ctx: Ctx, limits: string[]): Promise<{ pem: string; block: string; fingerprint: string }> {
   for (;;) {
     const dir = join(ctx.dir, `ca${made++}`);
     await exec(['mkdir', '-p', dir]);
     await exec(['nebula-cert', 'ca', '-name', 'other', ...limits, '-out-key', join(dir, 'ca.key'), '-out-crt', join(dir, 'ca.crt')]);
     const [info] = await cert.print(join(dir, 'ca.crt'));
-    if (ownerBlock(info!.fingerprint) !== ctx.mesh.doc.get().block)
+    const taken = [ctx.mesh.doc.get().block, ...ctx.mesh.doc.get().trusted.map((t) => ownerBlock(t.fingerprint))];
+    if (!taken.includes(ownerBlock(info!.fingerprint)))
       return { pem: await readFile(join(dir, 'ca.crt'), 'utf8'), block: ownerBlock(info!.fingerprint), fingerprint: info!.fingerprint };
   }
 }
