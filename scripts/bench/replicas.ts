@@ -7,15 +7,23 @@
 //     raft timings of replicas-lease: how long until an ActiveWatch-following contender holds the
 //     lease after the holder's station loses power (its member the etcd leader, or a follower), or
 //     is cut off while it runs (then also when it fenced itself), against the TTL and etcd's own
-//     election time.
+//     election time;
+//  3. the real testbed of three agents (replicas/testbed.ts): a power loss (simulated by a cut off
+//     the mesh) until a third station's resolver answers the node's alias from the new Active, the
+//     RPO read from a counter the node writes every 100 ms, a planned move's downtime, and an
+//     increment over the mesh against a local `btrfs send | btrfs receive` of the same increment.
 // This process re-runs itself inside a network namespace it makes (the hub); the etcd members run
 // in namespaces of their own routed through it, on 198.18.71.0/24. Everything carries the run
 // prefix stbrXXXX (namespaces, veths, the nftables table in the hub, the run directory with the
 // etcd data and the pool files, the pools' labels) and is removed at the end, also on failure or
 // Ctrl-C (the outer process also sweeps by the prefix what a crashed or killed benchmark process
 // left); nothing is added to the machine's own namespace. Figures are medians (min–max) over the rounds.
-//   node scripts/bench/replicas.ts [ROUNDS]   (or BENCH_ROUNDS; default 5: about 2 minutes on the 2-core machine)
-//     BENCH_DATA_MB=64 BENCH_CHANGED_MB=1 (the hot copy's sizes)
+// The testbed's names carry the same prefix (namespaces stbrXXXX-*, /run/station-testbed/stbrXXXX).
+//   node scripts/bench/replicas.ts [ROUNDS]   (or BENCH_ROUNDS; default 5: parts 1 and 2 take about 2 minutes
+//     on the 2-core machine, part 3 another 3.5 to 6 with the machine's load)
+//     BENCH_DATA_MB=64 BENCH_CHANGED_MB=1 (the hot copy's sizes); BENCH_ENGINE=0 skips parts 1 and 2
+//     BENCH_TESTBED=0 skips part 3; BENCH_LEASE_SECONDS=10 (the agent's default TTL) BENCH_SNAPSHOT_SECONDS=5
+//     BENCH_INCREMENT_MB=32 (part 3's settings)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
@@ -36,6 +44,9 @@ import { STATIONS, startCluster } from './replicas/cluster.ts';
 import { type FailoverRound, failoverRound, type LeaseSettings, SCENARIOS } from './replicas/failover.ts';
 import { type CopyPools, type CopyRound, copyRound } from './replicas/hot-copy.ts';
 import { roundsFrom, summary, table } from './replicas/report.ts';
+import { sweepTestbed, testbedPart } from './replicas/testbed.ts';
+import { testbedRows, testbedSummary } from './replicas/testbed-report.ts';
+import { alignedTable } from './lib/table.ts';
 
 /** set in the re-run process: the hub namespace it runs in, whose name is the run prefix */
 const INNER = 'STATION_BENCH_REPLICAS_NETNS';
@@ -65,10 +76,12 @@ async function removePool(file: string, mountPoint: string): Promise<void> {
 
 /**
  * What the benchmark process removes itself, removed again by its name in case it could not (it
- * crashed or was killed): the members' namespaces (their etcd processes with them), the pools, the
- * run directory. After a clean run there is nothing left to find.
+ * crashed or was killed): the testbed (its nodes, agents, namespaces, pools), the members'
+ * namespaces (their etcd processes with them), the pools, the run directory. After a clean run
+ * there is nothing left to find.
  */
 async function sweep(prefix: string): Promise<void> {
+  await sweepTestbed(prefix).catch((error: Error) => process.stderr.write(`bench replicas: sweeping the testbed: ${error.message}\n`));
   for (const i of STATIONS.keys()) await removeNetns(`${prefix}e${i}`);
   for (const entry of await readdir(tmpdir())) {
     if (!entry.startsWith(`${prefix}-`)) continue;
@@ -133,15 +146,8 @@ async function pool(dir: string, prefix: string, name: string, sizeBytes: number
   return { driver, mountPoint: p.mountPoint };
 }
 
-async function main(): Promise<void> {
-  const started = Date.now();
-  const hub = process.env[INNER]!;
-  if (!/^stbr[0-9a-f]{4}$/.test(hub)) throw new Error(`${INNER}=${hub}: not a namespace this benchmark made`);
-  // nothing below may run in the machine's own namespace
-  const [here, made] = [statSync('/proc/self/ns/net'), statSync(`/run/netns/${hub}`)];
-  if (here.ino !== made.ino || here.dev !== made.dev) throw new Error(`not inside the namespace ${hub}`);
-  const prefix = hub;
-  const rounds = roundsFrom([], process.env);
+/** Parts 1 and 2: the engine layer on two loop pools and three etcd members of this benchmark's own. */
+async function enginePart(prefix: string, hub: string, rounds: number) {
   const dataBytes = Math.round(envNumber('BENCH_DATA_MB', 64) * MiB);
   const changedBytes = Math.round(envNumber('BENCH_CHANGED_MB', 1) * MiB);
   const loadBefore = loadAverage();
@@ -189,9 +195,45 @@ async function main(): Promise<void> {
     dataBytes,
     changedBytes,
   };
-  const result = summary(failover, copies, settings, `${loadBefore} (start), ${loadAverage()} (end)`);
-  process.stdout.write(`${table(result)}\nload average: ${result.loadAverage}; ${((Date.now() - started) / 1000).toFixed(0)} s in all\n`);
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+  return summary(failover, copies, settings, `${loadBefore} (start), ${loadAverage()} (end)`);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const hub = process.env[INNER]!;
+  if (!/^stbr[0-9a-f]{4}$/.test(hub)) throw new Error(`${INNER}=${hub}: not a namespace this benchmark made`);
+  // nothing below may run in the machine's own namespace
+  const [here, made] = [statSync('/proc/self/ns/net'), statSync(`/run/netns/${hub}`)];
+  if (here.ino !== made.ino || here.dev !== made.dev) throw new Error(`not inside the namespace ${hub}`);
+  const prefix = hub;
+  const rounds = roundsFrom([], process.env);
+  const engine = process.env.BENCH_ENGINE === '0' ? null : await enginePart(prefix, hub, rounds);
+  if (engine) process.stdout.write(`${table(engine)}\n`);
+  // the engine part's members and pools go before the testbed starts: their etcd would compete for the two cores
+  await tearDown();
+  let testbed: ReturnType<typeof testbedSummary> | null = null;
+  if (process.env.BENCH_TESTBED !== '0') {
+    const loadBefore = loadAverage();
+    const settings = {
+      rounds,
+      // whole seconds, as the agent's settings take them
+      leaseSeconds: Math.max(3, Math.round(envNumber('BENCH_LEASE_SECONDS', 10))),
+      snapshotSeconds: Math.max(1, Math.round(envNumber('BENCH_SNAPSHOT_SECONDS', 5))),
+      incrementBytes: Math.round(envNumber('BENCH_INCREMENT_MB', 32)) * MiB,
+    };
+    const measured = await testbedPart({ prefix, settings, onCleanup, log });
+    testbed = testbedSummary(measured, `${loadBefore} (start), ${loadAverage()} (end)`);
+  }
+  const out: string[] = [];
+  if (testbed) {
+    const { rows, notes } = testbedRows(testbed);
+    out.push(alignedTable([['measure', 'median (min–max)', 'baseline (same run)', 'ratio', 'goal', 'met'], ...rows]), ...notes);
+  }
+  const loads = [...(engine ? [engine.loadAverage] : []), ...(testbed ? [`testbed ${testbed.loadAverage}`] : [])];
+  out.push(`load average: ${loads.join('; ')}`);
+  out.push(`${((Date.now() - started) / 1000).toFixed(0)} s in all`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  process.stdout.write(`${JSON.stringify({ ...(engine ?? { bench: 'replicas', rounds }), ...(testbed ? { testbed } : {}) })}\n`);
 }
 
 if (process.env[INNER]) await runBench('bench replicas', main, tearDown);
