@@ -12,8 +12,8 @@
 import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
-import { stationApi, stationExec, stationOf, type Testbed } from '../../scripts/testbed-lib/index.ts';
-import { NEBULA_PORT } from '../../scripts/testbed-lib/topology.ts';
+import { stationApi, stationOf, type Testbed } from '../../scripts/testbed-lib/index.ts';
+import { cutFromMesh, healCut } from '../../scripts/testbed-lib/mesh-cut.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { api, apiText, type EventRecorder, nodeExec, removeStationOutright, waitFor } from '../helpers/disk-testbed.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
@@ -154,17 +154,10 @@ t('s2 cut off from the mesh fences itself; another copy promotes; healed, s2 kee
   const { tb } = ctx;
   const s2 = stationOf(tb, 's2');
   const table = `${RUN_PREFIX}cut`;
-  const cut = [
-    `table inet ${table} {`,
-    `  chain in { type filter hook input priority -10; udp dport ${NEBULA_PORT} drop; }`,
-    `  chain out { type filter hook output priority -10; udp sport ${NEBULA_PORT} drop; }`,
-    '}',
-    '',
-  ].join('\n');
-  onCleanup(`nft table ${table} in ${s2.netns}`, () => stationExec(s2, ['nft', 'delete', 'table', 'inet', table], { allowFailure: true }));
+  onCleanup(`nft table ${table} in ${s2.netns}`, () => healCut(s2, table));
   await nodeExec(tb, 's2', 'web', ['sh', '-c', 'echo written-by-s2-alone > /srv/alone.txt && sync']);
   const cutAt = Date.now();
-  await stationExec(s2, ['nft', '-f', '-'], { input: cut });
+  await cutFromMesh(s2, table);
   const fenced = await waitFor('s2 fenced', async () => ctx.events.s2!.find('replicas.fenced', (d) => d.node === 'web'), 60_000, 250);
   assert.ok(fenced.data.stopped, 'the node was stopped: failover is automatic');
   const next = await runningOn(tb, ['s3', 's1']);
@@ -183,7 +176,7 @@ t('s2 cut off from the mesh fences itself; another copy promotes; healed, s2 kee
   ctx.token = promoted!.data.token;
   ctx.active = next;
 
-  await stationExec(s2, ['nft', 'delete', 'table', 'inet', table]);
+  await healCut(s2, table);
   const demoted = await waitFor('s2 demoted', async () => ctx.events.s2!.find('replicas.demoted', (d) => d.node === 'web'), 120_000, 500);
   assert.is(demoted.data.active, next);
   assert.match(demoted.data.diverged ?? '', /^diverged-/);

@@ -13,8 +13,8 @@ import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { meshPing, stationExec, stationOf, type Testbed } from '../../scripts/testbed-lib/index.ts';
-import { NEBULA_PORT } from '../../scripts/testbed-lib/topology.ts';
+import { meshPing, stationOf, type Testbed } from '../../scripts/testbed-lib/index.ts';
+import { cutFromMesh as cutStation, healCut as healStation } from '../../scripts/testbed-lib/mesh-cut.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { api, type EventRecorder, nodeExec, waitFor } from '../helpers/disk-testbed.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
@@ -135,31 +135,14 @@ class RunningProbe {
   }
 }
 
-/** Drops every Nebula packet in and out of `station`'s own namespace: it stays up, cut off from the mesh. */
+/** `station` stays up, cut off from the mesh (scripts/testbed-lib/mesh-cut.ts); healed at cleanup at the latest. */
 async function cutFromMesh(tb: Testbed, station: string): Promise<void> {
   const st = stationOf(tb, station);
   onCleanup(`nft table ${CUT_TABLE} in ${st.netns}`, () => healCut(tb, station));
-  await stationExec(st, ['nft', '-f', '-'], {
-    input: [
-      `table inet ${CUT_TABLE} {`,
-      '  chain in {',
-      '    type filter hook input priority -10;',
-      `    udp dport ${NEBULA_PORT} drop`,
-      '  }',
-      '  chain out {',
-      '    type filter hook output priority -10;',
-      `    udp sport ${NEBULA_PORT} drop`,
-      '  }',
-      '}',
-      '',
-    ].join('\n'),
-  });
+  await cutStation(st, CUT_TABLE);
 }
 
-/** Removes the cut's table (nothing when it is gone already). */
-async function healCut(tb: Testbed, station: string): Promise<void> {
-  await stationExec(stationOf(tb, station), ['nft', 'delete', 'table', 'inet', CUT_TABLE], { allowFailure: true });
-}
+const healCut = (tb: Testbed, station: string) => healStation(stationOf(tb, station), CUT_TABLE);
 
 interface Ctx {
   tb: Testbed;

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { exec } from '../../../agent/exec.ts';
 import { netnsRunner } from '../../../agent/nodes/lxc/netns-runner.ts';
 import { type StationRecord, stationApi, stationOf, type Testbed } from '../../testbed-lib/index.ts';
-import { NEBULA_PORT } from '../../testbed-lib/topology.ts';
 import { waitFor } from '../../../test/helpers/wait.ts';
 
 export { waitFor };
@@ -169,19 +168,7 @@ export class EventStream {
   }
 }
 
-/** The nftables table that cuts a station off the mesh: Nebula's UDP port dropped both ways, in its own namespace. */
-export function cutRules(table: string): string {
-  return [
-    `table inet ${table} {`,
-    `  chain in { type filter hook input priority -10; udp dport ${NEBULA_PORT} drop; }`,
-    `  chain out { type filter hook output priority -10; udp sport ${NEBULA_PORT} drop; }`,
-    '}',
-    '',
-  ].join('\n');
-}
-
-export const cut = async (st: StationRecord, table: string) => void (await stationExec(st, ['nft', '-f', '-'], { input: cutRules(table) }));
-export const heal = async (st: StationRecord, table: string) => void (await stationExec(st, ['nft', 'delete', 'table', 'inet', table], { allowFailure: true }));
+export { cutFromMesh as cut, healCut as heal } from '../../testbed-lib/mesh-cut.ts';
 
 /**
  * Stops every container of the testbed's stations (lxc-stop -k, through each station's namespace: LXC's
