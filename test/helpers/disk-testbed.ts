@@ -3,7 +3,6 @@
 // copies as the station reports them, a station's event stream recorded from the start, and a
 // peer's repository read on its disk with the owner's key (on a throw-away copy, so the store
 // itself is never touched).
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { exec } from '../../agent/exec.ts';
 import { removeNetns } from '../../scripts/lib/netns.ts';
+import { type SeenEvent, StationEventStream } from '../../scripts/testbed-lib/event-stream.ts';
 import { stationApi, stationOf, type Testbed } from '../../scripts/testbed-lib/index.ts';
 import { unmountStationPool } from '../../scripts/testbed-lib/pools.ts';
 import { stopAgent } from '../../scripts/testbed-lib/stations.ts';
@@ -120,62 +120,18 @@ export async function copiesOf(tb: Testbed, station: string, node: string): Prom
   return (r.body.nodes as { name: string; copies: CopiesView | null }[]).find((n) => n.name === node)?.copies ?? null;
 }
 
-export interface SeenEvent {
-  id: number;
-  type: string;
-  at: string;
-  data: any;
-  /** when the test received it (ms) */
-  receivedAt: number;
-}
-
 /**
- * A station's GET /api/v1/events stream, recorded from now on by a curl in the station's namespace
- * (ended by its pid at cleanup or stop()).
+ * A station's GET /api/v1/events stream, recorded from now on (scripts/testbed-lib/event-stream.ts),
+ * ended at cleanup or stop().
  */
-export class EventRecorder {
-  readonly events: SeenEvent[] = [];
-  private readonly child: ChildProcess;
-  private partial = '';
-  /** the station answered (its first line, `: connected`, arrived) */
-  connected = false;
-
+export class EventRecorder extends StationEventStream {
   constructor(tb: Testbed, station: string) {
-    const st = stationOf(tb, station);
-    this.child = spawn('ip', ['netns', 'exec', st.netns, 'curl', '-sSN', '--max-time', '3600', `${st.api}/api/v1/events`], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    this.child.stdout!.setEncoding('utf8');
-    this.child.stdout!.on('data', (chunk: string) => this.take(chunk));
+    super(stationOf(tb, station));
     onCleanup(`event stream of ${station}`, () => this.stop());
-  }
-
-  private take(chunk: string): void {
-    this.connected = true;
-    const lines = (this.partial + chunk).split('\n');
-    this.partial = lines.pop() ?? '';
-    for (const line of lines) {
-      if (!line.startsWith('data: ')) continue;
-      try {
-        this.events.push({ ...JSON.parse(line.slice(6)), receivedAt: Date.now() });
-      } catch {
-        /* a line that is not an event */
-      }
-    }
   }
 
   find(type: string, match: (data: any) => boolean = () => true): SeenEvent | undefined {
     return this.events.find((e) => e.type === type && match(e.data));
-  }
-
-  stop(): void {
-    if (this.child.exitCode === null && this.child.pid) {
-      try {
-        process.kill(this.child.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
   }
 }
 

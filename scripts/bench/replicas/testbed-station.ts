@@ -3,11 +3,11 @@
 // node's copies as the Active shows them, the event stream recorded from the start, the cut off
 // the mesh (an nftables table of the run's own in the station's namespace dropping Nebula's UDP
 // port, as replicas-failover.test.ts cuts a station) and the containers stopped at the end.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exec } from '../../../agent/exec.ts';
 import { netnsRunner } from '../../../agent/nodes/lxc/netns-runner.ts';
+import { type SeenEvent, StationEventStream } from '../../testbed-lib/event-stream.ts';
 import { type StationRecord, stationApi, stationOf, type Testbed } from '../../testbed-lib/index.ts';
 import { waitFor } from '../../../test/helpers/wait.ts';
 
@@ -113,41 +113,8 @@ export interface Stage {
   recovered: string[];
 }
 
-export interface SeenEvent {
-  type: string;
-  // biome-ignore lint/suspicious/noExplicitAny: event payloads differ by type (docs/api.md)
-  data: any;
-  /** when this process received it (ms since the epoch) */
-  receivedAt: number;
-}
-
-/** A station's GET /api/v1/events, recorded from now on by a curl in its namespace; ended by its pid. */
-export class EventStream {
-  readonly events: SeenEvent[] = [];
-  private readonly child: ChildProcess;
-  private partial = '';
-
-  constructor(st: StationRecord) {
-    this.child = spawn('ip', ['netns', 'exec', st.netns, 'curl', '-sSN', '--max-time', '3600', `${st.api}/api/v1/events`], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    this.child.stdout!.setEncoding('utf8');
-    this.child.stdout!.on('data', (chunk: string) => this.take(chunk));
-  }
-
-  private take(chunk: string): void {
-    const lines = (this.partial + chunk).split('\n');
-    this.partial = lines.pop() ?? '';
-    for (const line of lines) {
-      if (!line.startsWith('data: ')) continue;
-      try {
-        this.events.push({ ...JSON.parse(line.slice(6)), receivedAt: Date.now() });
-      } catch {
-        /* not an event */
-      }
-    }
-  }
-
+/** A station's event stream (scripts/testbed-lib/event-stream.ts), read by when each event arrived. */
+export class EventStream extends StationEventStream {
   // biome-ignore lint/suspicious/noExplicitAny: see SeenEvent
   find(type: string, since: number, match: (data: any) => boolean = () => true): SeenEvent | undefined {
     return this.events.find((e) => e.type === type && e.receivedAt >= since && match(e.data));
@@ -156,15 +123,6 @@ export class EventStream {
   // biome-ignore lint/suspicious/noExplicitAny: see SeenEvent
   wait(type: string, since: number, match: (data: any) => boolean, timeoutMs: number): Promise<SeenEvent> {
     return waitFor(`event ${type}`, async () => this.find(type, since, match), timeoutMs, 50);
-  }
-
-  stop(): void {
-    if (this.child.exitCode !== null || !this.child.pid) return;
-    try {
-      process.kill(this.child.pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
   }
 }
 
