@@ -23,6 +23,7 @@ import { startPageAgent } from './page-agent.ts';
 import type { AgentHandle } from '../helpers/agent-process.ts';
 import { cleanupAll } from '../helpers/cleanup.ts';
 import { runName } from '../helpers/run-prefix.ts';
+import { COPY_FAILING_ON_S3, COPY_IN_SYNC_ON_S2 } from '../helpers/replicas-answers.ts';
 
 // Functions passed to page.evaluate run in the browser (the page's CSP forbids evaluating strings).
 declare const window: { marker?: number };
@@ -108,26 +109,9 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'rep')) {
     // failed until `caughtUp`. And a copy of s2's node "cam" held here, which would not promote itself.
     let caughtUp = false;
     const s2 = {
-      station: 's2',
-      state: 'in-sync',
-      sending: false,
-      snapshot: 'auto-2025-06-01T10.00.00.000Z',
+      ...COPY_IN_SYNC_ON_S2,
       snapshotAt: new Date(Date.now() - 12_000).toISOString(),
       sentAt: new Date(Date.now() - 10_000).toISOString(),
-      bytes: 1048576,
-      error: null,
-      lagSeconds: 12.3,
-    };
-    const s3Failing = {
-      ...s2,
-      station: 's3',
-      state: 'failing',
-      snapshot: null,
-      snapshotAt: null,
-      sentAt: null,
-      bytes: 0,
-      error: 's3 does not answer on its mesh address (connect ETIMEDOUT 10.42.0.3:8088)',
-      lagSeconds: null,
     };
     const s3InSync = { ...s2, station: 's3', lagSeconds: 2.1 };
     const copies = () => [
@@ -145,7 +129,7 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'rep')) {
         role: 'active',
         active: 'den',
         lease: { held: true, token: 7, holder: 'den', reason: null },
-        replicas: [s2, caughtUp ? s3InSync : s3Failing],
+        replicas: [s2, caughtUp ? s3InSync : COPY_FAILING_ON_S3],
         lagSeconds: null,
         held: null,
       },

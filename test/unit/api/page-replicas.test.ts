@@ -9,6 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { createContext, runInContext } from 'node:vm';
+import { COPY_FAILING_ON_S3, COPY_IN_SYNC_ON_S2, MANUAL_FAILOVER, TWO_VOTER_LEASE_STORE } from '../../helpers/replicas-answers.ts';
 
 const WEB = new URL('../../../api/web/', import.meta.url);
 const source = (file: string) => readFileSync(new URL(file, WEB), 'utf8');
@@ -47,20 +48,8 @@ const page = new Proxy(context, {
 // GET /replicas on s1, whose node "web" has copies on s2 (in sync) and s3 (its last pull failed),
 // and which holds an Inactive copy of "db" (Active on s2, held back by a two-member store).
 const ON_S1 = {
-  leaseStore: {
-    member: 'serving',
-    reason: null,
-    members: [
-      { name: 's1', learner: false, leader: true },
-      { name: 's2', learner: false, leader: false },
-      { name: 's3', learner: true, leader: false },
-    ],
-    voters: 2,
-  },
-  failover: {
-    automatic: false,
-    reason: "the lease store has 2 voting member(s): automatic failover needs three of the owner's stations, so only a person promotes",
-  },
+  leaseStore: TWO_VOTER_LEASE_STORE,
+  failover: MANUAL_FAILOVER,
   nodes: [
     {
       node: 'db',
@@ -76,30 +65,7 @@ const ON_S1 = {
       role: 'active',
       active: 's1',
       lease: { held: true, token: 7, holder: 's1', reason: null },
-      replicas: [
-        {
-          station: 's2',
-          state: 'in-sync',
-          sending: false,
-          snapshot: 'auto-2025-06-01T10.00.00.000Z',
-          snapshotAt: '2025-06-01T10:00:00.000Z',
-          sentAt: '2025-06-01T10:00:02.100Z',
-          bytes: 1048576,
-          error: null,
-          lagSeconds: 12.3,
-        },
-        {
-          station: 's3',
-          state: 'failing',
-          sending: false,
-          snapshot: null,
-          snapshotAt: null,
-          sentAt: null,
-          bytes: 0,
-          error: 's3 does not answer on its mesh address (connect ETIMEDOUT 10.42.0.3:8088)',
-          lagSeconds: null,
-        },
-      ],
+      replicas: [COPY_IN_SYNC_ON_S2, COPY_FAILING_ON_S3],
       lagSeconds: null,
       held: null,
     },
@@ -126,7 +92,7 @@ test('sending and waiting are amber; failing and offline are red with the error'
 });
 
 test('the card counts copies in sync of all: green when all, amber when some, red when none', () => {
-  const looks = web.replicas.map((r) => page.replicaLook(r, 120, r.lagSeconds));
+  const looks = web.replicas.map((r) => page.replicaLook(r, 120, r.lagSeconds ?? null));
   assert.equal(page.replicaCount(looks), { inSync: 1, total: 2, level: 'degraded' });
   assert.equal(page.replicaCount([looks[0]!]), { inSync: 1, total: 1, level: 'ok' });
   assert.equal(page.replicaCount([looks[1]!]), { inSync: 0, total: 1, level: 'error' });

@@ -8,6 +8,7 @@ import { AgentError, type AgentClient, CliError } from '../../../../scripts/cli/
 import { parseArgs } from '../../../../scripts/cli/command.ts';
 import { COMMANDS } from '../../../../scripts/cli/commands/index.ts';
 import { leaseHeldElsewhere, showMoved, showNodeReplicas, showPromoted, showReplicas } from '../../../../scripts/cli/commands/replicas.ts';
+import { MANUAL_FAILOVER, TWO_VOTER_LEASE_STORE } from '../../../helpers/replicas-answers.ts';
 
 /** On s1, which runs web: s2 in sync and pulling the next set, s3 failing since its station went away. */
 const ACTIVE_ON_S1: NodeReplicasView = {
@@ -92,20 +93,8 @@ test('node replicas on an Inactive station: where the Active runs, the lag, why 
 
 test('replicas: members with leader and learner marks, voters, manual failover with its reason, one line per node', () => {
   const report: ReplicasReport = {
-    leaseStore: {
-      member: 'serving',
-      reason: null,
-      members: [
-        { name: 's1', learner: false, leader: true },
-        { name: 's2', learner: false, leader: false },
-        { name: 's3', learner: true, leader: false },
-      ],
-      voters: 2,
-    },
-    failover: {
-      automatic: false,
-      reason: "the lease store has 2 voting member(s): automatic failover needs three of the owner's stations, so only a person promotes",
-    },
+    leaseStore: TWO_VOTER_LEASE_STORE,
+    failover: MANUAL_FAILOVER,
     nodes: [INACTIVE_ON_S2, ACTIVE_ON_S1],
   };
   const text = showReplicas(report);
