@@ -12,6 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { netnsRunner } from '../../agent/nodes/lxc/netns-runner.ts';
 import { createMesh, down, join as joinMesh, stationApi, stationOf, up, type Testbed } from '../../scripts/testbed-lib/index.ts';
 import { launchChromium } from './browser.ts';
+import { markPage, notReloaded, openLive } from './page-session.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 
@@ -20,7 +21,7 @@ interface El {
   textContent: string | null;
   closest(selector: string): { getAttribute(name: string): string | null } | null;
 }
-declare const window: { marker?: number; progressSeen?: string[] };
+declare const window: { progressSeen?: string[] };
 declare const document: { getElementById(id: string): unknown; querySelectorAll(selector: string): El[] };
 declare class MutationObserver {
   constructor(callback: () => void);
@@ -44,15 +45,10 @@ const watchErrors = (p: Page, who: string) => {
 const open = async (url: string, who: string): Promise<Page> => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   watchErrors(page, who);
-  await page.goto(url);
-  await page.waitForSelector('body[data-loaded="true"]');
-  await page.waitForSelector('#live.on');
-  await page.evaluate(() => {
-    window.marker = 42;
-  });
+  await openLive(page, url);
+  await markPage(page);
   return page;
 };
-const notReloaded = async (page: Page) => assert.is(await page.evaluate(() => window.marker), 42, 'the page was not reloaded');
 
 test.before(async () => {
   onCleanup(`testbed ${RUN_PREFIX}`, () => down(RUN_PREFIX));

@@ -18,15 +18,12 @@ import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { insideTestNetns } from './in-netns.ts';
-import { launchChromium, watchErrors } from './browser.ts';
-import { startPageAgent } from './page-agent.ts';
+import { watchErrors } from './browser.ts';
+import { markPage, notReloaded, openLive, startPageSession } from './page-session.ts';
 import type { AgentHandle } from '../helpers/agent-process.ts';
 import { cleanupAll } from '../helpers/cleanup.ts';
 import { runName } from '../helpers/run-prefix.ts';
 import { COPY_FAILING_ON_S3, COPY_IN_SYNC_ON_S2 } from '../helpers/replicas-answers.ts';
-
-// Functions passed to page.evaluate run in the browser (the page's CSP forbids evaluating strings).
-declare const window: { marker?: number };
 
 if (await insideTestNetns(fileURLToPath(import.meta.url), 'rep')) {
   let agent: AgentHandle;
@@ -38,23 +35,15 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'rep')) {
   const meshMade = { yes: false };
 
   const open = async (p: Page) => {
-    await p.goto(agent.baseUrl);
-    await p.waitForSelector('body[data-loaded="true"]');
-    await p.waitForSelector('#live.on');
-    await p.evaluate(() => {
-      window.marker = 42;
-    });
+    await openLive(p, agent.baseUrl);
+    await markPage(p);
   };
-  const notReloaded = async (p: Page) => assert.is(await p.evaluate(() => window.marker), 42, 'the page was not reloaded');
   const text = async (p: Page, selector: string) => (await p.textContent(selector)) ?? '';
 
   test.before(async () => {
-    const started = await startPageAgent('198.18.96.0/24');
-    agent = started.agent;
-    nodesAvailable.yes = started.nodesAvailable;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    pageErrors = watchErrors(page);
+    const session = await startPageSession('198.18.96.0/24', { width: 1280, height: 900 });
+    ({ agent, browser, page, pageErrors } = session);
+    nodesAvailable.yes = session.nodesAvailable;
   });
   test.after(async () => {
     await cleanupAll();

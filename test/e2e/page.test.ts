@@ -11,14 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { mkdir } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { insideTestNetns } from './in-netns.ts';
-import { launchChromium, watchErrors } from './browser.ts';
-import { startPageAgent } from './page-agent.ts';
+import { watchErrors } from './browser.ts';
+import { markPage, notReloaded, openLive, startPageSession } from './page-session.ts';
 import type { AgentHandle } from '../helpers/agent-process.ts';
 import { cleanupAll } from '../helpers/cleanup.ts';
 import { runName } from '../helpers/run-prefix.ts';
 
 // Functions passed to page.evaluate run in the browser (the page's CSP forbids evaluating strings).
-declare const window: { marker?: number; innerWidth: number };
+declare const window: { innerWidth: number };
 declare const document: {
   documentElement: { scrollWidth: number };
   getElementById(id: string): { value: string; textContent: string | null } | null;
@@ -48,12 +48,9 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
   const nodeState = async (name: string) => ((await (await agent.api(`/api/v1/nodes/${name}`)).json()) as { state: string }).state;
 
   test.before(async () => {
-    const started = await startPageAgent('198.18.93.0/24');
-    agent = started.agent;
-    nodesAvailable.yes = started.nodesAvailable;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    pageErrors = watchErrors(page);
+    const session = await startPageSession('198.18.93.0/24', { width: 1280, height: 800 });
+    ({ agent, browser, page, pageErrors } = session);
+    nodesAvailable.yes = session.nodesAvailable;
     await mkdir(SHOTS, { recursive: true });
   });
   test.after(async () => {
@@ -94,9 +91,7 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
       console.log('node API not available in this tree: skipping the live node check');
       return;
     }
-    await page.evaluate(() => {
-      window.marker = 42;
-    });
+    await markPage(page);
     const created = await agent.api('/api/v1/nodes', {
       method: 'POST',
       auth: true,
@@ -114,7 +109,7 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
     assert.match((await page.textContent(`#disk li[data-node="${web}"]`)) ?? '', /www: /);
     await page.waitForSelector(`.node[data-node="${web}"]`, { timeout: 30_000 });
     await page.waitForSelector(`.node[data-node="${web}"][data-state="running"]`, { timeout: 60_000 });
-    assert.is(await page.evaluate(() => window.marker), 42, 'the page was not reloaded');
+    await notReloaded(page);
     assert.match((await page.textContent(`.node[data-node="${web}"] .node-meta`)) ?? '', /198\.18\.93\.\d+/);
     assert.match((await page.textContent('#events')) ?? '', /node\.created/);
   });
@@ -178,9 +173,7 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'e2e')) {
     await page.screenshot({ path: `${SHOTS}page-desktop.png`, fullPage: false });
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     const phoneErrors = watchErrors(phone);
-    await phone.goto(agent.baseUrl);
-    await phone.waitForSelector('body[data-loaded="true"]');
-    await phone.waitForSelector('#live.on');
+    await openLive(phone, agent.baseUrl);
     await phone.waitForTimeout(600);
     // No horizontal scrolling on a phone.
     assert.ok(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'the page is wider than the phone');

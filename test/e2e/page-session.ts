@@ -1,0 +1,46 @@
+// The status page in headless Chromium, as the page tests open it: the page agent with a browser and
+// a page whose console errors are collected (startPageSession); a page opened until it follows the
+// event stream (openLive); and a mark on its window that a reload would lose (markPage, notReloaded),
+// which is how these tests tell that the page changed "without a reload".
+import * as assert from 'uvu/assert';
+import type { Browser, Page } from 'playwright-core';
+import type { AgentHandle } from '../helpers/agent-process.ts';
+import { launchChromium, watchErrors } from './browser.ts';
+import { startPageAgent } from './page-agent.ts';
+
+// Functions passed to page.evaluate run in the browser (the page's CSP forbids evaluating strings).
+declare const window: { marker?: number };
+
+export interface PageSession {
+  agent: AgentHandle;
+  /** the agent can run nodes on this machine */
+  nodesAvailable: boolean;
+  browser: Browser;
+  page: Page;
+  /** the console errors of `page` (a list that fills as they come) */
+  pageErrors: string[];
+}
+
+/** The page agent on `nodeSubnet` (test/e2e/page-agent.ts), Chromium, and a blank page of that size. */
+export async function startPageSession(nodeSubnet: string, viewport: { width: number; height: number }): Promise<PageSession> {
+  const { agent, nodesAvailable } = await startPageAgent(nodeSubnet);
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport });
+  return { agent, nodesAvailable, browser, page, pageErrors: watchErrors(page) };
+}
+
+/** Goes to the status page at `url` and waits until it has loaded and follows the event stream. */
+export async function openLive(p: Page, url: string): Promise<void> {
+  await p.goto(url);
+  await p.waitForSelector('body[data-loaded="true"]');
+  await p.waitForSelector('#live.on');
+}
+
+/** Marks the page's window (notReloaded checks the mark is still there). */
+export async function markPage(p: Page): Promise<void> {
+  await p.evaluate(() => {
+    window.marker = 42;
+  });
+}
+
+export const notReloaded = async (p: Page) => assert.is(await p.evaluate(() => window.marker), 42, 'the page was not reloaded');
