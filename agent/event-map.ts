@@ -105,6 +105,15 @@ export const EVENT_PAYLOADS = {
       description: 'the snapshot of each volume keeping what this station wrote alone (never merged); null after a planned move',
     }),
   }),
+  'replicas.retired': payload('a replicated node was deleted on its Active here: noted in the lease store, its copies told to go', {
+    node: Type.String(),
+    written: Type.Boolean({ description: 'the deletion was written down in the lease store (copies away now read it when back)' }),
+    told: Type.Array(Type.String(), { description: 'the stations that dropped their copy at once' }),
+  }),
+  'replicas.copy.dropped': payload('an Inactive copy held here was dropped with its snapshots: its node was deleted on its Active', {
+    node: Type.String(),
+    active: Type.String({ description: 'the station that deleted it' }),
+  }),
   'replicas.promoted': payload('an Inactive copy here became the Active one', {
     node: Type.String(),
     from: Type.String({ description: 'the station that ran the Active copy' }),

@@ -118,6 +118,10 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
       checkReplicas: (name, replicas) => this.checkReplicas(name, replicas),
       // a replicated node runs only where its lease is held (the replicas room decides once started)
       mayStart: async (name) => this.isDisabled('replicas') || this.replicas.mayStart(name),
+      // a replicated node deleted on its Active is deleted everywhere (no copy takes it over)
+      removing: (name) => {
+        if (!this.isDisabled('replicas')) this.replicas.active.removing(name);
+      },
       // node traffic to other stations' nodes keeps its addresses: the mesh routes node subnets
       routedInterfaces: [tunDevFor(config.stateDir, config.meshTunDev)],
     }));

@@ -40,6 +40,8 @@ export interface NodeServiceDeps {
   checkReplicas?: (name: string, replicas: NonNullable<NodeSpec['replicas']>) => void;
   /** a replicated node starts only where this says so (it holds the node's lease, taking it if free): never two Active copies */
   mayStart?: (name: string) => Promise<boolean>;
+  /** told before a replicated node is removed (a deletion, not a failover: its copies must not take it over) */
+  removing?: (name: string) => void;
   /** the first pause before retrying a node whose change failed twice (default 5 s); it doubles up to 5 min */
   retryBaseMs?: number;
 }
@@ -189,7 +191,7 @@ export class NodeService {
   }
 
   async remove(name: string, options: { volumes: boolean }): Promise<{ name: string; deleted: true; volumesDeleted: boolean }> {
-    this.record(name);
+    if (this.record(name).spec.replicas) this.deps.removing?.(name);
     await this.setRecord(name, { deleting: true, deleteVolumes: options.volumes });
     await this.converge(name);
     this.observed.delete(name);

@@ -38,6 +38,7 @@ export interface NodesSubsystemDeps {
   /** checks a node's replicas against the mesh (the replicas room) */
   checkReplicas?: NodeServiceDeps['checkReplicas'];
   mayStart?: NodeServiceDeps['mayStart'];
+  removing?: NodeServiceDeps['removing'];
   /** interfaces where nodes keep their own addresses (no NAT): the mesh's tun device */
   routedInterfaces?: string[];
 }
@@ -112,6 +113,7 @@ export class NodesSubsystem implements Subsystem {
       ...(this.deps.danglingReferences ? { danglingReferences: this.deps.danglingReferences } : {}),
       ...(this.deps.checkReplicas ? { checkReplicas: this.deps.checkReplicas } : {}),
       ...(this.deps.mayStart ? { mayStart: this.deps.mayStart } : {}),
+      ...(this.deps.removing ? { removing: this.deps.removing } : {}),
       context: this.context,
       // a failed node is retried after half a reconcile period (5 s by default), then doubling
       retryBaseMs: config.reconcileSeconds * 500,

@@ -68,7 +68,10 @@ export class ReplicasSubsystem implements Subsystem {
       localNode: (name) => deps.nodes.list().some((n) => n.name === name),
       owner: () => deps.mesh.info().owner ?? '',
     });
-    this.failover = new FailoverWatch(this.deps, this.inactive, (node) => this.promote(node, { force: false, automatic: true }));
+    this.failover = new FailoverWatch(this.deps, this.inactive, {
+      promote: (node) => this.promote(node, { force: false, automatic: true }),
+      drop: (node, by, revision) => this.dropped(node, by, revision),
+    });
   }
 
   async start(): Promise<void> {
@@ -139,7 +142,7 @@ export class ReplicasSubsystem implements Subsystem {
     if (running) return running;
     const promotion = (async () => {
       const result = await promote(this.deps, this.inactive, (client) => this.active.makeLease(node, client), node, options);
-      this.active.adopt(node, result.lease, result.token);
+      await this.active.adopt(node, result.lease, result.token);
       return { node: result.node, from: result.from, token: result.token, lagSeconds: result.lagSeconds };
     })().finally(() => this.promoting.delete(node));
     this.promoting.set(node, promotion);
@@ -157,6 +160,22 @@ export class ReplicasSubsystem implements Subsystem {
     if (!copy) throw new NotFoundError('REPLICA_NOT_FOUND', `this station holds no Inactive copy of ${node}`);
     if (copy.active !== caller) throw new ForbiddenError('NOT_THE_ACTIVE', `${caller} does not run the Active copy of ${node} (${copy.active} does)`);
     return this.promote(node, { force: false, automatic: false });
+  }
+
+  /** The Active `caller` deleted `node`: the copy held here goes (false: none held). */
+  async dropCopy(caller: string, node: string): Promise<boolean> {
+    const copy = await this.inactive.get(node);
+    if (!copy) return false;
+    if (copy.active !== caller) throw new ForbiddenError('NOT_THE_ACTIVE', `${caller} does not run the Active copy of ${node} (${copy.active} does)`);
+    return this.dropped(node, caller);
+  }
+
+  private async dropped(node: string, by: string, before?: number): Promise<boolean> {
+    if (!(await this.inactive.drop(node, before))) return false;
+    this.failover.held.delete(node);
+    this.deps.events.publish('replicas.copy.dropped', { node, active: by });
+    this.deps.log.info({ node, by }, 'replicas: the copy held here was dropped (its node was deleted on its Active)');
+    return true;
   }
 
   /** One node's replicas as this station sees them, or null when it neither runs nor holds a copy. */

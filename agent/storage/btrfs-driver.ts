@@ -148,6 +148,8 @@ export class BtrfsVolumeDriver extends LaidOutVolumes implements VolumeDriver {
     checkRef(ref);
     checkSnapshotName(name);
     await this.tool.deleteSubvolume(await requireSnapshot(this.layout, ref, name));
+    // the last snapshot of a copy received here (no volume of its own): nothing of it stays
+    if (!(await this.layout.exists(ref))) await this.layout.pruneEmpty(ref);
   }
 
   async restoreSnapshot(ref: VolumeRef, name: string): Promise<void> {

@@ -2,6 +2,7 @@
 // caller is identified by the mesh address its request comes from (403 for anyone else).
 //   On an Inactive station, called by the Active:
 //     PUT  /replicas/copies/:node                            the node's spec and the sender's fencing token
+//     DELETE /replicas/copies/:node                          the node was deleted on the Active: drop the copy
 //     GET  /replicas/copies/:node/volumes/:volume            the snapshots held here (to plan an increment)
 //     POST /replicas/copies/:node/volumes/:volume/pull       fetch this snapshot (whole or since a parent) from the caller
 //     POST /replicas/copies/:node/promote                    a planned move: take the node over (the Active gave its lease up)
@@ -49,6 +50,20 @@ export const replicasCopiesRoutes: RoutePlugin = async (app, { system }) => {
       const copy = await inactive.acceptSpec(from, request.params.node, request.body.token, validateSpec(request.body.spec));
       return { node: copy.node, active: copy.active, token: copy.token, updatedAt: copy.updatedAt };
     },
+  );
+
+  app.delete(
+    '/replicas/copies/:node',
+    {
+      config: { publicMutation: true },
+      schema: {
+        tags,
+        summary: "station-to-station over the mesh, from a replicated node's Active: the node was deleted there, drop the copy held here",
+        params: NodeParam,
+        response: responses({ 200: Type.Object({ dropped: Type.Boolean() }) }, [403, 503]),
+      },
+    },
+    async (request) => ({ dropped: await system.replicas.dropCopy(caller(request).name, request.params.node) }),
   );
 
   app.get(

@@ -717,6 +717,8 @@ const EVENT_TYPES = [
   'replicas.active',
   'replicas.demoted',
   'replicas.promoted',
+  'replicas.retired',
+  'replicas.copy.dropped',
   'disk.snapshot.created',
   'disk.snapshot.failed',
   'disk.snapshot.deleted',

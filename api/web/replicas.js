@@ -19,6 +19,8 @@ const REPLICA_HISTORY_TYPES = new Set([
   'replicas.member.added',
   'replicas.member.promoted',
   'replicas.member.removed',
+  'replicas.retired',
+  'replicas.copy.dropped',
 ]);
 const REPLICA_HISTORY_SHOWN = 8;
 // Reads again while the lease store settles: it announces the members it adds, not its own member
@@ -133,6 +135,10 @@ function replicaEventText(e) {
       return `${d.node}: ${d.station} got ${d.volume} ${d.snapshot}${d.whole ? ' (whole)' : ''} in ${replicaLagText(d.seconds)}`;
     case 'replicas.copy.failed':
       return `${d.node}: copying to ${d.station} failed: ${d.reason}`;
+    case 'replicas.retired':
+      return `${d.node}: deleted here; its copies were told to go${d.told?.length ? ` (${d.told.join(', ')} at once)` : ''}`;
+    case 'replicas.copy.dropped':
+      return `${d.node}: the copy held here was dropped (deleted on ${d.active})`;
     default:
       return '';
   }

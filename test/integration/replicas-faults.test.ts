@@ -13,6 +13,8 @@ import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { meshPing, stationOf, type Testbed } from '../../scripts/testbed-lib/index.ts';
 import { cutFromMesh as cutStation, healCut as healStation } from '../../scripts/testbed-lib/mesh-cut.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
@@ -313,6 +315,46 @@ t('the cut heals: lag, which nobody took over, runs on s1 again; no node ever ra
   assert.equal(ctx.probe.doubles('web'), [], 'web never ran on two stations at once, through the cut and the heal');
   assert.equal(ctx.probe.doubles('lag'), [], 'nor did lag');
   assert.is(ctx.probe.failed, 0, 'every station answered every probe');
+});
+
+/** Where a station keeps the snapshots of web's volume (its loop-backed pool, mounted by the testbed). */
+const webSnapshots = (tb: Testbed, station: string) =>
+  readdir(join(stationOf(tb, station).stateDir, 'storage', 'pool', 'volumes', '.snapshots', 'web', 'data')).catch(() => []);
+
+t('web deleted on its Active while s3 is cut off: no copy takes it over; s1 drops its copy at once, s3 once it is back', async (ctx) => {
+  const { tb } = ctx;
+  await waitFor(
+    's1 and s3 holding Inactive copies of web',
+    async () => (await replicasOf(tb, 's1'))?.role === 'inactive' && (await replicasOf(tb, 's3'))?.role === 'inactive',
+    60_000,
+    500,
+  );
+  for (const s of ['s1', 's3']) assert.ok((await webSnapshots(tb, s)).length > 0, `${s} holds snapshots of web`);
+  await cutFromMesh(tb, 's3');
+  const deletedAt = Date.now();
+  const deleted = await api(tb, 's2', 'DELETE', '/nodes/web', undefined, 120);
+  assert.is(deleted.status, 200, JSON.stringify(deleted.body));
+  const retired = await waitFor('s2 retiring web', async () => ctx.events.s2!.find('replicas.retired', (d) => d.node === 'web'), 30_000, 250);
+  assert.equal([retired.data.written, retired.data.told], [true, ['s1']], 'written down in the lease store; s1 told at once (s3 is away)');
+  await waitFor('s1 dropping its copy', async () => ctx.events.s1!.find('replicas.copy.dropped', (d) => d.node === 'web'), 30_000, 250);
+  assert.is(await replicasOf(tb, 's1'), null, 's1 holds no copy of web');
+  assert.equal(await webSnapshots(tb, 's1'), [], "s1's snapshots of web are gone");
+
+  await healCut(tb, 's3');
+  const dropped = await waitFor(
+    's3 dropping its copy once back',
+    async () => ctx.events.s3!.find('replicas.copy.dropped', (d) => d.node === 'web'),
+    90_000,
+    250,
+  );
+  assert.is(dropped.data.active, 's2', 's3 read who deleted it from the lease store');
+  assert.is(await replicasOf(tb, 's3'), null, 's3 holds no copy of web');
+  assert.equal(await webSnapshots(tb, 's3'), [], "s3's snapshots of web are gone");
+  for (const s of STATIONS) {
+    assert.is((await api(tb, s, 'GET', '/nodes/web')).status, 404, `${s} runs no web`);
+    const promotedSince = ctx.events[s]!.events.filter((e) => e.type === 'replicas.promoted' && e.data.node === 'web' && e.receivedAt > deletedAt);
+    assert.equal(promotedSince, [], `${s} did not promote the deleted web`);
+  }
 });
 
 t.run();

@@ -14,6 +14,7 @@ import { copyNewest } from '../stream/pull-copy.ts';
 import { copyLag, type ReplicaStatus, snapshotTime, waitingCopy } from './replica-status.ts';
 import type { ReplicasDeps } from '../deps.ts';
 import { activeKey, movingKey } from '../lease/active-watch.ts';
+import { demote, retire } from './leaving.ts';
 import type { EtcdClient } from '../lease/etcd-client.ts';
 
 export interface LeaseView {
@@ -37,6 +38,8 @@ interface Replicated {
   again: boolean;
   /** a planned move runs: no lease is taken and the node does not start here */
   moving: boolean;
+  /** a person deleted it: when it is gone its copies go too (rather than one taking it over) */
+  deleted: boolean;
 }
 
 export class ActiveCopies {
@@ -56,15 +59,36 @@ export class ActiveCopies {
     return `/station/replicas/${this.deps.mesh.info().owner ?? ''}/`;
   }
 
-  /** One tick: every replicated node here holds (or tries to take) its lease; the rest let theirs go. */
+  /**
+   * One tick: every replicated node here holds (or tries to take) its lease. One that went lets its
+   * lease go; where a person deleted it, it is retired first, its copies told to go (leaving.ts).
+   */
   async tick(): Promise<void> {
-    const local = this.deps.nodes.list().filter((n) => n.spec.replicas && n.state !== 'deleting');
+    const local = this.replicatedHere();
     for (const [name, r] of this.nodes) {
       if (local.some((n) => n.name === name)) continue;
       this.nodes.delete(name);
-      await r.lease?.release().catch(() => r.lease?.stop());
+      // gone otherwise (the nodes turned off): the lease goes, and a copy may take the node over
+      if (!r.deleted) await r.lease?.release().catch(() => r.lease?.stop());
+      else await this.queue.run(name, () => retire(this.deps, this.prefix(), name, r.lease, [...r.replicas.keys()]));
     }
-    for (const node of local) if (!this.nodes.get(node.name)?.moving) await this.queue.run(node.name, () => this.holdLease(node));
+    for (const node of local)
+      if (!this.nodes.get(node.name)?.moving)
+        await this.queue.run(node.name, async () => {
+          // read again in the node's turn: a demotion queued before may have removed it meanwhile
+          const now = this.replicatedHere().find((n) => n.name === node.name);
+          if (now) await this.holdLease(now);
+        });
+  }
+
+  /** The nodes are about to remove a replicated node (a deletion: a demotion forgot its node before). */
+  removing(node: string): void {
+    const r = this.nodes.get(node);
+    if (r) r.deleted = true;
+  }
+
+  private replicatedHere(): NodeView[] {
+    return this.deps.nodes.list().filter((n) => n.spec.replicas && n.state !== 'deleting');
   }
 
   /** A snapshot set was taken: the node's Inactive stations pull it (a copy running already runs again after). */
@@ -183,14 +207,19 @@ export class ActiveCopies {
     });
   }
 
-  /** A node promoted here: its lease, taken by the promotion, is kept from now on. */
-  adopt(node: string, lease: NodeLease | null, token: number | null): void {
-    const r = this.entry(node);
-    r.lease = lease;
-    r.view = lease
-      ? { held: true, token, holder: this.deps.mesh.info().name, reason: null }
-      : { held: false, token: null, holder: null, reason: 'promoted without the lease (forced)' };
-    if (lease) this.snapshotTaken(node);
+  /**
+   * A node promoted here: its lease, taken by the promotion, is kept from now on. In the node's turn,
+   * after any tick that began before it (which found the key held and must not have the last word).
+   */
+  adopt(node: string, lease: NodeLease | null, token: number | null): Promise<void> {
+    return this.queue.run(node, async () => {
+      const r = this.entry(node);
+      r.lease = lease;
+      r.view = lease
+        ? { held: true, token, holder: this.deps.mesh.info().name, reason: null }
+        : { held: false, token: null, holder: null, reason: 'promoted without the lease (forced)' };
+      if (lease) this.snapshotTaken(node);
+    });
   }
 
   private entry(name: string): Replicated {
@@ -205,6 +234,7 @@ export class ActiveCopies {
         copying: null,
         again: false,
         moving: false,
+        deleted: false,
       };
       this.nodes.set(name, r);
     }
@@ -236,6 +266,7 @@ export class ActiveCopies {
     const lease = this.makeLease(node.name, client);
     try {
       const got = await lease.acquire();
+      if (this.nodes.get(node.name) !== r) return void (got.held && (await lease.release().catch(() => undefined)));
       if (!got.held) {
         r.view = { held: false, token: null, holder: got.holder, reason: `${got.holder ?? 'another station'} holds the lease` };
         if (got.holder && got.holder !== this.deps.mesh.info().name && !how.fromGate) await this.demote(node, got.holder);
@@ -274,25 +305,12 @@ export class ActiveCopies {
     return r.storeDown && manual;
   }
 
-  /**
-   * Another station holds the lease of a node that is here: it was promoted while this station was
-   * away. This copy becomes Inactive: stopped, what it wrote alone kept as a named snapshot of each
-   * volume (reported, never merged), the node removed with its volumes kept, and a copy record that
-   * the new Active's next copies bring up to date (an increment from their last common snapshot).
-   */
+  /** Another station holds the node's lease: this copy becomes Inactive (leaving.ts). */
   private async demote(node: NodeView, holder: string): Promise<void> {
-    const driver = this.deps.nodes.volumeDriver();
-    if (!driver) return;
     this.nodes.delete(node.name);
-    if (node.state === 'running') await this.deps.nodes.stopNow(node.name);
     const planned = this.moved.get(node.name) === holder;
     this.moved.delete(node.name);
-    const diverged = planned ? null : `diverged-${new Date().toISOString().replace(/:/g, '.')}`;
-    if (diverged) for (const volume of node.spec.volumes) await driver.createSnapshot({ node: node.name, volume: volume.name }, diverged);
-    await this.deps.nodes.removeKeepingVolumes(node.name);
-    await this.deps.demoted(node.spec, holder);
-    this.deps.events.publish('replicas.demoted', { node: node.name, active: holder, diverged });
-    this.deps.log.warn({ node: node.name, active: holder, diverged }, 'replicas: this copy is Inactive now (another station was promoted)');
+    await demote(this.deps, node, holder, planned);
   }
 
   private async fenced(node: string, why: string): Promise<void> {

@@ -7,7 +7,6 @@ import { Transform } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, NotFoundError, UnavailableError } from '../../errors.ts';
-import { parseSetName } from '../../disk/snapshots/set-records.ts';
 import { SerialQueue } from '../../lib/serial-queue.ts';
 import type { NodeSpec } from '../../nodes/spec.ts';
 import type { VolumeDriver } from '../../storage/driver.ts';
@@ -15,6 +14,7 @@ import { writeFileAtomic } from '../../store/atomic-file.ts';
 import { FencingTokens } from '../stream/fencing-tokens.ts';
 import { fetchStream } from '../stream/http-target.ts';
 import { ReplicaReceiver } from '../stream/replica-stream.ts';
+import { setsOldestFirst } from '../stream/send-plan.ts';
 
 type Station = { name: string; address: string; apiPort: number };
 
@@ -152,12 +152,40 @@ export class InactiveCopies {
   }
 
   /**
+   * Drops a copy and everything it holds here (its node was deleted on its Active): the received
+   * snapshots, and a demoted copy's volumes and diverged snapshots. A node of this station's own by
+   * that name is never touched. `before`: only a copy whose tokens are all older than this revision
+   * (the lease store's note of the deletion), not one of a node made again since under that name.
+   * False when no such copy is held here.
+   */
+  async drop(node: string, before = Number.POSITIVE_INFINITY): Promise<boolean> {
+    const copy = await this.queue.run(async () => {
+      const copies = await this.load();
+      const held = copies.get(node);
+      if (!held || held.token >= before) return null;
+      copies.delete(node);
+      await this.save();
+      return held;
+    });
+    if (!copy) return false;
+    const driver = this.deps.driver();
+    if (!driver || this.deps.localNode(node)) return true;
+    for (const volume of copy.spec.volumes) {
+      const ref = { node, volume: volume.name };
+      if (await driver.volumeExists(ref))
+        await driver.deleteVolume(ref); // its snapshots with it
+      else for (const snapshot of await driver.listSnapshots(ref)) await driver.deleteSnapshot(ref, snapshot.name);
+    }
+    return true;
+  }
+
+  /**
    * Keeps the newest KEEP_RECEIVED snapshot sets of a volume (the Active plans each increment from the
    * newest one both hold); others, such as a demoted copy's diverged writes, stay until a person deletes them.
    */
   private async pruneReceived(ref: { node: string; volume: string }): Promise<void> {
     const driver = this.deps.driver()!;
-    const sets = (await driver.listSnapshots(ref)).map((s) => s.name).filter((name) => parseSetName(name) !== null);
+    const sets = setsOldestFirst((await driver.listSnapshots(ref)).map((s) => s.name));
     for (const name of sets.slice(0, -KEEP_RECEIVED)) await driver.deleteSnapshot(ref, name).catch(() => undefined);
   }
 

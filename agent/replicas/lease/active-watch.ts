@@ -19,10 +19,16 @@ export const activeKey = (prefix: string, node: string): string => `${prefix}${n
 /** Where a planned move names its target while the lease changes hands (no automatic promotion meanwhile). */
 export const movingKey = (prefix: string, node: string): string => `${prefix}${node}/moving`;
 
-/** The node a lease key is about, or null for another key under the prefix. */
-export function nodeOfKey(prefix: string, key: string): string | null {
-  if (!key.startsWith(prefix) || !key.endsWith('/active')) return null;
-  const node = key.slice(prefix.length, -'/active'.length);
+/**
+ * Where a node deleted on its Active is written down (no lease: it stays), before its lease goes, so
+ * that no copy takes it over; its revision is later than every token the node's copies carry.
+ */
+export const deletedKey = (prefix: string, node: string): string => `${prefix}${node}/deleted`;
+
+/** The node a key under the prefix is about (its lease key, or `kind`'s), or null for another key. */
+export function nodeOfKey(prefix: string, key: string, kind: 'active' | 'deleted' = 'active'): string | null {
+  if (!key.startsWith(prefix) || !key.endsWith(`/${kind}`)) return null;
+  const node = key.slice(prefix.length, -`/${kind}`.length);
   return node && !node.includes('/') ? node : null;
 }
 

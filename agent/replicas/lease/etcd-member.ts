@@ -2,7 +2,10 @@
 // HTTP on the station's mesh address (Nebula already encrypts and authenticates every packet between
 // stations; which stations may reach the ports is the firewall's job), data in the state directory.
 // Raft's timings follow the mesh's round trips, as etcd's tuning guide says: a heartbeat about one
-// round trip, an election timeout ten heartbeats (and never under a second).
+// round trip, an election timeout ten heartbeats (and never under a second), but bounded by the node
+// leases they serve: a lease holder fences two election timeouts before its TTL runs out
+// (node-lease.ts), so an election timeout longer than a quarter of the TTL would leave it no time to
+// renew. A mesh that slow for the TTL gets the bound (and status says to raise the TTL).
 import { arch } from 'node:os';
 import type { Logger } from '../../log.ts';
 import { SupervisedProcess } from '../../lib/supervised-process.ts';
@@ -15,12 +18,26 @@ export interface RaftTimings {
   electionMs: number;
 }
 
-/** Raft timings for the slowest round trip between members (ms). */
-export function raftTimings(worstRttMs: number): RaftTimings {
-  const heartbeatMs = Math.min(1000, Math.max(100, Math.ceil(worstRttMs * 1.5)));
-  const electionMs = Math.min(50_000, Math.max(1000, heartbeatMs * 10));
-  return { heartbeatMs, electionMs };
+/** etcd refuses an election timeout under five heartbeats */
+const HEARTBEATS_PER_ELECTION_MIN = 5;
+
+/**
+ * Raft timings for the slowest round trip between members (ms), bounded by the node leases' TTL:
+ * `bounded` says the round trips asked for longer ones.
+ */
+export function raftTimings(worstRttMs: number, leaseTtlMs = Number.POSITIVE_INFINITY): RaftTimings & { bounded: boolean } {
+  const wantedHeartbeat = Math.min(1000, Math.max(100, Math.ceil(worstRttMs * 1.5)));
+  const wantedElection = Math.min(50_000, Math.max(1000, wantedHeartbeat * 10));
+  const electionMs = Math.min(wantedElection, Math.max(1000, Math.floor(leaseTtlMs / 4)));
+  const heartbeatMs = Math.min(wantedHeartbeat, Math.floor(electionMs / HEARTBEATS_PER_ELECTION_MIN));
+  return { heartbeatMs, electionMs, bounded: electionMs < wantedElection };
 }
+
+/**
+ * How long before its lease could expire a holder stops (node-lease.ts): above one election timeout,
+ * since a leader cut off from its quorum goes on answering keep-alives until raft notices; two.
+ */
+export const fenceMarginMs = (timings: RaftTimings): number => 2 * timings.electionMs;
 
 export interface EtcdMemberPlan {
   /** the member's name: the station's */

@@ -18,7 +18,7 @@ import type { PeerView } from '../../mesh/peers.ts';
 import type { SubsystemHealth } from '../../subsystem.ts';
 import { EtcdClient } from './etcd-client.ts';
 import type { EtcdMemberInfo } from './etcd-gateway.ts';
-import { clientUrl, EtcdMember, etcdArgv, peerUrl, raftTimings } from './etcd-member.ts';
+import { clientUrl, EtcdMember, etcdArgv, fenceMarginMs, peerUrl, type RaftTimings, raftTimings } from './etcd-member.ts';
 import { type LeaseStoreRecord, readLeaseStoreRecord, writeLeaseStoreRecord } from './lease-store-record.ts';
 import { joiningCluster } from './membership.ts';
 import { membershipAction, type MemberStation } from './membership-round.ts';
@@ -63,7 +63,10 @@ export class LeaseStore {
   private readOnce = false;
   private readonly learnersSince = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
-  private electionMs = raftTimings(0).electionMs;
+  /** the raft timings this station's member runs with (null: it runs none) */
+  private timings: RaftTimings | null = null;
+  /** the mesh's round trips asked for raft timings longer than the lease TTL allows (why, for status) */
+  private slowMesh: string | null = null;
 
   constructor(deps: LeaseStoreDeps) {
     this.deps = deps;
@@ -104,18 +107,18 @@ export class LeaseStore {
   }
 
   /**
-   * How long before its lease could expire a holder stops (node-lease.ts): above one election
-   * timeout, since a leader cut off from its quorum goes on answering until raft notices. Two
-   * election timeouts of this station's member (or of the default timings where it runs none).
+   * How long before its lease could expire a holder stops: from this station's member's timings, or
+   * (where it runs none) from those the mesh's round trips ask for now, as the members' did.
    */
   fenceMarginMs(): number {
-    return 2 * this.electionMs;
+    return fenceMarginMs(this.timings ?? this.timingsForMesh().timings);
   }
 
   report(): LeaseStoreReport {
     const member = !this.member ? 'none' : this.member.ready ? 'serving' : 'starting';
     const members = this.members.map((m) => ({ name: m.name || '(starting)', learner: m.learner, leader: m.id === this.leaderId }));
-    return { member, reason: this.offReason ?? this.readError, members, voters: members.filter((m) => !m.learner).length };
+    const reason = this.offReason ?? this.readError ?? this.slowMesh;
+    return { member, reason, members, voters: members.filter((m) => !m.learner).length };
   }
 
   health(): SubsystemHealth {
@@ -125,6 +128,7 @@ export class LeaseStore {
         ? { state: 'degraded', reason: `the lease store's member keeps stopping (${this.member.lastExit ?? 'unknown'})` }
         : { state: 'starting', reason: "the lease store's member is starting" };
     if (this.readError) return { state: 'degraded', reason: this.readError };
+    if (this.slowMesh) return { state: 'degraded', reason: this.slowMesh };
     return { state: 'ok' };
   }
 
@@ -273,9 +277,10 @@ export class LeaseStore {
 
   private startMember(info: MeshInfo): void {
     const record = this.record!;
-    const worstRtt = Math.max(50, ...this.deps.mesh.peers().map((p) => p.latencyMs ?? 0));
-    const timings = raftTimings(worstRtt);
-    this.electionMs = timings.electionMs;
+    const { timings, slow } = this.timingsForMesh();
+    this.timings = timings;
+    this.slowMesh = slow;
+    if (slow) this.deps.log.warn({ timings }, `lease store: ${slow}`);
     const argv = etcdArgv({
       name: info.name,
       dataDir: this.dataDir,
@@ -299,9 +304,22 @@ export class LeaseStore {
     member.start();
   }
 
+  /** Raft timings for the mesh's slowest round trip now, bounded by the lease TTL (and why, when bounded). */
+  private timingsForMesh(): { timings: RaftTimings; slow: string | null } {
+    const worstRtt = Math.max(50, ...this.deps.mesh.peers().map((p) => p.latencyMs ?? 0));
+    const leaseSeconds = this.deps.config.replicasLeaseSeconds;
+    const { bounded, ...timings } = raftTimings(worstRtt, leaseSeconds * 1000);
+    const slow = bounded
+      ? `the mesh's round trips (up to ${worstRtt} ms) ask for a longer raft election timeout than a ${leaseSeconds} s lease allows ` +
+        `(${timings.electionMs} ms used): leases may change hands on a slow moment; raise replicasLeaseSeconds`
+      : null;
+    return { timings, slow };
+  }
+
   private async stopMember(): Promise<void> {
     const member = this.member;
     this.member = null;
+    this.timings = null;
     await member?.stop();
   }
 

@@ -40,9 +40,11 @@ async function call(station: Station, path: string, init: RequestInit, timeoutMs
 const json = (body: unknown): RequestInit => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 /** The Inactive station `peer` as the Active talks to it. */
-export function httpPullTarget(
-  peer: Station,
-): PullTarget & { sendSpec(spec: NodeSpec, token: number): Promise<void>; promote(node: string): Promise<{ token: number | null }> } {
+export function httpPullTarget(peer: Station): PullTarget & {
+  sendSpec(spec: NodeSpec, token: number): Promise<void>;
+  promote(node: string): Promise<{ token: number | null }>;
+  drop(node: string): Promise<void>;
+} {
   return {
     station: peer.name,
     sendSpec: async (spec, token) => {
@@ -54,6 +56,10 @@ export function httpPullTarget(
     },
     // a planned move: the Active gave its lease up and asks this station to take the node over
     promote: async (node) => (await (await call(peer, `copies/${node}/promote`, { method: 'POST', ...json({}) }, 120_000)).json()) as { token: number | null },
+    // the node was deleted on its Active: the copy goes
+    drop: async (node) => {
+      await call(peer, `copies/${node}`, { method: 'DELETE' }, CALL_TIMEOUT_MS);
+    },
     pull: async (ref, token, snapshot, parent) => {
       const response = await call(peer, `copies/${ref.node}/volumes/${ref.volume}/pull`, { method: 'POST', ...json({ snapshot, parent, token }) }, null);
       return (await response.json()) as { snapshot: string; bytes: number };

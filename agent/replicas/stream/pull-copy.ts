@@ -7,7 +7,7 @@
 // token the Inactive admitted.
 import type { VolumeDriver, VolumeRef } from '../../storage/driver.ts';
 import type { SendResult } from './replica-stream.ts';
-import { planSend } from './send-plan.ts';
+import { planSend, setsOldestFirst } from './send-plan.ts';
 
 /** An Inactive station as the Active sees it. */
 export interface PullTarget {
@@ -23,7 +23,7 @@ export type CopyResult = SendResult;
 
 /** Brings `target` up to this station's newest snapshot of the volume, unless it holds it already. */
 export async function copyNewest(driver: VolumeDriver, ref: VolumeRef, token: number, target: PullTarget): Promise<CopyResult> {
-  const ours = (await driver.listSnapshots(ref)).map((s) => s.name);
+  const ours = setsOldestFirst((await driver.listSnapshots(ref)).map((s) => s.name));
   const plan = planSend(ours, await target.snapshots(ref));
   const nothing = { parent: null, sent: false, bytes: 0, seconds: 0, fellBackToFull: false };
   if (!plan?.needed) return { snapshot: plan?.snapshot ?? null, ...nothing };

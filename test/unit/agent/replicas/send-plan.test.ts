@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { planSend } from '../../../../agent/replicas/stream/send-plan.ts';
+import { setName } from '../../../../agent/disk/snapshots/set-records.ts';
+import { planSend, setsOldestFirst } from '../../../../agent/replicas/stream/send-plan.ts';
 
 test('the newest snapshot, against the newest one both hold', () => {
   assert.equal(planSend(['a', 'b', 'c'], ['a', 'b']), { snapshot: 'c', parent: 'b', needed: true });
@@ -12,6 +13,16 @@ test('whole when nothing is shared; nothing when the receiver has the newest; no
   assert.equal(planSend(['b', 'c'], ['a']), { snapshot: 'c', parent: null, needed: true }, 'its only one was pruned here');
   assert.equal(planSend(['a', 'b'], ['a', 'b']), { snapshot: 'b', parent: null, needed: false });
   assert.is(planSend([], ['a']), null);
+});
+
+test('only snapshot sets are copied, by when they were taken: a demoted copy re-promoted never sends its diverged snapshot as the newest', () => {
+  const t1 = setName(new Date('2026-12-05T05:00:00.000Z'), 'auto');
+  const t2 = setName(new Date('2026-12-05T05:00:05.000Z'), 'manual');
+  const t3 = setName(new Date('2026-12-05T05:00:10.000Z'), 'auto');
+  // as the btrfs driver lists them when every snapshot has its volume's creation time: by name
+  const listed = [t1, t2, t3, 'diverged-2026-12-05T05.00.07.000Z', 'before-restore'].sort();
+  assert.equal(setsOldestFirst(listed), [t1, t2, t3]);
+  assert.equal(planSend(setsOldestFirst(listed), [t1, t2]), { snapshot: t3, parent: t2, needed: true });
 });
 
 test.run();
