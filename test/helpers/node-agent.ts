@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { netnsRunner } from '../../agent/nodes/lxc/netns-runner.ts';
 import { TEMPLATE_CACHE } from '../fixtures/lxc/harness.ts';
 import { onCleanup } from './cleanup.ts';
-import type { Netns } from './netns.ts';
+import { createNetns, type Netns } from './netns.ts';
 import { RUN_PREFIX, runName } from './run-prefix.ts';
 
 export async function nodeStateDir(ns: Netns, label: string): Promise<{ stateDir: string; lxcPath: string }> {
@@ -22,6 +22,12 @@ export async function nodeStateDir(ns: Netns, label: string): Promise<{ stateDir
     }
   });
   return { stateDir, lxcPath };
+}
+
+/** A test namespace (createNetns(tag)) for a station that runs nodes, with its state directory (nodeStateDir). */
+export async function nodeNetns(tag: string, label: string): Promise<{ ns: Netns; stateDir: string; lxcPath: string }> {
+  const ns = await createNetns(tag);
+  return { ns, ...(await nodeStateDir(ns, label)) };
 }
 
 /** The agent's environment for nodes at `lxcPath` on `subnet` (a CIDR), with the subsystems a node test does not need off. */

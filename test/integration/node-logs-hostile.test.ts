@@ -9,11 +9,11 @@ import { lstat, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exec } from '../../agent/exec.ts';
 import { startAgent, type AgentHandle } from '../helpers/agent-process.ts';
-import { createNetns, type Netns } from '../helpers/netns.ts';
+import type { Netns } from '../helpers/netns.ts';
 import { cleanupAll } from '../helpers/cleanup.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { nodeAgentEnv, nodeStateDir } from '../helpers/node-agent.ts';
+import { nodeAgentEnv, nodeNetns } from '../helpers/node-agent.ts';
 
 const SUBNET = '198.18.53';
 const MiB = 1024 * 1024;
@@ -89,8 +89,7 @@ function assertBounded(answer: { status: number; bytes: number; growth: number }
 }
 
 test.before(async () => {
-  ns = await createNetns('nlh');
-  ({ stateDir, lxcPath } = await nodeStateDir(ns, 'hostile-logs'));
+  ({ ns, stateDir, lxcPath } = await nodeNetns('nlh', 'hostile-logs'));
   agent = await startAgent({ netns: ns.name, stateDir, port, env: nodeAgentEnv(lxcPath, `${SUBNET}.0/24`) });
   token = agent.token;
 });

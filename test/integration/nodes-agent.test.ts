@@ -13,11 +13,11 @@ import { netnsRunner } from '../../agent/nodes/lxc/netns-runner.ts';
 import { vethName } from '../../agent/nodes/lxc/names.ts';
 import { startAgent } from '../helpers/agent-process.ts';
 import { pastEvents, stationCli } from '../helpers/agent-client.ts';
-import { createNetns, type Netns } from '../helpers/netns.ts';
+import type { Netns } from '../helpers/netns.ts';
 import { cleanupAll } from '../helpers/cleanup.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { nodeAgentEnv, nodeStateDir } from '../helpers/node-agent.ts';
+import { nodeAgentEnv, nodeNetns } from '../helpers/node-agent.ts';
 
 const RECONCILE_SECONDS = 3;
 const SUBNET = '198.18.43';
@@ -78,8 +78,7 @@ async function getNode(name: string): Promise<{ state: string; pid: number | nul
 const t = suite('nodes through the agent');
 
 t.before(async () => {
-  ns = await createNetns('nag');
-  ({ stateDir, lxcPath } = await nodeStateDir(ns, 'agent-nodes'));
+  ({ ns, stateDir, lxcPath } = await nodeNetns('nag', 'agent-nodes'));
   agent = await startNodeAgent();
 });
 t.after(async () => {

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { exec } from '../../agent/exec.ts';
 import { type AgentHandle, startAgent } from '../helpers/agent-process.ts';
 import { cleanupAll } from '../helpers/cleanup.ts';
-import { createNetns, type Netns } from '../helpers/netns.ts';
-import { nodeAgentEnv, nodeStateDir } from '../helpers/node-agent.ts';
+import type { Netns } from '../helpers/netns.ts';
+import { nodeAgentEnv, nodeNetns } from '../helpers/node-agent.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -40,8 +40,7 @@ const call = (path: string, method = 'GET', json?: unknown) => agent.api(`/api/v
 const t = suite('a pool-backed station');
 
 t.before(async () => {
-  ns = await createNetns('sag');
-  ({ stateDir, lxcPath } = await nodeStateDir(ns, 'storage-agent'));
+  ({ ns, stateDir, lxcPath } = await nodeNetns('sag', 'storage-agent'));
   agent = await start();
 });
 t.after(async () => {
