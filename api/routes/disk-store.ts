@@ -15,6 +15,7 @@ import { Type } from '@sinclair/typebox';
 import { UnavailableError } from '../../agent/errors.ts';
 import { responses } from '../schemas/common.ts';
 import type { RoutePlugin } from '../types.ts';
+import { stationToStation } from './station-to-station.ts';
 
 const Station = Type.String({ pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$', description: 'a station name of the same owner' });
 const GrantBody = Type.Object(
@@ -88,40 +89,32 @@ export const diskStoreRoutes: RoutePlugin = async (app, { system }) => {
 
   app.post(
     '/disk/store/grant',
-    {
-      // authenticated by the mesh identity, not the admin token
-      config: { publicMutation: true },
-      schema: {
-        tags,
-        summary: "station-to-station over the mesh: credentials for this station's copy store (the owner's stations only)",
-        body: GrantBody,
-        response: responses({ 200: GrantSchema }, [403, 404, 409, 503]),
-      },
-    },
+    stationToStation({
+      tags,
+      summary: "credentials for this station's copy store (the owner's stations only)",
+      body: GrantBody,
+      response: responses({ 200: GrantSchema }, [403, 404, 409, 503]),
+    }),
     async (request) => store.grant(caller(request), request.body.readFrom),
   );
 
   app.get(
     '/disk/store',
-    {
-      schema: {
-        tags,
-        summary: "station-to-station over the mesh: this station's copy store (offer, used per station, free)",
-        response: responses({ 200: StoreSchema }, [403]),
-      },
-    },
+    stationToStation({
+      tags,
+      summary: "this station's copy store (offer, used per station, free)",
+      response: responses({ 200: StoreSchema }, [403]),
+    }),
     async (request) => store.status(caller(request).owner),
   );
 
   app.get(
     '/disk/store/holdings',
-    {
-      schema: {
-        tags,
-        summary: "station-to-station over the mesh: the repositories held here for the owner's stations",
-        response: responses({ 200: HoldingsSchema }, [403]),
-      },
-    },
+    stationToStation({
+      tags,
+      summary: "the repositories held here for the owner's stations",
+      response: responses({ 200: HoldingsSchema }, [403]),
+    }),
     async (request) => ({ holdings: await store.holdings(caller(request).owner) }),
   );
 
@@ -140,30 +133,24 @@ export const diskStoreRoutes: RoutePlugin = async (app, { system }) => {
 
   app.post(
     '/disk/store/prune',
-    {
-      config: { publicMutation: true },
-      schema: {
-        tags,
-        summary: "station-to-station over the mesh: hand a prune request signed by the owner's authority to this store",
-        body: SignedPruneSchema,
-        response: responses({ 200: PruneSchema }, [403, 404, 409, 503]),
-      },
-    },
+    stationToStation({
+      tags,
+      summary: "hand a prune request signed by the owner's authority to this store",
+      body: SignedPruneSchema,
+      response: responses({ 200: PruneSchema }, [403, 404, 409, 503]),
+    }),
     async (request) => store.prunes.accept(request.body, caller(request)),
   );
 
   app.post(
     '/disk/store/prune/:id/open',
-    {
-      config: { publicMutation: true },
-      schema: {
-        tags,
-        summary: 'station-to-station over the mesh: after the delay, open the prune window (one repository, not append-only)',
-        params: PruneParams,
-        body: Type.Object({}, { additionalProperties: false }),
-        response: responses({ 200: PruneSchema }, [403, 404, 409, 503]),
-      },
-    },
+    stationToStation({
+      tags,
+      summary: 'after the delay, open the prune window (one repository, not append-only)',
+      params: PruneParams,
+      body: Type.Object({}, { additionalProperties: false }),
+      response: responses({ 200: PruneSchema }, [403, 404, 409, 503]),
+    }),
     async (request) => {
       const who = caller(request);
       return store.prunes.window(request.params.id, who, store.assertServing());
@@ -172,16 +159,13 @@ export const diskStoreRoutes: RoutePlugin = async (app, { system }) => {
 
   app.post(
     '/disk/store/prune/:id/done',
-    {
-      config: { publicMutation: true },
-      schema: {
-        tags,
-        summary: 'station-to-station over the mesh: the pruning is done; the repository is append-only again',
-        params: PruneParams,
-        body: Type.Object({}, { additionalProperties: false }),
-        response: responses({ 200: PruneSchema }, [403, 404]),
-      },
-    },
+    stationToStation({
+      tags,
+      summary: 'the pruning is done; the repository is append-only again',
+      params: PruneParams,
+      body: Type.Object({}, { additionalProperties: false }),
+      response: responses({ 200: PruneSchema }, [403, 404]),
+    }),
     async (request) => store.prunes.close(request.params.id, caller(request)),
   );
 };

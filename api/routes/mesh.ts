@@ -4,6 +4,7 @@
 //   GET  /mesh/directory        members fetch lighthouses and the blocklist: mesh identity
 //   POST /mesh/members/leave    a member leaving: mesh identity, publicMutation
 import type { RoutePlugin } from '../types.ts';
+import { stationToStation } from './station-to-station.ts';
 import { UnavailableError } from '../../agent/errors.ts';
 import { responses, MUTATION_ERRORS } from '../schemas/common.ts';
 import {
@@ -107,27 +108,22 @@ export const meshRoutes: RoutePlugin = async (app, { system }) => {
 
   app.get(
     '/mesh/directory',
-    {
-      schema: {
-        tags,
-        summary: "station-to-station over the mesh: members, lighthouses, blocklist (callers: the owner's stations)",
-        response: responses({ 200: DirectorySchema }, [403, 409]),
-      },
-    },
+    stationToStation({
+      tags,
+      summary: "members, lighthouses, blocklist (callers: the owner's stations)",
+      response: responses({ 200: DirectorySchema }, [403, 409]),
+    }),
     async (request) => mesh.directory(request.ip, request.socket.localAddress),
   );
 
   app.post(
     '/mesh/members/leave',
-    {
-      config: { publicMutation: true },
-      schema: {
-        tags,
-        summary: 'station-to-station over the mesh: the calling member leaves (its certificate is blocked)',
-        body: EmptyBody,
-        response: responses({ 200: MemberSchema }, [403, 409]),
-      },
-    },
+    stationToStation({
+      tags,
+      summary: 'the calling member leaves (its certificate is blocked)',
+      body: EmptyBody,
+      response: responses({ 200: MemberSchema }, [403, 409]),
+    }),
     async (request) => mesh.memberLeaves(request.ip, request.socket.localAddress),
   );
 

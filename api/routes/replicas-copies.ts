@@ -15,6 +15,7 @@ import { UnavailableError } from '../../agent/errors.ts';
 import { NodeSpecSchema, validateSpec } from '../../agent/nodes/spec.ts';
 import { responses } from '../schemas/common.ts';
 import type { RoutePlugin } from '../types.ts';
+import { stationToStation } from './station-to-station.ts';
 
 const Label = Type.String({ pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' });
 const SnapshotName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' });
@@ -35,16 +36,14 @@ export const replicasCopiesRoutes: RoutePlugin = async (app, { system }) => {
 
   app.put(
     '/replicas/copies/:node',
-    {
-      config: { publicMutation: true },
-      schema: {
-        tags,
-        summary: "station-to-station over the mesh, from a replicated node's Active: its spec and fencing token",
-        params: NodeParam,
-        body: Type.Object({ spec: NodeSpecSchema, token: Token }, { additionalProperties: false }),
-        response: responses({ 200: CopySchema }, [403, 409, 503]),
-      },
-    },
+    stationToStation({
+      tags,
+      from: "a replicated node's Active",
+      summary: 'its spec and fencing token',
+      params: NodeParam,
+      body: Type.Object({ spec: NodeSpecSchema, token: Token }, { additionalProperties: false }),
+      response: responses({ 200: CopySchema }, [403, 409, 503]),
+    }),
     async (request) => {
       const from = caller(request);
       const copy = await inactive.acceptSpec(from, request.params.node, request.body.token, validateSpec(request.body.spec));
@@ -54,28 +53,24 @@ export const replicasCopiesRoutes: RoutePlugin = async (app, { system }) => {
 
   app.delete(
     '/replicas/copies/:node',
-    {
-      config: { publicMutation: true },
-      schema: {
-        tags,
-        summary: "station-to-station over the mesh, from a replicated node's Active: the node was deleted there, drop the copy held here",
-        params: NodeParam,
-        response: responses({ 200: Type.Object({ dropped: Type.Boolean() }) }, [403, 503]),
-      },
-    },
+    stationToStation({
+      tags,
+      from: "a replicated node's Active",
+      summary: 'the node was deleted there, drop the copy held here',
+      params: NodeParam,
+      response: responses({ 200: Type.Object({ dropped: Type.Boolean() }) }, [403, 503]),
+    }),
     async (request) => ({ dropped: await system.replicas.dropCopy(caller(request).name, request.params.node) }),
   );
 
   app.get(
     '/replicas/copies/:node/volumes/:volume',
-    {
-      schema: {
-        tags,
-        summary: 'station-to-station over the mesh: the snapshots of one volume of a copy held here',
-        params: VolumeParams,
-        response: responses({ 200: Type.Object({ snapshots: Type.Array(Type.String()) }) }, [403, 503]),
-      },
-    },
+    stationToStation({
+      tags,
+      summary: 'the snapshots of one volume of a copy held here',
+      params: VolumeParams,
+      response: responses({ 200: Type.Object({ snapshots: Type.Array(Type.String()) }) }, [403, 503]),
+    }),
     async (request) => {
       caller(request);
       return { snapshots: await inactive.snapshots(request.params.node, request.params.volume) };
@@ -84,47 +79,42 @@ export const replicasCopiesRoutes: RoutePlugin = async (app, { system }) => {
 
   app.post(
     '/replicas/copies/:node/volumes/:volume/pull',
-    {
-      config: { publicMutation: true },
-      schema: {
-        tags,
-        summary: 'station-to-station over the mesh, from the Active: fetch a snapshot from it (answered once it arrived)',
-        params: VolumeParams,
-        body: Type.Object({ snapshot: SnapshotName, parent: Type.Union([SnapshotName, Type.Null()]), token: Token }, { additionalProperties: false }),
-        response: responses({ 200: Type.Object({ snapshot: Type.String(), bytes: Type.Integer() }) }, [403, 404, 409, 503]),
-      },
-    },
+    stationToStation({
+      tags,
+      from: 'the Active',
+      summary: 'fetch a snapshot from it (answered once it arrived)',
+      params: VolumeParams,
+      body: Type.Object({ snapshot: SnapshotName, parent: Type.Union([SnapshotName, Type.Null()]), token: Token }, { additionalProperties: false }),
+      response: responses({ 200: Type.Object({ snapshot: Type.String(), bytes: Type.Integer() }) }, [403, 404, 409, 503]),
+    }),
     async (request) => inactive.pull(caller(request), request.params.node, request.params.volume, request.body),
   );
 
   app.post(
     '/replicas/copies/:node/promote',
-    {
-      config: { publicMutation: true },
-      schema: {
-        tags,
-        summary: 'station-to-station over the mesh, from the Active in a planned move: promote the copy held here (it gave its lease up)',
-        params: NodeParam,
-        response: responses({ 200: Type.Object({ token: Type.Union([Type.Integer(), Type.Null()]) }) }, [403, 404, 409, 503]),
-      },
-    },
+    stationToStation({
+      tags,
+      from: 'the Active in a planned move',
+      summary: 'promote the copy held here (it gave its lease up)',
+      params: NodeParam,
+      response: responses({ 200: Type.Object({ token: Type.Union([Type.Integer(), Type.Null()]) }) }, [403, 404, 409, 503]),
+    }),
     async (request) => ({ token: (await system.replicas.takeOver(caller(request).name, request.params.node)).token }),
   );
 
   app.get(
     '/replicas/streams/:node/:volume/:snapshot',
-    {
-      schema: {
-        tags,
-        summary: 'station-to-station over the mesh, from an Inactive asked to pull: one snapshot as a btrfs send stream',
-        params: StreamParams,
-        querystring: Type.Object(
-          { token: Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'the fencing token' }), parent: Type.Optional(SnapshotName) },
-          { additionalProperties: false },
-        ),
-        produces: ['application/octet-stream'],
-      },
-    },
+    stationToStation({
+      tags,
+      from: 'an Inactive asked to pull',
+      summary: 'one snapshot as a btrfs send stream',
+      params: StreamParams,
+      querystring: Type.Object(
+        { token: Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'the fencing token' }), parent: Type.Optional(SnapshotName) },
+        { additionalProperties: false },
+      ),
+      produces: ['application/octet-stream'],
+    }),
     async (request, reply) => {
       const from = caller(request);
       const { node, volume, snapshot } = request.params;

@@ -13,6 +13,7 @@ import { Type } from '@sinclair/typebox';
 import { ForbiddenError, NotFoundError, UnavailableError } from '../../agent/errors.ts';
 import { MUTATION_ERRORS, responses } from '../schemas/common.ts';
 import type { RoutePlugin } from '../types.ts';
+import { stationToStation } from './station-to-station.ts';
 
 const Station = Type.String({ pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' });
 const LeaseSchema = Type.Object({
@@ -154,15 +155,13 @@ export const replicasRoutes: RoutePlugin = async (app, { system }) => {
 
   app.post(
     '/replicas/lease-store/join',
-    {
-      config: { publicMutation: true },
-      schema: {
-        tags,
-        summary: "station-to-station over the mesh, from the owner's authority: run a member of the owner's lease store",
-        body: JoinBody,
-        response: responses({ 200: Done }, [403, 503]),
-      },
-    },
+    stationToStation({
+      tags,
+      from: "the owner's authority",
+      summary: "run a member of the owner's lease store",
+      body: JoinBody,
+      response: responses({ 200: Done }, [403, 503]),
+    }),
     async (request) => {
       fromAuthority(request);
       await system.replicas.leaseStore.join(request.body);
@@ -172,14 +171,12 @@ export const replicasRoutes: RoutePlugin = async (app, { system }) => {
 
   app.post(
     '/replicas/lease-store/leave',
-    {
-      config: { publicMutation: true },
-      schema: {
-        tags,
-        summary: "station-to-station over the mesh, from the owner's authority: this station's member was removed",
-        response: responses({ 200: Done }, [403, 503]),
-      },
-    },
+    stationToStation({
+      tags,
+      from: "the owner's authority",
+      summary: "this station's member was removed",
+      response: responses({ 200: Done }, [403, 503]),
+    }),
     async (request) => {
       fromAuthority(request);
       await system.replicas.leaseStore.leave('the authority removed it');

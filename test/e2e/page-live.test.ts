@@ -10,11 +10,12 @@ import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { netnsRunner } from '../../agent/nodes/lxc/netns-runner.ts';
-import { createMesh, down, join as joinMesh, stationApi, stationOf, up, type Testbed } from '../../scripts/testbed-lib/index.ts';
+import { createMesh, join as joinMesh, stationApi, stationOf, type Testbed } from '../../scripts/testbed-lib/index.ts';
 import { launchChromium } from './browser.ts';
 import { markPage, notReloaded, openLive } from './page-session.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
+import { upForThisRun } from '../helpers/run-testbed.ts';
 
 // Functions passed to page.evaluate run in the browser (the page's CSP forbids evaluating strings).
 interface El {
@@ -51,9 +52,8 @@ const open = async (url: string, who: string): Promise<Page> => {
 };
 
 test.before(async () => {
-  onCleanup(`testbed ${RUN_PREFIX}`, () => down(RUN_PREFIX));
   // a1 (the authority) has a forwarded port; a2 joins from behind its home NAT.
-  tb = await up({ prefix: RUN_PREFIX, stations: 2, names: ['a1', 'a2'] });
+  tb = await upForThisRun({ stations: 2, names: ['a1', 'a2'] });
   const a1 = stationOf(tb, 'a1');
   // Nodes outlive their agent: destroy what is left in a1's lxcpath before the namespaces go.
   onCleanup(`containers of ${a1.name}`, async () => {

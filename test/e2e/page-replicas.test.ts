@@ -16,33 +16,28 @@
 import { test } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { insideTestNetns } from './in-netns.ts';
 import { watchErrors } from './browser.ts';
-import { markPage, notReloaded, openLive, startPageSession } from './page-session.ts';
-import type { AgentHandle } from '../helpers/agent-process.ts';
+import { markPage, notReloaded, openLive, type PageSession, startPageSession } from './page-session.ts';
 import { cleanupAll } from '../helpers/cleanup.ts';
 import { runName } from '../helpers/run-prefix.ts';
 import { COPY_FAILING_ON_S3, COPY_IN_SYNC_ON_S2 } from '../helpers/replicas-answers.ts';
 
 if (await insideTestNetns(fileURLToPath(import.meta.url), 'rep')) {
-  let agent: AgentHandle;
-  let browser: Browser;
-  let page: Page;
-  let pageErrors: string[] = [];
+  let session: PageSession;
   const web = runName('rw');
   const nodesAvailable = { yes: false };
   const meshMade = { yes: false };
 
   const open = async (p: Page) => {
-    await openLive(p, agent.baseUrl);
+    await openLive(p, session.agent.baseUrl);
     await markPage(p);
   };
   const text = async (p: Page, selector: string) => (await p.textContent(selector)) ?? '';
 
   test.before(async () => {
-    const session = await startPageSession('198.18.96.0/24', { width: 1280, height: 900 });
-    ({ agent, browser, page, pageErrors } = session);
+    session = await startPageSession('198.18.96.0/24', { width: 1280, height: 900 });
     nodesAvailable.yes = session.nodesAvailable;
   });
   test.after(async () => {
@@ -50,23 +45,23 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'rep')) {
   });
 
   test('a station in no mesh: the Replicas panel says its lease store has no member here, and failover is manual with the reason', async () => {
-    await open(page);
-    await page.waitForSelector('#replicas [data-lease-store="none"]');
-    const store = await text(page, '#replicas [data-lease-store]');
+    await open(session.page);
+    await session.page.waitForSelector('#replicas [data-lease-store="none"]');
+    const store = await text(session.page, '#replicas [data-lease-store]');
     assert.match(store, /not a member/);
     assert.match(store, /this station is in no mesh/);
     assert.match(
-      await text(page, '#replicas [data-failover="manual"]'),
+      await text(session.page, '#replicas [data-failover="manual"]'),
       /manual.*automatic failover needs three of the owner's stations, so only a person promotes/,
     );
-    assert.match(await text(page, '#replicas'), /No Inactive copies of the owner's other nodes here\./);
-    assert.match(await text(page, '#replicas'), /No promotions or fences since this page opened\./);
-    assert.is(await page.$('.node-replicas'), null, 'no card shows replicas');
-    assert.equal(pageErrors, []);
+    assert.match(await text(session.page, '#replicas'), /No Inactive copies of the owner's other nodes here\./);
+    assert.match(await text(session.page, '#replicas'), /No promotions or fences since this page opened\./);
+    assert.is(await session.page.$('.node-replicas'), null, 'no card shows replicas');
+    assert.equal(session.pageErrors, []);
   });
 
   test('the mesh made: without a reload, the panel shows the one-member lease store with this station its leader, failover still manual', async () => {
-    const mesh = await agent.api('/api/v1/mesh', { method: 'POST', auth: true, json: { owner: 'alice' } });
+    const mesh = await session.agent.api('/api/v1/mesh', { method: 'POST', auth: true, json: { owner: 'alice' } });
     if (mesh.status !== 200 && mesh.status !== 201) {
       console.log(`mesh not available here (${mesh.status} ${await mesh.text()}): skipping the lease store`);
       return;
@@ -74,12 +69,12 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'rep')) {
     meshMade.yes = true;
     // The agent starts the store's member at its next round and announces no event for it: the
     // page reads again while the store settles.
-    await page.waitForSelector('#replicas [data-lease-store="serving"]', { timeout: 45_000 });
-    assert.match(await text(page, '#replicas [data-lease-store]'), /serving 1 voting of 1/);
-    await page.waitForSelector('#replicas li[data-member="den"][data-role="leader"]');
-    assert.match(await text(page, '#replicas [data-failover="manual"]'), /the lease store has 1 voting member\(s\)/);
-    await notReloaded(page);
-    assert.equal(pageErrors, []);
+    await session.page.waitForSelector('#replicas [data-lease-store="serving"]', { timeout: 45_000 });
+    assert.match(await text(session.page, '#replicas [data-lease-store]'), /serving 1 voting of 1/);
+    await session.page.waitForSelector('#replicas li[data-member="den"][data-role="leader"]');
+    assert.match(await text(session.page, '#replicas [data-failover="manual"]'), /the lease store has 1 voting member\(s\)/);
+    await notReloaded(session.page);
+    assert.equal(session.pageErrors, []);
   });
 
   test("a replicated node here: its card shows its copies' state, lag and lease; the panel a copy held here and the history; live", async () => {
@@ -87,7 +82,7 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'rep')) {
       console.log('node API not available in this tree: skipping the node card');
       return;
     }
-    const created = await agent.api('/api/v1/nodes', {
+    const created = await session.agent.api('/api/v1/nodes', {
       method: 'POST',
       auth: true,
       json: { name: web, template: 'busybox', resources: { memoryMB: 32 }, modules: [{ name: 'main', run: 'exec sleep 1000' }] },
@@ -130,7 +125,7 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'rep')) {
       { id: 900003, type: 'replicas.promoted', at: first, data: { node: 'tv', from: 's2', token: 12, lagSeconds: 4.2, forced: false, automatic: false } },
     ];
 
-    const owner = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const owner = await session.browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const ownerErrors = watchErrors(owner);
     await owner.route('**/api/v1/replicas', async (route) => {
       const real = (await (await route.fetch()).json()) as Record<string, unknown>;
@@ -181,7 +176,7 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'rep')) {
 
     // s3 catches up; the next event (the node stopped, from the agent's own stream) shows it, without a reload
     caughtUp = true;
-    const stopped = await agent.api(`/api/v1/nodes/${web}/stop`, { method: 'POST', auth: true, json: {} });
+    const stopped = await session.agent.api(`/api/v1/nodes/${web}/stop`, { method: 'POST', auth: true, json: {} });
     assert.is(stopped.status, 200, await stopped.clone().text());
     await owner.waitForSelector(`${card} li[data-station="s3"][data-level="ok"]`, { timeout: 30_000 });
     assert.is(await owner.textContent(`${card} .pill`), '2/2');
@@ -192,7 +187,7 @@ if (await insideTestNetns(fileURLToPath(import.meta.url), 'rep')) {
   });
 
   test('GET /replicas answering 503: the panel and the card say so, and the page goes on', async () => {
-    const p = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const p = await session.browser.newPage({ viewport: { width: 390, height: 844 } });
     const errors = watchErrors(p);
     await p.route('**/api/v1/replicas', (route) =>
       route.fulfill({

@@ -2,11 +2,10 @@
 // loop-backed btrfs pool and an etcd member, lease store rounds every second and a short node lease;
 // the mesh formed and, from three stations, three voters in the lease store (automatic failover).
 // Torn down at cleanup, even when a test fails.
-import { down, formMesh, type Testbed, up } from '../../scripts/testbed-lib/index.ts';
-import { onCleanup } from './cleanup.ts';
+import { formMesh, type Testbed } from '../../scripts/testbed-lib/index.ts';
 import { api, EventRecorder, waitFor } from './disk-testbed.ts';
-import { RUN_PREFIX } from './run-prefix.ts';
 import type { NodeReplicasView } from '../../agent/replicas/replicas-subsystem.ts';
+import { upForThisRun } from './run-testbed.ts';
 
 export type { NodeReplicasView };
 export type ReplicaView = NodeReplicasView['replicas'][number];
@@ -25,9 +24,7 @@ export interface ReplicasTestbedOptions {
 }
 
 export async function replicasTestbed(o: ReplicasTestbedOptions): Promise<{ tb: Testbed; addr: Record<string, string> }> {
-  onCleanup(`testbed ${RUN_PREFIX}`, () => down(RUN_PREFIX));
-  const tb = await up({
-    prefix: RUN_PREFIX,
+  const tb = await upForThisRun({
     stations: o.stations,
     publicStations: o.publicStations ?? 1,
     storage: 'btrfs',
@@ -52,4 +49,19 @@ export async function eventRecorders(tb: Testbed, stations: string[]): Promise<R
   const recorders = Object.fromEntries(stations.map((s) => [s, new EventRecorder(tb, s)]));
   await waitFor('the event streams', async () => Object.values(recorders).every((r) => r.connected), 10_000);
   return recorders;
+}
+
+/**
+ * A replicated busybox node as the replicas tests make it: httpd serving its volume at /srv, a
+ * snapshot set every `snapshotSeconds` (0: only those a test takes), no copies on peers.
+ */
+export function replicatedNode(replicas: Record<string, unknown>, o: { name?: string; snapshotSeconds?: number } = {}) {
+  return {
+    name: o.name ?? 'web',
+    resources: { memoryMB: 32 },
+    volumes: [{ name: 'data', path: '/srv' }],
+    modules: [{ name: 'httpd', run: 'exec httpd -f -p 80 -h /srv' }],
+    disk: { snapshotSeconds: o.snapshotSeconds ?? 3, backupSeconds: 0, copies: 0 },
+    replicas,
+  };
 }

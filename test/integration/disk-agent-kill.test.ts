@@ -17,7 +17,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mountsUnder } from '../../agent/disk/copies/stable-path.ts';
 import { exec } from '../../agent/exec.ts';
-import { down, formMesh, restartStation, stationOf, type Testbed, up } from '../../scripts/testbed-lib/index.ts';
+import { formMesh, restartStation, stationOf, type Testbed } from '../../scripts/testbed-lib/index.ts';
 import { isAlive, stopAgent } from '../../scripts/testbed-lib/stations.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import {
@@ -32,7 +32,7 @@ import {
   waitStoresUp,
   webNodeWithSet,
 } from '../helpers/disk-testbed.ts';
-import { RUN_PREFIX } from '../helpers/run-prefix.ts';
+import { upForThisRun } from '../helpers/run-testbed.ts';
 
 const PEERS = ['s1', 's3'];
 const t = suite<{ tb: Testbed }>('disk: agent killed, bad input, wrong key');
@@ -170,8 +170,7 @@ async function nextBackupSucceeds(tb: Testbed, after: number) {
 }
 
 t.before(async (ctx) => {
-  onCleanup(`testbed ${RUN_PREFIX}`, () => down(RUN_PREFIX));
-  ctx.tb = await up({ prefix: RUN_PREFIX, stations: 3, publicStations: 1, storage: 'btrfs', poolMb: 768, env: { STATION_DISK_OFFER_GB: '2' } });
+  ctx.tb = await upForThisRun({ stations: 3, publicStations: 1, storage: 'btrfs', poolMb: 768, env: { STATION_DISK_OFFER_GB: '2' } });
   await formMesh(ctx.tb, 'alice');
   await waitStoresUp(ctx.tb, ['s1', 's2', 's3']);
   await webNodeWithSet(ctx.tb, 's2', { snapshotSeconds: 0, backupSeconds: 3600, copies: 2 }, 'first', 64);

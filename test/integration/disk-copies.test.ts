@@ -9,17 +9,16 @@ import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { exec } from '../../agent/exec.ts';
-import { down, formMesh, stationOf, type Testbed, up } from '../../scripts/testbed-lib/index.ts';
-import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
+import { formMesh, stationOf, type Testbed } from '../../scripts/testbed-lib/index.ts';
+import { cleanupAll } from '../helpers/cleanup.ts';
 import { api, nodeExec, removeStationOutright, stationCli, waitFor, waitStoresUp, webNodeWithSet } from '../helpers/disk-testbed.ts';
-import { RUN_PREFIX } from '../helpers/run-prefix.ts';
+import { upForThisRun } from '../helpers/run-testbed.ts';
 
 const t = suite<{ tb: Testbed }>('disk copies in the testbed');
 const MARKER = `ST13-MARKER-${randomBytes(8).toString('hex')}`;
 
 t.before(async (ctx) => {
-  onCleanup(`testbed ${RUN_PREFIX}`, () => down(RUN_PREFIX));
-  ctx.tb = await up({ prefix: RUN_PREFIX, stations: 3, publicStations: 1, storage: 'btrfs', env: { STATION_DISK_OFFER_GB: '1' } });
+  ctx.tb = await upForThisRun({ stations: 3, publicStations: 1, storage: 'btrfs', env: { STATION_DISK_OFFER_GB: '1' } });
   await formMesh(ctx.tb, 'alice');
   // every member has the owner's disk key (sent with the directory) and its store serves
   await waitStoresUp(ctx.tb, ['s1', 's2', 's3']);

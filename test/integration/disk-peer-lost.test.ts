@@ -9,9 +9,9 @@
 import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
-import { down, formMesh, stationOf, type Testbed, up } from '../../scripts/testbed-lib/index.ts';
+import { formMesh, stationOf, type Testbed } from '../../scripts/testbed-lib/index.ts';
 import { launchChromium } from '../e2e/browser.ts';
-import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
+import { cleanupAll } from '../helpers/cleanup.ts';
 import {
   apiText,
   copiesOf,
@@ -23,7 +23,7 @@ import {
   waitStoresUp,
   webNodeWithSet,
 } from '../helpers/disk-testbed.ts';
-import { RUN_PREFIX } from '../helpers/run-prefix.ts';
+import { upForThisRun } from '../helpers/run-testbed.ts';
 
 // what the page's functions see in the browser (the project compiles without the DOM library)
 interface PageEl {
@@ -42,9 +42,7 @@ const MARKER = `ST13-LOST-${randomBytes(8).toString('hex')}`;
 const t = suite<{ tb: Testbed; holders: string[]; spare: string; events: EventRecorder }>('disk: a lost peer is replaced');
 
 t.before(async (ctx) => {
-  onCleanup(`testbed ${RUN_PREFIX}`, () => down(RUN_PREFIX));
-  ctx.tb = await up({
-    prefix: RUN_PREFIX,
+  ctx.tb = await upForThisRun({
     stations: 4,
     publicStations: 1,
     storage: 'btrfs',

@@ -10,7 +10,8 @@ import { exec } from '../../agent/exec.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { createMesh, createMeshApartFrom, down, join as joinMesh, meshPing, stationApi, stationOf, up, type Testbed } from '../../scripts/testbed-lib/index.ts';
+import { createMesh, createMeshApartFrom, join as joinMesh, meshPing, stationApi, stationOf, type Testbed } from '../../scripts/testbed-lib/index.ts';
+import { upForThisRun } from '../helpers/run-testbed.ts';
 
 interface Ctx {
   tb: Testbed;
@@ -59,10 +60,8 @@ const withAuth = (g: { repositoryBase: string; user: string; password: string })
   g.repositoryBase.replace('rest:http://', `rest:http://${g.user}:${g.password}@`);
 
 t.before(async (ctx) => {
-  onCleanup(`testbed ${RUN_PREFIX}`, () => down(RUN_PREFIX));
   ctx.secrets = [];
-  ctx.tb = await up({
-    prefix: RUN_PREFIX,
+  ctx.tb = await upForThisRun({
     stations: 4,
     publicStations: 2,
     names: ['s1', 'b1', 's2', 's3'],

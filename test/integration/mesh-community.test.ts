@@ -6,8 +6,8 @@ import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { exec } from '../../agent/exec.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
-import { RUN_PREFIX } from '../helpers/run-prefix.ts';
-import { createMesh, createMeshApartFrom, down, join, meshPing, stationApi, stationOf, up, type Testbed } from '../../scripts/testbed-lib/index.ts';
+import { createMesh, createMeshApartFrom, join, meshPing, stationApi, stationOf, type Testbed } from '../../scripts/testbed-lib/index.ts';
+import { upForThisRun } from '../helpers/run-testbed.ts';
 
 const community = suite<{ tb: Testbed; addr: Record<string, string> }>('mesh community');
 
@@ -28,9 +28,8 @@ const httpFrom = async (tb: Testbed, from: string, url: string, extra: string[] 
   ).stdout;
 
 community.before(async (ctx) => {
-  onCleanup(`testbed ${RUN_PREFIX}`, () => down(RUN_PREFIX));
   // alice's authority a1 and bob's authority b1 have forwarded ports; alice's a2 is behind NAT.
-  ctx.tb = await up({ prefix: RUN_PREFIX, stations: 3, publicStations: 2, names: ['a1', 'b1', 'a2'] });
+  ctx.tb = await upForThisRun({ stations: 3, publicStations: 2, names: ['a1', 'b1', 'a2'] });
   const alice = await createMesh(ctx.tb, 'a1', 'alice');
   ctx.addr = { a1: alice };
   ctx.addr.b1 = await createMeshApartFrom(ctx.tb, 'b1', 'bob', alice);

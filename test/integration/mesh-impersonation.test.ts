@@ -17,7 +17,8 @@ import { toYaml } from '../../agent/mesh/yaml.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { RUN_PREFIX, runName } from '../helpers/run-prefix.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { createMesh, createMeshApartFrom, down, join as joinMesh, meshPing, stationApi, stationOf, up, type Testbed } from '../../scripts/testbed-lib/index.ts';
+import { createMesh, createMeshApartFrom, join as joinMesh, meshPing, stationApi, stationOf, type Testbed } from '../../scripts/testbed-lib/index.ts';
+import { upForThisRun } from '../helpers/run-testbed.ts';
 
 interface Ctx {
   tb: Testbed;
@@ -50,11 +51,10 @@ async function signWithCaOf(ctx: Ctx, caStation: string, base: string, name: str
 }
 
 impersonation.before(async (ctx) => {
-  onCleanup(`testbed ${RUN_PREFIX}`, () => down(RUN_PREFIX));
   ctx.dir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-imp-`));
   onCleanup(`temp dir ${ctx.dir}`, () => rm(ctx.dir, { recursive: true, force: true }));
   // a1 and b1 have forwarded ports (lighthouses); a2 is Alice's member behind NAT; e1 hosts the impostor.
-  ctx.tb = await up({ prefix: RUN_PREFIX, stations: 4, publicStations: 2, names: ['a1', 'b1', 'a2', 'e1'] });
+  ctx.tb = await upForThisRun({ stations: 4, publicStations: 2, names: ['a1', 'b1', 'a2', 'e1'] });
   ctx.addr = { a1: await createMesh(ctx.tb, 'a1', 'alice') };
   ctx.addr.b1 = await createMeshApartFrom(ctx.tb, 'b1', 'bob', ctx.addr.a1!);
   ctx.addr.a2 = await joinMesh(ctx.tb, 'a1', 'a2');

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { exec } from '../../agent/exec.ts';
 import { ownerBlock } from '../../agent/mesh/addresses.ts';
 import { decryptCa } from '../../agent/mesh/ca-export.ts';
-import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
-import { RUN_PREFIX } from '../helpers/run-prefix.ts';
-import { createMesh, down, invite, meshPing, nebulaPids, restartStation, stationApi, stationOf, up, type Testbed } from '../../scripts/testbed-lib/index.ts';
+import { cleanupAll } from '../helpers/cleanup.ts';
+import { createMesh, invite, meshPing, nebulaPids, restartStation, stationApi, stationOf, type Testbed } from '../../scripts/testbed-lib/index.ts';
+import { upForThisRun } from '../helpers/run-testbed.ts';
 
 const mesh = suite<{ tb: Testbed; addr: Record<string, string>; codes: Record<string, string> }>('mesh testbed');
 
@@ -26,9 +26,8 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | fal
 const reach = (tb: Testbed, from: string, to: string, addr: Record<string, string>) => meshPing(stationOf(tb, from), addr[to]!, 1);
 
 mesh.before(async (ctx) => {
-  onCleanup(`testbed ${RUN_PREFIX}`, () => down(RUN_PREFIX));
   // s1 and s2 have a forwarded port (lighthouses and relays); s3 is behind plain NAT; s4 behind two.
-  ctx.tb = await up({ prefix: RUN_PREFIX, stations: 4, doubleNat: 1, publicStations: 2 });
+  ctx.tb = await upForThisRun({ stations: 4, doubleNat: 1, publicStations: 2 });
   ctx.addr = {};
   ctx.codes = {};
 });

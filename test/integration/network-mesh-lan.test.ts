@@ -14,8 +14,9 @@ import { exec } from '../../agent/exec.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { down, formMesh, meshPing, planTestbed, stationApi, stationExec, stationOf, up, type Testbed } from '../../scripts/testbed-lib/index.ts';
+import { formMesh, meshPing, planTestbed, stationApi, stationExec, stationOf, type Testbed } from '../../scripts/testbed-lib/index.ts';
 import { API_PORT } from '../../scripts/testbed-lib/topology.ts';
+import { upForThisRun } from '../helpers/run-testbed.ts';
 
 interface Ctx {
   tb: Testbed;
@@ -50,8 +51,7 @@ const dropped = async (ctx: Ctx): Promise<number> =>
   Number(/packets (\d+)/.exec(await nftList(ctx, ['counter', 'inet', 'station', 'mesh.bypass.drop']))?.[1] ?? 0);
 
 t.before(async (ctx) => {
-  onCleanup(`testbed ${RUN_PREFIX}`, () => down(RUN_PREFIX));
-  ctx.tb = await up({ prefix: RUN_PREFIX, stations: 2 });
+  ctx.tb = await upForThisRun({ stations: 2 });
   const plan = planTestbed({ prefix: RUN_PREFIX, stations: 2 }).stations[1]!;
   ctx.lanHost = plan.router;
   ctx.lanIp = plan.lanIp;

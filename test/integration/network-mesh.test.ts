@@ -10,10 +10,10 @@ import { readFileSync } from 'node:fs';
 import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
 import { exec } from '../../agent/exec.ts';
-import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
-import { RUN_PREFIX } from '../helpers/run-prefix.ts';
-import { down, formMesh, stationApi, stationExec, stationOf, up, type Testbed } from '../../scripts/testbed-lib/index.ts';
+import { cleanupAll } from '../helpers/cleanup.ts';
+import { formMesh, stationApi, stationExec, stationOf, type Testbed } from '../../scripts/testbed-lib/index.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { upForThisRun } from '../helpers/run-testbed.ts';
 
 const t = suite<{ tb: Testbed }>('dynamic alias over the mesh testbed');
 const STATIONS = ['s1', 's2', 's3'];
@@ -107,8 +107,7 @@ const inSubnet = (ip: string, cidr: string): boolean => {
 };
 
 t.before(async (ctx) => {
-  onCleanup(`testbed ${RUN_PREFIX}`, () => down(RUN_PREFIX));
-  ctx.tb = await up({ prefix: RUN_PREFIX, stations: 3, publicStations: 1 });
+  ctx.tb = await upForThisRun({ stations: 3, publicStations: 1 });
   // made before s3 joins: it must move into the node subnet s3 gets from the authority
   await createNode(ctx.tb, 's3', 'early', [], { modules: webOn([80, 81]), volumes: [{ name: 'data', path: '/data' }] });
   const wrote = await stationApi<{ exitCode: number }>(

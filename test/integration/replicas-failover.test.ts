@@ -17,7 +17,7 @@ import { cutFromMesh, healCut } from '../../scripts/testbed-lib/mesh-cut.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { api, apiText, type EventRecorder, nodeExec, removeStationOutright, waitFor } from '../helpers/disk-testbed.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
-import { eventRecorders, type NodeReplicasView, type ReplicaView, replicasOf, replicasTestbed } from '../helpers/replicas-testbed.ts';
+import { eventRecorders, type NodeReplicasView, type ReplicaView, replicasOf, replicasTestbed, replicatedNode } from '../helpers/replicas-testbed.ts';
 
 const LEASE_S = 6;
 const MARKER = `ST14-${randomBytes(6).toString('hex')}`;
@@ -57,14 +57,7 @@ async function copiesInSync(tb: Testbed, station: string, count: number, after =
   ).catch((error: Error) => Promise.reject(new Error(`${error.message}; last seen: ${JSON.stringify(last)}`)));
 }
 
-const SPEC = {
-  name: 'web',
-  resources: { memoryMB: 32 },
-  volumes: [{ name: 'data', path: '/srv' }],
-  modules: [{ name: 'httpd', run: 'exec httpd -f -p 80 -h /srv' }],
-  disk: { snapshotSeconds: 3, backupSeconds: 0, copies: 0 },
-  replicas: { stations: ['s2', 's3'] },
-};
+const SPEC = replicatedNode({ stations: ['s2', 's3'] });
 
 const t = suite<{ tb: Testbed; events: Record<string, EventRecorder>; token: number; active: string }>(
   'replicas: hot copies, a planned move, fencing and failover',

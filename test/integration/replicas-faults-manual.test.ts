@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { Testbed } from '../../scripts/testbed-lib/index.ts';
 import { cleanupAll } from '../helpers/cleanup.ts';
 import { api, type EventRecorder, nodeExec, removeStationOutright, waitFor } from '../helpers/disk-testbed.ts';
-import { eventRecorders, replicasTestbed } from '../helpers/replicas-testbed.ts';
+import { eventRecorders, replicasTestbed, replicatedNode } from '../helpers/replicas-testbed.ts';
 
 const LEASE_S = 6;
 const KEPT = `ST14-kept-${randomBytes(6).toString('hex')}`;
@@ -27,15 +27,8 @@ interface NodeReplicas {
   replicas: { station: string; state: string; snapshot: string | null }[];
 }
 
-const SPEC = {
-  name: 'web',
-  resources: { memoryMB: 32 },
-  volumes: [{ name: 'data', path: '/srv' }],
-  modules: [{ name: 'httpd', run: 'exec httpd -f -p 80 -h /srv' }],
-  // no schedule: the test takes the one snapshot that matters
-  disk: { snapshotSeconds: 0, backupSeconds: 0, copies: 0 },
-  replicas: { stations: ['s2'] },
-};
+// no schedule: the test takes the one snapshot that matters
+const SPEC = replicatedNode({ stations: ['s2'] }, { snapshotSeconds: 0 });
 
 const t = suite<{ tb: Testbed; events: EventRecorder }>('replicas with two stations: failover is manual');
 

@@ -20,7 +20,7 @@ import { cutFromMesh as cutStation, healCut as healStation } from '../../scripts
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
 import { api, type EventRecorder, nodeExec, waitFor } from '../helpers/disk-testbed.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
-import { eventRecorders, type NodeReplicasView, type ReplicaView, replicasOf, replicasTestbed } from '../helpers/replicas-testbed.ts';
+import { eventRecorders, type NodeReplicasView, type ReplicaView, replicasOf, replicasTestbed, replicatedNode } from '../helpers/replicas-testbed.ts';
 
 const LEASE_S = 6;
 const MAX_LAG_S = 5;
@@ -30,14 +30,7 @@ const MARKER = `ST14-${randomBytes(6).toString('hex')}`;
 
 type NodeReplicas = NodeReplicasView;
 
-const spec = (name: string, replicas: Record<string, unknown> = {}) => ({
-  name,
-  resources: { memoryMB: 32 },
-  volumes: [{ name: 'data', path: '/srv' }],
-  modules: [{ name: 'httpd', run: 'exec httpd -f -p 80 -h /srv' }],
-  disk: { snapshotSeconds: 3, backupSeconds: 0, copies: 0 },
-  replicas: { stations: ['s2', 's3'], ...replicas },
-});
+const spec = (name: string, replicas: Record<string, unknown> = {}) => replicatedNode({ stations: ['s2', 's3'], ...replicas }, { name });
 
 interface Sample {
   station: string;

@@ -6,11 +6,11 @@
 // replaces a station that was removed outright once it has been gone replicasMemberLostSeconds.
 import { suite } from '../helpers/uvu.ts';
 import * as assert from 'uvu/assert';
-import { createMesh, down, join, stationApi, stationExec, stationOf, type Testbed, up } from '../../scripts/testbed-lib/index.ts';
+import { createMesh, join, stationApi, stationExec, stationOf, type Testbed } from '../../scripts/testbed-lib/index.ts';
 import { API_PORT } from '../../scripts/testbed-lib/topology.ts';
-import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
+import { cleanupAll } from '../helpers/cleanup.ts';
 import { EventRecorder, removeStationOutright, waitFor } from '../helpers/disk-testbed.ts';
-import { RUN_PREFIX } from '../helpers/run-prefix.ts';
+import { upForThisRun } from '../helpers/run-testbed.ts';
 
 const LOST_S = 15;
 
@@ -40,9 +40,7 @@ const serving = (tb: Testbed, station: string): Promise<Report> =>
 const t = suite<{ tb: Testbed; addr: Record<string, string>; events: EventRecorder }>('replicas: the lease store as the agents run it');
 
 t.before(async (ctx) => {
-  onCleanup(`testbed ${RUN_PREFIX}`, () => down(RUN_PREFIX));
-  ctx.tb = await up({
-    prefix: RUN_PREFIX,
+  ctx.tb = await upForThisRun({
     stations: 4,
     publicStations: 1,
     env: { STATION_REPLICAS_ROUND_SECONDS: '1', STATION_REPLICAS_MEMBER_LOST_SECONDS: String(LOST_S), STATION_MESH_SYNC_SECONDS: '2' },
