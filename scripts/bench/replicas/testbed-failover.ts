@@ -10,12 +10,10 @@
 //    Active. RPO by the counter: the counter on the old Active just before the cut, against the value
 //    the new Active's writer resumed from (the newest snapshot it held). Then the cut heals: the old
 //    Active demotes (its diverged writes kept as a snapshot) and resyncs; the next round cuts the new Active.
-//    Once seen, that diverged snapshot is deleted by hand (btrfs subvolume delete, as its owner would:
-//    nothing deletes them): kept, it would count as the volume's newest snapshot should that station be
-//    promoted again, and its copies would get it instead of the new sets (an agent bug, see dropDiverged).
+//    The diverged snapshots stay: a station promoted again must still send its copies the new sets
+//    (the round waits for both copies to hold a set taken after the heal).
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exec } from '../../../agent/exec.ts';
 import { VolumeLayout } from '../../../agent/storage/layout.ts';
 import { type Testbed, stationOf } from '../../testbed-lib/index.ts';
 import { aliasStation, call, cut, heal, inNode, NODE, type Stage, waitFor } from './testbed-station.ts';
@@ -57,11 +55,9 @@ export interface FailoverRound {
   demotedSeconds: number;
   resyncSeconds: number;
   diverged: string | null;
-  /** the diverged snapshots found on the demoted station once its copy was in sync again (then deleted) */
+  /** the diverged snapshots the demotion left on the demoted station (one is right; more: demoted twice) */
   divergedFound: string[];
-  /** diverged snapshots found on the other stations before the cut (station:name), deleted too */
-  strayDiverged: string[];
-  /** the Active the round ended with: `to`, or another after a recovery (testbed-steady.ts) */
+  /** the Active the round ended with: `to` */
   next: string;
 }
 
@@ -105,21 +101,11 @@ async function promoteSteps(g: Stage, station: string): Promise<Record<string, n
   return null;
 }
 
-/**
- * Deletes a demoted station's diverged snapshots of the node's volume (all of them: a demotion has
- * been seen to leave a second one, a moment after the one its event names); returns their names.
- * Why: a btrfs snapshot's birth time is its source volume's (statx btime of the snapshot's root), so
- * every snapshot of a volume has the same createdAt and BtrfsVolumeDriver.listSnapshots orders them by
- * name, where `diverged-…` sorts after the time-stamped sets: a station that was demoted once and is
- * promoted again then sends its copies that diverged snapshot as its "newest" on every round,
- * lagSeconds null, and never the new sets.
- */
-async function dropDiverged(g: Stage, station: string): Promise<string[]> {
+/** The diverged snapshots a demoted station keeps of the node's volume (kept: nothing deletes them). */
+async function divergedOn(g: Stage, station: string): Promise<string[]> {
   const layout = new VolumeLayout(join(stationOf(g.tb, station).stateDir, 'storage', 'pool', 'volumes'));
-  const ref = { node: NODE, volume: 'data' };
-  const names = (await readdir(layout.snapshotDir(ref))).filter((name) => name.startsWith('diverged-')).sort();
-  for (const name of names) await exec(['btrfs', 'subvolume', 'delete', layout.snapshotPath(ref, name)]);
-  return names;
+  const names = await readdir(layout.snapshotDir({ node: NODE, volume: 'data' })).catch(() => []);
+  return names.filter((name) => name.startsWith('diverged-')).sort();
 }
 
 /** The counter the writer wrote last, and how many times a writer started on this copy (lines of /srv/resumed). */
@@ -137,9 +123,7 @@ export async function failoverRound(g: Stage, active: string): Promise<FailoverR
   if (checked !== from) [from, early] = [checked, await counter(g, checked)];
   const st = stationOf(g.tb, from);
   const rest = others(g.tb, from);
-  // a diverged snapshot that came after the last round's clean-up (a late second demotion) goes too
-  const strayDiverged: string[] = [];
-  for (const s of rest) strayDiverged.push(...(await dropDiverged(g, s)).map((name) => `${s}:${name}`));
+  const divergedBefore = await divergedOn(g, from);
   const members: { name: string; leader: boolean }[] = (await call(g.tb, from, 'GET', '/replicas')).leaseStore.members;
   const before = await counter(g, from);
   const cutAt = Date.now();
@@ -187,7 +171,7 @@ export async function failoverRound(g: Stage, active: string): Promise<FailoverR
   await heal(st, g.table);
   const demoted = await g.events[from]!.wait('replicas.demoted', healAt, (d) => d.node === NODE, 120_000);
   const next = await steady(g, to, Date.now());
-  const divergedFound = await dropDiverged(g, from);
+  const divergedFound = (await divergedOn(g, from)).filter((name) => !divergedBefore.includes(name));
   return {
     from,
     to,
@@ -207,7 +191,6 @@ export async function failoverRound(g: Stage, active: string): Promise<FailoverR
     resyncSeconds: (Date.now() - healAt) / 1000,
     diverged: demoted.data.diverged ?? null,
     divergedFound,
-    strayDiverged,
     next,
   };
 }

@@ -39,9 +39,8 @@ export async function measureIncrements(
     volumes: [{ name: 'data', path: '/srv' }],
     modules: [{ name: 'idle', run: 'exec sleep 2147483647' }],
     disk: { snapshotSeconds: 0, backupSeconds: 0, copies: 0 },
-    // manual: deleting a replicated node on its Active lets the lease go, and an Inactive copy with
-    // automatic failover then promotes itself and runs it again (seen here; reported as an agent bug)
-    replicas: { stations: [INACTIVE], failover: 'manual' },
+    // automatic failover: deleting the node at the end must not let the copy take it over
+    replicas: { stations: [INACTIVE] },
   };
   await call(tb, ACTIVE, 'POST', '/nodes', spec, 180);
   const pool = join(stationOf(tb, ACTIVE).stateDir, 'storage', 'pool');
@@ -115,6 +114,9 @@ export async function measureIncrements(
   } finally {
     for (const set of received.reverse()) await exec(['btrfs', 'subvolume', 'delete', join(dir, set)], { allowFailure: true });
     await rm(dir, { recursive: true, force: true });
+    const deletedAt = Date.now();
     await call(tb, ACTIVE, 'DELETE', `/nodes/${NODE}?volumes=delete`, undefined, 120).catch((error: Error) => o.log(`deleting ${NODE}: ${error.message}`));
+    // the copy goes with it, and is never promoted (the next stage's node would share the machine with it)
+    await events[INACTIVE]!.wait('replicas.copy.dropped', deletedAt, (d) => d.node === NODE, 60_000);
   }
 }

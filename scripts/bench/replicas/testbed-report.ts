@@ -34,8 +34,6 @@ export function testbedSummary(t: TestbedRounds, load: string) {
     snapshotSeconds: s.snapshotSeconds,
     setupSeconds: round(t.setupSeconds, 0),
     electionTimeoutMs: t.electionTimeoutMs,
-    restartedForMargin: t.restarted,
-    restartedForStuckLease: t.recovered,
     failover: {
       loss: 'a power loss simulated by a cut off the mesh (Nebula UDP dropped in its namespace): the cut Active keeps its agent, fences itself, stops its node',
       rounds: f.length,
@@ -50,7 +48,6 @@ export function testbedSummary(t: TestbedRounds, load: string) {
       goal: `alias answering from the new Active <= ${GOAL_FAILOVER_S} s (median)`,
       met: alias.median <= GOAL_FAILOVER_S,
       path: f.map((r) => `${r.from}->${r.to}`).join(' '),
-      strayDiverged: f.reduce((n, r) => n + r.strayDiverged.length, 0),
     },
     rpo: {
       lostWrites: summarise(lost),
@@ -66,7 +63,7 @@ export function testbedSummary(t: TestbedRounds, load: string) {
       demotedSeconds: summarise(f.map((r) => r.demotedSeconds)),
       resyncSeconds: summarise(f.map((r) => r.resyncSeconds)),
       divergedKept: f.filter((r) => r.diverged?.startsWith('diverged-') && r.divergedFound.includes(r.diverged)).length,
-      /** rounds whose demoted station held more diverged snapshots than its demotion reported */
+      /** rounds whose demotion left more diverged snapshots than it reported (a demotion run twice) */
       extraDiverged: f.filter((r) => r.divergedFound.length > 1).length,
     },
     move: {
@@ -152,19 +149,11 @@ export function testbedRows(t: TestbedSummary): { rows: string[][]; notes: strin
   const elections = Object.entries(t.electionTimeoutMs)
     .map(([k, v]) => `${k} ${v} ms`)
     .join(', ');
-  const restarted = [
-    ...(t.restartedForMargin.length ? [`restarted (fencing margin >= TTL): ${t.restartedForMargin.join(', ')}`] : []),
-    ...(t.restartedForStuckLease.length ? [`restarted (Active stuck without its lease view): ${t.restartedForStuckLease.join(', ')}`] : []),
-  ]
-    .map((x) => `; ${x}`)
-    .join('');
   const notes = [
     `testbed: ${f.loss}; the alias read from GET /aliases; ${f.leaderCuts} of ${f.rounds} cuts took etcd's leader; path ${f.path}; moves ${t.move.path}`,
-    "testbed: each healed station's diverged snapshots are deleted by hand once seen (kept, one passes for the volume's newest" +
-      ` if that station is promoted again); stray ones found later: ${f.strayDiverged}`,
     `testbed: after the cut, the new Active's writer ran at ${f.writerSeconds.median} s and replicas.promoted came at ${f.promotedEventSeconds.median} s; ` +
       `the promotion's steps: ${promote || 'not in the log'}`,
-    `testbed: etcd election timeouts as the members started: ${elections}${restarted}`,
+    `testbed: etcd election timeouts as the members started: ${elections}`,
     `testbed: the third station answered ${t.move.aliasAfterMs.median} ms after a move's answer; ` +
       'mesh increment: replicas.copy.sent seconds (pull asked, stream, receive), no sync on either side',
   ];

@@ -65,10 +65,9 @@ export interface NodeReplicasView {
 }
 
 /**
- * The Active believes another station holds the lease, and that station is itself: a promotion's
- * lease was adopted while a tick's own try for it was under way, whose refusal ("s1 holds the lease")
- * then overwrote the view, and nothing sets it right again (ActiveCopies.holdLease returns early while
- * the adopted lease is held). The node runs, but nothing is copied and pulls are refused.
+ * The Active believes another station holds the lease, and that station is itself: once seen when a
+ * tick's refusal overwrote a promotion's adopted lease view (ActiveCopies now adopts in the node's
+ * turn). The node would run with nothing copied and pulls refused: the run fails instead.
  */
 export class StuckLeaseView extends Error {
   readonly station: string;
@@ -109,8 +108,6 @@ export interface Stage {
   alias: string;
   table: string;
   log: (line: string) => void;
-  /** stations whose agent was restarted to get out of a StuckLeaseView (testbed-steady.ts) */
-  recovered: string[];
 }
 
 /** A station's event stream (scripts/testbed-lib/event-stream.ts), read by when each event arrived. */
