@@ -1,20 +1,18 @@
 // The Active side: this station's replicated nodes. Each holds its node lease in the owner's lease
 // store while it runs (lease/node-lease.ts: its create revision is the fencing token), and after
-// every snapshot set its Inactive stations pull the newest snapshots (stream/pull-copy.ts) and get
+// every snapshot set its Inactive stations pull the newest snapshots (copy-sender.ts) and get
 // the spec. A holder that cannot renew fences itself: where failover is automatic (another station
 // could be promoted) the node is stopped at once, and started again when the lease is held again.
 import type { Writable } from 'node:stream';
 import { ConflictError, ForbiddenError, NotFoundError, UnavailableError } from '../../errors.ts';
 import { KeyedSerialQueue } from '../../lib/serial-queue.ts';
-import type { PeerView } from '../../mesh/peers.ts';
 import type { NodeView } from '../../nodes/view.ts';
 import { NodeLease } from '../lease/node-lease.ts';
-import { httpPullTarget } from '../stream/http-target.ts';
-import { copyNewest } from '../stream/pull-copy.ts';
-import { copyLag, type ReplicaStatus, snapshotTime, waitingCopy } from './replica-status.ts';
+import { copyLag, type ReplicaStatus } from './replica-status.ts';
 import type { ReplicasDeps } from '../deps.ts';
 import { activeKey, movingKey } from '../lease/active-watch.ts';
 import { demote, retire } from './leaving.ts';
+import { CopySender } from './copy-sender.ts';
 import type { EtcdClient } from '../lease/etcd-client.ts';
 
 export interface LeaseView {
@@ -28,14 +26,10 @@ export interface LeaseView {
 interface Replicated {
   lease: NodeLease | null;
   view: LeaseView;
-  replicas: Map<string, ReplicaStatus>;
   /** stopped by its fence: started again once the lease is held again */
   fenced: boolean;
   /** the last try to take the lease found no lease store member answering */
   storeDown: boolean;
-  /** the copy running now, if any */
-  copying: Promise<void> | null;
-  again: boolean;
   /** a planned move runs: no lease is taken and the node does not start here */
   moving: boolean;
   /** a person deleted it: when it is gone its copies go too (rather than one taking it over) */
@@ -46,12 +40,16 @@ export class ActiveCopies {
   private readonly deps: ReplicasDeps;
   private readonly nodes = new Map<string, Replicated>();
   private readonly queue = new KeyedSerialQueue();
-  private readonly perCopy = new KeyedSerialQueue();
+  private readonly copies: CopySender;
   /** nodes a planned move handed over, and to whom */
   private readonly moved = new Map<string, string>();
 
   constructor(deps: ReplicasDeps) {
     this.deps = deps;
+    this.copies = new CopySender(deps, (node) => {
+      const view = this.nodes.get(node)?.view;
+      return view?.held ? view.token : null;
+    });
   }
 
   /** The lease key prefix of this owner's nodes. */
@@ -70,7 +68,8 @@ export class ActiveCopies {
       this.nodes.delete(name);
       // gone otherwise (the nodes turned off): the lease goes, and a copy may take the node over
       if (!r.deleted) await r.lease?.release().catch(() => r.lease?.stop());
-      else await this.queue.run(name, () => retire(this.deps, this.prefix(), name, r.lease, [...r.replicas.keys()]));
+      else await this.queue.run(name, () => retire(this.deps, this.prefix(), name, r.lease, this.copies.stations(name)));
+      this.copies.forget(name);
     }
     for (const node of local)
       if (!this.nodes.get(node.name)?.moving)
@@ -96,28 +95,14 @@ export class ActiveCopies {
     void this.syncNow(node);
   }
 
-  /**
-   * Brings every Inactive copy up to this station's newest snapshots; resolves when they have it (or
-   * failed: each copy's status says). A copy already running runs once more after, for what it missed.
-   */
+  /** Brings every Inactive copy up to this station's newest snapshots (copy-sender.ts). */
   syncNow(node: string): Promise<void> {
-    const r = this.nodes.get(node);
-    if (!r) return Promise.resolve();
-    if (r.copying) {
-      r.again = true;
-      return r.copying;
-    }
-    r.copying = this.copyAll(node).finally(() => (r.copying = null));
-    return r.copying;
+    return this.nodes.has(node) ? this.copies.syncNow(node) : Promise.resolve();
   }
 
   /** Brings one copy up to this station's newest snapshots now (a planned move's target); its status after. */
-  async syncTo(node: string, station: string): Promise<ReplicaStatus | null> {
-    const r = this.nodes.get(node);
-    const view = this.deps.nodes.list().find((n) => n.name === node);
-    if (!r || !view?.spec.replicas || r.view.token === null) return null;
-    await this.copyTo(view, station, this.deps.mesh.peers(), r.view.token);
-    return r.replicas.get(station) ?? null;
+  syncTo(node: string, station: string): Promise<ReplicaStatus | null> {
+    return this.nodes.has(node) ? this.copies.syncTo(node, station) : Promise.resolve(null);
   }
 
   /** A planned move: the node's lease and tick are held back while the move runs (planned-move.ts). */
@@ -179,7 +164,7 @@ export class ActiveCopies {
     const r = this.nodes.get(node);
     if (!r) return null;
     const now = Date.now();
-    return { lease: r.view, replicas: [...r.replicas.values()].map((s) => ({ ...s, lagSeconds: copyLag(s, now) })) };
+    return { lease: r.view, replicas: this.copies.statuses(node).map((s) => ({ ...s, lagSeconds: copyLag(s, now) })) };
   }
 
   /** Serves one snapshot's stream to an Inactive station that was asked to pull it. */
@@ -228,11 +213,8 @@ export class ActiveCopies {
       r = {
         lease: null,
         view: { held: false, token: null, holder: null, reason: 'not taken yet' },
-        replicas: new Map(),
         fenced: false,
         storeDown: false,
-        copying: null,
-        again: false,
         moving: false,
         deleted: false,
       };
@@ -308,6 +290,7 @@ export class ActiveCopies {
   /** Another station holds the node's lease: this copy becomes Inactive (leaving.ts). */
   private async demote(node: NodeView, holder: string): Promise<void> {
     this.nodes.delete(node.name);
+    this.copies.forget(node.name);
     const planned = this.moved.get(node.name) === holder;
     this.moved.delete(node.name);
     await demote(this.deps, node, holder, planned);
@@ -326,63 +309,5 @@ export class ActiveCopies {
       await this.deps.nodes.stopNow(node).catch((error: Error) => this.deps.log.error({ node, err: error }, 'fencing: the node could not be stopped'));
     }
     this.deps.events.publish('replicas.fenced', { node, why, stopped: automatic });
-  }
-
-  private async copyAll(node: string): Promise<void> {
-    const r = this.nodes.get(node)!;
-    do {
-      r.again = false;
-      const view = this.deps.nodes.list().find((n) => n.name === node);
-      const token = r.view.token;
-      const driver = this.deps.nodes.volumeDriver();
-      if (!view?.spec.replicas || !driver || !r.view.held || token === null) return;
-      const peers = this.deps.mesh.peers();
-      await Promise.all(view.spec.replicas.stations.map((station) => this.copyTo(view, station, peers, token)));
-    } while (r.again);
-  }
-
-  /** One copy at a time per node and station: a scheduled copy and a move's never pull the same volume at once. */
-  private copyTo(view: NodeView, station: string, peers: PeerView[], token: number): Promise<void> {
-    return this.perCopy.run(`${view.name}/${station}`, () => this.copyToNow(view, station, peers, token));
-  }
-
-  private async copyToNow(view: NodeView, station: string, peers: PeerView[], token: number): Promise<void> {
-    const r = this.nodes.get(view.name)!;
-    const status = r.replicas.get(station) ?? waitingCopy(station);
-    r.replicas.set(station, status);
-    const peer = peers.find((p) => p.name === station);
-    if (!peer?.online) {
-      Object.assign(status, { state: 'offline', error: `${station} is offline` });
-      return;
-    }
-    const driver = this.deps.nodes.volumeDriver()!;
-    const target = httpPullTarget(peer);
-    try {
-      status.sending = true;
-      await target.sendSpec(view.spec, token);
-      let newest: { snapshot: string | null; createdAt: string | null } = { snapshot: null, createdAt: null };
-      for (const volume of view.spec.volumes) {
-        const ref = { node: view.name, volume: volume.name };
-        const result = await copyNewest(driver, ref, token, target);
-        status.bytes += result.bytes;
-        newest = { snapshot: result.snapshot, createdAt: snapshotTime(result.snapshot) };
-        if (result.sent)
-          this.deps.events.publish('replicas.copy.sent', {
-            node: view.name,
-            station,
-            volume: volume.name,
-            snapshot: result.snapshot ?? '',
-            bytes: result.bytes,
-            seconds: result.seconds,
-            whole: result.parent === null,
-          });
-      }
-      Object.assign(status, { state: 'in-sync', snapshot: newest.snapshot, snapshotAt: newest.createdAt, sentAt: new Date().toISOString(), error: null });
-    } catch (error) {
-      Object.assign(status, { state: 'failing', error: (error as Error).message });
-      this.deps.events.publish('replicas.copy.failed', { node: view.name, station, reason: (error as Error).message });
-    } finally {
-      status.sending = false;
-    }
   }
 }
