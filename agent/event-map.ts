@@ -123,6 +123,23 @@ export const EVENT_PAYLOADS = {
     automatic: Type.Boolean(),
   }),
 
+  'orchestrator.member': payload("an orchestrated node's standing in its cluster changed (starting, forming, joining, member, stopped, error)", {
+    node: Type.String(),
+    kind: Type.String({ description: 'swarm, microk8s or k3s' }),
+    cluster: Type.String(),
+    state: Type.String(),
+    reason: Type.Union([Type.String(), Type.Null()]),
+  }),
+  'orchestrator.cluster': payload("a cluster's health as a manager here sees it changed (healthy, degraded, no-quorum)", {
+    node: Type.String({ description: 'the manager node that saw it' }),
+    kind: Type.String(),
+    cluster: Type.String(),
+    health: Type.String(),
+    reason: Type.Union([Type.String(), Type.Null()]),
+    managers: Type.Integer(),
+    reachable: Type.Integer({ description: 'managers reachable: a majority keeps the quorum' }),
+  }),
+
   'disk.snapshot.created': payload("a snapshot set of all of a node's volumes was taken (and counts)", {
     node: Type.String(),
     snapshot: Type.String(),

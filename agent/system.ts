@@ -32,6 +32,9 @@ import type { Subsystem } from './subsystem.ts';
 import { ReplicasSubsystem } from './replicas/replicas-subsystem.ts';
 import type { NodeReplicas, NodeSpec } from './nodes/spec.ts';
 import { httpLeaseStorePeers } from './replicas/lease/lease-store-peers.ts';
+import { OrchestratorSubsystem } from './orchestrator/orchestrator-subsystem.ts';
+import { clusterAliasClaimers, withClusterPorts } from './orchestrator/orchestrator-policy.ts';
+import { httpClusterPeers } from './orchestrator/orchestrator-peers.ts';
 
 export interface SystemDeps {
   config: Config;
@@ -64,6 +67,7 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
   readonly mesh: MeshSubsystem;
   readonly disk: DiskSubsystem;
   readonly replicas: ReplicasSubsystem;
+  readonly orchestrator: OrchestratorSubsystem;
   readonly wifi: WifiSubsystem;
   readonly discovery: DiscoverySubsystem;
   readonly indicator: IndicatorSubsystem;
@@ -116,6 +120,7 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
       trafficCounters: (name) => network.countersFor(name),
       danglingReferences: (name, policy, localNodes) => network.danglingReferences(name, policy, localNodes),
       checkReplicas: (name, replicas) => this.checkReplicas(name, replicas),
+      checkOrchestrator: (orchestrator) => this.orchestrator.checkSpec(orchestrator),
       // a replicated node runs only where its lease is held (the replicas room decides once started)
       mayStart: async (name) => this.isDisabled('replicas') || this.replicas.mayStart(name),
       // a replicated node deleted on its Active is deleted everywhere (no copy takes it over)
@@ -184,6 +189,20 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
       peers: httpLeaseStorePeers,
     });
     this.replicas.registerMetrics(this.metrics);
+    // Orchestrators inside nodes: the owner's orchestrated nodes form their clusters over the mesh.
+    this.orchestrator = new OrchestratorSubsystem({
+      config,
+      run,
+      events,
+      log: log('orchestrator'),
+      nodes: {
+        list: () => (this.nodes.volumeDriver() ? nodes.actions().list() : []),
+        exec: (name, command, options) => nodes.actions().exec(name, command, options),
+      },
+      mesh: meshView,
+      leaseStore: { client: () => (this.isDisabled('replicas') ? null : this.replicas.leaseStore.client()) },
+      peers: httpClusterPeers,
+    });
     // What a person sees and touches: Wi-Fi onboarding, mDNS, the LED, link button and pairing window.
     const wifi = (this.wifi = new WifiSubsystem({ run, events, log: log('wifi'), config }));
     this.discovery = new DiscoverySubsystem({ config, events, log: log('discovery') });
@@ -205,6 +224,7 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
       this.mesh,
       this.disk,
       this.replicas,
+      this.orchestrator,
       this.wifi,
       this.discovery,
       // Last: under a balena hand-over its start waits until the previous agent has released the nodes.
@@ -218,7 +238,14 @@ export class StationSystem implements NodeInventory, MeshView, NodeHandOver {
       .actions()
       .list()
       .filter((v) => v.state !== 'deleting');
-    return views.map((v) => ({ name: v.name, address: v.address, policy: withReplicaAlias(v.spec), port: vethName(v.name) }));
+    const owner = this.isDisabled('mesh') ? null : this.mesh.info().owner;
+    const claimers = clusterAliasClaimers(views.map((v) => v.spec));
+    return views.map((v) => ({
+      name: v.name,
+      address: v.address,
+      policy: withClusterPorts(v.spec, withReplicaAlias(v.spec), { owner, claimsAlias: claimers.has(v.name) }),
+      port: vethName(v.name),
+    }));
   }
 
   /** The nodes' check of a node's replicas: the replicas room's, once started. */

@@ -6,6 +6,9 @@ import { isEndpoint } from './endpoint.ts';
 import { bindToCas, type NebulaFirewallEntry } from './firewall-binding.ts';
 import { toYaml, type YamlValue } from './yaml.ts';
 
+/** Nebula's tun MTU: what a packet between stations may carry (tunnels inside nodes must fit in it). */
+export const MESH_MTU = 1300;
+
 export interface FirewallAllow {
   port: string;
   proto: 'tcp' | 'udp' | 'icmp' | 'any';
@@ -121,7 +124,7 @@ export function renderNebulaConfig(input: NebulaConfigInput): string {
       drop_local_broadcast: true,
       drop_multicast: true,
       tx_queue: 500,
-      mtu: 1300,
+      mtu: MESH_MTU,
       ...(input.unsafeRoutes?.length
         ? {
             unsafe_routes: [...input.unsafeRoutes].sort((a, b) => a.route.localeCompare(b.route)).map((r) => ({ route: r.route, via: r.via })),

@@ -13,6 +13,15 @@ export interface BuildContext {
   storage: VolumeDriver;
 }
 
+/**
+ * The packages an orchestrator needs inside the node, installed like any module's (agent/orchestrator/
+ * runs the engine once it answers). Docker Swarm: Debian's docker.io, whose dockerd systemd starts.
+ * MicroK8s and K3s come from an imported bundle instead.
+ */
+function engineModules(spec: NodeSpec): NodeBuild['modules'] {
+  return spec.orchestrator?.kind === 'swarm' ? [{ name: 'station-docker', packages: ['docker.io'] }] : [];
+}
+
 export function toBuild(spec: NodeSpec, address: string, context: BuildContext): NodeBuild {
   const build: NodeBuild = {
     name: spec.name,
@@ -26,7 +35,7 @@ export function toBuild(spec: NodeSpec, address: string, context: BuildContext):
       path: v.path,
     })),
     env: { ...spec.env },
-    modules: spec.modules.map((m) => ({ ...m })),
+    modules: [...spec.modules.map((m) => ({ ...m })), ...engineModules(spec)],
     autostart: spec.autostart,
     processes: spec.resources.processes ?? DEFAULT_NODE_PROCESSES,
   };

@@ -1,6 +1,7 @@
 // The contract between the node service (spec, planner, reconcile, API) and the engine that makes
 // nodes real (LXC). The service decides *what*; a driver does it and reports what it sees.
 // Drivers report capability instead of crashing when their engine is missing.
+import type { Readable } from 'node:stream';
 
 export type NodeState = 'running' | 'stopped' | 'starting' | 'stopping' | 'frozen' | 'unknown';
 export type TemplateName = 'busybox' | 'debian';
@@ -63,6 +64,15 @@ export interface NodeStats {
   processes: number;
 }
 
+export interface NodeExecOptions {
+  timeoutMs?: number;
+  input?: string;
+  /** binary input instead of `input` (an image's tar, say) */
+  stdinStream?: Readable;
+  /** strings blanked out of the result and of any error (a join token) */
+  secrets?: readonly string[];
+}
+
 export interface NodeExecResult {
   exitCode: number;
   stdout: string;
@@ -95,7 +105,7 @@ export interface NodeDriver {
   stop(name: string, options: { timeoutSeconds: number }): Promise<void>;
   /** Removes the container and everything it had on the host (veth, mounts, cgroups), never volume sources. */
   destroy(name: string): Promise<void>;
-  exec(name: string, command: string[], options?: { timeoutMs?: number; input?: string }): Promise<NodeExecResult>;
+  exec(name: string, command: string[], options?: NodeExecOptions): Promise<NodeExecResult>;
   stats(name: string): Promise<NodeStats | null>;
   /** The node's recent log lines (module output, init). */
   logs(name: string, options: { lines: number }): Promise<string>;

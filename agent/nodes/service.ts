@@ -6,7 +6,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import type { Logger } from '../log.ts';
 import type { StateDocument } from '../store/document.ts';
-import type { NodeDriver, NodeExecResult, NodeStats, ObservedNode } from './driver.ts';
+import type { NodeDriver, NodeExecOptions, NodeExecResult, NodeStats, ObservedNode } from './driver.ts';
 import { validateSpec, applyPatch, type NodeSpec } from './spec.ts';
 import { planNode, plan, unmanaged, type Step } from './planner.ts';
 import { allocateAddress } from './ipam.ts';
@@ -40,6 +40,8 @@ export interface NodeServiceDeps {
   checkReplicas?: (name: string, replicas: NonNullable<NodeSpec['replicas']>) => void;
   /** a replicated node starts only where this says so (it holds the node's lease, taking it if free): never two Active copies */
   mayStart?: (name: string) => Promise<boolean>;
+  /** the orchestrator room's check of a node's cluster against the mesh (4xx) */
+  checkOrchestrator?: (orchestrator: NonNullable<NodeSpec['orchestrator']>) => void;
   /** told before a replicated node is removed (a deletion, not a failover: its copies must not take it over) */
   removing?: (name: string) => void;
   /** the first pause before retrying a node whose change failed twice (default 5 s); it doubles up to 5 min */
@@ -119,6 +121,7 @@ export class NodeService {
     const { name } = spec;
     if (spec.network) this.deps.validatePolicy?.(name, spec.network);
     if (spec.replicas) this.deps.checkReplicas?.(name, spec.replicas);
+    if (spec.orchestrator) this.deps.checkOrchestrator?.(spec.orchestrator);
     const volumesExisted = (await this.deps.context.storage.listVolumes(name)).length > 0;
     await this.admission.run('admit', async () => {
       const state = this.deps.doc.get();
@@ -237,14 +240,11 @@ export class NodeService {
     return this.get(name, false);
   }
 
-  async exec(name: string, command: string[], options: { timeoutMs?: number; input?: string } = {}): Promise<NodeExecResult> {
+  async exec(name: string, command: string[], options: NodeExecOptions = {}): Promise<NodeExecResult> {
     this.live(name);
     if (!command.length || !command[0]) throw new ValidationError('INVALID_REQUEST', 'command must be a non-empty argv array');
     await this.requireRunning(name);
-    return this.deps.driver.exec(name, command, {
-      timeoutMs: options.timeoutMs ?? EXEC_TIMEOUT_MS,
-      ...(options.input !== undefined ? { input: options.input } : {}),
-    });
+    return this.deps.driver.exec(name, command, { ...options, timeoutMs: options.timeoutMs ?? EXEC_TIMEOUT_MS });
   }
 
   async logs(name: string, lines: number): Promise<string> {

@@ -92,6 +92,27 @@ export const ReplicasSchema = Type.Object(
 );
 export type NodeReplicas = { stations: string[]; failover: 'auto' | 'manual'; maxLagSeconds: number };
 
+// An orchestrator inside the node (agent/orchestrator/, docs/orchestrators.md): the agents of the
+// owner's stations form one cluster of every node naming it, over the mesh.
+export const OrchestratorSchema = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('swarm'), Type.Literal('microk8s'), Type.Literal('k3s')], {
+      description: 'swarm: Docker Swarm (Debian docker.io); microk8s and k3s: from a bundle imported with `station bundle import`',
+    }),
+    cluster: Type.String({
+      pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?$',
+      description: "the cluster's name among the owner's (`home`); `home.OWNER` names the owner, which must be this station's",
+    }),
+    role: Type.Optional(
+      Type.Union([Type.Literal('manager'), Type.Literal('worker')], {
+        description: 'manager (a Swarm manager, a Kubernetes control-plane voter; default) or worker',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type NodeOrchestrator = { kind: 'swarm' | 'microk8s' | 'k3s'; cluster: string; role: 'manager' | 'worker' };
+
 export const ModuleSchema = Type.Object(
   {
     name: Label,
@@ -131,6 +152,7 @@ export const NodeSpecSchema = Type.Object(
     network: Type.Optional(withoutId(NetworkPolicySchema)),
     disk: Type.Optional(DiskSchema),
     replicas: Type.Optional(ReplicasSchema),
+    orchestrator: Type.Optional(OrchestratorSchema),
   },
   { additionalProperties: false },
 );
@@ -154,6 +176,8 @@ export interface NodeSpec {
   disk?: NodeDisk;
   /** Inactive copies on the owner's other stations (left out: none) */
   replicas?: NodeReplicas;
+  /** the orchestrator cluster this node is a member of (left out: none) */
+  orchestrator?: NodeOrchestrator;
 }
 
 /** A node's disk schedule and copies, defaults filled in. */
@@ -244,6 +268,15 @@ function checkSemantics(spec: NodeSpec): void {
     if (module.packages && spec.template !== 'debian')
       throw new ValidationError('INVALID_SPEC', `module ${module.name}: packages need the debian template (this node uses ${spec.template})`);
   }
+  if (spec.orchestrator) {
+    const { kind } = spec.orchestrator;
+    if (spec.template !== 'debian')
+      throw new ValidationError('ORCHESTRATOR_NEEDS_DEBIAN', `orchestrator ${kind} runs on the debian template (this node uses ${spec.template})`);
+    if (spec.profile === 'plain')
+      throw new ValidationError('ORCHESTRATOR_NEEDS_NESTING', `orchestrator ${kind} runs containers itself: give the node the nesting or microk8s profile`);
+    if (spec.modules.some((m) => m.name === 'station-docker'))
+      throw new ValidationError('INVALID_SPEC', "module name station-docker is the orchestrator's own (its engine): choose another");
+  }
 }
 
 function normalise(input: NodeSpecInput): NodeSpec {
@@ -265,6 +298,7 @@ function normalise(input: NodeSpecInput): NodeSpec {
   if (input.network) spec.network = structuredClone(input.network);
   spec.disk = nodeDisk(input);
   if (input.replicas) spec.replicas = { failover: 'auto', maxLagSeconds: 120, ...structuredClone(input.replicas) };
+  if (input.orchestrator) spec.orchestrator = { role: 'manager', ...input.orchestrator };
   return spec;
 }
 

@@ -39,6 +39,7 @@ export interface NodesSubsystemDeps {
   checkReplicas?: NodeServiceDeps['checkReplicas'];
   mayStart?: NodeServiceDeps['mayStart'];
   removing?: NodeServiceDeps['removing'];
+  checkOrchestrator?: NodeServiceDeps['checkOrchestrator'];
   /** interfaces where nodes keep their own addresses (no NAT): the mesh's tun device */
   routedInterfaces?: string[];
 }
@@ -114,6 +115,7 @@ export class NodesSubsystem implements Subsystem {
       ...(this.deps.checkReplicas ? { checkReplicas: this.deps.checkReplicas } : {}),
       ...(this.deps.mayStart ? { mayStart: this.deps.mayStart } : {}),
       ...(this.deps.removing ? { removing: this.deps.removing } : {}),
+      ...(this.deps.checkOrchestrator ? { checkOrchestrator: this.deps.checkOrchestrator } : {}),
       context: this.context,
       // a failed node is retried after half a reconcile period (5 s by default), then doubling
       retryBaseMs: config.reconcileSeconds * 500,

@@ -16,6 +16,7 @@ import { diskCopyRoutes } from './disk-copies.ts';
 import { diskExportRoutes } from './disk-exports.ts';
 import { replicasRoutes } from './replicas.ts';
 import { replicasCopiesRoutes } from './replicas-copies.ts';
+import { orchestratorRoutes } from './orchestrator.ts';
 
 export const API_ROUTES: RoutePlugin[] = [
   healthRoutes,
@@ -35,4 +36,5 @@ export const API_ROUTES: RoutePlugin[] = [
   diskExportRoutes,
   replicasRoutes,
   replicasCopiesRoutes,
+  orchestratorRoutes,
 ];

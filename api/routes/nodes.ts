@@ -39,6 +39,9 @@ export const nodeRoutes: RoutePlugin = async (app, { system }) => {
   });
   app.addHook('onClose', async () => stopForgetting());
   const read = (admin: boolean, name: string) => (admin ? nodes().get(name) : shared.get(name, () => nodes().get(name)));
+  // an orchestrated node's standing in its cluster, as the orchestrator room last saw it
+  const withOrchestrator = <T extends { name: string; spec: { orchestrator?: unknown } }>(view: T) =>
+    view.spec.orchestrator ? { ...view, orchestrator: system.isDisabled('orchestrator') ? null : system.orchestrator.report(view.name) } : view;
 
   app.get(
     '/nodes',
@@ -50,7 +53,7 @@ export const nodeRoutes: RoutePlugin = async (app, { system }) => {
       },
     },
     async (request) => {
-      const list = nodes().list();
+      const list = nodes().list().map(withOrchestrator);
       return { nodes: isAdmin(request) ? list : list.map(withoutSecrets) };
     },
   );
@@ -80,7 +83,7 @@ export const nodeRoutes: RoutePlugin = async (app, { system }) => {
     },
     async (request) => {
       const admin = isAdmin(request);
-      const view = await read(admin, request.params.name);
+      const view = withOrchestrator(await read(admin, request.params.name));
       return admin ? view : withoutSecrets(view);
     },
   );

@@ -2,6 +2,7 @@
 // (agent/nodes/spec.ts), so the API and the agent can never disagree on what a node is.
 import { Type } from '@sinclair/typebox';
 import { NodeSpecSchema, NodePatchSchema, NODE_NAME_PATTERN } from '../../agent/nodes/spec.ts';
+import { OrchestratorReportSchema } from './orchestrator.ts';
 
 export const NodeNameParams = Type.Object(
   {
@@ -60,6 +61,9 @@ export const NodeSchema = Type.Object(
         }),
         { description: 'per volume: bytes held and the enforced limit (GET /nodes/:name only)' },
       ),
+    ),
+    orchestrator: Type.Optional(
+      Type.Union([OrchestratorReportSchema, Type.Null()], { description: "its standing in its orchestrator cluster, and the cluster's (spec.orchestrator)" }),
     ),
     redacted: Type.Optional(
       Type.Array(Type.String(), {

@@ -348,6 +348,8 @@ function renderNodes() {
         n.progress ? h('div', { class: 'node-progress mono', 'data-progress': '' }, n.progress) : null,
         // where its Inactive copies are, their lag, its lease (replicas.js)
         replicaStrip(raw),
+        // its orchestrator cluster: its standing and the cluster's health (orchestrator.js)
+        orchestratorStrip(raw),
         h(
           'div',
           { class: 'node-actions admin-only' },
@@ -719,6 +721,8 @@ const EVENT_TYPES = [
   'replicas.promoted',
   'replicas.retired',
   'replicas.copy.dropped',
+  'orchestrator.member',
+  'orchestrator.cluster',
   'disk.snapshot.created',
   'disk.snapshot.failed',
   'disk.snapshot.deleted',
@@ -777,6 +781,8 @@ function onEvent(e) {
     reload('replicas', loadReplicas); // a replicated node made, started, stopped or gone
   } else if (family === 'disk') reload('disk', loadDisk);
   else if (family === 'replicas') onReplicasEvent(e);
+  else if (family === 'orchestrator')
+    reload('nodes', loadNodes); // a member's standing or its cluster's health
   else if (family === 'mesh') {
     // peers joined, revoked or readmitted; this station's own state; the lease store follows
     state.replicasSettleUntil = Date.now() + REPLICA_SETTLE_MS;

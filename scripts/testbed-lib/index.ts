@@ -15,7 +15,7 @@ import { join as joinPath } from 'node:path';
 import { writeFileAtomicSync } from '../../agent/store/atomic-file.ts';
 import { exec } from '../../agent/exec.ts';
 import { removeNetns } from '../lib/netns.ts';
-import { buildHome, buildInternet, listNetnsWithPrefix } from './network.ts';
+import { buildHome, buildInternet, buildStationNetns, listNetnsWithPrefix } from './network.ts';
 import { spawnAgent, stationApi, stopAgent, waitReady, type StationRecord } from './stations.ts';
 import { DEFAULT_POOL_MB, mountStationPool, unmountStationPool } from './pools.ts';
 import { planTestbed, type PlanOptions } from './topology.ts';
@@ -106,19 +106,41 @@ export async function down(prefix = DEFAULT_PREFIX): Promise<{ stopped: number; 
   return { stopped, namespaces: names.size };
 }
 
-/** Restarts one station's agent (same state directory); `crash` kills it with SIGKILL first. */
-export async function restartStation(tb: Testbed, name: string, options: { crash?: boolean } = {}): Promise<StationRecord> {
-  const i = tb.stations.findIndex((s) => s.name === name);
-  if (i < 0) throw new Error(`no station ${name}`);
-  const old = tb.stations[i]!;
-  await stopAgent(old.pid, options.crash ? 'SIGKILL' : 'SIGTERM');
-  const plan = planTestbed({
+/** The testbed's plan again, from its record (the same names, addresses and interfaces). */
+function planOf(tb: Testbed) {
+  return planTestbed({
     prefix: tb.prefix,
     stations: tb.stations.length,
     doubleNat: tb.stations.filter((s) => s.doubleNat).length,
     publicStations: tb.stations.filter((s) => s.public).length,
     names: tb.stations.map((s) => s.name),
   });
+}
+
+/** Restarts one station's agent (same state directory); `crash` kills it with SIGKILL first. */
+export async function restartStation(tb: Testbed, name: string, options: { crash?: boolean } = {}): Promise<StationRecord> {
+  const i = tb.stations.findIndex((s) => s.name === name);
+  if (i < 0) throw new Error(`no station ${name}`);
+  const old = tb.stations[i]!;
+  await stopAgent(old.pid, options.crash ? 'SIGKILL' : 'SIGTERM');
+  const fresh = spawnAgent(planOf(tb).stations[i]!, tb.dir, tb.env ?? {});
+  tb.stations[i] = fresh;
+  save(tb);
+  await waitReady(fresh, 60_000);
+  return fresh;
+}
+
+/**
+ * Brings back a station whose namespace was removed (its agent killed: a power loss): its namespace on
+ * its home LAN again, its pool mounted if it had one, and its agent on the same state directory.
+ */
+export async function returnStation(tb: Testbed, name: string): Promise<StationRecord> {
+  const i = tb.stations.findIndex((s) => s.name === name);
+  if (i < 0) throw new Error(`no station ${name}`);
+  const plan = planOf(tb);
+  await buildStationNetns(plan, plan.stations[i]!, tb.namespaces);
+  const stateDir = tb.stations[i]!.stateDir;
+  if (existsSync(joinPath(stateDir, 'storage', 'pool.img'))) await mountStationPool(stateDir, DEFAULT_POOL_MB, `${tb.prefix}-${name}`);
   const fresh = spawnAgent(plan.stations[i]!, tb.dir, tb.env ?? {});
   tb.stations[i] = fresh;
   save(tb);

@@ -47,12 +47,11 @@ async function plugIntoInternet(plan: TestbedPlan, ns: string, wanIf: string, in
 export async function buildHome(plan: TestbedPlan, s: StationPlan, created: string[]): Promise<void> {
   const p = plan.prefix;
   const i = s.index;
-  for (const ns of [s.netns, s.router, ...(s.carrier ? [s.carrier] : [])]) {
+  for (const ns of [s.router, ...(s.carrier ? [s.carrier] : [])]) {
     await addNetns(ns);
     created.push(ns);
   }
-  await veth(s.netns, `${p}s${i}l`, `${s.lanIp}/24`, s.router, `${p}r${i}l`, `${s.routerLanIp}/24`);
-  await ip(['-n', s.netns, 'route', 'add', 'default', 'via', s.routerLanIp]);
+  await buildStationNetns(plan, s, created);
   await forwarding(s.router);
   const routerWan = `${p}r${i}w`;
   if (s.carrier) {
@@ -67,6 +66,19 @@ export async function buildHome(plan: TestbedPlan, s: StationPlan, created: stri
     await plugIntoInternet(plan, s.router, routerWan, `${p}i${i}r`, `${s.publicIp}/16`);
   }
   await nft(s.router, homeRouterRules(s, routerWan));
+}
+
+/**
+ * The station's own namespace on its home LAN, behind its router (which must exist): made by
+ * buildHome, and again for a station whose namespace was removed (a power loss) when it comes back.
+ */
+export async function buildStationNetns(plan: TestbedPlan, s: StationPlan, created: string[]): Promise<void> {
+  const p = plan.prefix;
+  const i = s.index;
+  await addNetns(s.netns);
+  if (!created.includes(s.netns)) created.push(s.netns);
+  await veth(s.netns, `${p}s${i}l`, `${s.lanIp}/24`, s.router, `${p}r${i}l`, `${s.routerLanIp}/24`);
+  await ip(['-n', s.netns, 'route', 'add', 'default', 'via', s.routerLanIp]);
 }
 
 export async function listNetnsWithPrefix(prefix: string): Promise<string[]> {

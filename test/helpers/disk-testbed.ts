@@ -93,7 +93,8 @@ export async function waitStoresUp(tb: Testbed, stations: string[]): Promise<voi
 export async function removeStationOutright(tb: Testbed, name: string, containers: string[] = []): Promise<void> {
   const st = stationOf(tb, name);
   await stopAgent(st.pid, 'SIGKILL');
-  for (const c of containers) await exec(['lxc-stop', '-k', '-n', c, '-P', join(st.stateDir, 'lxc')], { allowFailure: true });
+  // LXC's command socket is abstract, so per network namespace: stopped from the station's own
+  for (const c of containers) await exec(['lxc-stop', '-k', '-n', c, '-P', join(st.stateDir, 'lxc')], { allowFailure: true, netns: st.netns });
   await removeNetns(st.netns);
   await unmountStationPool(st.stateDir);
 }

@@ -6,7 +6,17 @@ import { join, resolve } from 'node:path';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import type { Runner } from '../../exec.ts';
 import type { Logger } from '../../log.ts';
-import type { NodeBuild, NodeDriver, NodeExecResult, NodeNetworkSetup, NodeStats, ObservedNode, ProfileName, TemplateName } from '../driver.ts';
+import type {
+  NodeBuild,
+  NodeDriver,
+  NodeExecOptions,
+  NodeExecResult,
+  NodeNetworkSetup,
+  NodeStats,
+  ObservedNode,
+  ProfileName,
+  TemplateName,
+} from '../driver.ts';
 import { prepareHostNetwork } from '../host-network/prepare.ts';
 import { buildIntoCache, isCached, templatePaths, withTemplateLock } from '../templates/cache.ts';
 import { buildBusybox } from '../templates/busybox.ts';
@@ -266,12 +276,12 @@ export class LxcDriver implements NodeDriver {
     await rm(this.dir(name), { recursive: true, force: true });
   }
 
-  async exec(name: string, command: string[], options: { timeoutMs?: number; input?: string } = {}): Promise<NodeExecResult> {
+  async exec(name: string, command: string[], options: NodeExecOptions = {}): Promise<NodeExecResult> {
     const node = await this.mustExist(name);
     if (node.state !== 'running') throw new ConflictError('NODE_NOT_RUNNING', `node ${name} is ${node.state}; start it first`);
     if (!command.length) throw new ValidationError('INVALID_REQUEST', 'exec needs a command');
     const argv = ['lxc-attach', ...this.P(), '-n', name, '--clear-env', '-v', `PATH=${CLEAN_PATH}`, '-v', 'HOME=/root', '-v', 'LANG=C.UTF-8', '--', ...command];
-    const out = await this.run(argv, { allowFailure: true, timeoutMs: options.timeoutMs ?? 60_000, input: options.input });
+    const out = await this.run(argv, { ...options, allowFailure: true, timeoutMs: options.timeoutMs ?? 60_000 });
     return { exitCode: out.exitCode, stdout: out.stdout, stderr: out.stderr };
   }
 

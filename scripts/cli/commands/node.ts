@@ -5,6 +5,8 @@ import { json, need } from '../command.ts';
 import { CliError, type AgentClient } from '../client.ts';
 import { table, bytes, keyValues } from '../format.ts';
 import type { NodeView } from '../../../agent/nodes/service.ts';
+import type { OrchestratorReport } from '../../../agent/orchestrator/orchestrator-subsystem.ts';
+import { orchestratorLine } from '../orchestrator-line.ts';
 
 const flag = (args: ParsedArgs, name: string): string | undefined => {
   const v = args.flags[name];
@@ -93,7 +95,7 @@ export async function withProgress<T>(client: AgentClient, node: string, work: P
   }
 }
 
-function showNode(node: NodeView): string {
+function showNode(node: NodeView & { orchestrator?: OrchestratorReport | null }): string {
   const s = node.spec;
   const pairs: [string, string | number | null][] = [
     ['name', node.name],
@@ -114,6 +116,8 @@ function showNode(node: NodeView): string {
   ];
   if (node.stats)
     pairs.push(['usage', `${node.stats.cpuSeconds.toFixed(1)} cpu-s, ${bytes(node.stats.memoryBytes)} memory, ${node.stats.processes} processes`]);
+  const orchestrator = orchestratorLine(node.orchestrator);
+  if (orchestrator) pairs.push(['orchestrator', orchestrator]);
   if (node.error) pairs.push(['error', node.error]);
   return keyValues(pairs);
 }

@@ -48,6 +48,8 @@ export const DOCUMENTED_503 = new Set([
   'POOL_NOT_GROWABLE',
   // replicas turned off (STATION_DISABLE)
   'REPLICAS_UNAVAILABLE',
+  // orchestrators turned off (STATION_DISABLE)
+  'ORCHESTRATOR_UNAVAILABLE',
 ]);
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

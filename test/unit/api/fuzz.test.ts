@@ -26,7 +26,7 @@ import { cleanupAll } from '../../helpers/cleanup.ts';
 const SEED = 110_011; // fixed: the suite sends the same requests every run
 const REQUESTS_PER_GROUP = 150;
 const LIVE_REQUESTS_PER_GROUP = 40;
-const EXPECTED_GROUPS = ['station', 'nodes', 'pairing', 'wifi', 'mesh', 'aliases', 'disk', 'replicas', 'page'];
+const EXPECTED_GROUPS = ['station', 'nodes', 'pairing', 'wifi', 'mesh', 'aliases', 'disk', 'replicas', 'orchestrator', 'page'];
 
 interface Ctx {
   d: DefaultStation;

@@ -197,15 +197,21 @@ test('copies sent and failed go to the activity list in one line, not into the h
   assert.is(page.replicaEventText({ type: 'node.created', at, data: { name: 'web' } }), '');
 });
 
-test('index.html loads replicas.js before app.js, and the two scripts declare no name twice', () => {
+test('index.html loads replicas.js and orchestrator.js before app.js, and the scripts declare no name twice', () => {
   const html = source('index.html');
   const scripts = [...html.matchAll(/<script src="\/([^"]+)" defer><\/script>/g)].map((m) => m[1]);
-  assert.equal(scripts, ['replicas.js', 'app.js']);
+  assert.equal(scripts, ['replicas.js', 'orchestrator.js', 'app.js']);
   const topLevel = (js: string) => [...js.matchAll(/^(?:async function|function|const|let|var|class)\s+([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]!);
   const mine = topLevel(source('replicas.js'));
   assert.ok(mine.length > 10, 'the declarations were read');
+  const others = [...topLevel(source('app.js')), ...topLevel(source('orchestrator.js'))];
+  assert.ok(topLevel(source('orchestrator.js')).includes('orchestratorStrip'));
   assert.equal(
-    mine.filter((name) => topLevel(source('app.js')).includes(name)),
+    mine.filter((name) => others.includes(name)),
+    [],
+  );
+  assert.equal(
+    topLevel(source('orchestrator.js')).filter((name) => topLevel(source('app.js')).includes(name)),
     [],
   );
 });

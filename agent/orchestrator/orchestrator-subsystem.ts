@@ -1,0 +1,190 @@
+// Orchestrators inside nodes (issue 15, docs/orchestrators.md): every node whose spec names an
+// orchestrator cluster is brought a step closer to being a member of it each round: the engine
+// answering inside the node, then joined (or, as the cluster's founder, started), then kept (image,
+// overlay network) and watched. What each member sees of its cluster (members, leader, managers
+// reachable, health) is its report: in GET /nodes/:name, the page, and the orchestrator.* events.
+// Docker Swarm is real here; MicroK8s and K3s need an offline bundle, and say so until one is given.
+import type { Config } from '../config/schema.ts';
+import type { EventBus } from '../events.ts';
+import type { Runner } from '../exec.ts';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import { KeyedSerialQueue } from '../lib/serial-queue.ts';
+import type { Logger } from '../log.ts';
+import type { MeshInfo } from '../mesh/mesh-info.ts';
+import type { MemberRecord } from '../mesh/mesh-state.ts';
+import type { PeerView } from '../mesh/peers.ts';
+import type { NodeSpec } from '../nodes/spec.ts';
+import type { NodeView } from '../nodes/view.ts';
+import type { EtcdClient } from '../replicas/lease/etcd-client.ts';
+import type { Subsystem, SubsystemHealth } from '../subsystem.ts';
+import { BusyboxImage } from './busybox-image.ts';
+import { ClusterEntry, type ClusterPeers, clusterName } from './cluster-entry.ts';
+import { overlayMtu } from './orchestrator-policy.ts';
+import { type NodeExec, SwarmEngine, SWARM_PORT } from './swarm/swarm-engine.ts';
+import { convergeSwarmMember, type JoinOffer, type MemberReport } from './swarm/swarm-member.ts';
+
+/** how often each member is brought a step closer and looked at */
+const ROUND_MS = 5000;
+
+export interface OrchestratorDeps {
+  config: Pick<Config, 'stateDir'>;
+  run: Runner;
+  events: EventBus;
+  log: Logger;
+  nodes: { list(): NodeView[]; exec: NodeExec };
+  mesh: { info(): MeshInfo; peers(): PeerView[] };
+  leaseStore: { client(): EtcdClient | null };
+  peers: ClusterPeers;
+}
+
+export type OrchestratorReport = MemberReport | { kind: 'microk8s' | 'k3s'; cluster: string; role: 'manager' | 'worker'; state: 'error'; reason: string };
+
+export class OrchestratorSubsystem implements Subsystem {
+  readonly name = 'orchestrator';
+  private readonly deps: OrchestratorDeps;
+  private readonly reports = new Map<string, OrchestratorReport>();
+  private readonly queue = new KeyedSerialQueue();
+  private readonly busybox: BusyboxImage;
+  private readonly entry: ClusterEntry;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(deps: OrchestratorDeps) {
+    this.deps = deps;
+    this.busybox = new BusyboxImage(deps.config.stateDir, deps.run);
+    this.entry = new ClusterEntry({
+      log: deps.log,
+      mesh: deps.mesh,
+      leaseStore: deps.leaseStore,
+      peers: deps.peers,
+      nodes: () => deps.nodes.list(),
+      localOffer: (node, role) => this.offerFrom(node, role),
+    });
+  }
+
+  async start(): Promise<void> {
+    this.timer = setInterval(() => void this.round(), ROUND_MS);
+    this.timer.unref();
+    void this.round();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+  }
+
+  health(): SubsystemHealth {
+    const failing = [...this.reports.entries()].filter(([, r]) => r.state === 'error');
+    return failing.length ? { state: 'degraded', reason: failing.map(([node, r]) => `${node}: ${r.reason}`).join('; ') } : { state: 'ok' };
+  }
+
+  /** A node's cluster checked against the mesh: a cluster named with another owner is refused (400, nothing made). */
+  checkSpec(o: NonNullable<NodeSpec['orchestrator']>): void {
+    const [, owner] = o.cluster.split('.');
+    const own = this.deps.mesh.info().owner;
+    if (owner && owner !== own)
+      throw new ValidationError(
+        'ORCHESTRATOR_OTHER_OWNER',
+        `cluster ${o.cluster} is ${owner}'s: this station's nodes join only ${own ? `${own}'s` : 'its own'} clusters`,
+      );
+  }
+
+  /** The node's orchestrator as last seen (null: it names none, or it was not looked at yet). */
+  report(node: string): OrchestratorReport | null {
+    return this.reports.get(node) ?? null;
+  }
+
+  /** Every orchestrated node of this station with its report. */
+  members(): { node: string; report: OrchestratorReport }[] {
+    return [...this.reports.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([node, report]) => ({ node, report }));
+  }
+
+  /**
+   * Another of the owner's stations asks for a way into `cluster` (station-to-station, over the mesh):
+   * a join token for `role` from a manager of it here, and its managers' addresses.
+   */
+  async joinOffer(caller: MemberRecord, cluster: string, kind: string, role: 'manager' | 'worker'): Promise<JoinOffer> {
+    const owner = this.deps.mesh.info().owner;
+    if (caller.owner !== owner) throw new ForbiddenError('NOT_THE_OWNER', `cluster ${cluster} is ${owner}'s: ${caller.name} belongs to ${caller.owner}`);
+    const managers = this.deps.nodes
+      .list()
+      .filter((n) => n.spec.orchestrator?.kind === kind && clusterName(n.spec.orchestrator.cluster) === cluster)
+      .filter((n) => {
+        const r = this.reports.get(n.name);
+        return r?.state === 'member' && 'swarmRole' in r && r.swarmRole === 'manager';
+      });
+    for (const node of managers) {
+      const offer = await this.offerFrom(node.name, role).catch(() => null);
+      if (offer) return offer;
+    }
+    throw new NotFoundError('CLUSTER_NOT_HERE', `no manager of ${kind} cluster ${cluster} runs on this station`);
+  }
+
+  private async offerFrom(node: string, role: 'manager' | 'worker'): Promise<JoinOffer | null> {
+    const r = this.reports.get(node);
+    if (r?.kind !== 'swarm' || r.state !== 'member' || r.swarmRole !== 'manager') return null;
+    const engine = new SwarmEngine(this.deps.nodes.exec, node);
+    const info = await engine.info();
+    if (info.state !== 'active' || !info.manager) return null;
+    const own = info.nodeAddress ? [`${info.nodeAddress}:${SWARM_PORT}`] : [];
+    const managers = [...new Set([...own, ...info.managers])];
+    return { token: await engine.joinToken(role), managers };
+  }
+
+  private async round(): Promise<void> {
+    if (this.running) return; // a slow round (a join, an import) is not stacked on
+    this.running = true;
+    try {
+      const nodes = this.deps.nodes.list().filter((n) => n.spec.orchestrator && n.state !== 'deleting');
+      for (const name of this.reports.keys()) if (!nodes.some((n) => n.name === name)) this.reports.delete(name);
+      await Promise.all(nodes.map((n) => this.queue.run(n.name, () => this.converge(n))));
+    } catch (error) {
+      this.deps.log.warn({ err: error }, 'orchestrator round failed');
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async converge(view: NodeView): Promise<void> {
+    const o = view.spec.orchestrator!;
+    const next: OrchestratorReport =
+      o.kind === 'swarm'
+        ? await convergeSwarmMember(
+            {
+              exec: this.deps.nodes.exec,
+              findOffer: (cluster, role, self) => this.entry.findOffer('swarm', cluster, role, self),
+              claimFounder: (cluster, node) => this.entry.claimFounder('swarm', cluster, node),
+              busyboxImage: () => this.busybox.image(),
+              overlayMtu: overlayMtu(),
+            },
+            view,
+          )
+        : {
+            kind: o.kind,
+            cluster: o.cluster,
+            role: o.role,
+            state: 'error',
+            reason: `${o.kind} needs an offline bundle: none was imported (station bundle import)`,
+          };
+    this.note(view.name, next);
+  }
+
+  /** Keeps the report; a change of state or of the cluster's health is an event. */
+  private note(node: string, next: OrchestratorReport): void {
+    const before = this.reports.get(node);
+    this.reports.set(node, next);
+    if (before?.state !== next.state || before?.reason !== next.reason)
+      this.deps.events.publish('orchestrator.member', { node, kind: next.kind, cluster: next.cluster, state: next.state, reason: next.reason });
+    const health = 'view' in next ? next.view : null;
+    const was = before && 'view' in before ? before.view : null;
+    if (health && health.health !== was?.health)
+      this.deps.events.publish('orchestrator.cluster', {
+        node,
+        kind: next.kind,
+        cluster: clusterName(next.cluster),
+        health: health.health,
+        reason: health.reason,
+        managers: health.managers.total,
+        reachable: health.managers.reachable,
+      });
+  }
+}

@@ -1,0 +1,125 @@
+// One node's place in its Docker Swarm, brought a step closer each round (swarm-engine.ts runs the
+// commands in the node). A node outside any swarm first asks for a way in: a manager node of the
+// cluster on this station, else the owner's other stations over the mesh (a join token and the
+// managers' addresses, never logged). When nobody has the cluster yet, it starts it only if the
+// owner's lease store names it the founder (one key, created where absent, on a short lease): two
+// stations never start two swarms of one name. Once in, a manager keeps the cluster's overlay
+// network and every member the station/busybox image (imported from the host's busybox-static).
+import type { Readable } from 'node:stream';
+import type { NodeView } from '../../nodes/view.ts';
+import { type ClusterView, clusterView, noQuorumView } from '../cluster-health.ts';
+import { BUSYBOX_IMAGE, type NodeExec, SwarmCommandError, SwarmEngine } from './swarm-engine.ts';
+
+export type MemberState = 'stopped' | 'starting' | 'forming' | 'joining' | 'member' | 'error';
+
+export interface MemberReport {
+  kind: 'swarm';
+  cluster: string;
+  role: 'manager' | 'worker';
+  state: MemberState;
+  /** why it is not (yet) a member, or what it waits for */
+  reason: string | null;
+  engineVersion: string | null;
+  /** its own standing in the swarm: a manager (it holds the cluster's state) or a worker */
+  swarmRole: 'manager' | 'worker' | null;
+  /** its id in the swarm (as the cluster's member list names it) */
+  memberId: string | null;
+  /** the cluster as this member sees it (a manager lists every member; a worker only knows the managers) */
+  view: ClusterView | null;
+}
+
+/** A way into a cluster: a join token for the role and the managers to join through (host:port). */
+export interface JoinOffer {
+  token: string;
+  managers: string[];
+}
+
+export interface SwarmMemberDeps {
+  exec: NodeExec;
+  /** a way in from a manager of the cluster on this station or another of the owner's (null: none has it) */
+  findOffer(cluster: string, role: 'manager' | 'worker', self: string): Promise<JoinOffer | null>;
+  /** whether this node may start the cluster now (the founder's key is its own), or who may (a reason) */
+  claimFounder(cluster: string, node: string): Promise<{ founder: true } | { founder: false; reason: string }>;
+  /** the station/busybox image as a tar, and its tag */
+  busyboxImage(): Promise<{ tag: string; tar: () => Readable }>;
+  /** the MTU of the cluster's overlay network (inside Nebula's) */
+  overlayMtu: number;
+}
+
+/** The address a node advertises: its own, which other stations' nodes reach over the mesh. */
+const nodeAddress = (view: NodeView): string => view.address.split('/')[0]!;
+
+export async function convergeSwarmMember(deps: SwarmMemberDeps, view: NodeView): Promise<MemberReport> {
+  const o = view.spec.orchestrator!;
+  const report: MemberReport = {
+    kind: 'swarm',
+    cluster: o.cluster,
+    role: o.role,
+    state: 'starting',
+    reason: null,
+    engineVersion: null,
+    swarmRole: null,
+    memberId: null,
+    view: null,
+  };
+  if (view.state !== 'running') return { ...report, state: 'stopped', reason: `the node is ${view.state}` };
+  const engine = new SwarmEngine(deps.exec, view.name);
+  try {
+    report.engineVersion = await engine.version();
+    if (!report.engineVersion) return { ...report, reason: 'dockerd does not answer yet (docker.io installing or starting)' };
+    let info = await engine.info();
+    if (info.state === 'inactive') {
+      const waiting = await enter(deps, engine, view);
+      if (waiting) return { ...report, state: 'forming', reason: waiting };
+      info = await engine.info();
+    }
+    if (info.state === 'pending') return { ...report, state: 'joining', reason: `joining through ${info.managers.join(', ') || 'a manager'}` };
+    if (info.state !== 'active') return { ...report, state: 'error', reason: `the swarm says ${info.state}${info.error ? `: ${info.error}` : ''}` };
+    report.state = 'member';
+    report.swarmRole = info.manager ? 'manager' : 'worker';
+    report.memberId = info.nodeId;
+    await keepImage(deps, engine);
+    if (info.manager) {
+      await engine.ensureOverlay(deps.overlayMtu).catch(() => undefined); // needs a quorum: tried again each round
+      // without a leader the engine says so in its info, and `docker node ls` would hang half a minute first
+      report.view = info.error ? noQuorumView(info.error) : await engine.members().then(clusterView, (error: Error) => noQuorumView(error.message));
+    }
+    return report;
+  } catch (error) {
+    const why = error instanceof SwarmCommandError ? error.message : `${(error as Error).message}`;
+    return { ...report, state: 'error', reason: why };
+  }
+}
+
+/** Joins the cluster, or starts it where this node is its founder; a reason while it must wait. */
+async function enter(deps: SwarmMemberDeps, engine: SwarmEngine, view: NodeView): Promise<string | null> {
+  const o = view.spec.orchestrator!;
+  const address = nodeAddress(view);
+  const offer = await deps.findOffer(o.cluster, o.role, view.name);
+  if (offer) {
+    const errors: string[] = [];
+    for (const manager of offer.managers) {
+      try {
+        await engine.join(offer.token, address, manager);
+        return null;
+      } catch (error) {
+        // a join that outlasted its timeout goes on in the background: the next round sees it pending
+        if (error instanceof SwarmCommandError && error.kind === 'join-timeout') return null;
+        errors.push((error as Error).message);
+      }
+    }
+    return `joining failed through every manager: ${errors.join('; ')}`;
+  }
+  const claim = await deps.claimFounder(o.cluster, view.name);
+  if (!claim.founder) return claim.reason;
+  if (o.role !== 'manager') return `no manager of cluster ${o.cluster} runs yet: a worker cannot start it`;
+  await engine.init(address);
+  return null;
+}
+
+/** Every member holds station/busybox (checked each round: a person may have removed it). */
+async function keepImage(deps: SwarmMemberDeps, engine: SwarmEngine): Promise<void> {
+  const image = await deps.busyboxImage();
+  const ref = `${BUSYBOX_IMAGE}:${image.tag}`;
+  if (!(await engine.hasImage(ref))) await engine.importImage(ref, image.tar());
+}

@@ -1,0 +1,99 @@
+// One member's round against a double of `docker` inside the node that answers with output recorded
+// on the testbed (test/fixtures/docker/): the commands the agent runs, in order, and what it reports.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { NodeExecOptions, NodeExecResult } from '../../../../agent/nodes/driver.ts';
+import type { NodeView } from '../../../../agent/nodes/view.ts';
+import { convergeSwarmMember, type SwarmMemberDeps } from '../../../../agent/orchestrator/swarm/swarm-member.ts';
+
+const fixture = (name: string) => readFileSync(new URL(`../../../fixtures/docker/${name}`, import.meta.url), 'utf8');
+const ok = (stdout: string): NodeExecResult => ({ exitCode: 0, stdout, stderr: '' });
+const TOKEN = fixture('swarm-join-token-manager-q.stdout').trim();
+
+/** A node's docker as a sequence of states: `info` answers the current one; join/init move it on. */
+function dockerDouble(start: 'inactive' | 'manager') {
+  let state = start;
+  const calls: { command: string; secrets: readonly string[] }[] = [];
+  const exec = async (_node: string, command: string[], options: NodeExecOptions = {}): Promise<NodeExecResult> => {
+    const line = command.join(' ');
+    calls.push({ command: line, secrets: options.secrets ?? [] });
+    if (line.startsWith('docker version')) return ok(fixture('docker-version.stdout'));
+    if (line.startsWith('docker info')) return ok(fixture(state === 'inactive' ? 'docker-info-swarm-inactive.stdout' : 'docker-info-swarm-manager.stdout'));
+    if (line.startsWith('docker swarm join ') || line.startsWith('docker swarm init')) {
+      state = 'manager';
+      return ok(fixture(line.includes('init') ? 'swarm-init.stdout' : 'swarm-join-manager-dk2.stdout'));
+    }
+    if (line.startsWith('docker image inspect')) return { exitCode: 1, stdout: '', stderr: 'Error: No such image' };
+    if (line.startsWith('docker import')) return ok('sha256:d48750b051e8');
+    if (line.startsWith('docker network ls')) return ok('ingress\n');
+    if (line.startsWith('docker network create')) return ok('qulf40cne8vntunuhs06ymtkd\n');
+    if (line.startsWith('docker node ls')) return ok(fixture('docker-node-ls-healthy.stdout'));
+    return { exitCode: 1, stdout: '', stderr: `unexpected: ${line}` };
+  };
+  return { exec, calls };
+}
+
+const view = {
+  name: 'sw',
+  state: 'running',
+  address: '198.19.193.24',
+  spec: { orchestrator: { kind: 'swarm', cluster: 'home', role: 'manager' } },
+} as unknown as NodeView;
+
+function deps(exec: SwarmMemberDeps['exec'], o: Partial<SwarmMemberDeps> = {}): SwarmMemberDeps {
+  return {
+    exec,
+    findOffer: async () => null,
+    claimFounder: async () => ({ founder: false, reason: 's1/sw is starting cluster home' }),
+    busyboxImage: async () => ({ tag: '1.35.0', tar: () => Readable.from([Buffer.from('tar')]) }),
+    overlayMtu: 1300,
+    ...o,
+  };
+}
+
+test('a way in offered: joins through the first manager with the token as a secret, then reports the healthy cluster', async () => {
+  const docker = dockerDouble('inactive');
+  const report = await convergeSwarmMember(deps(docker.exec, { findOffer: async () => ({ token: TOKEN, managers: ['198.19.192.100:2377'] }) }), view);
+  const join = docker.calls.find((c) => c.command.startsWith('docker swarm join '));
+  assert.is(join?.command, `docker swarm join --token ${TOKEN} --advertise-addr 198.19.193.24 --listen-addr 198.19.193.24:2377 198.19.192.100:2377`);
+  assert.equal(join?.secrets, [TOKEN], 'the token is blanked out of every result and error');
+  assert.equal([report.state, report.swarmRole, report.engineVersion, report.view?.health], ['member', 'manager', '20.10.24+dfsg1', 'healthy']);
+  assert.ok(
+    docker.calls.some((c) => c.command === 'docker import --change CMD ["sh"] - station/busybox:1.35.0'),
+    'the busybox image is imported',
+  );
+  assert.ok(
+    docker.calls.some((c) => c.command === 'docker network create --driver overlay --attachable --opt com.docker.network.driver.mtu=1300 station'),
+    'the overlay network with the mesh MTU',
+  );
+});
+
+test('nobody has the cluster and another station is its founder: waits, runs neither init nor join', async () => {
+  const docker = dockerDouble('inactive');
+  const report = await convergeSwarmMember(deps(docker.exec), view);
+  assert.equal([report.state, report.reason], ['forming', 's1/sw is starting cluster home']);
+  assert.not.ok(docker.calls.some((c) => /swarm (init|join)/.test(c.command)));
+});
+
+test('the founder starts the swarm on its own address', async () => {
+  const docker = dockerDouble('inactive');
+  const report = await convergeSwarmMember(deps(docker.exec, { claimFounder: async () => ({ founder: true }) }), view);
+  assert.ok(docker.calls.some((c) => c.command === 'docker swarm init --advertise-addr 198.19.193.24 --listen-addr 198.19.193.24:2377'));
+  assert.is(report.state, 'member');
+});
+
+test('a stopped node, and an engine that does not answer yet, say so', async () => {
+  const docker = dockerDouble('inactive');
+  assert.equal((await convergeSwarmMember(deps(docker.exec), { ...view, state: 'stopped' } as NodeView)).state, 'stopped');
+  const silent = async (): Promise<NodeExecResult> => ({
+    exitCode: 1,
+    stdout: '',
+    stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock.',
+  });
+  const report = await convergeSwarmMember(deps(silent), view);
+  assert.equal([report.state, report.reason], ['starting', 'dockerd does not answer yet (docker.io installing or starting)']);
+});
+
+test.run();
