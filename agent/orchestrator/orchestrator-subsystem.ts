@@ -18,6 +18,7 @@ import type { NodeView } from '../nodes/view.ts';
 import type { EtcdClient } from '../replicas/lease/etcd-client.ts';
 import type { Subsystem, SubsystemHealth } from '../subsystem.ts';
 import { BusyboxImage } from './busybox-image.ts';
+import { BundleStore } from './bundles/bundle-store.ts';
 import { ClusterEntry, type ClusterPeers, clusterName } from './cluster-entry.ts';
 import { overlayMtu } from './orchestrator-policy.ts';
 import { type NodeExec, SwarmEngine, SWARM_PORT } from './swarm/swarm-engine.ts';
@@ -45,6 +46,8 @@ export class OrchestratorSubsystem implements Subsystem {
   private readonly reports = new Map<string, OrchestratorReport>();
   private readonly queue = new KeyedSerialQueue();
   private readonly busybox: BusyboxImage;
+  /** offline MicroK8s and K3s bundles imported on this station */
+  readonly bundles: BundleStore;
   private readonly entry: ClusterEntry;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
@@ -52,6 +55,7 @@ export class OrchestratorSubsystem implements Subsystem {
   constructor(deps: OrchestratorDeps) {
     this.deps = deps;
     this.busybox = new BusyboxImage(deps.config.stateDir, deps.run);
+    this.bundles = new BundleStore(deps.config.stateDir, deps.run);
     this.entry = new ClusterEntry({
       log: deps.log,
       mesh: deps.mesh,
@@ -163,9 +167,17 @@ export class OrchestratorSubsystem implements Subsystem {
             cluster: o.cluster,
             role: o.role,
             state: 'error',
-            reason: `${o.kind} needs an offline bundle: none was imported (station bundle import)`,
+            reason: await this.bundleReason(o.kind),
           };
     this.note(view.name, next);
+  }
+
+  /** Why a MicroK8s or K3s node is not a member: no bundle, or (with one) that installing it is not built yet. */
+  private async bundleReason(kind: 'microk8s' | 'k3s'): Promise<string> {
+    const bundle = (await this.bundles.list()).find((b) => b.kind === kind);
+    return bundle
+      ? `a ${kind} bundle (${bundle.version}) is imported, but installing ${kind} inside nodes from it is not built yet`
+      : `${kind} needs an offline bundle: none was imported (station bundle import FILE)`;
   }
 
   /** Keeps the report; a change of state or of the cluster's health is an event. */

@@ -6,6 +6,7 @@ import { nodeCommands } from './node.ts';
 import { REPLICA_COMMANDS } from './replicas.ts';
 import { MESH_COMMANDS } from './mesh.ts';
 import { DISK_COMMANDS } from './disk.ts';
+import { BUNDLE_COMMANDS } from './bundle.ts';
 
 export const COMMANDS: Command[] = [
   statusCommand,
@@ -17,4 +18,5 @@ export const COMMANDS: Command[] = [
   ...REPLICA_COMMANDS,
   ...MESH_COMMANDS,
   ...DISK_COMMANDS,
+  ...BUNDLE_COMMANDS,
 ];
