@@ -71,6 +71,7 @@ export class ActiveCopies {
       else await this.queue.run(name, () => retire(this.deps, this.prefix(), name, r.lease, this.copies.stations(name)));
       this.copies.forget(name);
     }
+    this.copies.retryMissed();
     for (const node of local)
       if (!this.nodes.get(node.name)?.moving)
         await this.queue.run(node.name, async () => {

@@ -8,7 +8,7 @@ import type { NodeView } from '../../nodes/view.ts';
 import type { ReplicasDeps } from '../deps.ts';
 import { httpPullTarget } from '../stream/http-target.ts';
 import { copyNewest } from '../stream/pull-copy.ts';
-import { type ReplicaStatus, snapshotTime, waitingCopy } from './replica-status.ts';
+import { type ReplicaStatus, retryCopyNow, snapshotTime, waitingCopy } from './replica-status.ts';
 
 interface NodeCopies {
   replicas: Map<string, ReplicaStatus>;
@@ -23,6 +23,8 @@ export class CopySender {
   private readonly tokenOf: (node: string) => number | null;
   private readonly nodes = new Map<string, NodeCopies>();
   private readonly perCopy = new KeyedSerialQueue();
+  /** when each copy (node/station) was last tried */
+  private readonly triedAt = new Map<string, number>();
 
   constructor(deps: ReplicasDeps, tokenOf: (node: string) => number | null) {
     this.deps = deps;
@@ -39,9 +41,23 @@ export class CopySender {
     return [...(this.nodes.get(node)?.replicas.keys() ?? [])];
   }
 
+  /** Copies that missed the newest snapshot (their station was offline, or the copy failed) are tried again when due. */
+  retryMissed(): void {
+    const peers = this.deps.mesh.peers();
+    const now = Date.now();
+    for (const [node, n] of this.nodes) {
+      if (n.copying) continue;
+      const due = [...n.replicas.values()].some((s) =>
+        retryCopyNow(s, peers.find((p) => p.name === s.station)?.online ?? false, this.triedAt.get(`${node}/${s.station}`) ?? 0, now),
+      );
+      if (due) void this.syncNow(node);
+    }
+  }
+
   /** The node left this station: what is kept of its copies goes. */
   forget(node: string): void {
     this.nodes.delete(node);
+    for (const key of this.triedAt.keys()) if (key.startsWith(`${node}/`)) this.triedAt.delete(key);
   }
 
   /**
@@ -94,6 +110,7 @@ export class CopySender {
 
   private async copyToNow(view: NodeView, station: string, peers: PeerView[], token: number): Promise<void> {
     const replicas = this.entry(view.name).replicas;
+    this.triedAt.set(`${view.name}/${station}`, Date.now());
     const status = replicas.get(station) ?? waitingCopy(station);
     replicas.set(station, status);
     const peer = peers.find((p) => p.name === station);

@@ -19,6 +19,21 @@ export interface ReplicaStatus {
   lagSeconds?: number | null;
 }
 
+/** how long after a failed copy it is tried again without a new snapshot */
+export const FAILED_COPY_RETRY_MS = 30_000;
+
+/**
+ * Whether a copy that did not get the newest snapshot is tried again now, between snapshots: one
+ * skipped because its station was offline, once the station is back; one that failed, after a
+ * pause. Without this a copy missed at a snapshot waited for the next one, which for a node with
+ * a long snapshot interval (or none) could be never.
+ */
+export function retryCopyNow(status: Pick<ReplicaStatus, 'state' | 'sending'>, peerOnline: boolean, triedAt: number, now: number): boolean {
+  if (status.sending || !peerOnline) return false;
+  if (status.state === 'offline') return true;
+  return status.state === 'failing' && now - triedAt >= FAILED_COPY_RETRY_MS;
+}
+
 /** A copy nothing was sent to yet. */
 export const waitingCopy = (station: string): ReplicaStatus => ({
   station,
