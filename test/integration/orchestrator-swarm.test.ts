@@ -135,6 +135,16 @@ t('a swarm-manager node on each station: one cluster of three Ready managers, he
     ['Ready', 'Ready', 'Ready'],
     ls.stdout,
   );
+  // the cluster's name follows its managers: every station's resolver answers home.alice.<domain>
+  for (const s of STATIONS) {
+    const alias = await waitFor(
+      `${s} answering home.alice.mesh.internal`,
+      async () => ((await api(tb, s, 'GET', '/aliases')).body?.records ?? []).find((r: { name: string }) => r.name === 'home.alice.mesh.internal') ?? null,
+      60_000,
+      500,
+    );
+    assert.ok(STATIONS.includes(alias.station), `a manager's station answers: ${JSON.stringify(alias)}`);
+  }
 });
 
 t('a service of three busybox httpd replicas spreads over the three stations and answers by name from every member', async ({ tb }) => {
