@@ -5,7 +5,7 @@
 // maxLagSeconds. s1 is then cut off from the mesh but keeps running (its Nebula traffic dropped by an
 // nftables table in its own namespace): it fences itself (web and lag stopped), s2 promotes web and
 // serves what s1 wrote, nobody promotes lag and the Inactive stations say why, and a probe every
-// 250 ms never finds two stations running one node. The cut heals: s1 does not run web again (s2
+// 100 ms never finds two stations running one node. The cut heals: s1 does not run web again (s2
 // holds it), its copy becomes Inactive and is brought up to date by s2, and lag, which nobody took
 // over, runs on s1 again. (Two stations only, where failover is manual: replicas-faults-manual.test.ts.)
 // Everything is removed even when a test fails.
@@ -42,7 +42,7 @@ interface Sample {
 
 /**
  * Which station runs each node, as a person refreshing every station's page would see it: a loop in
- * each station's namespace asks GET /nodes (every node's state in one answer) every 250 ms, each
+ * each station's namespace asks GET /nodes (every node's state in one answer) every 100 ms, each
  * answer stamped with the time it came. A station's state holds from one answer to its next, so two
  * stations run a node "at the same instant" when, at any answer, the last answers of both say so.
  */
@@ -54,7 +54,7 @@ class RunningProbe {
     for (const station of STATIONS) {
       const st = stationOf(tb, station);
       // the probe's period, not a wait for a condition
-      const loop = `while :; do b=$(curl -sS --max-time 5 ${st.api}/api/v1/nodes 2>/dev/null | tr -d '\\n'); echo "$(date +%s%3N) $b"; sleep 0.25; done`;
+      const loop = `while :; do b=$(curl -sS --max-time 5 ${st.api}/api/v1/nodes 2>/dev/null | tr -d '\\n'); echo "$(date +%s%3N) $b"; sleep 0.1; done`;
       const child = spawn('ip', ['netns', 'exec', st.netns, 'sh', '-c', loop], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
       let partial = '';
       child.stdout!.setEncoding('utf8');
