@@ -104,14 +104,16 @@ export const OrchestratorSchema = Type.Object(
       description: "the cluster's name among the owner's (`home`); `home.OWNER` names the owner, which must be this station's",
     }),
     role: Type.Optional(
-      Type.Union([Type.Literal('manager'), Type.Literal('worker')], {
-        description: 'manager (a Swarm manager, a Kubernetes control-plane voter; default) or worker',
+      Type.Union([Type.Literal('auto'), Type.Literal('manager'), Type.Literal('worker')], {
+        description:
+          'manager (a Swarm manager, a Kubernetes control-plane voter), worker, or auto (the default: a manager while the cluster has fewer than three)',
       }),
     ),
   },
   { additionalProperties: false },
 );
-export type NodeOrchestrator = { kind: 'swarm' | 'microk8s' | 'k3s'; cluster: string; role: 'manager' | 'worker' };
+export type OrchestratorRole = 'auto' | 'manager' | 'worker';
+export type NodeOrchestrator = { kind: 'swarm' | 'microk8s' | 'k3s'; cluster: string; role: OrchestratorRole };
 
 export const ModuleSchema = Type.Object(
   {
@@ -298,7 +300,7 @@ function normalise(input: NodeSpecInput): NodeSpec {
   if (input.network) spec.network = structuredClone(input.network);
   spec.disk = nodeDisk(input);
   if (input.replicas) spec.replicas = { failover: 'auto', maxLagSeconds: 120, ...structuredClone(input.replicas) };
-  if (input.orchestrator) spec.orchestrator = { role: 'manager', ...input.orchestrator };
+  if (input.orchestrator) spec.orchestrator = { role: 'auto', ...input.orchestrator };
   return spec;
 }
 

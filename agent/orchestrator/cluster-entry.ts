@@ -6,13 +6,14 @@
 import type { Logger } from '../log.ts';
 import type { MeshInfo } from '../mesh/mesh-info.ts';
 import type { PeerView } from '../mesh/peers.ts';
+import type { OrchestratorRole } from '../nodes/spec.ts';
 import type { NodeView } from '../nodes/view.ts';
 import type { EtcdClient } from '../replicas/lease/etcd-client.ts';
 import type { JoinOffer } from './swarm/swarm-member.ts';
 
 /** what another station is asked over the mesh (api/routes/orchestrator.ts; http in orchestrator-peers.ts) */
 export interface ClusterPeers {
-  askJoin(peer: PeerView, cluster: string, request: { kind: string; role: 'manager' | 'worker' }): Promise<JoinOffer | null>;
+  askJoin(peer: PeerView, cluster: string, request: { kind: string; role: OrchestratorRole }): Promise<JoinOffer | null>;
 }
 
 export interface ClusterEntryDeps {
@@ -23,10 +24,22 @@ export interface ClusterEntryDeps {
   /** this station's nodes */
   nodes(): NodeView[];
   /** a way in from one of this station's nodes, if it is a manager of the cluster (null otherwise) */
-  localOffer(node: string, role: 'manager' | 'worker'): Promise<JoinOffer | null>;
+  localOffer(node: string, role: OrchestratorRole): Promise<JoinOffer | null>;
 }
 
 const FOUNDER_LEASE_SECONDS = 60;
+
+/** how many managers `auto` makes: the cluster survives the loss of one (more would only slow its votes) */
+export const AUTO_MANAGERS = 3;
+
+/**
+ * The role a node joins with (pure): as asked, or for `auto` a manager while the cluster has fewer
+ * than three (as its manager counts them; unknown: a manager), else a worker.
+ */
+export function joinRole(asked: OrchestratorRole, managersNow: number | null): 'manager' | 'worker' {
+  if (asked !== 'auto') return asked;
+  return managersNow === null || managersNow < AUTO_MANAGERS ? 'manager' : 'worker';
+}
 
 /** The cluster's name among its owner's: `home` of `home.alice` (the owner part is checked at create). */
 export const clusterName = (cluster: string): string => cluster.split('.')[0]!;
@@ -48,7 +61,7 @@ export class ClusterEntry {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  async findOffer(kind: string, cluster: string, role: 'manager' | 'worker', self: string): Promise<JoinOffer | null> {
+  async findOffer(kind: string, cluster: string, role: OrchestratorRole, self: string): Promise<JoinOffer | null> {
     for (const node of this.localMembers(kind, cluster, self)) {
       const offer = await this.deps.localOffer(node.name, role).catch(() => null);
       if (offer) return offer;

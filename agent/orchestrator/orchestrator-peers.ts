@@ -20,7 +20,8 @@ export const httpClusterPeers: ClusterPeers = {
     if (response.status === 404) return null; // no manager of it there
     if (!response.ok) throw new Error(`${peer.name} answered ${response.status}`);
     const offer = (await response.json()) as JoinOffer;
-    if (!isJoinToken(offer.token) || !Array.isArray(offer.managers) || !offer.managers.every((m) => /^[0-9.]+:\d+$/.test(m)))
+    const roleOk = offer.role === 'manager' || offer.role === 'worker';
+    if (!isJoinToken(offer.token) || !roleOk || !Array.isArray(offer.managers) || !offer.managers.every((m) => /^[0-9.]+:\d+$/.test(m)))
       throw new Error(`${peer.name} answered something that is not a way in`);
     return offer;
   },

@@ -35,11 +35,11 @@ export function withClusterPorts(spec: NodeSpec, policy: NodeSpec['network'], o:
   } as NodeSpec['network'];
 }
 
-/** Which of these nodes claims its cluster's alias here: the first manager node (by name) of each cluster. */
+/** Which of these nodes claims its cluster's alias here: the first node (by name) of each cluster that is not a worker by its spec. */
 export function clusterAliasClaimers(specs: NodeSpec[]): Set<string> {
   const first = new Map<string, string>();
   for (const spec of [...specs].sort((a, b) => a.name.localeCompare(b.name)))
-    if (spec.orchestrator?.role === 'manager' && !first.has(clusterName(spec.orchestrator.cluster)))
+    if (spec.orchestrator && spec.orchestrator.role !== 'worker' && !first.has(clusterName(spec.orchestrator.cluster)))
       first.set(clusterName(spec.orchestrator.cluster), spec.name);
   return new Set(first.values());
 }

@@ -13,13 +13,13 @@ import type { Logger } from '../log.ts';
 import type { MeshInfo } from '../mesh/mesh-info.ts';
 import type { MemberRecord } from '../mesh/mesh-state.ts';
 import type { PeerView } from '../mesh/peers.ts';
-import type { NodeSpec } from '../nodes/spec.ts';
+import type { NodeSpec, OrchestratorRole } from '../nodes/spec.ts';
 import type { NodeView } from '../nodes/view.ts';
 import type { EtcdClient } from '../replicas/lease/etcd-client.ts';
 import type { Subsystem, SubsystemHealth } from '../subsystem.ts';
 import { BusyboxImage } from './busybox-image.ts';
 import { BundleStore } from './bundles/bundle-store.ts';
-import { ClusterEntry, type ClusterPeers, clusterName } from './cluster-entry.ts';
+import { ClusterEntry, type ClusterPeers, clusterName, joinRole } from './cluster-entry.ts';
 import { overlayMtu } from './orchestrator-policy.ts';
 import { type NodeExec, SwarmEngine, SWARM_PORT } from './swarm/swarm-engine.ts';
 import { convergeSwarmMember, type JoinOffer, type MemberReport } from './swarm/swarm-member.ts';
@@ -38,7 +38,7 @@ export interface OrchestratorDeps {
   peers: ClusterPeers;
 }
 
-export type OrchestratorReport = MemberReport | { kind: 'microk8s' | 'k3s'; cluster: string; role: 'manager' | 'worker'; state: 'error'; reason: string };
+export type OrchestratorReport = MemberReport | { kind: 'microk8s' | 'k3s'; cluster: string; role: OrchestratorRole; state: 'error'; reason: string };
 
 export class OrchestratorSubsystem implements Subsystem {
   readonly name = 'orchestrator';
@@ -106,7 +106,7 @@ export class OrchestratorSubsystem implements Subsystem {
    * Another of the owner's stations asks for a way into `cluster` (station-to-station, over the mesh):
    * a join token for `role` from a manager of it here, and its managers' addresses.
    */
-  async joinOffer(caller: MemberRecord, cluster: string, kind: string, role: 'manager' | 'worker'): Promise<JoinOffer> {
+  async joinOffer(caller: MemberRecord, cluster: string, kind: string, role: OrchestratorRole): Promise<JoinOffer> {
     const owner = this.deps.mesh.info().owner;
     if (caller.owner !== owner) throw new ForbiddenError('NOT_THE_OWNER', `cluster ${cluster} is ${owner}'s: ${caller.name} belongs to ${caller.owner}`);
     const managers = this.deps.nodes
@@ -123,15 +123,16 @@ export class OrchestratorSubsystem implements Subsystem {
     throw new NotFoundError('CLUSTER_NOT_HERE', `no manager of ${kind} cluster ${cluster} runs on this station`);
   }
 
-  private async offerFrom(node: string, role: 'manager' | 'worker'): Promise<JoinOffer | null> {
+  private async offerFrom(node: string, role: OrchestratorRole): Promise<JoinOffer | null> {
     const r = this.reports.get(node);
     if (r?.kind !== 'swarm' || r.state !== 'member' || r.swarmRole !== 'manager') return null;
+    const as = joinRole(role, r.view?.managers.total ?? null);
     const engine = new SwarmEngine(this.deps.nodes.exec, node);
     const info = await engine.info();
     if (info.state !== 'active' || !info.manager) return null;
     const own = info.nodeAddress ? [`${info.nodeAddress}:${SWARM_PORT}`] : [];
     const managers = [...new Set([...own, ...info.managers])];
-    return { token: await engine.joinToken(role), managers };
+    return { token: await engine.joinToken(as), managers, role: as };
   }
 
   private async round(): Promise<void> {

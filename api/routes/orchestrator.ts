@@ -14,6 +14,7 @@ import { stationToStation } from './station-to-station.ts';
 
 const tags = ['orchestrator'];
 const Label = Type.String({ pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' });
+const JoinRole = Type.Union([Type.Literal('manager'), Type.Literal('worker')], { description: 'the role the token joins with' });
 const BundleSchema = Type.Object({
   kind: Type.Union([Type.Literal('microk8s'), Type.Literal('k3s')]),
   version: Type.String({ description: "MicroK8s: the snap's revision; K3s: its architecture" }),
@@ -76,11 +77,11 @@ export const orchestratorRoutes: RoutePlugin = async (app, { system }) => {
       body: Type.Object(
         {
           kind: Type.Union([Type.Literal('swarm'), Type.Literal('microk8s'), Type.Literal('k3s')]),
-          role: Type.Union([Type.Literal('manager'), Type.Literal('worker')]),
+          role: Type.Union([Type.Literal('auto'), Type.Literal('manager'), Type.Literal('worker')]),
         },
         { additionalProperties: false },
       ),
-      response: responses({ 200: Type.Object({ token: Type.String(), managers: Type.Array(Type.String()) }) }, [403, 404, 503]),
+      response: responses({ 200: Type.Object({ token: Type.String(), managers: Type.Array(Type.String()), role: JoinRole }) }, [403, 404, 503]),
     }),
     async (request) => {
       const orchestrator = room();

@@ -26,7 +26,7 @@ const ClusterViewSchema = Type.Object({
 export const OrchestratorReportSchema = Type.Object({
   kind: Type.String({ description: 'swarm, microk8s or k3s' }),
   cluster: Type.String(),
-  role: Type.Union([Type.Literal('manager'), Type.Literal('worker')], { description: 'what the spec asks for' }),
+  role: Type.Union([Type.Literal('auto'), Type.Literal('manager'), Type.Literal('worker')], { description: 'what the spec asks for' }),
   state: Type.Union(
     ['stopped', 'starting', 'forming', 'joining', 'member', 'error'].map((s) => Type.Literal(s)),
     {

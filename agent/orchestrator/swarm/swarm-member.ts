@@ -6,6 +6,7 @@
 // stations never start two swarms of one name. Once in, a manager keeps the cluster's overlay
 // network and every member the station/busybox image (imported from the host's busybox-static).
 import type { Readable } from 'node:stream';
+import type { OrchestratorRole } from '../../nodes/spec.ts';
 import type { NodeView } from '../../nodes/view.ts';
 import { type ClusterView, clusterView, noQuorumView } from '../cluster-health.ts';
 import { BUSYBOX_IMAGE, type NodeExec, SwarmCommandError, SwarmEngine } from './swarm-engine.ts';
@@ -15,7 +16,8 @@ export type MemberState = 'stopped' | 'starting' | 'forming' | 'joining' | 'memb
 export interface MemberReport {
   kind: 'swarm';
   cluster: string;
-  role: 'manager' | 'worker';
+  /** what the spec asks for (auto: a manager while the cluster has fewer than three) */
+  role: OrchestratorRole;
   state: MemberState;
   /** why it is not (yet) a member, or what it waits for */
   reason: string | null;
@@ -28,16 +30,17 @@ export interface MemberReport {
   view: ClusterView | null;
 }
 
-/** A way into a cluster: a join token for the role and the managers to join through (host:port). */
+/** A way into a cluster: a join token, the role it joins with, and the managers to join through (host:port). */
 export interface JoinOffer {
   token: string;
   managers: string[];
+  role: 'manager' | 'worker';
 }
 
 export interface SwarmMemberDeps {
   exec: NodeExec;
   /** a way in from a manager of the cluster on this station or another of the owner's (null: none has it) */
-  findOffer(cluster: string, role: 'manager' | 'worker', self: string): Promise<JoinOffer | null>;
+  findOffer(cluster: string, role: OrchestratorRole, self: string): Promise<JoinOffer | null>;
   /** whether this node may start the cluster now (the founder's key is its own), or who may (a reason) */
   claimFounder(cluster: string, node: string): Promise<{ founder: true } | { founder: false; reason: string }>;
   /** the station/busybox image as a tar, and its tag */
@@ -112,7 +115,7 @@ async function enter(deps: SwarmMemberDeps, engine: SwarmEngine, view: NodeView)
   }
   const claim = await deps.claimFounder(o.cluster, view.name);
   if (!claim.founder) return claim.reason;
-  if (o.role !== 'manager') return `no manager of cluster ${o.cluster} runs yet: a worker cannot start it`;
+  if (o.role === 'worker') return `no manager of cluster ${o.cluster} runs yet: a worker cannot start it`;
   await engine.init(address);
   return null;
 }

@@ -55,7 +55,10 @@ function deps(exec: SwarmMemberDeps['exec'], o: Partial<SwarmMemberDeps> = {}): 
 
 test('a way in offered: joins through the first manager with the token as a secret, then reports the healthy cluster', async () => {
   const docker = dockerDouble('inactive');
-  const report = await convergeSwarmMember(deps(docker.exec, { findOffer: async () => ({ token: TOKEN, managers: ['198.19.192.100:2377'] }) }), view);
+  const report = await convergeSwarmMember(
+    deps(docker.exec, { findOffer: async () => ({ token: TOKEN, managers: ['198.19.192.100:2377'], role: 'manager' as const }) }),
+    view,
+  );
   const join = docker.calls.find((c) => c.command.startsWith('docker swarm join '));
   assert.is(join?.command, `docker swarm join --token ${TOKEN} --advertise-addr 198.19.193.24 --listen-addr 198.19.193.24:2377 198.19.192.100:2377`);
   assert.equal(join?.secrets, [TOKEN], 'the token is blanked out of every result and error');
