@@ -8,7 +8,6 @@ import type { Config } from '../config/schema.ts';
 import type { EventBus } from '../events.ts';
 import type { Runner } from '../exec.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
-import { KeyedSerialQueue } from '../lib/serial-queue.ts';
 import type { Logger } from '../log.ts';
 import type { MeshInfo } from '../mesh/mesh-info.ts';
 import type { MemberRecord } from '../mesh/mesh-state.ts';
@@ -26,6 +25,8 @@ import { convergeSwarmMember, type JoinOffer, type MemberReport } from './swarm/
 
 /** how often each member is brought a step closer and looked at */
 const ROUND_MS = 5000;
+/** how often a member's image and overlay network are checked once they were in place */
+const UPKEEP_MS = 60_000;
 
 export interface OrchestratorDeps {
   config: Pick<Config, 'stateDir'>;
@@ -44,7 +45,8 @@ export class OrchestratorSubsystem implements Subsystem {
   readonly name = 'orchestrator';
   private readonly deps: OrchestratorDeps;
   private readonly reports = new Map<string, OrchestratorReport>();
-  private readonly queue = new KeyedSerialQueue();
+  /** when each member's image and overlay network were last found in place */
+  private readonly keptAt = new Map<string, number>();
   private readonly busybox: BusyboxImage;
   /** offline MicroK8s and K3s bundles imported on this station */
   readonly bundles: BundleStore;
@@ -140,8 +142,13 @@ export class OrchestratorSubsystem implements Subsystem {
     this.running = true;
     try {
       const nodes = this.deps.nodes.list().filter((n) => n.spec.orchestrator && n.state !== 'deleting');
-      for (const name of this.reports.keys()) if (!nodes.some((n) => n.name === name)) this.reports.delete(name);
-      await Promise.all(nodes.map((n) => this.queue.run(n.name, () => this.converge(n))));
+      for (const name of this.reports.keys())
+        if (!nodes.some((n) => n.name === name)) {
+          this.reports.delete(name);
+          this.keptAt.delete(name);
+        }
+      // rounds never overlap, so each node is converged by one round at a time
+      await Promise.all(nodes.map((n) => this.converge(n)));
     } catch (error) {
       this.deps.log.warn({ err: error }, 'orchestrator round failed');
     } finally {
@@ -160,6 +167,9 @@ export class OrchestratorSubsystem implements Subsystem {
               claimFounder: (cluster, node) => this.entry.claimFounder('swarm', cluster, node),
               busyboxImage: () => this.busybox.image(),
               overlayMtu: overlayMtu(),
+              // when it just became a member (or came back), and every minute after
+              upkeepDue: this.reports.get(view.name)?.state !== 'member' || Date.now() - (this.keptAt.get(view.name) ?? 0) >= UPKEEP_MS,
+              kept: () => this.keptAt.set(view.name, Date.now()),
             },
             view,
           )

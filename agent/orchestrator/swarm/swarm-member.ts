@@ -47,6 +47,10 @@ export interface SwarmMemberDeps {
   busyboxImage(): Promise<{ tag: string; tar: () => Readable }>;
   /** the MTU of the cluster's overlay network (inside Nebula's) */
   overlayMtu: number;
+  /** whether the image and the overlay network are checked this round (not every round: five commands each) */
+  upkeepDue: boolean;
+  /** both were found in place (or made) */
+  kept(): void;
 }
 
 /** The address a node advertises: its own, which other stations' nodes reach over the mesh. */
@@ -81,9 +85,18 @@ export async function convergeSwarmMember(deps: SwarmMemberDeps, view: NodeView)
     report.state = 'member';
     report.swarmRole = info.manager ? 'manager' : 'worker';
     report.memberId = info.nodeId;
-    await keepImage(deps, engine);
+    if (deps.upkeepDue) {
+      await keepImage(deps, engine);
+      // a manager makes the overlay network; it needs a quorum, so a failure is tried again next round
+      const overlay = info.manager
+        ? await engine.ensureOverlay(deps.overlayMtu).then(
+            () => true,
+            () => false,
+          )
+        : true;
+      if (overlay) deps.kept();
+    }
     if (info.manager) {
-      await engine.ensureOverlay(deps.overlayMtu).catch(() => undefined); // needs a quorum: tried again each round
       // without a leader the engine says so in its info, and `docker node ls` would hang half a minute first
       report.view = info.error ? noQuorumView(info.error) : await engine.members().then(clusterView, (error: Error) => noQuorumView(error.message));
     }

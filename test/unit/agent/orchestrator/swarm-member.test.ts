@@ -49,6 +49,8 @@ function deps(exec: SwarmMemberDeps['exec'], o: Partial<SwarmMemberDeps> = {}): 
     claimFounder: async () => ({ founder: false, reason: 's1/sw is starting cluster home' }),
     busyboxImage: async () => ({ tag: '1.35.0', tar: () => Readable.from([Buffer.from('tar')]) }),
     overlayMtu: 1300,
+    upkeepDue: true,
+    kept: () => undefined,
     ...o,
   };
 }
@@ -85,6 +87,16 @@ test('the founder starts the swarm on its own address', async () => {
   const report = await convergeSwarmMember(deps(docker.exec, { claimFounder: async () => ({ founder: true }) }), view);
   assert.ok(docker.calls.some((c) => c.command === 'docker swarm init --advertise-addr 198.19.193.24 --listen-addr 198.19.193.24:2377'));
   assert.is(report.state, 'member');
+});
+
+test('between upkeeps a member is only looked at: version, info and the member list', async () => {
+  const docker = dockerDouble('manager');
+  const report = await convergeSwarmMember(deps(docker.exec, { upkeepDue: false }), view);
+  assert.equal(
+    docker.calls.map((c) => c.command.split(' ').slice(0, 2).join(' ')),
+    ['docker version', 'docker info', 'docker node'],
+  );
+  assert.equal([report.state, report.view?.health], ['member', 'healthy']);
 });
 
 test('a stopped node, and an engine that does not answer yet, say so', async () => {
