@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { NodeBuild } from './driver.ts';
 import { DEFAULT_NODE_PROCESSES, type NodeSpec } from './spec.ts';
 import { nodeNetwork, type Subnet } from './ipam.ts';
+import { MESH_MTU } from '../mesh/nebula-config.ts';
 import type { VolumeDriver } from '../storage/driver.ts';
 
 export interface BuildContext {
@@ -19,7 +20,21 @@ export interface BuildContext {
  * MicroK8s and K3s come from an imported bundle instead.
  */
 function engineModules(spec: NodeSpec): NodeBuild['modules'] {
-  return spec.orchestrator?.kind === 'swarm' ? [{ name: 'station-docker', packages: ['docker.io'] }] : [];
+  const kind = spec.orchestrator?.kind;
+  if (kind === 'swarm') return [{ name: 'station-docker', packages: ['docker.io'] }];
+  // snapd installs the bundle's snaps offline; unprivileged, it mounts them with squashfuse
+  if (kind === 'microk8s') return [{ name: 'station-snapd', packages: ['snapd', 'squashfuse'] }];
+  return [];
+}
+
+/**
+ * A Kubernetes node's eth0 is as large as the mesh's MTU: flannel (K3s) and Calico (MicroK8s) size
+ * their VXLAN overlay from it, so their packets fit inside Nebula's. Docker's overlay takes its MTU
+ * as an option instead (orchestrator-policy.ts).
+ */
+function nodeMtu(spec: NodeSpec): { mtu?: number } {
+  const kind = spec.orchestrator?.kind;
+  return kind === 'k3s' || kind === 'microk8s' ? { mtu: MESH_MTU } : {};
 }
 
 export function toBuild(spec: NodeSpec, address: string, context: BuildContext): NodeBuild {
@@ -28,7 +43,7 @@ export function toBuild(spec: NodeSpec, address: string, context: BuildContext):
     hostname: spec.name,
     template: spec.template,
     profile: spec.profile,
-    network: nodeNetwork(context.subnet, address, context.bridge),
+    network: { ...nodeNetwork(context.subnet, address, context.bridge), ...nodeMtu(spec) },
     volumes: spec.volumes.map((v) => ({
       name: v.name,
       source: context.storage.mountSource({ node: spec.name, volume: v.name }),

@@ -41,6 +41,8 @@ export interface NodeBuild {
     address: string;
     gateway: string;
     dns: string[];
+    /** eth0's MTU when it must be smaller than the bridge's (a Kubernetes node: its overlay rides the mesh) */
+    mtu?: number;
   };
   volumes: VolumeMount[];
   env: Record<string, string>;

@@ -276,8 +276,8 @@ function checkSemantics(spec: NodeSpec): void {
       throw new ValidationError('ORCHESTRATOR_NEEDS_DEBIAN', `orchestrator ${kind} runs on the debian template (this node uses ${spec.template})`);
     if (spec.profile === 'plain')
       throw new ValidationError('ORCHESTRATOR_NEEDS_NESTING', `orchestrator ${kind} runs containers itself: give the node the nesting or microk8s profile`);
-    if (spec.modules.some((m) => m.name === 'station-docker'))
-      throw new ValidationError('INVALID_SPEC', "module name station-docker is the orchestrator's own (its engine): choose another");
+    const taken = spec.modules.find((m) => m.name === 'station-docker' || m.name === 'station-snapd');
+    if (taken) throw new ValidationError('INVALID_SPEC', `module name ${taken.name} is the orchestrator's own (its engine): choose another`);
   }
 }
 

@@ -29,17 +29,24 @@ export interface ClusterView {
   members: ClusterMemberView[];
 }
 
+/** A swarm's members as a manager lists them (`docker node ls`), judged. */
 export function clusterView(members: SwarmMember[]): ClusterView {
-  const views: ClusterMemberView[] = members.map((m) => ({
-    id: m.id,
-    hostname: m.hostname,
-    role: m.managerStatus ? 'manager' : 'worker',
-    state: m.status.toLowerCase(),
-    leader: m.managerStatus === 'Leader',
-    reachable: m.managerStatus ? m.managerStatus === 'Leader' || m.managerStatus === 'Reachable' : null,
-    availability: m.availability.toLowerCase(),
-    engineVersion: m.engineVersion,
-  }));
+  return judgeCluster(
+    members.map((m) => ({
+      id: m.id,
+      hostname: m.hostname,
+      role: m.managerStatus ? 'manager' : 'worker',
+      state: m.status.toLowerCase(),
+      leader: m.managerStatus === 'Leader',
+      reachable: m.managerStatus ? m.managerStatus === 'Leader' || m.managerStatus === 'Reachable' : null,
+      availability: m.availability.toLowerCase(),
+      engineVersion: m.engineVersion,
+    })),
+  );
+}
+
+/** Any engine's members, judged: healthy, degraded (with quorum) or without quorum. */
+export function judgeCluster(views: ClusterMemberView[]): ClusterView {
   const managers = views.filter((m) => m.role === 'manager');
   const reachable = managers.filter((m) => m.reachable).length;
   const quorum = reachable > managers.length / 2;

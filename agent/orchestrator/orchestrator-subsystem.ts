@@ -3,7 +3,8 @@
 // answering inside the node, then joined (or, as the cluster's founder, started), then kept (image,
 // overlay network) and watched. What each member sees of its cluster (members, leader, managers
 // reachable, health) is its report: in GET /nodes/:name, the page, and the orchestrator.* events.
-// Docker Swarm is real here; MicroK8s and K3s need an offline bundle, and say so until one is given.
+// Docker Swarm is real here; MicroK8s and K3s are installed from an offline bundle imported on the
+// station (kube/), and say so until one is given.
 import type { Config } from '../config/schema.ts';
 import type { EventBus } from '../events.ts';
 import type { Runner } from '../exec.ts';
@@ -18,8 +19,13 @@ import type { EtcdClient } from '../replicas/lease/etcd-client.ts';
 import type { Subsystem, SubsystemHealth } from '../subsystem.ts';
 import { BusyboxImage } from './busybox-image.ts';
 import { BundleStore } from './bundles/bundle-store.ts';
+import { aliasName } from '../network/alias/records.ts';
 import { ClusterEntry, type ClusterPeers, clusterName, joinRole } from './cluster-entry.ts';
 import { overlayMtu } from './orchestrator-policy.ts';
+import { K3sEngine } from './kube/k3s-engine.ts';
+import type { KubeEngine, KubeNodeFacts } from './kube/kube-engine.ts';
+import { convergeKubeMember } from './kube/kube-member.ts';
+import { Microk8sEngine } from './kube/microk8s-engine.ts';
 import { type NodeExec, SwarmEngine, SWARM_PORT } from './swarm/swarm-engine.ts';
 import { convergeSwarmMember, type JoinOffer, type MemberReport } from './swarm/swarm-member.ts';
 
@@ -29,7 +35,7 @@ const ROUND_MS = 5000;
 const UPKEEP_MS = 60_000;
 
 export interface OrchestratorDeps {
-  config: Pick<Config, 'stateDir'>;
+  config: Pick<Config, 'stateDir' | 'domain'>;
   run: Runner;
   events: EventBus;
   log: Logger;
@@ -39,7 +45,7 @@ export interface OrchestratorDeps {
   peers: ClusterPeers;
 }
 
-export type OrchestratorReport = MemberReport | { kind: 'microk8s' | 'k3s'; cluster: string; role: OrchestratorRole; state: 'error'; reason: string };
+export type OrchestratorReport = MemberReport;
 
 export class OrchestratorSubsystem implements Subsystem {
   readonly name = 'orchestrator';
@@ -116,7 +122,7 @@ export class OrchestratorSubsystem implements Subsystem {
       .filter((n) => n.spec.orchestrator?.kind === kind && clusterName(n.spec.orchestrator.cluster) === cluster)
       .filter((n) => {
         const r = this.reports.get(n.name);
-        return r?.state === 'member' && 'swarmRole' in r && r.swarmRole === 'manager';
+        return r?.state === 'member' && r.memberRole === 'manager';
       });
     for (const node of managers) {
       const offer = await this.offerFrom(node.name, role).catch(() => null);
@@ -127,8 +133,12 @@ export class OrchestratorSubsystem implements Subsystem {
 
   private async offerFrom(node: string, role: OrchestratorRole): Promise<JoinOffer | null> {
     const r = this.reports.get(node);
-    if (r?.kind !== 'swarm' || r.state !== 'member' || r.swarmRole !== 'manager') return null;
+    if (r?.state !== 'member' || r.memberRole !== 'manager') return null;
     const as = joinRole(role, r.view?.managers.total ?? null);
+    if (r.kind !== 'swarm') {
+      const view = this.deps.nodes.list().find((n) => n.name === node);
+      return view ? this.kubeEngine(r.kind, node).offer(as, this.kubeFacts(view)) : null;
+    }
     const engine = new SwarmEngine(this.deps.nodes.exec, node);
     const info = await engine.info();
     if (info.state !== 'active' || !info.manager) return null;
@@ -173,22 +183,40 @@ export class OrchestratorSubsystem implements Subsystem {
             },
             view,
           )
-        : {
-            kind: o.kind,
-            cluster: o.cluster,
-            role: o.role,
-            state: 'error',
-            reason: await this.bundleReason(o.kind),
-          };
+        : await this.convergeKube(o.kind, view);
     this.note(view.name, next);
   }
 
-  /** Why a MicroK8s or K3s node is not a member: no bundle, or (with one) that installing it is not built yet. */
-  private async bundleReason(kind: 'microk8s' | 'k3s'): Promise<string> {
-    const bundle = (await this.bundles.list()).find((b) => b.kind === kind);
-    return bundle
-      ? `a ${kind} bundle (${bundle.version}) is imported, but installing ${kind} inside nodes from it is not built yet`
-      : `${kind} needs an offline bundle: none was imported (station bundle import FILE)`;
+  private convergeKube(kind: 'microk8s' | 'k3s', view: NodeView): Promise<MemberReport> {
+    const engine = this.kubeEngine(kind, view.name);
+    return convergeKubeMember(
+      {
+        engine,
+        bundle: () => this.bundles.newest(engine.kind),
+        facts: this.kubeFacts(view),
+        findOffer: (cluster, role, self) => this.entry.findOffer(kind, cluster, role, self),
+        claimFounder: (cluster, node) => this.entry.claimFounder(kind, cluster, node),
+      },
+      view,
+    );
+  }
+
+  private kubeEngine(kind: 'microk8s' | 'k3s', node: string): KubeEngine {
+    return kind === 'k3s' ? new K3sEngine(this.deps.nodes.exec, node) : new Microk8sEngine(this.deps.nodes.exec, node);
+  }
+
+  /**
+   * What a Kubernetes engine is told about its node: a name unique in the cluster (nodes on several
+   * stations may share one), its address, and the cluster's Dynamic Alias for its API's certificate.
+   */
+  private kubeFacts(view: NodeView): KubeNodeFacts {
+    const { name: station, owner } = this.deps.mesh.info();
+    const cluster = clusterName(view.spec.orchestrator!.cluster);
+    return {
+      nodeName: `${view.name}.${station}`,
+      address: view.address.split('/')[0]!,
+      apiNames: owner ? [aliasName(cluster, owner, this.deps.config.domain)] : [],
+    };
   }
 
   /** Keeps the report; a change of state or of the cluster's health is an event. */

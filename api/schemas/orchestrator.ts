@@ -35,7 +35,7 @@ export const OrchestratorReportSchema = Type.Object({
   ),
   reason: Nullable(Type.String()),
   engineVersion: Type.Optional(Nullable(Type.String())),
-  swarmRole: Type.Optional(Type.Union([Type.Literal('manager'), Type.Literal('worker'), Type.Null()])),
+  memberRole: Type.Optional(Type.Union([Type.Literal('manager'), Type.Literal('worker'), Type.Null()])),
   memberId: Type.Optional(Nullable(Type.String({ description: 'its id among the members' }))),
   view: Type.Optional(Type.Union([ClusterViewSchema, Type.Null()], { description: 'the cluster as a manager here lists it' })),
 });

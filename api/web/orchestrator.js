@@ -9,7 +9,7 @@ function orchestratorLook(r) {
   if (!r) return { level: 'degraded', pill: 'no status yet', detail: '' };
   if (r.state !== 'member') return { level: r.state === 'error' ? 'error' : 'degraded', pill: r.state, detail: r.reason || '' };
   const view = r.view;
-  if (!view) return { level: 'ok', pill: `a ${r.swarmRole || 'member'}`, detail: 'its managers know the cluster' };
+  if (!view) return { level: 'ok', pill: `a ${r.memberRole || 'member'}`, detail: 'its managers know the cluster' };
   const level = { healthy: 'ok', degraded: 'degraded' }[view.health] || 'error';
   const managers = `${view.managers.reachable} of ${view.managers.total} managers`;
   const detail = [`${view.members.length} members`, managers, `leader ${view.leader || 'none'}`, view.reason].filter(Boolean).join(' · ');

@@ -5,7 +5,7 @@ export function orchestratorLine(r: OrchestratorReport | null | undefined): stri
   if (!r) return null;
   const what = `${r.kind} cluster ${r.cluster} (${r.role})`;
   if (r.state !== 'member') return `${what}: ${r.state}${r.reason ? `, ${r.reason}` : ''}`;
-  const self = 'swarmRole' in r && r.swarmRole ? `a ${r.swarmRole}` : 'a member';
+  const self = 'memberRole' in r && r.memberRole ? `a ${r.memberRole}` : 'a member';
   const engine = 'engineVersion' in r && r.engineVersion ? `, engine ${r.engineVersion}` : '';
   const view = 'view' in r ? r.view : null;
   if (!view) return `${what}: ${self}${engine}`;

@@ -38,7 +38,7 @@ interface Report {
   state: string;
   memberId: string | null;
   reason: string | null;
-  swarmRole: string | null;
+  memberRole: string | null;
   engineVersion: string | null;
   view: { health: string; reason: string | null; leader: string | null; managers: { total: number; reachable: number; quorum: boolean } } | null;
 }
@@ -221,6 +221,26 @@ t('s3 lost (its namespace removed): quorum kept, its replica runs on the two oth
     2000,
   );
   console.log(`  healthy again ${((Date.now() - backAt) / 1000).toFixed(0)} s after s3 came back`);
+});
+
+t("a K3s node where no bundle was imported: made, its eth0 inside the mesh's MTU, and it says a bundle is needed", async ({ tb }) => {
+  // K3s itself cannot be downloaded here (its cluster test: orchestrator-kube.test.ts, with bundles)
+  const spec = { name: 'kube', template: 'debian', profile: 'microk8s', resources: { memoryMB: 256 }, orchestrator: { kind: 'k3s', cluster: 'lab' } };
+  const made = await api(tb, 's1', 'POST', '/nodes', spec, 900);
+  assert.is(made.status, 201, JSON.stringify(made.body));
+  const mtu = await nodeExec(tb, 's1', 'kube', ['cat', '/sys/class/net/eth0/mtu']);
+  assert.is(mtu.stdout.trim(), '1300', 'flannel sizes its VXLAN from eth0: its packets must fit inside Nebula');
+  const report = await waitFor(
+    'kube reporting that it needs a bundle',
+    async () => {
+      const r = (await api(tb, 's1', 'GET', '/nodes/kube')).body?.orchestrator;
+      return r?.state === 'error' ? r : null;
+    },
+    120_000,
+    1000,
+  );
+  assert.match(report.reason, /k3s needs an offline bundle: none was imported \(station bundle import FILE\)/);
+  assert.is((await api(tb, 's1', 'DELETE', '/nodes/kube', undefined, 120)).status, 200);
 });
 
 t.run();

@@ -70,6 +70,7 @@ export function renderContainerConfig(build: NodeBuild, paths: ContainerPaths, h
     'lxc.net.0.name = eth0',
     `lxc.net.0.ipv4.address = ${build.network.address}`,
     `lxc.net.0.ipv4.gateway = ${build.network.gateway}`,
+    ...(build.network.mtu ? [`lxc.net.0.mtu = ${build.network.mtu}`] : []),
     `lxc.console.logfile = ${paths.consoleLog}`,
     `lxc.mount.entry = ${noSpace('log dir', paths.logDir)} var/log/station none bind,create=dir 0 0`,
     ...volumes,

@@ -9,8 +9,13 @@ import type { HostFacts, RenderedProfile } from './types.ts';
 
 export const NESTING_CONF = '/usr/share/lxc/config/nesting.conf';
 
-/** The modules the MicroK8s LXD profile loads (linux.kernel_modules). */
-export const MICROK8S_MODULES = ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', 'ip_tables', 'ip6_tables', 'netlink_diag', 'nf_nat', 'overlay', 'br_netfilter'];
+/**
+ * The modules the MicroK8s LXD profile loads (linux.kernel_modules), without its ip_vs* four: this
+ * kernel and many others lack IPVS, and kube-proxy runs in iptables mode without it.
+ */
+export const MICROK8S_MODULES = ['ip_tables', 'ip6_tables', 'netlink_diag', 'nf_nat', 'overlay', 'br_netfilter'];
+/** the profile's modules left out, said in the rendered config so a reader comparing with LXD's sees why */
+const LEFT_OUT_MODULES = ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh'];
 
 const v1 = (host: HostFacts, controller: string): boolean => host.v1Controllers.includes(controller);
 
@@ -47,6 +52,7 @@ export function renderProfile(profile: ProfileName, host: HostFacts): RenderedPr
         '# boot.autostart: "true"',
         'lxc.start.auto = 1',
         `# linux.kernel_modules: ${MICROK8S_MODULES.map((m) => `${m}=${host.kernelModules[m] ?? 'unknown'}`).join(' ')}`,
+        `# left out: ${LEFT_OUT_MODULES.join(' ')} (kube-proxy uses iptables; IPVS is missing from many kernels)`,
         '# security.nesting: "true"',
         `lxc.include = ${NESTING_CONF}`,
         // security.privileged: "true" -- an LXC container started by root without lxc.idmap is privileged

@@ -3,9 +3,11 @@
 // directory, checked (bundle-check.ts) and only then kept. A file that is not a bundle changes
 // nothing: the staging directory goes, with a clear error.
 import { mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import type { Runner } from '../../exec.ts';
+import type { BundleSource } from '../kube/kube-engine.ts';
 import { type Bundle, BundleError, type BundleFile, checkBundle } from './bundle-check.ts';
 
 export interface StoredBundle {
@@ -46,6 +48,15 @@ export class BundleStore {
       if (text) found.push(JSON.parse(text) as StoredBundle);
     }
     return found.sort((a, b) => `${a.kind}-${a.version}`.localeCompare(`${b.kind}-${b.version}`));
+  }
+
+  /** The latest imported bundle of `kind`, its files ready to stream into a node; null when none is. */
+  async newest(kind: Bundle['kind']): Promise<{ version: string; files: BundleSource[] } | null> {
+    const stored = (await this.list()).filter((b) => b.kind === kind).sort((a, b) => a.importedAt.localeCompare(b.importedAt));
+    const latest = stored.at(-1);
+    if (!latest) return null;
+    const dir = join(this.dir, `${latest.kind}-${latest.version}`);
+    return { version: latest.version, files: latest.files.map((name) => ({ name, open: () => createReadStream(join(dir, name)) })) };
   }
 
   /** Checks the tar at `path` (on this station) and keeps it; 400 when it is not a bundle, nothing kept. */

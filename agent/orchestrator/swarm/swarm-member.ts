@@ -6,15 +6,16 @@
 // stations never start two swarms of one name. Once in, a manager keeps the cluster's overlay
 // network and every member the station/busybox image (imported from the host's busybox-static).
 import type { Readable } from 'node:stream';
-import type { OrchestratorRole } from '../../nodes/spec.ts';
+import type { NodeOrchestrator, OrchestratorRole } from '../../nodes/spec.ts';
 import type { NodeView } from '../../nodes/view.ts';
 import { type ClusterView, clusterView, noQuorumView } from '../cluster-health.ts';
 import { BUSYBOX_IMAGE, type NodeExec, SwarmCommandError, SwarmEngine } from './swarm-engine.ts';
 
 export type MemberState = 'stopped' | 'starting' | 'forming' | 'joining' | 'member' | 'error';
 
+/** What a member of any engine reports (kube/kube-member.ts makes it for K3s and MicroK8s). */
 export interface MemberReport {
-  kind: 'swarm';
+  kind: NodeOrchestrator['kind'];
   cluster: string;
   /** what the spec asks for (auto: a manager while the cluster has fewer than three) */
   role: OrchestratorRole;
@@ -22,8 +23,8 @@ export interface MemberReport {
   /** why it is not (yet) a member, or what it waits for */
   reason: string | null;
   engineVersion: string | null;
-  /** its own standing in the swarm: a manager (it holds the cluster's state) or a worker */
-  swarmRole: 'manager' | 'worker' | null;
+  /** its own standing: a manager (a Swarm manager, a Kubernetes control-plane node) or a worker */
+  memberRole: 'manager' | 'worker' | null;
   /** its id in the swarm (as the cluster's member list names it) */
   memberId: string | null;
   /** the cluster as this member sees it (a manager lists every member; a worker only knows the managers) */
@@ -53,22 +54,16 @@ export interface SwarmMemberDeps {
   kept(): void;
 }
 
+/** A member's report before anything is known of it (every engine's round starts from it). */
+export function startingReport(kind: NodeOrchestrator['kind'], o: NodeOrchestrator): MemberReport {
+  return { kind, cluster: o.cluster, role: o.role, state: 'starting', reason: null, engineVersion: null, memberRole: null, memberId: null, view: null };
+}
+
 /** The address a node advertises: its own, which other stations' nodes reach over the mesh. */
 const nodeAddress = (view: NodeView): string => view.address.split('/')[0]!;
 
 export async function convergeSwarmMember(deps: SwarmMemberDeps, view: NodeView): Promise<MemberReport> {
-  const o = view.spec.orchestrator!;
-  const report: MemberReport = {
-    kind: 'swarm',
-    cluster: o.cluster,
-    role: o.role,
-    state: 'starting',
-    reason: null,
-    engineVersion: null,
-    swarmRole: null,
-    memberId: null,
-    view: null,
-  };
+  const report = startingReport('swarm', view.spec.orchestrator!);
   if (view.state !== 'running') return { ...report, state: 'stopped', reason: `the node is ${view.state}` };
   const engine = new SwarmEngine(deps.exec, view.name);
   try {
@@ -83,7 +78,7 @@ export async function convergeSwarmMember(deps: SwarmMemberDeps, view: NodeView)
     if (info.state === 'pending') return { ...report, state: 'joining', reason: `joining through ${info.managers.join(', ') || 'a manager'}` };
     if (info.state !== 'active') return { ...report, state: 'error', reason: `the swarm says ${info.state}${info.error ? `: ${info.error}` : ''}` };
     report.state = 'member';
-    report.swarmRole = info.manager ? 'manager' : 'worker';
+    report.memberRole = info.manager ? 'manager' : 'worker';
     report.memberId = info.nodeId;
     if (deps.upkeepDue) {
       await keepImage(deps, engine);

@@ -18,7 +18,7 @@ const member = (file: string) => ({
   role: 'manager',
   state: 'member',
   reason: null,
-  swarmRole: 'manager',
+  memberRole: 'manager',
   view: clusterView(parseNodeList(fixture(file))),
 });
 

@@ -21,6 +21,19 @@ test('a build carries the address, gateway, DNS, hostname and volume sources', (
   assert.is(build.cpus, undefined);
 });
 
+test("a Kubernetes node's eth0 fits inside the mesh (its overlay sizes itself from it); MicroK8s gets snapd", () => {
+  const node = (kind: string) =>
+    toBuild(validateSpec({ name: 'k', template: 'debian', profile: 'microk8s', orchestrator: { kind, cluster: 'home' } }), '198.18.5.9', context);
+  assert.is(node('k3s').network.mtu, 1300);
+  assert.is(node('microk8s').network.mtu, 1300);
+  assert.is(node('swarm').network.mtu, undefined, "Docker's overlay takes its MTU as an option");
+  assert.equal(
+    node('microk8s').modules.map((m) => m.packages),
+    [['snapd', 'squashfuse']],
+  );
+  assert.equal(node('k3s').modules, [], 'K3s is one binary from the bundle');
+});
+
 test('the build hash changes with what the container is made of, not with labels, autostart or policy', () => {
   const spec = validateSpec({ name: 'web', labels: { room: 'a' } });
   const h = buildHash(toBuild(spec, '198.18.5.9', context));

@@ -64,7 +64,7 @@ test('a way in offered: joins through the first manager with the token as a secr
   const join = docker.calls.find((c) => c.command.startsWith('docker swarm join '));
   assert.is(join?.command, `docker swarm join --token ${TOKEN} --advertise-addr 198.19.193.24 --listen-addr 198.19.193.24:2377 198.19.192.100:2377`);
   assert.equal(join?.secrets, [TOKEN], 'the token is blanked out of every result and error');
-  assert.equal([report.state, report.swarmRole, report.engineVersion, report.view?.health], ['member', 'manager', '20.10.24+dfsg1', 'healthy']);
+  assert.equal([report.state, report.memberRole, report.engineVersion, report.view?.health], ['member', 'manager', '20.10.24+dfsg1', 'healthy']);
   assert.ok(
     docker.calls.some((c) => c.command === 'docker import --change CMD ["sh"] - station/busybox:1.35.0'),
     'the busybox image is imported',

@@ -13,7 +13,7 @@ const base = {
   cluster: 'home',
   role: 'manager' as const,
   engineVersion: '20.10.24+dfsg1',
-  swarmRole: 'manager' as const,
+  memberRole: 'manager' as const,
   memberId: 'x',
 };
 
@@ -29,7 +29,7 @@ test('a station lost: degraded, with why and that the quorum holds', () => {
 
 test('not a member yet: the state and what it waits for; no orchestrator: no line', () => {
   assert.is(
-    orchestratorLine({ ...base, state: 'forming', reason: 's1/sw is starting cluster home', swarmRole: null, view: null }),
+    orchestratorLine({ ...base, state: 'forming', reason: 's1/sw is starting cluster home', memberRole: null, view: null }),
     'swarm cluster home (manager): forming, s1/sw is starting cluster home',
   );
   assert.is(orchestratorLine(null), null);

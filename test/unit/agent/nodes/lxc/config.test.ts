@@ -52,6 +52,9 @@ test('the network is static: LXC sets address and gateway, the veth has a recogn
   assert.ok(text.includes('lxc.net.0.ipv4.gateway = 198.18.5.1\n'));
   assert.ok(text.includes('lxc.net.0.veth.pair = v-web\n'));
   assert.ok(text.includes('lxc.net.0.link = stbr0\n'));
+  assert.not.ok(text.includes('lxc.net.0.mtu'), "the bridge's MTU unless the build asks for another");
+  const small = renderContainerConfig({ ...build, network: { ...build.network, mtu: 1300 } }, overlay, HOST).text;
+  assert.ok(small.includes('lxc.net.0.mtu = 1300\n'));
 });
 
 test('every node names its own seccomp policy, which refuses open_by_handle_at (the "shocker" escape)', () => {

@@ -1,0 +1,103 @@
+// What the orchestrator room asks of a Kubernetes engine inside a node (K3s, MicroK8s): the same
+// steps for both, each engine doing them its own way (k3s-engine.ts, microk8s-engine.ts). Join tokens
+// pass as secrets: blanked out of every result and error, written to files only with mode 0600.
+import type { Readable } from 'node:stream';
+import type { NodeExecOptions, NodeExecResult } from '../../nodes/driver.ts';
+import type { NodeExec } from '../swarm/swarm-engine.ts';
+import type { JoinOffer } from '../swarm/swarm-member.ts';
+import type { KubeMember } from './kube-parse.ts';
+
+/** What the engine is told about the node it runs in. */
+export interface KubeNodeFacts {
+  /** its name in the cluster: NODE.STATION, since nodes on several stations may share a name */
+  nodeName: string;
+  /** the address other stations' nodes reach it at (its own: node subnets are routed over the mesh) */
+  address: string;
+  /** names the cluster's API answers to besides the address (the cluster's Dynamic Alias) */
+  apiNames: string[];
+}
+
+/** A file of the imported bundle, to be streamed into the node. */
+export interface BundleSource {
+  name: string;
+  open(): Readable;
+}
+
+/** where the agent notes in the node how it entered its cluster (a K3s server or agent, a MicroK8s node or worker) */
+const JOINED_AS = '/etc/station/orchestrator-joined-as';
+
+export class KubeCommandError extends Error {
+  constructor(what: string, result: NodeExecResult) {
+    const said = (result.stderr || result.stdout).trim().split('\n').slice(-2).join(' ');
+    super(`${what} failed (exit ${result.exitCode}): ${said || 'no output'}`);
+  }
+}
+
+export interface KubeEngine {
+  readonly kind: 'k3s' | 'microk8s';
+  /** the engine's version when it is installed in the node, else null */
+  installedVersion(): Promise<string | null>;
+  /** copies the bundle's files into the node and installs them (nothing starts yet) */
+  install(files: BundleSource[]): Promise<void>;
+  /** how the node was started or joined before (null: never; it is not configured for a cluster) */
+  joinedAs(): Promise<'manager' | 'worker' | null>;
+  /** starts a new cluster with this node as its first control-plane node */
+  found(facts: KubeNodeFacts): Promise<void>;
+  /** joins the cluster an offer leads into, with the offer's role */
+  join(offer: JoinOffer, facts: KubeNodeFacts): Promise<void>;
+  /** whether the engine runs and, on a control-plane node, its API answers */
+  ready(): Promise<boolean>;
+  /** a way in for another node (a control-plane node only): its token and where to join */
+  offer(role: 'manager' | 'worker', facts: KubeNodeFacts): Promise<JoinOffer>;
+  /** the cluster's nodes (a control-plane node only) */
+  members(): Promise<KubeMember[]>;
+  /** the node leading the controllers (null: none) */
+  leader(): Promise<string | null>;
+}
+
+/** Runs commands in one node; a non-zero exit throws, naming what failed. */
+export class InNode {
+  private readonly exec: NodeExec;
+  private readonly node: string;
+
+  constructor(exec: NodeExec, node: string) {
+    this.exec = exec;
+    this.node = node;
+  }
+
+  run(command: string[], options: NodeExecOptions = {}): Promise<NodeExecResult> {
+    return this.exec(this.node, command, { timeoutMs: 60_000, ...options });
+  }
+
+  async must(command: string[], what: string, options: NodeExecOptions = {}): Promise<string> {
+    const result = await this.run(command, options);
+    if (result.exitCode !== 0) throw new KubeCommandError(what, result);
+    return result.stdout;
+  }
+
+  /** How this node entered its cluster, as the agent wrote down when it did (null: not yet). */
+  async joinedAs(): Promise<'manager' | 'worker' | null> {
+    const r = await this.run(['cat', JOINED_AS], { timeoutMs: 15_000 });
+    const said = r.stdout.trim();
+    return r.exitCode === 0 && (said === 'manager' || said === 'worker') ? said : null;
+  }
+
+  /** Written last when the node starts or joins a cluster: from then on it is configured. */
+  async noteJoined(role: 'manager' | 'worker'): Promise<void> {
+    await this.writeFile(JOINED_AS, `${role}\n`);
+  }
+
+  /** Writes `content` to `path` in the node (mode 0600: it may hold a token), replacing it whole. */
+  writeFile(path: string, content: string, secrets: readonly string[] = []): Promise<string> {
+    const dir = path.slice(0, path.lastIndexOf('/')) || '/';
+    const script = `set -e; umask 077; mkdir -p '${dir}'; cat > '${path}.part'; mv '${path}.part' '${path}'`;
+    return this.must(['sh', '-c', script], `writing ${path}`, { input: content, secrets });
+  }
+
+  /** Streams a host file into the node at `path` with `mode`, replacing it whole. */
+  copyIn(source: BundleSource, path: string, mode: string): Promise<string> {
+    const dir = path.slice(0, path.lastIndexOf('/')) || '/';
+    const script = `set -e; mkdir -p '${dir}'; cat > '${path}.part'; chmod ${mode} '${path}.part'; mv '${path}.part' '${path}'`;
+    return this.must(['sh', '-c', script], `copying ${source.name} into the node`, { stdinStream: source.open(), timeoutMs: 600_000 });
+  }
+}
