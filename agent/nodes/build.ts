@@ -21,7 +21,8 @@ export interface BuildContext {
  */
 function engineModules(spec: NodeSpec): NodeBuild['modules'] {
   const kind = spec.orchestrator?.kind;
-  if (kind === 'swarm') return [{ name: 'station-docker', packages: ['docker.io'] }];
+  // the cluster's own registry runs in every swarm node (swarm/swarm-registry.ts)
+  if (kind === 'swarm') return [{ name: 'station-docker', packages: ['docker.io', 'docker-registry'] }];
   // snapd installs the bundle's snaps offline; unprivileged, it mounts them with squashfuse
   if (kind === 'microk8s') return [{ name: 'station-snapd', packages: ['snapd', 'squashfuse'] }];
   return [];

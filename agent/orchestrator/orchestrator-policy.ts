@@ -1,7 +1,7 @@
 // What an orchestrated node's network policy gets besides its own rules (pure): the cluster's ports
 // to and from the owner's stations (their mesh addresses and node subnets), both ways, since a node's
 // policy denies everything it does not name. Docker Swarm: 2377/tcp (cluster management), 7946/tcp
-// and udp (gossip), 4789/udp (the overlay's VXLAN). K3s: 6443/tcp (API, and servers' supervisor),
+// and udp (gossip), 4789/udp (the overlay's VXLAN), 5000/tcp (the cluster's registry). K3s: 6443/tcp (API, and servers' supervisor),
 // 2379-2380/tcp (embedded etcd), 10250/tcp (kubelet), 8472/udp (flannel's VXLAN). MicroK8s: 16443/tcp
 // (API), 25000/tcp (its cluster agent: joins), 19001/tcp (dqlite), 10250/tcp (kubelet), 4789/udp
 // (Calico's VXLAN). Each is the engine's documented list of ports between nodes. And the overlay's MTU: VXLAN adds 50 bytes to
@@ -18,7 +18,7 @@ type Ports = { ports: number[]; proto: 'tcp' | 'udp' }[];
 
 const CLUSTER_PORTS: Record<NonNullable<NodeSpec['orchestrator']>['kind'], Ports> = {
   swarm: [
-    { ports: [2377, 7946], proto: 'tcp' },
+    { ports: [2377, 7946, 5000], proto: 'tcp' },
     { ports: [7946, 4789], proto: 'udp' },
   ],
   k3s: [

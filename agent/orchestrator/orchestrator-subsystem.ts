@@ -27,6 +27,7 @@ import type { KubeEngine, KubeNodeFacts } from './kube/kube-engine.ts';
 import { convergeKubeMember } from './kube/kube-member.ts';
 import { Microk8sEngine } from './kube/microk8s-engine.ts';
 import { type NodeExec, SwarmEngine, SWARM_PORT } from './swarm/swarm-engine.ts';
+import { REGISTRY_PORT } from './swarm/swarm-registry.ts';
 import { convergeSwarmMember, type JoinOffer, type MemberReport } from './swarm/swarm-member.ts';
 
 /** how often each member is brought a step closer and looked at */
@@ -177,6 +178,7 @@ export class OrchestratorSubsystem implements Subsystem {
               claimFounder: (cluster, node) => this.entry.claimFounder('swarm', cluster, node),
               busyboxImage: () => this.busybox.image(),
               overlayMtu: overlayMtu(),
+              registry: this.clusterAlias(view) && `${this.clusterAlias(view)}:${REGISTRY_PORT}`,
               // when it just became a member (or came back), and every minute after
               upkeepDue: this.reports.get(view.name)?.state !== 'member' || Date.now() - (this.keptAt.get(view.name) ?? 0) >= UPKEEP_MS,
               kept: () => this.keptAt.set(view.name, Date.now()),
@@ -210,13 +212,14 @@ export class OrchestratorSubsystem implements Subsystem {
    * stations may share one), its address, and the cluster's Dynamic Alias for its API's certificate.
    */
   private kubeFacts(view: NodeView): KubeNodeFacts {
-    const { name: station, owner } = this.deps.mesh.info();
-    const cluster = clusterName(view.spec.orchestrator!.cluster);
-    return {
-      nodeName: `${view.name}.${station}`,
-      address: view.address.split('/')[0]!,
-      apiNames: owner ? [aliasName(cluster, owner, this.deps.config.domain)] : [],
-    };
+    const alias = this.clusterAlias(view);
+    return { nodeName: `${view.name}.${this.deps.mesh.info().name}`, address: view.address.split('/')[0]!, apiNames: alias ? [alias] : [] };
+  }
+
+  /** The name the node's cluster answers to on every station (its Dynamic Alias); null in no mesh. */
+  private clusterAlias(view: NodeView): string | null {
+    const { owner } = this.deps.mesh.info();
+    return owner ? aliasName(clusterName(view.spec.orchestrator!.cluster), owner, this.deps.config.domain) : null;
   }
 
   /** Keeps the report; a change of state or of the cluster's health is an event. */

@@ -82,7 +82,7 @@ async function templateAndPackages(): Promise<void> {
   onCleanup(`lxcpath ${lxcPath}`, () => rm(lxcPath, { recursive: true, force: true }));
   const driver = new LxcDriver({ lxcPath, templateCache: TEMPLATE_CACHE, run: exec, log: pino({ level: 'silent' }) });
   await driver.ensureTemplate('debian');
-  await fetchPackages(exec, templatePaths(TEMPLATE_CACHE, 'debian').rootfs, join(TEMPLATE_CACHE, 'debs'), ['docker.io'], () => undefined);
+  await fetchPackages(exec, templatePaths(TEMPLATE_CACHE, 'debian').rootfs, join(TEMPLATE_CACHE, 'debs'), ['docker.io', 'docker-registry'], () => undefined);
 }
 
 t.before(async (ctx) => {
@@ -177,6 +177,22 @@ t('a service of three busybox httpd replicas spreads over the three stations and
   for (const s of STATIONS) {
     const answer = await waitFor(`web answering by name from ${s}`, async () => (await askWeb(tb, s)) || null, 60_000, 1000);
     assert.match(answer, /^hello from /);
+  }
+});
+
+t("an image built on s1's member reaches the others through the cluster's own registry, over the mesh", async ({ tb }) => {
+  const registry = 'home.alice.mesh.internal:5000';
+  const base = (await nodeExec(tb, 's1', 'sw', ['docker', 'images', '--format', '{{.Repository}}:{{.Tag}}', 'station/busybox'])).stdout.trim().split('\n')[0];
+  const build = [
+    `printf 'FROM ${base}\\nRUN echo built on s1 > /built\\n' | DOCKER_BUILDKIT=0 docker build -q -t ${registry}/hello:1 -`,
+    `docker push ${registry}/hello:1`,
+  ].join(' && ');
+  const pushed = await nodeExec(tb, 's1', 'sw', ['sh', '-c', build]);
+  assert.is(pushed.exitCode, 0, pushed.stderr || pushed.stdout);
+  for (const s of ['s2', 's3']) {
+    const run = await nodeExec(tb, s, 'sw', ['docker', 'run', '--rm', `${registry}/hello:1`, 'cat', '/built']);
+    assert.is(run.exitCode, 0, `${s}: ${run.stderr}`);
+    assert.is(run.stdout.trim(), 'built on s1', `${s} pulled it from the registry`);
   }
 });
 

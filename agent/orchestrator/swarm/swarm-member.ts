@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import type { NodeOrchestrator, OrchestratorRole } from '../../nodes/spec.ts';
 import type { NodeView } from '../../nodes/view.ts';
 import { type ClusterView, clusterView, noQuorumView } from '../cluster-health.ts';
+import { useClusterRegistry } from './swarm-registry.ts';
 import { BUSYBOX_IMAGE, type NodeExec, SwarmCommandError, SwarmEngine } from './swarm-engine.ts';
 
 export type MemberState = 'stopped' | 'starting' | 'forming' | 'joining' | 'member' | 'error';
@@ -46,6 +47,8 @@ export interface SwarmMemberDeps {
   claimFounder(cluster: string, node: string): Promise<{ founder: true } | { founder: false; reason: string }>;
   /** the station/busybox image as a tar, and its tag */
   busyboxImage(): Promise<{ tag: string; tar: () => Readable }>;
+  /** the cluster's registry (CLUSTER.OWNER.<domain>:5000), set up before joining; null in no mesh */
+  registry: string | null;
   /** the MTU of the cluster's overlay network (inside Nebula's) */
   overlayMtu: number;
   /** whether the image and the overlay network are checked this round (not every round: five commands each) */
@@ -71,6 +74,8 @@ export async function convergeSwarmMember(deps: SwarmMemberDeps, view: NodeView)
     if (!report.engineVersion) return { ...report, reason: 'dockerd does not answer yet (docker.io installing or starting)' };
     let info = await engine.info();
     if (info.state === 'inactive') {
+      if (deps.registry && (await useClusterRegistry(deps.exec, view.name, deps.registry)))
+        return { ...report, reason: `dockerd restarting to trust the cluster's registry ${deps.registry}` };
       const waiting = await enter(deps, engine, view);
       if (waiting) return { ...report, state: 'forming', reason: waiting };
       info = await engine.info();

@@ -20,7 +20,7 @@ test("each engine's documented ports, in from and out to the owner's stations", 
   assert.equal(ports(microk8s, 'tcp'), [16443, 25000, 19001, 10250]);
   assert.equal(ports(microk8s, 'udp'), [4789]);
   const swarm = withClusterPorts(spec('swarm'), undefined, { owner: 'alice', claimsAlias: false });
-  assert.equal(ports(swarm, 'tcp'), [2377, 7946]);
+  assert.equal(ports(swarm, 'tcp'), [2377, 7946, 5000], "with the cluster's registry");
 });
 
 test("the node's own rules stay first; the claimer gets the cluster's alias; in no mesh nothing changes", () => {

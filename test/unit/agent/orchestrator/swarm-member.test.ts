@@ -49,6 +49,7 @@ function deps(exec: SwarmMemberDeps['exec'], o: Partial<SwarmMemberDeps> = {}): 
     claimFounder: async () => ({ founder: false, reason: 's1/sw is starting cluster home' }),
     busyboxImage: async () => ({ tag: '1.35.0', tar: () => Readable.from([Buffer.from('tar')]) }),
     overlayMtu: 1300,
+    registry: null,
     upkeepDue: true,
     kept: () => undefined,
     ...o,
@@ -109,6 +110,37 @@ test('a stopped node, and an engine that does not answer yet, say so', async () 
   });
   const report = await convergeSwarmMember(deps(silent), view);
   assert.equal([report.state, report.reason], ['starting', 'dockerd does not answer yet (docker.io installing or starting)']);
+});
+
+test("before joining: the registry without logins, dockerd trusting the cluster's registry (a person's settings kept), restarted once", async () => {
+  const files = new Map<string, string>([['/etc/docker/daemon.json', '{"log-level": "warn"}']]);
+  const docker = dockerDouble('inactive');
+  const exec: SwarmMemberDeps['exec'] = async (node, command, options = {}) => {
+    const line = command.join(' ');
+    const read = /^cat (\S+)$/.exec(line);
+    if (read) return files.has(read[1]!) ? { exitCode: 0, stdout: files.get(read[1]!)!, stderr: '' } : { exitCode: 1, stdout: '', stderr: 'No such file' };
+    const written = /cat > '([^']+)\.part'/.exec(line);
+    if (written) files.set(written[1]!, options.input ?? '');
+    if (written || line.startsWith('systemctl restart')) {
+      docker.calls.push({ command: line, secrets: [] });
+      return { exitCode: 0, stdout: '', stderr: '' };
+    }
+    return docker.exec(node, command, options);
+  };
+  const registry = 'home.alice.mesh.internal:5000';
+  const first = await convergeSwarmMember(deps(exec, { registry, claimFounder: async () => ({ founder: true }) }), view);
+  assert.equal([first.state, first.reason], ['starting', `dockerd restarting to trust the cluster's registry ${registry}`]);
+  assert.not.ok(
+    docker.calls.some((c) => c.command.includes('swarm init')),
+    'not joined while dockerd restarts',
+  );
+  assert.not.ok(files.get('/etc/docker/registry/config.yml')!.includes('auth'));
+  assert.equal(JSON.parse(files.get('/etc/docker/daemon.json')!), { 'log-level': 'warn', 'insecure-registries': [registry] });
+  const restarts = () => docker.calls.filter((c) => c.command.startsWith('systemctl restart')).map((c) => c.command);
+  assert.equal(restarts(), ['systemctl restart docker-registry', 'systemctl restart docker']);
+  const next = await convergeSwarmMember(deps(exec, { registry, claimFounder: async () => ({ founder: true }) }), view);
+  assert.is(next.state, 'member');
+  assert.equal(restarts().length, 2, 'nothing restarted again');
 });
 
 test.run();
