@@ -228,8 +228,8 @@ export class OrchestratorSubsystem implements Subsystem {
     this.reports.set(node, next);
     if (before?.state !== next.state || before?.reason !== next.reason)
       this.deps.events.publish('orchestrator.member', { node, kind: next.kind, cluster: next.cluster, state: next.state, reason: next.reason });
-    const health = 'view' in next ? next.view : null;
-    const was = before && 'view' in before ? before.view : null;
+    const health = next.view;
+    const was = before?.view ?? null;
     if (health && health.health !== was?.health)
       this.deps.events.publish('orchestrator.cluster', {
         node,

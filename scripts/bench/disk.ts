@@ -17,7 +17,7 @@
 //     BENCH_DEBIAN_TREE (default: the debian node template's rootfs) BENCH_POOL_MB (default: enough for the sizes)
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,7 @@ import { startRestServer, writeResticPassword } from './disk/restic.ts';
 import { Restic } from '../../agent/disk/copies/restic.ts';
 import { measureSnapshots, SNAPSHOT_VOLUMES, WRITER } from './disk/snapshot.ts';
 import { startBenchAgent } from './lib/agent.ts';
+import { cleanupSteps, loadAverage } from './lib/cleanup.ts';
 import { runBench } from './lib/run.ts';
 
 const PREFIX = `stbd${randomBytes(2).toString('hex')}`;
@@ -46,7 +47,7 @@ const TEMPLATE_CACHE = process.env.STATION_TEMPLATE_CACHE ?? '/var/cache/station
 // no schedules of the agent's own: the benchmark takes every snapshot and copy itself
 const NO_SCHEDULES = { snapshotSeconds: 0, backupSeconds: 0, copies: 0 };
 
-const undo: { what: string; run: () => Promise<void> }[] = [];
+const cleanup = cleanupSteps(log);
 let agent: ChildProcess | undefined;
 let token = '';
 
@@ -64,7 +65,7 @@ async function setUp(): Promise<Bench> {
   // room for the volume, its restore and its copy, the fio files, and the snapshots' changes
   const poolMB = envNumber('BENCH_POOL_MB', 3 * envNumber('BENCH_BACKUP_MB', 1024) + 2 * envNumber('BENCH_SEQ_MB', 256) + 2048);
   const dir = await mkdtemp(join(tmpdir(), `${PREFIX}-`));
-  undo.push({ what: 'run directory', run: () => rm(dir, { recursive: true, force: true }) });
+  cleanup.add({ what: 'run directory', run: () => rm(dir, { recursive: true, force: true }) });
   const stateDir = join(dir, 'state');
   const pool = new LoopPool({
     file: join(stateDir, 'storage', 'pool.img'),
@@ -74,7 +75,7 @@ async function setUp(): Promise<Bench> {
   });
   // mounted here, before the agent starts, so the host's mount namespace sees the pool too (the
   // agent runs in a mount namespace of its own and reuses a pool it finds mounted)
-  undo.push({
+  cleanup.add({
     what: 'pool',
     run: async () => {
       if ((await exec(['umount', pool.mountPoint], { allowFailure: true })).exitCode !== 0)
@@ -84,12 +85,12 @@ async function setUp(): Promise<Bench> {
     },
   });
   await pool.ensure();
-  undo.push({ what: 'network namespace', run: () => removeNetns(NS) });
+  cleanup.add({ what: 'network namespace', run: () => removeNetns(NS) });
   await exec(['ip', 'netns', 'add', NS]);
   await exec(['ip', '-n', NS, 'link', 'set', 'lo', 'up']);
   await exec(['ip', '-n', NS, 'addr', 'add', `${REST_ADDR}/32`, 'dev', 'lo']);
   const lxcPath = join(stateDir, 'lxc');
-  undo.push({ what: 'agent and nodes', run: () => stopAgent(lxcPath) });
+  cleanup.add({ what: 'agent and nodes', run: () => stopAgent(lxcPath) });
   agent = await startBenchAgent(NS, PORT, {
     STATION_STATE_DIR: stateDir,
     STATION_BRIDGE: `${PREFIX}br`,
@@ -111,7 +112,7 @@ async function setUp(): Promise<Bench> {
     driver: new BtrfsVolumeDriver({ root }),
     layout: new VolumeLayout(root),
     api,
-    onCleanup: (what, run) => undo.push({ what, run }),
+    onCleanup: (what, run) => cleanup.add({ what, run }),
   };
 }
 
@@ -129,14 +130,7 @@ async function stopAgent(lxcPath: string): Promise<void> {
   }
 }
 
-async function tearDown(): Promise<void> {
-  while (undo.length) {
-    const step = undo.pop()!;
-    await step.run().catch((error: Error) => log(`cleanup of ${step.what} failed: ${error.message}`));
-  }
-}
-
-const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const tearDown = cleanup.tearDown;
 
 async function main(): Promise<void> {
   const started = Date.now();

@@ -20,7 +20,6 @@
 //   node scripts/bench/orchestrators.ts [ROUNDS]   (or BENCH_ROUNDS; default 3: about 7 minutes on the
 //     2-core machine, 10 for 5 rounds) BENCH_REQUESTS=200 BENCH_BATCHES=5 (part 2: requests per target per batch, batches)
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +30,7 @@ import { fetchPackages } from '../../agent/nodes/lxc/packages.ts';
 import { templatePaths } from '../../agent/nodes/templates/cache.ts';
 import { down, formMesh, loadTestbed, type Testbed, up } from '../testbed-lib/index.ts';
 import { envNumber, log } from './disk/context.ts';
+import { cleanupSteps, loadAverage } from './lib/cleanup.ts';
 import { runBench } from './lib/run.ts';
 import { type BaselineRound, baselineRound, type ClusterRound, clusterRound, deleteNodes, STATIONS } from './orchestrators/formation.ts';
 import { type LatencyResult, measureLatency } from './orchestrators/latency.ts';
@@ -43,17 +43,9 @@ const OWNER = 'bench';
 const DEFAULT_ROUNDS = 3;
 const TEMPLATE_CACHE = process.env.STATION_TEMPLATE_CACHE ?? '/var/cache/station-test/templates';
 
-const undo: { what: string; run: () => Promise<void> }[] = [];
-const onCleanup = (what: string, run: () => Promise<void>) => void undo.push({ what, run });
-
-async function tearDown(): Promise<void> {
-  while (undo.length) {
-    const step = undo.pop()!;
-    await step.run().catch((error: Error) => log(`cleanup of ${step.what} failed: ${error.message}`));
-  }
-}
-
-const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const cleanup = cleanupSteps(log);
+const onCleanup = (what: string, run: () => Promise<void>) => cleanup.add({ what, run });
+const tearDown = cleanup.tearDown;
 
 /** The debian template and the engine's packages in the shared cache, made ready from this namespace (it reaches the mirror). */
 async function templateAndPackages(): Promise<void> {

@@ -26,7 +26,7 @@
 //     BENCH_INCREMENT_MB=32 (part 3's settings)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +39,7 @@ import { BtrfsVolumeDriver } from '../../agent/storage/btrfs-driver.ts';
 import { LoopPool } from '../../agent/storage/pool.ts';
 import { removeNetns } from '../lib/netns.ts';
 import { envNumber, log, MiB } from './disk/context.ts';
+import { cleanupSteps, loadAverage } from './lib/cleanup.ts';
 import { runBench } from './lib/run.ts';
 import { STATIONS, startCluster } from './replicas/cluster.ts';
 import { type FailoverRound, failoverRound, type LeaseSettings, SCENARIOS } from './replicas/failover.ts';
@@ -53,17 +54,9 @@ const INNER = 'STATION_BENCH_REPLICAS_NETNS';
 const LEASE: LeaseSettings = { ttlSeconds: 5, marginMs: 2000 }; // as replicas-lease
 const TIMINGS = raftTimings(1); // heartbeat 100 ms, election 1 s, as replicas-lease
 
-const undo: { what: string; run: () => Promise<void> }[] = [];
-const onCleanup = (what: string, run: () => Promise<void>) => void undo.push({ what, run });
-
-async function tearDown(): Promise<void> {
-  while (undo.length) {
-    const step = undo.pop()!;
-    await step.run().catch((error: Error) => log(`cleanup of ${step.what} failed: ${error.message}`));
-  }
-}
-
-const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const cleanup = cleanupSteps(log);
+const onCleanup = (what: string, run: () => Promise<void>) => cleanup.add({ what, run });
+const tearDown = cleanup.tearDown;
 
 const POOLS = ['a', 'b'];
 

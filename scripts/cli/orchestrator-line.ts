@@ -5,9 +5,9 @@ export function orchestratorLine(r: OrchestratorReport | null | undefined): stri
   if (!r) return null;
   const what = `${r.kind} cluster ${r.cluster} (${r.role})`;
   if (r.state !== 'member') return `${what}: ${r.state}${r.reason ? `, ${r.reason}` : ''}`;
-  const self = 'memberRole' in r && r.memberRole ? `a ${r.memberRole}` : 'a member';
-  const engine = 'engineVersion' in r && r.engineVersion ? `, engine ${r.engineVersion}` : '';
-  const view = 'view' in r ? r.view : null;
+  const self = r.memberRole ? `a ${r.memberRole}` : 'a member';
+  const engine = r.engineVersion ? `, engine ${r.engineVersion}` : '';
+  const { view } = r;
   if (!view) return `${what}: ${self}${engine}`;
   const managers = `${view.managers.reachable} of ${view.managers.total} managers reachable`;
   const health = view.health === 'healthy' ? 'healthy' : `${view.health}: ${view.reason}`;

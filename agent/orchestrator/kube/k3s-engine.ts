@@ -6,9 +6,8 @@
 // on a command line.
 import { BundleError } from '../bundles/bundle-check.ts';
 import type { JoinOffer } from '../swarm/swarm-member.ts';
-import { type BundleSource, InNode, type KubeEngine, type KubeNodeFacts } from './kube-engine.ts';
+import { type BundleSource, InNodeEngine, type KubeEngine, type KubeNodeFacts } from './kube-engine.ts';
 import { parseK3sVersion, parseLeaseHolder, parseNodeList } from './kube-parse.ts';
-import type { NodeExec } from '../swarm/swarm-engine.ts';
 
 export const K3S_API_PORT = 6443;
 const BINARY = '/usr/local/bin/k3s';
@@ -69,17 +68,11 @@ export function k3sUnit(mode: 'server' | 'agent'): string {
   ].join('\n');
 }
 
-export class K3sEngine implements KubeEngine {
+export class K3sEngine extends InNodeEngine implements KubeEngine {
   readonly kind = 'k3s' as const;
-  private readonly node: InNode;
 
-  constructor(exec: NodeExec, node: string) {
-    this.node = new InNode(exec, node);
-  }
-
-  async installedVersion(): Promise<string | null> {
-    const r = await this.node.run([BINARY, '--version'], { timeoutMs: 15_000 });
-    return r.exitCode === 0 ? parseK3sVersion(r.stdout) : null;
+  installedVersion(): Promise<string | null> {
+    return this.versionFrom([BINARY, '--version'], parseK3sVersion);
   }
 
   /** The images first, the binary last: a node with the binary has everything. */
@@ -89,10 +82,6 @@ export class K3sEngine implements KubeEngine {
     if (!images || !binary) throw new BundleError('the K3s bundle lacks its binary or its images');
     await this.node.copyIn(images, `${IMAGES}/${images.name}`, '0644');
     await this.node.copyIn(binary, BINARY, '0755');
-  }
-
-  joinedAs() {
-    return this.node.joinedAs();
   }
 
   found(facts: KubeNodeFacts): Promise<void> {

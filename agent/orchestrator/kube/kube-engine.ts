@@ -57,16 +57,15 @@ export interface KubeEngine {
 
 /** Runs commands in one node; a non-zero exit throws, naming what failed. */
 export class InNode {
-  private readonly exec: NodeExec;
-  private readonly node: string;
+  /** the node's command line: NodeService.exec bound to the node */
+  private readonly exec: (command: string[], options: NodeExecOptions) => Promise<NodeExecResult>;
 
   constructor(exec: NodeExec, node: string) {
-    this.exec = exec;
-    this.node = node;
+    this.exec = (command, options) => exec(node, command, options);
   }
 
   run(command: string[], options: NodeExecOptions = {}): Promise<NodeExecResult> {
-    return this.exec(this.node, command, { timeoutMs: 60_000, ...options });
+    return this.exec(command, { timeoutMs: 60_000, ...options });
   }
 
   async must(command: string[], what: string, options: NodeExecOptions = {}): Promise<string> {
@@ -99,5 +98,24 @@ export class InNode {
     const dir = path.slice(0, path.lastIndexOf('/')) || '/';
     const script = `set -e; mkdir -p '${dir}'; cat > '${path}.part'; chmod ${mode} '${path}.part'; mv '${path}.part' '${path}'`;
     return this.must(['sh', '-c', script], `copying ${source.name} into the node`, { stdinStream: source.open(), timeoutMs: 600_000 });
+  }
+}
+
+/** What every engine shares: its node's command line, and how the node entered its cluster. */
+export abstract class InNodeEngine {
+  protected readonly node: InNode;
+
+  constructor(exec: NodeExec, node: string) {
+    this.node = new InNode(exec, node);
+  }
+
+  joinedAs(): Promise<'manager' | 'worker' | null> {
+    return this.node.joinedAs();
+  }
+
+  /** The version `command` prints in the node, read by `parse`; null while the engine is not installed. */
+  protected async versionFrom(command: string[], parse: (text: string) => string | null): Promise<string | null> {
+    const r = await this.node.run(command, { timeoutMs: 15_000 });
+    return r.exitCode === 0 ? parse(r.stdout) : null;
   }
 }

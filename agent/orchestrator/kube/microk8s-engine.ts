@@ -5,9 +5,8 @@
 // `microk8s add-node --token T` on a control-plane node lets another in with `microk8s join`.
 import { randomBytes } from 'node:crypto';
 import { BundleError } from '../bundles/bundle-check.ts';
-import type { NodeExec } from '../swarm/swarm-engine.ts';
 import type { JoinOffer } from '../swarm/swarm-member.ts';
-import { type BundleSource, InNode, type KubeEngine, type KubeNodeFacts } from './kube-engine.ts';
+import { type BundleSource, InNodeEngine, type KubeEngine, type KubeNodeFacts } from './kube-engine.ts';
 import { parseAddNode, parseLeaseHolder, parseMicrok8sStatus, parseMicrok8sVersion, parseNodeList } from './kube-parse.ts';
 
 export const MICROK8S_CLUSTER_PORT = 25000;
@@ -40,17 +39,11 @@ export function snapInstallSteps(files: string[]): string[][] {
   ];
 }
 
-export class Microk8sEngine implements KubeEngine {
+export class Microk8sEngine extends InNodeEngine implements KubeEngine {
   readonly kind = 'microk8s' as const;
-  private readonly node: InNode;
 
-  constructor(exec: NodeExec, node: string) {
-    this.node = new InNode(exec, node);
-  }
-
-  async installedVersion(): Promise<string | null> {
-    const r = await this.node.run([MICROK8S, 'version'], { timeoutMs: 15_000 });
-    return r.exitCode === 0 ? parseMicrok8sVersion(r.stdout) : null;
+  installedVersion(): Promise<string | null> {
+    return this.versionFrom([MICROK8S, 'version'], parseMicrok8sVersion);
   }
 
   async install(files: BundleSource[]): Promise<void> {
@@ -68,10 +61,6 @@ export class Microk8sEngine implements KubeEngine {
     const flag = '--conntrack-max-per-core=0';
     const script = `grep -qx -- '${flag}' ${KUBE_PROXY_ARGS} || { echo '${flag}' >> ${KUBE_PROXY_ARGS} && snap restart microk8s.daemon-kubelite; }`;
     await this.node.must(['sh', '-c', script], 'setting kube-proxy conntrack-max-per-core', { timeoutMs: 120_000 });
-  }
-
-  joinedAs() {
-    return this.node.joinedAs();
   }
 
   /** MicroK8s is a cluster of one once installed: the founder only notes it. */
