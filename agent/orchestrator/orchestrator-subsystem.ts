@@ -54,6 +54,8 @@ export class OrchestratorSubsystem implements Subsystem {
   private readonly reports = new Map<string, OrchestratorReport>();
   /** when each member's image and overlay network were last found in place */
   private readonly keptAt = new Map<string, number>();
+  /** per Kubernetes node, the bundle whose install did not run there (not copied in again) */
+  private readonly failedInstalls = new Map<string, string>();
   private readonly busybox: BusyboxImage;
   /** offline MicroK8s and K3s bundles imported on this station */
   readonly bundles: BundleStore;
@@ -157,6 +159,7 @@ export class OrchestratorSubsystem implements Subsystem {
         if (!nodes.some((n) => n.name === name)) {
           this.reports.delete(name);
           this.keptAt.delete(name);
+          this.failedInstalls.delete(name);
         }
       // rounds never overlap, so each node is converged by one round at a time
       await Promise.all(nodes.map((n) => this.converge(n)));
@@ -195,6 +198,7 @@ export class OrchestratorSubsystem implements Subsystem {
       {
         engine,
         bundle: () => this.bundles.newest(engine.kind),
+        failedInstall: { get: () => this.failedInstalls.get(view.name) ?? null, set: (id) => this.failedInstalls.set(view.name, id) },
         facts: this.kubeFacts(view),
         findOffer: (cluster, role, self) => this.entry.findOffer(kind, cluster, role, self),
         claimFounder: (cluster, node) => this.entry.claimFounder(kind, cluster, node),

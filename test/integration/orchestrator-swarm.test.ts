@@ -22,7 +22,7 @@ import { templatePaths } from '../../agent/nodes/templates/cache.ts';
 import { TEMPLATE_CACHE } from '../fixtures/lxc/harness.ts';
 import { RUN_PREFIX } from '../helpers/run-prefix.ts';
 import { cleanupAll, onCleanup } from '../helpers/cleanup.ts';
-import { api, nodeExec, removeStationOutright, waitFor } from '../helpers/disk-testbed.ts';
+import { api, nodeExec, removeStationOutright, stationCli, waitFor } from '../helpers/disk-testbed.ts';
 import { upForThisRun } from '../helpers/run-testbed.ts';
 
 const STATIONS = ['s1', 's2', 's3'];
@@ -239,7 +239,7 @@ t('s3 lost (its namespace removed): quorum kept, its replica runs on the two oth
   console.log(`  healthy again ${((Date.now() - backAt) / 1000).toFixed(0)} s after s3 came back`);
 });
 
-t("a K3s node where no bundle was imported: made, its eth0 inside the mesh's MTU, and it says a bundle is needed", async ({ tb }) => {
+t("a K3s node: eth0 inside the mesh's MTU; it says a bundle is needed, then installs an imported one (a double) and says it does not run", async ({ tb }) => {
   // K3s itself cannot be downloaded here (its cluster test: orchestrator-kube.test.ts, with bundles)
   const spec = { name: 'kube', template: 'debian', profile: 'microk8s', resources: { memoryMB: 256 }, orchestrator: { kind: 'k3s', cluster: 'lab' } };
   const made = await api(tb, 's1', 'POST', '/nodes', spec, 900);
@@ -256,6 +256,36 @@ t("a K3s node where no bundle was imported: made, its eth0 inside the mesh's MTU
     1000,
   );
   assert.match(report.reason, /k3s needs an offline bundle: none was imported \(station bundle import FILE\)/);
+  // a bundle double (named so): busybox in K3s's binary's place (an ELF, so the bundle is accepted) and
+  // a small images tar. The agent streams both into the node for real; busybox is no K3s, so it says so.
+  const dir = await mkdtemp(join(tmpdir(), `${RUN_PREFIX}-bundle-`));
+  onCleanup(`bundle double ${dir}`, () => rm(dir, { recursive: true, force: true }));
+  const binary = { x64: 'k3s', arm64: 'k3s-arm64', arm: 'k3s-armhf' }[process.arch as string] ?? 'k3s';
+  const images = `k3s-airgap-images-${{ k3s: 'amd64', 'k3s-arm64': 'arm64', 'k3s-armhf': 'arm' }[binary]}.tar`;
+  await exec(['cp', '/bin/busybox', join(dir, binary)]);
+  await exec(['tar', '-cf', join(dir, images), '-C', dir, binary]);
+  await exec(['tar', '-cf', join(dir, 'bundle.tar'), '-C', dir, binary, images]);
+  const imported = await stationCli(tb, 's1', 'bundle', 'import', join(dir, 'bundle.tar'));
+  assert.is(imported.exitCode, 0, imported.stderr);
+  const broken = await waitFor(
+    'kube saying the installed K3s does not run',
+    async () => {
+      const r = (await api(tb, 's1', 'GET', '/nodes/kube')).body?.orchestrator;
+      return /was installed but does not run in the node/.test(r?.reason ?? '') ? r : null;
+    },
+    120_000,
+    1000,
+  );
+  assert.is(broken.state, 'error');
+  const sum = async (command: string[]) => (await exec(command)).stdout.split(' ')[0];
+  const inNode = await nodeExec(tb, 's1', 'kube', ['sha256sum', '/usr/local/bin/k3s', `/var/lib/rancher/k3s/agent/images/${images}`]);
+  assert.is(inNode.exitCode, 0, inNode.stderr);
+  const [binarySum, imagesSum] = inNode.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' ')[0]);
+  assert.is(binarySum, await sum(['sha256sum', '/bin/busybox']), 'the binary arrived whole');
+  assert.is(imagesSum, await sum(['sha256sum', join(dir, images)]), 'the images arrived whole');
   assert.is((await api(tb, 's1', 'DELETE', '/nodes/kube', undefined, 120)).status, 200);
 });
 

@@ -51,12 +51,13 @@ export class BundleStore {
   }
 
   /** The latest imported bundle of `kind`, its files ready to stream into a node; null when none is. */
-  async newest(kind: Bundle['kind']): Promise<{ version: string; files: BundleSource[] } | null> {
+  async newest(kind: Bundle['kind']): Promise<{ version: string; id: string; files: BundleSource[] } | null> {
     const stored = (await this.list()).filter((b) => b.kind === kind).sort((a, b) => a.importedAt.localeCompare(b.importedAt));
     const latest = stored.at(-1);
     if (!latest) return null;
     const dir = join(this.dir, `${latest.kind}-${latest.version}`);
-    return { version: latest.version, files: latest.files.map((name) => ({ name, open: () => createReadStream(join(dir, name)) })) };
+    const files = latest.files.map((name) => ({ name, open: () => createReadStream(join(dir, name)) }));
+    return { version: latest.version, id: `${latest.kind}-${latest.version}@${latest.importedAt}`, files };
   }
 
   /** Checks the tar at `path` (on this station) and keeps it; 400 when it is not a bundle, nothing kept. */

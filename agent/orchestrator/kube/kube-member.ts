@@ -11,8 +11,10 @@ import { kubeMemberViews } from './kube-parse.ts';
 
 export interface KubeMemberDeps extends Pick<SwarmMemberDeps, 'findOffer' | 'claimFounder'> {
   engine: KubeEngine;
-  /** the newest imported bundle of the engine's kind (null: none was imported) */
-  bundle(): Promise<{ version: string; files: BundleSource[] } | null>;
+  /** the newest imported bundle of the engine's kind (null: none was imported); its id tells imports apart */
+  bundle(): Promise<{ version: string; id: string; files: BundleSource[] } | null>;
+  /** the bundle last installed in this node whose engine then did not run (it is not copied in again) */
+  failedInstall: { get(): string | null; set(id: string): void };
   facts: KubeNodeFacts;
 }
 
@@ -25,9 +27,15 @@ export async function convergeKubeMember(deps: KubeMemberDeps, view: NodeView): 
     if (!report.engineVersion) {
       const bundle = await deps.bundle();
       if (!bundle) return { ...report, state: 'error', reason: `${engine.kind} needs an offline bundle: none was imported (station bundle import FILE)` };
+      const broken = `${engine.kind} ${bundle.version} was installed but does not run in the node: import a bundle of this station's architecture`;
+      // a bundle that did not run is not copied in again each round (hundreds of MB): only a new import is
+      if (deps.failedInstall.get() === bundle.id) return { ...report, state: 'error', reason: broken };
       await engine.install(bundle.files);
       report.engineVersion = await engine.installedVersion();
-      if (!report.engineVersion) return { ...report, state: 'error', reason: `${engine.kind} ${bundle.version} was installed but does not run in the node` };
+      if (!report.engineVersion) {
+        deps.failedInstall.set(bundle.id);
+        return { ...report, state: 'error', reason: broken };
+      }
     }
     const joinedAs = await engine.joinedAs();
     if (!joinedAs) {

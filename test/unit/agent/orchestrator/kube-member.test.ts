@@ -52,7 +52,8 @@ function deps(engine: KubeEngine, o: Partial<KubeMemberDeps> = {}): KubeMemberDe
   return {
     engine,
     facts: FACTS,
-    bundle: async () => ({ version: 'amd64', files: [{ name: 'k3s', open: () => Readable.from([]) }] }),
+    bundle: async () => ({ version: 'amd64', id: 'k3s-amd64@2026-12-05T09:00:00.000Z', files: [{ name: 'k3s', open: () => Readable.from([]) }] }),
+    failedInstall: { get: () => null, set: () => undefined },
     findOffer: async () => null,
     claimFounder: async () => ({ founder: true }),
     ...o,
@@ -117,6 +118,20 @@ test('a manager whose API does not answer reports the cluster without quorum, no
   await convergeKubeMember(deps(engine), view());
   const r = await convergeKubeMember(deps(engine), view());
   assert.equal([r.state, r.view?.health], ['member', 'no-quorum']);
+});
+
+test('a bundle that does not run in the node (another architecture) is installed once, not every round; a new import is tried', async () => {
+  const { engine, did } = engineDouble();
+  engine.install = async () => void did.push('install');
+  let failed: string | null = null;
+  const d = deps(engine, { failedInstall: { get: () => failed, set: (id) => void (failed = id) } });
+  const first = await convergeKubeMember(d, view());
+  assert.equal([first.state, did], ['error', ['install']]);
+  assert.match(first.reason!, /k3s amd64 was installed but does not run in the node: import a bundle of this station's architecture/);
+  const again = await convergeKubeMember(d, view());
+  assert.equal([again.state, did], ['error', ['install']], 'not copied in again');
+  const newer = await convergeKubeMember({ ...d, bundle: async () => ({ version: 'amd64', id: 'k3s-amd64@later', files: [] }) }, view());
+  assert.equal([newer.state, did], ['error', ['install', 'install']]);
 });
 
 test('a stopped node is reported stopped, and nothing runs in it', async () => {
