@@ -29,11 +29,30 @@ export async function startPageSession(nodeSubnet: string, viewport: { width: nu
   return { agent, nodesAvailable, browser, page, pageErrors: watchErrors(page) };
 }
 
-/** Goes to the status page at `url` and waits until it has loaded and follows the event stream. */
+/**
+ * Goes to the status page at `url` and waits until it has loaded and follows the event stream. A page
+ * that does not load says which of its requests were still open then, and for how long (the page is
+ * loaded once every first read answered).
+ */
 export async function openLive(p: Page, url: string): Promise<void> {
-  await p.goto(url);
-  await p.waitForSelector('body[data-loaded="true"]');
-  await p.waitForSelector('#live.on');
+  const open = new Map<string, number>();
+  const started = (r: { url(): string }) => void open.set(r.url(), Date.now());
+  const ended = (r: { url(): string }) => void open.delete(r.url());
+  p.on('request', started);
+  p.on('requestfinished', ended);
+  p.on('requestfailed', ended);
+  try {
+    await p.goto(url);
+    await p.waitForSelector('body[data-loaded="true"]');
+    await p.waitForSelector('#live.on');
+  } catch (error) {
+    const still = [...open].map(([u, at]) => `${new URL(u).pathname} (${((Date.now() - at) / 1000).toFixed(1)} s)`);
+    throw new Error(`${(error as Error).message}\nrequests still open: ${still.join(', ') || 'none'}`);
+  } finally {
+    p.off('request', started);
+    p.off('requestfinished', ended);
+    p.off('requestfailed', ended);
+  }
 }
 
 /** Marks the page's window (notReloaded checks the mark is still there). */

@@ -164,8 +164,8 @@ t('s2 cut off from the mesh fences itself; another copy promotes; healed, s2 kee
     next,
     ['s1', 's2', 's3'].filter((s) => s !== next),
   );
-  const promoted = ctx.events[next]!.find('replicas.promoted', (d) => d.node === 'web');
-  assert.ok(promoted && promoted.data.token > ctx.token, 'a larger token');
+  const promoted = await waitFor('the promotion event', async () => ctx.events[next]!.find('replicas.promoted', (d) => d.node === 'web'), 10_000);
+  assert.ok(promoted.data.token > ctx.token, 'a larger token');
   ctx.token = promoted!.data.token;
   ctx.active = next;
 
@@ -195,7 +195,12 @@ t('the Active lost outright: its lease expires and another copy promotes and ser
     promoted,
     rest.filter((s) => s !== promoted),
   );
-  const event = ctx.events[promoted]!.find('replicas.promoted', (d) => d.node === 'web' && d.from === lost);
+  // the event follows the node's start (the copy's record is dropped in between): wait for it
+  const event = await waitFor(
+    'the promotion event',
+    async () => ctx.events[promoted]!.find('replicas.promoted', (d) => d.node === 'web' && d.from === lost),
+    10_000,
+  );
   assert.ok(event, 'the promotion is an event');
   assert.equal([event!.data.automatic, event!.data.forced], [true, false]);
   assert.ok(event!.data.token > ctx.token, 'a larger token');
