@@ -1,4 +1,5 @@
-// Nodes whose last change failed, and when the reconcile loop may try each again. The first failure
+// Nodes whose last change failed, and when the reconcile loop may try each again (the disk copies
+// keep their peers' failed grants in a RetryBook of their own, with a longer base). The first failure
 // is retried by the next pass (it is often a race with someone changing the container at the same
 // moment); after that the pause doubles from a base (5 s by default: half a reconcile period) up to
 // 5 min, so a build that keeps failing (a full disk, a package that does not exist) does not spin

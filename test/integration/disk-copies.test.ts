@@ -31,17 +31,24 @@ t.after(async ({ tb }) => {
 
 t('a node on s1 gets copies on s2 and s3, and no file of either store holds its marker', async ({ tb }) => {
   await webNodeWithSet(tb, 's1', { snapshotSeconds: 3600, backupSeconds: 3600, copies: 2 }, MARKER);
+  let last: unknown = null;
   const backup = await waitFor(
     'a backup to two peers',
     async () => {
       const r = await api(tb, 's1', 'POST', '/disk/backup/web', undefined, 600);
+      last = r.body;
       // a peer whose grant failed under load is skipped for a round: wait for both copies made
       const copies = r.body?.copies ?? [];
       return r.status === 200 && copies.length === 2 && copies.every((c: { ok: boolean }) => c.ok) ? r : false;
     },
     240_000,
     500,
-  );
+  ).catch(async (error: Error) => {
+    // what s1 knew then: its last backup's answer, its copies' state and its peers
+    const copies = (await api(tb, 's1', 'GET', '/disk/copies')).body?.nodes?.find((n: { node: string }) => n.node === 'web');
+    const peers = (await api(tb, 's1', 'GET', '/mesh/peers')).body?.peers;
+    throw new Error(`${error.message}; last backup: ${JSON.stringify(last)}; copies: ${JSON.stringify(copies)}; peers: ${JSON.stringify(peers)}`);
+  });
   assert.equal(backup.body.copies.map((c: { station: string }) => c.station).sort(), ['s2', 's3']);
   const copies = (await api(tb, 's1', 'GET', '/disk/copies')).body.nodes.find((n: { node: string }) => n.node === 'web').copies;
   assert.equal({ want: copies.want, have: copies.have, state: copies.state }, { want: 2, have: 2, state: 'ok' });

@@ -27,10 +27,15 @@ import { Restic } from './restic.ts';
 import { type NodeCreator, type RestoreResult, restoreNode } from './restore.ts';
 import { StablePaths } from './stable-path.ts';
 import { StoreGrants } from './store-grants.ts';
+import { RetryBook } from '../../nodes/retries.ts';
 
 const TICK_MS = 1000;
-/** a peer that refused a grant or failed is not chosen for a new copy for this long */
-const AVOID_MS = 5 * 60_000;
+/**
+ * A peer whose grant failed is tried again by the next placement, then after 15 s, 30 s, ... up to
+ * 5 min while it keeps failing (a store that refuses for good is not asked every second; one that
+ * failed once, as a peer just met over the mesh can, is not left out for minutes). A grant clears it.
+ */
+const GRANT_RETRY_BASE_MS = 15_000;
 
 /** What the copies need of the snapshots part. */
 export interface SnapshotSets {
@@ -70,7 +75,7 @@ export class CopyKeeper {
   private readonly offlineSince = new Map<string, number>();
   /** peers looked at before: a peer's first look (offline until its first ping at start) is no change */
   private readonly peersSeen = new Set<string>();
-  private readonly avoidUntil = new Map<string, number>();
+  private readonly grantRetries = new RetryBook(GRANT_RETRY_BASE_MS);
   private readonly nodeReason = new Map<string, string>();
   private readonly work = new PartWork();
 
@@ -295,7 +300,7 @@ export class CopyKeeper {
       freeBytes: this.grants.freeBytes.get(p.name) ?? null,
       latencyMs: p.latencyMs,
     }));
-    const avoid = [...this.avoidUntil].filter(([, until]) => until > now).map(([name]) => name);
+    const avoid = peers.filter((p) => !this.grantRetries.due(p.name, now)).map((p) => p.name);
     const needBytes = (view.spec.volumes ?? []).reduce((sum, v) => sum + (v.sizeMB ?? 0), 0) * 2 ** 20 * 0.1;
     const input = {
       self: info.name,
@@ -322,6 +327,7 @@ export class CopyKeeper {
       try {
         const grant = await this.grants.renew(station);
         granted.add(station);
+        this.grantRetries.clear(station);
         const repository = this.repositoryName(node, station);
         copies.push({
           station,
@@ -347,7 +353,7 @@ export class CopyKeeper {
         if (from) replacing.set(station, from);
         this.deps.events.publish('disk.copy.placed', { node, station, repository });
       } catch (error) {
-        this.avoidUntil.set(station, now + AVOID_MS);
+        this.grantRetries.failed(station, (error as Error).message, now);
         this.deps.events.publish('disk.copy.failed', {
           node,
           station,
