@@ -10,15 +10,14 @@ import * as assert from 'uvu/assert';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CopyDeps } from '../../../../../agent/disk/copies/copy-deps.ts';
 import { CopyKeeper } from '../../../../../agent/disk/copies/copy-keeper.ts';
 import { ensureOwnerDiskKey } from '../../../../../agent/disk/owner-key.ts';
 import { EventBus, type StationEvent } from '../../../../../agent/events.ts';
-import { createLogger } from '../../../../../agent/log.ts';
 import type { PeerView } from '../../../../../agent/mesh/peers.ts';
 import type { NodeView } from '../../../../../agent/nodes/view.ts';
 import type { VolumeDriver } from '../../../../../agent/storage/driver.ts';
 import { waitFor } from '../../../../helpers/wait.ts';
+import { keeperDeps } from './keeper-doubles.ts';
 
 const viewOf = (name: string, backupSeconds: number) =>
   ({
@@ -33,25 +32,18 @@ test('backupSeconds 0 turns the schedule off: the timer never runs that node, an
     await ensureOwnerDiskKey(stateDir);
     let ticks = 0;
     const looked: string[] = [];
-    const deps: CopyDeps = {
-      config: { stateDir, httpPort: 8088, diskPeerLostSeconds: 3600, diskCheckSeconds: 0 },
-      run: async (argv) => {
-        throw new Error(`no program is run here (asked for ${argv[0]})`);
-      },
+    const deps = keeperDeps({
+      stateDir,
       events: new EventBus(),
-      log: createLogger('silent', false),
       nodes: {
         list: () => [viewOf('off', 0), viewOf('hourly', 3600)],
         volumeDriver: () => ({ name: 'btrfs', supports: { snapshots: true } }) as unknown as VolumeDriver,
       },
-      mesh: {
-        info: () => ({ state: 'up', owner: 'alice', name: 's1' }) as ReturnType<CopyDeps['mesh']['info']>,
-        peers: () => {
-          ticks++;
-          return [];
-        },
+      peers: () => {
+        ticks++;
+        return [];
       },
-    };
+    });
     const sets = {
       newest: async (node: string) => {
         looked.push(node);
@@ -86,22 +78,15 @@ test('a peer holding a copy that goes offline, and comes back, is an event each 
     const events = new EventBus();
     const seen: StationEvent[] = [];
     events.subscribe((e) => e.type.startsWith('disk.') && seen.push(e));
-    const deps: CopyDeps = {
-      config: { stateDir, httpPort: 8088, diskPeerLostSeconds: 3600, diskCheckSeconds: 0 },
-      run: async (argv) => {
-        throw new Error(`no program is run here (asked for ${argv[0]})`);
-      },
+    const deps = keeperDeps({
+      stateDir,
       events,
-      log: createLogger('silent', false),
       nodes: { list: () => [viewOf('web', 0)], volumeDriver: () => ({ name: 'btrfs', supports: { snapshots: true } }) as unknown as VolumeDriver },
-      mesh: {
-        info: () => ({ state: 'up', owner: 'alice', name: 's1' }) as ReturnType<CopyDeps['mesh']['info']>,
-        peers: () => {
-          ticks++;
-          return [peer('s2', online), peer('s3', online)];
-        },
+      peers: () => {
+        ticks++;
+        return [peer('s2', online), peer('s3', online)];
       },
-    };
+    });
     const keeper = new CopyKeeper(deps, { newest: async () => null });
     await keeper.start();
     const after = async (n: number) => {
