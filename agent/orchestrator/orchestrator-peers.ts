@@ -8,6 +8,25 @@ import type { JoinOffer } from './swarm/swarm-member.ts';
 
 const ASK_TIMEOUT_MS = 20_000;
 
+const IPV4 = '(?:\\d{1,3}\\.){3}\\d{1,3}';
+/** What each engine's offer looks like: its token, and where a node joins through. */
+const OFFER_SHAPES: Record<string, { token: (t: string) => boolean; through: RegExp }> = {
+  // a swarm join token; managers ADDRESS:2377
+  swarm: { token: isJoinToken, through: new RegExp(`^${IPV4}:\\d+$`) },
+  // K3s's token file (K10<sha256 of its CA>::<credentials>); servers https://ADDRESS:6443
+  k3s: { token: (t) => /^K10[0-9a-f]{64}::\S{1,256}$/.test(t), through: new RegExp(`^https://${IPV4}:\\d+$`) },
+  // our 32-hex token and the cluster certificate's fingerprint; ADDRESS:25000
+  microk8s: { token: (t) => /^[0-9a-f]{32}\/[0-9a-f]{6,128}$/.test(t), through: new RegExp(`^${IPV4}:\\d+$`) },
+};
+
+/** Whether another station's answer is a way into a cluster of `kind` (pure): anything else is refused. */
+export function isOffer(kind: string, offer: JoinOffer): boolean {
+  const shape = OFFER_SHAPES[kind];
+  if (!shape || typeof offer?.token !== 'string' || !shape.token(offer.token)) return false;
+  if (offer.role !== 'manager' && offer.role !== 'worker') return false;
+  return Array.isArray(offer.managers) && offer.managers.length > 0 && offer.managers.every((m) => typeof m === 'string' && shape.through.test(m));
+}
+
 export const httpClusterPeers: ClusterPeers = {
   async askJoin(peer: PeerView, cluster: string, request): Promise<JoinOffer | null> {
     const url = `http://${peer.address}:${peer.apiPort}/api/v1/orchestrator/clusters/${encodeURIComponent(cluster)}/join`;
@@ -20,9 +39,7 @@ export const httpClusterPeers: ClusterPeers = {
     if (response.status === 404) return null; // no manager of it there
     if (!response.ok) throw new Error(`${peer.name} answered ${response.status}`);
     const offer = (await response.json()) as JoinOffer;
-    const roleOk = offer.role === 'manager' || offer.role === 'worker';
-    if (!isJoinToken(offer.token) || !roleOk || !Array.isArray(offer.managers) || !offer.managers.every((m) => /^[0-9.]+:\d+$/.test(m)))
-      throw new Error(`${peer.name} answered something that is not a way in`);
+    if (!isOffer(request.kind, offer)) throw new Error(`${peer.name} answered something that is not a way into a ${request.kind} cluster`);
     return offer;
   },
 };
