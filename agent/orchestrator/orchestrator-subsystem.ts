@@ -172,6 +172,7 @@ export class OrchestratorSubsystem implements Subsystem {
 
   private async converge(view: NodeView): Promise<void> {
     const o = view.spec.orchestrator!;
+    const alias = this.clusterAlias(view);
     const next: OrchestratorReport =
       o.kind === 'swarm'
         ? await convergeSwarmMember(
@@ -181,7 +182,7 @@ export class OrchestratorSubsystem implements Subsystem {
               claimFounder: (cluster, node) => this.entry.claimFounder('swarm', cluster, node),
               busyboxImage: () => this.busybox.image(),
               overlayMtu: overlayMtu(),
-              registry: this.clusterAlias(view) && `${this.clusterAlias(view)}:${REGISTRY_PORT}`,
+              registry: alias && `${alias}:${REGISTRY_PORT}`,
               // when it just became a member (or came back), and every minute after
               upkeepDue: this.reports.get(view.name)?.state !== 'member' || Date.now() - (this.keptAt.get(view.name) ?? 0) >= UPKEEP_MS,
               kept: () => this.keptAt.set(view.name, Date.now()),

@@ -85,18 +85,18 @@ export class K3sEngine extends InNodeEngine implements KubeEngine {
   }
 
   found(facts: KubeNodeFacts): Promise<void> {
-    return this.start('server', k3sConfig(facts, 'first'), []).then(() => this.node.noteJoined('manager'));
+    return this.start('server', k3sConfig(facts, 'first'), []).then(() => this.noteJoined('manager'));
   }
 
   join(offer: JoinOffer, facts: KubeNodeFacts): Promise<void> {
     const server = offer.managers[0];
     if (!server) throw new Error('the offer names no server to join through');
     const config = k3sConfig(facts, { server, token: offer.token, role: offer.role });
-    return this.start(offer.role === 'manager' ? 'server' : 'agent', config, [offer.token]).then(() => this.node.noteJoined(offer.role));
+    return this.start(offer.role === 'manager' ? 'server' : 'agent', config, [offer.token]).then(() => this.noteJoined(offer.role));
   }
 
   private async start(mode: 'server' | 'agent', config: string, secrets: string[]): Promise<void> {
-    await this.node.writeFile(CONFIG, config, secrets);
+    await this.node.writeFile(CONFIG, config, { secrets });
     await this.node.writeFile(UNIT, k3sUnit(mode));
     await this.node.must(['systemctl', 'daemon-reload'], 'systemctl daemon-reload');
     // --no-block: a joining server waits for etcd before it tells systemd it runs
@@ -106,7 +106,7 @@ export class K3sEngine extends InNodeEngine implements KubeEngine {
   async ready(): Promise<boolean> {
     const active = await this.node.run(['systemctl', 'is-active', 'k3s.service'], { timeoutMs: 15_000 });
     if (active.stdout.trim() !== 'active') return false;
-    if ((await this.node.joinedAs()) === 'worker') return true; // an agent: no API of its own
+    if ((await this.joinedAs()) === 'worker') return true; // an agent: no API of its own
     return (await this.node.run([BINARY, 'kubectl', 'get', '--raw', '/readyz'], { timeoutMs: 20_000 })).exitCode === 0;
   }
 

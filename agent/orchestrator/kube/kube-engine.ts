@@ -1,9 +1,7 @@
 // What the orchestrator room asks of a Kubernetes engine inside a node (K3s, MicroK8s): the same
 // steps for both, each engine doing them its own way (k3s-engine.ts, microk8s-engine.ts). Join tokens
 // pass as secrets: blanked out of every result and error, written to files only with mode 0600.
-import type { Readable } from 'node:stream';
-import type { NodeExecOptions, NodeExecResult } from '../../nodes/driver.ts';
-import type { NodeExec } from '../swarm/swarm-engine.ts';
+import { InNode, type NodeExec, type StreamSource } from '../in-node.ts';
 import type { JoinOffer } from '../swarm/swarm-member.ts';
 import type { KubeMember } from './kube-parse.ts';
 
@@ -18,20 +16,10 @@ export interface KubeNodeFacts {
 }
 
 /** A file of the imported bundle, to be streamed into the node. */
-export interface BundleSource {
-  name: string;
-  open(): Readable;
-}
+export type BundleSource = StreamSource;
 
 /** where the agent notes in the node how it entered its cluster (a K3s server or agent, a MicroK8s node or worker) */
 const JOINED_AS = '/etc/station/orchestrator-joined-as';
-
-export class KubeCommandError extends Error {
-  constructor(what: string, result: NodeExecResult) {
-    const said = (result.stderr || result.stdout).trim().split('\n').slice(-2).join(' ');
-    super(`${what} failed (exit ${result.exitCode}): ${said || 'no output'}`);
-  }
-}
 
 export interface KubeEngine {
   readonly kind: 'k3s' | 'microk8s';
@@ -55,52 +43,6 @@ export interface KubeEngine {
   leader(): Promise<string | null>;
 }
 
-/** Runs commands in one node; a non-zero exit throws, naming what failed. */
-export class InNode {
-  /** the node's command line: NodeService.exec bound to the node */
-  private readonly exec: (command: string[], options: NodeExecOptions) => Promise<NodeExecResult>;
-
-  constructor(exec: NodeExec, node: string) {
-    this.exec = (command, options) => exec(node, command, options);
-  }
-
-  run(command: string[], options: NodeExecOptions = {}): Promise<NodeExecResult> {
-    return this.exec(command, { timeoutMs: 60_000, ...options });
-  }
-
-  async must(command: string[], what: string, options: NodeExecOptions = {}): Promise<string> {
-    const result = await this.run(command, options);
-    if (result.exitCode !== 0) throw new KubeCommandError(what, result);
-    return result.stdout;
-  }
-
-  /** How this node entered its cluster, as the agent wrote down when it did (null: not yet). */
-  async joinedAs(): Promise<'manager' | 'worker' | null> {
-    const r = await this.run(['cat', JOINED_AS], { timeoutMs: 15_000 });
-    const said = r.stdout.trim();
-    return r.exitCode === 0 && (said === 'manager' || said === 'worker') ? said : null;
-  }
-
-  /** Written last when the node starts or joins a cluster: from then on it is configured. */
-  async noteJoined(role: 'manager' | 'worker'): Promise<void> {
-    await this.writeFile(JOINED_AS, `${role}\n`);
-  }
-
-  /** Writes `content` to `path` in the node (mode 0600: it may hold a token), replacing it whole. */
-  writeFile(path: string, content: string, secrets: readonly string[] = []): Promise<string> {
-    const dir = path.slice(0, path.lastIndexOf('/')) || '/';
-    const script = `set -e; umask 077; mkdir -p '${dir}'; cat > '${path}.part'; mv '${path}.part' '${path}'`;
-    return this.must(['sh', '-c', script], `writing ${path}`, { input: content, secrets });
-  }
-
-  /** Streams a host file into the node at `path` with `mode`, replacing it whole. */
-  copyIn(source: BundleSource, path: string, mode: string): Promise<string> {
-    const dir = path.slice(0, path.lastIndexOf('/')) || '/';
-    const script = `set -e; mkdir -p '${dir}'; cat > '${path}.part'; chmod ${mode} '${path}.part'; mv '${path}.part' '${path}'`;
-    return this.must(['sh', '-c', script], `copying ${source.name} into the node`, { stdinStream: source.open(), timeoutMs: 600_000 });
-  }
-}
-
 /** What every engine shares: its node's command line, and how the node entered its cluster. */
 export abstract class InNodeEngine {
   protected readonly node: InNode;
@@ -109,8 +51,16 @@ export abstract class InNodeEngine {
     this.node = new InNode(exec, node);
   }
 
-  joinedAs(): Promise<'manager' | 'worker' | null> {
-    return this.node.joinedAs();
+  /** How this node entered its cluster, as the agent wrote down when it did (null: not yet). */
+  async joinedAs(): Promise<'manager' | 'worker' | null> {
+    const r = await this.node.run(['cat', JOINED_AS], { timeoutMs: 15_000 });
+    const said = r.stdout.trim();
+    return r.exitCode === 0 && (said === 'manager' || said === 'worker') ? said : null;
+  }
+
+  /** Written last when the node starts or joins a cluster: from then on it is configured. */
+  protected async noteJoined(role: 'manager' | 'worker'): Promise<void> {
+    await this.node.writeFile(JOINED_AS, `${role}\n`);
   }
 
   /** The version `command` prints in the node, read by `parse`; null while the engine is not installed. */

@@ -65,7 +65,7 @@ export class Microk8sEngine extends InNodeEngine implements KubeEngine {
 
   /** MicroK8s is a cluster of one once installed: the founder only notes it. */
   async found(_facts: KubeNodeFacts): Promise<void> {
-    await this.node.noteJoined('manager');
+    await this.noteJoined('manager');
   }
 
   async join(offer: JoinOffer, _facts: KubeNodeFacts): Promise<void> {
@@ -73,7 +73,7 @@ export class Microk8sEngine extends InNodeEngine implements KubeEngine {
     for (const target of offer.managers) {
       const command = [MICROK8S, 'join', `${target}/${offer.token}`, ...(offer.role === 'worker' ? ['--worker'] : [])];
       const r = await this.node.run(command, { secrets: [offer.token], timeoutMs: 300_000 });
-      if (r.exitCode === 0) return this.node.noteJoined(offer.role);
+      if (r.exitCode === 0) return this.noteJoined(offer.role);
       errors.push(`${target}: ${(r.stderr || r.stdout).trim().split('\n').at(-1) ?? `exit ${r.exitCode}`}`);
     }
     throw new Error(`microk8s join failed through every control-plane node: ${errors.join('; ')}`);
@@ -82,7 +82,7 @@ export class Microk8sEngine extends InNodeEngine implements KubeEngine {
   async ready(): Promise<boolean> {
     const active = await this.node.run(['systemctl', 'is-active', KUBELITE], { timeoutMs: 15_000 });
     if (active.stdout.trim() !== 'active') return false;
-    if ((await this.node.joinedAs()) === 'worker') return true; // a worker runs no API of its own
+    if ((await this.joinedAs()) === 'worker') return true; // a worker runs no API of its own
     return (await this.node.run([MICROK8S, 'kubectl', 'get', '--raw', '/readyz'], { timeoutMs: 20_000 })).exitCode === 0;
   }
 

@@ -5,9 +5,8 @@
 import type { Readable } from 'node:stream';
 import type { NodeExecOptions, NodeExecResult } from '../../nodes/driver.ts';
 import { classifySwarmError, parseEngineVersion, parseJoinToken, parseNodeList, parseSwarmInfo, type SwarmInfo, type SwarmMember } from './swarm-parse.ts';
-
-/** Runs a command in a node (NodeService.exec). */
-export type NodeExec = (node: string, command: string[], options?: NodeExecOptions) => Promise<NodeExecResult>;
+import { type NodeExec, NodeCommandError } from '../in-node.ts';
+export type { NodeExec } from '../in-node.ts';
 
 export const SWARM_PORT = 2377;
 /** the overlay network every member can attach to (`docker service create --network station`) */
@@ -15,11 +14,10 @@ export const STATION_OVERLAY = 'station';
 /** the image every member holds without a registry: the host's busybox-static */
 export const BUSYBOX_IMAGE = 'station/busybox';
 
-export class SwarmCommandError extends Error {
+export class SwarmCommandError extends NodeCommandError {
   readonly kind: ReturnType<typeof classifySwarmError>;
   constructor(what: string, result: NodeExecResult) {
-    const said = (result.stderr || result.stdout).trim().split('\n').slice(-2).join(' ');
-    super(`${what} failed (exit ${result.exitCode}): ${said || 'no output'}`);
+    super(what, result);
     this.kind = classifySwarmError(result.stderr);
   }
 }

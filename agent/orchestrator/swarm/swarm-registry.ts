@@ -5,8 +5,7 @@
 // Debian's registry config asks for htpasswd logins nobody set up; ours has none: the node's policy
 // opens 5000/tcp to the owner's stations only. Both are set before the node joins a swarm, since
 // restarting a member's dockerd drops it from the swarm for a moment.
-import type { NodeExecResult } from '../../nodes/driver.ts';
-import type { NodeExec } from './swarm-engine.ts';
+import { InNode, type NodeExec } from '../in-node.ts';
 
 export const REGISTRY_PORT = 5000;
 const REGISTRY_CONFIG = '/etc/docker/registry/config.yml';
@@ -49,22 +48,17 @@ export function daemonJsonWith(current: string, registry: string): string | null
   return `${JSON.stringify({ ...config, 'insecure-registries': [...insecure, registry] }, null, 2)}\n`;
 }
 
-const check = (result: NodeExecResult, what: string): void => {
-  if (result.exitCode !== 0) throw new Error(`${what} failed (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim().split('\n').at(-1) ?? ''}`);
-};
-
 /** Sets the registry up in the node; true when dockerd was restarted (it answers again a moment later). */
 export async function useClusterRegistry(exec: NodeExec, node: string, registry: string): Promise<boolean> {
-  const run = (command: string[], input?: string) => exec(node, command, { timeoutMs: 60_000, ...(input === undefined ? {} : { input }) });
-  const write = (path: string, text: string) => run(['sh', '-c', `cat > '${path}.part' && mv '${path}.part' '${path}'`], text);
-  const config = await run(['cat', REGISTRY_CONFIG]);
-  if (config.stdout !== REGISTRY_CONFIG_TEXT) {
-    check(await write(REGISTRY_CONFIG, REGISTRY_CONFIG_TEXT), `writing ${REGISTRY_CONFIG}`);
-    check(await run(['systemctl', 'restart', 'docker-registry']), 'restarting docker-registry');
+  const inNode = new InNode(exec, node);
+  if ((await inNode.run(['cat', REGISTRY_CONFIG])).stdout !== REGISTRY_CONFIG_TEXT) {
+    // the registry runs as its own user, not root: its config must be readable
+    await inNode.writeFile(REGISTRY_CONFIG, REGISTRY_CONFIG_TEXT, { readable: true });
+    await inNode.must(['systemctl', 'restart', 'docker-registry'], 'restarting docker-registry');
   }
-  const daemon = daemonJsonWith((await run(['cat', DAEMON_JSON])).stdout, registry);
+  const daemon = daemonJsonWith((await inNode.run(['cat', DAEMON_JSON])).stdout, registry);
   if (daemon === null) return false;
-  check(await write(DAEMON_JSON, daemon), `writing ${DAEMON_JSON}`);
-  check(await run(['systemctl', 'restart', 'docker']), 'restarting dockerd');
+  await inNode.writeFile(DAEMON_JSON, daemon, { readable: true });
+  await inNode.must(['systemctl', 'restart', 'docker'], 'restarting dockerd');
   return true;
 }
